@@ -1,0 +1,77 @@
+// Physical memory layout: every fixed address the kernel and the host agree
+// on. Physical address = byte offset into the one WebAssembly.Memory.
+//
+// The low 1 MiB is PC-like. All mutable kernel state lives in linear memory
+// (never in WASM globals, which are per-instance and therefore per-vCPU), at
+// the fixed records below or in frames the allocators hand out.
+//
+// Mirrors: host/layout.ts (keep the two in step; a test checks they agree).
+
+/** The first page is never used, so a null pointer never lands on data. */
+export const NULL_PAGE: usize = 0x0000;
+
+/** Host <-> kernel mailbox (see CB_* offsets), one page. */
+export const CONTROL_BLOCK: usize = 0x1000;
+/** BootInfo record and its tables and strings, written by the host. */
+export const BOOTINFO_BASE: usize = 0x2000;
+export const BOOTINFO_LIMIT: usize = 0x10000;
+
+/** Fixed records of kernel global state, one slot per subsystem. */
+export const KSTATE_BASE: usize = 0x10000;
+export const KSTATE_LIMIT: usize = 0x80000;
+
+// Subsystem slots inside KSTATE (each owner documents its record).
+export const KSTATE_KERNEL: usize = 0x10000;  // 4 KiB: run state, clock, panic
+export const KSTATE_LOG: usize = 0x11000;     // 4 KiB: log ring header
+export const KSTATE_CONSOLE: usize = 0x12000; // 4 KiB: UART rx queue, line editor
+export const KSTATE_VGA: usize = 0x13000;     // 4 KiB: VGA cursor, colour
+export const KSTATE_FRAMES: usize = 0x14000;  // 4 KiB: buddy allocator heads and counts
+export const KSTATE_SLAB: usize = 0x15000;    // 4 KiB: object caches
+export const KSTATE_MONITOR: usize = 0x16000; // 4 KiB: kernel monitor
+export const KSTATE_HART: usize = 0x17000;    // 4 KiB: per-machine hart bookkeeping
+export const KSTATE_SCRATCH: usize = 0x20000; // 64 KiB: early boot scratch (memory map copy)
+
+/** Kernel log ring: 256 KiB of records. */
+export const KLOG_RING: usize = 0x40000;
+export const KLOG_RING_SIZE: usize = 0x40000;
+
+/** Legacy video window; the VGA text buffer is 80x25 cells of (char, attr). */
+export const VGA_WINDOW: usize = 0xA0000;
+export const VGA_TEXT: usize = 0xB8000;
+export const VGA_COLS: i32 = 80;
+export const VGA_ROWS: i32 = 25;
+/** ROM and reserved area. */
+export const ROM_BASE: usize = 0xC0000;
+
+/** Kernel static data starts here (asc --memoryBase). */
+export const KERNEL_IMAGE: usize = 0x100000;
+
+export const PAGE_SIZE: usize = 4096;
+export const PAGE_SHIFT: u32 = 12;
+
+// Control block offsets (CONTROL_BLOCK + CB_*).
+/** u32: bitmask of pending, unmasked interrupt lines, mirrored by the host's
+ *  interrupt controller so the kernel can poll it with one load. */
+export const CB_IRQ_PENDING: usize = 0x00;
+/** u32: work units the last run() slice consumed. */
+export const CB_WORK_USED: usize = 0x04;
+/** u64: virtual time (ns) at which an idle kernel wants to be woken; all ones = never. */
+export const CB_WAKE_AT: usize = 0x08;
+/** u64: total work units since boot. */
+export const CB_WORK_TOTAL: usize = 0x10;
+/** u32: run state (RUN_* below), kept for the host's status bar. */
+export const CB_STATE: usize = 0x18;
+/** u32: byte length of the panic message at CB_PANIC_MSG. */
+export const CB_PANIC_LEN: usize = 0x1C;
+/** Panic message text, up to CB_PANIC_MAX bytes. */
+export const CB_PANIC_MSG: usize = 0x100;
+export const CB_PANIC_MAX: usize = 0x400;
+
+// Results of run(budget).
+export const RUN_BUDGET_SPENT: i32 = 0;
+export const RUN_IDLE: i32 = 1;
+export const RUN_HALTED: i32 = 2;
+export const RUN_PANICKED: i32 = 3;
+export const RUN_REBOOT: i32 = 4;
+
+export const WAKE_NEVER: u64 = 0xFFFF_FFFF_FFFF_FFFF;

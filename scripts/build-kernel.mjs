@@ -1,0 +1,37 @@
+// Builds the kernel (release and debug) and every kernel test entry point
+// (kernel-as/tests/*.ts) with the kernel's own flags from asconfig.json.
+// Usage: node scripts/build-kernel.mjs [--only release|debug|tests]
+import asc from "assemblyscript/asc";
+import { readdirSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
+mkdirSync("build/tests", { recursive: true });
+
+async function compile(args, label) {
+  const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+  if (error) {
+    console.error(`kernel build failed (${label}): ${error.message}`);
+    process.exit(1);
+  }
+  void stderr;
+}
+
+const jobs = [];
+if (!only || only === "release") jobs.push(compile(["--config", "asconfig.json", "--target", "release"], "release"));
+if (!only || only === "debug") jobs.push(compile(["--config", "asconfig.json", "--target", "debug"], "debug"));
+if (!only || only === "tests") {
+  for (const file of readdirSync("kernel-as/tests").filter((f) => f.endsWith(".ts")).sort()) {
+    const name = file.replace(/\.ts$/, "");
+    // Test entries use the debug target's options (assertions kept) but no
+    // source map, and replace the kernel entry with their own.
+    jobs.push(
+      compile(
+        [join("kernel-as/tests", file), "--config", "asconfig.json", "--target", "release", "--noAssert", "false",
+          "--outFile", `build/tests/${name}.wasm`],
+        `test ${name}`,
+      ),
+    );
+  }
+}
+await Promise.all(jobs);
