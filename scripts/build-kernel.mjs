@@ -2,7 +2,7 @@
 // (kernel-as/tests/*.ts) with the kernel's own flags from asconfig.json.
 // Usage: node scripts/build-kernel.mjs [--only release|debug|tests]
 import asc from "assemblyscript/asc";
-import { readdirSync, mkdirSync } from "node:fs";
+import { readdirSync, mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
@@ -21,7 +21,8 @@ const jobs = [];
 if (!only || only === "release") jobs.push(compile(["--config", "asconfig.json", "--target", "release"], "release"));
 if (!only || only === "debug") jobs.push(compile(["--config", "asconfig.json", "--target", "debug"], "debug"));
 if (!only || only === "tests") {
-  for (const file of readdirSync("kernel-as/tests").filter((f) => f.endsWith(".ts")).sort()) {
+  const match = process.argv.includes("--match") ? process.argv[process.argv.indexOf("--match") + 1] : "";
+  for (const file of readdirSync("kernel-as/tests").filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f.includes(match)).sort()) {
     const name = file.replace(/\.ts$/, "");
     // Test entries use the debug target's options (assertions kept) but no
     // source map, and replace the kernel entry with their own.
@@ -32,6 +33,13 @@ if (!only || only === "tests") {
         `test ${name}`,
       ),
     );
+  }
+}
+// Extra standalone entries (for example the bare hart runner), release flags.
+const extras = [["kernel-as/src/bare.ts", "build/bare.wasm"]];
+if (!only || only === "extras") {
+  for (const [src, out] of extras) {
+    if (existsSync(src)) jobs.push(compile([src, "--config", "asconfig.json", "--target", "release", "--outFile", out], src));
   }
 }
 await Promise.all(jobs);
