@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import {
+  CMDLINE_MAX_BYTES, DEFAULT_PARAMS, RAM_MIB_MAX, RAM_MIB_MIN, describeParamError, parseParams, parseRamMiB, ramBytesOf,
+} from "./params";
+
+describe("parseParams", () => {
+  it("gives the defaults for an empty query", () => {
+    expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "" });
+  });
+
+  it("accepts every valid parameter together", () => {
+    const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
+    expect(errors).toEqual([]);
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet" });
+  });
+
+  it("accepts the RAM bounds and rejects one past them", () => {
+    expect(parseParams(`ram=${RAM_MIB_MIN}`).params.ramMiB).toBe(16);
+    expect(parseParams(`ram=${RAM_MIB_MAX}`).params.ramMiB).toBe(2048);
+    for (const bad of ["15", "2049", "0"]) {
+      const { params, errors } = parseParams(`ram=${bad}`);
+      expect(params.ramMiB).toBe(128);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ name: "ram", value: bad });
+    }
+  });
+
+  it("rejects RAM that is not plain decimal MiB and keeps the exact bad value", () => {
+    for (const bad of ["banana", "", "128MiB", "1e2", "0x80", "-64", "+64", " 64", "64.0", "９６", "99999999999"]) {
+      const { params, errors } = parseParams(new URLSearchParams({ ram: bad }));
+      expect(params.ramMiB, bad).toBe(128);
+      expect(errors, bad).toEqual([{ name: "ram", value: bad, reason: expect.stringContaining("16 to 2048") }]);
+    }
+  });
+
+  it("rejects an unknown clock mode, case-sensitively", () => {
+    for (const bad of ["fast", "Realtime", "", "deterministic "]) {
+      const { params, errors } = parseParams(new URLSearchParams({ clock: bad }));
+      expect(params.clock).toBe("realtime");
+      expect(errors).toEqual([{ name: "clock", value: bad, reason: "must be one of realtime, deterministic" }]);
+    }
+  });
+
+  it("accepts any printable command line, including an empty one and non-ASCII text", () => {
+    expect(parseParams("cmdline=").params.cmdline).toBe("");
+    expect(parseParams(new URLSearchParams({ cmdline: "greeting=grüß dich ✓" })).params.cmdline).toBe("greeting=grüß dich ✓");
+  });
+
+  it("rejects a command line with control characters or over the byte limit", () => {
+    const withNewline = parseParams(new URLSearchParams({ cmdline: "a\nb" }));
+    expect(withNewline.params.cmdline).toBe("");
+    expect(withNewline.errors[0]).toMatchObject({ name: "cmdline", value: "a\nb" });
+
+    expect(parseParams(new URLSearchParams({ cmdline: "x".repeat(CMDLINE_MAX_BYTES) })).errors).toEqual([]);
+    // The limit counts UTF-8 bytes, not characters: "é" is two bytes.
+    const tooLong = parseParams(new URLSearchParams({ cmdline: "é".repeat(CMDLINE_MAX_BYTES / 2 + 1) }));
+    expect(tooLong.errors[0]?.reason).toContain(`${CMDLINE_MAX_BYTES + 2} bytes`);
+  });
+
+  it("reports every bad parameter, keeping the good ones", () => {
+    const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok" });
+    expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
+  });
+
+  it("ignores unknown parameters and uses the first of repeated ones", () => {
+    const { params, errors } = parseParams("?foo=bar&ram=64&ram=banana");
+    expect(errors).toEqual([]);
+    expect(params.ramMiB).toBe(64);
+  });
+});
+
+describe("parseRamMiB", () => {
+  it("returns MiB for valid text and a reason otherwise", () => {
+    expect(parseRamMiB("256")).toBe(256);
+    expect(parseRamMiB("0256")).toBe(256);
+    expect(parseRamMiB("x")).toEqual({ reason: expect.any(String) });
+  });
+});
+
+describe("ramBytesOf", () => {
+  it("converts MiB to bytes", () => {
+    expect(ramBytesOf({ ...DEFAULT_PARAMS, ramMiB: 16 })).toBe(16 * 1024 * 1024);
+    expect(ramBytesOf({ ...DEFAULT_PARAMS, ramMiB: 2048 })).toBe(2 ** 31);
+  });
+});
+
+describe("describeParamError", () => {
+  it("names the parameter, quotes the bad value and says which default is used", () => {
+    const [error] = parseParams("ram=banana").errors;
+    expect(describeParamError(error!)).toBe(
+      'ram="banana" must be a whole number of MiB from 16 to 2048; using the default, 128 MiB.',
+    );
+    const [clockError] = parseParams("clock=sundial").errors;
+    expect(describeParamError(clockError!)).toContain("using the default, realtime.");
+  });
+});

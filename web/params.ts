@@ -1,0 +1,121 @@
+// The page's URL parameters: what machine to build. Pure functions, no DOM,
+// so the rules are unit-tested (web/params.test.ts) and shared by the page
+// and anything else that wants to build a link to a configured Keel.
+//
+// A bad value never stops the boot: it is reported (name, value, reason) and
+// the default is used instead, so a typo in a link still gives a machine.
+
+export type ClockMode = "realtime" | "deterministic";
+
+export const CLOCK_MODES: readonly ClockMode[] = ["realtime", "deterministic"];
+
+export const RAM_MIB_MIN = 16;
+export const RAM_MIB_MAX = 2048;
+export const RAM_MIB_DEFAULT = 128;
+export const CLOCK_DEFAULT: ClockMode = "realtime";
+export const CMDLINE_DEFAULT = "";
+/** BootInfo has room for much more, but a command line longer than this is
+ *  surely a mistake (a pasted file, a doubled link), not a configuration. */
+export const CMDLINE_MAX_BYTES = 1024;
+
+const MIB = 1024 * 1024;
+
+export interface KeelParams {
+  ramMiB: number;
+  clock: ClockMode;
+  cmdline: string;
+}
+
+export const DEFAULT_PARAMS: Readonly<KeelParams> = {
+  ramMiB: RAM_MIB_DEFAULT,
+  clock: CLOCK_DEFAULT,
+  cmdline: CMDLINE_DEFAULT,
+};
+
+export type ParamName = "ram" | "clock" | "cmdline";
+
+/** One rejected parameter: `value` is exactly what the URL held. */
+export interface ParamError {
+  name: ParamName;
+  value: string;
+  reason: string;
+}
+
+export interface ParsedParams {
+  params: KeelParams;
+  errors: ParamError[];
+}
+
+/** Parses `location.search` (or any query string / URLSearchParams). Unknown
+ *  parameters are ignored; a repeated parameter uses its first value. */
+export function parseParams(query: string | URLSearchParams): ParsedParams {
+  const search = typeof query === "string" ? new URLSearchParams(query) : query;
+  const params: KeelParams = { ...DEFAULT_PARAMS };
+  const errors: ParamError[] = [];
+
+  const ram = search.get("ram");
+  if (ram !== null) {
+    const parsed = parseRamMiB(ram);
+    if (typeof parsed === "number") params.ramMiB = parsed;
+    else errors.push({ name: "ram", value: ram, reason: parsed.reason });
+  }
+
+  const clock = search.get("clock");
+  if (clock !== null) {
+    if (isClockMode(clock)) params.clock = clock;
+    else errors.push({ name: "clock", value: clock, reason: `must be one of ${CLOCK_MODES.join(", ")}` });
+  }
+
+  const cmdline = search.get("cmdline");
+  if (cmdline !== null) {
+    const reason = checkCmdline(cmdline);
+    if (reason === null) params.cmdline = cmdline;
+    else errors.push({ name: "cmdline", value: cmdline, reason });
+  }
+
+  return { params, errors };
+}
+
+/** RAM size in whole MiB, decimal digits only (no units, signs or spaces). */
+export function parseRamMiB(text: string): number | { reason: string } {
+  const range = `a whole number of MiB from ${RAM_MIB_MIN} to ${RAM_MIB_MAX}`;
+  if (!/^[0-9]{1,6}$/.test(text)) return { reason: `must be ${range}` };
+  const mib = Number(text);
+  if (mib < RAM_MIB_MIN || mib > RAM_MIB_MAX) return { reason: `must be ${range}` };
+  return mib;
+}
+
+export function isClockMode(text: string): text is ClockMode {
+  return (CLOCK_MODES as readonly string[]).includes(text);
+}
+
+/** Returns why the command line is rejected, or null if it is acceptable. */
+export function checkCmdline(text: string): string | null {
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > CMDLINE_MAX_BYTES) return `is ${bytes} bytes long; at most ${CMDLINE_MAX_BYTES} are allowed`;
+  // BootInfo stores it NUL-terminated, and control characters would end up
+  // in the kernel log verbatim.
+  if (/[\u0000-\u001f\u007f]/.test(text)) return "must not contain control characters";
+  return null;
+}
+
+export function ramBytesOf(params: KeelParams): number {
+  return params.ramMiB * MIB;
+}
+
+/** Human text for the error banner, e.g. `ram="banana" must be ...`. */
+export function describeParamError(error: ParamError, defaults: KeelParams = DEFAULT_PARAMS): string {
+  const fallback = defaultText(error.name, defaults);
+  return `${error.name}=${JSON.stringify(error.value)} ${error.reason}; using the default, ${fallback}.`;
+}
+
+function defaultText(name: ParamName, defaults: KeelParams): string {
+  switch (name) {
+    case "ram":
+      return `${defaults.ramMiB} MiB`;
+    case "clock":
+      return defaults.clock;
+    case "cmdline":
+      return defaults.cmdline === "" ? "an empty command line" : JSON.stringify(defaults.cmdline);
+  }
+}
