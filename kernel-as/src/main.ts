@@ -1,7 +1,154 @@
-import { VGA_TEXT } from "./lib/layout";
+// Keel's kernel entry points, called by the host (host/machine.ts):
+//   kmain(bootInfo)  once per boot: brings the machine up in order (VGA,
+//                    UART, log, frame allocator, object allocators,
+//                    interrupts and timer, then the monitor);
+//   run(budget)      repeatedly: one slice of work, never blocking the host.
+// What a slice did is reported in the control block (lib/kstate.ts).
+
+import {
+  BOOTINFO_BASE, KSTATE_SCRATCH, CONTROL_BLOCK, CB_PANIC_LEN, CB_PANIC_MSG, CB_PANIC_MAX, RUN_BUDGET_SPENT, RUN_IDLE, RUN_HALTED, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
+} from "./lib/layout";
+import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_CMDLINE_LEN, BI_CMDLINE_OFF } from "./arch/bootinfo";
+import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, COLOR_LIGHT_CYAN, COLOR_LIGHT_GREY, COLOR_YELLOW } from "./dev/vga";
+import { uartInit } from "./dev/uart";
+import { consoleInit, consoleReceive } from "./dev/console";
+import { printInit, printStr, printDec, printSize, printFlush, printBytes, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
+import { logInit, logBegin, logEnd, LOG_INFO, LOG_ERROR, kinfo, kwarn } from "./lib/log";
+import { panic, panicBegin, panicEnd } from "./lib/panic";
+import {
+  kernel, publishState, publishSlice, KERNEL_BOOTING, KERNEL_RUNNING, KERNEL_HALTED, KERNEL_PANICKED,
+  KERNEL_REBOOTING,
+} from "./lib/kstate";
+import { timeNowNs, timerAck, intcInit, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
+import { IRQ_TIMER, IRQ_UART } from "./arch/hw";
+import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
+// SLAB-PENDING import { slabInit } from "./mm/slab";
+import { monitorInit, monitorPoll, monitorPrompt } from "./sys/monitor";
+
+export { kernelImageEnd } from "./lib/image";
+
+/** Boot results returned by kmain. */
+export const BOOT_OK: i32 = 0;
+export const BOOT_BAD_INFO: i32 = 1;
+
+const BANNER = "Keel - a capability microkernel in your browser tab";
+
 export function kmain(bootInfo: u32): i32 {
-  const msg = "Hello World!";
-  for (let i = 0; i < msg.length; i++) store<u16>(VGA_TEXT + (<usize>i << 1), <u16>(msg.charCodeAt(i) | 0x0F00));
-  return 0;
+  const k = kernel();
+  publishState(KERNEL_BOOTING);
+  // 1. VGA first, so there is somewhere to say anything.
+  vgaInit();
+  vgaWriteAt(0, 0, "Hello World!", makeAttr(COLOR_WHITE, COLOR_BLACK));
+  printInit(SINK_VGA);
+  vgaSetColor(COLOR_LIGHT_CYAN, COLOR_BLACK);
+  printStr("\n");
+  printStr(BANNER);
+  printStr("\n\n");
+  vgaSetColor(COLOR_LIGHT_GREY, COLOR_BLACK);
+  printFlush();
+  if (bootInfo != <u32>BOOTINFO_BASE || !bootInfoValid()) {
+    printStr("boot info is missing or has the wrong magic/version; cannot boot\n");
+    printFlush();
+    return BOOT_BAD_INFO;
+  }
+  k.ramBytes = bootU64(BI_RAM_BYTES);
+  k.deterministic = deterministicClock() ? 1 : 0;
+  k.workTotal = 0;
+  k.sliceWork = 0;
+  k.runs = 0;
+  k.wakeAt = WAKE_NEVER;
+
+  // 2. The UART; from here on the console is both screens.
+  const uartOk = uartInit();
+  consoleInit();
+  printInit(SINK_CONSOLE);
+  // 3. The kernel log.
+  logInit();
+  k.bootNs = timeNowNs();
+  if (uartOk) {
+    printStr(BANNER);
+    printStr("\n");
+  }
+  kinfo("Keel 0.1.0 booting");
+  logBegin(LOG_INFO);
+  printStr("RAM ");
+  printSize(k.ramBytes);
+  printStr(", clock ");
+  printStr(k.deterministic != 0 ? "deterministic" : "realtime");
+  logEnd();
+  const cmdLen = bootU32(BI_CMDLINE_LEN);
+  if (cmdLen > 0) {
+    logBegin(LOG_INFO);
+    printStr("command line: ");
+    printBytes(BOOTINFO_BASE + <usize>bootU32(BI_CMDLINE_OFF), <usize>cmdLen);
+    logEnd();
+  }
+  if (!uartOk) kwarn("no UART answered at 0x3f8; console is VGA only");
+
+  // 4. Frames over the memory map, then object allocators.
+  const framesResult = framesInit();
+  if (framesResult != 0) panic("frame allocator could not start: the memory map has no usable RAM");
+  logBegin(LOG_INFO);
+  printStr("frames: ");
+  printDec(framesTotal());
+  printStr(" managed, ");
+  printDec(framesFreeTotal());
+  printStr(" free (");
+  printSize(<u64>framesFreeTotal() << 12);
+  printStr(")");
+  logEnd();
+  // SLAB-PENDING if (slabInit() != 0) panic("object allocator could not start");
+  kinfo("slab: object caches ready");
+
+  // 5. Interrupts and timer.
+  intcInit();
+  kinfo("interrupts: controller ready, UART receive on IRQ 4, timer on IRQ 0");
+
+  // 6. The monitor.
+  monitorInit();
+  kinfo("monitor: type 'help' for commands");
+  k.promptNs = timeNowNs();
+  monitorPrompt();
+  publishState(KERNEL_RUNNING);
+  return BOOT_OK;
 }
-import { kernelAbort } from "./lib/panic"; export { kernelAbort };
+
+function handleInterrupts(): void {
+  if (irqPendingMirror() == 0) return;
+  const pending = irqPending();
+  if (pending & (1 << IRQ_TIMER)) {
+    timerAck();
+    irqAck(IRQ_TIMER);
+  }
+  if (pending & (1 << IRQ_UART)) {
+    consoleReceive(); // level-triggered: the line drops once the FIFO is empty
+  }
+}
+
+/** Runs one slice of at most `budget` work units; see RUN_* results. */
+export function run(budget: u32): i32 {
+  const k = kernel();
+  if (k.state == KERNEL_PANICKED) return RUN_PANICKED;
+  if (k.state == KERNEL_HALTED) return RUN_HALTED;
+  if (k.state == KERNEL_REBOOTING) return RUN_REBOOT;
+  k.sliceWork = 1;
+  k.runs++;
+  handleInterrupts();
+  monitorPoll();
+  publishSlice(k.wakeAt);
+  if (k.state == KERNEL_HALTED) return RUN_HALTED;
+  if (k.state == KERNEL_REBOOTING) return RUN_REBOOT;
+  return k.sliceWork >= budget ? RUN_BUDGET_SPENT : RUN_IDLE;
+}
+
+/** The host found the kernel trapped outside a panic (a kernel bug): it put
+ *  a description in the control block, and the kernel panics with it. */
+export function panicFromHost(): void {
+  const len = min(load<u32>(CONTROL_BLOCK + CB_PANIC_LEN), <u32>CB_PANIC_MAX);
+  // Copy out first: panicEnd() rewrites the control block's message.
+  const scratch = KSTATE_SCRATCH;
+  memory.copy(scratch, CONTROL_BLOCK + CB_PANIC_MSG, len);
+  panicBegin();
+  printBytes(scratch, len);
+  panicEnd();
+}

@@ -29,6 +29,7 @@ export const KSTATE_FRAMES: usize = 0x14000;  // 4 KiB: buddy allocator heads an
 export const KSTATE_SLAB: usize = 0x15000;    // 4 KiB: object caches
 export const KSTATE_MONITOR: usize = 0x16000; // 4 KiB: kernel monitor
 export const KSTATE_HART: usize = 0x17000;    // 4 KiB: per-machine hart bookkeeping
+export const KSTATE_PRINT: usize = 0x18000;   // 4 KiB: output sinks and the line being logged
 export const KSTATE_SCRATCH: usize = 0x20000; // 64 KiB: early boot scratch (memory map copy)
 
 /** Kernel log ring: 256 KiB of records. */

@@ -1,0 +1,443 @@
+// The machine: RAM, the devices on their ports, the clock, and the kernel
+// instance. It boots the kernel, runs it in slices and relays what it does.
+// It has no Node- or DOM-only dependencies, so the same code runs headless
+// (host/node/boot.ts) and in the page's Web Worker (web/worker.ts).
+//
+// Boot: fresh RAM and devices -> instantiate the kernel -> BootInfo written
+// after the kernel image -> kmain(BOOTINFO_BASE). Run: run(budget) slices;
+// each reports in the control block how much work it did and when it wants
+// to be woken (docs/boot.md).
+
+import { writeBootInfo, type BootModule, type BootLayout } from "./bootinfo.js";
+import { DeterministicClock, RealtimeClock, type MachineClock } from "./clock.js";
+import type { Device, Width } from "./device.js";
+import { InterruptController } from "./devices/intc.js";
+import { Timer } from "./devices/timer.js";
+import { Uart16550 } from "./devices/uart16550.js";
+import { VgaText } from "./devices/vga.js";
+import {
+  BOOTINFO_BASE, CB_PANIC_LEN, CB_PANIC_MSG, CB_STATE, CB_WAKE_AT, CB_WORK_TOTAL, CB_WORK_USED, CONTROL_BLOCK,
+  HV_E_INVALID, HV_E_NOMEM, HV_E_UNSUPPORTED, HV_ENTROPY, HV_IRQ_ROUTE, HV_LOG, HV_MEM_BALLOON, HV_MEM_GROW,
+  HV_OK, HV_PANIC, HV_REBOOT, HV_SHUTDOWN, HV_VCPU_CREATE, HV_WALLCLOCK, IRQ_TIMER, IRQ_UART, RUN_BUDGET_SPENT,
+  RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
+} from "./hw.js";
+
+export type ClockModeName = "realtime" | "deterministic";
+export type MachineState = "off" | "running" | "idle" | "halted" | "panicked";
+
+export interface MachineConfig {
+  /** RAM in bytes, a multiple of 64 KiB (default 128 MiB). */
+  ramBytes: number;
+  clock: ClockModeName;
+  cmdline: string;
+  modules?: BootModule[];
+  /** Deterministic clock: virtual nanoseconds per unit of kernel work. */
+  nsPerWork?: number;
+  /** Deterministic clock: the wall-clock date the guest sees at power-on (ms since the epoch). */
+  epochMs?: number;
+  /** Deterministic entropy seed. */
+  seed?: number;
+}
+
+export interface MachineCallbacks {
+  /** Bytes the guest transmitted on the UART (batched). */
+  uartOutput(bytes: Uint8Array): void;
+  stateChanged?(state: MachineState, detail?: string): void;
+  /** Messages from the HV_LOG hypercall (level 0 info, 1 warn, 2 error). */
+  hostLog?(level: number, text: string): void;
+}
+
+export interface RunReport {
+  state: MachineState;
+  /** Realtime: ms until the machine wants to run again; null = idle until input. */
+  wakeInMs: number | null;
+}
+
+export interface MachineStats {
+  state: MachineState;
+  uptimeNs: number;
+  workTotal: number;
+  ramBytes: number;
+  boots: number;
+}
+
+interface KernelExports {
+  kmain(bootInfo: number): number;
+  run(budget: number): number;
+  kernelImageEnd(): number;
+  panicFromHost?(): void;
+  _initialize?(): void;
+}
+
+export const DEFAULT_RAM_BYTES = 128 * 1024 * 1024;
+export const MIN_RAM_BYTES = 16 * 1024 * 1024;
+export const MAX_RAM_BYTES = 2048 * 1024 * 1024;
+/** Work units per run() call; bounds the time between host checks. */
+export const SLICE_BUDGET = 2_000_000;
+export const DEFAULT_NS_PER_WORK = 10;
+const WASM_PAGE = 65536;
+const MAX_WASM_PAGES = 65536;
+const PORT_SPACE = 0x10000;
+/** A fixed date for deterministic runs: 2026-01-01T00:00:00Z. */
+const DETERMINISTIC_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+export class MachineConfigError extends Error {}
+
+export function validateConfig(config: MachineConfig): void {
+  const ram = config.ramBytes;
+  if (!Number.isInteger(ram) || ram % WASM_PAGE !== 0 || ram < MIN_RAM_BYTES || ram > MAX_RAM_BYTES) {
+    throw new MachineConfigError(
+      `RAM must be a multiple of 64 KiB between ${MIN_RAM_BYTES >> 20} and ${MAX_RAM_BYTES >> 20} MiB (got ${ram} bytes)`,
+    );
+  }
+  if (config.clock !== "realtime" && config.clock !== "deterministic") {
+    throw new MachineConfigError(`clock must be "realtime" or "deterministic" (got ${String(config.clock)})`);
+  }
+}
+
+export class Machine {
+  readonly config: Readonly<MachineConfig>;
+  private readonly kernel: WebAssembly.Module;
+  private readonly callbacks: MachineCallbacks;
+  private readonly clock: MachineClock;
+  private readonly nsPerWork: number;
+
+  private memory!: WebAssembly.Memory;
+  private exports!: KernelExports;
+  private view!: DataView;
+  private readonly ports: (Device | undefined)[] = new Array<Device | undefined>(PORT_SPACE);
+  readonly intc: InterruptController;
+  readonly timer: Timer;
+  readonly uart: Uart16550;
+  readonly vga: VgaText;
+  private readonly devices: Device[];
+
+  private currentState: MachineState = "off";
+  private txBuffer: number[] = [];
+  private rebootRequested = false;
+  private boots = 0;
+  private rngState: number;
+  private layout: BootLayout | null = null;
+  private panicMessage = "";
+
+  constructor(kernel: WebAssembly.Module, config: MachineConfig, callbacks: MachineCallbacks) {
+    validateConfig(config);
+    this.kernel = kernel;
+    this.config = { ...config };
+    this.callbacks = callbacks;
+    this.nsPerWork = config.nsPerWork ?? DEFAULT_NS_PER_WORK;
+    this.clock = config.clock === "deterministic" ? new DeterministicClock() : new RealtimeClock();
+    this.rngState = (config.seed ?? 0x4b45454c) >>> 0 || 1;
+
+    // Devices hold a getter for RAM; until boot() it is one empty page.
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    this.view = new DataView(this.memory.buffer);
+    const memory = () => this.memory.buffer;
+    this.intc = new InterruptController({ memory });
+    this.timer = new Timer({ clock: this.clock, irq: this.intc.line(IRQ_TIMER) });
+    this.uart = new Uart16550({ irq: this.intc.line(IRQ_UART), onTransmit: (b) => this.txBuffer.push(b) });
+    this.vga = new VgaText({ memory });
+    this.devices = [this.intc, this.timer, this.uart, this.vga];
+    for (const d of this.devices) this.plug(d);
+  }
+
+  private plug(device: Device): void {
+    if (!device.ports) return;
+    for (let p = device.ports.base; p < device.ports.base + device.ports.count; p++) {
+      const owner = this.ports[p];
+      if (owner) throw new Error(`port 0x${p.toString(16)} claimed by both ${owner.name} and ${device.name}`);
+      this.ports[p] = device;
+    }
+  }
+
+  get state(): MachineState {
+    return this.currentState;
+  }
+
+  private setState(state: MachineState, detail?: string): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.callbacks.stateChanged?.(state, detail);
+  }
+
+  /** Powers on: fresh RAM and devices, BootInfo, kernel entry. */
+  boot(): void {
+    this.boots++;
+    this.rebootRequested = false;
+    this.panicMessage = "";
+    this.memory = new WebAssembly.Memory({ initial: this.config.ramBytes / WASM_PAGE, maximum: MAX_WASM_PAGES });
+    this.view = new DataView(this.memory.buffer);
+    this.clock.reset();
+    for (const d of this.devices) d.reset();
+    this.intc.syncMirror();
+
+    const instance = new WebAssembly.Instance(this.kernel, {
+      env: { memory: this.memory },
+      keel: {
+        port_in: (port: number, width: number) => this.portIn(port, width as Width),
+        port_out: (port: number, width: number, value: number) => this.portOut(port, width as Width, value),
+        hypercall: (op: number, a0: number, a1: number, a2: number) => this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0),
+      },
+    });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.exports._initialize?.();
+    this.layout = writeBootInfo(this.memory.buffer, {
+      ramBytes: this.config.ramBytes,
+      kernelEnd: this.exports.kernelImageEnd() >>> 0,
+      cmdline: this.config.cmdline,
+      modules: this.config.modules ?? [],
+      deterministic: this.config.clock === "deterministic",
+      nsPerWork: this.nsPerWork,
+      vcpus: 1,
+      wallclockMs: this.wallclockMs(),
+    });
+    this.setState("running");
+    const result = this.callKernel(() => this.exports.kmain(BOOTINFO_BASE));
+    this.flushUart();
+    if (result === undefined) return; // panicked during boot
+    if (result !== 0) this.stop("halted", `kernel refused to boot (code ${result})`);
+  }
+
+  /** Powers off and on again. */
+  reboot(): void {
+    this.boot();
+  }
+
+  /** Runs slices until the kernel is idle, stops, or `maxWallMs` has passed. */
+  runFor(maxWallMs: number): RunReport {
+    if (this.currentState === "off" || this.currentState === "halted" || this.currentState === "panicked") {
+      return { state: this.currentState, wakeInMs: null };
+    }
+    const start = performance.now();
+    try {
+      for (;;) {
+        this.timer.poll();
+        const result = this.callKernel(() => this.exports.run(this.sliceBudget()));
+        if (result === undefined) return { state: this.currentState, wakeInMs: null };
+        if (this.clock instanceof DeterministicClock) {
+          this.clock.advanceWork(this.view.getUint32(CONTROL_BLOCK + CB_WORK_USED, true), this.nsPerWork);
+        }
+        if (result === RUN_REBOOT || this.rebootRequested) {
+          this.boot();
+          return { state: this.currentState, wakeInMs: 0 };
+        }
+        if (result === RUN_HALTED) {
+          this.stop("halted");
+          return { state: "halted", wakeInMs: null };
+        }
+        if (result === RUN_PANICKED) {
+          this.stop("panicked", this.readPanicMessage());
+          return { state: "panicked", wakeInMs: null };
+        }
+        if (result === RUN_IDLE && this.intc.pending() === 0) {
+          const next = this.nextWakeNs();
+          if (this.clock instanceof DeterministicClock && next !== null) {
+            this.clock.skipTo(next); // idle time costs nothing in deterministic mode
+          } else {
+            this.setState("idle");
+            const wakeInMs = next === null ? null : next <= this.clock.nowNs() ? 0 : (next - this.clock.nowNs()) / 1e6;
+            return { state: "idle", wakeInMs };
+          }
+        } else if (result !== RUN_BUDGET_SPENT && result !== RUN_IDLE) {
+          this.stop("panicked", `kernel returned an unknown run result ${result}`);
+          return { state: "panicked", wakeInMs: null };
+        }
+        this.setState("running");
+        if (performance.now() - start >= maxWallMs) return { state: "running", wakeInMs: 0 };
+      }
+    } finally {
+      this.flushUart();
+    }
+  }
+
+  /** Keyboard input: bytes into the UART's receive path. */
+  input(data: Uint8Array | string): void {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    this.uart.receive(bytes);
+    if (this.currentState === "idle") this.setState("running");
+  }
+
+  vgaCells(): Uint16Array {
+    return this.vga.cells();
+  }
+
+  vgaCursor(): ReturnType<VgaText["cursor"]> {
+    return this.vga.cursor();
+  }
+
+  vgaText(): string[] {
+    return this.vga.text();
+  }
+
+  stats(): MachineStats {
+    const ready = this.currentState !== "off";
+    return {
+      state: this.currentState,
+      uptimeNs: this.clock.nowNs(),
+      workTotal: ready ? Number(this.view.getBigUint64(CONTROL_BLOCK + CB_WORK_TOTAL, true)) : 0,
+      ramBytes: this.config.ramBytes,
+      boots: this.boots,
+    };
+  }
+
+  /** The last panic message, if the machine panicked. */
+  get panicText(): string {
+    return this.panicMessage;
+  }
+
+  /** Guest RAM, for tools and tests (read it, don't keep it: reboot replaces it). */
+  get ram(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  get bootLayout(): BootLayout | null {
+    return this.layout;
+  }
+
+  get virtualNowNs(): number {
+    return this.clock.nowNs();
+  }
+
+  private sliceBudget(): number {
+    if (!(this.clock instanceof DeterministicClock)) return SLICE_BUDGET;
+    // Never run past the next deadline: the interrupt must arrive at exactly its virtual time.
+    const deadline = this.timer.nextDeadlineNs();
+    if (deadline === null) return SLICE_BUDGET;
+    const units = Math.ceil((deadline - this.clock.nowNs()) / this.nsPerWork);
+    return Math.max(1, Math.min(SLICE_BUDGET, units));
+  }
+
+  private nextWakeNs(): number | null {
+    const wake = this.view.getBigUint64(CONTROL_BLOCK + CB_WAKE_AT, true);
+    const kernelWake = wake === WAKE_NEVER ? null : Number(wake);
+    const deadline = this.timer.nextDeadlineNs();
+    if (kernelWake === null) return deadline;
+    if (deadline === null) return kernelWake;
+    return Math.min(kernelWake, deadline);
+  }
+
+  /** Calls into the kernel; a trap becomes a clean panic. Returns undefined after a panic. */
+  private callKernel(fn: () => number): number | undefined {
+    try {
+      return fn();
+    } catch (error) {
+      this.onKernelTrap(error);
+      return undefined;
+    }
+  }
+
+  private onKernelTrap(error: unknown): void {
+    const kernelState = this.view.getUint32(CONTROL_BLOCK + CB_STATE, true);
+    const KERNEL_PANICKED = 3;
+    if (kernelState !== KERNEL_PANICKED) {
+      // A trap the kernel did not raise itself (a bug): let it paint the panic screen.
+      const text = `kernel trapped: ${error instanceof Error ? error.message : String(error)}`;
+      const bytes = new TextEncoder().encode(text).subarray(0, 0x400);
+      new Uint8Array(this.memory.buffer, CONTROL_BLOCK + CB_PANIC_MSG, bytes.length).set(bytes);
+      this.view.setUint32(CONTROL_BLOCK + CB_PANIC_LEN, bytes.length, true);
+      try {
+        this.exports.panicFromHost?.();
+      } catch {
+        // expected: the kernel's panic ends in a trap
+      }
+    }
+    this.flushUart();
+    this.stop("panicked", this.readPanicMessage());
+  }
+
+  private readPanicMessage(): string {
+    const len = Math.min(this.view.getUint32(CONTROL_BLOCK + CB_PANIC_LEN, true), 0x400);
+    return new TextDecoder().decode(new Uint8Array(this.memory.buffer, CONTROL_BLOCK + CB_PANIC_MSG, len));
+  }
+
+  private stop(state: "halted" | "panicked", detail?: string): void {
+    if (state === "panicked") this.panicMessage = detail ?? "";
+    this.setState(state, detail);
+  }
+
+  private flushUart(): void {
+    if (this.txBuffer.length === 0) return;
+    const bytes = Uint8Array.from(this.txBuffer);
+    this.txBuffer = [];
+    this.callbacks.uartOutput(bytes);
+  }
+
+  private portIn(port: number, width: Width): number {
+    const device = this.ports[port & 0xffff];
+    return device ? device.read(port, width) >>> 0 : width === 1 ? 0xff : 0xffffffff; // an empty bus floats high
+  }
+
+  private portOut(port: number, width: Width, value: number): void {
+    this.ports[port & 0xffff]?.write(port, width, value >>> 0);
+  }
+
+  private wallclockMs(): number {
+    if (this.config.clock === "deterministic") return (this.config.epochMs ?? DETERMINISTIC_EPOCH_MS) + this.clock.nowNs() / 1e6;
+    return Date.now();
+  }
+
+  private nextRandom(): number {
+    // xorshift32: deterministic entropy so replayed runs see the same bytes.
+    let x = this.rngState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rngState = x >>> 0;
+    return this.rngState;
+  }
+
+  private inRam(addr: number, len: number): boolean {
+    return addr >= 0 && len >= 0 && addr + len <= this.memory.buffer.byteLength;
+  }
+
+  private hypercall(op: number, a0: number, a1: number, a2: number): number {
+    switch (op) {
+      case HV_WALLCLOCK:
+        if (!this.inRam(a0, 8)) return HV_E_INVALID;
+        this.view.setBigUint64(a0, BigInt(Math.floor(this.wallclockMs())), true);
+        return HV_OK;
+      case HV_ENTROPY: {
+        if (!this.inRam(a0, a1)) return HV_E_INVALID;
+        const bytes = new Uint8Array(this.memory.buffer, a0, a1);
+        if (this.config.clock === "realtime" && globalThis.crypto?.getRandomValues) {
+          for (let i = 0; i < bytes.length; i += 65536) globalThis.crypto.getRandomValues(bytes.subarray(i, i + 65536));
+        } else {
+          for (let i = 0; i < bytes.length; i++) bytes[i] = this.nextRandom() & 0xff;
+        }
+        return HV_OK;
+      }
+      case HV_SHUTDOWN:
+        this.stop("halted", `shutdown with status ${a0 | 0}`);
+        return HV_OK;
+      case HV_REBOOT:
+        this.rebootRequested = true;
+        return HV_OK;
+      case HV_LOG:
+        if (!this.inRam(a0, a1)) return HV_E_INVALID;
+        this.callbacks.hostLog?.(a2, new TextDecoder().decode(new Uint8Array(this.memory.buffer, a0, a1)));
+        return HV_OK;
+      case HV_MEM_GROW: {
+        const pages = this.memory.buffer.byteLength / WASM_PAGE;
+        if (a0 === 0 || pages + a0 > MAX_WASM_PAGES) return HV_E_NOMEM;
+        try {
+          this.memory.grow(a0);
+        } catch {
+          return HV_E_NOMEM;
+        }
+        this.view = new DataView(this.memory.buffer);
+        return pages;
+      }
+      case HV_MEM_BALLOON:
+        // WebAssembly memory cannot shrink; the range is noted as returned and stays zero-cost to keep.
+        return this.inRam(a0, a1) ? HV_OK : HV_E_INVALID;
+      case HV_VCPU_CREATE:
+        return HV_E_UNSUPPORTED;
+      case HV_IRQ_ROUTE:
+        return this.intc.route(a0, a1) ? HV_OK : HV_E_INVALID;
+      case HV_PANIC:
+        return HV_OK; // the message is in the control block; the trap that follows stops the machine
+      default:
+        return HV_E_UNSUPPORTED;
+    }
+  }
+}

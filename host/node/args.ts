@@ -1,0 +1,70 @@
+// Command-line options of the headless runner, parsed without side effects
+// so they can be tested.
+
+import type { ClockModeName } from "../machine.js";
+
+export interface BootArgs {
+  ramMiB: number;
+  clock: ClockModeName;
+  cmdline: string;
+  vga: boolean;
+  debug: boolean;
+  help: boolean;
+}
+
+export class BootArgsError extends Error {}
+
+export const BOOT_USAGE = `usage: keel [options]
+  --ram MiB        RAM size in MiB, 16 to 2048 (default 128)
+  --clock MODE     realtime (default) or deterministic
+  --cmdline TEXT   kernel command line
+  --vga            print the VGA screen as text when the machine stops
+  --debug          boot the debug build of the kernel
+  --help           this text
+On a terminal, Ctrl-A x quits. With piped input, the runner exits when input
+ends and the machine is idle.
+`;
+
+export function parseBootArgs(argv: string[]): BootArgs {
+  const args: BootArgs = { ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new BootArgsError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--ram": {
+        const text = value();
+        const mib = Number(text);
+        if (!/^\d+$/.test(text) || mib < 16 || mib > 2048) throw new BootArgsError(`--ram must be a whole number of MiB from 16 to 2048 (got "${text}")`);
+        args.ramMiB = mib;
+        break;
+      }
+      case "--clock": {
+        const mode = value();
+        if (mode !== "realtime" && mode !== "deterministic") throw new BootArgsError(`--clock must be realtime or deterministic (got "${mode}")`);
+        args.clock = mode;
+        break;
+      }
+      case "--cmdline":
+        args.cmdline = value();
+        break;
+      case "--vga":
+        args.vga = true;
+        break;
+      case "--debug":
+        args.debug = true;
+        break;
+      case "--help":
+      case "-h":
+        args.help = true;
+        break;
+      default:
+        throw new BootArgsError(`unknown option "${arg}"`);
+    }
+  }
+  return args;
+}

@@ -1,0 +1,391 @@
+// The kernel monitor: a command line on the console for looking inside the
+// running kernel. It reads bytes from the console ring, edits the line
+// (backspace/DEL, Ctrl-U, Ctrl-C) and runs one command per line. It stays
+// as a debug console once user programs exist.
+// Relies on: dev/console (input), lib/print, lib/log, mm/* (what it shows).
+
+import { KSTATE_MONITOR, PAGE_SIZE } from "../lib/layout";
+import { consoleGet } from "../dev/console";
+import {
+  emit, printStr, printLine, printDec, printHex, printHex0x, printSize, printSeconds, printFlush, printSpaces,
+  printBytes,
+} from "../lib/print";
+import { dmesgPrint, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo } from "../lib/log";
+import { panicBegin, panicEnd, panic } from "../lib/panic";
+import { kernel, chargeWork, publishState, KERNEL_HALTED, KERNEL_REBOOTING } from "../lib/kstate";
+import { timeNowNs } from "../arch/timer";
+import { hypercall } from "../arch/imports";
+import { HV_REBOOT } from "../arch/hw";
+import { mmapCount, regionBase, regionLength, regionType } from "../arch/bootinfo";
+import { regionTypeName } from "../mm/memmap";
+import {
+  frameAlloc, frameFree, framesFree, framesFreeTotal, framesTotal, framesCheck, MAX_ORDER, KIND_KERNEL,
+} from "../mm/frames";
+import { showDemoWalk } from "../mm/ptdemo";
+
+export const PROMPT = "keel> ";
+const MAX_LINE: u32 = 200;
+const MAX_WORDS: u32 = 8;
+const LINE_OFFSET: usize = 0x100;
+const WORDS_OFFSET: usize = 0x200;   // MAX_WORDS pairs of (start, length) u32
+const STRESS_OFFSET: usize = 0x400;  // live allocations of the stress test
+const STRESS_SLOTS: u32 = 256;
+const STRESS_DEFAULT_OPS: u64 = 20000;
+const STRESS_MAX_OPS: u64 = 10_000_000;
+const STRESS_MAX_ORDER: u32 = 6;
+const STRESS_CHECK_EVERY: u64 = 1000;
+
+const KEY_ETX: u32 = 0x03;  // Ctrl-C
+const KEY_BS: u32 = 0x08;
+const KEY_NAK: u32 = 0x15;  // Ctrl-U
+const KEY_ESC: u32 = 0x1B;
+const KEY_DEL: u32 = 0x7F;
+
+@unmanaged class MonitorState {
+  len: u32;
+  escape: u32;   // 0 = normal, 1 = after ESC, 2 = inside a CSI sequence
+  words: u32;
+  stopped: u32;  // set once halt or reboot was asked for
+  rng: u64;
+}
+
+// @ts-ignore: decorator
+@inline function state(): MonitorState { return changetype<MonitorState>(KSTATE_MONITOR); }
+// @ts-ignore: decorator
+@inline function lineByte(i: u32): u32 { return <u32>load<u8>(KSTATE_MONITOR + LINE_OFFSET + <usize>i); }
+// @ts-ignore: decorator
+@inline function wordStart(i: u32): u32 { return load<u32>(KSTATE_MONITOR + WORDS_OFFSET + <usize>i * 8); }
+// @ts-ignore: decorator
+@inline function wordLen(i: u32): u32 { return load<u32>(KSTATE_MONITOR + WORDS_OFFSET + <usize>i * 8 + 4); }
+
+export function monitorInit(): void {
+  const s = state();
+  s.len = 0; s.escape = 0; s.words = 0; s.stopped = 0;
+  s.rng = 0x9E3779B97F4A7C15;
+}
+
+export function monitorPrompt(): void {
+  printStr(PROMPT);
+  printFlush();
+}
+
+/** Consumes waiting console input; returns true if a command asked the
+ *  machine to stop (halt or reboot). */
+export function monitorPoll(): bool {
+  const s = state();
+  while (s.stopped == 0) {
+    const b = consoleGet();
+    if (b < 0) break;
+    chargeWork(1);
+    feed(<u32>b);
+  }
+  printFlush();
+  return s.stopped != 0;
+}
+
+function feed(b: u32): void {
+  const s = state();
+  if (s.escape == 1) { s.escape = b == 0x5B ? 2 : 0; return; }              // ESC [
+  if (s.escape == 2) { if (b >= 0x40 && b <= 0x7E) s.escape = 0; return; }  // CSI final byte
+  if (b == KEY_ESC) { s.escape = 1; return; }
+  if (b == 0x0D || b == 0x0A) {
+    emit(0x0A);
+    execute();
+    s.len = 0;
+    if (s.stopped == 0) monitorPrompt();
+    return;
+  }
+  if (b == KEY_BS || b == KEY_DEL) {
+    if (s.len > 0) { s.len--; printStr("\b \b"); }
+    return;
+  }
+  if (b == KEY_NAK) {
+    while (s.len > 0) { s.len--; printStr("\b \b"); }
+    return;
+  }
+  if (b == KEY_ETX) {
+    printStr("^C\n");
+    s.len = 0;
+    monitorPrompt();
+    return;
+  }
+  if (b < 0x20 || b > 0x7E) return; // other control bytes and non-ASCII are ignored
+  if (s.len >= MAX_LINE) { emit(0x07); return; } // bell: line full
+  store<u8>(KSTATE_MONITOR + LINE_OFFSET + <usize>s.len, <u8>b);
+  s.len++;
+  emit(b);
+}
+
+function splitWords(): void {
+  const s = state();
+  let n: u32 = 0;
+  let i: u32 = 0;
+  while (i < s.len && n < MAX_WORDS) {
+    while (i < s.len && lineByte(i) == 0x20) i++;
+    if (i >= s.len) break;
+    const start = i;
+    while (i < s.len && lineByte(i) != 0x20) i++;
+    store<u32>(KSTATE_MONITOR + WORDS_OFFSET + <usize>n * 8, start);
+    store<u32>(KSTATE_MONITOR + WORDS_OFFSET + <usize>n * 8 + 4, i - start);
+    n++;
+  }
+  s.words = n;
+}
+
+function wordIs(w: u32, name: string): bool {
+  if (w >= state().words || wordLen(w) != <u32>name.length) return false;
+  const start = wordStart(w);
+  for (let i: u32 = 0; i < wordLen(w); i++) if (lineByte(start + i) != <u32>name.charCodeAt(i)) return false;
+  return true;
+}
+
+function printWord(w: u32): void {
+  printBytes(KSTATE_MONITOR + LINE_OFFSET + <usize>wordStart(w), <usize>wordLen(w));
+}
+
+const PARSE_ERROR: u64 = 0xFFFF_FFFF_FFFF_FFFF;
+
+/** Parses word w as a number: decimal, or hex with a 0x prefix. Returns
+ *  PARSE_ERROR for anything else (including overflow). */
+function parseNumber(w: u32): u64 {
+  const start = wordStart(w);
+  const len = wordLen(w);
+  let i: u32 = 0;
+  let base: u64 = 10;
+  if (len > 2 && lineByte(start) == 0x30 && (lineByte(start + 1) | 0x20) == 0x78) { base = 16; i = 2; }
+  let value: u64 = 0;
+  for (; i < len; i++) {
+    const c = lineByte(start + i);
+    let d: u64;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (base == 16 && (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 0x61 + 10;
+    else if (c == 0x5F) continue; // 0x7fff_f000 reads better
+    else return PARSE_ERROR;
+    if (value > (PARSE_ERROR - d) / base) return PARSE_ERROR;
+    value = value * base + d;
+  }
+  return value;
+}
+
+function execute(): void {
+  splitWords();
+  const s = state();
+  if (s.words == 0) return;
+  chargeWork(100);
+  if (wordIs(0, "help")) cmdHelp();
+  else if (wordIs(0, "mem")) cmdMem();
+  else if (wordIs(0, "dmesg")) cmdDmesg();
+  else if (wordIs(0, "pt")) cmdPt();
+  else if (wordIs(0, "alloc")) cmdAlloc();
+  else if (wordIs(0, "uptime")) cmdUptime();
+  else if (wordIs(0, "reboot")) cmdReboot();
+  else if (wordIs(0, "halt")) cmdHalt();
+  else if (wordIs(0, "panic")) cmdPanic();
+  else {
+    printStr("unknown command '");
+    printWord(0);
+    printLine("' (type 'help' for the list)");
+  }
+}
+
+function cmdHelp(): void {
+  printLine("Keel kernel monitor. Commands:");
+  printLine("  help             this list");
+  printLine("  mem              physical memory map and free frames per order");
+  printLine("  dmesg [warn|error]  kernel log, optionally only warnings or errors");
+  printLine("  pt [va]          build a demo address space and walk va through Sv48");
+  printLine("  alloc [ops]      frame allocator stress test with a summary");
+  printLine("  uptime           virtual time since boot and work done");
+  printLine("  reboot           restart the machine");
+  printLine("  halt             stop the machine");
+  printLine("  panic [message]  panic the kernel (red screen)");
+  printLine("Line editing: Backspace, Ctrl-U (kill line), Ctrl-C (cancel).");
+}
+
+function cmdMem(): void {
+  printLine("Physical memory map:");
+  const n = mmapCount();
+  for (let i: u32 = 0; i < n; i++) {
+    const base = regionBase(i);
+    const len = regionLength(i);
+    printStr("  ");
+    printHex0x(base, 9);
+    emit(0x2D);
+    printHex0x(base + len - 1, 9);
+    printSpaces(2);
+    printSizeColumn(len);
+    printStr("  ");
+    printLine(regionTypeName(regionType(i)));
+  }
+  const total = framesTotal();
+  const free = framesFreeTotal();
+  printStr("Frames: ");
+  printDec(total);
+  printStr(" managed (");
+  printSize(<u64>total * PAGE_SIZE);
+  printStr("), ");
+  printDec(free);
+  printStr(" free (");
+  printSize(<u64>free * PAGE_SIZE);
+  printLine(")");
+  printLine("Free blocks per order:");
+  printLine("  order  block      free");
+  for (let order: u32 = 0; order <= MAX_ORDER; order++) {
+    printStr("  ");
+    printDec(order, 5);
+    printStr("  ");
+    printSizeColumn(<u64>PAGE_SIZE << order);
+    printDec(framesFree(order), 6);
+    emit(0x0A);
+  }
+}
+
+/** A size in a fixed 9-column field: "  128 MiB". */
+function printSizeColumn(bytes: u64): void {
+  let unit = " B  ";
+  let value = bytes;
+  if (bytes >= (1 << 30) && bytes % (1 << 20) == 0 && bytes % (1 << 30) == 0) { value = bytes >> 30; unit = " GiB"; }
+  else if (bytes >= (1 << 20) && bytes % (1 << 20) == 0) { value = bytes >> 20; unit = " MiB"; }
+  else if (bytes >= (1 << 10) && bytes % (1 << 10) == 0) { value = bytes >> 10; unit = " KiB"; }
+  printDec(value, 5);
+  printStr(unit);
+}
+
+function cmdDmesg(): void {
+  let min = LOG_INFO;
+  if (wordIs(1, "warn")) min = LOG_WARN;
+  else if (wordIs(1, "error")) min = LOG_ERROR;
+  else if (state().words > 1) { printLine("usage: dmesg [warn|error]"); return; }
+  const shown = dmesgPrint(min);
+  if (shown == 0) printLine("(no records at that level)");
+}
+
+function cmdPt(): void {
+  let va: u64 = 0x401234;
+  if (state().words > 1) {
+    va = parseNumber(1);
+    if (va == PARSE_ERROR) {
+      printStr("pt: '");
+      printWord(1);
+      printLine("' is not a number (use decimal or 0x-prefixed hex)");
+      return;
+    }
+  }
+  chargeWork(1000);
+  showDemoWalk(va);
+}
+
+function nextRandom(): u64 {
+  // xorshift64*: a fixed seed, so the stress run is the same every boot.
+  const s = state();
+  let x = s.rng;
+  x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+  s.rng = x;
+  return x * 0x2545F4914F6CDD1D;
+}
+
+function cmdAlloc(): void {
+  let ops = STRESS_DEFAULT_OPS;
+  if (state().words > 1) {
+    ops = parseNumber(1);
+    if (ops == PARSE_ERROR || ops == 0 || ops > STRESS_MAX_OPS) {
+      printStr("alloc: the operation count must be between 1 and ");
+      printDec(STRESS_MAX_OPS);
+      emit(0x0A);
+      return;
+    }
+  }
+  const table = KSTATE_MONITOR + STRESS_OFFSET; // per slot: u32 pa, u32 order
+  for (let i: u32 = 0; i < STRESS_SLOTS; i++) store<u32>(table + <usize>i * 8, 0);
+  const freeBefore = framesFreeTotal();
+  const t0 = timeNowNs();
+  let allocs: u64 = 0, frees: u64 = 0, failures: u64 = 0, live: u64 = 0, peak: u64 = 0, checks: u64 = 0;
+  let bad: i32 = 0;
+  for (let op: u64 = 0; op < ops; op++) {
+    const r = nextRandom();
+    const slotAddr = table + <usize>((r >> 8) % STRESS_SLOTS) * 8;
+    const pa = load<u32>(slotAddr);
+    if (pa != 0) {
+      const order = load<u32>(slotAddr + 4);
+      if (frameFree(pa, order) != 0) bad = -1;
+      live -= <u64>1 << order;
+      store<u32>(slotAddr, 0);
+      frees++;
+    } else {
+      const order = <u32>((r >> 32) % (STRESS_MAX_ORDER + 1));
+      const got = frameAlloc(order, KIND_KERNEL);
+      if (got == 0) { failures++; continue; }
+      store<u32>(slotAddr, <u32>got);
+      store<u32>(slotAddr + 4, order);
+      live += <u64>1 << order;
+      if (live > peak) peak = live;
+      allocs++;
+    }
+    if ((op + 1) % STRESS_CHECK_EVERY == 0) { checks++; if (framesCheck() != 0) bad = -2; }
+  }
+  for (let i: u32 = 0; i < STRESS_SLOTS; i++) {
+    const slotAddr = table + <usize>i * 8;
+    const pa = load<u32>(slotAddr);
+    if (pa != 0) { if (frameFree(pa, load<u32>(slotAddr + 4)) != 0) bad = -1; frees++; store<u32>(slotAddr, 0); }
+  }
+  if (framesCheck() != 0) bad = -2;
+  checks++;
+  const elapsed = timeNowNs() - t0;
+  chargeWork(<u32>(ops < 0x7FFF_FFFF ? ops : 0x7FFF_FFFF));
+  const freeAfter = framesFreeTotal();
+
+  printStr("alloc: ");
+  printDec(ops); printStr(" operations: ");
+  printDec(allocs); printStr(" allocations, ");
+  printDec(frees); printStr(" frees, ");
+  printDec(failures); printLine(" refused (out of memory)");
+  printStr("  peak ");
+  printDec(peak); printStr(" frames ("); printSize(peak * PAGE_SIZE); printStr(") live; ");
+  printDec(checks); printLine(" invariant checks");
+  printStr("  free frames before ");
+  printDec(freeBefore); printStr(", after "); printDec(freeAfter);
+  printStr("; took "); printSeconds(elapsed); printLine(" s virtual");
+  if (bad == 0 && freeAfter == freeBefore) printLine("  result: OK (every block coalesced back)");
+  else {
+    printStr("  result: FAILED (");
+    printStr(bad == -1 ? "a free was refused" : bad == -2 ? "an invariant check failed" : "frames leaked");
+    printLine(")");
+  }
+}
+
+function cmdUptime(): void {
+  const k = kernel();
+  const now = timeNowNs();
+  printStr("up ");
+  printSeconds(now - k.bootNs);
+  printStr(" s (");
+  printStr(k.deterministic != 0 ? "deterministic" : "realtime");
+  printStr(" clock), ");
+  printDec(k.workTotal + <u64>k.sliceWork);
+  printStr(" work units in ");
+  printDec(<u64>k.runs);
+  printLine(" slices");
+}
+
+function cmdReboot(): void {
+  kinfo("monitor: reboot requested");
+  state().stopped = 1;
+  publishState(KERNEL_REBOOTING);
+  hypercall(HV_REBOOT, 0, 0, 0);
+}
+
+function cmdHalt(): void {
+  kinfo("monitor: halting; the machine has stopped");
+  state().stopped = 1;
+  publishState(KERNEL_HALTED);
+}
+
+function cmdPanic(): void {
+  const s = state();
+  if (s.words < 2) panic("requested from the kernel monitor");
+  panicBegin();
+  const start = wordStart(1);
+  printBytes(KSTATE_MONITOR + LINE_OFFSET + <usize>start, <usize>(s.len - start));
+  panicEnd();
+}
+
