@@ -783,7 +783,7 @@ function evaluate(e: Expr, line: number, lookup: Lookup, pc: bigint | null): Val
         case "/": case "%":
           if (b.v === 0n) throw new AsmError(line, "division by zero in expression");
           return { v: e.op === "/" ? a.v / b.v : a.v % b.v, reloc };
-        case "<<": return { v: toSigned64(a.v << b.v), reloc };
+        case "<<": return { v: a.v << b.v, reloc };
         case ">>": return { v: a.v >> b.v, reloc };
         case "&": return { v: a.v & b.v, reloc };
         case "|": return { v: a.v | b.v, reloc };
@@ -1146,7 +1146,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmOutput {
           }
           const bits = BigInt(it.width * 8);
           if (v >= 1n << bits || v < -(1n << (bits - 1n))) throw new AsmError(it.line, `value ${v} does not fit in ${it.width} byte(s)`);
-          put(it, BigInt.asUintN(Number(bits), v), it.width, at);
+          put(it, BigInt.asUintN(Number(bits), v), it.width, at + i * it.width);
         });
         break;
       case "inst": {
