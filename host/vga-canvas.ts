@@ -11,8 +11,8 @@
 // cell, in the cell's foreground colour, shown only while `blinkOn`.
 //
 // Given the previous frame (`prev`), only cells that changed are repainted,
-// plus the cursor's cell and the cell the cursor was on before (`prevCursor`),
-// whose pixels change without their cell changing.
+// plus the cell where the cursor was last drawn on this context (remembered
+// per context), so a cursor that moved or blinked off leaves no underline.
 
 import { cp437ToUnicode, VGA_PALETTE } from "./cp437.js";
 import { VGA_COLS, VGA_ROWS } from "./hw.js";
@@ -48,13 +48,15 @@ export interface DrawVgaOptions {
   blinkOn: boolean;
   /** The frame currently on the canvas; when given, unchanged cells are skipped. */
   prev?: Uint16Array;
-  /** Where the cursor was drawn in the frame on the canvas. */
-  prevCursor?: CursorShape;
 }
 
 const DEFAULT_CELL_HEIGHT = 16;
 const FG_MASK = 0x0f;
 const BG_SHIFT = 12;
+const NO_CURSOR = -1;
+
+/** Per context: the cell index whose pixels carry a cursor underline. */
+const drawnCursor = new WeakMap<Canvas2D, number>();
 
 /** Paints `cells` (`char | attr << 8`, 80x25) and the cursor. Returns the number of cells painted. */
 export function drawVga(ctx: Canvas2D, cells: Uint16Array, cursor: CursorShape, opts: DrawVgaOptions): number {
@@ -64,17 +66,18 @@ export function drawVga(ctx: Canvas2D, cells: Uint16Array, cursor: CursorShape, 
   ctx.textAlign = "center";
   const total = Math.min(cells.length, VGA_COLS * VGA_ROWS);
   const cursorIndex = cursor.row * VGA_COLS + cursor.col;
-  const oldCursorIndex = opts.prevCursor ? opts.prevCursor.row * VGA_COLS + opts.prevCursor.col : -1;
+  const underlined = drawnCursor.get(ctx) ?? NO_CURSOR;
   const full = prev === undefined || prev.length < total;
 
   let painted = 0;
   for (let i = 0; i < total; i++) {
     const cell = cells[i] as number;
-    if (!full && cell === prev[i] && i !== cursorIndex && i !== oldCursorIndex) continue;
+    if (!full && cell === prev[i] && i !== underlined) continue;
     paintCell(ctx, i, cell, cellW, cellH);
     painted++;
   }
 
+  drawnCursor.set(ctx, NO_CURSOR);
   if (cursor.visible && opts.blinkOn && cursorIndex >= 0 && cursorIndex < total) {
     const shape = cursor.cellHeight ?? DEFAULT_CELL_HEIGHT;
     const scale = cellH / shape;
@@ -82,6 +85,7 @@ export function drawVga(ctx: Canvas2D, cells: Uint16Array, cursor: CursorShape, 
     const y = Math.floor(cursorIndex / VGA_COLS) * cellH;
     ctx.fillStyle = VGA_PALETTE[((cells[cursorIndex] as number) >>> 8) & FG_MASK] as string;
     ctx.fillRect(x, y + cursor.start * scale, cellW, (cursor.end - cursor.start + 1) * scale);
+    drawnCursor.set(ctx, cursorIndex);
   }
   return painted;
 }
