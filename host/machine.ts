@@ -76,6 +76,7 @@ export const MAX_RAM_BYTES = 2048 * 1024 * 1024;
 export const SLICE_BUDGET = 2_000_000;
 export const DEFAULT_NS_PER_WORK = 10;
 const WASM_PAGE = 65536;
+const MiB = 1024 * 1024;
 const MAX_WASM_PAGES = 65536;
 const PORT_SPACE = 0x10000;
 /** A fixed date for deterministic runs: 2026-01-01T00:00:00Z. */
@@ -87,7 +88,7 @@ export function validateConfig(config: MachineConfig): void {
   const ram = config.ramBytes;
   if (!Number.isInteger(ram) || ram % WASM_PAGE !== 0 || ram < MIN_RAM_BYTES || ram > MAX_RAM_BYTES) {
     throw new MachineConfigError(
-      `RAM must be a multiple of 64 KiB between ${MIN_RAM_BYTES >> 20} and ${MAX_RAM_BYTES >> 20} MiB (got ${ram} bytes)`,
+      `RAM must be a multiple of 64 KiB between ${MIN_RAM_BYTES / MiB} and ${MAX_RAM_BYTES / MiB} MiB (got ${ram} bytes)`,
     );
   }
   if (config.clock !== "realtime" && config.clock !== "deterministic") {
@@ -113,6 +114,8 @@ export class Machine {
   private readonly devices: Device[];
 
   private currentState: MachineState = "off";
+  /** True while the kernel is inside kmain() or run(). */
+  private inKernel = false;
   private txBuffer: number[] = [];
   private rebootRequested = false;
   private boots = 0;
@@ -134,7 +137,7 @@ export class Machine {
     this.view = new DataView(this.memory.buffer);
     const memory = () => this.memory.buffer;
     this.intc = new InterruptController({ memory });
-    this.timer = new Timer({ clock: this.clock, irq: this.intc.line(IRQ_TIMER) });
+    this.timer = new Timer({ clock: { nowNs: () => this.guestNowNs() }, irq: this.intc.line(IRQ_TIMER) });
     this.uart = new Uart16550({ irq: this.intc.line(IRQ_UART), onTransmit: (b) => this.txBuffer.push(b) });
     this.vga = new VgaText({ memory });
     this.devices = [this.intc, this.timer, this.uart, this.vga];
@@ -214,9 +217,6 @@ export class Machine {
         this.timer.poll();
         const result = this.callKernel(() => this.exports.run(this.sliceBudget()));
         if (result === undefined) return { state: this.currentState, wakeInMs: null };
-        if (this.clock instanceof DeterministicClock) {
-          this.clock.advanceWork(this.view.getUint32(CONTROL_BLOCK + CB_WORK_USED, true), this.nsPerWork);
-        }
         if (result === RUN_REBOOT || this.rebootRequested) {
           this.boot();
           return { state: this.currentState, wakeInMs: 0 };
@@ -298,6 +298,23 @@ export class Machine {
     return this.clock.nowNs();
   }
 
+  /** Virtual time as the guest reads it. A deterministic clock also counts
+   *  the work the kernel has published so far in the current slice, so time
+   *  moves during a long command, the same way in every run. */
+  private guestNowNs(): number {
+    const now = this.clock.nowNs();
+    if (!this.inKernel || !(this.clock instanceof DeterministicClock)) return now;
+    return now + this.view.getUint32(CONTROL_BLOCK + CB_WORK_USED, true) * this.nsPerWork;
+  }
+
+  /** After a kmain() or run() call: a deterministic clock advances by the work it did. */
+  private accountSlice(): void {
+    this.inKernel = false;
+    if (this.clock instanceof DeterministicClock) {
+      this.clock.advanceWork(this.view.getUint32(CONTROL_BLOCK + CB_WORK_USED, true), this.nsPerWork);
+    }
+  }
+
   private sliceBudget(): number {
     if (!(this.clock instanceof DeterministicClock)) return SLICE_BUDGET;
     // Never run past the next deadline: the interrupt must arrive at exactly its virtual time.
@@ -318,9 +335,14 @@ export class Machine {
 
   /** Calls into the kernel; a trap becomes a clean panic. Returns undefined after a panic. */
   private callKernel(fn: () => number): number | undefined {
+    this.view.setUint32(CONTROL_BLOCK + CB_WORK_USED, 0, true);
+    this.inKernel = true;
     try {
-      return fn();
+      const result = fn();
+      this.accountSlice();
+      return result;
     } catch (error) {
+      this.accountSlice();
       this.onKernelTrap(error);
       return undefined;
     }

@@ -35,6 +35,7 @@ const BANNER = "Keel - a capability microkernel in your browser tab";
 
 export function kmain(bootInfo: u32): i32 {
   const k = kernel();
+  k.sliceWork = 0;
   publishState(KERNEL_BOOTING);
   // 1. VGA first, so there is somewhere to say anything.
   vgaInit();
@@ -54,7 +55,6 @@ export function kmain(bootInfo: u32): i32 {
   k.ramBytes = bootU64(BI_RAM_BYTES);
   k.deterministic = deterministicClock() ? 1 : 0;
   k.workTotal = 0;
-  k.sliceWork = 0;
   k.runs = 0;
   k.wakeAt = WAKE_NEVER;
 
@@ -109,6 +109,7 @@ export function kmain(bootInfo: u32): i32 {
   kinfo("monitor: type 'help' for commands");
   k.promptNs = timeNowNs();
   monitorPrompt();
+  publishSlice(WAKE_NEVER);
   publishState(KERNEL_RUNNING);
   return BOOT_OK;
 }

@@ -8,6 +8,7 @@
 import { uartPut } from "../dev/uart";
 import { vgaPut, vgaSyncCursor } from "../dev/vga";
 import { KSTATE_PRINT } from "./layout";
+import { chargeWork } from "./kstate";
 
 export const SINK_UART: u32 = 1;
 export const SINK_VGA: u32 = 2;
@@ -34,8 +35,12 @@ export function printInit(sinks: u32): void {
 export function printSinks(): u32 { return state().sinks; }
 export function printSetSinks(sinks: u32): void { state().sinks = sinks; }
 
+/** Work charged per byte of output (deterministic time moves with it). */
+const WORK_PER_BYTE: u32 = 1;
+
 export function emit(byte: u32): void {
   const s = state();
+  chargeWork(WORK_PER_BYTE);
   byte &= 0xFF;
   if (s.capturing != 0 && byte != 0x0A && byte != 0x0D && s.captureLen < CAPTURE_MAX) {
     store<u8>(CAPTURE_BUF + s.captureLen++, <u8>byte);

@@ -34,6 +34,8 @@ const STRESS_DEFAULT_OPS: u64 = 20000;
 const STRESS_MAX_OPS: u64 = 10_000_000;
 const STRESS_MAX_ORDER: u32 = 6;
 const STRESS_CHECK_EVERY: u64 = 1000;
+/** Nominal cost of one allocator operation, for the deterministic clock. */
+const STRESS_WORK_PER_OP: u32 = 100;
 
 const KEY_ETX: u32 = 0x03;  // Ctrl-C
 const KEY_BS: u32 = 0x08;
@@ -302,6 +304,7 @@ function cmdAlloc(): void {
   let allocs: u64 = 0, frees: u64 = 0, failures: u64 = 0, live: u64 = 0, peak: u64 = 0, checks: u64 = 0;
   let bad: i32 = 0;
   for (let op: u64 = 0; op < ops; op++) {
+    chargeWork(STRESS_WORK_PER_OP);
     const r = nextRandom();
     const slotAddr = table + <usize>((r >> 8) % STRESS_SLOTS) * 8;
     const pa = load<u32>(slotAddr);
@@ -331,7 +334,6 @@ function cmdAlloc(): void {
   if (framesCheck() != 0) bad = -2;
   checks++;
   const elapsed = timeNowNs() - t0;
-  chargeWork(<u32>(ops < 0x7FFF_FFFF ? ops : 0x7FFF_FFFF));
   const freeAfter = framesFreeTotal();
 
   printStr("alloc: ");

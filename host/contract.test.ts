@@ -1,0 +1,101 @@
+// The kernel (AssemblyScript) and the host (TypeScript) each declare the
+// machine's fixed numbers. This test reads the kernel's declarations and
+// checks that every number both sides name is the same on both sides.
+
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import * as hw from "./hw.js";
+import * as boot from "./bootinfo.js";
+
+function kernelConstants(path: string): Map<string, bigint> {
+  const text = readFileSync(new URL(`../kernel-as/src/${path}`, import.meta.url), "utf8");
+  const found = new Map<string, bigint>();
+  for (const m of text.matchAll(/export const (\w+): \w+ = (-?)(0x[0-9A-Fa-f_]+|\d[\d_]*);/g)) {
+    const value = BigInt(m[3]!.replaceAll("_", ""));
+    found.set(m[1]!, m[2] === "-" ? -value : value);
+  }
+  return found;
+}
+
+function hostValue(value: unknown): bigint | undefined {
+  if (typeof value === "number") return BigInt(value);
+  if (typeof value === "bigint") return value;
+  return undefined;
+}
+
+describe("kernel and host agree on the machine's numbers", () => {
+  const kernel = new Map([...kernelConstants("arch/hw.ts"), ...kernelConstants("lib/layout.ts")]);
+
+  it("names the same ports, interrupt lines, hypercalls and layout addresses", () => {
+    let compared = 0;
+    for (const [name, value] of Object.entries(hw)) {
+      const host = hostValue(value);
+      if (host === undefined) continue;
+      expect(kernel.has(name), `${name} is declared by the host but not by the kernel`).toBe(true);
+      expect(kernel.get(name), name).toBe(host);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(50);
+  });
+
+  it("lays out BootInfo the same way", () => {
+    const k = kernelConstants("arch/bootinfo.ts");
+    expect(k.get("BOOT_MAGIC")).toBe(BigInt(boot.BOOT_MAGIC));
+    expect(k.get("BOOT_VERSION")).toBe(BigInt(boot.BOOT_VERSION));
+    expect(k.get("BI_HEADER_SIZE")).toBe(BigInt(boot.BI_HEADER_SIZE));
+    expect(k.get("MMAP_ENTRY_SIZE")).toBe(BigInt(boot.MMAP_ENTRY_SIZE));
+    expect(k.get("MODULE_ENTRY_SIZE")).toBe(BigInt(boot.MODULE_ENTRY_SIZE));
+    expect(k.get("BOOT_FLAG_DETERMINISTIC")).toBe(BigInt(boot.BOOT_FLAG_DETERMINISTIC));
+    const regions: Record<string, boot.RegionType> = {
+      REGION_USABLE: boot.RegionType.Usable,
+      REGION_RESERVED: boot.RegionType.Reserved,
+      REGION_BOOTINFO: boot.RegionType.BootInfo,
+      REGION_KERNEL_DATA: boot.RegionType.KernelData,
+      REGION_VGA: boot.RegionType.Vga,
+      REGION_ROM: boot.RegionType.Rom,
+      REGION_KERNEL_IMAGE: boot.RegionType.KernelImage,
+      REGION_MODULE: boot.RegionType.Module,
+    };
+    for (const [name, value] of Object.entries(regions)) expect(k.get(name), name).toBe(BigInt(value));
+  });
+});
+
+describe("the boot memory map", () => {
+  const input: boot.BootInfoInput = {
+    ramBytes: 32 * 1024 * 1024,
+    kernelEnd: 0x123456,
+    cmdline: "console=uart",
+    modules: [{ name: "disk", kind: 1, data: new Uint8Array(5000).fill(7) }],
+    deterministic: true,
+    nsPerWork: 10,
+    vcpus: 1,
+    wallclockMs: 0,
+  };
+
+  it("covers RAM exactly once, in order, with page-aligned regions", () => {
+    const { regions } = boot.planMemory(input);
+    let next = 0;
+    for (const r of regions) {
+      expect(r.base).toBe(next);
+      expect(r.base % hw.PAGE_SIZE).toBe(0);
+      expect(r.length % hw.PAGE_SIZE).toBe(0);
+      next = r.base + r.length;
+    }
+    expect(next).toBe(input.ramBytes);
+  });
+
+  it("places modules after the kernel image and writes their bytes there", () => {
+    const ram = new ArrayBuffer(input.ramBytes);
+    const layout = boot.writeBootInfo(ram, input);
+    const placed = layout.modules[0]!;
+    expect(placed.base).toBe(0x124000);
+    expect(new Uint8Array(ram, placed.base, 5000).every((b) => b === 7)).toBe(true);
+    const view = new DataView(ram);
+    expect(view.getUint32(hw.BOOTINFO_BASE, true)).toBe(boot.BOOT_MAGIC);
+    expect(view.getUint32(hw.BOOTINFO_BASE + 0x3c, true)).toBe(0x124000);
+  });
+
+  it("refuses RAM too small for the kernel and its modules", () => {
+    expect(() => boot.planMemory({ ...input, ramBytes: 4 * 1024 * 1024 })).toThrow(boot.BootInfoError);
+  });
+});

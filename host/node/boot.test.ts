@@ -1,0 +1,65 @@
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { BootArgsError, parseBootArgs } from "./args.js";
+
+const require = createRequire(import.meta.url);
+const tsxCli = require.resolve("tsx/cli");
+const runner = fileURLToPath(new URL("./boot.ts", import.meta.url));
+
+function runKeel(args: string[], input: string) {
+  return spawnSync(process.execPath, [tsxCli, runner, ...args], { input, encoding: "utf8", timeout: 30_000 });
+}
+
+describe("runner options", () => {
+  it("has sensible defaults", () => {
+    expect(parseBootArgs([])).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false });
+  });
+
+  it("reads every option in both --flag value and --flag=value forms", () => {
+    expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug"])).toEqual({
+      ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false,
+    });
+  });
+
+  it.each([
+    [["--ram", "lots"], /--ram must be a whole number/],
+    [["--ram", "8"], /from 16 to 2048/],
+    [["--clock", "fast"], /--clock must be realtime or deterministic/],
+    [["--cmdline"], /--cmdline needs a value/],
+    [["--turbo"], /unknown option "--turbo"/],
+  ])("rejects %j with a clear message", (argv, message) => {
+    expect(() => parseBootArgs(argv)).toThrow(BootArgsError);
+    expect(() => parseBootArgs(argv)).toThrow(message);
+  });
+});
+
+describe("the headless runner", () => {
+  it("boots, runs piped monitor commands, halts with status 0 and prints the VGA screen", () => {
+    const result = runKeel(["--clock", "deterministic", "--ram", "32", "--vga"], "uptime\nhalt\n");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("keel> ");
+    expect(result.stdout).toMatch(/up \d+\.\d{6} s \(deterministic clock\)/);
+    expect(result.stdout).toContain("--- VGA screen ---\nHello World!");
+  });
+
+  it("exits when piped input ends and the machine is idle", () => {
+    const result = runKeel(["--clock", "deterministic", "--ram", "32"], "help\n");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("Keel kernel monitor. Commands:");
+  });
+
+  it("exits with status 1 after a panic and says why", () => {
+    const result = runKeel(["--ram", "32"], "panic test\n");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("kernel panic: test");
+  });
+
+  it("refuses bad options with status 2 and the usage", () => {
+    const result = runKeel(["--ram", "banana"], "");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--ram must be a whole number");
+    expect(result.stderr).toContain("usage: keel");
+  });
+});
