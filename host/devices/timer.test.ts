@@ -46,6 +46,7 @@ describe("timer counter", () => {
 describe("timer deadline", () => {
   it("does not arm on a DEADLINE_LO write alone", () => {
     const { clock, timer, outl } = makeTimer();
+    outl(TIMER_CTRL, TIMER_CTRL_ENABLE);
     outl(TIMER_DEADLINE_LO, 100);
     expect(timer.nextDeadlineNs()).toBeNull();
     clock.skipTo(1000);
@@ -84,6 +85,7 @@ describe("timer deadline", () => {
 
   it("treats deadlines beyond 2^53 ns as never", () => {
     const { clock, timer, outl } = makeTimer();
+    outl(TIMER_CTRL, TIMER_CTRL_ENABLE);
     outl(TIMER_DEADLINE_LO, 0xffff_ffff);
     outl(TIMER_DEADLINE_HI, 0xffff_ffff);
     expect(timer.nextDeadlineNs()).toBeNull();
@@ -120,14 +122,31 @@ describe("timer interrupt line", () => {
     expect(irq.level).toBe(false);
   });
 
-  it("keeps STATUS.fired when a new deadline is armed", () => {
-    const { clock, timer, inl, arm } = makeTimer();
+  it("clears STATUS.fired and lowers the line when a new deadline is armed", () => {
+    const { clock, timer, irq, inl, outl, arm } = makeTimer();
+    outl(TIMER_CTRL, TIMER_CTRL_ENABLE);
     arm(10);
     clock.skipTo(10);
     timer.poll();
+    expect(irq.level).toBe(true);
     arm(1000);
-    expect(inl(TIMER_STATUS)).toBe(TIMER_STATUS_FIRED);
+    expect(inl(TIMER_STATUS)).toBe(0);
+    expect(irq.level).toBe(false);
     expect(timer.nextDeadlineNs()).toBe(1000);
+  });
+
+  it("does not raise the line for a deadline that fired while the interrupt was disabled and was then re-armed", () => {
+    const { clock, timer, irq, inl, outl, arm } = makeTimer();
+    outl(TIMER_CTRL, TIMER_CTRL_ENABLE);
+    arm(100);
+    outl(TIMER_CTRL, 0); // the kernel switches the timer off
+    expect(timer.nextDeadlineNs()).toBeNull(); // nothing to wake for
+    clock.skipTo(200);
+    timer.poll();
+    expect(inl(TIMER_STATUS)).toBe(TIMER_STATUS_FIRED); // status still records it
+    arm(5000); // later: LO, HI, then CTRL=1
+    outl(TIMER_CTRL, TIMER_CTRL_ENABLE);
+    expect(irq.level).toBe(false);
   });
 });
 
@@ -145,21 +164,33 @@ describe("timer reset and snapshots", () => {
     expect(timer.nextDeadlineNs()).toBeNull();
   });
 
-  it("save/restore round-trips an armed deadline and a fired status", () => {
+  it("save/restore round-trips an armed deadline", () => {
     const a = makeTimer();
     a.outl(TIMER_CTRL, TIMER_CTRL_ENABLE);
-    a.arm(100);
-    a.clock.skipTo(100);
-    a.timer.poll();
     a.arm(3 * 2 ** 32 + 9);
     const state = JSON.parse(JSON.stringify(a.timer.save()));
 
     const b = makeTimer();
     b.timer.restore(state);
-    expect(b.irq.level).toBe(true);
     expect(b.timer.nextDeadlineNs()).toBe(3 * 2 ** 32 + 9);
-    expect(b.inl(TIMER_STATUS)).toBe(TIMER_STATUS_FIRED);
+    expect(b.inl(TIMER_CTRL)).toBe(TIMER_CTRL_ENABLE);
+    b.clock.skipTo(3 * 2 ** 32 + 9);
+    expect(b.timer.poll()).toBe(true);
+    expect(b.irq.level).toBe(true);
     expect(() => b.timer.restore({ ...state, armed: "yes" })).toThrow(DeviceStateError);
     expect(() => b.timer.restore({ ...state, deadlineHi: 2 ** 32 })).toThrow(DeviceStateError);
+  });
+
+  it("save/restore round-trips a fired status and raises the line again", () => {
+    const a = makeTimer();
+    a.outl(TIMER_CTRL, TIMER_CTRL_ENABLE);
+    a.arm(100);
+    a.clock.skipTo(100);
+    a.timer.poll();
+    const b = makeTimer();
+    b.timer.restore(JSON.parse(JSON.stringify(a.timer.save())));
+    expect(b.irq.level).toBe(true);
+    expect(b.inl(TIMER_STATUS)).toBe(TIMER_STATUS_FIRED);
+    expect(b.timer.nextDeadlineNs()).toBeNull();
   });
 });

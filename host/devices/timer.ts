@@ -5,8 +5,10 @@
 //   NOW_LO       r   low half of now; reading it latches the high half
 //   NOW_HI       r   the high half latched by the last NOW_LO read
 //   DEADLINE_LO  rw  low half of the deadline (takes effect with DEADLINE_HI)
-//   DEADLINE_HI  rw  high half; writing it arms the deadline
-//   CTRL         rw  bit 0: interrupt enable
+//   DEADLINE_HI  rw  high half; writing it arms the deadline and clears
+//                    STATUS.fired (a new deadline supersedes the old event)
+//   CTRL         rw  bit 0: interrupt enable (masks the line; the deadline
+//                    stays armed and still sets STATUS.fired)
 //   STATUS       r   bit 0: fired. Write 1 to clear.
 //
 // When virtual time reaches an armed deadline the timer fires: STATUS.fired
@@ -15,6 +17,11 @@
 // arms a deadline that has already passed, and otherwise when the machine
 // calls poll() at slice boundaries; nextDeadlineNs() tells the run loop how
 // long a slice may be, or how long an idle machine may sleep.
+//
+// Arming clears STATUS.fired so that the usual sequence "write DEADLINE_LO,
+// DEADLINE_HI, then CTRL=1" cannot raise the line for a deadline armed and
+// abandoned earlier (e.g. after CTRL=0 was used to switch the timer off).
+// Nothing is lost: a deadline already in the past fires during the write.
 //
 // A 1-byte access reads the register's low byte or writes the value
 // zero-extended. Deadlines at or beyond 2^53 ns (about 104 days; e.g. all
@@ -72,9 +79,14 @@ export class Timer implements Device {
     return true;
   }
 
-  /** The armed deadline in virtual ns, or null if none is armed (or it can never be reached). */
+  /**
+   * When the timer will next raise its interrupt, in virtual ns: the armed
+   * deadline, or null if none is armed, it can never be reached, or the
+   * interrupt is disabled (then firing would wake nobody).
+   */
   nextDeadlineNs(): number | null {
     if (!this.armed || this.deadlineHi >= HI_UNREACHABLE) return null;
+    if ((this.ctrl & TIMER_CTRL_ENABLE) === 0) return null;
     return this.deadlineNs();
   }
 
@@ -97,7 +109,8 @@ export class Timer implements Device {
       case TIMER_DEADLINE_HI:
         this.deadlineHi = v;
         this.armed = true;
-        this.poll(); // a deadline already in the past fires at once
+        this.fired = false;
+        if (!this.poll()) this.updateIrq(); // a deadline already in the past fires at once
         break;
       case TIMER_CTRL:
         this.ctrl = v & TIMER_CTRL_ENABLE;
