@@ -122,6 +122,8 @@ export class Machine {
   private rngState: number;
   private layout: BootLayout | null = null;
   private panicMessage = "";
+  /** Wall-clock ms the last kmain() took: kernel entry to the monitor prompt. */
+  bootWallMs = 0;
 
   constructor(kernel: WebAssembly.Module, config: MachineConfig, callbacks: MachineCallbacks) {
     validateConfig(config);
@@ -195,7 +197,9 @@ export class Machine {
       wallclockMs: this.wallclockMs(),
     });
     this.setState("running");
+    const entered = performance.now();
     const result = this.callKernel(() => this.exports.kmain(BOOTINFO_BASE));
+    this.bootWallMs = performance.now() - entered;
     this.flushUart();
     if (result === undefined) return; // panicked during boot
     if (result !== 0) this.stop("halted", `kernel refused to boot (code ${result})`);

@@ -22,7 +22,7 @@ import {
 import { timeNowNs, timerAck, intcInit, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
 import { IRQ_TIMER, IRQ_UART } from "./arch/hw";
 import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
-// SLAB-PENDING import { slabInit } from "./mm/slab";
+import { slabInit } from "./mm/slab";
 import { monitorInit, monitorPoll, monitorPrompt } from "./sys/monitor";
 
 export { kernelImageEnd } from "./lib/image";
@@ -97,7 +97,7 @@ export function kmain(bootInfo: u32): i32 {
   printSize(<u64>framesFreeTotal() << 12);
   printStr(")");
   logEnd();
-  // SLAB-PENDING if (slabInit() != 0) panic("object allocator could not start");
+  if (slabInit() != 0) panic("object allocator could not start");
   kinfo("slab: object caches ready");
 
   // 5. Interrupts and timer.

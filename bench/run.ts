@@ -1,0 +1,43 @@
+// `npm run bench`: runs every bench/*.bench.ts module and prints one table.
+// Each module's default export returns rows of { name, value, unit }.
+// Usage: npm run bench [-- name-filter]
+
+import { readdirSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import os from "node:os";
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+const dir = fileURLToPath(new URL(".", import.meta.url));
+const filter = process.argv[2] ?? "";
+const files = readdirSync(dir).filter((f) => f.endsWith(".bench.ts") && f.includes(filter)).sort();
+
+function format(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+const rows: { suite: string; row: BenchRow }[] = [];
+for (const file of files) {
+  const suite = file.replace(/\.bench\.ts$/, "");
+  process.stderr.write(`running ${suite}...\n`);
+  const mod = (await import(pathToFileURL(`${dir}/${file}`).href)) as { default: () => Promise<BenchRow[]> };
+  for (const row of await mod.default()) rows.push({ suite, row });
+}
+
+const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+console.log(`Keel benchmarks — Node ${process.version}, ${os.cpus().length} × ${cpu}`);
+const w1 = Math.max(5, ...rows.map((r) => r.suite.length));
+const w2 = Math.max(9, ...rows.map((r) => r.row.name.length));
+const w3 = Math.max(5, ...rows.map((r) => format(r.row.value).length));
+console.log(`${"suite".padEnd(w1)}  ${"benchmark".padEnd(w2)}  ${"value".padStart(w3)}  unit`);
+console.log(`${"-".repeat(w1)}  ${"-".repeat(w2)}  ${"-".repeat(w3)}  ----`);
+for (const { suite, row } of rows) {
+  console.log(`${suite.padEnd(w1)}  ${row.name.padEnd(w2)}  ${format(row.value).padStart(w3)}  ${row.unit}`);
+}
