@@ -1,0 +1,370 @@
+// The decoder: RV64IMAC + Zicsr (user counters) + Zifencei instructions
+// into compact 16-byte records, one basic block at a time. Everything the
+// specification reserves or leaves to other extensions (F/D, privileged
+// instructions, writes to the read-only counters, other CSRs) decodes to
+// OP_ILLEGAL, which traps with the instruction bits when executed.
+//
+// Record layout (RECORD_SIZE = 16):
+//   +0  u8  op (OP_* below)
+//   +1  u8  length of the instruction in bytes (2 or 4)
+//   +2  u16 rd  as a byte offset into the context (x0 -> the sink slot)
+//   +4  u16 rs1 as a byte offset (x0 -> slot 0, which always reads 0)
+//   +6  u16 rs2 as a byte offset
+//   +8  i32 immediate; for pc-relative ops (AUIPC, JAL, branches) already
+//           relative to the block's first instruction; for OP_ILLEGAL the
+//           instruction bits (the trap value)
+//   +12 u16 offset of the instruction from the block's first byte
+//   +14 u16 index of the instruction in the block
+// A block ends after a control transfer, ecall/ebreak, fence.i or an
+// illegal instruction, at its frame's end, or after BLOCK_MAX_INSNS; a block
+// that falls through ends with an OP_END record.
+
+import { expandCompressed, ILLEGAL_EXPANSION } from "./compressed";
+import { blockReserve, blockCommit, BLOCK_HEADER, RECORD_SIZE, BLOCK_MAX_INSNS } from "./blockcache";
+import { REG_SINK } from "./context";
+
+export const OP_END: u8 = 0;
+export const OP_ILLEGAL: u8 = 1;
+export const OP_ECALL: u8 = 2;
+export const OP_EBREAK: u8 = 3;
+export const OP_FENCE: u8 = 4;
+export const OP_FENCE_I: u8 = 5;
+export const OP_RDCYCLE: u8 = 6;
+export const OP_RDTIME: u8 = 7;
+export const OP_RDINSTRET: u8 = 8;
+export const OP_LUI: u8 = 9;      // also ADDI rd, x0, imm: rd = imm
+export const OP_AUIPC: u8 = 10;
+export const OP_JAL: u8 = 11;
+export const OP_JALR: u8 = 12;
+export const OP_BEQ: u8 = 13;
+export const OP_BNE: u8 = 14;
+export const OP_BLT: u8 = 15;
+export const OP_BGE: u8 = 16;
+export const OP_BLTU: u8 = 17;
+export const OP_BGEU: u8 = 18;
+export const OP_LB: u8 = 19;
+export const OP_LH: u8 = 20;
+export const OP_LW: u8 = 21;
+export const OP_LD: u8 = 22;
+export const OP_LBU: u8 = 23;
+export const OP_LHU: u8 = 24;
+export const OP_LWU: u8 = 25;
+export const OP_SB: u8 = 26;
+export const OP_SH: u8 = 27;
+export const OP_SW: u8 = 28;
+export const OP_SD: u8 = 29;
+export const OP_ADDI: u8 = 30;
+export const OP_SLTI: u8 = 31;
+export const OP_SLTIU: u8 = 32;
+export const OP_XORI: u8 = 33;
+export const OP_ORI: u8 = 34;
+export const OP_ANDI: u8 = 35;
+export const OP_SLLI: u8 = 36;
+export const OP_SRLI: u8 = 37;
+export const OP_SRAI: u8 = 38;
+export const OP_ADDIW: u8 = 39;
+export const OP_SLLIW: u8 = 40;
+export const OP_SRLIW: u8 = 41;
+export const OP_SRAIW: u8 = 42;
+export const OP_ADD: u8 = 43;
+export const OP_SUB: u8 = 44;
+export const OP_SLL: u8 = 45;
+export const OP_SLT: u8 = 46;
+export const OP_SLTU: u8 = 47;
+export const OP_XOR: u8 = 48;
+export const OP_SRL: u8 = 49;
+export const OP_SRA: u8 = 50;
+export const OP_OR: u8 = 51;
+export const OP_AND: u8 = 52;
+export const OP_ADDW: u8 = 53;
+export const OP_SUBW: u8 = 54;
+export const OP_SLLW: u8 = 55;
+export const OP_SRLW: u8 = 56;
+export const OP_SRAW: u8 = 57;
+export const OP_MUL: u8 = 58;
+export const OP_MULH: u8 = 59;
+export const OP_MULHSU: u8 = 60;
+export const OP_MULHU: u8 = 61;
+export const OP_DIV: u8 = 62;
+export const OP_DIVU: u8 = 63;
+export const OP_REM: u8 = 64;
+export const OP_REMU: u8 = 65;
+export const OP_MULW: u8 = 66;
+export const OP_DIVW: u8 = 67;
+export const OP_DIVUW: u8 = 68;
+export const OP_REMW: u8 = 69;
+export const OP_REMUW: u8 = 70;
+export const OP_LR_W: u8 = 71;
+export const OP_LR_D: u8 = 72;
+export const OP_SC_W: u8 = 73;
+export const OP_SC_D: u8 = 74;
+/** AMO<op>.W = OP_AMO_W + AMO_*, AMO<op>.D = OP_AMO_D + AMO_*. */
+export const OP_AMO_W: u8 = 75;
+export const OP_AMO_D: u8 = 84;
+export const AMO_SWAP: u8 = 0;
+export const AMO_ADD: u8 = 1;
+export const AMO_XOR: u8 = 2;
+export const AMO_AND: u8 = 3;
+export const AMO_OR: u8 = 4;
+export const AMO_MIN: u8 = 5;
+export const AMO_MAX: u8 = 6;
+export const AMO_MINU: u8 = 7;
+export const AMO_MAXU: u8 = 8;
+export const OP_COUNT: u8 = 93;
+
+const OPC_LOAD: u32 = 0x03;
+const OPC_MISC_MEM: u32 = 0x0F;
+const OPC_OP_IMM: u32 = 0x13;
+const OPC_AUIPC: u32 = 0x17;
+const OPC_OP_IMM_32: u32 = 0x1B;
+const OPC_STORE: u32 = 0x23;
+const OPC_AMO: u32 = 0x2F;
+const OPC_OP: u32 = 0x33;
+const OPC_LUI: u32 = 0x37;
+const OPC_OP_32: u32 = 0x3B;
+const OPC_BRANCH: u32 = 0x63;
+const OPC_JALR: u32 = 0x67;
+const OPC_JAL: u32 = 0x6F;
+const OPC_SYSTEM: u32 = 0x73;
+
+const INSN_ECALL: u32 = 0x0000_0073;
+const INSN_EBREAK: u32 = 0x0010_0073;
+const CSR_CYCLE: u32 = 0xC00;
+const CSR_TIME: u32 = 0xC01;
+const CSR_INSTRET: u32 = 0xC02;
+
+// @ts-ignore: decorator
+@inline export function recOp(rec: usize): u8 { return load<u8>(rec); }
+// @ts-ignore: decorator
+@inline export function recLen(rec: usize): u32 { return <u32>load<u8>(rec, 1); }
+// @ts-ignore: decorator
+@inline export function recImm(rec: usize): i32 { return load<i32>(rec, 8); }
+// @ts-ignore: decorator
+@inline export function recPcOff(rec: usize): u32 { return <u32>load<u16>(rec, 12); }
+// @ts-ignore: decorator
+@inline export function recIndex(rec: usize): u32 { return <u32>load<u16>(rec, 14); }
+
+/** Whether an op ends its block. */
+// @ts-ignore: decorator
+@inline export function opEndsBlock(op: u8): bool {
+  return op <= OP_EBREAK || op == OP_FENCE_I || (op >= OP_JAL && op <= OP_BGEU);
+}
+
+function put(rec: usize, op: u8, rd: u32, rs1: u32, rs2: u32, imm: i32): u8 {
+  store<u8>(rec, op);
+  store<u16>(rec, <u16>((rd == 0 ? REG_SINK : rd) << 3), 2);
+  store<u16>(rec, <u16>(rs1 << 3), 4);
+  store<u16>(rec, <u16>(rs2 << 3), 6);
+  store<i32>(rec, imm, 8);
+  return op;
+}
+
+/**
+ * Decodes one 32-bit instruction (a compressed one arrives expanded, with
+ * its own bits in `trapBits`) into the record at rec. pcOff is the
+ * instruction's offset from the block start, for pc-relative immediates.
+ * Returns the op.
+ */
+export function decodeInto(rec: usize, bits: u32, trapBits: u32, length: u32, pcOff: u32, index: u32): u8 {
+  store<u8>(rec, <u8>length, 1);
+  store<u16>(rec, <u16>pcOff, 12);
+  store<u16>(rec, <u16>index, 14);
+  const opc = bits & 0x7F;
+  const rd = (bits >> 7) & 31;
+  const f3 = (bits >> 12) & 7;
+  const rs1 = (bits >> 15) & 31;
+  const rs2 = (bits >> 20) & 31;
+  const f7 = bits >> 25;
+  const immI = <i32>bits >> 20;
+  const pc = <i32>pcOff;
+  switch (opc) {
+    case OPC_LUI: return put(rec, OP_LUI, rd, 0, 0, <i32>(bits & 0xFFFF_F000));
+    case OPC_AUIPC: return put(rec, OP_AUIPC, rd, 0, 0, <i32>(bits & 0xFFFF_F000) + pc);
+    case OPC_JAL: {
+      const immJ = ((<i32>bits >> 31) << 20) | <i32>(bits & 0xFF000) | <i32>(((bits >> 20) & 1) << 11) | <i32>(((bits >> 21) & 0x3FF) << 1);
+      return put(rec, OP_JAL, rd, 0, 0, immJ + pc);
+    }
+    case OPC_JALR:
+      if (f3 != 0) break;
+      return put(rec, OP_JALR, rd, rs1, 0, immI);
+    case OPC_BRANCH: {
+      if (f3 == 2 || f3 == 3) break;
+      const immB = ((<i32>bits >> 31) << 12) | <i32>(((bits >> 7) & 1) << 11) | <i32>(((bits >> 25) & 0x3F) << 5) | <i32>(((bits >> 8) & 0xF) << 1);
+      const op: u8 = f3 < 2 ? OP_BEQ + <u8>f3 : OP_BLT + <u8>(f3 - 4);
+      return put(rec, op, 0, rs1, rs2, immB + pc);
+    }
+    case OPC_LOAD:
+      if (f3 == 7) break;
+      return put(rec, OP_LB + <u8>f3, rd, rs1, 0, immI);
+    case OPC_STORE: {
+      if (f3 > 3) break;
+      const immS = ((<i32>bits >> 25) << 5) | <i32>((bits >> 7) & 31);
+      return put(rec, OP_SB + <u8>f3, 0, rs1, rs2, immS);
+    }
+    case OPC_OP_IMM: {
+      const shamt = <i32>((bits >> 20) & 63);
+      switch (f3) {
+        case 0:
+          if (rs1 == 0) return put(rec, OP_LUI, rd, 0, 0, immI); // li
+          return put(rec, OP_ADDI, rd, rs1, 0, immI);
+        case 1:
+          if ((bits >> 26) != 0) break;
+          return put(rec, OP_SLLI, rd, rs1, 0, shamt);
+        case 2: return put(rec, OP_SLTI, rd, rs1, 0, immI);
+        case 3: return put(rec, OP_SLTIU, rd, rs1, 0, immI);
+        case 4: return put(rec, OP_XORI, rd, rs1, 0, immI);
+        case 5:
+          if ((bits >> 26) == 0) return put(rec, OP_SRLI, rd, rs1, 0, shamt);
+          if ((bits >> 26) == 0x10) return put(rec, OP_SRAI, rd, rs1, 0, shamt);
+          break;
+        case 6: return put(rec, OP_ORI, rd, rs1, 0, immI);
+        default: return put(rec, OP_ANDI, rd, rs1, 0, immI);
+      }
+      break;
+    }
+    case OPC_OP_IMM_32: {
+      const shamt = <i32>((bits >> 20) & 31);
+      if (f3 == 0) return put(rec, OP_ADDIW, rd, rs1, 0, immI);
+      if (f3 == 1 && f7 == 0) return put(rec, OP_SLLIW, rd, rs1, 0, shamt);
+      if (f3 == 5 && f7 == 0) return put(rec, OP_SRLIW, rd, rs1, 0, shamt);
+      if (f3 == 5 && f7 == 0x20) return put(rec, OP_SRAIW, rd, rs1, 0, shamt);
+      break;
+    }
+    case OPC_OP: {
+      let op: u8 = OP_ILLEGAL;
+      if (f7 == 0) {
+        switch (f3) {
+          case 0: op = OP_ADD; break;
+          case 1: op = OP_SLL; break;
+          case 2: op = OP_SLT; break;
+          case 3: op = OP_SLTU; break;
+          case 4: op = OP_XOR; break;
+          case 5: op = OP_SRL; break;
+          case 6: op = OP_OR; break;
+          default: op = OP_AND;
+        }
+      } else if (f7 == 0x20) {
+        if (f3 == 0) op = OP_SUB;
+        else if (f3 == 5) op = OP_SRA;
+      } else if (f7 == 1) {
+        op = OP_MUL + <u8>f3;
+      }
+      if (op == OP_ILLEGAL) break;
+      return put(rec, op, rd, rs1, rs2, 0);
+    }
+    case OPC_OP_32: {
+      let op: u8 = OP_ILLEGAL;
+      if (f7 == 0) {
+        if (f3 == 0) op = OP_ADDW;
+        else if (f3 == 1) op = OP_SLLW;
+        else if (f3 == 5) op = OP_SRLW;
+      } else if (f7 == 0x20) {
+        if (f3 == 0) op = OP_SUBW;
+        else if (f3 == 5) op = OP_SRAW;
+      } else if (f7 == 1) {
+        if (f3 == 0) op = OP_MULW;
+        else if (f3 >= 4) op = OP_DIVW + <u8>(f3 - 4);
+      }
+      if (op == OP_ILLEGAL) break;
+      return put(rec, op, rd, rs1, rs2, 0);
+    }
+    case OPC_AMO: {
+      if (f3 != 2 && f3 != 3) break;
+      const wide = f3 == 3;
+      const funct5 = bits >> 27;
+      let op: u8 = OP_ILLEGAL;
+      switch (funct5) {
+        case 0x02: if (rs2 == 0) op = wide ? OP_LR_D : OP_LR_W; break;
+        case 0x03: op = wide ? OP_SC_D : OP_SC_W; break;
+        case 0x01: op = AMO_SWAP; break;
+        case 0x00: op = AMO_ADD; break;
+        case 0x04: op = AMO_XOR; break;
+        case 0x0C: op = AMO_AND; break;
+        case 0x08: op = AMO_OR; break;
+        case 0x10: op = AMO_MIN; break;
+        case 0x14: op = AMO_MAX; break;
+        case 0x18: op = AMO_MINU; break;
+        case 0x1C: op = AMO_MAXU; break;
+        default: op = OP_ILLEGAL;
+      }
+      if (op == OP_ILLEGAL) break;
+      if (funct5 != 0x02 && funct5 != 0x03) op += wide ? OP_AMO_D : OP_AMO_W;
+      return put(rec, op, rd, rs1, rs2, 0);
+    }
+    case OPC_MISC_MEM:
+      if (f3 == 0) return put(rec, OP_FENCE, 0, 0, 0, 0);
+      if (f3 == 1) return put(rec, OP_FENCE_I, 0, 0, 0, 0);
+      break;
+    case OPC_SYSTEM: {
+      if (f3 == 0) {
+        if (bits == INSN_ECALL) return put(rec, OP_ECALL, 0, 0, 0, 0);
+        if (bits == INSN_EBREAK) return put(rec, OP_EBREAK, 0, 0, 0, 0);
+        break;
+      }
+      // Zicsr on the read-only user counters: only the forms that do not
+      // write (CSRRS/CSRRC with rs1 = x0, CSRRSI/CSRRCI with uimm = 0).
+      if (f3 == 1 || f3 == 4 || f3 == 5 || rs1 != 0) break;
+      const csr = bits >> 20;
+      if (csr == CSR_CYCLE) return put(rec, OP_RDCYCLE, rd, 0, 0, 0);
+      if (csr == CSR_TIME) return put(rec, OP_RDTIME, rd, 0, 0, 0);
+      if (csr == CSR_INSTRET) return put(rec, OP_RDINSTRET, rd, 0, 0, 0);
+      break;
+    }
+    default: break;
+  }
+  return put(rec, OP_ILLEGAL, 0, 0, 0, <i32>trapBits);
+}
+
+/**
+ * Decodes the instruction whose first halfword is at `host` (length from
+ * its low bits) into rec. A 32-bit instruction's upper halfword comes from
+ * `upper`, so a caller can supply it from another page.
+ */
+export function decodeHalves(rec: usize, low: u32, upper: u32, pcOff: u32, index: u32): u8 {
+  if ((low & 3) != 3) {
+    const expanded = expandCompressed(low);
+    if (expanded == ILLEGAL_EXPANSION) {
+      store<u8>(rec, 2, 1);
+      store<u16>(rec, <u16>pcOff, 12);
+      store<u16>(rec, <u16>index, 14);
+      return put(rec, OP_ILLEGAL, 0, 0, 0, <i32>low);
+    }
+    return decodeInto(rec, expanded, low, 2, pcOff, index);
+  }
+  const bits = low | (upper << 16);
+  return decodeInto(rec, bits, bits, 4, pcOff, index);
+}
+
+/** Writes the closing OP_END record of a block that falls through at pcOff. */
+export function putEnd(rec: usize, pcOff: u32, index: u32): void {
+  store<u8>(rec, 0, 1);
+  store<u16>(rec, <u16>pcOff, 12);
+  store<u16>(rec, <u16>index, 14);
+  put(rec, OP_END, 0, 0, 0, 0);
+}
+
+/**
+ * Decodes and caches the block starting at physical address pa. The caller
+ * guarantees the first instruction does not straddle the frame's end.
+ */
+export function decodeBlock(pa: usize): usize {
+  const block = blockReserve();
+  let rec = block + BLOCK_HEADER;
+  const start = <u32>pa & 0xFFF;
+  const frame = pa & ~<usize>0xFFF;
+  let off = start;
+  let count: u32 = 0;
+  while (count < BLOCK_MAX_INSNS && off < 0x1000) {
+    const low = <u32>load<u16>(frame + <usize>off);
+    if ((low & 3) == 3 && off == 0xFFE) break; // straddles: starts a block of its own
+    const upper = (low & 3) == 3 ? <u32>load<u16>(frame + <usize>off + 2) : 0;
+    const op = decodeHalves(rec, low, upper, off - start, count);
+    off += recLen(rec);
+    rec += RECORD_SIZE;
+    count++;
+    if (opEndsBlock(op)) break;
+  }
+  putEnd(rec, off - start, count);
+  blockCommit(block, pa, count);
+  return block;
+}
