@@ -126,6 +126,20 @@ describe("the kernel monitor", () => {
     expect(cancelled).not.toContain("Physical memory map");
   });
 
+  it("grows RAM through the hypervisor and hands the new frames to the allocator", () => {
+    const h = bootedHarness();
+    const freeBefore = Number(/(\d+) free \(/.exec(h.command("mem"))![1]);
+    expect(h.command("grow 16")).toContain("memory: grew by 16 MiB at 0x002000000; RAM is now 48 MiB");
+    expect(h.machine.ram.byteLength).toBe(48 * 1024 * 1024);
+    const freeAfter = Number(/(\d+) free \(/.exec(h.command("mem"))![1]);
+    // 4096 new frames, less the frame-descriptor table's growth (16 bytes per
+    // frame: the table moves to a larger home and the old one is freed).
+    const tableGrowth = Math.ceil((12288 * 16) / 4096) - Math.ceil((8192 * 16) / 4096);
+    expect(freeAfter).toBe(freeBefore + 4096 - tableGrowth);
+    expect(h.command("alloc 3000")).toContain("result: OK");
+    expect(h.command("grow lots")).toContain("usage: grow MiB");
+  });
+
   it("halts cleanly", () => {
     const h = bootedHarness();
     h.command("halt");

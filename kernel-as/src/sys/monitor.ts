@@ -8,18 +8,19 @@ import { KSTATE_MONITOR, PAGE_SIZE } from "../lib/layout";
 import { consoleGet } from "../dev/console";
 import {
   emit, printStr, printLine, printDec, printHex, printHex0x, printSize, printSeconds, printFlush, printSpaces,
-  printBytes,
+  printBytes, printSigned,
 } from "../lib/print";
-import { dmesgPrint, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo } from "../lib/log";
+import { dmesgPrint, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo, logBegin, logEnd } from "../lib/log";
 import { panicBegin, panicEnd, panic } from "../lib/panic";
 import { kernel, chargeWork, publishState, KERNEL_HALTED, KERNEL_REBOOTING } from "../lib/kstate";
 import { timeNowNs } from "../arch/timer";
 import { hypercall } from "../arch/imports";
-import { HV_REBOOT } from "../arch/hw";
+import { HV_REBOOT, HV_MEM_GROW } from "../arch/hw";
 import { mmapCount, regionBase, regionLength, regionType } from "../arch/bootinfo";
 import { regionTypeName } from "../mm/memmap";
 import {
-  frameAlloc, frameFree, framesFree, framesFreeTotal, framesTotal, framesCheck, MAX_ORDER, KIND_KERNEL,
+  frameAlloc, frameFree, framesFree, framesFreeTotal, framesTotal, framesCheck, framesAddRange, MAX_ORDER,
+  KIND_KERNEL, FRAME_OK,
 } from "../mm/frames";
 import { showDemoWalk } from "../mm/ptdemo";
 
@@ -180,6 +181,7 @@ function execute(): void {
   else if (wordIs(0, "pt")) cmdPt();
   else if (wordIs(0, "alloc")) cmdAlloc();
   else if (wordIs(0, "uptime")) cmdUptime();
+  else if (wordIs(0, "grow")) cmdGrow();
   else if (wordIs(0, "reboot")) cmdReboot();
   else if (wordIs(0, "halt")) cmdHalt();
   else if (wordIs(0, "panic")) cmdPanic();
@@ -198,6 +200,7 @@ function cmdHelp(): void {
   printLine("  pt [va]          build a demo address space and walk va through Sv48");
   printLine("  alloc [ops]      frame allocator stress test with a summary");
   printLine("  uptime           virtual time since boot and work done");
+  printLine("  grow MiB         ask the hypervisor for more RAM and add it as free frames");
   printLine("  reboot           restart the machine");
   printLine("  halt             stop the machine");
   printLine("  panic [message]  panic the kernel (red screen)");
@@ -367,6 +370,42 @@ function cmdUptime(): void {
   printStr(" work units in ");
   printDec(<u64>k.runs);
   printLine(" slices");
+}
+
+const WASM_PAGE_SHIFT: u64 = 16;
+const GROW_MAX_MIB: u64 = 1024;
+
+function cmdGrow(): void {
+  const mib = state().words > 1 ? parseNumber(1) : PARSE_ERROR;
+  if (mib == PARSE_ERROR || mib == 0 || mib > GROW_MAX_MIB) {
+    printStr("usage: grow MiB (1 to ");
+    printDec(GROW_MAX_MIB);
+    printLine(")");
+    return;
+  }
+  const pages = <u32>(mib << 20 >> WASM_PAGE_SHIFT);
+  const oldPages = hypercall(HV_MEM_GROW, pages, 0, 0);
+  if (oldPages < 0) {
+    printLine("grow: the hypervisor refused (no more memory to give)");
+    return;
+  }
+  const base = <u64>oldPages << WASM_PAGE_SHIFT;
+  const r = framesAddRange(base, mib << 20);
+  if (r != FRAME_OK) {
+    printStr("grow: RAM grew but its frames could not be added (error ");
+    printSigned(r);
+    printLine(")");
+    return;
+  }
+  kernel().ramBytes = base + (mib << 20);
+  logBegin(LOG_INFO);
+  printStr("memory: grew by ");
+  printSize(mib << 20);
+  printStr(" at ");
+  printHex0x(base, 9);
+  printStr("; RAM is now ");
+  printSize(kernel().ramBytes);
+  logEnd();
 }
 
 function cmdReboot(): void {
