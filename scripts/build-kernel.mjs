@@ -24,11 +24,11 @@ if (!only || only === "tests") {
   const match = process.argv.includes("--match") ? process.argv[process.argv.indexOf("--match") + 1] : "";
   for (const file of readdirSync("kernel-as/tests").filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f.includes(match)).sort()) {
     const name = file.replace(/\.ts$/, "");
-    // Test entries use the debug target's options (assertions kept) but no
-    // source map, and replace the kernel entry with their own.
+    // Test entries use the "test" target: the kernel's options with
+    // assertions kept, and their own entry instead of the kernel's.
     jobs.push(
       compile(
-        [join("kernel-as/tests", file), "--config", "asconfig.json", "--target", "release", "--noAssert", "false",
+        [join("kernel-as/tests", file), "--config", "asconfig.json", "--target", "test",
           "--outFile", `build/tests/${name}.wasm`],
         `test ${name}`,
       ),

@@ -14,7 +14,7 @@ export const TIMER_BASE: u32 = 0x40;
 export const TIMER_NOW_LO: u32 = 0x40;      // r: reading latches NOW_HI
 export const TIMER_NOW_HI: u32 = 0x44;      // r
 export const TIMER_DEADLINE_LO: u32 = 0x48; // rw
-export const TIMER_DEADLINE_HI: u32 = 0x4C; // rw: writing arms the deadline
+export const TIMER_DEADLINE_HI: u32 = 0x4C; // rw: writing arms the deadline and clears STATUS.fired
 export const TIMER_CTRL: u32 = 0x50;        // rw: bit 0 = interrupt enabled
 export const TIMER_STATUS: u32 = 0x54;      // r: bit 0 = fired; write 1 to clear
 export const IRQ_TIMER: u32 = 0;

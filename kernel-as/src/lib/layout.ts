@@ -5,7 +5,7 @@
 // (never in WASM globals, which are per-instance and therefore per-vCPU), at
 // the fixed records below or in frames the allocators hand out.
 //
-// Mirrors: host/layout.ts (keep the two in step; a test checks they agree).
+// Mirrors: host/hw.ts (keep the two in step; host/contract.test.ts checks).
 
 /** The first page is never used, so a null pointer never lands on data. */
 export const NULL_PAGE: usize = 0x0000;
