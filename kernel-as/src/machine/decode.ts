@@ -273,22 +273,27 @@ export function decodeInto(rec: usize, bits: u32, trapBits: u32, length: u32, pc
       const wide = f3 == 3;
       const funct5 = bits >> 27;
       let op: u8 = OP_ILLEGAL;
-      switch (funct5) {
-        case 0x02: if (rs2 == 0) op = wide ? OP_LR_D : OP_LR_W; break;
-        case 0x03: op = wide ? OP_SC_D : OP_SC_W; break;
-        case 0x01: op = AMO_SWAP; break;
-        case 0x00: op = AMO_ADD; break;
-        case 0x04: op = AMO_XOR; break;
-        case 0x0C: op = AMO_AND; break;
-        case 0x08: op = AMO_OR; break;
-        case 0x10: op = AMO_MIN; break;
-        case 0x14: op = AMO_MAX; break;
-        case 0x18: op = AMO_MINU; break;
-        case 0x1C: op = AMO_MAXU; break;
-        default: op = OP_ILLEGAL;
+      if (funct5 == 0x02) {
+        if (rs2 == 0) op = wide ? OP_LR_D : OP_LR_W;
+      } else if (funct5 == 0x03) {
+        op = wide ? OP_SC_D : OP_SC_W;
+      } else {
+        let kind: i32 = -1;
+        switch (funct5) {
+          case 0x01: kind = AMO_SWAP; break;
+          case 0x00: kind = AMO_ADD; break;
+          case 0x04: kind = AMO_XOR; break;
+          case 0x0C: kind = AMO_AND; break;
+          case 0x08: kind = AMO_OR; break;
+          case 0x10: kind = AMO_MIN; break;
+          case 0x14: kind = AMO_MAX; break;
+          case 0x18: kind = AMO_MINU; break;
+          case 0x1C: kind = AMO_MAXU; break;
+          default: kind = -1;
+        }
+        if (kind >= 0) op = (wide ? OP_AMO_D : OP_AMO_W) + <u8>kind;
       }
       if (op == OP_ILLEGAL) break;
-      if (funct5 != 0x02 && funct5 != 0x03) op += wide ? OP_AMO_D : OP_AMO_W;
       return put(rec, op, rd, rs1, rs2, 0);
     }
     case OPC_MISC_MEM:

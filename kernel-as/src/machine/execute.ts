@@ -86,15 +86,17 @@ export function mulhu(a: u64, b: u64): u64 {
 @inline function div32(a: u64, b: u64): u64 {
   const x = <i32>a, y = <i32>b;
   if (y == 0) return 0xFFFF_FFFF_FFFF_FFFF;
-  if (y == -1) return <u64><i64>(0 - x);
-  return <u64><i64>(x / y);
+  // Contextual typing would widen `0 - x` to i64; negate in 32 bits.
+  const q: i32 = y == -1 ? 0 - x : x / y;
+  return <u64><i64>q;
 }
 // @ts-ignore: decorator
 @inline function rem32(a: u64, b: u64): u64 {
   const x = <i32>a, y = <i32>b;
   if (y == 0) return <u64><i64>x;
   if (y == -1) return 0;
-  return <u64><i64>(x % y);
+  const r: i32 = x % y;
+  return <u64><i64>r;
 }
 
 /** The AMOs, LR and SC; 0 or the fault cause (raised, with tval). */
@@ -177,7 +179,7 @@ export function execBlock(ctx: usize, block: usize, pc0: u64, key: u32): u32 {
         store<u64>(ctx + CTX_PC, pc0 + <u64>load<u16>(rec, 12));
         return 0;
       case D.OP_ILLEGAL:
-        return trapAt(ctx, block, rec, pc0, CAUSE_ILLEGAL_INSTRUCTION, <u64><u32>load<i32>(rec, 8));
+        return trapAt(ctx, block, rec, pc0, CAUSE_ILLEGAL_INSTRUCTION, <u64>load<u32>(rec, 8));
       case D.OP_ECALL:
         return trapAt(ctx, block, rec, pc0, CAUSE_ECALL_U, 0);
       case D.OP_EBREAK:
