@@ -1,0 +1,103 @@
+// Helpers for Keel's browser tests: open the page, read the console (from
+// xterm's buffer, not the DOM) and the VGA screen (as text and cells) through
+// the page's read-only test handle `window.keel` (web/main.ts), and type
+// monitor commands.
+import { expect, type Page } from "@playwright/test";
+
+export const PROMPT = "keel> ";
+const PROMPT_TRIMMED = PROMPT.trimEnd();
+export const MIB = 1024 * 1024;
+
+/** Booting, up to the first prompt, may take a while on a busy 2-core CI box. */
+export const BOOT_TIMEOUT_MS = 20_000;
+
+/** VGA colour numbers (attribute nibbles). */
+export const VGA_RED = 4;
+
+/** Opens the page (with an optional query such as "?ram=64") and waits for the handle. */
+export async function openKeel(page: Page, query = ""): Promise<void> {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(`./${query}`);
+  await page.waitForFunction(() => window.keel !== undefined);
+  expect(errors, "uncaught errors on the page").toEqual([]);
+}
+
+/** The console as lines of text, soft-wrapped rows joined back together. */
+export async function consoleLines(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const buffer = window.keel.term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < buffer.length; i++) {
+      const line = buffer.getLine(i);
+      if (line === undefined) continue;
+      // Trailing blanks are trimmed: xterm keeps the spaces the kernel wrote.
+      const text = line.translateToString(true).trimEnd();
+      if (line.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
+      else lines.push(text);
+    }
+    while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+    return lines;
+  });
+}
+
+export async function consoleText(page: Page): Promise<string> {
+  return (await consoleLines(page)).join("\n");
+}
+
+/** True when the console's last line is an empty monitor prompt. */
+function endsAtPrompt(lines: string[]): boolean {
+  return lines.length > 0 && lines[lines.length - 1] === PROMPT_TRIMMED;
+}
+
+export async function waitForPrompt(page: Page, timeout = BOOT_TIMEOUT_MS): Promise<void> {
+  await expect.poll(async () => endsAtPrompt(await consoleLines(page)), { timeout, message: "console ends at the keel> prompt" })
+    .toBe(true);
+}
+
+/** Types `command` + Enter at the prompt and returns the lines the monitor
+ *  printed before its next prompt. */
+export async function runCommand(page: Page, command: string, timeout = 10_000): Promise<string[]> {
+  const before = await consoleLines(page);
+  expect(endsAtPrompt(before), "the console is at a prompt before typing").toBe(true);
+  const promptLine = before.length - 1;
+  await typeLine(page, command);
+  let output: string[] = [];
+  await expect.poll(async () => {
+    const lines = (await consoleLines(page)).slice(promptLine);
+    if (lines.length < 2 || !endsAtPrompt(lines)) return false;
+    output = lines.slice(1, -1);
+    return lines[0] === `${PROMPT}${command}`.trimEnd();
+  }, { timeout, message: `the monitor answers ${JSON.stringify(command)} and prompts again` }).toBe(true);
+  return output;
+}
+
+/** Types a line into the console the way a person would. */
+export async function typeLine(page: Page, text: string): Promise<void> {
+  await page.evaluate(() => window.keel.term.focus());
+  await page.keyboard.type(text);
+  await page.keyboard.press("Enter");
+}
+
+export async function vgaText(page: Page): Promise<string[]> {
+  return page.evaluate(() => window.keel.lastVgaText());
+}
+
+export async function vgaCells(page: Page): Promise<number[]> {
+  return page.evaluate(() => window.keel.lastVgaCells());
+}
+
+export async function status(page: Page) {
+  return page.evaluate(() => window.keel.status());
+}
+
+export async function waitForHelloWorld(page: Page, timeout = BOOT_TIMEOUT_MS): Promise<void> {
+  await expect.poll(async () => (await vgaText(page))[0]?.startsWith("Hello World!") ?? false, {
+    timeout,
+    message: "VGA row 0 starts with Hello World!",
+  }).toBe(true);
+}
+
+export async function waitForState(page: Page, state: string, timeout = BOOT_TIMEOUT_MS): Promise<void> {
+  await expect.poll(async () => (await status(page)).state, { timeout, message: `machine state is ${state}` }).toBe(state);
+}

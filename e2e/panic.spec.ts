@@ -1,0 +1,24 @@
+// A kernel panic paints the VGA screen red, says why, and stops the machine.
+import { expect, test } from "@playwright/test";
+import { VGA_RED, consoleText, openKeel, status, typeLine, vgaCells, vgaText, waitForPrompt, waitForState } from "./keel";
+
+test("panic turns the screen red with the message and the status says panicked", async ({ page }) => {
+  await openKeel(page);
+  await waitForPrompt(page);
+  await typeLine(page, "panic");
+  await waitForState(page, "panicked");
+  await expect(page.locator("#status-state")).toHaveText("panicked");
+
+  await expect.poll(async () => {
+    const cells = await vgaCells(page);
+    const red = cells.filter((cell) => ((cell >> 12) & 0x7) === VGA_RED).length;
+    return cells.length > 0 ? red / cells.length : 0;
+  }, { message: "the screen's background is red" }).toBeGreaterThan(0.9);
+
+  const screen = (await vgaText(page)).join("\n");
+  expect(screen).toMatch(/panic/i);
+  expect(await consoleText(page)).toMatch(/panic/i);
+  // The machine stays stopped but the page can still reboot it.
+  expect((await status(page)).state).toBe("panicked");
+  await expect(page.getByRole("button", { name: "Reboot" })).toBeEnabled();
+});

@@ -1,0 +1,56 @@
+// Browser tests (e2e/) against the built static site, in Debian's Chromium.
+// Playwright must never download a browser: the one project launches
+// /usr/bin/chromium directly.
+import { defineConfig, devices } from "@playwright/test";
+
+const PORT = 4173;
+const BASE_URL = `http://127.0.0.1:${PORT}/`;
+const CI = Boolean(process.env.CI);
+
+const CHROMIUM_PATH = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export default defineConfig({
+  testDir: "e2e",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  forbidOnly: CI,
+  retries: CI ? 1 : 0,
+  // CI runs on two cores: one browser worker leaves the other core to the
+  // kernel's own Web Worker.
+  workers: CI ? 1 : 2,
+  reporter: CI ? [["list"], ["html", { open: "never" }]] : "list",
+  use: {
+    baseURL: BASE_URL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
+      },
+    },
+  ],
+  webServer: {
+    // The same static site `npm run build` makes, served without special
+    // headers (no cross-origin isolation), as a plain static host would.
+    command: `node scripts/build-kernel.mjs --only release && npx vite build && npx vite preview --port ${PORT} --strictPort --host 127.0.0.1`,
+    url: BASE_URL,
+    reuseExistingServer: !CI,
+    timeout: 180_000,
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+});

@@ -1,0 +1,2 @@
+// Vite's client types: `?url` imports, `import.meta.env`.
+/// <reference types="vite/client" />

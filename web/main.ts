@@ -1,0 +1,338 @@
+// The page: reads the URL parameters, starts the kernel's worker
+// (web/worker.ts), and shows what it reports: the VGA screen on a canvas, the
+// UART on an xterm.js console, the machine's state in the status bar. It
+// sends back keystrokes and reboot requests. Messages are typed in
+// web/protocol.ts; the page never touches the machine directly.
+
+import "@xterm/xterm/css/xterm.css";
+import { FitAddon } from "@xterm/addon-fit";
+import { Terminal } from "@xterm/xterm";
+import { drawVga } from "../host/vga-canvas";
+import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
+import {
+  type BootConfig, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
+} from "./protocol";
+
+/** The VGA character box, 9×16: the canvas keeps this aspect for its cells. */
+const CELL_W = 9;
+const CELL_H = 16;
+/** Smallest cell drawn, in device pixels, however narrow the page. */
+const MIN_CELL_W = 5;
+const GLYPH_EM_PER_CELL_H = 0.875;
+const VGA_COLS = 80;
+const VGA_ROWS = 25;
+/** Half-period of the cursor blink (the VGA card blinks at about this rate). */
+const BLINK_HALF_PERIOD_MS = 267;
+const SCREEN_FONT = `ui-monospace, "DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace`;
+const CONSOLE_FONT = SCREEN_FONT;
+
+/** What the browser tests may read (see e2e/). Read-only by convention and frozen. */
+export interface KeelPageHandle {
+  readonly term: Terminal;
+  readonly params: Readonly<KeelParams>;
+  readonly paramErrors: readonly ParamError[];
+  /** The last VGA frame the worker sent, as 25 rows of Unicode text. */
+  lastVgaText(): string[];
+  /** The last VGA frame's cells, `char | attr << 8`, row-major. */
+  lastVgaCells(): number[];
+  lastVgaCursor(): VgaCursor | null;
+  /** The last status the worker sent (state "off" before the first), plus the boot config. */
+  status(): MachineStatus & { clock: BootConfig["clock"]; fatal: string | null };
+}
+
+declare global {
+  interface Window {
+    keel: KeelPageHandle;
+  }
+}
+
+function element<T extends HTMLElement>(id: string, type: new () => T): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`page is missing #${id}`);
+  return found;
+}
+
+// ---- the VGA screen ------------------------------------------------------
+
+/** Draws the latest frame at most once per animation frame, and blinks the
+ *  cursor. The canvas holds whole character cells at device resolution, sized
+ *  to how wide the page shows it, so glyphs are drawn sharp, never scaled. */
+class Screen {
+  private readonly ctx: CanvasRenderingContext2D;
+  private cellW: number;
+  private cellH = CELL_H;
+  private cells: Uint16Array | null = null;
+  private cursor: VgaCursor | null = null;
+  /** What is on the canvas now; null forces a full repaint. */
+  private drawn: Uint16Array | null = null;
+  private drawnCursor: VgaCursor | null = null;
+  private blinkOn = true;
+  private pending = false;
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly frame: HTMLElement,
+  ) {
+    const ctx = canvas.getContext("2d", { alpha: false });
+    if (ctx === null) throw new Error("this browser has no 2D canvas");
+    this.ctx = ctx;
+    // 0 forces the first resize() to size the canvas.
+    this.cellW = 0;
+    this.resize();
+    new ResizeObserver(() => this.resize()).observe(frame);
+    setInterval(() => {
+      this.blinkOn = !this.blinkOn;
+      this.schedule();
+    }, BLINK_HALF_PERIOD_MS);
+  }
+
+  show(cells: Uint16Array, cursor: VgaCursor): void {
+    this.cells = cells;
+    this.cursor = cursor;
+    this.schedule();
+  }
+
+  /** Picks the largest whole-pixel cell that fits the frame's width and
+   *  shows the canvas at exactly that size (no blurry scaling). */
+  private resize(): void {
+    const ratio = window.devicePixelRatio || 1;
+    const available = this.frame.clientWidth - horizontalPadding(this.frame);
+    const cellW = Math.max(MIN_CELL_W, Math.floor((available * ratio) / VGA_COLS));
+    const cellH = Math.round((cellW * CELL_H) / CELL_W);
+    this.canvas.style.width = `${(VGA_COLS * cellW) / ratio}px`;
+    this.canvas.style.height = `${(VGA_ROWS * cellH) / ratio}px`;
+    if (cellW === this.cellW && cellH === this.cellH) return;
+    this.cellW = cellW;
+    this.cellH = cellH;
+    // Setting the size clears the canvas: repaint everything.
+    this.canvas.width = VGA_COLS * cellW;
+    this.canvas.height = VGA_ROWS * cellH;
+    this.ctx.fillStyle = "#000";
+    this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    this.drawn = null;
+    this.drawnCursor = null;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.pending || this.cells === null || document.hidden) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
+  }
+
+  private draw(): void {
+    if (this.cells === null || this.cursor === null) return;
+    const repaintOnlyChanges = this.drawn !== null && this.drawnCursor !== null
+      ? { prev: this.drawn, prevCursor: this.drawnCursor }
+      : {};
+    drawVga(this.ctx, this.cells, this.cursor, {
+      cellW: this.cellW,
+      cellH: this.cellH,
+      // A monospace glyph is about 0.6 em wide: this keeps it inside its cell.
+      font: `${Math.floor(this.cellH * GLYPH_EM_PER_CELL_H)}px ${SCREEN_FONT}`,
+      blinkOn: this.blinkOn,
+      ...repaintOnlyChanges,
+    });
+    this.drawn = this.cells;
+    this.drawnCursor = this.cursor;
+  }
+}
+
+function horizontalPadding(element: HTMLElement): number {
+  const style = getComputedStyle(element);
+  return parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+}
+
+// ---- the status bar ------------------------------------------------------
+
+const STATE_LABELS: Record<MachineStatus["state"], string> = {
+  off: "off",
+  running: "running",
+  idle: "idle",
+  halted: "halted",
+  panicked: "panicked",
+};
+
+function formatUptime(ns: number): string {
+  const totalSeconds = ns / 1e9;
+  if (totalSeconds < 60) return `${totalSeconds.toFixed(1)} s`;
+  const seconds = Math.floor(totalSeconds) % 60;
+  const minutes = Math.floor(totalSeconds / 60) % 60;
+  const hours = Math.floor(totalSeconds / 3600);
+  const mm = String(minutes).padStart(2, "0");
+  const ss = String(seconds).padStart(2, "0");
+  return hours > 0 ? `${hours}:${mm}:${ss}` : `${minutes}:${ss}`;
+}
+
+function formatCount(n: number): string {
+  const units = ["", " k", " M", " G", " T"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? String(Math.round(value)) : `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)}${units[unit]}`;
+}
+
+function formatRam(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
+}
+
+class StatusBar {
+  private readonly state = element("status-state", HTMLSpanElement);
+  private readonly uptime = element("status-uptime", HTMLElement);
+  private readonly ram = element("status-ram", HTMLElement);
+  private readonly clock = element("status-clock", HTMLElement);
+  private readonly work = element("status-work", HTMLElement);
+
+  configure(config: BootConfig): void {
+    this.ram.textContent = formatRam(config.ramBytes);
+    this.clock.textContent = config.clock;
+  }
+
+  show(status: MachineStatus): void {
+    this.state.dataset.state = status.state;
+    const label = STATE_LABELS[status.state];
+    if (this.state.textContent !== label) this.state.textContent = label;
+    this.state.title = status.detail ?? "";
+    this.uptime.textContent = formatUptime(status.uptimeNs);
+    this.ram.textContent = formatRam(status.ramBytes);
+    this.work.textContent = formatCount(status.workTotal);
+  }
+
+  failed(): void {
+    this.state.dataset.state = "off";
+    this.state.textContent = "failed";
+  }
+}
+
+// ---- banners ---------------------------------------------------------------
+
+function showParamErrors(errors: readonly ParamError[]): void {
+  if (errors.length === 0) return;
+  const list = element("param-error-list", HTMLUListElement);
+  for (const error of errors) {
+    const item = document.createElement("li");
+    item.textContent = describeParamError(error);
+    item.dataset.param = error.name;
+    list.append(item);
+  }
+  element("param-errors", HTMLDivElement).hidden = false;
+}
+
+function showFatal(message: string): void {
+  element("fatal-error-text", HTMLParagraphElement).textContent = message;
+  element("fatal-error", HTMLDivElement).hidden = false;
+}
+
+// ---- wiring ----------------------------------------------------------------
+
+function start(): void {
+  const { params, errors } = parseParams(window.location.search);
+  showParamErrors(errors);
+  const config: BootConfig = { ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline };
+
+  const term = new Terminal({
+    convertEol: true,
+    cursorBlink: true,
+    fontFamily: CONSOLE_FONT,
+    fontSize: 13,
+    scrollback: 5000,
+    theme: { background: "#000000", foreground: "#d7dde5", cursor: "#d7dde5" },
+  });
+  const fit = new FitAddon();
+  term.loadAddon(fit);
+  const consoleHost = element("console", HTMLDivElement);
+  term.open(consoleHost);
+  fit.fit();
+  new ResizeObserver(() => fit.fit()).observe(consoleHost);
+
+  const screen = new Screen(element("vga", HTMLCanvasElement), element("screen-frame", HTMLDivElement));
+  const statusBar = new StatusBar();
+  statusBar.configure(config);
+  const rebootButton = element("reboot", HTMLButtonElement);
+
+  let lastStatus: MachineStatus = { state: "off", uptimeNs: 0, workTotal: 0, ramBytes: config.ramBytes, boots: 0 };
+  let lastCells: Uint16Array | null = null;
+  let lastCursor: VgaCursor | null = null;
+  let lastText: string[] = [];
+  let fatal: string | null = null;
+
+  const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "keel-kernel" });
+  const send = (message: PageToWorker): void => worker.postMessage(message);
+
+  const fail = (message: string): void => {
+    fatal = message;
+    showFatal(message);
+    statusBar.failed();
+    rebootButton.disabled = true;
+  };
+
+  worker.addEventListener("message", (event: MessageEvent<WorkerToPage>) => {
+    const message = event.data;
+    switch (message.type) {
+      case "booted":
+        rebootButton.disabled = false;
+        term.focus();
+        break;
+      case "uart":
+        term.write(message.bytes);
+        break;
+      case "vga":
+        lastCells = message.cells;
+        lastCursor = message.cursor;
+        lastText = message.text;
+        screen.show(message.cells, message.cursor);
+        break;
+      case "status":
+        lastStatus = message.status;
+        statusBar.show(message.status);
+        break;
+      case "log":
+        logFromHost(message.level, message.text);
+        break;
+      case "fatal":
+        fail(message.message);
+        break;
+    }
+  });
+  worker.addEventListener("error", (event) => {
+    event.preventDefault();
+    fail(`the kernel's worker failed: ${event.message || "it could not be loaded"}`);
+  });
+
+  term.onData((data) => send({ type: "input", data }));
+  rebootButton.addEventListener("click", () => {
+    // A dim marker in the console, so the new boot log is easy to find.
+    term.write("\r\n\x1b[2m──── reboot ────\x1b[0m\r\n");
+    send({ type: "reboot" });
+    term.focus();
+  });
+
+  const handle: KeelPageHandle = {
+    term,
+    params: Object.freeze({ ...params }),
+    paramErrors: Object.freeze([...errors]),
+    lastVgaText: () => [...lastText],
+    lastVgaCells: () => (lastCells === null ? [] : Array.from(lastCells)),
+    lastVgaCursor: () => (lastCursor === null ? null : { ...lastCursor }),
+    status: () => ({ ...lastStatus, clock: config.clock, fatal }),
+  };
+  Object.defineProperty(window, "keel", { value: Object.freeze(handle), writable: false, configurable: false });
+
+  send({ type: "boot", config });
+}
+
+function logFromHost(level: LogLevel, text: string): void {
+  const line = `[keel host] ${text}`;
+  if (level >= LogLevel.Error) console.error(line);
+  else if (level >= LogLevel.Warn) console.warn(line);
+  else console.info(line);
+}
+
+start();

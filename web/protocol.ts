@@ -1,0 +1,70 @@
+// The messages between the page (web/main.ts) and the kernel's Web Worker
+// (web/worker.ts). Plain structured-clone messages, no SharedArrayBuffer, so
+// the page works from any static host without cross-origin isolation.
+//
+// Ordering: the worker posts in the order things happened in the machine;
+// pending UART output is always flushed before a state change or a VGA frame
+// is posted, so the console never lags behind the status or the screen.
+// Byte buffers (`uart.bytes`, `vga.cells`) are transferred, not copied: the
+// sender gives them up.
+
+import type { VgaCursor } from "../host/devices/vga";
+import type { MachineState } from "../host/machine";
+import type { ClockMode } from "./params";
+
+export type { MachineState, VgaCursor };
+
+/** What the page asks the worker to build. */
+export interface BootConfig {
+  ramBytes: number;
+  clock: ClockMode;
+  cmdline: string;
+}
+
+export interface MachineStatus {
+  state: MachineState;
+  uptimeNs: number;
+  workTotal: number;
+  ramBytes: number;
+  /** How many times the machine has booted (1 = first boot; reboots from the
+   *  page and from the kernel both count). */
+  boots: number;
+  /** Why the machine is halted or panicked, when the machine said. */
+  detail?: string;
+}
+
+// ---- page → worker -------------------------------------------------------
+
+export type PageToWorker =
+  | { type: "boot"; config: BootConfig }
+  /** Keyboard bytes for the UART, as typed (xterm's onData). */
+  | { type: "input"; data: string }
+  | { type: "reboot" };
+
+// ---- worker → page -------------------------------------------------------
+
+export type WorkerToPage =
+  /** Kernel compiled, machine built, first boot under way. */
+  | { type: "booted"; ramBytes: number; clock: ClockMode }
+  /** UART transmit bytes since the last message (batched, ≤ every 16 ms). */
+  | { type: "uart"; bytes: Uint8Array }
+  /** A new VGA frame, sent only when cells or cursor changed (≤ ~30/s). */
+  | { type: "vga"; cells: Uint16Array; cursor: VgaCursor; text: string[] }
+  /** Sent on every state change at once, and periodically (~4/s) while running. */
+  | { type: "status"; status: MachineStatus }
+  /** A message from the host side of the machine (not from the kernel's UART). */
+  | { type: "log"; level: LogLevel; text: string }
+  /** The machine could not be built or booted (kernel fetch, compile, boot info). */
+  | { type: "fatal"; message: string };
+
+/** Levels of the kernel's HV_LOG hypercall, as host/machine.ts passes them. */
+export enum LogLevel {
+  Info = 0,
+  Warn = 1,
+  Error = 2,
+}
+
+/** Timing of the worker's outgoing traffic. */
+export const UART_FLUSH_MS = 16;
+export const VGA_FRAME_MS = 33;
+export const STATUS_MS = 250;
