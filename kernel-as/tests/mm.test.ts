@@ -111,6 +111,16 @@ describe("frame allocator: boot", () => {
     expect(t.exports.frameKind(0xffff_f000)).toBe(KIND.reserved); // beyond RAM
   });
 
+  it("refuses to start without a valid BootInfo, and allocates nothing before it starts", () => {
+    const t = loadKernelTest<Mm>("mm");
+    const mm = t.exports;
+    expect(mm.frameAlloc(0, KIND.kernel)).toBe(0);
+    expect(mm.frameFree(0x20_0000, 0)).toBeLessThan(0);
+    new DataView(t.memory.buffer).setUint32(0x2000, 0xdeadbeef, true); // BootInfo magic
+    expect(mm.framesInit()).toBe(-1);
+    expect(mm.frameAlloc(0, KIND.kernel)).toBe(0);
+  });
+
   it("starts fully coalesced: free blocks are maximal", () => {
     const mm = boot().exports;
     // 16 MiB RAM: everything past the first few MiB is whole 4 MiB blocks.
@@ -267,11 +277,13 @@ describe("frame allocator: randomized against a model", () => {
   type Op =
     | { t: "alloc"; order: number; kind: number }
     | { t: "free"; pick: number }
-    | { t: "bad"; pick: number; how: "double" | "order" | "tail" };
+    | { t: "bad"; pick: number; how: "double" | "order" | "tail" }
+    | { t: "grow"; frames: number };
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 5, arbitrary: fc.record({ t: fc.constant("alloc" as const), order: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: MAX_ORDER })), kind: fc.constantFrom(KIND.kernel, KIND.pagetable, KIND.user, KIND.filecache) }) },
     { weight: 4, arbitrary: fc.record({ t: fc.constant("free" as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant("bad" as const), pick: fc.nat(), how: fc.constantFrom("double" as const, "order" as const, "tail" as const) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("grow" as const), frames: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 1024 })) }) },
   );
 
   it("keeps every invariant after every step and coalesces fully at the end", () => {
@@ -279,8 +291,9 @@ describe("frame allocator: randomized against a model", () => {
       fc.property(fc.array(op, { minLength: 1, maxLength: 150 }), (ops) => {
         const t = boot(8 * MIB);
         const mm = t.exports;
-        const { base, end } = usableRegion(t);
-        const tableEnd = mm.framesTableBase() + mm.framesTableFrames() * PAGE;
+        const usable = [usableRegion(t)];
+        let ramEnd = usable[0]!.end;
+        let grows = 0;
         const initial = freeCounts(mm);
         const live = new Map<number, { order: number; kind: number }>();
         const freed: number[] = [];
@@ -298,8 +311,9 @@ describe("frame allocator: randomized against a model", () => {
               for (let k = o.order; k <= MAX_ORDER; k++) expect(mm.framesFree(k)).toBe(0);
             } else {
               expect(pa % bytes).toBe(0);
-              expect(pa).toBeGreaterThanOrEqual(tableEnd);
-              expect(pa >= base && pa + bytes <= end).toBe(true);
+              const table = mm.framesTableBase();
+              expect(pa + bytes <= table || pa >= table + mm.framesTableFrames() * PAGE).toBe(true);
+              expect(usable.some((u) => pa >= u.base && pa + bytes <= u.end)).toBe(true);
               expect(overlapsLive(pa, bytes)).toBe(false);
               expect(mm.frameKind(pa)).toBe(o.kind);
               expect(mm.framesFreeTotal()).toBe(freeBefore - (1 << o.order));
@@ -314,6 +328,22 @@ describe("frame allocator: randomized against a model", () => {
             expect(mm.framesFreeTotal()).toBe(freeBefore + (1 << order));
             live.delete(pa);
             freed.push(pa);
+          } else if (o.t === "grow") {
+            if (grows === 3) continue;
+            grows++;
+            const wasmPages = Math.ceil((o.frames * PAGE) / 65536);
+            t.memory.grow(wasmPages);
+            const total = mm.framesTotal();
+            const r = mm.addRange(ramEnd / PAGE, o.frames);
+            // The only refusal: no room for a bigger descriptor table.
+            if (r === 0) {
+              expect(mm.framesTotal()).toBe(total + o.frames);
+              usable.push({ base: ramEnd, end: ramEnd + o.frames * PAGE });
+            } else {
+              expect(r).toBe(-2);
+              expect(mm.framesTotal()).toBe(total);
+            }
+            ramEnd += wasmPages * 65536;
           } else {
             let result = 0;
             if (o.how === "double") {
@@ -334,9 +364,10 @@ describe("frame allocator: randomized against a model", () => {
         }
         for (const [pa, { order }] of live) expect(mm.frameFree(pa, order)).toBe(0);
         expect(mm.framesCheck()).toBe(0);
-        expect(freeCounts(mm)).toEqual(initial);
+        expect(mm.framesFreeTotal()).toBe(mm.framesTotal() - mm.framesTableFrames());
+        if (grows === 0) expect(freeCounts(mm)).toEqual(initial);
       }),
-      { numRuns: 60 },
+      { numRuns: 150 },
     );
   });
 });
@@ -618,7 +649,7 @@ describe("page tables: randomized against a model", () => {
         expect(mm.framesFreeTotal()).toBe(startFree);
         expect(mm.framesCheck()).toBe(0);
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 });
@@ -790,7 +821,7 @@ describe("slab allocator: randomized", () => {
         expect(mm.framesFreeTotal()).toBe(startFree);
         expect(mm.slabCheck()).toBe(0);
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 });
