@@ -450,6 +450,7 @@ const ZERO = num(0);
 
 function fenceSet(text: string, line: number): number {
   const t = text.trim().toLowerCase();
+  if (t === "0") return 0;
   if (!/^[iorw]+$/.test(t)) throw new AsmError(line, `fence: "${text}" is not a set of i, o, r, w`);
   return (t.includes("i") ? 8 : 0) | (t.includes("o") ? 4 : 0) | (t.includes("r") ? 2 : 0) | (t.includes("w") ? 1 : 0);
 }

@@ -157,17 +157,19 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
   const limit = options.limit;
   let seconds = 0;
   let result: Omit<BareResult, "stdout" | "stderr" | "instret" | "seconds"> | undefined;
+  let resumingWrite = false;
   while (!result) {
     if (limit !== undefined && x.bareInstret() >= limit) {
       result = { limited: true };
       break;
     }
-    if (options.onStep) {
+    if (options.onStep && !resumingWrite) {
       const pc = x.barePcNow();
-      options.onStep(pc, x.bareFetch(pc));
+      options.onStep(pc, x.bareFetch(pc) >>> 0);
     }
     const t0 = performance.now();
     const r = x.bareRun(slice);
+    resumingWrite = r === BARE_WRITE;
     seconds += (performance.now() - t0) / 1000;
     switch (r) {
       case BARE_BUDGET: break;

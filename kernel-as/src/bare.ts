@@ -226,6 +226,9 @@ export function bareStart(entry: u64): void { hartSetPc(st<usize>(S_CTX), entry)
 export function bareRun(budget: u32): i32 {
   const ctx = st<usize>(S_CTX);
   const start = hartGetInstret(ctx);
+  // A handled ecall does not retire (it traps) but counts against the budget,
+  // so a budget of 1 steps exactly one instruction, ecalls included.
+  let ecalls: u64 = 0;
   let used: u64 = 0;
   while (used < <u64>budget) {
     const cause = hartRun(ctx, budget - <u32>used);
@@ -245,7 +248,8 @@ export function bareRun(budget: u32): i32 {
     if (r == BARE_WRITE) return r;
     // The write finished (or failed): resume after the ecall.
     hartSetPc(ctx, hartGetPc(ctx) + 4);
-    used = hartGetInstret(ctx) - start;
+    ecalls++;
+    used = hartGetInstret(ctx) - start + ecalls;
   }
   return BARE_BUDGET;
 }
