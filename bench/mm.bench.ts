@@ -19,10 +19,14 @@ interface MmBench {
 
 const TARGET_MS = 200;
 const ROUNDS = 5;
+const WARMUP_CALLS = 20;
+const WARMUP_OPS = 20_000;
 const KIND_USER = 4;
 
 /** ns per operation of `run(n)`, which performs n operations and returns a failure count. */
 function measure(label: string, run: (n: number) => number): number {
+  // Warm up so V8 has tiered the loop and its callees up from the baseline compiler.
+  for (let i = 0; i < WARMUP_CALLS; i++) run(WARMUP_OPS);
   let n = 1000;
   for (;;) {
     const t0 = performance.now();

@@ -144,13 +144,14 @@ describe("frame allocator: allocate and free", () => {
     }
   });
 
-  it("refuses orders above MAX_ORDER and the kinds free and reserved", () => {
+  it("refuses orders above MAX_ORDER and the kinds no caller may allocate", () => {
     const mm = boot().exports;
     const before = mm.framesFreeTotal();
     expect(mm.frameAlloc(MAX_ORDER + 1, KIND.kernel)).toBe(0);
     expect(mm.frameAlloc(0, KIND.free)).toBe(0);
     expect(mm.frameAlloc(0, KIND.reserved)).toBe(0);
     expect(mm.frameAlloc(0, 99)).toBe(0);
+    expect(mm.frameAlloc(0, KIND.frametable)).toBe(0); // only the allocator's own table
     expect(mm.framesFreeTotal()).toBe(before);
   });
 

@@ -363,7 +363,13 @@ export function framesInit(): i32 {
  *  physical address, or 0 when no block is free (0 is the reserved null page,
  *  never a frame) or the arguments are invalid. Contents are not zeroed. */
 export function frameAlloc(order: u32, kind: u32): usize {
-  if (order > MAX_ORDER || kind <= KIND_RESERVED || kind >= KIND_COUNT) return 0;
+  if (order > MAX_ORDER || kind <= KIND_RESERVED || kind == KIND_FRAMETABLE || kind >= KIND_COUNT) return 0;
+  return allocBlock(order, kind);
+}
+
+/** frameAlloc without argument checks, for this module (which may allocate
+ *  KIND_FRAMETABLE). */
+function allocBlock(order: u32, kind: u32): usize {
   const s = state();
   if (s.magic != FRAMES_MAGIC) return 0;
   let k = order;
@@ -444,7 +450,7 @@ function growTable(newCapacity: u32, place: u32): i32 {
   if (first == FRAME_NIL) {
     while (blockOrder <= MAX_ORDER && (<u32>1 << blockOrder) < frames) blockOrder++;
     if (blockOrder > MAX_ORDER) return FRAME_ERR_NO_MEMORY;
-    const pa = frameAlloc(blockOrder, KIND_FRAMETABLE);
+    const pa = allocBlock(blockOrder, KIND_FRAMETABLE);
     if (pa == 0) return FRAME_ERR_NO_MEMORY;
     first = <u32>(pa >> PAGE_SHIFT);
   }
