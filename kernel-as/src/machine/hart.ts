@@ -170,16 +170,29 @@ export function hartRun(ctx: usize, budget: u32): u32 {
   const key = load<u32>(ctx + CTX_ASID_KEY);
   let remaining = budget;
   let cause: u32 = 0;
+  let instret = load<u64>(ctx + CTX_INSTRET);
+  // The frame of the previous block's page: within one hartRun the
+  // translation cannot change, so a successor in the same virtual page
+  // needs no TLB lookup.
+  let lastPage: u64 = 1; // never a page address
+  let lastFrame: usize = 0;
   while (true) {
     if (load<u32>(CONTROL_BLOCK + CB_IRQ_PENDING) != 0) { cause = TRAP_INTERRUPT; break; }
     if (remaining == 0) { cause = TRAP_BUDGET; break; }
     const pc = load<u64>(ctx + CTX_PC);
-    let host = tlbHit(tlbFetch, pc, key, 2);
-    if (host == 0) {
-      clearFault();
-      const frame = mmuTranslate(ctx, pc, ACCESS_FETCH);
-      if (frame == 0) return endRun(ctx, fetchTrap(ctx));
-      host = frame + <usize>(<u32>pc & 0xFFF);
+    let host: usize;
+    if ((pc & ~<u64>0xFFF) == lastPage) {
+      host = lastFrame + <usize>(<u32>pc & 0xFFF);
+    } else {
+      host = tlbHit(tlbFetch, pc, key, 2);
+      if (host == 0) {
+        clearFault();
+        const frame = mmuTranslate(ctx, pc, ACCESS_FETCH);
+        if (frame == 0) return endRun(ctx, fetchTrap(ctx));
+        host = frame + <usize>(<u32>pc & 0xFFF);
+      }
+      lastPage = pc & ~<u64>0xFFF;
+      lastFrame = host & ~<usize>0xFFF;
     }
     let block = blockLookup(host);
     if (block == 0) {
@@ -197,7 +210,8 @@ export function hartRun(ctx: usize, budget: u32): u32 {
       count = remaining;
     }
     remaining -= count;
-    store<u64>(ctx + CTX_INSTRET, load<u64>(ctx + CTX_INSTRET) + <u64>count);
+    instret += <u64>count;
+    store<u64>(ctx + CTX_INSTRET, instret);
     cause = execBlock(ctx, block, pc, key);
     if (cause != 0) return endRun(ctx, cause);
   }

@@ -26,7 +26,7 @@ inner:
 buf: .zero 512
 `;
 
-export function measureMips(compress: boolean): { mips: number; instret: bigint; ms: number } {
+export function measureMips(compress: boolean): { mips: number; instret: bigint; ms: number; checksum: bigint } {
   const m = new Machine();
   m.load(BENCH_SOURCE, { compress });
   const t0 = performance.now();
@@ -34,7 +34,7 @@ export function measureMips(compress: boolean): { mips: number; instret: bigint;
   const ms = performance.now() - t0;
   if (cause !== CAUSE.ECALL) throw new Error(`bench stopped with cause ${cause}`);
   const instret = m.instret();
-  return { mips: Number(instret) / ms / 1000, instret, ms };
+  return { mips: Number(instret) / ms / 1000, instret, ms, checksum: m.reg(8) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
