@@ -1,7 +1,7 @@
 // First contact: the page boots Keel and the kernel monitor answers.
 import { expect, test } from "@playwright/test";
 import {
-  MIB, consoleText, openKeel, runCommand, status, vgaText, waitForHelloWorld, waitForPrompt,
+  MIB, consoleText, openKeel, runCommand, status, typeLine, vgaText, waitForHelloWorld, waitForPrompt,
 } from "./keel";
 
 const MONITOR_COMMANDS = ["help", "mem", "dmesg", "pt", "alloc", "uptime", "reboot", "halt", "panic"];
@@ -55,4 +55,34 @@ test.describe("boot", () => {
     expect(await page.evaluate(() => typeof SharedArrayBuffer === "function" && window.crossOriginIsolated)).toBe(false);
     await expect.poll(async () => (await status(page)).workTotal).toBeGreaterThan(0);
   });
+});
+
+test("the page stays responsive while the kernel is busy", async ({ page }) => {
+  await openKeel(page);
+  await waitForPrompt(page);
+  // The largest allocator stress test keeps the kernel (in its worker) busy
+  // for a good fraction of a second; the page's own event loop must not notice.
+  const [samples] = await Promise.all([
+    page.evaluate(async () => {
+      const answered = (): boolean => {
+        const buffer = window.keel.term.buffer.active;
+        for (let i = buffer.length - 1; i >= Math.max(0, buffer.length - 40); i--) {
+          if (buffer.getLine(i)?.translateToString(true).includes("result:")) return true;
+        }
+        return false;
+      };
+      const delays: number[] = [];
+      const started = performance.now();
+      while (!answered() && performance.now() - started < 20_000) {
+        const before = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        delays.push(performance.now() - before);
+      }
+      return delays;
+    }),
+    typeLine(page, "alloc 10000000"),
+  ]);
+  expect(samples.length).toBeGreaterThan(10);
+  expect(Math.max(...samples)).toBeLessThan(250);
+  await waitForPrompt(page);
 });

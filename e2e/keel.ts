@@ -11,6 +11,9 @@ export const MIB = 1024 * 1024;
 /** Booting, up to the first prompt, may take a while on a busy 2-core CI box. */
 export const BOOT_TIMEOUT_MS = 20_000;
 
+/** Poll quickly: the machine answers in milliseconds, and the suite should be fast. */
+const POLL = { intervals: [25, 50, 100, 250] };
+
 /** VGA colour numbers (attribute nibbles). */
 export const VGA_RED = 4;
 
@@ -51,7 +54,7 @@ function endsAtPrompt(lines: string[]): boolean {
 }
 
 export async function waitForPrompt(page: Page, timeout = BOOT_TIMEOUT_MS): Promise<void> {
-  await expect.poll(async () => endsAtPrompt(await consoleLines(page)), { timeout, message: "console ends at the keel> prompt" })
+  await expect.poll(async () => endsAtPrompt(await consoleLines(page)), { ...POLL, timeout, message: "console ends at the keel> prompt" })
     .toBe(true);
 }
 
@@ -68,7 +71,7 @@ export async function runCommand(page: Page, command: string, timeout = 10_000):
     if (lines.length < 2 || !endsAtPrompt(lines)) return false;
     output = lines.slice(1, -1);
     return lines[0] === `${PROMPT}${command}`.trimEnd();
-  }, { timeout, message: `the monitor answers ${JSON.stringify(command)} and prompts again` }).toBe(true);
+  }, { ...POLL, timeout, message: `the monitor answers ${JSON.stringify(command)} and prompts again` }).toBe(true);
   return output;
 }
 
@@ -93,11 +96,12 @@ export async function status(page: Page) {
 
 export async function waitForHelloWorld(page: Page, timeout = BOOT_TIMEOUT_MS): Promise<void> {
   await expect.poll(async () => (await vgaText(page))[0]?.startsWith("Hello World!") ?? false, {
+    ...POLL,
     timeout,
     message: "VGA row 0 starts with Hello World!",
   }).toBe(true);
 }
 
 export async function waitForState(page: Page, state: string, timeout = BOOT_TIMEOUT_MS): Promise<void> {
-  await expect.poll(async () => (await status(page)).state, { timeout, message: `machine state is ${state}` }).toBe(state);
+  await expect.poll(async () => (await status(page)).state, { ...POLL, timeout, message: `machine state is ${state}` }).toBe(state);
 }

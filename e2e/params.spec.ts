@@ -1,7 +1,7 @@
 // URL parameters: good ones configure the machine, bad ones are reported
 // and replaced by the defaults, and the machine boots either way.
 import { expect, test } from "@playwright/test";
-import { MIB, openKeel, runCommand, status, waitForHelloWorld, waitForPrompt } from "./keel";
+import { MIB, consoleLines, openKeel, runCommand, status, waitForHelloWorld, waitForPrompt } from "./keel";
 
 test("a bad ram value is reported in a banner and the machine boots with 128 MiB", async ({ page }) => {
   await openKeel(page, "?ram=banana");
@@ -26,12 +26,21 @@ test("each bad parameter is named with its value, the good ones still apply", as
   expect(s.clock).toBe("realtime");
 });
 
-test("a deterministic clock boots and the monitor answers", async ({ page }) => {
+test("a deterministic clock boots, the monitor answers, and a reboot replays the same boot log", async ({ page }) => {
   await openKeel(page, "?clock=deterministic");
   await expect(page.locator("#param-errors")).toBeHidden();
   await waitForHelloWorld(page);
   await waitForPrompt(page);
   expect((await status(page)).clock).toBe("deterministic");
   await expect(page.locator("#status-clock")).toHaveText("deterministic");
+  const firstBoot = await consoleLines(page);
   expect((await runCommand(page, "uptime")).join("\n")).toMatch(/\d/);
+
+  // Virtual time comes from work done, so the timestamps repeat exactly.
+  const before = (await consoleLines(page)).length;
+  await page.getByRole("button", { name: "Reboot" }).click();
+  await expect.poll(async () => (await status(page)).boots).toBe(2);
+  await waitForPrompt(page);
+  const secondBoot = (await consoleLines(page)).slice(before + 1);
+  expect(secondBoot).toEqual(firstBoot);
 });

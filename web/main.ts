@@ -99,8 +99,9 @@ class Screen {
     const available = this.frame.clientWidth - horizontalPadding(this.frame);
     const cellW = Math.max(MIN_CELL_W, Math.floor((available * ratio) / VGA_COLS));
     const cellH = Math.round((cellW * CELL_H) / CELL_W);
+    // Only the width: the height follows the canvas's own aspect ratio, also
+    // when CSS (max-width) shrinks a minimum-size screen on a narrow page.
     this.canvas.style.width = `${(VGA_COLS * cellW) / ratio}px`;
-    this.canvas.style.height = `${(VGA_ROWS * cellH) / ratio}px`;
     if (cellW === this.cellW && cellH === this.cellH) return;
     this.cellW = cellW;
     this.cellH = cellH;
