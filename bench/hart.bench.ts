@@ -1,0 +1,86 @@
+// The hart on CPU-bound user programs (user/bench/bin/*.elf, built by
+// user/bench/build.mjs): MIPS on our hart in Node through the bare runner,
+// the same binary under qemu-riscv64 (wall-clock seconds of the process,
+// start-up included, and the MIPS that implies using our instruction count),
+// and the same C compiled natively with clang -O2 when clang is installed.
+// Every run's output must match the others, so a fast wrong answer fails.
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runBare } from "../host/rv/bare.js";
+import type { BenchRow } from "./run.js";
+
+const ROUNDS = 3;
+const benchDir = fileURLToPath(new URL("../user/bench/", import.meta.url));
+
+function hasCommand(cmd: string): boolean {
+  return !spawnSync(cmd, ["--version"]).error;
+}
+
+/** Best wall-clock seconds of ROUNDS runs of a command; checks its output. */
+function timeProcess(cmd: string, args: string[], expect: string, label: string): number {
+  let best = Infinity;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    const p = spawnSync(cmd, args, { maxBuffer: 1 << 20 });
+    const seconds = (performance.now() - t0) / 1000;
+    if (p.status !== 0 || p.stdout.toString() !== expect) {
+      throw new Error(`${label}: status ${p.status}, output ${JSON.stringify(p.stdout.toString())}, expected ${JSON.stringify(expect)}`);
+    }
+    best = Math.min(best, seconds);
+  }
+  return best;
+}
+
+export default async function bench(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const programs = readdirSync(join(benchDir, "bin")).filter((f) => f.endsWith(".elf")).sort();
+  const qemu = hasCommand("qemu-riscv64");
+  const clang = hasCommand("clang");
+  const work = mkdtempSync(join(tmpdir(), "keel-hart-bench-"));
+  try {
+    for (const file of programs) {
+      const name = file.replace(/\.elf$/, "");
+      const path = join(benchDir, "bin", file);
+      const elf = new Uint8Array(readFileSync(path));
+
+      let best = Infinity;
+      let instret = 0n;
+      let output = "";
+      for (let r = 0; r < ROUNDS; r++) {
+        const result = runBare(elf);
+        if (result.fault) throw new Error(`${name} on the hart: ${result.fault.message}`);
+        if (result.exitStatus !== 0) throw new Error(`${name} on the hart: exit status ${result.exitStatus}`);
+        output = new TextDecoder().decode(result.stdout);
+        instret = result.instret;
+        best = Math.min(best, result.seconds);
+      }
+      const hartMips = Number(instret) / best / 1e6;
+      rows.push({ name: `${name}: instructions retired`, value: Number(instret) / 1e6, unit: "M" });
+      rows.push({ name: `${name}: hart (Node)`, value: hartMips, unit: "MIPS" });
+      rows.push({ name: `${name}: hart (Node) time`, value: best, unit: "s" });
+
+      if (qemu) {
+        const seconds = timeProcess("qemu-riscv64", [path], output, `${name} under qemu-riscv64`);
+        rows.push({ name: `${name}: qemu-riscv64 time`, value: seconds, unit: "s" });
+        rows.push({ name: `${name}: qemu-riscv64 implied`, value: Number(instret) / seconds / 1e6, unit: "MIPS" });
+        rows.push({ name: `${name}: hart time / qemu time`, value: best / seconds, unit: "x" });
+      }
+      if (clang) {
+        const exe = join(work, name);
+        execFileSync("clang", ["-O2", "-o", exe, join(benchDir, `${name}.c`)]);
+        const seconds = timeProcess(exe, [], output, `${name} native`);
+        rows.push({ name: `${name}: native (clang -O2) time`, value: seconds, unit: "s" });
+        rows.push({ name: `${name}: hart time / native time`, value: best / seconds, unit: "x" });
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (!clang) process.stderr.write("hart bench: clang not found, native column skipped\n");
+  if (!qemu) process.stderr.write("hart bench: qemu-riscv64 not found, qemu column skipped\n");
+  return rows;
+}
