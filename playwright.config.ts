@@ -26,8 +26,8 @@ export default defineConfig({
   forbidOnly: CI,
   retries: CI ? 1 : 0,
   // CI runs on two cores: one browser worker leaves the other core to the
-  // kernel's own Web Worker.
-  workers: CI ? 1 : 2,
+  // kernel's own Web Worker. Locally, Playwright's default (half the cores).
+  workers: CI ? 1 : undefined,
   reporter: CI ? [["list"], ["html", { open: "never" }]] : "list",
   use: {
     baseURL: BASE_URL,

@@ -8,6 +8,7 @@ import "@xterm/xterm/css/xterm.css";
 import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";
 import { drawVga } from "../host/vga-canvas";
+import { formatCount, formatRam, formatUptime } from "./format";
 import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
 import {
   type BootConfig, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
@@ -156,33 +157,6 @@ const STATE_LABELS: Record<MachineStatus["state"], string> = {
   halted: "halted",
   panicked: "panicked",
 };
-
-function formatUptime(ns: number): string {
-  const totalSeconds = ns / 1e9;
-  if (totalSeconds < 60) return `${totalSeconds.toFixed(1)} s`;
-  const seconds = Math.floor(totalSeconds) % 60;
-  const minutes = Math.floor(totalSeconds / 60) % 60;
-  const hours = Math.floor(totalSeconds / 3600);
-  const mm = String(minutes).padStart(2, "0");
-  const ss = String(seconds).padStart(2, "0");
-  return hours > 0 ? `${hours}:${mm}:${ss}` : `${minutes}:${ss}`;
-}
-
-function formatCount(n: number): string {
-  const units = ["", " k", " M", " G", " T"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? String(Math.round(value)) : `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)}${units[unit]}`;
-}
-
-function formatRam(bytes: number): string {
-  const mib = bytes / (1024 * 1024);
-  return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
-}
 
 class StatusBar {
   private readonly state = element("status-state", HTMLSpanElement);

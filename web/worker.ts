@@ -15,6 +15,7 @@ import {
   type BootConfig, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
   LogLevel, STATUS_MS, UART_FLUSH_MS, VGA_FRAME_MS,
 } from "./protocol";
+import { UartBatcher } from "./uart-batcher";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -37,38 +38,6 @@ function loadKernel(): Promise<WebAssembly.Module> {
   return kernelModule;
 }
 
-/** Collects UART output and posts it in batches. */
-class UartBatcher {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-
-  push(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    // The machine may reuse its buffer after the callback returns.
-    this.chunks.push(bytes.slice());
-    this.size += bytes.length;
-    this.timer ??= setTimeout(() => this.flush(), UART_FLUSH_MS);
-  }
-
-  flush(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (this.size === 0) return;
-    const bytes = new Uint8Array(this.size);
-    let at = 0;
-    for (const chunk of this.chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    this.chunks = [];
-    this.size = 0;
-    post({ type: "uart", bytes }, [bytes.buffer]);
-  }
-}
-
 function sameCursor(a: VgaCursor | null, b: VgaCursor): boolean {
   return a !== null && a.row === b.row && a.col === b.col && a.visible === b.visible && a.start === b.start &&
     a.end === b.end;
@@ -84,7 +53,7 @@ function sameCells(a: Uint16Array | null, b: Uint16Array): boolean {
 class Session {
   private readonly machine: Machine;
   private readonly loop: RunLoop;
-  private readonly uart = new UartBatcher();
+  private readonly uart = new UartBatcher((bytes) => post({ type: "uart", bytes }, [bytes.buffer]), UART_FLUSH_MS);
   private lastCells: Uint16Array | null = null;
   private lastCursor: VgaCursor | null = null;
   private lastStatusKey = "";
