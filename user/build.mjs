@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// Keel user land build: compiles user/lib and every user/prog/*.c for
+// RV64IMAC with clang, links each program with ld.lld and user/user.ld into
+// user/bin/<name>, then writes the boot file system image user/bin/bootfs.img
+// (user/mkbootfs.ts) holding every program and user/fs/*.
+//
+// The output is reproducible: no debug info, no build ids, inputs in sorted
+// order and relative paths, so the same sources give the same bytes on any
+// machine. `--check` rebuilds into a temporary directory and exits 1 listing
+// the files that differ from the committed user/bin (CI runs it).
+//
+// Usage: node user/build.mjs [--check] [--out DIR] [--verbose]
+// Needs: clang and ld.lld on PATH (override with $CLANG / $LD_LLD), Node 20.
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const USER = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(USER, "..");
+const CLANG = process.env.CLANG ?? "clang";
+const LD_LLD = process.env.LD_LLD ?? "ld.lld";
+
+export const TARGET_FLAGS = ["--target=riscv64", "-march=rv64imac", "-mabi=lp64", "-mno-relax"];
+export const CFLAGS = [
+  ...TARGET_FLAGS,
+  "-O2",
+  "-ffreestanding",
+  "-fno-builtin",
+  "-nostdlib",
+  "-static",
+  "-fno-pic",
+  "-fno-stack-protector",
+  "-fno-asynchronous-unwind-tables",
+  "-fno-unwind-tables",
+  "-ffunction-sections",
+  "-fdata-sections",
+  "-fdebug-prefix-map=" + ROOT + "=.",
+  "-Wall",
+  "-Werror",
+  "-Iinclude",
+];
+export const LDFLAGS = ["-T", "user.ld", "--gc-sections", "--build-id=none", "-z", "max-page-size=4096", "-static", "-nostdlib"];
+
+/** Runs a command with cwd = user/, resolving with its output or rejecting with it. */
+function run(cmd, args) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd: USER, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("error", (e) => reject(new Error(`${cmd}: ${e.message}`)));
+    child.on("close", (code) => (code === 0 ? resolvePromise(output) : reject(new Error(`${cmd} ${args.join(" ")}\n${output}`))));
+  });
+}
+
+/** Runs async jobs with at most `limit` in flight. */
+async function pool(jobs, limit) {
+  const results = [];
+  let next = 0;
+  async function worker() {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return results;
+}
+
+const sorted = (names) => [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+export function programNames() {
+  return sorted(readdirSync(join(USER, "prog")).filter((f) => f.endsWith(".c"))).map((f) => f.slice(0, -2));
+}
+
+export function librarySources() {
+  return sorted(readdirSync(join(USER, "lib")).filter((f) => f.endsWith(".c") || f.endsWith(".S"))).map((f) => "lib/" + f);
+}
+
+/** Builds everything into outDir (absolute). Returns the names of the files written. */
+export async function build(outDir, { verbose = false } = {}) {
+  const objDir = mkdtempSync(join(tmpdir(), "keel-user-obj-"));
+  try {
+    mkdirSync(outDir, { recursive: true });
+    const limit = Math.max(1, cpus().length);
+    const log = (line) => verbose && console.log(line);
+    const objectOf = (src) => join(objDir, src.replace(/[/.]/g, "_") + ".o");
+
+    const lib = librarySources();
+    const progs = programNames();
+    const compiles = [...lib, ...progs.map((p) => `prog/${p}.c`)].map((src) => async () => {
+      log(`  CC    ${src}`);
+      await run(CLANG, [...CFLAGS, "-c", src, "-o", objectOf(src)]);
+    });
+    await pool(compiles, limit);
+
+    const libObjects = lib.map(objectOf);
+    const links = progs.map((p) => async () => {
+      log(`  LD    bin/${p}`);
+      await run(LD_LLD, [...LDFLAGS, "-o", join(outDir, p), ...libObjects, objectOf(`prog/${p}.c`)]);
+    });
+    await pool(links, limit);
+
+    log("  FS    bin/bootfs.img");
+    const tsx = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+    const fsFiles = sorted(readdirSync(join(USER, "fs"))).map((f) => `${f}=${join(USER, "fs", f)}`);
+    const result = spawnSync(
+      process.execPath,
+      [tsx, join(USER, "mkbootfs.ts"), "--out", join(outDir, "bootfs.img"), "--console", ...progs.map((p) => `${p}=${join(outDir, p)}`), ...fsFiles],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    if (result.status !== 0) throw new Error(`mkbootfs failed:\n${result.stdout}${result.stderr}`);
+    return [...progs, "bootfs.img"];
+  } finally {
+    rmSync(objDir, { recursive: true, force: true });
+  }
+}
+
+/** Compares a fresh build with the committed user/bin; returns the names that differ. */
+export async function check() {
+  const fresh = mkdtempSync(join(tmpdir(), "keel-user-check-"));
+  try {
+    const built = await build(fresh);
+    const committed = join(USER, "bin");
+    const names = new Set([...built, ...(existsSync(committed) ? readdirSync(committed) : [])]);
+    const differ = [];
+    for (const name of sorted(names)) {
+      const a = join(fresh, name);
+      const b = join(committed, name);
+      if (!existsSync(a)) differ.push(`${name} (committed but no longer built)`);
+      else if (!existsSync(b)) differ.push(`${name} (built but not committed)`);
+      else if (!readFileSync(a).equals(readFileSync(b))) differ.push(`${name} (contents differ)`);
+    }
+    return differ;
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const verbose = args.includes("--verbose");
+  if (args.includes("--check")) {
+    const differ = await check();
+    if (differ.length > 0) {
+      console.error("user/bin is out of date; run `node user/build.mjs` and commit user/bin:");
+      for (const d of differ) console.error("  " + d);
+      process.exit(1);
+    }
+    console.log("user/bin matches a fresh build");
+    return;
+  }
+  const outIndex = args.indexOf("--out");
+  const outDir = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(USER, "bin");
+  const written = await build(outDir, { verbose });
+  console.log(`built ${written.length} files into ${relative(ROOT, outDir) || "."}`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}

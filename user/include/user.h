@@ -1,0 +1,213 @@
+// Keel user land: the one header every user program includes.
+//
+// It declares the Unix-personality system calls (numbers 1-21, the
+// xv6-riscv user ABI described in docs/ABI.md), the Keel extensions
+// (numbers 100+), the data layouts those calls exchange, and the small C
+// library in user/lib. Nothing here depends on a host C library: programs
+// are built -ffreestanding -nostdlib.
+#ifndef KEEL_USER_H
+#define KEEL_USER_H
+
+typedef unsigned char uchar;
+typedef unsigned short ushort;
+typedef unsigned int uint;
+typedef unsigned long uint64;
+typedef unsigned long size_t;
+typedef long ssize_t;
+typedef __builtin_va_list va_list;
+#define va_start(ap, last) __builtin_va_start(ap, last)
+#define va_arg(ap, type) __builtin_va_arg(ap, type)
+#define va_end(ap) __builtin_va_end(ap)
+#define va_copy(dst, src) __builtin_va_copy(dst, src)
+
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+
+// ---- Data layouts (ABI.md "Data layouts") ----
+
+#define T_DIR 1
+#define T_FILE 2
+#define T_DEVICE 3
+
+// 24 bytes, 8-byte aligned.
+struct stat {
+  int dev;       // @0  device holding the file
+  uint ino;      // @4  inode number
+  short type;    // @8  T_DIR, T_FILE or T_DEVICE
+  short nlink;   // @10 links to the inode
+  uint pad;      // @12 unused
+  uint64 size;   // @16 size in bytes
+};
+
+#define DIRSIZ 14
+// What read() on a directory yields, 16 bytes per entry. A 14-character name
+// has no NUL; inum 0 marks a free slot.
+struct dirent {
+  ushort inum;
+  char name[DIRSIZ];
+};
+
+#define O_RDONLY 0x000
+#define O_WRONLY 0x001
+#define O_RDWR 0x002
+#define O_CREATE 0x200
+#define O_TRUNC 0x400
+
+#define CONSOLE_MAJOR 1
+
+// Keel extension: one process as procs() reports it, 56 bytes.
+#define PROC_RUNNABLE 1
+#define PROC_RUNNING 2
+#define PROC_SLEEPING 3
+#define PROC_ZOMBIE 4
+#define PROC_NAME_LEN 16
+struct procinfo {
+  int pid;              // @0
+  int ppid;             // @4
+  int state;            // @8  PROC_RUNNABLE..PROC_ZOMBIE
+  int nice;             // @12 -20..19
+  uint64 cpu_ns;        // @16 CPU time consumed
+  uint64 mem_bytes;     // @24 user memory mapped
+  uint64 switches;      // @32 times scheduled
+  char name[PROC_NAME_LEN]; // @40 NUL-padded
+};
+
+#define NICE_MIN (-20)
+#define NICE_MAX 19
+
+// ---- System calls (user/lib/usys.S) ----
+
+// Unix personality, numbers 1-21. Every call returns -1 on error.
+int fork(void);
+void exit(int status) __attribute__((noreturn));
+int wait(int *status);
+int pipe(int fds[2]);
+int read(int fd, void *buf, int n);
+int kill(int pid);
+int exec(const char *path, char **argv);
+int fstat(int fd, struct stat *st);
+int chdir(const char *path);
+int dup(int fd);
+int getpid(void);
+char *sbrk(int n);
+int sleep(int ticks);
+int uptime(void);
+int open(const char *path, int flags);
+int write(int fd, const void *buf, int n);
+int mknod(const char *path, short major, short minor);
+int unlink(const char *path);
+int link(const char *oldpath, const char *newpath);
+int mkdir(const char *path);
+int close(int fd);
+
+// Keel extensions, numbers 100+.
+int procs(struct procinfo *buf, int max);
+int setnice(int pid, int nice);
+uint64 clocknanos(void);
+int errstr(char *buf, int n);
+int sbrklazy(int on);
+
+// Any call by number with up to six raw 64-bit arguments (for tests that
+// need to pass values a typed prototype would not allow).
+long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5);
+
+#define SYS_fork 1
+#define SYS_exit 2
+#define SYS_wait 3
+#define SYS_pipe 4
+#define SYS_read 5
+#define SYS_kill 6
+#define SYS_exec 7
+#define SYS_fstat 8
+#define SYS_chdir 9
+#define SYS_dup 10
+#define SYS_getpid 11
+#define SYS_sbrk 12
+#define SYS_sleep 13
+#define SYS_uptime 14
+#define SYS_open 15
+#define SYS_write 16
+#define SYS_mknod 17
+#define SYS_unlink 18
+#define SYS_link 19
+#define SYS_mkdir 20
+#define SYS_close 21
+#define SYS_procs 100
+#define SYS_setnice 101
+#define SYS_clocknanos 102
+#define SYS_errstr 103
+#define SYS_sbrklazy 104
+
+#define MAXARG 32  // exec accepts at most this many arguments
+
+// ---- C library (user/lib) ----
+
+// string.c
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strcpy(char *dst, const char *src);
+char *strncpy(char *dst, const char *src, size_t n);
+size_t strlcpy(char *dst, const char *src, size_t size);
+char *strcat(char *dst, const char *src);
+char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
+char *strstr(const char *haystack, const char *needle);
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void *memchr(const void *s, int c, size_t n);
+
+// ctype.c
+int isdigit(int c);
+int isxdigit(int c);
+int isalpha(int c);
+int isalnum(int c);
+int isspace(int c);
+int isupper(int c);
+int islower(int c);
+int isprint(int c);
+int ispunct(int c);
+int toupper(int c);
+int tolower(int c);
+
+// printf.c — conversions: %d %i %u %x %X %p %s %c %%, length l / ll,
+// flags '-' '0' '+' ' ', width and precision (digits or '*').
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vfprintf(int fd, const char *fmt, va_list ap);
+int fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vprintf(const char *fmt, va_list ap);
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int puts(const char *s);  // s and a newline to fd 1
+
+// malloc.c
+void *malloc(size_t n);
+void free(void *p);
+void *realloc(void *p, size_t n);
+void *calloc(size_t count, size_t size);
+// Walks the heap and checks its invariants; returns 0 when sound, else a
+// static description of the first problem found.
+const char *malloc_check(void);
+struct malloc_stats {
+  uint64 arena_bytes;  // obtained from sbrk
+  uint64 free_bytes;   // on the free list (headers included)
+  uint64 free_blocks;
+};
+void malloc_stats(struct malloc_stats *out);
+
+// stdlib.c
+int atoi(const char *s);
+long strtol(const char *s, char **end, int base);
+int getline(int fd, char *buf, int max);
+int stat(const char *path, struct stat *st);
+void fail(const char *msg) __attribute__((noreturn));
+void perr(const char *msg);
+const char *lasterror(void);
+
+// regex.c — the matcher grep uses: '.', '*', leading '^', trailing '$'.
+int re_match(const char *re, const char *text);
+
+#endif

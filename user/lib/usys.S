@@ -1,0 +1,258 @@
+# Keel user land: system call stubs.
+#
+# One stub per call: the number goes in a7, the arguments are already in
+# a0-a5 where the C calling convention put them, `ecall` traps into the
+# kernel and the result comes back in a0. Numbers 1-21 are the Unix
+# personality (ABI.md); 100 and up are Keel extensions. Assembled with
+# -mno-relax and as rv64imac; `ecall` is always the 4-byte form.
+
+        .section .text.fork, "ax"
+        .globl fork
+        .type fork, @function
+fork:
+        li      a7, 1
+        ecall
+        ret
+        .size fork, . - fork
+
+        .section .text.exit, "ax"
+        .globl exit
+        .type exit, @function
+exit:
+        li      a7, 2
+        ecall
+        ret
+        .size exit, . - exit
+
+        .section .text.wait, "ax"
+        .globl wait
+        .type wait, @function
+wait:
+        li      a7, 3
+        ecall
+        ret
+        .size wait, . - wait
+
+        .section .text.pipe, "ax"
+        .globl pipe
+        .type pipe, @function
+pipe:
+        li      a7, 4
+        ecall
+        ret
+        .size pipe, . - pipe
+
+        .section .text.read, "ax"
+        .globl read
+        .type read, @function
+read:
+        li      a7, 5
+        ecall
+        ret
+        .size read, . - read
+
+        .section .text.kill, "ax"
+        .globl kill
+        .type kill, @function
+kill:
+        li      a7, 6
+        ecall
+        ret
+        .size kill, . - kill
+
+        .section .text.exec, "ax"
+        .globl exec
+        .type exec, @function
+exec:
+        li      a7, 7
+        ecall
+        ret
+        .size exec, . - exec
+
+        .section .text.fstat, "ax"
+        .globl fstat
+        .type fstat, @function
+fstat:
+        li      a7, 8
+        ecall
+        ret
+        .size fstat, . - fstat
+
+        .section .text.chdir, "ax"
+        .globl chdir
+        .type chdir, @function
+chdir:
+        li      a7, 9
+        ecall
+        ret
+        .size chdir, . - chdir
+
+        .section .text.dup, "ax"
+        .globl dup
+        .type dup, @function
+dup:
+        li      a7, 10
+        ecall
+        ret
+        .size dup, . - dup
+
+        .section .text.getpid, "ax"
+        .globl getpid
+        .type getpid, @function
+getpid:
+        li      a7, 11
+        ecall
+        ret
+        .size getpid, . - getpid
+
+        .section .text.sbrk, "ax"
+        .globl sbrk
+        .type sbrk, @function
+sbrk:
+        li      a7, 12
+        ecall
+        ret
+        .size sbrk, . - sbrk
+
+        .section .text.sleep, "ax"
+        .globl sleep
+        .type sleep, @function
+sleep:
+        li      a7, 13
+        ecall
+        ret
+        .size sleep, . - sleep
+
+        .section .text.uptime, "ax"
+        .globl uptime
+        .type uptime, @function
+uptime:
+        li      a7, 14
+        ecall
+        ret
+        .size uptime, . - uptime
+
+        .section .text.open, "ax"
+        .globl open
+        .type open, @function
+open:
+        li      a7, 15
+        ecall
+        ret
+        .size open, . - open
+
+        .section .text.write, "ax"
+        .globl write
+        .type write, @function
+write:
+        li      a7, 16
+        ecall
+        ret
+        .size write, . - write
+
+        .section .text.mknod, "ax"
+        .globl mknod
+        .type mknod, @function
+mknod:
+        li      a7, 17
+        ecall
+        ret
+        .size mknod, . - mknod
+
+        .section .text.unlink, "ax"
+        .globl unlink
+        .type unlink, @function
+unlink:
+        li      a7, 18
+        ecall
+        ret
+        .size unlink, . - unlink
+
+        .section .text.link, "ax"
+        .globl link
+        .type link, @function
+link:
+        li      a7, 19
+        ecall
+        ret
+        .size link, . - link
+
+        .section .text.mkdir, "ax"
+        .globl mkdir
+        .type mkdir, @function
+mkdir:
+        li      a7, 20
+        ecall
+        ret
+        .size mkdir, . - mkdir
+
+        .section .text.close, "ax"
+        .globl close
+        .type close, @function
+close:
+        li      a7, 21
+        ecall
+        ret
+        .size close, . - close
+
+        .section .text.procs, "ax"
+        .globl procs
+        .type procs, @function
+procs:
+        li      a7, 100
+        ecall
+        ret
+        .size procs, . - procs
+
+        .section .text.setnice, "ax"
+        .globl setnice
+        .type setnice, @function
+setnice:
+        li      a7, 101
+        ecall
+        ret
+        .size setnice, . - setnice
+
+        .section .text.clocknanos, "ax"
+        .globl clocknanos
+        .type clocknanos, @function
+clocknanos:
+        li      a7, 102
+        ecall
+        ret
+        .size clocknanos, . - clocknanos
+
+        .section .text.errstr, "ax"
+        .globl errstr
+        .type errstr, @function
+errstr:
+        li      a7, 103
+        ecall
+        ret
+        .size errstr, . - errstr
+
+        .section .text.sbrklazy, "ax"
+        .globl sbrklazy
+        .type sbrklazy, @function
+sbrklazy:
+        li      a7, 104
+        ecall
+        ret
+        .size sbrklazy, . - sbrklazy
+
+# long syscall6(long number, long a0, ..., long a5): any call by number with
+# raw 64-bit arguments, for tests that pass what a prototype would not.
+        .section .text.syscall6, "ax"
+        .globl syscall6
+        .type syscall6, @function
+syscall6:
+        mv      a7, a0
+        mv      a0, a1
+        mv      a1, a2
+        mv      a2, a3
+        mv      a3, a4
+        mv      a4, a5
+        mv      a5, a6
+        ecall
+        ret
+        .size syscall6, . - syscall6
