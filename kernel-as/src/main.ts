@@ -13,7 +13,7 @@ import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, C
 import { uartInit } from "./dev/uart";
 import { consoleInit, consoleReceive } from "./dev/console";
 import { printInit, printStr, printDec, printSize, printFlush, printBytes, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
-import { logInit, logBegin, logEnd, LOG_INFO, LOG_ERROR, kinfo, kwarn } from "./lib/log";
+import { logInit, logBegin, logEnd, LOG_INFO, kinfo, kwarn, kerror } from "./lib/log";
 import { panic, panicBegin, panicEnd } from "./lib/panic";
 import {
   kernel, publishState, publishSlice, KERNEL_BOOTING, KERNEL_RUNNING, KERNEL_HALTED, KERNEL_PANICKED,
@@ -23,7 +23,16 @@ import { timeNowNs, timerAck, intcInit, irqPendingMirror, irqAck, irqPending } f
 import { IRQ_TIMER, IRQ_UART } from "./arch/hw";
 import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
 import { slabInit } from "./mm/slab";
-import { monitorInit, monitorPoll, monitorPrompt } from "./sys/monitor";
+import { monitorInit, monitorPrompt, monitorStopped } from "./sys/monitor";
+import { ttyInit, ttyPoll, ttyMode, MODE_USER } from "./dev/tty";
+import { bootfsMount, bootfsCount, BOOTFS_OK, BOOTFS_ERR_MISSING } from "./fs/bootfs";
+import { frameAlloc, KIND_KERNEL, MAX_ORDER } from "./mm/frames";
+import { hartSystemInit, HART_OK } from "./machine/hart";
+import { procTableInit, procTable, NO_SLOT, PROC_OK, W_CONSOLE } from "./proc/proc";
+import { spawnInit } from "./proc/lifecycle";
+import { runProcess } from "./proc/run";
+import { schedInit, schedPick, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
+import { timerArm, timerDisarm } from "./arch/timer";
 
 export { kernelImageEnd } from "./lib/image";
 
@@ -104,14 +113,59 @@ export function kmain(bootInfo: u32): i32 {
   intcInit();
   kinfo("interrupts: controller ready, UART receive on IRQ 4, timer on IRQ 0");
 
-  // 6. The monitor.
+  // 6. User land: the hart, the process table, the boot file system, init.
+  const userland = startUserland();
+
+  // 7. The console: the shell's when there is user land, else the monitor's.
   monitorInit();
-  kinfo("monitor: type 'help' for commands");
+  ttyInit(userland);
+  if (userland) {
+    kinfo("console: press Ctrl-] for the kernel monitor");
+  } else {
+    kinfo("monitor: type 'help' for commands");
+    monitorPrompt();
+  }
   k.promptNs = timeNowNs();
-  monitorPrompt();
   publishSlice(WAKE_NEVER);
   publishState(KERNEL_RUNNING);
   return BOOT_OK;
+}
+
+/** The hart's TLB and block cache take one 4 MiB block. */
+const HART_ARENA_ORDER: u32 = MAX_ORDER;
+
+function startUserland(): bool {
+  const mounted = bootfsMount();
+  if (mounted == BOOTFS_ERR_MISSING) {
+    kinfo("bootfs: no boot file system module; the kernel monitor has the console");
+    return false;
+  }
+  if (mounted != BOOTFS_OK) {
+    kerror("bootfs: the boot file system image is corrupt; the kernel monitor has the console");
+    return false;
+  }
+  logBegin(LOG_INFO);
+  printStr("bootfs: ");
+  printDec(bootfsCount());
+  printStr(" files");
+  logEnd();
+  const arena = frameAlloc(HART_ARENA_ORDER, KIND_KERNEL);
+  if (arena == 0 || hartSystemInit(arena, <usize>4096 << HART_ARENA_ORDER) != HART_OK) {
+    kerror("hart: no memory for the TLB and decode cache");
+    return false;
+  }
+  if (procTableInit() != PROC_OK) {
+    kerror("proc: no memory for the process table");
+    return false;
+  }
+  schedInit();
+  const init = spawnInit();
+  if (init == NO_SLOT) {
+    kerror("init: /init is missing or not a valid program; the kernel monitor has the console");
+    return false;
+  }
+  kinfo("init: started as pid 1");
+  return true;
 }
 
 function handleInterrupts(): void {
@@ -134,12 +188,26 @@ export function run(budget: u32): i32 {
   if (k.state == KERNEL_REBOOTING) return RUN_REBOOT;
   k.sliceWork = 1;
   k.runs++;
-  handleInterrupts();
-  monitorPoll();
-  publishSlice(k.wakeAt);
+  const userland = procTable().table != 0;
+  let wakeAt = WAKE_NEVER;
+  let runnable = false;
+  for (;;) {
+    handleInterrupts();
+    if (ttyPoll() && userland) wakeup(W_CONSOLE, 0);
+    if (monitorStopped() || k.state != KERNEL_RUNNING) break;
+    if (!userland) break;
+    wakeAt = schedHasTimedSleepers() ? schedWakeSleepers(timeNowNs()) : WAKE_NEVER;
+    if (k.sliceWork >= budget) { runnable = schedPick() != NO_SLOT; break; }
+    const slot = schedPick();
+    if (slot == NO_SLOT) break;
+    runProcess(slot, <u64>(budget - k.sliceWork));
+  }
+  // Tickless: the timer is armed only for the next sleeper's deadline.
+  if (wakeAt != WAKE_NEVER) timerArm(wakeAt); else timerDisarm();
+  publishSlice(wakeAt);
   if (k.state == KERNEL_HALTED) return RUN_HALTED;
   if (k.state == KERNEL_REBOOTING) return RUN_REBOOT;
-  return k.sliceWork >= budget ? RUN_BUDGET_SPENT : RUN_IDLE;
+  return runnable ? RUN_BUDGET_SPENT : RUN_IDLE;
 }
 
 /** The host found the kernel trapped outside a panic (a kernel bug): it put

@@ -71,3 +71,19 @@ export function regionBase(i: u32): u64 { return load<u64>(mmapEntry(i) + ME_BAS
 export function regionLength(i: u32): u64 { return load<u64>(mmapEntry(i) + ME_LENGTH); }
 export function regionType(i: u32): u32 { return load<u32>(mmapEntry(i) + ME_TYPE); }
 export function deterministicClock(): bool { return (bootU32(BI_FLAGS) & BOOT_FLAG_DETERMINISTIC) != 0; }
+
+// Boot module kinds.
+export const MODULE_KIND_BOOTFS: u32 = 1;
+
+export function moduleCount(): u32 { return bootU32(BI_MODULES_COUNT); }
+export function moduleEntry(i: u32): usize {
+  return BOOTINFO_BASE + <usize>bootU32(BI_MODULES_OFF) + <usize>i * MODULE_ENTRY_SIZE;
+}
+/** Index of the first module of `kind`, or -1. */
+export function moduleFind(kind: u32): i32 {
+  const n = moduleCount();
+  for (let i: u32 = 0; i < n; i++) if (load<u32>(moduleEntry(i) + MOD_KIND) == kind) return <i32>i;
+  return -1;
+}
+export function moduleBase(i: u32): usize { return <usize>load<u64>(moduleEntry(i) + MOD_BASE); }
+export function moduleLength(i: u32): usize { return <usize>load<u64>(moduleEntry(i) + MOD_LENGTH); }

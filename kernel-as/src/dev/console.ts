@@ -42,12 +42,11 @@ export function consoleReceive(): u32 {
   return moved;
 }
 
-/** Takes one byte, or -1 when none is waiting. */
+/** Takes one byte from the ring, or -1 when none is waiting. The UART itself
+ *  is read only by consoleReceive(), from its interrupt. */
 export function consoleGet(): i32 {
   const s = state();
-  if (s.head == s.tail) {
-    if (consoleReceive() == 0) return -1;
-  }
+  if (s.head == s.tail) return -1;
   const b = <i32>load<u8>(ringAt(s.head));
   s.head++;
   return b;

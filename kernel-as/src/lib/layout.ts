@@ -30,7 +30,16 @@ export const KSTATE_SLAB: usize = 0x15000;    // 4 KiB: object caches
 export const KSTATE_MONITOR: usize = 0x16000; // 4 KiB: kernel monitor
 export const KSTATE_HART: usize = 0x17000;    // 4 KiB: per-machine hart bookkeeping
 export const KSTATE_PRINT: usize = 0x18000;   // 4 KiB: output sinks and the line being logged
-export const KSTATE_SCRATCH: usize = 0x20000; // 64 KiB: early boot scratch (memory map copy)
+export const KSTATE_BOOTFS: usize = 0x19000;  // 4 KiB: boot file system mount
+export const KSTATE_PROC: usize = 0x1A000;    // 4 KiB: process table header, scheduler
+export const KSTATE_TTY: usize = 0x1B000;     // 4 KiB: console line discipline
+export const KSTATE_SCRATCH: usize = 0x20000; // 64 KiB of scratch, split below
+export const SCRATCH_MONITOR: usize = 0x20000;    // 16 KiB: monitor demos (pt)
+export const SCRATCH_EXEC_STRINGS: usize = 0x24000; // 4 KiB: exec argument strings
+export const SCRATCH_EXEC_OFFSETS: usize = 0x25000; // 1 KiB: exec argument offsets
+export const SCRATCH_PATH: usize = 0x25400;       // 1 KiB: a path being resolved
+export const SCRATCH_IO: usize = 0x28000;         // 32 KiB: system-call bounce buffer
+export const SCRATCH_IO_SIZE: usize = 0x8000;
 
 /** Kernel log ring: 256 KiB of records. */
 export const KLOG_RING: usize = 0x40000;

@@ -5,7 +5,6 @@
 // Relies on: dev/console (input), lib/print, lib/log, mm/* (what it shows).
 
 import { KSTATE_MONITOR, PAGE_SIZE } from "../lib/layout";
-import { consoleGet } from "../dev/console";
 import {
   emit, printStr, printLine, printDec, printHex, printHex0x, printSize, printSeconds, printFlush, printSpaces,
   printBytes, printSigned,
@@ -72,18 +71,14 @@ export function monitorPrompt(): void {
   printFlush();
 }
 
-/** Consumes waiting console input; returns true if a command asked the
- *  machine to stop (halt or reboot). */
-export function monitorPoll(): bool {
-  const s = state();
-  while (s.stopped == 0) {
-    const b = consoleGet();
-    if (b < 0) break;
-    chargeWork(1);
-    feed(<u32>b);
-  }
-  printFlush();
-  return s.stopped != 0;
+/** True once a command asked the machine to stop (halt or reboot). */
+export function monitorStopped(): bool { return state().stopped != 0; }
+
+/** Takes one byte of console input (dev/tty.ts routes bytes here while the
+ *  monitor owns the console). */
+export function monitorFeed(b: u32): void {
+  chargeWork(1);
+  feed(b);
 }
 
 function feed(b: u32): void {

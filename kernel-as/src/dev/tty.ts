@@ -1,0 +1,148 @@
+// The console's line discipline (ABI.md): input is edited a line at a time
+// and echoed; Backspace/DEL erase, Ctrl-U kills the line, Ctrl-D ends input
+// (a read at the start of a line returns 0), and a read returns at most one
+// line. Ctrl-] switches the console between user programs and the kernel
+// monitor, which stays reachable as a debug console.
+// Relies on: dev/console (received bytes), lib/print (echo), sys/monitor.
+
+import { KSTATE_TTY } from "../lib/layout";
+import { consoleGet } from "./console";
+import { emit, printStr, printFlush } from "../lib/print";
+import { monitorFeed, monitorPrompt, monitorStopped } from "../sys/monitor";
+
+export const TTY_LINE_MAX: u32 = 255;
+export const TTY_COOKED_SIZE: u32 = 2048; // power of two
+export const KEY_MONITOR: u32 = 0x1D; // Ctrl-]
+const KEY_BS: u32 = 0x08;
+const KEY_DEL: u32 = 0x7F;
+const KEY_NAK: u32 = 0x15; // Ctrl-U
+const KEY_EOT: u32 = 0x04; // Ctrl-D
+const KEY_ESC: u32 = 0x1B;
+
+const LINE_OFF: usize = 0x100;
+const COOKED_OFF: usize = 0x400;
+
+export const MODE_MONITOR: u32 = 0;
+export const MODE_USER: u32 = 1;
+
+@unmanaged class TtyState {
+  mode: u32;
+  userAvailable: u32; // user programs exist; otherwise the monitor owns the console
+  lineLen: u32;
+  escape: u32;
+  head: u32;          // cooked ring: next byte to read
+  tail: u32;          //              next free byte
+  lines: u32;         // delimiters in the ring: newlines and Ctrl-D marks
+}
+// @ts-ignore: decorator
+@inline function state(): TtyState { return changetype<TtyState>(KSTATE_TTY); }
+// @ts-ignore: decorator
+@inline function lineAt(i: u32): usize { return KSTATE_TTY + LINE_OFF + <usize>i; }
+// @ts-ignore: decorator
+@inline function cookedAt(i: u32): usize { return KSTATE_TTY + COOKED_OFF + <usize>(i & (TTY_COOKED_SIZE - 1)); }
+
+export function ttyInit(userAvailable: bool): void {
+  const s = state();
+  s.mode = userAvailable ? MODE_USER : MODE_MONITOR;
+  s.userAvailable = userAvailable ? 1 : 0;
+  s.lineLen = 0; s.escape = 0; s.head = 0; s.tail = 0; s.lines = 0;
+}
+
+export function ttyMode(): u32 { return state().mode; }
+
+/** Routes received bytes to the monitor or the line discipline. Returns
+ *  true if a complete line (or end of file) became readable. */
+export function ttyPoll(): bool {
+  const s = state();
+  let ready = false;
+  while (!monitorStopped()) {
+    const b = consoleGet();
+    if (b < 0) break;
+    const c = <u32>b;
+    if (c == KEY_MONITOR && s.userAvailable != 0) {
+      s.mode = s.mode == MODE_USER ? MODE_MONITOR : MODE_USER;
+      if (s.mode == MODE_MONITOR) {
+        printStr("\n[kernel monitor: Ctrl-] returns to the shell]\n");
+        monitorPrompt();
+      } else {
+        printStr("\n[back to user programs]\n");
+      }
+      continue;
+    }
+    if (s.mode == MODE_MONITOR) monitorFeed(c);
+    else if (ttyInput(c)) ready = true;
+  }
+  printFlush();
+  return ready;
+}
+
+function cookedPut(c: u32): bool {
+  const s = state();
+  if (s.tail - s.head >= TTY_COOKED_SIZE) return false;
+  store<u8>(cookedAt(s.tail), <u8>c);
+  s.tail++;
+  return true;
+}
+
+/** Ring markers: neither can be typed as data (control bytes are filtered). */
+const MARK_EOF: u32 = 0x04;  // Ctrl-D at the start of a line: a read returns 0
+const MARK_PUSH: u32 = 0x00; // Ctrl-D after some text: the text is a line without '\n'
+
+/** Edits one input byte; true when a line was completed. */
+function ttyInput(c: u32): bool {
+  const s = state();
+  if (s.escape == 1) { s.escape = c == 0x5B ? 2 : 0; return false; }
+  if (s.escape == 2) { if (c >= 0x40 && c <= 0x7E) s.escape = 0; return false; }
+  if (c == KEY_ESC) { s.escape = 1; return false; }
+  if (c == 0x0D || c == 0x0A || c == KEY_EOT) {
+    // The ring keeps one byte for the delimiter; a full ring drops the line.
+    if (s.tail - s.head + s.lineLen + 1 > TTY_COOKED_SIZE) { emit(0x07); return false; }
+    if (c != KEY_EOT) emit(0x0A);
+    for (let i: u32 = 0; i < s.lineLen; i++) cookedPut(<u32>load<u8>(lineAt(i)));
+    cookedPut(c != KEY_EOT ? 0x0A : s.lineLen == 0 ? MARK_EOF : MARK_PUSH);
+    s.lineLen = 0;
+    s.lines++;
+    return true;
+  }
+  if (c == KEY_BS || c == KEY_DEL) {
+    if (s.lineLen > 0) { s.lineLen--; printStr("\b \b"); }
+    return false;
+  }
+  if (c == KEY_NAK) {
+    while (s.lineLen > 0) { s.lineLen--; printStr("\b \b"); }
+    return false;
+  }
+  if (c == 0x09 || (c >= 0x20 && c <= 0x7E)) {
+    if (s.lineLen >= TTY_LINE_MAX) { emit(0x07); return false; }
+    store<u8>(lineAt(s.lineLen), <u8>c);
+    s.lineLen++;
+    emit(c);
+  }
+  return false;
+}
+
+/** True when a read would not block: a line or an end-of-file mark waits. */
+export function ttyReadable(): bool { return state().lines > 0; }
+
+export const TTY_WOULD_BLOCK: i32 = -1;
+
+/** Reads at most one line (up to n bytes) into dst. Returns the count, 0 at
+ *  end of file, or TTY_WOULD_BLOCK when nothing is ready. */
+export function ttyRead(dst: usize, n: u32): i32 {
+  const s = state();
+  if (s.lines == 0) return TTY_WOULD_BLOCK;
+  let count: u32 = 0;
+  while (s.head != s.tail && count < n) {
+    const c = <u32>load<u8>(cookedAt(s.head));
+    if (c == MARK_EOF) {
+      if (count == 0) { s.head++; s.lines--; }
+      return <i32>count;
+    }
+    s.head++;
+    if (c == MARK_PUSH) { s.lines--; return <i32>count; }
+    store<u8>(dst + count, <u8>c);
+    count++;
+    if (c == 0x0A) { s.lines--; return <i32>count; }
+  }
+  return <i32>count;
+}

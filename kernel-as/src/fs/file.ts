@@ -1,0 +1,181 @@
+// The VFS boundary: open files. Every descriptor names an open file, and
+// files, devices and pipes share this one interface (read, write, stat,
+// close). An open file is shared by dup and fork, so they share its offset.
+// A call that cannot proceed yet answers FILE_WOULD_BLOCK and says what it
+// waits for; the system-call layer sleeps and restarts it.
+// Relies on: fs/bootfs (files and the root directory), ipc/pipe, dev/tty,
+// lib/print (console output), mm/slab (file records).
+
+import { kmalloc, kfree } from "../mm/slab";
+import {
+  bootfsType, bootfsSize, bootfsData, bootfsDirent, bootfsMajor, T_DIR, T_FILE, T_DEVICE,
+} from "./bootfs";
+import { pipeRead, pipeWrite, pipeAvailable, pipeRoom, pipeReaders, pipeWriters, pipeCloseEnd } from "../ipc/pipe";
+import { ttyRead, TTY_WOULD_BLOCK } from "../dev/tty";
+import { printBytes, printFlush } from "../lib/print";
+
+export const FK_INODE: u32 = 1;   // a boot file system file or directory
+export const FK_CONSOLE: u32 = 2; // the console device (major 1)
+export const FK_PIPE: u32 = 3;
+
+export const CONSOLE_MAJOR: u32 = 1;
+
+// Record layout (32 bytes from kmalloc).
+const F_KIND: usize = 0;    // u32
+const F_REFS: usize = 4;    // u32
+const F_OFFSET: usize = 8;  // u64
+const F_MODE: usize = 16;   // u32: FM_READ | FM_WRITE
+const F_OBJ: usize = 20;    // u32: inode number or pipe address
+const F_PIPE_WRITE: usize = 24; // u32: 1 for a pipe's write end
+const FILE_SIZE: u32 = 32;
+
+export const FM_READ: u32 = 1;
+export const FM_WRITE: u32 = 2;
+
+// Results (negative; counts are >= 0).
+export const FILE_WOULD_BLOCK: i32 = -100;
+export const FILE_ERR_BROKEN_PIPE: i32 = -101;
+export const FILE_ERR_NOT_READABLE: i32 = -102;
+export const FILE_ERR_NOT_WRITABLE: i32 = -103;
+export const FILE_ERR_NO_DEVICE: i32 = -104;
+export const FILE_ERR_READ_ONLY: i32 = -105;
+
+// What a FILE_WOULD_BLOCK is waiting for.
+export const BLOCK_CONSOLE: u32 = 1;
+export const BLOCK_PIPE_READ: u32 = 2;
+export const BLOCK_PIPE_WRITE: u32 = 3;
+
+const DIRENT_SIZE: u32 = 16;
+
+function fileNew(kind: u32, mode: u32, obj: u32): usize {
+  const f = kmalloc(FILE_SIZE);
+  if (f == 0) return 0;
+  store<u32>(f + F_KIND, kind);
+  store<u32>(f + F_REFS, 1);
+  store<u64>(f + F_OFFSET, 0);
+  store<u32>(f + F_MODE, mode);
+  store<u32>(f + F_OBJ, obj);
+  store<u32>(f + F_PIPE_WRITE, 0);
+  return f;
+}
+
+export function fileKind(f: usize): u32 { return load<u32>(f + F_KIND); }
+export function fileMode(f: usize): u32 { return load<u32>(f + F_MODE); }
+export function fileObj(f: usize): u32 { return load<u32>(f + F_OBJ); }
+
+/** Opens inode `inum` of the boot file system (a device node opens its device). */
+export function fileOpenInode(inum: u32, mode: u32): usize {
+  if (bootfsType(inum) == T_DEVICE) {
+    if (bootfsMajor(inum) != CONSOLE_MAJOR) return 0;
+    return fileNew(FK_CONSOLE, mode, inum);
+  }
+  return fileNew(FK_INODE, mode, inum);
+}
+
+export function fileOpenConsole(mode: u32): usize { return fileNew(FK_CONSOLE, mode, 0); }
+
+/** Both ends of a new pipe: the read end at out, the write end at out + 4. */
+export function filePipe(pipe: usize, out: usize): bool {
+  const r = fileNew(FK_PIPE, FM_READ, <u32>pipe);
+  if (r == 0) return false;
+  const w = fileNew(FK_PIPE, FM_WRITE, <u32>pipe);
+  if (w == 0) { kfree(r); return false; }
+  store<u32>(w + F_PIPE_WRITE, 1);
+  store<u32>(out, <u32>r);
+  store<u32>(out + 4, <u32>w);
+  return true;
+}
+
+export function fileDup(f: usize): void { store<u32>(f + F_REFS, load<u32>(f + F_REFS) + 1); }
+
+export function fileClose(f: usize): void {
+  const refs = load<u32>(f + F_REFS) - 1;
+  store<u32>(f + F_REFS, refs);
+  if (refs != 0) return;
+  if (fileKind(f) == FK_PIPE) pipeCloseEnd(<usize>fileObj(f), load<u32>(f + F_PIPE_WRITE) != 0);
+  kfree(f);
+}
+
+/** Reads up to n bytes into kernel dst. Returns the count, 0 at end of file,
+ *  FILE_WOULD_BLOCK (blockOut says on what), or a FILE_ERR_*. */
+export function fileRead(f: usize, dst: usize, n: u32, blockOut: usize): i32 {
+  if ((fileMode(f) & FM_READ) == 0) return FILE_ERR_NOT_READABLE;
+  const kind = fileKind(f);
+  if (kind == FK_CONSOLE) {
+    const r = ttyRead(dst, n);
+    if (r == TTY_WOULD_BLOCK) { store<u32>(blockOut, BLOCK_CONSOLE); return FILE_WOULD_BLOCK; }
+    return r;
+  }
+  if (kind == FK_PIPE) {
+    const p = <usize>fileObj(f);
+    if (pipeAvailable(p) == 0) {
+      if (pipeWriters(p) == 0) return 0;
+      store<u32>(blockOut, BLOCK_PIPE_READ);
+      return FILE_WOULD_BLOCK;
+    }
+    return <i32>pipeRead(p, dst, n);
+  }
+  // A boot file system file or directory.
+  const inum = fileObj(f);
+  const off = load<u64>(f + F_OFFSET);
+  const size = <u64>bootfsSize(inum);
+  if (off >= size) return 0;
+  let count = <u32>min<u64>(<u64>n, size - off);
+  if (bootfsType(inum) == T_DIR) {
+    // Whole 16-byte entries only.
+    count -= count % DIRENT_SIZE;
+    if (off % <u64>DIRENT_SIZE != 0) return 0;
+    for (let i: u32 = 0; i < count; i += DIRENT_SIZE) {
+      if (!bootfsDirent(<u32>(off / <u64>DIRENT_SIZE) + i / DIRENT_SIZE, dst + i)) { count = i; break; }
+    }
+  } else {
+    memory.copy(dst, bootfsData(inum) + <usize>off, <usize>count);
+  }
+  store<u64>(f + F_OFFSET, off + <u64>count);
+  return <i32>count;
+}
+
+/** Writes up to n bytes from kernel src. Returns how many were taken (a pipe
+ *  may take fewer), FILE_WOULD_BLOCK, or a FILE_ERR_*. */
+export function fileWrite(f: usize, src: usize, n: u32, blockOut: usize): i32 {
+  if ((fileMode(f) & FM_WRITE) == 0) return FILE_ERR_NOT_WRITABLE;
+  const kind = fileKind(f);
+  if (kind == FK_CONSOLE) {
+    printBytes(src, <usize>n);
+    printFlush();
+    return <i32>n;
+  }
+  if (kind == FK_PIPE) {
+    const p = <usize>fileObj(f);
+    if (pipeReaders(p) == 0) return FILE_ERR_BROKEN_PIPE;
+    if (n > 0 && pipeRoom(p) == 0) { store<u32>(blockOut, BLOCK_PIPE_WRITE); return FILE_WOULD_BLOCK; }
+    return <i32>pipeWrite(p, src, n);
+  }
+  return FILE_ERR_READ_ONLY;
+}
+
+/** Fills a 24-byte struct stat (ABI.md) at kernel dst. */
+export function fileStat(f: usize, dst: usize): void {
+  memory.fill(dst, 0, 24);
+  const kind = fileKind(f);
+  if (kind == FK_PIPE) {
+    store<u16>(dst + 8, <u16>T_FILE); // xv6 reports pipes as files
+    store<u16>(dst + 10, 1);
+    return;
+  }
+  const inum = fileObj(f);
+  if (kind == FK_CONSOLE && inum == 0) {
+    store<u16>(dst + 8, <u16>T_DEVICE);
+    store<u16>(dst + 10, 1);
+    return;
+  }
+  store<i32>(dst, 1); // dev: the boot file system
+  store<u32>(dst + 4, inum);
+  store<u16>(dst + 8, <u16>bootfsType(inum));
+  store<u16>(dst + 10, 1);
+  store<u64>(dst + 16, <u64>(bootfsType(inum) == T_DEVICE ? 0 : bootfsSize(inum)));
+}
+
+/** The pipe behind a file, for wake-ups (0 if not a pipe). */
+export function filePipeOf(f: usize): usize { return fileKind(f) == FK_PIPE ? <usize>fileObj(f) : 0; }
+export function fileIsPipeWriteEnd(f: usize): bool { return load<u32>(f + F_PIPE_WRITE) != 0; }

@@ -1,0 +1,146 @@
+// exec: replace a process's image with a program from the file system
+// (ABI.md "Process image"). Everything that can fail is done before the old
+// image is touched: the file is validated, the new address space is built
+// beside the old one, and only then are they swapped. A failed exec leaves
+// the caller exactly as it was, with the reason in its error string.
+//
+// New image, from address 0 up: the PT_LOAD segments; rounded up to a page,
+// a guard page (mapped, not user-accessible); STACK_PAGES of stack; then the
+// heap, empty, which sbrk grows. Arguments are pushed from the top of the
+// stack, each string 16-byte aligned, then the NULL-terminated argv array at
+// a 16-byte aligned sp. At entry pc = e_entry, a0 = argc, a1 = sp = argv.
+// Relies on: proc/elf, mm/vm, mm/pagetable, fs/bootfs, machine/hart.
+
+import {
+  elfCheck, elfEntry, elfPhnum, phIsLoad, phFlags, phOffset, phVaddr, phFilesz, phMemsz, ELF_OK, PF_W, PF_X,
+} from "./elf";
+import {
+  mapZeroed, addressSpaceDestroy, regionClear, regionAdd, pageUp, PAGE, USER_RX, USER_R, USER_RW, USER_RWX,
+  GUARD_FLAGS, RK_SEGMENT, RK_GUARD, RK_STACK, RK_HEAP, VM_OK,
+} from "../mm/vm";
+import { ptCreate, ptTranslate, PT_NO_MAPPING } from "../mm/pagetable";
+import { bootfsType, bootfsSize, bootfsData, T_FILE } from "../fs/bootfs";
+import { hartSetSatp, hartSetPc, hartSetReg, hartDropReservation, tlbFlushAsid, hartInvalidateCode } from "../machine/hart";
+import { makeSatp } from "../machine/sv48";
+import {
+  pCtx, pRoot, pSetRoot, pAsid, pPid, pSetBrk, pSetHeapStart, pSetImageTop, pSetName,
+} from "./proc";
+import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
+
+export const MAXARG: u32 = 32;
+export const ARG_SPACE: u32 = 4096;
+export const STACK_PAGES: u64 = 8;
+
+export const EXEC_OK: i32 = 0;
+export const EXEC_ERR_NOT_FILE: i32 = -1;
+export const EXEC_ERR_NOMEM: i32 = -2;
+export const EXEC_ERR_ARGS: i32 = -3;
+// ELF_ERR_* (-1 .. -15) are reported shifted by EXEC_ELF_BASE.
+export const EXEC_ELF_BASE: i32 = -100;
+
+const REG_SP: u32 = 2;
+const REG_A0: u32 = 10;
+const REG_A1: u32 = 11;
+
+function segmentFlags(pf: u32): u64 {
+  if ((pf & PF_X) != 0) return (pf & PF_W) != 0 ? USER_RWX : USER_RX;
+  return (pf & PF_W) != 0 ? USER_RW : USER_R;
+}
+
+/** Copies bytes into an address space that is not installed yet. */
+function copyToRoot(root: usize, va: u64, src: usize, len: u64): bool {
+  while (len > 0) {
+    const pa = ptTranslate(root, va);
+    if (pa == PT_NO_MAPPING) return false;
+    let n = PAGE - (va & (PAGE - 1));
+    if (n > len) n = len;
+    memory.copy(<usize>pa, src, <usize>n);
+    hartInvalidateCode(<usize>pa, <usize>n);
+    src += <usize>n; va += n; len -= n;
+  }
+  return true;
+}
+
+/**
+ * Replaces slot's image with program `inum`. The arguments must already be
+ * in kernel memory: `argc` strings packed at SCRATCH_EXEC_STRINGS with their
+ * offsets (u32) at SCRATCH_EXEC_OFFSETS. `name` is the program's name for ps.
+ */
+export function execImage(slot: u32, inum: u32, argc: u32, name: usize, nameLen: u32): i32 {
+  if (bootfsType(inum) != T_FILE) return EXEC_ERR_NOT_FILE;
+  const file = bootfsData(inum);
+  const size = <u64>bootfsSize(inum);
+  const check = elfCheck(file, size);
+  if (check != ELF_OK) return EXEC_ELF_BASE + check;
+
+  const root = ptCreate();
+  if (root == 0) return EXEC_ERR_NOMEM;
+  const asid = pAsid(slot);
+  const pid = pPid(slot);
+  let top: u64 = 0;
+  const phnum = elfPhnum(file);
+  for (let i: u32 = 0; i < phnum; i++) {
+    if (!phIsLoad(file, i)) continue;
+    const va = phVaddr(file, i);
+    const end = va + phMemsz(file, i);
+    if (mapZeroed(root, pid, va, end, segmentFlags(phFlags(file, i))) != VM_OK ||
+        !copyToRoot(root, va, file + <usize>phOffset(file, i), phFilesz(file, i))) {
+      addressSpaceDestroy(root, asid);
+      return EXEC_ERR_NOMEM;
+    }
+    if (pageUp(end) > top) top = pageUp(end);
+  }
+  const guard = top;
+  const stackBottom = guard + PAGE;
+  const stackTop = stackBottom + STACK_PAGES * PAGE;
+  if (mapZeroed(root, pid, guard, guard + PAGE, GUARD_FLAGS) != VM_OK ||
+      mapZeroed(root, pid, stackBottom, stackTop, USER_RW) != VM_OK) {
+    addressSpaceDestroy(root, asid);
+    return EXEC_ERR_NOMEM;
+  }
+
+  // Arguments: strings from the top, each 16-byte aligned, then argv.
+  let sp = stackTop;
+  const ptrs = SCRATCH_EXEC_OFFSETS + 0x200; // u64 user pointers, MAXARG + 1
+  for (let i: u32 = 0; i < argc; i++) {
+    const s = SCRATCH_EXEC_STRINGS + <usize>load<u32>(SCRATCH_EXEC_OFFSETS + <usize>i * 4);
+    let len: u64 = 0;
+    while (load<u8>(s + <usize>len) != 0) len++;
+    sp = (sp - (len + 1)) & ~<u64>15;
+    if (sp < stackBottom + PAGE || !copyToRoot(root, sp, s, len + 1)) { addressSpaceDestroy(root, asid); return EXEC_ERR_ARGS; }
+    store<u64>(ptrs + <usize>i * 8, sp);
+  }
+  store<u64>(ptrs + <usize>argc * 8, 0);
+  const argvBytes = (<u64>argc + 1) * 8;
+  sp = (sp - argvBytes) & ~<u64>15;
+  if (sp < stackBottom || !copyToRoot(root, sp, ptrs, argvBytes)) { addressSpaceDestroy(root, asid); return EXEC_ERR_ARGS; }
+
+  // Commit: nothing below can fail.
+  addressSpaceDestroy(pRoot(slot), asid);
+  pSetRoot(slot, root);
+  regionClear(slot);
+  for (let i: u32 = 0; i < phnum; i++) {
+    if (!phIsLoad(file, i)) continue;
+    const va = phVaddr(file, i);
+    regionAdd(slot, va, pageUp(va + phMemsz(file, i)), segmentFlags(phFlags(file, i)), RK_SEGMENT);
+  }
+  regionAdd(slot, guard, stackBottom, GUARD_FLAGS, RK_GUARD);
+  regionAdd(slot, stackBottom, stackTop, USER_RW, RK_STACK);
+  regionAdd(slot, stackTop, stackTop, USER_RW, RK_HEAP);
+  pSetImageTop(slot, top);
+  pSetHeapStart(slot, stackTop);
+  pSetBrk(slot, stackTop);
+  pSetName(slot, name, nameLen);
+
+  const ctx = pCtx(slot);
+  for (let r: u32 = 1; r < 32; r++) hartSetReg(ctx, r, 0);
+  hartSetReg(ctx, REG_SP, sp);
+  hartSetReg(ctx, REG_A0, <u64>argc);
+  hartSetReg(ctx, REG_A1, sp);
+  hartSetPc(ctx, elfEntry(file));
+  hartSetSatp(ctx, makeSatp(asid, <u64>root));
+  hartDropReservation(ctx);
+  tlbFlushAsid(asid);
+  return EXEC_OK;
+}
+

@@ -1,0 +1,151 @@
+// Process lifecycle: the first process, fork, exit, wait and kill.
+// A process's resources (address space, descriptors) are released at exit;
+// what remains is a zombie holding its exit status until its parent waits.
+// Orphans are handed to init. Relies on: proc/proc, proc/exec, mm/vm,
+// fs/file, sched/sched.
+
+import {
+  NO_SLOT, MAX_PROCS, NOFILE, P_ZOMBIE, P_UNUSED, P_SLEEPING, W_CHILD, procAlloc, procFreeSlot, procTable,
+  pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pFdFile,
+  pFdRights, pSetFd, pNice, pSetNice, pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
+  pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid,
+} from "./proc";
+import { execImage, EXEC_OK } from "./exec";
+import { addressSpaceClone, addressSpaceDestroy, regionCopy } from "../mm/vm";
+import { fileDup, fileClose } from "../fs/file";
+import { bootfsLookup } from "../fs/bootfs";
+import { schedMakeRunnable, wakeup } from "../sched/sched";
+import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
+import { makeSatp } from "../machine/sv48";
+import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
+import { logBegin, logEnd, LOG_INFO, LOG_ERROR } from "../lib/log";
+import { printStr, printDec, printSigned } from "../lib/print";
+
+export const INIT_NAME = "init";
+
+/** Starts /init as pid 1 (or a new init after the old one died). Returns
+ *  its slot, or NO_SLOT if there is no usable init program. */
+export function spawnInit(): u32 {
+  const nameLen: u32 = 4;
+  for (let i: u32 = 0; i < nameLen; i++) store<u8>(SCRATCH_EXEC_STRINGS + i, <u8>INIT_NAME.charCodeAt(i));
+  store<u8>(SCRATCH_EXEC_STRINGS + nameLen, 0);
+  store<u32>(SCRATCH_EXEC_OFFSETS, 0);
+  const inum = bootfsLookup(SCRATCH_EXEC_STRINGS, nameLen);
+  if (inum == 0) return NO_SLOT;
+  const slot = procAlloc();
+  if (slot == NO_SLOT) return NO_SLOT;
+  const r = execImage(slot, inum, 1, SCRATCH_EXEC_STRINGS, nameLen);
+  if (r != EXEC_OK) {
+    logBegin(LOG_ERROR);
+    printStr("init: exec failed with code ");
+    printSigned(r);
+    logEnd();
+    procFreeSlot(slot);
+    return NO_SLOT;
+  }
+  procTable().initSlot = slot;
+  schedMakeRunnable(slot);
+  return slot;
+}
+
+/** fork: the child gets a copy-on-write copy of memory, the same open files
+ *  (shared offsets) and registers, and sees 0 as fork's result. Returns the
+ *  child's slot or NO_SLOT. The caller sets the parent's result. */
+export function procFork(parent: u32): u32 {
+  const child = procAlloc();
+  if (child == NO_SLOT) return NO_SLOT;
+  const root = addressSpaceClone(pRoot(parent), pAsid(parent), pAsid(child));
+  if (root == 0) { procFreeSlot(child); return NO_SLOT; }
+  pSetRoot(child, root);
+  regionCopy(parent, child);
+  pSetBrk(child, pBrk(parent));
+  pSetHeapStart(child, pHeapStart(parent));
+  pSetImageTop(child, pImageTop(parent));
+  pSetLazy(child, pLazy(parent));
+  pSetNice(child, pNice(parent));
+  pSetVruntime(child, pVruntime(parent));
+  pSetName(child, pName(parent), pNameLength(parent));
+  for (let fd: u32 = 0; fd < NOFILE; fd++) {
+    const f = pFdFile(parent, fd);
+    if (f != 0) { fileDup(<usize>f); pSetFd(child, fd, f, pFdRights(parent, fd)); }
+  }
+  const from = pCtx(parent), to = pCtx(child);
+  for (let r: u32 = 1; r < 32; r++) hartSetReg(to, r, hartGetReg(from, r));
+  hartSetPc(to, hartGetPc(from) + 4); // past the ecall
+  hartSetReg(to, 10, 0);
+  hartSetSatp(to, makeSatp(pAsid(child), <u64>root));
+  pSetParent(child, parent);
+  schedMakeRunnable(child);
+  return child;
+}
+
+/** Ends slot with `status`: releases its memory and files, hands its
+ *  children to init and tells its parent. */
+export function procExit(slot: u32, status: i32): void {
+  for (let fd: u32 = 0; fd < NOFILE; fd++) {
+    const f = pFdFile(slot, fd);
+    if (f != 0) { fileClose(<usize>f); pSetFd(slot, fd, 0, 0); }
+  }
+  addressSpaceDestroy(pRoot(slot), pAsid(slot));
+  pSetRoot(slot, 0);
+  pSetExit(slot, status);
+
+  const t = procTable();
+  const isInit = slot == t.initSlot;
+  if (isInit) {
+    logBegin(LOG_ERROR);
+    printStr("init exited with status ");
+    printSigned(status);
+    printStr("; starting a new init");
+    logEnd();
+    t.initSlot = NO_SLOT;
+  }
+  for (let c: u32 = 0; c < MAX_PROCS; c++) {
+    if (c == slot || pState(c) == P_UNUSED || pParent(c) != slot) continue;
+    pSetParent(c, t.initSlot);
+  }
+  const parent = pParent(slot);
+  pSetState(slot, P_ZOMBIE);
+  if (parent != NO_SLOT) wakeup(W_CHILD, parent);
+  else procFreeSlot(slot); // nobody will wait for it
+
+  if (isInit) {
+    const fresh = spawnInit();
+    for (let c: u32 = 0; c < MAX_PROCS; c++) {
+      if (c == fresh || pState(c) == P_UNUSED) continue;
+      if (pParent(c) == NO_SLOT && c != slot) pSetParent(c, fresh);
+    }
+    if (fresh != NO_SLOT) {
+      logBegin(LOG_INFO);
+      printStr("init restarted as pid ");
+      printDec(<u64>pPid(fresh));
+      logEnd();
+    }
+  }
+}
+
+export const WAIT_NO_CHILDREN: i32 = -1;
+export const WAIT_BLOCK: i32 = -2;
+
+/** Reaps one zombie child of slot: returns its slot (the caller copies the
+ *  status and frees it), WAIT_BLOCK if children are alive, or
+ *  WAIT_NO_CHILDREN. */
+export function procFindZombieChild(slot: u32): i32 {
+  let children = false;
+  for (let c: u32 = 0; c < MAX_PROCS; c++) {
+    if (pState(c) == P_UNUSED || pParent(c) != slot) continue;
+    children = true;
+    if (pState(c) == P_ZOMBIE) return <i32>c;
+  }
+  return children ? WAIT_BLOCK : WAIT_NO_CHILDREN;
+}
+
+/** kill(pid): marks it; a sleeper is woken so it dies at its next crossing. */
+export function procKill(pid: i32): bool {
+  if (pid <= 0) return false;
+  const slot = procByPid(pid);
+  if (slot == NO_SLOT || pState(slot) == P_ZOMBIE) return false;
+  pSetKilled(slot);
+  if (pState(slot) == P_SLEEPING) schedMakeRunnable(slot);
+  return true;
+}

@@ -1,0 +1,238 @@
+// Processes: the process table and the typed accessors for a process
+// record. A process is one address space, one capability (descriptor)
+// table and, for now, exactly one thread, whose hart context is embedded in
+// the record. Records live in a fixed table taken from the frame allocator at
+// boot; a slot's index + 1 is also the address space's ASID, so the TLB
+// never mixes two live processes.
+//
+// Locking: one vCPU today; every field is touched only by the kernel between
+// hart slices.
+// Relies on: mm/frames (the table), machine/hart (context layout).
+
+import { frameAlloc, frameZero, KIND_KERNEL } from "../mm/frames";
+import { KSTATE_PROC } from "../lib/layout";
+import { hartInit, hartContextSize } from "../machine/hart";
+
+export const MAX_PROCS: u32 = 64;
+export const PROC_SIZE: usize = 1024;
+const TABLE_ORDER: u32 = 4; // 64 records x 1 KiB = 16 frames
+export const PROC_NAME_MAX: u32 = 15;
+export const NOFILE: u32 = 16;
+export const MAX_REGIONS: u32 = 8;
+export const ERRSTR_MAX: u32 = 63;
+
+// States.
+export const P_UNUSED: u32 = 0;
+export const P_RUNNABLE: u32 = 1;
+export const P_RUNNING: u32 = 2;
+export const P_SLEEPING: u32 = 3;
+export const P_ZOMBIE: u32 = 4;
+
+// What a sleeping process waits for (P_WAIT_KIND) — its wait channel.
+export const W_NONE: u32 = 0;
+export const W_CONSOLE: u32 = 1;    // a line on the console
+export const W_PIPE_READ: u32 = 2;  // obj = pipe
+export const W_PIPE_WRITE: u32 = 3; // obj = pipe
+export const W_CHILD: u32 = 4;      // obj = own slot
+export const W_SLEEP: u32 = 5;      // until P_SLEEP_UNTIL
+
+// Record layout.
+const P_STATE: usize = 0;        // u32
+const P_PID: usize = 4;          // i32
+const P_PARENT: usize = 8;       // u32 slot of the parent (or NO_SLOT)
+const P_EXIT: usize = 12;        // i32
+const P_KILLED: usize = 16;      // u32
+const P_NICE: usize = 20;        // i32
+const P_VRUNTIME: usize = 24;    // u64
+const P_CPU_NS: usize = 32;      // u64
+const P_SWITCHES: usize = 40;    // u64
+const P_WAIT_KIND: usize = 48;   // u32
+const P_WAIT_OBJ: usize = 52;    // u32
+const P_SLEEP_UNTIL: usize = 56; // u64 ns; nonzero while a sleep() is in progress
+const P_LAZY: usize = 64;        // u32: sbrk maps lazily
+const P_PROGRESS: usize = 72;    // u64: bytes a restarted write already moved
+const P_NAME: usize = 80;        // char[16]
+const P_ERRSTR: usize = 96;      // char[64]
+const P_FDS: usize = 160;        // NOFILE x (u32 file, u32 rights)
+const P_CTX: usize = 320;        // hart context (<= 384 bytes)
+const P_ROOT: usize = 720;       // u64 page-table root
+const P_BRK: usize = 728;        // u64 program break
+const P_HEAP_START: usize = 736; // u64 first heap byte (end of stack)
+const P_IMAGE_TOP: usize = 744;  // u64 end of the loaded segments, page aligned
+const P_REGIONS: usize = 768;    // MAX_REGIONS x 24 bytes
+const P_SLICE_LEFT: usize = 960; // u64 instructions left in the current slice
+
+export const REGION_SIZE: usize = 24;
+export const NO_SLOT: u32 = 0xFFFF_FFFF;
+
+@unmanaged class ProcTable {
+  table: u32;     // physical address of the records
+  nextPid: i32;
+  current: u32;   // slot running now, or NO_SLOT
+  initSlot: u32;
+  minVruntime: u64;
+  live: u32;
+}
+// @ts-ignore: decorator
+@inline export function procTable(): ProcTable { return changetype<ProcTable>(KSTATE_PROC); }
+
+export const PROC_OK: i32 = 0;
+export const PROC_ERR_NOMEM: i32 = -1;
+
+export function procTableInit(): i32 {
+  if (<usize>hartContextSize() > P_ROOT - P_CTX) return PROC_ERR_NOMEM; // the record layout must hold a context
+  const t = procTable();
+  const pa = frameAlloc(TABLE_ORDER, KIND_KERNEL);
+  if (pa == 0) return PROC_ERR_NOMEM;
+  frameZero(pa, TABLE_ORDER);
+  t.table = <u32>pa;
+  t.nextPid = 1;
+  t.current = NO_SLOT;
+  t.initSlot = NO_SLOT;
+  t.minVruntime = 0;
+  t.live = 0;
+  return PROC_OK;
+}
+
+// @ts-ignore: decorator
+@inline export function procAddr(slot: u32): usize { return <usize>procTable().table + <usize>slot * PROC_SIZE; }
+
+/** Claims a free slot with a fresh pid; returns the slot or NO_SLOT. */
+export function procAlloc(): u32 {
+  const t = procTable();
+  for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
+    const p = procAddr(slot);
+    if (load<u32>(p + P_STATE) != P_UNUSED) continue;
+    memory.fill(p, 0, PROC_SIZE);
+    store<i32>(p + P_PID, t.nextPid++);
+    store<u32>(p + P_PARENT, NO_SLOT);
+    store<u64>(p + P_VRUNTIME, t.minVruntime);
+    hartInit(p + P_CTX);
+    store<u32>(p + P_STATE, P_SLEEPING); // not runnable until set up
+    store<u32>(p + P_WAIT_KIND, W_NONE);
+    t.live++;
+    return slot;
+  }
+  return NO_SLOT;
+}
+
+export function procFreeSlot(slot: u32): void {
+  const t = procTable();
+  store<u32>(procAddr(slot) + P_STATE, P_UNUSED);
+  t.live--;
+}
+
+/** Slot of a live (non-unused) process with this pid, or NO_SLOT. */
+export function procByPid(pid: i32): u32 {
+  for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
+    const p = procAddr(slot);
+    if (load<u32>(p + P_STATE) != P_UNUSED && load<i32>(p + P_PID) == pid) return slot;
+  }
+  return NO_SLOT;
+}
+
+// Accessors, by slot.
+// @ts-ignore: decorator
+@inline export function pState(s: u32): u32 { return load<u32>(procAddr(s) + P_STATE); }
+// @ts-ignore: decorator
+@inline export function pSetState(s: u32, v: u32): void { store<u32>(procAddr(s) + P_STATE, v); }
+// @ts-ignore: decorator
+@inline export function pPid(s: u32): i32 { return load<i32>(procAddr(s) + P_PID); }
+// @ts-ignore: decorator
+@inline export function pParent(s: u32): u32 { return load<u32>(procAddr(s) + P_PARENT); }
+// @ts-ignore: decorator
+@inline export function pSetParent(s: u32, v: u32): void { store<u32>(procAddr(s) + P_PARENT, v); }
+// @ts-ignore: decorator
+@inline export function pExit(s: u32): i32 { return load<i32>(procAddr(s) + P_EXIT); }
+// @ts-ignore: decorator
+@inline export function pSetExit(s: u32, v: i32): void { store<i32>(procAddr(s) + P_EXIT, v); }
+// @ts-ignore: decorator
+@inline export function pKilled(s: u32): bool { return load<u32>(procAddr(s) + P_KILLED) != 0; }
+// @ts-ignore: decorator
+@inline export function pSetKilled(s: u32): void { store<u32>(procAddr(s) + P_KILLED, 1); }
+// @ts-ignore: decorator
+@inline export function pNice(s: u32): i32 { return load<i32>(procAddr(s) + P_NICE); }
+// @ts-ignore: decorator
+@inline export function pSetNice(s: u32, v: i32): void { store<i32>(procAddr(s) + P_NICE, v); }
+// @ts-ignore: decorator
+@inline export function pVruntime(s: u32): u64 { return load<u64>(procAddr(s) + P_VRUNTIME); }
+// @ts-ignore: decorator
+@inline export function pSetVruntime(s: u32, v: u64): void { store<u64>(procAddr(s) + P_VRUNTIME, v); }
+// @ts-ignore: decorator
+@inline export function pCpuNs(s: u32): u64 { return load<u64>(procAddr(s) + P_CPU_NS); }
+// @ts-ignore: decorator
+@inline export function pAddCpuNs(s: u32, v: u64): void { store<u64>(procAddr(s) + P_CPU_NS, load<u64>(procAddr(s) + P_CPU_NS) + v); }
+// @ts-ignore: decorator
+@inline export function pSwitches(s: u32): u64 { return load<u64>(procAddr(s) + P_SWITCHES); }
+// @ts-ignore: decorator
+@inline export function pCountSwitch(s: u32): void { store<u64>(procAddr(s) + P_SWITCHES, load<u64>(procAddr(s) + P_SWITCHES) + 1); }
+// @ts-ignore: decorator
+@inline export function pWaitKind(s: u32): u32 { return load<u32>(procAddr(s) + P_WAIT_KIND); }
+// @ts-ignore: decorator
+@inline export function pWaitObj(s: u32): u32 { return load<u32>(procAddr(s) + P_WAIT_OBJ); }
+// @ts-ignore: decorator
+@inline export function pSetWait(s: u32, kind: u32, obj: u32): void { store<u32>(procAddr(s) + P_WAIT_KIND, kind); store<u32>(procAddr(s) + P_WAIT_OBJ, obj); }
+// @ts-ignore: decorator
+@inline export function pSleepUntil(s: u32): u64 { return load<u64>(procAddr(s) + P_SLEEP_UNTIL); }
+// @ts-ignore: decorator
+@inline export function pSetSleepUntil(s: u32, v: u64): void { store<u64>(procAddr(s) + P_SLEEP_UNTIL, v); }
+// @ts-ignore: decorator
+@inline export function pLazy(s: u32): bool { return load<u32>(procAddr(s) + P_LAZY) != 0; }
+// @ts-ignore: decorator
+@inline export function pSetLazy(s: u32, on: bool): void { store<u32>(procAddr(s) + P_LAZY, on ? 1 : 0); }
+// @ts-ignore: decorator
+@inline export function pProgress(s: u32): u64 { return load<u64>(procAddr(s) + P_PROGRESS); }
+// @ts-ignore: decorator
+@inline export function pSetProgress(s: u32, v: u64): void { store<u64>(procAddr(s) + P_PROGRESS, v); }
+// @ts-ignore: decorator
+@inline export function pName(s: u32): usize { return procAddr(s) + P_NAME; }
+// @ts-ignore: decorator
+@inline export function pErrstr(s: u32): usize { return procAddr(s) + P_ERRSTR; }
+// @ts-ignore: decorator
+@inline export function pCtx(s: u32): usize { return procAddr(s) + P_CTX; }
+// @ts-ignore: decorator
+@inline export function pRoot(s: u32): usize { return <usize>load<u64>(procAddr(s) + P_ROOT); }
+// @ts-ignore: decorator
+@inline export function pSetRoot(s: u32, v: usize): void { store<u64>(procAddr(s) + P_ROOT, <u64>v); }
+// @ts-ignore: decorator
+@inline export function pBrk(s: u32): u64 { return load<u64>(procAddr(s) + P_BRK); }
+// @ts-ignore: decorator
+@inline export function pSetBrk(s: u32, v: u64): void { store<u64>(procAddr(s) + P_BRK, v); }
+// @ts-ignore: decorator
+@inline export function pHeapStart(s: u32): u64 { return load<u64>(procAddr(s) + P_HEAP_START); }
+// @ts-ignore: decorator
+@inline export function pSetHeapStart(s: u32, v: u64): void { store<u64>(procAddr(s) + P_HEAP_START, v); }
+// @ts-ignore: decorator
+@inline export function pImageTop(s: u32): u64 { return load<u64>(procAddr(s) + P_IMAGE_TOP); }
+// @ts-ignore: decorator
+@inline export function pSetImageTop(s: u32, v: u64): void { store<u64>(procAddr(s) + P_IMAGE_TOP, v); }
+// @ts-ignore: decorator
+@inline export function pRegion(s: u32, i: u32): usize { return procAddr(s) + P_REGIONS + <usize>i * REGION_SIZE; }
+// @ts-ignore: decorator
+@inline export function pSliceLeft(s: u32): u64 { return load<u64>(procAddr(s) + P_SLICE_LEFT); }
+// @ts-ignore: decorator
+@inline export function pSetSliceLeft(s: u32, v: u64): void { store<u64>(procAddr(s) + P_SLICE_LEFT, v); }
+// @ts-ignore: decorator
+@inline export function pFdFile(s: u32, fd: u32): u32 { return load<u32>(procAddr(s) + P_FDS + <usize>fd * 8); }
+// @ts-ignore: decorator
+@inline export function pFdRights(s: u32, fd: u32): u32 { return load<u32>(procAddr(s) + P_FDS + <usize>fd * 8 + 4); }
+// @ts-ignore: decorator
+@inline export function pSetFd(s: u32, fd: u32, file: u32, rights: u32): void {
+  store<u32>(procAddr(s) + P_FDS + <usize>fd * 8, file);
+  store<u32>(procAddr(s) + P_FDS + <usize>fd * 8 + 4, rights);
+}
+/** ASID of the slot's address space (never 0, which the bare runner uses). */
+// @ts-ignore: decorator
+@inline export function pAsid(s: u32): u32 { return s + 1; }
+
+/** Sets the process name from `len` bytes at `src` (cut to PROC_NAME_MAX). */
+export function pSetName(s: u32, src: usize, len: u32): void {
+  const n = len < PROC_NAME_MAX ? len : PROC_NAME_MAX;
+  memory.fill(pName(s), 0, PROC_NAME_MAX + 1);
+  memory.copy(pName(s), src, n);
+}
+export function pNameLength(s: u32): u32 {
+  let n: u32 = 0;
+  while (n < PROC_NAME_MAX && load<u8>(pName(s) + n) != 0) n++;
+  return n;
+}

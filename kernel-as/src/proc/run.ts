@@ -1,0 +1,121 @@
+// Running a process on the hart: switch to it, let the hart run until it
+// traps, and handle the trap — a system call, a page fault the kernel can
+// resolve (demand zero, copy-on-write), the end of the time slice or the
+// host's budget, a pending interrupt — or kill the process, with one line on
+// the console naming pid, cause, pc and address. Nothing a user program does
+// reaches a kernel panic.
+// Relies on: machine/hart, proc/*, sys/unix, mm/vm, sched/sched.
+
+import {
+  hartRun, hartGetInstret, hartGetPc, hartGetTval, hartSetTime, hartDropReservation,
+} from "../machine/hart";
+import {
+  CAUSE_ECALL_U, CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT, CAUSE_ILLEGAL_INSTRUCTION,
+  CAUSE_BREAKPOINT, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS,
+  CAUSE_STORE_ACCESS, TRAP_BUDGET, TRAP_INTERRUPT,
+} from "../machine/trap";
+import {
+  NO_SLOT, P_RUNNING, P_RUNNABLE, procTable, pState, pSetState, pCtx, pPid, pKilled, pName, pNameLength,
+  pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch,
+} from "./proc";
+import { procExit } from "./lifecycle";
+import { syscall, SYSCALL_BLOCKED, SYSCALL_EXITED } from "../sys/unix";
+import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } from "../mm/vm";
+import { schedCharge, SLICE_INSTRUCTIONS } from "../sched/sched";
+import { timeNowNs } from "../arch/timer";
+import { chargeWork, kernel } from "../lib/kstate";
+import { logBegin, logEnd, LOG_WARN } from "../lib/log";
+import { printStr, printDec, printHex0x, printBytes } from "../lib/print";
+import { bootU32, BI_NS_PER_WORK } from "../arch/bootinfo";
+
+/** The time CSR counts at 10 MHz (100 ns ticks), as on common RISC-V boards. */
+export const TIME_TICK_NS: u64 = 100;
+/** Realtime mode's guess of how fast the hart runs, for the time CSR between re-anchors. */
+const REALTIME_NS_PER_INSTRUCTION: u32 = 5;
+
+function timeScaleQ16(): u32 {
+  const nsPer = kernel().deterministic != 0 ? bootU32(BI_NS_PER_WORK) : REALTIME_NS_PER_INSTRUCTION;
+  return <u32>((<u64>nsPer << 16) / TIME_TICK_NS);
+}
+
+function causeName(cause: u32): string {
+  switch (cause) {
+    case CAUSE_FETCH_PAGE_FAULT: return "instruction page fault";
+    case CAUSE_LOAD_PAGE_FAULT: return "load page fault";
+    case CAUSE_STORE_PAGE_FAULT: return "store page fault";
+    case CAUSE_ILLEGAL_INSTRUCTION: return "illegal instruction";
+    case CAUSE_BREAKPOINT: return "breakpoint";
+    case CAUSE_MISALIGNED_LOAD: return "misaligned load-reserved";
+    case CAUSE_MISALIGNED_STORE: return "misaligned atomic";
+    case CAUSE_FETCH_ACCESS: return "instruction access fault";
+    case CAUSE_LOAD_ACCESS: return "load access fault";
+    case CAUSE_STORE_ACCESS: return "store access fault";
+    default: return "unexpected trap";
+  }
+}
+
+function killForTrap(slot: u32, cause: u32): void {
+  const ctx = pCtx(slot);
+  logBegin(LOG_WARN);
+  printStr("pid ");
+  printDec(<u64>pPid(slot));
+  printStr(" (");
+  printBytes(pName(slot), <usize>pNameLength(slot));
+  printStr("): killed by ");
+  printStr(causeName(cause));
+  printStr(" at pc ");
+  printHex0x(hartGetPc(ctx), 8);
+  printStr(cause == CAUSE_ILLEGAL_INSTRUCTION ? " instruction " : " address ");
+  printHex0x(hartGetTval(ctx), cause == CAUSE_ILLEGAL_INSTRUCTION ? 8 : 12);
+  logEnd();
+  procExit(slot, -1);
+}
+
+/** Runs slot for at most `budget` instructions. Leaves it runnable, asleep
+ *  or gone; returns the instructions retired. */
+export function runProcess(slot: u32, budget: u64): u64 {
+  const t = procTable();
+  t.current = slot;
+  pSetState(slot, P_RUNNING);
+  pCountSwitch(slot);
+  const ctx = pCtx(slot);
+  const startNs = timeNowNs();
+  hartSetTime(ctx, startNs / TIME_TICK_NS, timeScaleQ16());
+  if (pSliceLeft(slot) == 0) pSetSliceLeft(slot, SLICE_INSTRUCTIONS);
+  let used: u64 = 0;
+  let gone = false;
+  while (!gone) {
+    if (pKilled(slot)) { procExit(slot, -1); gone = true; break; }
+    const left = pSliceLeft(slot);
+    const room = min<u64>(budget - used, left);
+    const before = hartGetInstret(ctx);
+    const cause = hartRun(ctx, <u32>room);
+    const ran = hartGetInstret(ctx) - before;
+    used += ran;
+    chargeWork(<u32>ran);
+    schedCharge(slot, ran);
+    pSetSliceLeft(slot, left > ran ? left - ran : 0);
+
+    if (cause == CAUSE_ECALL_U) {
+      const r = syscall(slot);
+      if (r == SYSCALL_EXITED) { gone = true; break; }
+      if (r == SYSCALL_BLOCKED) { hartDropReservation(ctx); break; }
+    } else if (cause == CAUSE_LOAD_PAGE_FAULT || cause == CAUSE_STORE_PAGE_FAULT || cause == CAUSE_FETCH_PAGE_FAULT) {
+      const access = cause == CAUSE_STORE_PAGE_FAULT ? ACCESS_WRITE : cause == CAUSE_FETCH_PAGE_FAULT ? ACCESS_EXEC : ACCESS_READ;
+      if (!vmFault(slot, hartGetTval(ctx), access)) { killForTrap(slot, cause); gone = true; break; }
+    } else if (cause == TRAP_BUDGET) {
+      if (pSliceLeft(slot) == 0) break; // preempted: back to the run queue
+    } else if (cause == TRAP_INTERRUPT) {
+      break;
+    } else {
+      killForTrap(slot, cause);
+      gone = true;
+      break;
+    }
+    if (used >= budget || pSliceLeft(slot) == 0) break;
+  }
+  if (!gone) pAddCpuNs(slot, timeNowNs() - startNs);
+  if (!gone && pState(slot) == P_RUNNING) pSetState(slot, P_RUNNABLE);
+  t.current = NO_SLOT;
+  return used;
+}

@@ -1,0 +1,495 @@
+// The Unix personality: system calls 1-21 of ABI.md with exactly their
+// semantics, and Keel's extensions (100+, docs/abi.md). Each call first
+// decodes (descriptor, rights, user pointers: every pointer goes through the
+// page tables via copyin/copyout) and only then acts. Errors return -1 and
+// leave a reason the process can read with errstr().
+//
+// Blocking: a call that must wait puts the process to sleep without moving
+// pc past its ecall; when woken, the ecall runs again. Calls are written so
+// that running again is correct (a write remembers how much it moved).
+// Relies on: proc/*, fs/*, ipc/pipe, mm/vm, sched/sched, machine/hart.
+
+import {
+  NOFILE, NO_SLOT, MAX_PROCS, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
+  W_PIPE_WRITE, W_CHILD, W_SLEEP, ERRSTR_MAX, procFreeSlot, procTable, procByPid, pState, pPid, pParent, pExit,
+  pCtx, pFdFile, pFdRights, pSetFd, pBrk, pSetBrk, pHeapStart, pLazy, pSetLazy, pNice, pSetNice, pCpuNs,
+  pSwitches, pName, pErrstr, pSleepUntil, pSetSleepUntil, pProgress, pSetProgress, pRoot, pAsid, pRegion,
+  MAX_REGIONS, REGION_SIZE,
+} from "../proc/proc";
+import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
+import { execImage, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
+import { elfErrorText } from "../proc/elf";
+import {
+  fileOpenInode, filePipe, fileDup, fileClose, fileRead, fileWrite, fileStat, filePipeOf, FM_READ, FM_WRITE,
+  FILE_WOULD_BLOCK, FILE_ERR_BROKEN_PIPE, FILE_ERR_NOT_READABLE, FILE_ERR_NOT_WRITABLE, BLOCK_CONSOLE,
+  BLOCK_PIPE_READ, BLOCK_PIPE_WRITE,
+} from "../fs/file";
+import { pathResolve, pathBasename } from "../fs/path";
+import { bootfsType, T_DIR, T_DEVICE } from "../fs/bootfs";
+import { pipeCreate, pipeCloseEnd } from "../ipc/pipe";
+import {
+  copyin, copyout, copyinstr, heapRegion, regionSetEnd, regionFlags, mapZeroed, unmapRange, pageUp, PAGE,
+  USER_VA_LIMIT, VM_OK, vmFault, ACCESS_WRITE,
+} from "../mm/vm";
+import { ptLeafFlags } from "../mm/pagetable";
+import { PTE_U, PTE_W, PTE_V } from "../machine/sv48";
+import { schedSleep, wakeup, NICE_MIN, NICE_MAX } from "../sched/sched";
+import { hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
+import { timeNowNs } from "../arch/timer";
+import { kernel, chargeWork } from "../lib/kstate";
+import { SCRATCH_IO, SCRATCH_IO_SIZE, SCRATCH_PATH, SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
+import { logBegin, logEnd, LOG_WARN } from "../lib/log";
+import { printStr, printDec } from "../lib/print";
+
+export const SYS_FORK: u32 = 1;
+export const SYS_EXIT: u32 = 2;
+export const SYS_WAIT: u32 = 3;
+export const SYS_PIPE: u32 = 4;
+export const SYS_READ: u32 = 5;
+export const SYS_KILL: u32 = 6;
+export const SYS_EXEC: u32 = 7;
+export const SYS_FSTAT: u32 = 8;
+export const SYS_CHDIR: u32 = 9;
+export const SYS_DUP: u32 = 10;
+export const SYS_GETPID: u32 = 11;
+export const SYS_SBRK: u32 = 12;
+export const SYS_SLEEP: u32 = 13;
+export const SYS_UPTIME: u32 = 14;
+export const SYS_OPEN: u32 = 15;
+export const SYS_WRITE: u32 = 16;
+export const SYS_MKNOD: u32 = 17;
+export const SYS_UNLINK: u32 = 18;
+export const SYS_LINK: u32 = 19;
+export const SYS_MKDIR: u32 = 20;
+export const SYS_CLOSE: u32 = 21;
+// Keel extensions.
+export const SYS_PROCS: u32 = 100;
+export const SYS_SETNICE: u32 = 101;
+export const SYS_CLOCKNANOS: u32 = 102;
+export const SYS_ERRSTR: u32 = 103;
+export const SYS_SBRKLAZY: u32 = 104;
+
+// Outcomes for the run loop.
+export const SYSCALL_DONE: i32 = 0;    // result in a0, pc past the ecall
+export const SYSCALL_BLOCKED: i32 = 1; // asleep; the ecall runs again on wake-up
+export const SYSCALL_EXITED: i32 = 2;  // the process is gone
+export const SYSCALL_NEW_IMAGE: i32 = 3; // exec replaced the image; pc is the new entry
+
+const O_WRONLY: i32 = 0x001;
+const O_RDWR: i32 = 0x002;
+const O_CREATE: i32 = 0x200;
+const O_TRUNC: i32 = 0x400;
+const PATH_MAX: u32 = 128;
+export const RIGHT_READ: u32 = 1;
+export const RIGHT_WRITE: u32 = 2;
+/** Ticks of sleep() and uptime(): 10 ms. */
+export const TICK_NS: u64 = 10_000_000;
+/** Work charged per system call, so ecall-heavy programs move time too. */
+const SYSCALL_WORK: u32 = 50;
+/** The heap may not grow beyond this many bytes. */
+const HEAP_LIMIT: u64 = 1 << 30;
+const PROCINFO_SIZE: u32 = 56;
+const REG_A0: u32 = 10;
+const REG_A7: u32 = 17;
+
+// @ts-ignore: decorator
+@inline function arg(slot: u32, i: u32): u64 { return hartGetReg(pCtx(slot), REG_A0 + i); }
+// @ts-ignore: decorator
+@inline function argInt(slot: u32, i: u32): i32 { return <i32>arg(slot, i); }
+
+function fail(slot: u32, reason: string): i64 {
+  const dst = pErrstr(slot);
+  const n = min<u32>(<u32>reason.length, ERRSTR_MAX);
+  for (let i: u32 = 0; i < n; i++) store<u8>(dst + i, <u8>reason.charCodeAt(i));
+  store<u8>(dst + n, 0);
+  return -1;
+}
+
+/** The open file behind fd, or 0 for a bad descriptor. */
+function fdFile(slot: u32, fd: i32): usize {
+  if (fd < 0 || <u32>fd >= NOFILE) return 0;
+  return <usize>pFdFile(slot, <u32>fd);
+}
+
+function fdAlloc(slot: u32, file: usize, rights: u32): i32 {
+  for (let fd: u32 = 0; fd < NOFILE; fd++) {
+    if (pFdFile(slot, fd) == 0) { pSetFd(slot, fd, <u32>file, rights); return <i32>fd; }
+  }
+  return -1;
+}
+
+/** Checks that [va, va+len) is writable user memory (faulting in lazy and
+ *  copy-on-write pages), so a read never consumes data it cannot deliver. */
+function userWritable(slot: u32, va: u64, len: u64): bool {
+  if (len == 0) return true;
+  if (va >= USER_VA_LIMIT || len > USER_VA_LIMIT - va) return false;
+  const root = pRoot(slot);
+  for (let page = va & ~(PAGE - 1); page < va + len; page += PAGE) {
+    const f = <u64>ptLeafFlags(root, page);
+    if ((f & PTE_V) != 0 && (f & PTE_U) != 0 && (f & PTE_W) != 0) continue;
+    if (!vmFault(slot, page, ACCESS_WRITE)) return false;
+    const g = <u64>ptLeafFlags(root, page);
+    if ((g & PTE_U) == 0 || (g & PTE_W) == 0) return false;
+  }
+  return true;
+}
+
+/** Handles the ecall of slot; see SYSCALL_* for what the caller does next. */
+export function syscall(slot: u32): i32 {
+  chargeWork(SYSCALL_WORK);
+  const ctx = pCtx(slot);
+  const num = <u32>hartGetReg(ctx, REG_A7);
+  let result: i64 = -1;
+  switch (num) {
+    case SYS_FORK: result = sysFork(slot); break;
+    case SYS_EXIT: procExit(slot, argInt(slot, 0)); return SYSCALL_EXITED;
+    case SYS_WAIT: { const r = sysWait(slot); if (r == WAIT_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
+    case SYS_PIPE: result = sysPipe(slot); break;
+    case SYS_READ: { const r = sysRead(slot); if (r == I64_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
+    case SYS_KILL: result = procKill(argInt(slot, 0)) ? 0 : fail(slot, "kill: no such process"); break;
+    case SYS_EXEC: { const r = sysExec(slot); if (r == 0) return SYSCALL_NEW_IMAGE; result = -1; break; }
+    case SYS_FSTAT: result = sysFstat(slot); break;
+    case SYS_CHDIR: result = sysChdir(slot); break;
+    case SYS_DUP: result = sysDup(slot); break;
+    case SYS_GETPID: result = pPid(slot); break;
+    case SYS_SBRK: result = sysSbrk(slot); break;
+    case SYS_SLEEP: { const r = sysSleep(slot); if (r == I64_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
+    case SYS_UPTIME: result = <i64>((timeNowNs() - kernel().bootNs) / TICK_NS); break;
+    case SYS_OPEN: result = sysOpen(slot); break;
+    case SYS_WRITE: { const r = sysWrite(slot); if (r == I64_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
+    case SYS_MKNOD: result = sysReadOnlyFs(slot, "mknod"); break;
+    case SYS_UNLINK: result = sysReadOnlyFs(slot, "unlink"); break;
+    case SYS_LINK: result = sysReadOnlyFs(slot, "link"); break;
+    case SYS_MKDIR: result = sysReadOnlyFs(slot, "mkdir"); break;
+    case SYS_CLOSE: result = sysClose(slot); break;
+    case SYS_PROCS: result = sysProcs(slot); break;
+    case SYS_SETNICE: result = sysSetNice(slot); break;
+    case SYS_CLOCKNANOS: result = <i64>timeNowNs(); break;
+    case SYS_ERRSTR: result = sysErrstr(slot); break;
+    case SYS_SBRKLAZY: pSetLazy(slot, argInt(slot, 0) != 0); result = 0; break;
+    default:
+      logBegin(LOG_WARN);
+      printStr("pid ");
+      printDec(<u64>pPid(slot));
+      printStr(": unknown system call ");
+      printDec(<u64>num);
+      logEnd();
+      result = fail(slot, "unknown system call");
+  }
+  hartSetReg(ctx, REG_A0, <u64>result);
+  hartSetPc(ctx, hartGetPc(ctx) + 4);
+  return SYSCALL_DONE;
+}
+
+const I64_BLOCK: i64 = -0x7FFF_FFFF;
+
+function sysFork(slot: u32): i64 {
+  const child = procFork(slot);
+  if (child == NO_SLOT) return fail(slot, "fork: no free process slot or memory");
+  return pPid(child);
+}
+
+function sysWait(slot: u32): i64 {
+  const r = procFindZombieChild(slot);
+  if (r == WAIT_NO_CHILDREN) return fail(slot, "wait: no children");
+  if (r == WAIT_BLOCK) { schedSleep(slot, W_CHILD, slot); return WAIT_BLOCK; }
+  const child = <u32>r;
+  const statusVa = arg(slot, 0);
+  if (statusVa != 0) {
+    store<i32>(SCRATCH_IO, pExit(child));
+    if (copyout(slot, statusVa, SCRATCH_IO, 4) != VM_OK) return fail(slot, "wait: bad status pointer");
+  }
+  const pid = pPid(child);
+  procFreeSlot(child);
+  return pid;
+}
+
+function sysPipe(slot: u32): i64 {
+  const va = arg(slot, 0);
+  const pipe = pipeCreate();
+  if (pipe == 0) return fail(slot, "pipe: out of memory");
+  const files = SCRATCH_IO + 64;
+  if (!filePipe(pipe, files)) { pipeCloseEnd(pipe, false); pipeCloseEnd(pipe, true); return fail(slot, "pipe: out of memory"); }
+  const r = <usize>load<u32>(files), w = <usize>load<u32>(files + 4);
+  const fdr = fdAlloc(slot, r, RIGHT_READ);
+  const fdw = fdr < 0 ? -1 : fdAlloc(slot, w, RIGHT_WRITE);
+  store<i32>(SCRATCH_IO, fdr);
+  store<i32>(SCRATCH_IO + 4, fdw);
+  if (fdr < 0 || fdw < 0 || copyout(slot, va, SCRATCH_IO, 8) != VM_OK) {
+    if (fdr >= 0) pSetFd(slot, <u32>fdr, 0, 0);
+    if (fdw >= 0) pSetFd(slot, <u32>fdw, 0, 0);
+    fileClose(r);
+    fileClose(w);
+    return fail(slot, fdr < 0 || fdw < 0 ? "pipe: too many open files" : "pipe: bad pointer");
+  }
+  return 0;
+}
+
+function blockOn(slot: u32, what: u32, file: usize): void {
+  if (what == BLOCK_CONSOLE) schedSleep(slot, W_CONSOLE, 0);
+  else schedSleep(slot, what == BLOCK_PIPE_READ ? W_PIPE_READ : W_PIPE_WRITE, <u32>filePipeOf(file));
+}
+
+function sysRead(slot: u32): i64 {
+  const fd = argInt(slot, 0);
+  const va = arg(slot, 1);
+  const n = argInt(slot, 2);
+  const f = fdFile(slot, fd);
+  if (f == 0) return fail(slot, "read: bad file descriptor");
+  if ((pFdRights(slot, <u32>fd) & RIGHT_READ) == 0) return fail(slot, "read: descriptor lacks the Read right");
+  if (n < 0) return fail(slot, "read: negative count");
+  let done: u64 = 0;
+  const want = <u64>n;
+  while (done < want) {
+    const chunk = <u32>min<u64>(want - done, <u64>SCRATCH_IO_SIZE);
+    if (!userWritable(slot, va + done, <u64>chunk)) return done > 0 ? <i64>done : fail(slot, "read: bad buffer pointer");
+    const block = SCRATCH_IO + SCRATCH_IO_SIZE - 16;
+    const r = fileRead(f, SCRATCH_IO, min<u32>(chunk, <u32>SCRATCH_IO_SIZE - 16), block);
+    if (r == FILE_WOULD_BLOCK) {
+      if (done > 0) return <i64>done;
+      blockOn(slot, load<u32>(block), f);
+      return I64_BLOCK;
+    }
+    if (r < 0) return fail(slot, r == FILE_ERR_NOT_READABLE ? "read: file not open for reading" : "read: failed");
+    if (r == 0) break;
+    copyout(slot, va + done, SCRATCH_IO, <u64>r);
+    done += <u64>r;
+    const pipe = filePipeOf(f);
+    if (pipe != 0) { wakeup(W_PIPE_WRITE, <u32>pipe); break; } // a pipe read returns what was there
+    if (<u32>r < chunk) break; // short: a line from the console, or the end of a file
+  }
+  return <i64>done;
+}
+
+function sysWrite(slot: u32): i64 {
+  const fd = argInt(slot, 0);
+  const va = arg(slot, 1);
+  const n = argInt(slot, 2);
+  const f = fdFile(slot, fd);
+  if (f == 0) return fail(slot, "write: bad file descriptor");
+  if ((pFdRights(slot, <u32>fd) & RIGHT_WRITE) == 0) return fail(slot, "write: descriptor lacks the Write right");
+  if (n < 0) return fail(slot, "write: negative count");
+  let done = pProgress(slot);
+  const want = <u64>n;
+  const pipe = filePipeOf(f);
+  while (done < want) {
+    const chunk = <u32>min<u64>(want - done, <u64>SCRATCH_IO_SIZE - 16);
+    if (copyin(slot, SCRATCH_IO, va + done, <u64>chunk) != VM_OK) {
+      pSetProgress(slot, 0);
+      return done > 0 ? <i64>done : fail(slot, "write: bad buffer pointer");
+    }
+    const block = SCRATCH_IO + SCRATCH_IO_SIZE - 16;
+    const r = fileWrite(f, SCRATCH_IO, chunk, block);
+    if (r == FILE_WOULD_BLOCK) {
+      pSetProgress(slot, done);
+      blockOn(slot, load<u32>(block), f);
+      return I64_BLOCK;
+    }
+    if (r < 0) {
+      pSetProgress(slot, 0);
+      if (done > 0) return <i64>done;
+      if (r == FILE_ERR_BROKEN_PIPE) return fail(slot, "write: pipe has no reader");
+      if (r == FILE_ERR_NOT_WRITABLE) return fail(slot, "write: file not open for writing");
+      return fail(slot, "write: read-only file system");
+    }
+    done += <u64>r;
+    if (pipe != 0 && r > 0) wakeup(W_PIPE_READ, <u32>pipe);
+  }
+  pSetProgress(slot, 0);
+  return <i64>want;
+}
+
+function copyPath(slot: u32, va: u64): bool {
+  return copyinstr(slot, SCRATCH_PATH, va, PATH_MAX) >= 0;
+}
+
+function sysExec(slot: u32): i32 {
+  if (!copyPath(slot, arg(slot, 0))) { fail(slot, "exec: bad path pointer or path too long"); return -1; }
+  const inum = pathResolve(SCRATCH_PATH);
+  if (inum == 0) { fail(slot, "exec: no such file"); return -1; }
+  const argvVa = arg(slot, 1);
+  let argc: u32 = 0;
+  let used: u32 = 0;
+  for (;;) {
+    if (argc > MAXARG) { fail(slot, "exec: more than 32 arguments"); return -1; }
+    if (copyin(slot, SCRATCH_IO, argvVa + <u64>argc * 8, 8) != VM_OK) { fail(slot, "exec: bad argv pointer"); return -1; }
+    const p = load<u64>(SCRATCH_IO);
+    if (p == 0) break;
+    if (argc == MAXARG) { fail(slot, "exec: more than 32 arguments"); return -1; }
+    const len = copyinstr(slot, SCRATCH_EXEC_STRINGS + used, p, ARG_SPACE - used);
+    if (len < 0) { fail(slot, "exec: bad argument pointer or arguments too long"); return -1; }
+    store<u32>(SCRATCH_EXEC_OFFSETS + <usize>argc * 4, used);
+    used += <u32>len + 1;
+    argc++;
+  }
+  const nameLenAt = SCRATCH_IO + 16;
+  const base = pathBasename(SCRATCH_PATH, nameLenAt);
+  const r = execImage(slot, inum, argc, SCRATCH_PATH + base, load<u32>(nameLenAt));
+  if (r == EXEC_OK) return 0;
+  if (r <= EXEC_ELF_BASE + 0 && r > EXEC_ELF_BASE - 100) fail(slot, elfErrorText(r - EXEC_ELF_BASE));
+  else if (r == EXEC_ERR_NOMEM) fail(slot, "exec: out of memory");
+  else if (r == EXEC_ERR_ARGS) fail(slot, "exec: arguments do not fit on the stack");
+  else fail(slot, "exec: not a regular file");
+  return -1;
+}
+
+function sysFstat(slot: u32): i64 {
+  const f = fdFile(slot, argInt(slot, 0));
+  if (f == 0) return fail(slot, "fstat: bad file descriptor");
+  fileStat(f, SCRATCH_IO);
+  if (copyout(slot, arg(slot, 1), SCRATCH_IO, 24) != VM_OK) return fail(slot, "fstat: bad pointer");
+  return 0;
+}
+
+function sysChdir(slot: u32): i64 {
+  if (!copyPath(slot, arg(slot, 0))) return fail(slot, "chdir: bad path pointer");
+  const inum = pathResolve(SCRATCH_PATH);
+  if (inum == 0) return fail(slot, "chdir: no such directory");
+  if (bootfsType(inum) != T_DIR) return fail(slot, "chdir: not a directory");
+  return 0; // the boot file system has one directory, which is everyone's cwd
+}
+
+function sysDup(slot: u32): i64 {
+  const fd = argInt(slot, 0);
+  const f = fdFile(slot, fd);
+  if (f == 0) return fail(slot, "dup: bad file descriptor");
+  const nfd = fdAlloc(slot, f, pFdRights(slot, <u32>fd));
+  if (nfd < 0) return fail(slot, "dup: too many open files");
+  fileDup(f);
+  return nfd;
+}
+
+function sysSbrk(slot: u32): i64 {
+  const n = <i64>argInt(slot, 0);
+  const old = pBrk(slot);
+  const heap = heapRegion(slot);
+  if (heap == 0) return fail(slot, "sbrk: no heap");
+  const start = pHeapStart(slot);
+  const next = <i64>old + n;
+  if (next < <i64>start) return fail(slot, "sbrk: would shrink below the start of the heap");
+  if (<u64>next - start > HEAP_LIMIT) return fail(slot, "sbrk: heap limit reached");
+  const root = pRoot(slot);
+  if (n > 0) {
+    if (!pLazy(slot)) {
+      if (mapZeroed(root, pPid(slot), pageUp(old), pageUp(<u64>next), regionFlags(heap)) != VM_OK) {
+        unmapRange(root, pAsid(slot), pageUp(old), pageUp(<u64>next));
+        return fail(slot, "sbrk: out of memory");
+      }
+    }
+  } else if (n < 0) {
+    unmapRange(root, pAsid(slot), pageUp(<u64>next), pageUp(old));
+  }
+  regionSetEnd(heap, pageUp(<u64>next));
+  pSetBrk(slot, <u64>next);
+  return <i64>old;
+}
+
+function sysSleep(slot: u32): i64 {
+  const ticks = argInt(slot, 0);
+  if (ticks < 0) return fail(slot, "sleep: negative ticks");
+  const now = timeNowNs();
+  let until = pSleepUntil(slot);
+  if (until == 0) {
+    if (ticks == 0) return 0;
+    until = now + <u64>ticks * TICK_NS;
+    pSetSleepUntil(slot, until);
+  }
+  if (now >= until) { pSetSleepUntil(slot, 0); return 0; }
+  schedSleep(slot, W_SLEEP, 0);
+  return I64_BLOCK;
+}
+
+function sysOpen(slot: u32): i64 {
+  if (!copyPath(slot, arg(slot, 0))) return fail(slot, "open: bad path pointer or path too long");
+  const flags = argInt(slot, 1);
+  const inum = pathResolve(SCRATCH_PATH);
+  if (inum == 0) return fail(slot, (flags & O_CREATE) != 0 ? "open: read-only file system" : "open: no such file");
+  const type = bootfsType(inum);
+  const acc = flags & 3;
+  if (acc == 3) return fail(slot, "open: bad access mode");
+  const mode = acc == O_WRONLY ? FM_WRITE : acc == O_RDWR ? FM_READ | FM_WRITE : FM_READ;
+  if (type == T_DIR && mode != FM_READ) return fail(slot, "open: a directory opens read-only");
+  if (type != T_DEVICE && ((mode & FM_WRITE) != 0 || (flags & O_TRUNC) != 0)) return fail(slot, "open: read-only file system");
+  const f = fileOpenInode(inum, mode);
+  if (f == 0) return fail(slot, type == T_DEVICE ? "open: no such device" : "open: out of memory");
+  const fd = fdAlloc(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
+  if (fd < 0) { fileClose(f); return fail(slot, "open: too many open files"); }
+  return fd;
+}
+
+function sysReadOnlyFs(slot: u32, call: string): i64 {
+  // Reading the path still validates the pointer, as a writable file system would.
+  if (!copyPath(slot, arg(slot, 0))) return fail(slot, "bad path pointer");
+  return fail(slot, "read-only file system");
+}
+
+function sysClose(slot: u32): i64 {
+  const fd = argInt(slot, 0);
+  const f = fdFile(slot, fd);
+  if (f == 0) return fail(slot, "close: bad file descriptor");
+  pSetFd(slot, <u32>fd, 0, 0);
+  const pipe = filePipeOf(f);
+  fileClose(f);
+  if (pipe != 0) { wakeup(W_PIPE_READ, <u32>pipe); wakeup(W_PIPE_WRITE, <u32>pipe); }
+  return 0;
+}
+
+function sysProcs(slot: u32): i64 {
+  const va = arg(slot, 0);
+  const max = argInt(slot, 1);
+  if (max < 0) return fail(slot, "procs: negative count");
+  let n: i32 = 0;
+  const rec = SCRATCH_IO;
+  for (let s: u32 = 0; s < MAX_PROCS && n < max; s++) {
+    const st = pState(s);
+    if (st == P_UNUSED) continue;
+    memory.fill(rec, 0, PROCINFO_SIZE);
+    store<i32>(rec, pPid(s));
+    const parent = pParent(s);
+    store<i32>(rec + 4, parent == NO_SLOT ? 0 : pPid(parent));
+    store<i32>(rec + 8, st == P_RUNNING || s == procTable().current ? 2 : st == P_RUNNABLE ? 1 : st == P_ZOMBIE ? 4 : 3);
+    store<i32>(rec + 12, pNice(s));
+    store<u64>(rec + 16, pCpuNs(s));
+    store<u64>(rec + 24, processMemory(s));
+    store<u64>(rec + 32, pSwitches(s));
+    memory.copy(rec + 40, pName(s), 16);
+    if (copyout(slot, va + <u64>n * PROCINFO_SIZE, rec, PROCINFO_SIZE) != VM_OK) return fail(slot, "procs: bad pointer");
+    n++;
+  }
+  return n;
+}
+
+/** Bytes of memory a process's regions cover (its image, stack and heap). */
+function processMemory(s: u32): u64 {
+  let bytes: u64 = 0;
+  for (let i: u32 = 0; i < MAX_REGIONS; i++) {
+    const r = pRegion(s, i);
+    if (load<u32>(r + 20) == 0) continue;
+    bytes += load<u64>(r + 8) - load<u64>(r);
+  }
+  return bytes;
+}
+
+function sysSetNice(slot: u32): i64 {
+  const pid = argInt(slot, 0);
+  const nice = argInt(slot, 1);
+  if (nice < NICE_MIN || nice > NICE_MAX) return fail(slot, "setnice: nice must be from -20 to 19");
+  const target = pid == 0 ? slot : procByPid(pid);
+  if (target == NO_SLOT || pState(target) == P_ZOMBIE) return fail(slot, "setnice: no such process");
+  pSetNice(target, nice);
+  return 0;
+}
+
+function sysErrstr(slot: u32): i64 {
+  const n = argInt(slot, 1);
+  if (n <= 0) return fail(slot, "errstr: buffer too small");
+  const src = pErrstr(slot);
+  let len: u32 = 0;
+  while (len < ERRSTR_MAX && load<u8>(src + len) != 0) len++;
+  const copy = min<u32>(len, <u32>n - 1);
+  memory.copy(SCRATCH_IO, src, copy);
+  store<u8>(SCRATCH_IO + copy, 0);
+  if (copyout(slot, arg(slot, 0), SCRATCH_IO, <u64>copy + 1) != VM_OK) return -1;
+  return copy;
+}
+
