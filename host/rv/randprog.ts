@@ -12,11 +12,13 @@
 //     written by the body;
 //   * the body: arithmetic (all I and M ops, *W forms), loads and stores of
 //     all widths at any offset in the scratch area (misaligned included),
-//     forward branches and jumps, explicit compressed instructions, AMOs on
+//     forward branches and jumps (direct and through registers), short
+//     counted loops, explicit compressed instructions, AMOs on
 //     aligned addresses, LR/SC pairs and a lone SC (which must fail);
 //   * at the end, x1..x31 are stored after the scratch area and the scratch
 //     area plus that dump is written to fd 1; then exit(0).
-// Programs only branch forward, so they always terminate.
+// Apart from the counted loops, programs only branch forward, so they always
+// terminate.
 
 import { registerName } from "./asm.js";
 
@@ -134,7 +136,24 @@ export function generateProgram(seed: number, options: GenerateOptions = {}): Ra
       }
     }
     const kind = rng.int(100);
-    if (kind < 28) {
+    if (kind < 3) {
+      // A short counted loop: re-runs decoded code and exercises backward branches.
+      const counter = rng.pick(writable);
+      const C = registerName(counter);
+      const others = writable.filter((r) => r !== counter);
+      const loop = `B${labelCount++}`;
+      emit(`li ${C}, ${rng.range(1, 9)}`);
+      lines.push(`${loop}:`);
+      for (let k = rng.range(1, 4); k > 0; k--) {
+        if (rng.chance(0.7)) emit(`${rng.pick(R_OPS)} ${registerName(rng.pick(others))}, ${anyReg()}, ${anyReg()}`);
+        else {
+          const [mn, width] = rng.pick(STORES);
+          emit(`${mn} ${anyReg()}, ${rng.range(0, SCRATCH_BYTES - width)}(${B})`);
+        }
+      }
+      emit(`addi ${C}, ${C}, -1`);
+      emit(rng.chance(0.5) ? `bnez ${C}, ${loop}` : `blt zero, ${C}, ${loop}`);
+    } else if (kind < 28) {
       emit(`${rng.pick(R_OPS)} ${dest()}, ${anyReg()}, ${anyReg()}`);
     } else if (kind < 38) {
       emit(`${rng.pick(I_OPS)} ${dest()}, ${anyReg()}, ${imm12()}`);
@@ -155,7 +174,18 @@ export function generateProgram(seed: number, options: GenerateOptions = {}): Ra
       if (mn.endsWith("z")) emit(`${mn} ${anyReg()}, ${target}`);
       else emit(`${mn} ${anyReg()}, ${anyReg()}, ${target}`);
     } else if (kind < 74) {
-      emit(rng.chance(0.5) ? `j ${forwardLabel()}` : `jal ${dest()}, ${forwardLabel()}`);
+      const pick = rng.int(6);
+      if (pick === 0) emit(`j ${forwardLabel()}`);
+      else if (pick === 1) emit(`jal ${dest()}, ${forwardLabel()}`);
+      else {
+        // An indirect jump to a forward label through a register.
+        const t = registerName(rng.pick(writable));
+        emit(`la ${t}, ${forwardLabel()}`);
+        if (pick === 2) emit(`jalr ${dest()}, 0(${t})`);
+        else if (pick === 3) emit(`c.jr ${t}`);
+        else if (pick === 4) emit(`c.jalr ${t}`);
+        else emit(`jalr ${dest()}, ${t}, 0`);
+      }
     } else if (kind < 84) {
       compressedInstruction(rng, emit, cdest, dest, B, forwardLabel);
     } else if (kind < 91) {
