@@ -129,6 +129,22 @@ bad: ${EXIT("99")}`, ["prog", "hello", "", "a longer argument string"]);
     expect(text(r.stdout)).toBe("prog\0hello\0\0a longer argument string\0");
   });
 
+  it("runs calls, tail calls and returns assembled from pseudo-instructions", () => {
+    const r = run(`_start:
+  li a0, 5
+  call twice
+  call twice
+  tail finish
+twice:
+  add a0, a0, a0
+  ret
+finish:
+  addi a0, a0, -20
+  li a7, 93
+  ecall`);
+    expect(r.exitStatus).toBe(0);
+  });
+
   it("zero-fills bss and keeps data writable", () => {
     const r = run(`_start:
   la t0, var
