@@ -35,9 +35,13 @@ test.describe("boot", () => {
     await expect(page.locator("#param-errors")).toBeHidden();
   });
 
-  test("the terminal has keyboard focus after boot", async ({ page }) => {
+  test("the terminal has keyboard focus after boot, and Shift+Tab leaves it", async ({ page }) => {
     const focused = await page.evaluate(() => document.activeElement?.closest("#console") !== null);
     expect(focused).toBe(true);
+    await page.keyboard.press("Shift+Tab");
+    await expect(page.getByRole("button", { name: "Reboot" })).toBeFocused();
+    // Nothing was typed into the console on the way out.
+    expect((await consoleText(page)).split("\n").at(-1)).toBe("keel>");
   });
 
   test("help lists the monitor's commands", async ({ page }) => {

@@ -5,9 +5,10 @@ import { VGA_RED, consoleText, openKeel, status, typeLine, vgaCells, vgaText, wa
 test("panic turns the screen red with the message and the status says panicked", async ({ page }) => {
   await openKeel(page);
   await waitForPrompt(page);
-  await typeLine(page, "panic");
+  await typeLine(page, "panic disk on fire");
   await waitForState(page, "panicked");
   await expect(page.locator("#status-state")).toHaveText("panicked");
+  await expect(page.locator("#status-detail")).toContainText("disk on fire");
 
   await expect.poll(async () => {
     const cells = await vgaCells(page);
@@ -17,7 +18,8 @@ test("panic turns the screen red with the message and the status says panicked",
 
   const screen = (await vgaText(page)).join("\n");
   expect(screen).toMatch(/panic/i);
-  expect(await consoleText(page)).toMatch(/panic/i);
+  expect(screen).toContain("disk on fire");
+  expect(await consoleText(page)).toMatch(/panic.*disk on fire/i);
   // The machine stays stopped but the page can still reboot it.
   expect((await status(page)).state).toBe("panicked");
   await expect(page.getByRole("button", { name: "Reboot" })).toBeEnabled();

@@ -150,16 +150,9 @@ function horizontalPadding(element: HTMLElement): number {
 
 // ---- the status bar ------------------------------------------------------
 
-const STATE_LABELS: Record<MachineStatus["state"], string> = {
-  off: "off",
-  running: "running",
-  idle: "idle",
-  halted: "halted",
-  panicked: "panicked",
-};
-
 class StatusBar {
   private readonly state = element("status-state", HTMLSpanElement);
+  private readonly detail = element("status-detail", HTMLSpanElement);
   private readonly uptime = element("status-uptime", HTMLElement);
   private readonly ram = element("status-ram", HTMLElement);
   private readonly clock = element("status-clock", HTMLElement);
@@ -172,16 +165,21 @@ class StatusBar {
 
   show(status: MachineStatus): void {
     this.state.dataset.state = status.state;
-    const label = STATE_LABELS[status.state];
-    if (this.state.textContent !== label) this.state.textContent = label;
-    this.state.title = status.detail ?? "";
+    // Rewriting the live region with the same text would make screen
+    // readers repeat it four times a second.
+    if (this.state.textContent !== status.state) this.state.textContent = status.state;
+    const detail = status.detail ?? "";
+    if (this.detail.textContent !== detail) {
+      this.detail.textContent = detail;
+      this.detail.title = detail;
+    }
     this.uptime.textContent = formatUptime(status.uptimeNs);
     this.ram.textContent = formatRam(status.ramBytes);
     this.work.textContent = formatCount(status.workTotal);
   }
 
   failed(): void {
-    this.state.dataset.state = "off";
+    this.state.dataset.state = "failed";
     this.state.textContent = "failed";
   }
 }
@@ -282,6 +280,14 @@ function start(): void {
   });
 
   term.onData((data) => send({ type: "input", data }));
+  // Tab belongs to the guest (shells complete with it), so Shift+Tab is the
+  // way out of the console for keyboard users.
+  term.attachCustomKeyEventHandler((event) => {
+    if (event.type !== "keydown" || event.key !== "Tab" || !event.shiftKey) return true;
+    event.preventDefault();
+    rebootButton.focus();
+    return false;
+  });
   rebootButton.addEventListener("click", () => {
     // A dim marker in the console, so the new boot log is easy to find.
     term.write("\r\n\x1b[2m──── reboot ────\x1b[0m\r\n");

@@ -149,12 +149,14 @@ function toLogLevel(level: number): LogLevel {
   return LogLevel.Warn;
 }
 
-function describe(error: unknown): string {
+function errorText(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }
 
 let session: Session | null = null;
+/** Keys typed while the kernel was still loading, delivered once it boots. */
+let earlyInput = "";
 
 async function boot(config: BootConfig): Promise<void> {
   session?.dispose();
@@ -162,6 +164,8 @@ async function boot(config: BootConfig): Promise<void> {
   const kernel = await loadKernel();
   session = new Session(kernel, config);
   session.boot();
+  if (earlyInput !== "") session.input(earlyInput);
+  earlyInput = "";
 }
 
 scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
@@ -169,21 +173,29 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
   try {
     switch (message.type) {
       case "boot":
-        boot(message.config).catch((error: unknown) => post({ type: "fatal", message: describe(error) }));
+        boot(message.config).catch((error: unknown) => post({ type: "fatal", message: errorText(error) }));
         break;
       case "input":
-        session?.input(message.data);
+        if (session === null) earlyInput += message.data;
+        else session.input(message.data);
         break;
       case "reboot":
         session?.reboot();
         break;
     }
   } catch (error) {
-    post({ type: "fatal", message: describe(error) });
+    post({ type: "fatal", message: errorText(error) });
   }
 });
 
 // A throw out of the run loop (a host bug, or a WebAssembly trap the machine
 // did not catch) would otherwise die silently inside the worker.
-scope.addEventListener("error", (event) => post({ type: "fatal", message: event.message }));
-scope.addEventListener("unhandledrejection", (event) => post({ type: "fatal", message: describe(event.reason) }));
+// Reported here, once, rather than again by the page's worker.onerror.
+scope.addEventListener("error", (event) => {
+  event.preventDefault();
+  post({ type: "fatal", message: event.message });
+});
+scope.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  post({ type: "fatal", message: errorText(event.reason) });
+});
