@@ -115,16 +115,26 @@ export function bareModule(): WebAssembly.Module {
 
 const hex = (n: bigint | number): string => "0x" + n.toString(16);
 
+/** The runner needs no devices: every function the module imports (the
+ *  kernel's port I/O and hypercalls, when the build links them in) gets an
+ *  inert stub — ports read all ones, hypercalls answer 0. */
+function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Imports {
+  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = { env: { memory } };
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.kind !== "function") continue;
+    const stub = imp.name === "port_in" ? () => 0xffffffff : () => 0;
+    (imports[imp.module] ??= {})[imp.name] = stub;
+  }
+  return imports;
+}
+
 /** Loads and runs a static RV64 ELF on the hart. Throws ElfError for a bad
  *  file and BareSetupError when the image cannot be set up. */
 export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult {
   const image = parseElf(elf);
   const ramBytes = options.ramBytes ?? 64 * 1024 * 1024;
   const memory = new WebAssembly.Memory({ initial: ramBytes / 65536 });
-  const instance = new WebAssembly.Instance(bareModule(), {
-    env: { memory },
-    keel: { port_in: () => 0xffffffff, port_out: () => undefined, hypercall: () => 0 },
-  });
+  const instance = new WebAssembly.Instance(bareModule(), importsFor(bareModule(), memory));
   const x = instance.exports as unknown as BareExports;
   writeBootInfo(memory.buffer, {
     ramBytes, kernelEnd: x.kernelImageEnd() >>> 0, cmdline: "", modules: [], deterministic: true, nsPerWork: 10, vcpus: 1, wallclockMs: 0,

@@ -53,5 +53,5 @@ describe("hart vs qemu-riscv64 on random programs", () => {
       }
     }
     expect(true).toBe(true);
-  });
+  }, Math.max(60_000, RUNS * 1_000));
 });
