@@ -367,6 +367,27 @@ c.bnez a0, 1f
     );
   });
 
+  it("on .option norvc / rvc / push / pop", () => {
+    expectSameAsClang(
+      `
+addi a0, a0, 1
+.option push
+.option norvc
+addi a0, a0, 1
+1: beqz a0, 1b
+.option push
+.option rvc
+addi a1, a1, 1
+.option pop
+addi a1, a1, 1
+.option pop
+addi a1, a1, 1
+beqz a0, 1b
+`,
+      true,
+    );
+  });
+
   it("on randomly generated instruction lines", () => {
     for (const seed of [1, 2, 3]) {
       const lines = randomLines(seed, 300);

@@ -216,6 +216,8 @@ interface InstItem {
   extra: number;
   /** Written as c.*: must be encoded compressed. */
   explicitC: boolean;
+  /** Automatic compression applies here (the option, or `.option rvc`). */
+  autoC: boolean;
   /** Auto-compression candidate whose immediate depends on a label (branches). */
   relaxable: boolean;
   size: 2 | 4;
@@ -346,6 +348,9 @@ interface ParseState {
   locals: LocalLabels;
   equs: Map<string, bigint>;
   line: number;
+  /** Automatic compression in force (`.option rvc` / `norvc`), and the `.option push` stack. */
+  rvc: boolean;
+  rvcStack: boolean[];
 }
 
 function splitOperands(text: string): string[] {
@@ -438,7 +443,7 @@ function constValue(e: Expr, line: number, st: ParseState): bigint {
 
 function newInst(st: ParseState, mn: string, rd: number, rs1: number, rs2: number, imm: Expr | null, extra = 0): InstItem {
   const item: InstItem = {
-    kind: "inst", line: st.line, mn, rd, rs1, rs2, imm, extra, explicitC: mn.startsWith("c."), relaxable: false,
+    kind: "inst", line: st.line, mn, rd, rs1, rs2, imm, extra, explicitC: mn.startsWith("c."), autoC: st.rvc, relaxable: false,
     size: mn.startsWith("c.") ? 2 : 4, addr: 0n, section: st.section,
   };
   st.items.push(item);
@@ -722,7 +727,15 @@ function parseDirective(st: ParseState, name: string, rest: string): void {
     }
     case ".option": {
       const o = rest.trim();
-      if (o === "rvc" || o === "norvc" || o === "push" || o === "pop" || o === "relax" || o === "norelax") return;
+      if (o === "rvc" || o === "norvc") { st.rvc = o === "rvc"; return; }
+      if (o === "push") { st.rvcStack.push(st.rvc); return; }
+      if (o === "pop") {
+        const prev = st.rvcStack.pop();
+        if (prev === undefined) throw new AsmError(line, ".option pop without a matching push");
+        st.rvc = prev;
+        return;
+      }
+      if (o === "relax" || o === "norelax") return;
       throw new AsmError(line, `unknown .option ${o}`);
     }
     case ".globl": case ".global": case ".local": case ".type": case ".size": case ".file": case ".ident": case ".attribute":
@@ -732,8 +745,8 @@ function parseDirective(st: ParseState, name: string, rest: string): void {
   throw new AsmError(line, `unknown directive ${name}`);
 }
 
-function parseSource(source: string): ParseState {
-  const st: ParseState = { items: [], section: "text", locals: new LocalLabels(), equs: new Map(), line: 0 };
+function parseSource(source: string, compress: boolean): ParseState {
+  const st: ParseState = { items: [], section: "text", locals: new LocalLabels(), equs: new Map(), line: 0, rvc: compress, rvcStack: [] };
   const lines = source.split(/\r?\n/);
   for (let n = 0; n < lines.length; n++) {
     st.line = n + 1;
@@ -1024,7 +1037,7 @@ const isPcRelative = (mn: string): boolean => {
 // ------------------------------------------------------------------ layout
 
 export function assemble(source: string, options: AsmOptions = {}): AsmOutput {
-  const st = parseSource(source);
+  const st = parseSource(source, options.compress ?? false);
   const items = st.items;
   const textAddress = options.textAddress ?? 0x10000n;
   const symbols = new Map<string, { item: LabelItem }>();
@@ -1065,7 +1078,7 @@ export function assemble(source: string, options: AsmOptions = {}): AsmOutput {
   // Decide sizes that do not depend on layout.
   const compressed = new Map<InstItem, number>();
   for (const it of items) {
-    if (it.kind !== "inst" || it.explicitC || !options.compress) continue;
+    if (it.kind !== "inst" || it.explicitC || !it.autoC) continue;
     if (!dependsOnLabels(it.imm)) {
       const c = compressAuto(it, it.imm ? evaluate(it.imm, it.line, lookup, null).v : 0n);
       if (c !== null) {
