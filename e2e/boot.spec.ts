@@ -1,7 +1,7 @@
 // First contact: the page boots Keel and the kernel monitor answers.
 import { expect, test } from "@playwright/test";
 import {
-  MIB, consoleText, openKeel, runCommand, status, typeLine, vgaText, waitForHelloWorld, waitForPrompt,
+  MIB, consoleText, litPixelsInCell, openKeel, runCommand, status, typeLine, vgaText, waitForHelloWorld, waitForPrompt,
 } from "./keel";
 
 const MONITOR_COMMANDS = ["help", "mem", "dmesg", "pt", "alloc", "uptime", "reboot", "halt", "panic"];
@@ -21,6 +21,10 @@ test.describe("boot", () => {
     expect(screen.slice(1).join("\n").trim()).not.toBe("");
     // The kernel log came out of the UART before the prompt.
     expect((await consoleText(page)).split("\n").length).toBeGreaterThan(1);
+    // And the canvas shows it: the "H" cell has lit pixels, the blank cell
+    // after "Hello World!" on row 0 has none.
+    await expect.poll(() => litPixelsInCell(page, 0, 0)).toBeGreaterThan(0);
+    expect(await litPixelsInCell(page, 0, 40)).toBe(0);
   });
 
   test("the status bar shows the default machine", async ({ page }) => {

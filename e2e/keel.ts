@@ -105,3 +105,31 @@ export async function waitForHelloWorld(page: Page, timeout = BOOT_TIMEOUT_MS): 
 export async function waitForState(page: Page, state: string, timeout = BOOT_TIMEOUT_MS): Promise<void> {
   await expect.poll(async () => (await status(page)).state, { ...POLL, timeout, message: `machine state is ${state}` }).toBe(state);
 }
+
+/** The colour drawn on the VGA canvas at a character cell's centre, as "#rrggbb". */
+export async function screenPixel(page: Page, row: number, col: number): Promise<string> {
+  return page.evaluate(([r, c]) => {
+    const canvas = document.querySelector<HTMLCanvasElement>("#vga");
+    const ctx = canvas?.getContext("2d");
+    if (!canvas || !ctx) throw new Error("no VGA canvas");
+    const cellW = canvas.width / 80;
+    const cellH = canvas.height / 25;
+    const [red, green, blue] = ctx.getImageData(Math.floor((c + 0.5) * cellW), Math.floor((r + 0.5) * cellH), 1, 1).data;
+    return `#${[red, green, blue].map((v) => (v ?? 0).toString(16).padStart(2, "0")).join("")}`;
+  }, [row, col] as const);
+}
+
+/** How many non-black pixels the VGA canvas shows inside one character cell. */
+export async function litPixelsInCell(page: Page, row: number, col: number): Promise<number> {
+  return page.evaluate(([r, c]) => {
+    const canvas = document.querySelector<HTMLCanvasElement>("#vga");
+    const ctx = canvas?.getContext("2d");
+    if (!canvas || !ctx) throw new Error("no VGA canvas");
+    const cellW = canvas.width / 80;
+    const cellH = canvas.height / 25;
+    const { data } = ctx.getImageData(c * cellW, r * cellH, cellW, cellH);
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) if ((data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0) > 96) lit++;
+    return lit;
+  }, [row, col] as const);
+}
