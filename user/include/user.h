@@ -176,11 +176,11 @@ int tolower(int c);
 // printf.c — conversions: %d %i %u %x %X %p %s %c %%, length l / ll,
 // flags '-' '0' '+' ' ', width and precision (digits or '*').
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(__printf__, 3, 4)));
 int vfprintf(int fd, const char *fmt, va_list ap);
-int fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int fprintf(int fd, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
 int vprintf(const char *fmt, va_list ap);
-int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int printf(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 int puts(const char *s);  // s and a newline to fd 1
 
 // malloc.c

@@ -196,6 +196,7 @@ int sh_parse(const char *line, char *arena, size_t arena_size, struct sh_job **j
 
 int sh_format(const struct sh_job *jobs, char *buf, size_t size) {
   size_t n = 0;
+  if (size > 0) buf[0] = 0;  // an empty job list still yields a string
 #define OUT(...) n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0, __VA_ARGS__)
   for (const struct sh_job *job = jobs; job; job = job->next) {
     for (const struct sh_command *cmd = job->first; cmd; cmd = cmd->next) {
