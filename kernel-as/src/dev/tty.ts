@@ -50,6 +50,14 @@ export function ttyInit(userAvailable: bool): void {
 
 export function ttyMode(): u32 { return state().mode; }
 
+/** User land is gone for good (init cannot run): the monitor takes the console. */
+export function ttyEnterMonitor(): void {
+  const s = state();
+  s.mode = MODE_MONITOR;
+  s.userAvailable = 0;
+  monitorPrompt();
+}
+
 /** Routes received bytes to the monitor or the line discipline. Returns
  *  true if a complete line (or end of file) became readable. */
 export function ttyPoll(): bool {
@@ -121,10 +129,22 @@ function ttyInput(c: u32): bool {
   return false;
 }
 
-/** True when a read would not block: a line or an end-of-file mark waits. */
-export function ttyReadable(): bool { return state().lines > 0; }
-
 export const TTY_WOULD_BLOCK: i32 = -1;
+
+/** Bytes the next read of up to n bytes would return (0 at end of file),
+ *  or TTY_WOULD_BLOCK. */
+export function ttyReadable(n: u32): i32 {
+  const s = state();
+  if (s.lines == 0) return TTY_WOULD_BLOCK;
+  let count: u32 = 0;
+  for (let i = s.head; i != s.tail && count < n; i++) {
+    const c = <u32>load<u8>(cookedAt(i));
+    if (c == MARK_EOF || c == MARK_PUSH) break;
+    count++;
+    if (c == 0x0A) break;
+  }
+  return <i32>count;
+}
 
 /** Reads at most one line (up to n bytes) into dst. Returns the count, 0 at
  *  end of file, or TTY_WOULD_BLOCK when nothing is ready. */

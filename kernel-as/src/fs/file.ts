@@ -11,7 +11,7 @@ import {
   bootfsType, bootfsSize, bootfsData, bootfsDirent, bootfsMajor, T_DIR, T_FILE, T_DEVICE,
 } from "./bootfs";
 import { pipeRead, pipeWrite, pipeAvailable, pipeRoom, pipeReaders, pipeWriters, pipeCloseEnd } from "../ipc/pipe";
-import { ttyRead, TTY_WOULD_BLOCK } from "../dev/tty";
+import { ttyRead, ttyReadable, TTY_WOULD_BLOCK } from "../dev/tty";
 import { printBytes, printFlush } from "../lib/print";
 
 export const FK_INODE: u32 = 1;   // a boot file system file or directory
@@ -94,6 +94,31 @@ export function fileClose(f: usize): void {
   if (refs != 0) return;
   if (fileKind(f) == FK_PIPE) pipeCloseEnd(<usize>fileObj(f), load<u32>(f + F_PIPE_WRITE) != 0);
   kfree(f);
+}
+
+/** How many bytes a read of up to n would return now (0 at end of file), or
+ *  FILE_WOULD_BLOCK / a FILE_ERR_*. Lets a caller check the destination
+ *  before anything is consumed. */
+export function fileReadable(f: usize, n: u32): i32 {
+  if ((fileMode(f) & FM_READ) == 0) return FILE_ERR_NOT_READABLE;
+  const kind = fileKind(f);
+  if (kind == FK_CONSOLE) {
+    const r = ttyReadable(n);
+    return r == TTY_WOULD_BLOCK ? FILE_WOULD_BLOCK : r;
+  }
+  if (kind == FK_PIPE) {
+    const p = <usize>fileObj(f);
+    const avail = pipeAvailable(p);
+    if (avail == 0) return pipeWriters(p) == 0 ? 0 : FILE_WOULD_BLOCK;
+    return <i32>min<u32>(avail, n);
+  }
+  const inum = fileObj(f);
+  const off = load<u64>(f + F_OFFSET);
+  const size = <u64>bootfsSize(inum);
+  if (off >= size) return 0;
+  let count = <u32>min<u64>(<u64>n, size - off);
+  if (bootfsType(inum) == T_DIR) count -= count % DIRENT_SIZE;
+  return <i32>count;
 }
 
 /** Reads up to n bytes into kernel dst. Returns the count, 0 at end of file,

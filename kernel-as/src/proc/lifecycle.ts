@@ -20,8 +20,14 @@ import { makeSatp } from "../machine/sv48";
 import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
 import { logBegin, logEnd, LOG_INFO, LOG_ERROR } from "../lib/log";
 import { printStr, printDec, printSigned } from "../lib/print";
+import { timeNowNs } from "../arch/timer";
+import { ttyEnterMonitor } from "../dev/tty";
 
 export const INIT_NAME = "init";
+/** An init that dies sooner than this after starting counts as a crash loop... */
+const INIT_MIN_LIFETIME_NS: u64 = 1_000_000_000;
+/** ...and after this many in a row, no new init is started. */
+const INIT_MAX_QUICK_DEATHS: u32 = 3;
 
 /** Starts /init as pid 1 (or a new init after the old one died). Returns
  *  its slot, or NO_SLOT if there is no usable init program. */
@@ -44,6 +50,7 @@ export function spawnInit(): u32 {
     return NO_SLOT;
   }
   procTable().initSlot = slot;
+  procTable().initStartNs = timeNowNs();
   schedMakeRunnable(slot);
   return slot;
 }
@@ -92,12 +99,17 @@ export function procExit(slot: u32, status: i32): void {
 
   const t = procTable();
   const isInit = slot == t.initSlot;
+  let restartInit = false;
   if (isInit) {
+    const young = timeNowNs() - t.initStartNs < INIT_MIN_LIFETIME_NS;
+    t.initQuickDeaths = young ? t.initQuickDeaths + 1 : 0;
+    restartInit = t.initQuickDeaths < INIT_MAX_QUICK_DEATHS;
     logBegin(LOG_ERROR);
     printStr("init exited with status ");
     printSigned(status);
-    printStr("; starting a new init");
+    printStr(restartInit ? "; starting a new init" : "; it keeps dying, so the kernel monitor takes the console");
     logEnd();
+    if (!restartInit) ttyEnterMonitor();
     t.initSlot = NO_SLOT;
   }
   for (let c: u32 = 0; c < MAX_PROCS; c++) {
@@ -109,7 +121,7 @@ export function procExit(slot: u32, status: i32): void {
   if (parent != NO_SLOT) wakeup(W_CHILD, parent);
   else procFreeSlot(slot); // nobody will wait for it
 
-  if (isInit) {
+  if (restartInit) {
     const fresh = spawnInit();
     for (let c: u32 = 0; c < MAX_PROCS; c++) {
       if (c == fresh || pState(c) == P_UNUSED) continue;

@@ -72,6 +72,8 @@ export const NO_SLOT: u32 = 0xFFFF_FFFF;
   initSlot: u32;
   minVruntime: u64;
   live: u32;
+  initQuickDeaths: u32; // consecutive inits that died young
+  initStartNs: u64;
 }
 // @ts-ignore: decorator
 @inline export function procTable(): ProcTable { return changetype<ProcTable>(KSTATE_PROC); }

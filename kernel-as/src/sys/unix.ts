@@ -20,7 +20,8 @@ import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_
 import { execImage, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
-  fileOpenInode, filePipe, fileDup, fileClose, fileRead, fileWrite, fileStat, filePipeOf, FM_READ, FM_WRITE,
+  fileOpenInode, filePipe, fileDup, fileClose, fileRead, fileReadable, fileWrite, fileStat, filePipeOf, fileKind,
+  FK_CONSOLE, FM_READ, FM_WRITE,
   FILE_WOULD_BLOCK, FILE_ERR_BROKEN_PIPE, FILE_ERR_NOT_READABLE, FILE_ERR_NOT_WRITABLE, BLOCK_CONSOLE,
   BLOCK_PIPE_READ, BLOCK_PIPE_WRITE,
 } from "../fs/file";
@@ -182,6 +183,8 @@ export function syscall(slot: u32): i32 {
 }
 
 const I64_BLOCK: i64 = -0x7FFF_FFFF;
+/** Bytes moved per step through the bounce buffer (the rest holds a word). */
+const IO_CHUNK: u32 = <u32>SCRATCH_IO_SIZE - 16;
 
 function sysFork(slot: u32): i64 {
   const child = procFork(slot);
@@ -238,28 +241,38 @@ function sysRead(slot: u32): i64 {
   if (f == 0) return fail(slot, "read: bad file descriptor");
   if ((pFdRights(slot, <u32>fd) & RIGHT_READ) == 0) return fail(slot, "read: descriptor lacks the Read right");
   if (n < 0) return fail(slot, "read: negative count");
+  const block = SCRATCH_IO + IO_CHUNK;
   let done: u64 = 0;
   const want = <u64>n;
   while (done < want) {
-    const chunk = <u32>min<u64>(want - done, <u64>SCRATCH_IO_SIZE);
-    if (!userWritable(slot, va + done, <u64>chunk)) return done > 0 ? <i64>done : fail(slot, "read: bad buffer pointer");
-    const block = SCRATCH_IO + SCRATCH_IO_SIZE - 16;
-    const r = fileRead(f, SCRATCH_IO, min<u32>(chunk, <u32>SCRATCH_IO_SIZE - 16), block);
-    if (r == FILE_WOULD_BLOCK) {
-      if (done > 0) return <i64>done;
-      blockOn(slot, load<u32>(block), f);
+    // Size the transfer first, check the destination, then consume.
+    const ready = fileReadable(f, <u32>min<u64>(want - done, <u64>IO_CHUNK));
+    if (ready == FILE_WOULD_BLOCK) {
+      if (done > 0) break;
+      store<u32>(block, 0);
+      fileRead(f, SCRATCH_IO, 0, block); // learn what it waits on
+      blockOn(slot, load<u32>(block) != 0 ? load<u32>(block) : blockKindOf(f), f);
       return I64_BLOCK;
     }
-    if (r < 0) return fail(slot, r == FILE_ERR_NOT_READABLE ? "read: file not open for reading" : "read: failed");
-    if (r == 0) break;
+    if (ready < 0) return done > 0 ? <i64>done : fail(slot, "read: file not open for reading");
+    if (ready == 0) {
+      // End of file; a console end-of-file mark is consumed only when it is all there is.
+      if (done == 0) fileRead(f, SCRATCH_IO, 1, block);
+      break;
+    }
+    if (!userWritable(slot, va + done, <u64>ready)) return done > 0 ? <i64>done : fail(slot, "read: bad buffer pointer");
+    const r = fileRead(f, SCRATCH_IO, <u32>ready, block);
+    if (r <= 0) break;
     copyout(slot, va + done, SCRATCH_IO, <u64>r);
     done += <u64>r;
     const pipe = filePipeOf(f);
     if (pipe != 0) { wakeup(W_PIPE_WRITE, <u32>pipe); break; } // a pipe read returns what was there
-    if (<u32>r < chunk) break; // short: a line from the console, or the end of a file
+    if (fileKind(f) == FK_CONSOLE) break;                      // at most one line
   }
   return <i64>done;
 }
+
+function blockKindOf(f: usize): u32 { return fileKind(f) == FK_CONSOLE ? BLOCK_CONSOLE : BLOCK_PIPE_READ; }
 
 function sysWrite(slot: u32): i64 {
   const fd = argInt(slot, 0);
