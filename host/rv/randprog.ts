@@ -201,12 +201,20 @@ export function generateProgram(seed: number, options: GenerateOptions = {}): Ra
       const width = w === "w" ? 4 : 8;
       const addr = rng.pick(writable.filter((r) => r !== 0));
       const A = registerName(addr);
-      emit(`addi ${A}, ${B}, ${rng.int(SCRATCH_BYTES / width) * width}`);
+      const slot = rng.int(SCRATCH_BYTES / width);
+      emit(`addi ${A}, ${B}, ${slot * width}`);
       const others = writable.filter((r) => r !== addr);
       const rd = registerName(rng.pick(others));
       emit(`lr.${w}${rng.pick(ORDERINGS)} ${rd}, (${A})`);
       for (let k = rng.int(3); k > 0; k--) emit(`${rng.pick(R_OPS.slice(0, 10))} ${registerName(rng.pick(others))}, ${anyReg()}, ${anyReg()}`);
-      emit(`sc.${w}${rng.pick(ORDERINGS)} ${registerName(rng.pick(others))}, ${anyReg()}, (${A})`);
+      if (rng.chance(0.2)) {
+        // SC to another address than the LR's must fail and store nothing.
+        const A2 = registerName(rng.pick(others));
+        emit(`addi ${A2}, ${B}, ${((slot + rng.range(1, 3)) % (SCRATCH_BYTES / width)) * width}`);
+        emit(`sc.${w}${rng.pick(ORDERINGS)} ${registerName(rng.pick(others))}, ${anyReg()}, (${A2})`);
+      } else {
+        emit(`sc.${w}${rng.pick(ORDERINGS)} ${registerName(rng.pick(others))}, ${anyReg()}, (${A})`);
+      }
     } else if (kind < 98 && !loneSc) {
       // A store-conditional without a reservation must fail (rd = nonzero) and store nothing.
       loneSc = true;
