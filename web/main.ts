@@ -253,9 +253,11 @@ function start(): void {
         rebootButton.disabled = false;
         term.focus();
         break;
-      case "uart":
-        term.write(message.bytes);
+      case "uart": {
+        const length = message.bytes.length;
+        term.write(message.bytes, () => send({ type: "uart-ack", bytes: length }));
         break;
+      }
       case "vga":
         lastCells = message.cells;
         lastCursor = message.cursor;

@@ -39,6 +39,8 @@ export type PageToWorker =
   | { type: "boot"; config: BootConfig }
   /** Keyboard bytes for the UART, as typed (xterm's onData). */
   | { type: "input"; data: string }
+  /** The console has drawn this many more UART bytes (see web/flow-control.ts). */
+  | { type: "uart-ack"; bytes: number }
   | { type: "reboot" };
 
 // ---- worker → page -------------------------------------------------------

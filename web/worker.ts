@@ -15,6 +15,7 @@ import {
   type BootConfig, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
   LogLevel, STATUS_MS, UART_FLUSH_MS, VGA_FRAME_MS,
 } from "./protocol";
+import { FlowControl } from "./flow-control";
 import { UartBatcher } from "./uart-batcher";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -53,7 +54,9 @@ function sameCells(a: Uint16Array | null, b: Uint16Array): boolean {
 class Session {
   private readonly machine: Machine;
   private readonly loop: RunLoop;
-  private readonly uart = new UartBatcher((bytes) => post({ type: "uart", bytes }, [bytes.buffer]), UART_FLUSH_MS);
+  private readonly uart = new UartBatcher((bytes) => this.sendUart(bytes), UART_FLUSH_MS);
+  /** Pauses the run loop while the page is far behind drawing the console. */
+  private readonly flow = new FlowControl(() => this.loop.stop(), () => this.loop.start());
   private lastCells: Uint16Array | null = null;
   private lastCursor: VgaCursor | null = null;
   private lastStatusKey = "";
@@ -89,13 +92,18 @@ class Session {
     this.uart.flush();
     this.loop.stop();
     this.machine.reboot();
-    this.loop.start();
+    // Still behind on the console: flow control restarts the loop later.
+    if (!this.flow.isPaused) this.loop.start();
     this.sendStatus(true);
   }
 
   input(data: string): void {
     this.machine.input(data);
-    this.loop.kick();
+    this.loop.kick(); // does nothing while the loop is stopped
+  }
+
+  consoleCaughtUp(bytes: number): void {
+    this.flow.acknowledged(bytes);
   }
 
   dispose(): void {
@@ -103,6 +111,12 @@ class Session {
     clearInterval(this.vgaTimer);
     clearInterval(this.statusTimer);
     this.uart.flush();
+  }
+
+  private sendUart(bytes: Uint8Array): void {
+    const length = bytes.length;
+    post({ type: "uart", bytes }, [bytes.buffer]);
+    this.flow.sent(length);
   }
 
   private onStateChanged(state: MachineState, detail?: string): void {
@@ -178,6 +192,9 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
       case "input":
         if (session === null) earlyInput += message.data;
         else session.input(message.data);
+        break;
+      case "uart-ack":
+        session?.consoleCaughtUp(message.bytes);
         break;
       case "reboot":
         session?.reboot();
