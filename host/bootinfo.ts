@@ -29,6 +29,9 @@ export interface Region {
   type: RegionType;
 }
 
+/** Boot module kinds (kernel-as/src/arch/bootinfo.ts MODULE_KIND_*). */
+export const BOOT_MODULE_BOOTFS = 1;
+
 export interface BootModule {
   name: string;
   kind: number;

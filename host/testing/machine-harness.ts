@@ -4,8 +4,19 @@
 
 import { readFileSync } from "node:fs";
 import { Machine, type MachineConfig } from "../machine.js";
+import { BOOT_MODULE_BOOTFS } from "../bootinfo.js";
 
 let kernelModule: WebAssembly.Module | undefined;
+
+/** The committed boot file system image (user/bin/bootfs.img). */
+export function bootfsImage(): Uint8Array {
+  return new Uint8Array(readFileSync(new URL("../../user/bin/bootfs.img", import.meta.url)));
+}
+
+/** The boot module list that gives the machine its user land. */
+export function userlandModules(image: Uint8Array = bootfsImage()): NonNullable<MachineConfig["modules"]> {
+  return [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: image }];
+}
 
 export function kernelModuleSync(): WebAssembly.Module {
   kernelModule ??= new WebAssembly.Module(readFileSync(new URL("../../build/kernel.wasm", import.meta.url)));
@@ -23,7 +34,8 @@ export class MachineHarness {
       kernelModuleSync(),
       { ramBytes: 32 * 1024 * 1024, clock: "deterministic", cmdline: "", ...config },
       {
-        uartOutput: (bytes) => (this.out += this.decoder.decode(bytes, { stream: true })),
+        // Terminals want CR LF; tests read plain newlines.
+        uartOutput: (bytes) => (this.out += this.decoder.decode(bytes, { stream: true }).replaceAll("\r", "")),
         stateChanged: (state) => this.states.push(state),
       },
     );
@@ -51,6 +63,30 @@ export class MachineHarness {
       if (report.state !== "running" && (report.state !== "idle" || report.wakeInMs === null)) return;
     }
     throw new Error(`machine still busy after ${maxSlices} slices`);
+  }
+
+  /** Runs until `text` appears in the output after `mark`, or throws. */
+  runUntil(text: string | RegExp, mark = 0, maxSlices = 2000): string {
+    for (let i = 0; i < maxSlices; i++) {
+      const seen = this.since(mark);
+      if (typeof text === "string" ? seen.includes(text) : text.test(seen)) return seen;
+      const report = this.machine.runFor(20);
+      if (report.state === "halted" || report.state === "panicked") break;
+      if (report.state === "idle" && report.wakeInMs === null) {
+        const again = this.since(mark);
+        if (typeof text === "string" ? again.includes(text) : text.test(again)) return again;
+        throw new Error(`machine idle without printing ${String(text)}; output:\n${this.since(mark)}`);
+      }
+    }
+    throw new Error(`${String(text)} did not appear; output:\n${this.since(mark)}`);
+  }
+
+  /** Types a shell command and waits for the next prompt; returns the reply. */
+  shell(line: string, prompt = "$ "): string {
+    const mark = this.out.length;
+    this.machine.input(`${line}\r`);
+    const seen = this.runUntil(new RegExp(`\n${prompt.replace(/[$]/g, "\\$")}$`), mark);
+    return seen;
   }
 
   /** Types a line (with Enter) and returns what the console printed in reply. */

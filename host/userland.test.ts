@@ -1,0 +1,172 @@
+// Issue 4 end to end: real RV64 programs (user/bin, built by clang) run by
+// the kernel under the shell, in deterministic mode, driven through the
+// console exactly as a user types.
+
+import { describe, expect, it } from "vitest";
+import { MachineHarness, userlandModules, bootfsImage } from "./testing/machine-harness.js";
+import { parseBootfs, writeBootfs, type BootfsEntry } from "../user/mkbootfs.js";
+import { writeElf } from "./rv/elf.js";
+import { assembleProgram } from "./rv/asm.js";
+
+const MONITOR_KEY = "\x1d";
+
+function bootShell(modules = userlandModules()): MachineHarness {
+  const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, modules }).boot();
+  h.runUntil("\n$ ");
+  return h;
+}
+
+/** Free frames according to the kernel monitor, reached with Ctrl-]. */
+function freeFrames(h: MachineHarness): number {
+  const mark = h.output.length;
+  h.machine.input(MONITOR_KEY);
+  h.runUntil("keel> ", mark);
+  const mem = h.command("mem");
+  h.machine.input(MONITOR_KEY);
+  h.runUntil("[back to user programs]", mark);
+  return Number(/(\d+) free \(/.exec(mem)![1]);
+}
+
+describe("the shell and its programs", () => {
+  it("boots to init and the shell prompt", () => {
+    const h = bootShell();
+    expect(h.output).toContain("init: started as pid 1");
+    expect(h.output.endsWith("$ ")).toBe(true);
+  });
+
+  it("runs a pipeline", () => {
+    expect(bootShell().shell("echo hi | wc")).toMatch(/^\s+1\s+1\s+3$/m);
+  });
+
+  it("runs a three-stage pipeline with grep's regular expressions", () => {
+    const out = bootShell().shell("cat README | grep ^Keel | wc");
+    expect(out).toMatch(/^\s+[1-9]\d*\s+\d+\s+\d+$/m);
+  });
+
+  it("lists the boot file system with ls", () => {
+    const out = bootShell().shell("ls");
+    for (const name of ["init", "sh", "console", "README"]) expect(out).toMatch(new RegExp(`^${name}\\s`, "m"));
+  });
+
+  it("redirects input and runs sequences", () => {
+    const out = bootShell().shell("wc < README ; echo done");
+    expect(out).toMatch(/^\s+\d+\s+\d+\s+\d+$/m);
+    expect(out).toContain("done");
+  });
+
+  it("forks, execs and waits (forktest)", () => {
+    expect(bootShell().shell("forktest")).toContain("forktest: OK");
+  });
+
+  it("reports a missing program and bad syntax clearly", () => {
+    const h = bootShell();
+    expect(h.shell("frobnicate")).toContain("sh: frobnicate: not found");
+    expect(h.shell("echo a | | wc")).toMatch(/sh: syntax error/);
+  });
+
+  it("kills background processes, including one blocked in a read", () => {
+    const h = bootShell();
+    // In deterministic mode an idle machine skips ahead to the next timer
+    // deadline, so a sleeper would finish at once; spinners keep time busy.
+    h.shell("spin 1 1000 &");
+    const ps = h.shell("ps");
+    const pids = [...ps.matchAll(/^\s*(\d+)\s+\d+\s+(\w+)\s.*\bspin$/gm)];
+    expect(pids.length, ps).toBe(2); // the parent (blocked reading its pipe) and one spinner
+    expect(pids.some((m) => m[2] === "sleeping"), ps).toBe(true);
+    h.shell(`kill ${pids.map((m) => m[1]).join(" ")}`);
+    h.shell("echo settle");
+    expect(h.shell("ps")).not.toMatch(/\bspin$/m);
+  });
+
+  it("keeps the shell responsive while CPU-bound programs spin, and shares the CPU fairly", () => {
+    const h = bootShell();
+    h.shell("spin 2 2 &");
+    const mark = h.output.length;
+    expect(h.shell("echo alive")).toContain("alive");
+    expect(h.shell("ps")).toMatch(/\bspin$/m); // the shell answered while they ran
+    const report = h.runUntil(/children used/, mark, 20_000);
+    const shares = [...report.matchAll(/(\d+\.\d)%$/gm)].map((m) => Number(m[1]));
+    expect(shares.length).toBe(2);
+    for (const share of shares) expect(Math.abs(share - 50)).toBeLessThan(10);
+  });
+
+  it("gives a nicer process a smaller share", () => {
+    const h = bootShell();
+    const report = h.shell("spin 2 2 0 5");
+    const shares = [...report.matchAll(/^\s*\d+\s+(-?\d+)\s+\d+\s+\d+\s+(\d+\.\d)%$/gm)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(shares).toHaveLength(2);
+    const nice0 = shares.find(([n]) => n === 0)![1];
+    const nice5 = shares.find(([n]) => n === 5)![1];
+    expect(nice0).toBeGreaterThan(nice5 * 2); // 1.25^5 is about 3
+  });
+
+  it("kills only the offender when a program faults, with one line naming it", () => {
+    const fault = assembleProgram(".text\n_start:\n  li t0, 0x10000000\n  ld t1, 0(t0)\n").elf;
+    const entries = parseBootfs(bootfsImage());
+    const image = writeBootfs([...entries, { name: "faulter", type: 2, data: fault } as BootfsEntry]);
+    const h = bootShell(userlandModules(image));
+    const out = h.shell("faulter");
+    expect(out).toMatch(/pid \d+ \(faulter\): killed by load page fault at pc 0x[0-9a-f]+ address 0x0+10000000/);
+    expect(h.shell("echo still here")).toContain("still here");
+  });
+
+  it("rejects malformed executables with a clear reason and survives", () => {
+    const good = assembleProgram(".text\n_start:\n  li a7, 2\n  ecall\n").elf;
+    const badMagic = good.slice();
+    badMagic[1] = 0x58;
+    const wrongMachine = good.slice();
+    wrongMachine[18] = 62; // x86-64
+    const truncated = good.slice(0, 40);
+    const entryOutside = writeElf({ entry: 0x9000n, segments: [{ vaddr: 0n, data: good.subarray(0x1000, 0x1008), flags: 5 }] });
+    const overlapping = writeElf({
+      entry: 0n,
+      segments: [
+        { vaddr: 0n, data: new Uint8Array(0x1800), flags: 5 },
+        { vaddr: 0x1000n, data: new Uint8Array(16), flags: 6 },
+      ],
+    });
+    const bad: [string, Uint8Array, RegExp][] = [
+      ["badmagic", badMagic, /bad ELF magic/],
+      ["x86", wrongMachine, /not for RISC-V/],
+      ["short", truncated, /shorter than an ELF header/],
+      ["entryout", entryOutside, /entry point is outside/],
+      ["overlap", overlapping, /segments overlap/],
+    ];
+    const entries = parseBootfs(bootfsImage());
+    const image = writeBootfs([...entries, ...bad.map(([name, data]) => ({ name, type: 2, data }) as BootfsEntry)]);
+    const h = bootShell(userlandModules(image));
+    for (const [name, , reason] of bad) {
+      const out = h.shell(name);
+      expect(out).toContain(`sh: ${name}: cannot execute`);
+      expect(out).toMatch(reason);
+    }
+    expect(h.shell("echo fine")).toContain("fine");
+  });
+
+  it("returns every frame after 200 fork/exit cycles", () => {
+    const h = bootShell();
+    h.shell("forktest"); // warm caches (slabs, the shell's own heap)
+    const before = freeFrames(h);
+    for (let i = 0; i < 7; i++) expect(h.shell("forktest")).toContain("forktest: OK"); // 7 x 32 children
+    expect(freeFrames(h)).toBe(before);
+  });
+
+  it("reaches the kernel monitor with Ctrl-] and comes back", () => {
+    const h = bootShell();
+    const mark = h.output.length;
+    h.machine.input(MONITOR_KEY);
+    h.runUntil("keel> ", mark);
+    expect(h.command("help")).toContain("Keel kernel monitor");
+    h.machine.input(MONITOR_KEY);
+    h.runUntil("[back to user programs]", mark);
+    expect(h.shell("echo back")).toContain("back");
+  });
+
+  it("ends input with Ctrl-D: cat returns at end of file", () => {
+    const h = bootShell();
+    const mark = h.output.length;
+    h.machine.input("cat\rline one\r\x04");
+    const out = h.runUntil(/\n\$ $/, mark);
+    expect(out).toContain("line one\nline one");
+  });
+});
