@@ -10,7 +10,11 @@ export interface BootArgs {
   vga: boolean;
   debug: boolean;
   help: boolean;
+  /** Boot file system image; null boots the kernel monitor alone. */
+  bootfs: string | null;
 }
+
+export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
 
 export class BootArgsError extends Error {}
 
@@ -20,13 +24,18 @@ export const BOOT_USAGE = `usage: keel [options]
   --cmdline TEXT   kernel command line
   --vga            print the VGA screen as text when the machine stops
   --debug          boot the debug build of the kernel
+  --bootfs PATH    boot file system image (default user/bin/bootfs.img)
+  --monitor        no user programs: the kernel monitor has the console
   --help           this text
-On a terminal, Ctrl-A x quits. With piped input, the runner exits when input
+On a terminal, Ctrl-A x quits and Ctrl-] switches between the shell and the
+kernel monitor. With piped input, the runner exits when input
 ends and the machine is idle.
 `;
 
 export function parseBootArgs(argv: string[]): BootArgs {
-  const args: BootArgs = { ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false };
+  const args: BootArgs = {
+    ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -57,6 +66,12 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       case "--debug":
         args.debug = true;
+        break;
+      case "--bootfs":
+        args.bootfs = value();
+        break;
+      case "--monitor":
+        args.bootfs = null;
         break;
       case "--help":
       case "-h":

@@ -14,13 +14,16 @@ function runKeel(args: string[], input: string) {
 
 describe("runner options", () => {
   it("has sensible defaults", () => {
-    expect(parseBootArgs([])).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false });
+    expect(parseBootArgs([])).toEqual({
+      ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
+    });
   });
 
   it("reads every option in both --flag value and --flag=value forms", () => {
-    expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug"])).toEqual({
-      ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false,
+    expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
+      ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
     });
+    expect(parseBootArgs(["--bootfs", "x.img"]).bootfs).toBe("x.img");
   });
 
   it.each([
@@ -37,7 +40,7 @@ describe("runner options", () => {
 
 describe("the headless runner", () => {
   it("boots, runs piped monitor commands, halts with status 0 and prints the VGA screen", () => {
-    const result = runKeel(["--clock", "deterministic", "--ram", "32", "--vga"], "uptime\nhalt\n");
+    const result = runKeel(["--clock", "deterministic", "--ram", "32", "--vga", "--monitor"], "uptime\nhalt\n");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("keel> ");
     expect(result.stdout).toMatch(/up \d+\.\d{6} s \(deterministic clock\)/);
@@ -45,15 +48,29 @@ describe("the headless runner", () => {
   });
 
   it("exits when piped input ends and the machine is idle", () => {
-    const result = runKeel(["--clock", "deterministic", "--ram", "32"], "help\n");
+    const result = runKeel(["--clock", "deterministic", "--ram", "32", "--monitor"], "help\n");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("Keel kernel monitor. Commands:");
   });
 
   it("exits with status 1 after a panic and says why", () => {
-    const result = runKeel(["--ram", "32"], "panic test\n");
+    const result = runKeel(["--ram", "32", "--monitor"], "panic test\n");
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("kernel panic: test");
+  });
+
+  it("boots the user land by default and runs piped shell commands", () => {
+    const result = runKeel(["--clock", "deterministic", "--ram", "32"], "echo hello | wc\nls\n");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("$ ");
+    expect(result.stdout).toMatch(/^\s+1\s+1\s+6\r?$/m);
+    expect(result.stdout).toMatch(/^init\s+file/m);
+  });
+
+  it("says so when the boot file system image cannot be read", () => {
+    const result = runKeel(["--bootfs", "/nonexistent.img"], "");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("cannot read the boot file system image /nonexistent.img");
   });
 
   it("refuses bad options with status 2 and the usage", () => {

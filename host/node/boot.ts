@@ -1,7 +1,8 @@
 // The headless runner: boots Keel in Node with the UART on this terminal.
 //
 //   npm run boot -- [--ram MiB] [--clock realtime|deterministic]
-//                   [--cmdline TEXT] [--vga] [--debug] [--help]
+//                   [--cmdline TEXT] [--vga] [--debug] [--bootfs PATH]
+//                   [--monitor] [--help]
 //
 // On a TTY the terminal is put in raw mode and every key goes to the guest;
 // Ctrl-A x quits (Ctrl-A Ctrl-A sends a literal Ctrl-A). With piped input
@@ -10,10 +11,13 @@
 // Exit status: 0 after a halt or a clean end of input, 1 after a panic, 2
 // for bad options.
 
-import { parseBootArgs, BootArgsError, BOOT_USAGE } from "./args.js";
+import { parseBootArgs, BootArgsError, BOOT_USAGE, DEFAULT_BOOTFS } from "./args.js";
+import { fileURLToPath } from "node:url";
 import { loadKernelModule } from "./kernel-file.js";
 import { Machine } from "../machine.js";
 import { RunLoop } from "../runloop.js";
+import { BOOT_MODULE_BOOTFS, type BootModule } from "../bootinfo.js";
+import { readFile } from "node:fs/promises";
 
 const CTRL_A = 0x01;
 
@@ -34,13 +38,24 @@ async function main(): Promise<number> {
   }
 
   const kernel = await loadKernelModule(args.debug);
+  let modules: BootModule[] = [];
+  if (args.bootfs !== null) {
+    try {
+      // The default image is the repository's, wherever the runner is started from.
+      const path = args.bootfs === DEFAULT_BOOTFS ? fileURLToPath(new URL(`../../${DEFAULT_BOOTFS}`, import.meta.url)) : args.bootfs;
+      modules = [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: new Uint8Array(await readFile(path)) }];
+    } catch {
+      process.stderr.write(`keel: cannot read the boot file system image ${args.bootfs}\n`);
+      return 2;
+    }
+  }
   let inputEnded = false;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
 
   const machine = new Machine(
     kernel,
-    { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline },
+    { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules },
     {
       uartOutput: (bytes) => process.stdout.write(bytes),
       stateChanged: (state) => {
