@@ -7,6 +7,7 @@
 import "@xterm/xterm/css/xterm.css";
 import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";
+import { VGA_COLS, VGA_ROWS } from "../host/hw";
 import { drawVga } from "../host/vga-canvas";
 import { formatCount, formatRam, formatUptime } from "./format";
 import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
@@ -17,11 +18,14 @@ import {
 /** The VGA character box, 9×16: the canvas keeps this aspect for its cells. */
 const CELL_W = 9;
 const CELL_H = 16;
+/** Largest screen when the console is stacked below it, in CSS pixels: a
+ *  VGA's own 720×400, which leaves room for the console. */
+const MAX_STACKED_SCREEN_CSS_WIDTH = VGA_COLS * CELL_W;
+/** Must match the side-by-side breakpoint in styles.css. */
+const SIDE_BY_SIDE = "(min-width: 1200px)";
 /** Smallest cell drawn, in device pixels, however narrow the page. */
 const MIN_CELL_W = 5;
 const GLYPH_EM_PER_CELL_H = 0.875;
-const VGA_COLS = 80;
-const VGA_ROWS = 25;
 /** Half-period of the cursor blink (the VGA card blinks at about this rate). */
 const BLINK_HALF_PERIOD_MS = 267;
 const SCREEN_FONT = `ui-monospace, "DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace`;
@@ -97,7 +101,9 @@ class Screen {
    *  shows the canvas at exactly that size (no blurry scaling). */
   private resize(): void {
     const ratio = window.devicePixelRatio || 1;
-    const available = this.frame.clientWidth - horizontalPadding(this.frame);
+    const frameWidth = this.frame.clientWidth - horizontalPadding(this.frame);
+    const sideBySide = window.matchMedia(SIDE_BY_SIDE).matches;
+    const available = sideBySide ? frameWidth : Math.min(MAX_STACKED_SCREEN_CSS_WIDTH, frameWidth);
     const cellW = Math.max(MIN_CELL_W, Math.floor((available * ratio) / VGA_COLS));
     const cellH = Math.round((cellW * CELL_H) / CELL_W);
     // Only the width: the height follows the canvas's own aspect ratio, also
