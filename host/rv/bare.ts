@@ -97,7 +97,7 @@ export interface BareOptions {
   args?: string[];
   /** Instructions per bareRun slice (default 50 million). */
   slice?: number;
-  /** Stop after about this many instructions (default: no limit). */
+  /** Stop after exactly this many instructions (default: no limit). */
   limit?: bigint;
   ramBytes?: number;
   /** Called with each chunk written to fd 1 or 2 (in addition to collecting it). */
@@ -178,7 +178,8 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
       options.onStep(pc, x.bareFetch(pc) >>> 0);
     }
     const t0 = performance.now();
-    const r = x.bareRun(slice);
+    const budget = limit === undefined ? slice : Math.max(1, Math.min(slice, Number(limit - x.bareInstret())));
+    const r = x.bareRun(budget);
     resumingWrite = r === BARE_WRITE;
     seconds += (performance.now() - t0) / 1000;
     switch (r) {
