@@ -17,8 +17,21 @@ const POLL = { intervals: [25, 50, 100, 250] };
 /** VGA colour numbers (attribute nibbles). */
 export const VGA_RED = 4;
 
-/** Opens the page (with an optional query such as "?ram=64") and waits for the handle. */
+/** Opens the page booting the kernel monitor alone (`userland=0`, unless the
+ *  query says otherwise), with an optional query such as "?ram=64", and
+ *  waits for the handle. The monitor's own tests use this. */
 export async function openKeel(page: Page, query = ""): Promise<void> {
+  const search = new URLSearchParams(query);
+  if (!search.has("userland")) search.set("userland", "0");
+  await openPage(page, `?${search.toString()}`);
+}
+
+/** Opens the page as a visitor does: it boots into the shell. */
+export async function openShell(page: Page, query = ""): Promise<void> {
+  await openPage(page, query);
+}
+
+async function openPage(page: Page, query: string): Promise<void> {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(`./${query}`);

@@ -214,7 +214,9 @@ function showFatal(message: string): void {
 function start(): void {
   const { params, errors } = parseParams(window.location.search);
   showParamErrors(errors);
-  const config: BootConfig = { ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline };
+  const config: BootConfig = {
+    ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline, userland: params.userland,
+  };
 
   const term = new Terminal({
     convertEol: true,

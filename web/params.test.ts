@@ -6,13 +6,13 @@ import {
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "" });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet" });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -60,7 +60,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok" });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -94,5 +94,20 @@ describe("describeParamError", () => {
     );
     const [clockError] = parseParams("clock=sundial").errors;
     expect(describeParamError(clockError!)).toContain("using the default, realtime.");
+  });
+});
+
+describe("the userland parameter", () => {
+  it("boots the shell by default and the monitor alone with userland=0", () => {
+    expect(parseParams("").params.userland).toBe(true);
+    expect(parseParams("?userland=0").params.userland).toBe(false);
+    expect(parseParams("?userland=1").params.userland).toBe(true);
+  });
+
+  it("reports anything else and keeps the shell", () => {
+    const { params, errors } = parseParams("?userland=maybe");
+    expect(params.userland).toBe(true);
+    expect(errors).toEqual([{ name: "userland", value: "maybe", reason: expect.stringContaining("must be 1") }]);
+    expect(describeParamError(errors[0]!)).toContain('userland="maybe"');
   });
 });

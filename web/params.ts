@@ -24,15 +24,18 @@ export interface KeelParams {
   ramMiB: number;
   clock: ClockMode;
   cmdline: string;
+  /** Boot the user programs (init and the shell); false boots the kernel monitor alone. */
+  userland: boolean;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   ramMiB: RAM_MIB_DEFAULT,
   clock: CLOCK_DEFAULT,
   cmdline: CMDLINE_DEFAULT,
+  userland: true,
 };
 
-export type ParamName = "ram" | "clock" | "cmdline";
+export type ParamName = "ram" | "clock" | "cmdline" | "userland";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
@@ -71,6 +74,12 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     const reason = checkCmdline(cmdline);
     if (reason === null) params.cmdline = cmdline;
     else errors.push({ name: "cmdline", value: cmdline, reason });
+  }
+
+  const userland = search.get("userland");
+  if (userland !== null) {
+    if (userland === "1" || userland === "0") params.userland = userland === "1";
+    else errors.push({ name: "userland", value: userland, reason: "must be 1 (boot the shell) or 0 (the kernel monitor alone)" });
   }
 
   return { params, errors };
@@ -117,5 +126,7 @@ function defaultText(name: ParamName, defaults: KeelParams): string {
       return defaults.clock;
     case "cmdline":
       return defaults.cmdline === "" ? "an empty command line" : JSON.stringify(defaults.cmdline);
+    case "userland":
+      return defaults.userland ? "1 (boot the shell)" : "0 (the kernel monitor alone)";
   }
 }

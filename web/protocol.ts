@@ -19,6 +19,8 @@ export interface BootConfig {
   ramBytes: number;
   clock: ClockMode;
   cmdline: string;
+  /** Hand the kernel the boot file system (init, the shell, programs). */
+  userland: boolean;
 }
 
 export interface MachineStatus {

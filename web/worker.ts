@@ -9,6 +9,8 @@
 // change. Nothing here needs SharedArrayBuffer.
 
 import kernelUrl from "../build/kernel.wasm?url";
+import bootfsUrl from "../user/bin/bootfs.img?url";
+import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
 import { Machine, type MachineState } from "../host/machine";
 import { RunLoop } from "../host/runloop";
 import {
@@ -39,6 +41,19 @@ function loadKernel(): Promise<WebAssembly.Module> {
   return kernelModule;
 }
 
+/** Fetches the boot file system image (the user programs) once. */
+let bootfsImage: Promise<Uint8Array> | null = null;
+
+function loadBootfs(): Promise<Uint8Array> {
+  bootfsImage ??= (async () => {
+    const url = new URL(bootfsUrl, import.meta.url);
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`fetching the boot file system from ${url.href} failed: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  })();
+  return bootfsImage;
+}
+
 function sameCursor(a: VgaCursor | null, b: VgaCursor): boolean {
   return a !== null && a.row === b.row && a.col === b.col && a.visible === b.visible && a.start === b.start &&
     a.end === b.end;
@@ -64,10 +79,10 @@ class Session {
   private readonly vgaTimer: ReturnType<typeof setInterval>;
   private readonly statusTimer: ReturnType<typeof setInterval>;
 
-  constructor(kernel: WebAssembly.Module, private readonly config: BootConfig) {
+  constructor(kernel: WebAssembly.Module, private readonly config: BootConfig, modules: BootModule[]) {
     this.machine = new Machine(
       kernel,
-      { ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline },
+      { ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules },
       {
         uartOutput: (bytes) => this.uart.push(bytes),
         stateChanged: (state, detail) => this.onStateChanged(state, detail),
@@ -175,8 +190,9 @@ let earlyInput = "";
 async function boot(config: BootConfig): Promise<void> {
   session?.dispose();
   session = null;
-  const kernel = await loadKernel();
-  session = new Session(kernel, config);
+  const [kernel, bootfs] = await Promise.all([loadKernel(), config.userland ? loadBootfs() : Promise.resolve(null)]);
+  const modules: BootModule[] = bootfs ? [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: bootfs }] : [];
+  session = new Session(kernel, config, modules);
   session.boot();
   if (earlyInput !== "") session.input(earlyInput);
   earlyInput = "";
