@@ -34,8 +34,20 @@ export function loadKernelTest<E>(name: string, opts: KernelTestOptions = {}): K
   const memory = new WebAssembly.Memory({ initial: ramBytes / 65536 });
   const log: string[] = [];
   const decoder = new TextDecoder();
+  const readString = (ptr: number): string => {
+    if (ptr === 0) return "";
+    const len = new Uint32Array(memory.buffer, ptr - 4, 1)[0]! >>> 1; // AssemblyScript strings: UTF-16, length before
+    return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, len));
+  };
   const instance = new WebAssembly.Instance(module, {
-    env: { memory },
+    env: {
+      memory,
+      // Test entries keep AssemblyScript's own abort, so a failed assertion
+      // surfaces as a test failure with its message and place.
+      abort: (msg: number, file: number, line: number, column: number) => {
+        throw new Error(`kernel assertion failed: ${readString(msg)} at ${readString(file)}:${line}:${column}`);
+      },
+    },
     keel: {
       port_in: (port: number, width: number) => (opts.portIn ? opts.portIn(port, width) : 0xffffffff),
       port_out: (port: number, width: number, value: number) => opts.portOut?.(port, width, value),
