@@ -1,25 +1,37 @@
-// The executor: runs one decoded block (decode.ts) against a hart context.
-// One `switch` over the op of each 16-byte record; register operands are
-// byte offsets into the context, so an operand is one load. Loads and stores
-// try the TLB inline (tlbHit) and call the MMU's slow paths only on a miss,
-// a page-crossing access, or a store into a frame holding decoded code.
+// The executor: runs a hart from block to block (decode.ts, blockcache.ts)
+// until a trap, the budget or an interrupt stops it. One `switch` over the
+// op of each 16-byte record; register operands are byte offsets into the
+// context, so an operand is one load. Loads and stores try the TLB inline
+// (tlbHit) and call the MMU's slow paths only on a miss, a page-crossing
+// access, or a store into a frame holding decoded code.
 //
-// Contract with hartRun: on entry the block's instructions are already
-// counted in instret; a trap at record r sets pc to that instruction,
-// gives back the count of r and the records after it, records cause and
-// tval in the context and returns the cause. A block that completes sets pc
-// to its successor and returns 0.
+// Between blocks: a pending interrupt stops the run; a chained successor
+// (blockcache.ts) that fits the budget runs at once; anything else goes
+// through fetch.ts (translation, table lookup, decoding), and the link is
+// recorded when the successor is in the same virtual page.
+//
+// Accounting: a block's instructions are charged to the budget when it
+// starts; instret is instret-at-entry + charged, written back on return. A
+// trap at record r gives back the count of r and the records after it, so
+// instret stays exact; counters read mid-block subtract the records not yet
+// retired. On a trap pc is the trapping instruction and none of its state
+// is committed.
 
+import { CONTROL_BLOCK, CB_IRQ_PENDING } from "../lib/layout";
 import {
-  CTX_PC, CTX_INSTRET, CTX_CAUSE, CTX_TVAL, CTX_RES_ADDR, CTX_RES_VALUE, CTX_RES_VALID,
+  CTX_PC, CTX_INSTRET, CTX_CAUSE, CTX_TVAL, CTX_ASID_KEY, CTX_RES_ADDR, CTX_RES_VALUE, CTX_RES_VALID,
 } from "./context";
 import { tlbLoad, tlbStore, tlbHit } from "./tlb";
 import { loadSlow, storeSlow, loadFrame, storeFrame } from "./mmu";
-import { blockCacheFlushAll, BLOCK_HEADER, RECORD_SIZE } from "./blockcache";
+import {
+  blockCacheFlushAll, cacheFlushes, codeDropped, clearCodeDropped, scratchBlock, unlinked, linkWritable,
+  BLOCK_HEADER, BLOCK_LINK_TAKEN, BLOCK_LINK_FALL, RECORD_SIZE,
+} from "./blockcache";
+import { blockAt, truncatedBlock, fetchReset } from "./fetch";
 import { timeAt } from "./csr";
 import {
   faultCause, faultTval, clearFault, raiseFault, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_ECALL_U,
-  CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE,
+  CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, TRAP_BUDGET, TRAP_INTERRUPT,
 } from "./trap";
 import * as D from "./decode";
 
@@ -36,16 +48,29 @@ import * as D from "./decode";
 // @ts-ignore: decorator
 @inline function nextPc(rec: usize, pc0: u64): u64 { return pc0 + <u64>(<u32>load<u16>(rec, 12) + <u32>load<u8>(rec, 1)); }
 
-/** Instructions retired before record rec of the block (for counters read mid-block). */
+/** A link field that is never made: the exit of jalr, fence.i, a store into code. */
 // @ts-ignore: decorator
-@inline function retiredAt(ctx: usize, block: usize, rec: usize): u64 {
-  return load<u64>(ctx + CTX_INSTRET) - <u64>(load<u32>(block) - <u32>load<u16>(rec, 14));
+@inline function noLink(): usize { return unlinked + BLOCK_LINK_TAKEN; }
+
+/** Instructions retired before record rec of the block, given those charged so far. */
+// @ts-ignore: decorator
+@inline function retiredAt(charged: u64, block: usize, rec: usize): u64 {
+  return charged - <u64>(load<u32>(block) - <u32>load<u16>(rec, 14));
 }
 
-/** Stops the block at rec with a trap; nothing of rec is committed. */
-function trapAt(ctx: usize, block: usize, rec: usize, pc0: u64, cause: u32, tval: u64): u32 {
+/** Stops the run at rec with a trap; nothing of rec is committed. */
+function trapAt(ctx: usize, block: usize, rec: usize, pc0: u64, cause: u32, tval: u64, charged: u64): u32 {
   store<u64>(ctx + CTX_PC, pc0 + <u64>load<u16>(rec, 12));
-  store<u64>(ctx + CTX_INSTRET, retiredAt(ctx, block, rec));
+  store<u64>(ctx + CTX_INSTRET, retiredAt(charged, block, rec));
+  store<u32>(ctx + CTX_CAUSE, cause);
+  store<u64>(ctx + CTX_TVAL, tval);
+  return cause;
+}
+
+/** Stops the run between blocks, at pc, with cause and tval. */
+function stopAt(ctx: usize, pc: u64, cause: u32, tval: u64, charged: u64): u32 {
+  store<u64>(ctx + CTX_PC, pc);
+  store<u64>(ctx + CTX_INSTRET, charged);
   store<u32>(ctx + CTX_CAUSE, cause);
   store<u64>(ctx + CTX_TVAL, tval);
   return cause;
@@ -170,229 +195,299 @@ function atomic(ctx: usize, rec: usize, op: u8, key: u32): u32 {
   return 0;
 }
 
-/** Executes the block at `block` whose first instruction is at pc0. */
-export function execBlock(ctx: usize, block: usize, pc0: u64, key: u32): u32 {
-  let rec = block + BLOCK_HEADER;
+// Instructions charged by the running execRun are runEnd - remaining, where
+// runEnd = instret at entry + budget (per-vCPU scratch, kept out of the
+// executor's locals, which are scarce registers).
+let runEnd: u64 = 0;
+
+// @ts-ignore: decorator
+@inline function chargedOf(remaining: u32): u64 { return runEnd - <u64>remaining; }
+
+/**
+ * The successor when its link is not made, or does not fit the budget: the
+ * budget stop, the fetch through fetch.ts (and the link, when the successor
+ * is in the block's virtual page), a truncated copy when the block is longer
+ * than the budget left. 0 when the run stops there (the cause is in ctx).
+ */
+function successorSlow(ctx: usize, next: u64, link: usize, pc0: u64, key: u32, remaining: u32): usize {
+  if (remaining == 0) { stopAt(ctx, next, TRAP_BUDGET, 0, chargedOf(remaining)); return 0; }
+  const flushes = cacheFlushes;
+  let succ = blockAt(ctx, next, key);
+  if (succ == 0) { stopAt(ctx, next, faultCause, faultTval, chargedOf(remaining)); return 0; }
+  if (flushes == cacheFlushes && ((next ^ pc0) & ~<u64>0xFFF) == 0 && linkWritable(link) && succ != scratchBlock) {
+    store<u32>(link, <u32>succ);
+  }
+  if (load<u32>(succ) > remaining) succ = truncatedBlock(succ, remaining);
+  return succ;
+}
+
+/**
+ * Runs the hart of ctx for at most `budget` instructions; returns the cause
+ * (trap.ts) with pc, instret, cause and tval stored in the context.
+ */
+export function execRun(ctx: usize, budget: u32): u32 {
+  const key = load<u32>(ctx + CTX_ASID_KEY);
+  runEnd = load<u64>(ctx + CTX_INSTRET) + <u64>budget;
+  let remaining = budget;
+  // The successor's pc and the header field that links to it.
+  let next = load<u64>(ctx + CTX_PC);
+  let link: usize = unlinked + BLOCK_LINK_TAKEN;
+  let pc0: u64 = 0;
+  let block: usize = 0;
+  let rec: usize = 0;
+  fetchReset();
   while (true) {
-    switch (load<u8>(rec)) {
-      case D.OP_END:
-        store<u64>(ctx + CTX_PC, pc0 + <u64>load<u16>(rec, 12));
-        return 0;
-      case D.OP_ILLEGAL:
-        return trapAt(ctx, block, rec, pc0, CAUSE_ILLEGAL_INSTRUCTION, <u64>load<u32>(rec, 8));
-      case D.OP_ECALL:
-        return trapAt(ctx, block, rec, pc0, CAUSE_ECALL_U, 0);
-      case D.OP_EBREAK:
-        return trapAt(ctx, block, rec, pc0, CAUSE_BREAKPOINT, pc0 + <u64>load<u16>(rec, 12));
-      case D.OP_FENCE: break;
-      case D.OP_FENCE_I:
-        // Stores already drop the blocks of the frames they write; fence.i
-        // also covers code the kernel or a device wrote without telling us.
-        blockCacheFlushAll();
-        store<u64>(ctx + CTX_PC, nextPc(rec, pc0));
-        return 0;
-      case D.OP_RDCYCLE:
-      case D.OP_RDINSTRET:
-        setRd(ctx, rec, retiredAt(ctx, block, rec)); break;
-      case D.OP_RDTIME:
-        setRd(ctx, rec, timeAt(ctx, retiredAt(ctx, block, rec))); break;
-      case D.OP_LUI: setRd(ctx, rec, imm(rec)); break;
-      case D.OP_AUIPC: setRd(ctx, rec, pc0 + imm(rec)); break;
-      case D.OP_JAL:
-        setRd(ctx, rec, nextPc(rec, pc0));
-        store<u64>(ctx + CTX_PC, pc0 + imm(rec));
-        return 0;
-      case D.OP_JALR: {
-        const target = (vs1(ctx, rec) + imm(rec)) & ~<u64>1;
-        setRd(ctx, rec, nextPc(rec, pc0));
-        store<u64>(ctx + CTX_PC, target);
-        return 0;
-      }
-      case D.OP_BEQ:
-        store<u64>(ctx + CTX_PC, vs1(ctx, rec) == vs2(ctx, rec) ? pc0 + imm(rec) : nextPc(rec, pc0)); return 0;
-      case D.OP_BNE:
-        store<u64>(ctx + CTX_PC, vs1(ctx, rec) != vs2(ctx, rec) ? pc0 + imm(rec) : nextPc(rec, pc0)); return 0;
-      case D.OP_BLT:
-        store<u64>(ctx + CTX_PC, <i64>vs1(ctx, rec) < <i64>vs2(ctx, rec) ? pc0 + imm(rec) : nextPc(rec, pc0)); return 0;
-      case D.OP_BGE:
-        store<u64>(ctx + CTX_PC, <i64>vs1(ctx, rec) >= <i64>vs2(ctx, rec) ? pc0 + imm(rec) : nextPc(rec, pc0)); return 0;
-      case D.OP_BLTU:
-        store<u64>(ctx + CTX_PC, vs1(ctx, rec) < vs2(ctx, rec) ? pc0 + imm(rec) : nextPc(rec, pc0)); return 0;
-      case D.OP_BGEU:
-        store<u64>(ctx + CTX_PC, vs1(ctx, rec) >= vs2(ctx, rec) ? pc0 + imm(rec) : nextPc(rec, pc0)); return 0;
-
-      case D.OP_LB: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbLoad, va, key, 1);
-        let v: u64;
-        if (h != 0) v = <u64><i64>load<i8>(h);
-        else {
-          v = loadSlow(ctx, va, 1);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-          v = <u64><i64><i8>v;
-        }
-        setRd(ctx, rec, v); break;
-      }
-      case D.OP_LH: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbLoad, va, key, 2);
-        let v: u64;
-        if (h != 0) v = <u64><i64>load<i16>(h);
-        else {
-          v = loadSlow(ctx, va, 2);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-          v = <u64><i64><i16>v;
-        }
-        setRd(ctx, rec, v); break;
-      }
-      case D.OP_LW: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbLoad, va, key, 4);
-        let v: u64;
-        if (h != 0) v = <u64><i64>load<i32>(h);
-        else {
-          v = loadSlow(ctx, va, 4);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-          v = sext32(v);
-        }
-        setRd(ctx, rec, v); break;
-      }
-      case D.OP_LD: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbLoad, va, key, 8);
-        let v: u64;
-        if (h != 0) v = load<u64>(h);
-        else {
-          v = loadSlow(ctx, va, 8);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-        }
-        setRd(ctx, rec, v); break;
-      }
-      case D.OP_LBU: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbLoad, va, key, 1);
-        let v: u64;
-        if (h != 0) v = <u64>load<u8>(h);
-        else {
-          v = loadSlow(ctx, va, 1);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-        }
-        setRd(ctx, rec, v); break;
-      }
-      case D.OP_LHU: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbLoad, va, key, 2);
-        let v: u64;
-        if (h != 0) v = <u64>load<u16>(h);
-        else {
-          v = loadSlow(ctx, va, 2);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-        }
-        setRd(ctx, rec, v); break;
-      }
-      case D.OP_LWU: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbLoad, va, key, 4);
-        let v: u64;
-        if (h != 0) v = <u64>load<u32>(h);
-        else {
-          v = loadSlow(ctx, va, 4);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-        }
-        setRd(ctx, rec, v); break;
-      }
-      case D.OP_SB: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbStore, va, key, 1);
-        if (h != 0) store<u8>(h, <u8>vs2(ctx, rec));
-        else if (!storeSlow(ctx, va, 1, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-        break;
-      }
-      case D.OP_SH: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbStore, va, key, 2);
-        if (h != 0) store<u16>(h, <u16>vs2(ctx, rec));
-        else if (!storeSlow(ctx, va, 2, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-        break;
-      }
-      case D.OP_SW: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbStore, va, key, 4);
-        if (h != 0) store<u32>(h, <u32>vs2(ctx, rec));
-        else if (!storeSlow(ctx, va, 4, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-        break;
-      }
-      case D.OP_SD: {
-        const va = vs1(ctx, rec) + imm(rec);
-        const h = tlbHit(tlbStore, va, key, 8);
-        if (h != 0) store<u64>(h, vs2(ctx, rec));
-        else if (!storeSlow(ctx, va, 8, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval);
-        break;
-      }
-
-      case D.OP_ADDI: setRd(ctx, rec, vs1(ctx, rec) + imm(rec)); break;
-      case D.OP_SLTI: setRd(ctx, rec, <i64>vs1(ctx, rec) < <i64>imm(rec) ? 1 : 0); break;
-      case D.OP_SLTIU: setRd(ctx, rec, vs1(ctx, rec) < imm(rec) ? 1 : 0); break;
-      case D.OP_XORI: setRd(ctx, rec, vs1(ctx, rec) ^ imm(rec)); break;
-      case D.OP_ORI: setRd(ctx, rec, vs1(ctx, rec) | imm(rec)); break;
-      case D.OP_ANDI: setRd(ctx, rec, vs1(ctx, rec) & imm(rec)); break;
-      case D.OP_SLLI: setRd(ctx, rec, vs1(ctx, rec) << imm(rec)); break;
-      case D.OP_SRLI: setRd(ctx, rec, vs1(ctx, rec) >> imm(rec)); break;
-      case D.OP_SRAI: setRd(ctx, rec, <u64>(<i64>vs1(ctx, rec) >> <i64>imm(rec))); break;
-      case D.OP_ADDIW: setRd(ctx, rec, sext32(vs1(ctx, rec) + imm(rec))); break;
-      case D.OP_SLLIW: setRd(ctx, rec, sext32(<u64>(<u32>vs1(ctx, rec) << <u32>imm(rec)))); break;
-      case D.OP_SRLIW: setRd(ctx, rec, sext32(<u64>(<u32>vs1(ctx, rec) >> <u32>imm(rec)))); break;
-      case D.OP_SRAIW: setRd(ctx, rec, <u64><i64>(<i32>vs1(ctx, rec) >> <i32>imm(rec))); break;
-
-      case D.OP_ADD: setRd(ctx, rec, vs1(ctx, rec) + vs2(ctx, rec)); break;
-      case D.OP_SUB: setRd(ctx, rec, vs1(ctx, rec) - vs2(ctx, rec)); break;
-      case D.OP_SLL: setRd(ctx, rec, vs1(ctx, rec) << (vs2(ctx, rec) & 63)); break;
-      case D.OP_SLT: setRd(ctx, rec, <i64>vs1(ctx, rec) < <i64>vs2(ctx, rec) ? 1 : 0); break;
-      case D.OP_SLTU: setRd(ctx, rec, vs1(ctx, rec) < vs2(ctx, rec) ? 1 : 0); break;
-      case D.OP_XOR: setRd(ctx, rec, vs1(ctx, rec) ^ vs2(ctx, rec)); break;
-      case D.OP_SRL: setRd(ctx, rec, vs1(ctx, rec) >> (vs2(ctx, rec) & 63)); break;
-      case D.OP_SRA: setRd(ctx, rec, <u64>(<i64>vs1(ctx, rec) >> <i64>(vs2(ctx, rec) & 63))); break;
-      case D.OP_OR: setRd(ctx, rec, vs1(ctx, rec) | vs2(ctx, rec)); break;
-      case D.OP_AND: setRd(ctx, rec, vs1(ctx, rec) & vs2(ctx, rec)); break;
-      case D.OP_ADDW: setRd(ctx, rec, sext32(vs1(ctx, rec) + vs2(ctx, rec))); break;
-      case D.OP_SUBW: setRd(ctx, rec, sext32(vs1(ctx, rec) - vs2(ctx, rec))); break;
-      case D.OP_SLLW: setRd(ctx, rec, sext32(<u64>(<u32>vs1(ctx, rec) << (<u32>vs2(ctx, rec) & 31)))); break;
-      case D.OP_SRLW: setRd(ctx, rec, sext32(<u64>(<u32>vs1(ctx, rec) >> (<u32>vs2(ctx, rec) & 31)))); break;
-      case D.OP_SRAW: setRd(ctx, rec, <u64><i64>(<i32>vs1(ctx, rec) >> (<i32>vs2(ctx, rec) & 31))); break;
-
-      case D.OP_MUL: setRd(ctx, rec, vs1(ctx, rec) * vs2(ctx, rec)); break;
-      case D.OP_MULH: setRd(ctx, rec, mulh(vs1(ctx, rec), vs2(ctx, rec))); break;
-      case D.OP_MULHSU: setRd(ctx, rec, mulhsu(vs1(ctx, rec), vs2(ctx, rec))); break;
-      case D.OP_MULHU: setRd(ctx, rec, mulhu(vs1(ctx, rec), vs2(ctx, rec))); break;
-      case D.OP_DIV: setRd(ctx, rec, div64(vs1(ctx, rec), vs2(ctx, rec))); break;
-      case D.OP_DIVU: {
-        const b = vs2(ctx, rec);
-        setRd(ctx, rec, b == 0 ? 0xFFFF_FFFF_FFFF_FFFF : vs1(ctx, rec) / b); break;
-      }
-      case D.OP_REM: setRd(ctx, rec, rem64(vs1(ctx, rec), vs2(ctx, rec))); break;
-      case D.OP_REMU: {
-        const b = vs2(ctx, rec);
-        setRd(ctx, rec, b == 0 ? vs1(ctx, rec) : vs1(ctx, rec) % b); break;
-      }
-      case D.OP_MULW: setRd(ctx, rec, sext32(vs1(ctx, rec) * vs2(ctx, rec))); break;
-      case D.OP_DIVW: setRd(ctx, rec, div32(vs1(ctx, rec), vs2(ctx, rec))); break;
-      case D.OP_DIVUW: {
-        const b = <u32>vs2(ctx, rec);
-        setRd(ctx, rec, b == 0 ? 0xFFFF_FFFF_FFFF_FFFF : sext32(<u64>(<u32>vs1(ctx, rec) / b))); break;
-      }
-      case D.OP_REMW: setRd(ctx, rec, rem32(vs1(ctx, rec), vs2(ctx, rec))); break;
-      case D.OP_REMUW: {
-        const b = <u32>vs2(ctx, rec);
-        setRd(ctx, rec, b == 0 ? sext32(vs1(ctx, rec)) : sext32(<u64>(<u32>vs1(ctx, rec) % b))); break;
-      }
-      default: {
-        // LR, SC and the AMOs.
-        const cause = atomic(ctx, rec, load<u8>(rec), key);
-        if (cause != 0) return trapAt(ctx, block, rec, pc0, cause, faultTval);
-        break;
-      }
+    if (load<u32>(CONTROL_BLOCK + CB_IRQ_PENDING) != 0) {
+      return stopAt(ctx, next, TRAP_INTERRUPT, 0, chargedOf(remaining));
     }
-    rec += RECORD_SIZE;
+    block = <usize>load<u32>(link);
+    if (load<u32>(block) > remaining) {
+      block = successorSlow(ctx, next, link, pc0, key, remaining);
+      if (block == 0) return load<u32>(ctx + CTX_CAUSE);
+    }
+    remaining -= load<u32>(block);
+    pc0 = next;
+    rec = block + BLOCK_HEADER - RECORD_SIZE;
+    // Runs the block's records: ops that do not end the block `continue`;
+    // those that do set next and link and `break`; traps return.
+    while (true) {
+      rec += RECORD_SIZE;
+      switch (load<u8>(rec)) {
+        case D.OP_END:
+          next = pc0 + <u64>load<u16>(rec, 12);
+          link = block + BLOCK_LINK_FALL;
+          break;
+        case D.OP_ILLEGAL:
+          return trapAt(ctx, block, rec, pc0, CAUSE_ILLEGAL_INSTRUCTION, <u64>load<u32>(rec, 8), chargedOf(remaining));
+        case D.OP_ECALL:
+          return trapAt(ctx, block, rec, pc0, CAUSE_ECALL_U, 0, chargedOf(remaining));
+        case D.OP_EBREAK:
+          return trapAt(ctx, block, rec, pc0, CAUSE_BREAKPOINT, pc0 + <u64>load<u16>(rec, 12), chargedOf(remaining));
+        case D.OP_FENCE: continue;
+        case D.OP_FENCE_I:
+          // Stores already drop the blocks of the frames they write; fence.i
+          // also covers code the kernel or a device wrote without telling us.
+          // The block just run is freed: nothing may link from it.
+          blockCacheFlushAll();
+          next = nextPc(rec, pc0);
+          link = noLink();
+          break;
+        case D.OP_RDCYCLE:
+        case D.OP_RDINSTRET:
+          setRd(ctx, rec, retiredAt(chargedOf(remaining), block, rec)); continue;
+        case D.OP_RDTIME:
+          setRd(ctx, rec, timeAt(ctx, retiredAt(chargedOf(remaining), block, rec))); continue;
+        case D.OP_LUI: setRd(ctx, rec, imm(rec)); continue;
+        case D.OP_AUIPC: setRd(ctx, rec, pc0 + imm(rec)); continue;
+        case D.OP_JAL:
+          setRd(ctx, rec, nextPc(rec, pc0));
+          next = pc0 + imm(rec);
+          link = block + BLOCK_LINK_TAKEN;
+          break;
+        case D.OP_JALR: {
+          const target = (vs1(ctx, rec) + imm(rec)) & ~<u64>1;
+          setRd(ctx, rec, nextPc(rec, pc0));
+          next = target;
+          link = noLink();
+          break;
+        }
+        case D.OP_BEQ:
+          if (vs1(ctx, rec) == vs2(ctx, rec)) { next = pc0 + imm(rec); link = block + BLOCK_LINK_TAKEN; }
+          else { next = nextPc(rec, pc0); link = block + BLOCK_LINK_FALL; }
+          break;
+        case D.OP_BNE:
+          if (vs1(ctx, rec) != vs2(ctx, rec)) { next = pc0 + imm(rec); link = block + BLOCK_LINK_TAKEN; }
+          else { next = nextPc(rec, pc0); link = block + BLOCK_LINK_FALL; }
+          break;
+        case D.OP_BLT:
+          if (<i64>vs1(ctx, rec) < <i64>vs2(ctx, rec)) { next = pc0 + imm(rec); link = block + BLOCK_LINK_TAKEN; }
+          else { next = nextPc(rec, pc0); link = block + BLOCK_LINK_FALL; }
+          break;
+        case D.OP_BGE:
+          if (<i64>vs1(ctx, rec) >= <i64>vs2(ctx, rec)) { next = pc0 + imm(rec); link = block + BLOCK_LINK_TAKEN; }
+          else { next = nextPc(rec, pc0); link = block + BLOCK_LINK_FALL; }
+          break;
+        case D.OP_BLTU:
+          if (vs1(ctx, rec) < vs2(ctx, rec)) { next = pc0 + imm(rec); link = block + BLOCK_LINK_TAKEN; }
+          else { next = nextPc(rec, pc0); link = block + BLOCK_LINK_FALL; }
+          break;
+        case D.OP_BGEU:
+          if (vs1(ctx, rec) >= vs2(ctx, rec)) { next = pc0 + imm(rec); link = block + BLOCK_LINK_TAKEN; }
+          else { next = nextPc(rec, pc0); link = block + BLOCK_LINK_FALL; }
+          break;
+
+        case D.OP_LB: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbLoad, va, key, 1);
+          if (h != 0) { setRd(ctx, rec, <u64><i64>load<i8>(h)); continue; }
+          const v = loadSlow(ctx, va, 1);
+          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          setRd(ctx, rec, <u64><i64><i8>v); continue;
+        }
+        case D.OP_LH: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbLoad, va, key, 2);
+          if (h != 0) { setRd(ctx, rec, <u64><i64>load<i16>(h)); continue; }
+          const v = loadSlow(ctx, va, 2);
+          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          setRd(ctx, rec, <u64><i64><i16>v); continue;
+        }
+        case D.OP_LW: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbLoad, va, key, 4);
+          if (h != 0) { setRd(ctx, rec, <u64><i64>load<i32>(h)); continue; }
+          const v = loadSlow(ctx, va, 4);
+          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          setRd(ctx, rec, sext32(v)); continue;
+        }
+        case D.OP_LD: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbLoad, va, key, 8);
+          if (h != 0) { setRd(ctx, rec, load<u64>(h)); continue; }
+          const v = loadSlow(ctx, va, 8);
+          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          setRd(ctx, rec, v); continue;
+        }
+        case D.OP_LBU: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbLoad, va, key, 1);
+          if (h != 0) { setRd(ctx, rec, <u64>load<u8>(h)); continue; }
+          const v = loadSlow(ctx, va, 1);
+          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          setRd(ctx, rec, v); continue;
+        }
+        case D.OP_LHU: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbLoad, va, key, 2);
+          if (h != 0) { setRd(ctx, rec, <u64>load<u16>(h)); continue; }
+          const v = loadSlow(ctx, va, 2);
+          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          setRd(ctx, rec, v); continue;
+        }
+        case D.OP_LWU: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbLoad, va, key, 4);
+          if (h != 0) { setRd(ctx, rec, <u64>load<u32>(h)); continue; }
+          const v = loadSlow(ctx, va, 4);
+          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          setRd(ctx, rec, v); continue;
+        }
+        // A store that misses goes to storeSlow; if it wrote into a frame
+        // holding decoded code (codeDropped), the block ends after it,
+        // unchained: it may be one of the blocks just dropped.
+        case D.OP_SB: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbStore, va, key, 1);
+          if (h != 0) { store<u8>(h, <u8>vs2(ctx, rec)); continue; }
+          clearCodeDropped();
+          if (!storeSlow(ctx, va, 1, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          if (!codeDropped) continue;
+          remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
+          next = nextPc(rec, pc0); link = noLink();
+          break;
+        }
+        case D.OP_SH: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbStore, va, key, 2);
+          if (h != 0) { store<u16>(h, <u16>vs2(ctx, rec)); continue; }
+          clearCodeDropped();
+          if (!storeSlow(ctx, va, 2, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          if (!codeDropped) continue;
+          remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
+          next = nextPc(rec, pc0); link = noLink();
+          break;
+        }
+        case D.OP_SW: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbStore, va, key, 4);
+          if (h != 0) { store<u32>(h, <u32>vs2(ctx, rec)); continue; }
+          clearCodeDropped();
+          if (!storeSlow(ctx, va, 4, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          if (!codeDropped) continue;
+          remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
+          next = nextPc(rec, pc0); link = noLink();
+          break;
+        }
+        case D.OP_SD: {
+          const va = vs1(ctx, rec) + imm(rec);
+          const h = tlbHit(tlbStore, va, key, 8);
+          if (h != 0) { store<u64>(h, vs2(ctx, rec)); continue; }
+          clearCodeDropped();
+          if (!storeSlow(ctx, va, 8, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          if (!codeDropped) continue;
+          remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
+          next = nextPc(rec, pc0); link = noLink();
+          break;
+        }
+
+        case D.OP_ADDI: setRd(ctx, rec, vs1(ctx, rec) + imm(rec)); continue;
+        case D.OP_SLTI: setRd(ctx, rec, <i64>vs1(ctx, rec) < <i64>imm(rec) ? 1 : 0); continue;
+        case D.OP_SLTIU: setRd(ctx, rec, vs1(ctx, rec) < imm(rec) ? 1 : 0); continue;
+        case D.OP_XORI: setRd(ctx, rec, vs1(ctx, rec) ^ imm(rec)); continue;
+        case D.OP_ORI: setRd(ctx, rec, vs1(ctx, rec) | imm(rec)); continue;
+        case D.OP_ANDI: setRd(ctx, rec, vs1(ctx, rec) & imm(rec)); continue;
+        case D.OP_SLLI: setRd(ctx, rec, vs1(ctx, rec) << imm(rec)); continue;
+        case D.OP_SRLI: setRd(ctx, rec, vs1(ctx, rec) >> imm(rec)); continue;
+        case D.OP_SRAI: setRd(ctx, rec, <u64>(<i64>vs1(ctx, rec) >> <i64>imm(rec))); continue;
+        case D.OP_ADDIW: setRd(ctx, rec, sext32(vs1(ctx, rec) + imm(rec))); continue;
+        case D.OP_SLLIW: setRd(ctx, rec, sext32(<u64>(<u32>vs1(ctx, rec) << <u32>imm(rec)))); continue;
+        case D.OP_SRLIW: setRd(ctx, rec, sext32(<u64>(<u32>vs1(ctx, rec) >> <u32>imm(rec)))); continue;
+        case D.OP_SRAIW: setRd(ctx, rec, <u64><i64>(<i32>vs1(ctx, rec) >> <i32>imm(rec))); continue;
+
+        case D.OP_ADD: setRd(ctx, rec, vs1(ctx, rec) + vs2(ctx, rec)); continue;
+        case D.OP_SUB: setRd(ctx, rec, vs1(ctx, rec) - vs2(ctx, rec)); continue;
+        case D.OP_SLL: setRd(ctx, rec, vs1(ctx, rec) << (vs2(ctx, rec) & 63)); continue;
+        case D.OP_SLT: setRd(ctx, rec, <i64>vs1(ctx, rec) < <i64>vs2(ctx, rec) ? 1 : 0); continue;
+        case D.OP_SLTU: setRd(ctx, rec, vs1(ctx, rec) < vs2(ctx, rec) ? 1 : 0); continue;
+        case D.OP_XOR: setRd(ctx, rec, vs1(ctx, rec) ^ vs2(ctx, rec)); continue;
+        case D.OP_SRL: setRd(ctx, rec, vs1(ctx, rec) >> (vs2(ctx, rec) & 63)); continue;
+        case D.OP_SRA: setRd(ctx, rec, <u64>(<i64>vs1(ctx, rec) >> <i64>(vs2(ctx, rec) & 63))); continue;
+        case D.OP_OR: setRd(ctx, rec, vs1(ctx, rec) | vs2(ctx, rec)); continue;
+        case D.OP_AND: setRd(ctx, rec, vs1(ctx, rec) & vs2(ctx, rec)); continue;
+        case D.OP_ADDW: setRd(ctx, rec, sext32(vs1(ctx, rec) + vs2(ctx, rec))); continue;
+        case D.OP_SUBW: setRd(ctx, rec, sext32(vs1(ctx, rec) - vs2(ctx, rec))); continue;
+        case D.OP_SLLW: setRd(ctx, rec, sext32(<u64>(<u32>vs1(ctx, rec) << (<u32>vs2(ctx, rec) & 31)))); continue;
+        case D.OP_SRLW: setRd(ctx, rec, sext32(<u64>(<u32>vs1(ctx, rec) >> (<u32>vs2(ctx, rec) & 31)))); continue;
+        case D.OP_SRAW: setRd(ctx, rec, <u64><i64>(<i32>vs1(ctx, rec) >> (<i32>vs2(ctx, rec) & 31))); continue;
+
+        case D.OP_MUL: setRd(ctx, rec, vs1(ctx, rec) * vs2(ctx, rec)); continue;
+        case D.OP_MULH: setRd(ctx, rec, mulh(vs1(ctx, rec), vs2(ctx, rec))); continue;
+        case D.OP_MULHSU: setRd(ctx, rec, mulhsu(vs1(ctx, rec), vs2(ctx, rec))); continue;
+        case D.OP_MULHU: setRd(ctx, rec, mulhu(vs1(ctx, rec), vs2(ctx, rec))); continue;
+        case D.OP_DIV: setRd(ctx, rec, div64(vs1(ctx, rec), vs2(ctx, rec))); continue;
+        case D.OP_DIVU: {
+          const b = vs2(ctx, rec);
+          setRd(ctx, rec, b == 0 ? 0xFFFF_FFFF_FFFF_FFFF : vs1(ctx, rec) / b); continue;
+        }
+        case D.OP_REM: setRd(ctx, rec, rem64(vs1(ctx, rec), vs2(ctx, rec))); continue;
+        case D.OP_REMU: {
+          const b = vs2(ctx, rec);
+          setRd(ctx, rec, b == 0 ? vs1(ctx, rec) : vs1(ctx, rec) % b); continue;
+        }
+        case D.OP_MULW: setRd(ctx, rec, sext32(vs1(ctx, rec) * vs2(ctx, rec))); continue;
+        case D.OP_DIVW: setRd(ctx, rec, div32(vs1(ctx, rec), vs2(ctx, rec))); continue;
+        case D.OP_DIVUW: {
+          const b = <u32>vs2(ctx, rec);
+          setRd(ctx, rec, b == 0 ? 0xFFFF_FFFF_FFFF_FFFF : sext32(<u64>(<u32>vs1(ctx, rec) / b))); continue;
+        }
+        case D.OP_REMW: setRd(ctx, rec, rem32(vs1(ctx, rec), vs2(ctx, rec))); continue;
+        case D.OP_REMUW: {
+          const b = <u32>vs2(ctx, rec);
+          setRd(ctx, rec, b == 0 ? sext32(vs1(ctx, rec)) : sext32(<u64>(<u32>vs1(ctx, rec) % b))); continue;
+        }
+        default: {
+          // LR, SC and the AMOs; the stores among them may drop code too.
+          clearCodeDropped();
+          const cause = atomic(ctx, rec, load<u8>(rec), key);
+          if (cause != 0) return trapAt(ctx, block, rec, pc0, cause, faultTval, chargedOf(remaining));
+          if (!codeDropped) continue;
+          remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
+          next = nextPc(rec, pc0); link = noLink();
+          break;
+        }
+      }
+      break;
+    }
   }
   return 0;
 }

@@ -37,22 +37,17 @@
 // Per-vCPU: the TLB and the block cache (their addresses are cached in WASM
 // globals by hartSystemInit). Machine-wide: the KSTATE_HART record below.
 
-import { KSTATE_HART, CONTROL_BLOCK, CB_IRQ_PENDING } from "../lib/layout";
+import { KSTATE_HART } from "../lib/layout";
 import { SATP_MODE_SHIFT, SATP_MODE_SV48, SATP_ASID_SHIFT, SATP_ASID_MASK, SATP_PPN_MASK } from "./sv48";
 import {
   CTX_SIZE, CTX_PC, CTX_SATP, CTX_INSTRET, CTX_TIME_SCALE, CTX_ASID_KEY, CTX_ROOT, CTX_CAUSE, CTX_TVAL,
   CTX_MAGIC, CTX_MAGIC_VALUE, TIME_SCALE_ONE, ctxDropReservation,
 } from "./context";
-import { tlbAttach, tlbFetch, tlbHit, KEY_BARE, KEY_INVALID, TLB_BYTES } from "./tlb";
-import {
-  blockCacheAttach, blockCacheBytesNeeded, blockLookup, blockCacheFlushAll, blockInvalidateFrame,
-  scratchBlock, BLOCK_HEADER, RECORD_SIZE,
-} from "./blockcache";
-import { decodeBlock, decodeHalves, putEnd, recPcOff, recLen } from "./decode";
-import { execBlock } from "./execute";
-import { mmuTranslate } from "./mmu";
+import { tlbAttach, KEY_BARE, KEY_INVALID, TLB_BYTES } from "./tlb";
+import { blockCacheAttach, blockCacheBytesNeeded, blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
+import { execRun } from "./execute";
 import { setTime } from "./csr";
-import { TRAP_BUDGET, TRAP_INTERRUPT, ACCESS_FETCH, faultCause, faultTval, clearFault } from "./trap";
+import { TRAP_BUDGET } from "./trap";
 
 export { tlbFlushAll, tlbFlushAsid, tlbFlushVa } from "./tlb";
 
@@ -130,98 +125,22 @@ export function hartInvalidateCode(pa: usize, len: usize): void {
 
 export function hartFlushDecodeCache(): void { blockCacheFlushAll(); }
 
-/** Stops hartRun with a fault found before any instruction of a block ran. */
-function fetchTrap(ctx: usize): u32 {
-  store<u32>(ctx + CTX_CAUSE, faultCause);
-  store<u64>(ctx + CTX_TVAL, faultTval);
-  return faultCause;
-}
-
 /**
- * The block for a 32-bit instruction whose halves lie in two pages: both
- * halves are fetched through the MMU (a fault on the second reports its
- * address), decoded into the scratch block and never cached. 0 on a fault.
+ * Longest run of the executor between returns to hartRun. The engine
+ * (V8 at least) swaps in optimised code for a function only when it is
+ * next called, so a long slice must not be one call: the first one would
+ * run entirely in the baseline tier.
  */
-function straddlingBlock(ctx: usize, pc: u64, host: usize, key: u32): usize {
-  const upperVa = pc + 2;
-  let upperHost = tlbHit(tlbFetch, upperVa, key, 2);
-  if (upperHost == 0) {
-    const frame = mmuTranslate(ctx, upperVa, ACCESS_FETCH);
-    if (frame == 0) return 0;
-    upperHost = frame;
-  }
-  const rec = scratchBlock + BLOCK_HEADER;
-  decodeHalves(rec, <u32>load<u16>(host), <u32>load<u16>(upperHost), 0, 0);
-  putEnd(rec + RECORD_SIZE, 4, 1);
-  store<u32>(scratchBlock, 1);
-  return scratchBlock;
-}
-
-/** A copy of the first `count` instructions of block, closed by an END record. */
-function truncatedBlock(block: usize, count: u32): usize {
-  memory.copy(scratchBlock, block, BLOCK_HEADER + <usize>count * RECORD_SIZE);
-  const last = scratchBlock + BLOCK_HEADER + <usize>(count - 1) * RECORD_SIZE;
-  putEnd(last + RECORD_SIZE, recPcOff(last) + recLen(last), count);
-  store<u32>(scratchBlock, count);
-  return scratchBlock;
-}
+const RUN_CHUNK: u32 = 1 << 20;
 
 export function hartRun(ctx: usize, budget: u32): u32 {
-  const key = load<u32>(ctx + CTX_ASID_KEY);
-  let remaining = budget;
-  let cause: u32 = 0;
-  let instret = load<u64>(ctx + CTX_INSTRET);
-  // The frame of the previous block's page: within one hartRun the
-  // translation cannot change, so a successor in the same virtual page
-  // needs no TLB lookup.
-  let lastPage: u64 = 1; // never a page address
-  let lastFrame: usize = 0;
+  let cause: u32;
   while (true) {
-    if (load<u32>(CONTROL_BLOCK + CB_IRQ_PENDING) != 0) { cause = TRAP_INTERRUPT; break; }
-    if (remaining == 0) { cause = TRAP_BUDGET; break; }
-    const pc = load<u64>(ctx + CTX_PC);
-    let host: usize;
-    if ((pc & ~<u64>0xFFF) == lastPage) {
-      host = lastFrame + <usize>(<u32>pc & 0xFFF);
-    } else {
-      host = tlbHit(tlbFetch, pc, key, 2);
-      if (host == 0) {
-        clearFault();
-        const frame = mmuTranslate(ctx, pc, ACCESS_FETCH);
-        if (frame == 0) return endRun(ctx, fetchTrap(ctx));
-        host = frame + <usize>(<u32>pc & 0xFFF);
-      }
-      lastPage = pc & ~<u64>0xFFF;
-      lastFrame = host & ~<usize>0xFFF;
-    }
-    let block = blockLookup(host);
-    if (block == 0) {
-      if ((<u32>pc & 0xFFF) == 0xFFE && (load<u16>(host) & 3) == 3) {
-        clearFault();
-        block = straddlingBlock(ctx, pc, host, key);
-        if (block == 0) return endRun(ctx, fetchTrap(ctx));
-      } else {
-        block = decodeBlock(host);
-      }
-    }
-    let count = load<u32>(block);
-    if (count > remaining) {
-      block = truncatedBlock(block, remaining);
-      count = remaining;
-    }
-    remaining -= count;
-    instret += <u64>count;
-    store<u64>(ctx + CTX_INSTRET, instret);
-    cause = execBlock(ctx, block, pc, key);
-    if (cause != 0) return endRun(ctx, cause);
+    const chunk = budget < RUN_CHUNK ? budget : RUN_CHUNK;
+    cause = execRun(ctx, chunk);
+    budget -= chunk;
+    if (cause != TRAP_BUDGET || budget == 0) break;
   }
-  store<u32>(ctx + CTX_CAUSE, cause);
-  store<u64>(ctx + CTX_TVAL, 0);
-  return endRun(ctx, cause);
-}
-
-// @ts-ignore: decorator
-@inline function endRun(ctx: usize, cause: u32): u32 {
   ctxDropReservation(ctx);
   return cause;
 }
