@@ -21,7 +21,7 @@ import { CONTROL_BLOCK, CB_IRQ_PENDING } from "../lib/layout";
 import {
   CTX_PC, CTX_INSTRET, CTX_CAUSE, CTX_TVAL, CTX_ASID_KEY, CTX_RES_ADDR, CTX_RES_VALUE, CTX_RES_VALID,
 } from "./context";
-import { tlbLoad, tlbStore, tlbHit } from "./tlb";
+import { tlbLoad, tlbStore, tlbHit, tlbEntry, tlbTag, tlbHost } from "./tlb";
 import { loadSlow, storeSlow, loadFrame, storeFrame } from "./mmu";
 import {
   blockCacheFlushAll, cacheFlushes, codeDropped, clearCodeDropped, scratchBlock, unlinked, linkWritable,
@@ -318,56 +318,70 @@ export function execRun(ctx: usize, budget: u32): u32 {
 
         case D.OP_LB: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbLoad, va, key, 1);
-          if (h != 0) { setRd(ctx, rec, <u64><i64>load<i8>(h)); continue; }
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 1)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64><i64>load<i8>(tlbHost(e, va))); continue; }
+          }
           const v = loadSlow(ctx, va, 1);
           if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           setRd(ctx, rec, <u64><i64><i8>v); continue;
         }
         case D.OP_LH: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbLoad, va, key, 2);
-          if (h != 0) { setRd(ctx, rec, <u64><i64>load<i16>(h)); continue; }
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 2)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64><i64>load<i16>(tlbHost(e, va))); continue; }
+          }
           const v = loadSlow(ctx, va, 2);
           if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           setRd(ctx, rec, <u64><i64><i16>v); continue;
         }
         case D.OP_LW: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbLoad, va, key, 4);
-          if (h != 0) { setRd(ctx, rec, <u64><i64>load<i32>(h)); continue; }
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 4)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64><i64>load<i32>(tlbHost(e, va))); continue; }
+          }
           const v = loadSlow(ctx, va, 4);
           if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           setRd(ctx, rec, sext32(v)); continue;
         }
         case D.OP_LD: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbLoad, va, key, 8);
-          if (h != 0) { setRd(ctx, rec, load<u64>(h)); continue; }
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 8)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, load<u64>(tlbHost(e, va))); continue; }
+          }
           const v = loadSlow(ctx, va, 8);
           if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           setRd(ctx, rec, v); continue;
         }
         case D.OP_LBU: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbLoad, va, key, 1);
-          if (h != 0) { setRd(ctx, rec, <u64>load<u8>(h)); continue; }
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 1)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64>load<u8>(tlbHost(e, va))); continue; }
+          }
           const v = loadSlow(ctx, va, 1);
           if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           setRd(ctx, rec, v); continue;
         }
         case D.OP_LHU: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbLoad, va, key, 2);
-          if (h != 0) { setRd(ctx, rec, <u64>load<u16>(h)); continue; }
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 2)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64>load<u16>(tlbHost(e, va))); continue; }
+          }
           const v = loadSlow(ctx, va, 2);
           if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           setRd(ctx, rec, v); continue;
         }
         case D.OP_LWU: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbLoad, va, key, 4);
-          if (h != 0) { setRd(ctx, rec, <u64>load<u32>(h)); continue; }
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 4)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64>load<u32>(tlbHost(e, va))); continue; }
+          }
           const v = loadSlow(ctx, va, 4);
           if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           setRd(ctx, rec, v); continue;
@@ -377,8 +391,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
         // unchained: it may be one of the blocks just dropped.
         case D.OP_SB: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbStore, va, key, 1);
-          if (h != 0) { store<u8>(h, <u8>vs2(ctx, rec)); continue; }
+          const e = tlbEntry(tlbStore, va);
+          if (load<u64>(e) == tlbTag(va, 1)) {
+            if (load<u32>(e, 8) == key) { store<u8>(tlbHost(e, va), <u8>vs2(ctx, rec)); continue; }
+          }
           clearCodeDropped();
           if (!storeSlow(ctx, va, 1, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           if (!codeDropped) continue;
@@ -388,8 +404,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
         }
         case D.OP_SH: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbStore, va, key, 2);
-          if (h != 0) { store<u16>(h, <u16>vs2(ctx, rec)); continue; }
+          const e = tlbEntry(tlbStore, va);
+          if (load<u64>(e) == tlbTag(va, 2)) {
+            if (load<u32>(e, 8) == key) { store<u16>(tlbHost(e, va), <u16>vs2(ctx, rec)); continue; }
+          }
           clearCodeDropped();
           if (!storeSlow(ctx, va, 2, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           if (!codeDropped) continue;
@@ -399,8 +417,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
         }
         case D.OP_SW: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbStore, va, key, 4);
-          if (h != 0) { store<u32>(h, <u32>vs2(ctx, rec)); continue; }
+          const e = tlbEntry(tlbStore, va);
+          if (load<u64>(e) == tlbTag(va, 4)) {
+            if (load<u32>(e, 8) == key) { store<u32>(tlbHost(e, va), <u32>vs2(ctx, rec)); continue; }
+          }
           clearCodeDropped();
           if (!storeSlow(ctx, va, 4, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           if (!codeDropped) continue;
@@ -410,8 +430,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
         }
         case D.OP_SD: {
           const va = vs1(ctx, rec) + imm(rec);
-          const h = tlbHit(tlbStore, va, key, 8);
-          if (h != 0) { store<u64>(h, vs2(ctx, rec)); continue; }
+          const e = tlbEntry(tlbStore, va);
+          if (load<u64>(e) == tlbTag(va, 8)) {
+            if (load<u32>(e, 8) == key) { store<u64>(tlbHost(e, va), vs2(ctx, rec)); continue; }
+          }
           clearCodeDropped();
           if (!storeSlow(ctx, va, 8, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
           if (!codeDropped) continue;

@@ -54,18 +54,37 @@ export function tlbAttach(base: usize): void {
 }
 
 /**
+ * The tag an access of `size` bytes (1, 2, 4 or 8) at va must find in its
+ * entry: the page, plus the low bits that make the access misaligned. Tags
+ * in the table have those bits clear, so a misaligned access never hits
+ * (the slow path does it), and an aligned access never crosses a page.
+ */
+// @ts-ignore: decorator
+@inline export function tlbTag(va: u64, size: u32): u64 {
+  return va & ~(<u64>0xFFF ^ <u64>(size - 1));
+}
+
+/** Whether entry e translates an aligned `size`-byte access at va under key. */
+// @ts-ignore: decorator
+@inline export function tlbMatch(e: usize, va: u64, key: u32, size: u32): bool {
+  return load<u64>(e) == tlbTag(va, size) && load<u32>(e, 8) == key;
+}
+
+/** Host address of va through a matching entry e. */
+// @ts-ignore: decorator
+@inline export function tlbHost(e: usize, va: u64): usize {
+  return <usize>load<u32>(e, 12) + (<usize>va & 0xFFF);
+}
+
+/**
  * Host address of va if the table holds a translation for it under key and
- * the `size`-byte access stays inside the page; 0 otherwise (frame 0 is the
- * NULL page and is never mapped to a user).
+ * the `size`-byte access is aligned; 0 otherwise (frame 0 is the NULL page
+ * and is never mapped to a user).
  */
 // @ts-ignore: decorator
 @inline export function tlbHit(table: usize, va: u64, key: u32, size: u32): usize {
   const e = tlbEntry(table, va);
-  const off = <u32>va & 0xFFF;
-  if (load<u64>(e) == (va & ~0xFFF) && load<u32>(e, 8) == key && off <= 0x1000 - size) {
-    return <usize>load<u32>(e, 12) + <usize>off;
-  }
-  return 0;
+  return tlbMatch(e, va, key, size) ? tlbHost(e, va) : 0;
 }
 
 export function tlbInsert(table: usize, va: u64, key: u32, frame: usize, level: i32): void {
