@@ -8,7 +8,8 @@
 // not the whole run. Every check prints one line ("ok   name" or
 // "FAIL name: detail") and sends one byte ('p' or 'f') up a pipe to the
 // parent, which prints "syscalltest: N passed, M failed" and exits 0 only
-// if nothing failed. `syscalltest GROUP...` runs only the named groups.
+// if nothing failed. A group that finishes sends 'e', so one that vanishes
+// early (an exec that should have failed but ran) is reported too. `syscalltest GROUP...` runs only the named groups.
 //
 // Where ABI.md leaves a result open, the check accepts every reasonable
 // answer and says so in its name ("-1 or 0").
@@ -886,19 +887,22 @@ int main(int argc, char **argv) {
       close(fds[0]);
       report_fd = fds[1];
       groups[g].run();
+      write(report_fd, "e", 1);
       exit(0);
     }
     close(fds[1]);
     char c;
+    int finished = 0;
     while (read(fds[0], &c, 1) == 1) {
       if (c == 'p') passed++;
-      else failed++;
+      else if (c == 'f') failed++;
+      else finished = 1;
     }
     close(fds[0]);
     int status = 0;
     while (wait(&status) != pid) {}
-    if (status != 0) {
-      printf("FAIL group %s: its process died with status %d\n", groups[g].name, status);
+    if (status != 0 || !finished) {
+      printf("FAIL group %s: its process ended early with status %d\n", groups[g].name, status);
       failed++;
     }
   }

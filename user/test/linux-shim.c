@@ -1,0 +1,216 @@
+// Test only: the Keel system calls implemented on Linux system calls, so
+// that user programs can run under qemu-riscv64 (user-mode emulation)
+// before the Keel kernel can run them. Linked in place of lib/usys.S by
+// user/programs.test.ts; never part of user/bin.
+//
+// Absolute paths are looked up under KEEL_ROOT (a -D define: the test's
+// temporary root directory), and exec runs the program through QEMU_PATH,
+// since the host kernel cannot run RISC-V binaries by itself. Exit
+// statuses are what Linux keeps: the low 8 bits, sign-extended; death by a
+// signal reads as -1, as on Keel. procs() reports only the caller.
+#include "user.h"
+
+#ifndef KEEL_ROOT
+#error "KEEL_ROOT must name the test's root directory"
+#endif
+#ifndef QEMU_PATH
+#define QEMU_PATH "/usr/bin/qemu-riscv64"
+#endif
+
+enum {
+  L_dup = 23, L_faccessat = 48, L_mkdirat = 34, L_unlinkat = 35, L_linkat = 37, L_chdir = 49, L_openat = 56, L_close = 57, L_pipe2 = 59,
+  L_getdents64 = 61, L_lseek = 62, L_read = 63, L_write = 64, L_fstat = 80, L_exit_group = 94, L_nanosleep = 101,
+  L_clock_gettime = 113, L_kill = 129, L_setpriority = 140, L_getpid = 172, L_clone = 220, L_execve = 221,
+  L_wait4 = 260,
+};
+#define AT_FDCWD (-100)
+#define AT_REMOVEDIR 0x200
+#define L_O_CREAT 0100
+#define L_O_TRUNC 01000
+#define L_O_DIRECTORY 0200000
+#define L_EISDIR 21
+#define SIGCHLD 17
+#define SIGKILL 9
+#define PATH_MAX 512
+
+static long last_errno;
+
+static long raw(long n, long a, long b, long c, long d, long e) {
+  register long a0 __asm__("a0") = a;
+  register long a1 __asm__("a1") = b;
+  register long a2 __asm__("a2") = c;
+  register long a3 __asm__("a3") = d;
+  register long a4 __asm__("a4") = e;
+  register long a7 __asm__("a7") = n;
+  __asm__ volatile("ecall" : "+r"(a0) : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a7) : "memory");
+  return a0;
+}
+
+// Linux returns -errno; Keel returns -1 and keeps the reason.
+static long sys(long n, long a, long b, long c, long d, long e) {
+  long r = raw(n, a, b, c, d, e);
+  if (r < 0 && r > -4096) {
+    last_errno = -r;
+    return -1;
+  }
+  return r;
+}
+
+// Maps "/x" to KEEL_ROOT "/x"; relative paths are left alone. Returns 0 for
+// an unreadable pointer (Linux then reports EFAULT itself).
+static const char *host_path(const char *path, char *buf) {
+  // Let Linux judge the pointer first: a path it cannot read (EFAULT) or
+  // that has no NUL in reach (ENAMETOOLONG) goes through untouched.
+  long probe = raw(L_faccessat, AT_FDCWD, (long)path, 0, 0, 0);
+  if (probe == -14 || probe == -36) return path;
+  if (path[0] != '/') return path;
+  snprintf(buf, PATH_MAX, "%s%s", KEEL_ROOT, path);
+  return buf;
+}
+
+int fork(void) { return (int)sys(L_clone, SIGCHLD, 0, 0, 0, 0); }
+void exit(int status) {
+  raw(L_exit_group, status, 0, 0, 0, 0);
+  for (;;) {}
+}
+int wait(int *status) {
+  // Linux writes its raw status through the caller's pointer (so a bad
+  // pointer fails with EFAULT), and we rewrite it in Keel's form.
+  long pid = sys(L_wait4, -1, (long)status, 0, 0, 0);
+  if (pid < 0) return -1;
+  if (status) *status = (*status & 0x7f) == 0 ? (signed char)((*status >> 8) & 0xff) : -1;
+  return (int)pid;
+}
+int pipe(int fds[2]) { return (int)sys(L_pipe2, (long)fds, 0, 0, 0, 0); }
+int read(int fd, void *buf, int n) {
+  if (n < 0) return -1;
+  long r = raw(L_read, fd, (long)buf, n, 0, 0);
+  if (r != -L_EISDIR) return (int)(r < 0 && r > -4096 ? (last_errno = -r, -1) : r);
+  // A directory: one Linux dirent becomes one 16-byte struct dirent.
+  if (n < (int)sizeof(struct dirent)) return -1;
+  static char ents[512];
+  long got = raw(L_getdents64, fd, (long)ents, sizeof ents, 0, 0);
+  if (got <= 0) return 0;  // ext4 answers EINVAL once seeked to its end-of-directory cookie
+  uint64 ino = *(uint64 *)ents;
+  long next = *(long *)(ents + 8);
+  const char *name = ents + 19;
+  sys(L_lseek, fd, next, 0, 0, 0);
+  struct dirent *de = buf;
+  de->inum = (ushort)(ino ? ino : 1);
+  strncpy(de->name, name, DIRSIZ);
+  return sizeof(struct dirent);
+}
+int kill(int pid) { return pid <= 0 ? -1 : (int)sys(L_kill, pid, SIGKILL, 0, 0, 0); }
+int exec(const char *path, char **argv) {
+  char buf[PATH_MAX];
+  char *args[MAXARG + 5];
+  int n = 0;
+  args[n++] = "qemu-riscv64";
+  args[n++] = "-0";
+  args[n++] = argv[0];
+  args[n++] = (char *)host_path(path, buf);
+  for (int i = 1; argv[i]; i++) {
+    if (i >= MAXARG) return -1;
+    args[n++] = argv[i];
+  }
+  args[n] = 0;
+  // qemu would happily run a text file through the host kernel; refuse what is not ELF.
+  int fd = open(path, O_RDONLY);
+  char magic[4] = {0};
+  if (fd < 0) return -1;
+  int r = read(fd, magic, 4);
+  close(fd);
+  if (r != 4 || magic[0] != 0x7f || magic[1] != 'E') return -1;
+  return (int)sys(L_execve, (long)QEMU_PATH, (long)args, 0, 0, 0);
+}
+int fstat(int fd, struct stat *st) {
+  static char l[128];
+  if (sys(L_fstat, fd, (long)l, 0, 0, 0) < 0) return -1;
+  // clock_gettime writes 16 bytes: two of them probe all 24 of ours.
+  if (sys(L_clock_gettime, 1, (long)st, 0, 0, 0) < 0 || sys(L_clock_gettime, 1, (long)st + 8, 0, 0, 0) < 0) return -1;
+  uint mode = *(uint *)(l + 16);
+  st->dev = (int)*(uint64 *)l;
+  st->ino = (uint)*(uint64 *)(l + 8);
+  if ((mode & 0170000) == 0010000) return -1;  // a pipe: Keel's fstat does not describe pipes
+  st->type = (mode & 0170000) == 0040000 ? T_DIR : (mode & 0170000) == 0100000 ? T_FILE : T_DEVICE;
+  st->nlink = (short)*(uint *)(l + 20);
+  st->size = *(uint64 *)(l + 48);
+  return 0;
+}
+int chdir(const char *path) {
+  char buf[PATH_MAX];
+  return (int)sys(L_chdir, (long)host_path(path, buf), 0, 0, 0, 0);
+}
+int dup(int fd) { return (int)sys(L_dup, fd, 0, 0, 0, 0); }
+int getpid(void) { return (int)sys(L_getpid, 0, 0, 0, 0, 0); }
+// qemu-user will not grow the Linux break of an image linked at 0, so the
+// break lives in a static arena (bss, mapped lazily by the host).
+#define ARENA_BYTES (64UL << 20)
+static char arena[ARENA_BYTES] __attribute__((aligned(4096)));
+static uint64 brk_used;
+char *sbrk(int n) {
+  if (n < 0 ? (uint64)(-(long)n) > brk_used : brk_used + (uint64)n > ARENA_BYTES) return (char *)-1;
+  char *old = arena + brk_used;
+  brk_used += (uint64)(long)n;
+  return old;
+}
+struct timespec {
+  long sec, nsec;
+};
+int sleep(int ticks) {
+  if (ticks < 0) ticks = 0;
+  struct timespec t = {ticks / 100, (ticks % 100) * 10000000L};
+  return (int)sys(L_nanosleep, (long)&t, 0, 0, 0, 0);
+}
+uint64 clocknanos(void) {
+  struct timespec t;
+  raw(L_clock_gettime, 1, (long)&t, 0, 0, 0);
+  return (uint64)t.sec * 1000000000UL + (uint64)t.nsec;
+}
+int uptime(void) { return (int)(clocknanos() / 10000000UL); }  // 100 ticks per second
+int open(const char *path, int flags) {
+  char buf[PATH_MAX];
+  long lflags = (flags & 3) | (flags & O_CREATE ? L_O_CREAT : 0) | (flags & O_TRUNC ? L_O_TRUNC : 0);
+  return (int)sys(L_openat, AT_FDCWD, (long)host_path(path, buf), lflags, 0644, 0);
+}
+int write(int fd, const void *buf, int n) { return n < 0 ? -1 : (int)sys(L_write, fd, (long)buf, n, 0, 0); }
+int mknod(const char *path, short major, short minor) {
+  (void)path, (void)major, (void)minor;
+  return -1;
+}
+int unlink(const char *path) {
+  char buf[PATH_MAX];
+  const char *p = host_path(path, buf);
+  long r = sys(L_unlinkat, AT_FDCWD, (long)p, 0, 0, 0);
+  if (r < 0 && last_errno == L_EISDIR) r = sys(L_unlinkat, AT_FDCWD, (long)p, AT_REMOVEDIR, 0, 0);
+  return (int)r;
+}
+int link(const char *oldpath, const char *newpath) {
+  char a[PATH_MAX], b[PATH_MAX];
+  return (int)sys(L_linkat, AT_FDCWD, (long)host_path(oldpath, a), AT_FDCWD, (long)host_path(newpath, b), 0);
+}
+int mkdir(const char *path) {
+  char buf[PATH_MAX];
+  return (int)sys(L_mkdirat, AT_FDCWD, (long)host_path(path, buf), 0755, 0, 0);
+}
+int close(int fd) { return (int)sys(L_close, fd, 0, 0, 0, 0); }
+
+int procs(struct procinfo *buf, int max) {
+  if (max <= 0) return 0;
+  if (sys(L_clock_gettime, 1, (long)buf, 0, 0, 0) < 0) return -1;  // probe the pointer
+  memset(buf, 0, sizeof *buf);
+  buf->pid = getpid();
+  buf->state = PROC_RUNNING;
+  strlcpy(buf->name, "linux", PROC_NAME_LEN);
+  return 1;
+}
+int setnice(int pid, int nice) { return (int)sys(L_setpriority, 0, pid, nice, 0, 0); }
+int errstr(char *buf, int n) {
+  if (n <= 0) return 0;
+  return snprintf(buf, (size_t)n, "linux errno %ld", last_errno) < n ? (int)strlen(buf) : n - 1;
+}
+int sbrklazy(int on) { return on == 0 || on == 1 ? 0 : -1; }
+long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5) {
+  (void)number, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+  return -1;
+}
