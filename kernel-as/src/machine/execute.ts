@@ -77,7 +77,8 @@ function stopAt(ctx: usize, pc: u64, cause: u32, tval: u64, charged: u64): u32 {
 }
 
 /** High 64 bits of the unsigned 128-bit product, from four 32x32 products. */
-export function mulhu(a: u64, b: u64): u64 {
+// @ts-ignore: decorator
+@inline export function mulhu(a: u64, b: u64): u64 {
   const a0 = a & 0xFFFF_FFFF, a1 = a >> 32;
   const b0 = b & 0xFFFF_FFFF, b1 = b >> 32;
   const p00 = a0 * b0;
@@ -124,19 +125,51 @@ export function mulhu(a: u64, b: u64): u64 {
   return <u64><i64>r;
 }
 
-/** The AMOs, LR and SC; 0 or the fault cause (raised, with tval). */
-function atomic(ctx: usize, rec: usize, op: u8, key: u32): u32 {
+
+// The executor's slow paths take the record and hand it back, tagged with
+// what happened (MISS_*), so that the record pointer is never live across a
+// call in the dispatch loop (an engine would keep it on the stack).
+const MISS_FAULT: usize = 1;        // the instruction traps: the fault is raised (trap.ts)
+const MISS_CODE_DROPPED: usize = 2; // it wrote into decoded code: its block must end after it
+
+/** A load that missed the TLB fast path: sets rd (sign-extended if `signed`). */
+function loadMiss(ctx: usize, rec: usize, va: u64, size: u32, signed: bool): usize {
+  let v = loadSlow(ctx, va, size);
+  if (faultCause != 0) return rec | MISS_FAULT;
+  if (signed) {
+    if (size == 1) v = <u64><i64><i8>v;
+    else if (size == 2) v = <u64><i64><i16>v;
+    else if (size == 4) v = sext32(v);
+  }
+  setRd(ctx, rec, v);
+  return rec;
+}
+
+/** A store that missed the TLB fast path. */
+function storeMiss(ctx: usize, rec: usize, va: u64, size: u32): usize {
+  clearCodeDropped();
+  if (!storeSlow(ctx, va, size, vs2(ctx, rec))) return rec | MISS_FAULT;
+  return codeDropped ? rec | MISS_CODE_DROPPED : rec;
+}
+
+/**
+ * LR, SC and the AMOs (all of them take this path): rec, tagged MISS_FAULT
+ * with the fault raised, or MISS_CODE_DROPPED (see the MISS_* flags).
+ */
+function atomic(ctx: usize, rec: usize, key: u32): usize {
   clearFault();
+  clearCodeDropped();
+  const op = load<u8>(rec);
   const va = vs1(ctx, rec);
   const src = vs2(ctx, rec);
   const wide = op == D.OP_LR_D || op == D.OP_SC_D || op >= D.OP_AMO_D;
   const size: u32 = wide ? 8 : 4;
   if (op == D.OP_LR_W || op == D.OP_LR_D) {
-    if ((<u32>va & (size - 1)) != 0) { raiseFault(CAUSE_MISALIGNED_LOAD, va); return CAUSE_MISALIGNED_LOAD; }
+    if ((<u32>va & (size - 1)) != 0) { raiseFault(CAUSE_MISALIGNED_LOAD, va); return rec | MISS_FAULT; }
     let h = tlbHit(tlbLoad, va, key, size);
     if (h == 0) {
       const frame = loadFrame(ctx, va);
-      if (frame == 0) return faultCause;
+      if (frame == 0) return rec | MISS_FAULT;
       h = frame + <usize>(<u32>va & 0xFFF);
     }
     const value = wide ? load<u64>(h) : sext32(<u64>load<u32>(h));
@@ -144,9 +177,9 @@ function atomic(ctx: usize, rec: usize, op: u8, key: u32): u32 {
     store<u64>(ctx + CTX_RES_VALUE, value);
     store<u32>(ctx + CTX_RES_VALID, 1);
     setRd(ctx, rec, value);
-    return 0;
+    return rec;
   }
-  if ((<u32>va & (size - 1)) != 0) { raiseFault(CAUSE_MISALIGNED_STORE, va); return CAUSE_MISALIGNED_STORE; }
+  if ((<u32>va & (size - 1)) != 0) { raiseFault(CAUSE_MISALIGNED_STORE, va); return rec | MISS_FAULT; }
   if ((op == D.OP_SC_W || op == D.OP_SC_D)) {
     // SC succeeds only on the reserved address, and (as QEMU does) only if
     // memory still holds the value LR read; a failed SC touches no memory.
@@ -154,13 +187,13 @@ function atomic(ctx: usize, rec: usize, op: u8, key: u32): u32 {
     if (!held) {
       store<u32>(ctx + CTX_RES_VALID, 0);
       setRd(ctx, rec, 1);
-      return 0;
+      return rec;
     }
   }
   let h = tlbHit(tlbStore, va, key, size);
   if (h == 0) {
     const frame = storeFrame(ctx, va);
-    if (frame == 0) return faultCause;
+    if (frame == 0) return rec | MISS_FAULT;
     h = frame + <usize>(<u32>va & 0xFFF);
   }
   const old = wide ? load<u64>(h) : sext32(<u64>load<u32>(h));
@@ -171,7 +204,7 @@ function atomic(ctx: usize, rec: usize, op: u8, key: u32): u32 {
       if (wide) store<u64>(h, src); else store<u32>(h, <u32>src);
     }
     setRd(ctx, rec, ok ? 0 : 1);
-    return 0;
+    return codeDropped ? rec | MISS_CODE_DROPPED : rec;
   }
   const kind = op - (wide ? D.OP_AMO_D : D.OP_AMO_W);
   let result: u64 = src;
@@ -192,7 +225,7 @@ function atomic(ctx: usize, rec: usize, op: u8, key: u32): u32 {
   }
   if (wide) store<u64>(h, result); else store<u32>(h, <u32>result);
   setRd(ctx, rec, old);
-  return 0;
+  return codeDropped ? rec | MISS_CODE_DROPPED : rec;
 }
 
 // Instructions charged by the running execRun are runEnd - remaining, where
@@ -268,9 +301,9 @@ export function execRun(ctx: usize, budget: u32): u32 {
           // Stores already drop the blocks of the frames they write; fence.i
           // also covers code the kernel or a device wrote without telling us.
           // The block just run is freed: nothing may link from it.
-          blockCacheFlushAll();
           next = nextPc(rec, pc0);
           link = noLink();
+          blockCacheFlushAll();
           break;
         case D.OP_RDCYCLE:
         case D.OP_RDINSTRET:
@@ -322,9 +355,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 1)) {
             if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64><i64>load<i8>(tlbHost(e, va))); continue; }
           }
-          const v = loadSlow(ctx, va, 1);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          setRd(ctx, rec, <u64><i64><i8>v); continue;
+          rec = loadMiss(ctx, rec, va, 1, true);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
         }
         case D.OP_LH: {
           const va = vs1(ctx, rec) + imm(rec);
@@ -332,9 +366,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 2)) {
             if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64><i64>load<i16>(tlbHost(e, va))); continue; }
           }
-          const v = loadSlow(ctx, va, 2);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          setRd(ctx, rec, <u64><i64><i16>v); continue;
+          rec = loadMiss(ctx, rec, va, 2, true);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
         }
         case D.OP_LW: {
           const va = vs1(ctx, rec) + imm(rec);
@@ -342,9 +377,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 4)) {
             if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64><i64>load<i32>(tlbHost(e, va))); continue; }
           }
-          const v = loadSlow(ctx, va, 4);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          setRd(ctx, rec, sext32(v)); continue;
+          rec = loadMiss(ctx, rec, va, 4, true);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
         }
         case D.OP_LD: {
           const va = vs1(ctx, rec) + imm(rec);
@@ -352,9 +388,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 8)) {
             if (load<u32>(e, 8) == key) { setRd(ctx, rec, load<u64>(tlbHost(e, va))); continue; }
           }
-          const v = loadSlow(ctx, va, 8);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          setRd(ctx, rec, v); continue;
+          rec = loadMiss(ctx, rec, va, 8, false);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
         }
         case D.OP_LBU: {
           const va = vs1(ctx, rec) + imm(rec);
@@ -362,9 +399,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 1)) {
             if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64>load<u8>(tlbHost(e, va))); continue; }
           }
-          const v = loadSlow(ctx, va, 1);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          setRd(ctx, rec, v); continue;
+          rec = loadMiss(ctx, rec, va, 1, false);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
         }
         case D.OP_LHU: {
           const va = vs1(ctx, rec) + imm(rec);
@@ -372,9 +410,10 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 2)) {
             if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64>load<u16>(tlbHost(e, va))); continue; }
           }
-          const v = loadSlow(ctx, va, 2);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          setRd(ctx, rec, v); continue;
+          rec = loadMiss(ctx, rec, va, 2, false);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
         }
         case D.OP_LWU: {
           const va = vs1(ctx, rec) + imm(rec);
@@ -382,11 +421,12 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 4)) {
             if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64>load<u32>(tlbHost(e, va))); continue; }
           }
-          const v = loadSlow(ctx, va, 4);
-          if (faultCause != 0) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          setRd(ctx, rec, v); continue;
+          rec = loadMiss(ctx, rec, va, 4, false);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
         }
-        // A store that misses goes to storeSlow; if it wrote into a frame
+        // A store that misses goes to storeMiss; if it wrote into a frame
         // holding decoded code (codeDropped), the block ends after it,
         // unchained: it may be one of the blocks just dropped.
         case D.OP_SB: {
@@ -395,9 +435,13 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 1)) {
             if (load<u32>(e, 8) == key) { store<u8>(tlbHost(e, va), <u8>vs2(ctx, rec)); continue; }
           }
-          clearCodeDropped();
-          if (!storeSlow(ctx, va, 1, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          if (!codeDropped) continue;
+          rec = storeMiss(ctx, rec, va, 1);
+          if ((rec & (MISS_FAULT | MISS_CODE_DROPPED)) == 0) continue;
+          if ((rec & MISS_FAULT) != 0) {
+            rec &= ~MISS_FAULT;
+            return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          }
+          rec &= ~MISS_CODE_DROPPED;
           remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
           next = nextPc(rec, pc0); link = noLink();
           break;
@@ -408,9 +452,13 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 2)) {
             if (load<u32>(e, 8) == key) { store<u16>(tlbHost(e, va), <u16>vs2(ctx, rec)); continue; }
           }
-          clearCodeDropped();
-          if (!storeSlow(ctx, va, 2, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          if (!codeDropped) continue;
+          rec = storeMiss(ctx, rec, va, 2);
+          if ((rec & (MISS_FAULT | MISS_CODE_DROPPED)) == 0) continue;
+          if ((rec & MISS_FAULT) != 0) {
+            rec &= ~MISS_FAULT;
+            return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          }
+          rec &= ~MISS_CODE_DROPPED;
           remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
           next = nextPc(rec, pc0); link = noLink();
           break;
@@ -421,9 +469,13 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 4)) {
             if (load<u32>(e, 8) == key) { store<u32>(tlbHost(e, va), <u32>vs2(ctx, rec)); continue; }
           }
-          clearCodeDropped();
-          if (!storeSlow(ctx, va, 4, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          if (!codeDropped) continue;
+          rec = storeMiss(ctx, rec, va, 4);
+          if ((rec & (MISS_FAULT | MISS_CODE_DROPPED)) == 0) continue;
+          if ((rec & MISS_FAULT) != 0) {
+            rec &= ~MISS_FAULT;
+            return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          }
+          rec &= ~MISS_CODE_DROPPED;
           remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
           next = nextPc(rec, pc0); link = noLink();
           break;
@@ -434,9 +486,13 @@ export function execRun(ctx: usize, budget: u32): u32 {
           if (load<u64>(e) == tlbTag(va, 8)) {
             if (load<u32>(e, 8) == key) { store<u64>(tlbHost(e, va), vs2(ctx, rec)); continue; }
           }
-          clearCodeDropped();
-          if (!storeSlow(ctx, va, 8, vs2(ctx, rec))) return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
-          if (!codeDropped) continue;
+          rec = storeMiss(ctx, rec, va, 8);
+          if ((rec & (MISS_FAULT | MISS_CODE_DROPPED)) == 0) continue;
+          if ((rec & MISS_FAULT) != 0) {
+            rec &= ~MISS_FAULT;
+            return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          }
+          rec &= ~MISS_CODE_DROPPED;
           remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
           next = nextPc(rec, pc0); link = noLink();
           break;
@@ -499,10 +555,13 @@ export function execRun(ctx: usize, budget: u32): u32 {
         }
         default: {
           // LR, SC and the AMOs; the stores among them may drop code too.
-          clearCodeDropped();
-          const cause = atomic(ctx, rec, load<u8>(rec), key);
-          if (cause != 0) return trapAt(ctx, block, rec, pc0, cause, faultTval, chargedOf(remaining));
-          if (!codeDropped) continue;
+          rec = atomic(ctx, rec, key);
+          if ((rec & (MISS_FAULT | MISS_CODE_DROPPED)) == 0) continue;
+          if ((rec & MISS_FAULT) != 0) {
+            rec &= ~MISS_FAULT;
+            return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+          }
+          rec &= ~MISS_CODE_DROPPED;
           remaining += load<u32>(block) - <u32>load<u16>(rec, 14) - 1;
           next = nextPc(rec, pc0); link = noLink();
           break;
