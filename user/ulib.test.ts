@@ -116,7 +116,7 @@ const conversionArb: fc.Arbitrary<{ c: Conversion; value: bigint | string }> = f
     conv: fc.constantFrom("d", "i", "u", "x", "X", "s", "c", "p") as fc.Arbitrary<Conversion["conv"]>,
     length: fc.constantFrom("", "l", "ll") as fc.Arbitrary<Conversion["length"]>,
   })
-  .chain((c) => {
+  .chain((c): fc.Arbitrary<{ c: Conversion; value: bigint | string }> => {
     const wide = c.length !== "";
     if (c.conv === "s") return safeText.map((value) => ({ c: { ...c, length: "" as const, flags: c.flags.replace("0", "") }, value }));
     if (c.conv === "c") return fc.constantFrom(..."az09#%".split("")).map((value) => ({ c: { ...c, length: "" as const, precision: undefined, flags: c.flags.replace("0", "") }, value }));
@@ -449,7 +449,7 @@ describe("the boot image format", () => {
     expect(() => writeBootfs([file("a/b")])).toThrow(BootfsError);
     const good = writeBootfs([file("a"), file("b")]);
     const badMagic = good.slice();
-    badMagic[0] ^= 1;
+    badMagic[0] = badMagic[0]! ^ 1;
     expect(() => parseBootfs(badMagic)).toThrow(BootfsError);
     expect(() => parseBootfs(good.subarray(0, 40))).toThrow(BootfsError);
     const badOffset = good.slice();
