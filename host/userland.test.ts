@@ -54,6 +54,18 @@ describe("the shell and its programs", () => {
     expect(out).toContain("done");
   });
 
+  it("wakes a reader when the last writer exits without closing (sleep 1 | wc)", () => {
+    expect(bootShell().shell("sleep 1 | wc")).toMatch(/^\s+0\s+0\s+0$/m);
+  });
+
+  it("passes every system-call check of syscalltest except the writable file system group", () => {
+    const out = bootShell().shell("syscalltest");
+    const failures = out.split("\n").filter((line) => line.startsWith("FAIL"));
+    expect(failures).toEqual([expect.stringContaining("read-only file system")]);
+    expect(out).toMatch(/syscalltest: (\d+) passed, 1 failed/);
+    expect(Number(/syscalltest: (\d+) passed/.exec(out)![1])).toBeGreaterThan(200);
+  });
+
   it("forks, execs and waits (forktest)", () => {
     expect(bootShell().shell("forktest")).toContain("forktest: OK");
   });

@@ -112,6 +112,17 @@ export const AMO_MINU: u8 = 7;
 export const AMO_MAXU: u8 = 8;
 export const OP_COUNT: u8 = 93;
 
+// Fused ops (superinstructions, see fuseBlock): a record whose op is one of
+// these runs its own instruction and then the next one or two records'
+// instructions, exactly in order and each from its own record, without
+// dispatching on them. The absorbed records keep their own ops.
+export const OP_SLLI_ADD_LW: u8 = 93;  // slli; add; lw    (array indexing)
+export const OP_SLLI_ADD: u8 = 94;     // slli; add
+export const OP_ADD_LW: u8 = 95;       // add; lw
+export const OP_ADD_LBU: u8 = 96;      // add; lbu
+export const OP_ADDI_ADDI: u8 = 97;    // addi; addi
+export const OP_FUSED_END: u8 = 98;
+
 const OPC_LOAD: u32 = 0x03;
 const OPC_MISC_MEM: u32 = 0x0F;
 const OPC_OP_IMM: u32 = 0x13;
@@ -348,6 +359,54 @@ export function putEnd(rec: usize, pcOff: u32, index: u32): void {
   put(rec, OP_END, 0, 0, 0, 0);
 }
 
+/** The op a fused op starts with (the op itself when it is not fused). */
+export function fusedFirst(op: u8): u8 {
+  if (op == OP_SLLI_ADD_LW || op == OP_SLLI_ADD) return OP_SLLI;
+  if (op == OP_ADD_LW || op == OP_ADD_LBU) return OP_ADD;
+  if (op == OP_ADDI_ADDI) return OP_ADDI;
+  return op;
+}
+
+/** How many following records a fused op runs (0 for a plain op). */
+export function fusedExtra(op: u8): u32 {
+  if (op == OP_SLLI_ADD_LW) return 2;
+  return op >= OP_SLLI_ADD && op < OP_FUSED_END ? 1 : 0;
+}
+
+/**
+ * Fuses common sequences among the first `count` records at rec (never
+ * into the closing record): each group's first record gets the fused op.
+ */
+export function fuseBlock(rec: usize, count: u32): void {
+  let i: u32 = 0;
+  while (i + 1 < count) {
+    const r = rec + <usize>i * RECORD_SIZE;
+    const a = recOp(r), b = recOp(r + RECORD_SIZE);
+    const c = i + 2 < count ? recOp(r + 2 * RECORD_SIZE) : OP_END;
+    let fused: u8 = a;
+    if (a == OP_SLLI && b == OP_ADD) fused = c == OP_LW ? OP_SLLI_ADD_LW : OP_SLLI_ADD;
+    else if (a == OP_ADD && b == OP_LW) fused = OP_ADD_LW;
+    else if (a == OP_ADD && b == OP_LBU) fused = OP_ADD_LBU;
+    else if (a == OP_ADDI && b == OP_ADDI) fused = OP_ADDI_ADDI;
+    store<u8>(r, fused);
+    i += 1 + fusedExtra(fused);
+  }
+}
+
+/**
+ * Undoes the fusions that reach past the first `count` records (for a copy
+ * of a block cut to the budget).
+ */
+export function unfuseTail(rec: usize, count: u32): void {
+  let i: u32 = 0;
+  while (i < count) {
+    const r = rec + <usize>i * RECORD_SIZE;
+    const extra = fusedExtra(recOp(r));
+    if (i + extra >= count) { store<u8>(r, fusedFirst(recOp(r))); return; }
+    i += 1 + extra;
+  }
+}
+
 /**
  * Decodes and caches the block starting at physical address pa. The caller
  * guarantees the first instruction does not straddle the frame's end.
@@ -370,6 +429,7 @@ export function decodeBlock(pa: usize): usize {
     if (opEndsBlock(op)) break;
   }
   putEnd(rec, off - start, count);
+  fuseBlock(block + BLOCK_HEADER, count);
   blockCommit(block, pa, count);
   return block;
 }

@@ -553,6 +553,58 @@ export function execRun(ctx: usize, budget: u32): u32 {
           const b = <u32>vs2(ctx, rec);
           setRd(ctx, rec, b == 0 ? sext32(vs1(ctx, rec)) : sext32(<u64>(<u32>vs1(ctx, rec) % b))); continue;
         }
+        // Fused ops (decode.ts fuseBlock): each part from its own record.
+        case D.OP_SLLI_ADD_LW: {
+          setRd(ctx, rec, vs1(ctx, rec) << imm(rec));
+          rec += RECORD_SIZE;
+          setRd(ctx, rec, vs1(ctx, rec) + vs2(ctx, rec));
+          rec += RECORD_SIZE;
+          const va = vs1(ctx, rec) + imm(rec);
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 4)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64><i64>load<i32>(tlbHost(e, va))); continue; }
+          }
+          rec = loadMiss(ctx, rec, va, 4, true);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+        }
+        case D.OP_SLLI_ADD:
+          setRd(ctx, rec, vs1(ctx, rec) << imm(rec));
+          rec += RECORD_SIZE;
+          setRd(ctx, rec, vs1(ctx, rec) + vs2(ctx, rec));
+          continue;
+        case D.OP_ADD_LW: {
+          setRd(ctx, rec, vs1(ctx, rec) + vs2(ctx, rec));
+          rec += RECORD_SIZE;
+          const va = vs1(ctx, rec) + imm(rec);
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 4)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64><i64>load<i32>(tlbHost(e, va))); continue; }
+          }
+          rec = loadMiss(ctx, rec, va, 4, true);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+        }
+        case D.OP_ADD_LBU: {
+          setRd(ctx, rec, vs1(ctx, rec) + vs2(ctx, rec));
+          rec += RECORD_SIZE;
+          const va = vs1(ctx, rec) + imm(rec);
+          const e = tlbEntry(tlbLoad, va);
+          if (load<u64>(e) == tlbTag(va, 1)) {
+            if (load<u32>(e, 8) == key) { setRd(ctx, rec, <u64>load<u8>(tlbHost(e, va))); continue; }
+          }
+          rec = loadMiss(ctx, rec, va, 1, false);
+          if ((rec & MISS_FAULT) == 0) continue;
+          rec &= ~MISS_FAULT;
+          return trapAt(ctx, block, rec, pc0, faultCause, faultTval, chargedOf(remaining));
+        }
+        case D.OP_ADDI_ADDI:
+          setRd(ctx, rec, vs1(ctx, rec) + imm(rec));
+          rec += RECORD_SIZE;
+          setRd(ctx, rec, vs1(ctx, rec) + imm(rec));
+          continue;
         default: {
           // LR, SC and the AMOs; the stores among them may drop code too.
           rec = atomic(ctx, rec, key);

@@ -7,7 +7,7 @@
 
 import { tlbFetch, tlbHit } from "./tlb";
 import { blockLookup, scratchBlock, clearLinks, BLOCK_HEADER, RECORD_SIZE } from "./blockcache";
-import { decodeBlock, decodeHalves, putEnd, recPcOff, recLen } from "./decode";
+import { decodeBlock, decodeHalves, putEnd, recPcOff, recLen, unfuseTail } from "./decode";
 import { mmuTranslate } from "./mmu";
 import { ACCESS_FETCH, clearFault } from "./trap";
 
@@ -73,6 +73,7 @@ function straddlingBlock(ctx: usize, pc: u64, host: usize, key: u32): usize {
 /** A copy of the first `count` instructions of block, closed by an END record. */
 export function truncatedBlock(block: usize, count: u32): usize {
   memory.copy(scratchBlock, block, BLOCK_HEADER + <usize>count * RECORD_SIZE);
+  // MUT
   const last = scratchBlock + BLOCK_HEADER + <usize>(count - 1) * RECORD_SIZE;
   putEnd(last + RECORD_SIZE, recPcOff(last) + recLen(last), count);
   store<u32>(scratchBlock, count);

@@ -5,14 +5,14 @@
 // fs/file, sched/sched.
 
 import {
-  NO_SLOT, MAX_PROCS, NOFILE, P_ZOMBIE, P_UNUSED, P_SLEEPING, W_CHILD, procAlloc, procFreeSlot, procTable,
+  NO_SLOT, MAX_PROCS, NOFILE, P_ZOMBIE, P_UNUSED, P_SLEEPING, W_CHILD, W_PIPE_READ, W_PIPE_WRITE, procAlloc, procFreeSlot, procTable,
   pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pFdFile,
   pFdRights, pSetFd, pNice, pSetNice, pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
   pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid,
 } from "./proc";
 import { execImage, EXEC_OK } from "./exec";
 import { addressSpaceClone, addressSpaceDestroy, regionCopy } from "../mm/vm";
-import { fileDup, fileClose } from "../fs/file";
+import { fileDup, fileClose, filePipeOf } from "../fs/file";
 import { bootfsLookup } from "../fs/bootfs";
 import { schedMakeRunnable, wakeup } from "../sched/sched";
 import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
@@ -86,12 +86,24 @@ export function procFork(parent: u32): u32 {
   return child;
 }
 
+/** Closes descriptor fd of slot (it must be open). Closing a pipe end wakes
+ *  the other side: readers see end of file, writers see no reader. */
+export function fdClose(slot: u32, fd: u32): void {
+  const f = <usize>pFdFile(slot, fd);
+  pSetFd(slot, fd, 0, 0);
+  const pipe = filePipeOf(f);
+  fileClose(f);
+  if (pipe != 0) {
+    wakeup(W_PIPE_READ, <u32>pipe);
+    wakeup(W_PIPE_WRITE, <u32>pipe);
+  }
+}
+
 /** Ends slot with `status`: releases its memory and files, hands its
  *  children to init and tells its parent. */
 export function procExit(slot: u32, status: i32): void {
   for (let fd: u32 = 0; fd < NOFILE; fd++) {
-    const f = pFdFile(slot, fd);
-    if (f != 0) { fileClose(<usize>f); pSetFd(slot, fd, 0, 0); }
+    if (pFdFile(slot, fd) != 0) fdClose(slot, fd);
   }
   addressSpaceDestroy(pRoot(slot), pAsid(slot));
   pSetRoot(slot, 0);

@@ -22,6 +22,10 @@ import {
   KIND_KERNEL, FRAME_OK,
 } from "../mm/frames";
 import { showDemoWalk } from "../mm/ptdemo";
+import {
+  procTable, MAX_PROCS, NO_SLOT, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
+  W_PIPE_WRITE, W_CHILD, W_SLEEP, pState, pPid, pParent, pWaitKind, pCpuNs, pSwitches, pName, pNameLength, pKilled,
+} from "../proc/proc";
 
 export const PROMPT = "keel> ";
 const MAX_LINE: u32 = 200;
@@ -177,6 +181,7 @@ function execute(): void {
   else if (wordIs(0, "alloc")) cmdAlloc();
   else if (wordIs(0, "uptime")) cmdUptime();
   else if (wordIs(0, "grow")) cmdGrow();
+  else if (wordIs(0, "ps")) cmdPs();
   else if (wordIs(0, "reboot")) cmdReboot();
   else if (wordIs(0, "halt")) cmdHalt();
   else if (wordIs(0, "panic")) cmdPanic();
@@ -196,6 +201,7 @@ function cmdHelp(): void {
   printLine("  alloc [ops]      frame allocator stress test with a summary");
   printLine("  uptime           virtual time since boot and work done");
   printLine("  grow MiB         ask the hypervisor for more RAM and add it as free frames");
+  printLine("  ps               processes: state, what each waits on, CPU time");
   printLine("  reboot           restart the machine");
   printLine("  halt             stop the machine");
   printLine("  panic [message]  panic the kernel (red screen)");
@@ -365,6 +371,52 @@ function cmdUptime(): void {
   printStr(" work units in ");
   printDec(<u64>k.runs);
   printLine(" slices");
+}
+
+function waitName(kind: u32): string {
+  switch (kind) {
+    case W_CONSOLE: return "console";
+    case W_PIPE_READ: return "pipe read";
+    case W_PIPE_WRITE: return "pipe write";
+    case W_CHILD: return "child";
+    case W_SLEEP: return "sleep";
+    default: return "-";
+  }
+}
+
+function stateName(state: u32): string {
+  switch (state) {
+    case P_RUNNABLE: return "runnable";
+    case P_RUNNING: return "running";
+    case P_SLEEPING: return "sleeping";
+    case P_ZOMBIE: return "zombie";
+    default: return "?";
+  }
+}
+
+function cmdPs(): void {
+  if (procTable().table == 0) { printLine("ps: no user programs are running (no boot file system)"); return; }
+  printLine("  PID  PPID STATE     WAITS ON      CPU(ms)  SWITCHES NAME");
+  for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
+    const st = pState(slot);
+    if (st == P_UNUSED) continue;
+    const parent = pParent(slot);
+    printDec(<u64>pPid(slot), 5);
+    printDec(parent == NO_SLOT ? 0 : <u64>pPid(parent), 6);
+    emit(0x20);
+    const name = stateName(st);
+    printStr(name);
+    printSpaces(10 - name.length);
+    const w = st == P_SLEEPING ? waitName(pWaitKind(slot)) : "-";
+    printStr(w);
+    printSpaces(10 - w.length);
+    printDec(pCpuNs(slot) / 1_000_000, 10);
+    printDec(pSwitches(slot), 10);
+    emit(0x20);
+    printBytes(pName(slot), <usize>pNameLength(slot));
+    if (pKilled(slot)) printStr(" (killed)");
+    emit(0x0A);
+  }
 }
 
 const WASM_PAGE_SHIFT: u64 = 16;

@@ -16,7 +16,7 @@ import {
   pSwitches, pName, pErrstr, pSleepUntil, pSetSleepUntil, pProgress, pSetProgress, pRoot, pAsid, pRegion,
   MAX_REGIONS, REGION_SIZE,
 } from "../proc/proc";
-import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
+import { procFork, procExit, procFindZombieChild, procKill, fdClose, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
 import { execImage, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
@@ -438,12 +438,8 @@ function sysReadOnlyFs(slot: u32, call: string): i64 {
 
 function sysClose(slot: u32): i64 {
   const fd = argInt(slot, 0);
-  const f = fdFile(slot, fd);
-  if (f == 0) return fail(slot, "close: bad file descriptor");
-  pSetFd(slot, <u32>fd, 0, 0);
-  const pipe = filePipeOf(f);
-  fileClose(f);
-  if (pipe != 0) { wakeup(W_PIPE_READ, <u32>pipe); wakeup(W_PIPE_WRITE, <u32>pipe); }
+  if (fdFile(slot, fd) == 0) return fail(slot, "close: bad file descriptor");
+  fdClose(slot, <u32>fd);
   return 0;
 }
 
