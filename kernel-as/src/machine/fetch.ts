@@ -73,7 +73,7 @@ function straddlingBlock(ctx: usize, pc: u64, host: usize, key: u32): usize {
 /** A copy of the first `count` instructions of block, closed by an END record. */
 export function truncatedBlock(block: usize, count: u32): usize {
   memory.copy(scratchBlock, block, BLOCK_HEADER + <usize>count * RECORD_SIZE);
-  // MUT
+  unfuseTail(scratchBlock + BLOCK_HEADER, count);
   const last = scratchBlock + BLOCK_HEADER + <usize>(count - 1) * RECORD_SIZE;
   putEnd(last + RECORD_SIZE, recPcOff(last) + recLen(last), count);
   store<u32>(scratchBlock, count);
