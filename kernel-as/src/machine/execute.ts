@@ -256,7 +256,9 @@ function successorSlow(ctx: usize, next: u64, link: usize, pc0: u64, key: u32, r
 
 /**
  * Runs the hart of ctx for at most `budget` instructions; returns the cause
- * (trap.ts) with pc, instret, cause and tval stored in the context.
+ * (trap.ts) with pc, instret, cause and tval stored in the context. The
+ * budget must stay below the sentinel's count, 0xFFFF_FFFF (hartRun passes
+ * at most RUN_CHUNK).
  */
 export function execRun(ctx: usize, budget: u32): u32 {
   const key = load<u32>(ctx + CTX_ASID_KEY);
