@@ -5,19 +5,13 @@
 // (C.FLD, C.FSD, C.FLDSP, C.FSDSP) expand to ILLEGAL_EXPANSION; HINT
 // encodings expand to their base form, which writes x0 or nothing.
 
+import {
+  OPC_LOAD, OPC_OP_IMM, OPC_OP_IMM_32, OPC_STORE, OPC_OP, OPC_LUI, OPC_OP_32, OPC_BRANCH, OPC_JALR, OPC_JAL,
+} from "./opcodes";
+
 /** Returned for an encoding that must raise illegal instruction. */
 export const ILLEGAL_EXPANSION: u32 = 0;
 
-const OPC_LOAD: u32 = 0x03;
-const OPC_OP_IMM: u32 = 0x13;
-const OPC_OP_IMM_32: u32 = 0x1B;
-const OPC_STORE: u32 = 0x23;
-const OPC_OP: u32 = 0x33;
-const OPC_LUI: u32 = 0x37;
-const OPC_OP_32: u32 = 0x3B;
-const OPC_BRANCH: u32 = 0x63;
-const OPC_JALR: u32 = 0x67;
-const OPC_JAL: u32 = 0x6F;
 const EBREAK: u32 = 0x0010_0073;
 const REG_RA: u32 = 1;
 const REG_SP: u32 = 2;

@@ -19,6 +19,10 @@
 // illegal instruction, at its frame's end, or after BLOCK_MAX_INSNS; a block
 // that falls through ends with an OP_END record.
 
+import {
+  OPC_LOAD, OPC_MISC_MEM, OPC_OP_IMM, OPC_AUIPC, OPC_OP_IMM_32, OPC_STORE, OPC_AMO, OPC_OP, OPC_LUI, OPC_OP_32, OPC_BRANCH,
+  OPC_JALR, OPC_JAL, OPC_SYSTEM,
+} from "./opcodes";
 import { expandCompressed, ILLEGAL_EXPANSION } from "./compressed";
 import { blockReserve, blockCommit, BLOCK_HEADER, RECORD_SIZE, BLOCK_MAX_INSNS } from "./blockcache";
 import { REG_SINK } from "./context";
@@ -123,20 +127,6 @@ export const OP_ADD_LBU: u8 = 96;      // add; lbu
 export const OP_ADDI_ADDI: u8 = 97;    // addi; addi
 export const OP_FUSED_END: u8 = 98;
 
-const OPC_LOAD: u32 = 0x03;
-const OPC_MISC_MEM: u32 = 0x0F;
-const OPC_OP_IMM: u32 = 0x13;
-const OPC_AUIPC: u32 = 0x17;
-const OPC_OP_IMM_32: u32 = 0x1B;
-const OPC_STORE: u32 = 0x23;
-const OPC_AMO: u32 = 0x2F;
-const OPC_OP: u32 = 0x33;
-const OPC_LUI: u32 = 0x37;
-const OPC_OP_32: u32 = 0x3B;
-const OPC_BRANCH: u32 = 0x63;
-const OPC_JALR: u32 = 0x67;
-const OPC_JAL: u32 = 0x6F;
-const OPC_SYSTEM: u32 = 0x73;
 
 const INSN_ECALL: u32 = 0x0000_0073;
 const INSN_EBREAK: u32 = 0x0010_0073;
