@@ -40,6 +40,10 @@ export const HV_MEM_BALLOON = 7;
 export const HV_VCPU_CREATE = 8;
 export const HV_IRQ_ROUTE = 9;
 export const HV_PANIC = 10;
+export const HV_IMPORT_INFO = 11;
+export const HV_IMPORT_READ = 12;
+export const HV_IMPORT_DONE = 13;
+export const IMPORT_NAME_MAX = 14;
 
 export const HV_OK = 0;
 export const HV_E_UNSUPPORTED = -1;
@@ -52,6 +56,7 @@ export const CONTROL_BLOCK = 0x1000;
 export const BOOTINFO_BASE = 0x2000;
 export const BOOTINFO_LIMIT = 0x10000;
 export const KSTATE_BASE = 0x10000;
+export const KSTATE_FS = 0x1c000;
 export const KLOG_RING = 0x40000;
 export const KLOG_RING_SIZE = 0x40000;
 export const VGA_WINDOW = 0xa0000;
@@ -64,6 +69,7 @@ export const CB_WAKE_AT = 0x08;
 export const CB_WORK_TOTAL = 0x10;
 export const CB_STATE = 0x18;
 export const CB_PANIC_LEN = 0x1c;
+export const CB_IMPORTS = 0x20;
 export const CB_PANIC_MSG = 0x100;
 export const CB_PANIC_MAX = 0x400;
 

@@ -19,6 +19,7 @@ import {
   BOOTINFO_BASE, CB_PANIC_LEN, CB_PANIC_MSG, CB_STATE, CB_WAKE_AT, CB_WORK_TOTAL, CB_WORK_USED, CONTROL_BLOCK,
   HV_E_INVALID, HV_E_NOMEM, HV_E_UNSUPPORTED, HV_ENTROPY, HV_IRQ_ROUTE, HV_LOG, HV_MEM_BALLOON, HV_MEM_GROW,
   HV_OK, HV_PANIC, HV_REBOOT, HV_SHUTDOWN, HV_VCPU_CREATE, HV_WALLCLOCK, IRQ_TIMER, IRQ_UART, RUN_BUDGET_SPENT,
+  HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_NAME_MAX, CB_IMPORTS,
   RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
 } from "./hw.js";
 
@@ -122,6 +123,8 @@ export class Machine {
   private rngState: number;
   private layout: BootLayout | null = null;
   private panicMessage = "";
+  /** Files queued by importFile(), taken by the kernel one at a time. */
+  private imports: { name: Uint8Array; data: Uint8Array }[] = [];
   /** Wall-clock ms the last kmain() took: kernel entry to the monitor prompt. */
   bootWallMs = 0;
 
@@ -197,6 +200,7 @@ export class Machine {
       wallclockMs: this.wallclockMs(),
     });
     this.setState("running");
+    this.publishImports();
     const entered = performance.now();
     const result = this.callKernel(() => this.exports.kmain(BOOTINFO_BASE));
     this.bootWallMs = performance.now() - entered;
@@ -252,6 +256,20 @@ export class Machine {
     } finally {
       this.flushUart();
     }
+  }
+
+  /** Queues a file for the running kernel to create in its root directory
+   *  (it needs a writable file system). The name is cut to 14 bytes. */
+  importFile(name: string, data: Uint8Array): void {
+    const bytes = new TextEncoder().encode(name.replaceAll("/", "_")).subarray(0, IMPORT_NAME_MAX);
+    if (bytes.length === 0) throw new MachineConfigError("an imported file needs a name");
+    this.imports.push({ name: bytes, data });
+    this.publishImports();
+    if (this.currentState === "idle") this.setState("running");
+  }
+
+  private publishImports(): void {
+    if (this.currentState !== "off") this.view.setUint32(CONTROL_BLOCK + CB_IMPORTS, this.imports.length, true);
   }
 
   /** Keyboard input: bytes into the UART's receive path. */
@@ -462,6 +480,26 @@ export class Machine {
         return this.intc.route(a0, a1) ? HV_OK : HV_E_INVALID;
       case HV_PANIC:
         return HV_OK; // the message is in the control block; the trap that follows stops the machine
+      case HV_IMPORT_INFO: {
+        const next = this.imports[0];
+        if (!next) return 0;
+        if (!this.inRam(a0, 8 + IMPORT_NAME_MAX)) return HV_E_INVALID;
+        this.view.setUint32(a0, next.data.length, true);
+        this.view.setUint32(a0 + 4, next.name.length, true);
+        new Uint8Array(this.memory.buffer, a0 + 8, next.name.length).set(next.name);
+        return 1;
+      }
+      case HV_IMPORT_READ: {
+        const next = this.imports[0];
+        if (!next || !this.inRam(a0, a2)) return HV_E_INVALID;
+        const chunk = next.data.subarray(Math.min(a1, next.data.length), Math.min(a1 + a2, next.data.length));
+        new Uint8Array(this.memory.buffer, a0, chunk.length).set(chunk);
+        return chunk.length;
+      }
+      case HV_IMPORT_DONE:
+        this.imports.shift();
+        this.publishImports();
+        return HV_OK;
       default:
         return HV_E_UNSUPPORTED;
     }

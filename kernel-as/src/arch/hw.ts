@@ -42,6 +42,12 @@ export const HV_MEM_BALLOON: u32 = 7; // a0 = address, a1 = length handed back
 export const HV_VCPU_CREATE: u32 = 8; // a0 = entry index; returns vCPU id
 export const HV_IRQ_ROUTE: u32 = 9;   // a0 = line, a1 = vcpu
 export const HV_PANIC: u32 = 10;      // a0 = address, a1 = length of the message
+export const HV_IMPORT_INFO: u32 = 11; // a0 = address of an IMPORT_INFO record; returns 1 if a file waits, else 0
+export const HV_IMPORT_READ: u32 = 12; // a0 = address, a1 = offset, a2 = length; returns bytes copied
+export const HV_IMPORT_DONE: u32 = 13; // a0 = 0 imported / negative failed: drops the file from the queue
+
+// IMPORT_INFO record: u32 size @0, u32 name length @4, name bytes @8 (at most IMPORT_NAME_MAX).
+export const IMPORT_NAME_MAX: u32 = 14;
 
 export const HV_OK: i32 = 0;
 export const HV_E_UNSUPPORTED: i32 = -1;

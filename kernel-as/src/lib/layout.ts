@@ -33,6 +33,7 @@ export const KSTATE_PRINT: usize = 0x18000;   // 4 KiB: output sinks and the lin
 export const KSTATE_BOOTFS: usize = 0x19000;  // 4 KiB: boot file system mount
 export const KSTATE_PROC: usize = 0x1A000;    // 4 KiB: process table header, scheduler
 export const KSTATE_TTY: usize = 0x1B000;     // 4 KiB: console line discipline
+export const KSTATE_FS: usize = 0x1C000;      // 4 KiB: file system (fs/fsstate.ts)
 export const KSTATE_SCRATCH: usize = 0x20000; // 64 KiB of scratch, split below
 export const SCRATCH_MONITOR: usize = 0x20000;    // 16 KiB: monitor demos (pt)
 export const SCRATCH_EXEC_STRINGS: usize = 0x24000; // 4 KiB: exec argument strings
@@ -73,6 +74,8 @@ export const CB_WORK_TOTAL: usize = 0x10;
 export const CB_STATE: usize = 0x18;
 /** u32: byte length of the panic message at CB_PANIC_MSG. */
 export const CB_PANIC_LEN: usize = 0x1C;
+/** u32: files the host has queued for import (HV_IMPORT_*); the kernel polls it. */
+export const CB_IMPORTS: usize = 0x20;
 /** Panic message text, up to CB_PANIC_MAX bytes. */
 export const CB_PANIC_MSG: usize = 0x100;
 export const CB_PANIC_MAX: usize = 0x400;
