@@ -61,15 +61,19 @@ function copyToRoot(root: usize, va: u64, src: usize, len: u64): bool {
   return true;
 }
 
-/**
- * Replaces slot's image with program `inum`. The arguments must already be
- * in kernel memory: `argc` strings packed at SCRATCH_EXEC_STRINGS with their
- * offsets (u32) at SCRATCH_EXEC_OFFSETS. `name` is the program's name for ps.
- */
-export function execImage(slot: u32, inum: u32, argc: u32, name: usize, nameLen: u32): i32 {
+/** exec of boot file system inode `inum` (the image is already in RAM). */
+export function execBootfs(slot: u32, inum: u32, argc: u32, name: usize, nameLen: u32): i32 {
   if (bootfsType(inum) != T_FILE) return EXEC_ERR_NOT_FILE;
-  const file = bootfsData(inum);
-  const size = <u64>bootfsSize(inum);
+  return execImage(slot, bootfsData(inum), <u64>bootfsSize(inum), argc, name, nameLen);
+}
+
+/**
+ * Replaces slot's image with the ELF file of `size` bytes at kernel address
+ * `file`. The arguments must already be in kernel memory: `argc` strings
+ * packed at SCRATCH_EXEC_STRINGS with their offsets (u32) at
+ * SCRATCH_EXEC_OFFSETS. `name` is the program's name for ps.
+ */
+export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: usize, nameLen: u32): i32 {
   const check = elfCheck(file, size);
   if (check != ELF_OK) return EXEC_ELF_BASE + check;
 

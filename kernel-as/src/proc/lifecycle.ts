@@ -10,7 +10,7 @@ import {
   pFdRights, pSetFd, pNice, pSetNice, pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
   pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid,
 } from "./proc";
-import { execImage, EXEC_OK } from "./exec";
+import { execBootfs, EXEC_OK } from "./exec";
 import { addressSpaceClone, addressSpaceDestroy, regionCopy } from "../mm/vm";
 import { fileDup, fileClose, filePipeOf } from "../fs/file";
 import { bootfsLookup } from "../fs/bootfs";
@@ -40,7 +40,7 @@ export function spawnInit(): u32 {
   if (inum == 0) return NO_SLOT;
   const slot = procAlloc();
   if (slot == NO_SLOT) return NO_SLOT;
-  const r = execImage(slot, inum, 1, SCRATCH_EXEC_STRINGS, nameLen);
+  const r = execBootfs(slot, inum, 1, SCRATCH_EXEC_STRINGS, nameLen);
   if (r != EXEC_OK) {
     logBegin(LOG_ERROR);
     printStr("init: exec failed with code ");

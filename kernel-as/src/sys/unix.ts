@@ -17,7 +17,7 @@ import {
   MAX_REGIONS, REGION_SIZE,
 } from "../proc/proc";
 import { procFork, procExit, procFindZombieChild, procKill, fdClose, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
-import { execImage, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
+import { execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
   fileOpenInode, filePipe, fileDup, fileClose, fileRead, fileReadable, fileWrite, fileStat, filePipeOf, fileKind,
@@ -337,7 +337,7 @@ function sysExec(slot: u32): i32 {
   }
   const nameLenAt = SCRATCH_IO + 16;
   const base = pathBasename(SCRATCH_PATH, nameLenAt);
-  const r = execImage(slot, inum, argc, SCRATCH_PATH + base, load<u32>(nameLenAt));
+  const r = execBootfs(slot, inum, argc, SCRATCH_PATH + base, load<u32>(nameLenAt));
   if (r == EXEC_OK) return 0;
   if (r <= EXEC_ELF_BASE + 0 && r > EXEC_ELF_BASE - 100) fail(slot, elfErrorText(r - EXEC_ELF_BASE));
   else if (r == EXEC_ERR_NOMEM) fail(slot, "exec: out of memory");
