@@ -76,6 +76,15 @@ struct procinfo {
 #define NICE_MIN (-20)
 #define NICE_MAX 19
 
+// Keel extension: the root file system's size and use, 40 bytes.
+struct fsinfo {
+  uint64 block_size;   // @0  bytes per block
+  uint64 blocks;       // @8  total blocks, metadata and log included
+  uint64 free_blocks;  // @16 blocks not in use
+  uint64 inodes;       // @24 total inodes
+  uint64 free_inodes;  // @32 inodes not in use
+};
+
 // ---- System calls (user/lib/usys.S) ----
 
 // Unix personality, numbers 1-21. Every call returns -1 on error.
@@ -107,6 +116,7 @@ int setnice(int pid, int nice);
 uint64 clocknanos(void);
 int errstr(char *buf, int n);
 int sbrklazy(int on);
+int fsinfo(struct fsinfo *out);  // -1 when the root is not a disk file system
 
 // Any call by number with up to six raw 64-bit arguments (for tests that
 // need to pass values a typed prototype would not allow).
@@ -138,6 +148,7 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_clocknanos 102
 #define SYS_errstr 103
 #define SYS_sbrklazy 104
+#define SYS_fsinfo 105
 
 #define MAXARG 32  // exec accepts at most this many arguments
 

@@ -240,6 +240,15 @@ sbrklazy:
         ret
         .size sbrklazy, . - sbrklazy
 
+        .section .text.fsinfo, "ax"
+        .globl fsinfo
+        .type fsinfo, @function
+fsinfo:
+        li      a7, 105
+        ecall
+        ret
+        .size fsinfo, . - fsinfo
+
 # long syscall6(long number, long a0, ..., long a5): any call by number with
 # raw 64-bit arguments, for tests that pass what a prototype would not.
         .section .text.syscall6, "ax"
