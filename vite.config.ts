@@ -5,21 +5,90 @@
 // The base is relative ("./") so dist/ works from any static host, at its
 // root or under a sub-path, with no special headers; set KEEL_BASE (for
 // example "/keel/") to build with an absolute base instead.
-import { defineConfig } from "vite";
+//
+// The shipped disk image (build/disk.img, `npm run build:disk`) is made here
+// when it is missing or older than the user programs it holds, so `vite
+// build` and `vite` always ship a current disk. Set KEEL_SKIP_DISK=1 to use
+// whatever build/disk.img is there.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { defineConfig, type Plugin } from "vite";
+
+const ROOT = fileURLToPath(new URL(".", import.meta.url));
+const DISK_IMAGE = join(ROOT, "build", "disk.img");
+/** What the disk holds: newer files here mean the image is out of date. */
+const DISK_INPUTS = [join(ROOT, "user", "bin")];
+const NO_DISK = "\0keel:no-disk";
+
+function newestInput(): number {
+  let newest = 0;
+  for (const dir of DISK_INPUTS) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) newest = Math.max(newest, statSync(join(dir, name)).mtimeMs);
+  }
+  return newest;
+}
+
+function hasDiskScript(): boolean {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+  return typeof pkg.scripts?.["build:disk"] === "string";
+}
+
+/** Keeps build/disk.img current; without the means to make one, the page
+ *  gets an empty URL and boots without a disk. */
+/** Once per run, shared by the page's and the worker's plugin instances. */
+let checked = false;
+
+function shippedDisk(): Plugin {
+  const ensure = (warn: (text: string) => void): void => {
+    if (checked) return;
+    checked = true;
+    if (process.env.KEEL_SKIP_DISK === "1") return;
+    const stale = !existsSync(DISK_IMAGE) || statSync(DISK_IMAGE).mtimeMs < newestInput();
+    if (!stale) return;
+    if (!hasDiskScript()) {
+      warn("build/disk.img is missing and package.json has no build:disk script: the page boots without a disk");
+      return;
+    }
+    const result = spawnSync("npm", ["run", "--silent", "build:disk"], { cwd: ROOT, stdio: "inherit" });
+    if (result.status !== 0) throw new Error("npm run build:disk failed: the shipped disk image could not be made");
+  };
+  return {
+    name: "keel-shipped-disk",
+    enforce: "pre",
+    buildStart() {
+      ensure((text) => this.warn(text));
+    },
+    resolveId(source) {
+      if (!/(^|\/)build\/disk\.img\?url$/.test(source)) return null;
+      ensure((text) => console.warn(`[keel] ${text}`));
+      return existsSync(DISK_IMAGE) ? null : NO_DISK;
+    },
+    load(id) {
+      return id === NO_DISK ? "export default \"\";" : null;
+    },
+  };
+}
 
 export default defineConfig({
   root: "web",
   base: process.env.KEEL_BASE ?? "./",
   publicDir: false,
+  plugins: [shippedDisk()],
   build: {
     outDir: "../dist",
     emptyOutDir: true,
     target: "es2022",
-    // The kernel must stay a separate .wasm file, fetched by the worker.
+    // The kernel and the disk image must stay separate files, fetched by the worker.
     assetsInlineLimit: 0,
   },
   worker: {
     format: "es",
+    // The worker's own imports (the kernel, the disk image) go through the
+    // same plugin.
+    plugins: () => [shippedDisk()],
   },
   server: {
     port: 5173,

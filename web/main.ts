@@ -9,10 +9,12 @@ import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";
 import { VGA_COLS, VGA_ROWS } from "../host/hw";
 import { drawVga } from "../host/vga-canvas";
+import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
 import { formatCount, formatRam, formatUptime } from "./format";
 import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
 import {
-  type BootConfig, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
+  type BootConfig, type DiskInfo, type DiskOperation, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor,
+  type WorkerToPage,
 } from "./protocol";
 
 /** The VGA character box, 9×16: the canvas keeps this aspect for its cells. */
@@ -30,6 +32,8 @@ const GLYPH_EM_PER_CELL_H = 0.875;
 const BLINK_HALF_PERIOD_MS = 267;
 const SCREEN_FONT = `ui-monospace, "DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace`;
 const CONSOLE_FONT = SCREEN_FONT;
+/** What Download disk saves the image as. */
+const DISK_FILE_NAME = "keel-disk.img";
 
 /** What the browser tests may read (see e2e/). Read-only by convention and frozen. */
 export interface KeelPageHandle {
@@ -43,6 +47,9 @@ export interface KeelPageHandle {
   lastVgaCursor(): VgaCursor | null;
   /** The last status the worker sent (state "off" before the first), plus the boot config. */
   status(): MachineStatus & { clock: BootConfig["clock"]; fatal: string | null };
+  /** Where the disk is (null until the worker has opened it), the last disk
+   *  error shown, and how many of each disk operation have finished. */
+  disk(): { info: DiskInfo | null; error: string | null; done: Readonly<Record<DiskOperation, number>> };
 }
 
 declare global {
@@ -190,6 +197,21 @@ class StatusBar {
   }
 }
 
+/** How the status bar names where the disk is. */
+function describeDisk(info: DiskInfo): { text: string; title: string } {
+  const mib = `${(info.blocks * 4096) / (1024 * 1024)} MiB`;
+  switch (info.kind) {
+    case "opfs":
+      return { text: "saved", title: `${mib}, kept in this browser (origin private file system)` };
+    case "idb":
+      return info.pending > 0
+        ? { text: "saving…", title: `${mib}, kept in this browser (IndexedDB); ${info.pending} blocks still to store` }
+        : { text: "saved", title: `${mib}, kept in this browser (IndexedDB)` };
+    case "memory":
+      return { text: "memory", title: `${mib}, in memory only: nothing is saved` };
+  }
+}
+
 // ---- banners ---------------------------------------------------------------
 
 function showParamErrors(errors: readonly ParamError[]): void {
@@ -204,6 +226,38 @@ function showParamErrors(errors: readonly ParamError[]): void {
   element("param-errors", HTMLDivElement).hidden = false;
 }
 
+function showDiskNotice(message: string | undefined): void {
+  element("disk-notice-text", HTMLParagraphElement).textContent = message ?? "";
+  element("disk-notice", HTMLDivElement).hidden = message === undefined;
+}
+
+function showDiskError(message: string | null): void {
+  element("disk-error-text", HTMLParagraphElement).textContent = message ?? "";
+  element("disk-error", HTMLDivElement).hidden = message === null;
+}
+
+/** Offers `bytes` to the user as a file download. */
+function saveFile(bytes: Uint8Array, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has its own reference by now; give the browser a moment.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The file the user picked in `input`, once; clears the input so picking
+ *  the same file again still counts as a change. */
+function pickedFile(input: HTMLInputElement): File | null {
+  const file = input.files?.[0] ?? null;
+  input.value = "";
+  return file;
+}
+
 function showFatal(message: string): void {
   element("fatal-error-text", HTMLParagraphElement).textContent = message;
   element("fatal-error", HTMLDivElement).hidden = false;
@@ -216,6 +270,7 @@ function start(): void {
   showParamErrors(errors);
   const config: BootConfig = {
     ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline, userland: params.userland,
+    disk: params.disk,
   };
 
   const term = new Terminal({
@@ -237,21 +292,43 @@ function start(): void {
   const statusBar = new StatusBar();
   statusBar.configure(config);
   const rebootButton = element("reboot", HTMLButtonElement);
+  const diskStatus = element("status-disk", HTMLElement);
+  const resetDiskButton = element("disk-reset", HTMLButtonElement);
+  const downloadDiskButton = element("disk-download", HTMLButtonElement);
+  const uploadDiskButton = element("disk-upload", HTMLButtonElement);
+  const importFileButton = element("import-file", HTMLButtonElement);
+  const uploadInput = element("disk-upload-input", HTMLInputElement);
+  const importInput = element("import-file-input", HTMLInputElement);
+  const diskButtons = [resetDiskButton, downloadDiskButton, uploadDiskButton, importFileButton];
 
   let lastStatus: MachineStatus = { state: "off", uptimeNs: 0, workTotal: 0, ramBytes: config.ramBytes, boots: 0 };
   let lastCells: Uint16Array | null = null;
   let lastCursor: VgaCursor | null = null;
   let lastText: string[] = [];
   let fatal: string | null = null;
+  let diskInfo: DiskInfo | null = null;
+  let diskError: string | null = null;
+  const diskDone: Record<DiskOperation, number> = { reset: 0, upload: 0, download: 0, import: 0 };
+  /** The disk buttons work once a machine runs on a disk. */
+  let booted = false;
+  const updateDiskButtons = (): void => {
+    const usable = booted && fatal === null && diskInfo !== null;
+    for (const button of diskButtons) button.disabled = !usable;
+  };
+  const setDiskError = (message: string | null): void => {
+    diskError = message;
+    showDiskError(message);
+  };
 
   const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "keel-kernel" });
-  const send = (message: PageToWorker): void => worker.postMessage(message);
+  const send = (message: PageToWorker, transfer: Transferable[] = []): void => worker.postMessage(message, transfer);
 
   const fail = (message: string): void => {
     fatal = message;
     showFatal(message);
     statusBar.failed();
     rebootButton.disabled = true;
+    updateDiskButtons();
   };
 
   worker.addEventListener("message", (event: MessageEvent<WorkerToPage>) => {
@@ -259,6 +336,8 @@ function start(): void {
     switch (message.type) {
       case "booted":
         rebootButton.disabled = false;
+        booted = true;
+        updateDiskButtons();
         term.focus();
         break;
       case "uart": {
@@ -281,6 +360,24 @@ function start(): void {
         break;
       case "fatal":
         fail(message.message);
+        break;
+      case "disk": {
+        diskInfo = message.info;
+        const { text, title } = describeDisk(message.info);
+        diskStatus.textContent = text;
+        diskStatus.title = title;
+        showDiskNotice(message.info.notice);
+        updateDiskButtons();
+        break;
+      }
+      case "disk-image":
+        saveFile(message.bytes, DISK_FILE_NAME);
+        break;
+      case "disk-error":
+        setDiskError(message.message);
+        break;
+      case "disk-done":
+        diskDone[message.operation]++;
         break;
     }
   });
@@ -305,6 +402,61 @@ function start(): void {
     term.focus();
   });
 
+  // ---- the disk's buttons ----
+  const marker = (text: string): void => term.write(`\r\n\x1b[2m──── ${text} ────\x1b[0m\r\n`);
+  resetDiskButton.addEventListener("click", () => {
+    const sure = window.confirm(
+      "Reset the disk?\n\nThe disk is replaced by the one Keel ships and the machine reboots. Every file you made or changed is lost.",
+    );
+    if (!sure) return;
+    setDiskError(null);
+    marker("disk reset");
+    send({ type: "disk-reset" });
+    term.focus();
+  });
+  downloadDiskButton.addEventListener("click", () => {
+    setDiskError(null);
+    send({ type: "disk-download" });
+  });
+  uploadDiskButton.addEventListener("click", () => uploadInput.click());
+  uploadInput.addEventListener("change", () => {
+    const file = pickedFile(uploadInput);
+    if (file === null) return;
+    setDiskError(null);
+    file.arrayBuffer().then((buffer) => {
+      const bytes = new Uint8Array(buffer);
+      // Checked here for a quick answer, and again in the worker.
+      const reason = checkImage(bytes);
+      if (reason !== null) {
+        setDiskError(`${JSON.stringify(file.name)} is not a Keel disk, so the disk was not replaced: ${reason}.`);
+        return;
+      }
+      marker(`disk replaced by ${file.name}`);
+      send({ type: "disk-upload", name: file.name, bytes }, [buffer]);
+      term.focus();
+    }).catch((error: unknown) => setDiskError(`${JSON.stringify(file.name)} could not be read: ${String(error)}`));
+  });
+  importFileButton.addEventListener("click", () => importInput.click());
+  importInput.addEventListener("change", () => {
+    const file = pickedFile(importInput);
+    if (file === null) return;
+    setDiskError(null);
+    const checked = importName(file.name);
+    if ("reason" in checked) {
+      setDiskError(`The file was not imported: ${checked.reason}.`);
+      return;
+    }
+    if (file.size > IMPORT_MAX_BYTES) {
+      setDiskError(`The file was not imported: it is ${file.size} bytes long; at most ${IMPORT_MAX_BYTES} are allowed.`);
+      return;
+    }
+    file.arrayBuffer().then((buffer) => {
+      send({ type: "import-file", name: checked.name, bytes: new Uint8Array(buffer) }, [buffer]);
+      term.focus();
+    }).catch((error: unknown) => setDiskError(`${JSON.stringify(file.name)} could not be read: ${String(error)}`));
+  });
+  element("disk-error-close", HTMLButtonElement).addEventListener("click", () => setDiskError(null));
+
   const handle: KeelPageHandle = {
     term,
     params: Object.freeze({ ...params }),
@@ -313,6 +465,7 @@ function start(): void {
     lastVgaCells: () => (lastCells === null ? [] : Array.from(lastCells)),
     lastVgaCursor: () => (lastCursor === null ? null : { ...lastCursor }),
     status: () => ({ ...lastStatus, clock: config.clock, fatal }),
+    disk: () => ({ info: diskInfo === null ? null : { ...diskInfo }, error: diskError, done: { ...diskDone } }),
   };
   Object.defineProperty(window, "keel", { value: Object.freeze(handle), writable: false, configurable: false });
 

@@ -6,13 +6,13 @@ import {
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto" });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto" });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -60,7 +60,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto" });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -109,5 +109,23 @@ describe("the userland parameter", () => {
     expect(params.userland).toBe(true);
     expect(errors).toEqual([{ name: "userland", value: "maybe", reason: expect.stringContaining("must be 1") }]);
     expect(describeParamError(errors[0]!)).toContain('userland="maybe"');
+  });
+});
+
+describe("the disk parameter", () => {
+  it("stores the disk in the browser by default and accepts idb and memory", () => {
+    expect(parseParams("").params.disk).toBe("auto");
+    expect(parseParams("?disk=memory").params.disk).toBe("memory");
+    expect(parseParams("?disk=idb").params.disk).toBe("idb");
+    expect(parseParams("?disk=auto").params.disk).toBe("auto");
+  });
+
+  it("rejects anything else, names it and falls back to the stored disk", () => {
+    for (const bad of ["Memory", "opfs", "", "ram"]) {
+      const { params, errors } = parseParams(new URLSearchParams({ disk: bad }));
+      expect(params.disk, bad).toBe("auto");
+      expect(errors, bad).toEqual([{ name: "disk", value: bad, reason: "must be one of auto, idb, memory" }]);
+      expect(describeParamError(errors[0]!)).toContain("using the default, auto");
+    }
   });
 });

@@ -6,6 +6,12 @@
 // the default is used instead, so a typo in a link still gives a machine.
 
 export type ClockMode = "realtime" | "deterministic";
+/** Where the disk lives: `auto` stores it in the browser (OPFS, else
+ *  IndexedDB), `idb` forces the IndexedDB fallback, `memory` runs on a fresh
+ *  copy of the shipped image and stores nothing (web/disk/store.ts). */
+export type DiskMode = "auto" | "idb" | "memory";
+
+export const DISK_MODES: readonly DiskMode[] = ["auto", "idb", "memory"];
 
 export const CLOCK_MODES: readonly ClockMode[] = ["realtime", "deterministic"];
 
@@ -14,6 +20,7 @@ export const RAM_MIB_MAX = 2048;
 export const RAM_MIB_DEFAULT = 128;
 export const CLOCK_DEFAULT: ClockMode = "realtime";
 export const CMDLINE_DEFAULT = "";
+export const DISK_DEFAULT: DiskMode = "auto";
 /** BootInfo has room for much more, but a command line longer than this is
  *  surely a mistake (a pasted file, a doubled link), not a configuration. */
 export const CMDLINE_MAX_BYTES = 1024;
@@ -26,6 +33,7 @@ export interface KeelParams {
   cmdline: string;
   /** Boot the user programs (init and the shell); false boots the kernel monitor alone. */
   userland: boolean;
+  disk: DiskMode;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
@@ -33,9 +41,10 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   clock: CLOCK_DEFAULT,
   cmdline: CMDLINE_DEFAULT,
   userland: true,
+  disk: DISK_DEFAULT,
 };
 
-export type ParamName = "ram" | "clock" | "cmdline" | "userland";
+export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
@@ -82,6 +91,12 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     else errors.push({ name: "userland", value: userland, reason: "must be 1 (boot the shell) or 0 (the kernel monitor alone)" });
   }
 
+  const disk = search.get("disk");
+  if (disk !== null) {
+    if (isDiskMode(disk)) params.disk = disk;
+    else errors.push({ name: "disk", value: disk, reason: `must be one of ${DISK_MODES.join(", ")}` });
+  }
+
   return { params, errors };
 }
 
@@ -96,6 +111,10 @@ export function parseRamMiB(text: string): number | { reason: string } {
 
 export function isClockMode(text: string): text is ClockMode {
   return (CLOCK_MODES as readonly string[]).includes(text);
+}
+
+export function isDiskMode(text: string): text is DiskMode {
+  return (DISK_MODES as readonly string[]).includes(text);
 }
 
 /** Returns why the command line is rejected, or null if it is acceptable. */
@@ -128,5 +147,7 @@ function defaultText(name: ParamName, defaults: KeelParams): string {
       return defaults.cmdline === "" ? "an empty command line" : JSON.stringify(defaults.cmdline);
     case "userland":
       return defaults.userland ? "1 (boot the shell)" : "0 (the kernel monitor alone)";
+    case "disk":
+      return defaults.disk === "auto" ? "auto (the disk stored in this browser)" : defaults.disk;
   }
 }

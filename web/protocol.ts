@@ -10,9 +10,10 @@
 
 import type { VgaCursor } from "../host/devices/vga";
 import type { MachineState } from "../host/machine";
-import type { ClockMode } from "./params";
+import type { DiskInfo } from "./disk/store";
+import type { ClockMode, DiskMode } from "./params";
 
-export type { MachineState, VgaCursor };
+export type { DiskInfo, MachineState, VgaCursor };
 
 /** What the page asks the worker to build. */
 export interface BootConfig {
@@ -21,6 +22,8 @@ export interface BootConfig {
   cmdline: string;
   /** Hand the kernel the boot file system (init, the shell, programs). */
   userland: boolean;
+  /** Where the disk lives (web/disk/store.ts). */
+  disk: DiskMode;
 }
 
 export interface MachineStatus {
@@ -43,7 +46,16 @@ export type PageToWorker =
   | { type: "input"; data: string }
   /** The console has drawn this many more UART bytes (see web/flow-control.ts). */
   | { type: "uart-ack"; bytes: number }
-  | { type: "reboot" };
+  | { type: "reboot" }
+  /** Replace the disk with the shipped image, then boot again. */
+  | { type: "disk-reset" }
+  /** Replace the disk with this image (transferred), if it is one, then boot again. */
+  | { type: "disk-upload"; name: string; bytes: Uint8Array }
+  /** Send the disk back as a `disk-image`. */
+  | { type: "disk-download" }
+  /** Hand a file to the running kernel (Machine.importFile): `name` is
+   *  already cut to 14 bytes and has no "/". Bytes transferred. */
+  | { type: "import-file"; name: string; bytes: Uint8Array };
 
 // ---- worker → page -------------------------------------------------------
 
@@ -59,7 +71,19 @@ export type WorkerToPage =
   /** A message from the host side of the machine (not from the kernel's UART). */
   | { type: "log"; level: LogLevel; text: string }
   /** The machine could not be built or booted (kernel fetch, compile, boot info). */
-  | { type: "fatal"; message: string };
+  | { type: "fatal"; message: string }
+  /** Where the disk lives and how far behind its storage is: once the disk
+   *  is open, on every change, and while writes are waiting (IndexedDB). */
+  | { type: "disk"; info: DiskInfo }
+  /** The answer to `disk-download`: the image, without trailing zero blocks (transferred). */
+  | { type: "disk-image"; bytes: Uint8Array }
+  /** A disk operation failed, or the disk could not be saved; nothing was
+   *  lost unless the message says so. Shown in a banner. */
+  | { type: "disk-error"; message: string }
+  /** A disk operation finished (`disk-reset`, `disk-upload`, `import-file`). */
+  | { type: "disk-done"; operation: DiskOperation };
+
+export type DiskOperation = "reset" | "upload" | "download" | "import";
 
 /** Levels of the kernel's HV_LOG hypercall, as host/machine.ts passes them. */
 export enum LogLevel {

@@ -7,14 +7,22 @@
 // UART_FLUSH_MS, VGA frames are diffed and sent only when they changed (at
 // most every VGA_FRAME_MS), status goes out every STATUS_MS and on each state
 // change. Nothing here needs SharedArrayBuffer.
+//
+// The disk (web/disk/store.ts) outlives the machines: it is opened once, and
+// every machine the worker builds plugs a block device on it. Replacing it
+// (Reset disk, Upload disk) stops the machine first, then boots a new one.
 
 import kernelUrl from "../build/kernel.wasm?url";
 import bootfsUrl from "../user/bin/bootfs.img?url";
+import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
-import { Machine, type MachineState } from "../host/machine";
+import { Machine, type MachineConfig, type MachineState } from "../host/machine";
 import { RunLoop } from "../host/runloop";
+import type { BlockBackend } from "./disk/backend";
+import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
+import { DiskStore } from "./disk/store";
 import {
-  type BootConfig, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
+  type BootConfig, type DiskOperation, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
   LogLevel, STATUS_MS, UART_FLUSH_MS, VGA_FRAME_MS,
 } from "./protocol";
 import { FlowControl } from "./flow-control";
@@ -54,6 +62,28 @@ function loadBootfs(): Promise<Uint8Array> {
   return bootfsImage;
 }
 
+/** Fetches the shipped disk image (build/disk.img) once, and checks it. */
+let shippedImage: Promise<Uint8Array> | null = null;
+
+function loadShippedDisk(): Promise<Uint8Array> {
+  const load = async () => {
+    if (diskUrl === "") throw new Error("this build ships no disk image (build/disk.img was missing when it was built)");
+    const url = new URL(diskUrl, import.meta.url);
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`fetching the disk image from ${url.href} failed: HTTP ${response.status}`);
+    const image = new Uint8Array(await response.arrayBuffer());
+    const reason = checkImage(image);
+    if (reason !== null) throw new Error(`the shipped disk image is not a Keel disk: ${reason}`);
+    return image;
+  };
+  shippedImage ??= load().catch((error: unknown) => {
+    shippedImage = null; // try again next time
+    throw error;
+  });
+  // Callers may keep and change what they get: each gets its own copy.
+  return shippedImage.then((image) => image.slice());
+}
+
 function sameCursor(a: VgaCursor | null, b: VgaCursor): boolean {
   return a !== null && a.row === b.row && a.col === b.col && a.visible === b.visible && a.start === b.start &&
     a.end === b.end;
@@ -79,10 +109,22 @@ class Session {
   private readonly vgaTimer: ReturnType<typeof setInterval>;
   private readonly statusTimer: ReturnType<typeof setInterval>;
 
-  constructor(kernel: WebAssembly.Module, private readonly config: BootConfig, modules: BootModule[]) {
+  constructor(
+    kernel: WebAssembly.Module,
+    private readonly config: BootConfig,
+    modules: BootModule[],
+    disk: BlockBackend | null,
+    /** Boots of the machines before this one (a replaced disk means a new
+     *  machine; the page keeps counting). */
+    private readonly bootsBefore: number,
+  ) {
+    const machineConfig: MachineConfig & { disk?: BlockBackend } = {
+      ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules,
+      ...(disk !== null ? { disk } : {}),
+    };
     this.machine = new Machine(
       kernel,
-      { ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules },
+      machineConfig,
       {
         uartOutput: (bytes) => this.uart.push(bytes),
         stateChanged: (state, detail) => this.onStateChanged(state, detail),
@@ -115,6 +157,16 @@ class Session {
   input(data: string): void {
     this.machine.input(data);
     this.loop.kick(); // does nothing while the loop is stopped
+  }
+
+  importFile(name: string, bytes: Uint8Array): void {
+    this.machine.importFile(name, bytes);
+    this.loop.kick();
+  }
+
+  /** Boots so far, this machine's and its predecessors'. */
+  get boots(): number {
+    return this.bootsBefore + this.machine.stats().boots;
   }
 
   consoleCaughtUp(bytes: number): void {
@@ -162,7 +214,7 @@ class Session {
       uptimeNs: stats.uptimeNs,
       workTotal: stats.workTotal,
       ramBytes: stats.ramBytes,
-      boots: stats.boots,
+      boots: this.bootsBefore + stats.boots,
       ...(this.detail !== undefined ? { detail: this.detail } : {}),
     };
     const key = JSON.stringify(status);
@@ -186,16 +238,106 @@ function errorText(error: unknown): string {
 let session: Session | null = null;
 /** Keys typed while the kernel was still loading, delivered once it boots. */
 let earlyInput = "";
+/** Files imported while no machine was running, delivered once one boots. */
+let earlyImports: { name: string; bytes: Uint8Array }[] = [];
+/** What every machine is built from, fixed by the first boot. */
+let booting: { kernel: WebAssembly.Module; config: BootConfig; modules: BootModule[] } | null = null;
+let disk: DiskStore | null = null;
+/** Disk operations run one at a time, in the order the page asked. */
+let diskQueue: Promise<void> = Promise.resolve();
+let lastDiskKey = "";
 
 async function boot(config: BootConfig): Promise<void> {
   session?.dispose();
   session = null;
   const [kernel, bootfs] = await Promise.all([loadKernel(), config.userland ? loadBootfs() : Promise.resolve(null)]);
   const modules: BootModule[] = bootfs ? [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: bootfs }] : [];
-  session = new Session(kernel, config, modules);
+  booting = { kernel, config, modules };
+  disk = await openDisk(config);
+  startSession(0);
+  setInterval(() => sendDiskInfo(false), STATUS_MS);
+}
+
+/** Opens the disk; without one the machine still boots (and says why). */
+async function openDisk(config: BootConfig): Promise<DiskStore | null> {
+  const log = (text: string) => post({ type: "log", level: LogLevel.Warn, text: `disk: ${text}` });
+  try {
+    const store = await DiskStore.open(config.disk, loadShippedDisk, log);
+    store.onError = (message) => post({ type: "disk-error", message });
+    return store;
+  } catch (error) {
+    post({ type: "disk-error", message: `Keel runs without a disk: ${errorText(error)}` });
+    return null;
+  }
+}
+
+/** Builds a machine on the current disk and boots it. */
+function startSession(bootsBefore: number): void {
+  if (booting === null) return;
+  session = new Session(booting.kernel, booting.config, booting.modules, disk?.backend ?? null, bootsBefore);
   session.boot();
+  sendDiskInfo(true);
   if (earlyInput !== "") session.input(earlyInput);
   earlyInput = "";
+  for (const file of earlyImports) session.importFile(file.name, file.bytes);
+  earlyImports = [];
+}
+
+function sendDiskInfo(force: boolean): void {
+  if (disk === null) return;
+  const info = disk.info();
+  const key = JSON.stringify(info);
+  if (!force && key === lastDiskKey) return;
+  lastDiskKey = key;
+  post({ type: "disk", info });
+}
+
+/** Runs `operation` after the disk operations before it; reports its failure. */
+function diskOperation(name: DiskOperation, operation: () => Promise<void> | void): void {
+  diskQueue = diskQueue
+    .then(async () => {
+      await operation();
+      post({ type: "disk-done", operation: name });
+    })
+    .catch((error: unknown) => post({ type: "disk-error", message: errorText(error) }));
+}
+
+/** Stops the machine, replaces the disk with `image`, boots a new machine.
+ *  A bad image is refused before anything is stopped. */
+async function replaceDisk(image: Uint8Array, what: string): Promise<void> {
+  const reason = checkImage(image);
+  if (reason !== null) throw new Error(`${what} is not a Keel disk, so the disk was not replaced: ${reason}.`);
+  if (disk === null) throw new Error("Keel runs without a disk: there is nothing to replace.");
+  const boots = session?.boots ?? 0;
+  // Stop the machine cleanly: no more requests reach the old disk, what it
+  // wrote is flushed, and the console has everything it printed.
+  session?.dispose();
+  session = null;
+  disk.flush();
+  try {
+    await disk.replace(image);
+  } finally {
+    // Whatever happened to the stored disk, the page gets a machine again.
+    startSession(boots);
+  }
+}
+
+function downloadDisk(): void {
+  if (disk === null) throw new Error("Keel runs without a disk: there is nothing to download.");
+  disk.flush();
+  const bytes = disk.image();
+  post({ type: "disk-image", bytes }, [bytes.buffer]);
+}
+
+function importFile(name: string, bytes: Uint8Array): void {
+  const checked = importName(name);
+  if ("reason" in checked) throw new Error(`The file was not imported: ${checked.reason}.`);
+  if (bytes.length > IMPORT_MAX_BYTES) {
+    throw new Error(`The file was not imported: it is ${bytes.length} bytes long; at most ${IMPORT_MAX_BYTES} are allowed.`);
+  }
+  if (disk === null) throw new Error("The file was not imported: Keel runs without a disk.");
+  if (session === null) earlyImports.push({ name: checked.name, bytes });
+  else session.importFile(checked.name, bytes);
 }
 
 scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
@@ -214,6 +356,18 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         break;
       case "reboot":
         session?.reboot();
+        break;
+      case "disk-reset":
+        diskOperation("reset", async () => replaceDisk(await loadShippedDisk(), "The shipped disk image"));
+        break;
+      case "disk-upload":
+        diskOperation("upload", () => replaceDisk(message.bytes, JSON.stringify(message.name)));
+        break;
+      case "disk-download":
+        diskOperation("download", downloadDisk);
+        break;
+      case "import-file":
+        diskOperation("import", () => importFile(message.name, message.bytes));
         break;
     }
   } catch (error) {

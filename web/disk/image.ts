@@ -1,0 +1,112 @@
+// Disk images as the page handles them: the checks an image must pass before
+// it may replace the stored disk, and the names of imported files. Pure
+// functions, no DOM, unit-tested in image.test.ts. The format itself is
+// docs/fs-format.md.
+
+/** The block size of the disk and of the block device protocol. */
+export const BLOCK_SIZE = 4096;
+/** "KFS1", the superblock's magic, at byte 0 of block 1. */
+export const SUPERBLOCK_MAGIC = 0x3153464b;
+export const SUPERBLOCK_OFFSET = BLOCK_SIZE;
+export const FS_VERSION = 1;
+/** Smallest disk mkfs could make that still holds a root directory: boot
+ *  block, superblock, an inode block, a bitmap block, a data block and a log
+ *  of header plus one block. */
+export const MIN_DISK_BLOCKS = 7;
+/** Largest disk the page accepts: 1 GiB. mkfs makes 128 MiB; anything much
+ *  larger in a browser tab is more likely a wrong file than a disk. */
+export const MAX_DISK_BLOCKS = 262_144;
+/** Largest file the Import button hands to the kernel (a quarter of the
+ *  default 128 MiB disk; the kernel's own limits apply below that). */
+export const IMPORT_MAX_BYTES = 32 * 1024 * 1024;
+/** A directory entry's name field (docs/fs-format.md). */
+export const NAME_MAX_BYTES = 14;
+
+export interface Superblock {
+  magic: number;
+  version: number;
+  /** Total blocks on the disk. */
+  size: number;
+  ninodes: number;
+  inodestart: number;
+  bmapstart: number;
+  datastart: number;
+  logstart: number;
+  nlog: number;
+  rootinum: number;
+}
+
+export function readSuperblock(image: Uint8Array): Superblock | null {
+  if (image.length < SUPERBLOCK_OFFSET + 40) return null;
+  const view = new DataView(image.buffer, image.byteOffset + SUPERBLOCK_OFFSET, 40);
+  const u32 = (offset: number) => view.getUint32(offset, true);
+  return {
+    magic: u32(0), version: u32(4), size: u32(8), ninodes: u32(12), inodestart: u32(16), bmapstart: u32(20),
+    datastart: u32(24), logstart: u32(28), nlog: u32(32), rootinum: u32(36),
+  };
+}
+
+/** Why `image` cannot be a Keel disk, or null when it can: the superblock's
+ *  magic, version and geometry must be sane, and the file no longer than the
+ *  disk it describes (it may be shorter: missing blocks read as zeros). */
+export function checkImage(image: Uint8Array): string | null {
+  if (image.length < SUPERBLOCK_OFFSET + BLOCK_SIZE) {
+    return `it is ${image.length} bytes long; a Keel disk holds at least a boot block and a superblock (${2 * BLOCK_SIZE} bytes)`;
+  }
+  const sb = readSuperblock(image);
+  if (sb === null || sb.magic !== SUPERBLOCK_MAGIC) {
+    const found = sb === null ? "nothing" : `0x${sb.magic.toString(16).padStart(8, "0")}`;
+    return `it has no Keel superblock (magic 0x${SUPERBLOCK_MAGIC.toString(16)} "KFS1" at offset ${SUPERBLOCK_OFFSET}; found ${found})`;
+  }
+  if (sb.version !== FS_VERSION) return `its file system version is ${sb.version}; this Keel reads version ${FS_VERSION}`;
+  if (sb.size < MIN_DISK_BLOCKS || sb.size > MAX_DISK_BLOCKS) {
+    return `its superblock says ${sb.size} blocks; a disk here has ${MIN_DISK_BLOCKS} to ${MAX_DISK_BLOCKS} blocks (at most ${MAX_DISK_BLOCKS * BLOCK_SIZE / (1024 * 1024)} MiB)`;
+  }
+  const ordered = sb.inodestart === 2 && sb.inodestart < sb.bmapstart && sb.bmapstart < sb.datastart &&
+    sb.datastart <= sb.logstart && sb.nlog >= 2 && sb.logstart + sb.nlog === sb.size;
+  if (!ordered) return "its superblock's layout is inconsistent (inode table, bitmap, data and log out of order)";
+  if (image.length > sb.size * BLOCK_SIZE) {
+    return `it is ${image.length} bytes long, more than the ${sb.size * BLOCK_SIZE} bytes its superblock describes`;
+  }
+  return null;
+}
+
+/** The image without its trailing all-zero blocks (the device reads missing
+ *  blocks as zeros, so both describe the same disk). */
+export function trimImage(image: Uint8Array): Uint8Array {
+  let end = Math.ceil(image.length / BLOCK_SIZE);
+  while (end > 0 && isZero(image.subarray((end - 1) * BLOCK_SIZE, end * BLOCK_SIZE))) end--;
+  return image.subarray(0, Math.min(image.length, end * BLOCK_SIZE));
+}
+
+export function isZero(bytes: Uint8Array): boolean {
+  // Eight bytes at a time where the alignment allows it.
+  const aligned = bytes.byteOffset % 8 === 0 && bytes.length % 8 === 0;
+  if (aligned) {
+    const words = new BigUint64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0n) return false;
+    return true;
+  }
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** The name a file picked on the host gets in the root directory: cut to 14
+ *  UTF-8 bytes (never inside a character), or a reason it cannot be used. */
+export function importName(name: string): { name: string } | { reason: string } {
+  if (name.includes("/")) return { reason: `the name ${JSON.stringify(name)} contains "/"` };
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return { reason: `the name ${JSON.stringify(name)} contains control characters` };
+  const encoder = new TextEncoder();
+  let cut = "";
+  let bytes = 0;
+  for (const char of name) {
+    const length = encoder.encode(char).length;
+    if (bytes + length > NAME_MAX_BYTES) break;
+    cut += char;
+    bytes += length;
+  }
+  if (cut === "") return { reason: "the file has no name" };
+  if (cut === "." || cut === "..") return { reason: `the name ${JSON.stringify(cut)} is reserved` };
+  return { name: cut };
+}
