@@ -395,7 +395,7 @@ describe("the committed programs", () => {
     const want: Record<string, number> = {
       fork: 1, exit: 2, wait: 3, pipe: 4, read: 5, kill: 6, exec: 7, fstat: 8, chdir: 9, dup: 10, getpid: 11, sbrk: 12, sleep: 13,
       uptime: 14, open: 15, write: 16, mknod: 17, unlink: 18, link: 19, mkdir: 20, close: 21,
-      procs: 100, setnice: 101, clocknanos: 102, errstr: 103, sbrklazy: 104,
+      procs: 100, setnice: 101, clocknanos: 102, errstr: 103, sbrklazy: 104, fsinfo: 105,
     };
     const found: Record<string, number> = {};
     for (const m of source.matchAll(/^(\w+):\n\s+li\s+a7, (\d+)\n\s+ecall\n\s+ret$/gm)) found[m[1]!] = Number(m[2]);

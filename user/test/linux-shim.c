@@ -210,6 +210,11 @@ int errstr(char *buf, int n) {
   return snprintf(buf, (size_t)n, "linux errno %ld", last_errno) < n ? (int)strlen(buf) : n - 1;
 }
 int sbrklazy(int on) { return on == 0 || on == 1 ? 0 : -1; }
+/* No disk file system under Linux: df reports that, as on the boot file system. */
+__attribute__((weak)) int fsinfo(struct fsinfo *out) {  /* tests may link their own */
+  (void)out;
+  return -1;
+}
 long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5) {
   (void)number, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
   return -1;
