@@ -15,11 +15,12 @@ import { InterruptController } from "./devices/intc.js";
 import { Timer } from "./devices/timer.js";
 import { Uart16550 } from "./devices/uart16550.js";
 import { VgaText } from "./devices/vga.js";
+import { BlockDevice, type BlockBackend } from "./devices/block.js";
 import {
   BOOTINFO_BASE, CB_PANIC_LEN, CB_PANIC_MSG, CB_STATE, CB_WAKE_AT, CB_WORK_TOTAL, CB_WORK_USED, CONTROL_BLOCK,
   HV_E_INVALID, HV_E_NOMEM, HV_E_UNSUPPORTED, HV_ENTROPY, HV_IRQ_ROUTE, HV_LOG, HV_MEM_BALLOON, HV_MEM_GROW,
   HV_OK, HV_PANIC, HV_REBOOT, HV_SHUTDOWN, HV_VCPU_CREATE, HV_WALLCLOCK, IRQ_TIMER, IRQ_UART, RUN_BUDGET_SPENT,
-  HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_NAME_MAX, CB_IMPORTS,
+  HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_NAME_MAX, CB_IMPORTS, IRQ_BLOCK,
   RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
 } from "./hw.js";
 
@@ -38,7 +39,13 @@ export interface MachineConfig {
   epochMs?: number;
   /** Deterministic entropy seed. */
   seed?: number;
+  /** The disk behind the block device (absent: no disk attached). */
+  disk?: BlockBackend | null;
 }
+
+/** Thrown out of the kernel when the disk's power is cut (crash tests): the
+ *  machine stops at that instant, as on real hardware. */
+class PowerLoss extends Error {}
 
 export interface MachineCallbacks {
   /** Bytes the guest transmitted on the UART (batched). */
@@ -112,6 +119,7 @@ export class Machine {
   readonly timer: Timer;
   readonly uart: Uart16550;
   readonly vga: VgaText;
+  readonly block: BlockDevice;
   private readonly devices: Device[];
 
   private currentState: MachineState = "off";
@@ -145,7 +153,8 @@ export class Machine {
     this.timer = new Timer({ clock: { nowNs: () => this.guestNowNs() }, irq: this.intc.line(IRQ_TIMER) });
     this.uart = new Uart16550({ irq: this.intc.line(IRQ_UART), onTransmit: (b) => this.txBuffer.push(b) });
     this.vga = new VgaText({ memory });
-    this.devices = [this.intc, this.timer, this.uart, this.vga];
+    this.block = new BlockDevice({ memory, irq: this.intc.line(IRQ_BLOCK), backend: config.disk ?? null });
+    this.devices = [this.intc, this.timer, this.uart, this.vga, this.block];
     for (const d of this.devices) this.plug(d);
   }
 
@@ -371,6 +380,11 @@ export class Machine {
   }
 
   private onKernelTrap(error: unknown): void {
+    if (error instanceof PowerLoss) {
+      this.flushUart();
+      this.stop("halted", "power cut");
+      return;
+    }
     const kernelState = this.view.getUint32(CONTROL_BLOCK + CB_STATE, true);
     const KERNEL_PANICKED = 3;
     if (kernelState !== KERNEL_PANICKED) {
@@ -412,7 +426,9 @@ export class Machine {
   }
 
   private portOut(port: number, width: Width, value: number): void {
-    this.ports[port & 0xffff]?.write(port, width, value >>> 0);
+    const device = this.ports[port & 0xffff];
+    device?.write(port, width, value >>> 0);
+    if (device === this.block && this.block.isPoweredOff()) throw new PowerLoss("the disk lost power");
   }
 
   private wallclockMs(): number {
