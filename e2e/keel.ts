@@ -146,3 +146,53 @@ export async function litPixelsInCell(page: Page, row: number, col: number): Pro
     return lit;
   }, [row, col] as const);
 }
+
+// ---- the shell and the disk ------------------------------------------------
+
+export const SHELL_PROMPT = "$";
+
+/** Waits until the console ends at the shell's prompt, with more than
+ *  `after` lines; returns the lines. */
+export async function waitForShellPrompt(page: Page, after = 0, timeout = BOOT_TIMEOUT_MS): Promise<string[]> {
+  let lines: string[] = [];
+  await expect.poll(async () => {
+    lines = await consoleLines(page);
+    return lines.length > after && lines[lines.length - 1] === SHELL_PROMPT;
+  }, { ...POLL, timeout, message: "the console ends at the shell prompt" }).toBe(true);
+  return lines;
+}
+
+/** Types a shell command and returns the lines it printed before the next prompt. */
+export async function runShell(page: Page, command: string, timeout = BOOT_TIMEOUT_MS): Promise<string[]> {
+  const before = await consoleLines(page);
+  await typeLine(page, command);
+  const after = await waitForShellPrompt(page, before.length, timeout);
+  const start = after.findIndex((line, i) => i >= before.length - 1 && line === `${SHELL_PROMPT} ${command}`);
+  expect(start, `the command ${command} was echoed`).toBeGreaterThanOrEqual(0);
+  return after.slice(start + 1, -1);
+}
+
+/** Deletes the disk this origin keeps (OPFS file and IndexedDB), from a blank
+ *  page on the same origin, so no Keel worker holds it. Leaves the page there. */
+export async function clearStoredDisk(page: Page): Promise<void> {
+  const blank = "**/__keel_clear_storage__";
+  await page.route(blank, (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>clearing</title>" }));
+  await page.goto("./__keel_clear_storage__");
+  await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      await root.removeEntry(name, { recursive: true });
+    }
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase("keel");
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => resolve();
+    });
+  });
+  await page.unroute(blank);
+}
+
+export async function diskState(page: Page) {
+  return page.evaluate(() => window.keel.disk());
+}

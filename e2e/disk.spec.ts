@@ -1,0 +1,201 @@
+// The disk in the page: files made in the shell survive a reload (OPFS, or
+// the IndexedDB fallback), and the disk's buttons reset, download, upload and
+// import. Each test has its own browser context, and clears the origin's
+// stored disk before it opens the page.
+import { readFile } from "node:fs/promises";
+import { expect, test, type Page } from "@playwright/test";
+import {
+  BOOT_TIMEOUT_MS, clearStoredDisk, consoleLines, diskState, openShell, runShell, status, typeLine, waitForShellPrompt,
+} from "./keel";
+
+const POLL = { intervals: [25, 50, 100, 250] };
+const KFS1 = 0x3153464b;
+
+test.beforeEach(async ({ page }) => {
+  await clearStoredDisk(page);
+});
+
+/** Opens the page on the stored disk and waits for the shell. */
+async function boot(page: Page, query = ""): Promise<void> {
+  await openShell(page, query);
+  await waitForShellPrompt(page);
+}
+
+/** A fresh shell prompt (a kernel message may have landed after the last one). */
+async function freshPrompt(page: Page): Promise<void> {
+  const before = (await consoleLines(page)).length;
+  await typeLine(page, "");
+  await waitForShellPrompt(page, before);
+}
+
+async function makeNote(page: Page): Promise<void> {
+  expect(await runShell(page, "echo hello > note")).toEqual([]);
+  expect(await runShell(page, "cat note")).toEqual(["hello"]);
+}
+
+/** Waits for the machine to have booted more often than `boots`, and for the shell. */
+async function waitForReboot(page: Page, boots: number): Promise<void> {
+  const before = (await consoleLines(page)).length;
+  await expect.poll(async () => (await status(page)).boots, { ...POLL, timeout: BOOT_TIMEOUT_MS }).toBeGreaterThan(boots);
+  await waitForShellPrompt(page, before - 1);
+}
+
+/** Waits until the IndexedDB fallback has stored every changed block. */
+async function waitForSaved(page: Page): Promise<void> {
+  await expect.poll(async () => (await diskState(page)).info?.pending, { ...POLL, message: "every block stored" }).toBe(0);
+}
+
+async function resetDisk(page: Page): Promise<void> {
+  const boots = (await status(page)).boots;
+  page.once("dialog", (dialog) => {
+    expect(dialog.type()).toBe("confirm");
+    void dialog.accept();
+  });
+  await page.getByRole("button", { name: "Reset disk" }).click();
+  await waitForReboot(page, boots);
+}
+
+async function downloadDisk(page: Page): Promise<Buffer> {
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download disk" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("keel-disk.img");
+  return readFile(await file.path());
+}
+
+async function chooseFile(page: Page, button: string, name: string, buffer: Buffer): Promise<void> {
+  const chooser = page.waitForEvent("filechooser");
+  await page.getByRole("button", { name: button }).click();
+  await (await chooser).setFiles({ name, mimeType: "application/octet-stream", buffer });
+}
+
+test("a file made in the shell survives a reload", async ({ page }) => {
+  await boot(page);
+  expect((await diskState(page)).info?.kind).toBe("opfs");
+  await expect(page.locator("#status-disk")).toHaveText("saved");
+  await makeNote(page);
+  await page.reload();
+  await waitForShellPrompt(page);
+  expect((await diskState(page)).info?.kind).toBe("opfs");
+  expect(await runShell(page, "cat note")).toEqual(["hello"]);
+});
+
+test("Reset disk asks first, then boots on the shipped disk again", async ({ page }) => {
+  await boot(page);
+  await makeNote(page);
+  // Saying no changes nothing.
+  page.once("dialog", (dialog) => void dialog.dismiss());
+  await page.getByRole("button", { name: "Reset disk" }).click();
+  expect(await runShell(page, "cat note")).toEqual(["hello"]);
+
+  await resetDisk(page);
+  expect((await runShell(page, "cat note")).join("\n")).toMatch(/^cat: note: /);
+  // The reset disk is the stored one from now on.
+  await page.reload();
+  await waitForShellPrompt(page);
+  expect((await runShell(page, "cat note")).join("\n")).toMatch(/^cat: note: /);
+});
+
+test("Download disk saves an image with the file system's magic", async ({ page }) => {
+  await boot(page);
+  const image = await downloadDisk(page);
+  expect(image.length).toBeGreaterThanOrEqual(8192);
+  expect(image.length % 4096).toBe(0);
+  expect(image.readUInt32LE(4096)).toBe(KFS1);
+  expect(image.subarray(4096, 4100).toString("latin1")).toBe("KFS1");
+});
+
+test("Upload disk refuses a file that is not a disk and keeps the old one", async ({ page }) => {
+  await boot(page);
+  await makeNote(page);
+  const boots = (await status(page)).boots;
+  await chooseFile(page, "Upload disk", "holiday.jpg", Buffer.alloc(3 * 4096, 0x5a));
+  const banner = page.getByRole("alert").filter({ hasText: "Disk error" });
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText('"holiday.jpg" is not a Keel disk');
+  await expect(banner).toContainText("0x3153464b");
+  expect((await status(page)).boots).toBe(boots);
+  expect(await runShell(page, "cat note")).toEqual(["hello"]);
+  await page.getByRole("button", { name: "Dismiss the disk message" }).click();
+  await expect(banner).toBeHidden();
+});
+
+test("Upload disk brings back a downloaded disk", async ({ page }) => {
+  await boot(page);
+  await makeNote(page);
+  const image = await downloadDisk(page);
+  await resetDisk(page);
+  expect((await runShell(page, "cat note")).join("\n")).toMatch(/^cat: note: /);
+
+  const boots = (await status(page)).boots;
+  await chooseFile(page, "Upload disk", "keel-disk.img", image);
+  await waitForReboot(page, boots);
+  expect(await runShell(page, "cat note")).toEqual(["hello"]);
+  await expect(page.locator("#disk-error")).toBeHidden();
+});
+
+test("Import file puts a host file in the root directory", async ({ page }) => {
+  await boot(page);
+  const text = "hi from the host\nsecond line\n";
+  await chooseFile(page, "Import file", "greeting.txt", Buffer.from(text));
+  await expect.poll(async () => (await consoleLines(page)).some((line) => line.includes(`import: /greeting.txt (${text.length} bytes)`)),
+    { ...POLL, message: "the kernel reports the import" }).toBe(true);
+  await expect.poll(async () => (await diskState(page)).done.import).toBe(1);
+  // The kernel's line may land after the prompt: start from a fresh one.
+  await freshPrompt(page);
+  expect(await runShell(page, "cat greeting.txt")).toEqual(["hi from the host", "second line"]);
+});
+
+test("Import file cuts long names to 14 bytes", async ({ page }) => {
+  await boot(page);
+  await chooseFile(page, "Import file", "a-rather-long-name.txt", Buffer.from("long\n"));
+  await expect.poll(async () => (await consoleLines(page)).some((line) => line.includes("import: /a-rather-long- (5 bytes)")),
+    { ...POLL, message: "the kernel reports the import" }).toBe(true);
+  await freshPrompt(page);
+  expect(await runShell(page, "cat a-rather-long-")).toEqual(["long"]);
+});
+
+test("?disk=memory runs on a fresh copy and keeps nothing", async ({ page }) => {
+  await boot(page, "?disk=memory");
+  expect((await diskState(page)).info?.kind).toBe("memory");
+  await expect(page.locator("#status-disk")).toHaveText("memory");
+  await expect(page.locator("#disk-notice")).toBeHidden();
+  await makeNote(page);
+  await page.reload();
+  await waitForShellPrompt(page);
+  expect((await runShell(page, "cat note")).join("\n")).toMatch(/^cat: note: /);
+});
+
+test("a bad disk value is reported and the stored disk is used", async ({ page }) => {
+  await boot(page, "?disk=floppy");
+  const banner = page.getByRole("alert").filter({ hasText: "URL parameters" });
+  await expect(banner).toContainText('disk="floppy"');
+  expect((await diskState(page)).info?.kind).toBe("opfs");
+});
+
+test("the IndexedDB fallback keeps files across a reload", async ({ page }) => {
+  await boot(page, "?disk=idb");
+  expect((await diskState(page)).info?.kind).toBe("idb");
+  await makeNote(page);
+  await waitForSaved(page);
+  await page.reload();
+  await waitForShellPrompt(page);
+  expect(await runShell(page, "cat note")).toEqual(["hello"]);
+});
+
+test("a second tab runs on an in-memory copy and says so", async ({ page, context }) => {
+  await boot(page);
+  await makeNote(page);
+  const second = await context.newPage();
+  await boot(second);
+  const notice = second.getByRole("alert").filter({ hasText: "Another Keel tab is using the stored disk" });
+  await expect(notice).toBeVisible();
+  expect((await diskState(second)).info?.kind).toBe("memory");
+  // A copy of the stored disk, which changes only in memory.
+  expect(await runShell(second, "cat note")).toEqual(["hello"]);
+  expect(await runShell(second, "echo other > note")).toEqual([]);
+  expect(await runShell(page, "cat note")).toEqual(["hello"]);
+  // The first tab still owns the disk.
+  await expect(page.locator("#disk-notice")).toBeHidden();
+  expect((await diskState(page)).info?.kind).toBe("opfs");
+});
