@@ -1,0 +1,466 @@
+// fsck: checks a Keel file system image (docs/fs-format.md) against every
+// invariant of the format and reports each broken one in plain words.
+//
+// It never changes the image it is given and never throws on a bad image:
+// every block number is checked before it is followed, sizes are never
+// trusted for allocation, and a superblock that does not describe a sane
+// layout stops the check early (result.readable = false).
+//
+// What it checks, in order:
+//   superblock   magic, version, the layout formulas, the root inode number
+//   log          a pending (committed, not installed) transaction; with
+//                { recover: true } it is installed first, as the kernel's
+//                recovery does at mount, and the rest checks the result
+//   bitmap       metadata and log blocks marked in use; no bits past the disk
+//   inodes       known types; block pointers inside the data area; no block
+//                used twice; no blocks past a file's end; every used block
+//                marked in the bitmap, and every marked data block used
+//   directories  sizes a multiple of 16; '.' and '..'; names; entries name
+//                allocated inodes; no duplicate names
+//   tree         every allocated inode reachable from the root; a directory
+//                in exactly one parent, whose '..' names that parent
+//   links        nlink equals the number of directory entries naming the
+//                inode, '.' and '..' included (so a directory has 2 plus one
+//                per subdirectory, a file one per name)
+
+import {
+  BITS_PER_BLOCK, BLOCK_SIZE, DIRENT_SIZE, DOUBLE_INDIRECT_SLOT, FS_MAGIC, FS_VERSION, INDIRECT_SLOT, INODES_PER_BLOCK,
+  INODE_START, LOG_MAX_TARGETS, MAX_FILE_BLOCKS, NDIRECT, NINDIRECT, ROOT_INUM, SUPERBLOCK_BLOCK,
+  T_DEVICE, T_DIR, T_FILE, T_FREE, blockEntry, decodeDirents, inodeOffset, isBlockUsed, readBlock, readInode,
+  readLogHeader, readSuperblock, writeLogHeader, type Inode, type Superblock,
+} from "./format.js";
+
+export interface FsckOptions {
+  /** Install a pending log transaction first, like the kernel's recovery at mount. */
+  recover?: boolean;
+  /** Problems listed before the rest are only counted (default 500). */
+  maxProblems?: number;
+}
+
+export interface FsckStats {
+  /** Disk size in blocks, from the superblock. */
+  blocks: number;
+  ninodes: number;
+  inodesUsed: number;
+  files: number;
+  directories: number;
+  devices: number;
+  /** Bytes in regular files (sizes, holes included). */
+  fileBytes: number;
+  dataBlocks: number;
+  /** Data blocks some inode uses (indirect blocks included). */
+  dataBlocksUsed: number;
+  /** Data blocks the bitmap marks free. */
+  dataBlocksFree: number;
+  /** Blocks in the committed transaction found in the log (before any recovery). */
+  logPending: number;
+  /** Blocks installed from the log by { recover: true }. */
+  recovered: number;
+}
+
+export interface FsckResult {
+  ok: boolean;
+  /** False when the superblock does not describe a usable layout (nothing else was checked). */
+  readable: boolean;
+  problems: string[];
+  stats: FsckStats;
+  /** The image that was checked: the input, or a recovered copy. */
+  image: Uint8Array;
+}
+
+/** Disks larger than this (256 GiB) are refused rather than scanned. */
+export const FSCK_MAX_BLOCKS = 1 << 26;
+const DEFAULT_MAX_PROBLEMS = 500;
+
+export function fsck(image: Uint8Array, options: FsckOptions = {}): FsckResult {
+  const report = new Report(options.maxProblems ?? DEFAULT_MAX_PROBLEMS);
+  const stats: FsckStats = {
+    blocks: 0, ninodes: 0, inodesUsed: 0, files: 0, directories: 0, devices: 0, fileBytes: 0,
+    dataBlocks: 0, dataBlocksUsed: 0, dataBlocksFree: 0, logPending: 0, recovered: 0,
+  };
+  const done = (readable: boolean, checked: Uint8Array): FsckResult => ({
+    ok: report.count === 0, readable, problems: report.list(), stats, image: checked,
+  });
+
+  const sb = readSuperblock(image);
+  if (!checkSuperblock(sb, image, report)) return done(false, image);
+  stats.blocks = sb.size;
+  stats.ninodes = sb.ninodes;
+  stats.dataBlocks = sb.logstart - sb.datastart;
+
+  const log = readLogHeader(image, sb);
+  stats.logPending = log.n;
+  let checked = image;
+  const logProblem = checkLogHeader(sb, log.n, log.targets);
+  if (logProblem) {
+    report.add(logProblem);
+  } else if (log.n > 0 && options.recover) {
+    checked = installLog(image, sb, log.targets);
+    stats.recovered = log.n;
+  } else if (log.n > 0) {
+    report.add(`log holds a committed transaction of ${log.n} blocks that is not installed (fsck --recover installs it, as the kernel does at mount)`);
+  }
+
+  new Checker(checked, sb, report, stats).run();
+  return done(true, checked);
+}
+
+/** Installs the log's committed transaction into a copy of the image, as recovery at mount does. */
+export function recoverLog(image: Uint8Array): { image: Uint8Array; installed: number } {
+  const sb = readSuperblock(image);
+  const probe = new Report(1);
+  if (!checkSuperblock(sb, image, probe)) throw new Error(`cannot recover: ${probe.list()[0]}`);
+  const log = readLogHeader(image, sb);
+  const problem = checkLogHeader(sb, log.n, log.targets);
+  if (problem) throw new Error(`cannot recover: ${problem}`);
+  if (log.n === 0) return { image: image.slice(), installed: 0 };
+  return { image: installLog(image, sb, log.targets), installed: log.n };
+}
+
+class Report {
+  private readonly problems: string[] = [];
+  count = 0;
+  constructor(private readonly max: number) {}
+  add(problem: string): void {
+    if (this.count++ < this.max) this.problems.push(problem);
+  }
+  list(): string[] {
+    return this.count > this.max ? [...this.problems, `... and ${this.count - this.max} more problems`] : [...this.problems];
+  }
+}
+
+const hex = (n: number) => `0x${n.toString(16).toUpperCase().padStart(8, "0")}`;
+
+/** Reports what is wrong with the superblock; false if the layout cannot be used at all. */
+function checkSuperblock(sb: Superblock, image: Uint8Array, report: Report): boolean {
+  if (image.length < (SUPERBLOCK_BLOCK + 1) * BLOCK_SIZE) {
+    report.add(`image is ${image.length} bytes, too short to hold the superblock (block 1)`);
+    if (image.length <= SUPERBLOCK_BLOCK * BLOCK_SIZE) return false;
+  }
+  if (sb.magic !== FS_MAGIC) {
+    report.add(`superblock magic is wrong: ${hex(sb.magic)}, not ${hex(FS_MAGIC)} ("KFS1")`);
+    return false;
+  }
+  if (sb.version !== FS_VERSION) {
+    report.add(`superblock version is ${sb.version}; this fsck knows version ${FS_VERSION}`);
+    return false;
+  }
+  const before = report.count;
+  if (sb.size > FSCK_MAX_BLOCKS) report.add(`superblock size ${sb.size} blocks is larger than fsck handles (${FSCK_MAX_BLOCKS})`);
+  if (sb.ninodes < 2) report.add(`superblock ninodes is ${sb.ninodes}; the table needs at least inode 0 and the root`);
+  if (sb.nlog < 2 || sb.nlog > sb.size) report.add(`superblock nlog is ${sb.nlog}; the log needs a header and at least one block, inside the disk`);
+  if (sb.rootinum !== ROOT_INUM) report.add(`superblock rootinum is ${sb.rootinum}, not ${ROOT_INUM}`);
+  const expect = (field: keyof Superblock, want: number, rule: string) => {
+    if (sb[field] !== want) report.add(`superblock ${field} is ${sb[field]} but should be ${want} (${rule})`);
+  };
+  expect("inodestart", INODE_START, "always 2");
+  expect("bmapstart", sb.inodestart + Math.ceil(sb.ninodes / INODES_PER_BLOCK), "inodestart + ceil(ninodes / 64)");
+  expect("datastart", sb.bmapstart + Math.ceil(sb.size / BITS_PER_BLOCK), "bmapstart + ceil(size / 32768)");
+  expect("logstart", sb.size - sb.nlog, "size - nlog");
+  if (report.count === before && sb.logstart <= sb.datastart) {
+    report.add(`superblock leaves no data blocks: datastart ${sb.datastart}, logstart ${sb.logstart}`);
+  }
+  if (report.count !== before) return false;
+  if (image.length > sb.size * BLOCK_SIZE) {
+    report.add(`image is ${image.length} bytes, longer than the ${sb.size}-block disk the superblock describes`);
+  }
+  return true;
+}
+
+function checkLogHeader(sb: Superblock, n: number, targets: number[]): string | null {
+  const room = Math.min(sb.nlog - 1, LOG_MAX_TARGETS);
+  if (n > room) return `log header says its transaction has ${n} blocks, but the log holds at most ${room}`;
+  for (let i = 0; i < n; i++) {
+    const t = targets[i]!;
+    if (t < SUPERBLOCK_BLOCK || t >= sb.logstart) {
+      return `log header target ${i} is block ${t}, outside the blocks a transaction may write (1..${sb.logstart - 1})`;
+    }
+  }
+  return null;
+}
+
+function installLog(image: Uint8Array, sb: Superblock, targets: number[]): Uint8Array {
+  const highest = Math.max(sb.logstart + 1, ...targets.map((t) => t + 1));
+  const copy = new Uint8Array(Math.max(image.length, highest * BLOCK_SIZE));
+  copy.set(image);
+  targets.forEach((target, i) => copy.set(readBlock(image, sb.logstart + 1 + i), target * BLOCK_SIZE));
+  writeLogHeader(copy, sb, { n: 0, sequence: readLogHeader(image, sb).sequence, targets: [] });
+  return copy;
+}
+
+/** Inclusive runs of consecutive numbers, for compact messages. */
+function runs(numbers: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const n of numbers) {
+    const last = out[out.length - 1];
+    if (last && last[1] + 1 === n) last[1] = n;
+    else out.push([n, n]);
+  }
+  return out;
+}
+
+const blockRange = ([a, b]: [number, number]) => (a === b ? `block ${a}` : `blocks ${a}–${b}`);
+
+class Checker {
+  /** First inode found using each data block. */
+  private readonly owner = new Map<number, number>();
+  /** Inodes of a known, allocated type. */
+  private readonly allocated = new Map<number, Inode>();
+  /** Directory entries naming each inode, '.' and '..' included. */
+  private readonly refs = new Map<number, number>();
+  /** For each directory, the directories whose (non-'.'/'..') entries name it. */
+  private readonly parents = new Map<number, number[]>();
+  /** Each directory's '..' target. */
+  private readonly dotdot = new Map<number, number>();
+  /** Each directory's entries other than '.' and '..'. */
+  private readonly children = new Map<number, number[]>();
+  private readonly named = new Set<number>();
+
+  constructor(
+    private readonly image: Uint8Array,
+    private readonly sb: Superblock,
+    private readonly report: Report,
+    private readonly stats: FsckStats,
+  ) {}
+
+  run(): void {
+    this.checkReservedBits();
+    this.scanInodes();
+    this.checkBitmapAgainstUse();
+    for (const [inum, inode] of this.allocated) if (inode.type === T_DIR) this.checkDirectory(inum, inode);
+    this.checkTree();
+    this.checkLinks();
+  }
+
+  private add(problem: string): void {
+    this.report.add(problem);
+  }
+
+  private checkReservedBits(): void {
+    const { sb, image } = this;
+    const unmarked = (from: number, to: number) => {
+      const missing: number[] = [];
+      for (let b = from; b < to; b++) if (!isBlockUsed(image, sb, b)) missing.push(b);
+      return runs(missing);
+    };
+    for (const r of unmarked(0, sb.datastart)) this.add(`bitmap says ${blockRange(r)} ${r[0] === r[1] ? "is" : "are"} free, but the boot block, superblock, inode table and bitmap live there`);
+    for (const r of unmarked(sb.logstart, sb.size)) this.add(`bitmap says log ${blockRange(r)} ${r[0] === r[1] ? "is" : "are"} free`);
+    const past: number[] = [];
+    const bitmapBits = (sb.datastart - sb.bmapstart) * BITS_PER_BLOCK;
+    for (let b = sb.size; b < bitmapBits; b++) if (isBlockUsed(image, sb, b)) past.push(b);
+    for (const r of runs(past)) this.add(`bitmap marks ${blockRange(r)} in use, past the end of the ${sb.size}-block disk`);
+  }
+
+  private scanInodes(): void {
+    const { sb, image } = this;
+    for (let inum = 0; inum < sb.ninodes; inum++) {
+      if (inodeOffset(sb, inum) >= image.length) break; // the rest read as zeros: free
+      const inode = readInode(image, sb, inum);
+      if (inode.type === T_FREE) continue;
+      if (inum === 0) {
+        this.add(`inode 0 has type ${inode.type}, but inode 0 is never used`);
+        continue;
+      }
+      if (inode.type !== T_DIR && inode.type !== T_FILE && inode.type !== T_DEVICE) {
+        this.add(`inode ${inum} has unknown type ${inode.type}`);
+        continue;
+      }
+      this.allocated.set(inum, inode);
+      this.stats.inodesUsed++;
+      if (inode.nlink === 0) this.add(`inode ${inum} is allocated but has nlink 0`);
+      if (inode.type === T_DEVICE) {
+        this.stats.devices++;
+        if (inode.addrs.some((b) => b !== 0)) this.add(`device inode ${inum} has block pointers; a device has no data`);
+        continue;
+      }
+      if (inode.type === T_FILE) {
+        this.stats.files++;
+        this.stats.fileBytes += inode.size;
+      } else {
+        this.stats.directories++;
+        if (inode.size % DIRENT_SIZE !== 0) this.add(`directory inode ${inum} has size ${inode.size}, not a multiple of ${DIRENT_SIZE}`);
+      }
+      this.walkBlocks(inum, inode);
+    }
+  }
+
+  /** Claims every block an inode points at, checking each pointer before following it. */
+  private walkBlocks(inum: number, inode: Inode): void {
+    const nblocks = Math.ceil(inode.size / BLOCK_SIZE);
+    const use = (b: number, logical: number, what: string): boolean => {
+      if (b === 0) return false;
+      if (b < this.sb.datastart || b >= this.sb.logstart) {
+        this.add(`inode ${inum} points at block ${b} (${what}), outside the data area ${this.sb.datastart}..${this.sb.logstart - 1}`);
+        return false;
+      }
+      if (logical >= nblocks) this.add(`inode ${inum} has block ${b} (${what}) past its end (size ${inode.size})`);
+      this.claim(b, inum);
+      return true;
+    };
+    for (let i = 0; i < NDIRECT; i++) use(inode.addrs[i]!, i, `addrs[${i}]`);
+    const ind = inode.addrs[INDIRECT_SLOT]!;
+    if (use(ind, NDIRECT, "indirect block")) {
+      for (let i = 0; i < NINDIRECT; i++) use(blockEntry(this.image, ind, i), NDIRECT + i, `indirect entry ${i}`);
+    }
+    const dind = inode.addrs[DOUBLE_INDIRECT_SLOT]!;
+    const dindFirst = NDIRECT + NINDIRECT;
+    if (use(dind, dindFirst, "double-indirect block")) {
+      for (let i = 0; i < NINDIRECT; i++) {
+        const inner = blockEntry(this.image, dind, i);
+        const first = dindFirst + i * NINDIRECT;
+        if (!use(inner, first, `double-indirect entry ${i}`)) continue;
+        for (let j = 0; j < NINDIRECT; j++) use(blockEntry(this.image, inner, j), first + j, `double-indirect entry ${i}.${j}`);
+      }
+    }
+  }
+
+  private claim(b: number, inum: number): void {
+    const first = this.owner.get(b);
+    if (first === undefined) {
+      this.owner.set(b, inum);
+      if (!isBlockUsed(this.image, this.sb, b)) this.add(`bitmap says block ${b} is free but inode ${inum} uses it`);
+    } else if (first === inum) {
+      this.add(`block ${b} is used twice by inode ${inum}`);
+    } else {
+      this.add(`block ${b} is used by inode ${first} and inode ${inum}`);
+    }
+  }
+
+  private checkBitmapAgainstUse(): void {
+    const { sb, image } = this;
+    const unused: number[] = [];
+    let free = 0;
+    for (let b = sb.datastart; b < sb.logstart; b++) {
+      // Skip bitmap bytes that are zero (or past the image) eight blocks at a time.
+      if (b % 8 === 0 && b + 8 <= sb.logstart) {
+        const at = (sb.bmapstart + Math.floor(b / BITS_PER_BLOCK)) * BLOCK_SIZE + Math.floor((b % BITS_PER_BLOCK) / 8);
+        if (at >= image.length || image[at] === 0) {
+          free += 8;
+          b += 7;
+          continue;
+        }
+      }
+      if (!isBlockUsed(image, sb, b)) free++;
+      else if (!this.owner.has(b)) unused.push(b);
+    }
+    this.stats.dataBlocksFree = free;
+    this.stats.dataBlocksUsed = this.owner.size;
+    for (const r of runs(unused)) {
+      this.add(r[0] === r[1] ? `bitmap says block ${r[0]} is in use but nothing uses it` : `bitmap says blocks ${r[0]}–${r[1]} are in use but nothing uses them`);
+    }
+  }
+
+  /** A directory's block by logical number, 0 for a hole or a pointer already reported as bad. */
+  private safeFileBlock(inode: Inode, n: number): number {
+    const ok = (b: number) => (b >= this.sb.datastart && b < this.sb.logstart ? b : 0);
+    if (n < NDIRECT) return ok(inode.addrs[n]!);
+    n -= NDIRECT;
+    if (n < NINDIRECT) {
+      const ind = ok(inode.addrs[INDIRECT_SLOT]!);
+      return ind === 0 ? 0 : ok(blockEntry(this.image, ind, n));
+    }
+    n -= NINDIRECT;
+    const dind = ok(inode.addrs[DOUBLE_INDIRECT_SLOT]!);
+    if (dind === 0 || n >= NINDIRECT * NINDIRECT) return 0;
+    const inner = ok(blockEntry(this.image, dind, Math.floor(n / NINDIRECT)));
+    return inner === 0 ? 0 : ok(blockEntry(this.image, inner, n % NINDIRECT));
+  }
+
+  private checkDirectory(dir: number, inode: Inode): void {
+    const seen = new Set<string>();
+    let dot = false;
+    let dotdotSeen = false;
+    const kids: number[] = [];
+    const nblocks = Math.min(Math.ceil(inode.size / BLOCK_SIZE), MAX_FILE_BLOCKS);
+    for (let n = 0; n < nblocks; n++) {
+      const b = this.safeFileBlock(inode, n);
+      if (b === 0) continue; // a hole holds only free slots
+      const length = Math.min(BLOCK_SIZE, inode.size - n * BLOCK_SIZE);
+      for (const e of decodeDirents(readBlock(this.image, b).subarray(0, length - (length % DIRENT_SIZE)))) {
+        if (e.inum === 0) continue;
+        const slot = n * (BLOCK_SIZE / DIRENT_SIZE) + e.slot;
+        const shown = JSON.stringify(e.name);
+        if (e.name.length === 0) {
+          this.add(`directory inode ${dir} has an entry with an empty name (slot ${slot}, inode ${e.inum})`);
+          continue;
+        }
+        if (e.name.includes("/")) this.add(`directory inode ${dir}: entry ${shown} has a '/' in its name`);
+        if (seen.has(e.name)) this.add(`directory inode ${dir} has two entries named ${shown}`);
+        seen.add(e.name);
+        if (e.inum >= this.sb.ninodes) {
+          this.add(`directory inode ${dir}: entry ${shown} names inode ${e.inum}, past the inode table (${this.sb.ninodes} inodes)`);
+          continue;
+        }
+        if (!this.allocated.has(e.inum)) {
+          this.add(`directory inode ${dir}: entry ${shown} names inode ${e.inum}, which is free`);
+          continue;
+        }
+        this.refs.set(e.inum, (this.refs.get(e.inum) ?? 0) + 1);
+        if (e.name === ".") {
+          dot = true;
+          if (e.inum !== dir) this.add(`directory inode ${dir}: '.' names inode ${e.inum}, not itself`);
+        } else if (e.name === "..") {
+          dotdotSeen = true;
+          this.dotdot.set(dir, e.inum);
+          if (this.allocated.get(e.inum)?.type !== T_DIR) this.add(`directory inode ${dir}: '..' names inode ${e.inum}, which is not a directory`);
+        } else {
+          kids.push(e.inum);
+          this.named.add(e.inum);
+          if (this.allocated.get(e.inum)?.type === T_DIR) {
+            const list = this.parents.get(e.inum) ?? [];
+            list.push(dir);
+            this.parents.set(e.inum, list);
+          }
+        }
+      }
+    }
+    if (!dot) this.add(`directory inode ${dir} has no '.'`);
+    if (!dotdotSeen) this.add(`directory inode ${dir} has no '..'`);
+    this.children.set(dir, kids);
+  }
+
+  private checkTree(): void {
+    const root = this.allocated.get(ROOT_INUM);
+    if (!root) {
+      this.add(`the root directory (inode ${ROOT_INUM}) is free`);
+    } else if (root.type !== T_DIR) {
+      this.add(`the root (inode ${ROOT_INUM}) is not a directory (type ${root.type})`);
+    } else {
+      const up = this.dotdot.get(ROOT_INUM);
+      if (up !== undefined && up !== ROOT_INUM) this.add(`the root's '..' names inode ${up}, not the root itself`);
+      for (const parent of this.parents.get(ROOT_INUM) ?? []) this.add(`the root directory is named by an entry in directory inode ${parent}`);
+    }
+    for (const [dir, parents] of this.parents) {
+      if (dir === ROOT_INUM) continue;
+      if (parents.length > 1) this.add(`directory inode ${dir} is named by ${parents.length} directory entries (in inodes ${parents.join(", ")}); a directory has one parent`);
+      const up = this.dotdot.get(dir);
+      if (up !== undefined && !parents.includes(up)) this.add(`directory inode ${dir}: '..' names inode ${up}, but it lives in directory inode ${parents[0]}`);
+    }
+
+    const reached = new Set<number>();
+    if (root?.type === T_DIR) {
+      const queue = [ROOT_INUM];
+      reached.add(ROOT_INUM);
+      while (queue.length > 0) {
+        const dir = queue.pop()!;
+        for (const child of this.children.get(dir) ?? []) {
+          if (reached.has(child)) continue;
+          reached.add(child);
+          if (this.allocated.get(child)?.type === T_DIR) queue.push(child);
+        }
+      }
+    }
+    for (const inum of this.allocated.keys()) {
+      if (!reached.has(inum)) this.add(`inode ${inum} is allocated but no directory reaches it`);
+    }
+  }
+
+  private checkLinks(): void {
+    for (const [inum, inode] of this.allocated) {
+      const names = this.refs.get(inum) ?? 0;
+      if (inode.nlink !== names && !(inode.nlink === 0 && names === 0)) {
+        this.add(`inode ${inum} has nlink ${inode.nlink} but ${names === 1 ? "1 directory entry names" : `${names} directory entries name`} it`);
+      }
+    }
+  }
+}
