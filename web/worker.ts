@@ -118,9 +118,8 @@ class Session {
      *  machine; the page keeps counting). */
     private readonly bootsBefore: number,
   ) {
-    const machineConfig: MachineConfig & { disk?: BlockBackend } = {
-      ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules,
-      ...(disk !== null ? { disk } : {}),
+    const machineConfig: MachineConfig = {
+      ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk,
     };
     this.machine = new Machine(
       kernel,
