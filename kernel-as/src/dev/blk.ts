@@ -185,7 +185,12 @@ function submit(op: u32, block: u32, buffer: usize, count: u32): i32 {
   if (status == REQ_DONE) return BLK_OK;
   s.errors++;
   if ((reg(BLK_REG_STATUS) & BLK_STATUS_POWER_OFF) != 0) return BLK_ERR_POWER_OFF;
-  if (status == REQ_PENDING) return BLK_ERR_TIMEOUT;
+  if (status == REQ_PENDING) {
+    // The device ignored the doorbell: take our index back to its own, so
+    // the next doorbell does not name this dead request again.
+    s.produced = reg(BLK_REG_COMPLETED);
+    return BLK_ERR_TIMEOUT;
+  }
   if (status == REQ_OUT_OF_RANGE) return BLK_ERR_RANGE;
   if (status == REQ_IO_ERROR) return BLK_ERR_IO;
   return BLK_ERR_IO;

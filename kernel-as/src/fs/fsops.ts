@@ -20,6 +20,11 @@
 // last name of a closed file), which changes the inode block and up to every
 // bitmap block; mount refuses a log too small for that.
 //
+// Link counts: nlink is the number of directory entries naming the inode,
+// "." and ".." included. A new file has 1; a new directory 2 (its name and
+// its own "."), and its parent gains 1 for the child's "..". The root starts
+// with 2 (its "." and ".."), as host/fs/mkfs.ts makes it.
+//
 // Inodes: functions returning an inode return a held handle (> 0, one
 // reference: give it back with iput) or a negative FS_ERR_* code. The
 // working directory is passed as an inode number; the caller should hold a
@@ -194,7 +199,7 @@ export function fsCreate(path: usize, cwdInum: u32, type: u32, major: u32, minor
   const ip = ialloc(type);
   if (ip < 0) { txnAbort(); iput(dp); return ip; }
   inodeSetDevice(ip, type == FS_T_DEVICE ? major : 0, type == FS_T_DEVICE ? minor : 0);
-  inodeSetNlink(ip, 1);
+  inodeSetNlink(ip, type == FS_T_DIR ? 2 : 1);
   r = iupdate(ip);
   if (r == FS_OK && type == FS_T_DIR) {
     // "." and ".." in the new directory; the parent gains a link for "..".
@@ -250,7 +255,10 @@ export function fsUnlink(path: usize, cwdInum: u32): i32 {
     r = iupdate(dp);
   }
   if (r == FS_OK) {
-    inodeSetNlink(ip, inodeNlink(ip) - 1);
+    // A directory loses its name and its own "." together.
+    const drop: u32 = isDir ? 2 : 1;
+    const nlink = inodeNlink(ip);
+    inodeSetNlink(ip, nlink > drop ? nlink - drop : 0);
     r = iupdate(ip);
   }
   // Frees the inode now if this was its last name and nobody holds it.
