@@ -44,7 +44,7 @@ import { dirLookup, dirLink, dirClear, dirIsEmpty, nameiParent, namei, nameIsDot
 import {
   FS_STATE_OPS, FS_OK, FS_ERR_NODISK, FS_ERR_IO, FS_ERR_CORRUPT, FS_ERR_NOMEM, FS_ERR_MOUNTED, FS_ERR_NOT_MOUNTED,
   FS_ERR_EXISTS, FS_ERR_ISDIR, FS_ERR_NOTEMPTY, FS_ERR_INVALID, FS_ERR_TOO_MANY_LINKS, FS_ERR_NOTFOUND,
-  FS_ERR_BAD_HANDLE, FS_ERR_FILE_TOO_BIG,
+  FS_ERR_BAD_HANDLE, FS_ERR_FILE_TOO_BIG, FS_ERR_NOSPACE,
 } from "./fsstate";
 
 // ---- Superblock (block 1) -----------------------------------------------------------
@@ -330,8 +330,18 @@ export function fsWrite(ip: i32, src: usize, off: u32, n: u32): i32 {
     const len = <u32>min<u64>(<u64>(n - done), chunkEnd - pos);
     let r = txnBegin();
     if (r != FS_OK) return done > 0 ? <i32>done : r;
-    const w = writei(ip, src + <usize>done, <u32>pos, len);
+    let w = writei(ip, src + <usize>done, <u32>pos, len);
     if (w < 0) { txnAbort(); return done > 0 ? <i32>done : w; }
+    if (<u32>w < len) {
+      // The disk filled part-way. The failed block may have left indirect
+      // blocks that map nothing below the new end; rather than hunt them
+      // down, throw the attempt away and write exactly what fitted.
+      txnAbort();
+      r = txnBegin();
+      if (r != FS_OK) return done > 0 ? <i32>done : r;
+      const again = writei(ip, src + <usize>done, <u32>pos, <u32>w);
+      if (again != w) { txnAbort(); return done > 0 ? <i32>done : (again < 0 ? again : FS_ERR_NOSPACE); }
+    }
     r = txnEnd();
     if (r != FS_OK) return done > 0 ? <i32>done : r;
     done += <u32>w;
