@@ -509,6 +509,25 @@ describe("files", () => {
     expect(fsck(m.backend)).toEqual([]);
   });
 
+  it("answers FS_ERR_ICACHE_FULL when every inode record is held, and undoes the create", () => {
+    const m = mounted(freshDisk({ blocks: 4096, inodes: 512, logBlocks: 300 }));
+    const held: number[] = [];
+    let r = 0;
+    for (;;) {
+      r = m.create(`/h${held.length}`);
+      if (r < 0) break;
+      held.push(r);
+    }
+    expect(r).toBe(E.icacheFull);
+    expect(held.length).toBe(m.fs.ninode() - 1); // the root is held during the create
+    const ffree = m.statfs().ffree;
+    for (const ip of held) m.fs.iput(ip);
+    m.expectNoLeaks();
+    expect(m.statfs().ffree).toBe(ffree);
+    expect(m.lookup(`/h${held.length}`)).toBe(E.notfound);
+    expect(fsck(m.backend)).toEqual([]);
+  });
+
   it("keeps an unlinked file alive until its last reference goes", () => {
     const m = mounted();
     const ip = m.create("/tmp");
