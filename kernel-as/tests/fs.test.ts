@@ -765,6 +765,62 @@ describe("crash recovery", () => {
   });
 });
 
+describe("crash recovery of multi-transaction and freeing operations", () => {
+  const SHAPE: MkfsOptions = { blocks: 1024, inodes: 64, logBlocks: 64 };
+
+  /** setup on a clean boot; then op with the power cut at its cut-th block
+   *  write; then a fresh boot (which recovers) on the same disk. */
+  function crashAfterSetup(setup: (m: Machine) => void, op: (m: Machine) => void, cut: number) {
+    const disk = freshDisk(SHAPE);
+    setup(mounted(disk));
+    const cutter = new PowerCutBackend(disk, { cutAtWrite: cut });
+    op(mounted(cutter));
+    return { disk, after: mounted(disk), cutHappened: cutter.poweredOff };
+  }
+
+  function countWrites(setup: (m: Machine) => void, op: (m: Machine) => void): number {
+    const disk = freshDisk(SHAPE);
+    setup(mounted(disk));
+    const counter = new PowerCutBackend(disk);
+    op(mounted(counter));
+    return counter.writesSeen;
+  }
+
+  it("a write of several chunks leaves a prefix of whole chunks", () => {
+    const size = 40 * BSIZE;
+    const data = pattern(size, 11);
+    const setup = (m: Machine) => m.fs.iput(m.create("/w"));
+    const op = (m: Machine) => { const ip = m.lookup("/w"); m.write(ip, 0, data); m.fs.iput(ip); };
+    const total = countWrites(setup, op);
+    const chunk = mounted(freshDisk(SHAPE)).fs.fsWriteChunk();
+    expect(chunk).toBeLessThan(size);
+    const seen = new Set<number>();
+    for (let cut = 1; cut <= total + 1; cut += 3) {
+      const { disk, after } = crashAfterSetup(setup, op, cut);
+      expect(fsck(disk), `cut at ${cut}`).toEqual([]);
+      const got = after.readFile("/w") as Uint8Array;
+      expect(got.length % chunk === 0 || got.length === size, `cut at ${cut}: ${got.length}`).toBe(true);
+      expectBytes(got, data.subarray(0, got.length), `cut at ${cut}`);
+      seen.add(got.length);
+    }
+    expect(seen).toEqual(new Set([0, chunk, size]));
+  });
+
+  it("unlinking a big file frees all of it or none of it", () => {
+    const data = pattern(100 * BSIZE, 12);
+    const setup = (m: Machine) => { const ip = m.create("/big"); m.write(ip, 0, data); m.fs.iput(ip); };
+    const op = (m: Machine) => { m.unlink("/big"); };
+    const total = countWrites(setup, op);
+    for (let cut = 1; cut <= total + 1; cut++) {
+      const { disk, after } = crashAfterSetup(setup, op, cut);
+      expect(fsck(disk), `cut at ${cut}`).toEqual([]);
+      const got = after.readFile("/big");
+      if (typeof got === "number") expect(got).toBe(E.notfound);
+      else expectBytes(got, data, `cut at ${cut}`);
+    }
+  });
+});
+
 // ---- The model test ----------------------------------------------------------------------
 
 type Node = { kind: "dir"; entries: Map<string, Node> } | { kind: "file"; id: number };
