@@ -12,15 +12,16 @@ import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_C
 import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, COLOR_LIGHT_CYAN, COLOR_LIGHT_GREY, COLOR_YELLOW } from "./dev/vga";
 import { uartInit } from "./dev/uart";
 import { consoleInit, consoleReceive } from "./dev/console";
-import { printInit, printStr, printDec, printSize, printFlush, printBytes, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
-import { logInit, logBegin, logEnd, LOG_INFO, kinfo, kwarn, kerror } from "./lib/log";
+import { printInit, printStr, printDec, printSize, printFlush, printBytes, printHex0x, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
+import { logInit, logBegin, logEnd, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo, kwarn, kerror } from "./lib/log";
 import { panic, panicBegin, panicEnd } from "./lib/panic";
 import {
   kernel, publishState, publishSlice, KERNEL_BOOTING, KERNEL_RUNNING, KERNEL_HALTED, KERNEL_PANICKED,
   KERNEL_REBOOTING,
 } from "./lib/kstate";
-import { timeNowNs, timerAck, intcInit, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
-import { IRQ_TIMER, IRQ_UART } from "./arch/hw";
+import { timeNowNs, timerAck, intcInit, intcMask, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
+import { IRQ_TIMER, IRQ_UART, IRQ_BLOCK } from "./arch/hw";
+import { blkAck } from "./dev/blk";
 import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
 import { slabInit } from "./mm/slab";
 import { monitorInit, monitorPrompt, monitorStopped } from "./sys/monitor";
@@ -33,6 +34,10 @@ import { spawnInit } from "./proc/lifecycle";
 import { runProcess } from "./proc/run";
 import { schedInit, schedPick, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
 import { timerArm, timerDisarm } from "./arch/timer";
+import { fsMount } from "./fs/fsops";
+import { FS_OK, FS_ERR_NODISK, FS_ERR_CORRUPT, FS_ERR_IO } from "./fs/fsstate";
+import { fsDiskBlocks, countFreeBlocks } from "./fs/inode";
+import { importsPending, importFiles } from "./sys/import";
 
 export { kernelImageEnd } from "./lib/image";
 
@@ -134,7 +139,30 @@ export function kmain(bootInfo: u32): i32 {
 /** The hart's TLB and block cache take one 4 MiB block. */
 const HART_ARENA_ORDER: u32 = MAX_ORDER;
 
+/** The disk, if there is one: a journaled file system becomes the root. */
+function mountDisk(): bool {
+  const r = fsMount();
+  if (r == FS_ERR_NODISK) { kinfo("fs: no disk attached"); return false; }
+  if (r != FS_OK) {
+    logBegin(LOG_ERROR);
+    printStr("fs: the disk could not be mounted (");
+    printStr(r == FS_ERR_CORRUPT ? "no Keel file system, or a damaged superblock" : r == FS_ERR_IO ? "I/O error" : "out of memory");
+    printStr("); it is left untouched");
+    logEnd();
+    return false;
+  }
+  logBegin(LOG_INFO);
+  printStr("fs: disk mounted as the root: ");
+  printSize(<u64>fsDiskBlocks() << 12);
+  printStr(", ");
+  printDec(<u64>countFreeBlocks() * 4);
+  printStr(" KiB free");
+  logEnd();
+  return true;
+}
+
 function startUserland(): bool {
+  if (mountDisk()) return startProcesses();
   const mounted = bootfsMount();
   if (mounted == BOOTFS_ERR_MISSING) {
     kinfo("bootfs: no boot file system module; the kernel monitor has the console");
@@ -147,8 +175,13 @@ function startUserland(): bool {
   logBegin(LOG_INFO);
   printStr("bootfs: ");
   printDec(bootfsCount());
-  printStr(" files");
+  printStr(" files (read-only root)");
   logEnd();
+  return startProcesses();
+}
+
+/** The hart, the process table, the scheduler, and init from the root. */
+function startProcesses(): bool {
   const arena = frameAlloc(HART_ARENA_ORDER, KIND_KERNEL);
   if (arena == 0 || hartSystemInit(arena, <usize>4096 << HART_ARENA_ORDER) != HART_OK) {
     kerror("hart: no memory for the TLB and decode cache");
@@ -168,6 +201,8 @@ function startUserland(): bool {
   return true;
 }
 
+const HANDLED_IRQS: u32 = (1 << IRQ_TIMER) | (1 << IRQ_UART) | (1 << IRQ_BLOCK);
+
 function handleInterrupts(): void {
   if (irqPendingMirror() == 0) return;
   const pending = irqPending();
@@ -177,6 +212,22 @@ function handleInterrupts(): void {
   }
   if (pending & (1 << IRQ_UART)) {
     consoleReceive(); // level-triggered: the line drops once the FIFO is empty
+  }
+  if (pending & (1 << IRQ_BLOCK)) {
+    // Requests complete synchronously at the doorbell; the interrupt only
+    // needs acknowledging at the device and the controller.
+    blkAck();
+    irqAck(IRQ_BLOCK);
+  }
+  // A line nobody handles would keep the hart returning at once forever:
+  // mask it, once, and say so.
+  const unknown = irqPending() & ~HANDLED_IRQS;
+  if (unknown != 0) {
+    intcMask(unknown);
+    logBegin(LOG_WARN);
+    printStr("interrupts: masked unexpected lines ");
+    printHex0x(<u64>unknown, 8);
+    logEnd();
   }
 }
 
@@ -193,6 +244,7 @@ export function run(budget: u32): i32 {
   let runnable = false;
   for (;;) {
     handleInterrupts();
+    if (importsPending()) importFiles();
     if (ttyPoll() && userland) wakeup(W_CONSOLE, 0);
     if (monitorStopped() || k.state != KERNEL_RUNNING) break;
     if (!userland) break;

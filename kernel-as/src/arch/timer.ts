@@ -46,6 +46,11 @@ export function intcInit(): void {
   outl(INTC_ACK, 0xFFFF_FFFF);
 }
 
+/** Masks the given lines (on top of those already masked). */
+export function intcMask(lines: u32): void {
+  outl(INTC_MASK, inl(INTC_MASK) | lines);
+}
+
 /** The pending-line mirror: one memory load, no host crossing. */
 // @ts-ignore: decorator
 @inline export function irqPendingMirror(): u32 { return load<u32>(CONTROL_BLOCK + CB_IRQ_PENDING); }

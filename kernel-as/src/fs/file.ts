@@ -13,10 +13,14 @@ import {
 import { pipeRead, pipeWrite, pipeAvailable, pipeRoom, pipeReaders, pipeWriters, pipeCloseEnd } from "../ipc/pipe";
 import { ttyRead, ttyReadable, TTY_WOULD_BLOCK } from "../dev/tty";
 import { printBytes, printFlush } from "../lib/print";
+import { iput, inodeType, inodeMajor, inodeSize, stati, FS_T_DEVICE, MAX_FILE_SIZE } from "./inode";
+import { fsRead, fsWrite } from "./fsops";
+import { FS_ERR_NOSPACE, FS_ERR_FILE_TOO_BIG, FS_ERR_NOINODES } from "./fsstate";
 
 export const FK_INODE: u32 = 1;   // a boot file system file or directory
 export const FK_CONSOLE: u32 = 2; // the console device (major 1)
 export const FK_PIPE: u32 = 3;
+export const FK_DISK: u32 = 4;    // a file or directory of the disk file system
 
 export const CONSOLE_MAJOR: u32 = 1;
 
@@ -27,6 +31,7 @@ const F_OFFSET: usize = 8;  // u64
 const F_MODE: usize = 16;   // u32: FM_READ | FM_WRITE
 const F_OBJ: usize = 20;    // u32: inode number or pipe address
 const F_PIPE_WRITE: usize = 24; // u32: 1 for a pipe's write end
+const F_DISK_IP: usize = 28;    // i32: held disk inode (FK_DISK, or a console opened through a disk node)
 const FILE_SIZE: u32 = 32;
 
 export const FM_READ: u32 = 1;
@@ -39,6 +44,8 @@ export const FILE_ERR_NOT_READABLE: i32 = -102;
 export const FILE_ERR_NOT_WRITABLE: i32 = -103;
 export const FILE_ERR_NO_DEVICE: i32 = -104;
 export const FILE_ERR_READ_ONLY: i32 = -105;
+export const FILE_ERR_NO_SPACE: i32 = -106;
+export const FILE_ERR_IO: i32 = -107;
 
 // What a FILE_WOULD_BLOCK is waiting for.
 export const BLOCK_CONSOLE: u32 = 1;
@@ -56,8 +63,26 @@ function fileNew(kind: u32, mode: u32, obj: u32): usize {
   store<u32>(f + F_MODE, mode);
   store<u32>(f + F_OBJ, obj);
   store<u32>(f + F_PIPE_WRITE, 0);
+  store<i32>(f + F_DISK_IP, 0);
   return f;
 }
+
+/** Opens held disk inode `ip` (the file takes over the reference); a device
+ *  node opens its device. Returns 0 (and drops the reference) for an
+ *  unknown device or no memory. */
+export function fileOpenDisk(ip: i32, mode: u32): usize {
+  let f: usize = 0;
+  if (inodeType(ip) == FS_T_DEVICE) {
+    if (inodeMajor(ip) == CONSOLE_MAJOR) f = fileNew(FK_CONSOLE, mode, 0);
+  } else {
+    f = fileNew(FK_DISK, mode, 0);
+  }
+  if (f == 0) { iput(ip); return 0; }
+  store<i32>(f + F_DISK_IP, ip);
+  return f;
+}
+
+export function fileDiskInode(f: usize): i32 { return load<i32>(f + F_DISK_IP); }
 
 export function fileKind(f: usize): u32 { return load<u32>(f + F_KIND); }
 export function fileMode(f: usize): u32 { return load<u32>(f + F_MODE); }
@@ -93,6 +118,8 @@ export function fileClose(f: usize): void {
   store<u32>(f + F_REFS, refs);
   if (refs != 0) return;
   if (fileKind(f) == FK_PIPE) pipeCloseEnd(<usize>fileObj(f), load<u32>(f + F_PIPE_WRITE) != 0);
+  const ip = load<i32>(f + F_DISK_IP);
+  if (ip != 0) iput(ip); // an unlinked file goes with its last close
   kfree(f);
 }
 
@@ -112,8 +139,13 @@ export function fileReadable(f: usize, n: u32): i32 {
     if (avail == 0) return pipeWriters(p) == 0 ? 0 : FILE_WOULD_BLOCK;
     return <i32>min<u32>(avail, n);
   }
-  const inum = fileObj(f);
   const off = load<u64>(f + F_OFFSET);
+  if (kind == FK_DISK) {
+    const ip = load<i32>(f + F_DISK_IP);
+    const dsize = <u64>inodeSize(ip);
+    return off >= dsize ? 0 : <i32>min<u64>(<u64>n, dsize - off);
+  }
+  const inum = fileObj(f);
   const size = <u64>bootfsSize(inum);
   if (off >= size) return 0;
   let count = <u32>min<u64>(<u64>n, size - off);
@@ -139,6 +171,13 @@ export function fileRead(f: usize, dst: usize, n: u32, blockOut: usize): i32 {
       return FILE_WOULD_BLOCK;
     }
     return <i32>pipeRead(p, dst, n);
+  }
+  if (kind == FK_DISK) {
+    const doff = load<u64>(f + F_OFFSET);
+    const r = fsRead(load<i32>(f + F_DISK_IP), dst, <u32>doff, n);
+    if (r < 0) return FILE_ERR_IO;
+    store<u64>(f + F_OFFSET, doff + <u64>r);
+    return r;
   }
   // A boot file system file or directory.
   const inum = fileObj(f);
@@ -176,6 +215,15 @@ export function fileWrite(f: usize, src: usize, n: u32, blockOut: usize): i32 {
     if (n > 0 && pipeRoom(p) == 0) { store<u32>(blockOut, BLOCK_PIPE_WRITE); return FILE_WOULD_BLOCK; }
     return <i32>pipeWrite(p, src, n);
   }
+  if (kind == FK_DISK) {
+    const off = load<u64>(f + F_OFFSET);
+    if (off + <u64>n > <u64>MAX_FILE_SIZE) return FILE_ERR_NO_SPACE;
+    const r = fsWrite(load<i32>(f + F_DISK_IP), src, <u32>off, n);
+    if (r == FS_ERR_NOSPACE || r == FS_ERR_FILE_TOO_BIG || r == FS_ERR_NOINODES) return FILE_ERR_NO_SPACE;
+    if (r < 0) return FILE_ERR_IO;
+    store<u64>(f + F_OFFSET, off + <u64>r);
+    return r;
+  }
   return FILE_ERR_READ_ONLY;
 }
 
@@ -183,6 +231,8 @@ export function fileWrite(f: usize, src: usize, n: u32, blockOut: usize): i32 {
 export function fileStat(f: usize, dst: usize): void {
   memory.fill(dst, 0, 24);
   const kind = fileKind(f);
+  const ip = load<i32>(f + F_DISK_IP);
+  if (ip != 0) { stati(ip, dst); return; }
   if (kind == FK_PIPE) {
     store<u16>(dst + 8, <u16>T_FILE); // xv6 reports pipes as files
     store<u16>(dst + 10, 1);

@@ -8,9 +8,12 @@ import {
   NO_SLOT, MAX_PROCS, NOFILE, P_ZOMBIE, P_UNUSED, P_SLEEPING, W_CHILD, W_PIPE_READ, W_PIPE_WRITE, procAlloc, procFreeSlot, procTable,
   pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pFdFile,
   pFdRights, pSetFd, pNice, pSetNice, pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
-  pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid,
+  pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid, pCwd, pSetCwd,
 } from "./proc";
 import { execBootfs, EXEC_OK } from "./exec";
+import { execDisk } from "./loader";
+import { fsMounted, fsLookup } from "../fs/fsops";
+import { iget, idup, iput, ROOT_INUM } from "../fs/inode";
 import { addressSpaceClone, addressSpaceDestroy, regionCopy } from "../mm/vm";
 import { fileDup, fileClose, filePipeOf } from "../fs/file";
 import { bootfsLookup } from "../fs/bootfs";
@@ -24,6 +27,8 @@ import { timeNowNs } from "../arch/timer";
 import { ttyEnterMonitor } from "../dev/tty";
 
 export const INIT_NAME = "init";
+/** "/init" as a NUL-terminated string in static data. */
+const INIT_PATH_DISK: usize = memory.data<u8>([0x2F, 0x69, 0x6E, 0x69, 0x74, 0]);
 /** An init that dies sooner than this after starting counts as a crash loop... */
 const INIT_MIN_LIFETIME_NS: u64 = 1_000_000_000;
 /** ...and after this many in a row, no new init is started. */
@@ -36,11 +41,21 @@ export function spawnInit(): u32 {
   for (let i: u32 = 0; i < nameLen; i++) store<u8>(SCRATCH_EXEC_STRINGS + i, <u8>INIT_NAME.charCodeAt(i));
   store<u8>(SCRATCH_EXEC_STRINGS + nameLen, 0);
   store<u32>(SCRATCH_EXEC_OFFSETS, 0);
-  const inum = bootfsLookup(SCRATCH_EXEC_STRINGS, nameLen);
-  if (inum == 0) return NO_SLOT;
   const slot = procAlloc();
   if (slot == NO_SLOT) return NO_SLOT;
-  const r = execBootfs(slot, inum, 1, SCRATCH_EXEC_STRINGS, nameLen);
+  let r: i32;
+  if (fsMounted()) {
+    // The disk is the root: /init from it, and the root is init's directory.
+    const ip = fsLookup(INIT_PATH_DISK, ROOT_INUM);
+    if (ip < 0) { procFreeSlot(slot); return NO_SLOT; }
+    r = execDisk(slot, ip, 1, SCRATCH_EXEC_STRINGS, nameLen);
+    iput(ip);
+    if (r == EXEC_OK) pSetCwd(slot, iget(ROOT_INUM));
+  } else {
+    const inum = bootfsLookup(SCRATCH_EXEC_STRINGS, nameLen);
+    if (inum == 0) { procFreeSlot(slot); return NO_SLOT; }
+    r = execBootfs(slot, inum, 1, SCRATCH_EXEC_STRINGS, nameLen);
+  }
   if (r != EXEC_OK) {
     logBegin(LOG_ERROR);
     printStr("init: exec failed with code ");
@@ -72,6 +87,7 @@ export function procFork(parent: u32): u32 {
   pSetNice(child, pNice(parent));
   pSetVruntime(child, pVruntime(parent));
   pSetName(child, pName(parent), pNameLength(parent));
+  if (pCwd(parent) > 0) pSetCwd(child, idup(pCwd(parent)));
   for (let fd: u32 = 0; fd < NOFILE; fd++) {
     const f = pFdFile(parent, fd);
     if (f != 0) { fileDup(<usize>f); pSetFd(child, fd, f, pFdRights(parent, fd)); }
@@ -107,6 +123,7 @@ export function procExit(slot: u32, status: i32): void {
   }
   addressSpaceDestroy(pRoot(slot), pAsid(slot));
   pSetRoot(slot, 0);
+  if (pCwd(slot) > 0) { iput(pCwd(slot)); pSetCwd(slot, 0); }
   pSetExit(slot, status);
 
   const t = procTable();

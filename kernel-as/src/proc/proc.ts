@@ -50,6 +50,7 @@ const P_WAIT_KIND: usize = 48;   // u32
 const P_WAIT_OBJ: usize = 52;    // u32
 const P_SLEEP_UNTIL: usize = 56; // u64 ns; nonzero while a sleep() is in progress
 const P_LAZY: usize = 64;        // u32: sbrk maps lazily
+const P_CWD: usize = 68;         // i32: held inode handle of the working directory (disk root only; 0 = none)
 const P_PROGRESS: usize = 72;    // u64: bytes a restarted write already moved
 const P_NAME: usize = 80;        // char[16]
 const P_ERRSTR: usize = 96;      // char[64]
@@ -182,6 +183,10 @@ export function procByPid(pid: i32): u32 {
 @inline export function pLazy(s: u32): bool { return load<u32>(procAddr(s) + P_LAZY) != 0; }
 // @ts-ignore: decorator
 @inline export function pSetLazy(s: u32, on: bool): void { store<u32>(procAddr(s) + P_LAZY, on ? 1 : 0); }
+// @ts-ignore: decorator
+@inline export function pCwd(s: u32): i32 { return load<i32>(procAddr(s) + P_CWD); }
+// @ts-ignore: decorator
+@inline export function pSetCwd(s: u32, ip: i32): void { store<i32>(procAddr(s) + P_CWD, ip); }
 // @ts-ignore: decorator
 @inline export function pProgress(s: u32): u64 { return load<u64>(procAddr(s) + P_PROGRESS); }
 // @ts-ignore: decorator

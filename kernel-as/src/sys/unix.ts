@@ -13,16 +13,19 @@ import {
   NOFILE, NO_SLOT, MAX_PROCS, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
   W_PIPE_WRITE, W_CHILD, W_SLEEP, ERRSTR_MAX, procFreeSlot, procTable, procByPid, pState, pPid, pParent, pExit,
   pCtx, pFdFile, pFdRights, pSetFd, pBrk, pSetBrk, pHeapStart, pLazy, pSetLazy, pNice, pSetNice, pCpuNs,
-  pSwitches, pName, pErrstr, pSleepUntil, pSetSleepUntil, pProgress, pSetProgress, pRoot, pAsid, pRegion,
+  pSwitches, pName, pErrstr, pSleepUntil, pSetSleepUntil, pProgress, pSetProgress, pRoot, pAsid, pRegion, pCwd,
+  pSetCwd,
   MAX_REGIONS, REGION_SIZE,
 } from "../proc/proc";
 import { procFork, procExit, procFindZombieChild, procKill, fdClose, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
 import { execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
-  fileOpenInode, filePipe, fileDup, fileClose, fileRead, fileReadable, fileWrite, fileStat, filePipeOf, fileKind,
+  fileOpenInode, fileOpenDisk, filePipe, fileDup, fileClose, fileRead, fileReadable, fileWrite, fileStat, filePipeOf,
+  fileKind,
   FK_CONSOLE, FM_READ, FM_WRITE,
-  FILE_WOULD_BLOCK, FILE_ERR_BROKEN_PIPE, FILE_ERR_NOT_READABLE, FILE_ERR_NOT_WRITABLE, BLOCK_CONSOLE,
+  FILE_WOULD_BLOCK, FILE_ERR_BROKEN_PIPE, FILE_ERR_NOT_READABLE, FILE_ERR_NOT_WRITABLE, FILE_ERR_NO_SPACE, FILE_ERR_IO,
+  BLOCK_CONSOLE,
   BLOCK_PIPE_READ, BLOCK_PIPE_WRITE,
 } from "../fs/file";
 import { pathResolve, pathBasename } from "../fs/path";
@@ -39,6 +42,14 @@ import { hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
 import { timeNowNs } from "../arch/timer";
 import { kernel, chargeWork } from "../lib/kstate";
 import { SCRATCH_IO, SCRATCH_IO_SIZE, SCRATCH_PATH, SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
+import { fsMounted, fsLookup, fsCreate, fsUnlink, fsLink, fsTruncate, fsStatfs } from "../fs/fsops";
+import { iput, inodeType, inodeInum, ROOT_INUM, FS_T_DIR, FS_T_FILE, FS_T_DEVICE } from "../fs/inode";
+import {
+  FS_ERR_NOTFOUND, FS_ERR_NOTDIR, FS_ERR_EXISTS, FS_ERR_ISDIR, FS_ERR_NOTEMPTY, FS_ERR_INVALID, FS_ERR_NOSPACE,
+  FS_ERR_NOINODES, FS_ERR_DIRFULL, FS_ERR_FILE_TOO_BIG, FS_ERR_TOO_MANY_LINKS, FS_ERR_NAMETOOLONG, FS_ERR_IO,
+  FS_ERR_NOBUF, FS_ERR_ICACHE_FULL, FS_ERR_NOMEM,
+} from "../fs/fsstate";
+import { execDisk, EXEC_ERR_TOO_BIG, EXEC_ERR_IO } from "../proc/loader";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
 import { printStr, printDec } from "../lib/print";
 
@@ -69,6 +80,7 @@ export const SYS_SETNICE: u32 = 101;
 export const SYS_CLOCKNANOS: u32 = 102;
 export const SYS_ERRSTR: u32 = 103;
 export const SYS_SBRKLAZY: u32 = 104;
+export const SYS_FSINFO: u32 = 105;
 
 // Outcomes for the run loop.
 export const SYSCALL_DONE: i32 = 0;    // result in a0, pc past the ecall
@@ -81,6 +93,8 @@ const O_RDWR: i32 = 0x002;
 const O_CREATE: i32 = 0x200;
 const O_TRUNC: i32 = 0x400;
 const PATH_MAX: u32 = 128;
+/** The second path of link(). */
+const SCRATCH_PATH2: usize = SCRATCH_PATH + 512;
 export const RIGHT_READ: u32 = 1;
 export const RIGHT_WRITE: u32 = 2;
 /** Ticks of sleep() and uptime(): 10 ms. */
@@ -104,6 +118,45 @@ function fail(slot: u32, reason: string): i64 {
   for (let i: u32 = 0; i < n; i++) store<u8>(dst + i, <u8>reason.charCodeAt(i));
   store<u8>(dst + n, 0);
   return -1;
+}
+
+/** Fails with "PREFIX: REASON" (both static strings). */
+function fail2(slot: u32, prefix: string, reason: string): i64 {
+  const dst = pErrstr(slot);
+  let n: u32 = 0;
+  for (let i = 0; i < prefix.length && n < ERRSTR_MAX; i++) store<u8>(dst + n++, <u8>prefix.charCodeAt(i));
+  for (let i = 0; i < reason.length && n < ERRSTR_MAX; i++) store<u8>(dst + n++, <u8>reason.charCodeAt(i));
+  store<u8>(dst + n, 0);
+  return -1;
+}
+
+/** What a file-system result code means, in words. */
+function fsErrText(code: i32): string {
+  switch (code) {
+    case FS_ERR_NOTFOUND: return "no such file or directory";
+    case FS_ERR_NOTDIR: return "not a directory";
+    case FS_ERR_EXISTS: return "file exists";
+    case FS_ERR_ISDIR: return "is a directory";
+    case FS_ERR_NOTEMPTY: return "directory not empty";
+    case FS_ERR_INVALID: return "invalid argument";
+    case FS_ERR_NOSPACE: return "no space left on the disk";
+    case FS_ERR_NOINODES: return "no free inodes left";
+    case FS_ERR_DIRFULL: return "directory is full";
+    case FS_ERR_FILE_TOO_BIG: return "file too large";
+    case FS_ERR_TOO_MANY_LINKS: return "too many links";
+    case FS_ERR_NAMETOOLONG: return "path too long";
+    case FS_ERR_IO: return "disk I/O error";
+    case FS_ERR_NOBUF: return "out of kernel buffers";
+    case FS_ERR_ICACHE_FULL: return "too many files in use";
+    case FS_ERR_NOMEM: return "out of kernel memory";
+    default: return "file system error";
+  }
+}
+
+/** The working directory's inode number (the root when there is none). */
+function cwdInum(slot: u32): u32 {
+  const c = pCwd(slot);
+  return c > 0 ? inodeInum(c) : ROOT_INUM;
 }
 
 /** The open file behind fd, or 0 for a bad descriptor. */
@@ -158,16 +211,17 @@ export function syscall(slot: u32): i32 {
     case SYS_UPTIME: result = <i64>((timeNowNs() - kernel().bootNs) / TICK_NS); break;
     case SYS_OPEN: result = sysOpen(slot); break;
     case SYS_WRITE: { const r = sysWrite(slot); if (r == I64_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
-    case SYS_MKNOD: result = sysReadOnlyFs(slot, "mknod"); break;
-    case SYS_UNLINK: result = sysReadOnlyFs(slot, "unlink"); break;
-    case SYS_LINK: result = sysReadOnlyFs(slot, "link"); break;
-    case SYS_MKDIR: result = sysReadOnlyFs(slot, "mkdir"); break;
+    case SYS_MKNOD: result = sysMake(slot, FS_T_DEVICE); break;
+    case SYS_UNLINK: result = sysUnlink(slot); break;
+    case SYS_LINK: result = sysLink(slot); break;
+    case SYS_MKDIR: result = sysMake(slot, FS_T_DIR); break;
     case SYS_CLOSE: result = sysClose(slot); break;
     case SYS_PROCS: result = sysProcs(slot); break;
     case SYS_SETNICE: result = sysSetNice(slot); break;
     case SYS_CLOCKNANOS: result = <i64>timeNowNs(); break;
     case SYS_ERRSTR: result = sysErrstr(slot); break;
     case SYS_SBRKLAZY: pSetLazy(slot, argInt(slot, 0) != 0); result = 0; break;
+    case SYS_FSINFO: result = sysFsinfo(slot); break;
     default:
       logBegin(LOG_WARN);
       printStr("pid ");
@@ -303,6 +357,8 @@ function sysWrite(slot: u32): i64 {
       if (done > 0) return <i64>done;
       if (r == FILE_ERR_BROKEN_PIPE) return fail(slot, "write: pipe has no reader");
       if (r == FILE_ERR_NOT_WRITABLE) return fail(slot, "write: file not open for writing");
+      if (r == FILE_ERR_NO_SPACE) return fail(slot, "write: no space left on the disk");
+      if (r == FILE_ERR_IO) return fail(slot, "write: disk I/O error");
       return fail(slot, "write: read-only file system");
     }
     done += <u64>r;
@@ -318,8 +374,23 @@ function copyPath(slot: u32, va: u64): bool {
 
 function sysExec(slot: u32): i32 {
   if (!copyPath(slot, arg(slot, 0))) { fail(slot, "exec: bad path pointer or path too long"); return -1; }
-  const inum = pathResolve(SCRATCH_PATH);
-  if (inum == 0) { fail(slot, "exec: no such file"); return -1; }
+  let inum: u32 = 0;
+  let ip: i32 = 0;
+  if (fsMounted()) {
+    ip = fsLookup(SCRATCH_PATH, cwdInum(slot));
+    if (ip < 0) { fail2(slot, "exec: ", fsErrText(ip)); return -1; }
+  } else {
+    inum = pathResolve(SCRATCH_PATH);
+    if (inum == 0) { fail(slot, "exec: no such file"); return -1; }
+  }
+  const r = execArgs(slot, inum, ip);
+  if (ip > 0) iput(ip);
+  return r;
+}
+
+/** The rest of exec: copies argv in and replaces the image (from the boot
+ *  file system inode inum, or the held disk inode ip). */
+function execArgs(slot: u32, inum: u32, ip: i32): i32 {
   const argvVa = arg(slot, 1);
   let argc: u32 = 0;
   let used: u32 = 0;
@@ -337,11 +408,15 @@ function sysExec(slot: u32): i32 {
   }
   const nameLenAt = SCRATCH_IO + 16;
   const base = pathBasename(SCRATCH_PATH, nameLenAt);
-  const r = execBootfs(slot, inum, argc, SCRATCH_PATH + base, load<u32>(nameLenAt));
+  const r = ip > 0
+    ? execDisk(slot, ip, argc, SCRATCH_PATH + base, load<u32>(nameLenAt))
+    : execBootfs(slot, inum, argc, SCRATCH_PATH + base, load<u32>(nameLenAt));
   if (r == EXEC_OK) return 0;
   if (r <= EXEC_ELF_BASE + 0 && r > EXEC_ELF_BASE - 100) fail(slot, elfErrorText(r - EXEC_ELF_BASE));
   else if (r == EXEC_ERR_NOMEM) fail(slot, "exec: out of memory");
   else if (r == EXEC_ERR_ARGS) fail(slot, "exec: arguments do not fit on the stack");
+  else if (r == EXEC_ERR_TOO_BIG) fail(slot, "exec: program larger than 4 MiB");
+  else if (r == EXEC_ERR_IO) fail(slot, "exec: disk I/O error");
   else fail(slot, "exec: not a regular file");
   return -1;
 }
@@ -356,6 +431,14 @@ function sysFstat(slot: u32): i64 {
 
 function sysChdir(slot: u32): i64 {
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "chdir: bad path pointer");
+  if (fsMounted()) {
+    const ip = fsLookup(SCRATCH_PATH, cwdInum(slot));
+    if (ip < 0) return fail2(slot, "chdir: ", fsErrText(ip));
+    if (inodeType(ip) != FS_T_DIR) { iput(ip); return fail(slot, "chdir: not a directory"); }
+    if (pCwd(slot) > 0) iput(pCwd(slot));
+    pSetCwd(slot, ip);
+    return 0;
+  }
   const inum = pathResolve(SCRATCH_PATH);
   if (inum == 0) return fail(slot, "chdir: no such directory");
   if (bootfsType(inum) != T_DIR) return fail(slot, "chdir: not a directory");
@@ -415,6 +498,7 @@ function sysSleep(slot: u32): i64 {
 function sysOpen(slot: u32): i64 {
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "open: bad path pointer or path too long");
   const flags = argInt(slot, 1);
+  if (fsMounted()) return sysOpenDisk(slot, flags);
   const inum = pathResolve(SCRATCH_PATH);
   if (inum == 0) return fail(slot, (flags & O_CREATE) != 0 ? "open: read-only file system" : "open: no such file");
   const type = bootfsType(inum);
@@ -428,6 +512,68 @@ function sysOpen(slot: u32): i64 {
   const fd = fdAlloc(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
   if (fd < 0) { fileClose(f); return fail(slot, "open: too many open files"); }
   return fd;
+}
+
+function sysOpenDisk(slot: u32, flags: i32): i64 {
+  const acc = flags & 3;
+  if (acc == 3) return fail(slot, "open: bad access mode");
+  const mode = acc == O_WRONLY ? FM_WRITE : acc == O_RDWR ? FM_READ | FM_WRITE : FM_READ;
+  const ip = (flags & O_CREATE) != 0
+    ? fsCreate(SCRATCH_PATH, cwdInum(slot), FS_T_FILE, 0, 0)
+    : fsLookup(SCRATCH_PATH, cwdInum(slot));
+  if (ip < 0) return fail2(slot, "open: ", fsErrText(ip));
+  const type = inodeType(ip);
+  if (type == FS_T_DIR && mode != FM_READ) { iput(ip); return fail(slot, "open: a directory opens read-only"); }
+  if ((flags & O_TRUNC) != 0 && type == FS_T_FILE) {
+    const t = fsTruncate(ip);
+    if (t < 0) { iput(ip); return fail2(slot, "open: ", fsErrText(t)); }
+  }
+  const f = fileOpenDisk(ip, mode); // takes the reference
+  if (f == 0) return fail(slot, type == FS_T_DEVICE ? "open: no such device" : "open: out of memory");
+  const fd = fdAlloc(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
+  if (fd < 0) { fileClose(f); return fail(slot, "open: too many open files"); }
+  return fd;
+}
+
+/** mkdir, mknod: a new directory or device node. */
+function sysMake(slot: u32, type: u32): i64 {
+  if (!copyPath(slot, arg(slot, 0))) return fail(slot, "bad path pointer");
+  if (!fsMounted()) return fail(slot, "read-only file system");
+  const major = type == FS_T_DEVICE ? <u32>(<u16>argInt(slot, 1)) : 0;
+  const minor = type == FS_T_DEVICE ? <u32>(<u16>argInt(slot, 2)) : 0;
+  const ip = fsCreate(SCRATCH_PATH, cwdInum(slot), type, major, minor);
+  if (ip < 0) return fail2(slot, type == FS_T_DIR ? "mkdir: " : "mknod: ", fsErrText(ip));
+  iput(ip);
+  return 0;
+}
+
+function sysUnlink(slot: u32): i64 {
+  if (!copyPath(slot, arg(slot, 0))) return fail(slot, "unlink: bad path pointer");
+  if (!fsMounted()) return fail(slot, "unlink: read-only file system");
+  const r = fsUnlink(SCRATCH_PATH, cwdInum(slot));
+  return r < 0 ? fail2(slot, "unlink: ", fsErrText(r)) : 0;
+}
+
+function sysLink(slot: u32): i64 {
+  if (!copyPath(slot, arg(slot, 0))) return fail(slot, "link: bad path pointer");
+  if (copyinstr(slot, SCRATCH_PATH2, arg(slot, 1), PATH_MAX) < 0) return fail(slot, "link: bad path pointer");
+  if (!fsMounted()) return fail(slot, "link: read-only file system");
+  const r = fsLink(SCRATCH_PATH, SCRATCH_PATH2, cwdInum(slot));
+  return r < 0 ? fail2(slot, "link: ", fsErrText(r)) : 0;
+}
+
+/** fsinfo (105): struct fsinfo { u64 block_size, blocks, free_blocks, inodes, free_inodes }. */
+function sysFsinfo(slot: u32): i64 {
+  if (!fsMounted()) return fail(slot, "fsinfo: the root is the read-only boot file system");
+  if (fsStatfs(SCRATCH_IO) < 0) return fail(slot, "fsinfo: disk I/O error");
+  const out = SCRATCH_IO + 64;
+  store<u64>(out, <u64>load<u32>(SCRATCH_IO));          // block size
+  store<u64>(out + 8, <u64>load<u32>(SCRATCH_IO + 20));  // whole disk, in blocks
+  store<u64>(out + 16, <u64>load<u32>(SCRATCH_IO + 8));  // free data blocks
+  store<u64>(out + 24, <u64>load<u32>(SCRATCH_IO + 12)); // inodes
+  store<u64>(out + 32, <u64>load<u32>(SCRATCH_IO + 16)); // free inodes
+  if (copyout(slot, arg(slot, 0), out, 40) != VM_OK) return fail(slot, "fsinfo: bad pointer");
+  return 0;
 }
 
 function sysReadOnlyFs(slot: u32, call: string): i64 {
