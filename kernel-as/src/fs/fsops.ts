@@ -40,7 +40,7 @@ import {
   fsDataBlocks, fsInodeCount, fsDiskBlocks, FS_T_DIR, FS_T_FILE, FS_T_DEVICE, ROOT_INUM, INODES_PER_BLOCK,
   BITS_PER_BLOCK, MAX_INODES, MAX_FILE_SIZE,
 } from "./inode";
-import { dirLookup, dirLink, dirClear, dirIsEmpty, nameiParent, namei, nameIsDots, DIRSIZ } from "./dir";
+import { dirLookup, dirLink, dirClear, dirIsEmpty, nameiParent, namei, nameIsDots } from "./dir";
 import {
   FS_STATE_OPS, FS_OK, FS_ERR_NODISK, FS_ERR_IO, FS_ERR_CORRUPT, FS_ERR_NOMEM, FS_ERR_MOUNTED, FS_ERR_NOT_MOUNTED,
   FS_ERR_EXISTS, FS_ERR_ISDIR, FS_ERR_NOTEMPTY, FS_ERR_INVALID, FS_ERR_TOO_MANY_LINKS, FS_ERR_NOTFOUND,
@@ -88,6 +88,7 @@ const SF_DISK: usize = 20;   // whole disk in blocks (superblock, inodes, bitmap
 const OPS_NAME: usize = 0x40;     // DIRSIZ bytes
 const OPS_NAME_LEN: usize = 0x50; // u32
 const OPS_ENTRY_OFF: usize = 0x54; // u32
+const OPS_DOTS: usize = 0x58;      // ".." (its first byte alone is ".")
 // @ts-ignore: decorator
 @inline function state(): OpsState { return changetype<OpsState>(FS_STATE_OPS); }
 // @ts-ignore: decorator
@@ -220,14 +221,13 @@ export function fsCreate(path: usize, cwdInum: u32, type: u32, major: u32, minor
   return ip;
 }
 
-/** ".." in the record's scratch (its first byte alone is "."). */
+/** The name ".." (take length 1 for "."). */
 function dotName(): usize {
   const p = FS_STATE_OPS + OPS_DOTS;
   store<u8>(p, 0x2E);
   store<u8>(p + 1, 0x2E);
   return p;
 }
-const OPS_DOTS: usize = 0x58; // 2 bytes
 
 /** Removes the name path. Refuses "." and ".." (FS_ERR_INVALID) and
  *  non-empty directories (FS_ERR_NOTEMPTY). The inode itself goes when its
