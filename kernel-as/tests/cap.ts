@@ -1,0 +1,95 @@
+// Test entry for the capability core (cap/): the operations themselves, plus
+// thin wrappers that keep 64-bit values off the JS boundary (badges arrive as
+// two u32 halves, times in ns as f64 — exact below 2^53) and helpers that
+// make and retire test objects and walk the derivation tree inside wasm.
+
+export { kernelImageEnd } from "../src/lib/image";
+import { framesInit, framesCheck, framesFreeTotal } from "../src/mm/frames";
+import { kfree, kmalloc, slabCheck, slabInit, slabStat } from "../src/mm/slab";
+import {
+  CAP_OK, capCheck, capCopy, capDelete, capDerive, capInfo, capInit, capInsertRoot, capLookup, capMove,
+  capNextSlot, capNodeAt, capNodeCspace, capNodeDepth, capNodeSlot, capRevoke, capTreeNext, cspaceCount,
+  cspaceCreate, cspaceDestroy, cspaceFreeSlot, cspaceOwner, cspaceSetOwner, objInit, objRefs, objRetire, objType,
+} from "../src/cap/cap";
+import { capCspaceCacheId, capNodeCacheId } from "../src/cap/records";
+
+export {
+  framesInit, framesCheck, framesFreeTotal, kfree, kmalloc, slabCheck, slabInit, slabStat,
+  capCheck, capDelete, capInfo, capInit, capNextSlot, capRevoke, cspaceCount, cspaceCreate, cspaceDestroy,
+  cspaceFreeSlot, cspaceOwner, cspaceSetOwner, objInit, objRefs, objRetire, objType, capNodeDepth,
+};
+
+// @ts-ignore: decorator
+@inline function u64of(hi: u32, lo: u32): u64 { return (<u64>hi << 32) | <u64>lo; }
+
+/** Test objects are 32-byte kmalloc blocks that start with the header. */
+const TEST_OBJECT_SIZE: u32 = 32;
+
+/** A fresh object of the given type, or 0 when out of memory or the type
+ *  is bad. */
+export function objectCreate(type: u32): usize {
+  const obj = kmalloc(TEST_OBJECT_SIZE);
+  if (obj == 0) return 0;
+  if (objInit(obj, type) != CAP_OK) { kfree(obj); return 0; }
+  return obj;
+}
+
+/** Retires and frees a test object; CAP_ERR_BUSY while it is referenced. */
+export function objectDestroy(obj: usize): i32 {
+  const r = objRetire(obj);
+  if (r != CAP_OK) return r;
+  return kfree(obj);
+}
+
+export function insertRoot(cs: usize, slot: u32, obj: usize, type: u32, rights: u32, badgeHi: u32, badgeLo: u32): i32 {
+  return capInsertRoot(cs, slot, obj, type, rights, u64of(badgeHi, badgeLo));
+}
+
+/** Node address as a JS number, or the negative code. */
+export function lookup(cs: usize, slot: u32, nowNs: f64, need: u32): f64 {
+  return <f64>capLookup(cs, slot, <u64>nowNs, need);
+}
+
+export function derive(
+  cs: usize, src: u32, dstCs: usize, dst: u32, rights: u32, badgeHi: u32, badgeLo: u32, expiryNs: f64, nowNs: f64,
+): i32 {
+  return capDerive(cs, src, dstCs, dst, rights, u64of(badgeHi, badgeLo), <u64>expiryNs, <u64>nowNs);
+}
+
+export function copy(cs: usize, src: u32, dstCs: usize, dst: u32, nowNs: f64): i32 {
+  return capCopy(cs, src, dstCs, dst, <u64>nowNs);
+}
+
+export function move(srcCs: usize, src: u32, dstCs: usize, dst: u32, nowNs: f64): i32 {
+  return capMove(srcCs, src, dstCs, dst, <u64>nowNs);
+}
+
+export function nodeAt(cs: usize, slot: u32): usize { return capNodeAt(cs, slot); }
+
+/** Writes (cspace, slot) u32 pairs of every capability strictly below
+ *  (cs, slot), in preorder, to out; returns how many, or -1 for an empty
+ *  slot. */
+export function subtree(cs: usize, slot: u32, out: usize): i32 {
+  const root = capNodeAt(cs, slot);
+  if (root == 0) return -1;
+  let count: i32 = 0;
+  for (let n = capTreeNext(root, root); n != 0; n = capTreeNext(root, n)) {
+    store<u32>(out + (<usize>count << 3), <u32>capNodeCspace(n));
+    store<u32>(out + (<usize>count << 3) + 4, capNodeSlot(n));
+    count++;
+  }
+  return count;
+}
+
+/** Occupied slots of cs written as u32s to out, through capNextSlot. */
+export function listSlots(cs: usize, out: usize): i32 {
+  let count: i32 = 0;
+  for (let s = capNextSlot(cs, 0); s >= 0; s = capNextSlot(cs, <u32>s + 1)) {
+    store<u32>(out + (<usize>count << 2), <u32>s);
+    count++;
+  }
+  return count;
+}
+
+export function nodeCacheId(): u32 { return capNodeCacheId(); }
+export function cspaceCacheId(): u32 { return capCspaceCacheId(); }
