@@ -98,7 +98,7 @@ describe("fsck on clean images", () => {
 describe("fsck reports each broken invariant in plain words", () => {
   it("a wrong superblock magic, and stops there", () => {
     const image = cleanImage();
-    image[BLOCK_SIZE] ^= 1;
+    image[BLOCK_SIZE] = image[BLOCK_SIZE]! ^ 1;
     const result = fsck(image);
     expect(result.ok).toBe(false);
     expect(result.readable).toBe(false);
