@@ -141,6 +141,12 @@ export function readSuperblock(image: Uint8Array): Superblock {
   return sb;
 }
 
+/** The disk size an image's superblock declares, or null if it has no Keel superblock. */
+export function declaredDiskBlocks(image: Uint8Array): number | null {
+  const sb = readSuperblock(image);
+  return sb.magic === FS_MAGIC && sb.size > 0 ? sb.size : null;
+}
+
 export function writeSuperblock(image: Uint8Array, sb: Superblock): void {
   const base = SUPERBLOCK_BLOCK * BLOCK_SIZE;
   SB_FIELDS.forEach((field, i) => putU32(image, base + i * 4, sb[field]));
