@@ -26,6 +26,7 @@ function readJson(path) {
 let passed = 0, failed = 0, skipped = 0;
 let ok = step("kernel build", "node", ["scripts/build-kernel.mjs"]);
 if (!ok) { console.log("0 passed, 1 failed"); process.exit(1); }
+ok = step("disk image", "npx", ["tsx", "host/node/mkfs-cli.ts", "--default"]) && ok;
 ok = step("type check", "npx", ["tsc", "--noEmit", "-p", "tsconfig.json"]) && ok;
 if (!ok) failed++;
 

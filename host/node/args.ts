@@ -12,6 +12,9 @@ export interface BootArgs {
   help: boolean;
   /** Boot file system image; null boots the kernel monitor alone. */
   bootfs: string | null;
+  /** Disk image file used (and changed) in place; null: a fresh in-memory
+   *  copy of the shipped disk; "none": no disk. */
+  disk: string | null;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -24,8 +27,12 @@ export const BOOT_USAGE = `usage: keel [options]
   --cmdline TEXT   kernel command line
   --vga            print the VGA screen as text when the machine stops
   --debug          boot the debug build of the kernel
+  --disk PATH      disk image file, used and changed in place (made from the
+                   shipped image if it does not exist); without it the disk is
+                   a fresh in-memory copy of build/disk.img
+  --no-disk        no disk: the read-only boot file system is the root
   --bootfs PATH    boot file system image (default user/bin/bootfs.img)
-  --monitor        no user programs: the kernel monitor has the console
+  --monitor        no user programs or disk: the kernel monitor has the console
   --help           this text
 On a terminal, Ctrl-A x quits and Ctrl-] switches between the shell and the
 kernel monitor. With piped input, the runner exits when input
@@ -35,6 +42,7 @@ ends and the machine is idle.
 export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
     ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
+    disk: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -72,6 +80,13 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       case "--monitor":
         args.bootfs = null;
+        args.disk = "none";
+        break;
+      case "--disk":
+        args.disk = value();
+        break;
+      case "--no-disk":
+        args.disk = "none";
         break;
       case "--help":
       case "-h":

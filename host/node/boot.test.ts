@@ -3,6 +3,10 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { BootArgsError, parseBootArgs } from "./args.js";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fsck } from "../fs/fsck.js";
 
 const require = createRequire(import.meta.url);
 const tsxCli = require.resolve("tsx/cli");
@@ -16,13 +20,17 @@ describe("runner options", () => {
   it("has sensible defaults", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
+      disk: null,
     });
   });
 
   it("reads every option in both --flag value and --flag=value forms", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
+      disk: "none",
     });
+    expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
+    expect(parseBootArgs(["--no-disk"]).disk).toBe("none");
     expect(parseBootArgs(["--bootfs", "x.img"]).bootfs).toBe("x.img");
   });
 
@@ -65,6 +73,26 @@ describe("the headless runner", () => {
     expect(result.stdout).toContain("$ ");
     expect(result.stdout).toMatch(/^\s+1\s+1\s+6\r?$/m);
     expect(result.stdout).toMatch(/^init\s+file/m);
+  });
+
+  it("keeps a disk file across runs (--disk)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keel-disk-"));
+    const image = join(dir, "disk.img");
+    const first = runKeel(["--clock", "deterministic", "--ram", "64", "--disk", image], "echo persisted > note\n");
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`made ${image} from the shipped disk image`);
+    const second = runKeel(["--clock", "deterministic", "--ram", "64", "--disk", image], "cat note\n");
+    expect(second.stdout).toMatch(/^persisted\r?$/m);
+    expect(fsck(new Uint8Array(readFileSync(image))).problems).toEqual([]);
+  });
+
+  it("refuses a disk file that is not a Keel image", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keel-disk-"));
+    const junk = join(dir, "junk.img");
+    writeFileSync(junk, "not a disk");
+    const result = runKeel(["--disk", junk], "");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("is not a Keel disk image");
   });
 
   it("says so when the boot file system image cannot be read", () => {

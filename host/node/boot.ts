@@ -18,6 +18,11 @@ import { Machine } from "../machine.js";
 import { RunLoop } from "../runloop.js";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../bootinfo.js";
 import { readFile } from "node:fs/promises";
+import { closeSync, copyFileSync, existsSync, openSync, readSync } from "node:fs";
+import type { BlockBackend } from "../devices/block.js";
+import { MemoryBackend } from "../disk/memory.js";
+import { FileBackend } from "./file-disk.js";
+import { declaredDiskBlocks } from "../fs/format.js";
 
 const CTRL_A = 0x01;
 
@@ -53,9 +58,16 @@ async function main(): Promise<number> {
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
 
+  let disk: BlockBackend | null;
+  try {
+    disk = await openDisk(args.disk);
+  } catch (error) {
+    process.stderr.write(`keel: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
   const machine = new Machine(
     kernel,
-    { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules },
+    { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules, disk },
     {
       uartOutput: (bytes) => process.stdout.write(bytes),
       stateChanged: (state) => {
@@ -117,6 +129,29 @@ async function main(): Promise<number> {
     for (const row of machine.vgaText()) process.stdout.write(`${row}\n`);
   }
   return code;
+}
+
+/** The shipped disk image (build/disk.img, from `npm run build:disk`). */
+const SHIPPED_DISK = fileURLToPath(new URL("../../build/disk.img", import.meta.url));
+
+async function openDisk(choice: string | null): Promise<BlockBackend | null> {
+  if (choice === "none") return null;
+  if (choice === null) {
+    if (!existsSync(SHIPPED_DISK)) return null; // not built: the boot file system is the root
+    const image = new Uint8Array(await readFile(SHIPPED_DISK));
+    return new MemoryBackend(image, declaredDiskBlocks(image) ?? undefined);
+  }
+  if (!existsSync(choice)) {
+    if (!existsSync(SHIPPED_DISK)) throw new Error(`${choice} does not exist and there is no shipped image to copy (run "npm run build:disk")`);
+    copyFileSync(SHIPPED_DISK, choice);
+    process.stderr.write(`keel: made ${choice} from the shipped disk image\n`);
+  }
+  const head = new Uint8Array(8192);
+  const fd = openSync(choice, "r");
+  readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  if (declaredDiskBlocks(head) === null) throw new Error(`${choice} is not a Keel disk image (no superblock)`);
+  return new FileBackend(choice);
 }
 
 main().then(

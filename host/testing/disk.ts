@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { mkfs, type MkfsOptions } from "../fs/mkfs.js";
 import { MemoryBackend } from "../disk/memory.js";
+import { declaredDiskBlocks } from "../fs/format.js";
 
 const userBin = new URL("../../user/bin/", import.meta.url);
 
@@ -28,7 +29,9 @@ export function shippedImage(options: MkfsOptions = {}): Uint8Array {
 
 /** The disk size a Keel image's superblock records, in blocks. */
 export function imageBlocks(image: Uint8Array): number {
-  return new DataView(image.buffer, image.byteOffset, image.byteLength).getUint32(4096 + 8, true);
+  const blocks = declaredDiskBlocks(image);
+  if (blocks === null) throw new Error("not a Keel disk image");
+  return blocks;
 }
 
 /** A fresh in-memory disk holding the shipped image. */
