@@ -48,6 +48,9 @@ interface Cap {
   listSlots(cs: number, out: number): number;
   nodeCacheId(): number;
   cspaceCacheId(): number;
+  exhaustFrames(): number;
+  releaseFrames(head: number): void;
+  framesCheck(): number;
 }
 
 // Mirrors of kernel-as/src/cap/codes.ts.
@@ -74,6 +77,7 @@ const INFO = { type: 0, rights: 4, badge: 8, expiry: 16, depth: 24, children: 28
 // CapNode offsets (records.ts), for the corruption tests.
 const NODE = { object: 0, rights: 5, parent: 24, firstChild: 28, nextSibling: 32, slot: 6 };
 const OBJ_REFS = 8;
+const CSPACE_HEADER = 32;
 const SLAB_STAT_IN_USE = 3;
 const SLAB_MAX_CACHES = 32;
 const SCRATCH = 0x20000; // KSTATE_SCRATCH: free in a test machine
@@ -492,6 +496,37 @@ describe("capabilities: copy, move, delete, revoke", () => {
   });
 });
 
+describe("capabilities: out of memory", () => {
+  it("fails a derive cleanly when no node can be allocated, and recovers", () => {
+    const t = boot();
+    const c = t.exports;
+    const { cs, obj } = withRoot(t);
+    const spaces = [cs, c.cspaceCreate(), c.cspaceCreate(), c.cspaceCreate()];
+    const held = c.exhaustFrames();
+    let made = 1;
+    let code = 0;
+    for (const s of spaces) {
+      while ((code = c.derive(cs, 0, s, ANY, R.read, 0, 0, 0, 0)) >= 0) made++;
+      if (code === E.noMemory) break;
+      expect(code).toBe(E.full);
+    }
+    expect(code).toBe(E.noMemory);
+    expect(c.objRefs(obj)).toBe(made);
+    expect(c.insertRoot(spaces[3]!, ANY, obj, T.file, R.read, 0, 0)).toBe(E.noMemory);
+    const extra: number[] = []; // the cspace cache's last slab may still have room
+    for (let x = c.cspaceCreate(); x !== 0; x = c.cspaceCreate()) extra.push(x);
+    expect(extra.length).toBeLessThan(64);
+    expect(c.capCheck()).toBe(OK);
+    c.releaseFrames(held);
+    for (const x of extra) expect(c.cspaceDestroy(x, 0)).toBe(0);
+    expect(c.derive(cs, 0, spaces[3]!, ANY, R.read, 0, 0, 0, 0)).toBeGreaterThanOrEqual(0);
+    for (const s of spaces) c.cspaceDestroy(s, 0);
+    expect(c.capCheck()).toBe(OK);
+    expect(c.framesCheck()).toBe(0);
+    expect(c.slabStat(c.nodeCacheId(), SLAB_STAT_IN_USE)).toBe(0);
+  });
+});
+
 describe("capabilities: capCheck finds damage", () => {
   function damaged(): { t: Instance; cs: number; child: number; obj: number } {
     const t = boot();
@@ -518,6 +553,11 @@ describe("capabilities: capCheck finds damage", () => {
   it("a node whose slot does not point back", () => {
     const { t, child } = damaged();
     poke16(t, child + NODE.slot, 5);
+    expect(t.exports.capCheck()).toBe(CHECK.slot);
+  });
+  it("a node in two slots", () => {
+    const { t, cs, child } = damaged();
+    poke32(t, cs + CSPACE_HEADER + 5 * 4, child);
     expect(t.exports.capCheck()).toBe(CHECK.slot);
   });
   it("a broken child link", () => {

@@ -4,7 +4,7 @@
 // make and retire test objects and walk the derivation tree inside wasm.
 
 export { kernelImageEnd } from "../src/lib/image";
-import { framesInit, framesCheck, framesFreeTotal } from "../src/mm/frames";
+import { frameAlloc, frameFree, framesInit, framesCheck, framesFreeTotal, KIND_KERNEL } from "../src/mm/frames";
 import { kfree, kmalloc, slabCheck, slabInit, slabStat } from "../src/mm/slab";
 import {
   CAP_OK, capCheck, capCopy, capDelete, capDerive, capInfo, capInit, capInsertRoot, capLookup, capMove,
@@ -89,6 +89,27 @@ export function listSlots(cs: usize, out: usize): i32 {
     count++;
   }
   return count;
+}
+
+/** Takes every free frame (order 0) into a list threaded through the
+ *  frames themselves; returns the list head. */
+export function exhaustFrames(): usize {
+  let head: usize = 0;
+  let pa = frameAlloc(0, KIND_KERNEL);
+  while (pa != 0) {
+    store<usize>(pa, head);
+    head = pa;
+    pa = frameAlloc(0, KIND_KERNEL);
+  }
+  return head;
+}
+/** Gives back the frames exhaustFrames took. */
+export function releaseFrames(head: usize): void {
+  while (head != 0) {
+    const next = load<usize>(head);
+    frameFree(head, 0);
+    head = next;
+  }
 }
 
 export function nodeCacheId(): u32 { return capNodeCacheId(); }
