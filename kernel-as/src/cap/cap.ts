@@ -37,7 +37,7 @@ import {
   capStateInit, capStateReady, cspaceAlloc, cspaceFree, cspaceOwnerGet, cspaceOwnerSet, cspaceUsed, cspaceValid,
   nodeAlloc, nodeBadge, nodeCspace, nodeExpiry, nodeFirstChild, nodeFree, nodeObject, nodeParent, nodeRights, nodeSetCap, nodeSlot,
   nodeType, nodeValid, objHeaderClear, objHeaderInit, objHeaderRefs, objHeaderSetRefs, objHeaderType,
-  objHeaderValid, slotClear, slotGet, slotPut,
+  objHeaderValid, slotClear, slotGet, slotPut, wordArrayPut,
 } from "./records";
 import { treeAttach, treeChildCount, treeDepth, treeFirstLeaf, treeNext, treeRemove } from "./tree";
 
@@ -95,18 +95,18 @@ export function cspaceCreate(): usize {
 export function cspaceDestroy(cs: usize, out: usize): i32 {
   if (!capStateReady()) return CAP_ERR_NOT_READY;
   if (!cspaceValid(cs)) return CAP_ERR_BAD_CSPACE;
-  let released: i32 = 0;
+  let released: u32 = 0;
   for (let slot: u32 = 0; slot < CSPACE_SLOTS; slot++) {
     const n = slotGet(cs, slot);
     if (n == 0) continue;
     const obj = nodeObject(n);
     if (removeCap(n)) {
-      if (out != 0) store<u32>(out + (<usize>released << 2), <u32>obj);
+      if (out != 0) wordArrayPut(out, released, <u32>obj);
       released++;
     }
   }
   cspaceFree(cs);
-  return released;
+  return <i32>released;
 }
 
 /** A word the caller may attach to a cspace (its process, say). */

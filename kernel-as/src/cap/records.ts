@@ -213,6 +213,12 @@ export function cspacePrevLive(cs: usize): usize { return <usize>cspace(cs).prev
 export function cspaceOwnerGet(cs: usize): u32 { return cspace(cs).owner; }
 export function cspaceOwnerSet(cs: usize, owner: u32): void { cspace(cs).owner = owner; }
 
+/** Writes entry `index` of a caller's array of u32 (cspaceDestroy's list of
+ *  unreferenced objects). */
+export function wordArrayPut(array: usize, index: u32, value: u32): void {
+  store<u32>(array + (<usize>index << 2), value);
+}
+
 export function slotGet(cs: usize, slot: u32): usize { return <usize>load<u32>(slotAddr(cs, slot)); }
 
 /** Puts node n in an empty slot and records the place in the node. */
