@@ -48,6 +48,9 @@ interface Cap {
   listSlots(cs: number, out: number): number;
   nodeCacheId(): number;
   cspaceCacheId(): number;
+  cspaceFirst(): number;
+  cspaceNext(cs: number): number;
+  capNodeRoot(node: number): number;
   exhaustFrames(): number;
   releaseFrames(head: number): void;
   framesCheck(): number;
@@ -192,6 +195,7 @@ describe("capabilities: objects and roots", () => {
     expect(c.insertRoot(cs, 1, 0, T.file, ALL, 0, 0)).toBe(E.badObject);
     expect(c.insertRoot(cs, 0, obj, T.file, ALL, 0, 0)).toBe(E.occupied);
     expect(c.objInit(bare, 0)).toBe(E.badType);
+    expect(c.objInit(obj, T.file)).toBe(E.busy); // never reset a referenced header
     expect(c.objInit(0, T.file)).toBe(E.badObject);
     expect(c.objRefs(obj)).toBe(1);
     expect(c.capCheck()).toBe(OK);
@@ -482,6 +486,23 @@ describe("capabilities: copy, move, delete, revoke", () => {
     expect(released(t, 1)).toEqual([obj]);
     expect(c.objectDestroy(obj)).toBe(0);
     expect(c.capCheck()).toBe(OK);
+  });
+
+  it("lists every live cspace and finds a capability's root", () => {
+    const t = boot();
+    const c = t.exports;
+    const { cs } = withRoot(t);
+    const b = c.cspaceCreate();
+    const d = c.cspaceCreate();
+    const live = (): number[] => { const out: number[] = []; for (let x = c.cspaceFirst(); x !== 0; x = c.cspaceNext(x)) out.push(x); return out.sort(); };
+    expect(live()).toEqual([cs, b, d].sort());
+    expect(c.derive(cs, 0, b, 3, ALL, 0, 0, 0, 0)).toBe(3);
+    expect(c.derive(b, 3, d, 4, R.read, 0, 0, 0, 0)).toBe(4);
+    expect(c.capNodeRoot(c.nodeAt(d, 4))).toBe(c.nodeAt(cs, 0));
+    expect(c.capNodeRoot(c.nodeAt(cs, 0))).toBe(c.nodeAt(cs, 0));
+    expect(c.cspaceDestroy(b, 0)).toBe(0);
+    expect(live()).toEqual([cs, d].sort());
+    expect(c.cspaceNext(b)).toBe(0);
   });
 
   it("keeps an owner word per cspace and reports it in capInfo", () => {

@@ -9,14 +9,16 @@ import { kfree, kmalloc, slabCheck, slabInit, slabStat } from "../src/mm/slab";
 import {
   CAP_OK, capCheck, capCopy, capDelete, capDerive, capInfo, capInit, capInsertRoot, capLookup, capMove,
   capNextSlot, capNodeAt, capNodeCspace, capNodeDepth, capNodeSlot, capRevoke, capTreeNext, cspaceCount,
-  cspaceCreate, cspaceDestroy, cspaceFreeSlot, cspaceOwner, cspaceSetOwner, objInit, objRefs, objRetire, objType,
+  cspaceCreate, cspaceDestroy, cspaceFirst, cspaceFreeSlot, cspaceNext, cspaceOwner, cspaceSetOwner, objInit, objRefs,
+  objRetire, objType, capNodeRoot,
 } from "../src/cap/cap";
 import { capCspaceCacheId, capNodeCacheId } from "../src/cap/records";
 
 export {
   framesInit, framesCheck, framesFreeTotal, kfree, kmalloc, slabCheck, slabInit, slabStat,
   capCheck, capDelete, capInfo, capInit, capNextSlot, capRevoke, cspaceCount, cspaceCreate, cspaceDestroy,
-  cspaceFreeSlot, cspaceOwner, cspaceSetOwner, objInit, objRefs, objRetire, objType, capNodeDepth,
+  cspaceFreeSlot, cspaceOwner, cspaceSetOwner, objInit, objRefs, objRetire, objType, capNodeDepth, cspaceFirst,
+  cspaceNext, capNodeRoot,
 };
 
 // @ts-ignore: decorator

@@ -34,7 +34,7 @@ import {
   KOBJ_TYPE_COUNT, RIGHT_DELEGATE, RIGHT_GRANT, RIGHTS_ALL,
 } from "./codes";
 import {
-  capStateInit, capStateReady, cspaceAlloc, cspaceFree, cspaceOwnerGet, cspaceOwnerSet, cspaceUsed, cspaceValid,
+  capFirstCspace, capStateInit, capStateReady, cspaceAlloc, cspaceFree, cspaceNextLive, cspaceOwnerGet, cspaceOwnerSet, cspaceUsed, cspaceValid,
   nodeAlloc, nodeBadge, nodeCspace, nodeExpiry, nodeFirstChild, nodeFree, nodeObject, nodeParent, nodeRights, nodeSetCap, nodeSlot,
   nodeType, nodeValid, objHeaderClear, objHeaderInit, objHeaderRefs, objHeaderSetRefs, objHeaderType,
   objHeaderValid, slotClear, slotGet, slotPut, wordArrayPut,
@@ -56,10 +56,12 @@ export function capInit(): i32 {
 
 /** Writes a fresh header (no capabilities yet) at the start of a kernel
  *  object of the given type (KOBJ_*). The object's owner calls this before
- *  the first capInsertRoot naming it. */
+ *  the first capInsertRoot naming it. Refuses (CAP_ERR_BUSY) to reset the
+ *  header of an object that capabilities still name. */
 export function objInit(obj: usize, type: u32): i32 {
   if (obj == 0) return CAP_ERR_BAD_OBJECT;
   if (type == 0 || type >= KOBJ_TYPE_COUNT) return CAP_ERR_BAD_TYPE;
+  if (objHeaderValid(obj) && objHeaderRefs(obj) != 0) return CAP_ERR_BUSY;
   objHeaderInit(obj, type);
   return CAP_OK;
 }
@@ -108,6 +110,11 @@ export function cspaceDestroy(cs: usize, out: usize): i32 {
   cspaceFree(cs);
   return <i32>released;
 }
+
+/** The live cspaces, for listings across every process:
+ *  for (cs = cspaceFirst(); cs != 0; cs = cspaceNext(cs)). */
+export function cspaceFirst(): usize { return capStateReady() ? capFirstCspace() : 0; }
+export function cspaceNext(cs: usize): usize { return cspaceValid(cs) ? cspaceNextLive(cs) : 0; }
 
 /** A word the caller may attach to a cspace (its process, say). */
 export function cspaceSetOwner(cs: usize, owner: u32): i32 {
@@ -376,6 +383,12 @@ export function capNodeCspace(n: usize): usize { return nodeCspace(n); }
 export function capNodeSlot(n: usize): u32 { return nodeSlot(n); }
 export function capNodeParent(n: usize): usize { return nodeParent(n); }
 export function capNodeDepth(n: usize): u32 { return treeDepth(n); }
+/** The root of n's derivation tree (n itself for a root). */
+export function capNodeRoot(n: usize): usize {
+  let r = n;
+  while (nodeParent(r) != 0) r = nodeParent(r);
+  return r;
+}
 export function capNodeValid(n: usize): bool { return nodeValid(n); }
 
 /** Preorder walk of the derivation tree below root: capTreeNext(root, root)

@@ -92,7 +92,7 @@ export const CAP_ERR_BAD_OBJECT: i32 = -16;
 export const CAP_ERR_BAD_TYPE: i32 = -17;
 /** No memory for a capability node or a cspace. */
 export const CAP_ERR_NO_MEMORY: i32 = -18;
-/** The object still has capabilities naming it. */
+/** objRetire / objInit: the object still has capabilities naming it. */
 export const CAP_ERR_BUSY: i32 = -19;
 
 // ---- capCheck() results: the first invariant found broken ----------------------------------
