@@ -59,7 +59,9 @@ interface Cap {
 // Mirrors of kernel-as/src/cap/codes.ts.
 const R = { read: 1, write: 2, exec: 4, del: 8, grant: 16, delegate: 32 };
 const ALL = 0x3f;
-const T = { file: 1, dir: 2, pipeRead: 3, pipeWrite: 4, console: 5, endpoint: 6, notification: 7, memory: 8, process: 9, cspace: 10 };
+const T = {
+  file: 1, dir: 2, pipeRead: 3, pipeWrite: 4, console: 5, endpoint: 6, notification: 7, memory: 8, process: 9, cspace: 10,
+};
 const TYPE_COUNT = 11;
 const SLOTS = 64;
 const MAX_DEPTH = 64;
@@ -76,7 +78,10 @@ const CHECK = {
   refs: -109, expiry: -110, badge: -111, depth: -112,
 };
 // CapInfo record offsets.
-const INFO = { type: 0, rights: 4, badge: 8, expiry: 16, depth: 24, children: 28, object: 32, refs: 36, parentCspace: 40, parentSlot: 44, owner: 48 };
+const INFO = {
+  type: 0, rights: 4, badge: 8, expiry: 16, depth: 24, children: 28, object: 32, refs: 36, parentCspace: 40, parentSlot: 44,
+  owner: 48,
+};
 // CapNode offsets (records.ts), for the corruption tests.
 const NODE = { object: 0, rights: 5, parent: 24, firstChild: 28, nextSibling: 32, slot: 6 };
 const OBJ_REFS = 8;
@@ -494,7 +499,11 @@ describe("capabilities: copy, move, delete, revoke", () => {
     const { cs } = withRoot(t);
     const b = c.cspaceCreate();
     const d = c.cspaceCreate();
-    const live = (): number[] => { const out: number[] = []; for (let x = c.cspaceFirst(); x !== 0; x = c.cspaceNext(x)) out.push(x); return out.sort(); };
+    const live = (): number[] => {
+      const out: number[] = [];
+      for (let x = c.cspaceFirst(); x !== 0; x = c.cspaceNext(x)) out.push(x);
+      return out.sort();
+    };
     expect(live()).toEqual([cs, b, d].sort());
     expect(c.derive(cs, 0, b, 3, ALL, 0, 0, 0, 0)).toBe(3);
     expect(c.derive(b, 3, d, 4, R.read, 0, 0, 0, 0)).toBe(4);
@@ -696,7 +705,8 @@ function runModel(ops: Op[]): void {
     return [s, (b >> 4) % SLOTS];
   };
   const dstSlot = (x: number): number => (x % 4 === 0 ? ANY : x % 32 === 1 ? SLOTS : (x >> 2) % SLOTS);
-  const badge = (x: number): bigint => (x % 10 < 8 ? 0n : x % 10 === 8 ? BigInt(x % 1000) + 1n : 0xffff_0000_0000_0000n | BigInt(x));
+  const badge = (x: number): bigint =>
+    x % 10 < 8 ? 0n : x % 10 === 8 ? BigInt(x % 1000) + 1n : 0xffff_0000_0000_0000n | BigInt(x);
   const expiry = (x: number): number => (x % 10 < 6 ? 0 : x % 10 < 9 ? m.now + 1 + (x % 2000) : m.now - (x % 50));
 
   for (const [kind, a, b, cc, d, e, f] of ops) {
@@ -718,7 +728,9 @@ function runModel(ops: Op[]): void {
       else want = m.dest(s, slot);
       expect(c.insertRoot(s.addr, slot, obj, type, rights, hi(bg), lo(bg))).toBe(want);
       if (want >= 0) {
-        const cap: MCap = { id: m.nextId++, cs: s, slot: want, obj, type, rights, badge: bg, expiry: 0, parent: null, children: [] };
+        const cap: MCap = {
+          id: m.nextId++, cs: s, slot: want, obj, type, rights, badge: bg, expiry: 0, parent: null, children: [],
+        };
         m.place(cap, s, want);
         m.refs.set(obj, m.refs.get(obj)! + 1);
       } else if (m.refs.get(obj) === 0) destroyObject(obj);

@@ -34,10 +34,10 @@ import {
   KOBJ_TYPE_COUNT, RIGHT_DELEGATE, RIGHT_GRANT, RIGHTS_ALL,
 } from "./codes";
 import {
-  capFirstCspace, capStateInit, capStateReady, cspaceAlloc, cspaceFree, cspaceNextLive, cspaceOwnerGet, cspaceOwnerSet, cspaceUsed, cspaceValid,
-  nodeAlloc, nodeBadge, nodeCspace, nodeExpiry, nodeFirstChild, nodeFree, nodeObject, nodeParent, nodeRights, nodeSetCap, nodeSlot,
-  nodeType, nodeValid, objHeaderClear, objHeaderInit, objHeaderRefs, objHeaderSetRefs, objHeaderType,
-  objHeaderValid, slotClear, slotGet, slotPut, wordArrayPut,
+  capFirstCspace, capStateInit, capStateReady, cspaceAlloc, cspaceFree, cspaceNextLive, cspaceOwnerGet,
+  cspaceOwnerSet, cspaceUsed, cspaceValid, nodeAlloc, nodeBadge, nodeCspace, nodeExpiry, nodeFirstChild, nodeFree,
+  nodeObject, nodeParent, nodeRights, nodeSetCap, nodeSlot, nodeType, nodeValid, objHeaderClear, objHeaderInit,
+  objHeaderRefs, objHeaderSetRefs, objHeaderType, objHeaderValid, slotClear, slotGet, slotPut, wordArrayPut,
 } from "./records";
 import { treeAttach, treeChildCount, treeDepth, treeFirstLeaf, treeNext, treeRemove } from "./tree";
 

@@ -20,7 +20,7 @@
 // doubly linked from parent.firstChild with prev = 0 at the head.
 
 import { KSTATE_CAP } from "../lib/layout";
-import { cacheAlloc, cacheCreate, kfree } from "../mm/slab";
+import { cacheAlloc, cacheCreate, cacheDestroy, kfree } from "../mm/slab";
 import { CSPACE_SLOTS } from "./codes";
 
 const CAP_STATE_MAGIC: u32 = 0x5043_4143;  // "CACP"
@@ -52,7 +52,10 @@ export function capStateInit(): bool {
   const nodeCache = cacheCreate(<u32>offsetof<CapNode>());
   if (nodeCache < 0) return false;
   const cspaceCache = cacheCreate(<u32>(CSPACE_HEADER_SIZE + (<usize>CSPACE_SLOTS << 2)));
-  if (cspaceCache < 0) return false;
+  if (cspaceCache < 0) {
+    cacheDestroy(<u32>nodeCache);
+    return false;
+  }
   s.nodeCache = <u32>nodeCache;
   s.cspaceCache = <u32>cspaceCache;
   s.nodes = 0;
