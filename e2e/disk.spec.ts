@@ -55,18 +55,24 @@ async function resetDisk(page: Page): Promise<void> {
   await waitForReboot(page, boots);
 }
 
-async function downloadDisk(page: Page): Promise<Buffer> {
+/** Clicks Download disk and saves the download as keel-disk.img in the
+ *  test's output folder; returns its path. */
+async function downloadDisk(page: Page): Promise<string> {
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Download disk" }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe("keel-disk.img");
-  return readFile(await file.path());
+  const path = test.info().outputPath(file.suggestedFilename());
+  await file.saveAs(path);
+  return path;
 }
 
-async function chooseFile(page: Page, button: string, name: string, buffer: Buffer): Promise<void> {
+/** Picks a file with the file chooser `button` opens: given as bytes, or as
+ *  a path (a disk may be larger than Playwright passes as bytes). */
+async function chooseFile(page: Page, button: string, file: { name: string; buffer: Buffer } | string): Promise<void> {
   const chooser = page.waitForEvent("filechooser");
   await page.getByRole("button", { name: button }).click();
-  await (await chooser).setFiles({ name, mimeType: "application/octet-stream", buffer });
+  await (await chooser).setFiles(typeof file === "string" ? file : { ...file, mimeType: "application/octet-stream" });
 }
 
 test("a file made in the shell survives a reload", async ({ page }) => {
@@ -98,7 +104,7 @@ test("Reset disk asks first, then boots on the shipped disk again", async ({ pag
 
 test("Download disk saves an image with the file system's magic", async ({ page }) => {
   await boot(page);
-  const image = await downloadDisk(page);
+  const image = await readFile(await downloadDisk(page));
   expect(image.length).toBeGreaterThanOrEqual(8192);
   expect(image.length % 4096).toBe(0);
   expect(image.readUInt32LE(4096)).toBe(KFS1);
@@ -109,7 +115,7 @@ test("Upload disk refuses a file that is not a disk and keeps the old one", asyn
   await boot(page);
   await makeNote(page);
   const boots = (await status(page)).boots;
-  await chooseFile(page, "Upload disk", "holiday.jpg", Buffer.alloc(3 * 4096, 0x5a));
+  await chooseFile(page, "Upload disk", { name: "holiday.jpg", buffer: Buffer.alloc(3 * 4096, 0x5a) });
   const banner = page.getByRole("alert").filter({ hasText: "Disk error" });
   await expect(banner).toBeVisible();
   await expect(banner).toContainText('"holiday.jpg" is not a Keel disk');
@@ -128,7 +134,7 @@ test("Upload disk brings back a downloaded disk", async ({ page }) => {
   expect((await runShell(page, "cat note")).join("\n")).toMatch(/^cat: note: /);
 
   const boots = (await status(page)).boots;
-  await chooseFile(page, "Upload disk", "keel-disk.img", image);
+  await chooseFile(page, "Upload disk", image);
   await waitForReboot(page, boots);
   expect(await runShell(page, "cat note")).toEqual(["hello"]);
   await expect(page.locator("#disk-error")).toBeHidden();
@@ -137,7 +143,7 @@ test("Upload disk brings back a downloaded disk", async ({ page }) => {
 test("Import file puts a host file in the root directory", async ({ page }) => {
   await boot(page);
   const text = "hi from the host\nsecond line\n";
-  await chooseFile(page, "Import file", "greeting.txt", Buffer.from(text));
+  await chooseFile(page, "Import file", { name: "greeting.txt", buffer: Buffer.from(text) });
   await expect.poll(async () => (await consoleLines(page)).some((line) => line.includes(`import: /greeting.txt (${text.length} bytes)`)),
     { ...POLL, message: "the kernel reports the import" }).toBe(true);
   await expect.poll(async () => (await diskState(page)).done.import).toBe(1);
@@ -148,7 +154,7 @@ test("Import file puts a host file in the root directory", async ({ page }) => {
 
 test("Import file cuts long names to 14 bytes", async ({ page }) => {
   await boot(page);
-  await chooseFile(page, "Import file", "a-rather-long-name.txt", Buffer.from("long\n"));
+  await chooseFile(page, "Import file", { name: "a-rather-long-name.txt", buffer: Buffer.from("long\n") });
   await expect.poll(async () => (await consoleLines(page)).some((line) => line.includes("import: /a-rather-long- (5 bytes)")),
     { ...POLL, message: "the kernel reports the import" }).toBe(true);
   await freshPrompt(page);
@@ -198,4 +204,21 @@ test("a second tab runs on an in-memory copy and says so", async ({ page, contex
   // The first tab still owns the disk.
   await expect(page.locator("#disk-notice")).toBeHidden();
   expect((await diskState(page)).info?.kind).toBe("opfs");
+});
+
+test("the disk buttons follow Reboot in the keyboard order", async ({ page }) => {
+  await boot(page);
+  await page.evaluate(() => window.keel.term.focus());
+  await page.keyboard.press("Shift+Tab");
+  const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+  expect(await focused()).toBe("Reboot");
+  for (const name of ["Reset disk", "Download disk", "Upload disk", "Import file"]) {
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe(name);
+  }
+  // Enter on a focused button works like a click.
+  await page.getByRole("button", { name: "Download disk" }).focus();
+  const download = page.waitForEvent("download");
+  await page.keyboard.press("Enter");
+  expect((await download).suggestedFilename()).toBe("keel-disk.img");
 });

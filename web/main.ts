@@ -300,6 +300,10 @@ function start(): void {
   const uploadInput = element("disk-upload-input", HTMLInputElement);
   const importInput = element("import-file-input", HTMLInputElement);
   const diskButtons = [resetDiskButton, downloadDiskButton, uploadDiskButton, importFileButton];
+  if (!config.userland) {
+    diskStatus.textContent = "none";
+    diskStatus.title = "userland=0 boots the kernel monitor alone, without a disk";
+  }
 
   let lastStatus: MachineStatus = { state: "off", uptimeNs: 0, workTotal: 0, ramBytes: config.ramBytes, boots: 0 };
   let lastCells: Uint16Array | null = null;

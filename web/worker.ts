@@ -252,7 +252,9 @@ async function boot(config: BootConfig): Promise<void> {
   const [kernel, bootfs] = await Promise.all([loadKernel(), config.userland ? loadBootfs() : Promise.resolve(null)]);
   const modules: BootModule[] = bootfs ? [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: bootfs }] : [];
   booting = { kernel, config, modules };
-  disk = await openDisk(config);
+  // userland=0 is the kernel monitor alone: with a disk the kernel would
+  // mount it and start init from it.
+  disk = config.userland ? await openDisk(config) : null;
   startSession(0);
   setInterval(() => sendDiskInfo(false), STATUS_MS);
 }
