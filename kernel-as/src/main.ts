@@ -24,6 +24,7 @@ import { IRQ_TIMER, IRQ_UART, IRQ_BLOCK } from "./arch/hw";
 import { blkAck } from "./dev/blk";
 import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
 import { slabInit } from "./mm/slab";
+import { capInit } from "./cap/cap";
 import { monitorInit, monitorPrompt, monitorStopped } from "./sys/monitor";
 import { ttyInit, ttyPoll, ttyMode, MODE_USER } from "./dev/tty";
 import { bootfsMount, bootfsCount, BOOTFS_OK, BOOTFS_ERR_MISSING } from "./fs/bootfs";
@@ -113,6 +114,7 @@ export function kmain(bootInfo: u32): i32 {
   logEnd();
   if (slabInit() != 0) panic("object allocator could not start");
   kinfo("slab: object caches ready");
+  if (capInit() != 0) panic("capability tables could not start");
 
   // 5. Interrupts and timer.
   intcInit();

@@ -7,13 +7,15 @@
 // lib/print (console output), mm/slab (file records).
 
 import { kmalloc, kfree } from "../mm/slab";
+import { objInit, objRetire, objType, OBJ_HEADER_SIZE } from "../cap/cap";
+import { KOBJ_FILE, KOBJ_DIRECTORY, KOBJ_PIPE_READ, KOBJ_PIPE_WRITE, KOBJ_CONSOLE } from "../cap/codes";
 import {
   bootfsType, bootfsSize, bootfsData, bootfsDirent, bootfsMajor, T_DIR, T_FILE, T_DEVICE,
 } from "./bootfs";
 import { pipeRead, pipeWrite, pipeAvailable, pipeRoom, pipeReaders, pipeWriters, pipeCloseEnd } from "../ipc/pipe";
 import { ttyRead, ttyReadable, TTY_WOULD_BLOCK } from "../dev/tty";
 import { printBytes, printFlush } from "../lib/print";
-import { iput, inodeType, inodeMajor, inodeSize, stati, FS_T_DEVICE, MAX_FILE_SIZE } from "./inode";
+import { iput, inodeType, inodeMajor, inodeSize, stati, FS_T_DEVICE, FS_T_DIR, MAX_FILE_SIZE } from "./inode";
 import { fsRead, fsWrite } from "./fsops";
 import { FS_ERR_NOSPACE, FS_ERR_FILE_TOO_BIG, FS_ERR_NOINODES } from "./fsstate";
 
@@ -24,15 +26,17 @@ export const FK_DISK: u32 = 4;    // a file or directory of the disk file system
 
 export const CONSOLE_MAJOR: u32 = 1;
 
-// Record layout (32 bytes from kmalloc).
-const F_KIND: usize = 0;    // u32
-const F_REFS: usize = 4;    // u32
-const F_OFFSET: usize = 8;  // u64
-const F_MODE: usize = 16;   // u32: FM_READ | FM_WRITE
-const F_OBJ: usize = 20;    // u32: inode number or pipe address
-const F_PIPE_WRITE: usize = 24; // u32: 1 for a pipe's write end
-const F_DISK_IP: usize = 28;    // i32: held disk inode (FK_DISK, or a console opened through a disk node)
-const FILE_SIZE: u32 = 32;
+// Record layout (64 bytes from kmalloc). An open file is a kernel object:
+// it starts with the capability layer's object header, and it lives as long
+// as some capability names it (cap/cap.ts counts them; the last capDelete
+// says "destroy it", and the descriptor layer calls fileDestroy).
+const F_KIND: usize = OBJ_HEADER_SIZE + 0;      // u32
+const F_OFFSET: usize = OBJ_HEADER_SIZE + 8;    // u64
+const F_MODE: usize = OBJ_HEADER_SIZE + 16;     // u32: FM_READ | FM_WRITE
+const F_OBJ: usize = OBJ_HEADER_SIZE + 20;      // u32: inode number or pipe address
+const F_PIPE_WRITE: usize = OBJ_HEADER_SIZE + 24; // u32: 1 for a pipe's write end
+const F_DISK_IP: usize = OBJ_HEADER_SIZE + 28;  // i32: held disk inode (FK_DISK, or a console opened through a disk node)
+const FILE_SIZE: u32 = <u32>OBJ_HEADER_SIZE + 32;
 
 export const FM_READ: u32 = 1;
 export const FM_WRITE: u32 = 2;
@@ -57,8 +61,9 @@ const DIRENT_SIZE: u32 = 16;
 function fileNew(kind: u32, mode: u32, obj: u32): usize {
   const f = kmalloc(FILE_SIZE);
   if (f == 0) return 0;
+  memory.fill(f, 0, <usize>FILE_SIZE);
+  objInit(f, kind == FK_CONSOLE ? KOBJ_CONSOLE : kind == FK_PIPE ? KOBJ_PIPE_READ : KOBJ_FILE);
   store<u32>(f + F_KIND, kind);
-  store<u32>(f + F_REFS, 1);
   store<u64>(f + F_OFFSET, 0);
   store<u32>(f + F_MODE, mode);
   store<u32>(f + F_OBJ, obj);
@@ -79,8 +84,14 @@ export function fileOpenDisk(ip: i32, mode: u32): usize {
   }
   if (f == 0) { iput(ip); return 0; }
   store<i32>(f + F_DISK_IP, ip);
+  if (kind_isDir(ip)) objInit(f, KOBJ_DIRECTORY);
   return f;
 }
+
+function kind_isDir(ip: i32): bool { return inodeType(ip) == FS_T_DIR; }
+
+/** The capability object type of an open file (KOBJ_*). */
+export function fileObjType(f: usize): u32 { return objType(f); }
 
 export function fileDiskInode(f: usize): i32 { return load<i32>(f + F_DISK_IP); }
 
@@ -94,7 +105,9 @@ export function fileOpenInode(inum: u32, mode: u32): usize {
     if (bootfsMajor(inum) != CONSOLE_MAJOR) return 0;
     return fileNew(FK_CONSOLE, mode, inum);
   }
-  return fileNew(FK_INODE, mode, inum);
+  const f = fileNew(FK_INODE, mode, inum);
+  if (f != 0 && bootfsType(inum) == T_DIR) objInit(f, KOBJ_DIRECTORY);
+  return f;
 }
 
 export function fileOpenConsole(mode: u32): usize { return fileNew(FK_CONSOLE, mode, 0); }
@@ -106,20 +119,20 @@ export function filePipe(pipe: usize, out: usize): bool {
   const w = fileNew(FK_PIPE, FM_WRITE, <u32>pipe);
   if (w == 0) { kfree(r); return false; }
   store<u32>(w + F_PIPE_WRITE, 1);
+  objInit(w, KOBJ_PIPE_WRITE);
   store<u32>(out, <u32>r);
   store<u32>(out + 4, <u32>w);
   return true;
 }
 
-export function fileDup(f: usize): void { store<u32>(f + F_REFS, load<u32>(f + F_REFS) + 1); }
-
-export function fileClose(f: usize): void {
-  const refs = load<u32>(f + F_REFS) - 1;
-  store<u32>(f + F_REFS, refs);
-  if (refs != 0) return;
+/** Destroys an open file no capability names any more (or one that was
+ *  never handed out): closes its pipe end, drops its disk inode (an
+ *  unlinked file goes with its last close), frees the record. */
+export function fileDestroy(f: usize): void {
   if (fileKind(f) == FK_PIPE) pipeCloseEnd(<usize>fileObj(f), load<u32>(f + F_PIPE_WRITE) != 0);
   const ip = load<i32>(f + F_DISK_IP);
-  if (ip != 0) iput(ip); // an unlinked file goes with its last close
+  if (ip != 0) iput(ip);
+  objRetire(f);
   kfree(f);
 }
 

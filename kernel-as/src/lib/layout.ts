@@ -40,6 +40,7 @@ export const SCRATCH_MONITOR: usize = 0x20000;    // 16 KiB: monitor demos (pt)
 export const SCRATCH_EXEC_STRINGS: usize = 0x24000; // 4 KiB: exec argument strings
 export const SCRATCH_EXEC_OFFSETS: usize = 0x25000; // 1 KiB: exec argument offsets
 export const SCRATCH_PATH: usize = 0x25400;       // 1 KiB: a path being resolved
+export const SCRATCH_CAPS: usize = 0x25800;       // 1 KiB: capability bookkeeping (objects to destroy)
 export const SCRATCH_IO: usize = 0x28000;         // 32 KiB: system-call bounce buffer
 export const SCRATCH_IO_SIZE: usize = 0x8000;
 

@@ -6,16 +6,16 @@
 
 import {
   NO_SLOT, MAX_PROCS, NOFILE, P_ZOMBIE, P_UNUSED, P_SLEEPING, W_CHILD, W_PIPE_READ, W_PIPE_WRITE, procAlloc, procFreeSlot, procTable,
-  pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pFdFile,
-  pFdRights, pSetFd, pNice, pSetNice, pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
-  pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid, pCwd, pSetCwd,
+  pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pNice, pSetNice,
+  pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
+  pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid, pCwd, pSetCwd, pCapMode, pSetCapMode,
 } from "./proc";
 import { execBootfs, EXEC_OK } from "./exec";
 import { execDisk } from "./loader";
 import { fsMounted, fsLookup } from "../fs/fsops";
 import { iget, idup, iput, ROOT_INUM } from "../fs/inode";
 import { addressSpaceClone, addressSpaceDestroy, regionCopy } from "../mm/vm";
-import { fileDup, fileClose, filePipeOf } from "../fs/file";
+import { fdTableCreate, fdTableDestroy, fdTableFork } from "../sys/fd";
 import { bootfsLookup } from "../fs/bootfs";
 import { schedMakeRunnable, wakeup } from "../sched/sched";
 import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
@@ -43,17 +43,18 @@ export function spawnInit(): u32 {
   store<u32>(SCRATCH_EXEC_OFFSETS, 0);
   const slot = procAlloc();
   if (slot == NO_SLOT) return NO_SLOT;
+  if (!fdTableCreate(slot)) { procFreeSlot(slot); return NO_SLOT; }
   let r: i32;
   if (fsMounted()) {
     // The disk is the root: /init from it, and the root is init's directory.
     const ip = fsLookup(INIT_PATH_DISK, ROOT_INUM);
-    if (ip < 0) { procFreeSlot(slot); return NO_SLOT; }
+    if (ip < 0) { fdTableDestroy(slot); procFreeSlot(slot); return NO_SLOT; }
     r = execDisk(slot, ip, 1, SCRATCH_EXEC_STRINGS, nameLen);
     iput(ip);
     if (r == EXEC_OK) pSetCwd(slot, iget(ROOT_INUM));
   } else {
     const inum = bootfsLookup(SCRATCH_EXEC_STRINGS, nameLen);
-    if (inum == 0) { procFreeSlot(slot); return NO_SLOT; }
+    if (inum == 0) { fdTableDestroy(slot); procFreeSlot(slot); return NO_SLOT; }
     r = execBootfs(slot, inum, 1, SCRATCH_EXEC_STRINGS, nameLen);
   }
   if (r != EXEC_OK) {
@@ -61,6 +62,7 @@ export function spawnInit(): u32 {
     printStr("init: exec failed with code ");
     printSigned(r);
     logEnd();
+    fdTableDestroy(slot);
     procFreeSlot(slot);
     return NO_SLOT;
   }
@@ -76,8 +78,9 @@ export function spawnInit(): u32 {
 export function procFork(parent: u32): u32 {
   const child = procAlloc();
   if (child == NO_SLOT) return NO_SLOT;
+  if (!fdTableCreate(child)) { procFreeSlot(child); return NO_SLOT; }
   const root = addressSpaceClone(pRoot(parent), pAsid(parent), pAsid(child));
-  if (root == 0) { procFreeSlot(child); return NO_SLOT; }
+  if (root == 0) { fdTableDestroy(child); procFreeSlot(child); return NO_SLOT; }
   pSetRoot(child, root);
   regionCopy(parent, child);
   pSetBrk(child, pBrk(parent));
@@ -88,10 +91,8 @@ export function procFork(parent: u32): u32 {
   pSetVruntime(child, pVruntime(parent));
   pSetName(child, pName(parent), pNameLength(parent));
   if (pCwd(parent) > 0) pSetCwd(child, idup(pCwd(parent)));
-  for (let fd: u32 = 0; fd < NOFILE; fd++) {
-    const f = pFdFile(parent, fd);
-    if (f != 0) { fileDup(<usize>f); pSetFd(child, fd, f, pFdRights(parent, fd)); }
-  }
+  fdTableFork(parent, child);
+  if (pCapMode(parent)) pSetCapMode(child);
   const from = pCtx(parent), to = pCtx(child);
   for (let r: u32 = 1; r < 32; r++) hartSetReg(to, r, hartGetReg(from, r));
   hartSetPc(to, hartGetPc(from) + 4); // past the ecall
@@ -102,25 +103,10 @@ export function procFork(parent: u32): u32 {
   return child;
 }
 
-/** Closes descriptor fd of slot (it must be open). Closing a pipe end wakes
- *  the other side: readers see end of file, writers see no reader. */
-export function fdClose(slot: u32, fd: u32): void {
-  const f = <usize>pFdFile(slot, fd);
-  pSetFd(slot, fd, 0, 0);
-  const pipe = filePipeOf(f);
-  fileClose(f);
-  if (pipe != 0) {
-    wakeup(W_PIPE_READ, <u32>pipe);
-    wakeup(W_PIPE_WRITE, <u32>pipe);
-  }
-}
-
 /** Ends slot with `status`: releases its memory and files, hands its
  *  children to init and tells its parent. */
 export function procExit(slot: u32, status: i32): void {
-  for (let fd: u32 = 0; fd < NOFILE; fd++) {
-    if (pFdFile(slot, fd) != 0) fdClose(slot, fd);
-  }
+  fdTableDestroy(slot);
   addressSpaceDestroy(pRoot(slot), pAsid(slot));
   pSetRoot(slot, 0);
   if (pCwd(slot) > 0) { iput(pCwd(slot)); pSetCwd(slot, 0); }

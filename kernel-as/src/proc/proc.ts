@@ -54,7 +54,8 @@ const P_CWD: usize = 68;         // i32: held inode handle of the working direct
 const P_PROGRESS: usize = 72;    // u64: bytes a restarted write already moved
 const P_NAME: usize = 80;        // char[16]
 const P_ERRSTR: usize = 96;      // char[64]
-const P_FDS: usize = 160;        // NOFILE x (u32 file, u32 rights)
+const P_CSPACE: usize = 160;     // u32: the capability space (cap/cap.ts); descriptors are its slots 0..15
+const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreversible, inherited)
 const P_CTX: usize = 320;        // hart context (<= 384 bytes)
 const P_ROOT: usize = 720;       // u64 page-table root
 const P_BRK: usize = 728;        // u64 program break
@@ -220,14 +221,13 @@ export function procByPid(pid: i32): u32 {
 // @ts-ignore: decorator
 @inline export function pSetSliceLeft(s: u32, v: u64): void { store<u64>(procAddr(s) + P_SLICE_LEFT, v); }
 // @ts-ignore: decorator
-@inline export function pFdFile(s: u32, fd: u32): u32 { return load<u32>(procAddr(s) + P_FDS + <usize>fd * 8); }
+@inline export function pCspace(s: u32): usize { return <usize>load<u32>(procAddr(s) + P_CSPACE); }
 // @ts-ignore: decorator
-@inline export function pFdRights(s: u32, fd: u32): u32 { return load<u32>(procAddr(s) + P_FDS + <usize>fd * 8 + 4); }
+@inline export function pSetCspace(s: u32, cs: usize): void { store<u32>(procAddr(s) + P_CSPACE, <u32>cs); }
 // @ts-ignore: decorator
-@inline export function pSetFd(s: u32, fd: u32, file: u32, rights: u32): void {
-  store<u32>(procAddr(s) + P_FDS + <usize>fd * 8, file);
-  store<u32>(procAddr(s) + P_FDS + <usize>fd * 8 + 4, rights);
-}
+@inline export function pCapMode(s: u32): bool { return load<u32>(procAddr(s) + P_CAPMODE) != 0; }
+// @ts-ignore: decorator
+@inline export function pSetCapMode(s: u32): void { store<u32>(procAddr(s) + P_CAPMODE, 1); }
 /** ASID of the slot's address space (never 0, which the bare runner uses). */
 // @ts-ignore: decorator
 @inline export function pAsid(s: u32): u32 { return s + 1; }

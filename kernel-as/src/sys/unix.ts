@@ -12,16 +12,20 @@
 import {
   NOFILE, NO_SLOT, MAX_PROCS, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
   W_PIPE_WRITE, W_CHILD, W_SLEEP, ERRSTR_MAX, procFreeSlot, procTable, procByPid, pState, pPid, pParent, pExit,
-  pCtx, pFdFile, pFdRights, pSetFd, pBrk, pSetBrk, pHeapStart, pLazy, pSetLazy, pNice, pSetNice, pCpuNs,
+  pCtx, pCapMode, pBrk, pSetBrk, pHeapStart, pLazy, pSetLazy, pNice, pSetNice, pCpuNs,
   pSwitches, pName, pErrstr, pSleepUntil, pSetSleepUntil, pProgress, pSetProgress, pRoot, pAsid, pRegion, pCwd,
   pSetCwd,
   MAX_REGIONS, REGION_SIZE,
 } from "../proc/proc";
-import { procFork, procExit, procFindZombieChild, procKill, fdClose, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
+import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
+import { fdInstall, fdLookup, fdClose, fdDup, capErrText } from "./fd";
+import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
+import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST } from "./native";
+import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT } from "../cap/codes";
 import { execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
-  fileOpenInode, fileOpenDisk, filePipe, fileDup, fileClose, fileRead, fileReadable, fileWrite, fileStat, filePipeOf,
+  fileOpenInode, fileOpenDisk, filePipe, fileDestroy, fileRead, fileReadable, fileWrite, fileStat, filePipeOf,
   fileKind,
   FK_CONSOLE, FM_READ, FM_WRITE,
   FILE_WOULD_BLOCK, FILE_ERR_BROKEN_PIPE, FILE_ERR_NOT_READABLE, FILE_ERR_NOT_WRITABLE, FILE_ERR_NO_SPACE, FILE_ERR_IO,
@@ -92,7 +96,6 @@ const O_WRONLY: i32 = 0x001;
 const O_RDWR: i32 = 0x002;
 const O_CREATE: i32 = 0x200;
 const O_TRUNC: i32 = 0x400;
-const PATH_MAX: u32 = 128;
 /** The second path of link(). */
 const SCRATCH_PATH2: usize = SCRATCH_PATH + 512;
 export const RIGHT_READ: u32 = 1;
@@ -107,31 +110,11 @@ const PROCINFO_SIZE: u32 = 56;
 const REG_A0: u32 = 10;
 const REG_A7: u32 = 17;
 
-// @ts-ignore: decorator
-@inline function arg(slot: u32, i: u32): u64 { return hartGetReg(pCtx(slot), REG_A0 + i); }
-// @ts-ignore: decorator
-@inline function argInt(slot: u32, i: u32): i32 { return <i32>arg(slot, i); }
 
-function fail(slot: u32, reason: string): i64 {
-  const dst = pErrstr(slot);
-  const n = min<u32>(<u32>reason.length, ERRSTR_MAX);
-  for (let i: u32 = 0; i < n; i++) store<u8>(dst + i, <u8>reason.charCodeAt(i));
-  store<u8>(dst + n, 0);
-  return -1;
-}
 
-/** Fails with "PREFIX: REASON" (both static strings). */
-function fail2(slot: u32, prefix: string, reason: string): i64 {
-  const dst = pErrstr(slot);
-  let n: u32 = 0;
-  for (let i = 0; i < prefix.length && n < ERRSTR_MAX; i++) store<u8>(dst + n++, <u8>prefix.charCodeAt(i));
-  for (let i = 0; i < reason.length && n < ERRSTR_MAX; i++) store<u8>(dst + n++, <u8>reason.charCodeAt(i));
-  store<u8>(dst + n, 0);
-  return -1;
-}
 
 /** What a file-system result code means, in words. */
-function fsErrText(code: i32): string {
+export function fsErrText(code: i32): string {
   switch (code) {
     case FS_ERR_NOTFOUND: return "no such file or directory";
     case FS_ERR_NOTDIR: return "not a directory";
@@ -159,17 +142,19 @@ function cwdInum(slot: u32): u32 {
   return c > 0 ? inodeInum(c) : ROOT_INUM;
 }
 
-/** The open file behind fd, or 0 for a bad descriptor. */
-function fdFile(slot: u32, fd: i32): usize {
-  if (fd < 0 || <u32>fd >= NOFILE) return 0;
-  return <usize>pFdFile(slot, <u32>fd);
+/** Fails a descriptor lookup with its reason: "CALL: REASON". */
+function failCap(slot: u32, call: string, code: i64, right: string): i64 {
+  if (code == CAP_ERR_NO_RIGHTS) return fail2(slot, call, right);
+  if (code == CAP_ERR_BAD_SLOT) return fail2(slot, call, "bad file descriptor");
+  return fail2(slot, call, capErrText(code));
 }
 
-function fdAlloc(slot: u32, file: usize, rights: u32): i32 {
-  for (let fd: u32 = 0; fd < NOFILE; fd++) {
-    if (pFdFile(slot, fd) == 0) { pSetFd(slot, fd, <u32>file, rights); return <i32>fd; }
-  }
-  return -1;
+/** In capability mode a process has no ambient authority: no paths from
+ *  the root or the working directory, no process ids. */
+function ambientDenied(slot: u32, call: string): bool {
+  if (!pCapMode(slot)) return false;
+  fail2(slot, call, "capability mode: no ambient authority (use openat on a directory capability)");
+  return true;
 }
 
 /** Checks that [va, va+len) is writable user memory (faulting in lazy and
@@ -200,7 +185,10 @@ export function syscall(slot: u32): i32 {
     case SYS_WAIT: { const r = sysWait(slot); if (r == WAIT_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
     case SYS_PIPE: result = sysPipe(slot); break;
     case SYS_READ: { const r = sysRead(slot); if (r == I64_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
-    case SYS_KILL: result = procKill(argInt(slot, 0)) ? 0 : fail(slot, "kill: no such process"); break;
+    case SYS_KILL:
+      if (ambientDenied(slot, "kill: ")) break;
+      result = procKill(argInt(slot, 0)) ? 0 : fail(slot, "kill: no such process");
+      break;
     case SYS_EXEC: { const r = sysExec(slot); if (r == 0) return SYSCALL_NEW_IMAGE; result = -1; break; }
     case SYS_FSTAT: result = sysFstat(slot); break;
     case SYS_CHDIR: result = sysChdir(slot); break;
@@ -223,6 +211,10 @@ export function syscall(slot: u32): i32 {
     case SYS_SBRKLAZY: pSetLazy(slot, argInt(slot, 0) != 0); result = 0; break;
     case SYS_FSINFO: result = sysFsinfo(slot); break;
     default:
+      if (num >= SYS_NATIVE_FIRST && num <= SYS_NATIVE_LAST) {
+        result = nativeCall(slot, num);
+        break;
+      }
       logBegin(LOG_WARN);
       printStr("pid ");
       printDec(<u64>pPid(slot));
@@ -268,15 +260,15 @@ function sysPipe(slot: u32): i64 {
   const files = SCRATCH_IO + 64;
   if (!filePipe(pipe, files)) { pipeCloseEnd(pipe, false); pipeCloseEnd(pipe, true); return fail(slot, "pipe: out of memory"); }
   const r = <usize>load<u32>(files), w = <usize>load<u32>(files + 4);
-  const fdr = fdAlloc(slot, r, RIGHT_READ);
-  const fdw = fdr < 0 ? -1 : fdAlloc(slot, w, RIGHT_WRITE);
+  const fdr = fdInstall(slot, r, RIGHT_READ);
+  const fdw = fdr < 0 ? -1 : fdInstall(slot, w, RIGHT_WRITE);
   store<i32>(SCRATCH_IO, fdr);
   store<i32>(SCRATCH_IO + 4, fdw);
   if (fdr < 0 || fdw < 0 || copyout(slot, va, SCRATCH_IO, 8) != VM_OK) {
-    if (fdr >= 0) pSetFd(slot, <u32>fdr, 0, 0);
-    if (fdw >= 0) pSetFd(slot, <u32>fdw, 0, 0);
-    fileClose(r);
-    fileClose(w);
+    // Close what was installed (the capability layer destroys the file);
+    // destroy what never was.
+    if (fdr >= 0) fdClose(slot, fdr); else fileDestroy(r);
+    if (fdw >= 0) fdClose(slot, fdw); else fileDestroy(w);
     return fail(slot, fdr < 0 || fdw < 0 ? "pipe: too many open files" : "pipe: bad pointer");
   }
   return 0;
@@ -291,9 +283,9 @@ function sysRead(slot: u32): i64 {
   const fd = argInt(slot, 0);
   const va = arg(slot, 1);
   const n = argInt(slot, 2);
-  const f = fdFile(slot, fd);
-  if (f == 0) return fail(slot, "read: bad file descriptor");
-  if ((pFdRights(slot, <u32>fd) & RIGHT_READ) == 0) return fail(slot, "read: descriptor lacks the Read right");
+  const found = fdLookup(slot, fd, RIGHT_READ);
+  if (found < 0) return failCap(slot, "read: ", found, "descriptor lacks the Read right");
+  const f = <usize>found;
   if (n < 0) return fail(slot, "read: negative count");
   const block = SCRATCH_IO + IO_CHUNK;
   let done: u64 = 0;
@@ -332,9 +324,9 @@ function sysWrite(slot: u32): i64 {
   const fd = argInt(slot, 0);
   const va = arg(slot, 1);
   const n = argInt(slot, 2);
-  const f = fdFile(slot, fd);
-  if (f == 0) return fail(slot, "write: bad file descriptor");
-  if ((pFdRights(slot, <u32>fd) & RIGHT_WRITE) == 0) return fail(slot, "write: descriptor lacks the Write right");
+  const found = fdLookup(slot, fd, RIGHT_WRITE);
+  if (found < 0) return failCap(slot, "write: ", found, "descriptor lacks the Write right");
+  const f = <usize>found;
   if (n < 0) return fail(slot, "write: negative count");
   let done = pProgress(slot);
   const want = <u64>n;
@@ -368,11 +360,9 @@ function sysWrite(slot: u32): i64 {
   return <i64>want;
 }
 
-function copyPath(slot: u32, va: u64): bool {
-  return copyinstr(slot, SCRATCH_PATH, va, PATH_MAX) >= 0;
-}
 
 function sysExec(slot: u32): i32 {
+  if (ambientDenied(slot, "exec: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) { fail(slot, "exec: bad path pointer or path too long"); return -1; }
   let inum: u32 = 0;
   let ip: i32 = 0;
@@ -383,14 +373,15 @@ function sysExec(slot: u32): i32 {
     inum = pathResolve(SCRATCH_PATH);
     if (inum == 0) { fail(slot, "exec: no such file"); return -1; }
   }
-  const r = execArgs(slot, inum, ip);
+  const r = execArgs(slot, inum, ip, slot);
   if (ip > 0) iput(ip);
   return r;
 }
 
-/** The rest of exec: copies argv in and replaces the image (from the boot
- *  file system inode inum, or the held disk inode ip). */
-function execArgs(slot: u32, inum: u32, ip: i32): i32 {
+/** The rest of exec: copies argv in from slot (its argument 1) and replaces
+ *  target's image (from the boot file system inode inum, or the held disk
+ *  inode ip). exec has target == slot; spawn passes the new process. */
+export function execArgs(slot: u32, inum: u32, ip: i32, target: u32): i32 {
   const argvVa = arg(slot, 1);
   let argc: u32 = 0;
   let used: u32 = 0;
@@ -409,8 +400,8 @@ function execArgs(slot: u32, inum: u32, ip: i32): i32 {
   const nameLenAt = SCRATCH_IO + 16;
   const base = pathBasename(SCRATCH_PATH, nameLenAt);
   const r = ip > 0
-    ? execDisk(slot, ip, argc, SCRATCH_PATH + base, load<u32>(nameLenAt))
-    : execBootfs(slot, inum, argc, SCRATCH_PATH + base, load<u32>(nameLenAt));
+    ? execDisk(target, ip, argc, SCRATCH_PATH + base, load<u32>(nameLenAt))
+    : execBootfs(target, inum, argc, SCRATCH_PATH + base, load<u32>(nameLenAt));
   if (r == EXEC_OK) return 0;
   if (r <= EXEC_ELF_BASE + 0 && r > EXEC_ELF_BASE - 100) fail(slot, elfErrorText(r - EXEC_ELF_BASE));
   else if (r == EXEC_ERR_NOMEM) fail(slot, "exec: out of memory");
@@ -422,14 +413,16 @@ function execArgs(slot: u32, inum: u32, ip: i32): i32 {
 }
 
 function sysFstat(slot: u32): i64 {
-  const f = fdFile(slot, argInt(slot, 0));
-  if (f == 0) return fail(slot, "fstat: bad file descriptor");
+  const found = fdLookup(slot, argInt(slot, 0), 0);
+  if (found < 0) return failCap(slot, "fstat: ", found, "");
+  const f = <usize>found;
   fileStat(f, SCRATCH_IO);
   if (copyout(slot, arg(slot, 1), SCRATCH_IO, 24) != VM_OK) return fail(slot, "fstat: bad pointer");
   return 0;
 }
 
 function sysChdir(slot: u32): i64 {
+  if (ambientDenied(slot, "chdir: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "chdir: bad path pointer");
   if (fsMounted()) {
     const ip = fsLookup(SCRATCH_PATH, cwdInum(slot));
@@ -446,13 +439,8 @@ function sysChdir(slot: u32): i64 {
 }
 
 function sysDup(slot: u32): i64 {
-  const fd = argInt(slot, 0);
-  const f = fdFile(slot, fd);
-  if (f == 0) return fail(slot, "dup: bad file descriptor");
-  const nfd = fdAlloc(slot, f, pFdRights(slot, <u32>fd));
-  if (nfd < 0) return fail(slot, "dup: too many open files");
-  fileDup(f);
-  return nfd;
+  const r = fdDup(slot, argInt(slot, 0));
+  return r < 0 ? failCap(slot, "dup: ", r, "descriptor may not be copied (no Delegate right)") : r;
 }
 
 function sysSbrk(slot: u32): i64 {
@@ -496,9 +484,10 @@ function sysSleep(slot: u32): i64 {
 }
 
 function sysOpen(slot: u32): i64 {
+  if (ambientDenied(slot, "open: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "open: bad path pointer or path too long");
   const flags = argInt(slot, 1);
-  if (fsMounted()) return sysOpenDisk(slot, flags);
+  if (fsMounted()) return sysOpenDisk(slot, flags, cwdInum(slot), "open: ");
   const inum = pathResolve(SCRATCH_PATH);
   if (inum == 0) return fail(slot, (flags & O_CREATE) != 0 ? "open: read-only file system" : "open: no such file");
   const type = bootfsType(inum);
@@ -509,34 +498,36 @@ function sysOpen(slot: u32): i64 {
   if (type != T_DEVICE && ((mode & FM_WRITE) != 0 || (flags & O_TRUNC) != 0)) return fail(slot, "open: read-only file system");
   const f = fileOpenInode(inum, mode);
   if (f == 0) return fail(slot, type == T_DEVICE ? "open: no such device" : "open: out of memory");
-  const fd = fdAlloc(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
-  if (fd < 0) { fileClose(f); return fail(slot, "open: too many open files"); }
+  const fd = fdInstall(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
+  if (fd < 0) { fileDestroy(f); return fail(slot, "open: too many open files"); }
   return fd;
 }
 
-function sysOpenDisk(slot: u32, flags: i32): i64 {
+/** open on the disk root: path (in SCRATCH_PATH) relative to directory dirInum. */
+export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string): i64 {
   const acc = flags & 3;
-  if (acc == 3) return fail(slot, "open: bad access mode");
+  if (acc == 3) return fail2(slot, call, "bad access mode");
   const mode = acc == O_WRONLY ? FM_WRITE : acc == O_RDWR ? FM_READ | FM_WRITE : FM_READ;
   const ip = (flags & O_CREATE) != 0
-    ? fsCreate(SCRATCH_PATH, cwdInum(slot), FS_T_FILE, 0, 0)
-    : fsLookup(SCRATCH_PATH, cwdInum(slot));
-  if (ip < 0) return fail2(slot, "open: ", fsErrText(ip));
+    ? fsCreate(SCRATCH_PATH, dirInum, FS_T_FILE, 0, 0)
+    : fsLookup(SCRATCH_PATH, dirInum);
+  if (ip < 0) return fail2(slot, call, fsErrText(ip));
   const type = inodeType(ip);
-  if (type == FS_T_DIR && mode != FM_READ) { iput(ip); return fail(slot, "open: a directory opens read-only"); }
+  if (type == FS_T_DIR && mode != FM_READ) { iput(ip); return fail2(slot, call, "a directory opens read-only"); }
   if ((flags & O_TRUNC) != 0 && type == FS_T_FILE) {
     const t = fsTruncate(ip);
-    if (t < 0) { iput(ip); return fail2(slot, "open: ", fsErrText(t)); }
+    if (t < 0) { iput(ip); return fail2(slot, call, fsErrText(t)); }
   }
   const f = fileOpenDisk(ip, mode); // takes the reference
-  if (f == 0) return fail(slot, type == FS_T_DEVICE ? "open: no such device" : "open: out of memory");
-  const fd = fdAlloc(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
-  if (fd < 0) { fileClose(f); return fail(slot, "open: too many open files"); }
+  if (f == 0) return fail2(slot, call, type == FS_T_DEVICE ? "no such device" : "out of memory");
+  const fd = fdInstall(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
+  if (fd < 0) { fileDestroy(f); return fail2(slot, call, "too many open files"); }
   return fd;
 }
 
 /** mkdir, mknod: a new directory or device node. */
 function sysMake(slot: u32, type: u32): i64 {
+  if (ambientDenied(slot, type == FS_T_DIR ? "mkdir: " : "mknod: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "bad path pointer");
   if (!fsMounted()) return fail(slot, "read-only file system");
   const major = type == FS_T_DEVICE ? <u32>(<u16>argInt(slot, 1)) : 0;
@@ -548,6 +539,7 @@ function sysMake(slot: u32, type: u32): i64 {
 }
 
 function sysUnlink(slot: u32): i64 {
+  if (ambientDenied(slot, "unlink: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "unlink: bad path pointer");
   if (!fsMounted()) return fail(slot, "unlink: read-only file system");
   const r = fsUnlink(SCRATCH_PATH, cwdInum(slot));
@@ -555,6 +547,7 @@ function sysUnlink(slot: u32): i64 {
 }
 
 function sysLink(slot: u32): i64 {
+  if (ambientDenied(slot, "link: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "link: bad path pointer");
   if (copyinstr(slot, SCRATCH_PATH2, arg(slot, 1), PATH_MAX) < 0) return fail(slot, "link: bad path pointer");
   if (!fsMounted()) return fail(slot, "link: read-only file system");
@@ -584,9 +577,8 @@ function sysReadOnlyFs(slot: u32, call: string): i64 {
 
 function sysClose(slot: u32): i64 {
   const fd = argInt(slot, 0);
-  if (fdFile(slot, fd) == 0) return fail(slot, "close: bad file descriptor");
-  fdClose(slot, <u32>fd);
-  return 0;
+  const r = fdClose(slot, fd);
+  return r < 0 ? failCap(slot, "close: ", r, "") : 0;
 }
 
 function sysProcs(slot: u32): i64 {

@@ -1,0 +1,218 @@
+// Keel's native calls (200-209, docs/abi.md): capability operations,
+// capability mode, openat and spawn. Each decodes fully (slots, rights,
+// pointers) before it changes anything, and every denial has its own reason.
+// Relies on: cap/cap, sys/fd, sys/callargs, proc/*, fs/*.
+
+import {
+  capInfo, capDerive, capCopy, capMove, capRevoke, capNextSlot, cspaceFreeSlot,
+  CapInfo, CAP_INFO_SIZE,
+} from "../cap/cap";
+import { RIGHT_READ, RIGHT_DELEGATE, RIGHT_GRANT, CAP_ERR_NO_RIGHTS } from "../cap/codes";
+import { fdClose, fdLookup, fdTableCreate, fdTableDestroy, capErrText } from "./fd";
+import { arg, argInt, fail, fail2, copyPath } from "./callargs";
+import { sysOpenDisk, execArgs, fsErrText } from "./unix";
+import {
+  NO_SLOT, procAlloc, procFreeSlot, pCspace, pCapMode, pSetCapMode, pPid, pSetParent, pCwd, pSetCwd,
+  pNice, pSetNice, pVruntime, pSetVruntime,
+} from "../proc/proc";
+import { schedMakeRunnable } from "../sched/sched";
+import { copyin, copyout, VM_OK } from "../mm/vm";
+import { fsMounted, fsLookup } from "../fs/fsops";
+import { fileDiskInode, fileKind, FK_DISK, FK_INODE } from "../fs/file";
+import { idup, iput, inodeInum, inodeType, FS_T_DIR, ROOT_INUM } from "../fs/inode";
+import { pathResolve } from "../fs/path";
+import { timeNowNs } from "../arch/timer";
+import { SCRATCH_PATH, SCRATCH_CAPS } from "../lib/layout";
+
+export const SYS_CAP_INFO: u32 = 200;
+export const SYS_CAP_DERIVE: u32 = 201;
+export const SYS_CAP_COPY: u32 = 202;
+export const SYS_CAP_MOVE: u32 = 203;
+export const SYS_CAP_DELETE: u32 = 204;
+export const SYS_CAP_REVOKE: u32 = 205;
+export const SYS_CAP_ENTER: u32 = 206;
+export const SYS_OPENAT: u32 = 207;
+export const SYS_SPAWN: u32 = 208;
+export const SYS_CAP_LIST: u32 = 209;
+export const SYS_NATIVE_FIRST: u32 = SYS_CAP_INFO;
+export const SYS_NATIVE_LAST: u32 = SYS_CAP_LIST;
+
+/** A destination of -1: the lowest free slot from 16 up (above the descriptors). */
+const DST_ANY: i32 = -1;
+const FIRST_NON_UNIX_SLOT: u32 = 16;
+const USER_CAPINFO_SIZE: u64 = 40;
+const USER_CAPSLOT_SIZE: u64 = 24;
+/** spawn: at most this many capabilities handed over. */
+const SPAWN_MAX_CAPS: i32 = 64;
+const SPAWN_CAPMODE: i32 = 1;
+
+export function nativeCall(slot: u32, num: u32): i64 {
+  switch (num) {
+    case SYS_CAP_INFO: return capInfoCall(slot);
+    case SYS_CAP_DERIVE: return capDeriveCall(slot);
+    case SYS_CAP_COPY: return placed(slot, "cap_copy: ", capCopy(pCspace(slot), <u32>argInt(slot, 0), pCspace(slot), dst(slot, 1), timeNowNs()));
+    case SYS_CAP_MOVE: return placed(slot, "cap_move: ", capMove(pCspace(slot), <u32>argInt(slot, 0), pCspace(slot), dst(slot, 1), timeNowNs()));
+    case SYS_CAP_DELETE: {
+      const r = fdClose(slot, argInt(slot, 0));
+      return r < 0 ? fail2(slot, "cap_delete: ", capErrText(r)) : 0;
+    }
+    case SYS_CAP_REVOKE: {
+      const r = capRevoke(pCspace(slot), <u32>argInt(slot, 0));
+      return r < 0 ? fail2(slot, "cap_revoke: ", capErrText(r)) : r;
+    }
+    case SYS_CAP_ENTER: pSetCapMode(slot); return 0;
+    case SYS_OPENAT: return openatCall(slot);
+    case SYS_SPAWN: return spawnCall(slot);
+    case SYS_CAP_LIST: return capListCall(slot);
+    default: return fail(slot, "unknown native call");
+  }
+}
+
+/** The destination slot argument: a slot, or the lowest free from 16 up. */
+function dst(slot: u32, i: u32): u32 {
+  const d = argInt(slot, i);
+  if (d != DST_ANY) return <u32>d;
+  const free = cspaceFreeSlot(pCspace(slot), FIRST_NON_UNIX_SLOT);
+  return free < 0 ? 0xFFFF_FFFE : <u32>free; // an impossible slot: the operation reports it
+}
+
+function placed(slot: u32, call: string, r: i32): i64 {
+  return r < 0 ? fail2(slot, call, capErrText(r)) : r;
+}
+
+function capInfoCall(slot: u32): i64 {
+  const info = SCRATCH_CAPS;
+  const r = capInfo(pCspace(slot), <u32>argInt(slot, 0), info);
+  if (r < 0) return fail2(slot, "cap_info: ", capErrText(r));
+  const c = changetype<CapInfo>(info);
+  const out = SCRATCH_CAPS + CAP_INFO_SIZE;
+  store<u32>(out, c.type);
+  store<u32>(out + 4, c.rights);
+  store<u64>(out + 8, c.badge);
+  store<u64>(out + 16, c.expiry);
+  store<u32>(out + 24, c.depth);
+  store<u32>(out + 28, c.children);
+  store<u32>(out + 32, c.refs);
+  store<u32>(out + 36, 0);
+  if (copyout(slot, arg(slot, 1), out, USER_CAPINFO_SIZE) != VM_OK) return fail(slot, "cap_info: bad pointer");
+  return 0;
+}
+
+function capDeriveCall(slot: u32): i64 {
+  const cs = pCspace(slot);
+  const r = capDerive(cs, <u32>argInt(slot, 0), cs, dst(slot, 1), <u32>argInt(slot, 2), arg(slot, 3), arg(slot, 4), timeNowNs());
+  return placed(slot, "cap_derive: ", r);
+}
+
+function capListCall(slot: u32): i64 {
+  const cs = pCspace(slot);
+  const va = arg(slot, 0);
+  const max = argInt(slot, 1);
+  if (max < 0) return fail(slot, "cap_list: negative count");
+  let n: i32 = 0;
+  const info = SCRATCH_CAPS;
+  const rec = SCRATCH_CAPS + CAP_INFO_SIZE;
+  for (let s = capNextSlot(cs, 0); s >= 0 && n < max; s = capNextSlot(cs, <u32>s + 1)) {
+    if (capInfo(cs, <u32>s, info) < 0) continue;
+    const c = changetype<CapInfo>(info);
+    store<i32>(rec, s);
+    store<u32>(rec + 4, c.type);
+    store<u32>(rec + 8, c.rights);
+    store<u32>(rec + 12, c.depth);
+    store<u64>(rec + 16, c.badge);
+    if (copyout(slot, va + <u64>n * USER_CAPSLOT_SIZE, rec, USER_CAPSLOT_SIZE) != VM_OK) return fail(slot, "cap_list: bad pointer");
+    n++;
+  }
+  return n;
+}
+
+/** True if the NUL-terminated path at p is absolute or has a ".." component. */
+function escapes(p: usize): bool {
+  if (load<u8>(p) == 0x2F) return true;
+  let i: usize = 0;
+  while (load<u8>(p + i) != 0) {
+    const start = i;
+    while (load<u8>(p + i) != 0 && load<u8>(p + i) != 0x2F) i++;
+    if (i - start == 2 && load<u8>(p + start) == 0x2E && load<u8>(p + start + 1) == 0x2E) return true;
+    while (load<u8>(p + i) == 0x2F) i++;
+  }
+  return false;
+}
+
+function openatCall(slot: u32): i64 {
+  const found = fdLookup(slot, argInt(slot, 0), RIGHT_READ);
+  if (found < 0) return fail2(slot, "openat: ", found == CAP_ERR_NO_RIGHTS ? "directory capability lacks the Read right" : capErrText(found));
+  const dir = <usize>found;
+  if (!copyPath(slot, arg(slot, 1))) return fail(slot, "openat: bad path pointer");
+  if (pCapMode(slot) && escapes(SCRATCH_PATH)) return fail(slot, "openat: capability mode: the path may not be absolute or contain ..");
+  if (fileKind(dir) != FK_DISK || inodeType(fileDiskInode(dir)) != FS_T_DIR) {
+    return fail(slot, "openat: not a directory capability on the disk file system");
+  }
+  return sysOpenDisk(slot, argInt(slot, 2), inodeInum(fileDiskInode(dir)), "openat: ");
+}
+
+/** spawn(path, argv, caps, ncaps, flags): a new process running path,
+ *  holding exactly the listed capabilities. */
+function spawnCall(slot: u32): i64 {
+  const ncaps = argInt(slot, 3);
+  const flags = argInt(slot, 4);
+  if (ncaps < 0 || ncaps > SPAWN_MAX_CAPS) return fail(slot, "spawn: between 0 and 64 capabilities");
+  if (pCapMode(slot)) return fail(slot, "spawn: capability mode: no ambient authority (spawn names a path)");
+  // Decode first: the capability pairs, and that each may be passed on.
+  const pairs = SCRATCH_CAPS + 0x100; // ncaps x (i32 src, i32 dst)
+  if (ncaps > 0 && copyin(slot, pairs, arg(slot, 2), <u64>ncaps * 8) != VM_OK) return fail(slot, "spawn: bad capability list pointer");
+  for (let i: i32 = 0; i < ncaps; i++) {
+    const src = load<i32>(pairs + <usize>i * 8);
+    const to = load<i32>(pairs + <usize>i * 8 + 4);
+    if (to < 0 || to >= 64) return fail(slot, "spawn: bad destination slot");
+    const found = fdLookup(slot, src, RIGHT_DELEGATE | RIGHT_GRANT);
+    if (found < 0) {
+      return fail2(slot, "spawn: ", found == CAP_ERR_NO_RIGHTS ? "a listed capability lacks the Grant or Delegate right" : capErrText(found));
+    }
+  }
+  if (!copyPath(slot, arg(slot, 0))) return fail(slot, "spawn: bad path pointer");
+  let ip: i32 = 0;
+  let inum: u32 = 0;
+  if (fsMounted()) {
+    const cwd = pCwd(slot);
+    ip = fsLookup(SCRATCH_PATH, cwd > 0 ? inodeInum(cwd) : ROOT_INUM);
+    if (ip < 0) return fail2(slot, "spawn: ", fsErrText(ip));
+  } else {
+    inum = pathResolve(SCRATCH_PATH);
+    if (inum == 0) return fail(slot, "spawn: no such file");
+  }
+  const child = procAlloc();
+  if (child == NO_SLOT || !fdTableCreate(child)) {
+    if (child != NO_SLOT) procFreeSlot(child);
+    if (ip > 0) iput(ip);
+    return fail(slot, "spawn: no free process slot or memory");
+  }
+  // execArgs reads argv from the caller (slot) but loads the image into the
+  // child; it works on the slot it is given, so copy the caller's argv pointer
+  // through a small shim: the child's image is built from the caller's memory.
+  const r = spawnImage(slot, child, inum, ip);
+  if (ip > 0) iput(ip);
+  if (r != 0) {
+    fdTableDestroy(child);
+    procFreeSlot(child);
+    return -1; // execArgs left the reason in the caller's error string
+  }
+  const now = timeNowNs();
+  for (let i: i32 = 0; i < ncaps; i++) {
+    capCopy(pCspace(slot), <u32>load<i32>(pairs + <usize>i * 8), pCspace(child), <u32>load<i32>(pairs + <usize>i * 8 + 4), now);
+  }
+  if ((flags & SPAWN_CAPMODE) != 0) pSetCapMode(child);
+  else if (pCwd(slot) > 0) pSetCwd(child, idup(pCwd(slot)));
+  pSetNice(child, pNice(slot));
+  pSetVruntime(child, pVruntime(slot));
+  pSetParent(child, slot);
+  schedMakeRunnable(child);
+  return pPid(child);
+}
+
+/** Builds child's image from path (inum or ip) with the argv the caller
+ *  passed (argument 1). Reasons for failure go to the caller. */
+function spawnImage(caller: u32, child: u32, inum: u32, ip: i32): i32 {
+  return execArgs(caller, inum, ip, child);
+}
+
