@@ -396,6 +396,8 @@ describe("the committed programs", () => {
       fork: 1, exit: 2, wait: 3, pipe: 4, read: 5, kill: 6, exec: 7, fstat: 8, chdir: 9, dup: 10, getpid: 11, sbrk: 12, sleep: 13,
       uptime: 14, open: 15, write: 16, mknod: 17, unlink: 18, link: 19, mkdir: 20, close: 21,
       procs: 100, setnice: 101, clocknanos: 102, errstr: 103, sbrklazy: 104, fsinfo: 105,
+      cap_info: 200, cap_derive: 201, cap_copy: 202, cap_move: 203, cap_delete: 204, cap_revoke: 205, cap_enter: 206, openat: 207,
+      spawn: 208, cap_list: 209,
     };
     const found: Record<string, number> = {};
     for (const m of source.matchAll(/^(\w+):\n\s+li\s+a7, (\d+)\n\s+ecall\n\s+ret$/gm)) found[m[1]!] = Number(m[2]);

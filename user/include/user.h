@@ -85,6 +85,57 @@ struct fsinfo {
   uint64 free_inodes;  // @32 inodes not in use
 };
 
+// Native capability calls (ABI.md "Native capability calls", numbers 200+).
+// Every descriptor is a slot of the process's capability table.
+#define CAP_SLOTS 64       // slots per process
+#define CAP_UNIX_SLOTS 16  // slots 0-15 are also the Unix descriptors
+#define CAP_SLOT_ANY (-1)  // destination: the lowest free slot from 16 up
+
+// Rights, a 6-bit mask.
+#define CAP_READ 1
+#define CAP_WRITE 2
+#define CAP_EXECUTE 4
+#define CAP_DELETE 8       // destructive operations on the object
+#define CAP_GRANT 16       // may be put into another process's table
+#define CAP_DELEGATE 32    // may be derived from or copied
+#define CAP_ALL_RIGHTS 63
+
+// What a capability names (cap_info's and cap_list's type).
+#define CAP_TYPE_FILE 1
+#define CAP_TYPE_DIR 2
+#define CAP_TYPE_PIPE_READ 3
+#define CAP_TYPE_PIPE_WRITE 4
+#define CAP_TYPE_CONSOLE 5
+// Kernel object types that no call hands to user programs yet.
+#define CAP_TYPE_ENDPOINT 6
+#define CAP_TYPE_NOTIFICATION 7
+#define CAP_TYPE_MEMORY 8
+#define CAP_TYPE_PROCESS 9
+#define CAP_TYPE_CSPACE 10
+
+// One capability as cap_info() reports it, 40 bytes.
+struct capinfo {
+  uint type;         // @0  CAP_TYPE_*
+  uint rights;       // @4  CAP_READ..CAP_DELEGATE
+  uint64 badge;      // @8  0 = unbadged
+  uint64 expiry_ns;  // @16 clocknanos() deadline; 0 = never
+  uint depth;        // @24 0 = an original
+  uint children;     // @28 capabilities derived directly from it
+  uint refs;         // @32 capabilities naming the same object
+  uint reserved;     // @36
+};
+
+// One occupied slot as cap_list() reports it, 24 bytes.
+struct capslot {
+  int slot;          // @0
+  uint type;         // @4  CAP_TYPE_*
+  uint rights;       // @8
+  uint depth;        // @12
+  uint64 badge;      // @16
+};
+
+#define SPAWN_CAPMODE 1    // spawn() flag: the child starts in capability mode
+
 // ---- System calls (user/lib/usys.S) ----
 
 // Unix personality, numbers 1-21. Every call returns -1 on error.
@@ -118,6 +169,21 @@ int errstr(char *buf, int n);
 int sbrklazy(int on);
 int fsinfo(struct fsinfo *out);  // -1 when the root is not a disk file system
 
+// Native capability calls, numbers 200-209. uint64 arguments travel in
+// full 64-bit registers. Every call returns -1 on failure (errstr says why).
+int cap_info(int slot, struct capinfo *out);
+int cap_derive(int src, int dst, int rights, uint64 badge, uint64 expiry_ns);  // new slot
+int cap_copy(int src, int dst);     // a child with the same rights; new slot
+int cap_move(int src, int dst);     // the slot it now occupies
+int cap_delete(int slot);
+int cap_revoke(int slot);           // how many derived capabilities it removed
+int cap_enter(void);                // capability mode, for good
+int openat(int dirslot, const char *path, int flags);
+// Starts path as a child holding only the listed capabilities: caps holds
+// ncaps pairs (slot here, slot in the child). Returns the child's pid.
+int spawn(const char *path, char **argv, const int *caps, int ncaps, int flags);
+int cap_list(struct capslot *buf, int max);  // how many slots are occupied
+
 // Any call by number with up to six raw 64-bit arguments (for tests that
 // need to pass values a typed prototype would not allow).
 long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5);
@@ -149,6 +215,16 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_errstr 103
 #define SYS_sbrklazy 104
 #define SYS_fsinfo 105
+#define SYS_cap_info 200
+#define SYS_cap_derive 201
+#define SYS_cap_copy 202
+#define SYS_cap_move 203
+#define SYS_cap_delete 204
+#define SYS_cap_revoke 205
+#define SYS_cap_enter 206
+#define SYS_openat 207
+#define SYS_spawn 208
+#define SYS_cap_list 209
 
 #define MAXARG 32  // exec accepts at most this many arguments
 
@@ -170,6 +246,12 @@ void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 void *memchr(const void *s, int c, size_t n);
+
+// caps.c — names for capability types and rights.
+const char *cap_type_name(int type);  // "file", "dir", ...; "?" when unknown
+// The rights as six letters in the order rwxdgD (Read, Write, Execute,
+// Delete, Grant, Delegate), '-' for each one missing: "rw--gD". out holds 7.
+void cap_rights_string(int rights, char *out);
 
 // ctype.c
 int isdigit(int c);

@@ -249,6 +249,99 @@ fsinfo:
         ret
         .size fsinfo, . - fsinfo
 
+# Native capability calls, 200-209: badge and expiry_ns of cap_derive are
+# uint64 and arrive in a3/a4 whole, as the calling convention puts them.
+
+        .section .text.cap_info, "ax"
+        .globl cap_info
+        .type cap_info, @function
+cap_info:
+        li      a7, 200
+        ecall
+        ret
+        .size cap_info, . - cap_info
+
+        .section .text.cap_derive, "ax"
+        .globl cap_derive
+        .type cap_derive, @function
+cap_derive:
+        li      a7, 201
+        ecall
+        ret
+        .size cap_derive, . - cap_derive
+
+        .section .text.cap_copy, "ax"
+        .globl cap_copy
+        .type cap_copy, @function
+cap_copy:
+        li      a7, 202
+        ecall
+        ret
+        .size cap_copy, . - cap_copy
+
+        .section .text.cap_move, "ax"
+        .globl cap_move
+        .type cap_move, @function
+cap_move:
+        li      a7, 203
+        ecall
+        ret
+        .size cap_move, . - cap_move
+
+        .section .text.cap_delete, "ax"
+        .globl cap_delete
+        .type cap_delete, @function
+cap_delete:
+        li      a7, 204
+        ecall
+        ret
+        .size cap_delete, . - cap_delete
+
+        .section .text.cap_revoke, "ax"
+        .globl cap_revoke
+        .type cap_revoke, @function
+cap_revoke:
+        li      a7, 205
+        ecall
+        ret
+        .size cap_revoke, . - cap_revoke
+
+        .section .text.cap_enter, "ax"
+        .globl cap_enter
+        .type cap_enter, @function
+cap_enter:
+        li      a7, 206
+        ecall
+        ret
+        .size cap_enter, . - cap_enter
+
+        .section .text.openat, "ax"
+        .globl openat
+        .type openat, @function
+openat:
+        li      a7, 207
+        ecall
+        ret
+        .size openat, . - openat
+
+        .section .text.spawn, "ax"
+        .globl spawn
+        .type spawn, @function
+spawn:
+        li      a7, 208
+        ecall
+        ret
+        .size spawn, . - spawn
+
+        .section .text.cap_list, "ax"
+        .globl cap_list
+        .type cap_list, @function
+cap_list:
+        li      a7, 209
+        ecall
+        ret
+        .size cap_list, . - cap_list
+
 # long syscall6(long number, long a0, ..., long a5): any call by number with
 # raw 64-bit arguments, for tests that pass what a prototype would not.
         .section .text.syscall6, "ax"

@@ -215,6 +215,23 @@ __attribute__((weak)) int fsinfo(struct fsinfo *out) {  /* tests may link their 
   (void)out;
   return -1;
 }
+/* The native capability calls have no Linux counterpart: every one fails. */
+__attribute__((weak)) int cap_info(int slot, struct capinfo *out) { (void)slot, (void)out; return -1; }
+__attribute__((weak)) int cap_derive(int src, int dst, int rights, uint64 badge, uint64 expiry_ns) {
+  (void)src, (void)dst, (void)rights, (void)badge, (void)expiry_ns;
+  return -1;
+}
+__attribute__((weak)) int cap_copy(int src, int dst) { (void)src, (void)dst; return -1; }
+__attribute__((weak)) int cap_move(int src, int dst) { (void)src, (void)dst; return -1; }
+__attribute__((weak)) int cap_delete(int slot) { (void)slot; return -1; }
+__attribute__((weak)) int cap_revoke(int slot) { (void)slot; return -1; }
+__attribute__((weak)) int cap_enter(void) { return -1; }
+__attribute__((weak)) int openat(int dirslot, const char *path, int flags) { (void)dirslot, (void)path, (void)flags; return -1; }
+__attribute__((weak)) int spawn(const char *path, char **argv, const int *caps, int ncaps, int flags) {
+  (void)path, (void)argv, (void)caps, (void)ncaps, (void)flags;
+  return -1;
+}
+__attribute__((weak)) int cap_list(struct capslot *buf, int max) { (void)buf, (void)max; return -1; }
 long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5) {
   (void)number, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
   return -1;
