@@ -11,7 +11,7 @@
 // build` and `vite` always ship a current disk. Set KEEL_SKIP_DISK=1 to use
 // whatever build/disk.img is there.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { defineConfig, type Plugin } from "vite";
@@ -31,13 +31,8 @@ function newestInput(): number {
   return newest;
 }
 
-function hasDiskScript(): boolean {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> };
-  return typeof pkg.scripts?.["build:disk"] === "string";
-}
-
-/** Keeps build/disk.img current; without the means to make one, the page
- *  gets an empty URL and boots without a disk. */
+/** Keeps build/disk.img current. Without one (KEEL_SKIP_DISK=1 and no
+ *  image) the page gets an empty URL and boots without a disk, saying so. */
 /** Once per run, shared by the page's and the worker's plugin instances. */
 let checked = false;
 
@@ -45,13 +40,12 @@ function shippedDisk(): Plugin {
   const ensure = (warn: (text: string) => void): void => {
     if (checked) return;
     checked = true;
-    if (process.env.KEEL_SKIP_DISK === "1") return;
-    const stale = !existsSync(DISK_IMAGE) || statSync(DISK_IMAGE).mtimeMs < newestInput();
-    if (!stale) return;
-    if (!hasDiskScript()) {
-      warn("build/disk.img is missing and package.json has no build:disk script: the page boots without a disk");
+    if (process.env.KEEL_SKIP_DISK === "1") {
+      if (!existsSync(DISK_IMAGE)) warn("build/disk.img is missing (KEEL_SKIP_DISK=1): the page boots without a disk");
       return;
     }
+    const stale = !existsSync(DISK_IMAGE) || statSync(DISK_IMAGE).mtimeMs < newestInput();
+    if (!stale) return;
     const result = spawnSync("npm", ["run", "--silent", "build:disk"], { cwd: ROOT, stdio: "inherit" });
     if (result.status !== 0) throw new Error("npm run build:disk failed: the shipped disk image could not be made");
   };
