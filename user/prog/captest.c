@@ -373,7 +373,8 @@ static void group_spawn(void) {
   close(f2);
   int n_got = 0, n;
   while (n_got < (int)sizeof got && (n = read(out[0], got + n_got, sizeof got - n_got)) > 0) n_got += n;
-  while (read(out[0], got, 1) > 0) {}  // let cat finish writing
+  char rest[64];
+  while (read(out[0], rest, sizeof rest) > 0) {}  // let cat finish writing
   close(out[0]);
   status = -1;
   if (pid > 0) while (wait(&status) != pid) {}
