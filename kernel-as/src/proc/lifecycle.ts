@@ -16,6 +16,7 @@ import { fsMounted, fsLookup } from "../fs/fsops";
 import { iget, idup, iput, ROOT_INUM } from "../fs/inode";
 import { addressSpaceClone, addressSpaceDestroy, regionCopy } from "../mm/vm";
 import { fdTableCreate, fdTableDestroy, fdTableFork } from "../sys/fd";
+import { ipcProcessGone } from "../ipc/endpoint";
 import { bootfsLookup } from "../fs/bootfs";
 import { schedMakeRunnable, wakeup } from "../sched/sched";
 import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
@@ -106,6 +107,7 @@ export function procFork(parent: u32): u32 {
 /** Ends slot with `status`: releases its memory and files, hands its
  *  children to init and tells its parent. */
 export function procExit(slot: u32, status: i32): void {
+  ipcProcessGone(slot);
   fdTableDestroy(slot);
   addressSpaceDestroy(pRoot(slot), pAsid(slot));
   pSetRoot(slot, 0);

@@ -35,6 +35,11 @@ export const W_PIPE_READ: u32 = 2;  // obj = pipe
 export const W_PIPE_WRITE: u32 = 3; // obj = pipe
 export const W_CHILD: u32 = 4;      // obj = own slot
 export const W_SLEEP: u32 = 5;      // until P_SLEEP_UNTIL
+export const W_EP_SEND: u32 = 6;    // obj = endpoint: a send waiting for a receiver
+export const W_EP_RECV: u32 = 7;    // obj = endpoint: a receive waiting for a sender
+export const W_EP_CALL: u32 = 8;    // obj = endpoint: a call waiting for a receiver
+export const W_EP_REPLY: u32 = 9;   // obj = the server's slot: a call waiting for its reply
+export const W_NTFN: u32 = 10;      // obj = notification
 
 // Record layout.
 const P_STATE: usize = 0;        // u32
@@ -56,6 +61,8 @@ const P_NAME: usize = 80;        // char[16]
 const P_ERRSTR: usize = 96;      // char[64]
 const P_CSPACE: usize = 160;     // u32: the capability space (cap/cap.ts); descriptors are its slots 0..15
 const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreversible, inherited)
+const P_REPLY_PID: usize = 168;  // i32: the caller this server owes a reply (0 = none)
+const P_WAIT_SEQ: usize = 176;   // u64: when it started waiting (FIFO order on endpoints)
 const P_CTX: usize = 320;        // hart context (<= 384 bytes)
 const P_ROOT: usize = 720;       // u64 page-table root
 const P_BRK: usize = 728;        // u64 program break
@@ -76,6 +83,7 @@ export const NO_SLOT: u32 = 0xFFFF_FFFF;
   live: u32;
   initQuickDeaths: u32; // consecutive inits that died young
   initStartNs: u64;
+  waitSeq: u64;         // counts waits, for FIFO order
 }
 // @ts-ignore: decorator
 @inline export function procTable(): ProcTable { return changetype<ProcTable>(KSTATE_PROC); }
@@ -224,6 +232,14 @@ export function procByPid(pid: i32): u32 {
 @inline export function pCspace(s: u32): usize { return <usize>load<u32>(procAddr(s) + P_CSPACE); }
 // @ts-ignore: decorator
 @inline export function pSetCspace(s: u32, cs: usize): void { store<u32>(procAddr(s) + P_CSPACE, <u32>cs); }
+// @ts-ignore: decorator
+@inline export function pReplyPid(s: u32): i32 { return load<i32>(procAddr(s) + P_REPLY_PID); }
+// @ts-ignore: decorator
+@inline export function pSetReplyPid(s: u32, pid: i32): void { store<i32>(procAddr(s) + P_REPLY_PID, pid); }
+// @ts-ignore: decorator
+@inline export function pWaitSeq(s: u32): u64 { return load<u64>(procAddr(s) + P_WAIT_SEQ); }
+// @ts-ignore: decorator
+@inline export function pSetWaitSeq(s: u32, v: u64): void { store<u64>(procAddr(s) + P_WAIT_SEQ, v); }
 // @ts-ignore: decorator
 @inline export function pCapMode(s: u32): bool { return load<u32>(procAddr(s) + P_CAPMODE) != 0; }
 // @ts-ignore: decorator

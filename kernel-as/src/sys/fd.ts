@@ -16,6 +16,8 @@ import {
   CAP_ERR_BAD_EXPIRY, CAP_ERR_TOO_DEEP, CAP_ERR_CSPACE_FULL, CAP_ERR_OCCUPIED, CAP_ERR_NO_MEMORY, CAP_ERR_BUSY,
 } from "../cap/codes";
 import { fileDestroy, filePipeOf } from "../fs/file";
+import { ipcObjectDestroy } from "../ipc/endpoint";
+import { KOBJ_ENDPOINT, KOBJ_NOTIFICATION } from "../cap/codes";
 import { pCspace, pSetCspace, pPid, W_PIPE_READ, W_PIPE_WRITE } from "../proc/proc";
 import { wakeup } from "../sched/sched";
 import { timeNowNs } from "../arch/timer";
@@ -37,6 +39,8 @@ export function fdTableCreate(slot: u32): bool {
 
 /** Destroys an object no capability names any more. */
 function destroyObject(obj: usize): void {
+  const type = objType(obj);
+  if (type == KOBJ_ENDPOINT || type == KOBJ_NOTIFICATION) { ipcObjectDestroy(obj); return; }
   const pipe = filePipeOf(obj);
   fileDestroy(obj);
   if (pipe != 0) {

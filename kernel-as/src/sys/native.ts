@@ -4,16 +4,23 @@
 // Relies on: cap/cap, sys/fd, sys/callargs, proc/*, fs/*.
 
 import {
-  capInfo, capDerive, capCopy, capMove, capRevoke, capNextSlot, cspaceFreeSlot,
+  capInfo, capDerive, capCopy, capMove, capRevoke, capNextSlot, cspaceFreeSlot, capInsertRoot, capLookup, capNodeBadge,
+  objType,
   CapInfo, CAP_INFO_SIZE,
 } from "../cap/cap";
-import { RIGHT_READ, RIGHT_DELEGATE, RIGHT_GRANT, CAP_ERR_NO_RIGHTS } from "../cap/codes";
+import {
+  RIGHT_READ, RIGHT_WRITE, RIGHT_DELEGATE, RIGHT_GRANT, RIGHTS_ALL, CAP_ERR_NO_RIGHTS, KOBJ_ENDPOINT, KOBJ_NOTIFICATION,
+} from "../cap/codes";
+import {
+  endpointCreate, notificationCreate, ipcObjectDestroy, epSend, epRecv, epReply, ntfnSignal, ntfnTake, ntfnBlock,
+  EP_BLOCKED, REPLY_NO_CALLER, IPC_ERR_FAULT, IPC_ERR_TOO_BIG, IPC_ERR_NO_GRANT, IPC_ERR_NO_SLOT,
+} from "../ipc/endpoint";
 import { fdClose, fdLookup, fdTableCreate, fdTableDestroy, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath } from "./callargs";
 import { sysOpenDisk, execArgs, fsErrText } from "./unix";
 import {
   NO_SLOT, procAlloc, procFreeSlot, pCspace, pCapMode, pSetCapMode, pPid, pSetParent, pCwd, pSetCwd,
-  pNice, pSetNice, pVruntime, pSetVruntime,
+  pNice, pSetNice, pVruntime, pSetVruntime, pReplyPid,
 } from "../proc/proc";
 import { schedMakeRunnable } from "../sched/sched";
 import { copyin, copyout, VM_OK } from "../mm/vm";
@@ -34,8 +41,20 @@ export const SYS_CAP_ENTER: u32 = 206;
 export const SYS_OPENAT: u32 = 207;
 export const SYS_SPAWN: u32 = 208;
 export const SYS_CAP_LIST: u32 = 209;
+export const SYS_EP_CREATE: u32 = 210;
+export const SYS_EP_SEND: u32 = 211;
+export const SYS_EP_RECV: u32 = 212;
+export const SYS_EP_CALL: u32 = 213;
+export const SYS_EP_REPLY: u32 = 214;
+export const SYS_EP_REPLYRECV: u32 = 215;
+export const SYS_NTFN_CREATE: u32 = 216;
+export const SYS_NTFN_SIGNAL: u32 = 217;
+export const SYS_NTFN_WAIT: u32 = 218;
+export const SYS_NTFN_POLL: u32 = 219;
 export const SYS_NATIVE_FIRST: u32 = SYS_CAP_INFO;
-export const SYS_NATIVE_LAST: u32 = SYS_CAP_LIST;
+export const SYS_NATIVE_LAST: u32 = SYS_NTFN_POLL;
+/** A native call that put the caller to sleep (the run loop must not move its pc). */
+export const NATIVE_BLOCKED: i64 = -0x7FFF_FFFE;
 
 /** A destination of -1: the lowest free slot from 16 up (above the descriptors). */
 const DST_ANY: i32 = -1;
@@ -64,8 +83,88 @@ export function nativeCall(slot: u32, num: u32): i64 {
     case SYS_OPENAT: return openatCall(slot);
     case SYS_SPAWN: return spawnCall(slot);
     case SYS_CAP_LIST: return capListCall(slot);
+    case SYS_EP_CREATE: return createObject(slot, endpointCreate(), "ep_create: ");
+    case SYS_NTFN_CREATE: return createObject(slot, notificationCreate(), "ntfn_create: ");
+    case SYS_EP_SEND: return sendCall(slot, false);
+    case SYS_EP_CALL: return sendCall(slot, true);
+    case SYS_EP_RECV: return recvCall(slot);
+    case SYS_EP_REPLY: return replyCall(slot, arg(slot, 0));
+    case SYS_EP_REPLYRECV: {
+      // The reply happens once: epReply forgets the caller, so if the receive
+      // blocks and this call runs again, only the receive is repeated.
+      if (pReplyPid(slot) != 0) epReply(slot, arg(slot, 1));
+      return recvCall(slot);
+    }
+    case SYS_NTFN_SIGNAL: {
+      const n = objectArg(slot, KOBJ_NOTIFICATION, RIGHT_WRITE, "ntfn_signal: ");
+      if (n < 0) return -1;
+      ntfnSignal(<usize>n, arg(slot, 1));
+      return 0;
+    }
+    case SYS_NTFN_WAIT:
+    case SYS_NTFN_POLL: {
+      const n = objectArg(slot, KOBJ_NOTIFICATION, RIGHT_READ, num == SYS_NTFN_WAIT ? "ntfn_wait: " : "ntfn_poll: ");
+      if (n < 0) return -1;
+      const bits = ntfnTake(<usize>n);
+      if (bits == 0 && num == SYS_NTFN_WAIT) { ntfnBlock(slot, <usize>n); return NATIVE_BLOCKED; }
+      return <i64>bits;
+    }
     default: return fail(slot, "unknown native call");
   }
+}
+
+/** A new endpoint or notification with every right, at the lowest free slot from 16. */
+function createObject(slot: u32, obj: usize, call: string): i64 {
+  if (obj == 0) return fail2(slot, call, "out of kernel memory");
+  const cs = pCspace(slot);
+  const free = cspaceFreeSlot(cs, FIRST_NON_UNIX_SLOT);
+  const r = free < 0 ? free : capInsertRoot(cs, <u32>free, obj, objType(obj), RIGHTS_ALL, 0);
+  if (r < 0) { ipcObjectDestroy(obj); return fail2(slot, call, capErrText(r)); }
+  return r;
+}
+
+/** The object of kind `type` that argument 0 names with `need` rights, or -1. */
+function objectArg(slot: u32, type: u32, need: u32, call: string): i64 {
+  const found = fdLookup(slot, argInt(slot, 0), need);
+  if (found < 0) return fail2(slot, call, found == CAP_ERR_NO_RIGHTS ? "capability lacks the right for this" : capErrText(found));
+  if (objType(<usize>found) != type) return fail2(slot, call, type == KOBJ_ENDPOINT ? "not an endpoint capability" : "not a notification capability");
+  return found;
+}
+
+function ipcErrText(code: i32): string {
+  switch (code) {
+    case IPC_ERR_FAULT: return "bad message pointer";
+    case IPC_ERR_TOO_BIG: return "message longer than 4096 bytes";
+    case IPC_ERR_NO_GRANT: return "the passed capability lacks the Grant right";
+    case IPC_ERR_NO_SLOT: return "the receiver has no free capability slot";
+    default: return "ipc error";
+  }
+}
+
+function sendCall(slot: u32, call: bool): i64 {
+  const name = call ? "ep_call: " : "ep_send: ";
+  const found = fdLookup(slot, argInt(slot, 0), RIGHT_WRITE);
+  if (found < 0) return fail2(slot, name, found == CAP_ERR_NO_RIGHTS ? "endpoint capability lacks the Write right" : capErrText(found));
+  if (objType(<usize>found) != KOBJ_ENDPOINT) return fail2(slot, name, "not an endpoint capability");
+  const node = capLookup(pCspace(slot), <u32>argInt(slot, 0), 0, 0);
+  const badge = node > 0 ? capNodeBadge(<usize>node) : 0;
+  const r = epSend(slot, <usize>found, arg(slot, 1), badge, call);
+  if (r == EP_BLOCKED) return NATIVE_BLOCKED;
+  return r < 0 ? fail2(slot, name, ipcErrText(r)) : 0;
+}
+
+function recvCall(slot: u32): i64 {
+  const found = objectArg(slot, KOBJ_ENDPOINT, RIGHT_READ, "ep_recv: ");
+  if (found < 0) return -1;
+  const r = epRecv(slot, <usize>found, arg(slot, 1));
+  if (r == EP_BLOCKED) return NATIVE_BLOCKED;
+  return r < 0 ? fail2(slot, "ep_recv: ", ipcErrText(r)) : 0;
+}
+
+function replyCall(slot: u32, msgVa: u64): i64 {
+  const r = epReply(slot, msgVa);
+  if (r == REPLY_NO_CALLER) return fail(slot, "ep_reply: no caller is waiting for a reply (it may have died)");
+  return r < 0 ? fail2(slot, "ep_reply: ", ipcErrText(r)) : 0;
 }
 
 /** The destination slot argument: a slot, or the lowest free from 16 up. */
@@ -144,7 +243,7 @@ function openatCall(slot: u32): i64 {
   if (found < 0) return fail2(slot, "openat: ", found == CAP_ERR_NO_RIGHTS ? "directory capability lacks the Read right" : capErrText(found));
   const dir = <usize>found;
   if (!copyPath(slot, arg(slot, 1))) return fail(slot, "openat: bad path pointer");
-  if (pCapMode(slot) && escapes(SCRATCH_PATH)) return fail(slot, "openat: capability mode: the path may not be absolute or contain ..");
+  if (pCapMode(slot) && escapes(SCRATCH_PATH)) return fail(slot, "openat: capability mode: no absolute paths or ..");
   if (fileKind(dir) != FK_DISK || inodeType(fileDiskInode(dir)) != FS_T_DIR) {
     return fail(slot, "openat: not a directory capability on the disk file system");
   }

@@ -20,7 +20,7 @@ import {
 import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
 import { fdInstall, fdLookup, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
-import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST } from "./native";
+import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
 import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT } from "../cap/codes";
 import { execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
@@ -153,7 +153,7 @@ function failCap(slot: u32, call: string, code: i64, right: string): i64 {
  *  the root or the working directory, no process ids. */
 function ambientDenied(slot: u32, call: string): bool {
   if (!pCapMode(slot)) return false;
-  fail2(slot, call, "capability mode: no ambient authority (use openat on a directory capability)");
+  fail2(slot, call, "capability mode: no ambient authority");
   return true;
 }
 
@@ -213,6 +213,7 @@ export function syscall(slot: u32): i32 {
     default:
       if (num >= SYS_NATIVE_FIRST && num <= SYS_NATIVE_LAST) {
         result = nativeCall(slot, num);
+        if (result == NATIVE_BLOCKED) return SYSCALL_BLOCKED;
         break;
       }
       logBegin(LOG_WARN);
