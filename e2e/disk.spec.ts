@@ -222,3 +222,14 @@ test("the disk buttons follow Reboot in the keyboard order", async ({ page }) =>
   await page.keyboard.press("Enter");
   expect((await download).suggestedFilename()).toBe("keel-disk.img");
 });
+
+test("without a shipped disk the machine boots on the boot file system and says why", async ({ page }) => {
+  await page.route("**/disk-*.img", (route) => route.fulfill({ status: 404, body: "not here" }));
+  await boot(page);
+  const banner = page.getByRole("alert").filter({ hasText: "Disk error" });
+  await expect(banner).toContainText("Keel runs without a disk");
+  await expect(banner).toContainText("HTTP 404");
+  await expect(page.locator("#status-disk")).toHaveText("none");
+  await expect(page.getByRole("button", { name: "Reset disk" })).toBeDisabled();
+  expect((await diskState(page)).info).toBeNull();
+});

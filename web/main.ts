@@ -341,6 +341,8 @@ function start(): void {
       case "booted":
         rebootButton.disabled = false;
         booted = true;
+        // The worker reports the disk before it boots: none by now means none at all.
+        if (diskInfo === null) diskStatus.textContent = "none";
         updateDiskButtons();
         term.focus();
         break;

@@ -275,9 +275,10 @@ async function openDisk(config: BootConfig): Promise<DiskStore | null> {
 /** Builds a machine on the current disk and boots it. */
 function startSession(bootsBefore: number): void {
   if (booting === null) return;
+  // The disk first: the page knows where it is by the time it hears `booted`.
+  sendDiskInfo(true);
   session = new Session(booting.kernel, booting.config, booting.modules, disk?.backend ?? null, bootsBefore);
   session.boot();
-  sendDiskInfo(true);
   if (earlyInput !== "") session.input(earlyInput);
   earlyInput = "";
   for (const file of earlyImports) session.importFile(file.name, file.bytes);
