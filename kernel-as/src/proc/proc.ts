@@ -19,7 +19,7 @@ const TABLE_ORDER: u32 = 4; // 64 records x 1 KiB = 16 frames
 export const PROC_NAME_MAX: u32 = 15;
 export const NOFILE: u32 = 16;
 export const MAX_REGIONS: u32 = 8;
-export const ERRSTR_MAX: u32 = 63;
+export const ERRSTR_MAX: u32 = 127;
 
 // States.
 export const P_UNUSED: u32 = 0;
@@ -58,7 +58,7 @@ const P_LAZY: usize = 64;        // u32: sbrk maps lazily
 const P_CWD: usize = 68;         // i32: held inode handle of the working directory (disk root only; 0 = none)
 const P_PROGRESS: usize = 72;    // u64: bytes a restarted write already moved
 const P_NAME: usize = 80;        // char[16]
-const P_ERRSTR: usize = 96;      // char[64]
+const P_ERRSTR: usize = 192;     // char[128]
 const P_CSPACE: usize = 160;     // u32: the capability space (cap/cap.ts); descriptors are its slots 0..15
 const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreversible, inherited)
 const P_REPLY_PID: usize = 168;  // i32: the caller this server owes a reply (0 = none)
