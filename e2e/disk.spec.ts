@@ -233,3 +233,22 @@ test("without a shipped disk the machine boots on the boot file system and says 
   await expect(page.getByRole("button", { name: "Reset disk" })).toBeDisabled();
   expect((await diskState(page)).info).toBeNull();
 });
+
+test("where OPFS sync access handles are missing, IndexedDB keeps the disk", async ({ page }) => {
+  // The kernel's worker runs without createSyncAccessHandle, as in a browser
+  // that lacks it.
+  await page.route("**/worker-*.js", async (route) => {
+    const response = await route.fetch();
+    const body = `delete FileSystemFileHandle.prototype.createSyncAccessHandle;\n${await response.text()}`;
+    await route.fulfill({ response, body });
+  });
+  await boot(page);
+  expect((await diskState(page)).info?.kind).toBe("idb");
+  await expect(page.locator("#disk-notice")).toBeHidden();
+  await makeNote(page);
+  await waitForSaved(page);
+  await page.reload();
+  await waitForShellPrompt(page);
+  expect((await diskState(page)).info?.kind).toBe("idb");
+  expect(await runShell(page, "cat note")).toEqual(["hello"]);
+});
