@@ -24,6 +24,19 @@ describe("capabilities", () => {
     expect(out).toMatch(/^\s+2 console\s+rw--gD\s+\d+/m);
   });
 
+  it("passes every endpoint and notification check of ipctest", () => {
+    const out = bootDisk().shell("ipctest");
+    expect(out.split("\n").filter((l) => l.startsWith("FAIL"))).toEqual([]);
+    expect(out).toMatch(/ipctest: 16 passed, 0 failed/);
+  });
+
+  it("bounces calls, 4 KiB messages and notifications between two processes (ipcping)", () => {
+    const out = bootDisk().shell("ipcping 300");
+    expect(out).toMatch(/^ipcping call\+reply \d+ 300$/m);
+    expect(out).toMatch(/^ipcping call\+reply-4KiB \d+ 75$/m);
+    expect(out).toMatch(/^ipcping ntfn-signal-wake \d+ 150$/m);
+  });
+
   it("sandboxes a program: only its console capabilities, no ambient authority", () => {
     const h = bootDisk();
     expect(h.shell("sandbox echo hi")).toMatch(/^hi$/m);

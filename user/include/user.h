@@ -184,6 +184,29 @@ int openat(int dirslot, const char *path, int flags);
 int spawn(const char *path, char **argv, const int *caps, int ncaps, int flags);
 int cap_list(struct capslot *buf, int max);  // how many slots are occupied
 
+// IPC (docs/abi.md, 210-219): a message is four words, up to 4096 bytes of
+// inline data and optionally one capability (passed only with Grant).
+#define IPC_MAX_BYTES 4096
+struct ipcmsg {        // 64 bytes
+  uint64 badge;        // out: the badge of the sender's capability (0 for a reply)
+  uint64 w[4];         // message words
+  uint len;            // bytes in buf (in: to send; out: received)
+  int cap;             // in: slot to pass, or -1; out: slot it arrived in, or -1
+  uint64 buf;          // address of the inline buffer
+  uint bufsize;        // receive: room in buf
+  uint reserved;
+};
+int ep_create(void);                          // a new endpoint capability (slot >= 16)
+int ep_send(int ep, struct ipcmsg *m);        // waits for a receiver
+int ep_recv(int ep, struct ipcmsg *m);        // waits for a sender
+int ep_call(int ep, struct ipcmsg *m);        // send, then wait for the reply in *m
+int ep_reply(struct ipcmsg *m);               // answers the call this process received last
+int ep_replyrecv(int ep, struct ipcmsg *m);   // reply (if a call is owed), then receive
+int ntfn_create(void);
+int ntfn_signal(int n, uint64 bits);
+uint64 ntfn_wait(int n);                      // waits for bits, takes and clears them
+uint64 ntfn_poll(int n);                      // takes the bits without waiting (0 if none)
+
 // Any call by number with up to six raw 64-bit arguments (for tests that
 // need to pass values a typed prototype would not allow).
 long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5);
@@ -225,6 +248,16 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_openat 207
 #define SYS_spawn 208
 #define SYS_cap_list 209
+#define SYS_ep_create 210
+#define SYS_ep_send 211
+#define SYS_ep_recv 212
+#define SYS_ep_call 213
+#define SYS_ep_reply 214
+#define SYS_ep_replyrecv 215
+#define SYS_ntfn_create 216
+#define SYS_ntfn_signal 217
+#define SYS_ntfn_wait 218
+#define SYS_ntfn_poll 219
 
 #define MAXARG 32  // exec accepts at most this many arguments
 

@@ -342,6 +342,96 @@ cap_list:
         ret
         .size cap_list, . - cap_list
 
+        .section .text.ep_create, "ax"
+        .globl ep_create
+        .type ep_create, @function
+ep_create:
+        li      a7, 210
+        ecall
+        ret
+        .size ep_create, . - ep_create
+
+        .section .text.ep_send, "ax"
+        .globl ep_send
+        .type ep_send, @function
+ep_send:
+        li      a7, 211
+        ecall
+        ret
+        .size ep_send, . - ep_send
+
+        .section .text.ep_recv, "ax"
+        .globl ep_recv
+        .type ep_recv, @function
+ep_recv:
+        li      a7, 212
+        ecall
+        ret
+        .size ep_recv, . - ep_recv
+
+        .section .text.ep_call, "ax"
+        .globl ep_call
+        .type ep_call, @function
+ep_call:
+        li      a7, 213
+        ecall
+        ret
+        .size ep_call, . - ep_call
+
+        .section .text.ep_reply, "ax"
+        .globl ep_reply
+        .type ep_reply, @function
+ep_reply:
+        li      a7, 214
+        ecall
+        ret
+        .size ep_reply, . - ep_reply
+
+        .section .text.ep_replyrecv, "ax"
+        .globl ep_replyrecv
+        .type ep_replyrecv, @function
+ep_replyrecv:
+        li      a7, 215
+        ecall
+        ret
+        .size ep_replyrecv, . - ep_replyrecv
+
+        .section .text.ntfn_create, "ax"
+        .globl ntfn_create
+        .type ntfn_create, @function
+ntfn_create:
+        li      a7, 216
+        ecall
+        ret
+        .size ntfn_create, . - ntfn_create
+
+        .section .text.ntfn_signal, "ax"
+        .globl ntfn_signal
+        .type ntfn_signal, @function
+ntfn_signal:
+        li      a7, 217
+        ecall
+        ret
+        .size ntfn_signal, . - ntfn_signal
+
+        .section .text.ntfn_wait, "ax"
+        .globl ntfn_wait
+        .type ntfn_wait, @function
+ntfn_wait:
+        li      a7, 218
+        ecall
+        ret
+        .size ntfn_wait, . - ntfn_wait
+
+        .section .text.ntfn_poll, "ax"
+        .globl ntfn_poll
+        .type ntfn_poll, @function
+ntfn_poll:
+        li      a7, 219
+        ecall
+        ret
+        .size ntfn_poll, . - ntfn_poll
+
 # long syscall6(long number, long a0, ..., long a5): any call by number with
 # raw 64-bit arguments, for tests that pass what a prototype would not.
         .section .text.syscall6, "ax"

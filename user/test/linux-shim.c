@@ -236,3 +236,16 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
   (void)number, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
   return -1;
 }
+
+/* IPC has no Linux counterpart: every call fails, as without the kernel. */
+struct ipcmsg;
+__attribute__((weak)) int ep_create(void) { return -1; }
+__attribute__((weak)) int ep_send(int ep, struct ipcmsg *m) { (void)ep; (void)m; return -1; }
+__attribute__((weak)) int ep_recv(int ep, struct ipcmsg *m) { (void)ep; (void)m; return -1; }
+__attribute__((weak)) int ep_call(int ep, struct ipcmsg *m) { (void)ep; (void)m; return -1; }
+__attribute__((weak)) int ep_reply(struct ipcmsg *m) { (void)m; return -1; }
+__attribute__((weak)) int ep_replyrecv(int ep, struct ipcmsg *m) { (void)ep; (void)m; return -1; }
+__attribute__((weak)) int ntfn_create(void) { return -1; }
+__attribute__((weak)) int ntfn_signal(int n, uint64 bits) { (void)n; (void)bits; return -1; }
+__attribute__((weak)) uint64 ntfn_wait(int n) { (void)n; return (uint64)-1; }
+__attribute__((weak)) uint64 ntfn_poll(int n) { (void)n; return (uint64)-1; }
