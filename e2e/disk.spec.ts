@@ -2,7 +2,9 @@
 // the IndexedDB fallback), and the disk's buttons reset, download, upload and
 // import. Each test has its own browser context, and clears the origin's
 // stored disk before it opens the page.
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import {
   BOOT_TIMEOUT_MS, clearStoredDisk, consoleLines, diskState, openShell, runShell, status, typeLine, waitForShellPrompt,
@@ -13,6 +15,13 @@ const KFS1 = 0x3153464b;
 
 test.beforeEach(async ({ page }) => {
   await clearStoredDisk(page);
+});
+
+/** Downloaded disks live outside test-results/, which another Playwright run
+ *  in the same checkout may clear while a test still reads them. */
+const tempDirs: string[] = [];
+test.afterEach(async () => {
+  for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 /** Opens the page on the stored disk and waits for the shell. */
@@ -55,14 +64,16 @@ async function resetDisk(page: Page): Promise<void> {
   await waitForReboot(page, boots);
 }
 
-/** Clicks Download disk and saves the download as keel-disk.img in the
- *  test's output folder; returns its path. */
+/** Clicks Download disk and saves the download as keel-disk.img in a
+ *  folder of its own; returns its path. */
 async function downloadDisk(page: Page): Promise<string> {
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Download disk" }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe("keel-disk.img");
-  const path = test.info().outputPath(file.suggestedFilename());
+  const dir = await mkdtemp(join(tmpdir(), "keel-disk-"));
+  tempDirs.push(dir);
+  const path = join(dir, file.suggestedFilename());
   await file.saveAs(path);
   return path;
 }
