@@ -37,6 +37,12 @@ describe("capabilities", () => {
     expect(out).toMatch(/^ipcping ntfn-signal-wake \d+ 150$/m);
   });
 
+  it("shares memory without copying, with the capability's rights deciding the mapping (shmtest)", () => {
+    const out = bootDisk().shell("shmtest");
+    expect(out.split("\n").filter((l) => l.startsWith("FAIL"))).toEqual([]);
+    expect(out).toMatch(/shmtest: 9 passed, 0 failed/);
+  });
+
   it("sandboxes a program: only its console capabilities, no ambient authority", () => {
     const h = bootDisk();
     expect(h.shell("sandbox echo hi")).toMatch(/^hi$/m);

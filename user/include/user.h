@@ -206,6 +206,10 @@ int ntfn_create(void);
 int ntfn_signal(int n, uint64 bits);
 uint64 ntfn_wait(int n);                      // waits for bits, takes and clears them
 uint64 ntfn_poll(int n);                      // takes the bits without waiting (0 if none)
+// Shared memory (220-221): an object of zeroed pages, mapped without copying
+// into every process that maps it; a Read-only capability maps read-only.
+int shm_create(int bytes);                    // a new shared memory capability (slot >= 16)
+void *shm_map(int shm);                       // maps it; returns its address, or (void *)-1
 
 // Any call by number with up to six raw 64-bit arguments (for tests that
 // need to pass values a typed prototype would not allow).
@@ -258,6 +262,8 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_ntfn_signal 217
 #define SYS_ntfn_wait 218
 #define SYS_ntfn_poll 219
+#define SYS_shm_create 220
+#define SYS_shm_map 221
 
 #define MAXARG 32  // exec accepts at most this many arguments
 

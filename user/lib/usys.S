@@ -432,6 +432,24 @@ ntfn_poll:
         ret
         .size ntfn_poll, . - ntfn_poll
 
+        .section .text.shm_create, "ax"
+        .globl shm_create
+        .type shm_create, @function
+shm_create:
+        li      a7, 220
+        ecall
+        ret
+        .size shm_create, . - shm_create
+
+        .section .text.shm_map, "ax"
+        .globl shm_map
+        .type shm_map, @function
+shm_map:
+        li      a7, 221
+        ecall
+        ret
+        .size shm_map, . - shm_map
+
 # long syscall6(long number, long a0, ..., long a5): any call by number with
 # raw 64-bit arguments, for tests that pass what a prototype would not.
         .section .text.syscall6, "ax"

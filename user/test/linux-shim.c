@@ -249,3 +249,5 @@ __attribute__((weak)) int ntfn_create(void) { return -1; }
 __attribute__((weak)) int ntfn_signal(int n, uint64 bits) { (void)n; (void)bits; return -1; }
 __attribute__((weak)) uint64 ntfn_wait(int n) { (void)n; return (uint64)-1; }
 __attribute__((weak)) uint64 ntfn_poll(int n) { (void)n; return (uint64)-1; }
+__attribute__((weak)) int shm_create(int bytes) { (void)bytes; return -1; }
+__attribute__((weak)) void *shm_map(int shm) { (void)shm; return (void *)-1; }

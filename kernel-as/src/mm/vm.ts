@@ -26,6 +26,9 @@ export const PAGE: u64 = 4096;
 export const USER_VA_LIMIT: u64 = 0x8000_0000_0000;
 /** Software bit (RSW) marking a shared page that is writable after a copy. */
 export const PTE_COW: u64 = 1 << 8;
+/** Software bit (RSW) marking a page of a shared memory object: fork shares
+ *  it as it is (writable stays writable) instead of copy-on-write. */
+export const PTE_SHARED: u64 = 1 << 9;
 
 export const USER_RX: u64 = PTE_R | PTE_X | PTE_U | PTE_A;
 export const USER_R: u64 = PTE_R | PTE_U | PTE_A;
@@ -40,6 +43,7 @@ export const RK_SEGMENT: u32 = 1;
 export const RK_GUARD: u32 = 2;
 export const RK_STACK: u32 = 3;
 export const RK_HEAP: u32 = 4;
+export const RK_SHARED: u32 = 5;   // a shared memory object's mapping
 
 // Region record (24 bytes).
 const R_START: usize = 0;  // u64
@@ -73,6 +77,12 @@ export function regionAdd(slot: u32, start: u64, end: u64, flags: u64, kind: u32
     store<u32>(r + R_KIND, kind);
     return true;
   }
+  return false;
+}
+
+/** True if slot can take one more region. */
+export function regionRoom(slot: u32): bool {
+  for (let i: u32 = 0; i < MAX_REGIONS; i++) if (load<u32>(pRegion(slot, i) + R_KIND) == RK_NONE) return true;
   return false;
 }
 
@@ -184,7 +194,7 @@ function cloneLeaves(src: usize, level: i32, vaBase: u64, dstRoot: usize): i32 {
     }
     if (level != 0) continue; // user mappings are 4 KiB pages
     let flags = pte & 0x3FF;
-    if ((flags & PTE_W) != 0) {
+    if ((flags & PTE_W) != 0 && (flags & PTE_SHARED) == 0) {
       flags = (flags & ~PTE_W) | PTE_COW;
       store<u64>(slotAddr, (pte & ~<u64>0x3FF) | flags); // the parent loses W too
     }

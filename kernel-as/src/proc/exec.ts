@@ -23,7 +23,7 @@ import { bootfsType, bootfsSize, bootfsData, T_FILE } from "../fs/bootfs";
 import { hartSetSatp, hartSetPc, hartSetReg, hartDropReservation, tlbFlushAsid, hartInvalidateCode } from "../machine/hart";
 import { makeSatp } from "../machine/sv48";
 import {
-  pCtx, pRoot, pSetRoot, pAsid, pPid, pSetBrk, pSetHeapStart, pSetImageTop, pSetName,
+  pCtx, pRoot, pSetRoot, pAsid, pPid, pSetBrk, pSetHeapStart, pSetImageTop, pSetName, pSetShmNext,
 } from "./proc";
 import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
 
@@ -132,6 +132,7 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
   regionAdd(slot, stackBottom, stackTop, USER_RW, RK_STACK);
   regionAdd(slot, stackTop, stackTop, USER_RW, RK_HEAP);
   pSetImageTop(slot, top);
+  pSetShmNext(slot, 0);
   pSetHeapStart(slot, stackTop);
   pSetBrk(slot, stackTop);
   pSetName(slot, name, nameLen);

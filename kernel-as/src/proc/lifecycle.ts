@@ -8,7 +8,8 @@ import {
   NO_SLOT, MAX_PROCS, NOFILE, P_ZOMBIE, P_UNUSED, P_SLEEPING, W_CHILD, W_PIPE_READ, W_PIPE_WRITE, procAlloc, procFreeSlot, procTable,
   pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pNice, pSetNice,
   pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
-  pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid, pCwd, pSetCwd, pCapMode, pSetCapMode,
+  pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid, pCwd, pSetCwd, pCapMode, pSetCapMode, pShmNext,
+  pSetShmNext,
 } from "./proc";
 import { execBootfs, EXEC_OK } from "./exec";
 import { execDisk } from "./loader";
@@ -88,6 +89,7 @@ export function procFork(parent: u32): u32 {
   pSetHeapStart(child, pHeapStart(parent));
   pSetImageTop(child, pImageTop(parent));
   pSetLazy(child, pLazy(parent));
+  pSetShmNext(child, pShmNext(parent));
   pSetNice(child, pNice(parent));
   pSetVruntime(child, pVruntime(parent));
   pSetName(child, pName(parent), pNameLength(parent));

@@ -63,6 +63,7 @@ const P_CSPACE: usize = 160;     // u32: the capability space (cap/cap.ts); desc
 const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreversible, inherited)
 const P_REPLY_PID: usize = 168;  // i32: the caller this server owes a reply (0 = none)
 const P_WAIT_SEQ: usize = 176;   // u64: when it started waiting (FIFO order on endpoints)
+const P_SHM_NEXT: usize = 184;   // u64: where the next shared memory mapping goes (0 = SHM_BASE)
 const P_CTX: usize = 320;        // hart context (<= 384 bytes)
 const P_ROOT: usize = 720;       // u64 page-table root
 const P_BRK: usize = 728;        // u64 program break
@@ -240,6 +241,10 @@ export function procByPid(pid: i32): u32 {
 @inline export function pWaitSeq(s: u32): u64 { return load<u64>(procAddr(s) + P_WAIT_SEQ); }
 // @ts-ignore: decorator
 @inline export function pSetWaitSeq(s: u32, v: u64): void { store<u64>(procAddr(s) + P_WAIT_SEQ, v); }
+// @ts-ignore: decorator
+@inline export function pShmNext(s: u32): u64 { return load<u64>(procAddr(s) + P_SHM_NEXT); }
+// @ts-ignore: decorator
+@inline export function pSetShmNext(s: u32, v: u64): void { store<u64>(procAddr(s) + P_SHM_NEXT, v); }
 // @ts-ignore: decorator
 @inline export function pCapMode(s: u32): bool { return load<u32>(procAddr(s) + P_CAPMODE) != 0; }
 // @ts-ignore: decorator

@@ -17,7 +17,8 @@ import {
 } from "../cap/codes";
 import { fileDestroy, filePipeOf } from "../fs/file";
 import { ipcObjectDestroy } from "../ipc/endpoint";
-import { KOBJ_ENDPOINT, KOBJ_NOTIFICATION } from "../cap/codes";
+import { KOBJ_ENDPOINT, KOBJ_NOTIFICATION, KOBJ_MEMORY } from "../cap/codes";
+import { shmDestroy } from "../ipc/shm";
 import { pCspace, pSetCspace, pPid, W_PIPE_READ, W_PIPE_WRITE } from "../proc/proc";
 import { wakeup } from "../sched/sched";
 import { timeNowNs } from "../arch/timer";
@@ -41,6 +42,7 @@ export function fdTableCreate(slot: u32): bool {
 function destroyObject(obj: usize): void {
   const type = objType(obj);
   if (type == KOBJ_ENDPOINT || type == KOBJ_NOTIFICATION) { ipcObjectDestroy(obj); return; }
+  if (type == KOBJ_MEMORY) { shmDestroy(obj); return; }
   const pipe = filePipeOf(obj);
   fileDestroy(obj);
   if (pipe != 0) {

@@ -5,12 +5,15 @@
 
 import {
   capInfo, capDerive, capCopy, capMove, capRevoke, capNextSlot, cspaceFreeSlot, capInsertRoot, capLookup, capNodeBadge,
+  capNodeRights,
   objType,
   CapInfo, CAP_INFO_SIZE,
 } from "../cap/cap";
 import {
   RIGHT_READ, RIGHT_WRITE, RIGHT_DELEGATE, RIGHT_GRANT, RIGHTS_ALL, CAP_ERR_NO_RIGHTS, KOBJ_ENDPOINT, KOBJ_NOTIFICATION,
+  KOBJ_MEMORY,
 } from "../cap/codes";
+import { shmCreate, shmMap, shmDestroy, SHM_MAX_PAGES, SHM_ERR_SPACE } from "../ipc/shm";
 import {
   endpointCreate, notificationCreate, ipcObjectDestroy, epSend, epRecv, epReply, ntfnSignal, ntfnTake, ntfnBlock,
   EP_BLOCKED, REPLY_NO_CALLER, IPC_ERR_FAULT, IPC_ERR_TOO_BIG, IPC_ERR_NO_GRANT, IPC_ERR_NO_SLOT,
@@ -51,8 +54,10 @@ export const SYS_NTFN_CREATE: u32 = 216;
 export const SYS_NTFN_SIGNAL: u32 = 217;
 export const SYS_NTFN_WAIT: u32 = 218;
 export const SYS_NTFN_POLL: u32 = 219;
+export const SYS_SHM_CREATE: u32 = 220;
+export const SYS_SHM_MAP: u32 = 221;
 export const SYS_NATIVE_FIRST: u32 = SYS_CAP_INFO;
-export const SYS_NATIVE_LAST: u32 = SYS_NTFN_POLL;
+export const SYS_NATIVE_LAST: u32 = SYS_SHM_MAP;
 /** A native call that put the caller to sleep (the run loop must not move its pc). */
 export const NATIVE_BLOCKED: i64 = -0x7FFF_FFFE;
 
@@ -109,6 +114,19 @@ export function nativeCall(slot: u32, num: u32): i64 {
       if (bits == 0 && num == SYS_NTFN_WAIT) { ntfnBlock(slot, <usize>n); return NATIVE_BLOCKED; }
       return <i64>bits;
     }
+    case SYS_SHM_CREATE: {
+      const bytes = argInt(slot, 0);
+      if (bytes <= 0 || <u32>bytes > SHM_MAX_PAGES * 4096) return fail(slot, "shm_create: size must be 1 byte to 4 MiB");
+      return createObject(slot, shmCreate(<u32>bytes, pPid(slot)), "shm_create: ");
+    }
+    case SYS_SHM_MAP: {
+      const found = objectArg(slot, KOBJ_MEMORY, RIGHT_READ, "shm_map: ");
+      if (found < 0) return -1;
+      const node = capLookup(pCspace(slot), <u32>argInt(slot, 0), 0, 0);
+      const writable = node > 0 && (capNodeRights(<usize>node) & RIGHT_WRITE) != 0;
+      const va = shmMap(slot, <usize>found, writable);
+      return va < 0 ? fail(slot, va == SHM_ERR_SPACE ? "shm_map: no room for another mapping" : "shm_map: out of memory") : va;
+    }
     default: return fail(slot, "unknown native call");
   }
 }
@@ -119,12 +137,20 @@ function createObject(slot: u32, obj: usize, call: string): i64 {
   const cs = pCspace(slot);
   const free = cspaceFreeSlot(cs, FIRST_NON_UNIX_SLOT);
   const r = free < 0 ? free : capInsertRoot(cs, <u32>free, obj, objType(obj), RIGHTS_ALL, 0);
-  if (r < 0) { ipcObjectDestroy(obj); return fail2(slot, call, capErrText(r)); }
+  if (r < 0) {
+    if (objType(obj) == KOBJ_MEMORY) shmDestroy(obj); else ipcObjectDestroy(obj);
+    return fail2(slot, call, capErrText(r));
+  }
   return r;
 }
 
 /** The object of kind `type` that argument 0 names with `need` rights, or -1. */
 function objectArg(slot: u32, type: u32, need: u32, call: string): i64 {
+  if (type == KOBJ_MEMORY) {
+    const f = fdLookup(slot, argInt(slot, 0), need);
+    if (f < 0) return fail2(slot, call, f == CAP_ERR_NO_RIGHTS ? "capability lacks the Read right" : capErrText(f));
+    return objType(<usize>f) == KOBJ_MEMORY ? f : fail2(slot, call, "not a shared memory capability");
+  }
   const found = fdLookup(slot, argInt(slot, 0), need);
   if (found < 0) return fail2(slot, call, found == CAP_ERR_NO_RIGHTS ? "capability lacks the right for this" : capErrText(found));
   if (objType(<usize>found) != type) return fail2(slot, call, type == KOBJ_ENDPOINT ? "not an endpoint capability" : "not a notification capability");

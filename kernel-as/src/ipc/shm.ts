@@ -1,0 +1,96 @@
+// Shared memory objects: frames owned by the object and mapped, without
+// copying, into every address space that maps it through a capability. The
+// capability's rights decide the mapping: Write gives a writable mapping,
+// Read alone a read-only one. Each mapping holds a reference on every frame
+// (frame reference counts, as copy-on-write uses), so a process may exit or
+// the object be destroyed in any order.
+// Relies on: mm/vm (user frames, regions), mm/pagetable, cap/cap.
+
+import { kmalloc, kfree } from "../mm/slab";
+import { objInit, objRetire, OBJ_HEADER_SIZE } from "../cap/cap";
+import { KOBJ_MEMORY } from "../cap/codes";
+import {
+  userFrameAlloc, userFrameRelease, regionAdd, regionRoom, PAGE, USER_R, USER_RW, PTE_SHARED, RK_SHARED,
+} from "../mm/vm";
+import { ptMap, PT_OK } from "../mm/pagetable";
+import { frameCount, frameSetCount } from "../mm/frames";
+import { PAGE_4K } from "../machine/sv48";
+import { tlbFlushAsid } from "../machine/hart";
+import { pRoot, pAsid, pShmNext, pSetShmNext } from "../proc/proc";
+
+/** Largest object: 1024 pages (4 MiB). */
+export const SHM_MAX_PAGES: u32 = 1024;
+/** Where a process's shared mappings go, one after another. */
+export const SHM_BASE: u64 = 0x1000_0000_0000;
+export const SHM_LIMIT: u64 = 0x2000_0000_0000;
+
+const S_PAGES: usize = OBJ_HEADER_SIZE;      // u32
+const S_FRAMES: usize = OBJ_HEADER_SIZE + 8; // u32 address of the frame list (u32 each)
+const OBJECT_SIZE: u32 = <u32>OBJ_HEADER_SIZE + 16;
+
+export const SHM_OK: i32 = 0;
+export const SHM_ERR_SIZE: i32 = -1;
+export const SHM_ERR_NOMEM: i32 = -2;
+export const SHM_ERR_SPACE: i32 = -3;
+
+/** A zeroed shared memory object of `bytes` (rounded up to pages), or 0. */
+export function shmCreate(bytes: u32, owner: i32): usize {
+  const pages = <u32>((<u64>bytes + PAGE - 1) / PAGE);
+  if (pages == 0 || pages > SHM_MAX_PAGES) return 0;
+  const obj = kmalloc(OBJECT_SIZE);
+  if (obj == 0) return 0;
+  const list = kmalloc(pages * 4);
+  if (list == 0) { kfree(obj); return 0; }
+  for (let i: u32 = 0; i < pages; i++) {
+    const pa = userFrameAlloc(owner);
+    if (pa == 0) {
+      for (let j: u32 = 0; j < i; j++) userFrameRelease(<usize>load<u32>(list + <usize>j * 4));
+      kfree(list);
+      kfree(obj);
+      return 0;
+    }
+    store<u32>(list + <usize>i * 4, <u32>pa);
+  }
+  memory.fill(obj, 0, <usize>OBJECT_SIZE);
+  objInit(obj, KOBJ_MEMORY);
+  store<u32>(obj + S_PAGES, pages);
+  store<u32>(obj + S_FRAMES, <u32>list);
+  return obj;
+}
+
+export function shmPages(obj: usize): u32 { return load<u32>(obj + S_PAGES); }
+
+/** The last capability went: drop the object's own reference on each frame
+ *  (mappings keep theirs until their process unmaps or exits). */
+export function shmDestroy(obj: usize): void {
+  const pages = shmPages(obj);
+  const list = <usize>load<u32>(obj + S_FRAMES);
+  for (let i: u32 = 0; i < pages; i++) userFrameRelease(<usize>load<u32>(list + <usize>i * 4));
+  kfree(list);
+  objRetire(obj);
+  kfree(obj);
+}
+
+/** Maps the whole object into slot's address space; returns the address
+ *  (> 0) or a negative SHM_ERR_*. */
+export function shmMap(slot: u32, obj: usize, writable: bool): i64 {
+  if (!regionRoom(slot)) return SHM_ERR_SPACE;
+  const pages = shmPages(obj);
+  let va = pShmNext(slot);
+  if (va == 0) va = SHM_BASE;
+  const end = va + <u64>pages * PAGE;
+  if (end > SHM_LIMIT) return SHM_ERR_SPACE;
+  const root = pRoot(slot);
+  const flags = (writable ? USER_RW : USER_R) | PTE_SHARED;
+  const list = <usize>load<u32>(obj + S_FRAMES);
+  for (let i: u32 = 0; i < pages; i++) {
+    const pa = <usize>load<u32>(list + <usize>i * 4);
+    if (ptMap(root, va + <u64>i * PAGE, pa, PAGE_4K, flags) != PT_OK) return SHM_ERR_NOMEM;
+    frameSetCount(pa, frameCount(pa) + 1);
+  }
+  regionAdd(slot, va, end, flags, RK_SHARED);
+  pSetShmNext(slot, end + PAGE); // a gap between mappings
+  tlbFlushAsid(pAsid(slot));
+  return <i64>va;
+}
+
