@@ -28,7 +28,8 @@ export default async function bench(): Promise<BenchRow[]> {
   until(/ntfn-signal-wake[^\n]*\n\$ $/, mark);
   const rows: BenchRow[] = [];
   for (const m of out.slice(mark).matchAll(/^ipcping (\S+) (\d+) (\d+)$/gm)) {
-    rows.push({ name: `${m[1]} round trip (in Keel, ${m[3]} ops)`, value: Number(m[2]), unit: "ns" });
+    const what = m[1] === "cap-derive+delete" ? "cap derive+delete" : `${m[1]} round trip`;
+    rows.push({ name: `${what} (in Keel, ${m[3]} ops)`, value: Number(m[2]), unit: "ns" });
   }
   return rows;
 }

@@ -35,6 +35,7 @@ describe("capabilities", () => {
     expect(out).toMatch(/^ipcping call\+reply \d+ 300$/m);
     expect(out).toMatch(/^ipcping call\+reply-4KiB \d+ 75$/m);
     expect(out).toMatch(/^ipcping ntfn-signal-wake \d+ 150$/m);
+    expect(out).toMatch(/^ipcping cap-derive\+delete \d+ 300$/m);
   });
 
   it("shares memory without copying, with the capability's rights deciding the mapping (shmtest)", () => {

@@ -79,6 +79,16 @@ int main(int argc, char **argv) {
   ep_send(ep, &m);
   wait(0);
 
+  // Deriving a capability and deleting it again.
+  int base = ep_create();
+  t = clocknanos();
+  for (int i = 0; i < n; i++) {
+    int d = cap_derive(base, -1, CAP_READ | CAP_WRITE, 0, 0);
+    if (d < 0 || cap_delete(d) < 0) fail("ipcping: cap_derive/cap_delete");
+  }
+  report("cap-derive+delete", t, n);
+  cap_delete(base);
+
   // Notification: a child waits; we signal; it signals back on another.
   int there = ntfn_create(), back = ntfn_create();
   if (there < 0 || back < 0) fail("ipcping: ntfn_create");
