@@ -3,12 +3,14 @@
 // functions, no DOM, unit-tested in image.test.ts. The format itself is
 // docs/fs-format.md.
 
-/** The block size of the disk and of the block device protocol. */
-export const BLOCK_SIZE = 4096;
+import {
+  BLOCK_SIZE, FS_MAGIC, FS_VERSION, SUPERBLOCK_BLOCK, readSuperblock as readSuperblockFields, type Superblock,
+} from "../../host/fs/format.js";
+
+export { BLOCK_SIZE, FS_VERSION, type Superblock };
 /** "KFS1", the superblock's magic, at byte 0 of block 1. */
-export const SUPERBLOCK_MAGIC = 0x3153464b;
-export const SUPERBLOCK_OFFSET = BLOCK_SIZE;
-export const FS_VERSION = 1;
+export const SUPERBLOCK_MAGIC = FS_MAGIC;
+export const SUPERBLOCK_OFFSET = SUPERBLOCK_BLOCK * BLOCK_SIZE;
 /** Smallest disk mkfs could make that still holds a root directory: boot
  *  block, superblock, an inode block, a bitmap block, a data block and a log
  *  of header plus one block. */
@@ -22,28 +24,9 @@ export const IMPORT_MAX_BYTES = 32 * 1024 * 1024;
 /** A directory entry's name field (docs/fs-format.md). */
 export const NAME_MAX_BYTES = 14;
 
-export interface Superblock {
-  magic: number;
-  version: number;
-  /** Total blocks on the disk. */
-  size: number;
-  ninodes: number;
-  inodestart: number;
-  bmapstart: number;
-  datastart: number;
-  logstart: number;
-  nlog: number;
-  rootinum: number;
-}
-
+/** The superblock fields, or null when the image is too short to hold one. */
 export function readSuperblock(image: Uint8Array): Superblock | null {
-  if (image.length < SUPERBLOCK_OFFSET + 40) return null;
-  const view = new DataView(image.buffer, image.byteOffset + SUPERBLOCK_OFFSET, 40);
-  const u32 = (offset: number) => view.getUint32(offset, true);
-  return {
-    magic: u32(0), version: u32(4), size: u32(8), ninodes: u32(12), inodestart: u32(16), bmapstart: u32(20),
-    datastart: u32(24), logstart: u32(28), nlog: u32(32), rootinum: u32(36),
-  };
+  return image.length < SUPERBLOCK_OFFSET + 40 ? null : readSuperblockFields(image);
 }
 
 /** Why `image` cannot be a Keel disk, or null when it can: the superblock's

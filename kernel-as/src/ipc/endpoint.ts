@@ -21,8 +21,9 @@ import { objInit, objRetire, capLookup, capCopy, capNodeBadge, cspaceFreeSlot, O
 import { KOBJ_ENDPOINT, KOBJ_NOTIFICATION, RIGHT_GRANT, RIGHT_DELEGATE } from "../cap/codes";
 import {
   MAX_PROCS, NO_SLOT, P_SLEEPING, W_EP_SEND, W_EP_RECV, W_EP_CALL, W_EP_REPLY, W_NTFN, procTable, procByPid, pState,
-  pWaitKind, pWaitObj, pWaitSeq, pSetWaitSeq, pCtx, pCspace, pPid, pReplyPid, pSetReplyPid, pErrstr, ERRSTR_MAX,
+  pWaitKind, pWaitObj, pWaitSeq, pSetWaitSeq, pCtx, pCspace, pPid, pReplyPid, pSetReplyPid,
 } from "../proc/proc";
+import { fail } from "../sys/callargs";
 import { schedSleep, schedMakeRunnable, wakeup } from "../sched/sched";
 import { copyin, copyout, VM_OK } from "../mm/vm";
 import { hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
@@ -80,12 +81,8 @@ export function completeCall(slot: u32, result: i64): void {
   schedMakeRunnable(slot);
 }
 
-function setError(slot: u32, reason: string): void {
-  const dst = pErrstr(slot);
-  const n = min<u32>(<u32>reason.length, ERRSTR_MAX);
-  for (let i: u32 = 0; i < n; i++) store<u8>(dst + i, <u8>reason.charCodeAt(i));
-  store<u8>(dst + n, 0);
-}
+/** Leaves a reason in another process's error string (its call fails). */
+function setError(slot: u32, reason: string): void { fail(slot, reason); }
 
 /** The last capability to an endpoint or notification went: everyone
  *  waiting on it gets -1 (a send, call or receive on a dead endpoint). */
