@@ -17,6 +17,8 @@ import { frameCount, frameSetCount } from "../mm/frames";
 import { PAGE_4K } from "../machine/sv48";
 import { tlbFlushAsid } from "../machine/hart";
 import { pRoot, pAsid, pShmNext, pSetShmNext } from "../proc/proc";
+import { printSinks, printSetSinks, SINK_VGA } from "../lib/print";
+import { kinfo } from "../lib/log";
 
 /** Largest object: 1024 pages (4 MiB). */
 export const SHM_MAX_PAGES: u32 = 1024;
@@ -25,6 +27,7 @@ export const SHM_BASE: u64 = 0x1000_0000_0000;
 export const SHM_LIMIT: u64 = 0x2000_0000_0000;
 
 const S_PAGES: usize = OBJ_HEADER_SIZE;      // u32
+const S_DEVICE: usize = OBJ_HEADER_SIZE + 4; // u32: nonzero for device memory (fixed frames, never freed)
 const S_FRAMES: usize = OBJ_HEADER_SIZE + 8; // u32 address of the frame list (u32 each)
 const OBJECT_SIZE: u32 = <u32>OBJ_HEADER_SIZE + 16;
 
@@ -58,6 +61,26 @@ export function shmCreate(bytes: u32, owner: i32): usize {
   return obj;
 }
 
+/** A memory object over fixed physical frames (device memory, such as the
+ *  VGA text buffer): mapping it maps those frames; nothing is allocated or
+ *  freed. Returns 0 without memory for the record. */
+export function shmCreateDevice(pa: usize, pages: u32): usize {
+  if (pages == 0 || pages > SHM_MAX_PAGES || (pa & <usize>(PAGE - 1)) != 0) return 0;
+  const obj = kmalloc(OBJECT_SIZE);
+  if (obj == 0) return 0;
+  const list = kmalloc(pages * 4);
+  if (list == 0) { kfree(obj); return 0; }
+  for (let i: u32 = 0; i < pages; i++) store<u32>(list + <usize>i * 4, <u32>(pa + <usize>i * <usize>PAGE));
+  memory.fill(obj, 0, <usize>OBJECT_SIZE);
+  objInit(obj, KOBJ_MEMORY);
+  store<u32>(obj + S_PAGES, pages);
+  store<u32>(obj + S_DEVICE, 1);
+  store<u32>(obj + S_FRAMES, <u32>list);
+  return obj;
+}
+
+export function shmIsDevice(obj: usize): bool { return load<u32>(obj + S_DEVICE) != 0; }
+
 export function shmPages(obj: usize): u32 { return load<u32>(obj + S_PAGES); }
 
 /** The last capability went: drop the object's own reference on each frame
@@ -65,7 +88,7 @@ export function shmPages(obj: usize): u32 { return load<u32>(obj + S_PAGES); }
 export function shmDestroy(obj: usize): void {
   const pages = shmPages(obj);
   const list = <usize>load<u32>(obj + S_FRAMES);
-  for (let i: u32 = 0; i < pages; i++) userFrameRelease(<usize>load<u32>(list + <usize>i * 4));
+  if (!shmIsDevice(obj)) for (let i: u32 = 0; i < pages; i++) userFrameRelease(<usize>load<u32>(list + <usize>i * 4));
   kfree(list);
   objRetire(obj);
   kfree(obj);
@@ -86,11 +109,21 @@ export function shmMap(slot: u32, obj: usize, writable: bool): i64 {
   for (let i: u32 = 0; i < pages; i++) {
     const pa = <usize>load<u32>(list + <usize>i * 4);
     if (ptMap(root, va + <u64>i * PAGE, pa, PAGE_4K, flags) != PT_OK) return SHM_ERR_NOMEM;
-    frameSetCount(pa, frameCount(pa) + 1);
+    if (!shmIsDevice(obj)) frameSetCount(pa, frameCount(pa) + 1);
   }
+  if (shmIsDevice(obj)) deviceMapped();
   regionAdd(slot, va, end, flags, RK_SHARED);
   pSetShmNext(slot, end + PAGE); // a gap between mappings
   tlbFlushAsid(pAsid(slot));
   return <i64>va;
 }
 
+
+/** Device memory's first mapping: when it is the VGA text buffer, the
+ *  process that maps it owns the screen from now on, and the kernel keeps its
+ *  own console output to the UART. */
+function deviceMapped(): void {
+  if ((printSinks() & SINK_VGA) == 0) return;
+  printSetSinks(printSinks() & ~SINK_VGA);
+  kinfo("console: a user-space display service owns the VGA screen now; kernel output stays on the UART");
+}

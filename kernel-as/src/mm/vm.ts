@@ -14,7 +14,9 @@
 import {
   ptCreate, ptDestroy, ptMap, ptUnmap, ptProtect, ptTranslate, ptLeafFlags, PT_OK, PT_NO_MAPPING,
 } from "./pagetable";
-import { frameAlloc, frameFree, frameZero, frameCount, frameSetCount, frameSetOwner, KIND_USER } from "./frames";
+import {
+  frameAlloc, frameFree, frameZero, frameCount, frameSetCount, frameSetOwner, frameKind, KIND_USER, KIND_RESERVED,
+} from "./frames";
 import {
   PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, PAGE_4K, PT_ENTRIES, pteIsLeaf, pteToPa,
 } from "../machine/sv48";
@@ -127,8 +129,10 @@ export function userFrameAlloc(pid: i32): usize {
   return pa;
 }
 
-/** Drops one reference; frees the frame (and any code decoded from it) at zero. */
+/** Drops one reference; frees the frame (and any code decoded from it) at zero.
+ *  Device memory (reserved frames such as the VGA buffer) is never freed. */
 export function userFrameRelease(pa: usize): void {
+  if (frameKind(pa) == KIND_RESERVED) return;
   const n = frameCount(pa);
   if (n > 1) { frameSetCount(pa, n - 1); return; }
   frameSetCount(pa, 0);

@@ -9,6 +9,7 @@ import {
   pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pNice, pSetNice,
   pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
   pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid, pCwd, pSetCwd, pCapMode, pSetCapMode, pShmNext,
+  pCspace,
   pSetShmNext,
 } from "./proc";
 import { execBootfs, EXEC_OK } from "./exec";
@@ -18,6 +19,9 @@ import { iget, idup, iput, ROOT_INUM } from "../fs/inode";
 import { addressSpaceClone, addressSpaceDestroy, regionCopy } from "../mm/vm";
 import { fdTableCreate, fdTableDestroy, fdTableFork } from "../sys/fd";
 import { ipcProcessGone } from "../ipc/endpoint";
+import { shmCreateDevice, shmDestroy } from "../ipc/shm";
+import { capInsertRoot } from "../cap/cap";
+import { KOBJ_MEMORY, RIGHT_READ, RIGHT_WRITE, RIGHT_GRANT, RIGHT_DELEGATE } from "../cap/codes";
 import { bootfsLookup } from "../fs/bootfs";
 import { schedMakeRunnable, wakeup } from "../sched/sched";
 import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
@@ -68,10 +72,25 @@ export function spawnInit(): u32 {
     procFreeSlot(slot);
     return NO_SLOT;
   }
+  grantDisplay(slot);
   procTable().initSlot = slot;
   procTable().initStartNs = timeNowNs();
   schedMakeRunnable(slot);
   return slot;
+}
+
+/** init's slot for the VGA text buffer capability (docs/services.md). */
+export const INIT_VGA_SLOT: u32 = 20;
+const VGA_PAGE: usize = 0xB8000;
+
+/** Gives init a capability to the VGA text buffer, so that a user-space
+ *  display service can own the screen. Without memory, init simply boots
+ *  without it. */
+function grantDisplay(slot: u32): void {
+  const vga = shmCreateDevice(VGA_PAGE, 1);
+  if (vga == 0) return;
+  const r = capInsertRoot(pCspace(slot), INIT_VGA_SLOT, vga, KOBJ_MEMORY, RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT | RIGHT_DELEGATE, 0);
+  if (r < 0) shmDestroy(vga);
 }
 
 /** fork: the child gets a copy-on-write copy of memory, the same open files
