@@ -2,14 +2,102 @@
 //
 // Opens the console read-write (creating the device node with
 // mknod("console", 1, 0) if the open fails), makes it fds 0, 1 and 2,
-// then runs the shell forever: it waits for children, which reaps the
-// orphans the kernel re-parents to init, and starts a new shell whenever
-// the current one exits.
+// starts the system services (docs/services.md), then runs the shell
+// forever: it waits for children, which reaps the orphans the kernel
+// re-parents to init, and starts a new shell whenever the current one exits.
+//
+// The services: the name service /named on a new endpoint (normally slot
+// 16) and the display service /displayd on another, holding the VGA memory
+// object the kernel gives init at slot 20; "display" is registered with the
+// name service. init then drops the VGA and display capabilities, so the
+// shell it forks inherits only the console and the name service endpoint.
+// When a service cannot be started init says so in one line and the shell
+// starts all the same.
 #include "user.h"
+#include "services.h"
 
 #define RESTART_PAUSE 10  // ticks to wait after a shell that died at once
 
 static char *shell_argv[] = {"sh", 0};
+static char *named_argv[] = {"named", 0};
+static char *displayd_argv[] = {"displayd", 0};
+
+static int named_pid = -1, displayd_pid = -1;
+
+// Spawns path in capability mode holding the console (0-2) and `endpoint`
+// at SVC_ENDPOINT_SLOT, plus VGA at SVC_VGA_SLOT when vga >= 0.
+static int spawn_service(const char *path, char **argv, int endpoint, int vga) {
+  int caps[] = {0, 0, 1, 1, 2, 2, endpoint, SVC_ENDPOINT_SLOT, vga, SVC_VGA_SLOT};
+  return spawn(path, argv, caps, vga >= 0 ? 5 : 4, SPAWN_CAPMODE);
+}
+
+// Starts named and displayd and registers the display service. Returns 0,
+// or -1 after printing the one line that says what failed. Whatever
+// happens, init holds no VGA or display capability afterwards, and holds
+// the name service endpoint only when named runs.
+static int start_services(void) {
+  int names = ep_create();
+  if (names < 0) {
+    fprintf(2, "init: no services: ep_create: %s\n", lasterror());
+    return -1;
+  }
+  named_pid = spawn_service("/named", named_argv, names, -1);
+  if (named_pid < 0) {
+    fprintf(2, "init: no services: cannot start /named: %s\n", lasterror());
+    cap_delete(names);
+    cap_delete(SVC_VGA_SLOT);
+    return -1;
+  }
+
+  struct capinfo vga;
+  if (cap_info(SVC_VGA_SLOT, &vga) < 0 || vga.type != CAP_TYPE_MEMORY) {
+    fprintf(2, "init: no display service: no VGA memory capability at slot %d\n", SVC_VGA_SLOT);
+    cap_delete(SVC_VGA_SLOT);  // whatever else is there, the shell does not get it
+    return -1;
+  }
+  int display = ep_create();
+  if (display < 0) {
+    fprintf(2, "init: no display service: ep_create: %s\n", lasterror());
+    cap_delete(SVC_VGA_SLOT);
+    return -1;
+  }
+  int status = 0;
+  displayd_pid = spawn_service("/displayd", displayd_argv, display, SVC_VGA_SLOT);
+  if (displayd_pid < 0) {
+    fprintf(2, "init: no display service: cannot start /displayd: %s\n", lasterror());
+    status = -1;
+  } else {
+    struct ipcmsg m;
+    memset(&m, 0, sizeof m);
+    m.w[0] = NS_REGISTER;
+    m.buf = (uint64)DISPLAY_SERVICE_NAME;
+    m.len = (uint)strlen(DISPLAY_SERVICE_NAME);
+    m.cap = display;
+    if (ep_call(names, &m) < 0) {
+      fprintf(2, "init: display service not registered: %s\n", lasterror());
+      status = -1;
+    } else if ((long)m.w[0] != SVC_OK) {
+      fprintf(2, "init: display service not registered: the name service refused it (%ld)\n", (long)m.w[0]);
+      status = -1;
+    }
+  }
+  // displayd and named hold their own copies; the shell gets neither.
+  cap_delete(display);
+  cap_delete(SVC_VGA_SLOT);
+  return status;
+}
+
+// Says so when a service ends; it is not restarted (its clients would
+// hold capabilities to its dead endpoint).
+static void service_ended(int pid, int status) {
+  if (pid == named_pid) {
+    printf("init: named exited with status %d\n", status);
+    named_pid = -1;
+  } else if (pid == displayd_pid) {
+    printf("init: displayd exited with status %d\n", status);
+    displayd_pid = -1;
+  }
+}
 
 static int start_shell(void) {
   int pid = fork();
@@ -38,6 +126,8 @@ int main(void) {
   dup(fd);
   dup(fd);
 
+  if (start_services() == 0) printf("init: services started: named, displayd\n");
+
   for (;;) {
     printf("init: starting sh\n");
     int started = uptime();
@@ -59,7 +149,8 @@ int main(void) {
         sleep(RESTART_PAUSE);
         break;
       }
-      // Otherwise an orphan was reaped.
+      // Otherwise a service or an orphan was reaped.
+      service_ended(pid, status);
     }
     if (uptime() - started < 1) sleep(RESTART_PAUSE);
   }
