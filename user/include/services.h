@@ -16,6 +16,7 @@
 #define SVC_ERR_BAD_NAME (-2)   // empty or longer than the limit
 #define SVC_ERR_FULL (-3)       // no room for another name or pane
 #define SVC_ERR_NO_CAP (-4)     // NS_REGISTER without a capability
+#define SVC_ERR_NO_DEVICE (-5)  // displayd could not map the screen
 
 // ---- Name service (named) ----
 // NS_REGISTER: name in buf/len, the capability to register in cap (it must

@@ -215,12 +215,13 @@ static long serve(const struct ipcmsg *m, uint64 *result) {
 }
 
 int main(void) {
+  // Without a screen displayd still serves, answering every request with
+  // SVC_ERR_NO_DEVICE: were it to exit, the copies of its endpoint held by
+  // named and by clients would keep the endpoint alive with no receiver,
+  // and their calls would wait for ever.
   void *mapped = shm_map(SVC_VGA_SLOT);
-  if (mapped == (void *)-1) {
-    fprintf(2, "displayd: cannot map the VGA buffer (slot %d): %s\n", SVC_VGA_SLOT, lasterror());
-    return 1;
-  }
-  screen = mapped;
+  if (mapped == (void *)-1) fprintf(2, "displayd: cannot map the VGA buffer (slot %d): %s; refusing every request\n", SVC_VGA_SLOT, lasterror());
+  else screen = mapped;
 
   struct ipcmsg m;
   memset(&m, 0, sizeof m);
@@ -240,7 +241,7 @@ int main(void) {
     }
     if (m.cap >= 0) cap_delete(m.cap);  // displayd keeps no capabilities
     uint64 result = 0;
-    long status = serve(&m, &result);
+    long status = screen ? serve(&m, &result) : SVC_ERR_NO_DEVICE;
     memset(&m, 0, sizeof m);
     m.w[0] = (uint64)status;
     m.w[1] = result;

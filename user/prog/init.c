@@ -39,6 +39,7 @@ static int start_services(void) {
   int names = ep_create();
   if (names < 0) {
     fprintf(2, "init: no services: ep_create: %s\n", lasterror());
+    cap_delete(SVC_VGA_SLOT);
     return -1;
   }
   named_pid = spawn_service("/named", named_argv, names, -1);

@@ -71,6 +71,7 @@ static struct ipcmsg request(int ds, uint64 op, uint64 w1, uint64 w2, const char
   if (status != SVC_OK) {
     const char *why = status == SVC_ERR_BAD_NAME ? "bad pane name (1 to 14 bytes)"
                       : status == SVC_ERR_FULL    ? "no room on the screen for another pane"
+                      : status == SVC_ERR_NO_DEVICE ? "it has no screen"
                                                   : "refused";
     fprintf(2, "show: display service: %s\n", why);
     exit(1);
