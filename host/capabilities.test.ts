@@ -50,4 +50,23 @@ describe("capabilities", () => {
     expect(h.shell("sandbox ls")).toMatch(/capability mode: no ambient authority/);
     expect(h.shell("sandbox nope")).toContain("sandbox: cannot start /nope");
   });
+
+  it("starts the name and display services; a client draws on the VGA screen through them", () => {
+    const h = bootDisk();
+    expect(h.output).toContain("init: services started: named, displayd");
+    const ps = h.shell("ps");
+    expect(ps).toMatch(/\bnamed$/m);
+    expect(ps).toMatch(/\bdisplayd$/m);
+    // The shell holds the console and the name service, not the screen.
+    const caps = h.shell("caps");
+    expect(caps).toMatch(/^\s+16 endpoint/m);
+    expect(caps).not.toMatch(/^\s+20 /m);
+    expect(h.machine.vgaText().join("\n")).not.toContain("Keel display service"); // nobody has asked for the screen yet
+    h.shell("show log hello from a client");
+    h.shell("show -s all good");
+    const screen = h.machine.vgaText();
+    expect(screen[0]).toContain("Keel display service");
+    expect(screen.join("\n")).toContain("hello from a client");
+    expect(screen[24]).toContain("all good");
+  });
 });

@@ -214,15 +214,23 @@ static long serve(const struct ipcmsg *m, uint64 *result) {
   }
 }
 
-int main(void) {
-  // Without a screen displayd still serves, answering every request with
-  // SVC_ERR_NO_DEVICE: were it to exit, the copies of its endpoint held by
-  // named and by clients would keep the endpoint alive with no receiver,
-  // and their calls would wait for ever.
+// The screen is mapped on the first request, not at start: until someone
+// uses the display, the kernel's console keeps showing on the VGA screen
+// (mapping it hands the screen over). Without a screen displayd still
+// serves, answering every request with SVC_ERR_NO_DEVICE: were it to exit,
+// the copies of its endpoint held by named and by clients would keep the
+// endpoint alive with no receiver, and their calls would wait for ever.
+static int map_tried;
+
+static void map_screen(void) {
+  if (map_tried) return;
+  map_tried = 1;
   void *mapped = shm_map(SVC_VGA_SLOT);
   if (mapped == (void *)-1) fprintf(2, "displayd: cannot map the VGA buffer (slot %d): %s; refusing every request\n", SVC_VGA_SLOT, lasterror());
   else screen = mapped;
+}
 
+int main(void) {
   struct ipcmsg m;
   memset(&m, 0, sizeof m);
   m.cap = -1;
@@ -240,6 +248,7 @@ int main(void) {
       continue;
     }
     if (m.cap >= 0) cap_delete(m.cap);  // displayd keeps no capabilities
+    map_screen();
     uint64 result = 0;
     long status = screen ? serve(&m, &result) : SVC_ERR_NO_DEVICE;
     memset(&m, 0, sizeof m);
