@@ -182,6 +182,8 @@ int openat(int dirslot, const char *path, int flags);
 // Starts path as a child holding only the listed capabilities: caps holds
 // ncaps pairs (slot here, slot in the child). Returns the child's pid.
 int spawn(const char *path, char **argv, const int *caps, int ncaps, int flags);
+int fspawn(int file, char **argv, const int *caps, int ncaps, int flags);  // like spawn, from a file capability (needs Execute)
+int unlinkat(int dir, const char *name);     // removes a name through a directory capability (needs Delete)
 int cap_list(struct capslot *buf, int max);  // how many slots are occupied
 
 // IPC (docs/abi.md, 210-219): a message is four words, up to 4096 bytes of
@@ -264,6 +266,8 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_ntfn_poll 219
 #define SYS_shm_create 220
 #define SYS_shm_map 221
+#define SYS_unlinkat 222
+#define SYS_fspawn 223
 
 #define MAXARG 32  // exec accepts at most this many arguments
 

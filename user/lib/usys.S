@@ -450,6 +450,24 @@ shm_map:
         ret
         .size shm_map, . - shm_map
 
+        .section .text.unlinkat, "ax"
+        .globl unlinkat
+        .type unlinkat, @function
+unlinkat:
+        li      a7, 222
+        ecall
+        ret
+        .size unlinkat, . - unlinkat
+
+        .section .text.fspawn, "ax"
+        .globl fspawn
+        .type fspawn, @function
+fspawn:
+        li      a7, 223
+        ecall
+        ret
+        .size fspawn, . - fspawn
+
 # long syscall6(long number, long a0, ..., long a5): any call by number with
 # raw 64-bit arguments, for tests that pass what a prototype would not.
         .section .text.syscall6, "ax"

@@ -193,8 +193,8 @@ static void group_delegate(void) {
 
   int copy = cap_copy(f, CAP_SLOT_ANY);
   int r = cap_info(copy, &info);
-  check(copy >= CAP_UNIX_SLOTS && r == 0 && info.rights == (CAP_READ | CAP_GRANT | CAP_DELEGATE) && info.depth == 1,
-        "cap_copy of an open descriptor: r---gD, depth 1", "slot %d, cap_info %d, rights %u, depth %u: %s", copy, r, info.rights,
+  check(copy >= CAP_UNIX_SLOTS && r == 0 && info.rights == (CAP_READ | CAP_EXECUTE | CAP_GRANT | CAP_DELEGATE) && info.depth == 1,
+        "cap_copy of a file opened for reading: r-x-gD (Execute: it may be run), depth 1", "slot %d, cap_info %d, rights %u, depth %u: %s", copy, r, info.rights,
         info.depth, lasterror());
   cap_delete(copy);
 
@@ -383,6 +383,57 @@ static void group_spawn(void) {
         n_want, lasterror());
 }
 
+// The Execute and Delete rights: running a program through a file
+// capability, removing a name through a directory capability.
+static void group_execute_delete(void) {
+  char *argv[] = {"true", 0};
+  int console[] = {0, 0, 1, 1, 2, 2};
+  int prog = open("/true", O_RDONLY);
+  allowed("open(/true) gives a file capability", prog);
+  int pid = fspawn(prog, argv, console, 3, SPAWN_CAPMODE);
+  allowed("fspawn runs the program a file capability names (Execute)", pid);
+  int status = -1;
+  if (pid > 0) wait(&status);
+  check(status == 0, "the fspawned /true exits 0", "status %d", status);
+  int noexec = cap_derive(prog, -1, CAP_READ | CAP_GRANT | CAP_DELEGATE, 0, 0);
+  allowed("cap_derive without Execute", noexec);
+  denied("fspawn through a capability without Execute", fspawn(noexec, argv, console, 3, SPAWN_CAPMODE));
+  close(prog);
+  cap_delete(noexec);
+
+  int fd = open("/capdel.tmp", O_CREATE | O_WRONLY);
+  close(fd);
+  int dir = open("/", O_RDONLY);
+  int nodelete = cap_derive(dir, -1, CAP_READ | CAP_DELEGATE, 0, 0);
+  denied("unlinkat through a directory capability without Delete", unlinkat(nodelete, "capdel.tmp"));
+  allowed("unlinkat through the directory capability with Delete", unlinkat(dir, "capdel.tmp"));
+  denied("the name is gone", open("/capdel.tmp", O_RDONLY));
+  close(dir);
+  cap_delete(nodelete);
+}
+
+// A capability revoked while another process is blocked on it: the
+// blocked call ends with -1 instead of waiting for ever.
+static void group_revoke_blocked(void) {
+  int ep = ep_create();
+  int derived = cap_derive(ep, -1, CAP_ALL_RIGHTS, 0, 0);
+  int pid = fork();
+  if (pid == 0) {
+    struct ipcmsg m;
+    memset(&m, 0, sizeof m);
+    m.cap = -1;
+    exit(ep_recv(derived, &m) == -1 ? 0 : 1);  // blocks: nobody sends
+  }
+  sleep(1);  // let the child block
+  long removed = cap_revoke(derived);
+  check(removed >= 1, "cap_revoke removes the copy a blocked child holds", "removed %ld", removed);
+  int status = -1;
+  wait(&status);
+  check(status == 0, "the child blocked in ep_recv gets -1 when its capability is revoked", "status %d", status);
+  cap_delete(derived);
+  cap_delete(ep);
+}
+
 int main(int argc, char **argv) {
   if (argc != 1) {
     fprintf(2, "usage: captest\n");
@@ -395,6 +446,8 @@ int main(int argc, char **argv) {
   group_expiry();
   group_capmode();
   group_spawn();
+  group_execute_delete();
+  group_revoke_blocked();
   printf("captest: %d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }

@@ -251,3 +251,8 @@ __attribute__((weak)) uint64 ntfn_wait(int n) { (void)n; return (uint64)-1; }
 __attribute__((weak)) uint64 ntfn_poll(int n) { (void)n; return (uint64)-1; }
 __attribute__((weak)) int shm_create(int bytes) { (void)bytes; return -1; }
 __attribute__((weak)) void *shm_map(int shm) { (void)shm; return (void *)-1; }
+__attribute__((weak)) int unlinkat(int dir, const char *name) { (void)dir; (void)name; return -1; }
+__attribute__((weak)) int fspawn(int file, char **argv, const int *caps, int ncaps, int flags) {
+  (void)file; (void)argv; (void)caps; (void)ncaps; (void)flags;
+  return -1;
+}

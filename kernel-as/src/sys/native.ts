@@ -1,4 +1,4 @@
-// Keel's native calls (200-209, docs/abi.md): capability operations,
+// Keel's native calls (200-223, docs/abi.md): capability operations,
 // capability mode, openat and spawn. Each decodes fully (slots, rights,
 // pointers) before it changes anything, and every denial has its own reason.
 // Relies on: cap/cap, sys/fd, sys/callargs, proc/*, fs/*.
@@ -10,7 +10,8 @@ import {
   CapInfo, CAP_INFO_SIZE,
 } from "../cap/cap";
 import {
-  RIGHT_READ, RIGHT_WRITE, RIGHT_DELEGATE, RIGHT_GRANT, RIGHTS_ALL, CAP_ERR_NO_RIGHTS, KOBJ_ENDPOINT, KOBJ_NOTIFICATION,
+  RIGHT_READ, RIGHT_WRITE, RIGHT_DELEGATE, RIGHT_GRANT, RIGHT_DELETE, RIGHT_EXECUTE, RIGHTS_ALL, CAP_ERR_NO_RIGHTS,
+  KOBJ_ENDPOINT, KOBJ_NOTIFICATION,
   KOBJ_MEMORY,
 } from "../cap/codes";
 import { shmCreate, shmMap, shmDestroy, SHM_MAX_PAGES, SHM_ERR_SPACE } from "../ipc/shm";
@@ -23,12 +24,16 @@ import { arg, argInt, fail, fail2, copyPath } from "./callargs";
 import { sysOpenDisk, execArgs, fsErrText } from "./unix";
 import {
   NO_SLOT, procAlloc, procFreeSlot, pCspace, pCapMode, pSetCapMode, pPid, pSetParent, pCwd, pSetCwd,
-  pNice, pSetNice, pVruntime, pSetVruntime, pReplyPid,
+  pNice, pSetNice, pVruntime, pSetVruntime, pReplyPid, pCtx, pState, pWaitKind, MAX_PROCS, P_SLEEPING, W_PIPE_READ,
+  W_PIPE_WRITE, W_CONSOLE, W_EP_SEND, W_EP_RECV, W_EP_CALL, W_NTFN,
 } from "../proc/proc";
 import { schedMakeRunnable } from "../sched/sched";
-import { copyin, copyout, VM_OK } from "../mm/vm";
+import { copyin, copyout, copyinstr, VM_OK } from "../mm/vm";
 import { fsMounted, fsLookup } from "../fs/fsops";
 import { fileDiskInode, fileKind, FK_DISK, FK_INODE } from "../fs/file";
+import { fsUnlink } from "../fs/fsops";
+import { completeCall } from "../ipc/endpoint";
+import { hartGetReg } from "../machine/hart";
 import { idup, iput, inodeInum, inodeType, FS_T_DIR, ROOT_INUM } from "../fs/inode";
 import { pathResolve } from "../fs/path";
 import { timeNowNs } from "../arch/timer";
@@ -56,8 +61,10 @@ export const SYS_NTFN_WAIT: u32 = 218;
 export const SYS_NTFN_POLL: u32 = 219;
 export const SYS_SHM_CREATE: u32 = 220;
 export const SYS_SHM_MAP: u32 = 221;
+export const SYS_UNLINKAT: u32 = 222;
+export const SYS_FSPAWN: u32 = 223;
 export const SYS_NATIVE_FIRST: u32 = SYS_CAP_INFO;
-export const SYS_NATIVE_LAST: u32 = SYS_SHM_MAP;
+export const SYS_NATIVE_LAST: u32 = SYS_FSPAWN;
 /** A native call that put the caller to sleep (the run loop must not move its pc). */
 export const NATIVE_BLOCKED: i64 = -0x7FFF_FFFE;
 
@@ -82,11 +89,14 @@ export function nativeCall(slot: u32, num: u32): i64 {
     }
     case SYS_CAP_REVOKE: {
       const r = capRevoke(pCspace(slot), <u32>argInt(slot, 0));
+      if (r > 0) failRevokedWaiters();
       return r < 0 ? fail2(slot, "cap_revoke: ", capErrText(r)) : r;
     }
+    case SYS_UNLINKAT: return unlinkatCall(slot);
+    case SYS_FSPAWN: return spawnCall(slot, true);
     case SYS_CAP_ENTER: pSetCapMode(slot); return 0;
     case SYS_OPENAT: return openatCall(slot);
-    case SYS_SPAWN: return spawnCall(slot);
+    case SYS_SPAWN: return spawnCall(slot, false);
     case SYS_CAP_LIST: return capListCall(slot);
     case SYS_EP_CREATE: return createObject(slot, endpointCreate(), "ep_create: ");
     case SYS_NTFN_CREATE: return createObject(slot, notificationCreate(), "ntfn_create: ");
@@ -193,6 +203,36 @@ function replyCall(slot: u32, msgVa: u64): i64 {
   return r < 0 ? fail2(slot, "ep_reply: ", ipcErrText(r)) : 0;
 }
 
+/** unlinkat(dirslot, name): removes a name from a directory capability; needs Delete on it. */
+function unlinkatCall(slot: u32): i64 {
+  const found = fdLookup(slot, argInt(slot, 0), RIGHT_DELETE);
+  if (found < 0) return fail2(slot, "unlinkat: ", found == CAP_ERR_NO_RIGHTS ? "directory capability lacks the Delete right" : capErrText(found));
+  const dir = <usize>found;
+  if (!copyPath(slot, arg(slot, 1))) return fail(slot, "unlinkat: bad path pointer");
+  if (pCapMode(slot) && escapes(SCRATCH_PATH)) return fail(slot, "unlinkat: capability mode: no absolute paths or ..");
+  if (fileKind(dir) != FK_DISK || inodeType(fileDiskInode(dir)) != FS_T_DIR) return fail(slot, "unlinkat: not a directory capability on the disk file system");
+  const r = fsUnlink(SCRATCH_PATH, inodeInum(fileDiskInode(dir)));
+  return r < 0 ? fail2(slot, "unlinkat: ", fsErrText(r)) : 0;
+}
+
+/** After a revoke: a process blocked on a capability it no longer holds
+ *  (revoked from another process) stops waiting and its call fails. Only
+ *  calls whose first argument is the capability they block on are looked
+ *  at: read and write (pipes, console), endpoint send/receive/call, and
+ *  notification wait. */
+function failRevokedWaiters(): void {
+  for (let s: u32 = 0; s < MAX_PROCS; s++) {
+    if (pState(s) != P_SLEEPING) continue;
+    const kind = pWaitKind(s);
+    if (kind != W_PIPE_READ && kind != W_PIPE_WRITE && kind != W_CONSOLE && kind != W_EP_SEND && kind != W_EP_RECV &&
+        kind != W_EP_CALL && kind != W_NTFN) continue;
+    const held = capLookup(pCspace(s), <u32>hartGetReg(pCtx(s), 10), 0, 0);
+    if (held > 0) continue;
+    fail(s, "the capability was revoked while this call waited on it");
+    completeCall(s, -1);
+  }
+}
+
 /** The destination slot argument: a slot, or the lowest free from 16 up. */
 function dst(slot: u32, i: u32): u32 {
   const d = argInt(slot, i);
@@ -277,12 +317,15 @@ function openatCall(slot: u32): i64 {
 }
 
 /** spawn(path, argv, caps, ncaps, flags): a new process running path,
- *  holding exactly the listed capabilities. */
-function spawnCall(slot: u32): i64 {
+ *  holding exactly the listed capabilities. fspawn(fileslot, ...) runs the
+ *  program a file capability names instead (it needs Execute), which works
+ *  in capability mode too. */
+function spawnCall(slot: u32, fromCap: bool): i64 {
+  const call = fromCap ? "fspawn: " : "spawn: ";
   const ncaps = argInt(slot, 3);
   const flags = argInt(slot, 4);
   if (ncaps < 0 || ncaps > SPAWN_MAX_CAPS) return fail(slot, "spawn: between 0 and 64 capabilities");
-  if (pCapMode(slot)) return fail(slot, "spawn: capability mode: no ambient authority (spawn names a path)");
+  if (!fromCap && pCapMode(slot)) return fail(slot, "spawn: capability mode: no ambient authority (use fspawn)");
   // Decode first: the capability pairs, and that each may be passed on.
   const pairs = SCRATCH_CAPS + 0x100; // ncaps x (i32 src, i32 dst)
   if (ncaps > 0 && copyin(slot, pairs, arg(slot, 2), <u64>ncaps * 8) != VM_OK) return fail(slot, "spawn: bad capability list pointer");
@@ -295,10 +338,21 @@ function spawnCall(slot: u32): i64 {
       return fail2(slot, "spawn: ", found == CAP_ERR_NO_RIGHTS ? "a listed capability lacks the Grant or Delegate right" : capErrText(found));
     }
   }
-  if (!copyPath(slot, arg(slot, 0))) return fail(slot, "spawn: bad path pointer");
   let ip: i32 = 0;
   let inum: u32 = 0;
-  if (fsMounted()) {
+  if (fromCap) {
+    const file = fdLookup(slot, argInt(slot, 0), RIGHT_EXECUTE);
+    if (file < 0) return fail2(slot, call, file == CAP_ERR_NO_RIGHTS ? "file capability lacks the Execute right" : capErrText(file));
+    if (fileKind(<usize>file) != FK_DISK) return fail(slot, "fspawn: not a file on the disk file system");
+    ip = idup(fileDiskInode(<usize>file));
+    // The program is named after argv[0] (there is no path to take it from).
+    store<u8>(SCRATCH_PATH, 0x3F);
+    store<u8>(SCRATCH_PATH + 1, 0);
+    const argv0 = SCRATCH_PATH + 512;
+    if (copyin(slot, argv0, arg(slot, 1), 8) == VM_OK && load<u64>(argv0) != 0) copyinstr(slot, SCRATCH_PATH, load<u64>(argv0), 64);
+  } else if (!copyPath(slot, arg(slot, 0))) {
+    return fail(slot, "spawn: bad path pointer");
+  } else if (fsMounted()) {
     const cwd = pCwd(slot);
     ip = fsLookup(SCRATCH_PATH, cwd > 0 ? inodeInum(cwd) : ROOT_INUM);
     if (ip < 0) return fail2(slot, "spawn: ", fsErrText(ip));

@@ -21,7 +21,7 @@ import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_
 import { fdInstall, fdLookup, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
-import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT } from "../cap/codes";
+import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT, RIGHT_DELETE, RIGHT_EXECUTE } from "../cap/codes";
 import { execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
@@ -140,6 +140,16 @@ export function fsErrText(code: i32): string {
 function cwdInum(slot: u32): u32 {
   const c = pCwd(slot);
   return c > 0 ? inodeInum(c) : ROOT_INUM;
+}
+
+/** The rights open gives: Read and/or Write as asked; a file opened for
+ *  reading may also be executed (fspawn), and a directory's holder may
+ *  remove names from it (unlinkat). Grant and Delegate come from fdInstall. */
+function unixRights(mode: u32, directory: bool): u32 {
+  let rights: u32 = 0;
+  if ((mode & FM_READ) != 0) rights |= RIGHT_READ | (directory ? RIGHT_DELETE : RIGHT_EXECUTE);
+  if ((mode & FM_WRITE) != 0) rights |= RIGHT_WRITE;
+  return rights;
 }
 
 /** Fails a descriptor lookup with its reason: "CALL: REASON". */
@@ -499,7 +509,7 @@ function sysOpen(slot: u32): i64 {
   if (type != T_DEVICE && ((mode & FM_WRITE) != 0 || (flags & O_TRUNC) != 0)) return fail(slot, "open: read-only file system");
   const f = fileOpenInode(inum, mode);
   if (f == 0) return fail(slot, type == T_DEVICE ? "open: no such device" : "open: out of memory");
-  const fd = fdInstall(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
+  const fd = fdInstall(slot, f, unixRights(mode, type == T_DIR));
   if (fd < 0) { fileDestroy(f); return fail(slot, "open: too many open files"); }
   return fd;
 }
@@ -521,7 +531,7 @@ export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string): 
   }
   const f = fileOpenDisk(ip, mode); // takes the reference
   if (f == 0) return fail2(slot, call, type == FS_T_DEVICE ? "no such device" : "out of memory");
-  const fd = fdInstall(slot, f, (mode & FM_READ ? RIGHT_READ : 0) | (mode & FM_WRITE ? RIGHT_WRITE : 0));
+  const fd = fdInstall(slot, f, unixRights(mode, type == FS_T_DIR));
   if (fd < 0) { fileDestroy(f); return fail2(slot, call, "too many open files"); }
   return fd;
 }
