@@ -145,9 +145,13 @@ function cwdInum(slot: u32): u32 {
 /** The rights open gives: Read and/or Write as asked; a file opened for
  *  reading may also be executed (fspawn), and a directory's holder may
  *  remove names from it (unlinkat). Grant and Delegate come from fdInstall. */
-function unixRights(mode: u32, directory: bool): u32 {
+function unixRights(mode: u32, type: u32): u32 {
   let rights: u32 = 0;
-  if ((mode & FM_READ) != 0) rights |= RIGHT_READ | (directory ? RIGHT_DELETE : RIGHT_EXECUTE);
+  if ((mode & FM_READ) != 0) {
+    rights |= RIGHT_READ;
+    if (type == FS_T_FILE) rights |= RIGHT_EXECUTE; // devices cannot be run
+    if (type == FS_T_DIR) rights |= RIGHT_DELETE;
+  }
   if ((mode & FM_WRITE) != 0) rights |= RIGHT_WRITE;
   return rights;
 }
@@ -509,7 +513,7 @@ function sysOpen(slot: u32): i64 {
   if (type != T_DEVICE && ((mode & FM_WRITE) != 0 || (flags & O_TRUNC) != 0)) return fail(slot, "open: read-only file system");
   const f = fileOpenInode(inum, mode);
   if (f == 0) return fail(slot, type == T_DEVICE ? "open: no such device" : "open: out of memory");
-  const fd = fdInstall(slot, f, unixRights(mode, type == T_DIR));
+  const fd = fdInstall(slot, f, unixRights(mode, type));
   if (fd < 0) { fileDestroy(f); return fail(slot, "open: too many open files"); }
   return fd;
 }
@@ -531,7 +535,7 @@ export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string): 
   }
   const f = fileOpenDisk(ip, mode); // takes the reference
   if (f == 0) return fail2(slot, call, type == FS_T_DEVICE ? "no such device" : "out of memory");
-  const fd = fdInstall(slot, f, unixRights(mode, type == FS_T_DIR));
+  const fd = fdInstall(slot, f, unixRights(mode, type));
   if (fd < 0) { fileDestroy(f); return fail2(slot, call, "too many open files"); }
   return fd;
 }
