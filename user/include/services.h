@@ -51,4 +51,10 @@
 #define VGA_ROWS 25
 #define VGA_BYTES (VGA_COLS * VGA_ROWS * 2)
 
+// The service loop (user/lib/services.c): replies to the request in *m when
+// one is owed, then waits for the next into buf. Returns 0 with a request in
+// *m, or -1 (after saying so, naming `who`) when the endpoint is gone.
+struct ipcmsg;
+int svc_next(struct ipcmsg *m, char *buf, uint bufsize, const char *who);
+
 #endif

@@ -235,18 +235,7 @@ int main(void) {
   memset(&m, 0, sizeof m);
   m.cap = -1;
   for (;;) {
-    m.buf = (uint64)request;
-    m.bufsize = sizeof request;
-    if (ep_replyrecv(SVC_ENDPOINT_SLOT, &m) < 0) {
-      struct capinfo info;
-      if (cap_info(SVC_ENDPOINT_SLOT, &info) < 0 || info.type != CAP_TYPE_ENDPOINT) {
-        fprintf(2, "displayd: no endpoint at slot %d: %s\n", SVC_ENDPOINT_SLOT, lasterror());
-        return 1;
-      }
-      memset(&m, 0, sizeof m);  // a message that could not be delivered: no reply owed
-      m.cap = -1;
-      continue;
-    }
+    if (svc_next(&m, (char *)request, sizeof request, "displayd") < 0) return 1;
     if (m.cap >= 0) cap_delete(m.cap);  // displayd keeps no capabilities
     map_screen();
     uint64 result = 0;

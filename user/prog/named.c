@@ -75,20 +75,7 @@ int main(void) {
   for (;;) {
     // Reply (when a call is owed; the first time there is none), then
     // take the next request.
-    m.buf = (uint64)request;
-    m.bufsize = sizeof request;
-    if (ep_replyrecv(SVC_ENDPOINT_SLOT, &m) < 0) {
-      // A failed reply is the caller's loss; a failed receive with no
-      // endpoint is fatal.
-      struct capinfo info;
-      if (cap_info(SVC_ENDPOINT_SLOT, &info) < 0 || info.type != CAP_TYPE_ENDPOINT) {
-        fprintf(2, "named: no endpoint at slot %d: %s\n", SVC_ENDPOINT_SLOT, lasterror());
-        return 1;
-      }
-      memset(&m, 0, sizeof m);
-      m.cap = -1;
-      continue;
-    }
+    if (svc_next(&m, (char *)request, sizeof request, "named") < 0) return 1;
     int arrived = m.cap;
     uint64 op = m.w[0];
     char name[NS_NAME_MAX + 1];
