@@ -3,7 +3,9 @@
 // /usr/bin/chromium directly.
 import { defineConfig, devices } from "@playwright/test";
 
-const PORT = 4173;
+// KEEL_E2E_PORT and KEEL_OUT_DIR let two test runs share a checkout.
+const PORT = Number(process.env.KEEL_E2E_PORT ?? 4173);
+const OUT_DIR = process.env.KEEL_OUT_DIR ?? "../dist";
 const BASE_URL = `http://127.0.0.1:${PORT}/`;
 const CI = Boolean(process.env.CI);
 
@@ -46,7 +48,7 @@ export default defineConfig({
   webServer: {
     // The same static site `npm run build` makes, served without special
     // headers (no cross-origin isolation), as a plain static host would.
-    command: `node scripts/build-kernel.mjs --only release && npx vite build && npx vite preview --port ${PORT} --strictPort --host 127.0.0.1`,
+    command: `node scripts/build-kernel.mjs --only release && npx vite build --outDir ${OUT_DIR} && npx vite preview --outDir ${OUT_DIR} --port ${PORT} --strictPort --host 127.0.0.1`,
     url: BASE_URL,
     reuseExistingServer: !CI,
     timeout: 180_000,

@@ -72,7 +72,8 @@ export default defineConfig({
   publicDir: false,
   plugins: [shippedDisk()],
   build: {
-    outDir: "../dist",
+    // KEEL_OUT_DIR lets several checkouts or test runs build side by side.
+    outDir: process.env.KEEL_OUT_DIR ?? "../dist",
     emptyOutDir: true,
     target: "es2022",
     // The kernel and the disk image must stay separate files, fetched by the worker.

@@ -12,6 +12,7 @@ import type { VgaCursor } from "../host/devices/vga";
 import type { MachineState } from "../host/machine";
 import type { DiskInfo } from "./disk/store";
 import type { ClockMode, DiskMode } from "./params";
+import type { InspectQuery, InspectResult } from "../host/inspect-types";
 
 export type { DiskInfo, MachineState, VgaCursor };
 
@@ -55,7 +56,10 @@ export type PageToWorker =
   | { type: "disk-download" }
   /** Hand a file to the running kernel (Machine.importFile): `name` is
    *  already cut to 14 bytes and has no "/". Bytes transferred. */
-  | { type: "import-file"; name: string; bytes: Uint8Array };
+  | { type: "import-file"; name: string; bytes: Uint8Array }
+  /** Ask the kernel for a read-only view of its state (the panels); answered
+   *  by an `inspect-result` with the same id. */
+  | { type: "inspect"; id: number; query: InspectQuery };
 
 // ---- worker → page -------------------------------------------------------
 
@@ -81,7 +85,9 @@ export type WorkerToPage =
    *  lost unless the message says so. Shown in a banner. */
   | { type: "disk-error"; message: string }
   /** A disk operation finished (`disk-reset`, `disk-upload`, `import-file`). */
-  | { type: "disk-done"; operation: DiskOperation };
+  | { type: "disk-done"; operation: DiskOperation }
+  /** The answer to `inspect`. */
+  | { type: "inspect-result"; id: number; result: InspectResult };
 
 export type DiskOperation = "reset" | "upload" | "download" | "import";
 
