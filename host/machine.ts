@@ -9,7 +9,7 @@
 // to be woken (docs/boot.md).
 
 import { writeBootInfo, type BootModule, type BootLayout } from "./bootinfo.js";
-import { DeterministicClock, RealtimeClock, type MachineClock } from "./clock.js";
+import { DeterministicClock, RealtimeClock, type ClockState, type MachineClock } from "./clock.js";
 import type { Device, Width } from "./device.js";
 import { InterruptController } from "./devices/intc.js";
 import { Timer } from "./devices/timer.js";
@@ -61,6 +61,19 @@ export interface RunReport {
   wakeInMs: number | null;
 }
 
+/** Input played back at exact slice boundaries (host/replay.ts). In
+ *  deterministic mode the kernel's run() calls are a pure function of the
+ *  input delivered between them, so input given before the same call of the
+ *  same power-on reproduces a session exactly. */
+export interface InputSchedule {
+  /** Called before every run() call and may call input() or reboot(). */
+  beforeRun(machine: Machine): void;
+  /** True while input is still due in this power-on: an idle deterministic
+   *  machine then keeps calling run() (as the recorded machine did) instead
+   *  of waiting for input that only the schedule will give. */
+  pending(machine: Machine): boolean;
+}
+
 export interface MachineStats {
   state: MachineState;
   uptimeNs: number;
@@ -69,8 +82,27 @@ export interface MachineStats {
   boots: number;
 }
 
+/** Everything of a machine a snapshot holds besides RAM and the disk
+ *  (host/snapshot.ts): plain JSON values, except the queued imports. */
+export interface MachineSavedState {
+  state: MachineState;
+  panicMessage: string;
+  boots: number;
+  rngState: number;
+  rebootRequested: boolean;
+  layout: BootLayout | null;
+  clock: ClockState;
+  /** Each device's save(), by device name. */
+  devices: Record<string, unknown>;
+  /** UART bytes transmitted but not yet handed to uartOutput. */
+  uartTx: number[];
+  imports: { name: Uint8Array; data: Uint8Array }[];
+}
+
 interface KernelExports {
   kmain(bootInfo: number): number;
+  /** After a snapshot restore: re-attach per-instance state (0 = done). */
+  resume?(): number;
   run(budget: number): number;
   kernelImageEnd(): number;
   panicFromHost?(): void;
@@ -128,6 +160,9 @@ export class Machine {
   private txBuffer: number[] = [];
   private rebootRequested = false;
   private boots = 0;
+  /** Kernel run() calls since the last power-on (kernel-requested reboots included). */
+  private runs = 0;
+  private schedule: InputSchedule | null = null;
   private rngState: number;
   private layout: BootLayout | null = null;
   private panicMessage = "";
@@ -180,6 +215,7 @@ export class Machine {
   /** Powers on: fresh RAM and devices, BootInfo, kernel entry. */
   boot(): void {
     this.boots++;
+    this.runs = 0;
     this.rebootRequested = false;
     this.panicMessage = "";
     this.memory = new WebAssembly.Memory({ initial: this.config.ramBytes / WASM_PAGE, maximum: MAX_WASM_PAGES });
@@ -187,17 +223,7 @@ export class Machine {
     this.clock.reset();
     for (const d of this.devices) d.reset();
     this.intc.syncMirror();
-
-    const instance = new WebAssembly.Instance(this.kernel, {
-      env: { memory: this.memory },
-      keel: {
-        port_in: (port: number, width: number) => this.portIn(port, width as Width),
-        port_out: (port: number, width: number, value: number) => this.portOut(port, width as Width, value),
-        hypercall: (op: number, a0: number, a1: number, a2: number) => this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0),
-      },
-    });
-    this.exports = instance.exports as unknown as KernelExports;
-    this.exports._initialize?.();
+    this.instantiate();
     this.layout = writeBootInfo(this.memory.buffer, {
       ramBytes: this.config.ramBytes,
       kernelEnd: this.exports.kernelImageEnd() >>> 0,
@@ -218,6 +244,64 @@ export class Machine {
     if (result !== 0) this.stop("halted", `kernel refused to boot (code ${result})`);
   }
 
+  /** A fresh kernel instance on the current RAM (its data segments are written again). */
+  private instantiate(): void {
+    const instance = new WebAssembly.Instance(this.kernel, {
+      env: { memory: this.memory },
+      keel: {
+        port_in: (port: number, width: number) => this.portIn(port, width as Width),
+        port_out: (port: number, width: number, value: number) => this.portOut(port, width as Width, value),
+        hypercall: (op: number, a0: number, a1: number, a2: number) => this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0),
+      },
+    });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.exports._initialize?.();
+  }
+
+  /** The machine's state for a snapshot, between slices. `ram` is the live
+   *  RAM, not a copy: take what you need before the machine runs again. */
+  saveState(): { state: MachineSavedState; ram: Uint8Array } {
+    if (this.currentState === "off" || this.inKernel) throw new MachineConfigError("only a booted machine between slices can be saved");
+    const devices: Record<string, unknown> = {};
+    for (const d of this.devices) devices[d.name] = d.save();
+    return {
+      state: {
+        state: this.currentState, panicMessage: this.panicMessage, boots: this.boots, rngState: this.rngState,
+        rebootRequested: this.rebootRequested, layout: this.layout, clock: this.clock.save(), devices,
+        uartTx: [...this.txBuffer], imports: this.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() })),
+      },
+      ram: new Uint8Array(this.memory.buffer),
+    };
+  }
+
+  /** Continues a saved machine on this one, which must never have booted:
+   *  devices and clock first (a state that does not fit throws before any
+   *  RAM is made), then RAM, a fresh kernel instance, and its resume(). */
+  restoreState(saved: MachineSavedState, ram: Uint8Array): void {
+    if (this.currentState !== "off") throw new MachineConfigError("a snapshot can only be restored into a machine that has not booted");
+    if (ram.length % WASM_PAGE !== 0 || ram.length < this.config.ramBytes || ram.length > MAX_WASM_PAGES * WASM_PAGE) {
+      throw new MachineConfigError(`saved RAM of ${ram.length} bytes does not fit a ${this.config.ramBytes}-byte machine`);
+    }
+    this.clock.restore(saved.clock);
+    for (const d of this.devices) d.restore(saved.devices[d.name]);
+    this.memory = new WebAssembly.Memory({ initial: ram.length / WASM_PAGE, maximum: MAX_WASM_PAGES });
+    this.view = new DataView(this.memory.buffer);
+    this.instantiate();
+    new Uint8Array(this.memory.buffer).set(ram);
+    this.intc.syncMirror();
+    const resumed = this.exports.resume?.();
+    if (resumed !== 0) throw new MachineConfigError(`the kernel could not resume (code ${String(resumed)})`);
+    this.boots = saved.boots;
+    this.rngState = saved.rngState >>> 0 || 1;
+    this.rebootRequested = saved.rebootRequested;
+    this.layout = saved.layout;
+    this.panicMessage = saved.panicMessage;
+    this.txBuffer = [...saved.uartTx];
+    this.imports = saved.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() }));
+    this.setState(saved.state, saved.state === "panicked" ? saved.panicMessage : undefined);
+    this.flushUart();
+  }
+
   /** Powers off and on again. */
   reboot(): void {
     this.boot();
@@ -231,8 +315,10 @@ export class Machine {
     const start = performance.now();
     try {
       for (;;) {
+        this.schedule?.beforeRun(this);
         this.timer.poll();
         const result = this.callKernel(() => this.exports.run(this.sliceBudget()));
+        this.runs++;
         if (result === undefined) return { state: this.currentState, wakeInMs: null };
         if (result === RUN_REBOOT || this.rebootRequested) {
           this.boot();
@@ -250,6 +336,9 @@ export class Machine {
           const next = this.nextWakeNs();
           if (this.clock instanceof DeterministicClock && next !== null) {
             this.clock.skipTo(next); // idle time costs nothing in deterministic mode
+          } else if (this.clock instanceof DeterministicClock && this.schedule?.pending(this)) {
+            // Replaying: the next input is due at a later run() call; the
+            // recorded machine was woken for each call in between.
           } else {
             this.setState("idle");
             const wakeInMs = next === null ? null : next <= this.clock.nowNs() ? 0 : (next - this.clock.nowNs()) / 1e6;
@@ -279,6 +368,16 @@ export class Machine {
 
   private publishImports(): void {
     if (this.currentState !== "off") this.view.setUint32(CONTROL_BLOCK + CB_IMPORTS, this.imports.length, true);
+  }
+
+  /** Kernel run() calls since the last power-on: where input arrives in a recording. */
+  get runsSinceBoot(): number {
+    return this.runs;
+  }
+
+  /** Plays input back at exact run() calls (host/replay.ts); null stops. */
+  setInputSchedule(schedule: InputSchedule | null): void {
+    this.schedule = schedule;
   }
 
   /** Keyboard input: bytes into the UART's receive path. */
