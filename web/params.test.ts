@@ -6,13 +6,13 @@ import {
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto" });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "" });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto" });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "" });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -60,7 +60,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto" });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "" });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -127,5 +127,15 @@ describe("the disk parameter", () => {
       expect(errors, bad).toEqual([{ name: "disk", value: bad, reason: "must be one of auto, idb, memory" }]);
       expect(describeParamError(errors[0]!)).toContain("using the default, auto");
     }
+  });
+});
+
+describe("run", () => {
+  it("takes lines to type after boot, and refuses control characters but newlines, tabs and Ctrl-]", () => {
+    expect(parseParams("?run=ls%20-l%0Aecho%20hi").params.run).toBe("ls -l\necho hi");
+    const bad = parseParams(new URLSearchParams({ run: "ls\u0007" }));
+    expect(bad.params.run).toBe("");
+    expect(bad.errors).toEqual([{ name: "run", value: "ls\u0007", reason: expect.stringContaining("control characters") }]);
+    expect(describeParamError(bad.errors[0]!)).toContain("nothing typed after boot");
   });
 });

@@ -24,6 +24,8 @@ export const DISK_DEFAULT: DiskMode = "auto";
 /** BootInfo has room for much more, but a command line longer than this is
  *  surely a mistake (a pasted file, a doubled link), not a configuration. */
 export const CMDLINE_MAX_BYTES = 1024;
+/** Longest `run` text, in UTF-8 bytes. */
+export const RUN_MAX_BYTES = 4096;
 
 const MIB = 1024 * 1024;
 
@@ -34,6 +36,8 @@ export interface KeelParams {
   /** Boot the user programs (init and the shell); false boots the kernel monitor alone. */
   userland: boolean;
   disk: DiskMode;
+  /** Typed into the console once the machine has booted, each line with Enter (web/share.ts). */
+  run: string;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
@@ -42,9 +46,11 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   cmdline: CMDLINE_DEFAULT,
   userland: true,
   disk: DISK_DEFAULT,
+  run: "",
 };
 
-export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk";
+/** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
+export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
@@ -97,6 +103,13 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     else errors.push({ name: "disk", value: disk, reason: `must be one of ${DISK_MODES.join(", ")}` });
   }
 
+  const run = search.get("run");
+  if (run !== null) {
+    const reason = checkRun(run);
+    if (reason === null) params.run = run;
+    else errors.push({ name: "run", value: run, reason });
+  }
+
   return { params, errors };
 }
 
@@ -127,6 +140,16 @@ export function checkCmdline(text: string): string | null {
   return null;
 }
 
+/** Why a `run` value is refused, or null. Lines are separated by newlines;
+ *  other control characters are refused, except tabs and Ctrl-] (which
+ *  switches between the shell and the kernel monitor). */
+export function checkRun(text: string): string | null {
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > RUN_MAX_BYTES) return `is ${bytes} bytes long; at most ${RUN_MAX_BYTES} are allowed`;
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001c\u001e\u001f\u007f]/.test(text)) return "must not contain control characters other than newlines";
+  return null;
+}
+
 export function ramBytesOf(params: KeelParams): number {
   return params.ramMiB * MIB;
 }
@@ -149,5 +172,9 @@ function defaultText(name: ParamName, defaults: KeelParams): string {
       return defaults.userland ? "1 (boot the shell)" : "0 (the kernel monitor alone)";
     case "disk":
       return defaults.disk === "auto" ? "auto (the disk stored in this browser)" : defaults.disk;
+    case "run":
+      return "nothing typed after boot";
+    case "replay":
+      return "a normal boot, without the replay";
   }
 }
