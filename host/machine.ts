@@ -88,6 +88,8 @@ export interface MachineSavedState {
   state: MachineState;
   panicMessage: string;
   boots: number;
+  /** run() calls since that power-on (host/replay.ts counts input by them). */
+  runs: number;
   rngState: number;
   rebootRequested: boolean;
   layout: BootLayout | null;
@@ -266,7 +268,7 @@ export class Machine {
     for (const d of this.devices) devices[d.name] = d.save();
     return {
       state: {
-        state: this.currentState, panicMessage: this.panicMessage, boots: this.boots, rngState: this.rngState,
+        state: this.currentState, panicMessage: this.panicMessage, boots: this.boots, runs: this.runs, rngState: this.rngState,
         rebootRequested: this.rebootRequested, layout: this.layout, clock: this.clock.save(), devices,
         uartTx: [...this.txBuffer], imports: this.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() })),
       },
@@ -292,6 +294,7 @@ export class Machine {
     const resumed = this.exports.resume?.();
     if (resumed !== 0) throw new MachineConfigError(`the kernel could not resume (code ${String(resumed)})`);
     this.boots = saved.boots;
+    this.runs = saved.runs;
     this.rngState = saved.rngState >>> 0 || 1;
     this.rebootRequested = saved.rebootRequested;
     this.layout = saved.layout;

@@ -3,7 +3,7 @@
 // commands are typed into the UART exactly as a user would.
 
 import { readFileSync } from "node:fs";
-import { Machine, type MachineConfig } from "../machine.js";
+import { Machine, type MachineCallbacks, type MachineConfig } from "../machine.js";
 import { BOOT_MODULE_BOOTFS } from "../bootinfo.js";
 
 let kernelModule: WebAssembly.Module | undefined;
@@ -18,8 +18,16 @@ export function userlandModules(image: Uint8Array = bootfsImage()): NonNullable<
   return [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: image }];
 }
 
+let kernelBytes: Uint8Array | undefined;
+
+/** The bytes of build/kernel.wasm, read once: what kernelModuleSync compiles. */
+export function kernelBytesSync(): Uint8Array {
+  kernelBytes ??= new Uint8Array(readFileSync(new URL("../../build/kernel.wasm", import.meta.url)));
+  return kernelBytes;
+}
+
 export function kernelModuleSync(): WebAssembly.Module {
-  kernelModule ??= new WebAssembly.Module(readFileSync(new URL("../../build/kernel.wasm", import.meta.url)));
+  kernelModule ??= new WebAssembly.Module(kernelBytesSync() as Uint8Array<ArrayBuffer>);
   return kernelModule;
 }
 
@@ -29,16 +37,16 @@ export class MachineHarness {
   private readonly decoder = new TextDecoder();
   readonly states: string[] = [];
 
-  constructor(config: Partial<MachineConfig> = {}) {
-    this.machine = new Machine(
-      kernelModuleSync(),
-      { ramBytes: 32 * 1024 * 1024, clock: "deterministic", cmdline: "", ...config },
-      {
-        // Terminals want CR LF; tests read plain newlines.
-        uartOutput: (bytes) => (this.out += this.decoder.decode(bytes, { stream: true }).replaceAll("\r", "")),
-        stateChanged: (state) => this.states.push(state),
-      },
-    );
+  /** `build` makes the machine from the harness's callbacks instead (a
+   *  machine restored from a snapshot, say); `config` is then unused. */
+  constructor(config: Partial<MachineConfig> = {}, build?: (callbacks: MachineCallbacks) => Machine) {
+    const callbacks: MachineCallbacks = {
+      // Terminals want CR LF; tests read plain newlines.
+      uartOutput: (bytes) => (this.out += this.decoder.decode(bytes, { stream: true }).replaceAll("\r", "")),
+      stateChanged: (state) => this.states.push(state),
+    };
+    this.machine = build?.(callbacks) ??
+      new Machine(kernelModuleSync(), { ramBytes: 32 * 1024 * 1024, clock: "deterministic", cmdline: "", ...config }, callbacks);
   }
 
   /** Everything the UART printed so far. */

@@ -2,7 +2,9 @@
 //   kmain(bootInfo)  once per boot: brings the machine up in order (VGA,
 //                    UART, log, frame allocator, object allocators,
 //                    interrupts and timer, then the monitor);
-//   run(budget)      repeatedly: one slice of work, never blocking the host.
+//   run(budget)      repeatedly: one slice of work, never blocking the host;
+//   resume()         instead of kmain, on a fresh instance whose RAM the host
+//                    restored from a snapshot (docs/snapshots.md).
 // What a slice did is reported in the control block (lib/kstate.ts).
 
 import {
@@ -29,7 +31,7 @@ import { monitorInit, monitorPrompt, monitorStopped } from "./sys/monitor";
 import { ttyInit, ttyPoll, ttyMode, MODE_USER } from "./dev/tty";
 import { bootfsMount, bootfsCount, BOOTFS_OK, BOOTFS_ERR_MISSING } from "./fs/bootfs";
 import { frameAlloc, KIND_KERNEL, MAX_ORDER } from "./mm/frames";
-import { hartSystemInit, HART_OK } from "./machine/hart";
+import { hartSystemInit, hartResume, HART_OK } from "./machine/hart";
 import { procTableInit, procTable, NO_SLOT, PROC_OK, W_CONSOLE } from "./proc/proc";
 import { spawnInit } from "./proc/lifecycle";
 import { runProcess } from "./proc/run";
@@ -262,6 +264,24 @@ export function run(budget: u32): i32 {
   if (k.state == KERNEL_HALTED) return RUN_HALTED;
   if (k.state == KERNEL_REBOOTING) return RUN_REBOOT;
   return runnable ? RUN_BUDGET_SPENT : RUN_IDLE;
+}
+
+/** Results of resume(). */
+export const RESUME_OK: i32 = 0;
+export const RESUME_NOT_BOOTED: i32 = 1;
+export const RESUME_BAD_HART: i32 = 2;
+
+/**
+ * Continues a machine from a snapshot. All kernel state is in linear memory,
+ * which the host has just restored; what is not are the per-instance WASM
+ * globals, and the only ones that outlive a run() slice are the hart's
+ * TLB and block-cache pointers (machine/: the rest are scratch reset at the
+ * start of every hart run). The stub runtime's heap is never used.
+ */
+export function resume(): i32 {
+  if (kernel().state == KERNEL_BOOTING) return RESUME_NOT_BOOTED;
+  if (hartResume() != HART_OK) return RESUME_BAD_HART;
+  return RESUME_OK;
 }
 
 /** The host found the kernel trapped outside a panic (a kernel bug): it put

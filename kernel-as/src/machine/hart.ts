@@ -8,6 +8,10 @@
 //       for the TLB and the decoded-block cache; at least
 //       hartArenaMinBytes() (about 0.7 MiB), HART_ARENA_RECOMMENDED (4 MiB)
 //       is comfortable. Returns HART_OK or HART_ERR_ARENA.
+//   hartResume(): i32                        after a snapshot restore (main.ts
+//       resume): re-attaches this vCPU to the arena recorded in KSTATE_HART,
+//       with an empty TLB and block cache. HART_OK also when no arena was
+//       ever set up (no user land).
 //   hartContextSize(): u32                   bytes of one hart context
 //   hartInit(ctx)                            zeroes a context; it has no address
 //                                            space until hartSetSatp
@@ -75,6 +79,18 @@ export function hartSystemInit(arena: usize, arenaBytes: usize): i32 {
   store<u64>(KSTATE_HART + HS_ARENA, <u64>arena);
   store<u64>(KSTATE_HART + HS_ARENA_BYTES, <u64>arenaBytes);
   return HART_OK;
+}
+
+/**
+ * The TLB and block-cache pointers are WASM globals, which a snapshot does
+ * not carry: a restored machine runs on a fresh instance whose globals are
+ * zero. RAM (and so this record and every hart context) came back intact;
+ * attaching again rebuilds the pointers and empties both caches, which is
+ * always correct because they only ever cache what RAM already says.
+ */
+export function hartResume(): i32 {
+  if (load<u32>(KSTATE_HART + HS_MAGIC) != HS_MAGIC_VALUE) return HART_OK;
+  return hartSystemInit(<usize>load<u64>(KSTATE_HART + HS_ARENA), <usize>load<u64>(KSTATE_HART + HS_ARENA_BYTES));
 }
 
 export function hartContextSize(): u32 { return <u32>CTX_SIZE; }
