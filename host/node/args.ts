@@ -15,6 +15,10 @@ export interface BootArgs {
   /** Disk image file used (and changed) in place; null: a fresh in-memory
    *  copy of the shipped disk; "none": no disk. */
   disk: string | null;
+  /** Snapshot file to continue from instead of powering on. */
+  restore: string | null;
+  /** Snapshot file to write when the runner stops. */
+  save: string | null;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -33,6 +37,11 @@ export const BOOT_USAGE = `usage: keel [options]
   --no-disk        no disk: the read-only boot file system is the root
   --bootfs PATH    boot file system image (default user/bin/bootfs.img)
   --monitor        no user programs or disk: the kernel monitor has the console
+  --restore FILE   continue the machine saved in snapshot FILE instead of
+                   booting (its RAM, clock and command line apply; its disk
+                   replaces the --disk file's contents, or lives in memory)
+  --save FILE      write a snapshot of the machine to FILE when the runner
+                   stops (end of input, Ctrl-A x, a halt, SIGINT)
   --help           this text
 On a terminal, Ctrl-A x quits and Ctrl-] switches between the shell and the
 kernel monitor. With piped input, the runner exits when input
@@ -42,7 +51,7 @@ ends and the machine is idle.
 export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
     ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
-    disk: null,
+    disk: null, restore: null, save: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -84,6 +93,12 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       case "--disk":
         args.disk = value();
+        break;
+      case "--restore":
+        args.restore = value();
+        break;
+      case "--save":
+        args.save = value();
         break;
       case "--no-disk":
         args.disk = "none";

@@ -20,14 +20,14 @@ describe("runner options", () => {
   it("has sensible defaults", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
-      disk: null,
+      disk: null, restore: null, save: null,
     });
   });
 
   it("reads every option in both --flag value and --flag=value forms", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
-      disk: "none",
+      disk: "none", restore: null, save: null,
     });
     expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
     expect(parseBootArgs(["--no-disk"]).disk).toBe("none");
@@ -99,6 +99,28 @@ describe("the headless runner", () => {
     const result = runKeel(["--bootfs", "/nonexistent.img"], "");
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("cannot read the boot file system image /nonexistent.img");
+  });
+
+  it("saves a snapshot when input ends (--save) and continues it (--restore)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keel-snap-"));
+    const file = join(dir, "s.keelsnap");
+    const first = runKeel(["--clock", "deterministic", "--save", file], "echo from-before > kept\n");
+    expect(first.status).toBe(0);
+    expect(first.stderr).toContain(`saved a snapshot in ${file}`);
+    const second = runKeel(["--restore", file], "cat kept\n");
+    expect(second.status).toBe(0);
+    expect(second.stderr).toContain("continuing the machine saved in");
+    expect(second.stdout).toContain("from-before");
+    expect(second.stdout).not.toContain("booting"); // no boot log: it continued
+  });
+
+  it("refuses a file that is not a snapshot with status 2 and says why", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keel-snap-"));
+    const file = join(dir, "bad.keelsnap");
+    writeFileSync(file, "not a snapshot at all");
+    const result = runKeel(["--restore", file], "");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("This file is not a Keel snapshot");
   });
 
   it("refuses bad options with status 2 and the usage", () => {

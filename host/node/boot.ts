@@ -2,27 +2,30 @@
 //
 //   npm run boot -- [--ram MiB] [--clock realtime|deterministic]
 //                   [--cmdline TEXT] [--vga] [--debug] [--bootfs PATH]
-//                   [--monitor] [--help]
+//                   [--monitor] [--restore FILE] [--save FILE] [--help]
 //
 // On a TTY the terminal is put in raw mode and every key goes to the guest;
 // Ctrl-A x quits (Ctrl-A Ctrl-A sends a literal Ctrl-A). With piped input
 // the bytes are fed to the guest as they come, so scripts can drive it; when
 // input ends and the machine has nothing left to do, the runner exits.
+// --restore continues a snapshot (host/snapshot.ts) instead of powering on;
+// --save writes one when the runner stops, however it stops (SIGINT too).
 // Exit status: 0 after a halt or a clean end of input, 1 after a panic, 2
-// for bad options.
+// for bad options or a snapshot that cannot be restored, 130 after SIGINT.
 
 import { parseBootArgs, BootArgsError, BOOT_USAGE, DEFAULT_BOOTFS } from "./args.js";
 import { fileURLToPath } from "node:url";
-import { loadKernelModule } from "./kernel-file.js";
-import { Machine } from "../machine.js";
+import { loadKernel } from "./kernel-file.js";
+import { Machine, type MachineCallbacks } from "../machine.js";
 import { RunLoop } from "../runloop.js";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../bootinfo.js";
-import { readFile } from "node:fs/promises";
-import { closeSync, copyFileSync, existsSync, openSync, readSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { closeSync, copyFileSync, existsSync, openSync, readSync, writeFileSync } from "node:fs";
 import type { BlockBackend } from "../devices/block.js";
 import { MemoryBackend } from "../disk/memory.js";
 import { FileBackend } from "./file-disk.js";
 import { declaredDiskBlocks } from "../fs/format.js";
+import { SnapshotError, decodeSnapshot, restoreMachine, saveSnapshot, snapshotBuildId, type Snapshot } from "../snapshot.js";
 
 const CTRL_A = 0x01;
 
@@ -42,7 +45,18 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const kernel = await loadKernelModule(args.debug);
+  const { module: kernel, bytes: kernelBytes } = await loadKernel(args.debug);
+  const buildId = await snapshotBuildId(kernelBytes);
+  let snapshot: Snapshot | null = null;
+  if (args.restore !== null) {
+    try {
+      snapshot = await decodeSnapshot(new Uint8Array(await readFile(args.restore)), buildId);
+    } catch (error) {
+      const reason = error instanceof SnapshotError ? error.message : `it cannot be read (${error instanceof Error ? error.message : String(error)})`;
+      process.stderr.write(`keel: ${args.restore}: ${reason}\n`);
+      return 2;
+    }
+  }
   let modules: BootModule[] = [];
   if (args.bootfs !== null) {
     try {
@@ -60,23 +74,31 @@ async function main(): Promise<number> {
 
   let disk: BlockBackend | null;
   try {
-    disk = await openDisk(args.disk);
+    disk = snapshot !== null ? snapshotDisk(snapshot, args.disk) : await openDisk(args.disk);
   } catch (error) {
     process.stderr.write(`keel: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  const machine = new Machine(
-    kernel,
-    { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules, disk },
-    {
-      uartOutput: (bytes) => process.stdout.write(bytes),
-      stateChanged: (state) => {
-        if (state === "halted") finish(0);
-        if (state === "panicked") finish(1);
-      },
-      hostLog: (level, text) => process.stderr.write(`[host log ${level}] ${text}\n`),
+  const callbacks: MachineCallbacks = {
+    uartOutput: (bytes) => process.stdout.write(bytes),
+    stateChanged: (state) => {
+      if (state === "halted") finish(0);
+      if (state === "panicked") finish(1);
     },
-  );
+    hostLog: (level, text) => process.stderr.write(`[host log ${level}] ${text}\n`),
+  };
+  let machine: Machine;
+  if (snapshot !== null) {
+    try {
+      machine = restoreMachine(kernel, snapshot, callbacks, { modules, disk });
+    } catch (error) {
+      process.stderr.write(`keel: ${args.restore}: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+    process.stderr.write(`keel: continuing the machine saved in ${args.restore} at ${snapshot.created}\n`);
+  } else {
+    machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules, disk }, callbacks);
+  }
   const loop = new RunLoop(machine, {
     onTick: (report) => {
       if (inputEnded && report.state === "idle" && report.wakeInMs === null && machine.uart.rxQueued() === 0) finish(0);
@@ -117,10 +139,15 @@ async function main(): Promise<number> {
     loop.kick();
   });
 
-  machine.boot();
+  process.once("SIGINT", () => finish(130));
+  if (snapshot === null) machine.boot();
   loop.start();
   const code = await done;
   loop.stop();
+  if (args.save !== null && machine.state !== "off") {
+    await writeFile(args.save, await saveSnapshot(machine, buildId));
+    process.stderr.write(`${tty ? "\r\n" : ""}keel: saved a snapshot in ${args.save}\n`);
+  }
   if (tty) stdin.setRawMode(false);
   stdin.pause();
   if (machine.state === "panicked") process.stderr.write(`\nkeel: kernel panic: ${machine.panicText}\n`);
@@ -152,6 +179,17 @@ async function openDisk(choice: string | null): Promise<BlockBackend | null> {
   closeSync(fd);
   if (declaredDiskBlocks(head) === null) throw new Error(`${choice} is not a Keel disk image (no superblock)`);
   return new FileBackend(choice);
+}
+
+/** The disk a snapshot's machine continues on: its contents written over the
+ *  --disk file, or a copy in memory. */
+function snapshotDisk(snapshot: Snapshot, choice: string | null): BlockBackend | null {
+  if (snapshot.disk === null) return null;
+  if (choice === "none") throw new Error("this snapshot has a disk; it cannot be restored with --no-disk or --monitor");
+  if (choice === null) return new MemoryBackend(snapshot.disk.image, snapshot.disk.blocks);
+  writeFileSync(choice, snapshot.disk.image);
+  process.stderr.write(`keel: ${choice} now holds the snapshot's disk\n`);
+  return new FileBackend(choice, { blocks: snapshot.disk.blocks });
 }
 
 main().then(

@@ -9,6 +9,11 @@ export function kernelPath(debug = false): string {
 }
 
 export async function loadKernelModule(debug = false): Promise<WebAssembly.Module> {
+  return (await loadKernel(debug)).module;
+}
+
+/** The kernel compiled, and its bytes (snapshots name a build by them). */
+export async function loadKernel(debug = false): Promise<{ module: WebAssembly.Module; bytes: Uint8Array }> {
   const path = kernelPath(debug);
   let bytes: Buffer;
   try {
@@ -16,5 +21,6 @@ export async function loadKernelModule(debug = false): Promise<WebAssembly.Modul
   } catch {
     throw new Error(`kernel not built: ${path} is missing (run "npm run build:kernel")`);
   }
-  return WebAssembly.compile(new Uint8Array(bytes));
+  const image = new Uint8Array(bytes);
+  return { module: await WebAssembly.compile(image), bytes: image };
 }
