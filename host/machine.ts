@@ -16,6 +16,8 @@ import { Timer } from "./devices/timer.js";
 import { Uart16550 } from "./devices/uart16550.js";
 import { VgaText } from "./devices/vga.js";
 import { BlockDevice, type BlockBackend } from "./devices/block.js";
+import { inspectRefusal, runInspect } from "./inspect.js";
+import type { InspectQuery, InspectResult } from "./inspect-types.js";
 import {
   BOOTINFO_BASE, CB_PANIC_LEN, CB_PANIC_MSG, CB_STATE, CB_WAKE_AT, CB_WORK_TOTAL, CB_WORK_USED, CONTROL_BLOCK,
   HV_E_INVALID, HV_E_NOMEM, HV_E_UNSUPPORTED, HV_ENTROPY, HV_IRQ_ROUTE, HV_LOG, HV_MEM_BALLOON, HV_MEM_GROW,
@@ -108,6 +110,8 @@ interface KernelExports {
   run(budget: number): number;
   kernelImageEnd(): number;
   panicFromHost?(): void;
+  /** Read-only introspection (kernel-as/src/sys/inspect.ts, docs/inspect.md). */
+  inspect?(query: number, arg0: number, arg1: number, arg2: number): number;
   _initialize?(): void;
 }
 
@@ -411,6 +415,16 @@ export class Machine {
       ramBytes: this.config.ramBytes,
       boots: this.boots,
     };
+  }
+
+  /** What the kernel holds now, for the panels (host/inspect.ts). Changes
+   *  nothing: it bypasses callKernel, so no work is accounted and the clock
+   *  does not move. Refusals and bad queries are { what: "error" }. */
+  inspect(query: InspectQuery): InspectResult {
+    const refused = inspectRefusal(this.currentState, this.inKernel, this.exports?.inspect !== undefined);
+    if (refused !== null) return { what: "error", message: refused };
+    const inspect = this.exports.inspect!;
+    return runInspect({ call: inspect, ram: () => this.memory.buffer, nowNs: this.clock.nowNs() }, query);
   }
 
   /** The last panic message, if the machine panicked. */

@@ -43,6 +43,7 @@ import { fsDiskBlocks, countFreeBlocks } from "./fs/inode";
 import { importsPending, importFiles } from "./sys/import";
 
 export { kernelImageEnd } from "./lib/image";
+export { inspect } from "./sys/inspect";
 
 /** Boot results returned by kmain. */
 export const BOOT_OK: i32 = 0;

@@ -43,10 +43,23 @@ export const SCRATCH_PATH: usize = 0x25400;       // 1 KiB: a path being resolve
 export const SCRATCH_CAPS: usize = 0x25800;       // 1 KiB: capability bookkeeping (objects to destroy)
 export const SCRATCH_IO: usize = 0x28000;         // 32 KiB: system-call bounce buffer
 export const SCRATCH_IO_SIZE: usize = 0x8000;
+/** The inspect export's answer buffer (sys/inspect.ts): the host reads the
+ *  answer here; the kernel writes nothing else for it. The first
+ *  INSPECT_OUT_SIZE bytes are the answer, the rest is inspect's own work
+ *  space (page-table frame lists, a page-table walk). */
+export const SCRATCH_INSPECT: usize = 0x30000;    // 64 KiB
+export const SCRATCH_INSPECT_SIZE: usize = 0x10000;
+export const INSPECT_OUT_SIZE: usize = 0xC000;
 
 /** Kernel log ring: 256 KiB of records. */
 export const KLOG_RING: usize = 0x40000;
 export const KLOG_RING_SIZE: usize = 0x40000;
+
+/** Scheduler trace (sched/trace.ts): a header, then a ring of fixed-size
+ *  scheduler events (run, preempt, sleep, wake, yield, exit). */
+export const SCHED_TRACE: usize = 0x80000;        // 4 KiB: header
+export const SCHED_TRACE_RING: usize = 0x81000;
+export const SCHED_TRACE_RING_SIZE: usize = 0x10000; // 4096 events of 16 bytes
 
 /** Legacy video window; the VGA text buffer is 80x25 cells of (char, attr). */
 export const VGA_WINDOW: usize = 0xA0000;

@@ -98,6 +98,11 @@ export function logFirstSeq(): u32 {
 }
 export function logNextSeq(): u32 { return state().nextSeq; }
 export function logRecordAddr(seq: u32): usize { return slot(seq); }
+/** Fields of the record `seq` (between logFirstSeq and logNextSeq), for readers. */
+export function logRecordLevel(seq: u32): u32 { return <u32>load<u8>(slot(seq) + R_LEVEL); }
+export function logRecordTime(seq: u32): u64 { return load<u64>(slot(seq) + R_TIME); }
+export function logRecordLength(seq: u32): u32 { return <u32>load<u8>(slot(seq) + R_LEN); }
+export function logRecordText(seq: u32): usize { return slot(seq) + R_TEXT; }
 
 /** Prints every record at or above `minLevel`, oldest first. */
 export function dmesgPrint(minLevel: u32): u32 {

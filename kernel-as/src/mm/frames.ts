@@ -523,6 +523,18 @@ export function framesFailures(): u32 { return state().failures; }
 export function framesTableBase(): usize { return <usize>state().table; }
 export function framesTableFrames(): u32 { return state().tableFrames; }
 
+/** For read-only walkers of the whole table (sys/inspect.ts): the block
+ *  whose head is frame i, as order | kind << 8, or -1 when i is not a block
+ *  head (a tail, beyond the table, or the allocator is not up). Starting at
+ *  0 and stepping by 2^order visits every block exactly once. */
+export function frameBlockAt(i: u32): i32 {
+  const s = state();
+  if (s.magic != FRAMES_MAGIC || i >= s.capacity) return -1;
+  const d = desc(i);
+  if ((d.bits & FLAG_HEAD) == 0) return -1;
+  return <i32>(d.bits & ORDER_MASK) | (<i32>d.kind << 8);
+}
+
 /** What the frame at pa is used for (the kind of its block). Addresses
  *  beyond managed RAM read as KIND_RESERVED. */
 export function frameKind(pa: usize): u32 {

@@ -24,6 +24,7 @@ import { capInsertRoot } from "../cap/cap";
 import { KOBJ_MEMORY, RIGHT_READ, RIGHT_WRITE, RIGHT_GRANT, RIGHT_DELEGATE } from "../cap/codes";
 import { bootfsLookup } from "../fs/bootfs";
 import { schedMakeRunnable, wakeup } from "../sched/sched";
+import { traceEvent, TRACE_EXIT } from "../sched/trace";
 import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
 import { makeSatp } from "../machine/sv48";
 import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
@@ -128,6 +129,7 @@ export function procFork(parent: u32): u32 {
 /** Ends slot with `status`: releases its memory and files, hands its
  *  children to init and tells its parent. */
 export function procExit(slot: u32, status: i32): void {
+  traceEvent(TRACE_EXIT, slot, 0, status, timeNowNs());
   ipcProcessGone(slot);
   fdTableDestroy(slot);
   addressSpaceDestroy(pRoot(slot), pAsid(slot));

@@ -15,13 +15,16 @@ import {
   CAUSE_STORE_ACCESS, TRAP_BUDGET, TRAP_INTERRUPT,
 } from "../machine/trap";
 import {
-  NO_SLOT, P_RUNNING, P_RUNNABLE, procTable, pState, pSetState, pCtx, pPid, pKilled, pName, pNameLength,
-  pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch,
+  NO_SLOT, P_RUNNING, P_RUNNABLE, P_SLEEPING, procTable, pState, pSetState, pCtx, pPid, pKilled, pName, pNameLength,
+  pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch, pWaitKind,
 } from "./proc";
 import { procExit } from "./lifecycle";
 import { syscall, SYSCALL_BLOCKED, SYSCALL_EXITED } from "../sys/unix";
 import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } from "../mm/vm";
 import { schedCharge, SLICE_INSTRUCTIONS } from "../sched/sched";
+import {
+  traceEvent, TRACE_RUN, TRACE_PREEMPT, TRACE_SLEEP, TRACE_YIELD, PREEMPT_SLICE, PREEMPT_INTERRUPT,
+} from "../sched/trace";
 import { timeNowNs } from "../arch/timer";
 import { chargeWork, kernel } from "../lib/kstate";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
@@ -80,6 +83,7 @@ export function runProcess(slot: u32, budget: u64): u64 {
   pCountSwitch(slot);
   const ctx = pCtx(slot);
   const startNs = timeNowNs();
+  traceEvent(TRACE_RUN, slot, 0, 0, startNs);
   hartSetTime(ctx, startNs / TIME_TICK_NS, timeScaleQ16());
   if (pSliceLeft(slot) == 0) pSetSliceLeft(slot, SLICE_INSTRUCTIONS);
   let used: u64 = 0;
@@ -114,8 +118,17 @@ export function runProcess(slot: u32, budget: u64): u64 {
     }
     if (used >= budget || pSliceLeft(slot) == 0) break;
   }
-  if (!gone) pAddCpuNs(slot, timeNowNs() - startNs);
-  if (!gone && pState(slot) == P_RUNNING) pSetState(slot, P_RUNNABLE);
+  if (!gone) {
+    const endNs = timeNowNs();
+    pAddCpuNs(slot, endNs - startNs);
+    const state = pState(slot);
+    if (state == P_RUNNING) pSetState(slot, P_RUNNABLE);
+    // Why its turn ended, for the scheduler trace (an exit was traced by procExit).
+    if (state == P_SLEEPING) traceEvent(TRACE_SLEEP, slot, pWaitKind(slot), 0, endNs);
+    else if (pSliceLeft(slot) == 0) traceEvent(TRACE_PREEMPT, slot, PREEMPT_SLICE, 0, endNs);
+    else if (used >= budget) traceEvent(TRACE_YIELD, slot, 0, 0, endNs);
+    else traceEvent(TRACE_PREEMPT, slot, PREEMPT_INTERRUPT, 0, endNs);
+  }
   t.current = NO_SLOT;
   return used;
 }

@@ -13,6 +13,7 @@ import {
   pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled,
 } from "../proc/proc";
 import { KSTATE_PROC } from "../lib/layout";
+import { traceInit, traceEvent, traceClock, traceLastNs, TRACE_WAKE } from "./trace";
 
 /** Instructions a process may run before the scheduler looks again. */
 export const SLICE_INSTRUCTIONS: u64 = 1_000_000;
@@ -25,6 +26,7 @@ const WAKE_CREDIT: u64 = SLICE_INSTRUCTIONS;
 const WEIGHTS: usize = KSTATE_PROC + 0x200; // 40 x u32, nice -20..19
 
 export function schedInit(): void {
+  traceInit();
   // weight(n) = 1024 / 1.25^n, computed once in fixed point.
   let w: u64 = NICE_0_WEIGHT << 16;
   for (let n = 0; n <= NICE_MAX; n++) {
@@ -76,6 +78,8 @@ export function schedMakeRunnable(slot: u32): void {
   const t = procTable();
   const floor = t.minVruntime > WAKE_CREDIT ? t.minVruntime - WAKE_CREDIT : 0;
   if (pVruntime(slot) < floor) pSetVruntime(slot, floor);
+  // A new process is asleep on W_NONE until set up: its wake reads "start".
+  if (pState(slot) == P_SLEEPING) traceEvent(TRACE_WAKE, slot, pWaitKind(slot), 0, traceLastNs());
   pSetWait(slot, W_NONE, 0);
   pSetState(slot, P_RUNNABLE);
 }
@@ -101,6 +105,7 @@ export function wakeup(kind: u32, obj: u32): u32 {
  *  Returns the earliest deadline still pending, or 0xFFFF... for none. */
 export function schedWakeSleepers(nowNs: u64): u64 {
   let next: u64 = 0xFFFF_FFFF_FFFF_FFFF;
+  traceClock(nowNs);
   for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
     if (pState(slot) != P_SLEEPING) continue;
     if (pKilled(slot)) { schedMakeRunnable(slot); continue; }
