@@ -17,6 +17,7 @@ import bootfsUrl from "../user/bin/bootfs.img?url";
 import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
 import { Machine, type MachineConfig, type MachineState } from "../host/machine";
+import type { InspectQuery, InspectResult } from "../host/inspect-types";
 import { RunLoop } from "../host/runloop";
 import type { BlockBackend } from "./disk/backend";
 import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
@@ -170,6 +171,11 @@ class Session {
 
   consoleCaughtUp(bytes: number): void {
     this.flow.acknowledged(bytes);
+  }
+
+  /** The panels' read-only view of the kernel (host/inspect.ts); never changes the machine. */
+  inspect(query: InspectQuery): InspectResult {
+    return this.machine.inspect(query);
   }
 
   dispose(): void {
@@ -364,6 +370,13 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         break;
       case "disk-upload":
         diskOperation("upload", () => replaceDisk(message.bytes, JSON.stringify(message.name)));
+        break;
+      case "inspect":
+        post({
+          type: "inspect-result",
+          id: message.id,
+          result: session !== null ? session.inspect(message.query) : { what: "error", message: "No machine is running." },
+        });
         break;
       case "disk-download":
         diskOperation("download", downloadDisk);
