@@ -11,6 +11,10 @@ import { VGA_COLS, VGA_ROWS } from "../host/hw";
 import { drawVga } from "../host/vga-canvas";
 import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
 import { formatCount, formatRam, formatUptime } from "./format";
+import { showIsolation } from "./isolation";
+import { type ReplayView, ShareUi } from "./share-ui";
+import { type PanelsSnapshot, startPanels } from "./panels/panels";
+import "./panels/panels.css";
 import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
 import {
   type BootConfig, type DiskInfo, type DiskOperation, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor,
@@ -50,6 +54,11 @@ export interface KeelPageHandle {
   /** Where the disk is (null until the worker has opened it), the last disk
    *  error shown, and how many of each disk operation have finished. */
   disk(): { info: DiskInfo | null; error: string | null; done: Readonly<Record<DiskOperation, number>> };
+  /** An exact-replay link's progress (web/share-ui.ts), and the last link Share made. */
+  replay(): ReplayView;
+  shareLink(): string | null;
+  /** The live panels (web/panels/): last overview, selection, views. */
+  panels(): PanelsSnapshot;
 }
 
 declare global {
@@ -326,6 +335,9 @@ function start(): void {
 
   const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "keel-kernel" });
   const send = (message: PageToWorker, transfer: Transferable[] = []): void => worker.postMessage(message, transfer);
+  const share = new ShareUi({ params, send, term });
+  showIsolation(element("status-isolation", HTMLElement));
+  const panels = startPanels(send);
 
   const fail = (message: string): void => {
     fatal = message;
@@ -344,6 +356,7 @@ function start(): void {
         // The worker reports the disk before it boots: none by now means none at all.
         if (diskInfo === null) diskStatus.textContent = "none";
         updateDiskButtons();
+        share.booted();
         term.focus();
         break;
       case "uart": {
@@ -384,6 +397,13 @@ function start(): void {
         break;
       case "disk-done":
         diskDone[message.operation]++;
+        break;
+      case "share-recording":
+      case "replay":
+        share.onMessage(message);
+        break;
+      case "inspect-result":
+        panels.receive(message.id, message.result);
         break;
     }
   });
@@ -472,10 +492,17 @@ function start(): void {
     lastVgaCursor: () => (lastCursor === null ? null : { ...lastCursor }),
     status: () => ({ ...lastStatus, clock: config.clock, fatal }),
     disk: () => ({ info: diskInfo === null ? null : { ...diskInfo }, error: diskError, done: { ...diskDone } }),
+    replay: () => share.replayView(),
+    shareLink: () => share.shareLink(),
+    panels: () => panels.snapshot(),
   };
   Object.defineProperty(window, "keel", { value: Object.freeze(handle), writable: false, configurable: false });
 
-  send({ type: "boot", config });
+  // An exact-replay link (#replay=) sets the configuration before the boot.
+  void share.prepareBoot(config).catch((error: unknown) => console.error(error)).then(() => {
+    statusBar.configure(config);
+    send({ type: "boot", config });
+  });
 }
 
 function logFromHost(level: LogLevel, text: string): void {

@@ -1,0 +1,223 @@
+// The live panels under the screen and the console: processes, physical
+// memory, the selected process's address space and capabilities, the
+// scheduler timeline and the kernel log, all drawn from the kernel's
+// read-only introspection (host/inspect-types.ts) through `inspect`
+// messages to the worker. web/main.ts starts them with startPanels() and
+// routes `inspect-result` messages to receive(). Also owns the page's
+// theme toggle (web/panels/theme.ts), which the canvases follow.
+//
+// Cost: one overview every POLL_MS while the page is visible and the
+// panels are open, plus one process query (and one capability tree) per
+// poll while a view of the selected process is shown. Nothing is asked
+// while the panels are hidden or the tab is in the background.
+
+import type { FrameUse, InspectQuery, InspectResult, Overview, WalkResult } from "../../host/inspect-types";
+import { FRAME_USES } from "../../host/inspect-types";
+import { AddressSpacePanel } from "./aspace-panel";
+import { CapabilitiesPanel } from "./caps-panel";
+import { byId, formatNs, setText } from "./dom";
+import { InspectClient, LOG_MAX_RECORDS, OverviewPoller, SCHED_SPAN_NS } from "./inspect-client";
+import { nextTab } from "./keys";
+import { LogPanel } from "./log-panel";
+import { countUserFrames } from "./memory-map";
+import { MemoryPanel } from "./memory-panel";
+import { ProcessTable } from "./procs-panel";
+import { SchedulerPanel } from "./sched-panel";
+import { startTheme } from "./theme";
+
+const TABS = ["memory", "aspace", "caps", "sched", "log"] as const;
+export type PanelTab = (typeof TABS)[number];
+const SHOWN_STORAGE_KEY = "keel-panels";
+
+/** What the browser tests read through window.keel.panels(). */
+export interface PanelsSnapshot {
+  shown: boolean;
+  tab: PanelTab;
+  theme: "light" | "dark";
+  selectedPid: number | null;
+  /** Overviews received; replies received and given up on. */
+  polls: number;
+  answered: number;
+  timedOut: number;
+  overview: {
+    timeNs: number;
+    frames: number;
+    totals: Record<FrameUse, number>;
+    procs: { pid: number; name: string; state: string }[];
+    /** User-memory frames per pid, as the memory map counted them. */
+    ownerFrames: Record<number, number>;
+  } | null;
+  /** Log records and scheduler events held. */
+  logRecords: number;
+  schedEvents: number;
+  /** The memory map's hover/keyboard readout. */
+  memoryReadout: string;
+  /** Timeline lanes last drawn: pid and running time in the window. */
+  timeline: { pid: number; runningNs: number }[];
+  /** The last page-table walk shown. */
+  walk: WalkResult | null;
+  /** The selected process's capability slots, the chosen one, and its tree as "pid:slot". */
+  caps: { slots: number[]; chosen: number | null; tree: string[] };
+}
+
+export interface Panels {
+  /** An `inspect-result` from the worker. */
+  receive(id: number, result: InspectResult): void;
+  snapshot(): PanelsSnapshot;
+}
+
+function readShown(): boolean {
+  try {
+    return window.localStorage.getItem(SHOWN_STORAGE_KEY) !== "hidden";
+  } catch {
+    return true;
+  }
+}
+
+export function startPanels(post: (message: { type: "inspect"; id: number; query: InspectQuery }) => void): Panels {
+  const theme = startTheme(byId("theme-toggle", HTMLButtonElement));
+  const client = new InspectClient(post);
+  const status = byId("panels-status", HTMLSpanElement);
+  const toggle = byId("panels-toggle", HTMLButtonElement);
+  const body = byId("panels-body", HTMLDivElement);
+  let shown = readShown();
+  let tab: PanelTab = "memory";
+  let lastOverview: Overview | null = null;
+
+  const procs = new ProcessTable((pid) => {
+    aspace.select(pid, procs.nameOf(pid));
+    caps.select(pid);
+    // Open the selected process's views if the current tab is not one of them.
+    if (tab !== "aspace" && tab !== "caps") selectTab("aspace", false);
+    poller.soon();
+  });
+  const memory = new MemoryPanel(theme.current());
+  const aspace = new AddressSpacePanel(async (pid, va) => {
+    const result = await client.request({ what: "walk", pid, va });
+    return result.what === "walk" ? result.walk : result.what === "error" ? result.message : "unexpected answer";
+  });
+  const caps = new CapabilitiesPanel(() => poller.soon(), (pid) => procs.nameOf(pid));
+  const sched = new SchedulerPanel(theme.current(), SCHED_SPAN_NS);
+  const log = new LogPanel(LOG_MAX_RECORDS);
+  theme.onChange((t) => {
+    memory.setTheme(t);
+    sched.setTheme(t);
+  });
+
+  const active = (): boolean => shown && document.visibilityState === "visible";
+
+  /** The selected process's detail (and capability tree), while one of its views is shown. */
+  const refreshSelection = async (): Promise<void> => {
+    const pid = procs.selected;
+    if (pid === null || (tab !== "aspace" && tab !== "caps")) return;
+    const result = await client.request({ what: "process", pid });
+    if (result.what === "process") {
+      aspace.showRegions(pid, procs.nameOf(pid), result.detail.regions);
+      caps.showCaps(pid, result.detail.caps);
+    } else if (result.what === "error") {
+      aspace.failed(pid, result.message);
+      caps.failed(pid, result.message);
+    }
+    const slot = caps.chosenSlot;
+    if (tab === "caps" && slot !== null && caps.caps.some((c) => c.slot === slot)) {
+      const tree = await client.request({ what: "captree", pid, slot });
+      if (tree.what === "captree") caps.showTree(tree.nodes, pid, slot);
+    }
+  };
+
+  const poller = new OverviewPoller(client, {
+    active,
+    overview: (overview) => {
+      if (poller.restarts > restartsSeen) {
+        restartsSeen = poller.restarts;
+        log.clear();
+      }
+      lastOverview = overview;
+      procs.update(overview.procs);
+      memory.update(overview.frames, overview.procs);
+      sched.update(poller.sched.all(), overview.timeNs, poller.sched.since ?? overview.timeNs, overview.procs);
+      log.update(poller.log.all());
+      setText(status, `at ${formatNs(overview.timeNs)} virtual`);
+    },
+    afterOverview: refreshSelection,
+    failed: (message) => setText(status, message),
+  });
+  let restartsSeen = 0;
+
+  // ---- tabs ----
+  const tabButtons = TABS.map((name) => byId(`tab-${name}`, HTMLButtonElement));
+  const views = TABS.map((name) => byId(`view-${name}`, HTMLElement));
+  function selectTab(name: PanelTab, focus: boolean): void {
+    tab = name;
+    TABS.forEach((t, i) => {
+      const selected = t === name;
+      tabButtons[i]!.setAttribute("aria-selected", String(selected));
+      tabButtons[i]!.tabIndex = selected ? 0 : -1;
+      views[i]!.hidden = !selected;
+    });
+    if (focus) tabButtons[TABS.indexOf(name)]!.focus();
+    memory.show(name === "memory");
+    sched.show(name === "sched");
+    poller.soon();
+  }
+  const tablist = byId("panel-tabs", HTMLDivElement);
+  tablist.addEventListener("click", (event) => {
+    const index = tabButtons.indexOf((event.target as Element).closest("button") as HTMLButtonElement);
+    if (index >= 0) selectTab(TABS[index]!, true);
+  });
+  tablist.addEventListener("keydown", (event) => {
+    const next = nextTab(TABS.indexOf(tab), event.key, TABS.length);
+    if (next === null) return;
+    event.preventDefault();
+    selectTab(TABS[next]!, true);
+  });
+  // Every view is reachable by Tab: its content, or the view itself when it has no control.
+  for (const view of views) if (view.querySelector("button, input, [tabindex]") === null) view.tabIndex = 0;
+
+  // ---- shown or hidden ----
+  const applyShown = (): void => {
+    body.hidden = !shown;
+    toggle.setAttribute("aria-expanded", String(shown));
+    toggle.textContent = shown ? "Hide panels" : "Show panels";
+    if (!shown) setText(status, "hidden: the kernel is not asked");
+    poller.wake();
+  };
+  toggle.addEventListener("click", () => {
+    shown = !shown;
+    try {
+      window.localStorage.setItem(SHOWN_STORAGE_KEY, shown ? "shown" : "hidden");
+    } catch {
+      // Not remembered; still toggles.
+    }
+    applyShown();
+  });
+  document.addEventListener("visibilitychange", () => poller.wake());
+  applyShown();
+  selectTab("memory", false);
+
+  return {
+    receive: (id, result) => client.receive(id, result),
+    snapshot: () => ({
+      shown,
+      tab,
+      theme: theme.current(),
+      selectedPid: procs.selected,
+      polls: poller.polls,
+      answered: client.answered,
+      timedOut: client.timedOut,
+      overview: lastOverview === null ? null : {
+        timeNs: lastOverview.timeNs,
+        frames: lastOverview.frames.frames,
+        totals: Object.fromEntries(FRAME_USES.map((use, i) => [use, lastOverview!.frames.totals[i] ?? 0])) as Record<FrameUse, number>,
+        procs: lastOverview.procs.map((p) => ({ pid: p.pid, name: p.name, state: p.state })),
+        ownerFrames: Object.fromEntries(countUserFrames(lastOverview.frames)),
+      },
+      logRecords: poller.log.length,
+      schedEvents: poller.sched.length,
+      memoryReadout: memory.readoutText(),
+      timeline: sched.lanes.map((l) => ({ pid: l.pid, runningNs: l.runningNs })),
+      walk: aspace.lastWalk,
+      caps: { slots: caps.caps.map((c) => c.slot), chosen: caps.chosenSlot, tree: caps.nodes.map((n) => `${n.pid}:${n.slot}`) },
+    }),
+  };
+}
