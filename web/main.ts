@@ -11,6 +11,7 @@ import { VGA_COLS, VGA_ROWS } from "../host/hw";
 import { drawVga } from "../host/vga-canvas";
 import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
 import { formatCount, formatRam, formatUptime } from "./format";
+import { SnapshotControls, type SnapshotCounts } from "./snapshot-ui";
 import { showIsolation } from "./isolation";
 import { type ReplayView, ShareUi } from "./share-ui";
 import { type PanelsSnapshot, startPanels } from "./panels/panels";
@@ -54,6 +55,8 @@ export interface KeelPageHandle {
   /** Where the disk is (null until the worker has opened it), the last disk
    *  error shown, and how many of each disk operation have finished. */
   disk(): { info: DiskInfo | null; error: string | null; done: Readonly<Record<DiskOperation, number>> };
+  /** Snapshots saved, restored and refused, and what the banners say. */
+  snapshots(): SnapshotCounts;
   /** An exact-replay link's progress (web/share-ui.ts), and the last link Share made. */
   replay(): ReplayView;
   shareLink(): string | null;
@@ -327,6 +330,7 @@ function start(): void {
   const updateDiskButtons = (): void => {
     const usable = booted && fatal === null && diskInfo !== null;
     for (const button of diskButtons) button.disabled = !usable;
+    snapshots.setUsable(booted && fatal === null);
   };
   const setDiskError = (message: string | null): void => {
     diskError = message;
@@ -335,6 +339,14 @@ function start(): void {
 
   const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "keel-kernel" });
   const send = (message: PageToWorker, transfer: Transferable[] = []): void => worker.postMessage(message, transfer);
+  const snapshots = new SnapshotControls({
+    send,
+    marker: (text) => term.write(`\r\n\x1b[2m──── ${text} ────\x1b[0m\r\n`),
+    restored: (ramBytes, clock) => {
+      statusBar.configure({ ...config, ramBytes, clock });
+      term.focus();
+    },
+  });
   const share = new ShareUi({ params, send, term });
   showIsolation(element("status-isolation", HTMLElement));
   const panels = startPanels(send);
@@ -397,6 +409,11 @@ function start(): void {
         break;
       case "disk-done":
         diskDone[message.operation]++;
+        break;
+      case "snapshot-saved":
+      case "snapshot-restored":
+      case "snapshot-error":
+        snapshots.handle(message);
         break;
       case "share-recording":
       case "replay":
@@ -492,6 +509,7 @@ function start(): void {
     lastVgaCursor: () => (lastCursor === null ? null : { ...lastCursor }),
     status: () => ({ ...lastStatus, clock: config.clock, fatal }),
     disk: () => ({ info: diskInfo === null ? null : { ...diskInfo }, error: diskError, done: { ...diskDone } }),
+    snapshots: () => snapshots.state(),
     replay: () => share.replayView(),
     shareLink: () => share.shareLink(),
     panels: () => panels.snapshot(),

@@ -57,6 +57,12 @@ export type PageToWorker =
   /** Hand a file to the running kernel (Machine.importFile): `name` is
    *  already cut to 14 bytes and has no "/". Bytes transferred. */
   | { type: "import-file"; name: string; bytes: Uint8Array }
+  /** Snapshot the whole machine; answered by `snapshot-saved` or `snapshot-error`. */
+  | { type: "snapshot-save" }
+  /** Continue the machine in this snapshot file (transferred) instead of the
+   *  running one, whose disk it replaces; refused (`snapshot-error`) with the
+   *  running machine untouched unless every check passes. */
+  | { type: "snapshot-restore"; bytes: Uint8Array }
   /** Ask the kernel for a read-only view of its state (the panels); answered
    *  by an `inspect-result` with the same id. */
   | { type: "inspect"; id: number; query: InspectQuery };
@@ -86,6 +92,12 @@ export type WorkerToPage =
   | { type: "disk-error"; message: string }
   /** A disk operation finished (`disk-reset`, `disk-upload`, `import-file`). */
   | { type: "disk-done"; operation: DiskOperation }
+  /** The answer to `snapshot-save`: the snapshot file (transferred). */
+  | { type: "snapshot-saved"; bytes: Uint8Array }
+  /** A snapshot was restored: the machine now runs with its settings. */
+  | { type: "snapshot-restored"; ramBytes: number; clock: ClockMode; savedAt: string }
+  /** A snapshot could not be saved or restored; the message is for the user. */
+  | { type: "snapshot-error"; message: string }
   /** The answer to `inspect`. */
   | { type: "inspect-result"; id: number; result: InspectResult };
 

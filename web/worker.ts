@@ -16,7 +16,9 @@ import kernelUrl from "../build/kernel.wasm?url";
 import bootfsUrl from "../user/bin/bootfs.img?url";
 import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
-import { Machine, type MachineConfig, type MachineState } from "../host/machine";
+import { Machine, type MachineCallbacks, type MachineConfig, type MachineState } from "../host/machine";
+import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreMachine, snapshotBuildId, type SnapshotCapture } from "../host/snapshot";
+import { CallbackRelay, placeholderDisk, restoredBootConfig, snapshotDiskProblem } from "./snapshot-worker";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
 import { RunLoop } from "../host/runloop";
 import type { BlockBackend } from "./disk/backend";
@@ -37,6 +39,8 @@ function post(message: WorkerToPage, transfer: Transferable[] = []): void {
 
 /** Fetches and compiles the kernel once; reboots reuse the module. */
 let kernelModule: Promise<WebAssembly.Module> | null = null;
+/** The kernel's build id (host/snapshot.ts), once it is fetched. */
+let kernelBuild: Promise<string> | null = null;
 
 function loadKernel(): Promise<WebAssembly.Module> {
   kernelModule ??= (async () => {
@@ -45,7 +49,9 @@ function loadKernel(): Promise<WebAssembly.Module> {
     if (!response.ok) throw new Error(`fetching the kernel from ${url.href} failed: HTTP ${response.status}`);
     // compile() rather than compileStreaming(): a plain static host may not
     // serve .wasm as application/wasm, and the kernel is small.
-    return WebAssembly.compile(await response.arrayBuffer());
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    kernelBuild = snapshotBuildId(bytes);
+    return WebAssembly.compile(bytes);
   })();
   return kernelModule;
 }
@@ -118,19 +124,18 @@ class Session {
     /** Boots of the machines before this one (a replaced disk means a new
      *  machine; the page keeps counting). */
     private readonly bootsBefore: number,
+    /** Builds the machine instead (one restored from a snapshot). */
+    restored?: (callbacks: MachineCallbacks) => Machine,
   ) {
     const machineConfig: MachineConfig = {
       ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk,
     };
-    this.machine = new Machine(
-      kernel,
-      machineConfig,
-      {
-        uartOutput: (bytes) => this.uart.push(bytes),
-        stateChanged: (state, detail) => this.onStateChanged(state, detail),
-        hostLog: (level, text) => post({ type: "log", level: toLogLevel(level), text }),
-      },
-    );
+    const callbacks: MachineCallbacks = {
+      uartOutput: (bytes) => this.uart.push(bytes),
+      stateChanged: (state, detail) => this.onStateChanged(state, detail),
+      hostLog: (level, text) => post({ type: "log", level: toLogLevel(level), text }),
+    };
+    this.machine = restored?.(callbacks) ?? new Machine(kernel, machineConfig, callbacks);
     this.loop = new RunLoop(this.machine, {});
     this.vgaTimer = setInterval(() => this.sendVgaIfChanged(), VGA_FRAME_MS);
     this.statusTimer = setInterval(() => this.sendStatus(false), STATUS_MS);
@@ -176,6 +181,19 @@ class Session {
   /** The panels' read-only view of the kernel (host/inspect.ts); never changes the machine. */
   inspect(query: InspectQuery): InspectResult {
     return this.machine.inspect(query);
+  }
+
+  /** Starts a machine restored from a snapshot (instead of boot()). */
+  resume(): void {
+    this.loop.start();
+    this.sendVgaIfChanged();
+    this.sendStatus(true);
+  }
+
+  /** What a snapshot of the machine needs, copied now (host/snapshot.ts). */
+  snapshot(): SnapshotCapture {
+    this.uart.flush();
+    return captureSnapshot(this.machine);
   }
 
   dispose(): void {
@@ -348,6 +366,49 @@ function importFile(name: string, bytes: Uint8Array): void {
   else session.importFile(checked.name, bytes);
 }
 
+/** Snapshots wait for the disk operations before them (a restore replaces the disk). */
+function snapshotOperation(operation: () => Promise<void>): void {
+  diskQueue = diskQueue.then(operation).catch((error: unknown) => post({ type: "snapshot-error", message: errorText(error) }));
+}
+
+async function saveSnapshot(): Promise<void> {
+  if (session === null || kernelBuild === null) throw new Error("No machine is running, so there is nothing to save.");
+  const bytes = await encodeSnapshot(session.snapshot(), await kernelBuild);
+  post({ type: "snapshot-saved", bytes }, [bytes.buffer]);
+}
+
+/** Checks everything, builds the restored machine, and only then stops the
+ *  running one and replaces the disk. */
+async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
+  if (booting === null || kernelBuild === null) throw new Error("Keel has not started yet; try again in a moment.");
+  const { kernel, modules } = booting;
+  const snapshot = await decodeSnapshot(bytes, await kernelBuild);
+  const problem = snapshotDiskProblem(snapshot, disk !== null);
+  if (problem !== null) throw new Error(problem);
+  const relay = new CallbackRelay();
+  const diskBlocks = snapshot.disk?.blocks;
+  const machine = restoreMachine(kernel, snapshot, relay.callbacks, {
+    modules, disk: diskBlocks === undefined ? null : placeholderDisk(diskBlocks),
+  });
+  const boots = session?.boots ?? 0;
+  session?.dispose();
+  session = null;
+  if (snapshot.disk !== null && disk !== null) {
+    disk.flush();
+    try {
+      await disk.replace(snapshot.disk.image);
+    } catch (error) {
+      startSession(boots); // the page gets a machine again, on the disk as it was
+      throw new Error(`The snapshot's disk could not be stored, so the snapshot was not restored: ${errorText(error)}`);
+    }
+    machine.block.attach(disk.backend);
+  }
+  sendDiskInfo(true);
+  session = new Session(kernel, restoredBootConfig(booting.config, snapshot), modules, null, 0, (callbacks) => relay.attach(callbacks, machine));
+  session.resume();
+  post({ type: "snapshot-restored", ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock, savedAt: snapshot.created });
+}
+
 scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
   const message = event.data;
   try {
@@ -380,6 +441,12 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         break;
       case "disk-download":
         diskOperation("download", downloadDisk);
+        break;
+      case "snapshot-save":
+        snapshotOperation(saveSnapshot);
+        break;
+      case "snapshot-restore":
+        snapshotOperation(() => restoreSnapshot(message.bytes));
         break;
       case "import-file":
         diskOperation("import", () => importFile(message.name, message.bytes));
