@@ -122,6 +122,27 @@ describe("inspect: the running kernel", () => {
     checkOverview(o);
   });
 
+  it("reads the same frame map in many small answers as in one", () => {
+    const h = bootShell();
+    h.shell("spin 1 2 &"); // more owners, more runs
+    const target = {
+      call: (q: number, a0: number, a1: number, a2: number) => (h.machine as unknown as { exports: { inspect(q: number, a0: number, a1: number, a2: number): number } }).exports.inspect(q, a0, a1, a2),
+      ram: () => h.machine.ram,
+      nowNs: 0,
+    };
+    const whole = decoder.readFrameMap(target);
+    for (const maxRuns of [1, 2, 7]) {
+      const parts = decoder.readFrameMap(target, maxRuns);
+      expect(parts.frames).toBe(whole.frames);
+      expect(parts.totals).toEqual(whole.totals);
+      expect(Buffer.from(parts.use).equals(Buffer.from(whole.use))).toBe(true);
+      expect(Buffer.from(parts.owner.buffer).equals(Buffer.from(whole.owner.buffer))).toBe(true);
+    }
+    let calls = 0;
+    decoder.readFrameMap({ ...target, call: (q, a0, a1, a2) => (calls++, target.call(q, a0, a1, a2)) }, 2);
+    expect(calls).toBeGreaterThan(5);
+  });
+
   it("lists init and the shell with their states, memory and wait channels", () => {
     const h = bootShell();
     const { procs } = overview(h);

@@ -143,13 +143,14 @@ function cString(view: DataView, at: number, max: number): string {
 
 // ---- Queries ---------------------------------------------------------------------------------
 
-export function readFrameMap(target: InspectTarget): FrameMap {
+/** The whole frame map; `maxRuns` caps each call's answer (0: as many as fit). */
+export function readFrameMap(target: InspectTarget, maxRuns = 0): FrameMap {
   let use = new Uint8Array(0);
   let owner = new Uint16Array(0);
   let frames = 0;
   let cursor = 0;
   for (let part = 0; part < MAX_PARTS; part++) {
-    const view = ask(target, INSPECT_FRAMES, cursor);
+    const view = ask(target, INSPECT_FRAMES, cursor, maxRuns);
     if (part === 0) {
       frames = view.getUint32(H_TOTAL, true);
       use = new Uint8Array(frames);

@@ -45,7 +45,8 @@ import {
 
 // ---- Queries (the export's first argument) -------------------------------------------
 
-/** Frame map, run-length encoded. arg0: first frame (0, then `next`). */
+/** Frame map, run-length encoded. arg0: first frame (0, then `next`);
+ *  arg1: at most this many runs (0: as many as the buffer holds). */
 export const INSPECT_FRAMES: u32 = 1;
 /** Every live process. */
 export const INSPECT_PROCS: u32 = 2;
@@ -128,7 +129,7 @@ export function inspect(query: u32, arg0: u32, arg1: u32, arg2: u32): i32 {
   if (frameBlockAt(0) < 0) return INSPECT_ERR_NOT_READY;
   header(query);
   switch (query) {
-    case INSPECT_FRAMES: return inspectFrames(arg0);
+    case INSPECT_FRAMES: return inspectFrames(arg0, arg1);
     case INSPECT_PROCS: return inspectProcs();
     case INSPECT_PROCESS: return inspectProcess(<i32>arg0);
     case INSPECT_WALK: return inspectWalk(<i32>arg0, (<u64>arg2 << 32) | <u64>arg1);
@@ -204,7 +205,7 @@ function tableOwner(pa: usize, listed: u32): i32 {
 }
 
 // Run record (INSPECT_RUN_SIZE): +0 u32 frames, +4 u32 owner pid (0 none), +8 u8 kind (KIND_*).
-function inspectFrames(first: u32): i32 {
+function inspectFrames(first: u32, maxRuns: u32): i32 {
   const capacity = framesCapacity();
   store<u32>(OUT + H_TOTAL, capacity);
   if (first > capacity) return INSPECT_ERR_BAD_CURSOR;
@@ -212,6 +213,9 @@ function inspectFrames(first: u32): i32 {
   const listed = collectTables();
   if (listed > PT_LIST_MAX) store<u32>(OUT + H_FLAGS, INSPECT_FLAG_TRUNCATED);
   let out = OUT + INSPECT_HEADER_SIZE;
+  const limit = maxRuns != 0 && <usize>maxRuns * INSPECT_RUN_SIZE < INSPECT_OUT_SIZE - INSPECT_HEADER_SIZE
+    ? out + <usize>maxRuns * INSPECT_RUN_SIZE
+    : OUT_END;
   let runs: u32 = 0;
   let runKind: i32 = -1;
   let runOwner: i32 = 0;
@@ -234,7 +238,7 @@ function inspectFrames(first: u32): i32 {
     }
     if (kind != runKind || owner != runOwner) {
       if (runLength > 0) {
-        if (out + INSPECT_RUN_SIZE > OUT_END) break; // full: this block starts the next call
+        if (out + INSPECT_RUN_SIZE > limit) break; // full: the open run starts the next call
         store<u32>(out, runLength);
         store<i32>(out + 4, runOwner);
         store<u32>(out + 8, <u32>runKind);
@@ -249,7 +253,7 @@ function inspectFrames(first: u32): i32 {
     i += <u32>1 << order;
   }
   if (i >= capacity && runLength > 0) {
-    if (out + INSPECT_RUN_SIZE <= OUT_END) {
+    if (out + INSPECT_RUN_SIZE <= limit) {
       store<u32>(out, runLength);
       store<i32>(out + 4, runOwner);
       store<u32>(out + 8, <u32>runKind);
