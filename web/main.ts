@@ -385,6 +385,7 @@ function start(): void {
       case "status":
         lastStatus = message.status;
         statusBar.show(message.status);
+        share.statusChanged(message.status);
         break;
       case "log":
         logFromHost(message.level, message.text);

@@ -13,6 +13,7 @@ import type { MachineState } from "../host/machine";
 import type { DiskInfo } from "./disk/store";
 import type { ClockMode, DiskMode } from "./params";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
+import type { ReplayEvent, ReplayProgress } from "../host/replay";
 
 export type { DiskInfo, MachineState, VgaCursor };
 
@@ -25,6 +26,21 @@ export interface BootConfig {
   userland: boolean;
   /** Where the disk lives (web/disk/store.ts). */
   disk: DiskMode;
+  /** An exact-replay link's input (web/share.ts), played into the first
+   *  machine; typing is ignored until it has all been given. */
+  replay?: ReplayEvent[];
+}
+
+/** The answer to `share-request` (web/share-ui.ts). */
+export interface SessionRecording {
+  /** The input given to the current machine since it was built, ending where it is now (host/replay.ts). */
+  events: ReplayEvent[];
+  /** Why replaying the events would not reproduce the session (an imported
+   *  file, an uploaded disk), or null. */
+  inexact: string | null;
+  /** The machine started on a fresh copy of the shipped disk (disk=memory,
+   *  or after Reset disk), as a replay does. */
+  shippedDisk: boolean;
 }
 
 export interface MachineStatus {
@@ -65,7 +81,9 @@ export type PageToWorker =
   | { type: "snapshot-restore"; bytes: Uint8Array }
   /** Ask the kernel for a read-only view of its state (the panels); answered
    *  by an `inspect-result` with the same id. */
-  | { type: "inspect"; id: number; query: InspectQuery };
+  | { type: "inspect"; id: number; query: InspectQuery }
+  /** Ask for the session's recording; answered by `share-recording`. */
+  | { type: "share-request"; id: number };
 
 // ---- worker → page -------------------------------------------------------
 
@@ -99,7 +117,10 @@ export type WorkerToPage =
   /** A snapshot could not be saved or restored; the message is for the user. */
   | { type: "snapshot-error"; message: string }
   /** The answer to `inspect`. */
-  | { type: "inspect-result"; id: number; result: InspectResult };
+  | { type: "inspect-result"; id: number; result: InspectResult }
+  | { type: "share-recording"; id: number; recording: SessionRecording }
+  /** How far the boot config's replay has got: on each event given, and when it ends or is stopped. */
+  | { type: "replay"; progress: ReplayProgress; stopped?: string };
 
 export type DiskOperation = "reset" | "upload" | "download" | "import";
 

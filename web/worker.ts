@@ -29,6 +29,7 @@ import {
   LogLevel, STATUS_MS, UART_FLUSH_MS, VGA_FRAME_MS,
 } from "./protocol";
 import { FlowControl } from "./flow-control";
+import { SessionShare, type ShareNotes } from "./share-worker";
 import { UartBatcher } from "./uart-batcher";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -106,6 +107,8 @@ function sameCells(a: Uint16Array | null, b: Uint16Array): boolean {
 class Session {
   private readonly machine: Machine;
   private readonly loop: RunLoop;
+  /** Records the input for the Share button; plays a replay link back. */
+  readonly share: SessionShare;
   private readonly uart = new UartBatcher((bytes) => this.sendUart(bytes), UART_FLUSH_MS);
   /** Pauses the run loop while the page is far behind drawing the console. */
   private readonly flow = new FlowControl(() => this.loop.stop(), () => this.loop.start());
@@ -136,7 +139,8 @@ class Session {
       hostLog: (level, text) => post({ type: "log", level: toLogLevel(level), text }),
     };
     this.machine = restored?.(callbacks) ?? new Machine(kernel, machineConfig, callbacks);
-    this.loop = new RunLoop(this.machine, {});
+    this.share = new SessionShare(this.machine, post);
+    this.loop = new RunLoop(this.machine, { onTick: (report) => this.share.afterTick(report.state) && this.loop.kick() });
     this.vgaTimer = setInterval(() => this.sendVgaIfChanged(), VGA_FRAME_MS);
     this.statusTimer = setInterval(() => this.sendStatus(false), STATUS_MS);
   }
@@ -153,14 +157,14 @@ class Session {
     this.detail = undefined;
     this.uart.flush();
     this.loop.stop();
-    this.machine.reboot();
+    this.share.reboot();
     // Still behind on the console: flow control restarts the loop later.
     if (!this.flow.isPaused) this.loop.start();
     this.sendStatus(true);
   }
 
   input(data: string): void {
-    this.machine.input(data);
+    this.share.input(new TextEncoder().encode(data));
     this.loop.kick(); // does nothing while the loop is stopped
   }
 
@@ -197,6 +201,7 @@ class Session {
   }
 
   dispose(): void {
+    this.share.stopReplay("stopped: the machine was replaced");
     this.loop.stop();
     clearInterval(this.vgaTimer);
     clearInterval(this.statusTimer);
@@ -269,6 +274,9 @@ let disk: DiskStore | null = null;
 /** Disk operations run one at a time, in the order the page asked. */
 let diskQueue: Promise<void> = Promise.resolve();
 let lastDiskKey = "";
+/** An exact-replay link's input, for the first machine. */
+let pendingReplay: BootConfig["replay"] | null = null;
+let shareNotes: ShareNotes = { inexact: null, shippedDisk: false };
 
 async function boot(config: BootConfig): Promise<void> {
   session?.dispose();
@@ -276,6 +284,8 @@ async function boot(config: BootConfig): Promise<void> {
   const [kernel, bootfs] = await Promise.all([loadKernel(), config.userland ? loadBootfs() : Promise.resolve(null)]);
   const modules: BootModule[] = bootfs ? [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: bootfs }] : [];
   booting = { kernel, config, modules };
+  pendingReplay = config.replay ?? null;
+  shareNotes = { inexact: null, shippedDisk: config.disk === "memory" };
   // userland=0 is the kernel monitor alone: with a disk the kernel would
   // mount it and start init from it.
   disk = config.userland ? await openDisk(config) : null;
@@ -302,6 +312,8 @@ function startSession(bootsBefore: number): void {
   // The disk first: the page knows where it is by the time it hears `booted`.
   sendDiskInfo(true);
   session = new Session(booting.kernel, booting.config, booting.modules, disk?.backend ?? null, bootsBefore);
+  if (pendingReplay) session.share.startReplay(pendingReplay);
+  pendingReplay = null;
   session.boot();
   if (earlyInput !== "") session.input(earlyInput);
   earlyInput = "";
@@ -427,10 +439,16 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         session?.reboot();
         break;
       case "disk-reset":
-        diskOperation("reset", async () => replaceDisk(await loadShippedDisk(), "The shipped disk image"));
+        diskOperation("reset", async () => {
+          await replaceDisk(await loadShippedDisk(), "The shipped disk image");
+          shareNotes = { inexact: null, shippedDisk: true };
+        });
         break;
       case "disk-upload":
-        diskOperation("upload", () => replaceDisk(message.bytes, JSON.stringify(message.name)));
+        diskOperation("upload", async () => {
+          await replaceDisk(message.bytes, JSON.stringify(message.name));
+          shareNotes = { inexact: "the machine runs on an uploaded disk", shippedDisk: false };
+        });
         break;
       case "inspect":
         post({
@@ -438,6 +456,9 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
           id: message.id,
           result: session !== null ? session.inspect(message.query) : { what: "error", message: "No machine is running." },
         });
+        break;
+      case "share-request":
+        if (session !== null) post({ type: "share-recording", id: message.id, recording: session.share.recording(shareNotes) });
         break;
       case "disk-download":
         diskOperation("download", downloadDisk);
@@ -449,7 +470,10 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         snapshotOperation(() => restoreSnapshot(message.bytes));
         break;
       case "import-file":
-        diskOperation("import", () => importFile(message.name, message.bytes));
+        diskOperation("import", () => {
+          importFile(message.name, message.bytes);
+          shareNotes.inexact ??= "a file was imported into the machine";
+        });
         break;
     }
   } catch (error) {

@@ -1,0 +1,321 @@
+// The page's side of shareable links (docs/share-links.md): reads a link
+// (`#replay=` for an exact replay, `?run=` for lines to type after boot),
+// shows the replay's progress in the status bar, and the Share button with
+// its dialog. The formats are in web/share.ts, the worker's recording in
+// web/share-worker.ts.
+//
+// During a replay the console takes no typing (the worker would ignore it
+// anyway: input at other moments would change what the replay shows); it
+// comes back, and `run` is typed, once the replay has ended.
+
+import type { Terminal } from "@xterm/xterm";
+import type { ReplayProgress } from "../host/replay";
+import { type KeelParams, type ParamError, describeParamError } from "./params";
+import type { BootConfig, MachineStatus, PageToWorker, SessionRecording, WorkerToPage } from "./protocol";
+import {
+  ShareLinkError, decodeSession, exactLink, inputsOf, pageBase, plainLink, replayPayloadOf, runInput, typedLines,
+  type SharedSession,
+} from "./share";
+
+/** What the browser tests read (window.keel.replay()). */
+export interface ReplayView {
+  /** A replay link was opened and read. */
+  requested: boolean;
+  progress: ReplayProgress | null;
+  /** Why the replay stopped early, if it did. */
+  stopped: string | null;
+}
+
+interface ShareUiOptions {
+  params: Readonly<KeelParams>;
+  send(message: PageToWorker): void;
+  term: Terminal;
+}
+
+/** Longest part of a bad payload quoted in the banner. */
+const QUOTE_CHARS = 40;
+
+function element<T extends HTMLElement>(id: string, type: new () => T): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`page is missing #${id}`);
+  return found;
+}
+
+/** Adds one line to the URL-parameter banner (the page's own list in web/index.html). */
+function reportParamError(error: ParamError): void {
+  const item = document.createElement("li");
+  item.textContent = describeParamError(error);
+  item.dataset.param = error.name;
+  element("param-error-list", HTMLUListElement).append(item);
+  element("param-errors", HTMLDivElement).hidden = false;
+}
+
+export class ShareUi {
+  private readonly params: Readonly<KeelParams>;
+  private readonly send: (message: PageToWorker) => void;
+  private readonly term: Terminal;
+  private readonly button = element("share", HTMLButtonElement);
+  private readonly replayItem = element("status-replay-item", HTMLDivElement);
+  private readonly replayText = element("status-replay", HTMLElement);
+  /** What the machine boots with: the URL's configuration, or the replay link's. */
+  private booting: LinkConfig;
+  private replay: ReplayView = { requested: false, progress: null, stopped: null };
+  private runTyped = false;
+  private hasBooted = false;
+  private nextRequest = 1;
+  private waiting = 0;
+  private lastLink: string | null = null;
+  private dialog: ShareDialog | null = null;
+
+  constructor(options: ShareUiOptions) {
+    this.params = options.params;
+    this.send = options.send;
+    this.term = options.term;
+    const p = options.params;
+    this.booting = { ramMiB: p.ramMiB, cmdline: p.cmdline, userland: p.userland, clock: p.clock };
+    this.button.addEventListener("click", () => this.requestRecording());
+    // Pasting another replay link into the address bar changes only the
+    // fragment, which does not load the page again: load it.
+    window.addEventListener("hashchange", () => {
+      if (replayPayloadOf(window.location.hash) !== null) window.location.reload();
+    });
+  }
+
+  /** Reads an exact-replay link, if the page was opened with one, into `config`
+   *  (which it changes in place): deterministic clock, a fresh shipped disk,
+   *  the recorded RAM, command line and user land. A link that cannot be read
+   *  is reported in the banner, and `config` is left as the URL made it. */
+  async prepareBoot(config: BootConfig): Promise<BootConfig> {
+    const payload = replayPayloadOf(window.location.hash);
+    if (payload === null) return config;
+    let session: SharedSession;
+    try {
+      session = await decodeSession(payload);
+    } catch (error) {
+      const reason = error instanceof ShareLinkError ? error.message : `cannot be read (${String(error)})`;
+      const value = payload.length > QUOTE_CHARS ? `${payload.slice(0, QUOTE_CHARS)}…` : payload;
+      reportParamError({ name: "replay", value, reason: `is not a recording Keel can replay: ${reason}` });
+      return config;
+    }
+    Object.assign(config, {
+      ramBytes: session.config.ramMiB * 1024 * 1024, clock: "deterministic", cmdline: session.config.cmdline,
+      userland: session.config.userland, disk: "memory", replay: session.events,
+    } satisfies Partial<BootConfig>);
+    this.booting = { ...session.config, clock: "deterministic" };
+    this.replay = { requested: true, progress: null, stopped: null };
+    this.term.options.disableStdin = true;
+    this.showReplay();
+    return config;
+  }
+
+  /** The machine has booted: Share works from now on. */
+  booted(): void {
+    this.button.disabled = false;
+    this.hasBooted = true;
+  }
+
+  /** `run` is typed the first time the booted machine waits for input (the
+   *  shell at its prompt; typed earlier, the kernel would echo it among the
+   *  boot log), or when a replay has ended. */
+  statusChanged(status: MachineStatus): void {
+    if (this.hasBooted && status.state === "idle" && !this.replay.requested) this.typeRun();
+  }
+
+  onMessage(message: Extract<WorkerToPage, { type: "share-recording" | "replay" }>): void {
+    if (message.type === "replay") {
+      this.replay = { requested: true, progress: message.progress, stopped: message.stopped ?? null };
+      this.showReplay();
+      if (!this.replayRunning()) {
+        this.term.options.disableStdin = false;
+        this.typeRun();
+      }
+      return;
+    }
+    if (message.id !== this.waiting) return;
+    this.waiting = 0;
+    this.button.removeAttribute("aria-busy");
+    this.makeLink(message.recording).then(
+      (view) => this.openDialog(view),
+      (error: unknown) => this.openDialog({ link: "", exact: false, text: `No link could be made: ${String(error)}`, note: null }),
+    );
+  }
+
+  /** For window.keel. */
+  replayView(): ReplayView {
+    return { ...this.replay, progress: this.replay.progress === null ? null : { ...this.replay.progress } };
+  }
+
+  shareLink(): string | null {
+    return this.lastLink;
+  }
+
+  private replayRunning(): boolean {
+    return this.replay.requested && this.replay.stopped === null && !(this.replay.progress?.finished ?? false);
+  }
+
+  private typeRun(): void {
+    if (this.runTyped || this.params.run === "") return;
+    this.runTyped = true;
+    this.send({ type: "input", data: runInput(this.params.run) });
+  }
+
+  private showReplay(): void {
+    this.replayItem.hidden = !this.replay.requested;
+    const p = this.replay.progress;
+    let text: string;
+    let title: string;
+    if (this.replay.stopped !== null) {
+      text = "stopped";
+      title = `The replay ${this.replay.stopped}${p ? ` after ${p.delivered} of ${p.total} inputs` : ""}.`;
+    } else if (p === null) {
+      text = "starting";
+      title = "Booting the recorded machine on a fresh copy of the shipped disk.";
+    } else if (!p.finished) {
+      text = `${p.delivered}/${p.total}`;
+      title = `Replaying: ${p.delivered} of ${p.total} recorded inputs given. Typing resumes when the replay ends.`;
+    } else if (p.diverged === null) {
+      text = "done";
+      title = `Replayed all ${p.total} recorded inputs exactly, each at its recorded moment. Type away.`;
+    } else {
+      text = "diverged";
+      title = `The replay did not follow the recording: ${p.diverged}. (A different kernel build, or a session that began on another disk.)`;
+    }
+    this.replayText.dataset.replay = text;
+    if (this.replayText.textContent !== text) this.replayText.textContent = text;
+    this.replayText.title = title;
+  }
+
+  private requestRecording(): void {
+    this.waiting = this.nextRequest++;
+    this.button.setAttribute("aria-busy", "true");
+    this.send({ type: "share-request", id: this.waiting });
+  }
+
+  private async makeLink(recording: SessionRecording): Promise<LinkView> {
+    const base = pageBase(window.location.href);
+    const { clock, ...config } = this.booting;
+    const inputs = recording.events.filter((e) => e.kind === "input").length;
+    if (clock === "deterministic" && recording.inexact === null && recording.events.length > 0) {
+      const link = await exactLink(base, { config, events: recording.events });
+      return {
+        link,
+        exact: true,
+        text: `Exact replay: opening this link boots the same machine (deterministic clock, ${config.ramMiB} MiB) on a fresh copy of the shipped disk and gives it everything typed here (${inputs} inputs) at the same moments, to the same screen.`,
+        note: recording.shippedDisk ? null
+          : "This session started on the disk kept in this browser. The replay starts from the shipped disk: if files were changed before this session, it will differ (and say so).",
+      };
+    }
+    const lines = typedLines(inputsOf(recording.events));
+    const link = plainLink(base, this.booting, lines);
+    const why = clock === "deterministic"
+      ? `Not exact: ${recording.inexact ?? "nothing was recorded"}.`
+      : "Not exact: the clock is realtime, so what happens depends on timing. Open Keel with clock=deterministic for links that replay exactly.";
+    return {
+      link,
+      exact: false,
+      text: `${why} The link carries the configuration and the ${lines.length} command line${lines.length === 1 ? "" : "s"} typed (as run), typed again once the machine has booted.`,
+      note: null,
+    };
+  }
+
+  private openDialog(view: LinkView): void {
+    this.lastLink = view.link === "" ? null : view.link;
+    this.dialog ??= new ShareDialog(this.button);
+    this.dialog.open(view);
+  }
+}
+
+type LinkConfig = SharedSession["config"] & { clock: BootConfig["clock"] };
+
+interface LinkView {
+  link: string;
+  exact: boolean;
+  text: string;
+  note: string | null;
+}
+
+/** A modal <dialog>: the link in a read-only field (selectable when the
+ *  clipboard is not available), Copy and Close. Escape closes it; focus
+ *  goes to the field on opening and back to Share on closing. */
+class ShareDialog {
+  private readonly dialog = document.createElement("dialog");
+  private readonly text = document.createElement("p");
+  private readonly note = document.createElement("p");
+  private readonly field = document.createElement("textarea");
+  private readonly copy = document.createElement("button");
+  private readonly copied = document.createElement("p");
+
+  constructor(private readonly opener: HTMLButtonElement) {
+    const d = this.dialog;
+    d.id = "share-dialog";
+    d.className = "share-dialog";
+    d.setAttribute("aria-labelledby", "share-title");
+    d.setAttribute("aria-describedby", "share-text");
+    const title = document.createElement("h2");
+    title.id = "share-title";
+    title.className = "share-title";
+    title.textContent = "Share this session";
+    this.text.id = "share-text";
+    this.note.className = "share-note";
+    const label = document.createElement("label");
+    label.htmlFor = "share-link";
+    label.textContent = "Link";
+    this.field.id = "share-link";
+    this.field.className = "share-link";
+    this.field.readOnly = true;
+    this.field.rows = 4;
+    this.field.spellcheck = false;
+    this.field.addEventListener("focus", () => this.field.select());
+    this.copy.type = "button";
+    this.copy.className = "button";
+    this.copy.textContent = "Copy";
+    this.copy.addEventListener("click", () => void this.copyLink());
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "button";
+    close.textContent = "Close";
+    close.addEventListener("click", () => d.close());
+    this.copied.className = "share-copied";
+    this.copied.setAttribute("role", "status");
+    const buttons = document.createElement("div");
+    buttons.className = "share-buttons";
+    buttons.append(this.copy, close);
+    d.append(title, this.text, this.note, label, this.field, buttons, this.copied);
+    // Escape fires "cancel" and closes the dialog; either way focus returns to Share.
+    d.addEventListener("close", () => this.opener.focus());
+    // A click on the backdrop (outside the dialog's box) closes it too.
+    d.addEventListener("click", (event) => {
+      if (event.target === d) {
+        const r = d.getBoundingClientRect();
+        const inside = event.clientX >= r.left && event.clientX <= r.right && event.clientY >= r.top && event.clientY <= r.bottom;
+        if (!inside) d.close();
+      }
+    });
+    document.body.append(d);
+  }
+
+  open(view: LinkView): void {
+    this.text.textContent = view.text;
+    this.note.textContent = view.note ?? "";
+    this.note.hidden = view.note === null;
+    this.field.value = view.link;
+    this.dialog.dataset.exact = String(view.exact);
+    this.copy.disabled = view.link === "";
+    this.copied.textContent = view.link === "" ? "" : `${view.link.length} characters.`;
+    if (!this.dialog.open) this.dialog.showModal();
+    this.field.focus();
+    this.field.select();
+  }
+
+  private async copyLink(): Promise<void> {
+    this.field.focus();
+    this.field.select();
+    try {
+      if (navigator.clipboard === undefined) throw new Error("no clipboard");
+      await navigator.clipboard.writeText(this.field.value);
+      this.copied.textContent = "Copied to the clipboard.";
+    } catch {
+      this.copied.textContent = "The clipboard is not available here: the link is selected, press Ctrl+C (⌘C) to copy it.";
+    }
+  }
+}
