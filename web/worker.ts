@@ -418,6 +418,8 @@ async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
   sendDiskInfo(true);
   session = new Session(kernel, restoredBootConfig(booting.config, snapshot), modules, null, 0, (callbacks) => relay.attach(callbacks, machine));
   session.resume();
+  // A replay starts from a boot, which the restored machine never had.
+  shareNotes = { inexact: "the machine was restored from a snapshot", shippedDisk: false };
   post({ type: "snapshot-restored", ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock, savedAt: snapshot.created });
 }
 
