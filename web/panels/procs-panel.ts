@@ -72,7 +72,7 @@ export class ProcessTable {
     button.type = "button";
     button.tabIndex = -1;
     pidCell.append(button);
-    const cells = [make("td"), make("td"), make("td", "num"), make("td", "num"), make("td", "num")];
+    const cells = [make("td"), make("td", "wrap"), make("td", "num"), make("td", "num"), make("td", "num")];
     tr.append(pidCell, ...cells);
     return { tr, button, cells, key: "" };
   }

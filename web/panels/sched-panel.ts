@@ -13,6 +13,7 @@ const LANE_H = 22;
 const AXIS_H = 20;
 const LABEL_W = 120;
 const MAX_LANES = 24;
+const MIN_MARK_GAP = 4;
 
 export class SchedulerPanel {
   private readonly canvas = byId("sched-canvas", HTMLCanvasElement);
@@ -119,14 +120,19 @@ export class SchedulerPanel {
           ctx.setLineDash([]);
         }
       }
+      // Marks closer than MIN_MARK_GAP pixels are drawn once: a process
+      // preempted every tick would otherwise hide its lane under them.
+      let lastX = -Infinity;
       for (const mark of lane.marks) {
         const mx = Math.round(x(mark.timeNs)) + 0.5;
+        if (mx - lastX < MIN_MARK_GAP && mark.kind !== "exit") continue;
+        lastX = mx;
         ctx.strokeStyle = text;
         ctx.fillStyle = text;
         if (mark.kind === "preempt") {
           ctx.beginPath();
-          ctx.moveTo(mx, top + 2);
-          ctx.lineTo(mx, top + LANE_H - 2);
+          ctx.moveTo(mx, top + 1);
+          ctx.lineTo(mx, top + 5);
           ctx.stroke();
         } else if (mark.kind === "wake") {
           ctx.beginPath();
