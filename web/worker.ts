@@ -189,6 +189,7 @@ class Session {
 
   /** Starts a machine restored from a snapshot (instead of boot()). */
   resume(): void {
+    if (this.machine.state === "panicked") this.detail = this.machine.panicText;
     this.loop.start();
     this.sendVgaIfChanged();
     this.sendStatus(true);
