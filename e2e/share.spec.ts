@@ -32,7 +32,8 @@ async function waitForReplay(page: Page, timeout = 60_000) {
 
 test("a deterministic session's link replays to the same screen and console", async ({ page, context }) => {
   test.setTimeout(120_000);
-  await openShell(page, "?clock=deterministic&disk=memory");
+  // The default disk (kept in the browser): a fresh context stores the shipped image first.
+  await openShell(page, "?clock=deterministic");
   await waitForShellPrompt(page);
   await runShell(page, "ls");
   await runShell(page, "echo hello | wc");
@@ -49,6 +50,8 @@ test("a deterministic session's link replays to the same screen and console", as
   const dialog = page.getByRole("dialog");
   await expect(dialog).toHaveAttribute("data-exact", "true");
   await expect(dialog).toContainText("Exact replay");
+  // The replay starts from the shipped disk; this session's disk was kept in the browser.
+  await expect(dialog).toContainText("disk kept in this browser");
   expect(new URL(link).hash).toMatch(/^#replay=[A-Za-z0-9_-]+$/);
   expect(link.length).toBeLessThan(1500);
   // Escape closes the dialog and gives focus back to Share.
@@ -105,6 +108,9 @@ test("in realtime mode Share makes a plain link with the typed lines as run, whi
   const url = new URL(link);
   expect(url.searchParams.get("ram")).toBe("64");
   expect(url.searchParams.get("run")).toBe("echo one");
+  // Copy uses the clipboard where it may; otherwise the link stays selected to copy by hand.
+  await page.getByRole("button", { name: "Copy" }).click();
+  await expect(page.locator(".share-copied")).toHaveText(/Copied to the clipboard|press Ctrl\+C/);
   await page.getByRole("button", { name: "Close" }).click();
   await expect(page.getByRole("dialog")).toBeHidden();
 
