@@ -148,6 +148,17 @@ describe("exact replay of a deterministic session", () => {
     expect(replayer.progress.diverged).toMatch(/^input 4 of \d+ was recorded at \d+ ns virtual time but arrived at \d+ ns$/);
   });
 
+  it("says a replay is stalled when the machine waits and the next event is in a power-on it never reaches", () => {
+    const reboot = recorded.events.findIndex((e) => e.kind === "reboot");
+    const events = recorded.events.map((e, i) => (i > reboot ? { ...e, boot: e.boot + 1 } : e));
+    const { h, replayer } = replay(events);
+    expect(h.machine.state).toBe("idle");
+    expect(replayer.progress.finished).toBe(false);
+    expect(replayer.stalled(h.machine)).toBe(true);
+    const { h: good, replayer: fine } = replay(recorded.events);
+    expect(fine.stalled(good.machine)).toBe(false);
+  });
+
   it("reports a replay on another configuration (another command line) as diverged", () => {
     const { replayer } = replay(recorded.events, "quiet-not-recorded");
     expect(replayer.progress.diverged).not.toBeNull();

@@ -160,6 +160,15 @@ export class Replayer implements InputSchedule {
     return true;
   }
 
+  /** For a machine that returned idle, waiting for input: true when the
+   *  recording still holds events but none for this power-on, so the replay
+   *  can never go on (it has diverged: the recorded machine rebooted here). */
+  stalled(machine: Machine): boolean {
+    // pending() finishes a replay that has reached its end: look at `finished` after it.
+    const more = this.pending(machine);
+    return !more && !this.finished && this.next < this.events.length;
+  }
+
   /** For a machine that makes no more run() calls (halted or panicked):
    *  gives what the recording holds for this power-on now. Returns true
    *  when that rebooted the machine, which wants running again. */

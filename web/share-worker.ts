@@ -69,7 +69,13 @@ export class SessionShare {
    *  run() calls, so what the recording holds for it is given now; true
    *  when that rebooted the machine, which then wants running. */
   afterTick(state: MachineState): boolean {
-    if (this.replayer === null || (state !== "halted" && state !== "panicked")) return false;
+    if (this.replayer === null) return false;
+    if (state === "idle" && this.replayer.stalled(this.machine)) {
+      // Typing would otherwise stay blocked for a replay that cannot go on.
+      this.stopReplay("stopped: the machine waits for input where the recording has none (it diverged)");
+      return false;
+    }
+    if (state !== "halted" && state !== "panicked") return false;
     return this.replayer.pumpStopped(this.machine);
   }
 
