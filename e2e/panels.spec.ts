@@ -4,7 +4,7 @@
 // page-table walks, capabilities that vanish — and the page around them is
 // themed, keyboard reachable and fits a laptop and a tablet.
 import { expect, test, type Page } from "@playwright/test";
-import { openKeel, openShell, runShell, typeLine, waitForShellPrompt } from "./keel";
+import { consoleText, openKeel, openShell, runShell, typeLine, waitForShellPrompt } from "./keel";
 
 const POLL = { intervals: [100, 250, 500] };
 /** Several overviews (every 500 ms) and a busy 2-core box. */
@@ -103,7 +103,7 @@ test.describe("with the kernel answering", () => {
     await expect(page.locator(`#procs-body tr[data-pid="${pids[1]}"] button`)).toBeFocused();
   });
 
-  test("a capability that goes away vanishes from the derivation tree", async ({ page }) => {
+  test("a killed process's copies vanish from the derivation tree", async ({ page }) => {
     await bootShell(page);
     const [sh] = await pidsNamed(page, "sh");
     // A child of the shell holds fork's copies of the shell's capabilities,
@@ -123,6 +123,42 @@ test.describe("with the kernel answering", () => {
     await expect(page.locator(`#captree li[data-pid="${sleeper}"]`)).toHaveCount(0);
     // The shell's own capability is still there.
     expect((await panels(page)).caps.tree).toContain(`${sh}:0`);
+  });
+
+  test("a revoked capability vanishes from the derivation tree", async ({ page }) => {
+    await bootShell(page);
+    // capdemo derives a write-only capability from its slot 1, hands it to a
+    // child it spawns, and revokes slot 1 after SECONDS; the child lives on
+    // SECONDS more. Long enough for the panels to be opened before the revoke.
+    const SECONDS = 8;
+    await typeLine(page, `capdemo ${SECONDS} &`);
+    let started: RegExpExecArray | null = null;
+    await expect.poll(async () => {
+      started = /capdemo: pid (\d+) holds slot 1[^]*capdemo: derived slot (\d+) from slot 1[^]*capdemo: spawned child pid (\d+)/
+        .exec(await consoleText(page));
+      return started !== null;
+    }, { ...POLL, timeout: PANEL_TIMEOUT, message: "capdemo reports its pid, the derived slot and the child's pid" }).toBe(true);
+    const [demo, derived, child] = started!.slice(1, 4).map(Number) as [number, number, number];
+
+    await page.locator(`#procs-body tr[data-pid="${demo}"] button`).click({ timeout: PANEL_TIMEOUT });
+    await page.locator("#tab-caps").click();
+    await expect(page.locator(`#caps-body tr[data-slot="${derived}"]`)).toBeVisible({ timeout: PANEL_TIMEOUT });
+    await page.locator('#caps-body tr[data-slot="1"] button').click();
+    const tree = async () => (await panels(page)).caps.tree;
+    // Before: the original, the capability derived from it, and the child's copy below that.
+    await expect.poll(tree, { ...POLL, timeout: PANEL_TIMEOUT }).toEqual(expect.arrayContaining([`${demo}:1`, `${demo}:${derived}`, `${child}:1`]));
+    await expect(page.locator(`#captree li[data-pid="${child}"]`)).toHaveCount(1);
+
+    // After: both derived capabilities are gone, from the tree and from capdemo's table.
+    await expect.poll(tree, { ...POLL, timeout: SECONDS * 1000 + PANEL_TIMEOUT }).not.toContain(`${child}:1`);
+    const after = await tree();
+    expect(after).not.toContain(`${demo}:${derived}`);
+    expect(after).toContain(`${demo}:1`);
+    await expect(page.locator(`#captree li[data-pid="${child}"]`)).toHaveCount(0);
+    await expect(page.locator(`#caps-body tr[data-slot="${derived}"]`)).toHaveCount(0);
+    // Revoked, not gone with its holder: the child is still running.
+    expect((await panels(page)).overview?.procs.map((p) => p.pid)).toContain(child);
+    expect(await consoleText(page)).toContain("capdemo: cap_revoke(1) removed 2 derived capabilities");
   });
 
   test("the log filters hide info lines", async ({ page }) => {
