@@ -23,6 +23,7 @@
 // Blob/Response, crypto.subtle.
 
 import type { BootModule } from "./bootinfo.js";
+import { compress, concatBytes, decompress } from "./compress.js";
 import type { BlockBackend } from "./devices/block.js";
 import {
   Machine, type ClockModeName, type MachineCallbacks, type MachineConfig, type MachineSavedState, type MachineState,
@@ -143,13 +144,13 @@ export function captureSnapshot(machine: Machine): SnapshotCapture {
 
 /** The snapshot file for a capture. */
 export async function encodeSnapshot(capture: SnapshotCapture, buildId: string): Promise<Uint8Array> {
-  const importData = concat(capture.machine.imports.map((i) => i.data));
+  const importData = concatBytes(capture.machine.imports.map((i) => i.data));
   const raw: [string, Uint8Array][] = [["ram-map", capture.ram.map], ["ram", capture.ram.data]];
   if (capture.disk !== null) raw.push(["disk-map", capture.disk.pages.map], ["disk", capture.disk.pages.data]);
   raw.push(["imports", importData]);
-  const compressed = await Promise.all(raw.map(([, bytes]) => gzip(bytes)));
+  const compressed = await Promise.all(raw.map(([, bytes]) => compress(bytes, "gzip")));
   const sections: SectionEntry[] = raw.map(([name, bytes], i) => ({ name, length: compressed[i]!.length, rawLength: bytes.length }));
-  const body = concat(compressed);
+  const body = concatBytes(compressed);
   const header: Header = {
     format: SNAPSHOT_FORMAT,
     build: buildId,
@@ -206,7 +207,7 @@ export async function decodeSnapshot(bytes: Uint8Array, buildId: string): Promis
     offset += s.length;
     let data: Uint8Array;
     try {
-      data = await gunzip(stored, s.rawLength);
+      data = await decompress(stored, "gzip", s.rawLength);
     } catch {
       throw new SnapshotError(`The snapshot is damaged: its ${s.name} section does not decompress.`);
     }
@@ -364,7 +365,7 @@ function packDisk(disk: BlockBackend): PackedPages {
       chunks.push(buffer.slice(i * SNAPSHOT_PAGE, (i + 1) * SNAPSHOT_PAGE));
     }
   }
-  return { length: disk.blocks * SNAPSHOT_PAGE, map, data: concat(chunks) };
+  return { length: disk.blocks * SNAPSHOT_PAGE, map, data: concatBytes(chunks) };
 }
 
 function pageIsZero(words: Uint32Array, page: number): boolean {
@@ -403,39 +404,6 @@ function countBits(map: Uint8Array): number {
 }
 
 // ---- bytes -----------------------------------------------------------------
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-async function gzip(data: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** Decompresses, refusing to produce more than `limit` bytes (a bomb, or a lie). */
-async function gunzip(data: Uint8Array, limit: number): Promise<Uint8Array> {
-  const reader = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > limit) {
-      await reader.cancel();
-      throw new SnapshotError("a section is longer than its header says");
-    }
-    chunks.push(value);
-  }
-  return chunks.length === 1 ? chunks[0]! : concat(chunks);
-}
 
 async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));

@@ -15,6 +15,7 @@
 // the server (what was typed stays out of server logs and Referer headers),
 // and static hosts that cap the request line (often at 8 KiB) never see it.
 
+import { OutputLimitError, compress, decompress } from "../host/compress";
 import type { ReplayEvent } from "../host/replay";
 import { checkEvents } from "../host/replay";
 import { CMDLINE_MAX_BYTES, DEFAULT_PARAMS, RAM_MIB_MAX, RAM_MIB_MIN, checkCmdline, type KeelParams } from "./params";
@@ -178,34 +179,7 @@ export function unpackSession(bytes: Uint8Array): SharedSession {
   return { config: { ramMiB, cmdline, userland: (flags & FLAG_USERLAND) !== 0 }, events };
 }
 
-// ---- compression and base64url ---------------------------------------------
-
-async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, limit: number): Promise<Uint8Array> {
-  const writer = stream.writable.getWriter();
-  // Errors surface on the reading side; the writer's promises must not go unhandled.
-  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => undefined);
-  writer.close().catch(() => undefined);
-  const reader = stream.readable.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > limit) {
-      await reader.cancel();
-      throw new ShareLinkError(`the recording unpacks to more than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
+// ---- base64url ----------------------------------------------------------------
 
 export function toBase64Url(bytes: Uint8Array): string {
   let binary = "";
@@ -221,7 +195,7 @@ export function fromBase64Url(text: string): Uint8Array {
 
 /** The `#replay=` payload of a session. */
 export async function encodeSession(session: SharedSession): Promise<string> {
-  return toBase64Url(await pipe(packSession(session), new CompressionStream("deflate-raw"), Infinity));
+  return toBase64Url(await compress(packSession(session), "deflate-raw"));
 }
 
 /** Reads a `#replay=` payload; throws ShareLinkError saying what is wrong with it. */
@@ -230,9 +204,9 @@ export async function decodeSession(payload: string): Promise<SharedSession> {
   const compressed = fromBase64Url(payload);
   let packed: Uint8Array;
   try {
-    packed = await pipe(compressed, new DecompressionStream("deflate-raw"), MAX_DECODED_BYTES);
+    packed = await decompress(compressed, "deflate-raw", MAX_DECODED_BYTES);
   } catch (error) {
-    if (error instanceof ShareLinkError) throw error;
+    if (error instanceof OutputLimitError) throw new ShareLinkError(`the recording unpacks to more than ${MAX_DECODED_BYTES} bytes`);
     throw new ShareLinkError("it does not decompress (the link may be cut short)");
   }
   return unpackSession(packed);
