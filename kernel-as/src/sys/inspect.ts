@@ -499,6 +499,16 @@ function inspectCapTree(pid: i32, capSlot: u32): i32 {
 
 // ---- Rings: the kernel log and the scheduler trace ---------------------------------------
 
+/** Completes a ring answer: `count` records up to `out`, the seq to ask for
+ *  next, the ring's next seq (`end`) and its oldest kept one (`first`). */
+function finishRing(out: usize, count: u32, next: u32, end: u32, first: u32): i32 {
+  store<u32>(OUT + H_COUNT, count);
+  store<u32>(OUT + H_NEXT, next);
+  store<u32>(OUT + H_TOTAL, end);
+  store<u64>(OUT + H_EXTRA, <u64>first);
+  return <i32>(out - OUT);
+}
+
 // Log record: +0 u32 seq, +4 u8 level, +5 u8 text length, +8 u64 time ns, +16 text,
 // padded to a multiple of 8. H_NEXT: the seq to ask for next; H_TOTAL: the ring's next seq;
 // H_EXTRA: the oldest seq still kept.
@@ -523,11 +533,7 @@ function inspectLog(from: u32): i32 {
     count++;
     seq++;
   }
-  store<u32>(OUT + H_COUNT, count);
-  store<u32>(OUT + H_NEXT, seq);
-  store<u32>(OUT + H_TOTAL, end);
-  store<u64>(OUT + H_EXTRA, <u64>first);
-  return <i32>(out - OUT);
+  return finishRing(out, count, seq, end, first);
 }
 
 // Scheduler event: +0 u64 time ns, +8 u32 seq, +12 i32 pid, +16 u8 kind (TRACE_*),
@@ -552,9 +558,5 @@ function inspectSched(from: u32): i32 {
     count++;
     seq++;
   }
-  store<u32>(OUT + H_COUNT, count);
-  store<u32>(OUT + H_NEXT, seq);
-  store<u32>(OUT + H_TOTAL, end);
-  store<u64>(OUT + H_EXTRA, <u64>first);
-  return <i32>(out - OUT);
+  return finishRing(out, count, seq, end, first);
 }
