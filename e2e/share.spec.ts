@@ -37,6 +37,12 @@ test("a deterministic session's link replays to the same screen and console", as
   await waitForShellPrompt(page);
   await runShell(page, "ls");
   await runShell(page, "echo hello | wc");
+  // The Reboot button is part of the session: the replay reboots at the same
+  // moment and marks it in the console the same way.
+  const beforeReboot = (await consoleLines(page)).length;
+  await page.getByRole("button", { name: "Reboot" }).click();
+  await waitForShellPrompt(page, beforeReboot);
+  await expect.poll(async () => (await status(page)).state, POLL).toBe("idle");
   // Typed while a command runs: the shell reads it once sleep is done.
   const before = (await consoleLines(page)).length;
   await typeLine(page, "sleep 1 ; echo slept");

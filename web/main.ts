@@ -249,6 +249,12 @@ function showDiskError(message: string | null): void {
 }
 
 /** Offers `bytes` to the user as a file download. */
+/** A dim line in the console between boots and restores, so each new boot
+ *  log is easy to find. */
+function writeMarker(term: Terminal, text: string): void {
+  term.write(`\r\n\x1b[2m──── ${text} ────\x1b[0m\r\n`);
+}
+
 function saveFile(bytes: Uint8Array, name: string): void {
   const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
   const link = document.createElement("a");
@@ -341,7 +347,7 @@ function start(): void {
   const send = (message: PageToWorker, transfer: Transferable[] = []): void => worker.postMessage(message, transfer);
   const snapshots = new SnapshotControls({
     send,
-    marker: (text) => term.write(`\r\n\x1b[2m──── ${text} ────\x1b[0m\r\n`),
+    marker: (text) => writeMarker(term, text),
     restored: (ramBytes, clock) => {
       statusBar.configure({ ...config, ramBytes, clock });
       term.focus();
@@ -389,6 +395,9 @@ function start(): void {
         break;
       case "log":
         logFromHost(message.level, message.text);
+        break;
+      case "console-marker":
+        writeMarker(term, message.text);
         break;
       case "fatal":
         fail(message.message);
@@ -441,13 +450,13 @@ function start(): void {
   });
   rebootButton.addEventListener("click", () => {
     // A dim marker in the console, so the new boot log is easy to find.
-    term.write("\r\n\x1b[2m──── reboot ────\x1b[0m\r\n");
+    writeMarker(term, "reboot");
     send({ type: "reboot" });
     term.focus();
   });
 
   // ---- the disk's buttons ----
-  const marker = (text: string): void => term.write(`\r\n\x1b[2m──── ${text} ────\x1b[0m\r\n`);
+  const marker = (text: string): void => writeMarker(term, text);
   resetDiskButton.addEventListener("click", () => {
     const sure = window.confirm(
       "Reset the disk?\n\nThe disk is replaced by the one Keel ships and the machine reboots. Every file you made or changed is lost.",

@@ -116,6 +116,9 @@ export type WorkerToPage =
   | { type: "snapshot-restored"; ramBytes: number; clock: ClockMode; savedAt: string }
   /** A snapshot could not be saved or restored; the message is for the user. */
   | { type: "snapshot-error"; message: string }
+  /** A dim line for the console between what the UART printed (a reboot
+   *  played back from a share link). */
+  | { type: "console-marker"; text: string }
   /** The answer to `inspect`. */
   | { type: "inspect-result"; id: number; result: InspectResult }
   | { type: "share-recording"; id: number; recording: SessionRecording }

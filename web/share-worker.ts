@@ -21,6 +21,9 @@ export class SessionShare {
   constructor(
     private readonly machine: Machine,
     private readonly post: (message: WorkerToPage) => void,
+    /** Before a recorded Reboot is played back: the page marks it in the
+     *  console, as it did when the button was pressed. */
+    private readonly beforeReplayedReboot: () => void = () => undefined,
   ) {
     this.recorder = new Recorder(machine);
   }
@@ -34,6 +37,7 @@ export class SessionShare {
         machine.input(bytes);
       },
       reboot: (machine) => {
+        this.beforeReplayedReboot();
         this.recorder.reboot();
         machine.reboot();
       },

@@ -139,7 +139,10 @@ class Session {
       hostLog: (level, text) => post({ type: "log", level: toLogLevel(level), text }),
     };
     this.machine = restored?.(callbacks) ?? new Machine(kernel, machineConfig, callbacks);
-    this.share = new SessionShare(this.machine, post);
+    this.share = new SessionShare(this.machine, post, () => {
+      this.uart.flush(); // what the machine printed before the reboot comes first
+      post({ type: "console-marker", text: "reboot" });
+    });
     this.loop = new RunLoop(this.machine, { onTick: (report) => this.share.afterTick(report.state) && this.loop.kick() });
     this.vgaTimer = setInterval(() => this.sendVgaIfChanged(), VGA_FRAME_MS);
     this.statusTimer = setInterval(() => this.sendStatus(false), STATUS_MS);
