@@ -284,6 +284,19 @@ describe("inspect: the running kernel", () => {
     }
   });
 
+  it("stamps a wake after an idle spell with the time the input arrived, not when the machine went idle", async () => {
+    const h = new MachineHarness({ clock: "realtime", modules: userlandModules() }).boot();
+    h.runUntil("\n$ ");
+    h.settle();
+    const before = overview(h);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the realtime clock moves while idle
+    const typedAt = h.machine.virtualNowNs;
+    h.shell("echo hi");
+    const wakes = overview(h, 0, before.schedNext).sched.filter((e) => e.kind === "wake" && e.detail === "console");
+    expect(wakes.length).toBeGreaterThan(0);
+    expect(wakes[0]!.timeNs).toBeGreaterThanOrEqual(typedAt);
+  });
+
   it("shows fork's capability copies in the derivation tree until the child exits", () => {
     const h = bootShell();
     const sh = overview(h).procs.find((p) => p.name === "sh")!;

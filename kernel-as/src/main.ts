@@ -36,6 +36,7 @@ import { procTableInit, procTable, NO_SLOT, PROC_OK, W_CONSOLE } from "./proc/pr
 import { spawnInit } from "./proc/lifecycle";
 import { runProcess } from "./proc/run";
 import { schedInit, schedPick, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
+import { traceClock } from "./sched/trace";
 import { timerArm, timerDisarm } from "./arch/timer";
 import { fsMount } from "./fs/fsops";
 import { FS_OK, FS_ERR_NODISK, FS_ERR_CORRUPT, FS_ERR_IO } from "./fs/fsstate";
@@ -245,6 +246,10 @@ export function run(budget: u32): i32 {
   k.sliceWork = 1;
   k.runs++;
   const userland = procTable().table != 0;
+  // Wakes traced in this slice (console input, say) carry the scheduler's
+  // last clock reading: take one now, or after an idle spell they would be
+  // stamped at the moment the machine went idle.
+  if (userland) traceClock(timeNowNs());
   let wakeAt = WAKE_NEVER;
   let runnable = false;
   for (;;) {

@@ -12,8 +12,9 @@
 // Cost: an event is a handful of stores. It never reads the clock itself
 // (the clock is a host crossing): run and end-of-run events carry the
 // readings runProcess takes anyway, exits read the clock (rare), and wakes
-// carry the latest reading the scheduler saw ("lastNs"), so a wake's time
-// can be early by up to the waker's current turn. Sequence numbers give the
+// carry the latest reading the scheduler saw ("lastNs", also taken at the
+// start of every run() slice), so a wake's time can be early by up to the
+// waker's current turn, never by an idle spell. Sequence numbers give the
 // exact order.
 //
 // When the ring is full the oldest events are overwritten; sequence numbers
