@@ -78,7 +78,7 @@ test("Restore snapshot brings back the screen, the files and a working shell", a
   await expect(page.getByRole("status").filter({ hasText: "Restored the machine saved at" })).toBeVisible();
 });
 
-test("Restore from file brings back a downloaded snapshot after a reload", async ({ page }) => {
+test("Restore from file brings back a downloaded snapshot, with its own RAM and clock, in a page configured otherwise", async ({ page }) => {
   await boot(page);
   expect(await runShell(page, "echo in-the-file > filenote")).toEqual([]);
   await saveSnapshot(page);
@@ -92,14 +92,21 @@ test("Restore from file brings back a downloaded snapshot after a reload", async
   await file.saveAs(path);
   expect((await readFile(path)).subarray(0, 8).toString("latin1")).toBe("KEELSNAP");
 
-  await page.reload();
+  // A page configured otherwise: the snapshot brings its own RAM and clock.
+  await openShell(page, "?clock=deterministic&ram=64");
   await waitForShellPrompt(page);
+  expect((await status(page)).clock).toBe("deterministic");
   expect(await runShell(page, "rm filenote")).toEqual([]);
   const chooser = page.waitForEvent("filechooser");
   await page.getByRole("button", { name: "Restore from file" }).click();
   await (await chooser).setFiles(path);
   await waitForRestored(page, 1);
   expect(await runShell(page, "cat filenote")).toEqual(["in-the-file"]);
+  const restored = await status(page);
+  expect(restored.clock).toBe("realtime");
+  expect(restored.ramBytes).toBe(128 * 1024 * 1024);
+  await expect(page.locator("#status-clock")).toHaveText("realtime");
+  await expect(page.locator("#status-ram")).toHaveText("128 MiB");
 });
 
 test("a file that is not a snapshot is refused and the machine keeps running", async ({ page }) => {

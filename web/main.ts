@@ -290,6 +290,8 @@ function start(): void {
     ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline, userland: params.userland,
     disk: params.disk,
   };
+  /** The clock of the machine running now (a restored snapshot brings its own). */
+  let runningClock = config.clock;
 
   const term = new Terminal({
     convertEol: true,
@@ -349,6 +351,8 @@ function start(): void {
     send,
     marker: (text) => writeMarker(term, text),
     restored: (ramBytes, clock) => {
+      // The machine is the snapshot's now: its RAM and clock, not the URL's.
+      runningClock = clock;
       statusBar.configure({ ...config, ramBytes, clock });
       term.focus();
     },
@@ -517,7 +521,7 @@ function start(): void {
     lastVgaText: () => [...lastText],
     lastVgaCells: () => (lastCells === null ? [] : Array.from(lastCells)),
     lastVgaCursor: () => (lastCursor === null ? null : { ...lastCursor }),
-    status: () => ({ ...lastStatus, clock: config.clock, fatal }),
+    status: () => ({ ...lastStatus, clock: runningClock, fatal }),
     disk: () => ({ info: diskInfo === null ? null : { ...diskInfo }, error: diskError, done: { ...diskDone } }),
     snapshots: () => snapshots.state(),
     replay: () => share.replayView(),
