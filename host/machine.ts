@@ -529,6 +529,12 @@ export class Machine {
     this.setState(state, detail);
   }
 
+  /** Hands what the UART transmitted so far to `uartOutput` now, rather than
+   *  at the end of the current slice (say, before marking a reboot). */
+  flushOutput(): void {
+    this.flushUart();
+  }
+
   private flushUart(): void {
     if (this.txBuffer.length === 0) return;
     const bytes = Uint8Array.from(this.txBuffer);

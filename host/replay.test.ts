@@ -199,3 +199,33 @@ describe("exact replay of a deterministic session", () => {
     expect(() => new Replayer([])).toThrow();
   });
 });
+
+describe("output around a reboot in the middle of a slice", () => {
+  it("flushOutput hands out what was printed so far, so a reboot mark can come after it", () => {
+    const h = newHarness();
+    h.boot();
+    h.runUntil("\n$ ");
+    const mark = h.since(0).length;
+    // The schedule types a command, and once its reply is in the machine's
+    // buffer (a later run() call of the same runFor), reboots in the middle
+    // of the slice loop — as a replayed Reboot press does.
+    let typedAt = -1;
+    let seenAtReboot: string | null = null;
+    h.machine.setInputSchedule({
+      beforeRun(machine: Machine) {
+        if (typedAt < 0) {
+          typedAt = machine.runsSinceBoot;
+          machine.input("echo before-reboot\r");
+        } else if (seenAtReboot === null && machine.runsSinceBoot >= typedAt + 10) {
+          machine.flushOutput();
+          seenAtReboot = h.since(mark);
+          machine.reboot();
+        }
+      },
+      pending: () => seenAtReboot === null,
+    });
+    h.runUntil(/\$ $/, mark + 1);
+    h.machine.setInputSchedule(null);
+    expect(seenAtReboot).toMatch(/before-reboot\n/);
+  });
+});

@@ -290,8 +290,9 @@ function start(): void {
     ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline, userland: params.userland,
     disk: params.disk,
   };
-  /** The clock of the machine running now (a restored snapshot brings its own). */
-  let runningClock = config.clock;
+  /** The clock of the machine running now, once one has booted (a replay
+   *  link or a restored snapshot brings its own); until then the config's. */
+  let runningClock: BootConfig["clock"] | null = null;
 
   const term = new Terminal({
     convertEol: true,
@@ -373,6 +374,7 @@ function start(): void {
     const message = event.data;
     switch (message.type) {
       case "booted":
+        runningClock = message.clock;
         rebootButton.disabled = false;
         booted = true;
         // The worker reports the disk before it boots: none by now means none at all.
@@ -521,7 +523,7 @@ function start(): void {
     lastVgaText: () => [...lastText],
     lastVgaCells: () => (lastCells === null ? [] : Array.from(lastCells)),
     lastVgaCursor: () => (lastCursor === null ? null : { ...lastCursor }),
-    status: () => ({ ...lastStatus, clock: runningClock, fatal }),
+    status: () => ({ ...lastStatus, clock: runningClock ?? config.clock, fatal }),
     disk: () => ({ info: diskInfo === null ? null : { ...diskInfo }, error: diskError, done: { ...diskDone } }),
     snapshots: () => snapshots.state(),
     replay: () => share.replayView(),

@@ -140,7 +140,10 @@ class Session {
     };
     this.machine = restored?.(callbacks) ?? new Machine(kernel, machineConfig, callbacks);
     this.share = new SessionShare(this.machine, post, () => {
-      this.uart.flush(); // what the machine printed before the reboot comes first
+      // What the machine printed before the reboot comes first: the replay
+      // reboots in the middle of a slice, with output still in the machine.
+      this.machine.flushOutput();
+      this.uart.flush();
       post({ type: "console-marker", text: "reboot" });
     });
     this.loop = new RunLoop(this.machine, { onTick: (report) => this.share.afterTick(report.state) && this.loop.kick() });
