@@ -245,7 +245,7 @@ export class Machine {
     const entered = performance.now();
     const result = this.callKernel(() => this.exports.kmain(BOOTINFO_BASE));
     this.bootWallMs = performance.now() - entered;
-    this.flushUart();
+    this.flushOutput();
     if (result === undefined) return; // panicked during boot
     if (result !== 0) this.stop("halted", `kernel refused to boot (code ${result})`);
   }
@@ -306,7 +306,7 @@ export class Machine {
     this.txBuffer = [...saved.uartTx];
     this.imports = saved.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() }));
     this.setState(saved.state, saved.state === "panicked" ? saved.panicMessage : undefined);
-    this.flushUart();
+    this.flushOutput();
   }
 
   /** Powers off and on again. */
@@ -359,7 +359,7 @@ export class Machine {
         if (performance.now() - start >= maxWallMs) return { state: "running", wakeInMs: 0 };
       }
     } finally {
-      this.flushUart();
+      this.flushOutput();
     }
   }
 
@@ -497,7 +497,7 @@ export class Machine {
 
   private onKernelTrap(error: unknown): void {
     if (error instanceof PowerLoss) {
-      this.flushUart();
+      this.flushOutput();
       this.stop("halted", "power cut");
       return;
     }
@@ -515,7 +515,7 @@ export class Machine {
         // expected: the kernel's panic ends in a trap
       }
     }
-    this.flushUart();
+    this.flushOutput();
     this.stop("panicked", this.readPanicMessage());
   }
 
@@ -532,10 +532,6 @@ export class Machine {
   /** Hands what the UART transmitted so far to `uartOutput` now, rather than
    *  at the end of the current slice (say, before marking a reboot). */
   flushOutput(): void {
-    this.flushUart();
-  }
-
-  private flushUart(): void {
     if (this.txBuffer.length === 0) return;
     const bytes = Uint8Array.from(this.txBuffer);
     this.txBuffer = [];
