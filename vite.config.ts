@@ -6,30 +6,19 @@
 // root or under a sub-path, with no special headers; set KEEL_BASE (for
 // example "/keel/") to build with an absolute base instead.
 //
-// The shipped disk image (build/disk.img, `npm run build:disk`) is made here
-// when it is missing or older than the user programs it holds, so `vite
-// build` and `vite` always ship a current disk. Set KEEL_SKIP_DISK=1 to use
-// whatever build/disk.img is there.
+// The shipped disk image (build/disk.img, `npm run build:disk`) is brought
+// up to date here (scripts/build-disk.mjs rebuilds it only when what it holds
+// changed), so `vite build` and `vite` always ship a current disk. Set
+// KEEL_SKIP_DISK=1 to use whatever build/disk.img is there.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { defineConfig, type Plugin } from "vite";
 
 const ROOT = fileURLToPath(new URL(".", import.meta.url));
 const DISK_IMAGE = join(ROOT, "build", "disk.img");
-/** What the disk holds: newer files here mean the image is out of date. */
-const DISK_INPUTS = [join(ROOT, "user", "bin")];
 const NO_DISK = "\0keel:no-disk";
-
-function newestInput(): number {
-  let newest = 0;
-  for (const dir of DISK_INPUTS) {
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) newest = Math.max(newest, statSync(join(dir, name)).mtimeMs);
-  }
-  return newest;
-}
 
 /** Keeps build/disk.img current. Without one (KEEL_SKIP_DISK=1 and no
  *  image) the page gets an empty URL and boots without a disk, saying so. */
@@ -44,10 +33,8 @@ function shippedDisk(): Plugin {
       if (!existsSync(DISK_IMAGE)) warn("build/disk.img is missing (KEEL_SKIP_DISK=1): the page boots without a disk");
       return;
     }
-    const stale = !existsSync(DISK_IMAGE) || statSync(DISK_IMAGE).mtimeMs < newestInput();
-    if (!stale) return;
-    const result = spawnSync("npm", ["run", "--silent", "build:disk"], { cwd: ROOT, stdio: "inherit" });
-    if (result.status !== 0) throw new Error("npm run build:disk failed: the shipped disk image could not be made");
+    const result = spawnSync(process.execPath, ["scripts/build-disk.mjs"], { cwd: ROOT, stdio: "inherit" });
+    if (result.status !== 0) throw new Error("scripts/build-disk.mjs failed: the shipped disk image could not be made");
   };
   return {
     name: "keel-shipped-disk",

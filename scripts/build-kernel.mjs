@@ -1,49 +1,70 @@
 // Builds the kernel (release and debug) and every kernel test entry point
 // (kernel-as/tests/*.ts) with the kernel's own flags from asconfig.json.
-// Usage: node scripts/build-kernel.mjs [--only release|debug|tests]
-import asc from "assemblyscript/asc";
-import { readdirSync, mkdirSync, existsSync } from "node:fs";
+// A target is rebuilt only when its inputs changed: the digest of the
+// kernel's sources (and, for test entries, kernel-as/tests/), asconfig.json,
+// the compiler's version and the target's flags is kept beside it
+// (scripts/fresh.mjs). `--force` rebuilds everything.
+// Usage: node scripts/build-kernel.mjs [--only release|debug|tests|extras] [--match TEXT] [--force]
+import { readdirSync, mkdirSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { filesUnder, inputDigest, isFresh, recordStamp } from "./fresh.mjs";
 
-const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
+const argValue = (flag) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : null);
+const only = argValue("--only");
+const match = argValue("--match") ?? "";
+const force = process.argv.includes("--force");
 mkdirSync("build/tests", { recursive: true });
 
-async function compile(args, label) {
-  const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
-  if (error) {
-    console.error(`kernel build failed (${label}): ${error.message}`);
-    process.exit(1);
-  }
-  void stderr;
-}
+const ascVersion = JSON.parse(readFileSync("node_modules/assemblyscript/package.json", "utf8")).version;
+const notTest = (path) => path.endsWith(".ts") && !path.endsWith(".test.ts");
+const kernelSources = [...filesUnder("kernel-as/src", notTest), "asconfig.json"];
+const testSources = filesUnder("kernel-as/tests", notTest);
 
-const jobs = [];
+/** [args, label, output, inputs] for every target this run asks for. */
+const targets = [];
 // The kernel's entry is named here, not in asconfig.json: asc adds a config's
 // "entries" to every compile, and test or extra entries must not pull in the
 // whole kernel.
 const KERNEL_ENTRY = "kernel-as/src/main.ts";
-if (!only || only === "release") jobs.push(compile([KERNEL_ENTRY, "--config", "asconfig.json", "--target", "release"], "release"));
-if (!only || only === "debug") jobs.push(compile([KERNEL_ENTRY, "--config", "asconfig.json", "--target", "debug"], "debug"));
+if (!only || only === "release") {
+  targets.push([[KERNEL_ENTRY, "--config", "asconfig.json", "--target", "release"], "release", "build/kernel.wasm", kernelSources]);
+}
+if (!only || only === "debug") {
+  targets.push([[KERNEL_ENTRY, "--config", "asconfig.json", "--target", "debug"], "debug", "build/kernel.debug.wasm", kernelSources]);
+}
 if (!only || only === "tests") {
-  const match = process.argv.includes("--match") ? process.argv[process.argv.indexOf("--match") + 1] : "";
-  for (const file of readdirSync("kernel-as/tests").filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f.includes(match)).sort()) {
+  for (const file of readdirSync("kernel-as/tests").filter((f) => notTest(f) && f.includes(match)).sort()) {
     const name = file.replace(/\.ts$/, "");
+    const out = `build/tests/${name}.wasm`;
     // Test entries use the "test" target: the kernel's options with
     // assertions kept, and their own entry instead of the kernel's.
-    jobs.push(
-      compile(
-        [join("kernel-as/tests", file), "--config", "asconfig.json", "--target", "test",
-          "--outFile", `build/tests/${name}.wasm`],
-        `test ${name}`,
-      ),
-    );
+    targets.push([[join("kernel-as/tests", file), "--config", "asconfig.json", "--target", "test", "--outFile", out],
+      `test ${name}`, out, [...kernelSources, ...testSources]]);
   }
 }
 // Extra standalone entries (for example the bare hart runner), release flags.
 const extras = [["kernel-as/src/bare.ts", "build/bare.wasm"]];
 if (!only || only === "extras") {
   for (const [src, out] of extras) {
-    if (existsSync(src)) jobs.push(compile([src, "--config", "asconfig.json", "--target", "release", "--outFile", out], src));
+    if (existsSync(src)) targets.push([[src, "--config", "asconfig.json", "--target", "release", "--outFile", out], src, out, kernelSources]);
   }
 }
-await Promise.all(jobs);
+
+const stale = [];
+for (const [args, label, output, inputs] of targets) {
+  const digest = inputDigest(inputs, { asc: ascVersion, args });
+  if (force || !isFresh(output, digest)) stale.push({ args, label, output, digest });
+}
+if (stale.length > 0) {
+  // The compiler is loaded only when something is out of date: importing it
+  // costs more than checking every stamp.
+  const { default: asc } = await import("assemblyscript/asc");
+  await Promise.all(stale.map(async ({ args, label, output, digest }) => {
+    const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+    if (error) {
+      console.error(`kernel build failed (${label}): ${error.message}`);
+      process.exit(1);
+    }
+    recordStamp(output, digest);
+  }));
+}

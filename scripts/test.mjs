@@ -5,6 +5,7 @@
 // the browser tests are skipped.
 import { spawnSync } from "node:child_process";
 import { readFileSync, mkdirSync, rmSync } from "node:fs";
+import { countPlaywright, countVitest, summaryLine } from "./summary.mjs";
 
 const extra = process.argv.slice(2);
 mkdirSync("build", { recursive: true });
@@ -23,29 +24,26 @@ function readJson(path) {
   }
 }
 
-let passed = 0, failed = 0, skipped = 0;
-let ok = step("kernel build", "node", ["scripts/build-kernel.mjs"]);
-if (!ok) { console.log("0 passed, 1 failed"); process.exit(1); }
-ok = step("disk image", "npx", ["tsx", "host/node/mkfs-cli.ts", "--default"]) && ok;
-ok = step("type check", "npx", ["tsc", "--noEmit", "-p", "tsconfig.json"]) && ok;
-if (!ok) failed++;
+/** One failed step (kernel build, disk image, type check) counts once. */
+const stepFailure = { passed: 0, failed: 1, skipped: 0 };
+const parts = [];
+if (!step("kernel build", "node", ["scripts/build-kernel.mjs"])) {
+  console.log(`\n${summaryLine([stepFailure])}`);
+  process.exit(1);
+}
+if (!step("disk image", "node", ["scripts/build-disk.mjs"])) parts.push(stepFailure);
+if (!step("type check", "npx", ["tsc", "--noEmit", "-p", "tsconfig.json"])) parts.push(stepFailure);
 
 rmSync("build/vitest.json", { force: true });
 const unitOk = step("unit and integration tests (vitest)", "npx",
   ["vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=build/vitest.json", ...extra]);
-const v = readJson("build/vitest.json");
-if (v) { passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + (v.numTodoTests ?? 0); }
-else if (!unitOk) failed++;
+parts.push(countVitest(readJson("build/vitest.json"), unitOk));
 
 if (extra.length === 0) {
   rmSync("build/playwright.json", { force: true });
   const e2eOk = step("browser tests (playwright, system chromium)", "npx", ["playwright", "test", "--reporter=list,json"],
     { PLAYWRIGHT_JSON_OUTPUT_NAME: "build/playwright.json" });
-  const p = readJson("build/playwright.json");
-  if (p?.stats) { passed += p.stats.expected + p.stats.flaky; failed += p.stats.unexpected; skipped += p.stats.skipped; }
-  else if (!e2eOk) failed++;
-  ok = ok && e2eOk;
+  parts.push(countPlaywright(readJson("build/playwright.json"), e2eOk));
 }
-ok = ok && unitOk;
-console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(ok && failed === 0 ? 0 : 1);
+console.log(`\n${summaryLine(parts)}`);
+process.exit(parts.some((p) => p.failed > 0) ? 1 : 0);
