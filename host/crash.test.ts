@@ -5,6 +5,12 @@
 // back — must be on the disk exactly. Deterministic mode makes each cut
 // point reproducible: a failure names its seed.
 
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Machine } from "./machine.js";
@@ -173,4 +179,47 @@ describe("crash safety", () => {
       { numRuns: runs, seed: Number(process.env.KEEL_CRASH_SEED ?? 5), endOnFailure: true },
     );
   });
+});
+
+/** Runs the headless runner on `disk`, types each line once the previous
+ *  command's prompt is back, then kills it with SIGKILL: the power cut of a
+ *  real process, with no chance to close anything. */
+function runAndKill(disk: string, lines: string[]): Promise<string> {
+  const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
+  const runner = fileURLToPath(new URL("./node/boot.ts", import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsxCli, runner, "--ram", "64", "--disk", disk], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let prompts = 0;
+    let sent = 0;
+    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`no prompt in time; output:\n${out}`)); }, 60_000);
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      const seen = out.split("$ ").length - 1;
+      if (seen === prompts) return;
+      prompts = seen;
+      if (sent < lines.length) child.stdin.write(`${lines[sent++]}\n`);
+      else child.kill("SIGKILL");
+    });
+    child.on("exit", (_code, signal) => {
+      clearTimeout(timer);
+      if (signal === "SIGKILL" && sent === lines.length) resolve(out);
+      else reject(new Error(`the runner stopped early (${signal ?? _code}); output:\n${out}`));
+    });
+  });
+}
+
+describe("orphans after a killed runner", () => {
+  it("reclaims a file and a directory unlinked while open when the runner was killed (SIGKILL)", async () => {
+    const disk = join(mkdtempSync(join(tmpdir(), "keel-orphan-")), "disk.img");
+    writeFileSync(disk, shippedImage());
+    // sleep keeps f open as its stdout; the shell keeps d open as its working directory.
+    await runAndKill(disk, ["echo data > f", "sleep 100000 > f &", "rm f", "mkdir d", "cd d", "rm /d"]);
+    const killed = fsck(new Uint8Array(readFileSync(disk)), { recover: true });
+    expect(killed.problems.filter((p) => /allocated but has nlink 0/.test(p)).length, killed.problems.join("\n")).toBe(2);
+    const out = await runAndKill(disk, ["ls"]);
+    expect(out).toMatch(/fs: reclaimed orphan inode \d+ \(a file of \d+ bytes unlinked while open\)/);
+    expect(out).toMatch(/fs: reclaimed orphan inode \d+ \(a directory unlinked while open\)/);
+    expect(fsck(new Uint8Array(readFileSync(disk))).problems).toEqual([]);
+  }, 120_000);
 });

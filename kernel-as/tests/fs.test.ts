@@ -748,6 +748,27 @@ describe("crash recovery", () => {
     expect(fsck(kept.disk)).toEqual([]);
   });
 
+  it("reclaims at mount a file and a directory unlinked while open when the power went", () => {
+    const disk = freshDisk();
+    const m = mounted(disk);
+    const baseline = m.statfs();
+    const file = m.create("/orphan");
+    m.write(file, 0, pattern(50000, 7));
+    const dir = m.create("/gone", T_DIR);
+    expect(m.unlink("/orphan")).toBe(0);
+    expect(m.unlink("/gone")).toBe(0);
+    const orphans = new Set([m.fs.inodeInum(file), m.fs.inodeInum(dir)]);
+    expect(fsck(disk, orphans)).toEqual([]);
+    // The power goes with both still open: the disk keeps them allocated with nlink 0.
+    const before = hostFsck(disk.image());
+    expect(before.problems).toEqual(expect.arrayContaining([expect.stringMatching(/nlink 0/)]));
+    const after = mounted(disk);
+    expect(after.statfs().bfree).toBe(baseline.bfree);
+    expect(after.statfs().ffree).toBe(baseline.ffree);
+    after.expectNoLeaks();
+    expect(fsck(disk)).toEqual([]);
+  });
+
   it("leaves a consistent disk whatever write the power is cut at", () => {
     const total = writesOf(makeFile);
     for (let cut = 1; cut <= total + 1; cut++) {

@@ -37,9 +37,11 @@ import { logInit, logCapacity } from "./log";
 import {
   inodeInit, inodeHeld, iget, iput, ialloc, iupdate, itrunc, readi, writei, txnBegin, txnEnd, txnAbort,
   inodeType, inodeNlink, inodeSize, inodeSetNlink, inodeSetDevice, inodeInum, countFreeBlocks, countFreeInodes,
-  fsDataBlocks, fsInodeCount, fsDiskBlocks, FS_T_DIR, FS_T_FILE, FS_T_DEVICE, ROOT_INUM, INODES_PER_BLOCK,
+  fsDataBlocks, fsInodeCount, fsDiskBlocks, inodeNextOrphan, FS_T_DIR, FS_T_FILE, FS_T_DEVICE, ROOT_INUM, INODES_PER_BLOCK,
   BITS_PER_BLOCK, MAX_INODES, MAX_FILE_SIZE,
 } from "./inode";
+import { logBegin as klogBegin, logEnd as klogEnd, LOG_INFO, LOG_WARN } from "../lib/log";
+import { printStr, printDec } from "../lib/print";
 import { dirLookup, dirLink, dirClear, dirIsEmpty, nameiParent, namei, nameIsDots } from "./dir";
 import {
   FS_STATE_OPS, FS_OK, FS_ERR_NODISK, FS_ERR_IO, FS_ERR_CORRUPT, FS_ERR_NOMEM, FS_ERR_MOUNTED, FS_ERR_NOT_MOUNTED,
@@ -149,8 +151,39 @@ export function fsMount(): i32 {
   const rootType = inodeType(root);
   iput(root);
   if (rootType != FS_T_DIR) return FS_ERR_CORRUPT;
+  r = reclaimOrphans();
+  if (r != FS_OK) return r;
   s.chunk = ((cap - WRITE_CHUNK_OVERHEAD) / 2) * BLK_SIZE;
   s.mounted = 1;
+  return FS_OK;
+}
+
+/** Frees every orphan (an allocated inode no directory names: a file or
+ *  directory unlinked while open when the machine stopped), each in its own
+ *  transaction, with a log line for each. Nothing is open at mount, so the
+ *  last iput frees it as the last close would have. */
+function reclaimOrphans(): i32 {
+  let from: u32 = ROOT_INUM + 1;
+  while (true) {
+    const next = inodeNextOrphan(from);
+    if (next <= 0) return <i32>next;
+    const inum = <u32>next;
+    from = inum + 1;
+    const ip = iget(inum);
+    if (ip < 0) return ip;
+    const type = inodeType(ip);
+    const size = inodeSize(ip);
+    const e = iput(ip); // nlink 0 and the last reference: the inode is freed
+    if (e == FS_ERR_IO || e == FS_ERR_NODISK) return e;
+    klogBegin(e == FS_OK ? LOG_INFO : LOG_WARN);
+    printStr("fs: reclaimed orphan inode ");
+    printDec(<u64>inum);
+    printStr(type == FS_T_DIR ? " (a directory" : " (a file of ");
+    if (type != FS_T_DIR) { printDec(<u64>size); printStr(" bytes"); }
+    printStr(" unlinked while open)");
+    if (e != FS_OK) printStr(": some of its blocks were already free");
+    klogEnd();
+  }
   return FS_OK;
 }
 

@@ -250,6 +250,29 @@ export function iput(ip: i32): i32 {
   return FS_OK;
 }
 
+/** The first allocated inode at or after `from` that no directory names
+ *  (nlink == 0), 0 when there is none, or a negative code. At mount nothing
+ *  is open, so such an inode is an orphan: a file or directory unlinked
+ *  while still open when the machine stopped (fsops.ts reclaims them). */
+export function inodeNextOrphan(from: u32): i64 {
+  const s = state();
+  let inum = from <= ROOT_INUM ? ROOT_INUM + 1 : from;
+  while (inum < s.ninodes) {
+    const block = dinodeBlock(inum);
+    const buf = bread(block);
+    if (bufFailed(buf)) return <i64>bufError(buf);
+    for (; inum < s.ninodes && dinodeBlock(inum) == block; inum++) {
+      const d = bufData(buf) + dinodeOffset(inum);
+      if (<u32>load<u16>(d + DI_TYPE) != FS_T_FREE && load<u16>(d + DI_NLINK) == 0) {
+        brelse(buf);
+        return <i64>inum;
+      }
+    }
+    brelse(buf);
+  }
+  return 0;
+}
+
 function inumBelowHint(inum: u32): bool { return inum < state().inodeHint; }
 
 /** Allocates a free on-disk inode of the given type (all other fields zero)
