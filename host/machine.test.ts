@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MachineHarness } from "./testing/machine-harness.js";
-import { MachineConfigError } from "./machine.js";
+import { MachineConfigError, kernelFrames } from "./machine.js";
+import { shippedDisk } from "./testing/disk.js";
 
 const PROMPT = "keel> ";
 const RED_BACKGROUND = 4;
@@ -176,5 +177,44 @@ describe("the kernel monitor", () => {
     h.machine.input("uptime\ruptime\ruptime\ruptime\ruptime\r");
     h.settle();
     expect(h.since(mark).match(/^up /gm)).toHaveLength(5);
+  });
+});
+
+describe("a trap inside the kernel", () => {
+  const UART_DATA = 0x3f8;
+
+  it("panics with a message naming the wasm functions, the process and the system call", () => {
+    const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, disk: shippedDisk() }).boot();
+    h.runUntil("\n$ ");
+    // A host device that throws like a host bug would: the second 'Z' sent
+    // to the UART (the first is the echo of the typed line) is echo's own
+    // write, so the exception unwinds through the kernel's write call.
+    const machine = h.machine as unknown as { portOut(port: number, width: number, value: number): void };
+    const portOut = machine.portOut.bind(machine);
+    let zs = 0;
+    machine.portOut = (port, width, value) => {
+      if (port === UART_DATA && value === 0x5a && ++zs === 2) throw new Error("test: the UART exploded");
+      portOut(port, width, value);
+    };
+    h.machine.input("echo Z\r");
+    for (let i = 0; i < 200 && h.machine.state !== "panicked"; i++) h.machine.runFor(20);
+    expect(h.machine.state).toBe("panicked");
+    const text = h.machine.panicText;
+    expect(text).toMatch(/^kernel trapped: test: the UART exploded in \S+/);
+    expect(text).toMatch(/ in dev\/uart\/uartPut < .*sys\/unix\/sysWrite/); // the kernel build keeps its function names
+    expect(text).toMatch(/\[pid \d+ \(echo\), system call 16 \(write\)\]$/);
+    expect(h.output).toContain("*** KERNEL PANIC: kernel trapped: test: the UART exploded");
+  });
+
+  it("reads wasm frames from a V8 stack, by name or by index", () => {
+    const error = new Error("x");
+    error.stack = [
+      "RuntimeError: memory access out of bounds",
+      "    at kernel-as/src/fs/file/fileStat (wasm://wasm/0011aabb:wasm-function[12]:0x1234)",
+      "    at wasm://wasm/0011aabb:wasm-function[40]:0x5678",
+      "    at Machine.callKernel (file:///host/machine.ts:1:1)",
+    ].join("\n");
+    expect(kernelFrames(error)).toEqual(["fs/file/fileStat", "wasm-function[40]"]);
+    expect(kernelFrames("not an error")).toEqual([]);
   });
 });

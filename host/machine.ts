@@ -505,7 +505,9 @@ export class Machine {
     const KERNEL_PANICKED = 3;
     if (kernelState !== KERNEL_PANICKED) {
       // A trap the kernel did not raise itself (a bug): let it paint the panic screen.
-      const text = `kernel trapped: ${error instanceof Error ? error.message : String(error)}`;
+      const where = kernelFrames(error);
+      const text = `kernel trapped: ${error instanceof Error ? error.message : String(error)}` +
+        (where.length > 0 ? ` in ${where.join(" < ")}` : "");
       const bytes = new TextEncoder().encode(text).subarray(0, 0x400);
       new Uint8Array(this.memory.buffer, CONTROL_BLOCK + CB_PANIC_MSG, bytes.length).set(bytes);
       this.view.setUint32(CONTROL_BLOCK + CB_PANIC_LEN, bytes.length, true);
@@ -638,4 +640,24 @@ export class Machine {
         return HV_E_UNSUPPORTED;
     }
   }
+}
+
+/** How many of a kernel trap's innermost wasm frames a panic message names. */
+const PANIC_FRAMES = 6;
+
+/** The kernel's wasm functions on a trap's stack, innermost first, as V8
+ *  prints them: by name (the kernel builds keep their name section, so
+ *  `fileStat`, `sysFstat`), else as `wasm-function[N]`. Empty when the
+ *  error carries no wasm frames. */
+export function kernelFrames(error: unknown, max = PANIC_FRAMES): string[] {
+  const stack = error instanceof Error ? error.stack ?? "" : "";
+  const frames: string[] = [];
+  for (const line of stack.split("\n")) {
+    if (frames.length >= max) break;
+    const at = /^\s*at (?:(\S+) )?\(?wasm:\/\/wasm\/[^:]*:(wasm-function\[\d+\])/.exec(line);
+    if (!at) continue;
+    const name = at[1]?.replace(/^.*\.wasm\./, "").replace(/^\$/, "").replace(/^kernel-as\/src\//, "");
+    frames.push(name && name.length > 0 ? name : at[2]!);
+  }
+  return frames;
 }

@@ -23,7 +23,17 @@ export const KERNEL_REBOOTING: u32 = 4;
   sliceWork: u32;       // work charged in the current run() slice
   runs: u32;
   wakeAt: u64;          // earliest requested wake-up, or WAKE_NEVER
+  // Where the kernel is, for a panic message (lib/panic.ts): the process
+  // being run (pid 0: none; its name's address and length) and the system
+  // call it is in (SYSCALL_NONE between calls).
+  runPid: i32;
+  runName: u32;
+  runNameLength: u32;
+  sysNum: u32;
 }
+
+/** KernelState.sysNum when no system call is being handled. */
+export const SYSCALL_NONE: u32 = 0xFFFF_FFFF;
 
 // @ts-ignore: decorator
 @inline export function kernel(): KernelState { return changetype<KernelState>(KSTATE_KERNEL); }

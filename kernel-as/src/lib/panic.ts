@@ -12,7 +12,8 @@ import {
 import { vgaFill, makeAttr, COLOR_WHITE, COLOR_RED } from "../dev/vga";
 import { hypercall } from "../arch/imports";
 import { HV_PANIC } from "../arch/hw";
-import { publishPanicMessage, publishState, KERNEL_PANICKED } from "./kstate";
+import { publishPanicMessage, publishState, kernel, KERNEL_PANICKED, SYSCALL_NONE } from "./kstate";
+import { syscallName } from "../sys/names";
 
 /** Begins a panic: the caller prints the message, then calls panicEnd(). */
 export function panicBegin(): void {
@@ -21,7 +22,31 @@ export function panicBegin(): void {
   captureBegin();
 }
 
+/** Where the panic happened, when a process was running: " [pid 7 (fuzz),
+ *  system call 8 (fstat)]" (the run loop keeps KernelState's run fields).
+ *  A panic with no process running (the monitor's) adds nothing. */
+function printWhere(): void {
+  const k = kernel();
+  if (k.runPid <= 0) return;
+  printStr(" [pid ");
+  printDec(<u64>k.runPid);
+  printStr(" (");
+  printBytes(<usize>k.runName, <usize>k.runNameLength);
+  printStr(")");
+  if (k.sysNum != SYSCALL_NONE) {
+    printStr(", system call ");
+    printDec(<u64>k.sysNum);
+    printStr(" (");
+    printStr(syscallName(k.sysNum));
+    printStr(")");
+  } else {
+    printStr(", running user code or handling its trap");
+  }
+  printStr("]");
+}
+
 export function panicEnd(): void {
+  printWhere();
   captureEnd();
   const msg = captureText();
   const len = captureLength();

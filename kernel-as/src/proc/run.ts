@@ -7,7 +7,7 @@
 // Relies on: machine/hart, proc/*, sys/unix, mm/vm, sched/sched.
 
 import {
-  hartRun, hartGetInstret, hartGetPc, hartGetTval, hartSetTime, hartDropReservation,
+  hartRun, hartGetInstret, hartGetPc, hartGetTval, hartSetTime, hartDropReservation, hartGetReg,
 } from "../machine/hart";
 import {
   CAUSE_ECALL_U, CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT, CAUSE_ILLEGAL_INSTRUCTION,
@@ -26,7 +26,7 @@ import {
   traceEvent, TRACE_RUN, TRACE_PREEMPT, TRACE_SLEEP, TRACE_YIELD, PREEMPT_SLICE, PREEMPT_INTERRUPT,
 } from "../sched/trace";
 import { timeNowNs } from "../arch/timer";
-import { chargeWork, kernel } from "../lib/kstate";
+import { chargeWork, kernel, SYSCALL_NONE } from "../lib/kstate";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
 import { printStr, printDec, printHex0x, printBytes } from "../lib/print";
 import { bootU32, BI_NS_PER_WORK } from "../arch/bootinfo";
@@ -35,6 +35,7 @@ import { bootU32, BI_NS_PER_WORK } from "../arch/bootinfo";
 export const TIME_TICK_NS: u64 = 100;
 /** Realtime mode's guess of how fast the hart runs, for the time CSR between re-anchors. */
 const REALTIME_NS_PER_INSTRUCTION: u32 = 5;
+const REG_A7: u32 = 17;
 
 function timeScaleQ16(): u32 {
   const nsPer = kernel().deterministic != 0 ? bootU32(BI_NS_PER_WORK) : REALTIME_NS_PER_INSTRUCTION;
@@ -79,6 +80,11 @@ function killForTrap(slot: u32, cause: u32): void {
 export function runProcess(slot: u32, budget: u64): u64 {
   const t = procTable();
   t.current = slot;
+  const k = kernel();
+  k.runPid = pPid(slot);
+  k.runName = <u32>pName(slot);
+  k.runNameLength = pNameLength(slot);
+  k.sysNum = SYSCALL_NONE;
   pSetState(slot, P_RUNNING);
   pCountSwitch(slot);
   const ctx = pCtx(slot);
@@ -101,7 +107,9 @@ export function runProcess(slot: u32, budget: u64): u64 {
     pSetSliceLeft(slot, left > ran ? left - ran : 0);
 
     if (cause == CAUSE_ECALL_U) {
+      k.sysNum = <u32>hartGetReg(ctx, REG_A7);
       const r = syscall(slot);
+      k.sysNum = SYSCALL_NONE;
       if (r == SYSCALL_EXITED) { gone = true; break; }
       if (r == SYSCALL_BLOCKED) { hartDropReservation(ctx); break; }
     } else if (cause == CAUSE_LOAD_PAGE_FAULT || cause == CAUSE_STORE_PAGE_FAULT || cause == CAUSE_FETCH_PAGE_FAULT) {
@@ -130,5 +138,6 @@ export function runProcess(slot: u32, budget: u64): u64 {
     else traceEvent(TRACE_PREEMPT, slot, PREEMPT_INTERRUPT, 0, endNs);
   }
   t.current = NO_SLOT;
+  k.runPid = 0;
   return used;
 }

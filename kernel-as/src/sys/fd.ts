@@ -17,7 +17,9 @@ import {
 } from "../cap/codes";
 import { fileDestroy, filePipeOf } from "../fs/file";
 import { ipcObjectDestroy } from "../ipc/endpoint";
-import { KOBJ_ENDPOINT, KOBJ_NOTIFICATION, KOBJ_MEMORY } from "../cap/codes";
+import {
+  KOBJ_ENDPOINT, KOBJ_NOTIFICATION, KOBJ_MEMORY, KOBJ_FILE, KOBJ_CONSOLE, CAP_ERR_BAD_TYPE,
+} from "../cap/codes";
 import { shmDestroy } from "../ipc/shm";
 import { pCspace, pSetCspace, pPid, W_PIPE_READ, W_PIPE_WRITE } from "../proc/proc";
 import { wakeup } from "../sched/sched";
@@ -91,6 +93,24 @@ export function fdLookup(slot: u32, fd: i32, need: u32): i64 {
   return n > 0 ? <i64>capNodeObject(<usize>n) : n;
 }
 
+/** True when obj is an open file (fs/file.ts): a file, directory, pipe end
+ *  or the console, the kinds KOBJ_FILE .. KOBJ_CONSOLE. */
+export function isOpenFile(obj: usize): bool {
+  const type = objType(obj);
+  return type >= KOBJ_FILE && type <= KOBJ_CONSOLE;
+}
+
+/** fdLookup for the file calls (read, write, fstat, openat, unlinkat,
+ *  fspawn): the open file behind capability fd, or CAP_ERR_BAD_TYPE when
+ *  the capability names another kind of object (an endpoint, a
+ *  notification, shared memory), whose record the file layer must never
+ *  read. Every call that treats a slot as an open file decodes it here. */
+export function fdFile(slot: u32, fd: i32, need: u32): i64 {
+  const obj = fdLookup(slot, fd, need);
+  if (obj < 0) return obj;
+  return isOpenFile(<usize>obj) ? obj : CAP_ERR_BAD_TYPE;
+}
+
 /** Deletes capability fd (close); destroys the file if it was the last. */
 export function fdClose(slot: u32, fd: i32): i32 {
   const obj = fdLookup(slot, fd, 0);
@@ -134,6 +154,7 @@ export function capErrText(code: i64): string {
     case CAP_ERR_OCCUPIED: return "destination slot in use";
     case CAP_ERR_NO_MEMORY: return "out of kernel memory";
     case CAP_ERR_BUSY: return "object busy";
+    case CAP_ERR_BAD_TYPE: return "not an open file (the capability names another kind of object)";
     default: return "capability error";
   }
 }

@@ -19,7 +19,7 @@ import {
   endpointCreate, notificationCreate, ipcObjectDestroy, epSend, epRecv, epReply, ntfnSignal, ntfnTake, ntfnBlock,
   EP_BLOCKED, REPLY_NO_CALLER, IPC_ERR_FAULT, IPC_ERR_TOO_BIG, IPC_ERR_NO_GRANT, IPC_ERR_NO_SLOT,
 } from "../ipc/endpoint";
-import { fdClose, fdLookup, fdTableCreate, fdTableDestroy, capErrText } from "./fd";
+import { fdClose, fdLookup, fdFile, fdTableCreate, fdTableDestroy, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath } from "./callargs";
 import { sysOpenDisk, execArgs, fsErrText } from "./unix";
 import {
@@ -205,7 +205,7 @@ function replyCall(slot: u32, msgVa: u64): i64 {
 
 /** unlinkat(dirslot, name): removes a name from a directory capability; needs Delete on it. */
 function unlinkatCall(slot: u32): i64 {
-  const found = fdLookup(slot, argInt(slot, 0), RIGHT_DELETE);
+  const found = fdFile(slot, argInt(slot, 0), RIGHT_DELETE);
   if (found < 0) return fail2(slot, "unlinkat: ", found == CAP_ERR_NO_RIGHTS ? "directory capability lacks the Delete right" : capErrText(found));
   const dir = <usize>found;
   if (!copyPath(slot, arg(slot, 1))) return fail(slot, "unlinkat: bad path pointer");
@@ -305,7 +305,7 @@ function escapes(p: usize): bool {
 }
 
 function openatCall(slot: u32): i64 {
-  const found = fdLookup(slot, argInt(slot, 0), RIGHT_READ);
+  const found = fdFile(slot, argInt(slot, 0), RIGHT_READ);
   if (found < 0) return fail2(slot, "openat: ", found == CAP_ERR_NO_RIGHTS ? "directory capability lacks the Read right" : capErrText(found));
   const dir = <usize>found;
   if (!copyPath(slot, arg(slot, 1))) return fail(slot, "openat: bad path pointer");
@@ -341,7 +341,7 @@ function spawnCall(slot: u32, fromCap: bool): i64 {
   let ip: i32 = 0;
   let inum: u32 = 0;
   if (fromCap) {
-    const file = fdLookup(slot, argInt(slot, 0), RIGHT_EXECUTE);
+    const file = fdFile(slot, argInt(slot, 0), RIGHT_EXECUTE);
     if (file < 0) return fail2(slot, call, file == CAP_ERR_NO_RIGHTS ? "file capability lacks the Execute right" : capErrText(file));
     if (fileKind(<usize>file) != FK_DISK) return fail(slot, "fspawn: not a file on the disk file system");
     ip = idup(fileDiskInode(<usize>file));

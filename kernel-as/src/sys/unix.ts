@@ -18,7 +18,7 @@ import {
   MAX_REGIONS, REGION_SIZE,
 } from "../proc/proc";
 import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
-import { fdInstall, fdLookup, fdClose, fdDup, capErrText } from "./fd";
+import { fdInstall, fdFile, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
 import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT, RIGHT_DELETE, RIGHT_EXECUTE } from "../cap/codes";
@@ -298,7 +298,7 @@ function sysRead(slot: u32): i64 {
   const fd = argInt(slot, 0);
   const va = arg(slot, 1);
   const n = argInt(slot, 2);
-  const found = fdLookup(slot, fd, RIGHT_READ);
+  const found = fdFile(slot, fd, RIGHT_READ);
   if (found < 0) return failCap(slot, "read: ", found, "descriptor lacks the Read right");
   const f = <usize>found;
   if (n < 0) return fail(slot, "read: negative count");
@@ -339,7 +339,7 @@ function sysWrite(slot: u32): i64 {
   const fd = argInt(slot, 0);
   const va = arg(slot, 1);
   const n = argInt(slot, 2);
-  const found = fdLookup(slot, fd, RIGHT_WRITE);
+  const found = fdFile(slot, fd, RIGHT_WRITE);
   if (found < 0) return failCap(slot, "write: ", found, "descriptor lacks the Write right");
   const f = <usize>found;
   if (n < 0) return fail(slot, "write: negative count");
@@ -428,7 +428,7 @@ export function execArgs(slot: u32, inum: u32, ip: i32, target: u32): i32 {
 }
 
 function sysFstat(slot: u32): i64 {
-  const found = fdLookup(slot, argInt(slot, 0), 0);
+  const found = fdFile(slot, argInt(slot, 0), 0);
   if (found < 0) return failCap(slot, "fstat: ", found, "");
   const f = <usize>found;
   fileStat(f, SCRATCH_IO);
