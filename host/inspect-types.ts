@@ -174,8 +174,36 @@ export interface Overview {
   schedNext: number;
 }
 
+/** One slab cache of the kernel object allocator. */
+export interface SlabCacheInfo {
+  id: number;
+  /** "kmalloc-64", "cap node", "cspace", ... */
+  name: string;
+  objectSize: number;
+  /** Objects handed out and not yet freed. */
+  inUse: number;
+  perSlab: number;
+  /** Frames its slabs hold (with the one empty slab it may keep). */
+  frames: number;
+}
+
+/** Every frame, by what holds it (mm/frames.ts KIND_*), and the slab caches.
+ *  `free` plus every entry of `uses` is `managed`. */
+export interface MemoryUsage {
+  /** Frames the allocator manages (free or in use). */
+  managed: number;
+  free: number;
+  /** Frames below the table's capacity that are not RAM to hand out. */
+  reserved: number;
+  /** Frames in use, by the kernel's name for the use ("user memory",
+   *  "page tables", "slab caches", "block cache", "pipe buffers", ...). */
+  uses: Record<string, number>;
+  caches: SlabCacheInfo[];
+}
+
 export type InspectQuery =
   | { what: "overview"; logFrom: number; schedFrom: number }
+  | { what: "memory" }
   | { what: "process"; pid: number }
   /** `va` as a hex or decimal string, as the user typed it. */
   | { what: "walk"; pid: number; va: string }
@@ -183,6 +211,7 @@ export type InspectQuery =
 
 export type InspectResult =
   | { what: "overview"; overview: Overview }
+  | { what: "memory"; memory: MemoryUsage }
   | { what: "process"; detail: ProcessDetail }
   | { what: "walk"; walk: WalkResult }
   | { what: "captree"; nodes: CapTreeNode[] }

@@ -122,6 +122,31 @@ describe("inspect: the running kernel", () => {
     checkOverview(o);
   });
 
+  it("accounts for every frame by name: free plus every use is the managed total", () => {
+    const h = bootShell();
+    h.shell("echo hi | wc"); // a pipe, files, a few slab objects
+    const m = expectOk(h.machine.inspect({ what: "memory" }), "memory").memory;
+    const o = overview(h);
+    expect(m.free + Object.values(m.uses).reduce((a, b) => a + b, 0)).toBe(m.managed);
+    expect(m.managed + m.reserved).toBe(o.frames.frames);
+    expect(m.free).toBe(o.frames.totals[use("free")]);
+    expect(m.uses["user memory"]).toBe(o.frames.totals[use("user")]);
+    expect(m.uses["page tables"]).toBe(o.frames.totals[use("pagetable")]);
+    expect(m.uses["block cache"]).toBe(o.frames.totals[use("filecache")]);
+    expect(m.uses["frame table"]).toBe(o.frames.totals[use("frametable")]);
+    expect(m.uses["slab caches"]).toBe(o.frames.totals[use("slab")]);
+    expect(m.caches.reduce((a, c) => a + c.frames, 0)).toBe(m.uses["slab caches"]);
+    for (const name of ["process table", "hart TLB and code cache"]) expect(m.uses[name], name).toBeGreaterThan(0);
+    expect(m.caches.map((c) => c.name)).toEqual(expect.arrayContaining(["kmalloc-16", "kmalloc-2048", "cap node", "cspace"]));
+    for (const c of m.caches) expect(c.inUse, c.name).toBeLessThanOrEqual((c.frames * PAGE) / c.objectSize);
+    // The names are the monitor's words (mm/memmap.ts frameKindName).
+    const memmap = readFileSync(new URL("../kernel-as/src/mm/memmap.ts", import.meta.url), "utf8");
+    const kernelNames = [...memmap.matchAll(/case KIND_\w+: return "([^"]+)";/g)].map((x) => x[1]);
+    expect(kernelNames).toEqual(decoder.FRAME_KIND_NAMES);
+    const mon = h.monitor("mem");
+    for (const [name, frames] of Object.entries(m.uses)) expect(mon).toMatch(new RegExp(`^\\s+${frames}  ${name.replace(/[()]/g, "\\$&")}$`, "m"));
+  });
+
   it("reads the same frame map in many small answers as in one", () => {
     const h = bootShell();
     h.shell("spin 1 2 &"); // more owners, more runs

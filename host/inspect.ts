@@ -8,7 +8,7 @@
 import { SCRATCH_INSPECT, INSPECT_OUT_SIZE, PAGE_SIZE } from "./hw.js";
 import {
   FRAME_USES,
-  type CapInfo, type CapTreeNode, type FrameMap, type FrameUse, type InspectQuery, type InspectResult,
+  type CapInfo, type CapTreeNode, type FrameMap, type MemoryUsage, type SlabCacheInfo, type FrameUse, type InspectQuery, type InspectResult,
   type LogLevelName, type LogRecord, type Overview, type ProcInfo, type ProcState, type ProcessDetail,
   type RegionInfo, type SchedEvent, type SchedEventKind, type WalkResult, type WalkStep,
 } from "./inspect-types.js";
@@ -22,6 +22,7 @@ export const INSPECT_WALK = 4;
 export const INSPECT_CAPTREE = 5;
 export const INSPECT_LOG = 6;
 export const INSPECT_SCHED = 7;
+export const INSPECT_MEMORY = 8;
 
 export const INSPECT_ERR_BAD_QUERY = -1;
 export const INSPECT_ERR_NOT_READY = -2;
@@ -40,6 +41,7 @@ export const INSPECT_CAP_SIZE = 64;
 export const INSPECT_TREE_SIZE = 32;
 export const INSPECT_LOG_HEADER_SIZE = 16;
 export const INSPECT_SCHED_SIZE = 24;
+export const INSPECT_CACHE_SIZE = 40;
 
 export const DESC_NONE = 0;
 export const DESC_BOOTFS_FILE = 1;
@@ -58,9 +60,17 @@ const H_TOTAL = 16;
 const H_FLAGS = 20;
 const H_EXTRA = 24;
 
-/** Frame kinds as the kernel numbers them (mm/frames.ts KIND_*). */
+/** Frame kinds as the kernel numbers them (mm/frames.ts KIND_*), as the
+ *  panels colour them: the kernel's named uses from 8 on are "kernel". */
 const KERNEL_KIND_USE: readonly FrameUse[] = [
   "free", "reserved", "kernel", "pagetable", "user", "filecache", "frametable", "slab",
+  "kernel", "kernel", "kernel", "kernel", "kernel", "kernel", "kernel",
+];
+/** The same kinds by the names the kernel monitor's `mem` prints (mm/memmap.ts frameKindName). */
+export const FRAME_KIND_NAMES: readonly string[] = [
+  "free", "reserved", "kernel (other)", "page tables", "user memory", "block cache", "frame table", "slab caches",
+  "process table", "pipe buffers", "hart TLB and code cache", "file-system tables", "exec file buffers",
+  "kmalloc large", "device rings",
 ];
 const USE_INDEX = new Map<FrameUse, number>(FRAME_USES.map((u, i) => [u, i]));
 
@@ -403,6 +413,35 @@ export function readSched(target: InspectTarget, from: number): { records: Sched
   });
 }
 
+/** Frames by use and the slab caches (INSPECT_MEMORY). */
+export function readMemory(target: InspectTarget): MemoryUsage {
+  const view = ask(target, INSPECT_MEMORY, 0);
+  const kinds = view.getUint32(H_COUNT, true);
+  const cacheCount = view.getUint32(H_NEXT, true);
+  const uses: Record<string, number> = {};
+  let free = 0, reserved = 0;
+  for (let k = 0; k < kinds; k++) {
+    const frames = view.getUint32(INSPECT_HEADER_SIZE + k * 4, true);
+    if (k === 0) free = frames;
+    else if (k === 1) reserved = frames;
+    else uses[FRAME_KIND_NAMES[k] ?? `kind ${k}`] = frames;
+  }
+  const first = (INSPECT_HEADER_SIZE + kinds * 4 + 7) & ~7;
+  const caches: SlabCacheInfo[] = [];
+  for (let c = 0; c < cacheCount; c++) {
+    const at = first + c * INSPECT_CACHE_SIZE;
+    caches.push({
+      id: view.getUint32(at, true),
+      objectSize: view.getUint32(at + 4, true),
+      inUse: view.getUint32(at + 8, true),
+      perSlab: view.getUint32(at + 12, true),
+      frames: view.getUint32(at + 16, true),
+      name: cString(view, at + 20, 16),
+    });
+  }
+  return { managed: view.getUint32(H_TOTAL, true), free, reserved, uses, caches };
+}
+
 export function readOverview(target: InspectTarget, logFrom: number, schedFrom: number): Overview {
   const frames = readFrameMap(target);
   const procs = readProcs(target);
@@ -434,6 +473,7 @@ export function runInspect(target: InspectTarget, query: InspectQuery): InspectR
         if (!isCount(query.logFrom) || !isCount(query.schedFrom)) return error("logFrom and schedFrom must be sequence numbers (whole numbers from 0).");
         return { what: "overview", overview: readOverview(target, query.logFrom, query.schedFrom) };
       }
+      case "memory": return { what: "memory", memory: readMemory(target) };
       case "process": {
         if (!isPid(query.pid)) return error(`${String(query.pid)} is not a pid.`);
         return { what: "process", detail: readProcess(target, query.pid) };
@@ -464,7 +504,7 @@ function isPid(n: unknown): n is number {
 
 /** Names the process or slot in a refusal ("There is no such process." -> "... pid 7"). */
 function withSubject(message: string, query: InspectQuery): string {
-  if (query.what === "overview") return message;
+  if (query.what === "overview" || query.what === "memory") return message;
   if (message === "There is no such process.") return `No process has pid ${query.pid}.`;
   if (message.startsWith("That process has no address space")) return `Process ${query.pid} has no address space any more (it has exited).`;
   if (message === "That slot holds no capability." && query.what === "captree") {

@@ -97,6 +97,18 @@ export class MachineHarness {
     return seen;
   }
 
+  /** Runs one kernel monitor command from the shell (Ctrl-] in and out
+   *  again) and returns what it printed. */
+  monitor(line: string): string {
+    const mark = this.out.length;
+    this.machine.input("\x1d");
+    this.runUntil("keel> ", mark);
+    const reply = this.command(line);
+    this.machine.input("\x1d");
+    this.runUntil("[back to user programs]", mark);
+    return reply;
+  }
+
   /** Types a line (with Enter) and returns what the console printed in reply. */
   command(line: string): string {
     const mark = this.out.length;

@@ -30,7 +30,7 @@ import { capInit } from "./cap/cap";
 import { monitorInit, monitorPrompt, monitorStopped } from "./sys/monitor";
 import { ttyInit, ttyPoll, ttyMode, MODE_USER } from "./dev/tty";
 import { bootfsMount, bootfsCount, BOOTFS_OK, BOOTFS_ERR_MISSING } from "./fs/bootfs";
-import { frameAlloc, KIND_KERNEL, MAX_ORDER } from "./mm/frames";
+import { frameAlloc, KIND_HART, MAX_ORDER } from "./mm/frames";
 import { hartSystemInit, hartResume, HART_OK } from "./machine/hart";
 import { procTableInit, procTable, NO_SLOT, PROC_OK, W_CONSOLE } from "./proc/proc";
 import { spawnInit } from "./proc/lifecycle";
@@ -188,7 +188,7 @@ function startUserland(): bool {
 
 /** The hart, the process table, the scheduler, and init from the root. */
 function startProcesses(): bool {
-  const arena = frameAlloc(HART_ARENA_ORDER, KIND_KERNEL);
+  const arena = frameAlloc(HART_ARENA_ORDER, KIND_HART);
   if (arena == 0 || hartSystemInit(arena, <usize>4096 << HART_ARENA_ORDER) != HART_OK) {
     kerror("hart: no memory for the TLB and decode cache");
     return false;

@@ -7,7 +7,7 @@ export { kernelImageEnd } from "../src/lib/image";
 import {
   frameAlloc, frameFree, frameKind, frameOrder, frameZero, framesAddRange, framesCapacity, framesCheck,
   framesFailures, framesFree, framesFreeTotal, framesInit, framesTableBase, framesTableFrames, framesTotal,
-  KIND_KERNEL,
+  framesInUse, KIND_KERNEL,
 } from "../src/mm/frames";
 import {
   PAGE_4K, PTE_R, PTE_W,
@@ -17,15 +17,18 @@ import {
   ptTranslate, ptUnmap, ptWalk,
 } from "../src/mm/pagetable";
 import {
-  cacheAlloc, cacheCreate, kfree, kmalloc, slabCheck, slabInit, slabShrink, slabStat,
+  cacheAlloc, cacheCreate as slabCacheCreate, kfree, kmalloc, slabCheck, slabInit, slabShrink, slabStat,
 } from "../src/mm/slab";
 
 export {
   frameAlloc, frameFree, frameKind, frameOrder, frameZero, framesCapacity, framesCheck, framesFailures, framesFree,
   framesFreeTotal, framesInit, framesTableBase, framesTableFrames, framesTotal,
   ptCheck, ptCountTables, ptCreate, ptDestroy,
-  cacheAlloc, cacheCreate, kfree, kmalloc, slabCheck, slabInit, slabShrink, slabStat,
+  cacheAlloc, kfree, kmalloc, slabCheck, slabInit, slabShrink, slabStat, framesInUse,
 };
+
+/** A typed cache (every test cache has the same name). */
+export function cacheCreate(size: u32): i32 { return slabCacheCreate(size, "test"); }
 
 // @ts-ignore: decorator
 @inline function va64(hi: u32, lo: u32): u64 { return (<u64>hi << 32) | <u64>lo; }

@@ -49,9 +49,9 @@ export function capStateReady(): bool { return capState().magic == CAP_STATE_MAG
 export function capStateInit(): bool {
   const s = capState();
   if (s.magic == CAP_STATE_MAGIC) return true;
-  const nodeCache = cacheCreate(<u32>offsetof<CapNode>());
+  const nodeCache = cacheCreate(<u32>offsetof<CapNode>(), "cap node");
   if (nodeCache < 0) return false;
-  const cspaceCache = cacheCreate(<u32>(CSPACE_HEADER_SIZE + (<usize>CSPACE_SLOTS << 2)));
+  const cspaceCache = cacheCreate(<u32>(CSPACE_HEADER_SIZE + (<usize>CSPACE_SLOTS << 2)), "cspace");
   if (cspaceCache < 0) {
     cacheDestroy(<u32>nodeCache);
     return false;

@@ -15,7 +15,7 @@
 
 import { inl, outl } from "../arch/imports";
 import { BLOCK_BASE } from "../arch/hw";
-import { frameAlloc, frameZero, KIND_KERNEL } from "../mm/frames";
+import { frameAlloc, frameZero, KIND_DEVICE } from "../mm/frames";
 import { FS_STATE_BLK } from "../fs/fsstate";
 
 // ---- Device registers (offsets from BLOCK_BASE) and constants -----------------
@@ -107,7 +107,7 @@ export function blkInit(): i32 {
   if (reg(BLK_REG_MAGIC) != BLK_MAGIC) return BLK_ERR_NO_DISK;
   if ((reg(BLK_REG_STATUS) & BLK_STATUS_POWER_OFF) != 0) return BLK_ERR_POWER_OFF;
   if (s.ring == 0) {
-    const ring = frameAlloc(0, KIND_KERNEL);
+    const ring = frameAlloc(0, KIND_DEVICE);
     if (ring == 0) return BLK_ERR_NO_MEMORY;
     frameZero(ring, 0);
     s.ring = <u32>ring;

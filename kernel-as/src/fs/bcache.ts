@@ -18,7 +18,7 @@
 // that is a negated FS_ERR_* code (bufFailed / bufError decode it). Buffer
 // headers are far above the null page, so the two never collide.
 
-import { frameAlloc, frameZero, KIND_FILECACHE, KIND_KERNEL } from "../mm/frames";
+import { frameAlloc, frameZero, KIND_FILECACHE, KIND_FSTABLE } from "../mm/frames";
 import { blkRead, blkWrite, BLK_OK, BLK_ERR_NO_DISK, BLK_SIZE } from "../dev/blk";
 import { FS_STATE_BCACHE, FS_ERR_NOBUF, FS_ERR_IO, FS_ERR_NODISK, FS_ERR_NOMEM, FS_OK } from "./fsstate";
 
@@ -106,7 +106,7 @@ export function bufPins(buf: usize): u32 { return load<u32>(buf + H_PINS); }
 export function bcacheInit(): i32 {
   const s = state();
   if (s.ready == 0) {
-    const table = frameAlloc(TABLE_ORDER, KIND_KERNEL);
+    const table = frameAlloc(TABLE_ORDER, KIND_FSTABLE);
     if (table == 0) return FS_ERR_NOMEM;
     frameZero(table, TABLE_ORDER);
     s.table = <u32>table;

@@ -24,7 +24,7 @@
 // Block map: addrs[0..10] direct, addrs[11] single indirect (1024 entries),
 // addrs[12] double indirect (1024 x 1024). A zero entry is a hole.
 
-import { frameAlloc, frameZero, KIND_KERNEL } from "../mm/frames";
+import { frameAlloc, frameZero, KIND_FSTABLE } from "../mm/frames";
 import { BLK_SIZE } from "../dev/blk";
 import { bread, bnew, brelse, bufData, bufFailed, bufError } from "./bcache";
 import { logBegin, logEnd, logWrite, logAbort, logAborts } from "./log";
@@ -119,7 +119,7 @@ const INODE_RECORD: usize = 80;
 export function inodeInit(size: u32, ninodes: u32, inodestart: u32, bmapstart: u32, datastart: u32, logstart: u32): i32 {
   const s = state();
   if (s.table == 0) {
-    const t = frameAlloc(ICACHE_ORDER, KIND_KERNEL);
+    const t = frameAlloc(ICACHE_ORDER, KIND_FSTABLE);
     if (t == 0) return FS_ERR_NOMEM;
     s.table = <u32>t;
   }

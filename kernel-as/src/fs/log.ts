@@ -31,7 +31,7 @@
 // One vCPU and no kernel stacks: a transaction runs start to finish inside
 // one system call, never interleaved with another.
 
-import { frameAlloc, frameZero, KIND_KERNEL } from "../mm/frames";
+import { frameAlloc, frameZero, KIND_FSTABLE } from "../mm/frames";
 import { blkRead, blkWrite, blkFlush, BLK_OK, BLK_SIZE } from "../dev/blk";
 import { bufData, bufBlock, bpin, bunpin, bwrite, binvalidate } from "./bcache";
 import {
@@ -104,9 +104,9 @@ export function logInit(logstart: u32, nlog: u32): i32 {
   if (cap > MAXOPBLOCKS) cap = MAXOPBLOCKS;
   if (cap < LOG_MIN_CAPACITY) return FS_ERR_CORRUPT;
   if (s.list == 0) {
-    const list = frameAlloc(0, KIND_KERNEL);
+    const list = frameAlloc(0, KIND_FSTABLE);
     if (list == 0) return FS_ERR_NOMEM;
-    const scratch = frameAlloc(1, KIND_KERNEL);
+    const scratch = frameAlloc(1, KIND_FSTABLE);
     if (scratch == 0) return FS_ERR_NOMEM;
     s.list = <u32>list;
     s.scratch = <u32>scratch;

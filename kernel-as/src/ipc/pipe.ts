@@ -6,7 +6,7 @@
 // module only moves bytes and reports what would block.
 // Relies on: mm/frames.
 
-import { frameAlloc, frameFree, KIND_KERNEL } from "../mm/frames";
+import { frameAlloc, frameFree, KIND_PIPE } from "../mm/frames";
 
 /** Bytes a pipe holds (a power of two: the counters run free and wrap). */
 export const PIPE_SIZE: u32 = 2048;
@@ -18,7 +18,7 @@ const P_DATA: usize = 64;
 
 /** A new pipe with one reader and one writer, or 0. */
 export function pipeCreate(): usize {
-  const p = frameAlloc(0, KIND_KERNEL);
+  const p = frameAlloc(0, KIND_PIPE);
   if (p == 0) return 0;
   store<u32>(p + P_READERS, 1);
   store<u32>(p + P_WRITERS, 1);

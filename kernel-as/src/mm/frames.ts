@@ -57,7 +57,23 @@ export const KIND_FILECACHE: u32 = 5;
 export const KIND_FRAMETABLE: u32 = 6;
 /** A slab of the kernel object allocator (mm/slab.ts). */
 export const KIND_SLAB: u32 = 7;
-export const KIND_COUNT: u32 = 8;
+// Kernel frames by purpose, so that every frame the kernel holds has a name
+// (mem, the inspect export): what is not one of these is KIND_KERNEL.
+/** The process table (proc/proc.ts). */
+export const KIND_PROCTABLE: u32 = 8;
+/** One pipe's buffer (ipc/pipe.ts). */
+export const KIND_PIPE: u32 = 9;
+/** The hart's TLB and decoded-code arena (machine/hart.ts). */
+export const KIND_HART: u32 = 10;
+/** File-system tables: the block cache's headers, the inode cache, the log's lists. */
+export const KIND_FSTABLE: u32 = 11;
+/** A program file read into memory while exec builds its image (proc/loader.ts). */
+export const KIND_EXEC: u32 = 12;
+/** A kmalloc request above the largest slab object (mm/slab.ts). */
+export const KIND_KMALLOC: u32 = 13;
+/** A device's rings and buffers (dev/). */
+export const KIND_DEVICE: u32 = 14;
+export const KIND_COUNT: u32 = 15;
 /** Init-time marker for "usable, not yet on a free list"; never visible after init. */
 const KIND_CANDIDATE: u32 = 0xFF;
 
@@ -105,6 +121,7 @@ export const FRAME_CHECK_FREE_TOTAL: i32 = -112; // free frame total differs fro
 export const FRAME_CHECK_MANAGED: i32 = -113;    // managed frame total differs from the table
 export const FRAME_CHECK_NULL_PAGE: i32 = -114;  // frame 0 is not reserved
 export const FRAME_CHECK_TABLE: i32 = -115;      // the descriptor table's own frames are not marked
+export const FRAME_CHECK_USED: i32 = -116;       // a per-kind frame count differs from the table
 
 // ---- Frame descriptor ---------------------------------------------------------
 
@@ -151,6 +168,8 @@ const FLAG_HEAD: u8 = 0x20;
 }
 const STATE_HEADS: usize = 0x40;  // u32[ORDER_COUNT] first free block per order
 const STATE_COUNTS: usize = 0x80; // u32[ORDER_COUNT] free blocks per order
+const STATE_USED: usize = 0xC0;   // u32[KIND_COUNT] allocated frames per kind (free and reserved: 0)
+const STATE_CHECK_USED: usize = 0x100; // u32[KIND_COUNT] framesCheck's own count per kind
 
 // @ts-ignore: decorator
 @inline function state(): FramesState { return changetype<FramesState>(KSTATE_FRAMES); }
@@ -166,6 +185,13 @@ const STATE_COUNTS: usize = 0x80; // u32[ORDER_COUNT] free blocks per order
 @inline function countGet(k: u32): u32 { return load<u32>(KSTATE_FRAMES + STATE_COUNTS + (<usize>k << 2)); }
 // @ts-ignore: decorator
 @inline function countSet(k: u32, n: u32): void { store<u32>(KSTATE_FRAMES + STATE_COUNTS + (<usize>k << 2), n); }
+// @ts-ignore: decorator
+@inline function usedGet(kind: u32): u32 { return load<u32>(KSTATE_FRAMES + STATE_USED + (<usize>kind << 2)); }
+// @ts-ignore: decorator
+@inline function usedAdd(kind: u32, n: i32): void {
+  const at = KSTATE_FRAMES + STATE_USED + (<usize>kind << 2);
+  store<u32>(at, <u32>(<i32>load<u32>(at) + n));
+}
 // @ts-ignore: decorator
 @inline function freeHeadBits(k: u32): u8 { return FLAG_HEAD | FLAG_FREE | <u8>k; }
 
@@ -328,6 +354,7 @@ export function framesInit(): i32 {
   s.tableFrames = tableFrames;
   s.failures = 0;
   for (let k: u32 = 0; k < ORDER_COUNT; k++) { headSet(k, FRAME_NIL); countSet(k, 0); }
+  for (let k: u32 = 0; k < KIND_COUNT; k++) store<u32>(KSTATE_FRAMES + STATE_USED + (<usize>k << 2), 0);
 
   for (let i: u32 = 0; i < capacity; i++) setSingle(i, KIND_RESERVED);
   // Usable first, then every other region on top, so a map with overlapping
@@ -344,6 +371,7 @@ export function framesInit(): i32 {
   }
   for (let i: u32 = 0; i < tableFrames; i++) setSingle(tableFirst + i, KIND_FRAMETABLE);
   s.managed = tableFrames;
+  usedAdd(KIND_FRAMETABLE, <i32>tableFrames);
 
   let i: u32 = 0;
   while (i < capacity) {
@@ -395,6 +423,7 @@ function allocBlock(order: u32, kind: u32): usize {
   d.bits = FLAG_HEAD | <u8>order;
   d.kind = <u8>kind;
   s.free -= 1 << order;
+  usedAdd(kind, <i32>1 << order);
   return <usize>i << PAGE_SHIFT;
 }
 
@@ -426,7 +455,9 @@ function frameFreeDecode(pa: usize, order: u32): i32 {
 export function frameFree(pa: usize, order: u32): i32 {
   const r = frameFreeDecode(pa, order);
   if (r != FRAME_OK) return r;
-  freeBlock(<u32>(pa >> PAGE_SHIFT), order);
+  const i = <u32>(pa >> PAGE_SHIFT);
+  usedAdd(<u32>desc(i).kind, -(<i32>1 << order));
+  freeBlock(i, order);
   return FRAME_OK;
 }
 
@@ -465,13 +496,16 @@ function growTable(newCapacity: u32, place: u32): i32 {
     const blockFrames: u32 = 1 << blockOrder;
     for (let j = frames; j < blockFrames; j++) setSingle(first + j, KIND_KERNEL);
     for (let j = frames; j < blockFrames; j++) freeBlock(first + j, 0);
+    usedAdd(KIND_FRAMETABLE, -<i32>(blockFrames - frames));
   } else {
     s.managed += frames;
+    usedAdd(KIND_FRAMETABLE, <i32>frames);
   }
   s.tableFirst = first;
   s.tableFrames = frames;
   for (let j: u32 = 0; j < oldFrames; j++) desc(oldFirst + j).kind = <u8>KIND_KERNEL;
   for (let j: u32 = 0; j < oldFrames; j++) freeBlock(oldFirst + j, 0);
+  usedAdd(KIND_FRAMETABLE, -<i32>oldFrames);
   return FRAME_OK;
 }
 
@@ -517,6 +551,16 @@ export function framesFreeTotal(): u32 { return state().free; }
 export function framesTotal(): u32 { return state().managed; }
 /** Frames the descriptor table describes (one past the highest frame index). */
 export function framesCapacity(): u32 { return state().capacity; }
+/** Allocated frames of one kind (KIND_FREE: the free frames; KIND_RESERVED:
+ *  frames below the capacity the allocator does not manage). Together the
+ *  kinds add up to framesCapacity(); all but KIND_RESERVED to framesTotal(). */
+export function framesInUse(kind: u32): u32 {
+  const s = state();
+  if (s.magic != FRAMES_MAGIC || kind >= KIND_COUNT) return 0;
+  if (kind == KIND_FREE) return s.free;
+  if (kind == KIND_RESERVED) return s.capacity - s.managed;
+  return usedGet(kind);
+}
 /** frameAlloc calls that found no block since init. */
 export function framesFailures(): u32 { return state().failures; }
 /** Physical address and size in frames of the descriptor table. */
@@ -587,6 +631,8 @@ export function framesCheck(): i32 {
 
   // Partition: heads tile [0, capacity) with aligned blocks.
   let managed: u32 = 0, freeFrames: u32 = 0, freeBlocks: u32 = 0;
+  const seen = KSTATE_FRAMES + STATE_CHECK_USED;
+  for (let k: u32 = 0; k < KIND_COUNT; k++) store<u32>(seen + (<usize>k << 2), 0);
   let i: u32 = 0;
   while (i < capacity) {
     const d = desc(i);
@@ -612,8 +658,10 @@ export function framesCheck(): i32 {
       managed += n;
     } else {
       if (kind == KIND_FREE || kind >= KIND_COUNT) return FRAME_CHECK_KIND;
-      if (kind != KIND_RESERVED) managed += n;
-      else if (k != 0) return FRAME_CHECK_KIND;
+      if (kind != KIND_RESERVED) {
+        managed += n;
+        store<u32>(seen + (<usize>kind << 2), load<u32>(seen + (<usize>kind << 2)) + n);
+      } else if (k != 0) return FRAME_CHECK_KIND;
     }
     i += n;
   }
@@ -640,5 +688,8 @@ export function framesCheck(): i32 {
   }
   if (listBlocks != freeBlocks || listFrames != freeFrames || s.free != freeFrames) return FRAME_CHECK_FREE_TOTAL;
   if (s.managed != managed) return FRAME_CHECK_MANAGED;
+  for (let k: u32 = KIND_RESERVED + 1; k < KIND_COUNT; k++) {
+    if (load<u32>(seen + (<usize>k << 2)) != usedGet(k)) return FRAME_CHECK_USED;
+  }
   return FRAME_OK;
 }

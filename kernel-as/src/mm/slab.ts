@@ -19,7 +19,7 @@
 
 import { KSTATE_SLAB, PAGE_SHIFT, PAGE_SIZE } from "../lib/layout";
 import {
-  KIND_KERNEL, KIND_SLAB, MAX_ORDER, frameAlloc, frameFree, frameKind, frameOrder, frameOwner, frameSetOwner,
+  KIND_KMALLOC, KIND_SLAB, MAX_ORDER, frameAlloc, frameFree, frameKind, frameOrder, frameOwner, frameSetOwner, framesInUse,
 } from "./frames";
 
 // ---- Limits ---------------------------------------------------------------------
@@ -123,7 +123,10 @@ const SLAB_BITMAP: usize = 32;
   frees: u32;
   failures: u32;
 }
-const CACHE_RECORD_SIZE: usize = 64;
+const CACHE_RECORD_SIZE: usize = 80;
+/** The cache's name (NUL-padded ASCII) sits at the end of its record. */
+const CACHE_NAME: usize = 52;
+export const SLAB_NAME_MAX: u32 = 15;
 
 /** The record at KSTATE_SLAB: this header, then SLAB_MAX_CACHES caches. */
 @unmanaged class SlabState {
@@ -238,6 +241,21 @@ function slabRelease(c: SlabCache, base: u32): void {
 
 // ---- Caches -------------------------------------------------------------------------
 
+/** Writes up to SLAB_NAME_MAX characters of name, then `number` in decimal
+ *  when it is not 0, as the cache's name. */
+function cacheSetName(id: u32, name: string, number: u32): void {
+  const at = changetype<usize>(cacheAt(id)) + CACHE_NAME;
+  memory.fill(at, 0, <usize>SLAB_NAME_MAX + 1);
+  let n: u32 = 0;
+  for (let i = 0; i < name.length && n < SLAB_NAME_MAX; i++) store<u8>(at + n++, <u8>name.charCodeAt(i));
+  if (number == 0) return;
+  let digits: u32 = 1;
+  for (let v = number; v >= 10; v /= 10) digits++;
+  if (n + digits > SLAB_NAME_MAX) return;
+  let v = number;
+  for (let d = digits; d > 0; d--) { store<u8>(at + n + d - 1, <u8>(0x30 + v % 10)); v /= 10; }
+}
+
 function cacheSetup(id: u32, objectSize: u32): void {
   const c = cacheAt(id);
   let order: u32 = 0;
@@ -255,7 +273,10 @@ function cacheSetup(id: u32, objectSize: u32): void {
 /** Sets up the kmalloc caches. Call after framesInit. */
 export function slabInit(): i32 {
   memory.fill(KSTATE_SLAB, 0, STATE_CACHES + <usize>SLAB_MAX_CACHES * CACHE_RECORD_SIZE);
-  for (let k: u32 = 0; k < KMALLOC_CLASSES; k++) cacheSetup(k, SLAB_MIN_OBJECT << k);
+  for (let k: u32 = 0; k < KMALLOC_CLASSES; k++) {
+    cacheSetup(k, SLAB_MIN_OBJECT << k);
+    cacheSetName(k, "kmalloc-", SLAB_MIN_OBJECT << k);
+  }
   state().magic = SLAB_STATE_MAGIC;
   return SLAB_OK;
 }
@@ -263,14 +284,15 @@ export function slabInit(): i32 {
 // @ts-ignore: decorator
 @inline function cacheLive(id: u32): bool { return id < SLAB_MAX_CACHES && cacheAt(id).objectSize != 0; }
 
-/** A new cache for objects of objectSize bytes (rounded up to SLAB_ALIGN).
+/** A new cache for objects of objectSize bytes (rounded up to SLAB_ALIGN),
+ *  named for mem and the inspect export (up to SLAB_NAME_MAX characters).
  *  Returns its id (>= 0) or a SLAB_ERR_* code. */
-export function cacheCreate(objectSize: u32): i32 {
+export function cacheCreate(objectSize: u32, name: string): i32 {
   if (state().magic != SLAB_STATE_MAGIC) return SLAB_ERR_NOT_READY;
   if (objectSize == 0 || objectSize > SLAB_MAX_OBJECT) return SLAB_ERR_BAD_SIZE;
   const size = (objectSize + SLAB_ALIGN - 1) & ~(SLAB_ALIGN - 1);
   for (let id = KMALLOC_CLASSES; id < SLAB_MAX_CACHES; id++) {
-    if (cacheAt(id).objectSize == 0) { cacheSetup(id, size); return <i32>id; }
+    if (cacheAt(id).objectSize == 0) { cacheSetup(id, size); cacheSetName(id, name, 0); return <i32>id; }
   }
   return SLAB_ERR_TOO_MANY;
 }
@@ -327,7 +349,7 @@ export function kmalloc(size: u32): usize {
   while ((<u32>1 << order) < pages) order++;
   const s = state();
   if (order > MAX_ORDER) { s.largeFailures++; return 0; }
-  const pa = frameAlloc(order, KIND_KERNEL);
+  const pa = frameAlloc(order, KIND_KMALLOC);
   if (pa == 0) { s.largeFailures++; return 0; }
   frameSetOwner(pa, KMALLOC_LARGE_OWNER);
   s.largeInUse++;
@@ -357,7 +379,7 @@ export function kfree(ptr: usize): i32 {
   if (ptr == 0) return SLAB_OK;
   if (state().magic != SLAB_STATE_MAGIC) return SLAB_ERR_NOT_READY;
   const kind = frameKind(ptr);
-  if (kind == KIND_KERNEL) {
+  if (kind == KIND_KMALLOC) {
     const order = frameOrder(ptr);
     if (order < 0 || frameOwner(ptr) != KMALLOC_LARGE_OWNER) return SLAB_ERR_BAD_POINTER;
     frameFree(ptr, <u32>order);
@@ -419,6 +441,17 @@ export function slabStat(id: u32, stat: u32): u32 {
   return SLAB_STAT_NONE;
 }
 
+/** Frames the cache's slabs hold (partial, full and kept empty ones), 0 for
+ *  no such cache. Over all caches this adds up to framesInUse(KIND_SLAB). */
+export function slabCacheFrames(id: u32): u32 {
+  if (!cacheLive(id)) return 0;
+  const c = cacheAt(id);
+  return (c.partialCount + c.fullCount + c.emptyCount) << c.slabOrder;
+}
+
+/** Address of the cache's name: SLAB_NAME_MAX + 1 bytes, NUL-padded. */
+export function slabCacheName(id: u32): usize { return changetype<usize>(cacheAt(id)) + CACHE_NAME; }
+
 /** Large (frame-backed) kmalloc blocks in use. */
 export function kmallocLargeInUse(): u32 { return state().largeInUse; }
 
@@ -478,6 +511,7 @@ function checkList(id: u32, c: SlabCache, list: u32, expected: u32): i32 {
  *  top of this file. Returns SLAB_OK or the SLAB_CHECK_* code found first. */
 export function slabCheck(): i32 {
   if (state().magic != SLAB_STATE_MAGIC) return SLAB_CHECK_STATE;
+  let slabFrames: u32 = 0;
   for (let id: u32 = 0; id < SLAB_MAX_CACHES; id++) {
     if (!cacheLive(id)) {
       if (id < KMALLOC_CLASSES) return SLAB_CHECK_STATE;
@@ -494,6 +528,9 @@ export function slabCheck(): i32 {
     let base = c.partial;
     while (base != 0) { inUse += slabAt(base).inUse; base = slabAt(base).next; }
     if (inUse != c.inUse) return SLAB_CHECK_COUNTS;
+    slabFrames += slabCacheFrames(id);
   }
+  // Every slab frame belongs to some cache's lists.
+  if (slabFrames != framesInUse(KIND_SLAB)) return SLAB_CHECK_FRAMES;
   return SLAB_OK;
 }

@@ -5,7 +5,7 @@
 
 import { fsRead } from "../fs/fsops";
 import { inodeType, inodeSize, FS_T_FILE } from "../fs/inode";
-import { frameAlloc, frameFree, KIND_KERNEL, MAX_ORDER } from "../mm/frames";
+import { frameAlloc, frameFree, KIND_EXEC, MAX_ORDER } from "../mm/frames";
 import { execImage, EXEC_ERR_NOT_FILE, EXEC_ERR_NOMEM } from "./exec";
 
 /** Programs larger than one buddy block (4 MiB) cannot be exec'd. */
@@ -20,7 +20,7 @@ export function execDisk(slot: u32, ip: i32, argc: u32, name: usize, nameLen: u3
   if (size > EXEC_MAX_FILE) return EXEC_ERR_TOO_BIG;
   let order: u32 = 0;
   while ((<u64>4096 << order) < <u64>max<u32>(size, 1)) order++;
-  const buf = frameAlloc(order, KIND_KERNEL);
+  const buf = frameAlloc(order, KIND_EXEC);
   if (buf == 0) return EXEC_ERR_NOMEM;
   const got = fsRead(ip, buf, 0, size);
   const r = got != <i32>size ? EXEC_ERR_IO : execImage(slot, buf, <u64>size, argc, name, nameLen);

@@ -9,7 +9,7 @@
 // hart slices.
 // Relies on: mm/frames (the table), machine/hart (context layout).
 
-import { frameAlloc, frameZero, KIND_KERNEL } from "../mm/frames";
+import { frameAlloc, frameZero, KIND_PROCTABLE } from "../mm/frames";
 import { KSTATE_PROC } from "../lib/layout";
 import { hartInit, hartContextSize } from "../machine/hart";
 
@@ -95,7 +95,7 @@ export const PROC_ERR_NOMEM: i32 = -1;
 export function procTableInit(): i32 {
   if (<usize>hartContextSize() > P_ROOT - P_CTX) return PROC_ERR_NOMEM; // the record layout must hold a context
   const t = procTable();
-  const pa = frameAlloc(TABLE_ORDER, KIND_KERNEL);
+  const pa = frameAlloc(TABLE_ORDER, KIND_PROCTABLE);
   if (pa == 0) return PROC_ERR_NOMEM;
   frameZero(pa, TABLE_ORDER);
   t.table = <u32>pa;

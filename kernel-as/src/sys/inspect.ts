@@ -20,7 +20,11 @@
 // sched/trace (the rings).
 
 import { SCRATCH_INSPECT, INSPECT_OUT_SIZE, SCRATCH_INSPECT_SIZE, PAGE_SHIFT } from "../lib/layout";
-import { frameBlockAt, framesCapacity, frameOwner, KIND_USER, KIND_PAGETABLE } from "../mm/frames";
+import {
+  frameBlockAt, framesCapacity, framesTotal, framesInUse, frameOwner, KIND_USER, KIND_PAGETABLE, KIND_COUNT,
+} from "../mm/frames";
+import { slabStat, slabCacheFrames, slabCacheName, SLAB_MAX_CACHES, SLAB_NAME_MAX, SLAB_STAT_NONE,
+  SLAB_STAT_OBJECT_SIZE, SLAB_STAT_IN_USE, SLAB_STAT_PER_SLAB } from "../mm/slab";
 import { ptCountTables, ptWalk, ptTranslate, PT_NO_MAPPING, PT_WALK_OUT_SIZE } from "../mm/pagetable";
 import { PTE_V, PT_ENTRIES, pteIsLeaf, pteToPa, vaCanonical } from "../machine/sv48";
 import { regionKind, regionFlags, regionStart, regionEnd, RK_NONE } from "../mm/vm";
@@ -60,6 +64,8 @@ export const INSPECT_CAPTREE: u32 = 5;
 export const INSPECT_LOG: u32 = 6;
 /** Scheduler events. arg0: first sequence number wanted. */
 export const INSPECT_SCHED: u32 = 7;
+/** Frames by use and the slab caches: every frame the kernel holds, named. */
+export const INSPECT_MEMORY: u32 = 8;
 
 // ---- Errors (negative results) ------------------------------------------------------------
 
@@ -97,6 +103,7 @@ export const INSPECT_CAP_SIZE: usize = 64;
 export const INSPECT_TREE_SIZE: usize = 32;
 export const INSPECT_LOG_HEADER_SIZE: usize = 16;
 export const INSPECT_SCHED_SIZE: usize = 24;
+export const INSPECT_CACHE_SIZE: usize = 40;
 
 // What a capability's description word means (cap record +20).
 export const DESC_NONE: u32 = 0;
@@ -136,8 +143,41 @@ export function inspect(query: u32, arg0: u32, arg1: u32, arg2: u32): i32 {
     case INSPECT_CAPTREE: return inspectCapTree(<i32>arg0, arg1);
     case INSPECT_LOG: return inspectLog(arg0);
     case INSPECT_SCHED: return inspectSched(arg0);
+    case INSPECT_MEMORY: return inspectMemory();
     default: return INSPECT_ERR_BAD_QUERY;
   }
+}
+
+// ---- Memory accounting ---------------------------------------------------------------------
+
+// Header: count = KIND_COUNT, next = cache records, total = managed frames,
+// extra = the frame table's capacity. Then u32 frames per kind (index = KIND_*;
+// 0 is the free frames, 1 the reserved ones below the capacity), then from
+// the next 8-byte boundary one record per live slab cache
+// (INSPECT_CACHE_SIZE): +0 u32 id, +4 u32 object size, +8 u32 objects in use,
+// +12 u32 objects per slab, +16 u32 frames, +20 name (16 bytes, NUL-padded).
+function inspectMemory(): i32 {
+  store<u32>(OUT + H_COUNT, KIND_COUNT);
+  store<u32>(OUT + H_TOTAL, framesTotal());
+  store<u64>(OUT + H_EXTRA, <u64>framesCapacity());
+  const kinds = OUT + INSPECT_HEADER_SIZE;
+  for (let k: u32 = 0; k < KIND_COUNT; k++) store<u32>(kinds + (<usize>k << 2), framesInUse(k));
+  let out = (kinds + (<usize>KIND_COUNT << 2) + 7) & ~<usize>7;
+  let caches: u32 = 0;
+  for (let id: u32 = 0; id < SLAB_MAX_CACHES; id++) {
+    const size = slabStat(id, SLAB_STAT_OBJECT_SIZE);
+    if (size == SLAB_STAT_NONE) continue;
+    store<u32>(out, id);
+    store<u32>(out + 4, size);
+    store<u32>(out + 8, slabStat(id, SLAB_STAT_IN_USE));
+    store<u32>(out + 12, slabStat(id, SLAB_STAT_PER_SLAB));
+    store<u32>(out + 16, slabCacheFrames(id));
+    memory.copy(out + 20, slabCacheName(id), <usize>SLAB_NAME_MAX + 1);
+    out += INSPECT_CACHE_SIZE;
+    caches++;
+  }
+  store<u32>(OUT + H_NEXT, caches);
+  return <i32>(out - OUT);
 }
 
 // ---- Processes -----------------------------------------------------------------------------

@@ -16,11 +16,15 @@ import { timeNowNs } from "../arch/timer";
 import { hypercall } from "../arch/imports";
 import { HV_REBOOT, HV_MEM_GROW } from "../arch/hw";
 import { mmapCount, regionBase, regionLength, regionType } from "../arch/bootinfo";
-import { regionTypeName } from "../mm/memmap";
+import { regionTypeName, frameKindName } from "../mm/memmap";
 import {
-  frameAlloc, frameFree, framesFree, framesFreeTotal, framesTotal, framesCheck, framesAddRange, MAX_ORDER,
-  KIND_KERNEL, FRAME_OK,
+  frameAlloc, frameFree, framesFree, framesFreeTotal, framesTotal, framesCheck, framesAddRange, framesInUse, MAX_ORDER,
+  KIND_KERNEL, KIND_RESERVED, KIND_COUNT, FRAME_OK,
 } from "../mm/frames";
+import {
+  slabStat, slabCacheFrames, slabCacheName, kmallocLargeInUse, SLAB_MAX_CACHES, SLAB_NAME_MAX, SLAB_STAT_NONE,
+  SLAB_STAT_OBJECT_SIZE, SLAB_STAT_IN_USE, SLAB_STAT_PER_SLAB,
+} from "../mm/slab";
 import { showDemoWalk } from "../mm/ptdemo";
 import {
   procTable, MAX_PROCS, NO_SLOT, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
@@ -244,6 +248,36 @@ function cmdMem(): void {
     printDec(framesFree(order), 6);
     emit(0x0A);
   }
+  // Every managed frame is free or held for a named use; the lines add up
+  // to the managed total.
+  printLine("Frames by use:");
+  for (let kind: u32 = 0; kind < KIND_COUNT; kind++) {
+    if (kind == KIND_RESERVED) continue;
+    printStr("  ");
+    printDec(framesInUse(kind), 8);
+    printStr("  ");
+    printLine(frameKindName(kind));
+  }
+  printLine("Slab caches:");
+  printLine("  name              size   in use  per slab  frames");
+  for (let id: u32 = 0; id < SLAB_MAX_CACHES; id++) {
+    const size = slabStat(id, SLAB_STAT_OBJECT_SIZE);
+    if (size == SLAB_STAT_NONE) continue;
+    const name = slabCacheName(id);
+    let len: u32 = 0;
+    while (len < SLAB_NAME_MAX && load<u8>(name + len) != 0) len++;
+    printStr("  ");
+    printBytes(name, len);
+    printSpaces(<i32>(SLAB_NAME_MAX + 1 - len));
+    printDec(slabStat(id, SLAB_STAT_OBJECT_SIZE), 6);
+    printDec(slabStat(id, SLAB_STAT_IN_USE), 9);
+    printDec(slabStat(id, SLAB_STAT_PER_SLAB), 10);
+    printDec(slabCacheFrames(id), 8);
+    emit(0x0A);
+  }
+  printStr("  kmalloc large blocks in use: ");
+  printDec(kmallocLargeInUse());
+  emit(0x0A);
 }
 
 /** A size in a fixed 9-column field: "  128 MiB". */
