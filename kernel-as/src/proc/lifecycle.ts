@@ -127,7 +127,9 @@ export function procFork(parent: u32): u32 {
 }
 
 /** Ends slot with `status`: releases its memory and files, hands its
- *  children to init and tells its parent. */
+ *  children to init and tells its parent. When init itself ends, so does
+ *  every other process (docs/processes.md "Lifecycle"): they all descend
+ *  from it, and the new init starts the services and the shell afresh. */
 export function procExit(slot: u32, status: i32): void {
   traceEvent(TRACE_EXIT, slot, 0, status, timeNowNs());
   ipcProcessGone(slot);
@@ -147,14 +149,15 @@ export function procExit(slot: u32, status: i32): void {
     logBegin(LOG_ERROR);
     printStr("init exited with status ");
     printSigned(status);
-    printStr(restartInit ? "; starting a new init" : "; it keeps dying, so the kernel monitor takes the console");
+    printStr(restartInit ? "; ending every process and starting a new init" : "; it keeps dying, so every process ends and the kernel monitor takes the console");
     logEnd();
     if (!restartInit) ttyEnterMonitor();
     t.initSlot = NO_SLOT;
+    killAllBut(slot);
   }
   for (let c: u32 = 0; c < MAX_PROCS; c++) {
     if (c == slot || pState(c) == P_UNUSED || pParent(c) != slot) continue;
-    pSetParent(c, t.initSlot);
+    reparent(c, t.initSlot);
   }
   const parent = pParent(slot);
   pSetState(slot, P_ZOMBIE);
@@ -164,8 +167,8 @@ export function procExit(slot: u32, status: i32): void {
   if (restartInit) {
     const fresh = spawnInit();
     for (let c: u32 = 0; c < MAX_PROCS; c++) {
-      if (c == fresh || pState(c) == P_UNUSED) continue;
-      if (pParent(c) == NO_SLOT && c != slot) pSetParent(c, fresh);
+      if (c == fresh || pState(c) == P_UNUSED || pParent(c) != NO_SLOT) continue;
+      reparent(c, fresh);
     }
     if (fresh != NO_SLOT) {
       logBegin(LOG_INFO);
@@ -174,6 +177,31 @@ export function procExit(slot: u32, status: i32): void {
       logEnd();
     }
   }
+}
+
+/** Hands child c to newParent: init, or NO_SLOT while there is none. A
+ *  zombie must wake its new parent, whose wait may already be asleep (it
+ *  would otherwise stay until some other child's exit); with no parent at
+ *  all it is freed, since nobody can ever wait for it. */
+function reparent(c: u32, newParent: u32): void {
+  pSetParent(c, newParent);
+  if (pState(c) != P_ZOMBIE) return;
+  if (newParent == NO_SLOT) procFreeSlot(c);
+  else wakeup(W_CHILD, newParent);
+}
+
+/** Kills every live process except `except` (init, as it ends). Each dies
+ *  at its next kernel crossing, before it runs another instruction. */
+function killAllBut(except: u32): void {
+  for (let c: u32 = 0; c < MAX_PROCS; c++) {
+    if (c == except || pState(c) == P_UNUSED || pState(c) == P_ZOMBIE) continue;
+    killSlot(c);
+  }
+}
+
+function killSlot(slot: u32): void {
+  pSetKilled(slot);
+  if (pState(slot) == P_SLEEPING) schedMakeRunnable(slot);
 }
 
 export const WAIT_NO_CHILDREN: i32 = -1;
@@ -192,12 +220,13 @@ export function procFindZombieChild(slot: u32): i32 {
   return children ? WAIT_BLOCK : WAIT_NO_CHILDREN;
 }
 
-/** kill(pid): marks it; a sleeper is woken so it dies at its next crossing. */
+/** kill(pid): marks it; a sleeper is woken so it dies at its next crossing.
+ *  False only when no process has that pid. A zombie has nothing left to
+ *  kill: xv6 answers 0 for it, and so does Keel. */
 export function procKill(pid: i32): bool {
   if (pid <= 0) return false;
   const slot = procByPid(pid);
-  if (slot == NO_SLOT || pState(slot) == P_ZOMBIE) return false;
-  pSetKilled(slot);
-  if (pState(slot) == P_SLEEPING) schedMakeRunnable(slot);
+  if (slot == NO_SLOT) return false;
+  if (pState(slot) != P_ZOMBIE) killSlot(slot);
   return true;
 }
