@@ -25,7 +25,7 @@ static void msg_init(struct ipcmsg *m, uint64 op) {
 
 // The name service endpoint: the lowest endpoint slot held, or -1.
 static int name_service(void) {
-  struct capslot table[CAP_SLOTS];
+  static struct capslot table[CAP_SLOTS];  // static: the stack is one page
   int n = cap_list(table, CAP_SLOTS);
   if (n > CAP_SLOTS) n = CAP_SLOTS;
   for (int i = 0; i < n; i++)  // cap_list reports slots in ascending order

@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
 
   // Each child writes one line; a line never exceeds what one read returns
   // from a pipe, but be careful and reassemble by newline anyway.
-  char buf[64 * MAX_SPINNERS];
+  static char buf[64 * MAX_SPINNERS];  // static: the stack is one page
   int have = 0, lines = 0, r;
   while (lines < n && (r = read(report[0], buf + have, (int)sizeof buf - have - 1)) > 0) {
     have += r;

@@ -722,7 +722,7 @@ static void group_files(void) {
   }
   result(1, "create and enter " WORKDIR, "");
   struct stat st;
-  char buf[8192];
+  static char buf[8192];  // static: the stack is one page
 
   int fd = open("f", O_CREATE | O_RDWR);
   result(fd >= 0, "open(O_CREATE) makes a file", "got %d", fd);

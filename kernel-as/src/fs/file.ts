@@ -50,6 +50,9 @@ export const FILE_ERR_NO_DEVICE: i32 = -104;
 export const FILE_ERR_READ_ONLY: i32 = -105;
 export const FILE_ERR_NO_SPACE: i32 = -106;
 export const FILE_ERR_IO: i32 = -107;
+/** The offset lies past the end of the file (another descriptor truncated
+ *  it): the Unix write of xv6 fails rather than leave a hole. */
+export const FILE_ERR_PAST_END: i32 = -108;
 
 // What a FILE_WOULD_BLOCK is waiting for.
 export const BLOCK_CONSOLE: u32 = 1;
@@ -230,8 +233,10 @@ export function fileWrite(f: usize, src: usize, n: u32, blockOut: usize): i32 {
   }
   if (kind == FK_DISK) {
     const off = load<u64>(f + F_OFFSET);
+    const ip = load<i32>(f + F_DISK_IP);
+    if (off > <u64>inodeSize(ip)) return FILE_ERR_PAST_END;
     if (off + <u64>n > <u64>MAX_FILE_SIZE) return FILE_ERR_NO_SPACE;
-    const r = fsWrite(load<i32>(f + F_DISK_IP), src, <u32>off, n);
+    const r = fsWrite(ip, src, <u32>off, n);
     if (r == FS_ERR_NOSPACE || r == FS_ERR_FILE_TOO_BIG || r == FS_ERR_NOINODES) return FILE_ERR_NO_SPACE;
     if (r < 0) return FILE_ERR_IO;
     store<u64>(f + F_OFFSET, off + <u64>r);

@@ -5,8 +5,10 @@
 // the caller exactly as it was, with the reason in its error string.
 //
 // New image, from address 0 up: the PT_LOAD segments; rounded up to a page,
-// a guard page (mapped, not user-accessible); STACK_PAGES of stack; then the
-// heap, empty, which sbrk grows. Arguments are pushed from the top of the
+// a guard page (mapped, not user-accessible); STACK_PAGES of stack right
+// above it; then the heap, empty, which sbrk grows. The stack is one page,
+// as in xv6: a program that needs more overflows into the guard and dies
+// (xv6's stacktest relies on it), so big buffers belong in static data. Arguments are pushed from the top of the
 // stack, each string 16-byte aligned, then the NULL-terminated argv array at
 // a 16-byte aligned sp. At entry pc = e_entry, a0 = argc, a1 = sp = argv.
 // Relies on: proc/elf, mm/vm, mm/pagetable, fs/bootfs, machine/hart.
@@ -29,7 +31,8 @@ import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
 
 export const MAXARG: u32 = 32;
 export const ARG_SPACE: u32 = 4096;
-export const STACK_PAGES: u64 = 8;
+/** One page, as xv6 maps (its USERSTACK). */
+export const STACK_PAGES: u64 = 1;
 
 export const EXEC_OK: i32 = 0;
 export const EXEC_ERR_NOT_FILE: i32 = -1;
@@ -111,7 +114,7 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
     let len: u64 = 0;
     while (load<u8>(s + <usize>len) != 0) len++;
     sp = (sp - (len + 1)) & ~<u64>15;
-    if (sp < stackBottom + PAGE || !copyToRoot(root, sp, s, len + 1)) { addressSpaceDestroy(root, asid); return EXEC_ERR_ARGS; }
+    if (sp < stackBottom || !copyToRoot(root, sp, s, len + 1)) { addressSpaceDestroy(root, asid); return EXEC_ERR_ARGS; }
     store<u64>(ptrs + <usize>i * 8, sp);
   }
   store<u64>(ptrs + <usize>argc * 8, 0);

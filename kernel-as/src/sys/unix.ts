@@ -29,6 +29,7 @@ import {
   fileKind,
   FK_CONSOLE, FM_READ, FM_WRITE,
   FILE_WOULD_BLOCK, FILE_ERR_BROKEN_PIPE, FILE_ERR_NOT_READABLE, FILE_ERR_NOT_WRITABLE, FILE_ERR_NO_SPACE, FILE_ERR_IO,
+  FILE_ERR_PAST_END,
   BLOCK_CONSOLE,
   BLOCK_PIPE_READ, BLOCK_PIPE_WRITE,
 } from "../fs/file";
@@ -366,6 +367,7 @@ function sysWrite(slot: u32): i64 {
       if (r == FILE_ERR_NOT_WRITABLE) return fail(slot, "write: file not open for writing");
       if (r == FILE_ERR_NO_SPACE) return fail(slot, "write: no space left on the disk");
       if (r == FILE_ERR_IO) return fail(slot, "write: disk I/O error");
+      if (r == FILE_ERR_PAST_END) return fail(slot, "write: offset past the end of the file (it was truncated)");
       return fail(slot, "write: read-only file system");
     }
     done += <u64>r;
@@ -484,8 +486,8 @@ function sysSbrk(slot: u32): i64 {
 }
 
 function sysSleep(slot: u32): i64 {
-  const ticks = argInt(slot, 0);
-  if (ticks < 0) return fail(slot, "sleep: negative ticks");
+  // As in xv6, a negative count sleeps for no time and succeeds.
+  const ticks = max<i32>(argInt(slot, 0), 0);
   const now = timeNowNs();
   let until = pSleepUntil(slot);
   if (until == 0) {

@@ -1,0 +1,82 @@
+// The Unix personality's results, checked against what the xv6-riscv kernel
+// answers (issue 18: orphaned zombies, a write past the end of a truncated
+// file, sleep(-1), kill of a zombie, the one-page stack), and what happens
+// to the user land when init dies. Driven through the shell with user/prog/
+// unixtest.c on the disk root, in deterministic mode.
+
+import { describe, expect, it } from "vitest";
+import { MachineHarness } from "./testing/machine-harness.js";
+import { shippedDisk } from "./testing/disk.js";
+
+function bootDisk(): MachineHarness {
+  const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, disk: shippedDisk() }).boot();
+  h.runUntil("\n$ ");
+  return h;
+}
+
+interface PsRow { pid: number; ppid: number; state: string; name: string }
+
+function ps(h: MachineHarness): PsRow[] {
+  return [...h.shell("ps").matchAll(/^\s*(\d+)\s+(\d+)\s+(\w+)\s+-?\d+\s+\d+\s+\d+\s+\d+\s+(\S+)$/gm)].map((m) => ({
+    pid: Number(m[1]),
+    ppid: Number(m[2]),
+    state: m[3]!,
+    name: m[4]!,
+  }));
+}
+
+describe("xv6's result semantics", () => {
+  it("init reaps the zombies it inherits: after 120 orphaned zombies fork still works and none is left", () => {
+    const h = bootDisk();
+    const out = h.shell("unixtest orphans 120");
+    expect(out).toContain("unixtest orphans: OK");
+    const rows = ps(h);
+    expect(rows.filter((r) => r.state === "zombie")).toEqual([]);
+    expect(h.shell("echo forked")).toContain("forked");
+  });
+
+  it("a write at an offset past the end of a truncated file returns -1 (xv6's truncate2)", () => {
+    expect(bootDisk().shell("unixtest truncwrite")).toContain("unixtest truncwrite: OK");
+  });
+
+  it("sleep with a negative count returns 0 at once", () => {
+    expect(bootDisk().shell("unixtest sleepneg")).toContain("unixtest sleepneg: OK");
+  });
+
+  it("kill of a zombie returns 0 and keeps its exit status", () => {
+    expect(bootDisk().shell("unixtest killzombie")).toContain("unixtest killzombie: OK");
+  });
+
+  it("the stack is one page with the guard page right below it (xv6's stacktest)", () => {
+    const out = bootDisk().shell("unixtest stack");
+    expect(out).toMatch(/pid \d+ \(unixtest\): killed by load page fault/);
+    expect(out).toContain("unixtest stack: OK");
+  });
+});
+
+describe("when init dies", () => {
+  it("kill 1 ends every process; the new init starts the services and one shell, which alone reads the console", () => {
+    const h = bootDisk();
+    const before = ps(h);
+    const oldShell = before.find((r) => r.name === "sh")!;
+    expect(oldShell).toBeDefined();
+    const mark = h.output.length;
+    h.machine.input("kill 1\r");
+    h.runUntil(/init restarted as pid \d+/, mark);
+    const restarted = h.runUntil(/init: starting sh\n(.|\n)*\$ $/, mark);
+
+    const after = ps(h);
+    const names = after.map((r) => r.name).sort();
+    expect(names).toEqual(["displayd", "init", "named", "ps", "sh"]);
+    const oldPids = new Set(before.map((r) => r.pid));
+    expect(after.filter((r) => oldPids.has(r.pid))).toEqual([]);
+    const init = after.find((r) => r.name === "init")!;
+    expect(after.filter((r) => r.name !== "init" && r.name !== "ps").every((r) => r.ppid === init.pid)).toBe(true);
+
+    // Every line goes to the one shell: each command runs once, in order.
+    for (let i = 0; i < 4; i++) expect(h.shell(`echo line${i}`)).toMatch(new RegExp(`^line${i}$`, "m"));
+    const shells = ps(h).filter((r) => r.name === "sh");
+    expect(shells).toHaveLength(1);
+    expect(restarted).toMatch(/init exited with status -1; ending every process and starting a new init/);
+  });
+});
