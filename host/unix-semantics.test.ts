@@ -4,14 +4,50 @@
 // to the user land when init dies. Driven through the shell with user/prog/
 // unixtest.c on the disk root, in deterministic mode.
 
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MachineHarness } from "./testing/machine-harness.js";
+import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
 import { shippedDisk } from "./testing/disk.js";
+
+const MONITOR_KEY = "\x1d";
 
 function bootDisk(): MachineHarness {
   const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, disk: shippedDisk() }).boot();
   h.runUntil("\n$ ");
   return h;
+}
+
+function bootShell(): MachineHarness {
+  const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, modules: userlandModules() }).boot();
+  h.runUntil("\n$ ");
+  return h;
+}
+
+/** The kernel monitor's `mem`, reached with Ctrl-]. */
+function monitorMem(h: MachineHarness): string {
+  const mark = h.output.length;
+  h.machine.input(MONITOR_KEY);
+  h.runUntil("keel> ", mark);
+  const mem = h.command("mem");
+  h.machine.input(MONITOR_KEY);
+  h.runUntil("[back to user programs]", mark);
+  return mem;
+}
+
+/** What holds the frames: `mem`'s "Frames by use" with the free frames and
+ *  the slab caches' empty slabs (kept for reuse) counted as one, and the
+ *  objects each slab cache has in use. Equal snapshots mean nothing leaked. */
+function frameUse(h: MachineHarness): Record<string, number> {
+  const mem = monitorMem(h);
+  const uses = mem.slice(mem.indexOf("Frames by use:"), mem.indexOf("Slab caches:"));
+  const use: Record<string, number> = {};
+  for (const m of uses.matchAll(/^\s+(\d+)\s+(\S.*)$/gm)) use[m[2]!] = Number(m[1]);
+  use["free or cached"] = use["free"]! + use["slab caches"]!;
+  delete use["free"];
+  delete use["slab caches"];
+  const slabs = mem.slice(mem.indexOf("Slab caches:"));
+  for (const m of slabs.matchAll(/^\s+(\S.*?)\s+\d+\s+(\d+)\s+\d+\s+\d+$/gm)) use[`in use: ${m[1]}`] = Number(m[2]);
+  return use;
 }
 
 interface PsRow { pid: number; ppid: number; state: string; name: string }
@@ -33,6 +69,24 @@ describe("xv6's result semantics", () => {
     const rows = ps(h);
     expect(rows.filter((r) => r.state === "zombie")).toEqual([]);
     expect(h.shell("echo forked")).toContain("forked");
+  });
+
+  it("random process trees: init reaps every orphan, in any order, and every frame comes back", () => {
+    const h = bootShell();
+    h.shell("unixtest tree 1"); // warm caches (slabs, the shell's heap)
+    ps(h);
+    const before = frameUse(h);
+    expect(before["free or cached"]).toBeGreaterThan(1000);
+    expect(before["in use: cspace"]).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), (seed) => {
+        const out = h.shell(`unixtest tree ${seed}`);
+        expect(out).toContain("unixtest tree: OK");
+        expect(ps(h).filter((r) => r.state === "zombie")).toEqual([]);
+      }),
+      { numRuns: 10 },
+    );
+    expect(frameUse(h)).toEqual(before);
   });
 
   it("a write at an offset past the end of a truncated file returns -1 (xv6's truncate2)", () => {

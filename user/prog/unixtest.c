@@ -7,6 +7,11 @@
 //                grandchild which exits at once; the child exits without
 //                waiting, so init inherits a zombie. init must be woken to
 //                reap it: afterwards fork still works and no zombie is left.
+//   tree SEED    a random tree of up to 39 processes (SEED picks it): each
+//                forks 0-3 children, waits for all, one or none of them,
+//                maybe sleeps, and exits; orphans and zombies land on init
+//                in every order. Once all have exited, init must have
+//                reaped every one.
 //   truncwrite   a write through a descriptor whose offset is past the end
 //                of the file (another descriptor truncated it with O_TRUNC)
 //                returns -1 (xv6's truncate2). Needs a writable root.
@@ -41,6 +46,14 @@ static int zombies_of(int pid) {
   return count;
 }
 
+// init's pid: 1, unless init was restarted.
+static int init_pid(void) {
+  int n = procs(table, MAX_PROCS);
+  for (int i = 0; i < n && i < MAX_PROCS; i++)
+    if (strncmp(table[i].name, "init", PROC_NAME_LEN) == 0) return table[i].pid;
+  return 1;
+}
+
 // A child whose own child has already exited (and is a zombie) when it
 // exits itself. Returns 0, or -1 after printing why.
 static int orphan_round(void) {
@@ -72,12 +85,85 @@ static void check_orphans(int rounds) {
     }
   }
   sleep(1);  // let init run and reap the last ones
-  int left = zombies_of(1);
+  int left = zombies_of(init_pid());
   int pid = fork();
   if (pid == 0) exit(0);
   if (pid > 0) wait(0);
   snprintf(why, sizeof why, "after %d rounds: %d zombies of init, fork %s", rounds, left, pid > 0 ? "works" : "fails");
   report("orphans", left == 0 && pid > 0, why);
+}
+
+// ---- tree ----
+
+#define TREE_DEPTH 3     // levels below the root, so at most 3 + 9 + 27 processes
+#define TREE_FANOUT 4    // children per node: 0 to TREE_FANOUT - 1
+#define TREE_SETTLE 50   // ticks to wait for init to reap the last ones
+
+static uint64 tree_rng;
+
+static uint tree_rand(void) {
+  tree_rng ^= tree_rng << 13;
+  tree_rng ^= tree_rng >> 7;
+  tree_rng ^= tree_rng << 17;
+  return (uint)(tree_rng >> 16);
+}
+
+// One node of the tree; never returns. Every node holds the write end of
+// `alive` until it exits, so the checker's read sees end of file only once
+// the whole tree is gone.
+static void tree_node(int depth, int alive) {
+  int kids = depth < TREE_DEPTH ? (int)(tree_rand() % TREE_FANOUT) : 0;
+  int forked = 0;
+  for (int i = 0; i < kids; i++) {
+    uint64 child_seed = tree_rng ^ ((uint64)(i + 1) * 0x9E3779B97F4A7C15UL);
+    int pid = fork();
+    if (pid == 0) {
+      tree_rng = child_seed | 1;
+      tree_rand();
+      tree_node(depth + 1, alive);
+    }
+    forked += pid > 0;
+  }
+  write(alive, "n", 1);
+  switch (tree_rand() % 3) {
+  case 0: for (int i = 0; i < forked; i++) wait(0); break;  // all of them
+  case 1: if (forked > 0) wait(0); break;                   // one
+  default: break;                                            // none: they are init's
+  }
+  if (tree_rand() % 2) sleep((int)(tree_rand() % 3));
+  exit((int)(tree_rand() % 5));
+}
+
+static void check_tree(uint64 seed) {
+  char why[96];
+  int alive[2];
+  if (pipe(alive) < 0) {
+    report("tree", 0, "pipe failed");
+    return;
+  }
+  int root = fork();
+  if (root == 0) {
+    close(alive[0]);
+    tree_rng = seed * 2 + 1;
+    tree_rand();
+    tree_node(0, alive[1]);
+  }
+  close(alive[1]);
+  int nodes = 0;
+  char buf[64];
+  for (int r; (r = read(alive[0], buf, sizeof buf)) > 0;) nodes += r;  // end of file: all have exited
+  close(alive[0]);
+  int status = -1;
+  int reaped = wait(&status);
+  int left = zombies_of(init_pid());
+  for (int t = 0; t < TREE_SETTLE && left > 0; t++) {
+    sleep(1);
+    left = zombies_of(init_pid());
+  }
+  snprintf(why, sizeof why, "seed %lu: %d processes, root %s, %d zombies of init left", seed, nodes,
+           reaped == root ? "reaped" : "lost", left);
+  report("tree", root > 0 && reaped == root && left == 0, why);
+  printf("unixtest tree: seed %lu: %d processes\n", seed, nodes);
 }
 
 static void check_truncwrite(void) {
@@ -173,7 +259,7 @@ static void check_stack(void) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(2, "usage: unixtest CHECK... (orphans [N], truncwrite, sleepneg, killzombie, stack)\n");
+    fprintf(2, "usage: unixtest CHECK... (orphans [N], tree SEED, truncwrite, sleepneg, killzombie, stack)\n");
     return 2;
   }
   for (int i = 1; i < argc; i++) {
@@ -181,6 +267,8 @@ int main(int argc, char **argv) {
       int rounds = DEFAULT_ROUNDS;
       if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') rounds = atoi(argv[++i]);
       check_orphans(rounds);
+    } else if (strcmp(argv[i], "tree") == 0 && i + 1 < argc) {
+      check_tree((uint64)atoi(argv[++i]));
     } else if (strcmp(argv[i], "truncwrite") == 0) {
       check_truncwrite();
     } else if (strcmp(argv[i], "sleepneg") == 0) {
