@@ -133,4 +133,21 @@ describe("when init dies", () => {
     expect(shells).toHaveLength(1);
     expect(restarted).toMatch(/init exited with status -1; ending every process and starting a new init/);
   });
+
+  it("when inits keep dying, every process still ends and the kernel monitor takes the console", () => {
+    const h = bootDisk();
+    const mark = h.output.length;
+    let init = 1;
+    for (let i = 0; i < 5 && !/it keeps dying/.test(h.since(mark)); i++) {
+      const before = h.output.length;
+      h.machine.input(`kill ${init}\r`);
+      const out = h.runUntil(/init restarted as pid \d+(.|\n)*\n\$ $|it keeps dying(.|\n)*keel> $/, before);
+      init = Number(/init restarted as pid (\d+)/.exec(out)?.[1] ?? 0);
+    }
+    expect(h.since(mark)).toMatch(/it keeps dying, so every process ends and the kernel monitor takes the console/);
+    h.settle();
+    const table = h.command("ps");
+    expect(table).toContain("PID  PPID STATE");
+    expect(table.split("\n").filter((line) => /^\s*\d+\s+\d+\s/.test(line))).toEqual([]);
+  });
 });
