@@ -19,6 +19,16 @@ describe("capabilities", () => {
     expect(Number(/captest: (\d+) passed/.exec(out)![1])).toBeGreaterThanOrEqual(50);
   });
 
+  it("finds no way out of capability mode or past a derived capability (capescape)", () => {
+    const out = bootDisk().shell("capescape");
+    expect(out.split("\n").filter((l) => l.startsWith("FAIL"))).toEqual([]);
+    const summary = /capescape: (\d+) passed, 0 failed/.exec(out);
+    expect(summary, out.slice(-2000)).not.toBeNull();
+    expect(Number(summary![1])).toBeGreaterThanOrEqual(120);
+    // Every denial names its reason.
+    for (const line of out.split("\n").filter((l) => l.includes(": denied: "))) expect(line).toMatch(/: denied: \S/);
+  });
+
   it("lists the shell's inherited capability table with caps", () => {
     const out = bootDisk().shell("caps");
     expect(out).toMatch(/^\s+0 console\s+rw--gD\s+\d+/m);

@@ -4,19 +4,29 @@
 // Read alone a read-only one. Each mapping holds a reference on every frame
 // (frame reference counts, as copy-on-write uses), so a process may exit or
 // the object be destroyed in any order.
-// Relies on: mm/vm (user frames, regions), mm/pagetable, cap/cap.
+//
+// A mapping lives no longer than the capability it was made through: its
+// region is tagged with that capability's node, and whoever removes a
+// memory capability (delete, revoke, a cspace's destruction: sys/fd.ts)
+// calls shmUnmapNode first, which unmaps the pages and flushes the address
+// space's TLB entries. Invariant: a shared region's tag is a live node in
+// its own process's cspace (fork re-tags the child's copies, shmForkMappings).
+// Relies on: mm/vm (user frames, regions), mm/pagetable, cap/cap, proc/proc.
 
 import { kmalloc, kfree } from "../mm/slab";
-import { objInit, objRetire, OBJ_HEADER_SIZE } from "../cap/cap";
+import { objInit, objRetire, capNodeAt, capNodeParent, capNodeSlot, capNodeCspace, OBJ_HEADER_SIZE } from "../cap/cap";
 import { KOBJ_MEMORY } from "../cap/codes";
 import {
-  userFrameAlloc, userFrameRelease, regionAdd, regionRoom, PAGE, USER_R, USER_RW, PTE_SHARED, RK_SHARED,
+  userFrameAlloc, userFrameRelease, regionAddTagged, regionRemove, regionRoom, regionKind, regionStart, regionEnd,
+  unmapRange, PAGE, USER_R, USER_RW, PTE_SHARED, RK_SHARED,
 } from "../mm/vm";
 import { ptMap, PT_OK } from "../mm/pagetable";
 import { frameCount, frameSetCount } from "../mm/frames";
 import { PAGE_4K } from "../machine/sv48";
 import { tlbFlushAsid } from "../machine/hart";
-import { pRoot, pAsid, pShmNext, pSetShmNext } from "../proc/proc";
+import {
+  pRoot, pAsid, pShmNext, pSetShmNext, pState, pCspace, pRegion, pRegionTag, pSetRegionTag, MAX_PROCS, MAX_REGIONS, P_UNUSED,
+} from "../proc/proc";
 import { printSinks, printSetSinks, SINK_VGA } from "../lib/print";
 import { kinfo } from "../lib/log";
 
@@ -94,9 +104,10 @@ export function shmDestroy(obj: usize): void {
   kfree(obj);
 }
 
-/** Maps the whole object into slot's address space; returns the address
- *  (> 0) or a negative SHM_ERR_*. */
-export function shmMap(slot: u32, obj: usize, writable: bool): i64 {
+/** Maps the whole object into slot's address space through capability
+ *  node `cap` (the mapping goes when that capability does); returns the
+ *  address (> 0) or a negative SHM_ERR_*. A failure maps nothing. */
+export function shmMap(slot: u32, obj: usize, writable: bool, cap: usize): i64 {
   if (!regionRoom(slot)) return SHM_ERR_SPACE;
   const pages = shmPages(obj);
   let va = pShmNext(slot);
@@ -108,16 +119,57 @@ export function shmMap(slot: u32, obj: usize, writable: bool): i64 {
   const list = <usize>load<u32>(obj + S_FRAMES);
   for (let i: u32 = 0; i < pages; i++) {
     const pa = <usize>load<u32>(list + <usize>i * 4);
-    if (ptMap(root, va + <u64>i * PAGE, pa, PAGE_4K, flags) != PT_OK) return SHM_ERR_NOMEM;
+    if (ptMap(root, va + <u64>i * PAGE, pa, PAGE_4K, flags) != PT_OK) {
+      unmapRange(root, pAsid(slot), va, va + <u64>i * PAGE); // drops the references taken so far
+      return SHM_ERR_NOMEM;
+    }
     if (!shmIsDevice(obj)) frameSetCount(pa, frameCount(pa) + 1);
   }
   if (shmIsDevice(obj)) deviceMapped();
-  regionAdd(slot, va, end, flags, RK_SHARED);
+  regionAddTagged(slot, va, end, flags, RK_SHARED, cap);
   pSetShmNext(slot, end + PAGE); // a gap between mappings
   tlbFlushAsid(pAsid(slot));
   return <i64>va;
 }
 
+/** Unmaps shared region i of slot: its pages go, their frame references are
+ *  dropped, and the address space's TLB entries are shot down. */
+function unmapRegion(slot: u32, i: u32): void {
+  const r = pRegion(slot, i);
+  unmapRange(pRoot(slot), pAsid(slot), regionStart(r), regionEnd(r));
+  regionRemove(slot, i);
+  tlbFlushAsid(pAsid(slot));
+}
+
+/** Before capability node `cap` is removed: unmaps every mapping made
+ *  through it, in every process. Returns how many. */
+export function shmUnmapNode(cap: usize): u32 {
+  let n: u32 = 0;
+  for (let s: u32 = 0; s < MAX_PROCS; s++) {
+    if (pState(s) == P_UNUSED || pRoot(s) == 0) continue;
+    for (let i: u32 = 0; i < MAX_REGIONS; i++) {
+      if (regionKind(pRegion(s, i)) != RK_SHARED || pRegionTag(s, i) != cap) continue;
+      unmapRegion(s, i);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** fork, after the capabilities were copied: each shared mapping the child
+ *  inherited is re-tagged with the child's own copy of the capability it
+ *  was made through (fork puts it in the same slot, a child of the parent's
+ *  node). A mapping whose capability was not copied (no Delegate or Grant)
+ *  is not inherited: the child may hold no mapping it has no capability for. */
+export function shmForkMappings(parent: u32, child: u32): void {
+  for (let i: u32 = 0; i < MAX_REGIONS; i++) {
+    if (regionKind(pRegion(child, i)) != RK_SHARED) continue;
+    const tag = pRegionTag(child, i);
+    const copy: usize = tag == 0 || capNodeCspace(tag) != pCspace(parent) ? <usize>0 : capNodeAt(pCspace(child), capNodeSlot(tag));
+    if (copy != 0 && capNodeParent(copy) == tag) pSetRegionTag(child, i, copy);
+    else unmapRegion(child, i);
+  }
+}
 
 /** Device memory's first mapping: when it is the VGA text buffer, the
  *  process that maps it owns the screen from now on, and the kernel keeps its

@@ -21,7 +21,7 @@ import {
   PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, PAGE_4K, PT_ENTRIES, pteIsLeaf, pteToPa,
 } from "../machine/sv48";
 import { tlbFlushAsid, tlbFlushVa, hartInvalidateCode } from "../machine/hart";
-import { pRegion, pRoot, pAsid, pPid, MAX_REGIONS } from "../proc/proc";
+import { pRegion, pRoot, pAsid, pPid, pRegionTag, pSetRegionTag, MAX_REGIONS } from "../proc/proc";
 
 export const PAGE: u64 = 4096;
 /** User virtual addresses are below 2^47 (the lower half of Sv48). */
@@ -66,10 +66,18 @@ export const VM_ERR_RANGE: i32 = -3;
 // ---- Regions -----------------------------------------------------------------------
 
 export function regionClear(slot: u32): void {
-  for (let i: u32 = 0; i < MAX_REGIONS; i++) store<u32>(pRegion(slot, i) + R_KIND, RK_NONE);
+  for (let i: u32 = 0; i < MAX_REGIONS; i++) regionRemove(slot, i);
 }
 
-export function regionAdd(slot: u32, start: u64, end: u64, flags: u64, kind: u32): bool {
+/** Forgets region i (its pages are the caller's business). */
+export function regionRemove(slot: u32, i: u32): void {
+  store<u32>(pRegion(slot, i) + R_KIND, RK_NONE);
+  pSetRegionTag(slot, i, 0);
+}
+
+/** Adds a region tagged `tag` (see pRegionTag); returns its index, or -1
+ *  when the process has no room for another. */
+export function regionAddTagged(slot: u32, start: u64, end: u64, flags: u64, kind: u32, tag: usize): i32 {
   for (let i: u32 = 0; i < MAX_REGIONS; i++) {
     const r = pRegion(slot, i);
     if (load<u32>(r + R_KIND) != RK_NONE) continue;
@@ -77,9 +85,14 @@ export function regionAdd(slot: u32, start: u64, end: u64, flags: u64, kind: u32
     store<u64>(r + R_END, end);
     store<u32>(r + R_FLAGS, <u32>flags);
     store<u32>(r + R_KIND, kind);
-    return true;
+    pSetRegionTag(slot, i, tag);
+    return <i32>i;
   }
-  return false;
+  return -1;
+}
+
+export function regionAdd(slot: u32, start: u64, end: u64, flags: u64, kind: u32): bool {
+  return regionAddTagged(slot, start, end, flags, kind, 0) >= 0;
 }
 
 /** True if slot can take one more region. */
@@ -112,9 +125,10 @@ export function heapRegion(slot: u32): usize {
   return 0;
 }
 
-/** Copies the region list of one process to another (fork). */
+/** Copies the region list of one process to another (fork), tags included. */
 export function regionCopy(from: u32, to: u32): void {
   memory.copy(pRegion(to, 0), pRegion(from, 0), <usize>MAX_REGIONS * 24);
+  for (let i: u32 = 0; i < MAX_REGIONS; i++) pSetRegionTag(to, i, pRegionTag(from, i));
 }
 
 // ---- Frames ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import { iget, idup, iput, ROOT_INUM } from "../fs/inode";
 import { addressSpaceClone, addressSpaceDestroy, regionCopy } from "../mm/vm";
 import { fdTableCreate, fdTableDestroy, fdTableFork } from "../sys/fd";
 import { ipcProcessGone } from "../ipc/endpoint";
-import { shmCreateDevice, shmDestroy } from "../ipc/shm";
+import { shmCreateDevice, shmDestroy, shmForkMappings } from "../ipc/shm";
 import { capInsertRoot } from "../cap/cap";
 import { KOBJ_MEMORY, RIGHT_READ, RIGHT_WRITE, RIGHT_GRANT, RIGHT_DELEGATE } from "../cap/codes";
 import { bootfsLookup } from "../fs/bootfs";
@@ -115,6 +115,7 @@ export function procFork(parent: u32): u32 {
   pSetName(child, pName(parent), pNameLength(parent));
   if (pCwd(parent) > 0) pSetCwd(child, idup(pCwd(parent)));
   fdTableFork(parent, child);
+  shmForkMappings(parent, child);
   if (pCapMode(parent)) pSetCapMode(child);
   const from = pCtx(parent), to = pCtx(child);
   for (let r: u32 = 1; r < 32; r++) hartSetReg(to, r, hartGetReg(from, r));

@@ -58,6 +58,7 @@ const P_LAZY: usize = 64;        // u32: sbrk maps lazily
 const P_CWD: usize = 68;         // i32: held inode handle of the working directory (disk root only; 0 = none)
 const P_PROGRESS: usize = 72;    // u64: bytes a restarted write already moved
 const P_NAME: usize = 80;        // char[16]
+const P_REGION_TAGS: usize = 96; // MAX_REGIONS x u32: the capability node a shared mapping was made through
 const P_ERRSTR: usize = 192;     // char[128]
 const P_CSPACE: usize = 160;     // u32: the capability space (cap/cap.ts); descriptors are its slots 0..15
 const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreversible, inherited)
@@ -225,6 +226,12 @@ export function procByPid(pid: i32): u32 {
 @inline export function pSetImageTop(s: u32, v: u64): void { store<u64>(procAddr(s) + P_IMAGE_TOP, v); }
 // @ts-ignore: decorator
 @inline export function pRegion(s: u32, i: u32): usize { return procAddr(s) + P_REGIONS + <usize>i * REGION_SIZE; }
+/** The tag of region i: for a shared mapping, the capability node it was
+ *  made through (ipc/shm.ts); 0 otherwise. */
+// @ts-ignore: decorator
+@inline export function pRegionTag(s: u32, i: u32): usize { return <usize>load<u32>(procAddr(s) + P_REGION_TAGS + <usize>i * 4); }
+// @ts-ignore: decorator
+@inline export function pSetRegionTag(s: u32, i: u32, tag: usize): void { store<u32>(procAddr(s) + P_REGION_TAGS + <usize>i * 4, <u32>tag); }
 // @ts-ignore: decorator
 @inline export function pSliceLeft(s: u32): u64 { return load<u64>(procAddr(s) + P_SLICE_LEFT); }
 // @ts-ignore: decorator

@@ -8,7 +8,8 @@
 
 import {
   cspaceCreate, cspaceDestroy, cspaceSetOwner, cspaceFreeSlot, capInsertRoot, capLookup, capCopy, capDelete,
-  capNextSlot, capNodeObject, capNodeExpiry, objType, CAP_OK, CAP_UNREFERENCED, CAP_UNIX_SLOTS,
+  capRevoke, capNextSlot, capNodeAt, capNodeType, capNodeObject, capNodeExpiry, capTreeNext, objType, CAP_OK,
+  CAP_UNREFERENCED, CAP_UNIX_SLOTS,
 } from "../cap/cap";
 import {
   RIGHT_READ, RIGHT_WRITE, RIGHT_GRANT, RIGHT_DELEGATE, CAP_ERR_EMPTY, CAP_ERR_BAD_SLOT, CAP_ERR_EXPIRED,
@@ -18,9 +19,9 @@ import {
 import { fileDestroy, filePipeOf } from "../fs/file";
 import { ipcObjectDestroy } from "../ipc/endpoint";
 import {
-  KOBJ_ENDPOINT, KOBJ_NOTIFICATION, KOBJ_MEMORY, KOBJ_FILE, KOBJ_CONSOLE, CAP_ERR_BAD_TYPE,
+  KOBJ_ENDPOINT, KOBJ_NOTIFICATION, KOBJ_MEMORY, KOBJ_FILE, KOBJ_CONSOLE, CAP_ERR_BAD_TYPE, RIGHTS_ALL,
 } from "../cap/codes";
-import { shmDestroy } from "../ipc/shm";
+import { shmDestroy, shmUnmapNode } from "../ipc/shm";
 import { pCspace, pSetCspace, pPid, W_PIPE_READ, W_PIPE_WRITE } from "../proc/proc";
 import { wakeup } from "../sched/sched";
 import { timeNowNs } from "../arch/timer";
@@ -53,10 +54,17 @@ function destroyObject(obj: usize): void {
   }
 }
 
+/** A capability is about to be removed: the mappings made through it go
+ *  first (ipc/shm.ts), so no mapping outlives its capability. */
+function capGoing(n: usize): void {
+  if (n != 0 && capNodeType(n) == KOBJ_MEMORY) shmUnmapNode(n);
+}
+
 /** Deletes every capability of slot (exit), destroying what they alone named. */
 export function fdTableDestroy(slot: u32): void {
   const cs = pCspace(slot);
   if (cs == 0) return;
+  for (let s = capNextSlot(cs, 0); s >= 0; s = capNextSlot(cs, <u32>s + 1)) capGoing(capNodeAt(cs, <u32>s));
   const n = cspaceDestroy(cs, SCRATCH_CAPS);
   for (let i: i32 = 0; i < n; i++) destroyObject(<usize>load<u32>(SCRATCH_CAPS + <usize>i * 4));
   pSetCspace(slot, 0);
@@ -71,13 +79,15 @@ export function fdTableFork(parent: u32, child: u32): void {
   }
 }
 
-/** Installs a new open file at the lowest free descriptor. Returns the fd,
- *  or -1 when all descriptors are in use (the caller destroys the file). */
-export function fdInstall(slot: u32, file: usize, rights: u32): i32 {
+/** Installs a new open file at the lowest free descriptor, with `rights`
+ *  plus Grant and Delegate, all cut down to `bound` (the rights of the
+ *  directory capability it was opened through). Returns the fd, or -1 when
+ *  all descriptors are in use (the caller destroys the file). */
+export function fdInstall(slot: u32, file: usize, rights: u32, bound: u32 = RIGHTS_ALL): i32 {
   const cs = pCspace(slot);
   const fd = cspaceFreeSlot(cs, 0);
   if (fd < 0 || <u32>fd >= FD_MAX) return -1;
-  const r = capInsertRoot(cs, <u32>fd, file, objType(file), rights | UNIX_EXTRA_RIGHTS, 0);
+  const r = capInsertRoot(cs, <u32>fd, file, objType(file), (rights | UNIX_EXTRA_RIGHTS) & bound, 0);
   return r >= 0 ? fd : -1;
 }
 
@@ -117,9 +127,20 @@ export function fdClose(slot: u32, fd: i32): i32 {
   if (obj < 0 && obj != CAP_ERR_EXPIRED) return <i32>obj;
   const cs = pCspace(slot);
   const object: usize = obj < 0 ? 0 : <usize>obj;
+  capGoing(capNodeAt(cs, <u32>fd));
   const r = capDelete(cs, <u32>fd);
   if (r == CAP_UNREFERENCED && object != 0) destroyObject(object);
   return r < 0 ? r : CAP_OK;
+}
+
+/** Revokes capability s of slot: every capability derived from it goes, in
+ *  every process, and with them the mappings made through them. Returns how
+ *  many capabilities went, or a negative CAP_ERR_* code. */
+export function fdRevoke(slot: u32, s: u32): i32 {
+  const cs = pCspace(slot);
+  const root = capNodeAt(cs, s);
+  if (root != 0) for (let n = capTreeNext(root, root); n != 0; n = capTreeNext(root, n)) capGoing(n);
+  return capRevoke(cs, s);
 }
 
 /** dup: a copy of fd's capability at the lowest free descriptor. */

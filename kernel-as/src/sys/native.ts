@@ -5,21 +5,21 @@
 
 import {
   capInfo, capDerive, capCopy, capMove, capRevoke, capNextSlot, cspaceFreeSlot, capInsertRoot, capLookup, capNodeBadge,
-  capNodeRights,
+  capNodeRights, capNodeAt, capNodeExpiry,
   objType,
   CapInfo, CAP_INFO_SIZE,
 } from "../cap/cap";
 import {
   RIGHT_READ, RIGHT_WRITE, RIGHT_DELEGATE, RIGHT_GRANT, RIGHT_DELETE, RIGHT_EXECUTE, RIGHTS_ALL, CAP_ERR_NO_RIGHTS,
   KOBJ_ENDPOINT, KOBJ_NOTIFICATION,
-  KOBJ_MEMORY,
+  KOBJ_MEMORY, KOBJ_FILE,
 } from "../cap/codes";
 import { shmCreate, shmMap, shmDestroy, SHM_MAX_PAGES, SHM_ERR_SPACE } from "../ipc/shm";
 import {
   endpointCreate, notificationCreate, ipcObjectDestroy, epSend, epRecv, epReply, ntfnSignal, ntfnTake, ntfnBlock,
   EP_BLOCKED, REPLY_NO_CALLER, IPC_ERR_FAULT, IPC_ERR_TOO_BIG, IPC_ERR_NO_GRANT, IPC_ERR_NO_SLOT,
 } from "../ipc/endpoint";
-import { fdClose, fdLookup, fdFile, fdTableCreate, fdTableDestroy, capErrText } from "./fd";
+import { fdClose, fdLookup, fdFile, fdRevoke, fdTableCreate, fdTableDestroy, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath } from "./callargs";
 import { sysOpenDisk, execArgs, fsErrText } from "./unix";
 import {
@@ -76,6 +76,8 @@ const USER_CAPSLOT_SIZE: u64 = 24;
 /** spawn: at most this many capabilities handed over. */
 const SPAWN_MAX_CAPS: i32 = 64;
 const SPAWN_CAPMODE: i32 = 1;
+/** Every flag spawn knows; others are refused. */
+const SPAWN_FLAGS: i32 = SPAWN_CAPMODE;
 
 export function nativeCall(slot: u32, num: u32): i64 {
   switch (num) {
@@ -88,7 +90,7 @@ export function nativeCall(slot: u32, num: u32): i64 {
       return r < 0 ? fail2(slot, "cap_delete: ", capErrText(r)) : 0;
     }
     case SYS_CAP_REVOKE: {
-      const r = capRevoke(pCspace(slot), <u32>argInt(slot, 0));
+      const r = fdRevoke(slot, <u32>argInt(slot, 0));
       if (r > 0) failRevokedWaiters();
       return r < 0 ? fail2(slot, "cap_revoke: ", capErrText(r)) : r;
     }
@@ -132,9 +134,11 @@ export function nativeCall(slot: u32, num: u32): i64 {
     case SYS_SHM_MAP: {
       const found = objectArg(slot, KOBJ_MEMORY, RIGHT_READ, "shm_map: ");
       if (found < 0) return -1;
-      const node = capLookup(pCspace(slot), <u32>argInt(slot, 0), 0, 0);
-      const writable = node > 0 && (capNodeRights(<usize>node) & RIGHT_WRITE) != 0;
-      const va = shmMap(slot, <usize>found, writable);
+      const node = capNodeAt(pCspace(slot), <u32>argInt(slot, 0));
+      // A mapping is checked once, when it is made: it cannot honour a deadline.
+      if (capNodeExpiry(node) != 0) return fail(slot, "shm_map: a capability with an expiry cannot be mapped");
+      const writable = (capNodeRights(node) & RIGHT_WRITE) != 0;
+      const va = shmMap(slot, <usize>found, writable, node);
       return va < 0 ? fail(slot, va == SHM_ERR_SPACE ? "shm_map: no room for another mapping" : "shm_map: out of memory") : va;
     }
     default: return fail(slot, "unknown native call");
@@ -203,13 +207,14 @@ function replyCall(slot: u32, msgVa: u64): i64 {
   return r < 0 ? fail2(slot, "ep_reply: ", ipcErrText(r)) : 0;
 }
 
-/** unlinkat(dirslot, name): removes a name from a directory capability; needs Delete on it. */
+/** unlinkat(dirslot, name): removes a name from a directory capability; needs
+ *  Delete on it, and the name must lie inside the directory (beneath). */
 function unlinkatCall(slot: u32): i64 {
   const found = fdFile(slot, argInt(slot, 0), RIGHT_DELETE);
   if (found < 0) return fail2(slot, "unlinkat: ", found == CAP_ERR_NO_RIGHTS ? "directory capability lacks the Delete right" : capErrText(found));
   const dir = <usize>found;
   if (!copyPath(slot, arg(slot, 1))) return fail(slot, "unlinkat: bad path pointer");
-  if (pCapMode(slot) && escapes(SCRATCH_PATH)) return fail(slot, "unlinkat: capability mode: no absolute paths or ..");
+  if (escapes(SCRATCH_PATH)) return fail2(slot, "unlinkat: ", BENEATH_TEXT);
   if (fileKind(dir) != FK_DISK || inodeType(fileDiskInode(dir)) != FS_T_DIR) return fail(slot, "unlinkat: not a directory capability on the disk file system");
   const r = fsUnlink(SCRATCH_PATH, inodeInum(fileDiskInode(dir)));
   return r < 0 ? fail2(slot, "unlinkat: ", fsErrText(r)) : 0;
@@ -291,7 +296,12 @@ function capListCall(slot: u32): i64 {
   return n;
 }
 
-/** True if the NUL-terminated path at p is absolute or has a ".." component. */
+/** Why a path through a directory capability was refused. */
+const BENEATH_TEXT = "the path must stay beneath the directory capability (no absolute path, no ..)";
+
+/** True if the NUL-terminated path at p could leave the directory it is
+ *  resolved in: absolute (one slash or several) or with a ".." component
+ *  anywhere. "." and empty components stay where they are. */
 function escapes(p: usize): bool {
   if (load<u8>(p) == 0x2F) return true;
   let i: usize = 0;
@@ -304,16 +314,23 @@ function escapes(p: usize): bool {
   return false;
 }
 
+/** openat(dirslot, path, flags): a directory capability bounds everything
+ *  reached through it. The path stays beneath the directory (in and out of
+ *  capability mode: the capability names a subtree), and what is opened
+ *  gets at most the directory capability's rights (sysOpenDisk checks Write
+ *  for creating, writing and truncating). */
 function openatCall(slot: u32): i64 {
+  const cs = pCspace(slot);
   const found = fdFile(slot, argInt(slot, 0), RIGHT_READ);
   if (found < 0) return fail2(slot, "openat: ", found == CAP_ERR_NO_RIGHTS ? "directory capability lacks the Read right" : capErrText(found));
   const dir = <usize>found;
+  const bound = capNodeRights(capNodeAt(cs, <u32>argInt(slot, 0)));
   if (!copyPath(slot, arg(slot, 1))) return fail(slot, "openat: bad path pointer");
-  if (pCapMode(slot) && escapes(SCRATCH_PATH)) return fail(slot, "openat: capability mode: no absolute paths or ..");
+  if (escapes(SCRATCH_PATH)) return fail2(slot, "openat: ", BENEATH_TEXT);
   if (fileKind(dir) != FK_DISK || inodeType(fileDiskInode(dir)) != FS_T_DIR) {
     return fail(slot, "openat: not a directory capability on the disk file system");
   }
-  return sysOpenDisk(slot, argInt(slot, 2), inodeInum(fileDiskInode(dir)), "openat: ");
+  return sysOpenDisk(slot, argInt(slot, 2), inodeInum(fileDiskInode(dir)), "openat: ", bound);
 }
 
 /** spawn(path, argv, caps, ncaps, flags): a new process running path,
@@ -325,6 +342,7 @@ function spawnCall(slot: u32, fromCap: bool): i64 {
   const ncaps = argInt(slot, 3);
   const flags = argInt(slot, 4);
   if (ncaps < 0 || ncaps > SPAWN_MAX_CAPS) return fail(slot, "spawn: between 0 and 64 capabilities");
+  if ((flags & ~SPAWN_FLAGS) != 0) return fail2(slot, call, "unknown flags");
   if (!fromCap && pCapMode(slot)) return fail(slot, "spawn: capability mode: no ambient authority (use fspawn)");
   // Decode first: the capability pairs, and that each may be passed on.
   const pairs = SCRATCH_CAPS + 0x100; // ncaps x (i32 src, i32 dst)
@@ -343,7 +361,8 @@ function spawnCall(slot: u32, fromCap: bool): i64 {
   if (fromCap) {
     const file = fdFile(slot, argInt(slot, 0), RIGHT_EXECUTE);
     if (file < 0) return fail2(slot, call, file == CAP_ERR_NO_RIGHTS ? "file capability lacks the Execute right" : capErrText(file));
-    if (fileKind(<usize>file) != FK_DISK) return fail(slot, "fspawn: not a file on the disk file system");
+    // A directory is an open file too, but not a program.
+    if (objType(<usize>file) != KOBJ_FILE || fileKind(<usize>file) != FK_DISK) return fail(slot, "fspawn: not a file on the disk file system");
     ip = idup(fileDiskInode(<usize>file));
     // The program is named after argv[0] (there is no path to take it from).
     store<u8>(SCRATCH_PATH, 0x3F);
@@ -380,7 +399,9 @@ function spawnCall(slot: u32, fromCap: bool): i64 {
   for (let i: i32 = 0; i < ncaps; i++) {
     capCopy(pCspace(slot), <u32>load<i32>(pairs + <usize>i * 8), pCspace(child), <u32>load<i32>(pairs + <usize>i * 8 + 4), now);
   }
-  if ((flags & SPAWN_CAPMODE) != 0) pSetCapMode(child);
+  // Capability mode is for good and for every descendant: a caller in it
+  // cannot start a child outside it, whatever the flags say.
+  if ((flags & SPAWN_CAPMODE) != 0 || pCapMode(slot)) pSetCapMode(child);
   else if (pCwd(slot) > 0) pSetCwd(child, idup(pCwd(slot)));
   pSetNice(child, pNice(slot));
   pSetVruntime(child, pVruntime(slot));

@@ -21,7 +21,7 @@ import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_
 import { fdInstall, fdFile, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
-import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT, RIGHT_DELETE, RIGHT_EXECUTE } from "../cap/codes";
+import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT, RIGHT_DELETE, RIGHT_EXECUTE, RIGHTS_ALL } from "../cap/codes";
 import { execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
@@ -144,14 +144,17 @@ function cwdInum(slot: u32): u32 {
 }
 
 /** The rights open gives: Read and/or Write as asked; a file opened for
- *  reading may also be executed (fspawn), and a directory's holder may
- *  remove names from it (unlinkat). Grant and Delegate come from fdInstall. */
+ *  reading may also be executed (fspawn). A directory (opened read-only)
+ *  carries the authority over what lies beneath it: Read to look names up,
+ *  Write to create, write and truncate files (openat), Execute to run them
+ *  (fspawn), Delete to remove names (unlinkat). Grant and Delegate come from
+ *  fdInstall. */
 function unixRights(mode: u32, type: u32): u32 {
   let rights: u32 = 0;
   if ((mode & FM_READ) != 0) {
     rights |= RIGHT_READ;
     if (type == FS_T_FILE) rights |= RIGHT_EXECUTE; // devices cannot be run
-    if (type == FS_T_DIR) rights |= RIGHT_DELETE;
+    if (type == FS_T_DIR) rights |= RIGHT_WRITE | RIGHT_EXECUTE | RIGHT_DELETE;
   }
   if ((mode & FM_WRITE) != 0) rights |= RIGHT_WRITE;
   return rights;
@@ -170,6 +173,27 @@ function ambientDenied(slot: u32, call: string): bool {
   if (!pCapMode(slot)) return false;
   fail2(slot, call, "capability mode: no ambient authority");
   return true;
+}
+
+/** Why a pid was refused in capability mode. The same words whether or not
+ *  the pid exists, so a sandbox cannot probe for other processes. */
+const NOT_MINE_TEXT = "capability mode: that pid is not this process or one of its children";
+
+/** False (with the reason recorded) when slot may not name process `pid`:
+ *  outside capability mode every pid may be named; in it only the caller
+ *  itself and its children, the processes it made (the pids spawn and fork
+ *  returned to it). Whether the process exists is the call's business. */
+function pidAllowed(slot: u32, pid: i32, call: string): bool {
+  if (!pCapMode(slot)) return true;
+  const target = pid <= 0 ? NO_SLOT : procByPid(pid);
+  if (target != NO_SLOT && (target == slot || pParent(target) == slot)) return true;
+  fail2(slot, call, NOT_MINE_TEXT);
+  return false;
+}
+
+/** True when a process-table listing shows process s to slot. */
+function procVisible(slot: u32, s: u32): bool {
+  return !pCapMode(slot) || s == slot || pParent(s) == slot;
 }
 
 /** Checks that [va, va+len) is writable user memory (faulting in lazy and
@@ -200,10 +224,7 @@ export function syscall(slot: u32): i32 {
     case SYS_WAIT: { const r = sysWait(slot); if (r == WAIT_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
     case SYS_PIPE: result = sysPipe(slot); break;
     case SYS_READ: { const r = sysRead(slot); if (r == I64_BLOCK) return SYSCALL_BLOCKED; result = r; break; }
-    case SYS_KILL:
-      if (ambientDenied(slot, "kill: ")) break;
-      result = procKill(argInt(slot, 0)) ? 0 : fail(slot, "kill: no such process");
-      break;
+    case SYS_KILL: result = sysKill(slot); break;
     case SYS_EXEC: { const r = sysExec(slot); if (r == 0) return SYSCALL_NEW_IMAGE; result = -1; break; }
     case SYS_FSTAT: result = sysFstat(slot); break;
     case SYS_CHDIR: result = sysChdir(slot); break;
@@ -504,7 +525,7 @@ function sysOpen(slot: u32): i64 {
   if (ambientDenied(slot, "open: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "open: bad path pointer or path too long");
   const flags = argInt(slot, 1);
-  if (fsMounted()) return sysOpenDisk(slot, flags, cwdInum(slot), "open: ");
+  if (fsMounted()) return sysOpenDisk(slot, flags, cwdInum(slot), "open: ", RIGHTS_ALL);
   const inum = pathResolve(SCRATCH_PATH);
   if (inum == 0) return fail(slot, (flags & O_CREATE) != 0 ? "open: read-only file system" : "open: no such file");
   const type = bootfsType(inum);
@@ -520,11 +541,18 @@ function sysOpen(slot: u32): i64 {
   return fd;
 }
 
-/** open on the disk root: path (in SCRATCH_PATH) relative to directory dirInum. */
-export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string): i64 {
+/** open on the disk root: path (in SCRATCH_PATH) relative to directory
+ *  dirInum. `bound` is the rights of the directory capability it goes
+ *  through (RIGHTS_ALL for open's ambient lookup): creating, opening for
+ *  writing and truncating need its Write, and the new capability gets no
+ *  right the directory capability lacks. */
+export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string, bound: u32): i64 {
   const acc = flags & 3;
   if (acc == 3) return fail2(slot, call, "bad access mode");
   const mode = acc == O_WRONLY ? FM_WRITE : acc == O_RDWR ? FM_READ | FM_WRITE : FM_READ;
+  if ((bound & RIGHT_WRITE) == 0 && ((flags & (O_CREATE | O_TRUNC)) != 0 || (mode & FM_WRITE) != 0)) {
+    return fail2(slot, call, "directory capability lacks the Write right (needed to create, write or truncate)");
+  }
   const ip = (flags & O_CREATE) != 0
     ? fsCreate(SCRATCH_PATH, dirInum, FS_T_FILE, 0, 0)
     : fsLookup(SCRATCH_PATH, dirInum);
@@ -537,7 +565,7 @@ export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string): 
   }
   const f = fileOpenDisk(ip, mode); // takes the reference
   if (f == 0) return fail2(slot, call, type == FS_T_DEVICE ? "no such device" : "out of memory");
-  const fd = fdInstall(slot, f, unixRights(mode, type));
+  const fd = fdInstall(slot, f, unixRights(mode, type), bound);
   if (fd < 0) { fileDestroy(f); return fail2(slot, call, "too many open files"); }
   return fd;
 }
@@ -574,6 +602,7 @@ function sysLink(slot: u32): i64 {
 
 /** fsinfo (105): struct fsinfo { u64 block_size, blocks, free_blocks, inodes, free_inodes }. */
 function sysFsinfo(slot: u32): i64 {
+  if (ambientDenied(slot, "fsinfo: ")) return -1;
   if (!fsMounted()) return fail(slot, "fsinfo: the root is the read-only boot file system");
   if (fsStatfs(SCRATCH_IO) < 0) return fail(slot, "fsinfo: disk I/O error");
   const out = SCRATCH_IO + 64;
@@ -606,11 +635,12 @@ function sysProcs(slot: u32): i64 {
   const rec = SCRATCH_IO;
   for (let s: u32 = 0; s < MAX_PROCS && n < max; s++) {
     const st = pState(s);
-    if (st == P_UNUSED) continue;
+    if (st == P_UNUSED || !procVisible(slot, s)) continue;
     memory.fill(rec, 0, PROCINFO_SIZE);
     store<i32>(rec, pPid(s));
     const parent = pParent(s);
-    store<i32>(rec + 4, parent == NO_SLOT ? 0 : pPid(parent));
+    // In capability mode the caller's own parent is outside its world: 0.
+    store<i32>(rec + 4, parent == NO_SLOT || !procVisible(slot, parent) ? 0 : pPid(parent));
     store<i32>(rec + 8, st == P_RUNNING || s == procTable().current ? 2 : st == P_RUNNABLE ? 1 : st == P_ZOMBIE ? 4 : 3);
     store<i32>(rec + 12, pNice(s));
     store<u64>(rec + 16, pCpuNs(s));
@@ -638,10 +668,17 @@ function sysSetNice(slot: u32): i64 {
   const pid = argInt(slot, 0);
   const nice = argInt(slot, 1);
   if (nice < NICE_MIN || nice > NICE_MAX) return fail(slot, "setnice: nice must be from -20 to 19");
+  if (pid != 0 && !pidAllowed(slot, pid, "setnice: ")) return -1;
   const target = pid == 0 ? slot : procByPid(pid);
   if (target == NO_SLOT || pState(target) == P_ZOMBIE) return fail(slot, "setnice: no such process");
   pSetNice(target, nice);
   return 0;
+}
+
+function sysKill(slot: u32): i64 {
+  const pid = argInt(slot, 0);
+  if (!pidAllowed(slot, pid, "kill: ")) return -1;
+  return procKill(pid) ? 0 : fail(slot, "kill: no such process");
 }
 
 function sysErrstr(slot: u32): i64 {
