@@ -8,7 +8,11 @@
 
 export const BLOCK_SIZE = 4096;
 export const FS_MAGIC = 0x3153464b; // "KFS1" read as a little-endian u32
-export const FS_VERSION = 1;
+/** Version 2: the log header carries CRC32C checksums (docs/fs-format.md). */
+export const FS_VERSION = 2;
+/** Version 1: the same layout with an unchecksummed log header. Still read
+ *  (fsck checks it; the kernel upgrades it to 2 at a read-write mount). */
+export const FS_VERSION_V1 = 1;
 export const BOOT_BLOCK = 0;
 export const SUPERBLOCK_BLOCK = 1;
 export const INODE_START = 2;
@@ -38,10 +42,17 @@ export const DIRENT_SIZE = 16;
 /** Longest name; a name of exactly DIRSIZ characters has no NUL. */
 export const DIRSIZ = 14;
 
-/** Most blocks one transaction (one log header) can name. */
-/** Byte offset of target[0] in the log header (after u32 n and u32 sequence). */
-export const LOG_HEADER_TARGETS = 8;
-export const LOG_MAX_TARGETS = (BLOCK_SIZE - LOG_HEADER_TARGETS) / 4; // 1022
+// Log header (version 2): u32 n, u32 sequence, u32 checksum (CRC32C of the
+// header block with this field zero), u32 reserved, then n entries of
+// { u32 target, u32 CRC32C of the logged block }.
+export const LOG_HEADER_CHECKSUM = 8;
+export const LOG_HEADER_ENTRIES = 16;
+export const LOG_ENTRY_SIZE = 8;
+/** Most blocks one transaction (one version-2 log header) can name. */
+export const LOG_MAX_TARGETS = (BLOCK_SIZE - LOG_HEADER_ENTRIES) / LOG_ENTRY_SIZE; // 510
+/** Version 1: u32 target[n] from byte 8, no checksums. */
+export const LOG_V1_TARGETS = 8;
+export const LOG_V1_MAX_TARGETS = (BLOCK_SIZE - LOG_V1_TARGETS) / 4; // 1022
 
 export const DEFAULT_BLOCKS = 32768;
 export const DEFAULT_INODES = 4096;
@@ -311,19 +322,107 @@ export interface LogHeader {
   sequence: number;
   /** Home block numbers, n of them (those that fit in the header block). */
   targets: number[];
+  /** Version 2: the CRC32C each logged block must have (absent: computed by writeLogHeader). */
+  checksums?: number[];
+  /** Version 2: the header's own checksum as stored (absent: computed by writeLogHeader). */
+  checksum?: number;
+}
+
+/** Most targets the log of this superblock's version can name in one header. */
+export function logHeaderRoom(sb: Superblock): number {
+  return Math.min(sb.nlog - 1, sb.version === FS_VERSION_V1 ? LOG_V1_MAX_TARGETS : LOG_MAX_TARGETS);
 }
 
 export function readLogHeader(image: Uint8Array, sb: Superblock): LogHeader {
   const at = sb.logstart * BLOCK_SIZE;
   const n = u32(image, at);
   const targets: number[] = [];
-  for (let i = 0; i < Math.min(n, LOG_MAX_TARGETS); i++) targets.push(u32(image, at + LOG_HEADER_TARGETS + i * 4));
-  return { n, sequence: u32(image, at + 4), targets };
+  if (sb.version === FS_VERSION_V1) {
+    for (let i = 0; i < Math.min(n, LOG_V1_MAX_TARGETS); i++) targets.push(u32(image, at + LOG_V1_TARGETS + i * 4));
+    return { n, sequence: u32(image, at + 4), targets };
+  }
+  const checksums: number[] = [];
+  for (let i = 0; i < Math.min(n, LOG_MAX_TARGETS); i++) {
+    targets.push(u32(image, at + LOG_HEADER_ENTRIES + i * LOG_ENTRY_SIZE));
+    checksums.push(u32(image, at + LOG_HEADER_ENTRIES + i * LOG_ENTRY_SIZE + 4));
+  }
+  return { n, sequence: u32(image, at + 4), targets, checksums, checksum: u32(image, at + LOG_HEADER_CHECKSUM) };
 }
 
+/** Writes the log header. For version 2, checksums missing from `header` are
+ *  computed: each block's from the log slot it names (so write the logged
+ *  blocks first), the header's over the finished block. */
 export function writeLogHeader(image: Uint8Array, sb: Superblock, header: LogHeader): void {
   const at = sb.logstart * BLOCK_SIZE;
+  image.fill(0, at, at + BLOCK_SIZE);
   putU32(image, at, header.n);
   putU32(image, at + 4, header.sequence);
-  header.targets.forEach((t, i) => putU32(image, at + LOG_HEADER_TARGETS + i * 4, t));
+  if (sb.version === FS_VERSION_V1) {
+    header.targets.forEach((t, i) => putU32(image, at + LOG_V1_TARGETS + i * 4, t));
+    return;
+  }
+  header.targets.forEach((t, i) => {
+    putU32(image, at + LOG_HEADER_ENTRIES + i * LOG_ENTRY_SIZE, t);
+    const sum = header.checksums?.[i] ?? crc32c(readBlock(image, sb.logstart + 1 + i));
+    putU32(image, at + LOG_HEADER_ENTRIES + i * LOG_ENTRY_SIZE + 4, sum);
+  });
+  putU32(image, at + LOG_HEADER_CHECKSUM, header.checksum ?? logHeaderChecksum(image.subarray(at, at + BLOCK_SIZE)));
+}
+
+/** The checksum a log header block must carry: CRC32C of the block with the checksum field read as zero. */
+export function logHeaderChecksum(block: Uint8Array): number {
+  const copy = block.slice(0, BLOCK_SIZE);
+  copy.fill(0, LOG_HEADER_CHECKSUM, LOG_HEADER_CHECKSUM + 4);
+  return crc32c(copy);
+}
+
+/** Why the log header cannot be installed, or null if it can (also when n = 0). */
+export function logHeaderProblem(image: Uint8Array, sb: Superblock, header: LogHeader = readLogHeader(image, sb)): string | null {
+  const { n, targets } = header;
+  if (n === 0) return null;
+  const room = logHeaderRoom(sb);
+  if (n > room) return `log header says its transaction has ${n} blocks, but the log holds at most ${room}`;
+  if (sb.version !== FS_VERSION_V1) {
+    const want = logHeaderChecksum(readBlock(image, sb.logstart));
+    if (header.checksum !== want) {
+      return `log header checksum is ${hex32(header.checksum ?? 0)} but the header's CRC32C is ${hex32(want)} (a torn or damaged header)`;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const t = targets[i]!;
+    if (t < SUPERBLOCK_BLOCK || t >= sb.logstart) {
+      return `log header target ${i} is block ${t}, outside the blocks a transaction may write (1..${sb.logstart - 1})`;
+    }
+  }
+  if (sb.version !== FS_VERSION_V1) {
+    for (let i = 0; i < n; i++) {
+      const got = crc32c(readBlock(image, sb.logstart + 1 + i));
+      if (got !== header.checksums![i]) {
+        return `log block ${i} (for block ${targets[i]}) has CRC32C ${hex32(got)}, but the header says ${hex32(header.checksums![i]!)} (damaged)`;
+      }
+    }
+  }
+  return null;
+}
+
+const hex32 = (n: number) => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, "0")}`;
+
+// ---- CRC32C (Castagnoli), reflected, as the kernel's fs/log.ts computes it ----
+
+const CRC32C_POLY = 0x82f63b78;
+const crcTable = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ CRC32C_POLY : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC32C of `bytes` (initial value and final xor 0xFFFFFFFF). */
+export function crc32c(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }

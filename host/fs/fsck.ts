@@ -25,9 +25,9 @@
 
 import {
   BITS_PER_BLOCK, BLOCK_SIZE, DIRENT_SIZE, DOUBLE_INDIRECT_SLOT, FS_MAGIC, FS_VERSION, INDIRECT_SLOT, INODES_PER_BLOCK,
-  INODE_START, LOG_MAX_TARGETS, MAX_FILE_BLOCKS, NDIRECT, NINDIRECT, ROOT_INUM, SUPERBLOCK_BLOCK,
+  FS_VERSION_V1, INODE_START, MAX_FILE_BLOCKS, NDIRECT, NINDIRECT, ROOT_INUM, SUPERBLOCK_BLOCK,
   T_DEVICE, T_DIR, T_FILE, T_FREE, blockEntry, decodeDirents, inodeOffset, isBlockUsed, readBlock, readInode,
-  readLogHeader, readSuperblock, writeLogHeader, type Inode, type Superblock,
+  logHeaderProblem, readLogHeader, readSuperblock, writeLogHeader, type Inode, type Superblock,
 } from "./format.js";
 
 export interface FsckOptions {
@@ -54,6 +54,8 @@ export interface FsckStats {
   dataBlocksFree: number;
   /** Blocks in the committed transaction found in the log (before any recovery). */
   logPending: number;
+  /** Blocks of a log transaction that fails its checks, discarded by { recover: true } as the kernel does. */
+  logDiscarded: number;
   /** Blocks installed from the log by { recover: true }. */
   recovered: number;
 }
@@ -76,7 +78,7 @@ export function fsck(image: Uint8Array, options: FsckOptions = {}): FsckResult {
   const report = new Report(options.maxProblems ?? DEFAULT_MAX_PROBLEMS);
   const stats: FsckStats = {
     blocks: 0, ninodes: 0, inodesUsed: 0, files: 0, directories: 0, devices: 0, fileBytes: 0,
-    dataBlocks: 0, dataBlocksUsed: 0, dataBlocksFree: 0, logPending: 0, recovered: 0,
+    dataBlocks: 0, dataBlocksUsed: 0, dataBlocksFree: 0, logPending: 0, logDiscarded: 0, recovered: 0,
   };
   const done = (readable: boolean, checked: Uint8Array): FsckResult => ({
     ok: report.count === 0, readable, problems: report.list(), stats, image: checked,
@@ -91,9 +93,13 @@ export function fsck(image: Uint8Array, options: FsckOptions = {}): FsckResult {
   const log = readLogHeader(image, sb);
   stats.logPending = log.n;
   let checked = image;
-  const logProblem = checkLogHeader(sb, log.n, log.targets);
-  if (logProblem) {
-    report.add(logProblem);
+  const logProblem = logHeaderProblem(image, sb, log);
+  if (logProblem && options.recover) {
+    // The kernel's recovery discards such a transaction (and clears the header).
+    checked = clearLog(image, sb);
+    stats.logDiscarded = log.n;
+  } else if (logProblem) {
+    report.add(`${logProblem}; the kernel discards it at mount (fsck --recover checks the disk as it will be then)`);
   } else if (log.n > 0 && options.recover) {
     checked = installLog(image, sb, log.targets);
     stats.recovered = log.n;
@@ -111,7 +117,7 @@ export function recoverLog(image: Uint8Array): { image: Uint8Array; installed: n
   const probe = new Report(1);
   if (!checkSuperblock(sb, image, probe)) throw new Error(`cannot recover: ${probe.list()[0]}`);
   const log = readLogHeader(image, sb);
-  const problem = checkLogHeader(sb, log.n, log.targets);
+  const problem = logHeaderProblem(image, sb, log);
   if (problem) throw new Error(`cannot recover: ${problem}`);
   if (log.n === 0) return { image: image.slice(), installed: 0 };
   return { image: installLog(image, sb, log.targets), installed: log.n };
@@ -141,8 +147,8 @@ function checkSuperblock(sb: Superblock, image: Uint8Array, report: Report): boo
     report.add(`superblock magic is wrong: ${hex(sb.magic)}, not ${hex(FS_MAGIC)} ("KFS1")`);
     return false;
   }
-  if (sb.version !== FS_VERSION) {
-    report.add(`superblock version is ${sb.version}; this fsck knows version ${FS_VERSION}`);
+  if (sb.version !== FS_VERSION && sb.version !== FS_VERSION_V1) {
+    report.add(`superblock version is ${sb.version}; this fsck knows versions ${FS_VERSION_V1} and ${FS_VERSION}`);
     return false;
   }
   const before = report.count;
@@ -167,23 +173,19 @@ function checkSuperblock(sb: Superblock, image: Uint8Array, report: Report): boo
   return true;
 }
 
-function checkLogHeader(sb: Superblock, n: number, targets: number[]): string | null {
-  const room = Math.min(sb.nlog - 1, LOG_MAX_TARGETS);
-  if (n > room) return `log header says its transaction has ${n} blocks, but the log holds at most ${room}`;
-  for (let i = 0; i < n; i++) {
-    const t = targets[i]!;
-    if (t < SUPERBLOCK_BLOCK || t >= sb.logstart) {
-      return `log header target ${i} is block ${t}, outside the blocks a transaction may write (1..${sb.logstart - 1})`;
-    }
-  }
-  return null;
-}
-
 function installLog(image: Uint8Array, sb: Superblock, targets: number[]): Uint8Array {
   const highest = Math.max(sb.logstart + 1, ...targets.map((t) => t + 1));
   const copy = new Uint8Array(Math.max(image.length, highest * BLOCK_SIZE));
   copy.set(image);
   targets.forEach((target, i) => copy.set(readBlock(image, sb.logstart + 1 + i), target * BLOCK_SIZE));
+  writeLogHeader(copy, sb, { n: 0, sequence: readLogHeader(image, sb).sequence, targets: [] });
+  return copy;
+}
+
+/** A copy of the image with an empty log header (a transaction discarded). */
+function clearLog(image: Uint8Array, sb: Superblock): Uint8Array {
+  const copy = new Uint8Array(Math.max(image.length, (sb.logstart + 1) * BLOCK_SIZE));
+  copy.set(image);
   writeLogHeader(copy, sb, { n: 0, sequence: readLogHeader(image, sb).sequence, targets: [] });
   return copy;
 }

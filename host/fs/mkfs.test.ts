@@ -22,7 +22,7 @@ describe("mkfs layout", () => {
     const image = mkfs();
     const sb = readSuperblock(image);
     expect(sb).toEqual({
-      magic: FS_MAGIC, version: 1, size: 32768, ninodes: 4096, inodestart: 2, bmapstart: 66, datastart: 67,
+      magic: FS_MAGIC, version: 2, size: 32768, ninodes: 4096, inodestart: 2, bmapstart: 66, datastart: 67,
       logstart: 31744, nlog: 1024, rootinum: 1,
     });
     expect(readDirectory(image, sb, ROOT_INUM)).toEqual([

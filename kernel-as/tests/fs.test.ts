@@ -11,6 +11,9 @@ import { loadKernelTest } from "../../host/testing/kernel-test.js";
 import { BlockDevice, MemoryBackend, PowerCutBackend, type BlockBackend } from "../../host/devices/block.js";
 import { mkfs, type MkfsOptions } from "../../host/fs/mkfs.js";
 import { fsck as hostFsck } from "../../host/fs/fsck.js";
+import {
+  FS_VERSION, FS_VERSION_V1, lookupPath, readInode, readLogHeader, readSuperblock, writeLogHeader,
+} from "../../host/fs/format.js";
 import { BLOCK_BASE } from "../../host/hw.js";
 
 interface Fs {
@@ -32,6 +35,8 @@ interface Fs {
   logCapacity(): number;
   logAborts(): number;
   logLargest(): number;
+  logDiscarded(): number;
+  logDiscardReason(): number;
   iget(inum: number): number;
   iput(ip: number): number;
   idup(ip: number): number;
@@ -766,6 +771,71 @@ describe("crash recovery", () => {
     expect(after.statfs().bfree).toBe(baseline.bfree);
     expect(after.statfs().ffree).toBe(baseline.ffree);
     after.expectNoLeaks();
+    expect(fsck(disk)).toEqual([]);
+  });
+
+  /** A disk holding /keep, with a committed (not installed) transaction that
+   *  overwrites the root directory's first block with junk, as a test plants it. */
+  function plantedJunk(): { image: Uint8Array; rootBlock: number; before: Uint8Array } {
+    const disk = freshDisk();
+    const m = mounted(disk);
+    const ip = m.create("/keep");
+    m.write(ip, 0, pattern(5000, 3));
+    m.fs.iput(ip);
+    const image = new Uint8Array(SMALL.blocks! * BSIZE);
+    image.set(disk.image());
+    const sb = readSuperblock(image);
+    const rootBlock = readInode(image, sb, ROOT).addrs[0]!;
+    const before = image.slice(rootBlock * BSIZE, (rootBlock + 1) * BSIZE);
+    image.set(pattern(BSIZE, 99), (sb.logstart + 1) * BSIZE);
+    writeLogHeader(image, sb, { n: 1, sequence: 40, targets: [rootBlock] });
+    return { image, rootBlock, before };
+  }
+
+  it("installs a transaction whose checksums match, and discards one whose checksums do not", () => {
+    const good = plantedJunk();
+    const installed = mounted(new MemoryBackend(good.image, SMALL.blocks));
+    expect(installed.fs.logRecovered()).toBe(1);
+    expect(installed.fs.logDiscarded()).toBe(0);
+
+    // The same transaction with one flipped bit in the logged block: it must not reach the root.
+    const bad = plantedJunk();
+    const sb = readSuperblock(bad.image);
+    bad.image[(sb.logstart + 1) * BSIZE + 7] ^= 1;
+    const disk = new MemoryBackend(bad.image, SMALL.blocks);
+    const m = mounted(disk);
+    expect(m.fs.logRecovered()).toBe(0);
+    expect(m.fs.logDiscarded()).toBe(1);
+    expect(m.fs.logDiscardReason()).toBe(4); // LOG_DISCARD_BLOCK_SUM
+    expectBytes(disk.image().subarray(bad.rootBlock * BSIZE, (bad.rootBlock + 1) * BSIZE), bad.before);
+    expectBytes(m.readFile("/keep"), pattern(5000, 3));
+    expect(fsck(disk)).toEqual([]);
+
+    // A header with a garbage checksum of its own.
+    const torn = plantedJunk();
+    torn.image[sb.logstart * BSIZE + 9] ^= 0x10;
+    const t = mounted(new MemoryBackend(torn.image, SMALL.blocks));
+    expect(t.fs.logDiscardReason()).toBe(2); // LOG_DISCARD_HEADER_SUM
+    expect(fsck(t.backend)).toEqual([]);
+  });
+
+  it("mounts a version-1 disk, installs its unchecksummed transaction and upgrades it to version 2", () => {
+    const { image, rootBlock } = plantedJunk();
+    const v2 = readSuperblock(image);
+    const header = readLogHeader(image, v2);
+    // Put back a sane root block in the log (the transaction rewrites it unchanged).
+    image.copyWithin((v2.logstart + 1) * BSIZE, rootBlock * BSIZE, (rootBlock + 1) * BSIZE);
+    new DataView(image.buffer).setUint32(BSIZE + 4, FS_VERSION_V1, true);
+    writeLogHeader(image, readSuperblock(image), { n: header.n, sequence: header.sequence, targets: header.targets });
+    const disk = new MemoryBackend(image, SMALL.blocks);
+    const m = mounted(disk);
+    expect(m.fs.logRecovered()).toBe(1);
+    expect(readSuperblock(disk.image()).version).toBe(FS_VERSION);
+    expectBytes(m.readFile("/keep"), pattern(5000, 3));
+    const ip = m.create("/after");
+    m.write(ip, 0, pattern(100, 1));
+    m.fs.iput(ip);
+    expect(lookupPath(disk.image(), "after")).not.toBeNull();
     expect(fsck(disk)).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { framesInit, frameAlloc, KIND_KERNEL } from "../src/mm/frames";
 import { slabInit } from "../src/mm/slab";
 import { blkInit, blkRead, blkWrite, blkFlush, blkCapacity, blkAck, blkErrors } from "../src/dev/blk";
 import { bread, brelse, bufData, bufFailed, bufError, bcacheBusy, bcacheReferenced, bcacheExhausted, NBUF } from "../src/fs/bcache";
-import { logWrite, logCommits, logRecovered, logCapacity, logAborts, logLargest } from "../src/fs/log";
+import { logWrite, logCommits, logRecovered, logCapacity, logAborts, logLargest, logDiscarded, logDiscardReason } from "../src/fs/log";
 import {
   iget, iput, idup, stati, inodeType, inodeSize, inodeNlink, inodeInum, inodeMajor, inodeMinor, icacheHeld,
   txnBegin, txnEnd, NINODE,
@@ -22,7 +22,7 @@ import {
 export {
   blkInit, blkRead, blkWrite, blkFlush, blkCapacity, blkAck, blkErrors,
   bcacheBusy, bcacheReferenced, bcacheExhausted,
-  logCommits, logRecovered, logCapacity, logAborts, logLargest,
+  logCommits, logRecovered, logCapacity, logAborts, logLargest, logDiscarded, logDiscardReason,
   iget, iput, idup, stati, inodeType, inodeSize, inodeNlink, inodeInum, inodeMajor, inodeMinor, icacheHeld,
   namei, nameiParent, dirLookup,
   fsMount, fsCreate, fsUnlink, fsLink, fsTruncate, fsWrite, fsRead, fsStatfs, fsLookup, fsWriteChunk, fsMounted,

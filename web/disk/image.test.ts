@@ -36,8 +36,8 @@ describe("checkImage", () => {
     new DataView(wrong.buffer).setUint32(BLOCK_SIZE + 28, 5, true); // logstart before datastart
     expect(checkImage(wrong)).toMatch(/inconsistent/);
     const version = image();
-    new DataView(version.buffer).setUint32(BLOCK_SIZE + 4, 2, true);
-    expect(checkImage(version)).toMatch(/version is 2/);
+    new DataView(version.buffer).setUint32(BLOCK_SIZE + 4, 3, true);
+    expect(checkImage(version)).toMatch(/version is 3/);
   });
 
   it("refuses a file longer than its disk", () => {

@@ -4,7 +4,7 @@
 // docs/fs-format.md.
 
 import {
-  BLOCK_SIZE, FS_MAGIC, FS_VERSION, SUPERBLOCK_BLOCK, readSuperblock as readSuperblockFields, type Superblock,
+  BLOCK_SIZE, FS_MAGIC, FS_VERSION, FS_VERSION_V1, SUPERBLOCK_BLOCK, readSuperblock as readSuperblockFields, type Superblock,
 } from "../../host/fs/format.js";
 
 export { BLOCK_SIZE, FS_VERSION, type Superblock };
@@ -41,7 +41,9 @@ export function checkImage(image: Uint8Array): string | null {
     const found = sb === null ? "nothing" : `0x${sb.magic.toString(16).padStart(8, "0")}`;
     return `it has no Keel superblock (magic 0x${SUPERBLOCK_MAGIC.toString(16)} "KFS1" at offset ${SUPERBLOCK_OFFSET}; found ${found})`;
   }
-  if (sb.version !== FS_VERSION) return `its file system version is ${sb.version}; this Keel reads version ${FS_VERSION}`;
+  if (sb.version !== FS_VERSION && sb.version !== FS_VERSION_V1) {
+    return `its file system version is ${sb.version}; this Keel reads versions ${FS_VERSION_V1} and ${FS_VERSION}`;
+  }
   if (sb.size < MIN_DISK_BLOCKS || sb.size > MAX_DISK_BLOCKS) {
     return `its superblock says ${sb.size} blocks; a disk here has ${MIN_DISK_BLOCKS} to ${MAX_DISK_BLOCKS} blocks (at most ${MAX_DISK_BLOCKS * BLOCK_SIZE / (1024 * 1024)} MiB)`;
   }

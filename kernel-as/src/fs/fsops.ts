@@ -31,8 +31,8 @@
 // reference on it (iget at chdir, iput when leaving it), so an unlinked
 // working directory stays a valid, empty directory until then.
 
-import { blkInit, blkCapacity, BLK_OK, BLK_ERR_NO_DISK, BLK_ERR_NO_MEMORY, BLK_SIZE } from "../dev/blk";
-import { bcacheInit, bread, brelse, bufData, bufFailed, bufError, NBUF, BCACHE_SPARE } from "./bcache";
+import { blkInit, blkCapacity, blkFlush, BLK_OK, BLK_ERR_NO_DISK, BLK_ERR_NO_MEMORY, BLK_SIZE } from "../dev/blk";
+import { bcacheInit, bread, brelse, bwrite, bufData, bufFailed, bufError, NBUF, BCACHE_SPARE } from "./bcache";
 import { logInit, logCapacity } from "./log";
 import {
   inodeInit, inodeHeld, iget, iput, ialloc, iupdate, itrunc, readi, writei, txnBegin, txnEnd, txnAbort,
@@ -40,7 +40,7 @@ import {
   fsDataBlocks, fsInodeCount, fsDiskBlocks, inodeNextOrphan, FS_T_DIR, FS_T_FILE, FS_T_DEVICE, ROOT_INUM, INODES_PER_BLOCK,
   BITS_PER_BLOCK, MAX_INODES, MAX_FILE_SIZE,
 } from "./inode";
-import { logBegin as klogBegin, logEnd as klogEnd, LOG_INFO, LOG_WARN } from "../lib/log";
+import { logBegin as klogBegin, logEnd as klogEnd, kinfo, LOG_INFO, LOG_WARN } from "../lib/log";
 import { printStr, printDec } from "../lib/print";
 import { dirLookup, dirLink, dirClear, dirIsEmpty, nameiParent, namei, nameIsDots } from "./dir";
 import {
@@ -52,7 +52,10 @@ import {
 // ---- Superblock (block 1) -----------------------------------------------------------
 
 export const FS_MAGIC: u32 = 0x3153464B; // "KFS1"
-export const FS_VERSION: u32 = 1;
+/** Version 2: the log carries checksums. */
+export const FS_VERSION: u32 = 2;
+/** Version 1 (no log checksums) is still mounted, and upgraded to 2 in place. */
+export const FS_VERSION_V1: u32 = 1;
 export const SUPERBLOCK: u32 = 1;
 const SB_MAGIC: usize = 0;
 const SB_VERSION: usize = 4;
@@ -132,14 +135,14 @@ export function fsMount(): i32 {
   const nlog = load<u32>(sb + SB_NLOG);
   const rootinum = load<u32>(sb + SB_ROOTINUM);
   brelse(buf);
-  if (magic != FS_MAGIC || version != FS_VERSION) return FS_ERR_CORRUPT;
+  if (magic != FS_MAGIC || (version != FS_VERSION && version != FS_VERSION_V1)) return FS_ERR_CORRUPT;
   if (size > capacity || size <= INODESTART) return FS_ERR_CORRUPT;
   if (ninodes <= ROOT_INUM || ninodes > MAX_INODES || rootinum != ROOT_INUM) return FS_ERR_CORRUPT;
   if (inodestart != INODESTART || bmapstart != inodestart + ceilDiv(ninodes, INODES_PER_BLOCK)) return FS_ERR_CORRUPT;
   const nbmap = ceilDiv(size, BITS_PER_BLOCK);
   if (<u64>datastart != <u64>bmapstart + <u64>nbmap) return FS_ERR_CORRUPT;
   if (nlog >= size || logstart != size - nlog || datastart >= logstart) return FS_ERR_CORRUPT;
-  r = logInit(logstart, nlog);
+  r = logInit(logstart, nlog, version == FS_VERSION_V1);
   if (r != FS_OK) return r;
   const cap = logCapacity();
   // Freeing a file must fit in one transaction (see the header).
@@ -151,10 +154,31 @@ export function fsMount(): i32 {
   const rootType = inodeType(root);
   iput(root);
   if (rootType != FS_T_DIR) return FS_ERR_CORRUPT;
+  if (version == FS_VERSION_V1) {
+    r = upgradeSuperblock();
+    if (r != FS_OK) return r;
+  }
   r = reclaimOrphans();
   if (r != FS_OK) return r;
   s.chunk = ((cap - WRITE_CHUNK_OVERHEAD) / 2) * BLK_SIZE;
   s.mounted = 1;
+  return FS_OK;
+}
+
+/** Rewrites a version-1 superblock as version 2 before the first
+ *  transaction: the two differ only in the log header's layout, recovery
+ *  has just left the header empty (the same bytes in both), and one block
+ *  write lands whole or not at all, so no crash can pair a header of one
+ *  layout with a superblock of the other. */
+function upgradeSuperblock(): i32 {
+  const buf = bread(SUPERBLOCK);
+  if (bufFailed(buf)) return bufError(buf);
+  store<u32>(bufData(buf) + SB_VERSION, FS_VERSION);
+  let r = bwrite(buf);
+  brelse(buf);
+  if (r == FS_OK && blkFlush() != BLK_OK) r = FS_ERR_IO;
+  if (r != FS_OK) return r;
+  kinfo("fs: upgraded the disk from format version 1 to 2 (checksummed log)");
   return FS_OK;
 }
 

@@ -9,7 +9,9 @@
 //   +0x200  fs/log.ts      write-ahead log: geometry, open transaction
 //   +0x300  fs/inode.ts    inode cache and the superblock's geometry
 //   +0x400  fs/fsops.ts    mount state
-//   +0x500 .. 0xFFF        free
+//   +0x500 .. 0x7FF        free
+//   +0x800  fs/crc32c.ts   the CRC32C table (256 u32, 1 KiB)
+//   +0xC00 .. 0xFFF        free
 
 import { KSTATE_FS } from "../lib/layout";
 
@@ -20,6 +22,7 @@ export const FS_STATE_BCACHE: usize = KSTATE_FS + 0x100;
 export const FS_STATE_LOG: usize = KSTATE_FS + 0x200;
 export const FS_STATE_INODE: usize = KSTATE_FS + 0x300;
 export const FS_STATE_OPS: usize = KSTATE_FS + 0x400;
+export const FS_STATE_CRC: usize = KSTATE_FS + 0x800;
 /** Each sub-record is at most this many bytes. */
 export const FS_STATE_SLOT: usize = 0x100;
 
@@ -74,3 +77,6 @@ export const FS_ERR_BAD_HANDLE: i32 = -21;
 export const FS_ERR_NAMETOOLONG: i32 = -22;
 /** The transaction was abandoned (logAbort); nothing was written. */
 export const FS_ERR_ABORTED: i32 = -23;
+/** The file system is mounted read-only (damage was found, or the command
+ *  line asked for it): nothing may change the disk. */
+export const FS_ERR_READONLY: i32 = -24;
