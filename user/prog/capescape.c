@@ -22,6 +22,8 @@
 #define OUTSIDE "/escout.tmp"  // a file outside the directory capability's subtree
 #define SHM_BYTES 4096
 #define TICK_WAIT 2            // ticks for another process to block
+#define SOON_TICKS 2           // a deadline this many 10 ms ticks away...
+#define SOON_NS (SOON_TICKS * 10000000UL)  // ...in clocknanos() units
 
 static int passed, failed;
 static int report_fd = -1;  // the sandboxed child reports through this pipe
@@ -181,11 +183,14 @@ static void pids(void) {
   denied("setnice of a sibling", setnice(victim, 19), "not this process or one of its children");
   denied("setnice of the parent", setnice(parent_pid, -20), "not this process or one of its children");
   allowed("setnice(0, 5) on itself", setnice(0, 5));
-  allowed("setnice(getpid(), 5) on itself", setnice(getpid(), 5));
+  allowed("setnice(getpid(), 6) on itself", setnice(getpid(), 6));
+  denied("setnice(0, -20): more of the machine than it had", setnice(0, -20), "may not go below");
+  denied("setnice(0, 5): back below its own nice", setnice(0, 5), "may not go below");
 
   int kid = fork();
   if (kid == 0) sleeper();
-  allowed("setnice of its own child", setnice(kid, 3));
+  allowed("setnice of its own child, to a higher nice", setnice(kid, 7));
+  denied("setnice of its own child below its own nice", setnice(kid, 3), "may not go below");
   static struct procinfo table[64];
   int n = procs(table, 64);
   int seen_self = 0, seen_kid = 0, seen_other = 0, parent_hidden = 1;
@@ -397,6 +402,20 @@ static void revoked_and_expired(void) {
   cap_delete(e);
   cap_delete(parent);
   close(base);
+
+  // What is opened through an expiring directory capability expires with it.
+  uint64 soon = clocknanos() + SOON_NS;
+  int edir = cap_derive(top, CAP_SLOT_ANY, CAP_READ | CAP_DELEGATE, 0, soon);
+  int ef = openat(edir, "f", O_RDONLY);
+  struct capinfo info;
+  int r = cap_info(ef, &info);
+  check(ef >= 0 && r == 0 && info.expiry_ns == soon, "a file opened through an expiring directory capability carries its deadline",
+        "slot %d, cap_info %d, expiry %lu, want %lu: %s", ef, r, info.expiry_ns, soon, lasterror());
+  sleep(2 * SOON_TICKS);
+  denied("read through it after the deadline", read(ef, &c, 1), "expired");
+  denied("openat through the expired directory capability", openat(edir, "f", O_RDONLY), "expired");
+  close(ef);
+  cap_delete(edir);
 }
 
 // ---- shared memory ----

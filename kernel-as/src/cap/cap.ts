@@ -186,9 +186,11 @@ function removeCap(n: usize): bool {
 
 // ---- Operations --------------------------------------------------------------------------------
 
-/** A fresh original capability to obj in (cs, slot). Returns the slot used
- *  (slot may be CAP_SLOT_ANY) or a CAP_ERR_* code. */
-export function capInsertRoot(cs: usize, slot: u32, obj: usize, type: u32, rights: u32, badge: u64): i32 {
+/** A fresh original capability to obj in (cs, slot), valid until expiry
+ *  (0 = never; an object reached through an expiring capability, such as a
+ *  file opened through a directory capability, carries its deadline).
+ *  Returns the slot used (slot may be CAP_SLOT_ANY) or a CAP_ERR_* code. */
+export function capInsertRoot(cs: usize, slot: u32, obj: usize, type: u32, rights: u32, badge: u64, expiry: u64 = 0): i32 {
   // Decode.
   if (!capStateReady()) return CAP_ERR_NOT_READY;
   if (!cspaceValid(cs)) return CAP_ERR_BAD_CSPACE;
@@ -202,7 +204,7 @@ export function capInsertRoot(cs: usize, slot: u32, obj: usize, type: u32, right
   const n = nodeAlloc();
   if (n == 0) return CAP_ERR_NO_MEMORY;
   // Perform.
-  nodeSetCap(n, obj, type, rights, badge, 0);
+  nodeSetCap(n, obj, type, rights, badge, expiry);
   slotPut(cs, <u32>dst, n);
   objHeaderSetRefs(obj, objHeaderRefs(obj) + 1);
   return dst;

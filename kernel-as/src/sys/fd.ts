@@ -80,14 +80,15 @@ export function fdTableFork(parent: u32, child: u32): void {
 }
 
 /** Installs a new open file at the lowest free descriptor, with `rights`
- *  plus Grant and Delegate, all cut down to `bound` (the rights of the
- *  directory capability it was opened through). Returns the fd, or -1 when
- *  all descriptors are in use (the caller destroys the file). */
-export function fdInstall(slot: u32, file: usize, rights: u32, bound: u32 = RIGHTS_ALL): i32 {
+ *  plus Grant and Delegate, all cut down to `bound`, and valid until
+ *  `expiry` (the rights and deadline of the directory capability it was
+ *  opened through; 0 = never). Returns the fd, or -1 when all descriptors
+ *  are in use (the caller destroys the file). */
+export function fdInstall(slot: u32, file: usize, rights: u32, bound: u32 = RIGHTS_ALL, expiry: u64 = 0): i32 {
   const cs = pCspace(slot);
   const fd = cspaceFreeSlot(cs, 0);
   if (fd < 0 || <u32>fd >= FD_MAX) return -1;
-  const r = capInsertRoot(cs, <u32>fd, file, objType(file), (rights | UNIX_EXTRA_RIGHTS) & bound, 0);
+  const r = capInsertRoot(cs, <u32>fd, file, objType(file), (rights | UNIX_EXTRA_RIGHTS) & bound, 0, expiry);
   return r >= 0 ? fd : -1;
 }
 

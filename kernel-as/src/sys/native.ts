@@ -317,20 +317,20 @@ function escapes(p: usize): bool {
 /** openat(dirslot, path, flags): a directory capability bounds everything
  *  reached through it. The path stays beneath the directory (in and out of
  *  capability mode: the capability names a subtree), and what is opened
- *  gets at most the directory capability's rights (sysOpenDisk checks Write
- *  for creating, writing and truncating). */
+ *  gets at most the directory capability's rights and expires with it
+ *  (sysOpenDisk checks Write for creating, writing and truncating). */
 function openatCall(slot: u32): i64 {
   const cs = pCspace(slot);
   const found = fdFile(slot, argInt(slot, 0), RIGHT_READ);
   if (found < 0) return fail2(slot, "openat: ", found == CAP_ERR_NO_RIGHTS ? "directory capability lacks the Read right" : capErrText(found));
   const dir = <usize>found;
-  const bound = capNodeRights(capNodeAt(cs, <u32>argInt(slot, 0)));
+  const node = capNodeAt(cs, <u32>argInt(slot, 0));
   if (!copyPath(slot, arg(slot, 1))) return fail(slot, "openat: bad path pointer");
   if (escapes(SCRATCH_PATH)) return fail2(slot, "openat: ", BENEATH_TEXT);
   if (fileKind(dir) != FK_DISK || inodeType(fileDiskInode(dir)) != FS_T_DIR) {
     return fail(slot, "openat: not a directory capability on the disk file system");
   }
-  return sysOpenDisk(slot, argInt(slot, 2), inodeInum(fileDiskInode(dir)), "openat: ", bound);
+  return sysOpenDisk(slot, argInt(slot, 2), inodeInum(fileDiskInode(dir)), "openat: ", capNodeRights(node), capNodeExpiry(node));
 }
 
 /** spawn(path, argv, caps, ncaps, flags): a new process running path,

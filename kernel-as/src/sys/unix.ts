@@ -525,7 +525,7 @@ function sysOpen(slot: u32): i64 {
   if (ambientDenied(slot, "open: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "open: bad path pointer or path too long");
   const flags = argInt(slot, 1);
-  if (fsMounted()) return sysOpenDisk(slot, flags, cwdInum(slot), "open: ", RIGHTS_ALL);
+  if (fsMounted()) return sysOpenDisk(slot, flags, cwdInum(slot), "open: ", RIGHTS_ALL, 0);
   const inum = pathResolve(SCRATCH_PATH);
   if (inum == 0) return fail(slot, (flags & O_CREATE) != 0 ? "open: read-only file system" : "open: no such file");
   const type = bootfsType(inum);
@@ -542,11 +542,12 @@ function sysOpen(slot: u32): i64 {
 }
 
 /** open on the disk root: path (in SCRATCH_PATH) relative to directory
- *  dirInum. `bound` is the rights of the directory capability it goes
- *  through (RIGHTS_ALL for open's ambient lookup): creating, opening for
- *  writing and truncating need its Write, and the new capability gets no
- *  right the directory capability lacks. */
-export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string, bound: u32): i64 {
+ *  dirInum. `bound` and `expiry` are the rights and deadline of the
+ *  directory capability it goes through (RIGHTS_ALL and 0 for open's
+ *  ambient lookup): creating, opening for writing and truncating need its
+ *  Write, and the new capability gets no right the directory capability
+ *  lacks and does not outlive it. */
+export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string, bound: u32, expiry: u64): i64 {
   const acc = flags & 3;
   if (acc == 3) return fail2(slot, call, "bad access mode");
   const mode = acc == O_WRONLY ? FM_WRITE : acc == O_RDWR ? FM_READ | FM_WRITE : FM_READ;
@@ -565,7 +566,7 @@ export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string, b
   }
   const f = fileOpenDisk(ip, mode); // takes the reference
   if (f == 0) return fail2(slot, call, type == FS_T_DEVICE ? "no such device" : "out of memory");
-  const fd = fdInstall(slot, f, unixRights(mode, type), bound);
+  const fd = fdInstall(slot, f, unixRights(mode, type), bound, expiry);
   if (fd < 0) { fileDestroy(f); return fail2(slot, call, "too many open files"); }
   return fd;
 }
@@ -669,6 +670,8 @@ function sysSetNice(slot: u32): i64 {
   const nice = argInt(slot, 1);
   if (nice < NICE_MIN || nice > NICE_MAX) return fail(slot, "setnice: nice must be from -20 to 19");
   if (pid != 0 && !pidAllowed(slot, pid, "setnice: ")) return -1;
+  // A sandbox may give itself and its children less of the machine, never more.
+  if (pCapMode(slot) && nice < pNice(slot)) return fail(slot, "setnice: capability mode: nice may not go below this process's own");
   const target = pid == 0 ? slot : procByPid(pid);
   if (target == NO_SLOT || pState(target) == P_ZOMBIE) return fail(slot, "setnice: no such process");
   pSetNice(target, nice);
