@@ -150,7 +150,11 @@ int fstat(int fd, struct stat *st);
 int chdir(const char *path);
 int dup(int fd);
 int getpid(void);
+// The break (call 12, a1 says how it grows): sbrk grows it as the process's
+// heap mode says (eager unless sbrkmode(1)), sbrklazy always demand-zero, as
+// xv6's two wrappers since 2025. Both return the old break, or (char *)-1.
 char *sbrk(int n);
+char *sbrklazy(int n);
 int sleep(int ticks);
 int uptime(void);
 int open(const char *path, int flags);
@@ -166,7 +170,8 @@ int procs(struct procinfo *buf, int max);
 int setnice(int pid, int nice);
 uint64 clocknanos(void);
 int errstr(char *buf, int n);
-int sbrklazy(int on);
+// Keel's heap mode: 1 makes later sbrk() growth demand-zero, 0 eager again.
+int sbrkmode(int lazy);
 int fsinfo(struct fsinfo *out);  // -1 when the root is not a disk file system
 
 // Native capability calls, numbers 200-209. uint64 arguments travel in
@@ -242,7 +247,7 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_setnice 101
 #define SYS_clocknanos 102
 #define SYS_errstr 103
-#define SYS_sbrklazy 104
+#define SYS_sbrkmode 104
 #define SYS_fsinfo 105
 #define SYS_cap_info 200
 #define SYS_cap_derive 201

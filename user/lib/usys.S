@@ -109,10 +109,21 @@ getpid:
         .globl sbrk
         .type sbrk, @function
 sbrk:
+        li      a1, 0
         li      a7, 12
         ecall
         ret
         .size sbrk, . - sbrk
+
+        .section .text.sbrklazy, "ax"
+        .globl sbrklazy
+        .type sbrklazy, @function
+sbrklazy:
+        li      a1, 2
+        li      a7, 12
+        ecall
+        ret
+        .size sbrklazy, . - sbrklazy
 
         .section .text.sleep, "ax"
         .globl sleep
@@ -231,14 +242,14 @@ errstr:
         ret
         .size errstr, . - errstr
 
-        .section .text.sbrklazy, "ax"
-        .globl sbrklazy
-        .type sbrklazy, @function
-sbrklazy:
+        .section .text.sbrkmode, "ax"
+        .globl sbrkmode
+        .type sbrkmode, @function
+sbrkmode:
         li      a7, 104
         ecall
         ret
-        .size sbrklazy, . - sbrklazy
+        .size sbrkmode, . - sbrkmode
 
         .section .text.fsinfo, "ax"
         .globl fsinfo

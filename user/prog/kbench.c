@@ -68,14 +68,12 @@ static void pipe_round_trip(int n) {
 }
 
 static void demand_zero(int pages) {
-  sbrklazy(1);
-  char *base = sbrk(pages * 4096);
+  char *base = sbrklazy(pages * 4096);
   if (base == (char *)-1) fail("kbench: sbrk");
   uint64 t = clocknanos();
   for (int i = 0; i < pages; i++) base[i * 4096] = 1;
   report("demand-zero-fault", t, pages);
   sbrk(-pages * 4096);
-  sbrklazy(0);
 }
 
 int main(int argc, char **argv) {

@@ -456,7 +456,7 @@ static void group_exec(void) {
          buf, status);
 }
 
-// ---- memory: sbrk, sbrklazy and faults ----
+// ---- memory: sbrk, sbrklazy, sbrkmode and faults ----
 
 static void store_to_text(void) { *(volatile int *)(uint64)&store_to_text = 0; }
 static void load_kernel(void) { (void)*(volatile char *)KERNEL_PTR; }
@@ -521,7 +521,7 @@ static void group_memory(void) {
   expect("running off the stack kills the process with -1", in_child(overflow_stack), -1);
   expect("touching memory released by sbrk kills the process with -1", in_child(touch_released), -1);
 
-  expect("sbrklazy(1) returns 0", sbrklazy(1), 0);
+  expect("sbrkmode(1) returns 0", sbrkmode(1), 0);
   start = sbrk(0);
   char *lazy = sbrk(16 << 20);
   expect("lazy sbrk(16 MiB) returns the old break", (long)lazy, (long)start);
@@ -531,9 +531,17 @@ static void group_memory(void) {
     result(lazy[12345] == 9, "lazy pages are writable", "");
     sbrk(-(16 << 20));
   }
-  expect("sbrklazy(0) returns 0", sbrklazy(0), 0);
-  expect_either("sbrklazy(7) returns -1 or 0", sbrklazy(7), -1, 0);
-  sbrklazy(0);
+  expect("sbrkmode(0) returns 0", sbrkmode(0), 0);
+  start = sbrk(0);
+  lazy = sbrklazy(16 << 20);
+  expect("sbrklazy(16 MiB) returns the old break", (long)lazy, (long)start);
+  if (lazy != (char *)-1) {
+    result(lazy[(16 << 20) - 1] == 0, "sbrklazy pages read as zero", "");
+    sbrklazy(-(16 << 20));
+  }
+  expect("sbrklazy(-16 MiB) gave it all back", (long)sbrk(0), (long)start);
+  expect_either("sbrkmode(7) returns -1 or 0", sbrkmode(7), -1, 0);
+  sbrkmode(0);
 }
 
 // ---- kill ----

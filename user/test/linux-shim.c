@@ -209,7 +209,8 @@ int errstr(char *buf, int n) {
   if (n <= 0) return 0;
   return snprintf(buf, (size_t)n, "linux errno %ld", last_errno) < n ? (int)strlen(buf) : n - 1;
 }
-int sbrklazy(int on) { return on == 0 || on == 1 ? 0 : -1; }
+int sbrkmode(int lazy) { return lazy == 0 || lazy == 1 ? 0 : -1; }
+char *sbrklazy(int n) { return sbrk(n); }
 /* No disk file system under Linux: df reports that, as on the boot file system. */
 __attribute__((weak)) int fsinfo(struct fsinfo *out) {  /* tests may link their own */
   (void)out;

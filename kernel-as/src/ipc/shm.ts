@@ -46,8 +46,9 @@ export const SHM_ERR_SIZE: i32 = -1;
 export const SHM_ERR_NOMEM: i32 = -2;
 export const SHM_ERR_SPACE: i32 = -3;
 
-/** A zeroed shared memory object of `bytes` (rounded up to pages), or 0. */
-export function shmCreate(bytes: u32, owner: i32): usize {
+/** A zeroed shared memory object of `bytes` (rounded up to pages), its
+ *  frames charged to process slot `owner`, or 0. */
+export function shmCreate(bytes: u32, owner: u32): usize {
   const pages = <u32>((<u64>bytes + PAGE - 1) / PAGE);
   if (pages == 0 || pages > SHM_MAX_PAGES) return 0;
   const obj = kmalloc(OBJECT_SIZE);

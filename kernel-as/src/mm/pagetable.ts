@@ -284,6 +284,30 @@ export function ptProtect(root: usize, va: u64, flags: u64): i32 {
   return PT_ERR_NOT_MAPPED;
 }
 
+/** Points the 4 KiB leaf at `va` to another frame with new flags, in place:
+ *  no table is freed or allocated, so it cannot fail for lack of memory
+ *  (copy-on-write uses it). */
+export function ptReplace(root: usize, va: u64, pa: usize, flags: u64): i32 {
+  if (!rootValid(root)) return PT_ERR_BAD_ROOT;
+  if (!vaCanonical(va)) return PT_ERR_NONCANONICAL;
+  if (!flagsValid(flags)) return PT_ERR_BAD_FLAGS;
+  if ((va & (PAGE_4K - 1)) != 0 || (pa & <usize>(PAGE_4K - 1)) != 0) return PT_ERR_MISALIGNED;
+  if ((paToPte(<u64>pa, 0) & PTE_HIGH_RESERVED) != 0) return PT_ERR_BAD_PA;
+  let table = root;
+  for (let level = PT_ROOT_LEVEL; level >= 0; level--) {
+    const index = vpn(va, level);
+    const pte = pteLoad(table, index);
+    if (!pteValid(pte)) return PT_ERR_NOT_MAPPED;
+    if (pteIsLeaf(pte)) {
+      if (level != 0) return PT_ERR_SIZE_MISMATCH;
+      pteStore(table, index, paToPte(<u64>pa, flags | PTE_V));
+      return PT_OK;
+    }
+    table = nextTable(pte);
+  }
+  return PT_ERR_NOT_MAPPED;
+}
+
 // ---- Translate and walk -----------------------------------------------------------
 
 /** Leaf entry mapping va with its level in bits 57..56 (reserved, always

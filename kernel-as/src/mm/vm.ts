@@ -8,20 +8,34 @@
 // the count raised; the first write gives the writer its own copy. A frame
 // is freed when its count drops to zero. Page-table frames belong to the
 // table (pagetable.ts) and are freed by ptDestroy.
+//
+// Memory policy (docs/memory.md "Out of memory"): each user frame is charged
+// to the process that allocated it (frame owner = its pid, P_USER_FRAMES),
+// no process may hold more than the per-process limit, and user memory
+// never takes the last reserveFrames free frames except for init. When an
+// allocation would, the out-of-memory killer (proc/oom.ts) ends the largest
+// process if that is someone else; if the asker is the largest, its request
+// fails. That call into proc/ is this layer's one arrow up, as a page
+// allocator calls the OOM killer in any kernel.
 // Relies on: mm/pagetable, mm/frames, machine/sv48, machine/hart (TLB and
-// decoded-code invalidation), proc/proc (region records).
+// decoded-code invalidation), proc/proc (region records, charges), proc/oom.
 
 import {
-  ptCreate, ptDestroy, ptMap, ptUnmap, ptProtect, ptTranslate, ptLeafFlags, PT_OK, PT_NO_MAPPING,
+  ptCreate, ptDestroy, ptMap, ptUnmap, ptProtect, ptReplace, ptTranslate, ptLeafFlags, PT_OK, PT_NO_MAPPING,
 } from "./pagetable";
 import {
-  frameAlloc, frameFree, frameZero, frameCount, frameSetCount, frameSetOwner, frameKind, KIND_USER, KIND_RESERVED,
+  frameAlloc, frameFree, frameZero, frameCount, frameSetCount, frameSetOwner, frameOwner, frameKind, framesFreeTotal,
+  KIND_USER, KIND_RESERVED,
 } from "./frames";
 import {
   PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, PAGE_4K, PT_ENTRIES, pteIsLeaf, pteToPa,
 } from "../machine/sv48";
 import { tlbFlushAsid, tlbFlushVa, hartInvalidateCode } from "../machine/hart";
-import { pRegion, pRoot, pAsid, pPid, pRegionTag, pSetRegionTag, MAX_REGIONS } from "../proc/proc";
+import {
+  pRegion, pRoot, pAsid, pPid, pRegionTag, pSetRegionTag, pUserFrames, pSetUserFrames, procByPid, procTable,
+  MAX_REGIONS, NO_SLOT,
+} from "../proc/proc";
+import { oomReclaim } from "../proc/oom";
 
 export const PAGE: u64 = 4096;
 /** User virtual addresses are below 2^47 (the lower half of Sv48). */
@@ -57,6 +71,8 @@ export const VM_OK: i32 = 0;
 export const VM_ERR_NOMEM: i32 = -1;
 export const VM_ERR_FAULT: i32 = -2;
 export const VM_ERR_RANGE: i32 = -3;
+/** The process holds as many user frames as the per-process limit allows. */
+export const VM_ERR_LIMIT: i32 = -4;
 
 // @ts-ignore: decorator
 @inline export function pageDown(a: u64): u64 { return a & ~(PAGE - 1); }
@@ -133,32 +149,55 @@ export function regionCopy(from: u32, to: u32): void {
 
 // ---- Frames ------------------------------------------------------------------------
 
-/** A zeroed user frame owned by pid, with one reference, or 0. */
-export function userFrameAlloc(pid: i32): usize {
+/** Whether slot may take one more user frame: VM_OK, VM_ERR_LIMIT (it is
+ *  at the per-process limit) or VM_ERR_NOMEM (free frames are down to the
+ *  reserve and the out-of-memory killer found no one else to end). */
+export function userFrameAdmit(slot: u32): i32 {
+  const t = procTable();
+  if (pUserFrames(slot) >= t.userFrameLimit) return VM_ERR_LIMIT;
+  if (slot == t.initSlot) return VM_OK; // init may dip into the reserve
+  while (framesFreeTotal() <= t.reserveFrames) {
+    if (!oomReclaim(slot)) return VM_ERR_NOMEM;
+  }
+  return VM_OK;
+}
+
+/** A zeroed user frame charged to slot, with one reference, or 0 (see
+ *  userFrameAdmit for why). */
+export function userFrameAlloc(slot: u32): usize {
+  if (userFrameAdmit(slot) != VM_OK) return 0;
   const pa = frameAlloc(0, KIND_USER);
   if (pa == 0) return 0;
   frameZero(pa, 0);
   frameSetCount(pa, 1);
-  frameSetOwner(pa, <u32>pid);
+  frameSetOwner(pa, <u32>pPid(slot));
+  pSetUserFrames(slot, pUserFrames(slot) + 1);
   return pa;
 }
 
-/** Drops one reference; frees the frame (and any code decoded from it) at zero.
+/** Drops one reference; frees the frame (and any code decoded from it) at
+ *  zero, uncharging the process that allocated it if it still exists.
  *  Device memory (reserved frames such as the VGA buffer) is never freed. */
 export function userFrameRelease(pa: usize): void {
   if (frameKind(pa) == KIND_RESERVED) return;
   const n = frameCount(pa);
   if (n > 1) { frameSetCount(pa, n - 1); return; }
   frameSetCount(pa, 0);
+  const owner = procByPid(<i32>frameOwner(pa));
+  if (owner != NO_SLOT && pUserFrames(owner) > 0) pSetUserFrames(owner, pUserFrames(owner) - 1);
   hartInvalidateCode(pa, <usize>PAGE);
   frameFree(pa, 0);
 }
 
-/** Maps fresh zeroed pages over [start, end) with `flags`. */
-export function mapZeroed(root: usize, pid: i32, start: u64, end: u64, flags: u64): i32 {
+/** Maps fresh zeroed pages over [start, end) with `flags`, charged to slot.
+ *  VM_ERR_NOMEM / VM_ERR_LIMIT when a page cannot be had (the pages mapped
+ *  so far stay; the caller unmaps or destroys). */
+export function mapZeroed(root: usize, slot: u32, start: u64, end: u64, flags: u64): i32 {
   for (let va = pageDown(start); va < end; va += PAGE) {
     if (ptTranslate(root, va) != PT_NO_MAPPING) continue; // already there (a shared page of two segments)
-    const pa = userFrameAlloc(pid);
+    const admit = userFrameAdmit(slot);
+    if (admit != VM_OK) return admit;
+    const pa = userFrameAlloc(slot);
     if (pa == 0) return VM_ERR_NOMEM;
     if (ptMap(root, va, pa, PAGE_4K, flags) != PT_OK) { userFrameRelease(pa); return VM_ERR_NOMEM; }
   }
@@ -245,38 +284,42 @@ export const ACCESS_WRITE: u32 = 1;
 export const ACCESS_EXEC: u32 = 2;
 
 /** Resolves a user page fault if it is legitimate: a demand-zero heap page,
- *  or a write to a copy-on-write page. Returns false for a real fault. */
-export function vmFault(slot: u32, va: u64, access: u32): bool {
-  if (va >= USER_VA_LIMIT) return false;
+ *  or a write to a copy-on-write page. Returns VM_OK, VM_ERR_FAULT for a
+ *  real fault, or VM_ERR_NOMEM / VM_ERR_LIMIT when the page is legitimate
+ *  but no frame may be had for it. */
+export function vmFault(slot: u32, va: u64, access: u32): i32 {
+  if (va >= USER_VA_LIMIT) return VM_ERR_FAULT;
   const root = pRoot(slot);
   const page = pageDown(va);
   const flags = <u64>ptLeafFlags(root, page);
   if ((flags & PTE_V) != 0) {
     // Mapped: only a write to a copy-on-write page is ours to fix.
-    if (access != ACCESS_WRITE || (flags & PTE_COW) == 0) return false;
+    if (access != ACCESS_WRITE || (flags & PTE_COW) == 0) return VM_ERR_FAULT;
     const oldPa = <usize>(ptTranslate(root, page) & ~(PAGE - 1));
     const newFlags = (flags & ~(PTE_COW | PTE_V)) | PTE_W | PTE_D;
     if (frameCount(oldPa) == 1) {
-      if (ptProtect(root, page, newFlags) != PT_OK) return false;
+      if (ptProtect(root, page, newFlags) != PT_OK) return VM_ERR_FAULT;
     } else {
-      const copy = userFrameAlloc(pPid(slot));
-      if (copy == 0) return false;
+      const admit = userFrameAdmit(slot);
+      if (admit != VM_OK) return admit;
+      const copy = userFrameAlloc(slot);
+      if (copy == 0) return VM_ERR_NOMEM;
       memory.copy(copy, oldPa, <usize>PAGE);
-      ptUnmap(root, page, PAGE_4K);
-      if (ptMap(root, page, copy, PAGE_4K, newFlags) != PT_OK) { userFrameRelease(copy); return false; }
+      if (ptReplace(root, page, copy, newFlags) != PT_OK) { userFrameRelease(copy); return VM_ERR_FAULT; }
       userFrameRelease(oldPa);
     }
     tlbFlushVa(pAsid(slot), page);
-    return true;
+    return VM_OK;
   }
   // Unmapped: a lazily grown heap page is made on first touch.
   const r = regionFind(slot, va);
-  if (r == 0 || regionKind(r) != RK_HEAP) return false;
+  if (r == 0 || regionKind(r) != RK_HEAP) return VM_ERR_FAULT;
   const rflags = regionFlags(r);
-  if (access == ACCESS_EXEC && (rflags & PTE_X) == 0) return false;
-  if (mapZeroed(root, pPid(slot), page, page + PAGE, rflags) != VM_OK) return false;
+  if (access == ACCESS_EXEC && (rflags & PTE_X) == 0) return VM_ERR_FAULT;
+  const mapped = mapZeroed(root, slot, page, page + PAGE, rflags);
+  if (mapped != VM_OK) return mapped;
   tlbFlushVa(pAsid(slot), page);
-  return true;
+  return VM_OK;
 }
 
 // ---- copyin / copyout ------------------------------------------------------------------
@@ -289,7 +332,7 @@ function userPa(slot: u32, va: u64, access: u32): usize {
   let flags = <u64>ptLeafFlags(root, va);
   const need = access == ACCESS_WRITE ? PTE_W : PTE_R;
   if ((flags & PTE_V) == 0 || (flags & PTE_U) == 0 || (flags & need) == 0) {
-    if (!vmFault(slot, va, access)) return 0;
+    if (vmFault(slot, va, access) != VM_OK) return 0;
     flags = <u64>ptLeafFlags(root, va);
     if ((flags & PTE_U) == 0 || (flags & need) == 0) return 0;
   }

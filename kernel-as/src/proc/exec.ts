@@ -25,7 +25,7 @@ import { bootfsType, bootfsSize, bootfsData, T_FILE } from "../fs/bootfs";
 import { hartSetSatp, hartSetPc, hartSetReg, hartDropReservation, tlbFlushAsid, hartInvalidateCode } from "../machine/hart";
 import { makeSatp } from "../machine/sv48";
 import {
-  pCtx, pRoot, pSetRoot, pAsid, pPid, pSetBrk, pSetHeapStart, pSetImageTop, pSetName, pSetShmNext,
+  pCtx, pRoot, pSetRoot, pAsid, pSetBrk, procTable, pSetHeapStart, pSetImageTop, pSetName, pSetShmNext,
 } from "./proc";
 import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
 
@@ -38,6 +38,9 @@ export const EXEC_OK: i32 = 0;
 export const EXEC_ERR_NOT_FILE: i32 = -1;
 export const EXEC_ERR_NOMEM: i32 = -2;
 export const EXEC_ERR_ARGS: i32 = -3;
+/** The image (segments, guard and stack) needs more frames than one process
+ *  may hold: refused before anything is allocated. */
+export const EXEC_ERR_IMAGE_TOO_BIG: i32 = -6;
 // ELF_ERR_* (-1 .. -15) are reported shifted by EXEC_ELF_BASE.
 export const EXEC_ELF_BASE: i32 = -100;
 
@@ -64,6 +67,19 @@ function copyToRoot(root: usize, va: u64, src: usize, len: u64): bool {
   return true;
 }
 
+/** Pages the new image will take: every PT_LOAD segment (elfCheck has
+ *  bounded each below ELF_VA_LIMIT), the guard page and the stack. */
+function imagePages(file: usize): u64 {
+  let pages: u64 = 1 + STACK_PAGES;
+  const phnum = elfPhnum(file);
+  for (let i: u32 = 0; i < phnum; i++) {
+    if (!phIsLoad(file, i)) continue;
+    const va = phVaddr(file, i);
+    pages += (pageUp(va + phMemsz(file, i)) - va) / PAGE;
+  }
+  return pages;
+}
+
 /** exec of boot file system inode `inum` (the image is already in RAM). */
 export function execBootfs(slot: u32, inum: u32, argc: u32, name: usize, nameLen: u32): i32 {
   if (bootfsType(inum) != T_FILE) return EXEC_ERR_NOT_FILE;
@@ -79,18 +95,18 @@ export function execBootfs(slot: u32, inum: u32, argc: u32, name: usize, nameLen
 export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: usize, nameLen: u32): i32 {
   const check = elfCheck(file, size);
   if (check != ELF_OK) return EXEC_ELF_BASE + check;
+  if (imagePages(file) > <u64>procTable().userFrameLimit) return EXEC_ERR_IMAGE_TOO_BIG;
 
   const root = ptCreate();
   if (root == 0) return EXEC_ERR_NOMEM;
   const asid = pAsid(slot);
-  const pid = pPid(slot);
   let top: u64 = 0;
   const phnum = elfPhnum(file);
   for (let i: u32 = 0; i < phnum; i++) {
     if (!phIsLoad(file, i)) continue;
     const va = phVaddr(file, i);
     const end = va + phMemsz(file, i);
-    if (mapZeroed(root, pid, va, end, segmentFlags(phFlags(file, i))) != VM_OK ||
+    if (mapZeroed(root, slot, va, end, segmentFlags(phFlags(file, i))) != VM_OK ||
         !copyToRoot(root, va, file + <usize>phOffset(file, i), phFilesz(file, i))) {
       addressSpaceDestroy(root, asid);
       return EXEC_ERR_NOMEM;
@@ -100,8 +116,8 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
   const guard = top;
   const stackBottom = guard + PAGE;
   const stackTop = stackBottom + STACK_PAGES * PAGE;
-  if (mapZeroed(root, pid, guard, guard + PAGE, GUARD_FLAGS) != VM_OK ||
-      mapZeroed(root, pid, stackBottom, stackTop, USER_RW) != VM_OK) {
+  if (mapZeroed(root, slot, guard, guard + PAGE, GUARD_FLAGS) != VM_OK ||
+      mapZeroed(root, slot, stackBottom, stackTop, USER_RW) != VM_OK) {
     addressSpaceDestroy(root, asid);
     return EXEC_ERR_NOMEM;
   }

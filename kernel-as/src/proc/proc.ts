@@ -9,7 +9,7 @@
 // hart slices.
 // Relies on: mm/frames (the table), machine/hart (context layout).
 
-import { frameAlloc, frameZero, KIND_PROCTABLE } from "../mm/frames";
+import { frameAlloc, frameZero, framesFreeTotal, KIND_PROCTABLE } from "../mm/frames";
 import { KSTATE_PROC } from "../lib/layout";
 import { hartInit, hartContextSize } from "../machine/hart";
 
@@ -59,6 +59,7 @@ const P_CWD: usize = 68;         // i32: held inode handle of the working direct
 const P_PROGRESS: usize = 72;    // u64: bytes a restarted write already moved
 const P_NAME: usize = 80;        // char[16]
 const P_REGION_TAGS: usize = 96; // MAX_REGIONS x u32: the capability node a shared mapping was made through
+const P_USER_FRAMES: usize = 152; // u32: user frames it allocated that are still allocated (mm/vm.ts charges them)
 const P_ERRSTR: usize = 192;     // char[128]
 const P_CSPACE: usize = 160;     // u32: the capability space (cap/cap.ts); descriptors are its slots 0..15
 const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreversible, inherited)
@@ -86,6 +87,9 @@ export const NO_SLOT: u32 = 0xFFFF_FFFF;
   initQuickDeaths: u32; // consecutive inits that died young
   initStartNs: u64;
   waitSeq: u64;         // counts waits, for FIFO order
+  userFrameLimit: u32;  // most user frames one process may hold (docs/memory.md "Out of memory")
+  reserveFrames: u32;   // free frames only init's user memory may take; below it the OOM killer acts
+  oomKills: u32;        // processes the out-of-memory killer ended
 }
 // @ts-ignore: decorator
 @inline export function procTable(): ProcTable { return changetype<ProcTable>(KSTATE_PROC); }
@@ -105,7 +109,28 @@ export function procTableInit(): i32 {
   t.initSlot = NO_SLOT;
   t.minVruntime = 0;
   t.live = 0;
+  procMemoryPolicyInit();
   return PROC_OK;
+}
+
+/** A process may hold at most half of the frames free when user land
+ *  starts... */
+const USER_LIMIT_DIVISOR: u32 = 2;
+/** ...and user memory leaves 1/64 of them (at least RESERVE_MIN_FRAMES)
+ *  to the kernel, init and the out-of-memory killer's victims' successors. */
+const RESERVE_DIVISOR: u32 = 64;
+export const RESERVE_MIN_FRAMES: u32 = 64;
+
+/** Derives the per-process limit and the reserve from the RAM there is
+ *  (docs/memory.md "Out of memory"). */
+export function procMemoryPolicyInit(): void {
+  const t = procTable();
+  const free = framesFreeTotal();
+  let reserve = free / RESERVE_DIVISOR;
+  if (reserve < RESERVE_MIN_FRAMES) reserve = RESERVE_MIN_FRAMES;
+  t.reserveFrames = reserve;
+  t.userFrameLimit = free > reserve ? (free - reserve) / USER_LIMIT_DIVISOR : 0;
+  t.oomKills = 0;
 }
 
 // @ts-ignore: decorator
@@ -194,6 +219,10 @@ export function procByPid(pid: i32): u32 {
 @inline export function pLazy(s: u32): bool { return load<u32>(procAddr(s) + P_LAZY) != 0; }
 // @ts-ignore: decorator
 @inline export function pSetLazy(s: u32, on: bool): void { store<u32>(procAddr(s) + P_LAZY, on ? 1 : 0); }
+// @ts-ignore: decorator
+@inline export function pUserFrames(s: u32): u32 { return load<u32>(procAddr(s) + P_USER_FRAMES); }
+// @ts-ignore: decorator
+@inline export function pSetUserFrames(s: u32, n: u32): void { store<u32>(procAddr(s) + P_USER_FRAMES, n); }
 // @ts-ignore: decorator
 @inline export function pCwd(s: u32): i32 { return load<i32>(procAddr(s) + P_CWD); }
 // @ts-ignore: decorator

@@ -20,7 +20,7 @@ import {
 } from "./proc";
 import { procExit } from "./lifecycle";
 import { syscall, SYSCALL_BLOCKED, SYSCALL_EXITED } from "../sys/unix";
-import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } from "../mm/vm";
+import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, VM_OK, VM_ERR_FAULT, VM_ERR_LIMIT } from "../mm/vm";
 import { schedCharge, SLICE_INSTRUCTIONS } from "../sched/sched";
 import {
   traceEvent, TRACE_RUN, TRACE_PREEMPT, TRACE_SLEEP, TRACE_YIELD, PREEMPT_SLICE, PREEMPT_INTERRUPT,
@@ -75,6 +75,26 @@ function killForTrap(slot: u32, cause: u32): void {
   procExit(slot, -1);
 }
 
+/** A legitimate fault (a lazy heap page, a copy-on-write write) that no
+ *  frame may be had for ends the process, never stalls it. */
+function killForMemory(slot: u32, why: i32): void {
+  const ctx = pCtx(slot);
+  logBegin(LOG_WARN);
+  printStr("pid ");
+  printDec(<u64>pPid(slot));
+  printStr(" (");
+  printBytes(pName(slot), <usize>pNameLength(slot));
+  printStr(why == VM_ERR_LIMIT ? "): killed: out of memory (per-process limit of " : "): killed: out of memory (");
+  if (why == VM_ERR_LIMIT) { printDec(<u64>procTable().userFrameLimit); printStr(" frames"); }
+  else printStr("none free for it");
+  printStr(") at pc ");
+  printHex0x(hartGetPc(ctx), 8);
+  printStr(" address ");
+  printHex0x(hartGetTval(ctx), 12);
+  logEnd();
+  procExit(slot, -1);
+}
+
 /** Runs slot for at most `budget` instructions. Leaves it runnable, asleep
  *  or gone; returns the instructions retired. */
 export function runProcess(slot: u32, budget: u64): u64 {
@@ -114,7 +134,9 @@ export function runProcess(slot: u32, budget: u64): u64 {
       if (r == SYSCALL_BLOCKED) { hartDropReservation(ctx); break; }
     } else if (cause == CAUSE_LOAD_PAGE_FAULT || cause == CAUSE_STORE_PAGE_FAULT || cause == CAUSE_FETCH_PAGE_FAULT) {
       const access = cause == CAUSE_STORE_PAGE_FAULT ? ACCESS_WRITE : cause == CAUSE_FETCH_PAGE_FAULT ? ACCESS_EXEC : ACCESS_READ;
-      if (!vmFault(slot, hartGetTval(ctx), access)) { killForTrap(slot, cause); gone = true; break; }
+      const fault = vmFault(slot, hartGetTval(ctx), access);
+      if (fault == VM_ERR_FAULT) { killForTrap(slot, cause); gone = true; break; }
+      if (fault != VM_OK) { killForMemory(slot, fault); gone = true; break; }
     } else if (cause == TRAP_BUDGET) {
       if (pSliceLeft(slot) == 0) break; // preempted: back to the run queue
     } else if (cause == TRAP_INTERRUPT) {

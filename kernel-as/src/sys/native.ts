@@ -129,7 +129,7 @@ export function nativeCall(slot: u32, num: u32): i64 {
     case SYS_SHM_CREATE: {
       const bytes = argInt(slot, 0);
       if (bytes <= 0 || <u32>bytes > SHM_MAX_PAGES * 4096) return fail(slot, "shm_create: size must be 1 byte to 4 MiB");
-      return createObject(slot, shmCreate(<u32>bytes, pPid(slot)), "shm_create: ");
+      return createObject(slot, shmCreate(<u32>bytes, slot), "shm_create: ");
     }
     case SYS_SHM_MAP: {
       const found = objectArg(slot, KOBJ_MEMORY, RIGHT_READ, "shm_map: ");

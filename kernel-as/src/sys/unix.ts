@@ -22,7 +22,9 @@ import { fdInstall, fdFile, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
 import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT, RIGHT_DELETE, RIGHT_EXECUTE, RIGHTS_ALL } from "../cap/codes";
-import { execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, MAXARG, ARG_SPACE } from "../proc/exec";
+import {
+  execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, EXEC_ERR_IMAGE_TOO_BIG, MAXARG, ARG_SPACE,
+} from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
   fileOpenInode, fileOpenDisk, filePipe, fileDestroy, fileRead, fileReadable, fileWrite, fileStat, filePipeOf,
@@ -36,9 +38,10 @@ import {
 import { pathResolve, pathBasename } from "../fs/path";
 import { bootfsType, T_DIR, T_DEVICE } from "../fs/bootfs";
 import { pipeCreate, pipeCloseEnd } from "../ipc/pipe";
+import { SHM_BASE } from "../ipc/shm";
 import {
   copyin, copyout, copyinstr, heapRegion, regionSetEnd, regionFlags, mapZeroed, unmapRange, pageUp, PAGE,
-  USER_VA_LIMIT, VM_OK, vmFault, ACCESS_WRITE,
+  USER_VA_LIMIT, VM_OK, VM_ERR_LIMIT, vmFault, ACCESS_WRITE,
 } from "../mm/vm";
 import { ptLeafFlags } from "../mm/pagetable";
 import { PTE_U, PTE_W, PTE_V } from "../machine/sv48";
@@ -84,7 +87,9 @@ export const SYS_PROCS: u32 = 100;
 export const SYS_SETNICE: u32 = 101;
 export const SYS_CLOCKNANOS: u32 = 102;
 export const SYS_ERRSTR: u32 = 103;
-export const SYS_SBRKLAZY: u32 = 104;
+/** Keel's heap mode (user name `sbrkmode`; named `sbrklazy` before xv6 gave
+ *  that name to sbrk's lazy wrapper). */
+export const SYS_SBRKMODE: u32 = 104;
 export const SYS_FSINFO: u32 = 105;
 
 // Outcomes for the run loop.
@@ -105,8 +110,12 @@ export const RIGHT_WRITE: u32 = 2;
 export const TICK_NS: u64 = 10_000_000;
 /** Work charged per system call, so ecall-heavy programs move time too. */
 const SYSCALL_WORK: u32 = 50;
-/** The heap may not grow beyond this many bytes. */
-const HEAP_LIMIT: u64 = 1 << 30;
+/** sbrk's second argument (xv6 since 2025): how growth is backed. */
+export const SBRK_EAGER: i64 = 1;
+export const SBRK_LAZY: i64 = 2;
+/** The heap (which starts above the stack) ends below the shared-memory
+ *  window: a lazy heap may be this large, far beyond RAM. */
+const HEAP_END: u64 = SHM_BASE;
 const PROCINFO_SIZE: u32 = 56;
 const REG_A0: u32 = 10;
 const REG_A7: u32 = 17;
@@ -205,7 +214,7 @@ function userWritable(slot: u32, va: u64, len: u64): bool {
   for (let page = va & ~(PAGE - 1); page < va + len; page += PAGE) {
     const f = <u64>ptLeafFlags(root, page);
     if ((f & PTE_V) != 0 && (f & PTE_U) != 0 && (f & PTE_W) != 0) continue;
-    if (!vmFault(slot, page, ACCESS_WRITE)) return false;
+    if (vmFault(slot, page, ACCESS_WRITE) != VM_OK) return false;
     const g = <u64>ptLeafFlags(root, page);
     if ((g & PTE_U) == 0 || (g & PTE_W) == 0) return false;
   }
@@ -244,7 +253,7 @@ export function syscall(slot: u32): i32 {
     case SYS_SETNICE: result = sysSetNice(slot); break;
     case SYS_CLOCKNANOS: result = <i64>timeNowNs(); break;
     case SYS_ERRSTR: result = sysErrstr(slot); break;
-    case SYS_SBRKLAZY: pSetLazy(slot, argInt(slot, 0) != 0); result = 0; break;
+    case SYS_SBRKMODE: pSetLazy(slot, argInt(slot, 0) != 0); result = 0; break;
     case SYS_FSINFO: result = sysFsinfo(slot); break;
     default:
       if (num >= SYS_NATIVE_FIRST && num <= SYS_NATIVE_LAST) {
@@ -445,6 +454,7 @@ export function execArgs(slot: u32, inum: u32, ip: i32, target: u32): i32 {
   else if (r == EXEC_ERR_NOMEM) fail(slot, "exec: out of memory");
   else if (r == EXEC_ERR_ARGS) fail(slot, "exec: arguments do not fit on the stack");
   else if (r == EXEC_ERR_TOO_BIG) fail(slot, "exec: program larger than 4 MiB");
+  else if (r == EXEC_ERR_IMAGE_TOO_BIG) fail(slot, "exec: program image larger than the per-process memory limit");
   else if (r == EXEC_ERR_IO) fail(slot, "exec: disk I/O error");
   else fail(slot, "exec: not a regular file");
   return -1;
@@ -481,22 +491,30 @@ function sysDup(slot: u32): i64 {
   return r < 0 ? failCap(slot, "dup: ", r, "descriptor may not be copied (no Delegate right)") : r;
 }
 
+/** sbrk(n, how): moves the break by n (a 32-bit int) and returns the old
+ *  one. how (a1) = SBRK_LAZY: growth is demand-zero, pages appear on first
+ *  touch; SBRK_EAGER: every page now. Anything else, which is what binaries
+ *  from before the two-argument call leave there, follows the process's
+ *  heap mode (call 104, eager unless it asked): they never meant lazy by
+ *  it, and at worst a garbage 2 defers an allocation failure to the first
+ *  touch. Shrinking releases whole pages either way. */
 function sysSbrk(slot: u32): i64 {
   const n = <i64>argInt(slot, 0);
+  const how = <i64>arg(slot, 1);
+  const lazy = how == SBRK_LAZY || (how != SBRK_EAGER && pLazy(slot));
   const old = pBrk(slot);
   const heap = heapRegion(slot);
   if (heap == 0) return fail(slot, "sbrk: no heap");
   const start = pHeapStart(slot);
   const next = <i64>old + n;
   if (next < <i64>start) return fail(slot, "sbrk: would shrink below the start of the heap");
-  if (<u64>next - start > HEAP_LIMIT) return fail(slot, "sbrk: heap limit reached");
+  if (<u64>next > HEAP_END) return fail(slot, "sbrk: the heap would reach the shared-memory window");
   const root = pRoot(slot);
-  if (n > 0) {
-    if (!pLazy(slot)) {
-      if (mapZeroed(root, pPid(slot), pageUp(old), pageUp(<u64>next), regionFlags(heap)) != VM_OK) {
-        unmapRange(root, pAsid(slot), pageUp(old), pageUp(<u64>next));
-        return fail(slot, "sbrk: out of memory");
-      }
+  if (n > 0 && !lazy) {
+    const r = mapZeroed(root, slot, pageUp(old), pageUp(<u64>next), regionFlags(heap));
+    if (r != VM_OK) {
+      unmapRange(root, pAsid(slot), pageUp(old), pageUp(<u64>next));
+      return fail(slot, r == VM_ERR_LIMIT ? "sbrk: over the per-process memory limit" : "sbrk: out of memory");
     }
   } else if (n < 0) {
     unmapRange(root, pAsid(slot), pageUp(<u64>next), pageUp(old));
