@@ -1,4 +1,4 @@
-// A small RISC-V assembler: RV64IMAC + Zicsr + Zifencei with the usual GNU/LLVM
+// A small RISC-V assembler: RV64IMAFDC + Zicsr + Zifencei with the usual GNU/LLVM
 // operand syntax, pseudo-instructions, explicit compressed mnemonics and
 // optional automatic compression. Two sections (.text, .data) and a symbol
 // table; no relocations — everything is resolved at assembly time, with the
@@ -62,6 +62,19 @@ for (let i = 0; i < 32; i++) REGISTERS.set(`x${i}`, i);
 REGISTERS.set("fp", 8);
 
 export const registerName = (r: number): string => ABI_NAMES[r] ?? `x${r}`;
+
+const FP_ABI_NAMES = [
+  "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2", "fa3", "fa4", "fa5",
+  "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+];
+const FP_REGISTERS = new Map<string, number>();
+FP_ABI_NAMES.forEach((n, i) => FP_REGISTERS.set(n, i));
+for (let i = 0; i < 32; i++) FP_REGISTERS.set(`f${i}`, i);
+export const fpRegisterName = (r: number): string => FP_ABI_NAMES[r] ?? `f${r}`;
+
+/** Rounding-mode operands of the F and D instructions. */
+const ROUNDING_MODES = new Map<string, number>([["rne", 0], ["rtz", 1], ["rdn", 2], ["rup", 3], ["rmm", 4], ["dyn", 7]]);
+const RM_DYN = 7;
 
 const CSRS = new Map<string, number>([
   ["fflags", 0x001], ["frm", 0x002], ["fcsr", 0x003],
@@ -201,7 +214,9 @@ class LocalLabels {
 
 type Fmt =
   | "R" | "I" | "SHIFT" | "SHIFTW" | "LOAD" | "STORE" | "BRANCH" | "U" | "JAL" | "JALR"
-  | "AMO" | "LR" | "CSR" | "CSRI" | "FENCE" | "SYS";
+  | "AMO" | "LR" | "CSR" | "CSRI" | "FENCE" | "SYS"
+  /* F and D: loads/stores, OP-FP with an rm operand (FRM) or a fixed funct3 (FRN), the fused multiply-adds. */
+  | "FLOAD" | "FSTORE" | "FRM" | "FRN" | "FR4";
 
 interface InstItem {
   kind: "inst";
@@ -212,7 +227,7 @@ interface InstItem {
   rs1: number;
   rs2: number;
   imm: Expr | null;
-  /** aq/rl bits for AMOs, pred/succ for fence, CSR number for Zicsr. */
+  /** aq/rl bits for AMOs, pred/succ for fence, CSR number for Zicsr; rm | rs3 << 3 for F/D. */
   extra: number;
   /** Written as c.*: must be encoded compressed. */
   explicitC: boolean;
@@ -271,10 +286,17 @@ interface Spec {
   opcode: number;
   f3: number;
   f7: number;
+  /** F/D operand classes ("f" or "x") of rd, rs1, rs2, and the fixed rs2 field of one-source ops. */
+  regs?: string;
+  rs2?: number;
+  /** Rounding mode when none is written: dyn, or rne for the exact conversions (as LLVM does). */
+  rm?: number;
 }
 
 const SPECS = new Map<string, Spec>();
 const def = (mn: string, fmt: Fmt, opcode: number, f3 = 0, f7 = 0): void => void SPECS.set(mn, { fmt, opcode, f3, f7 });
+const defFp = (mn: string, fmt: Fmt, opcode: number, f3: number, f7: number, regs: string, rs2?: number, rm = RM_DYN): void =>
+  void SPECS.set(mn, { fmt, opcode, f3, f7, regs, rs2, rm });
 
 def("lui", "U", 0x37);
 def("auipc", "U", 0x17);
@@ -326,6 +348,36 @@ for (const [base, f5] of Object.entries(AMO_FUNCT5)) {
   }
 }
 
+// F and D. funct7 = funct5 << 2 | fmt (0 = S, 1 = D).
+for (const [suffix, fmt] of [["s", 0], ["d", 1]] as const) {
+  const w = fmt === 0 ? "w" : "d";
+  defFp(`fl${w}`, "FLOAD", 0x07, 2 + fmt, 0, "fx");
+  defFp(`fs${w}`, "FSTORE", 0x27, 2 + fmt, 0, "xxf");
+  (["fadd", "fsub", "fmul", "fdiv"] as const).forEach((m, k) => defFp(`${m}.${suffix}`, "FRM", 0x53, 0, (k << 2) | fmt, "fff"));
+  defFp(`fsqrt.${suffix}`, "FRM", 0x53, 0, (0x0b << 2) | fmt, "ff", 0);
+  (["fmadd", "fmsub", "fnmsub", "fnmadd"] as const).forEach((m, k) => defFp(`${m}.${suffix}`, "FR4", 0x43 + 4 * k, 0, fmt, "fff"));
+  (["fsgnj", "fsgnjn", "fsgnjx"] as const).forEach((m, k) => defFp(`${m}.${suffix}`, "FRN", 0x53, k, (0x04 << 2) | fmt, "fff"));
+  defFp(`fmin.${suffix}`, "FRN", 0x53, 0, (0x05 << 2) | fmt, "fff");
+  defFp(`fmax.${suffix}`, "FRN", 0x53, 1, (0x05 << 2) | fmt, "fff");
+  defFp(`feq.${suffix}`, "FRN", 0x53, 2, (0x14 << 2) | fmt, "xff");
+  defFp(`flt.${suffix}`, "FRN", 0x53, 1, (0x14 << 2) | fmt, "xff");
+  defFp(`fle.${suffix}`, "FRN", 0x53, 0, (0x14 << 2) | fmt, "xff");
+  defFp(`fclass.${suffix}`, "FRN", 0x53, 1, (0x1c << 2) | fmt, "xf", 0);
+  (["w", "wu", "l", "lu"] as const).forEach((t, k) => {
+    defFp(`fcvt.${t}.${suffix}`, "FRM", 0x53, 0, (0x18 << 2) | fmt, "xf", k);
+    const exact = fmt === 1 && k < 2; // every int32 is a double
+    defFp(`fcvt.${suffix}.${t}`, "FRM", 0x53, 0, (0x1a << 2) | fmt, "fx", k, exact ? 0 : RM_DYN);
+  });
+}
+defFp("fcvt.s.d", "FRM", 0x53, 0, (0x08 << 2) | 0, "ff", 1);
+defFp("fcvt.d.s", "FRM", 0x53, 0, (0x08 << 2) | 1, "ff", 0, 0);
+defFp("fmv.x.w", "FRN", 0x53, 0, (0x1c << 2) | 0, "xf", 0);
+defFp("fmv.x.d", "FRN", 0x53, 0, (0x1c << 2) | 1, "xf", 0);
+defFp("fmv.w.x", "FRN", 0x53, 0, (0x1e << 2) | 0, "fx", 0);
+defFp("fmv.d.x", "FRN", 0x53, 0, (0x1e << 2) | 1, "fx", 0);
+SPECS.set("fmv.x.s", SPECS.get("fmv.x.w")!);
+SPECS.set("fmv.s.x", SPECS.get("fmv.w.x")!);
+
 // Compressed mnemonics: operand shapes for explicit use.
 type CFmt =
   | "CR" /* rd, rs2 */ | "CJR" /* rs1 */ | "CI" /* rd, imm */ | "CSS" /* rs2, off(sp) */ | "CL" /* rd', off(rs1') */
@@ -338,6 +390,7 @@ const CSPECS = new Map<string, CFmt>([
   ["c.subw", "CA"], ["c.addw", "CA"], ["c.j", "CJ"], ["c.beqz", "CB"], ["c.bnez", "CB"], ["c.slli", "CI"],
   ["c.lwsp", "CLSP"], ["c.ldsp", "CLSP"], ["c.jr", "CJR"], ["c.mv", "CR"], ["c.ebreak", "CNONE"], ["c.jalr", "CJR"],
   ["c.add", "CR"], ["c.swsp", "CSS"], ["c.sdsp", "CSS"],
+  ["c.fld", "CL"], ["c.fsd", "CL"], ["c.fldsp", "CLSP"], ["c.fsdsp", "CSS"],
 ]);
 
 // ------------------------------------------------------------------ parser
@@ -408,6 +461,18 @@ function reg(text: string | undefined, line: number, mn: string): number {
   const r = text === undefined ? undefined : REGISTERS.get(text.trim().toLowerCase());
   if (r === undefined) throw new AsmError(line, `${mn}: "${text ?? ""}" is not a register`);
   return r;
+}
+
+function fpReg(text: string | undefined, line: number, mn: string): number {
+  const r = text === undefined ? undefined : FP_REGISTERS.get(text.trim().toLowerCase());
+  if (r === undefined) throw new AsmError(line, `${mn}: "${text ?? ""}" is not a floating-point register`);
+  return r;
+}
+
+function roundingMode(text: string | undefined, line: number, mn: string): number {
+  const rm = text === undefined ? undefined : ROUNDING_MODES.get(text.trim().toLowerCase());
+  if (rm === undefined) throw new AsmError(line, `${mn}: "${text ?? ""}" is not a rounding mode (rne, rtz, rdn, rup, rmm, dyn)`);
+  return rm;
 }
 
 /** `imm(reg)`, `(reg)` or `reg` (the last only where allowed). */
@@ -566,6 +631,30 @@ function parseInstruction(st: ParseState, mnRaw: string, opText: string): void {
       newInst(st, { csrwi: "csrrwi", csrsi: "csrrsi", csrci: "csrrci" }[mn]!, 0, 0, 0, expr(1), csrNumber(ops[0], line, st));
       return;
     }
+    case "fmv.s": case "fmv.d": case "fneg.s": case "fneg.d": case "fabs.s": case "fabs.d": {
+      want(ops, 2, line, mn, "rd, rs");
+      const base = { fmv: "fsgnj", fneg: "fsgnjn", fabs: "fsgnjx" }[mn.slice(0, -2) as "fmv" | "fneg" | "fabs"];
+      const rs = fpReg(ops[1], line, mn);
+      const target = `${base}${mn.slice(-2)}`;
+      newInst(st, target, fpReg(ops[0], line, mn), rs, rs, null, SPECS.get(target)!.f3);
+      return;
+    }
+    case "frcsr": case "frrm": case "frflags": {
+      want(ops, 1, line, mn, "rd");
+      newInst(st, "csrrs", r(0), 0, 0, null, CSRS.get(mn.slice(2) === "csr" ? "fcsr" : mn.slice(2) === "rm" ? "frm" : "fflags")!);
+      return;
+    }
+    case "fsrmi": case "fsflagsi": {
+      want(ops, 1, line, mn, "uimm5");
+      newInst(st, "csrrwi", 0, 0, 0, expr(0), CSRS.get(mn === "fsrmi" ? "frm" : "fflags")!);
+      return;
+    }
+    case "fscsr": case "fsrm": case "fsflags": {
+      const csr = CSRS.get(mn === "fscsr" ? "fcsr" : mn === "fsrm" ? "frm" : "fflags")!;
+      if (ops.length === 1) newInst(st, "csrrw", 0, r(0), 0, null, csr);
+      else { want(ops, 2, line, mn, "rd, rs"); newInst(st, "csrrw", r(0), r(1), 0, null, csr); }
+      return;
+    }
     case "rdcycle": case "rdtime": case "rdinstret": {
       want(ops, 1, line, mn, "rd");
       newInst(st, "csrrs", r(0), 0, 0, null, CSRS.get(mn.slice(2))!);
@@ -631,6 +720,27 @@ function parseInstruction(st: ParseState, mnRaw: string, opText: string): void {
       newInst(st, mn, 0, 0, 0, null, (fenceSet(ops[0]!, line) << 4) | fenceSet(ops[1]!, line));
       return;
     case "SYS": want(ops, 0, line, mn, ""); newInst(st, mn, 0, 0, 0, null); return;
+    case "FLOAD": case "FSTORE": {
+      want(ops, 2, line, mn, "fd, offset(rs1)");
+      const m = memOperand(ops[1], line, mn, st);
+      if (spec.fmt === "FLOAD") newInst(st, mn, fpReg(ops[0], line, mn), m.base, 0, m.off);
+      else newInst(st, mn, 0, m.base, fpReg(ops[0], line, mn), m.off);
+      return;
+    }
+    case "FRM": case "FRN": case "FR4": {
+      const classes = spec.regs!;
+      const n = classes.length + (spec.fmt === "FR4" ? 1 : 0);
+      const withRm = spec.fmt !== "FRN" && ops.length === n + 1;
+      if (!withRm) want(ops, n, line, mn, spec.fmt === "FRN" ? "registers" : "registers[, rounding mode]");
+      const operand = (i: number, cls: string): number => (cls === "f" ? fpReg(ops[i], line, mn) : r(i));
+      const rd = operand(0, classes[0]!);
+      const rs1 = operand(1, classes[1]!);
+      const rs2 = classes.length > 2 ? operand(2, classes[2]!) : spec.rs2 ?? 0;
+      const rs3 = spec.fmt === "FR4" ? fpReg(ops[3], line, mn) : 0;
+      const rm = spec.fmt === "FRN" ? spec.f3 : withRm ? roundingMode(ops[n], line, mn) : spec.rm ?? RM_DYN;
+      newInst(st, mn, rd, rs1, rs2, null, rm | (rs3 << 3));
+      return;
+    }
   }
 }
 
@@ -660,9 +770,10 @@ function parseCompressed(st: ParseState, mn: string, fmt: CFmt, ops: string[]): 
       want(ops, 2, line, mn, fmt === "CL" ? "reg', offset(rs1')" : "reg, offset(sp)");
       const m = memOperand(ops[1], line, mn, st);
       if (fmt !== "CL" && m.base !== 2) throw new AsmError(line, `${mn}: the base register must be sp`);
-      const isStore = fmt === "CSS" || mn === "c.sw" || mn === "c.sd";
-      if (isStore) newInst(st, mn, 0, m.base, r(0), m.off);
-      else newInst(st, mn, r(0), m.base, 0, m.off);
+      const isStore = fmt === "CSS" || mn === "c.sw" || mn === "c.sd" || mn === "c.fsd";
+      const data = mn.startsWith("c.f") ? fpReg(ops[0], line, mn) : r(0);
+      if (isStore) newInst(st, mn, 0, m.base, data, m.off);
+      else newInst(st, mn, data, m.base, 0, m.off);
       return;
     }
   }
@@ -889,6 +1000,14 @@ function encode32(it: InstItem, res: Resolved): number {
       if (!fitsU(imm, 5)) fail(`immediate ${imm} is out of range (0..31)`);
       return iType(it.extra, n, spec.f3, it.rd, spec.opcode);
     case "FENCE": return iType(it.extra, 0, 0, 0, 0x0f);
+    case "FLOAD":
+      if (!fitsS(imm, 12)) fail(`offset ${imm} is out of range (-2048..2047)`);
+      return iType(n, it.rs1, spec.f3, it.rd, spec.opcode);
+    case "FSTORE":
+      if (!fitsS(imm, 12)) fail(`offset ${imm} is out of range (-2048..2047)`);
+      return sType(n, it.rs2, it.rs1, spec.f3, spec.opcode);
+    case "FRM": case "FRN": return rType(spec.f7, it.rs2, it.rs1, it.extra & 7, it.rd, spec.opcode);
+    case "FR4": return (((it.extra >> 3) << 27) | rType(spec.f7, it.rs2, it.rs1, it.extra & 7, it.rd, spec.opcode)) >>> 0;
     case "SYS":
       if (it.mn === "ecall") return 0x00000073;
       if (it.mn === "ebreak") return 0x00100073;
@@ -916,6 +1035,17 @@ function encodeC(mn: string, rd: number, rs1: number, rs2: number, immBig: bigin
       if (!isC(r) || !isC(rs1) || !fitsU(immBig, 8) || imm % 8) return null;
       return ((mn === "c.ld" ? 3 : 7) << 13) | (bit(imm, 5, 3) << 10) | (cr(rs1) << 7) | (bit(imm, 7, 6) << 5) | (cr(r) << 2);
     }
+    case "c.fld": case "c.fsd": {
+      const r = mn === "c.fld" ? rd : rs2;
+      if (!isC(r) || !isC(rs1) || !fitsU(immBig, 8) || imm % 8) return null;
+      return ((mn === "c.fld" ? 1 : 5) << 13) | (bit(imm, 5, 3) << 10) | (cr(rs1) << 7) | (bit(imm, 7, 6) << 5) | (cr(r) << 2);
+    }
+    case "c.fldsp":
+      if (rs1 !== 2 || !fitsU(immBig, 9) || imm % 8) return null;
+      return (1 << 13) | (bit(imm, 5) << 12) | (rd << 7) | (bit(imm, 4, 3) << 5) | (bit(imm, 8, 6) << 2) | 0x2;
+    case "c.fsdsp":
+      if (rs1 !== 2 || !fitsU(immBig, 9) || imm % 8) return null;
+      return (5 << 13) | (bit(imm, 5, 3) << 10) | (bit(imm, 8, 6) << 7) | (rs2 << 2) | 0x2;
     case "c.nop": return imm === 0 ? 0x0001 : null;
     case "c.addi":
       if (rd === 0 || rd !== rs1 || imm === 0 || !fitsS(immBig, 6)) return null;
@@ -1017,6 +1147,8 @@ function compressAuto(it: InstItem, imm: bigint): number | null {
     case "ld": return tryC("c.ld", rd, rs1, 0, imm) ?? tryC("c.ldsp", rd, rs1, 0, imm);
     case "sw": return tryC("c.sw", 0, rs1, rs2, imm) ?? tryC("c.swsp", 0, rs1, rs2, imm);
     case "sd": return tryC("c.sd", 0, rs1, rs2, imm) ?? tryC("c.sdsp", 0, rs1, rs2, imm);
+    case "fld": return tryC("c.fld", rd, rs1, 0, imm) ?? tryC("c.fldsp", rd, rs1, 0, imm);
+    case "fsd": return tryC("c.fsd", 0, rs1, rs2, imm) ?? tryC("c.fsdsp", 0, rs1, rs2, imm);
     case "jalr":
       if (imm !== 0n) return null;
       return rd === 0 ? tryC("c.jr", 0, rs1, 0, 0n) : rd === 1 ? tryC("c.jalr", 1, rs1, 0, 0n) : null;

@@ -321,21 +321,32 @@ describe("traps", () => {
     expect(m.reg(REG.a0!), word).toBe(1n);
     expect(m.instret(), word).toBe(1n);
   };
-  it("privileged instructions, other CSRs, counter writes and FP raise illegal instruction with the bits", () => {
+  it("privileged instructions, other CSRs, counter writes and reserved FP encodings raise illegal instruction with the bits", () => {
     const words: bigint[] = [
       0x30200073n, // mret
       0x10200073n, // sret
       0x10500073n, // wfi
       0x12000073n, // sfence.vma
       0x30002573n, // csrr a0, mstatus
-      0x00302573n, // csrr a0, fcsr
+      0x00402573n, // csrr a0, 0x004 (next to fcsr)
       0xc0001573n, // csrrw a0, cycle, zero (writes)
       0xc0029573n, // csrrw? csrrs a0, cycle, t0 (writes)
       0xc0035573n, // csrrwi a0, cycle, 6
       0xc8002573n, // csrr a0, cycleh (RV32 only)
       0xc0302573n, // hpmcounter3
-      0x00053507n, // fld fa0, 0(a0)
-      0x02b57553n, // fadd.d
+      0x00054507n, // LOAD-FP funct3 = 4 (FLQ is not implemented)
+      0x06b57553n, // fadd.q (fmt = 3)
+      0x04b57553n, // fadd.h (fmt = 2)
+      0x02b55553n, // fadd.d with the reserved rounding mode 5
+      0x02b56553n, // fadd.d with the reserved rounding mode 6
+      0x5a1575d3n, // fsqrt.d with rs2 = 1 (reserved)
+      0x22b53553n, // fsgnj.d funct3 = 3
+      0x2ab52553n, // fmin.d funct3 = 2
+      0xa2b53553n, // feq.d funct3 = 3
+      0xc2457553n, // fcvt.w.d rs2 = 4
+      0x40057553n, // fcvt.s.s (fcvt.fmt.fmt with rs2 = fmt)
+      0xe2151553n, // fclass.d with rs2 = 1
+      0x06b5f543n, // fmadd.q
       0x0000100fn | (1n << 20n), // fence.i with imm is still fence.i; use cbo-like funct3=2 instead below
     ];
     words.pop();
@@ -348,7 +359,7 @@ describe("traps", () => {
     for (const w of words) illegal(`.word ${w}`, w);
   });
   it("reserved compressed encodings raise illegal instruction with the 16 bits", () => {
-    for (const h of [0x0000, 0x2000 /* c.fld */, 0x8000 /* reserved */, 0x6081 /* c.addi16sp nzimm=0 */, 0x6001 /* c.lui x0, nzimm = 0 */, 0x6101 /* c.lui x2 pattern is c.addi16sp: nzimm = 0 */, 0x2001 /* c.addiw x0 */, 0x4002 /* c.lwsp x0 */, 0x6002 /* c.ldsp x0 */, 0x8002 /* c.jr x0 */, 0x9c41 /* reserved subw-group */, 0x2002 /* c.fldsp */, 0xa002 /* c.fsdsp */]) {
+    for (const h of [0x0000, 0x8000 /* reserved */, 0x6081 /* c.addi16sp nzimm=0 */, 0x6001 /* c.lui x0, nzimm = 0 */, 0x6101 /* c.lui x2 pattern is c.addi16sp: nzimm = 0 */, 0x2001 /* c.addiw x0 */, 0x4002 /* c.lwsp x0 */, 0x6002 /* c.ldsp x0 */, 0x8002 /* c.jr x0 */, 0x9c41 /* reserved subw-group */]) {
       illegal(`.half ${h}\n.half 1`, BigInt(h));
     }
   });

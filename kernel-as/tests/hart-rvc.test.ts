@@ -14,8 +14,8 @@ const sx = (v: number, bits: number): number => (v << (32 - bits)) >> (32 - bits
 
 const I = (imm: number, rs1: number, f3: number, rd: number, opc: number) =>
   (((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc) >>> 0;
-const S = (imm: number, rs2: number, rs1: number, f3: number) =>
-  ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23) >>> 0;
+const S = (imm: number, rs2: number, rs1: number, f3: number, opc = 0x23) =>
+  ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | opc) >>> 0;
 const R = (f7: number, rs2: number, rs1: number, f3: number, rd: number, opc: number) =>
   ((f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc) >>> 0;
 const B = (imm: number, rs1: number, f3: number) =>
@@ -47,6 +47,10 @@ export function referenceExpand(h: number): number | null {
   const key = `${q}:${f3}`;
   switch (key) {
     case "0:0": { const n = gather(h, NZUIMM_4SPN); return n ? I(n, 2, 0, rdp, 0x13) : null; }
+    case "0:1": return I(gather(h, UIMM_LD), rs1p, 3, rdp, 0x07); // c.fld
+    case "0:5": return S(gather(h, UIMM_LD), rdp, rs1p, 3, 0x27); // c.fsd
+    case "2:1": return I(gather(h, UIMM_LDSP), 2, 3, rd, 0x07); // c.fldsp, any rd
+    case "2:5": return S(gather(h, UIMM_SDSP), rs2, 2, 3, 0x27); // c.fsdsp
     case "0:2": return I(gather(h, UIMM_LW), rs1p, 2, rdp, 0x03);
     case "0:3": return I(gather(h, UIMM_LD), rs1p, 3, rdp, 0x03);
     case "0:6": return S(gather(h, UIMM_LW), rdp, rs1p, 2);
@@ -80,7 +84,7 @@ export function referenceExpand(h: number): number | null {
       return R(0, rs2, rd, 0, rd, 0x33);
     case "2:6": return S(gather(h, UIMM_SWSP), rs2, 2, 2);
     case "2:7": return S(gather(h, UIMM_SDSP), rs2, 2, 3);
-    default: return null; // C.FLD, C.FSD, C.FLDSP, C.FSDSP, quadrant 0 funct3 4
+    default: return null; // quadrant 0 funct3 4
   }
 }
 
@@ -102,7 +106,7 @@ describe("RV64C expansion", () => {
         if (got !== want) expect.fail(`halfword ${h.toString(16)}: expanded ${got.toString(16)}, reference ${want.toString(16)}`);
       }
     }
-    expect(legal).toBe(38551); // every quadrant 0-2 encoding minus the reserved and FP ones
+    expect(legal).toBe(46743); // every quadrant 0-2 encoding minus the reserved ones
   });
 
   it("executes each sampled compressed instruction with the same effect as its 32-bit form", () => {
@@ -116,11 +120,13 @@ describe("RV64C expansion", () => {
       m.h.hartInvalidateCode(m.pa(TEXT), 8);
       m.bytes(m.pa(DATA), 0x1000).set(mem);
       for (let r = 1; r < 32; r++) m.setReg(r, regs[r]!);
+      for (let r = 0; r < 32; r++) m.setFreg(r, regs[r]! ^ 0x5555n);
       m.h.hartSetPc(m.ctx, TEXT);
       const cause = m.run(1);
       return {
         cause, tval: cause === CAUSE.BUDGET ? 0n : m.tval(),
         regs: Array.from({ length: 32 }, (_, r) => m.reg(r)), mem: m.bytes(m.pa(DATA), 0x1000).slice(),
+        fregs: Array.from({ length: 32 }, (_, r) => m.freg(r)),
         pcDelta: m.pc() - TEXT,
       };
     };
@@ -139,6 +145,7 @@ describe("RV64C expansion", () => {
       expect(a.cause, h.toString(16)).toBe(b.cause);
       expect(a.tval, h.toString(16)).toBe(b.tval);
       expect(a.regs.join(), h.toString(16)).toBe(b.regs.join());
+      expect(a.fregs.join(), h.toString(16)).toBe(b.fregs.join());
       expect(Buffer.compare(a.mem, b.mem), h.toString(16)).toBe(0);
       if (a.cause === CAUSE.BUDGET) {
         expect(a.pcDelta).toBe(2n);

@@ -5,6 +5,7 @@ export {
   hartSystemInit, hartArenaMinBytes, hartContextSize, hartInit, hartSetSatp, hartSetBare, hartGetSatp, hartRun,
   hartGetReg, hartSetReg, hartGetPc, hartSetPc, hartGetCause, hartGetTval, hartGetInstret, hartSetTime,
   hartDropReservation, hartInvalidateCode, hartFlushDecodeCache, tlbFlushAll, tlbFlushAsid, tlbFlushVa,
+  hartGetFreg, hartSetFreg, hartGetFcsr, hartSetFcsr, hartCopyFpState, hartClearFpState,
 } from "../src/machine/hart";
 export { expandCompressed } from "../src/machine/compressed";
 export { cacheFlushes } from "../src/machine/blockcache";

@@ -1,12 +1,14 @@
 // RV64C: every 16-bit encoding is expanded into the 32-bit instruction it
 // stands for, so a compressed instruction executes through exactly the same
 // decoded operation as its base form (only its length, 2, differs).
-// Reserved encodings, the all-zero halfword and the floating-point forms
-// (C.FLD, C.FSD, C.FLDSP, C.FSDSP) expand to ILLEGAL_EXPANSION; HINT
-// encodings expand to their base form, which writes x0 or nothing.
+// Reserved encodings and the all-zero halfword expand to ILLEGAL_EXPANSION;
+// HINT encodings expand to their base form, which writes x0 or nothing. The
+// double-precision forms (C.FLD, C.FSD, C.FLDSP, C.FSDSP) expand to FLD and
+// FSD; RV64 has no compressed single-precision loads or stores.
 
 import {
   OPC_LOAD, OPC_OP_IMM, OPC_OP_IMM_32, OPC_STORE, OPC_OP, OPC_LUI, OPC_OP_32, OPC_BRANCH, OPC_JALR, OPC_JAL,
+  OPC_LOAD_FP, OPC_STORE_FP,
 } from "./opcodes";
 
 /** Returned for an encoding that must raise illegal instruction. */
@@ -25,9 +27,9 @@ const REG_SP: u32 = 2;
   return ((<u32>imm & 0xFFF) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc;
 }
 // @ts-ignore: decorator
-@inline function encS(imm: i32, rs2: u32, rs1: u32, f3: u32): u32 {
+@inline function encS(imm: i32, rs2: u32, rs1: u32, f3: u32, opc: u32 = OPC_STORE): u32 {
   const u = <u32>imm;
-  return (((u >> 5) & 0x7F) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((u & 0x1F) << 7) | OPC_STORE;
+  return (((u >> 5) & 0x7F) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((u & 0x1F) << 7) | opc;
 }
 // @ts-ignore: decorator
 @inline function encB(imm: i32, rs2: u32, rs1: u32, f3: u32): u32 {
@@ -67,9 +69,17 @@ export function expandCompressed(h: u32): u32 {
         const uimm = (((h >> 10) & 7) << 3) | (bit(h, 6) << 2) | (bit(h, 5) << 6);
         return encI(<i32>uimm, rs1c, 2, rdc, OPC_LOAD);
       }
+      case 1: { // C.FLD
+        const uimm = (((h >> 10) & 7) << 3) | (((h >> 5) & 3) << 6);
+        return encI(<i32>uimm, rs1c, 3, rdc, OPC_LOAD_FP);
+      }
       case 3: { // C.LD
         const uimm = (((h >> 10) & 7) << 3) | (((h >> 5) & 3) << 6);
         return encI(<i32>uimm, rs1c, 3, rdc, OPC_LOAD);
+      }
+      case 5: { // C.FSD
+        const uimm = (((h >> 10) & 7) << 3) | (((h >> 5) & 3) << 6);
+        return encS(<i32>uimm, rdc, rs1c, 3, OPC_STORE_FP);
       }
       case 6: { // C.SW
         const uimm = (((h >> 10) & 7) << 3) | (bit(h, 6) << 2) | (bit(h, 5) << 6);
@@ -79,7 +89,7 @@ export function expandCompressed(h: u32): u32 {
         const uimm = (((h >> 10) & 7) << 3) | (((h >> 5) & 3) << 6);
         return encS(<i32>uimm, rdc, rs1c, 3);
       }
-      default: return ILLEGAL_EXPANSION; // C.FLD, reserved, C.FSD
+      default: return ILLEGAL_EXPANSION; // 4: reserved
     }
   }
   if (quadrant == 1) {
@@ -130,6 +140,14 @@ export function expandCompressed(h: u32): u32 {
   if (quadrant == 2) {
     switch (f3) {
       case 0: return encI(<i32>shamt, rd, 1, rd, OPC_OP_IMM); // C.SLLI (HINTs when rd == 0)
+      case 1: { // C.FLDSP (any rd)
+        const uimm = (bit(h, 12) << 5) | (((h >> 5) & 3) << 3) | (((h >> 2) & 7) << 6);
+        return encI(<i32>uimm, REG_SP, 3, rd, OPC_LOAD_FP);
+      }
+      case 5: { // C.FSDSP
+        const uimm = (((h >> 10) & 7) << 3) | (((h >> 7) & 7) << 6);
+        return encS(<i32>uimm, rs2, REG_SP, 3, OPC_STORE_FP);
+      }
       case 2: { // C.LWSP; rd == 0 is reserved
         if (rd == 0) return ILLEGAL_EXPANSION;
         const uimm = (bit(h, 12) << 5) | (((h >> 4) & 7) << 2) | (((h >> 2) & 3) << 6);
@@ -162,7 +180,7 @@ export function expandCompressed(h: u32): u32 {
         const uimm = (((h >> 10) & 7) << 3) | (((h >> 7) & 7) << 6);
         return encS(<i32>uimm, rs2, REG_SP, 3);
       }
-      default: return ILLEGAL_EXPANSION; // C.FLDSP, C.FSDSP
+      default: return ILLEGAL_EXPANSION;
     }
   }
   return ILLEGAL_EXPANSION; // quadrant 3 is not a 16-bit instruction

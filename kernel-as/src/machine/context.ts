@@ -4,6 +4,10 @@
 // base; the executor addresses registers as base + 8 * index, so the
 // register file must stay first.
 //
+// The F and D state (f0..f31, fcsr) lives in the same record, so it is
+// saved, restored, copied and snapshotted with the rest; decoded records
+// address f registers as CTX_FREGS + 8 * index, like x registers.
+//
 // x0 always reads zero: the decoder redirects every write to x0 into the
 // SINK slot, so no instruction needs an rd == 0 test.
 
@@ -23,7 +27,9 @@ export const CTX_RES_VALID: usize = 336;   // u32, nonzero while a reservation i
 export const CTX_CAUSE: usize = 340;       // u32, cause of the last hartRun return
 export const CTX_TVAL: usize = 344;        // u64, trap value of the last trap
 export const CTX_MAGIC: usize = 352;       // u32, CTX_MAGIC_VALUE once hartInit ran
-export const CTX_SIZE: usize = 384;
+export const CTX_FREGS: usize = 384;       // f0..f31, u64 each (singles NaN-boxed)
+export const CTX_FCSR: usize = 640;        // u32, fcsr: fflags in bits 4..0, frm in bits 7..5
+export const CTX_SIZE: usize = 656;
 
 export const CTX_MAGIC_VALUE: u32 = 0x4B484152; // "KHAR"
 /** Byte offset of the sink register, as stored in decoded records. */
@@ -48,3 +54,7 @@ export const TIME_SCALE_ONE: u32 = 1 << 16;
 @inline export function ctxRoot(ctx: usize): u64 { return load<u64>(ctx + CTX_ROOT); }
 // @ts-ignore: decorator
 @inline export function ctxDropReservation(ctx: usize): void { store<u32>(ctx + CTX_RES_VALID, 0); }
+
+/** Byte offset of f register `index` in the context. */
+// @ts-ignore: decorator
+@inline export function fregOffset(index: u32): u32 { return <u32>CTX_FREGS + (index << 3); }

@@ -1,7 +1,8 @@
-// The decoder: RV64IMAC + Zicsr (user counters) + Zifencei instructions
-// into compact 16-byte records, one basic block at a time. Everything the
-// specification reserves or leaves to other extensions (F/D, privileged
-// instructions, writes to the read-only counters, other CSRs) decodes to
+// The decoder: RV64IMAFDC + Zicsr (user counters, fflags/frm/fcsr) +
+// Zifencei instructions into compact 16-byte records, one basic block at a
+// time. Everything the specification reserves or leaves to other extensions
+// (privileged instructions, writes to the read-only counters, other CSRs,
+// reserved static rounding modes, the H and Q formats) decodes to
 // OP_ILLEGAL, which traps with the instruction bits when executed.
 //
 // Record layout (RECORD_SIZE = 16):
@@ -11,8 +12,10 @@
 //   +4  u16 rs1 as a byte offset (x0 -> slot 0, which always reads 0)
 //   +6  u16 rs2 as a byte offset
 //   +8  i32 immediate; for pc-relative ops (AUIPC, JAL, branches) already
-//           relative to the block's first instruction; for OP_ILLEGAL the
-//           instruction bits (the trap value)
+//           relative to the block's first instruction; for OP_ILLEGAL, the
+//           FP computational ops and OP_FCSR the instruction bits (the trap
+//           value, and the rounding mode, rs3 and CSR fields)
+// F/D records name f registers as CTX_FREGS + 8 * index (fregOffset).
 //   +12 u16 offset of the instruction from the block's first byte
 //   +14 u16 index of the instruction in the block
 // A block ends after a control transfer, ecall/ebreak, fence.i or an
@@ -21,11 +24,11 @@
 
 import {
   OPC_LOAD, OPC_MISC_MEM, OPC_OP_IMM, OPC_AUIPC, OPC_OP_IMM_32, OPC_STORE, OPC_AMO, OPC_OP, OPC_LUI, OPC_OP_32, OPC_BRANCH,
-  OPC_JALR, OPC_JAL, OPC_SYSTEM,
+  OPC_JALR, OPC_JAL, OPC_SYSTEM, OPC_LOAD_FP, OPC_STORE_FP, OPC_MADD, OPC_MSUB, OPC_NMSUB, OPC_NMADD, OPC_OP_FP,
 } from "./opcodes";
 import { expandCompressed, ILLEGAL_EXPANSION } from "./compressed";
 import { blockReserve, blockCommit, BLOCK_HEADER, RECORD_SIZE, BLOCK_MAX_INSNS } from "./blockcache";
-import { REG_SINK } from "./context";
+import { REG_SINK, fregOffset } from "./context";
 
 export const OP_END: u8 = 0;
 export const OP_ILLEGAL: u8 = 1;
@@ -127,6 +130,46 @@ export const OP_ADD_LBU: u8 = 96;      // add; lbu
 export const OP_ADDI_ADDI: u8 = 97;    // addi; addi
 export const OP_FUSED_END: u8 = 98;
 
+// The F and D extensions (fpexec.ts runs them). From OP_FP_FIRST on, every
+// op goes to fpExec.
+export const OP_FP_FIRST: u8 = 98;
+export const OP_FLW: u8 = 98;
+export const OP_FLD: u8 = 99;
+export const OP_FSW: u8 = 100;
+export const OP_FSD: u8 = 101;
+export const OP_FCSR: u8 = 102;   // CSRRW/S/C[I] on fflags, frm, fcsr
+/** Computational F/D ops: OP_FP_BASE + 2 * FK_* + fmt (0 single, 1 double). */
+export const OP_FP_BASE: u8 = 104;
+export const FK_ADD: u8 = 0;
+export const FK_SUB: u8 = 1;
+export const FK_MUL: u8 = 2;
+export const FK_DIV: u8 = 3;
+export const FK_SQRT: u8 = 4;
+export const FK_MADD: u8 = 5;
+export const FK_MSUB: u8 = 6;
+export const FK_NMSUB: u8 = 7;
+export const FK_NMADD: u8 = 8;
+export const FK_SGNJ: u8 = 9;
+export const FK_SGNJN: u8 = 10;
+export const FK_SGNJX: u8 = 11;
+export const FK_MIN: u8 = 12;
+export const FK_MAX: u8 = 13;
+export const FK_EQ: u8 = 14;
+export const FK_LT: u8 = 15;
+export const FK_LE: u8 = 16;
+export const FK_CLASS: u8 = 17;
+export const FK_TO_INT: u8 = 18;   // + W, WU, L, LU (fpu.ts INT_*)
+export const FK_FROM_INT: u8 = 22; // + W, WU, L, LU
+export const FK_CVT_FMT: u8 = 26;  // FCVT.S.D (fmt 0), FCVT.D.S (fmt 1)
+export const FK_MV_TO_X: u8 = 27;  // FMV.X.W, FMV.X.D
+export const FK_MV_FROM_X: u8 = 28; // FMV.W.X, FMV.D.X
+export const FK_COUNT: u8 = 29;
+export const OP_FP_END: u8 = OP_FP_BASE + 2 * FK_COUNT;
+const CSR_FFLAGS: u32 = 0x001;
+const CSR_FCSR: u32 = 0x003;
+const RM_DYNAMIC: u32 = 7;
+const RM_LAST_STATIC: u32 = 4;
+
 
 const INSN_ECALL: u32 = 0x0000_0073;
 const INSN_EBREAK: u32 = 0x0010_0073;
@@ -158,6 +201,72 @@ function put(rec: usize, op: u8, rd: u32, rs1: u32, rs2: u32, imm: i32): u8 {
   store<u16>(rec, <u16>(rs2 << 3), 6);
   store<i32>(rec, imm, 8);
   return op;
+}
+
+/** A record with raw byte offsets (f registers, or x registers already mapped). */
+function putRaw(rec: usize, op: u8, rd: u32, rs1: u32, rs2: u32, imm: i32): u8 {
+  store<u8>(rec, op);
+  store<u16>(rec, <u16>rd, 2);
+  store<u16>(rec, <u16>rs1, 4);
+  store<u16>(rec, <u16>rs2, 6);
+  store<i32>(rec, imm, 8);
+  return op;
+}
+// @ts-ignore: decorator
+@inline function xDest(r: u32): u32 { return (r == 0 ? REG_SINK : r) << 3; }
+// @ts-ignore: decorator
+@inline function xSrc(r: u32): u32 { return r << 3; }
+// @ts-ignore: decorator
+@inline function fpOp(kind: u8, fmt: u32): u8 { return OP_FP_BASE + 2 * kind + <u8>fmt; }
+// @ts-ignore: decorator
+@inline function rmValid(rm: u32): bool { return rm <= RM_LAST_STATIC || rm == RM_DYNAMIC; }
+
+/** OP-FP and the fused multiply-adds; OP_ILLEGAL for reserved encodings (the caller puts it). */
+function decodeFp(rec: usize, bits: u32, opc: u32, rd: u32, f3: u32, rs1: u32, rs2: u32): u8 {
+  const fmt = (bits >> 25) & 3;
+  if (fmt > 1) return OP_ILLEGAL; // H and Q are not implemented
+  const imm = <i32>bits;
+  if (opc != OPC_OP_FP) {
+    if (!rmValid(f3)) return OP_ILLEGAL;
+    const kind = FK_MADD + <u8>((opc - OPC_MADD) >> 2);
+    return putRaw(rec, fpOp(kind, fmt), fregOffset(rd), fregOffset(rs1), fregOffset(rs2), imm);
+  }
+  const funct5 = bits >> 27;
+  switch (funct5) {
+    case 0x00: case 0x01: case 0x02: case 0x03:
+      if (!rmValid(f3)) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(FK_ADD + <u8>funct5, fmt), fregOffset(rd), fregOffset(rs1), fregOffset(rs2), imm);
+    case 0x0B:
+      if (rs2 != 0 || !rmValid(f3)) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(FK_SQRT, fmt), fregOffset(rd), fregOffset(rs1), 0, imm);
+    case 0x04:
+      if (f3 > 2) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(FK_SGNJ + <u8>f3, fmt), fregOffset(rd), fregOffset(rs1), fregOffset(rs2), imm);
+    case 0x05:
+      if (f3 > 1) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(FK_MIN + <u8>f3, fmt), fregOffset(rd), fregOffset(rs1), fregOffset(rs2), imm);
+    case 0x08: // FCVT.S.D (fmt S, source D) and FCVT.D.S
+      if (rs2 != (fmt ^ 1) || !rmValid(f3)) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(FK_CVT_FMT, fmt), fregOffset(rd), fregOffset(rs1), 0, imm);
+    case 0x14: {
+      if (f3 > 2) return OP_ILLEGAL;
+      const kind: u8 = f3 == 2 ? FK_EQ : f3 == 1 ? FK_LT : FK_LE;
+      return putRaw(rec, fpOp(kind, fmt), xDest(rd), fregOffset(rs1), fregOffset(rs2), imm);
+    }
+    case 0x18:
+      if (rs2 > 3 || !rmValid(f3)) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(FK_TO_INT + <u8>rs2, fmt), xDest(rd), fregOffset(rs1), 0, imm);
+    case 0x1A:
+      if (rs2 > 3 || !rmValid(f3)) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(FK_FROM_INT + <u8>rs2, fmt), fregOffset(rd), xSrc(rs1), 0, imm);
+    case 0x1C:
+      if (rs2 != 0 || f3 > 1) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(f3 == 0 ? FK_MV_TO_X : FK_CLASS, fmt), xDest(rd), fregOffset(rs1), 0, imm);
+    case 0x1E:
+      if (rs2 != 0 || f3 != 0) return OP_ILLEGAL;
+      return putRaw(rec, fpOp(FK_MV_FROM_X, fmt), fregOffset(rd), xSrc(rs1), 0, imm);
+    default: return OP_ILLEGAL;
+  }
 }
 
 /**
@@ -297,6 +406,19 @@ export function decodeInto(rec: usize, bits: u32, trapBits: u32, length: u32, pc
       if (op == OP_ILLEGAL) break;
       return put(rec, op, rd, rs1, rs2, 0);
     }
+    case OPC_LOAD_FP:
+      if (f3 != 2 && f3 != 3) break;
+      return putRaw(rec, f3 == 2 ? OP_FLW : OP_FLD, fregOffset(rd), xSrc(rs1), 0, immI);
+    case OPC_STORE_FP: {
+      if (f3 != 2 && f3 != 3) break;
+      const immS = ((<i32>bits >> 25) << 5) | <i32>((bits >> 7) & 31);
+      return putRaw(rec, f3 == 2 ? OP_FSW : OP_FSD, xDest(0), xSrc(rs1), fregOffset(rs2), immS);
+    }
+    case OPC_MADD: case OPC_MSUB: case OPC_NMSUB: case OPC_NMADD: case OPC_OP_FP: {
+      const op = decodeFp(rec, bits, opc, rd, f3, rs1, rs2);
+      if (op == OP_ILLEGAL) break;
+      return op;
+    }
     case OPC_MISC_MEM:
       if (f3 == 0) return put(rec, OP_FENCE, 0, 0, 0, 0);
       if (f3 == 1) return put(rec, OP_FENCE_I, 0, 0, 0, 0);
@@ -307,10 +429,13 @@ export function decodeInto(rec: usize, bits: u32, trapBits: u32, length: u32, pc
         if (bits == INSN_EBREAK) return put(rec, OP_EBREAK, 0, 0, 0, 0);
         break;
       }
+      const csr = bits >> 20;
+      // fflags, frm, fcsr: every Zicsr form (the immediate forms carry
+      // their uimm in the rs1 field, which fpexec.ts reads from the bits).
+      if (csr >= CSR_FFLAGS && csr <= CSR_FCSR && f3 != 4) return putRaw(rec, OP_FCSR, xDest(rd), xSrc(rs1), 0, <i32>bits);
       // Zicsr on the read-only user counters: only the forms that do not
       // write (CSRRS/CSRRC with rs1 = x0, CSRRSI/CSRRCI with uimm = 0).
       if (f3 == 1 || f3 == 4 || f3 == 5 || rs1 != 0) break;
-      const csr = bits >> 20;
       if (csr == CSR_CYCLE) return put(rec, OP_RDCYCLE, rd, 0, 0, 0);
       if (csr == CSR_TIME) return put(rec, OP_RDTIME, rd, 0, 0, 0);
       if (csr == CSR_INSTRET) return put(rec, OP_RDINSTRET, rd, 0, 0, 0);

@@ -31,9 +31,11 @@ import { blockAt, truncatedBlock, fetchReset } from "./fetch";
 import { timeAt } from "./csr";
 import {
   faultCause, faultTval, clearFault, raiseFault, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_ECALL_U,
-  CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, TRAP_BUDGET, TRAP_INTERRUPT,
+  CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, TRAP_BUDGET, TRAP_INTERRUPT, MISS_FAULT, MISS_CODE_DROPPED,
 } from "./trap";
 import * as D from "./decode";
+import { mulhu } from "./arith";
+import { fpExec } from "./fpexec";
 
 // @ts-ignore: decorator
 @inline function vs1(ctx: usize, rec: usize): u64 { return load<u64>(ctx + <usize>load<u16>(rec, 4)); }
@@ -76,16 +78,6 @@ function stopAt(ctx: usize, pc: u64, cause: u32, tval: u64, charged: u64): u32 {
   return cause;
 }
 
-/** High 64 bits of the unsigned 128-bit product, from four 32x32 products. */
-// @ts-ignore: decorator
-@inline export function mulhu(a: u64, b: u64): u64 {
-  const a0 = a & 0xFFFF_FFFF, a1 = a >> 32;
-  const b0 = b & 0xFFFF_FFFF, b1 = b >> 32;
-  const p00 = a0 * b0;
-  const mid = a1 * b0 + (p00 >> 32);
-  const mid2 = a0 * b1 + (mid & 0xFFFF_FFFF);
-  return a1 * b1 + (mid >> 32) + (mid2 >> 32);
-}
 // @ts-ignore: decorator
 @inline function mulh(a: u64, b: u64): u64 {
   return mulhu(a, b) - (<i64>a < 0 ? b : 0) - (<i64>b < 0 ? a : 0);
@@ -129,8 +121,6 @@ function stopAt(ctx: usize, pc: u64, cause: u32, tval: u64, charged: u64): u32 {
 // The executor's slow paths take the record and hand it back, tagged with
 // what happened (MISS_*), so that the record pointer is never live across a
 // call in the dispatch loop (an engine would keep it on the stack).
-const MISS_FAULT: usize = 1;        // the instruction traps: the fault is raised (trap.ts)
-const MISS_CODE_DROPPED: usize = 2; // it wrote into decoded code: its block must end after it
 
 /** A load that missed the TLB fast path: sets rd (sign-extended if `signed`). */
 function loadMiss(ctx: usize, rec: usize, va: u64, size: u32, signed: bool): usize {
@@ -608,8 +598,9 @@ export function execRun(ctx: usize, budget: u32): u32 {
           setRd(ctx, rec, vs1(ctx, rec) + imm(rec));
           continue;
         default: {
-          // LR, SC and the AMOs; the stores among them may drop code too.
-          rec = atomic(ctx, rec, key);
+          // LR, SC and the AMOs, and the F and D instructions (fpexec.ts);
+          // the stores among them may drop code too.
+          rec = load<u8>(rec) >= D.OP_FP_FIRST ? fpExec(ctx, rec, key) : atomic(ctx, rec, key);
           if ((rec & (MISS_FAULT | MISS_CODE_DROPPED)) == 0) continue;
           if ((rec & MISS_FAULT) != 0) {
             rec &= ~MISS_FAULT;

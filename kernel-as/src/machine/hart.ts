@@ -1,4 +1,5 @@
-// The user-mode RISC-V hart: RV64IMAC + Zicsr (user counters) + Zifencei,
+// The user-mode RISC-V hart: RV64IMAFDC (RV64GC) + Zicsr (user counters,
+// fflags/frm/fcsr) + Zifencei,
 // behind Sv48 translation, run in slices by the kernel. See docs/hart.md.
 //
 // API (stable; everything else in machine/ is internal):
@@ -28,6 +29,10 @@
 //                                            ecall the kernel adds 4). Any return
 //                                            drops the LR reservation.
 //   hartGetReg / hartSetReg(ctx, i, v)       x0..x31 (writes to x0 are ignored)
+//   hartGetFreg / hartSetFreg(ctx, i, v)     f0..f31, raw 64 bits (singles NaN-boxed)
+//   hartGetFcsr / hartSetFcsr(ctx, v)        fcsr: fflags bits 4..0, frm bits 7..5
+//   hartCopyFpState(from, to)                f registers and fcsr (fork)
+//   hartClearFpState(ctx)                    f registers and fcsr to zero (exec)
 //   hartGetPc / hartSetPc(ctx, pc)
 //   hartGetCause(ctx): u32, hartGetTval(ctx): u64   of the last hartRun
 //   hartGetInstret(ctx): u64                 instructions retired (exact)
@@ -45,7 +50,7 @@ import { KSTATE_HART } from "../lib/layout";
 import { SATP_MODE_SHIFT, SATP_MODE_SV48, SATP_ASID_SHIFT, SATP_ASID_MASK, SATP_PPN_MASK } from "./sv48";
 import {
   CTX_SIZE, CTX_PC, CTX_SATP, CTX_INSTRET, CTX_TIME_SCALE, CTX_ASID_KEY, CTX_ROOT, CTX_CAUSE, CTX_TVAL,
-  CTX_MAGIC, CTX_MAGIC_VALUE, TIME_SCALE_ONE, ctxDropReservation,
+  CTX_MAGIC, CTX_MAGIC_VALUE, TIME_SCALE_ONE, CTX_FREGS, CTX_FCSR, ctxDropReservation,
 } from "./context";
 import { tlbAttach, KEY_BARE, KEY_INVALID, TLB_BYTES } from "./tlb";
 import { blockCacheAttach, blockCacheBytesNeeded, blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
@@ -123,6 +128,17 @@ export function hartGetReg(ctx: usize, index: u32): u64 { return index < 32 ? lo
 export function hartSetReg(ctx: usize, index: u32, value: u64): void {
   if (index > 0 && index < 32) store<u64>(ctx + (<usize>index << 3), value);
 }
+export function hartGetFreg(ctx: usize, index: u32): u64 { return index < 32 ? load<u64>(ctx + CTX_FREGS + (<usize>index << 3)) : 0; }
+export function hartSetFreg(ctx: usize, index: u32, value: u64): void {
+  if (index < 32) store<u64>(ctx + CTX_FREGS + (<usize>index << 3), value);
+}
+const FCSR_BITS: u32 = 0xFF;
+export function hartGetFcsr(ctx: usize): u32 { return load<u32>(ctx + CTX_FCSR); }
+export function hartSetFcsr(ctx: usize, value: u32): void { store<u32>(ctx + CTX_FCSR, value & FCSR_BITS); }
+/** The F/D state: f0..f31, then fcsr. */
+const FP_STATE_BYTES: usize = CTX_FCSR + 4 - CTX_FREGS;
+export function hartCopyFpState(from: usize, to: usize): void { memory.copy(to + CTX_FREGS, from + CTX_FREGS, FP_STATE_BYTES); }
+export function hartClearFpState(ctx: usize): void { memory.fill(ctx + CTX_FREGS, 0, FP_STATE_BYTES); }
 export function hartGetPc(ctx: usize): u64 { return load<u64>(ctx + CTX_PC); }
 export function hartSetPc(ctx: usize, pc: u64): void { store<u64>(ctx + CTX_PC, pc); }
 export function hartGetCause(ctx: usize): u32 { return load<u32>(ctx + CTX_CAUSE); }

@@ -16,3 +16,11 @@ export const OPC_BRANCH: u32 = 0x63;
 export const OPC_JALR: u32 = 0x67;
 export const OPC_JAL: u32 = 0x6F;
 export const OPC_SYSTEM: u32 = 0x73;
+// The F and D extensions.
+export const OPC_LOAD_FP: u32 = 0x07;
+export const OPC_STORE_FP: u32 = 0x27;
+export const OPC_MADD: u32 = 0x43;
+export const OPC_MSUB: u32 = 0x47;
+export const OPC_NMSUB: u32 = 0x4B;
+export const OPC_NMADD: u32 = 0x4F;
+export const OPC_OP_FP: u32 = 0x53;

@@ -51,3 +51,9 @@ export let faultTval: u64 = 0;
 @inline export function clearFault(): void {
   faultCause = 0;
 }
+
+// The executor's slow paths (execute.ts, fpexec.ts) take the record and hand
+// it back tagged with what happened, so that the record pointer is never
+// live across a call in the dispatch loop. Records are 16-byte aligned.
+export const MISS_FAULT: usize = 1;        // the instruction traps: the fault is raised
+export const MISS_CODE_DROPPED: usize = 2; // it wrote into decoded code: its block must end after it

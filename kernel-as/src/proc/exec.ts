@@ -22,7 +22,7 @@ import {
 } from "../mm/vm";
 import { ptCreate, ptTranslate, PT_NO_MAPPING } from "../mm/pagetable";
 import { bootfsType, bootfsSize, bootfsData, T_FILE } from "../fs/bootfs";
-import { hartSetSatp, hartSetPc, hartSetReg, hartDropReservation, tlbFlushAsid, hartInvalidateCode } from "../machine/hart";
+import { hartSetSatp, hartSetPc, hartSetReg, hartDropReservation, tlbFlushAsid, hartInvalidateCode, hartClearFpState } from "../machine/hart";
 import { makeSatp } from "../machine/sv48";
 import {
   pCtx, pRoot, pSetRoot, pAsid, pSetBrk, procTable, pSetHeapStart, pSetImageTop, pSetName, pSetShmNext,
@@ -158,6 +158,7 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
 
   const ctx = pCtx(slot);
   for (let r: u32 = 1; r < 32; r++) hartSetReg(ctx, r, 0);
+  hartClearFpState(ctx);
   hartSetReg(ctx, REG_SP, sp);
   hartSetReg(ctx, REG_A0, <u64>argc);
   hartSetReg(ctx, REG_A1, sp);

@@ -25,7 +25,7 @@ import { KOBJ_MEMORY, RIGHT_READ, RIGHT_WRITE, RIGHT_GRANT, RIGHT_DELEGATE } fro
 import { bootfsLookup } from "../fs/bootfs";
 import { schedMakeRunnable, wakeup } from "../sched/sched";
 import { traceEvent, TRACE_EXIT } from "../sched/trace";
-import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc } from "../machine/hart";
+import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc, hartCopyFpState } from "../machine/hart";
 import { makeSatp } from "../machine/sv48";
 import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
 import { logBegin, logEnd, LOG_INFO, LOG_ERROR } from "../lib/log";
@@ -119,6 +119,7 @@ export function procFork(parent: u32): u32 {
   if (pCapMode(parent)) pSetCapMode(child);
   const from = pCtx(parent), to = pCtx(child);
   for (let r: u32 = 1; r < 32; r++) hartSetReg(to, r, hartGetReg(from, r));
+  hartCopyFpState(from, to);
   hartSetPc(to, hartGetPc(from) + 4); // past the ecall
   hartSetReg(to, 10, 0);
   hartSetSatp(to, makeSatp(pAsid(child), <u64>root));

@@ -14,8 +14,8 @@ import { KSTATE_PROC } from "../lib/layout";
 import { hartInit, hartContextSize } from "../machine/hart";
 
 export const MAX_PROCS: u32 = 64;
-export const PROC_SIZE: usize = 1024;
-const TABLE_ORDER: u32 = 4; // 64 records x 1 KiB = 16 frames
+export const PROC_SIZE: usize = 2048;
+const TABLE_ORDER: u32 = 5; // 64 records x 2 KiB = 32 frames
 export const PROC_NAME_MAX: u32 = 15;
 export const NOFILE: u32 = 16;
 export const MAX_REGIONS: u32 = 8;
@@ -66,13 +66,14 @@ const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreve
 const P_REPLY_PID: usize = 168;  // i32: the caller this server owes a reply (0 = none)
 const P_WAIT_SEQ: usize = 176;   // u64: when it started waiting (FIFO order on endpoints)
 const P_SHM_NEXT: usize = 184;   // u64: where the next shared memory mapping goes (0 = SHM_BASE)
-const P_CTX: usize = 320;        // hart context (<= 384 bytes)
+// 320..719: free (the hart context lived here before it grew the F/D state)
 const P_ROOT: usize = 720;       // u64 page-table root
 const P_BRK: usize = 728;        // u64 program break
 const P_HEAP_START: usize = 736; // u64 first heap byte (end of stack)
 const P_IMAGE_TOP: usize = 744;  // u64 end of the loaded segments, page aligned
 const P_REGIONS: usize = 768;    // MAX_REGIONS x 24 bytes
 const P_SLICE_LEFT: usize = 960; // u64 instructions left in the current slice
+const P_CTX: usize = 1024;       // hart context, up to the end of the record
 
 export const REGION_SIZE: usize = 24;
 export const NO_SLOT: u32 = 0xFFFF_FFFF;
@@ -98,7 +99,7 @@ export const PROC_OK: i32 = 0;
 export const PROC_ERR_NOMEM: i32 = -1;
 
 export function procTableInit(): i32 {
-  if (<usize>hartContextSize() > P_ROOT - P_CTX) return PROC_ERR_NOMEM; // the record layout must hold a context
+  if (<usize>hartContextSize() > PROC_SIZE - P_CTX) return PROC_ERR_NOMEM; // the record layout must hold a context
   const t = procTable();
   const pa = frameAlloc(TABLE_ORDER, KIND_PROCTABLE);
   if (pa == 0) return PROC_ERR_NOMEM;

@@ -17,6 +17,12 @@ export interface HartExports {
   hartRun(ctx: number, budget: number): number;
   hartGetReg(ctx: number, i: number): bigint;
   hartSetReg(ctx: number, i: number, v: bigint): void;
+  hartGetFreg(ctx: number, i: number): bigint;
+  hartSetFreg(ctx: number, i: number, v: bigint): void;
+  hartGetFcsr(ctx: number): number;
+  hartSetFcsr(ctx: number, v: number): void;
+  hartCopyFpState(from: number, to: number): void;
+  hartClearFpState(ctx: number): void;
   hartGetPc(ctx: number): bigint;
   hartSetPc(ctx: number, pc: bigint): void;
   hartGetCause(ctx: number): number;
@@ -171,6 +177,10 @@ export class Machine {
   reg(i: number): bigint { return u64(this.h.hartGetReg(this.ctx, i)); }
   sreg(i: number): bigint { return s64(this.h.hartGetReg(this.ctx, i)); }
   setReg(i: number, v: bigint): void { this.h.hartSetReg(this.ctx, i, s64(v)); }
+  freg(i: number): bigint { return u64(this.h.hartGetFreg(this.ctx, i)); }
+  setFreg(i: number, v: bigint): void { this.h.hartSetFreg(this.ctx, i, s64(v)); }
+  fcsr(): number { return this.h.hartGetFcsr(this.ctx) >>> 0; }
+  setFcsr(v: number): void { this.h.hartSetFcsr(this.ctx, v); }
   pc(): bigint { return u64(this.h.hartGetPc(this.ctx)); }
   tval(): bigint { return u64(this.h.hartGetTval(this.ctx)); }
   instret(): bigint { return u64(this.h.hartGetInstret(this.ctx)); }
