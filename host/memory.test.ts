@@ -7,10 +7,9 @@
 import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules, bootfsImage } from "./testing/machine-harness.js";
 import { parseBootfs, writeBootfs, type BootfsEntry } from "../user/mkbootfs.js";
-import type { InspectResult, MemoryUsage, Overview } from "./inspect-types.js";
+import { memoryBaseline, memoryUsage, expectMemoryBack } from "./testing/memory-baseline.js";
 
 const MIB = 1024 * 1024;
-const PAGE = 4096;
 
 function bootShell(ramBytes = 64 * MIB, image?: Uint8Array): MachineHarness {
   const h = new MachineHarness({ ramBytes, modules: userlandModules(image) }).boot();
@@ -18,42 +17,9 @@ function bootShell(ramBytes = 64 * MIB, image?: Uint8Array): MachineHarness {
   return h;
 }
 
-function ok<W extends InspectResult["what"]>(result: InspectResult, what: W): Extract<InspectResult, { what: W }> {
-  if (result.what === "error") throw new Error(`inspect failed: ${result.message}`);
-  return result as Extract<InspectResult, { what: W }>;
-}
-const memory = (h: MachineHarness): MemoryUsage => ok(h.machine.inspect({ what: "memory" }), "memory").memory;
-const overview = (h: MachineHarness): Overview =>
-  ok(h.machine.inspect({ what: "overview", logFrom: 0, schedFrom: 0 }), "overview").overview;
-
-/** What must come back after programs exit: every named use but the ones
- *  that live processes (init, sh) and the slab caches' kept slabs may move,
- *  the objects in use of every cache, and free + slabs + what the live
- *  processes own (user frames and page tables) together. */
-interface Baseline {
-  fixed: Record<string, number>;
-  objects: Record<string, number>;
-  pool: number;
-  pids: number[];
-}
-function baseline(h: MachineHarness): Baseline {
-  const m = memory(h);
-  const o = overview(h);
-  expect(m.free + Object.values(m.uses).reduce((a, b) => a + b, 0)).toBe(m.managed);
-  const moving = new Set(["user memory", "page tables", "slab caches"]);
-  const fixed = Object.fromEntries(Object.entries(m.uses).filter(([k]) => !moving.has(k)));
-  const objects = Object.fromEntries(m.caches.map((c) => [c.name, c.inUse]));
-  const live = o.procs.filter((p) => p.state !== "zombie");
-  const owned = live.reduce((a, p) => a + (p.memBytes + p.pageTableBytes) / PAGE, 0);
-  return { fixed, objects, pool: m.free + m.uses["slab caches"]! + owned, pids: live.map((p) => p.pid).sort() };
-}
-function expectBack(h: MachineHarness, before: Baseline, what: string): void {
-  const now = baseline(h);
-  expect(now.pids, `${what}: processes left`).toEqual(before.pids);
-  expect(now.fixed, `${what}: kernel frames`).toEqual(before.fixed);
-  expect(now.objects, `${what}: slab objects`).toEqual(before.objects);
-  expect(now.pool, `${what}: free + slabs + live processes' frames`).toBe(before.pool);
-}
+const memory = memoryUsage;
+const baseline = memoryBaseline;
+const expectBack = expectMemoryBack;
 
 function run(h: MachineHarness, line: string): string {
   return h.shell(line);

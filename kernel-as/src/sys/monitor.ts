@@ -278,6 +278,15 @@ function cmdMem(): void {
   printStr("  kmalloc large blocks in use: ");
   printDec(kmallocLargeInUse());
   emit(0x0A);
+  const t = procTable();
+  if (t.table == 0) return;
+  printStr("Memory policy: a process may hold ");
+  printDec(t.userFrameLimit);
+  printStr(" user frames; ");
+  printDec(t.reserveFrames);
+  printStr(" frames kept in reserve; ");
+  printDec(t.oomKills);
+  printLine(" processes killed for memory");
 }
 
 /** A size in a fixed 9-column field: "  128 MiB". */
