@@ -124,11 +124,15 @@ export function fdFile(slot: u32, fd: i32, need: u32): i64 {
 
 /** Deletes capability fd (close); destroys the file if it was the last. */
 export function fdClose(slot: u32, fd: i32): i32 {
-  const obj = fdLookup(slot, fd, 0);
-  if (obj < 0 && obj != CAP_ERR_EXPIRED) return <i32>obj;
+  if (fd < 0) return CAP_ERR_BAD_SLOT;
   const cs = pCspace(slot);
-  const object: usize = obj < 0 ? 0 : <usize>obj;
-  capGoing(capNodeAt(cs, <u32>fd));
+  // Read the object from the node itself, not through fdLookup: closing
+  // needs no right and works on an expired capability, and the last one
+  // gone must destroy its object even then (an expired last capability
+  // once left its object alive for ever).
+  const node = capNodeAt(cs, <u32>fd);
+  const object: usize = node != 0 ? capNodeObject(node) : 0;
+  capGoing(node);
   const r = capDelete(cs, <u32>fd);
   if (r == CAP_UNREFERENCED && object != 0) destroyObject(object);
   return r < 0 ? r : CAP_OK;
