@@ -366,6 +366,16 @@ function sysRead(slot: u32): i64 {
 
 function blockKindOf(f: usize): u32 { return fileKind(f) == FK_CONSOLE ? BLOCK_CONSOLE : BLOCK_PIPE_READ; }
 
+/** Sets the reason for a failed fileWrite result r; returns -1. */
+function writeFailure(slot: u32, r: i32): i64 {
+  if (r == FILE_ERR_BROKEN_PIPE) return fail(slot, "write: pipe has no reader");
+  if (r == FILE_ERR_NOT_WRITABLE) return fail(slot, "write: file not open for writing");
+  if (r == FILE_ERR_NO_SPACE) return fail(slot, "write: no space left on the disk");
+  if (r == FILE_ERR_IO) return fail(slot, "write: disk I/O error");
+  if (r == FILE_ERR_PAST_END) return fail(slot, "write: offset past the end of the file (it was truncated)");
+  return fail(slot, "write: read-only file system");
+}
+
 function sysWrite(slot: u32): i64 {
   const fd = argInt(slot, 0);
   const va = arg(slot, 1);
@@ -392,13 +402,10 @@ function sysWrite(slot: u32): i64 {
     }
     if (r < 0) {
       pSetProgress(slot, 0);
-      if (done > 0) return <i64>done;
-      if (r == FILE_ERR_BROKEN_PIPE) return fail(slot, "write: pipe has no reader");
-      if (r == FILE_ERR_NOT_WRITABLE) return fail(slot, "write: file not open for writing");
-      if (r == FILE_ERR_NO_SPACE) return fail(slot, "write: no space left on the disk");
-      if (r == FILE_ERR_IO) return fail(slot, "write: disk I/O error");
-      if (r == FILE_ERR_PAST_END) return fail(slot, "write: offset past the end of the file (it was truncated)");
-      return fail(slot, "write: read-only file system");
+      // A short write also leaves its reason, so a caller that reports the
+      // short count can say why the rest did not go in.
+      const failed = writeFailure(slot, r);
+      return done > 0 ? <i64>done : failed;
     }
     done += <u64>r;
     if (pipe != 0 && r > 0) wakeup(W_PIPE_READ, <u32>pipe);
