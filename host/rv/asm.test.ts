@@ -22,7 +22,7 @@ function clangText(source: string, compressed: boolean): Uint8Array {
   const obj = join(work, `t${n}.o`);
   writeFileSync(src, source);
   execFileSync("clang", [
-    "--target=riscv64", `-march=${compressed ? "rv64imac" : "rv64ima"}`, "-mabi=lp64", "-mno-relax", "-c", src, "-o", obj,
+    "--target=riscv64", `-march=${compressed ? "rv64imafdc" : "rv64imafd"}`, "-mabi=lp64", "-mno-relax", "-c", src, "-o", obj,
   ]);
   const text = sectionBytes(new Uint8Array(readFileSync(obj)), ".text");
   if (!text) throw new Error("clang produced no .text");
@@ -313,7 +313,73 @@ back:
   nop
 `;
 
+const FP_CORPUS = `
+flw ft0, 12(a0)
+fld fs1, -8(sp)
+fsw fa3, 2047(t0)
+fsd ft11, -2048(s0)
+fadd.s fa0, fa1, fa2
+fadd.d fa0, fa1, fa2, rtz
+fsub.d ft3, fs4, ft5, rdn
+fmul.s f1, f2, f3, rup
+fdiv.d f4, f5, f6, rmm
+fsqrt.s ft0, ft1
+fsqrt.d ft0, ft1, rne
+fmadd.s fa0, fa1, fa2, fa3
+fmsub.d fa0, fa1, fa2, fa3, rtz
+fnmsub.s ft0, ft1, ft2, ft3
+fnmadd.d fs0, fs1, fs2, fs3, rdn
+fsgnj.s fa0, fa1, fa2
+fsgnjn.d fa0, fa1, fa2
+fsgnjx.s fa0, fa1, fa2
+fmin.d fa0, fa1, fa2
+fmax.s fa0, fa1, fa2
+feq.d a0, fa1, fa2
+flt.s a1, fa1, fa2
+fle.d t0, fa1, fa2
+fclass.s a0, fa0
+fclass.d a0, fa0
+fcvt.w.s a0, fa0, rtz
+fcvt.wu.d a0, fa0
+fcvt.l.s a0, fa0, rmm
+fcvt.lu.d a0, fa0, rup
+fcvt.s.w fa0, a0
+fcvt.d.wu fa0, a0
+fcvt.s.l fa0, a0, rtz
+fcvt.d.lu fa0, a0
+fcvt.s.d fa0, fa1
+fcvt.d.s fa0, fa1
+fmv.x.w a0, fa0
+fmv.w.x fa0, a0
+fmv.x.d a0, fa0
+fmv.d.x fa0, a0
+fmv.d fa0, fa1
+fneg.s fa0, fa1
+fabs.d fa0, fa1
+frcsr a0
+fscsr a1
+fscsr a0, a1
+frrm a0
+fsrm a0
+frflags a0
+fsflags a0
+csrrwi a0, frm, 3
+fcvt.d.w fa0, a0
+fld fs0, 8(a1)
+fsd fa5, 248(s1)
+fld ft0, 504(sp)
+fsd ft11, 0(sp)
+`;
+
 describe("agrees with clang's assembler", () => {
+  it("on every F and D instruction, rounding modes and FP pseudo-instructions, compressed or not", () => {
+    expectSameAsClang(FP_CORPUS, false);
+    expectSameAsClang(FP_CORPUS, true);
+    expectSameAsClang(`c.fld fa0, 8(a1)
+c.fsd fa5, 248(s1)
+c.fldsp ft0, 504(sp)
+c.fsdsp ft11, 0(sp)\n`, true);
+  });
   it("on every base instruction and pseudo-instruction (no compression)", () => {
     expectSameAsClang(CORPUS, false);
   });

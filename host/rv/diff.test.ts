@@ -5,6 +5,8 @@
 //
 // KEEL_DIFF_RUNS=N runs N programs instead of the default 40;
 // KEEL_DIFF_SEED=S starts at seed S (the default is fixed, so runs repeat).
+// The F/D programs (generateFpProgram) also compare f0..f31 and fcsr:
+// KEEL_DIFF_FP_RUNS=N (default 30), same seed variable.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,9 +15,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { assembleProgram } from "./asm.js";
 import { runBare } from "./bare.js";
-import { DUMP_BYTES, describeMismatch, generateProgram } from "./randprog.js";
+import { DUMP_BYTES, FP_DUMP_BYTES, describeMismatch, generateFpProgram, generateProgram, type RandomProgram } from "./randprog.js";
 
 const RUNS = Number(process.env.KEEL_DIFF_RUNS ?? 40);
+const FP_RUNS = Number(process.env.KEEL_DIFF_FP_RUNS ?? 30);
 const FIRST_SEED = Number(process.env.KEEL_DIFF_SEED ?? 1000);
 const work = mkdtempSync(join(tmpdir(), "keel-diff-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -32,26 +35,36 @@ function runQemu(elf: Uint8Array, name: string): { stdout: Uint8Array; status: n
   return { stdout: new Uint8Array(r.stdout), status: r.status, stderr: r.stderr.toString() };
 }
 
+/** Runs one program on both; throws with a report naming the first difference. */
+function compare(program: RandomProgram, dumpBytes: number, envRuns: string): void {
+  const seed = program.seed;
+  const { elf } = assembleProgram(program.source, { compress: program.compress });
+  const ref = runQemu(elf, `p${seed}.elf`);
+  const ours = runBare(elf, { limit: 1_000_000n });
+  const report = (what: string): string =>
+    `seed ${seed} (KEEL_DIFF_SEED=${seed} ${envRuns}=1, compress=${program.compress}): ${what}\n--- program ---\n${program.source}`;
+  if (ref.status !== 0 || ref.stdout.length !== dumpBytes) {
+    throw new Error(report(`qemu did not run the program cleanly (status ${ref.status}, ${ref.stdout.length} bytes): ${ref.stderr}`));
+  }
+  if (ours.fault) throw new Error(report(`our hart faulted: ${ours.fault.message}`));
+  if (ours.exitStatus !== 0) throw new Error(report(`our hart ended with ${ours.limited ? "the instruction limit" : `status ${ours.exitStatus}`}`));
+  if (Buffer.compare(Buffer.from(ours.stdout), Buffer.from(ref.stdout)) !== 0) {
+    throw new Error(report(`outputs differ at ${describeMismatch(ours.stdout, ref.stdout)}`));
+  }
+}
+
 describe("hart vs qemu-riscv64 on random programs", () => {
   it(`agrees on ${RUNS} programs from seed ${FIRST_SEED}`, () => {
     const missing = qemuAvailable();
     if (missing) throw new Error(missing);
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
-      const program = generateProgram(seed);
-      const { elf } = assembleProgram(program.source, { compress: program.compress });
-      const ref = runQemu(elf, `p${seed}.elf`);
-      const ours = runBare(elf, { limit: 1_000_000n });
-      const report = (what: string): string =>
-        `seed ${seed} (KEEL_DIFF_SEED=${seed} KEEL_DIFF_RUNS=1, compress=${program.compress}): ${what}\n--- program ---\n${program.source}`;
-      if (ref.status !== 0 || ref.stdout.length !== DUMP_BYTES) {
-        throw new Error(report(`qemu did not run the program cleanly (status ${ref.status}, ${ref.stdout.length} bytes): ${ref.stderr}`));
-      }
-      if (ours.fault) throw new Error(report(`our hart faulted: ${ours.fault.message}`));
-      if (ours.exitStatus !== 0) throw new Error(report(`our hart ended with ${ours.limited ? "the instruction limit" : `status ${ours.exitStatus}`}`));
-      if (Buffer.compare(Buffer.from(ours.stdout), Buffer.from(ref.stdout)) !== 0) {
-        throw new Error(report(`outputs differ at ${describeMismatch(ours.stdout, ref.stdout)}`));
-      }
-    }
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) compare(generateProgram(seed), DUMP_BYTES, "KEEL_DIFF_RUNS");
     expect(true).toBe(true);
   }, Math.max(60_000, RUNS * 1_000));
+
+  it(`agrees on ${FP_RUNS} F/D programs from seed ${FIRST_SEED}, f registers and fcsr included`, () => {
+    const missing = qemuAvailable();
+    if (missing) throw new Error(missing);
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + FP_RUNS; seed++) compare(generateFpProgram(seed), FP_DUMP_BYTES, "KEEL_DIFF_FP_RUNS");
+    expect(true).toBe(true);
+  }, Math.max(60_000, FP_RUNS * 1_000));
 });

@@ -20,7 +20,7 @@
 // Apart from the counted loops, programs only branch forward, so they always
 // terminate.
 
-import { registerName } from "./asm.js";
+import { fpRegisterName, registerName } from "./asm.js";
 
 export const SCRATCH_BYTES = 256;
 /** Output: the scratch area, then x1..x31 as 8-byte little-endian words. */
@@ -289,6 +289,12 @@ export function describeMismatch(ours: Uint8Array, reference: Uint8Array): strin
   const n = Math.max(ours.length, reference.length);
   for (let i = 0; i < n; i++) {
     if (ours[i] === reference[i]) continue;
+    if (i >= DUMP_BYTES && i < FP_DUMP_BYTES && ours.length === FP_DUMP_BYTES && reference.length === FP_DUMP_BYTES) {
+      const at = i & ~7;
+      if (at >= DUMP_BYTES + 32 * 8) return `fcsr: ours 0x${dword(ours, at)}, reference 0x${dword(reference, at)}`;
+      const f = (at - DUMP_BYTES) / 8;
+      return `register f${f} (${fpRegisterName(f)}): ours 0x${dword(ours, at)}, reference 0x${dword(reference, at)}`;
+    }
     if (i >= DUMP_BYTES) return `output lengths differ: ours ${ours.length} bytes, reference ${reference.length} bytes`;
     if (i < SCRATCH_BYTES) {
       const word = i & ~7;
@@ -305,4 +311,149 @@ function dword(b: Uint8Array, at: number): string {
   let v = 0n;
   for (let k = 7; k >= 0; k--) v = (v << 8n) | BigInt(b[at + k] ?? 0);
   return v.toString(16).padStart(16, "0");
+}
+
+// ------------------------------------------------------------- F and D
+
+/** Output of an FP program: the integer dump, then f0..f31 and fcsr as 8-byte words. */
+export const FP_DUMP_BYTES = DUMP_BYTES + 33 * 8;
+
+const EDGE_DOUBLES: readonly bigint[] = [
+  0x0000000000000000n, 0x8000000000000000n, 0x3ff0000000000000n, 0xbff0000000000000n, 0x3ff0000000000001n,
+  0x3fefffffffffffffn, 0x7ff0000000000000n, 0xfff0000000000000n, 0x7ff8000000000000n, 0x7ff4000000000001n,
+  0xfff8000000001234n, 0x0000000000000001n, 0x800fffffffffffffn, 0x0010000000000000n, 0x7fefffffffffffffn,
+  0x3fd5555555555555n, 0x4000000000000000n, 0x3ca0000000000000n, 0x41e0000000000000n, 0xc1e0000000000000n,
+  0x43e0000000000000n, 0x43f0000000000000n, 0x41efffffffe00000n, 0x3fe0000000000000n, 0x4004000000000000n,
+  0xc00c000000000000n, 0x0000000080000000n, 0x1000000000000000n, 0x6000000000000000n,
+];
+const EDGE_SINGLES: readonly number[] = [
+  0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x3f800001, 0x3f7fffff, 0x7f800000, 0xff800000, 0x7fc00000,
+  0x7fa00001, 0xffc01234, 0x00000001, 0x807fffff, 0x00800000, 0x7f7fffff, 0x3eaaaaab, 0x40000000, 0x33800000,
+  0x4f000000, 0xcf000000, 0x5f000000, 0x4f800000, 0x3f000000, 0x40200000, 0xc0600000, 0x0c000000, 0x70000000,
+];
+
+const FP_BINARY = ["fadd", "fsub", "fmul", "fdiv"] as const;
+const FP_FUSED = ["fmadd", "fmsub", "fnmsub", "fnmadd"] as const;
+const FP_NO_RM = ["fsgnj", "fsgnjn", "fsgnjx", "fmin", "fmax"] as const;
+const FP_COMPARE = ["feq", "flt", "fle"] as const;
+const INT_KINDS = ["w", "wu", "l", "lu"] as const;
+const RM_OPERANDS = ["", "", "", ", rne", ", rtz", ", rdn", ", rup", ", rmm", ", dyn"] as const;
+
+/**
+ * A random F/D program. Like generateProgram, it needs only write and exit
+ * and sets every register itself; the scratch area holds edge and random
+ * doubles and singles. Every F and D instruction appears (loads, stores,
+ * arithmetic in every static rounding mode and the dynamic one, fused
+ * multiply-adds, sqrt, sign injection, min/max, compares, classify, every
+ * conversion, moves, the compressed loads and stores, fcsr reads and
+ * writes with valid modes only). At the end the integer dump is followed by
+ * f0..f31 and fcsr.
+ */
+export function generateFpProgram(seed: number, options: GenerateOptions = {}): RandomProgram {
+  const rng = new Rng(seed ^ 0x5eed_f00d);
+  const length = options.length ?? 120;
+  const base = rng.range(8, 15);
+  const SP = 2;
+  const writable = Array.from({ length: 32 }, (_, i) => i).filter((r) => r !== base && r !== SP && r !== 0);
+  const B = registerName(base);
+  const lines: string[] = [];
+  const exclude = options.exclude ?? [];
+  const emit = (text: string): void => {
+    const mn = text.split(/\s/)[0]!;
+    if (exclude.some((e) => mn.startsWith(e))) lines.push("  nop # excluded: " + text);
+    else lines.push("  " + text);
+  };
+  const f = (): string => fpRegisterName(rng.int(32));
+  const fc = (): string => fpRegisterName(8 + rng.int(8));
+  const x = (): string => registerName(rng.pick(writable));
+  const xs = (): string => registerName(rng.chance(0.1) ? 0 : rng.pick(writable));
+  const rm = (): string => rng.pick(RM_OPERANDS);
+  const fmt = (): "s" | "d" => (rng.chance(0.5) ? "s" : "d");
+  const dwordSlot = (): number => rng.int(SCRATCH_BYTES / 8) * 8;
+  const wordSlot = (): number => rng.int(SCRATCH_BYTES / 4) * 4;
+
+  lines.push(".text", "_start:");
+  emit(`la ${B}, scratch`);
+  emit("la sp, scratch");
+  for (const r of writable) {
+    const v = rng.chance(0.6) ? rng.pick(EDGE_VALUES) : BigInt.asIntN(64, rng.u64());
+    emit(`li ${registerName(r)}, ${v}`);
+  }
+  emit(`fsrmi ${rng.int(5)}`);
+  for (let r = 0; r < 32; r++) {
+    const name = fpRegisterName(r);
+    if (rng.chance(0.45)) emit(`fld ${name}, ${dwordSlot()}(${B})`);
+    else if (rng.chance(0.9)) emit(`flw ${name}, ${wordSlot()}(${B})`);
+    else emit(`fmv.d.x ${name}, ${x()}`); // often an improperly boxed single
+  }
+
+  for (let i = 0; i < length; i++) {
+    const kind = rng.int(100);
+    const t = fmt();
+    if (kind < 22) emit(`${rng.pick(FP_BINARY)}.${t} ${f()}, ${f()}, ${f()}${rm()}`);
+    else if (kind < 32) emit(`${rng.pick(FP_FUSED)}.${t} ${f()}, ${f()}, ${f()}, ${f()}${rm()}`);
+    else if (kind < 36) emit(`fsqrt.${t} ${f()}, ${f()}${rm()}`);
+    else if (kind < 44) emit(`${rng.pick(FP_NO_RM)}.${t} ${f()}, ${f()}, ${f()}`);
+    else if (kind < 50) emit(`${rng.pick(FP_COMPARE)}.${t} ${x()}, ${f()}, ${f()}`);
+    else if (kind < 52) emit(`fclass.${t} ${x()}, ${f()}`);
+    else if (kind < 60) emit(`fcvt.${rng.pick(INT_KINDS)}.${t} ${x()}, ${f()}${rm()}`);
+    else if (kind < 66) emit(`fcvt.${t}.${rng.pick(INT_KINDS)} ${f()}, ${xs()}${rm()}`);
+    else if (kind < 70) emit(rng.chance(0.5) ? `fcvt.s.d ${f()}, ${f()}${rm()}` : `fcvt.d.s ${f()}, ${f()}${rm()}`);
+    else if (kind < 74) {
+      const pick = rng.int(4);
+      if (pick === 0) emit(`fmv.x.w ${x()}, ${f()}`);
+      else if (pick === 1) emit(`fmv.w.x ${f()}, ${xs()}`);
+      else if (pick === 2) emit(`fmv.x.d ${x()}, ${f()}`);
+      else emit(`fmv.d.x ${f()}, ${xs()}`);
+    } else if (kind < 82) {
+      const pick = rng.int(4);
+      if (pick === 0) emit(`fld ${f()}, ${rng.range(0, SCRATCH_BYTES - 8)}(${B})`);
+      else if (pick === 1) emit(`flw ${f()}, ${rng.range(0, SCRATCH_BYTES - 4)}(${B})`);
+      else if (pick === 2) emit(`fsd ${f()}, ${rng.range(0, SCRATCH_BYTES - 8)}(${B})`);
+      else emit(`fsw ${f()}, ${rng.range(0, SCRATCH_BYTES - 4)}(${B})`);
+    } else if (kind < 88) {
+      const pick = rng.int(4);
+      if (pick === 0) emit(`c.fld ${fc()}, ${rng.int(32) * 8}(${B})`); // BASE is one of x8..x15
+      else if (pick === 1) emit(`c.fsd ${fc()}, ${rng.int(32) * 8}(${B})`);
+      else if (pick === 2) emit(`c.fldsp ${f()}, ${dwordSlot()}(sp)`);
+      else emit(`c.fsdsp ${f()}, ${dwordSlot()}(sp)`);
+    } else if (kind < 92) {
+      const pick = rng.int(5);
+      if (pick === 0) emit(`frflags ${x()}`);
+      else if (pick === 1) emit(`fsflags ${x()}, zero`);
+      else if (pick === 2) emit(`frcsr ${x()}`);
+      else if (pick === 3) emit(`fsrmi ${rng.int(5)}`);
+      else emit(`csrrsi ${x()}, fflags, ${rng.int(32)}`);
+    } else {
+      emit(`${rng.pick(R_OPS)} ${x()}, ${x()}, ${x()}`);
+    }
+  }
+
+  // Dump f0..f31 and fcsr after the integer dump, then x1..x31.
+  const fpAt = SCRATCH_BYTES + 31 * 8;
+  for (let r = 0; r < 32; r++) emit(`fsd ${fpRegisterName(r)}, ${fpAt + 8 * r}(${B})`);
+  emit("frcsr t0");
+  emit(`sd t0, ${fpAt + 32 * 8}(${B})`);
+  for (let r = 1; r < 32; r++) emit(`sd ${registerName(r)}, ${SCRATCH_BYTES + 8 * (r - 1)}(${B})`);
+  emit(`mv a1, ${B}`);
+  emit("li a0, 1");
+  emit(`li a2, ${FP_DUMP_BYTES}`);
+  emit("li a7, 64");
+  emit("ecall");
+  emit("li a0, 0");
+  emit("li a7, 93");
+  emit("ecall");
+
+  lines.push(".data", ".align 3", "scratch:");
+  for (let k = 0; k < SCRATCH_BYTES / 8; k++) {
+    let v: bigint;
+    const pick = rng.int(10);
+    if (pick < 4) v = rng.pick(EDGE_DOUBLES);
+    else if (pick < 7) v = (BigInt(rng.pick(EDGE_SINGLES) >>> 0) << 32n) | BigInt(rng.pick(EDGE_SINGLES) >>> 0);
+    else if (pick < 8) v = 0xffffffff00000000n | BigInt(rng.pick(EDGE_SINGLES) >>> 0);
+    else v = rng.u64();
+    lines.push(`  .dword 0x${v.toString(16)}`);
+  }
+  lines.push(`  .zero ${33 * 8 + 31 * 8}`);
+  return { seed, source: lines.join("\n") + "\n", compress: rng.chance(0.5) };
 }
