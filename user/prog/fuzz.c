@@ -43,6 +43,11 @@
 #define SBRK_STEP (256 * 1024)
 #define HEAP_BUDGET (4L << 20)
 #define MAX_DEPTH 2
+// Shared memory a process may create over its life beyond the small sizes:
+// objects stay while a capability names them, and a process over the
+// kernel's per-process memory limit is ended by the out-of-memory policy
+// (that is the policy working, not a finding, and it would end the run).
+#define SHM_LARGE_BUDGET (12L << 20)
 
 static uint64 rng;
 static volatile uint64 *counter;  // calls made by every fuzz process (shared page)
@@ -57,6 +62,7 @@ static int nworkers;
 static char elf_source[8192];      // a real program to damage (/true)
 static int elf_len;
 static long execs, processes;
+static long shm_large;  // bytes of larger shared memory objects created so far
 
 // ---- randomness ----
 
@@ -227,6 +233,7 @@ static void start_worker(void) {
   if (pid == 0) {
     depth++;
     nworkers = 0;
+    shm_large = 0;
     mypid = getpid();
     rng ^= (uint64)mypid * 0x2545f4914f6cdd1dUL;
     worker();
@@ -332,10 +339,14 @@ static void one_call(int blocking) {
       // The kernel takes the low 32 bits. Changes beyond a gigabyte either
       // way are refused (the heap limit, below the start); between those,
       // the heap stays within its budget and never shrinks into scratch.
-      int n2 = chance(80) ? (int)below(SBRK_STEP) - SBRK_STEP / 2 : (int)edge_int();
-      if ((n2 > -(1 << 30) && n2 < -heap_grown) || (n2 < (1 << 30) && heap_grown + n2 > HEAP_BUDGET)) n2 = (int)-heap_grown;
       // a1: 1 eager, 2 lazy (the current xv6 ABI), anything else the heap mode.
       long how = chance(80) ? (long)below(3) : edge_int();
+      int n2 = chance(80) ? (int)below(SBRK_STEP) - SBRK_STEP / 2 : (int)edge_int();
+      // Eager growth of a gigabyte or more is over the per-process memory
+      // limit and must be refused; any other growth stays in the budget
+      // (a lazy heap may grow to terabytes, and what it touches is kept).
+      int refused = how == 1 && n2 >= (1 << 30);
+      if (!refused && ((n2 > -(1 << 30) && n2 < -heap_grown) || heap_grown + n2 > HEAP_BUDGET)) n2 = (int)-heap_grown;
       r = call(SYS_sbrk, n2, how, 0, 0, 0, 0);
       if (r != -1) heap_grown += n2;
       break;
@@ -412,6 +423,11 @@ static void one_call(int blocking) {
     case 44: {
       long bytes = chance(80) ? 1 + (long)below(SHM_SMALL) : chance(85) ? (long)below(4 * SHM_SMALL)
                  : chance(50) ? (long)below(SHM_MAX + 2) : edge_int();
+      int asked = (int)bytes;  // the kernel takes the low 32 bits
+      if (asked > SHM_SMALL && asked <= SHM_MAX) {
+        if (shm_large + asked > SHM_LARGE_BUDGET) bytes = 1 + (long)below(SHM_SMALL);
+        else shm_large += asked;
+      }
       r = call(SYS_shm_create, bytes, 0, 0, 0, 0, 0);
       remember(r);
       break;
