@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import { assembleProgram } from "../host/rv/asm.js";
 import { runBare } from "../host/rv/bare.js";
 import type { BenchRow } from "./run.js";
+// @ts-expect-error: a plain .mjs module without types
+import { FP_PROGRAMS, NATIVE_FP_FLAGS } from "../user/bench/flags.mjs";
 
 const ROUNDS = 3;
 const benchDir = fileURLToPath(new URL("../user/bench/", import.meta.url));
@@ -83,7 +85,8 @@ export default async function bench(): Promise<BenchRow[]> {
       }
       if (clang) {
         const exe = join(work, name);
-        execFileSync("clang", ["-O2", "-o", exe, join(benchDir, `${name}.c`)]);
+        const extra: string[] = (FP_PROGRAMS as string[]).includes(`${name}.c`) ? NATIVE_FP_FLAGS : [];
+        execFileSync("clang", ["-O2", "-o", exe, join(benchDir, `${name}.c`), ...extra]);
         const seconds = timeProcess(exe, [], output, `${name} native`);
         rows.push({ name: `${name}: native (clang -O2) time`, value: seconds, unit: "s" });
         rows.push({ name: `${name}: hart time / native time`, value: best / seconds, unit: "x" });

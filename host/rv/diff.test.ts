@@ -9,11 +9,12 @@
 // KEEL_DIFF_FP_RUNS=N (default 30), same seed variable.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { assembleProgram } from "./asm.js";
+import { parseElf } from "./elf.js";
 import { runBare } from "./bare.js";
 import { DUMP_BYTES, FP_DUMP_BYTES, describeMismatch, generateFpProgram, generateProgram, type RandomProgram } from "./randprog.js";
 
@@ -34,6 +35,9 @@ function runQemu(elf: Uint8Array, name: string): { stdout: Uint8Array; status: n
   const r = spawnSync("qemu-riscv64", [path], { maxBuffer: 1 << 20 });
   return { stdout: new Uint8Array(r.stdout), status: r.status, stderr: r.stderr.toString() };
 }
+
+/** e_flags of an lp64d executable: RVC | the double-float ABI. */
+const EF_RVC_DOUBLE_FLOAT_ABI = 0x5;
 
 /** Runs one program on both; throws with a report naming the first difference. */
 function compare(program: RandomProgram, dumpBytes: number, envRuns: string): void {
@@ -67,4 +71,21 @@ describe("hart vs qemu-riscv64 on random programs", () => {
     for (let seed = FIRST_SEED; seed < FIRST_SEED + FP_RUNS; seed++) compare(generateFpProgram(seed), FP_DUMP_BYTES, "KEEL_DIFF_FP_RUNS");
     expect(true).toBe(true);
   }, Math.max(60_000, FP_RUNS * 1_000));
+});
+
+describe("hart vs qemu-riscv64 on a clang rv64gc / lp64d program", () => {
+  it("runs user/bench/bin/nbody.elf (n-body, FMA matrix multiply, singles) with the same output, bit for bit", () => {
+    const missing = qemuAvailable();
+    if (missing) throw new Error(missing);
+    const elf = new Uint8Array(readFileSync(new URL("../../user/bench/bin/nbody.elf", import.meta.url)));
+    expect(parseElf(elf).flags).toBe(EF_RVC_DOUBLE_FLOAT_ABI);
+    const ref = runQemu(elf, "nbody.elf");
+    expect(ref.status).toBe(0);
+    const ours = runBare(elf, { limit: 200_000_000n });
+    expect(ours.fault).toBeUndefined();
+    expect(ours.exitStatus).toBe(0);
+    const text = new TextDecoder().decode(ours.stdout);
+    expect(text).toMatch(/^nbody: energy [0-9a-f]{16} -> [0-9a-f]{16}/);
+    expect(text).toBe(new TextDecoder().decode(ref.stdout));
+  }, 60_000);
 });

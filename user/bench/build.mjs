@@ -5,18 +5,14 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RISCV_FLAGS, FP_PROGRAMS, FP_FLAGS } from "./flags.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const RISCV_FLAGS = [
-  "--target=riscv64", "-march=rv64imac", "-mabi=lp64", "-O2", "-nostdlib", "-static", "-mno-relax",
-  "-ffreestanding", "-fno-builtin", "-fuse-ld=lld",
-  // Page-aligned segments, as the Keel process image requires (ABI.md).
-  "-Wl,-z,separate-loadable-segments",
-];
 
 mkdirSync(join(here, "bin"), { recursive: true });
 for (const file of readdirSync(here).filter((f) => f.endsWith(".c")).sort()) {
   const out = join(here, "bin", file.replace(/\.c$/, ".elf"));
-  execFileSync("clang", [...RISCV_FLAGS, join(here, file), "-o", out], { stdio: "inherit" });
+  const flags = FP_PROGRAMS.includes(file) ? [...RISCV_FLAGS, ...FP_FLAGS] : RISCV_FLAGS;
+  execFileSync("clang", [...flags, join(here, file), "-o", out], { stdio: "inherit" });
   console.log(`built ${out}`);
 }
