@@ -5,7 +5,10 @@
 // a derived capability lacks (on files, directories, endpoints,
 // notifications, shared memory), passing capabilities without Grant,
 // revoked and expired capabilities, writing through read-only shared memory
-// and using mappings whose capability is gone. One line per attempt:
+// and using mappings whose capability is gone; and a matrix of every call
+// that takes a capability on every kind of object (file, directory, pipe
+// ends, console, endpoint, notification, memory), first with every right
+// the kind can have and then with each right taken away. One line per attempt:
 //   "ok   WHAT: denied: REASON"  (REASON is the kernel's errstr text, and
 //                                  must contain what the suite expects), or
 //   "ok   WHAT"                   for the permitted case beside a denial, or
@@ -341,7 +344,7 @@ static void objects(void) {
   int ep_noread = cap_derive(ep, CAP_SLOT_ANY, CAP_WRITE | CAP_DELEGATE, 0, 0);
   denied("ep_send through an endpoint capability without Write", ep_send(ep_nowrite, &m), "lacks the Write right");
   denied("ep_call through an endpoint capability without Write", ep_call(ep_nowrite, &m), "lacks the Write right");
-  denied("ep_recv through an endpoint capability without Read", ep_recv(ep_noread, &m), "lacks the right");
+  denied("ep_recv through an endpoint capability without Read", ep_recv(ep_noread, &m), "lacks the Read right");
   int nogrant = cap_derive(ep, CAP_SLOT_ANY, CAP_READ | CAP_WRITE | CAP_DELEGATE, 0, 0);
   m.cap = nogrant;
   denied("ep_send passing a capability without Grant", ep_send(ep, &m), "lacks the Grant right");
@@ -350,9 +353,9 @@ static void objects(void) {
   int n = ntfn_create();
   int n_nowrite = cap_derive(n, CAP_SLOT_ANY, CAP_READ | CAP_DELEGATE, 0, 0);
   int n_noread = cap_derive(n, CAP_SLOT_ANY, CAP_WRITE | CAP_DELEGATE, 0, 0);
-  denied("ntfn_signal without Write", ntfn_signal(n_nowrite, 1), "lacks the right");
-  denied("ntfn_poll without Read", (long)ntfn_poll(n_noread), "lacks the right");
-  denied("ntfn_wait without Read", (long)ntfn_wait(n_noread), "lacks the right");
+  denied("ntfn_signal without Write", ntfn_signal(n_nowrite, 1), "lacks the Write right");
+  denied("ntfn_poll without Read", (long)ntfn_poll(n_noread), "lacks the Read right");
+  denied("ntfn_wait without Read", (long)ntfn_wait(n_noread), "lacks the Read right");
   denied("ntfn_signal on an endpoint", ntfn_signal(ep, 1), "not a notification");
   denied("ep_send on a notification", ep_send(n, &m), "not an endpoint");
 
@@ -502,6 +505,147 @@ static void shared_memory(void) {
   cap_delete(shm);
 }
 
+// ---- every call on every kind of object, with each right missing ----
+
+// Kinds of object, as bits, and what the sandbox holds of each.
+#define K_FILE 1
+#define K_DIR 2
+#define K_PIPE_R 4
+#define K_PIPE_W 8
+#define K_CONSOLE 16
+#define K_ENDPOINT 32
+#define K_NTFN 64
+#define K_MEMORY 128
+#define K_OPEN_FILES (K_FILE | K_DIR | K_PIPE_R | K_PIPE_W | K_CONSOLE)
+#define K_ANY 255
+
+struct kind {
+  const char *name;
+  int bit;
+  int slot;    // a capability with every right the kind can have
+  int rights;  // those rights
+};
+
+static const char *const right_names[] = {"Read", "Write", "Execute", "Delete", "Grant", "Delegate"};
+#define RIGHT_COUNT 6
+
+static int matrix_self = -1;  // this program, for fspawn
+static struct ipcmsg matrix_msg;
+
+static long try_read(int s) { char c; return read(s, &c, 1); }
+static long try_write(int s) { return write(s, "x", 1); }
+static long try_openat(int s) { return openat(s, "f", O_RDONLY); }
+static long try_unlinkat(int s) { return unlinkat(s, "no-such-name"); }
+static long try_fspawn(int s) {
+  char *argv[] = {"capescape", "probe", 0};
+  int console[] = {0, 0, 1, 1, 2, 2};
+  return fspawn(s, argv, console, 3, 0);
+}
+static long try_send(int s) { matrix_msg.cap = -1; return ep_send(s, &matrix_msg); }
+static long try_call(int s) { matrix_msg.cap = -1; return ep_call(s, &matrix_msg); }
+static long try_recv(int s) { matrix_msg.cap = -1; return ep_recv(s, &matrix_msg); }
+static long try_signal(int s) { return ntfn_signal(s, 1); }
+static long try_wait(int s) { return (long)ntfn_wait(s); }
+static long try_poll(int s) { return (long)ntfn_poll(s); }
+static long try_map(int s) { return (long)shm_map(s); }
+static long try_derive(int s) { return cap_derive(s, CAP_SLOT_ANY, 0, 0, 0); }
+static long try_copy(int s) { return cap_copy(s, CAP_SLOT_ANY); }
+static long try_pass(int s) {
+  char *argv[] = {"capescape", "probe", 0};
+  int pass[] = {s, 5};
+  return fspawn(matrix_self, argv, pass, 1, 0);
+}
+
+struct call {
+  const char *name;
+  int need;   // the rights it needs
+  int kinds;  // the kinds it works on
+  long (*attempt)(int slot);
+};
+
+static const struct call calls[] = {
+  {"read", CAP_READ, K_OPEN_FILES, try_read},
+  {"write", CAP_WRITE, K_OPEN_FILES, try_write},
+  {"openat", CAP_READ, K_DIR, try_openat},
+  {"unlinkat", CAP_DELETE, K_DIR, try_unlinkat},
+  {"fspawn", CAP_EXECUTE, K_FILE, try_fspawn},
+  {"ep_send", CAP_WRITE, K_ENDPOINT, try_send},
+  {"ep_call", CAP_WRITE, K_ENDPOINT, try_call},
+  {"ep_recv", CAP_READ, K_ENDPOINT, try_recv},
+  {"ntfn_signal", CAP_WRITE, K_NTFN, try_signal},
+  {"ntfn_wait", CAP_READ, K_NTFN, try_wait},
+  {"ntfn_poll", CAP_READ, K_NTFN, try_poll},
+  {"shm_map", CAP_READ, K_MEMORY, try_map},
+  {"cap_derive", CAP_DELEGATE, K_ANY, try_derive},
+  {"cap_copy", CAP_DELEGATE, K_ANY, try_copy},
+  {"passing it to fspawn", CAP_GRANT | CAP_DELEGATE, K_ANY, try_pass},
+};
+#define CALL_COUNT ((int)(sizeof calls / sizeof calls[0]))
+
+// Every call that must fail on this capability: the kind is not one the
+// call works on (any reason will do, but it must be refused at once), or
+// a right it needs is missing (the reason must name that right). Calls
+// that would succeed are not made (they could block or start programs).
+static void attempt_all(const struct kind *k, int slot, int rights, const char *missing) {
+  char what[112];
+  for (int c = 0; c < CALL_COUNT; c++) {
+    const struct call *call = &calls[c];
+    int fits = (call->kinds & k->bit) != 0;
+    int lacks = call->need & ~rights;
+    if (fits && !lacks) continue;
+    if (missing) snprintf(what, sizeof what, "%s on a %s capability without %s", call->name, k->name, missing);
+    else snprintf(what, sizeof what, "%s on a %s capability", call->name, k->name);
+    long got = call->attempt(slot);
+    if (!fits) {
+      denied(what, got, "");
+    } else {
+      // Name the first missing right (Grant before Delegate for passing).
+      int bit = 0;
+      while (!(lacks & (1 << bit))) bit++;
+      denied(what, got, right_names[bit]);
+    }
+  }
+}
+
+static void matrix(void) {
+  memset(&matrix_msg, 0, sizeof matrix_msg);
+  matrix_self = openat(root_dir, "capescape", O_RDONLY);
+  int p[2];
+  pipe(p);
+  struct kind kinds[] = {
+    {"file", K_FILE, openat(top, "f", O_RDWR), 0},
+    {"directory", K_DIR, cap_derive(top, CAP_SLOT_ANY, CAP_ALL_RIGHTS, 0, 0), 0},
+    {"pipe read end", K_PIPE_R, p[0], 0},
+    {"pipe write end", K_PIPE_W, p[1], 0},
+    {"console", K_CONSOLE, openat(root_dir, "console", O_RDWR), 0},
+    {"endpoint", K_ENDPOINT, ep_create(), 0},
+    {"notification", K_NTFN, ntfn_create(), 0},
+    {"memory", K_MEMORY, shm_create(SHM_BYTES), 0},
+  };
+  int nkinds = (int)(sizeof kinds / sizeof kinds[0]);
+  for (int i = 0; i < nkinds; i++) {
+    struct kind *k = &kinds[i];
+    k->rights = (int)rights_of(k->slot);
+    if (k->slot < 0 || k->rights < 0) {
+      check(0, k->name, "no %s capability to try: %s", k->name, lasterror());
+      continue;
+    }
+    attempt_all(k, k->slot, k->rights, 0);
+    for (int bit = 0; bit < RIGHT_COUNT; bit++) {
+      if (!(k->rights & (1 << bit))) continue;
+      int less = cap_derive(k->slot, CAP_SLOT_ANY, k->rights & ~(1 << bit), 0, 0);
+      if (less < 0) {
+        check(0, k->name, "cap_derive without %s: %s", right_names[bit], lasterror());
+        continue;
+      }
+      attempt_all(k, less, k->rights & ~(1 << bit), right_names[bit]);
+      cap_delete(less);
+    }
+  }
+  for (int i = 0; i < nkinds; i++) cap_delete(kinds[i].slot);
+  close(matrix_self);
+}
+
 static void sandboxed(void) {
   check(cap_enter() == 0, "cap_enter", "%s", lasterror());
   ambient();
@@ -512,6 +656,7 @@ static void sandboxed(void) {
   objects();
   revoked_and_expired();
   shared_memory();
+  matrix();
 }
 
 int main(int argc, char **argv) {

@@ -158,6 +158,13 @@ function createObject(slot: u32, obj: usize, call: string): i64 {
   return r;
 }
 
+/** Why a lookup needing the one right `need` failed, naming the right. */
+function lacksText(need: u32): string {
+  if (need == RIGHT_READ) return "capability lacks the Read right";
+  if (need == RIGHT_WRITE) return "capability lacks the Write right";
+  return "capability lacks the right for this";
+}
+
 /** The object of kind `type` that argument 0 names with `need` rights, or -1. */
 function objectArg(slot: u32, type: u32, need: u32, call: string): i64 {
   if (type == KOBJ_MEMORY) {
@@ -166,7 +173,7 @@ function objectArg(slot: u32, type: u32, need: u32, call: string): i64 {
     return objType(<usize>f) == KOBJ_MEMORY ? f : fail2(slot, call, "not a shared memory capability");
   }
   const found = fdLookup(slot, argInt(slot, 0), need);
-  if (found < 0) return fail2(slot, call, found == CAP_ERR_NO_RIGHTS ? "capability lacks the right for this" : capErrText(found));
+  if (found < 0) return fail2(slot, call, found == CAP_ERR_NO_RIGHTS ? lacksText(need) : capErrText(found));
   if (objType(<usize>found) != type) return fail2(slot, call, type == KOBJ_ENDPOINT ? "not an endpoint capability" : "not a notification capability");
   return found;
 }
