@@ -6,7 +6,7 @@ import { MachineHarness } from "./testing/machine-harness.js";
 import { shippedDisk, shippedImage, imageBlocks } from "./testing/disk.js";
 import { MemoryBackend } from "./disk/memory.js";
 import { fsck } from "./fs/fsck.js";
-import { readPath } from "./fs/format.js";
+import { readPath, readInode, readSuperblock, BLOCK_SIZE, ROOT_INUM } from "./fs/format.js";
 
 function bootDisk(disk: MemoryBackend = shippedDisk()): MachineHarness {
   const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, disk }).boot();
@@ -95,5 +95,34 @@ describe("the disk file system", () => {
     h.machine.importFile("gift.txt", new TextEncoder().encode("from the desktop\n"));
     h.runUntil("import: /gift.txt (17 bytes)", mark);
     expect(h.shell("cat gift.txt")).toContain("from the desktop");
+  });
+
+  it("mounts a disk whose bitmap frees the root directory's block read-only, and `echo x > f` overwrites nothing", () => {
+    const image = shippedImage().slice();
+    const sb = readSuperblock(image);
+    const rootBlock = readInode(image, sb, ROOT_INUM).addrs[0]!;
+    const at = sb.bmapstart * BLOCK_SIZE + (rootBlock >> 3);
+    image[at] = image[at]! & ~(1 << (rootBlock & 7)); // one flipped bit
+    const disk = new MemoryBackend(image, imageBlocks(image));
+    const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, disk }).boot();
+    h.runUntil("\n$ ");
+    expect(h.output).toContain(`fs: damage: inode 1 uses block ${rootBlock}, which the bitmap marks free`);
+    expect(h.output).toMatch(/fs: disk mounted as the root: .*READ-ONLY: the disk is damaged/);
+    expect(h.shell("echo x > f")).toMatch(/read-only file system/);
+    expect(h.shell("mkdir d")).toMatch(/mkdir: .*d/);
+    expect(h.shell("ls")).toMatch(/^README\s+file/m);
+    expect(h.shell("cat README")).toContain("Keel");
+    expect(Buffer.compare(disk.image().subarray(0, image.length), image)).toBe(0);
+  });
+
+  it("mounts a clean disk read-only with the command line word ro", () => {
+    const disk = shippedDisk();
+    const before = disk.image();
+    const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, disk, cmdline: "ro" }).boot();
+    h.runUntil("\n$ ");
+    expect(h.output).toMatch(/fs: disk mounted as the root: .*read-only \(the command line says ro\)/);
+    expect(h.shell("echo x > f")).toMatch(/read-only file system/);
+    expect(h.shell("cat README")).toContain("Keel");
+    expect(Buffer.compare(disk.image(), before)).toBe(0);
   });
 });

@@ -10,7 +10,7 @@
 import {
   BOOTINFO_BASE, KSTATE_SCRATCH, CONTROL_BLOCK, CB_PANIC_LEN, CB_PANIC_MSG, CB_PANIC_MAX, RUN_BUDGET_SPENT, RUN_IDLE, RUN_HALTED, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
 } from "./lib/layout";
-import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_CMDLINE_LEN, BI_CMDLINE_OFF } from "./arch/bootinfo";
+import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_CMDLINE_LEN, BI_CMDLINE_OFF, bootCmdlineHas } from "./arch/bootinfo";
 import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, COLOR_LIGHT_CYAN, COLOR_LIGHT_GREY, COLOR_YELLOW } from "./dev/vga";
 import { uartInit } from "./dev/uart";
 import { consoleInit, consoleReceive } from "./dev/console";
@@ -38,7 +38,7 @@ import { runProcess } from "./proc/run";
 import { schedInit, schedPick, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
 import { traceClock } from "./sched/trace";
 import { timerArm, timerDisarm } from "./arch/timer";
-import { fsMount } from "./fs/fsops";
+import { fsMountWith, fsReadOnly, fsDamageReports, FS_MOUNT_READONLY } from "./fs/fsops";
 import { FS_OK, FS_ERR_NODISK, FS_ERR_CORRUPT, FS_ERR_IO } from "./fs/fsstate";
 import { fsDiskBlocks, countFreeBlocks } from "./fs/inode";
 import { importsPending, importFiles } from "./sys/import";
@@ -145,9 +145,14 @@ export function kmain(bootInfo: u32): i32 {
 /** The hart's TLB and block cache take one 4 MiB block. */
 const HART_ARENA_ORDER: u32 = MAX_ORDER;
 
-/** The disk, if there is one: a journaled file system becomes the root. */
+/** The command-line word that mounts the disk read-only. */
+const CMDLINE_RO = memory.data<u8>([0x72, 0x6F]); // "ro"
+const CMDLINE_RO_LEN: u32 = 2;
+
+/** The disk, if there is one: a journaled file system becomes the root
+ *  (read-only when it is damaged or the command line says "ro"). */
 function mountDisk(): bool {
-  const r = fsMount();
+  const r = fsMountWith(bootCmdlineHas(CMDLINE_RO, CMDLINE_RO_LEN) ? FS_MOUNT_READONLY : 0);
   if (r == FS_ERR_NODISK) { kinfo("fs: no disk attached"); return false; }
   if (r != FS_OK) {
     logBegin(LOG_ERROR);
@@ -163,6 +168,8 @@ function mountDisk(): bool {
   printStr(", ");
   printDec(<u64>countFreeBlocks() * 4);
   printStr(" KiB free");
+  if (fsDamageReports() != 0) printStr(", READ-ONLY: the disk is damaged (see above); nothing on it will be changed");
+  else if (fsReadOnly()) printStr(", read-only (the command line says ro)");
   logEnd();
   return true;
 }

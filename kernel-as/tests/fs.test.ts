@@ -60,6 +60,12 @@ interface Fs {
   fsStatfs(out: number): number;
   fsLookup(path: number, cwd: number): number;
   fsWriteChunk(): number;
+  fsMountWith(flags: number): number;
+  fsReadOnly(): number;
+  fsDamageReports(): number;
+  logNextSeq(): number;
+  logRecordText(seq: number): number;
+  logRecordLength(seq: number): number;
   holdBuffers(first: number, count: number, out: number): number;
   releaseBuffers(count: number, out: number): void;
   scribble(first: number, count: number, value: number): number;
@@ -71,6 +77,7 @@ const E = {
   nodisk: -1, io: -2, corrupt: -3, nobuf: -4, txnTooBig: -5, nospace: -6, noinodes: -7, icacheFull: -8,
   notfound: -9, notdir: -10, exists: -11, isdir: -12, notempty: -13, invalid: -14, dirfull: -15, fileTooBig: -16,
   tooManyLinks: -17, notMounted: -18, mounted: -19, nomem: -20, badHandle: -21, nametoolong: -22, aborted: -23,
+  readonly: -24,
 };
 const T_DIR = 1, T_FILE = 2, T_DEVICE = 3;
 const ROOT = 1;
@@ -162,6 +169,16 @@ class Machine {
       dev: dv.getInt32(0, true), ino: dv.getUint32(4, true), type: dv.getUint16(8, true),
       nlink: dv.getUint16(10, true), size: Number(dv.getBigUint64(16, true)),
     };
+  }
+  /** The kernel log's records, oldest first (the ring keeps the latest). */
+  logLines(): string[] {
+    const lines: string[] = [];
+    const next = this.fs.logNextSeq();
+    for (let seq = Math.max(0, next - 64); seq < next; seq++) {
+      const at = this.fs.logRecordText(seq), len = this.fs.logRecordLength(seq);
+      lines.push(new TextDecoder().decode(this.bytes.slice(at, at + len)));
+    }
+    return lines;
   }
   /** Nothing is left referenced or pinned between operations. */
   expectNoLeaks(): void {
@@ -1070,5 +1087,131 @@ describe("model", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("damaged disks", () => {
+  /** A clean disk holding /keep (several blocks) and /d/inner, as an image. */
+  function cleanImage(): Uint8Array {
+    const disk = freshDisk();
+    const m = mounted(disk);
+    const ip = m.create("/keep");
+    m.write(ip, 0, pattern(20000, 11));
+    m.fs.iput(ip);
+    m.fs.iput(m.create("/d", T_DIR));
+    const inner = m.create("/d/inner");
+    m.write(inner, 0, pattern(100, 12));
+    m.fs.iput(inner);
+    const image = new Uint8Array(SMALL.blocks! * BSIZE);
+    image.set(disk.image());
+    return image;
+  }
+  const view = (image: Uint8Array) => new DataView(image.buffer, image.byteOffset);
+  const inodeAt = (image: Uint8Array, inum: number) => readSuperblock(image).inodestart * BSIZE + inum * 64;
+
+  /** Mounts the image and checks it went read-only without writing a byte. */
+  function mountDamaged(image: Uint8Array, reason: RegExp): Machine {
+    const disk = new MemoryBackend(image, SMALL.blocks);
+    const cutter = new PowerCutBackend(disk);
+    const m = mounted(cutter);
+    expect(m.fs.fsReadOnly(), "mounted read-only").toBe(1);
+    expect(m.fs.fsDamageReports()).toBeGreaterThan(0);
+    expect(m.logLines().join("\n")).toMatch(reason);
+    // Nothing may change the disk now.
+    expect(m.create("/new")).toBe(E.readonly);
+    expect(m.unlink("/keep")).toBe(E.readonly);
+    expect(m.fs.fsCreate(m.path("/d2"), ROOT, T_DIR, 0, 0)).toBe(E.readonly);
+    const keep = m.lookup("/keep");
+    if (keep > 0) {
+      expect(m.write(keep, 0, pattern(10, 1))).toBe(E.readonly);
+      expect(m.fs.fsTruncate(keep)).toBe(E.readonly);
+      m.fs.iput(keep);
+    }
+    expect(cutter.writesSeen, "no block was written").toBe(0);
+    expect(Buffer.compare(disk.image().subarray(0, image.length), image)).toBe(0);
+    m.expectNoLeaks();
+    return m;
+  }
+
+  it("mounts a clean disk read-write, and read-only when the command line asks", () => {
+    const m = mounted(new MemoryBackend(cleanImage(), SMALL.blocks));
+    expect(m.fs.fsReadOnly()).toBe(0);
+    const ro = new Machine(new PowerCutBackend(new MemoryBackend(cleanImage(), SMALL.blocks)));
+    expect(ro.fs.fsMountWith(1)).toBe(0);
+    expect(ro.fs.fsReadOnly()).toBe(1);
+    expect(ro.fs.fsDamageReports()).toBe(0);
+    expect(ro.create("/new")).toBe(E.readonly);
+    expectBytes(ro.readFile("/keep"), pattern(20000, 11));
+    expect((ro.backend as PowerCutBackend).writesSeen).toBe(0);
+  });
+
+  it("a flipped bitmap bit that frees the root directory's block: read-only, the root is never overwritten", () => {
+    const image = cleanImage();
+    const sb = readSuperblock(image);
+    const rootBlock = readInode(image, sb, ROOT).addrs[0]!;
+    image[sb.bmapstart * BSIZE + (rootBlock >> 3)]! &= ~(1 << (rootBlock & 7));
+    const m = mountDamaged(image, new RegExp(`fs: damage: inode 1 uses block ${rootBlock}, which the bitmap marks free`));
+    // Everything intact reads as before.
+    expectBytes(m.readFile("/keep"), pattern(20000, 11));
+    expectBytes(m.readFile("/d/inner"), pattern(100, 12));
+  });
+
+  it("a block pointer outside the data area: read-only, and reading it is refused, not followed", () => {
+    const image = cleanImage();
+    const sb = readSuperblock(image);
+    const inum = lookupPath(image, "keep")!;
+    view(image).setUint32(inodeAt(image, inum) + 12 + 4, sb.logstart + 3, true); // addrs[1] into the log
+    const m = mountDamaged(image, /inode \d+ points at block \d+, outside the data area/);
+    // A read stops short at the damaged block (the part before it is intact), and a read there is refused.
+    const ip = m.lookup("/keep");
+    expectBytes(m.read(ip, 0, 20000), pattern(20000, 11).subarray(0, 4096));
+    expect(m.fs.fsRead(ip, m.fs.dataAddr(), 4096, 100)).toBe(E.corrupt);
+    m.fs.iput(ip);
+    expectBytes(m.readFile("/d/inner"), pattern(100, 12));
+  });
+
+  it("two inodes sharing a block, an unknown inode type, an entry naming a free inode, a wrong link count", () => {
+    const shared = cleanImage();
+    const keep = lookupPath(shared, "keep")!, inner = lookupPath(shared, "d/inner")!;
+    const keepBlock = view(shared).getUint32(inodeAt(shared, keep) + 12, true);
+    view(shared).setUint32(inodeAt(shared, inner) + 12, keepBlock, true);
+    mountDamaged(shared, /uses block \d+, which another inode \(or itself\) already uses/);
+
+    const typed = cleanImage();
+    view(typed).setUint16(inodeAt(typed, lookupPath(typed, "d/inner")!), 9, true);
+    const t = mountDamaged(typed, /inode \d+ has unknown type 9/);
+    expect(t.readFile("/d/inner")).toBe(E.corrupt);
+
+    const freed = cleanImage();
+    view(freed).setUint16(inodeAt(freed, lookupPath(freed, "d/inner")!), 0, true);
+    const f = mountDamaged(freed, /has an entry naming inode \d+, which is free/);
+    expect(f.lookup("/d/inner")).toBe(E.corrupt);
+
+    const links = cleanImage();
+    view(links).setUint16(inodeAt(links, lookupPath(links, "keep")!) + 6, 3, true);
+    mountDamaged(links, /inode \d+ has nlink 3 but 1 directory entries name it/);
+  });
+
+  it("damage met after mount makes the file system read-only before anything is built on it", () => {
+    const disk = new MemoryBackend(cleanImage(), SMALL.blocks);
+    const m = mounted(disk);
+    expect(m.fs.fsReadOnly()).toBe(0);
+    // The disk changes under the kernel: /d/inner's inode (not cached yet) gets a bad pointer.
+    const image = disk.image();
+    const inner = lookupPath(image, "d/inner")!;
+    const sb = readSuperblock(image);
+    const block = new Uint8Array(BSIZE);
+    const home = sb.inodestart + Math.floor(inner / 64);
+    disk.read(home, block);
+    new DataView(block.buffer).setUint32((inner % 64) * 64 + 12, 1, true); // addrs[0] = the superblock
+    disk.write(home, block);
+    // Push the cached inode block out of the cache, so the kernel reads the changed one.
+    expect(m.fs.holdBuffers(1000, m.fs.nbuf(), m.fs.dataAddr())).toBe(m.fs.nbuf());
+    m.fs.releaseBuffers(m.fs.nbuf(), m.fs.dataAddr());
+    expect(m.readFile("/d/inner")).toBe(E.corrupt);
+    expect(m.fs.fsReadOnly()).toBe(1);
+    expect(m.logLines().join("\n")).toMatch(/fs: damage: inode \d+ points at block 1, outside the data area.*read-only from now on/);
+    expect(m.create("/later")).toBe(E.readonly);
+    m.expectNoLeaks();
   });
 });

@@ -17,7 +17,9 @@ import {
 import { namei, nameiParent, dirLookup } from "../src/fs/dir";
 import {
   fsMount, fsCreate, fsUnlink, fsLink, fsTruncate, fsWrite, fsRead, fsStatfs, fsLookup, fsWriteChunk, fsMounted,
+  fsMountWith, fsReadOnly, fsDamageReports,
 } from "../src/fs/fsops";
+import { logNextSeq, logRecordText, logRecordLength } from "../src/lib/log";
 
 export {
   blkInit, blkRead, blkWrite, blkFlush, blkCapacity, blkAck, blkErrors,
@@ -26,6 +28,7 @@ export {
   iget, iput, idup, stati, inodeType, inodeSize, inodeNlink, inodeInum, inodeMajor, inodeMinor, icacheHeld,
   namei, nameiParent, dirLookup,
   fsMount, fsCreate, fsUnlink, fsLink, fsTruncate, fsWrite, fsRead, fsStatfs, fsLookup, fsWriteChunk, fsMounted,
+  fsMountWith, fsReadOnly, fsDamageReports, logNextSeq, logRecordText, logRecordLength,
 };
 
 /** Data buffer: 2^DATA_ORDER frames. */

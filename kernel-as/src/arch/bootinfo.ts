@@ -63,6 +63,21 @@ export const MOD_KIND: usize = 24;
 export function bootInfoValid(): bool {
   return bootU32(BI_MAGIC) == BOOT_MAGIC && bootU32(BI_VERSION) == BOOT_VERSION;
 }
+/** True when the command line holds the word word[0..len) (words are
+ *  separated by spaces). */
+export function bootCmdlineHas(word: usize, len: u32): bool {
+  const text = BOOTINFO_BASE + <usize>bootU32(BI_CMDLINE_OFF);
+  const n = bootU32(BI_CMDLINE_LEN);
+  let start: u32 = 0;
+  while (start < n) {
+    let end = start;
+    while (end < n && load<u8>(text + <usize>end) != 0x20) end++;
+    if (end - start == len && memory.compare(text + <usize>start, word, <usize>len) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 export function mmapCount(): u32 { return bootU32(BI_MMAP_COUNT); }
 export function mmapEntry(i: u32): usize {
   return BOOTINFO_BASE + <usize>bootU32(BI_MMAP_OFF) + <usize>i * MMAP_ENTRY_SIZE;

@@ -16,12 +16,14 @@ import { BLK_SIZE } from "../dev/blk";
 import { bread, brelse, bufData, bufFailed, bufError } from "./bcache";
 import { logWrite } from "./log";
 import {
-  bmap, iget, iput, idup, inodeType, inodeSize, inodeInum, inodeSetSize, iupdate, FS_T_DIR, ROOT_INUM,
-  MAX_FILE_SIZE,
+  bmap, iget, iput, idup, inodeType, inodeSize, inodeInum, inodeSetSize, iupdate, fsInodeCount, FS_T_DIR, FS_T_FREE,
+  ROOT_INUM, MAX_FILE_SIZE,
 } from "./inode";
+import { damageBegin, damageEnd } from "./damage";
+import { printStr, printDec } from "../lib/print";
 import {
   FS_OK, FS_ERR_NOTFOUND, FS_ERR_NOTDIR, FS_ERR_EXISTS, FS_ERR_DIRFULL, FS_ERR_INVALID, FS_ERR_NAMETOOLONG,
-  FS_ERR_NOSPACE,
+  FS_ERR_NOSPACE, FS_ERR_CORRUPT,
 } from "./fsstate";
 
 export const DIRSIZ: u32 = 14;
@@ -42,6 +44,28 @@ function nameMatches(entry: usize, name: usize, len: u32): bool {
     if (load<u8>(entry + DE_NAME + <usize>i) != load<u8>(name + <usize>i)) return false;
   }
   return len == DIRSIZ || load<u8>(entry + DE_NAME + <usize>len) == 0;
+}
+
+/** The inode number of the entry at address e (0: a free slot). */
+export function direntInum(e: usize): u32 { return <u32>load<u16>(e + DE_INUM); }
+/** Byte i (< DIRSIZ) of the entry's name. */
+export function direntNameByte(e: usize, i: u32): u32 { return <u32>load<u8>(e + DE_NAME + <usize>i); }
+/** True when the entry at e is named "." (dots = 1) or ".." (dots = 2). */
+export function direntIsDots(e: usize, dots: u32): bool {
+  for (let i: u32 = 0; i < dots; i++) if (direntNameByte(e, i) != <u32>CHAR_DOT) return false;
+  return dots == DIRSIZ || direntNameByte(e, dots) == 0;
+}
+
+/** Reports (damage.ts) an entry of directory dir that names no usable inode. */
+function badEntry(dir: u32, inum: u32, why: string): i32 {
+  damageBegin();
+  printStr("directory inode ");
+  printDec(<u64>dir);
+  printStr(" has an entry naming inode ");
+  printDec(<u64>inum);
+  printStr(why);
+  damageEnd();
+  return FS_ERR_CORRUPT;
 }
 
 /** True when name[0..len) is "." or "..". */
@@ -72,7 +96,10 @@ export function dirLookup(dp: i32, name: usize, len: u32, offOut: usize): i32 {
       brelse(buf);
       if (offOut != 0) store<u32>(offOut, base + i * DIRENT_SIZE);
       if (inum == inodeInum(dp)) return idup(dp);
-      return iget(inum);
+      if (inum >= fsInodeCount()) return badEntry(inodeInum(dp), inum, ", past the inode table");
+      const ip = iget(inum);
+      if (ip > 0 && inodeType(ip) == FS_T_FREE) { iput(ip); return badEntry(inodeInum(dp), inum, ", which is free"); }
+      return ip;
     }
     brelse(buf);
   }
@@ -137,17 +164,23 @@ export function dirClear(dp: i32, off: u32): i32 {
   return r;
 }
 
-/** True when dp holds nothing but "." and ".." (its first two entries). */
+/** True when dp holds nothing but "." and "..". Entries are told by name,
+ *  not by slot, so a damaged directory whose first slots hold other names is
+ *  never taken for empty. */
 export function dirIsEmpty(dp: i32): bool {
   const size = inodeSize(dp);
   for (let base: u32 = 0; base < size; base += BLK_SIZE) {
     const b = bmap(dp, base / BLK_SIZE, false);
-    if (b <= 0) continue;
+    if (b < 0) return false;
+    if (b == 0) continue;
     const buf = bread(<u32>b);
     if (bufFailed(buf)) return false;
     const limit = min<u32>(ENTRIES_PER_BLOCK, (size - base) / DIRENT_SIZE);
-    for (let i: u32 = base == 0 ? 2 : 0; i < limit; i++) {
-      if (load<u16>(bufData(buf) + <usize>(i * DIRENT_SIZE) + DE_INUM) != 0) { brelse(buf); return false; }
+    for (let i: u32 = 0; i < limit; i++) {
+      const e = bufData(buf) + <usize>(i * DIRENT_SIZE);
+      if (direntInum(e) == 0 || direntIsDots(e, 1) || direntIsDots(e, 2)) continue;
+      brelse(buf);
+      return false;
     }
     brelse(buf);
   }

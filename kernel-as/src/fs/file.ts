@@ -17,7 +17,7 @@ import { ttyRead, ttyReadable, TTY_WOULD_BLOCK } from "../dev/tty";
 import { printBytes, printFlush } from "../lib/print";
 import { iput, inodeType, inodeMajor, inodeSize, stati, FS_T_DEVICE, FS_T_DIR, MAX_FILE_SIZE } from "./inode";
 import { fsRead, fsWrite } from "./fsops";
-import { FS_ERR_NOSPACE, FS_ERR_FILE_TOO_BIG, FS_ERR_NOINODES } from "./fsstate";
+import { FS_ERR_NOSPACE, FS_ERR_FILE_TOO_BIG, FS_ERR_NOINODES, FS_ERR_READONLY } from "./fsstate";
 
 export const FK_INODE: u32 = 1;   // a boot file system file or directory
 export const FK_CONSOLE: u32 = 2; // the console device (major 1)
@@ -238,6 +238,7 @@ export function fileWrite(f: usize, src: usize, n: u32, blockOut: usize): i32 {
     if (off + <u64>n > <u64>MAX_FILE_SIZE) return FILE_ERR_NO_SPACE;
     const r = fsWrite(ip, src, <u32>off, n);
     if (r == FS_ERR_NOSPACE || r == FS_ERR_FILE_TOO_BIG || r == FS_ERR_NOINODES) return FILE_ERR_NO_SPACE;
+    if (r == FS_ERR_READONLY) return FILE_ERR_READ_ONLY;
     if (r < 0) return FILE_ERR_IO;
     store<u64>(f + F_OFFSET, off + <u64>r);
     return r;

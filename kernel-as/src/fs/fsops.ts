@@ -33,14 +33,16 @@
 
 import { blkInit, blkCapacity, blkFlush, BLK_OK, BLK_ERR_NO_DISK, BLK_ERR_NO_MEMORY, BLK_SIZE } from "../dev/blk";
 import { bcacheInit, bread, brelse, bwrite, bufData, bufFailed, bufError, NBUF, BCACHE_SPARE } from "./bcache";
-import { logInit, logCapacity } from "./log";
+import { logInit, logCapacity, logSetReadOnly, logReadOnly } from "./log";
+import { fsCheck } from "./check";
+import { damageReset, damageReports } from "./damage";
 import {
   inodeInit, inodeHeld, iget, iput, ialloc, iupdate, itrunc, readi, writei, txnBegin, txnEnd, txnAbort,
   inodeType, inodeNlink, inodeSize, inodeSetNlink, inodeSetDevice, inodeInum, countFreeBlocks, countFreeInodes,
   fsDataBlocks, fsInodeCount, fsDiskBlocks, inodeNextOrphan, FS_T_DIR, FS_T_FILE, FS_T_DEVICE, ROOT_INUM, INODES_PER_BLOCK,
   BITS_PER_BLOCK, MAX_INODES, MAX_FILE_SIZE,
 } from "./inode";
-import { logBegin as klogBegin, logEnd as klogEnd, kinfo, LOG_INFO, LOG_WARN } from "../lib/log";
+import { logBegin as klogBegin, logEnd as klogEnd, kinfo, kwarn, LOG_INFO } from "../lib/log";
 import { printStr, printDec } from "../lib/print";
 import { dirLookup, dirLink, dirClear, dirIsEmpty, nameiParent, namei, nameIsDots } from "./dir";
 import {
@@ -107,12 +109,24 @@ function ceilDiv(a: u32, b: u32): u32 { return <u32>((<u64>a + <u64>b - 1) / <u6
 
 // ---- Mount ------------------------------------------------------------------------------
 
-/** Starts the driver, checks the superblock, recovers the log and checks the
- *  root directory. FS_ERR_NODISK without a disk, FS_ERR_CORRUPT for a
- *  missing or inconsistent superblock, FS_ERR_IO on a device error. */
-export function fsMount(): i32 {
+/** fsMountWith flag: mount read-only whatever the check finds. */
+export const FS_MOUNT_READONLY: u32 = 1;
+
+/** fsMountWith(0). */
+export function fsMount(): i32 { return fsMountWith(0); }
+
+/** Starts the driver, checks the superblock, recovers the log, checks the
+ *  root directory and then the whole disk (check.ts). A clean disk is
+ *  mounted read-write (unless FS_MOUNT_READONLY): a version-1 superblock is
+ *  upgraded and orphans are reclaimed. A damaged one is mounted read-only
+ *  (the check logged what it found) and nothing on it is changed.
+ *  FS_ERR_NODISK without a disk, FS_ERR_CORRUPT for a missing or
+ *  inconsistent superblock or a root that is not a directory, FS_ERR_IO on a
+ *  device error. */
+export function fsMountWith(flags: u32): i32 {
   const s = state();
   if (s.mounted != 0) return FS_ERR_MOUNTED;
+  damageReset();
   const d = blkInit();
   if (d == BLK_ERR_NO_DISK) return FS_ERR_NODISK;
   if (d == BLK_ERR_NO_MEMORY) return FS_ERR_NOMEM;
@@ -154,12 +168,22 @@ export function fsMount(): i32 {
   const rootType = inodeType(root);
   iput(root);
   if (rootType != FS_T_DIR) return FS_ERR_CORRUPT;
-  if (version == FS_VERSION_V1) {
-    r = upgradeSuperblock();
+  if ((flags & FS_MOUNT_READONLY) != 0) logSetReadOnly(true);
+  r = fsCheck();
+  if (r == FS_ERR_NOMEM) {
+    kwarn("fs: not enough memory to check the disk; it is mounted read-only");
+    logSetReadOnly(true);
+  } else if (r != FS_OK && r != FS_ERR_CORRUPT) {
+    return r;
+  }
+  if (!logReadOnly()) {
+    if (version == FS_VERSION_V1) {
+      r = upgradeSuperblock();
+      if (r != FS_OK) return r;
+    }
+    r = reclaimOrphans();
     if (r != FS_OK) return r;
   }
-  r = reclaimOrphans();
-  if (r != FS_OK) return r;
   s.chunk = ((cap - WRITE_CHUNK_OVERHEAD) / 2) * BLK_SIZE;
   s.mounted = 1;
   return FS_OK;
@@ -199,19 +223,23 @@ function reclaimOrphans(): i32 {
     const size = inodeSize(ip);
     const e = iput(ip); // nlink 0 and the last reference: the inode is freed
     if (e == FS_ERR_IO || e == FS_ERR_NODISK) return e;
-    klogBegin(e == FS_OK ? LOG_INFO : LOG_WARN);
+    if (e != FS_OK) return FS_OK; // damage (reported; now read-only): leave the rest
+    klogBegin(LOG_INFO);
     printStr("fs: reclaimed orphan inode ");
     printDec(<u64>inum);
     printStr(type == FS_T_DIR ? " (a directory" : " (a file of ");
     if (type != FS_T_DIR) { printDec(<u64>size); printStr(" bytes"); }
     printStr(" unlinked while open)");
-    if (e != FS_OK) printStr(": some of its blocks were already free");
     klogEnd();
   }
   return FS_OK;
 }
 
 export function fsMounted(): bool { return state().mounted != 0; }
+/** True when the mounted file system refuses every change (damage, or asked for). */
+export function fsReadOnly(): bool { return logReadOnly(); }
+/** Damage reports since mount (damage.ts). */
+export function fsDamageReports(): u32 { return damageReports(); }
 /** Bytes fsWrite commits per transaction. */
 export function fsWriteChunk(): u32 { return state().chunk; }
 

@@ -9,7 +9,9 @@
 //   +0x200  fs/log.ts      write-ahead log: geometry, open transaction
 //   +0x300  fs/inode.ts    inode cache and the superblock's geometry
 //   +0x400  fs/fsops.ts    mount state
-//   +0x500 .. 0x7FF        free
+//   +0x500  fs/damage.ts   damage reports
+//   +0x600  fs/check.ts    the mount-time check's scratch
+//   +0x700 .. 0x7FF        free
 //   +0x800  fs/crc32c.ts   the CRC32C table (256 u32, 1 KiB)
 //   +0xC00 .. 0xFFF        free
 
@@ -22,6 +24,8 @@ export const FS_STATE_BCACHE: usize = KSTATE_FS + 0x100;
 export const FS_STATE_LOG: usize = KSTATE_FS + 0x200;
 export const FS_STATE_INODE: usize = KSTATE_FS + 0x300;
 export const FS_STATE_OPS: usize = KSTATE_FS + 0x400;
+export const FS_STATE_DAMAGE: usize = KSTATE_FS + 0x500;
+export const FS_STATE_CHECK: usize = KSTATE_FS + 0x600;
 export const FS_STATE_CRC: usize = KSTATE_FS + 0x800;
 /** Each sub-record is at most this many bytes. */
 export const FS_STATE_SLOT: usize = 0x100;

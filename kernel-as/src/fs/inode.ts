@@ -28,6 +28,8 @@ import { frameAlloc, frameZero, KIND_FSTABLE } from "../mm/frames";
 import { BLK_SIZE } from "../dev/blk";
 import { bread, bnew, brelse, bufData, bufFailed, bufError } from "./bcache";
 import { logBegin, logEnd, logWrite, logAbort, logAborts } from "./log";
+import { damageBegin, damageEnd } from "./damage";
+import { printStr, printDec } from "../lib/print";
 import {
   FS_STATE_INODE, FS_OK, FS_ERR_NOMEM, FS_ERR_NOSPACE, FS_ERR_NOINODES, FS_ERR_ICACHE_FULL, FS_ERR_INVALID,
   FS_ERR_FILE_TOO_BIG, FS_ERR_BAD_HANDLE, FS_ERR_CORRUPT,
@@ -169,8 +171,36 @@ export function inodeHeld(ip: i32): bool {
   return state().ready != 0 && ip >= 1 && ip <= <i32>NINODE && rec(ip).refs != 0;
 }
 
-function dinodeBlock(inum: u32): u32 { return state().inodestart + inum / INODES_PER_BLOCK; }
-function dinodeOffset(inum: u32): usize { return <usize>(inum % INODES_PER_BLOCK) * <usize>DINODE_SIZE; }
+/** The inode-table block holding inode inum, and its byte offset there. */
+export function dinodeBlock(inum: u32): u32 { return state().inodestart + inum / INODES_PER_BLOCK; }
+export function dinodeOffset(inum: u32): usize { return <usize>(inum % INODES_PER_BLOCK) * <usize>DINODE_SIZE; }
+
+// Fields of an on-disk inode at address d (inside a buffer), for the
+// mount-time check (check.ts), which reads the table without the cache.
+export function dinodeType(d: usize): u32 { return <u32>load<u16>(d + DI_TYPE); }
+export function dinodeNlink(d: usize): u32 { return <u32>load<u16>(d + DI_NLINK); }
+export function dinodeSize(d: usize): u32 { return load<u32>(d + DI_SIZE); }
+export function dinodeAddr(d: usize, i: u32): u32 { return load<u32>(d + DI_ADDRS + (<usize>i << 2)); }
+/** Entry i of the indirect block held in buffer buf. */
+export function indirectEntry(buf: usize, i: u32): u32 { return entryGet(buf, i); }
+
+/** True when b is a data block (what a block pointer may name). */
+export function isDataBlock(b: u32): bool { return b >= state().datastart && b < state().logstart; }
+
+/** Reports (damage.ts) a block pointer outside the data area and returns FS_ERR_CORRUPT. */
+function badPointer(inum: u32, b: u32): i32 {
+  damageBegin();
+  printStr("inode ");
+  printDec(<u64>inum);
+  printStr(" points at block ");
+  printDec(<u64>b);
+  printStr(", outside the data area ");
+  printDec(<u64>state().datastart);
+  printStr("..");
+  printDec(<u64>state().logstart - 1);
+  damageEnd();
+  return FS_ERR_CORRUPT;
+}
 
 /** Copies the on-disk inode into record ip (whose inum is set). */
 function iload(ip: i32): i32 {
@@ -185,6 +215,15 @@ function iload(ip: i32): i32 {
   r.size = load<u32>(d + DI_SIZE);
   memory.copy(changetype<usize>(r) + I_ADDRS, d + DI_ADDRS, <usize>NADDRS << 2);
   brelse(buf);
+  if (<u32>r.type > FS_T_DEVICE) {
+    damageBegin();
+    printStr("inode ");
+    printDec(<u64>r.inum);
+    printStr(" has unknown type ");
+    printDec(<u64>r.type);
+    damageEnd();
+    return FS_ERR_CORRUPT;
+  }
   r.valid = 1;
   return FS_OK;
 }
@@ -441,7 +480,15 @@ export function bfree(b: u32): i32 {
   const byte = bufData(buf) + <usize>(bit >> 3);
   const mask = <u8>(<u32>1 << (bit & 7));
   const was = load<u8>(byte);
-  if ((was & mask) == 0) { brelse(buf); return FS_ERR_CORRUPT; }
+  if ((was & mask) == 0) {
+    brelse(buf);
+    damageBegin();
+    printStr("block ");
+    printDec(<u64>b);
+    printStr(" is freed but the bitmap already marks it free");
+    damageEnd();
+    return FS_ERR_CORRUPT;
+  }
   store<u8>(byte, was & ~mask);
   const e = logWrite(buf);
   brelse(buf);
@@ -486,6 +533,9 @@ export function countFreeInodes(): i64 {
 }
 
 export function fsDataBlocks(): u32 { return state().logstart - state().datastart; }
+export function fsDataStart(): u32 { return state().datastart; }
+export function fsLogStart(): u32 { return state().logstart; }
+export function fsBmapStart(): u32 { return state().bmapstart; }
 export function fsInodeCount(): u32 { return state().ninodes; }
 export function fsDiskBlocks(): u32 { return state().size; }
 
@@ -497,6 +547,7 @@ export function fsDiskBlocks(): u32 { return state().size; }
 export function bmap(ip: i32, bn: u32, alloc: bool): i64 {
   if (bn < NDIRECT) {
     let b = addrGet(ip, bn);
+    if (b != 0 && !isDataBlock(b)) return <i64>badPointer(rec(ip).inum, b);
     if (b == 0 && alloc) {
       const nb = balloc();
       if (nb < 0) return nb;
@@ -509,20 +560,21 @@ export function bmap(ip: i32, bn: u32, alloc: bool): i64 {
   if (bn < NINDIRECT) {
     const ind = slotBlock(ip, INDIRECT_SLOT, alloc);
     if (ind <= 0) return ind;
-    return entryBlock(<u32>ind, bn, alloc);
+    return entryBlock(ip, <u32>ind, bn, alloc);
   }
   bn -= NINDIRECT;
   if (bn >= NINDIRECT * NINDIRECT) return <i64>FS_ERR_FILE_TOO_BIG;
   const top = slotBlock(ip, DOUBLE_SLOT, alloc);
   if (top <= 0) return top;
-  const mid = entryBlock(<u32>top, bn / NINDIRECT, alloc);
+  const mid = entryBlock(ip, <u32>top, bn / NINDIRECT, alloc);
   if (mid <= 0) return mid;
-  return entryBlock(<u32>mid, bn % NINDIRECT, alloc);
+  return entryBlock(ip, <u32>mid, bn % NINDIRECT, alloc);
 }
 
 /** The block in addrs[slot], allocated when missing and alloc is set. */
 function slotBlock(ip: i32, slot: u32, alloc: bool): i64 {
   let b = addrGet(ip, slot);
+  if (b != 0 && !isDataBlock(b)) return <i64>badPointer(rec(ip).inum, b);
   if (b == 0 && alloc) {
     const nb = balloc();
     if (nb < 0) return nb;
@@ -532,11 +584,12 @@ function slotBlock(ip: i32, slot: u32, alloc: bool): i64 {
   return <i64>b;
 }
 
-/** Entry i of indirect block ind, allocated when missing and alloc is set. */
-function entryBlock(ind: u32, i: u32, alloc: bool): i64 {
+/** Entry i of indirect block ind (of inode ip), allocated when missing and alloc is set. */
+function entryBlock(ip: i32, ind: u32, i: u32, alloc: bool): i64 {
   const buf = bread(ind);
   if (bufFailed(buf)) return <i64>bufError(buf);
   let b = entryGet(buf, i);
+  if (b != 0 && !isDataBlock(b)) { brelse(buf); return <i64>badPointer(rec(ip).inum, b); }
   if (b == 0 && alloc) {
     const nb = balloc();
     if (nb < 0) { brelse(buf); return nb; }
@@ -555,20 +608,20 @@ export function itrunc(ip: i32): i32 {
   for (let i: u32 = 0; i < NDIRECT; i++) {
     const b = addrGet(ip, i);
     if (b != 0) {
-      const e = bfree(b);
+      const e = isDataBlock(b) ? bfree(b) : badPointer(rec(ip).inum, b);
       if (first == FS_OK) first = e;
       addrSet(ip, i, 0);
     }
   }
   const ind = addrGet(ip, INDIRECT_SLOT);
   if (ind != 0) {
-    const e = freeIndirect(ind, 1);
+    const e = isDataBlock(ind) ? freeIndirect(ind, 1) : badPointer(rec(ip).inum, ind);
     if (first == FS_OK) first = e;
     addrSet(ip, INDIRECT_SLOT, 0);
   }
   const top = addrGet(ip, DOUBLE_SLOT);
   if (top != 0) {
-    const e = freeIndirect(top, 2);
+    const e = isDataBlock(top) ? freeIndirect(top, 2) : badPointer(rec(ip).inum, top);
     if (first == FS_OK) first = e;
     addrSet(ip, DOUBLE_SLOT, 0);
   }
@@ -586,7 +639,7 @@ function freeIndirect(ind: u32, depth: u32): i32 {
   for (let i: u32 = 0; i < NINDIRECT; i++) {
     const b = entryGet(buf, i);
     if (b == 0) continue;
-    const e = depth > 1 ? freeIndirect(b, depth - 1) : bfree(b);
+    const e = !isDataBlock(b) ? FS_ERR_CORRUPT : depth > 1 ? freeIndirect(b, depth - 1) : bfree(b);
     if (first == FS_OK) first = e;
   }
   brelse(buf);

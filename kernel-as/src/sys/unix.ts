@@ -55,7 +55,7 @@ import { iput, inodeType, inodeInum, ROOT_INUM, FS_T_DIR, FS_T_FILE, FS_T_DEVICE
 import {
   FS_ERR_NOTFOUND, FS_ERR_NOTDIR, FS_ERR_EXISTS, FS_ERR_ISDIR, FS_ERR_NOTEMPTY, FS_ERR_INVALID, FS_ERR_NOSPACE,
   FS_ERR_NOINODES, FS_ERR_DIRFULL, FS_ERR_FILE_TOO_BIG, FS_ERR_TOO_MANY_LINKS, FS_ERR_NAMETOOLONG, FS_ERR_IO,
-  FS_ERR_NOBUF, FS_ERR_ICACHE_FULL, FS_ERR_NOMEM,
+  FS_ERR_NOBUF, FS_ERR_ICACHE_FULL, FS_ERR_NOMEM, FS_ERR_READONLY, FS_ERR_CORRUPT,
 } from "../fs/fsstate";
 import { execDisk, EXEC_ERR_TOO_BIG, EXEC_ERR_IO } from "../proc/loader";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
@@ -142,6 +142,8 @@ export function fsErrText(code: i32): string {
     case FS_ERR_NOBUF: return "out of kernel buffers";
     case FS_ERR_ICACHE_FULL: return "too many files in use";
     case FS_ERR_NOMEM: return "out of kernel memory";
+    case FS_ERR_READONLY: return "read-only file system";
+    case FS_ERR_CORRUPT: return "the file system is damaged";
     default: return "file system error";
   }
 }
