@@ -4,10 +4,10 @@ import { BlockDevice, BLK_DOORBELL, BLK_RING_BASE, BLK_RING_SLOTS, MemoryBackend
 import { BLOCK_BASE } from "../hw.js";
 import {
   BLOCK_SIZE, DIRENT_SIZE, INDIRECT_SLOT, NDIRECT, ROOT_INUM, T_DIR, T_FILE, blockEntry, decodeDirents, emptyInode,
-  fileBlock, inodeOffset, isBlockUsed, lookupPath, readInode, readPath, readSuperblock, setBlockEntry, setBlockUsed,
+  fileBlock, inodeOffset, isBlockUsed, lookupPath, readBlock, readInode, readPath, readSuperblock, setBlockEntry, setBlockUsed,
   writeDirent, writeInode, writeLogHeader, readLogHeader, FS_VERSION_V1, crc32c, type Superblock,
 } from "./format.js";
-import { fsck, recoverLog } from "./fsck.js";
+import { fsck, recoverLog, repair } from "./fsck.js";
 import { mkfs } from "./mkfs.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -543,6 +543,58 @@ describe("fsck on randomly corrupted images", () => {
         fsck(image, { recover: true });
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("fsck repair", () => {
+  const base = cleanImage();
+  const files = ["README", "bin/sh", "bin/ls"].map((p) => [p, readPath(base, p)!] as const);
+
+  it("mends a freed root block, a bad pointer, an entry naming a free inode, an orphan and a wrong link count", () => {
+    const image = wholeDisk(base);
+    const sb = readSuperblock(image);
+    setBlockUsed(image, sb, readInode(image, sb, ROOT_INUM).addrs[0]!, false);
+    patchInode(image, inum(image, "bin/ls"), (i) => { i.nlink = 5; }, sb);
+    // An orphan: an allocated file no directory names, nlink 0.
+    writeInode(image, sb, 40, { ...emptyInode(), type: T_FILE, nlink: 0, size: 0 });
+    // An entry naming a free inode, in the root.
+    const rootBlock = readInode(image, sb, ROOT_INUM).addrs[0]!;
+    writeDirent(image, rootBlock * BLOCK_SIZE + readInode(image, sb, ROOT_INUM).size, { inum: 41, name: "ghost" });
+    patchInode(image, ROOT_INUM, (i) => { i.size += DIRENT_SIZE; }, sb);
+    expect(fsck(image).ok).toBe(false);
+    const result = repair(image);
+    expect(result.after.problems).toEqual([]);
+    expect(result.fixed.join("\n")).toMatch(/rebuilt the bitmap/);
+    expect(result.fixed.join("\n")).toMatch(/set inode \d+'s nlink from 5 to 1/);
+    expect(result.fixed.join("\n")).toMatch(/freed inode 40 \(an orphan\)/);
+    expect(result.fixed.join("\n")).toMatch(/cleared entry "ghost" of directory inode 1: inode 41 is free/);
+    for (const [p, data] of files) expect(Buffer.compare(readPath(result.image, p)!, data), p).toBe(0);
+    expect(fsck(image).ok).toBe(false); // the input was not changed in place
+  });
+
+  it("refuses an image whose superblock cannot be used", () => {
+    const image = base.slice();
+    image[BLOCK_SIZE] = 0;
+    expect(() => repair(image)).toThrow(/cannot repair/);
+  });
+
+  it("leaves a clean disk after random corruptions of the known kinds (or says it cannot)", () => {
+    fc.assert(
+      fc.property(fc.array(corruption.filter((c) => c.kind !== "superblock"), { minLength: 1, maxLength: 5 }), (cs) => {
+        const image = base.slice();
+        for (const c of cs) corrupt(image, c);
+        let result: ReturnType<typeof repair>;
+        try {
+          result = repair(image);
+        } catch (error) {
+          expect((error as Error).message).toMatch(/^cannot repair/);
+          return;
+        }
+        expect(result.after.problems).toEqual([]);
+        expect(repair(result.image).fixed).toEqual([]); // repairing a repaired disk changes nothing
+      }),
+      { numRuns: Number(process.env.KEEL_REPAIR_RUNS ?? 10) },
     );
   });
 });

@@ -27,6 +27,7 @@ import {
   BITS_PER_BLOCK, BLOCK_SIZE, DIRENT_SIZE, DOUBLE_INDIRECT_SLOT, FS_MAGIC, FS_VERSION, INDIRECT_SLOT, INODES_PER_BLOCK,
   FS_VERSION_V1, INODE_START, MAX_FILE_BLOCKS, NDIRECT, NINDIRECT, ROOT_INUM, SUPERBLOCK_BLOCK,
   T_DEVICE, T_DIR, T_FILE, T_FREE, blockEntry, decodeDirents, inodeOffset, isBlockUsed, readBlock, readInode,
+  fileBlock, setBlockEntry, setBlockUsed, writeDirent, writeInode,
   logHeaderProblem, readLogHeader, readSuperblock, writeLogHeader, type Inode, type Superblock,
 } from "./format.js";
 
@@ -465,4 +466,203 @@ class Checker {
       }
     }
   }
+}
+
+// ---- repair ----
+
+export interface RepairResult {
+  /** The repaired image (a copy; the input is never changed). */
+  image: Uint8Array;
+  /** What was changed, one sentence each. */
+  fixed: string[];
+  /** fsck of the repaired image. */
+  after: FsckResult;
+}
+
+/**
+ * Mends what can be mended, on a copy: installs (or discards) the log as the
+ * kernel's recovery does; frees inodes of unknown type; clears block
+ * pointers outside the data area, past a file's end, or to a block another
+ * inode already uses, and a device's pointers; clears directory entries that
+ * name nothing usable (past the table, a free inode, an empty name or one with
+ * '/', a duplicate name, a second name for a directory); frees what no
+ * directory reaches (orphans included); points each '..' at the directory's
+ * parent; sets every nlink to the entries naming the inode; and rebuilds the
+ * bitmap from the blocks still in use. A superblock that does not describe a
+ * usable layout cannot be repaired (this throws).
+ */
+export function repair(input: Uint8Array): RepairResult {
+  const sb = readSuperblock(input);
+  const probe = new Report(1);
+  if (!checkSuperblock(sb, input, probe)) throw new Error(`cannot repair: ${probe.list()[0]}`);
+  const fixed: string[] = [];
+  const first = fsck(input, { recover: true });
+  if (first.stats.recovered > 0) fixed.push(`installed the log's committed transaction of ${first.stats.recovered} blocks`);
+  if (first.stats.logDiscarded > 0) fixed.push(`discarded a log transaction of ${first.stats.logDiscarded} blocks that failed its checks`);
+  const image = new Uint8Array(sb.size * BLOCK_SIZE);
+  image.set(first.image.subarray(0, Math.min(first.image.length, image.length)));
+  if (first.stats.logDiscarded > 0 || first.stats.recovered > 0) writeLogHeader(image, sb, { n: 0, sequence: readLogHeader(first.image, sb).sequence, targets: [] });
+
+  const inodes = new Map<number, Inode>();
+  const owner = new Map<number, number>();
+  const isData = (b: number) => b >= sb.datastart && b < sb.logstart;
+  const free = (inum: number, why: string) => {
+    writeInode(image, sb, inum, { type: T_FREE, major: 0, minor: 0, nlink: 0, size: 0, addrs: new Array<number>(13).fill(0) });
+    inodes.delete(inum);
+    fixed.push(`freed inode ${inum} (${why})`);
+  };
+
+  // Inodes and their block pointers.
+  for (let inum = 1; inum < sb.ninodes; inum++) {
+    const inode = readInode(image, sb, inum);
+    if (inode.type === T_FREE) continue;
+    if (inode.type !== T_DIR && inode.type !== T_FILE && inode.type !== T_DEVICE) { free(inum, `unknown type ${inode.type}`); continue; }
+    if (inode.type === T_DEVICE) {
+      if (inode.addrs.some((b) => b !== 0)) { inode.addrs.fill(0); writeInode(image, sb, inum, inode); fixed.push(`cleared the block pointers of device inode ${inum}`); }
+      inodes.set(inum, inode);
+      continue;
+    }
+    if (inode.type === T_DIR && inode.size % DIRENT_SIZE !== 0) {
+      inode.size -= inode.size % DIRENT_SIZE;
+      fixed.push(`cut directory inode ${inum} to a whole number of entries (${inode.size} bytes)`);
+    }
+    const nblocks = Math.ceil(inode.size / BLOCK_SIZE);
+    const keep = (b: number, logical: number, what: string): boolean => {
+      if (b === 0) return false;
+      let why = "";
+      if (!isData(b)) why = "outside the data area";
+      else if (owner.has(b)) why = `already used by inode ${owner.get(b)}`;
+      else if (logical >= nblocks) why = "past the file's end";
+      if (why) { fixed.push(`cleared inode ${inum}'s pointer to block ${b} (${what}): ${why}`); return false; }
+      owner.set(b, inum);
+      return true;
+    };
+    for (let i = 0; i < NDIRECT; i++) if (!keep(inode.addrs[i]!, i, `addrs[${i}]`)) inode.addrs[i] = 0;
+    const walkIndirect = (ind: number, firstLogical: number, what: string) => {
+      for (let i = 0; i < NINDIRECT; i++) {
+        const b = blockEntry(image, ind, i);
+        if (b !== 0 && !keep(b, firstLogical + i, `${what} entry ${i}`)) setBlockEntry(image, ind, i, 0);
+      }
+    };
+    if (keep(inode.addrs[INDIRECT_SLOT]!, NDIRECT, "indirect block")) walkIndirect(inode.addrs[INDIRECT_SLOT]!, NDIRECT, "indirect");
+    else inode.addrs[INDIRECT_SLOT] = 0;
+    const dind = inode.addrs[DOUBLE_INDIRECT_SLOT]!;
+    if (keep(dind, NDIRECT + NINDIRECT, "double-indirect block")) {
+      for (let i = 0; i < NINDIRECT; i++) {
+        const mid = blockEntry(image, dind, i);
+        const firstLogical = NDIRECT + NINDIRECT + i * NINDIRECT;
+        if (mid === 0) continue;
+        if (keep(mid, firstLogical, `double-indirect entry ${i}`)) walkIndirect(mid, firstLogical, `double-indirect ${i}`);
+        else setBlockEntry(image, dind, i, 0);
+      }
+    } else inode.addrs[DOUBLE_INDIRECT_SLOT] = 0;
+    writeInode(image, sb, inum, inode);
+    inodes.set(inum, inode);
+  }
+
+  // The tree from the root: bad entries cleared, each directory kept under its first parent.
+  const root = inodes.get(ROOT_INUM);
+  if (!root || root.type !== T_DIR) throw new Error("cannot repair: the root directory is missing or not a directory");
+  const parentOf = new Map<number, number>([[ROOT_INUM, ROOT_INUM]]);
+  const names = new Map<number, number>();
+  const reached = new Set<number>([ROOT_INUM]);
+  const queue = [ROOT_INUM];
+  const entrySlots = (dir: number, visit: (b: number, offset: number, e: { inum: number; name: string }) => void) => {
+    const inode = inodes.get(dir)!;
+    for (let n = 0; n < Math.ceil(inode.size / BLOCK_SIZE); n++) {
+      const b = fileBlock(image, inode, n);
+      if (b === 0) continue;
+      const length = Math.min(BLOCK_SIZE, inode.size - n * BLOCK_SIZE);
+      for (const e of decodeDirents(readBlock(image, b).subarray(0, length))) if (e.inum !== 0) visit(b, e.slot * DIRENT_SIZE, e);
+    }
+  };
+  /** Puts name -> inum in a free slot of dir, or in its last block's spare room. */
+  const addEntry = (dir: number, name: string, target: number) => {
+    const inode = inodes.get(dir)!;
+    for (let n = 0; n < Math.ceil(inode.size / BLOCK_SIZE); n++) {
+      const b = fileBlock(image, inode, n);
+      if (b === 0) continue;
+      const length = Math.min(BLOCK_SIZE, inode.size - n * BLOCK_SIZE);
+      const slot = decodeDirents(readBlock(image, b).subarray(0, length)).find((e) => e.inum === 0);
+      const at = slot ? slot.slot * DIRENT_SIZE : length < BLOCK_SIZE && n === Math.ceil(inode.size / BLOCK_SIZE) - 1 ? length : -1;
+      if (at < 0) continue;
+      writeDirent(image, b * BLOCK_SIZE + at, { inum: target, name });
+      if (!slot) { inode.size += DIRENT_SIZE; writeInode(image, sb, dir, inode); }
+      names.set(target, (names.get(target) ?? 0) + 1);
+      fixed.push(`added the missing '${name}' to directory inode ${dir}`);
+      return;
+    }
+  };
+  while (queue.length > 0) {
+    const dir = queue.shift()!;
+    const seen = new Set<string>();
+    let dot = false, dotdot = false;
+    entrySlots(dir, (b, offset, e) => {
+      const clear = (why: string) => {
+        writeDirent(image, b * BLOCK_SIZE + offset, { inum: 0, name: "" });
+        fixed.push(`cleared entry ${JSON.stringify(e.name)} of directory inode ${dir}: ${why}`);
+      };
+      if (e.name.length === 0 || e.name.includes("/")) return clear("a bad name");
+      if (seen.has(e.name)) return clear("a duplicate name");
+      if (e.inum >= sb.ninodes || !inodes.has(e.inum)) return clear(`inode ${e.inum} is ${e.inum >= sb.ninodes ? "past the table" : "free"}`);
+      if (e.name === "." ) {
+        if (dot || e.inum !== dir) return clear("a second or wrong '.'");
+        dot = true;
+      } else if (e.name === "..") {
+        if (dotdot) return clear("a second '..'");
+        dotdot = true;
+        const parent = parentOf.get(dir)!;
+        if (e.inum !== parent) {
+          writeDirent(image, b * BLOCK_SIZE + offset, { inum: parent, name: ".." });
+          fixed.push(`pointed '..' of directory inode ${dir} at its parent, inode ${parent}`);
+          e.inum = parent;
+        }
+      } else if (inodes.get(e.inum)!.type === T_DIR) {
+        if (reached.has(e.inum)) return clear(`directory inode ${e.inum} already has a parent`);
+        reached.add(e.inum);
+        parentOf.set(e.inum, dir);
+        queue.push(e.inum);
+      } else {
+        reached.add(e.inum);
+      }
+      seen.add(e.name);
+      names.set(e.inum, (names.get(e.inum) ?? 0) + 1);
+    });
+    if (!dot) addEntry(dir, ".", dir);
+    if (!dotdot) addEntry(dir, "..", parentOf.get(dir)!);
+  }
+  for (const inum of [...inodes.keys()]) if (!reached.has(inum)) free(inum, inodes.get(inum)!.nlink === 0 ? "an orphan" : "no directory reaches it");
+  for (const [b, inum] of owner) if (!inodes.has(inum)) owner.delete(b);
+
+  // Link counts.
+  for (const [inum, inode] of inodes) {
+    const want = names.get(inum) ?? 0;
+    if (inode.nlink !== want) {
+      fixed.push(`set inode ${inum}'s nlink from ${inode.nlink} to ${want}`);
+      inode.nlink = want;
+      writeInode(image, sb, inum, inode);
+    }
+  }
+
+  // The bitmap from what is in use.
+  let bitmapChanges = 0;
+  const bitmapBits = (sb.datastart - sb.bmapstart) * BITS_PER_BLOCK;
+  for (let b = 0; b < bitmapBits; b++) {
+    const want = b < sb.size && (b < sb.datastart || b >= sb.logstart || owner.has(b));
+    if (isBlockUsed(image, sb, b) !== want) { setBlockUsed(image, sb, b, want); bitmapChanges++; }
+  }
+  if (bitmapChanges > 0) fixed.push(`rebuilt the bitmap from the blocks in use (${bitmapChanges} bits changed)`);
+
+  // Trim trailing zero blocks back to the input's length (the disk reads them as zeros).
+  const words = new BigUint64Array(image.buffer, image.byteOffset, image.length / 8);
+  let endBlock = sb.size;
+  const wordsPerBlock = BLOCK_SIZE / 8;
+  while (endBlock * BLOCK_SIZE > input.length) {
+    let zero = true;
+    for (let w = (endBlock - 1) * wordsPerBlock; w < endBlock * wordsPerBlock; w++) if (words[w] !== 0n) { zero = false; break; }
+    if (!zero) break;
+    endBlock--;
+  }
+  const out = image.slice(0, Math.max(input.length, endBlock * BLOCK_SIZE));
+  return { image: out, fixed, after: fsck(out) };
 }

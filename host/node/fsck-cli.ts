@@ -1,15 +1,18 @@
 // fsck on the command line (host/fs/fsck.ts).
 //
 //   tsx host/node/fsck-cli.ts [--recover] [--quiet] IMAGE
+//   tsx host/node/fsck-cli.ts --repair IMAGE
 //
-// Exit status: 0 clean, 1 problems found, 2 unreadable (no such file, or no
-// usable superblock). --recover checks the image as the kernel would see it
-// after installing a pending log transaction; the file is never changed.
+// Exit status: 0 clean, 1 problems found (after --repair: problems it could
+// not mend), 2 unreadable (no such file, or no usable superblock). --recover
+// checks the image as the kernel would see it after its log recovery; the
+// file is not changed. --repair mends what it can (host/fs/fsck.ts repair)
+// and writes the result back to the file, printing each change.
 
-import { readFileSync } from "node:fs";
-import { fsck } from "../fs/fsck.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fsck, repair } from "../fs/fsck.js";
 
-export const FSCK_USAGE = "usage: fsck-cli [--recover] [--quiet] IMAGE\n";
+export const FSCK_USAGE = "usage: fsck-cli [--recover] [--quiet] IMAGE | fsck-cli --repair IMAGE\n";
 export const EXIT_CLEAN = 0;
 export const EXIT_PROBLEMS = 1;
 export const EXIT_UNREADABLE = 2;
@@ -17,7 +20,7 @@ export const EXIT_UNREADABLE = 2;
 function main(argv: string[]): number {
   const flags = argv.filter((a) => a.startsWith("--"));
   const paths = argv.filter((a) => !a.startsWith("--"));
-  const unknown = flags.filter((f) => f !== "--recover" && f !== "--quiet");
+  const unknown = flags.filter((f) => f !== "--recover" && f !== "--quiet" && f !== "--repair");
   if (unknown.length > 0 || paths.length !== 1) {
     process.stderr.write(unknown.length > 0 ? `fsck: unknown option "${unknown[0]}"\n${FSCK_USAGE}` : FSCK_USAGE);
     return EXIT_UNREADABLE;
@@ -29,6 +32,20 @@ function main(argv: string[]): number {
   } catch (error) {
     process.stderr.write(`fsck: cannot read ${path}: ${(error as Error).message}\n`);
     return EXIT_UNREADABLE;
+  }
+  if (flags.includes("--repair")) {
+    let mended;
+    try {
+      mended = repair(image);
+    } catch (error) {
+      process.stdout.write(`${path}: ${(error as Error).message}\n`);
+      return EXIT_UNREADABLE;
+    }
+    for (const change of mended.fixed) process.stdout.write(`${path}: repaired: ${change}\n`);
+    if (mended.fixed.length > 0) writeFileSync(path, mended.image);
+    for (const problem of mended.after.problems) process.stdout.write(`${path}: still: ${problem}\n`);
+    process.stdout.write(`${path}: ${mended.fixed.length} repairs; ${mended.after.ok ? "clean" : `${mended.after.problems.length} problems left`}\n`);
+    return mended.after.ok ? EXIT_CLEAN : EXIT_PROBLEMS;
   }
   const result = fsck(image, { recover: flags.includes("--recover") });
   for (const problem of result.problems) process.stdout.write(`${path}: ${problem}\n`);
