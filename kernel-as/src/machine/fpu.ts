@@ -177,7 +177,7 @@ export function roundPack(neg: bool, exp: i32, sig: u64, fmt: u32, rm: u32): u64
   return sign | m; // m == 2^(p-1) is the smallest normal: the carry lands in the exponent
 }
 
-function addExact(a: u64, b: u64, fmt: u32, rm: u32): u64 {
+export function addExact(a: u64, b: u64, fmt: u32, rm: u32): u64 {
   if (isNaN(a, fmt) || isNaN(b, fmt)) return nanResult(a, b, fmt);
   const na = isNeg(a, fmt), nb = isNeg(b, fmt);
   if (isInf(a, fmt)) return isInf(b, fmt) && na != nb ? invalid(fmt) : a;
@@ -207,7 +207,7 @@ function addExact(a: u64, b: u64, fmt: u32, rm: u32): u64 {
   return roundPack(neg, ea + 2 - lz, sum << <u64>(lz - 1), fmt, rm);
 }
 
-function mulExact(a: u64, b: u64, fmt: u32, rm: u32): u64 {
+export function mulExact(a: u64, b: u64, fmt: u32, rm: u32): u64 {
   if (isNaN(a, fmt) || isNaN(b, fmt)) return nanResult(a, b, fmt);
   const neg = isNeg(a, fmt) != isNeg(b, fmt);
   if (isInf(a, fmt) || isInf(b, fmt)) {
@@ -224,7 +224,7 @@ function mulExact(a: u64, b: u64, fmt: u32, rm: u32): u64 {
   return roundPack(neg, ea + uExp, (hi << 2) | (lo >> 62) | ((lo << 2) != 0 ? 1 : 0), fmt, rm);
 }
 
-function divExact(a: u64, b: u64, fmt: u32, rm: u32): u64 {
+export function divExact(a: u64, b: u64, fmt: u32, rm: u32): u64 {
   if (isNaN(a, fmt) || isNaN(b, fmt)) return nanResult(a, b, fmt);
   const neg = isNeg(a, fmt) != isNeg(b, fmt);
   if (isInf(a, fmt)) return isInf(b, fmt) ? invalid(fmt) : infinity(neg, fmt);
