@@ -28,7 +28,8 @@ import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
 import { slabInit } from "./mm/slab";
 import { capInit } from "./cap/cap";
 import { monitorInit, monitorPrompt, monitorStopped } from "./sys/monitor";
-import { ttyInit, ttyPoll, ttyMode, MODE_USER } from "./dev/tty";
+import { ttyInit, ttyPoll, ttyMode, MODE_USER, ttyTakeSignals, ttyForeground } from "./dev/tty";
+import { sigSendGroup, NSIG } from "./proc/signal";
 import { bootfsMount, bootfsCount, BOOTFS_OK, BOOTFS_ERR_MISSING } from "./fs/bootfs";
 import { frameAlloc, KIND_HART, MAX_ORDER } from "./mm/frames";
 import { hartSystemInit, hartResume, HART_OK } from "./machine/hart";
@@ -244,6 +245,15 @@ function handleInterrupts(): void {
   }
 }
 
+/** Ctrl-C, Ctrl-\\ and Ctrl-Z: their signals go to the console's foreground group. */
+function sendKeySignals(): void {
+  const bits = ttyTakeSignals();
+  if (bits == 0) return;
+  for (let sig: u32 = 1; sig < NSIG; sig++) {
+    if ((bits & (1 << (sig - 1))) != 0) sigSendGroup(ttyForeground(), sig);
+  }
+}
+
 /** Runs one slice of at most `budget` work units; see RUN_* results. */
 export function run(budget: u32): i32 {
   const k = kernel();
@@ -263,6 +273,7 @@ export function run(budget: u32): i32 {
     handleInterrupts();
     if (importsPending()) importFiles();
     if (ttyPoll() && userland) wakeup(W_CONSOLE, 0);
+    if (userland) sendKeySignals();
     if (monitorStopped() || k.state != KERNEL_RUNNING) break;
     if (!userland) break;
     wakeAt = schedHasTimedSleepers() ? schedWakeSleepers(timeNowNs()) : WAKE_NEVER;

@@ -61,11 +61,12 @@ struct dirent {
 #define PROC_RUNNING 2
 #define PROC_SLEEPING 3
 #define PROC_ZOMBIE 4
+#define PROC_STOPPED 5  // by a signal, until SIGCONT
 #define PROC_NAME_LEN 16
 struct procinfo {
   int pid;              // @0
   int ppid;             // @4
-  int state;            // @8  PROC_RUNNABLE..PROC_ZOMBIE
+  int state;            // @8  PROC_RUNNABLE..PROC_STOPPED
   int nice;             // @12 -20..19
   uint64 cpu_ns;        // @16 CPU time consumed
   uint64 mem_bytes;     // @24 user memory mapped
@@ -218,6 +219,78 @@ uint64 ntfn_poll(int n);                      // takes the bits without waiting 
 int shm_create(int bytes);                    // a new shared memory capability (slot >= 16)
 void *shm_map(int shm);                       // maps it; returns its address, or (void *)-1
 
+// ---- Signals and job control (Keel extensions 110-121, user/lib/sigsys.S) ----
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGQUIT 3
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGABRT 6
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGKILL 9
+#define SIGUSR1 10
+#define SIGSEGV 11
+#define SIGUSR2 12
+#define SIGPIPE 13
+#define SIGALRM 14
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
+#define SIGTSTP 20
+#define SIGTTIN 21
+#define SIGTTOU 22
+#define SIGURG 23
+#define SIGWINCH 28
+#define NSIG 32                           // signals are 1..NSIG-1
+#define sigmask(sig) (1u << ((sig) - 1))  // a signal's bit in a mask
+
+typedef void (*sighandler_t)(int);
+#define SIG_DFL ((sighandler_t)0)
+#define SIG_IGN ((sighandler_t)1)
+#define SA_NODEFER 1    // the signal is not blocked while its handler runs
+#define SA_RESETHAND 2  // back to SIG_DFL once delivered
+// 24 bytes. sigaction() fills in restorer (the trampoline) when it is 0.
+struct sigaction {
+  sighandler_t handler;  // @0  SIG_DFL, SIG_IGN or a function
+  uint64 restorer;       // @8  where the handler returns (it calls sigreturn)
+  uint mask;             // @16 also blocked while the handler runs
+  uint flags;            // @20 SA_*
+};
+#define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
+// waitpid options and status word.
+#define WNOHANG 1
+#define WUNTRACED 2
+#define WCONTINUED 8
+#define WIFEXITED(s) (((s) & 0x7f) == 0)
+#define WEXITSTATUS(s) (((s) >> 8) & 0xff)
+#define WIFSIGNALED(s) (((s) & 0x7f) != 0 && ((s) & 0x7f) != 0x7f)
+#define WTERMSIG(s) ((s) & 0x7f)
+#define WIFSTOPPED(s) (((s) & 0xff) == 0x7f)
+#define WSTOPSIG(s) (((s) >> 8) & 0xff)
+#define WIFCONTINUED(s) ((s) == 0xffff)
+
+int sigsend(int pid, int sig);     // pid > 0: it; 0: the caller's group; < -1: group -pid
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+sighandler_t signal(int sig, sighandler_t handler);  // sigaction with no mask or flags; old handler or (sighandler_t)-1
+int sigprocmask(int how, uint set);  // returns the mask before (SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK)
+uint sigpending(void);
+int sigreturn(void);               // only the trampoline calls it
+int setpgid(int pid, int pgid);    // 0 means the caller / its pid
+int getpgid(int pid);
+int setsid(void);                  // returns the new session id
+int getsid(int pid);
+int tcsetpgrp(int fd, int pgid);   // the console's foreground group
+int tcgetpgrp(int fd);
+int waitpid(int pid, int *status, int options);
+// signal.c: names ("INT" for SIGINT) and descriptions ("Interrupt").
+const char *signame(int sig);      // 0 for an unknown number
+int signum(const char *name);      // "INT", "SIGINT" or "2"; -1 if neither
+const char *sigdescr(int sig);
+
 // Any call by number with up to six raw 64-bit arguments (for tests that
 // need to pass values a typed prototype would not allow).
 long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5);
@@ -249,6 +322,18 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_errstr 103
 #define SYS_sbrkmode 104
 #define SYS_fsinfo 105
+#define SYS_sigsend 110
+#define SYS_sigaction 111
+#define SYS_sigprocmask 112
+#define SYS_sigreturn 113
+#define SYS_sigpending 114
+#define SYS_setpgid 115
+#define SYS_getpgid 116
+#define SYS_setsid 117
+#define SYS_getsid 118
+#define SYS_tcsetpgrp 119
+#define SYS_tcgetpgrp 120
+#define SYS_waitpid 121
 #define SYS_cap_info 200
 #define SYS_cap_derive 201
 #define SYS_cap_copy 202

@@ -12,6 +12,7 @@ static const char *state_name(int state) {
   case PROC_RUNNING: return "running";
   case PROC_SLEEPING: return "sleeping";
   case PROC_ZOMBIE: return "zombie";
+  case PROC_STOPPED: return "stopped";
   default: return "?";
   }
 }

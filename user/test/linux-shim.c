@@ -257,3 +257,63 @@ __attribute__((weak)) int fspawn(int file, char **argv, const int *caps, int nca
   (void)file; (void)argv; (void)caps; (void)ncaps; (void)flags;
   return -1;
 }
+
+/* Signals and job control on Linux's calls: the numbers, the waitpid
+   status word and the options are Linux's already. A handler returns
+   through Linux's own trampoline (rt_sigreturn), not Keel's __sigtramp. */
+enum {
+  L_ioctl = 29, L_rt_sigaction = 134, L_rt_sigprocmask = 135, L_rt_sigpending = 136, L_rt_sigreturn = 139,
+  L_setpgid = 154, L_getpgid = 155, L_getsid = 156, L_setsid = 157,
+};
+#define L_SA_RESTORER 0x04000000
+#define L_SA_NODEFER 0x40000000
+#define L_SA_RESETHAND 0x80000000
+#define L_TIOCGPGRP 0x540F
+#define L_TIOCSPGRP 0x5410
+struct linux_sigaction {
+  uint64 handler;
+  uint64 flags;
+  uint64 restorer;
+  uint64 mask;
+};
+__attribute__((naked)) static void linux_sigtramp(void) { __asm__ volatile("li a7, 139\n ecall\n"); }
+void __sigtramp(void) {}  /* lib/signal.c names it; unused on Linux */
+int __sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+  struct linux_sigaction la, lo;
+  if (act) {
+    la.handler = (uint64)act->handler;
+    la.flags = L_SA_RESTORER | ((act->flags & SA_NODEFER) ? L_SA_NODEFER : 0) | ((act->flags & SA_RESETHAND) ? L_SA_RESETHAND : 0);
+    la.restorer = (uint64)linux_sigtramp;
+    la.mask = act->mask;
+  }
+  if (sys(L_rt_sigaction, sig, act ? (long)&la : 0, (long)&lo, 8, 0) < 0) return -1;
+  if (old) {
+    old->handler = (sighandler_t)lo.handler;
+    old->restorer = lo.restorer;
+    old->mask = (uint)lo.mask;
+    old->flags = 0;
+  }
+  return 0;
+}
+int sigsend(int pid, int sig) { return pid == -1 ? -1 : (int)sys(L_kill, pid, sig, 0, 0, 0); }
+int sigprocmask(int how, uint set) {
+  uint64 s = set, before = 0;
+  if (sys(L_rt_sigprocmask, how, (long)&s, (long)&before, 8, 0) < 0) return -1;
+  return (int)(before & 0x7fffffff);
+}
+uint sigpending(void) {
+  uint64 s = 0;
+  sys(L_rt_sigpending, (long)&s, 8, 0, 0, 0);
+  return (uint)s;
+}
+int sigreturn(void) { return -1; }
+int setpgid(int pid, int pgid) { return (int)sys(L_setpgid, pid, pgid, 0, 0, 0); }
+int getpgid(int pid) { return (int)sys(L_getpgid, pid, 0, 0, 0, 0); }
+int setsid(void) { return (int)sys(L_setsid, 0, 0, 0, 0, 0); }
+int getsid(int pid) { return (int)sys(L_getsid, pid, 0, 0, 0, 0); }
+int tcsetpgrp(int fd, int pgid) { return (int)sys(L_ioctl, fd, L_TIOCSPGRP, (long)&pgid, 0, 0); }
+int tcgetpgrp(int fd) {
+  int pgid = 0;
+  return sys(L_ioctl, fd, L_TIOCGPGRP, (long)&pgid, 0, 0) < 0 ? -1 : pgid;
+}
+int waitpid(int pid, int *status, int options) { return (int)sys(L_wait4, pid, (long)status, options, 0, 0); }

@@ -3,6 +3,13 @@
 // (a read at the start of a line returns 0), and a read returns at most one
 // line. Ctrl-] switches the console between user programs and the kernel
 // monitor, which stays reachable as a debug console.
+//
+// The console is the controlling terminal of at most one session and has a
+// foreground process group (docs/processes.md "Signals and job control").
+// Ctrl-C, Ctrl-\ and Ctrl-Z discard the line being typed and every line
+// not yet read, echo ^C, ^\ or ^Z, and queue SIGINT, SIGQUIT or SIGTSTP for
+// the foreground group; the run loop (main.ts) takes them with
+// ttyTakeSignals() and sends them, so this driver needs no process layer.
 // Relies on: dev/console (received bytes), lib/print (echo), sys/monitor.
 
 import { KSTATE_TTY } from "../lib/layout";
@@ -18,6 +25,13 @@ const KEY_DEL: u32 = 0x7F;
 const KEY_NAK: u32 = 0x15; // Ctrl-U
 const KEY_EOT: u32 = 0x04; // Ctrl-D
 const KEY_ESC: u32 = 0x1B;
+const KEY_INTR: u32 = 0x03; // Ctrl-C
+const KEY_QUIT: u32 = 0x1C; // Ctrl-\
+const KEY_SUSP: u32 = 0x1A; // Ctrl-Z
+// The signals those keys raise (proc/signal.ts numbers; fixed by the ABI).
+export const TTY_SIGINT: u32 = 2;
+export const TTY_SIGQUIT: u32 = 3;
+export const TTY_SIGTSTP: u32 = 20;
 
 const LINE_OFF: usize = 0x100;
 const COOKED_OFF: usize = 0x400;
@@ -33,6 +47,9 @@ export const MODE_USER: u32 = 1;
   head: u32;          // cooked ring: next byte to read
   tail: u32;          //              next free byte
   lines: u32;         // delimiters in the ring: newlines and Ctrl-D marks
+  session: i32;       // the session the console controls (0: none)
+  foreground: i32;    // its foreground process group (0: none)
+  signals: u32;       // raised by keys, not yet sent: bit sig-1
 }
 // @ts-ignore: decorator
 @inline function state(): TtyState { return changetype<TtyState>(KSTATE_TTY); }
@@ -46,6 +63,38 @@ export function ttyInit(userAvailable: bool): void {
   s.mode = userAvailable ? MODE_USER : MODE_MONITOR;
   s.userAvailable = userAvailable ? 1 : 0;
   s.lineLen = 0; s.escape = 0; s.head = 0; s.tail = 0; s.lines = 0;
+  s.session = 0; s.foreground = 0; s.signals = 0;
+}
+
+export function ttySession(): i32 { return state().session; }
+export function ttyForeground(): i32 { return state().foreground; }
+/** Makes the console the controlling terminal of session sid (0: of none)
+ *  with foreground group pgid. The caller (sys/signals.ts) checked the rules. */
+export function ttySetControl(sid: i32, pgid: i32): void {
+  const s = state();
+  s.session = sid;
+  s.foreground = sid == 0 ? 0 : pgid;
+}
+
+/** The signals the keys raised since the last call (bit sig-1), cleared. */
+export function ttyTakeSignals(): u32 {
+  const s = state();
+  const bits = s.signals;
+  s.signals = 0;
+  return bits;
+}
+
+/** A signal key: drop what was typed and not read (a real terminal flushes
+ *  its input queue), echo the key, and raise the signal. */
+function ttySignalKey(sig: u32, echo: string): void {
+  const s = state();
+  s.lineLen = 0;
+  s.escape = 0;
+  s.head = s.tail;
+  s.lines = 0;
+  printStr(echo);
+  emit(0x0A);
+  if (s.foreground > 0) s.signals |= 1 << (sig - 1);
 }
 
 export function ttyMode(): u32 { return state().mode; }
@@ -102,6 +151,9 @@ function ttyInput(c: u32): bool {
   if (s.escape == 1) { s.escape = c == 0x5B ? 2 : 0; return false; }
   if (s.escape == 2) { if (c >= 0x40 && c <= 0x7E) s.escape = 0; return false; }
   if (c == KEY_ESC) { s.escape = 1; return false; }
+  if (c == KEY_INTR) { ttySignalKey(TTY_SIGINT, "^C"); return false; }
+  if (c == KEY_QUIT) { ttySignalKey(TTY_SIGQUIT, "^\\"); return false; }
+  if (c == KEY_SUSP) { ttySignalKey(TTY_SIGTSTP, "^Z"); return false; }
   if (c == 0x0D || c == 0x0A || c == KEY_EOT) {
     // The ring keeps one byte for the delimiter; a full ring drops the line.
     if (s.tail - s.head + s.lineLen + 1 > TTY_COOKED_SIZE) { emit(0x07); return false; }

@@ -31,7 +31,8 @@ import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
 import { logBegin, logEnd, LOG_INFO, LOG_ERROR } from "../lib/log";
 import { printStr, printDec, printSigned } from "../lib/print";
 import { timeNowNs } from "../arch/timer";
-import { ttyEnterMonitor } from "../dev/tty";
+import { ttyEnterMonitor, ttySession, ttyForeground, ttySetControl } from "../dev/tty";
+import { sigInitFirst, sigFork, sigKill, sigSend, sigSendGroup, sigSid, SIGCHLD, SIGHUP, SIGCONT } from "./signal";
 
 export const INIT_NAME = "init";
 /** "/init" as a NUL-terminated string in static data. */
@@ -74,6 +75,7 @@ export function spawnInit(): u32 {
     return NO_SLOT;
   }
   grantDisplay(slot);
+  sigInitFirst(slot);
   procTable().initSlot = slot;
   procTable().initStartNs = timeNowNs();
   schedMakeRunnable(slot);
@@ -117,6 +119,7 @@ export function procFork(parent: u32): u32 {
   fdTableFork(parent, child);
   shmForkMappings(parent, child);
   if (pCapMode(parent)) pSetCapMode(child);
+  sigFork(parent, child);
   const from = pCtx(parent), to = pCtx(child);
   for (let r: u32 = 1; r < 32; r++) hartSetReg(to, r, hartGetReg(from, r));
   hartCopyFpState(from, to);
@@ -163,8 +166,13 @@ export function procExit(slot: u32, status: i32): void {
   }
   const parent = pParent(slot);
   pSetState(slot, P_ZOMBIE);
-  if (parent != NO_SLOT) wakeup(W_CHILD, parent);
-  else procFreeSlot(slot); // nobody will wait for it
+  releaseTerminal(slot);
+  if (parent != NO_SLOT) {
+    wakeup(W_CHILD, parent);
+    sigSend(parent, SIGCHLD);
+  } else {
+    procFreeSlot(slot); // nobody will wait for it
+  }
 
   if (restartInit) {
     const fresh = spawnInit();
@@ -178,6 +186,20 @@ export function procExit(slot: u32, status: i32): void {
       printDec(<u64>pPid(fresh));
       logEnd();
     }
+  }
+}
+
+/** A session leader that ends takes the console's control with it: its
+ *  foreground group is hung up (SIGHUP, then SIGCONT so a stopped job sees
+ *  it), as a terminal's hangup would. */
+function releaseTerminal(slot: u32): void {
+  const sid = ttySession();
+  if (sid == 0 || sid != pPid(slot) || sigSid(slot) != sid) return;
+  const fg = ttyForeground();
+  ttySetControl(0, 0);
+  if (fg > 0) {
+    sigSendGroup(fg, SIGHUP);
+    sigSendGroup(fg, SIGCONT);
   }
 }
 
@@ -202,8 +224,7 @@ function killAllBut(except: u32): void {
 }
 
 function killSlot(slot: u32): void {
-  pSetKilled(slot);
-  if (pState(slot) == P_SLEEPING) schedMakeRunnable(slot);
+  sigKill(slot);
 }
 
 export const WAIT_NO_CHILDREN: i32 = -1;

@@ -14,8 +14,8 @@ import { KSTATE_PROC } from "../lib/layout";
 import { hartInit, hartContextSize } from "../machine/hart";
 
 export const MAX_PROCS: u32 = 64;
-export const PROC_SIZE: usize = 2048;
-const TABLE_ORDER: u32 = 5; // 64 records x 2 KiB = 32 frames
+export const PROC_SIZE: usize = 4096;
+const TABLE_ORDER: u32 = 6; // 64 records x 4 KiB = 64 frames
 export const PROC_NAME_MAX: u32 = 15;
 export const NOFILE: u32 = 16;
 export const MAX_REGIONS: u32 = 8;
@@ -73,7 +73,10 @@ const P_HEAP_START: usize = 736; // u64 first heap byte (end of stack)
 const P_IMAGE_TOP: usize = 744;  // u64 end of the loaded segments, page aligned
 const P_REGIONS: usize = 768;    // MAX_REGIONS x 24 bytes
 const P_SLICE_LEFT: usize = 960; // u64 instructions left in the current slice
-const P_CTX: usize = 1024;       // hart context, up to the end of the record
+const P_CTX: usize = 1024;       // hart context (656 bytes; 1680..2047 free)
+/** The third KiB of the record is the signal and job-control state; its
+ *  layout belongs to proc/signal.ts. */
+const P_SIGNALS: usize = 2048;
 
 export const REGION_SIZE: usize = 24;
 export const NO_SLOT: u32 = 0xFFFF_FFFF;
@@ -99,7 +102,7 @@ export const PROC_OK: i32 = 0;
 export const PROC_ERR_NOMEM: i32 = -1;
 
 export function procTableInit(): i32 {
-  if (<usize>hartContextSize() > PROC_SIZE - P_CTX) return PROC_ERR_NOMEM; // the record layout must hold a context
+  if (<usize>hartContextSize() > P_SIGNALS - P_CTX) return PROC_ERR_NOMEM; // the record layout must hold a context
   const t = procTable();
   const pa = frameAlloc(TABLE_ORDER, KIND_PROCTABLE);
   if (pa == 0) return PROC_ERR_NOMEM;
@@ -286,6 +289,9 @@ export function procByPid(pid: i32): u32 {
 @inline export function pCapMode(s: u32): bool { return load<u32>(procAddr(s) + P_CAPMODE) != 0; }
 // @ts-ignore: decorator
 @inline export function pSetCapMode(s: u32): void { store<u32>(procAddr(s) + P_CAPMODE, 1); }
+/** Where slot's signal state starts (proc/signal.ts owns the layout). */
+// @ts-ignore: decorator
+@inline export function pSignals(s: u32): usize { return procAddr(s) + P_SIGNALS; }
 /** ASID of the slot's address space (never 0, which the bare runner uses). */
 // @ts-ignore: decorator
 @inline export function pAsid(s: u32): u32 { return s + 1; }

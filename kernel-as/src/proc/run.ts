@@ -19,6 +19,11 @@ import {
   pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch, pWaitKind,
 } from "./proc";
 import { procExit } from "./lifecycle";
+import {
+  sigDeliverable, sigPending, sigBlocked, sigClearPending, sigHandler, sigDefaultAction, sigStop, sigStopped,
+  sigSetTermSig, sigTermSig, NSIG, SIG_DFL, SIG_IGN, ACT_TERMINATE, ACT_STOP, SIGSEGV, SIGILL, SIGTRAP, SIGBUS, SIGKILL,
+} from "./signal";
+import { sigEnterHandler } from "./sigframe";
 import { syscall, SYSCALL_BLOCKED, SYSCALL_EXITED } from "../sys/unix";
 import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, VM_OK, VM_ERR_FAULT, VM_ERR_LIMIT } from "../mm/vm";
 import { schedCharge, SLICE_INSTRUCTIONS } from "../sched/sched";
@@ -58,6 +63,14 @@ function causeName(cause: u32): string {
   }
 }
 
+/** The signal a trap stands for (what waitpid reports it died of). */
+function trapSignal(cause: u32): u32 {
+  if (cause == CAUSE_ILLEGAL_INSTRUCTION) return SIGILL;
+  if (cause == CAUSE_BREAKPOINT) return SIGTRAP;
+  if (cause == CAUSE_MISALIGNED_LOAD || cause == CAUSE_MISALIGNED_STORE) return SIGBUS;
+  return SIGSEGV;
+}
+
 function killForTrap(slot: u32, cause: u32): void {
   const ctx = pCtx(slot);
   logBegin(LOG_WARN);
@@ -72,6 +85,7 @@ function killForTrap(slot: u32, cause: u32): void {
   printStr(cause == CAUSE_ILLEGAL_INSTRUCTION ? " instruction " : " address ");
   printHex0x(hartGetTval(ctx), cause == CAUSE_ILLEGAL_INSTRUCTION ? 8 : 12);
   logEnd();
+  sigSetTermSig(slot, trapSignal(cause));
   procExit(slot, -1);
 }
 
@@ -92,7 +106,51 @@ function killForMemory(slot: u32, why: i32): void {
   printStr(" address ");
   printHex0x(hartGetTval(ctx), 12);
   logEnd();
+  sigSetTermSig(slot, SIGKILL);
   procExit(slot, -1);
+}
+
+// What delivering pending signals came to.
+const DELIVERED_NONE: i32 = 0;    // nothing to do, or a handler was entered: run on
+const DELIVERED_STOPPED: i32 = 1; // it stopped: its turn ends
+const DELIVERED_EXITED: i32 = 2;  // a signal ended it
+
+/** Delivers slot's pending, unblocked signals, lowest number first, at the
+ *  crossing back to user mode: ignored ones are dropped, a stop signal
+ *  stops it, a terminating one ends it (status -1, as xv6's kill; waitpid
+ *  tells the signal), and a caught one enters its handler (one per
+ *  crossing; the rest follow at the next, inside the first handler). */
+function deliverSignals(slot: u32): i32 {
+  for (let sig: u32 = 1; sig < NSIG; sig++) {
+    const bit: u32 = 1 << (sig - 1);
+    if ((sigPending(slot) & ~sigBlocked(slot) & bit) == 0) continue;
+    sigClearPending(slot, sig);
+    const handler = sigHandler(slot, sig);
+    if (handler == SIG_IGN) continue;
+    if (handler == SIG_DFL) {
+      const act = sigDefaultAction(sig);
+      if (act == ACT_STOP) { sigStop(slot, sig); return DELIVERED_STOPPED; }
+      if (act != ACT_TERMINATE) continue;
+      sigSetTermSig(slot, sig);
+      procExit(slot, -1);
+      return DELIVERED_EXITED;
+    }
+    if (!sigEnterHandler(slot, sig)) {
+      logBegin(LOG_WARN);
+      printStr("pid ");
+      printDec(<u64>pPid(slot));
+      printStr(" (");
+      printBytes(pName(slot), <usize>pNameLength(slot));
+      printStr("): killed: no room on its stack for the handler of signal ");
+      printDec(<u64>sig);
+      logEnd();
+      sigSetTermSig(slot, SIGSEGV);
+      procExit(slot, -1);
+      return DELIVERED_EXITED;
+    }
+    return DELIVERED_NONE;
+  }
+  return DELIVERED_NONE;
 }
 
 /** Runs slot for at most `budget` instructions. Leaves it runnable, asleep
@@ -116,6 +174,11 @@ export function runProcess(slot: u32, budget: u64): u64 {
   let gone = false;
   while (!gone) {
     if (pKilled(slot)) { procExit(slot, -1); gone = true; break; }
+    if (sigDeliverable(slot)) {
+      const d = deliverSignals(slot);
+      if (d == DELIVERED_EXITED) { gone = true; break; }
+    }
+    if (sigStopped(slot)) break;
     const left = pSliceLeft(slot);
     const room = min<u64>(budget - used, left);
     const before = hartGetInstret(ctx);

@@ -6,12 +6,14 @@
 // class): run() returns and the host sleeps until the next deadline.
 // Sleeping processes wait on a channel (proc.ts W_*) and are woken by
 // wakeup(); timed sleeps by schedWakeSleepers().
-// Relies on: proc/proc.
+// A stopped process (proc/signal.ts) is never picked, whatever its state.
+// Relies on: proc/proc, proc/signal (stopped or not).
 
 import {
   MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, procTable, pState, pSetState, pVruntime,
   pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled,
 } from "../proc/proc";
+import { sigStopped } from "../proc/signal";
 import { KSTATE_PROC } from "../lib/layout";
 import { traceInit, traceEvent, traceClock, traceLastNs, TRACE_WAKE } from "./trace";
 
@@ -59,7 +61,7 @@ export function schedPick(): u32 {
   const start = t.current == NO_SLOT ? 0 : (t.current + 1) % MAX_PROCS;
   for (let i: u32 = 0; i < MAX_PROCS; i++) {
     const slot = (start + i) % MAX_PROCS;
-    if (pState(slot) != P_RUNNABLE) continue;
+    if (pState(slot) != P_RUNNABLE || sigStopped(slot)) continue; // a stopped process waits for SIGCONT
     const v = pVruntime(slot);
     if (best == NO_SLOT || v < bestV) { best = slot; bestV = v; }
   }
@@ -69,7 +71,7 @@ export function schedPick(): u32 {
 
 export function schedRunnableCount(): u32 {
   let n: u32 = 0;
-  for (let slot: u32 = 0; slot < MAX_PROCS; slot++) if (pState(slot) == P_RUNNABLE) n++;
+  for (let slot: u32 = 0; slot < MAX_PROCS; slot++) if (pState(slot) == P_RUNNABLE && !sigStopped(slot)) n++;
   return n;
 }
 

@@ -22,6 +22,7 @@ import {
 import { fdClose, fdLookup, fdFile, fdRevoke, fdTableCreate, fdTableDestroy, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath } from "./callargs";
 import { sysOpenDisk, execArgs, fsErrText } from "./unix";
+import { sigSpawn } from "../proc/signal";
 import {
   NO_SLOT, procAlloc, procFreeSlot, pCspace, pCapMode, pSetCapMode, pPid, pSetParent, pCwd, pSetCwd,
   pNice, pSetNice, pVruntime, pSetVruntime, pReplyPid, pCtx, pState, pWaitKind, MAX_PROCS, P_SLEEPING, W_PIPE_READ,
@@ -413,6 +414,7 @@ function spawnCall(slot: u32, fromCap: bool): i64 {
   pSetNice(child, pNice(slot));
   pSetVruntime(child, pVruntime(slot));
   pSetParent(child, slot);
+  sigSpawn(slot, child);
   schedMakeRunnable(child);
   return pPid(child);
 }

@@ -21,6 +21,11 @@ import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_
 import { fdInstall, fdFile, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
+import {
+  signalCall, consoleReadCheck, SYS_SIGNAL_FIRST, SYS_SIGNAL_LAST, SIGNAL_BLOCKED, SIGNAL_REGISTERS_SET,
+  CONSOLE_READ_STOPPED, CONSOLE_READ_DENIED,
+} from "./signals";
+import { sigExec, sigStopped } from "../proc/signal";
 import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT, RIGHT_DELETE, RIGHT_EXECUTE, RIGHTS_ALL } from "../cap/codes";
 import {
   execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, EXEC_ERR_IMAGE_TOO_BIG, MAXARG, ARG_SPACE,
@@ -96,7 +101,7 @@ export const SYS_FSINFO: u32 = 105;
 export const SYSCALL_DONE: i32 = 0;    // result in a0, pc past the ecall
 export const SYSCALL_BLOCKED: i32 = 1; // asleep; the ecall runs again on wake-up
 export const SYSCALL_EXITED: i32 = 2;  // the process is gone
-export const SYSCALL_NEW_IMAGE: i32 = 3; // exec replaced the image; pc is the new entry
+export const SYSCALL_NEW_IMAGE: i32 = 3; // the call set pc and registers itself (exec's new entry, sigreturn's context)
 
 const O_WRONLY: i32 = 0x001;
 const O_RDWR: i32 = 0x002;
@@ -194,7 +199,7 @@ const NOT_MINE_TEXT = "capability mode: that pid is not this process or one of i
  *  outside capability mode every pid may be named; in it only the caller
  *  itself and its children, the processes it made (the pids spawn and fork
  *  returned to it). Whether the process exists is the call's business. */
-function pidAllowed(slot: u32, pid: i32, call: string): bool {
+export function pidAllowed(slot: u32, pid: i32, call: string): bool {
   if (!pCapMode(slot)) return true;
   const target = pid <= 0 ? NO_SLOT : procByPid(pid);
   if (target != NO_SLOT && (target == slot || pParent(target) == slot)) return true;
@@ -258,6 +263,12 @@ export function syscall(slot: u32): i32 {
     case SYS_SBRKMODE: pSetLazy(slot, argInt(slot, 0) != 0); result = 0; break;
     case SYS_FSINFO: result = sysFsinfo(slot); break;
     default:
+      if (num >= SYS_SIGNAL_FIRST && num <= SYS_SIGNAL_LAST) {
+        result = signalCall(slot, num);
+        if (result == SIGNAL_BLOCKED) return SYSCALL_BLOCKED;
+        if (result == SIGNAL_REGISTERS_SET) return SYSCALL_NEW_IMAGE;
+        break;
+      }
       if (num >= SYS_NATIVE_FIRST && num <= SYS_NATIVE_LAST) {
         result = nativeCall(slot, num);
         if (result == NATIVE_BLOCKED) return SYSCALL_BLOCKED;
@@ -335,6 +346,12 @@ function sysRead(slot: u32): i64 {
   if (found < 0) return failCap(slot, "read: ", found, "descriptor lacks the Read right");
   const f = <usize>found;
   if (n < 0) return fail(slot, "read: negative count");
+  if (fileKind(f) == FK_CONSOLE) {
+    // A background job may not take the foreground's input (SIGTTIN).
+    const check = consoleReadCheck(slot);
+    if (check == CONSOLE_READ_STOPPED) return I64_BLOCK;
+    if (check == CONSOLE_READ_DENIED) return fail(slot, "read: a background process may not read the console");
+  }
   const block = SCRATCH_IO + IO_CHUNK;
   let done: u64 = 0;
   const want = <u64>n;
@@ -458,7 +475,7 @@ export function execArgs(slot: u32, inum: u32, ip: i32, target: u32): i32 {
   const r = ip > 0
     ? execDisk(target, ip, argc, SCRATCH_PATH + base, load<u32>(nameLenAt))
     : execBootfs(target, inum, argc, SCRATCH_PATH + base, load<u32>(nameLenAt));
-  if (r == EXEC_OK) return 0;
+  if (r == EXEC_OK) { sigExec(target); return 0; }
   if (r <= EXEC_ELF_BASE + 0 && r > EXEC_ELF_BASE - 100) fail(slot, elfErrorText(r - EXEC_ELF_BASE));
   else if (r == EXEC_ERR_NOMEM) fail(slot, "exec: out of memory");
   else if (r == EXEC_ERR_ARGS) fail(slot, "exec: arguments do not fit on the stack");
@@ -669,7 +686,7 @@ function sysProcs(slot: u32): i64 {
     const parent = pParent(s);
     // In capability mode the caller's own parent is outside its world: 0.
     store<i32>(rec + 4, parent == NO_SLOT || !procVisible(slot, parent) ? 0 : pPid(parent));
-    store<i32>(rec + 8, st == P_RUNNING || s == procTable().current ? 2 : st == P_RUNNABLE ? 1 : st == P_ZOMBIE ? 4 : 3);
+    store<i32>(rec + 8, st == P_ZOMBIE ? 4 : sigStopped(s) ? 5 : st == P_RUNNING || s == procTable().current ? 2 : st == P_RUNNABLE ? 1 : 3);
     store<i32>(rec + 12, pNice(s));
     store<u64>(rec + 16, pCpuNs(s));
     store<u64>(rec + 24, processMemory(s));
