@@ -118,6 +118,12 @@ describe("mkfs and fsck command lines", () => {
     expect(damaged.stdout).toContain(`inode ${n} has nlink 3 but 1 directory entry names it`);
     expect(readInode(image, sb, n).nlink).toBe(3);
 
+    const mended = run("fsck-cli.ts", ["--repair", img]);
+    expect(mended.status).toBe(0);
+    expect(mended.stdout).toContain(`repaired: set inode ${n}'s nlink from 3 to 1`);
+    expect(mended.stdout).toMatch(/1 repairs; clean/);
+    expect(run("fsck-cli.ts", [img]).status).toBe(0);
+
     writeFileSync(img, new Uint8Array(3 * BLOCK_SIZE));
     expect(run("fsck-cli.ts", [img]).status).toBe(2);
     expect(run("fsck-cli.ts", [join(dir, "missing.img")]).status).toBe(2);
