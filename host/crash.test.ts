@@ -7,7 +7,6 @@
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -185,10 +184,12 @@ describe("crash safety", () => {
  *  command's prompt is back, then kills it with SIGKILL: the power cut of a
  *  real process, with no chance to close anything. */
 function runAndKill(disk: string, lines: string[]): Promise<string> {
-  const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
   const runner = fileURLToPath(new URL("./node/boot.ts", import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsxCli, runner, "--ram", "64", "--disk", disk], { stdio: ["pipe", "pipe", "pipe"] });
+    // tsx as a loader inside this one process: the tsx command would start
+    // the runner as a child of its own, and SIGKILL would kill only tsx,
+    // leaving the runner alive with the disk open (it was: no power cut).
+    const child = spawn(process.execPath, ["--import", "tsx", runner, "--ram", "64", "--disk", disk], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let prompts = 0;
     let sent = 0;
