@@ -53,6 +53,10 @@ interface Cap {
   capNodeRoot(node: number): number;
   exhaustFrames(): number;
   releaseFrames(head: number): void;
+  insertReached(cs: number, slot: number, obj: number, type: number, rights: number, viaCs: number, viaSlot: number,
+    expiryNs: number): number;
+  originOf(cs: number, slot: number): number;
+  revokeReached(cs: number, slot: number, out: number): number;
   framesCheck(): number;
 }
 
@@ -75,7 +79,7 @@ const E = {
 };
 const CHECK = {
   state: -101, cspace: -102, slot: -103, count: -104, link: -105, cycle: -106, rights: -107, object: -108,
-  refs: -109, expiry: -110, badge: -111, depth: -112,
+  refs: -109, expiry: -110, badge: -111, depth: -112, origin: -113,
 };
 // CapInfo record offsets.
 const INFO = {
@@ -885,6 +889,118 @@ function runModel(ops: Op[]): void {
 const opArb: fc.Arbitrary<Op> = fc.tuple(
   fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat(),
 );
+
+// ---------------------------------------------------------------------------
+describe("capabilities: origins (what was reached through another capability)", () => {
+  function releasedBy(t: Instance): number[] {
+    const v = new Uint32Array(t.memory.buffer, LIST_OUT, 1 + 64);
+    return Array.from(v.subarray(1, 1 + v[0]!)).sort((a, b) => a - b);
+  }
+
+  it("holds no right its origin lacks and expires no later", () => {
+    const t = boot();
+    const c = t.exports;
+    const { cs } = withRoot(t, ALL, T.dir);
+    expect(c.derive(cs, 0, cs, 1, R.read | R.delegate, 0, 0, 1000, 0)).toBe(1);
+    const file = c.objectCreate(T.file);
+    expect(c.insertReached(cs, 2, file, T.file, R.read | R.write, cs, 1, 0)).toBe(E.rightsGrow);
+    expect(c.insertReached(cs, 2, file, T.file, R.read, cs, 1, 0)).toBe(2);
+    expect(info(t, cs, 2)).toMatchObject({ rights: R.read, expiry: 1000n, depth: 0 });
+    expect(c.originOf(cs, 2)).toBe(c.nodeAt(cs, 1));
+    expect(c.capCheck()).toBe(OK);
+  });
+
+  it("revoke removes what was reached through what it removes, in every cspace, and keeps what was reached through itself", () => {
+    const t = boot();
+    const c = t.exports;
+    const { cs } = withRoot(t, ALL, T.dir);
+    const cs2 = c.cspaceCreate();
+    const cs3 = c.cspaceCreate();
+    const [a, b, d, e] = [T.file, T.dir, T.file, T.file].map((type) => c.objectCreate(type));
+    expect(c.derive(cs, 0, cs2, 0, ALL, 0, 0, 0, 0)).toBe(0);                    // D1, in another cspace
+    expect(c.insertReached(cs2, 1, a!, T.file, R.read | R.grant | R.delegate, cs2, 0, 0)).toBe(1); // F through D1
+    expect(c.copy(cs2, 1, cs3, 0, 0)).toBe(0);                                   // a copy of F elsewhere
+    expect(c.insertReached(cs2, 2, b!, T.dir, ALL, cs2, 0, 0)).toBe(2);           // S through D1
+    expect(c.insertReached(cs3, 1, d!, T.file, R.read, cs2, 2, 0)).toBe(1);       // G through S
+    expect(c.insertReached(cs, 1, e!, T.file, R.read, cs, 0, 0)).toBe(1);         // through D0 itself
+    expect(c.capCheck()).toBe(OK);
+    expect(c.revokeReached(cs, 0, LIST_OUT)).toBe(5);
+    expect(releasedBy(t)).toEqual([a!, b!, d!].sort((x, y) => x - y));
+    expect(c.cspaceCount(cs2)).toBe(0);
+    expect(c.cspaceCount(cs3)).toBe(0);
+    expect(slotsOf(t, cs)).toEqual([0, 1]);
+    expect(c.originOf(cs, 1)).toBe(c.nodeAt(cs, 0));
+    expect(c.capCheck()).toBe(OK);
+  });
+
+  it("deleting a capability hands what was reached through it to what it was reached through", () => {
+    const t = boot();
+    const c = t.exports;
+    const { cs } = withRoot(t, ALL, T.dir);
+    const file = c.objectCreate(T.file);
+    expect(c.derive(cs, 0, cs, 1, ALL, 0, 0, 0, 0)).toBe(1);
+    expect(c.insertReached(cs, 2, file, T.file, ALL, cs, 1, 0)).toBe(2);
+    expect(c.derive(cs, 2, cs, 3, R.read | R.delegate, 0, 0, 0, 0)).toBe(3);
+    expect(c.capDelete(cs, 1)).toBe(OK);
+    expect(c.originOf(cs, 2)).toBe(c.nodeAt(cs, 0)); // the parent of the deleted one
+    expect(c.capCheck()).toBe(OK);
+    expect(c.capDelete(cs, 2)).toBe(OK);             // a root reached through D0, with a child
+    expect(c.originOf(cs, 3)).toBe(c.nodeAt(cs, 0)); // the child is a root reached through D0 now
+    expect(info(t, cs, 3).depth).toBe(0);
+    expect(c.capCheck()).toBe(OK);
+    expect(c.revokeReached(cs, 0, LIST_OUT)).toBe(0); // reached through D0 itself: kept
+    expect(c.capDelete(cs, 0)).toBe(UNREFERENCED);
+    expect(c.originOf(cs, 3)).toBe(0);
+    expect(c.capCheck()).toBe(OK);
+  });
+
+  it("keeps every invariant over random sequences of reaching, deriving, deleting and revoking, and leaks nothing", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat(), fc.nat(), fc.nat()), { minLength: 10, maxLength: 150 }),
+        (ops) => {
+          const t = boot();
+          const c = t.exports;
+          const before = slabInUse(t);
+          const spaces = [c.cspaceCreate(), c.cspaceCreate(), c.cspaceCreate()];
+          const root = c.objectCreate(T.dir);
+          expect(c.insertRoot(spaces[0]!, 0, root, T.dir, ALL, 0, 0)).toBe(0);
+          const objects = new Set<number>([root]);
+          const held = (): [number, number][] => spaces.flatMap((cs) => slotsOf(t, cs).map((s) => [cs, s] as [number, number]));
+          for (const [kind, x, y, z] of ops) {
+            const caps = held();
+            if (caps.length === 0) break;
+            const [cs, slot] = caps[x % caps.length]!;
+            const dst = spaces[y % spaces.length]!;
+            if (kind === 0) {
+              const obj = c.objectCreate(z % 2 === 0 ? T.file : T.dir);
+              const type = c.objType(obj);
+              const r = c.insertReached(dst, ANY, obj, type, z & ALL, cs, slot, 0);
+              if (r >= 0) objects.add(obj); else expect(c.objectDestroy(obj)).toBe(OK);
+            } else if (kind === 1) {
+              c.derive(cs, slot, dst, ANY, z & ALL, 0, 0, 0, 0);
+            } else if (kind === 2) {
+              const obj = new DataView(t.memory.buffer, INFO_OUT, 56);
+              expect(c.capInfo(cs, slot, INFO_OUT)).toBe(OK);
+              const object = obj.getUint32(INFO.object, true);
+              if (c.capDelete(cs, slot) === UNREFERENCED) { expect(c.objectDestroy(object)).toBe(OK); objects.delete(object); }
+            } else {
+              c.revokeReached(cs, slot, LIST_OUT);
+              for (const object of releasedBy(t)) { expect(c.objectDestroy(object)).toBe(OK); objects.delete(object); }
+            }
+            expect(c.capCheck()).toBe(OK);
+          }
+          for (const cs of spaces) {
+            const n = c.cspaceDestroy(cs, LIST_OUT);
+            for (const object of released(t, n)) { expect(c.objectDestroy(object)).toBe(OK); objects.delete(object); }
+            expect(c.capCheck()).toBe(OK);
+          }
+          expect(objects.size).toBe(0);
+          expect(slabInUse(t)).toEqual(before);
+        }),
+      { numRuns: 150 },
+    );
+  });
+});
 
 describe("capabilities: randomized against a model", () => {
   it("matches the model after every step, keeps every invariant, and leaks nothing", () => {

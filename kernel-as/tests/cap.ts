@@ -10,7 +10,7 @@ import {
   CAP_OK, capCheck, capCopy, capDelete, capDerive, capInfo, capInit, capInsertRoot, capLookup, capMove,
   capNextSlot, capNodeAt, capNodeCspace, capNodeDepth, capNodeSlot, capRevoke, capTreeNext, cspaceCount,
   cspaceCreate, cspaceDestroy, cspaceFirst, cspaceFreeSlot, cspaceNext, cspaceOwner, cspaceSetOwner, objInit, objRefs,
-  objRetire, objType, capNodeRoot,
+  objRetire, objType, capNodeRoot, capNodeOrigin, capNodeObject, capRevokeNext, CAP_UNREFERENCED,
 } from "../src/cap/cap";
 import { capCspaceCacheId, capNodeCacheId } from "../src/cap/records";
 
@@ -116,3 +116,36 @@ export function releaseFrames(head: usize): void {
 
 export function nodeCacheId(): u32 { return capNodeCacheId(); }
 export function cspaceCacheId(): u32 { return capCspaceCacheId(); }
+
+/** A root reached through the capability in (viaCs, viaSlot) (a file opened
+ *  through a directory capability, say): capInsertRoot with an origin. */
+export function insertReached(
+  cs: usize, slot: u32, obj: usize, type: u32, rights: u32, viaCs: usize, viaSlot: u32, expiryNs: f64,
+): i32 {
+  return capInsertRoot(cs, slot, obj, type, rights, 0, <u64>expiryNs, capNodeAt(viaCs, viaSlot));
+}
+
+/** The origin node of the capability in (cs, slot), 0 for none. */
+export function originOf(cs: usize, slot: u32): usize {
+  const n = capNodeAt(cs, slot);
+  return n == 0 ? 0 : capNodeOrigin(n);
+}
+
+/** Revokes (cs, slot) as the system calls do: capRevokeNext, one leaf at a
+ *  time. Writes the objects left unreferenced to out + 4 (u32 each) and
+ *  their number to out; returns how many capabilities went. */
+export function revokeReached(cs: usize, slot: u32, out: usize): i32 {
+  const root = capNodeAt(cs, slot);
+  let removed: i32 = 0;
+  let released: u32 = 0;
+  for (let n = capRevokeNext(root); n != 0; n = capRevokeNext(root)) {
+    const obj = capNodeObject(n);
+    if (capDelete(capNodeCspace(n), capNodeSlot(n)) == CAP_UNREFERENCED) {
+      store<u32>(out + 4 + (<usize>released << 2), <u32>obj);
+      released++;
+    }
+    removed++;
+  }
+  store<u32>(out, released);
+  return removed;
+}

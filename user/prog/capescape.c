@@ -593,8 +593,8 @@ static void attempt_all(const struct kind *k, int slot, int rights, const char *
     int fits = (call->kinds & k->bit) != 0;
     int lacks = call->need & ~rights;
     if (fits && !lacks) continue;
-    if (missing) snprintf(what, sizeof what, "%s on a %s capability without %s", call->name, k->name, missing);
-    else snprintf(what, sizeof what, "%s on a %s capability", call->name, k->name);
+    if (missing) snprintf(what, sizeof what, "%s on %s capability without %s", call->name, k->name, missing);
+    else snprintf(what, sizeof what, "%s on %s capability", call->name, k->name);
     long got = call->attempt(slot);
     if (!fits) {
       denied(what, got, "");
@@ -613,21 +613,21 @@ static void matrix(void) {
   int p[2];
   pipe(p);
   struct kind kinds[] = {
-    {"file", K_FILE, openat(top, "f", O_RDWR), 0},
-    {"directory", K_DIR, cap_derive(top, CAP_SLOT_ANY, CAP_ALL_RIGHTS, 0, 0), 0},
-    {"pipe read end", K_PIPE_R, p[0], 0},
-    {"pipe write end", K_PIPE_W, p[1], 0},
-    {"console", K_CONSOLE, openat(root_dir, "console", O_RDWR), 0},
-    {"endpoint", K_ENDPOINT, ep_create(), 0},
-    {"notification", K_NTFN, ntfn_create(), 0},
-    {"memory", K_MEMORY, shm_create(SHM_BYTES), 0},
+    {"a file", K_FILE, openat(top, "f", O_RDWR), 0},
+    {"a directory", K_DIR, cap_derive(top, CAP_SLOT_ANY, CAP_ALL_RIGHTS, 0, 0), 0},
+    {"a pipe read end", K_PIPE_R, p[0], 0},
+    {"a pipe write end", K_PIPE_W, p[1], 0},
+    {"a console", K_CONSOLE, openat(root_dir, "console", O_RDWR), 0},
+    {"an endpoint", K_ENDPOINT, ep_create(), 0},
+    {"a notification", K_NTFN, ntfn_create(), 0},
+    {"a memory", K_MEMORY, shm_create(SHM_BYTES), 0},
   };
   int nkinds = (int)(sizeof kinds / sizeof kinds[0]);
   for (int i = 0; i < nkinds; i++) {
     struct kind *k = &kinds[i];
     k->rights = (int)rights_of(k->slot);
     if (k->slot < 0 || k->rights < 0) {
-      check(0, k->name, "no %s capability to try: %s", k->name, lasterror());
+      check(0, k->name, "no such capability to try: %s", lasterror());
       continue;
     }
     attempt_all(k, k->slot, k->rights, 0);
@@ -646,6 +646,53 @@ static void matrix(void) {
   close(matrix_self);
 }
 
+// Revoking a directory capability reaches what was opened through what it
+// removes, in every process; what was opened through it itself stays.
+static void revoke_reaches_opened(void) {
+  char c;
+  int d = cap_derive(top, CAP_SLOT_ANY, CAP_ALL_RIGHTS, 0, 0);
+  int f = openat(d, "f", O_RDONLY);
+  int sub = openat(d, "sub", O_RDONLY);
+  int g = openat(sub, "g", O_RDONLY);
+  int f2 = dup(f);
+  int own = openat(top, "f", O_RDONLY);
+  check(d >= 0 && f >= 0 && sub >= 0 && g >= 0 && f2 >= 0 && own >= 0 && read(f, &c, 1) == 1 && read(g, &c, 1) == 1,
+        "files opened through a derived directory capability (and through a directory opened through it) read", "%s", lasterror());
+
+  // A forked child opens through its own copy of d, then waits.
+  int ready[2], go[2];
+  pipe(ready);
+  pipe(go);
+  int kid = fork();
+  if (kid == 0) {
+    close(ready[0]);
+    close(go[1]);
+    int mine = openat(d, "f", O_RDONLY);
+    write(ready[1], mine >= 0 ? "y" : "n", 1);
+    read(go[0], &c, 1);
+    exit(mine >= 0 && read(mine, &c, 1) == -1 ? 0 : 1);
+  }
+  close(ready[1]);
+  close(go[0]);
+  char opened = 0;
+  read(ready[0], &opened, 1);
+  int removed = cap_revoke(top);
+  write(go[1], "g", 1);
+  close(go[1]);
+  close(ready[0]);
+  int status = 99;
+  while (wait(&status) != kid) {}
+  check(opened == 'y' && removed >= 7, "cap_revoke removes the derived directory capability and all that was opened through it",
+        "child opened %c, removed %d: %s", opened, removed, lasterror());
+  denied("read through a file opened through the revoked capability", read(f, &c, 1), "no capability in that slot");
+  denied("read through a dup of it", read(f2, &c, 1), "no capability in that slot");
+  denied("read through a file opened through a directory opened through it", read(g, &c, 1), "no capability in that slot");
+  denied("openat through that directory", openat(sub, "g", O_RDONLY), "no capability in that slot");
+  check(status == 0, "another process's file, opened through its copy, is gone too", "status %d", status);
+  check(read(own, &c, 1) == 1, "a file opened through the kept directory capability itself stays", "%s", lasterror());
+  close(own);
+}
+
 static void sandboxed(void) {
   check(cap_enter() == 0, "cap_enter", "%s", lasterror());
   ambient();
@@ -657,6 +704,7 @@ static void sandboxed(void) {
   revoked_and_expired();
   shared_memory();
   matrix();
+  revoke_reaches_opened();
 }
 
 int main(int argc, char **argv) {

@@ -20,6 +20,12 @@
 //     (they become roots when it was a root), so dropping a capability never
 //     takes away what was delegated from it; revoke is the operation that
 //     does that;
+//   * a root made by reaching an object through another capability (a file
+//     opened through a directory capability) records that capability as its
+//     origin: it holds no right the origin lacks, expires no later, and is
+//     removed with what revoking anything above its origin removes
+//     (capRevokeNext); deleting an origin hands its dependents to what it
+//     was itself reached through;
 //   * the object's reference count is the number of capabilities naming it;
 //     the delete that takes it to zero returns CAP_UNREFERENCED and the
 //     caller destroys the object (its type says how).
@@ -30,13 +36,14 @@ import {
   CAP_ERR_BAD_CSPACE, CAP_ERR_BAD_EXPIRY, CAP_ERR_BAD_OBJECT, CAP_ERR_BAD_RIGHTS, CAP_ERR_BAD_SLOT, CAP_ERR_BAD_TYPE,
   CAP_ERR_BUSY, CAP_ERR_CSPACE_FULL, CAP_ERR_EMPTY, CAP_ERR_EXPIRED, CAP_ERR_NO_DELEGATE, CAP_ERR_NO_GRANT,
   CAP_ERR_NO_MEMORY, CAP_ERR_NO_RIGHTS, CAP_ERR_NOT_READY, CAP_ERR_OCCUPIED, CAP_ERR_REBADGE, CAP_ERR_RIGHTS_GROW,
-  CAP_ERR_TOO_DEEP, CAP_MAX_DEPTH, CAP_NO_SLOT, CAP_OK, CAP_SLOT_ANY, CAP_UNREFERENCED, CSPACE_SLOTS,
+  CAP_ERR_TOO_DEEP, CAP_MAX_DEPTH, CAP_MAX_REACH, CAP_NO_SLOT, CAP_OK, CAP_SLOT_ANY, CAP_UNREFERENCED, CSPACE_SLOTS,
   KOBJ_TYPE_COUNT, RIGHT_DELEGATE, RIGHT_GRANT, RIGHTS_ALL,
 } from "./codes";
 import {
   capFirstCspace, capStateInit, capStateReady, cspaceAlloc, cspaceFree, cspaceNextLive, cspaceOwnerGet,
   cspaceOwnerSet, cspaceUsed, cspaceValid, nodeAlloc, nodeBadge, nodeCspace, nodeExpiry, nodeFirstChild, nodeFree,
   nodeObject, nodeParent, nodeRights, nodeSetCap, nodeSlot, nodeType, nodeValid, objHeaderClear, objHeaderInit,
+  nodeOrigin, nodeSetOrigin, nodeDependents, nodeSetDependents, nodeNextSibling,
   objHeaderRefs, objHeaderSetRefs, objHeaderType, objHeaderValid, slotClear, slotGet, slotPut, wordArrayPut,
 } from "./records";
 import { treeAttach, treeChildCount, treeDepth, treeFirstLeaf, treeNext, treeRemove } from "./tree";
@@ -170,12 +177,75 @@ function destinationSlot(cs: usize, dst: u32): i32 {
   return a < b ? a : b;
 }
 
+// ---- Origins: capabilities reached through other capabilities -----------------------------
+
+/** What n was reached through: its parent, or for a root its origin (0 for neither). */
+function upOf(n: usize): usize {
+  const p = nodeParent(n);
+  return p != 0 ? p : nodeOrigin(n);
+}
+
+/** Steps from n along parent and origin links to a capability reached
+ *  through nothing; stops counting past CAP_MAX_REACH. */
+function reachDepth(n: usize): u32 {
+  let d: u32 = 0;
+  let u = upOf(n);
+  while (u != 0 && d <= CAP_MAX_REACH) {
+    d++;
+    u = upOf(u);
+  }
+  return d;
+}
+
+function addDependent(o: usize): void { if (o != 0) nodeSetDependents(o, nodeDependents(o) + 1); }
+function dropDependent(o: usize): void { if (o != 0) nodeSetDependents(o, nodeDependents(o) - 1); }
+
+/** A node whose origin is n (n has dependents), found by scanning every cspace. */
+function firstDependent(n: usize): usize {
+  for (let cs = capFirstCspace(); cs != 0; cs = cspaceNextLive(cs)) {
+    for (let slot: u32 = 0; slot < CSPACE_SLOTS; slot++) {
+      const m = slotGet(cs, slot);
+      if (m != 0 && nodeOrigin(m) == n) return m;
+    }
+  }
+  return 0;
+}
+
+/** n is going: everything reached through it is reached through what n was
+ *  reached through (its parent, or its origin) from now on. */
+function handOnDependents(n: usize): void {
+  const to = upOf(n);
+  if (nodeDependents(n) > 0) {
+    for (let cs = capFirstCspace(); cs != 0; cs = cspaceNextLive(cs)) {
+      for (let slot: u32 = 0; slot < CSPACE_SLOTS; slot++) {
+        const m = slotGet(cs, slot);
+        if (m == 0 || nodeOrigin(m) != n) continue;
+        nodeSetOrigin(m, to);
+        addDependent(to);
+      }
+    }
+    nodeSetDependents(n, 0);
+  }
+  // A root's children become roots; one reached through an origin leaves
+  // them reached through that origin.
+  const origin = nodeOrigin(n);
+  if (nodeParent(n) == 0 && origin != 0) {
+    for (let c = nodeFirstChild(n); c != 0; c = nodeNextSibling(c)) {
+      nodeSetOrigin(c, origin);
+      addDependent(origin);
+    }
+  }
+  dropDependent(origin);
+  nodeSetOrigin(n, 0);
+}
+
 // ---- Perform helpers -------------------------------------------------------------------------
 
 /** Takes node n out of its slot and the tree and frees it. True when that
  *  was the last capability naming its object. */
 function removeCap(n: usize): bool {
   const obj = nodeObject(n);
+  handOnDependents(n);
   slotClear(nodeCspace(n), nodeSlot(n));
   treeRemove(n);
   nodeFree(n);
@@ -190,7 +260,9 @@ function removeCap(n: usize): bool {
  *  (0 = never; an object reached through an expiring capability, such as a
  *  file opened through a directory capability, carries its deadline).
  *  Returns the slot used (slot may be CAP_SLOT_ANY) or a CAP_ERR_* code. */
-export function capInsertRoot(cs: usize, slot: u32, obj: usize, type: u32, rights: u32, badge: u64, expiry: u64 = 0): i32 {
+export function capInsertRoot(
+  cs: usize, slot: u32, obj: usize, type: u32, rights: u32, badge: u64, expiry: u64 = 0, origin: usize = 0,
+): i32 {
   // Decode.
   if (!capStateReady()) return CAP_ERR_NOT_READY;
   if (!cspaceValid(cs)) return CAP_ERR_BAD_CSPACE;
@@ -199,12 +271,19 @@ export function capInsertRoot(cs: usize, slot: u32, obj: usize, type: u32, right
   if (type == 0 || type >= KOBJ_TYPE_COUNT) return CAP_ERR_BAD_TYPE;
   if (!objHeaderValid(obj)) return CAP_ERR_BAD_OBJECT;
   if (objHeaderType(obj) != type) return CAP_ERR_BAD_TYPE;
+  if (origin != 0) {
+    if (!nodeValid(origin)) return CAP_ERR_BAD_OBJECT;
+    if ((rights & ~nodeRights(origin)) != 0) return CAP_ERR_RIGHTS_GROW;
+    if (reachDepth(origin) >= CAP_MAX_REACH) return CAP_ERR_TOO_DEEP;
+  }
   const dst = destinationSlot(cs, slot);
   if (dst < 0) return dst;
   const n = nodeAlloc();
   if (n == 0) return CAP_ERR_NO_MEMORY;
   // Perform.
-  nodeSetCap(n, obj, type, rights, badge, expiry);
+  nodeSetCap(n, obj, type, rights, badge, origin != 0 ? earlierExpiry(expiry, nodeExpiry(origin)) : expiry);
+  nodeSetOrigin(n, origin);
+  addDependent(origin);
   slotPut(cs, <u32>dst, n);
   objHeaderSetRefs(obj, objHeaderRefs(obj) + 1);
   return dst;
@@ -248,7 +327,7 @@ export function capDerive(
   const srcBadge = nodeBadge(n);
   if (badge != 0 && srcBadge != 0) return CAP_ERR_REBADGE;
   if (expiry != 0 && expiry <= nowNs) return CAP_ERR_BAD_EXPIRY;
-  if (treeDepth(n) >= CAP_MAX_DEPTH) return CAP_ERR_TOO_DEEP;
+  if (treeDepth(n) >= CAP_MAX_DEPTH || reachDepth(n) >= CAP_MAX_REACH) return CAP_ERR_TOO_DEEP;
   const slot = destinationSlot(dstCs, dst);
   if (slot < 0) return slot;
   const child = nodeAlloc();
@@ -326,6 +405,32 @@ export function capRevoke(cs: usize, slot: u32): i32 {
   }
   return removed;
 }
+
+/** One capability that revoking node root removes, or 0 when none is left:
+ *  a leaf (no children, nothing reached through it) among root's
+ *  descendants and what was reached through them (files opened through a
+ *  derived directory capability, and so on down). What was reached through
+ *  root itself stays, as root does. A caller that lets capabilities have
+ *  origins revokes with this, one removal at a time, so it can destroy the
+ *  objects that lose their last capability:
+ *  for (n = capRevokeNext(root); n != 0; n = capRevokeNext(root)) delete n.
+ *  Removing a leaf re-parents nothing. */
+export function capRevokeNext(root: usize): usize {
+  if (!capStateReady() || !nodeValid(root)) return 0;
+  let m = nodeFirstChild(root);
+  if (m == 0) return 0;
+  for (let steps: u32 = 0; steps <= CAP_MAX_REACH; steps++) {
+    if (nodeFirstChild(m) != 0) { m = nodeFirstChild(m); continue; }
+    if (nodeDependents(m) == 0) return m;
+    const d = firstDependent(m);
+    if (d == 0) return m; // a wrong count: capCheck reports it
+    m = d;
+  }
+  return m;
+}
+
+/** The capability n was reached through when it is a root made that way, or 0. */
+export function capNodeOrigin(n: usize): usize { return nodeValid(n) ? nodeOrigin(n) : 0; }
 
 // ---- Inspection --------------------------------------------------------------------------------
 

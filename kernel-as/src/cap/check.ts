@@ -17,19 +17,23 @@
 //   * along every edge the child names the parent's object and type, holds
 //     no right the parent lacks, expires no later, and keeps a badged
 //     parent's badge;
+//   * origins: only a root has one; it is a placed node, and the root holds
+//     no right it lacks and expires no later; each node's dependents count
+//     is the number of nodes whose origin it is; no chain of parent and
+//     origin links cycles or is longer than CAP_MAX_REACH;
 //   * every object's reference count equals the capabilities naming it.
 
 import { SLAB_STAT_IN_USE, slabStat } from "../mm/slab";
 import {
   CAP_CHECK_BADGE, CAP_CHECK_COUNT, CAP_CHECK_CSPACE, CAP_CHECK_CYCLE, CAP_CHECK_DEPTH, CAP_CHECK_EXPIRY,
   CAP_CHECK_LINK, CAP_CHECK_OBJECT, CAP_CHECK_REFS, CAP_CHECK_RIGHTS, CAP_CHECK_SLOT, CAP_CHECK_STATE,
-  CAP_MAX_DEPTH, CAP_OK, CSPACE_SLOTS,
+  CAP_CHECK_ORIGIN, CAP_MAX_DEPTH, CAP_MAX_REACH, CAP_OK, CSPACE_SLOTS,
 } from "./codes";
 import {
   capCspaceCount, capFirstCspace, capNodeCacheId, capNodeCount, capStateReady, cspaceNextLive, cspacePrevLive,
   cspaceUsed, cspaceValid, nodeBadge, nodeCspace, nodeExpiry, nodeFirstChild, nodeNextSibling, nodeObject,
   nodeParent, nodePrevSibling, nodeRights, nodeSlot, nodeType, nodeValid, objHeaderMark, objHeaderRefs,
-  objHeaderSetMark, objHeaderType, objHeaderValid, slotGet,
+  objHeaderSetMark, objHeaderType, objHeaderValid, slotGet, nodeOrigin, nodeDependents,
 } from "./records";
 
 // ---- Walking every node -------------------------------------------------------------
@@ -165,6 +169,39 @@ function checkTree(): i32 {
   return listed + roots == total ? CAP_OK : CAP_CHECK_LINK;
 }
 
+/** Origin links: where they point, the rules along them, the dependents
+ *  counts, and that no chain of parent and origin links cycles. */
+function checkOrigins(): i32 {
+  const total = capNodeCount();
+  for (let n = firstNode(); n != 0; n = nextNode(n)) {
+    const o = nodeOrigin(n);
+    if (o != 0) {
+      if (!placed(o) || nodeParent(n) != 0) return CAP_CHECK_ORIGIN;
+      if ((nodeRights(n) & ~nodeRights(o)) != 0) return CAP_CHECK_RIGHTS;
+      const oe = nodeExpiry(o);
+      if (oe != 0 && (nodeExpiry(n) == 0 || nodeExpiry(n) > oe)) return CAP_CHECK_EXPIRY;
+    }
+    if (nodeDependents(n) != 0) {
+      let count: u32 = 0;
+      for (let m = firstNode(); m != 0; m = nextNode(m)) if (nodeOrigin(m) == n) count++;
+      if (count != nodeDependents(n)) return CAP_CHECK_ORIGIN;
+    } else if (o != 0 && nodeDependents(o) == 0) {
+      return CAP_CHECK_ORIGIN;
+    }
+    let steps: u32 = 0;
+    let u = n;
+    for (;;) {
+      const up = nodeParent(u) != 0 ? nodeParent(u) : nodeOrigin(u);
+      if (up == 0) break;
+      if (steps >= total) return CAP_CHECK_CYCLE;
+      steps++;
+      u = up;
+    }
+    if (steps > CAP_MAX_REACH) return CAP_CHECK_DEPTH;
+  }
+  return CAP_OK;
+}
+
 function checkObjects(): i32 {
   for (let n = firstNode(); n != 0; n = nextNode(n)) {
     const obj = nodeObject(n);
@@ -188,6 +225,7 @@ export function capCheck(): i32 {
   if (!capStateReady()) return CAP_CHECK_STATE;
   let r = checkCspaces();
   if (r == CAP_OK) r = checkTree();
+  if (r == CAP_OK) r = checkOrigins();
   if (r == CAP_OK) r = checkObjects();
   return r;
 }

@@ -42,6 +42,10 @@ export const CAP_UNIX_SLOTS: u32 = 16;
 /** Longest chain from a root capability to a derived one (the root has depth
  *  0). Bounds every walk up the tree. */
 export const CAP_MAX_DEPTH: u32 = 64;
+/** Longest chain of parent and origin links (a capability reached through
+ *  another, such as a file opened through a directory capability, counts
+ *  one step to it). Bounds every walk along such chains. */
+export const CAP_MAX_REACH: u32 = 256;
 /** Destination slot meaning "the lowest free slot". */
 export const CAP_SLOT_ANY: u32 = 0xFFFF_FFFF;
 /** Expiry value meaning "never expires". */
@@ -109,3 +113,4 @@ export const CAP_CHECK_REFS: i32 = -109;    // object reference count != capabil
 export const CAP_CHECK_EXPIRY: i32 = -110;  // a child outlives its parent
 export const CAP_CHECK_BADGE: i32 = -111;   // a badged parent has a child with another badge
 export const CAP_CHECK_DEPTH: i32 = -112;   // a node deeper than CAP_MAX_DEPTH
+export const CAP_CHECK_ORIGIN: i32 = -113;  // an origin link to no placed node or from a non-root, or a wrong dependents count

@@ -9,8 +9,11 @@
 //              capability can name; the object's owner embeds it and calls
 //              objInit. refs = capabilities naming the object.
 //   CapNode    one capability: object, type, rights, badge, expiry, its
-//              place in the derivation tree (parent, first child, siblings)
-//              and where it lives (cspace, slot). Nodes are global records
+//              place in the derivation tree (parent, first child, siblings),
+//              the capability it was reached through (origin, for a root
+//              made by opening something through another capability; with
+//              a count of the nodes whose origin it is) and where it lives
+//              (cspace, slot). Nodes are global records
 //              from their own slab cache; a tree may span any number of
 //              cspaces.
 //   Cspace     a header then CSPACE_SLOTS u32 slots, each 0 or a CapNode.
@@ -102,7 +105,7 @@ export function objHeaderSetMark(obj: usize, mark: u32): void { header(obj).mark
 
 // ---- Capability nodes --------------------------------------------------------------
 
-/** One capability (48 bytes). Links are node addresses, 0 = none. */
+/** One capability (56 bytes). Links are node addresses, 0 = none. */
 @unmanaged class CapNode {
   object: u32;
   type: u8;
@@ -116,6 +119,8 @@ export function objHeaderSetMark(obj: usize, mark: u32): void { header(obj).mark
   prevSibling: u32;
   cspace: u32;
   magic: u32;
+  origin: u32;       // a root reached through another capability: that one (0 = none)
+  dependents: u32;   // nodes whose origin is this one
 }
 
 // @ts-ignore: decorator
@@ -148,6 +153,10 @@ export function nodeNextSibling(n: usize): usize { return <usize>node(n).nextSib
 export function nodePrevSibling(n: usize): usize { return <usize>node(n).prevSibling; }
 export function nodeCspace(n: usize): usize { return <usize>node(n).cspace; }
 export function nodeSlot(n: usize): u32 { return <u32>node(n).slot; }
+export function nodeOrigin(n: usize): usize { return <usize>node(n).origin; }
+export function nodeDependents(n: usize): u32 { return node(n).dependents; }
+export function nodeSetOrigin(n: usize, o: usize): void { node(n).origin = <u32>o; }
+export function nodeSetDependents(n: usize, count: u32): void { node(n).dependents = count; }
 
 export function nodeSetCap(n: usize, obj: usize, type: u32, rights: u32, badge: u64, expiry: u64): void {
   const r = node(n);

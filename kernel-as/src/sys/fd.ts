@@ -8,7 +8,8 @@
 
 import {
   cspaceCreate, cspaceDestroy, cspaceSetOwner, cspaceFreeSlot, capInsertRoot, capLookup, capCopy, capDelete,
-  capRevoke, capNextSlot, capNodeAt, capNodeType, capNodeObject, capNodeExpiry, capTreeNext, objType, CAP_OK,
+  capRevoke, capRevokeNext, capNextSlot, capNodeAt, capNodeType, capNodeObject, capNodeExpiry, capNodeRights,
+  capNodeCspace, capNodeSlot, objType, CAP_OK,
   CAP_UNREFERENCED, CAP_UNIX_SLOTS,
 } from "../cap/cap";
 import {
@@ -80,15 +81,17 @@ export function fdTableFork(parent: u32, child: u32): void {
 }
 
 /** Installs a new open file at the lowest free descriptor, with `rights`
- *  plus Grant and Delegate, all cut down to `bound`, and valid until
- *  `expiry` (the rights and deadline of the directory capability it was
- *  opened through; 0 = never). Returns the fd, or -1 when all descriptors
- *  are in use (the caller destroys the file). */
-export function fdInstall(slot: u32, file: usize, rights: u32, bound: u32 = RIGHTS_ALL, expiry: u64 = 0): i32 {
+ *  plus Grant and Delegate. `via` is the directory capability it was
+ *  opened through (0 for none): the new capability gets none of the rights
+ *  `via` lacks, expires with it, and goes when a revoke removes `via`
+ *  (it is reached through it: capInsertRoot's origin). Returns the fd, or
+ *  -1 when all descriptors are in use (the caller destroys the file). */
+export function fdInstall(slot: u32, file: usize, rights: u32, via: usize = 0): i32 {
   const cs = pCspace(slot);
   const fd = cspaceFreeSlot(cs, 0);
   if (fd < 0 || <u32>fd >= FD_MAX) return -1;
-  const r = capInsertRoot(cs, <u32>fd, file, objType(file), (rights | UNIX_EXTRA_RIGHTS) & bound, 0, expiry);
+  const bound = via != 0 ? capNodeRights(via) : RIGHTS_ALL;
+  const r = capInsertRoot(cs, <u32>fd, file, objType(file), (rights | UNIX_EXTRA_RIGHTS) & bound, 0, 0, via);
   return r >= 0 ? fd : -1;
 }
 
@@ -138,14 +141,23 @@ export function fdClose(slot: u32, fd: i32): i32 {
   return r < 0 ? r : CAP_OK;
 }
 
-/** Revokes capability s of slot: every capability derived from it goes, in
- *  every process, and with them the mappings made through them. Returns how
- *  many capabilities went, or a negative CAP_ERR_* code. */
+/** Revokes capability s of slot: every capability derived from it goes,
+ *  in every process, and what was opened through those (files through a
+ *  derived directory capability, and so on), with the mappings made through
+ *  any of them; objects left without a capability are destroyed. Returns
+ *  how many capabilities went, or a negative CAP_ERR_* code. */
 export function fdRevoke(slot: u32, s: u32): i32 {
   const cs = pCspace(slot);
   const root = capNodeAt(cs, s);
-  if (root != 0) for (let n = capTreeNext(root, root); n != 0; n = capTreeNext(root, n)) capGoing(n);
-  return capRevoke(cs, s);
+  if (root == 0) return capRevoke(cs, s); // the reason: bad slot, empty, ...
+  let removed: i32 = 0;
+  for (let n = capRevokeNext(root); n != 0; n = capRevokeNext(root)) {
+    capGoing(n);
+    const object = capNodeObject(n);
+    if (capDelete(capNodeCspace(n), capNodeSlot(n)) == CAP_UNREFERENCED) destroyObject(object);
+    removed++;
+  }
+  return removed;
 }
 
 /** dup: a copy of fd's capability at the lowest free descriptor. */

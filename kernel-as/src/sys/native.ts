@@ -325,8 +325,9 @@ function escapes(p: usize): bool {
 /** openat(dirslot, path, flags): a directory capability bounds everything
  *  reached through it. The path stays beneath the directory (in and out of
  *  capability mode: the capability names a subtree), and what is opened
- *  gets at most the directory capability's rights and expires with it
- *  (sysOpenDisk checks Write for creating, writing and truncating). */
+ *  gets at most the directory capability's rights, expires with it and is
+ *  revoked with it (sysOpenDisk checks Write for creating, writing and
+ *  truncating; fdInstall records the directory capability as its origin). */
 function openatCall(slot: u32): i64 {
   const cs = pCspace(slot);
   const found = fdFile(slot, argInt(slot, 0), RIGHT_READ);
@@ -338,7 +339,7 @@ function openatCall(slot: u32): i64 {
   if (fileKind(dir) != FK_DISK || inodeType(fileDiskInode(dir)) != FS_T_DIR) {
     return fail(slot, "openat: not a directory capability on the disk file system");
   }
-  return sysOpenDisk(slot, argInt(slot, 2), inodeInum(fileDiskInode(dir)), "openat: ", capNodeRights(node), capNodeExpiry(node));
+  return sysOpenDisk(slot, argInt(slot, 2), inodeInum(fileDiskInode(dir)), "openat: ", node);
 }
 
 /** spawn(path, argv, caps, ncaps, flags): a new process running path,

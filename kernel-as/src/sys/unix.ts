@@ -18,6 +18,7 @@ import {
   MAX_REGIONS, REGION_SIZE,
 } from "../proc/proc";
 import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
+import { capNodeRights } from "../cap/cap";
 import { fdInstall, fdFile, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
@@ -569,7 +570,7 @@ function sysOpen(slot: u32): i64 {
   if (ambientDenied(slot, "open: ")) return -1;
   if (!copyPath(slot, arg(slot, 0))) return fail(slot, "open: bad path pointer or path too long");
   const flags = argInt(slot, 1);
-  if (fsMounted()) return sysOpenDisk(slot, flags, cwdInum(slot), "open: ", RIGHTS_ALL, 0);
+  if (fsMounted()) return sysOpenDisk(slot, flags, cwdInum(slot), "open: ", 0);
   const inum = pathResolve(SCRATCH_PATH);
   if (inum == 0) return fail(slot, (flags & O_CREATE) != 0 ? "open: read-only file system" : "open: no such file");
   const type = bootfsType(inum);
@@ -586,12 +587,11 @@ function sysOpen(slot: u32): i64 {
 }
 
 /** open on the disk root: path (in SCRATCH_PATH) relative to directory
- *  dirInum. `bound` and `expiry` are the rights and deadline of the
- *  directory capability it goes through (RIGHTS_ALL and 0 for open's
- *  ambient lookup): creating, opening for writing and truncating need its
- *  Write, and the new capability gets no right the directory capability
- *  lacks and does not outlive it. */
-export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string, bound: u32, expiry: u64): i64 {
+ *  dirInum. `via` is the directory capability's node it goes through (0 for
+ *  open's ambient lookup): creating, opening for writing and truncating
+ *  need its Write, and the new capability is bounded by it (fdInstall). */
+export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string, via: usize): i64 {
+  const bound = via != 0 ? capNodeRights(via) : RIGHTS_ALL;
   const acc = flags & 3;
   if (acc == 3) return fail2(slot, call, "bad access mode");
   const mode = acc == O_WRONLY ? FM_WRITE : acc == O_RDWR ? FM_READ | FM_WRITE : FM_READ;
@@ -610,7 +610,7 @@ export function sysOpenDisk(slot: u32, flags: i32, dirInum: u32, call: string, b
   }
   const f = fileOpenDisk(ip, mode); // takes the reference
   if (f == 0) return fail2(slot, call, type == FS_T_DEVICE ? "no such device" : "out of memory");
-  const fd = fdInstall(slot, f, unixRights(mode, type), bound, expiry);
+  const fd = fdInstall(slot, f, unixRights(mode, type), via);
   if (fd < 0) { fileDestroy(f); return fail2(slot, call, "too many open files"); }
   return fd;
 }
