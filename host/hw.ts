@@ -30,6 +30,9 @@ export const INTC_ROUTE = 0x30;
 export const BLOCK_BASE = 0x600;
 export const IRQ_BLOCK = 5;
 
+export const NIC_BASE = 0x700;
+export const IRQ_NIC = 6;
+
 export const HV_WALLCLOCK = 1;
 export const HV_ENTROPY = 2;
 export const HV_SHUTDOWN = 3;

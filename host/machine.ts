@@ -16,13 +16,15 @@ import { Timer } from "./devices/timer.js";
 import { Uart16550 } from "./devices/uart16550.js";
 import { VgaText } from "./devices/vga.js";
 import { BlockDevice, type BlockBackend } from "./devices/block.js";
+import { NicDevice } from "./devices/nic.js";
+import type { NetBackend } from "./net/backend.js";
 import { inspectRefusal, runInspect } from "./inspect.js";
 import type { InspectQuery, InspectResult } from "./inspect-types.js";
 import {
   BOOTINFO_BASE, CB_PANIC_LEN, CB_PANIC_MSG, CB_STATE, CB_WAKE_AT, CB_WORK_TOTAL, CB_WORK_USED, CONTROL_BLOCK,
   HV_E_INVALID, HV_E_NOMEM, HV_E_UNSUPPORTED, HV_ENTROPY, HV_IRQ_ROUTE, HV_LOG, HV_MEM_BALLOON, HV_MEM_GROW,
   HV_OK, HV_PANIC, HV_REBOOT, HV_SHUTDOWN, HV_VCPU_CREATE, HV_WALLCLOCK, IRQ_TIMER, IRQ_UART, RUN_BUDGET_SPENT,
-  HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_NAME_MAX, CB_IMPORTS, IRQ_BLOCK,
+  HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_NAME_MAX, CB_IMPORTS, IRQ_BLOCK, IRQ_NIC,
   RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
 } from "./hw.js";
 
@@ -43,6 +45,8 @@ export interface MachineConfig {
   seed?: number;
   /** The disk behind the block device (absent: no disk attached). */
   disk?: BlockBackend | null;
+  /** The network card's wire and address (absent: no NIC fitted; docs/network.md). */
+  nic?: { backend: NetBackend; mac?: Uint8Array } | null;
 }
 
 /** Thrown out of the kernel when the disk's power is cut (crash tests): the
@@ -158,6 +162,7 @@ export class Machine {
   readonly uart: Uart16550;
   readonly vga: VgaText;
   readonly block: BlockDevice;
+  readonly nic: NicDevice;
   private readonly devices: Device[];
 
   private currentState: MachineState = "off";
@@ -195,7 +200,11 @@ export class Machine {
     this.uart = new Uart16550({ irq: this.intc.line(IRQ_UART), onTransmit: (b) => this.txBuffer.push(b) });
     this.vga = new VgaText({ memory });
     this.block = new BlockDevice({ memory, irq: this.intc.line(IRQ_BLOCK), backend: config.disk ?? null });
-    this.devices = [this.intc, this.timer, this.uart, this.vga, this.block];
+    this.nic = new NicDevice({
+      memory, irq: this.intc.line(IRQ_NIC), backend: config.nic?.backend ?? null, mac: config.nic?.mac,
+      onReceive: () => { if (this.currentState === "idle") this.setState("running"); },
+    });
+    this.devices = [this.intc, this.timer, this.uart, this.vga, this.block, this.nic];
     for (const d of this.devices) this.plug(d);
   }
 

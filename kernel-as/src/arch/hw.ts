@@ -31,6 +31,10 @@ export const INTC_ROUTE: u32 = 0x30;   // w: (line << 8) | vcpu
 export const BLOCK_BASE: u32 = 0x600;
 export const IRQ_BLOCK: u32 = 5;
 
+// Paravirtual NIC (docs/network.md).
+export const NIC_BASE: u32 = 0x700;
+export const IRQ_NIC: u32 = 6;
+
 // Hypercall operations: hypercall(op, a0, a1, a2) -> i32 (negative = HV_E_*).
 export const HV_WALLCLOCK: u32 = 1;   // a0 = address of u64 ms since the Unix epoch
 export const HV_ENTROPY: u32 = 2;     // a0 = address, a1 = length: fill with random bytes
