@@ -149,6 +149,7 @@ static int setup(void) {
   parent_pid = getpid();
   victim = fork();
   if (victim == 0) {
+    setpgid(0, 0);  // a process group of its own, for the sandbox to try to join
     for (;;) sleep(100);
   }
   return 0;
@@ -210,6 +211,22 @@ static void pids(void) {
   check(n >= 2 && seen_self && seen_kid && !seen_other, "procs() lists only itself and its children", "n %d, self %d, child %d, others %d",
         n, seen_self, seen_kid, seen_other);
   check(parent_hidden, "procs() shows its own parent as 0", "its ppid was shown");
+  // Signals and process groups name processes too.
+  denied("sigsend to a sibling", sigsend(victim, SIGCONT), "not this process or one of its children");
+  denied("sigsend 0 to probe a sibling", sigsend(victim, 0), "not this process or one of its children");
+  denied("sigsend to init", sigsend(1, SIGCONT), "not this process or one of its children");
+  denied("sigsend to its own process group", sigsend(0, SIGCONT), "process groups are ambient authority");
+  denied("sigsend to the sibling's process group", sigsend(-victim, SIGCONT), "process groups are ambient authority");
+  denied("getpgid of a sibling", getpgid(victim), "not this process or one of its children");
+  denied("getsid of init", getsid(1), "not this process or one of its children");
+  denied("setpgid of a sibling", setpgid(victim, 0), "not this process or one of its children");
+  denied("setpgid into the sibling's group", setpgid(0, victim), "only a group of its own");
+  denied("setpgid of its child into the sibling's group", setpgid(kid, victim), "only a group of its own");
+  allowed("setpgid of its child into a new group of the child's own", setpgid(kid, 0));
+  denied("tcsetpgrp on the console", tcsetpgrp(0, getpgid(0)), "process groups are ambient authority");
+  denied("waitpid for a sibling", waitpid(victim, 0, WNOHANG), "no such child");
+  allowed("sigsend to its own child", sigsend(kid, SIGCONT));
+
   int killed = kill(kid);
   allowed("kill of its own child", killed);
   int status = 0;

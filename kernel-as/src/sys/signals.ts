@@ -164,6 +164,11 @@ function sysSetpgid(slot: u32): i64 {
   if (sigSid(target) != sigSid(slot)) return fail(slot, "setpgid: that process is in another session");
   if (sigSid(target) == pPid(target)) return fail(slot, "setpgid: a session leader cannot change its group");
   const group = pgid == 0 ? pPid(target) : pgid;
+  // In capability mode a group is named only when it is the target's own
+  // (new) one or the caller's: another group's number is ambient authority.
+  if (pCapMode(slot) && group != pPid(target) && group != sigPgid(slot)) {
+    return fail(slot, "setpgid: capability mode: only a group of its own or the caller's");
+  }
   if (group != pPid(target) && !sigGroupExists(group, sigSid(slot))) return fail(slot, "setpgid: no such process group in this session");
   sigSetPgid(target, group);
   return 0;
@@ -202,6 +207,8 @@ function sysTcsetpgrp(slot: u32): i64 {
   const fd = argInt(slot, 0);
   const pgid = argInt(slot, 1);
   if (!isConsole(slot, fd, "tcsetpgrp: ")) return -1;
+  // Choosing who the console's input and signals go to names process groups.
+  if (pCapMode(slot)) return fail(slot, "tcsetpgrp: capability mode: process groups are ambient authority");
   const sid = sigSid(slot);
   const controlling = ttySession();
   if (controlling == 0 && sid != pPid(slot)) return fail(slot, "tcsetpgrp: only a session leader can take the console");
