@@ -5,6 +5,7 @@
 // sigtest.c; and the console's Ctrl-C, Ctrl-\ and Ctrl-Z reaching the
 // foreground job while the shell survives, in deterministic mode.
 
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
 
@@ -25,5 +26,147 @@ describe("signals (sigtest)", () => {
   }
   it("a handler interrupted 20 times returns through sigreturn each time", () => {
     expect(h.shell("sigtest registers")).toMatch(/sigtest registers: 20 signals handled in the loop/);
+  });
+});
+
+/** Types `line` and lets the job run for a while (it does not finish). */
+function start(h: MachineHarness, line: string, slices = 30): number {
+  const mark = h.output.length;
+  h.machine.input(`${line}\r`);
+  for (let i = 0; i < slices; i++) h.machine.runFor(20);
+  return mark;
+}
+
+function psRows(h: MachineHarness): { pid: number; state: string; name: string }[] {
+  return [...h.shell("ps").matchAll(/^\s*(\d+)\s+\d+\s+(\w+)\s+-?\d+\s+\d+\s+\d+\s+\d+\s+(\S+)$/gm)].map((m) => ({
+    pid: Number(m[1]),
+    state: m[2]!,
+    name: m[3]!,
+  }));
+}
+
+/** A kernel monitor command while programs keep the machine busy (the
+ *  harness's monitor() waits for an idle machine). */
+function monitorBusy(h: MachineHarness, line: string): string {
+  const mark = h.output.length;
+  h.machine.input("\x1d");
+  h.runUntil("keel> ", mark);
+  const start = h.output.length;
+  h.machine.input(`${line}\r`);
+  const reply = h.runUntil(/\nkeel> $/, start);
+  h.machine.input("\x1d");
+  h.runUntil("[back to user programs]", mark);
+  return reply;
+}
+
+function runSlices(h: MachineHarness, slices = 30): void {
+  for (let i = 0; i < slices; i++) h.machine.runFor(20);
+}
+
+describe("the console's signal keys and the shell's job control", () => {
+  it("Ctrl-C stops a runaway spin 1 1000 at once; the shell survives and answers", () => {
+    const h = bootShell();
+    const mark = start(h, "spin 1 1000");
+    expect(h.since(mark)).not.toContain("$ ");
+    h.machine.input("\x03");
+    expect(h.runUntil(/\^C\n\$ $/, mark)).not.toMatch(/children used/);
+    expect(psRows(h).filter((p) => p.name === "spin")).toEqual([]);
+    expect(h.shell("echo alive")).toContain("alive");
+  });
+
+  it("Ctrl-C at the prompt discards the line being typed and leaves the shell running", () => {
+    const h = bootShell();
+    const mark = h.output.length;
+    h.machine.input("echo never");
+    h.settle();
+    h.machine.input("\x03");
+    h.settle();
+    expect(h.since(mark)).toBe("echo never^C\n");
+    expect(h.shell("echo after")).toMatch(/^echo after\nafter\n\$ $/);
+    expect(psRows(h).some((p) => p.name === "sh")).toBe(true);
+  });
+
+  it("Ctrl-Z stops the foreground job and returns to the prompt; jobs, bg and fg continue it; Ctrl-\\ quits it", () => {
+    const h = bootShell();
+    const mark = start(h, "spin 1 1000");
+    h.machine.input("\x1a");
+    expect(h.runUntil(/\n\$ $/, mark)).toMatch(/\^Z\n\[1\]\+ Stopped  spin 1 1000\n\$ $/);
+    expect(h.shell("jobs")).toContain("[1] Stopped  spin 1 1000");
+    const stopped = psRows(h).filter((p) => p.name === "spin");
+    expect(stopped.length).toBe(2);
+    expect(stopped.every((p) => p.state === "stopped")).toBe(true);
+    expect(h.shell("bg")).toContain("[1] spin 1 1000");
+    expect(psRows(h).filter((p) => p.name === "spin").some((p) => p.state !== "stopped")).toBe(true);
+    expect(h.shell("jobs")).toContain("[1] Running  spin 1 1000");
+    const fgMark = start(h, "fg");
+    expect(h.since(fgMark)).toMatch(/^fg\nspin 1 1000\n$/);
+    h.machine.input("\x1c");
+    expect(h.runUntil(/\n\$ $/, fgMark)).toMatch(/\^\\\nQuit\n\$ $/);
+    expect(psRows(h).filter((p) => p.name === "spin")).toEqual([]);
+    expect(h.shell("jobs")).toMatch(/^jobs\n\$ $/);
+  });
+
+  it("a background job is in its own group: Ctrl-C does not reach it, kill -9 does, and the prompt reports it", () => {
+    const h = bootShell();
+    const started = h.shell("spin 1 1000 &");
+    const pgid = Number(/\[1\] (\d+)/.exec(started)?.[1]);
+    expect(pgid).toBeGreaterThan(0);
+    h.machine.input("\x03");
+    runSlices(h);
+    expect(psRows(h).filter((p) => p.name === "spin").length).toBe(2);
+    expect(h.shell(`kill -STOP ${pgid}`)).not.toContain("kill:");
+    expect(h.shell("jobs")).toContain("[1] Stopped  spin 1 1000 &");
+    const killed = h.shell(`kill -9 -${pgid}`) + h.shell("echo next");
+    expect(killed).not.toContain("kill:");
+    expect(killed).toMatch(/\n\[1\] Killed  spin 1 1000 &\n\$ /); // reported before a prompt
+    expect(psRows(h).filter((p) => p.name === "spin")).toEqual([]);
+  });
+
+  it("a background job that reads the console stops (SIGTTIN) instead of taking the shell's input", () => {
+    const h = bootShell();
+    h.shell("cat &");
+    h.settle();
+    expect(h.shell("jobs")).toContain("Stopped  cat &");
+    expect(h.shell("echo mine")).toMatch(/^echo mine\nmine\n/);
+    const mark = start(h, "fg");
+    h.machine.input("typed\r");
+    h.settle();
+    h.machine.input("\x04");
+    expect(h.runUntil(/\n\$ $/, mark)).toContain("typed\ntyped\n");
+  });
+
+  it("kill takes a signal by name or number and lists them", () => {
+    const h = bootShell();
+    expect(h.shell("kill -l")).toMatch(/^ 9 KILL\s+Killed$/m);
+    expect(h.shell("kill -NOPE 5")).toContain("kill: NOPE: no such signal");
+    expect(h.shell("kill -TERM 999")).toContain("kill: 999: sigsend: no such process");
+  });
+
+  it("the kernel monitor's kill PID ends a runaway the shell cannot reach", () => {
+    const h = bootShell();
+    h.shell("spin 1 1000 &");
+    const spins = psRows(h).filter((p) => p.name === "spin");
+    expect(spins.length).toBe(2);
+    expect(monitorBusy(h, "kill 9999")).toContain("kill: no process 9999");
+    expect(monitorBusy(h, "kill x")).toContain("usage: kill PID [SIGNAL]");
+    for (const p of spins) expect(monitorBusy(h, `kill ${p.pid}`)).toContain(`kill: sent signal 9 to pid ${p.pid} (spin)`);
+    runSlices(h);
+    expect(psRows(h).filter((p) => p.name === "spin")).toEqual([]);
+  });
+});
+
+describe("help", () => {
+  const h = bootShell();
+  const list = h.shell("help");
+  const programs = readdirSync(new URL("../user/prog/", import.meta.url)).filter((f) => f.endsWith(".c")).map((f) => f.slice(0, -2));
+  it("lists every program and builtin with one line each", () => {
+    for (const name of [...programs, "cd", "exit", "help", "jobs", "fg", "bg"]) {
+      expect(list, name).toMatch(new RegExp(`^  ${name}\\s+\\S.*$`, "m"));
+    }
+  });
+  it("help NAME gives the usage of a program or a builtin; an unknown name is answered", () => {
+    expect(h.shell("help kill")).toMatch(/usage: kill \[-SIGNAL\] PID\.\.\.\n/);
+    expect(h.shell("help fg")).toMatch(/usage: fg \[%N\]\n.*a shell builtin/);
+    expect(h.shell("help nosuch")).toContain("sh: help: nosuch: no such command");
   });
 });

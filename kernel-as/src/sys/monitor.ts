@@ -26,8 +26,9 @@ import {
   SLAB_STAT_OBJECT_SIZE, SLAB_STAT_IN_USE, SLAB_STAT_PER_SLAB,
 } from "../mm/slab";
 import { showDemoWalk } from "../mm/ptdemo";
+import { sigSend, sigStopped, SIGKILL, NSIG } from "../proc/signal";
 import {
-  procTable, MAX_PROCS, NO_SLOT, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
+  procByPid, procTable, MAX_PROCS, NO_SLOT, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
   W_PIPE_WRITE, W_CHILD, W_SLEEP, pState, pPid, pParent, pWaitKind, pCpuNs, pSwitches, pName, pNameLength, pKilled,
 } from "../proc/proc";
 
@@ -186,6 +187,7 @@ function execute(): void {
   else if (wordIs(0, "uptime")) cmdUptime();
   else if (wordIs(0, "grow")) cmdGrow();
   else if (wordIs(0, "ps")) cmdPs();
+  else if (wordIs(0, "kill")) cmdKill();
   else if (wordIs(0, "reboot")) cmdReboot();
   else if (wordIs(0, "halt")) cmdHalt();
   else if (wordIs(0, "panic")) cmdPanic();
@@ -206,6 +208,7 @@ function cmdHelp(): void {
   printLine("  uptime           virtual time since boot and work done");
   printLine("  grow MiB         ask the hypervisor for more RAM and add it as free frames");
   printLine("  ps               processes: state, what each waits on, CPU time");
+  printLine("  kill PID [SIG]   send a signal to a process (default 9, SIGKILL)");
   printLine("  reboot           restart the machine");
   printLine("  halt             stop the machine");
   printLine("  panic [message]  panic the kernel (red screen)");
@@ -447,7 +450,7 @@ function cmdPs(): void {
     printDec(<u64>pPid(slot), 5);
     printDec(parent == NO_SLOT ? 0 : <u64>pPid(parent), 6);
     emit(0x20);
-    const name = stateName(st);
+    const name = st != P_ZOMBIE && sigStopped(slot) ? "stopped" : stateName(st);
     printStr(name);
     printSpaces(10 - name.length);
     const w = st == P_SLEEPING ? waitName(pWaitKind(slot)) : "-";
@@ -460,6 +463,35 @@ function cmdPs(): void {
     if (pKilled(slot)) printStr(" (killed)");
     emit(0x0A);
   }
+}
+
+/** kill PID [SIGNAL]: what the user's kill does, from outside: no
+ *  capability is needed, so a runaway can be stopped from here whatever it
+ *  holds. The default is SIGKILL, which nothing can catch. */
+function cmdKill(): void {
+  if (procTable().table == 0) { printLine("kill: no user programs are running (no boot file system)"); return; }
+  const words = state().words;
+  const pid = words > 1 ? parseNumber(1) : PARSE_ERROR;
+  const sig = words > 2 ? parseNumber(2) : <u64>SIGKILL;
+  if (words > 3 || pid == PARSE_ERROR || pid == 0 || pid > 0x7FFF_FFFF || sig == PARSE_ERROR || sig == 0 || sig >= <u64>NSIG) {
+    printLine("usage: kill PID [SIGNAL]   (SIGNAL 1 to 31, default 9: SIGKILL)");
+    return;
+  }
+  const slot = procByPid(<i32>pid);
+  if (slot == NO_SLOT || pState(slot) == P_ZOMBIE) {
+    printStr("kill: no process ");
+    printDec(pid);
+    emit(0x0A);
+    return;
+  }
+  sigSend(slot, <u32>sig);
+  printStr("kill: sent signal ");
+  printDec(sig);
+  printStr(" to pid ");
+  printDec(pid);
+  printStr(" (");
+  printBytes(pName(slot), <usize>pNameLength(slot));
+  printLine(")");
 }
 
 const WASM_PAGE_SHIFT: u64 = 16;

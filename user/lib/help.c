@@ -1,0 +1,65 @@
+// Keel user land: what every command does, in one place. The shell's
+// `help` lists the table and `help NAME` prints one entry; host/signals.test.ts
+// checks that every program in user/prog and every shell builtin has one.
+#include "user.h"
+#include "help.h"
+
+static const struct help_entry entries[] = {
+    // The shell's builtins.
+    {"cd", "cd [DIR]", "change the shell's directory (default /)", HELP_BUILTIN},
+    {"exit", "exit [STATUS]", "leave the shell", HELP_BUILTIN},
+    {"help", "help [NAME]", "list the commands, or say how to use one", HELP_BUILTIN},
+    {"jobs", "jobs", "list the jobs started with & or stopped with Ctrl-Z", HELP_BUILTIN},
+    {"fg", "fg [%N]", "bring job N (default: the latest) to the foreground", HELP_BUILTIN},
+    {"bg", "bg [%N]", "continue stopped job N (default: the latest) in the background", HELP_BUILTIN},
+    // Programs.
+    {"capdemo", "capdemo [SECONDS]", "watch a capability being revoked from a child", HELP_PROGRAM},
+    {"capescape", "capescape", "test: try every way out of capability mode", HELP_TEST},
+    {"capops", "capops", "test: capability operations typed one a line", HELP_TEST},
+    {"caps", "caps", "list this process's capabilities (slot, type, rights)", HELP_PROGRAM},
+    {"captest", "captest", "test: the capability calls' checks and denials", HELP_TEST},
+    {"cat", "cat [FILE...]", "copy files (or standard input) to standard output", HELP_PROGRAM},
+    {"cksum", "cksum [FILE...]", "CRC-32 and byte count of each file", HELP_PROGRAM},
+    {"df", "df", "space and inodes left on the disk", HELP_PROGRAM},
+    {"displayd", "displayd", "the display service (init starts it)", HELP_SERVICE},
+    {"echo", "echo [-n] [WORD...]", "print the words", HELP_PROGRAM},
+    {"false", "false", "exit with status 1", HELP_PROGRAM},
+    {"forktest", "forktest [N]", "test: fork N children and wait for each", HELP_TEST},
+    {"fsbench", "fsbench", "benchmark the file system", HELP_PROGRAM},
+    {"fuzz", "fuzz SEED CALLS [WORKERS]", "test: the system-call fuzzer", HELP_TEST},
+    {"grep", "grep PATTERN [FILE...]", "print lines matching PATTERN ('.', '*', '^', '$')", HELP_PROGRAM},
+    {"init", "init", "the first process: starts the services and the shell", HELP_SERVICE},
+    {"ipcping", "ipcping [N]", "time IPC round trips between two processes", HELP_PROGRAM},
+    {"ipctest", "ipctest", "test: endpoints and notifications", HELP_TEST},
+    {"kbench", "kbench", "benchmark the kernel from user space", HELP_PROGRAM},
+    {"kill", "kill [-SIGNAL] PID...", "end a process, or send it a signal (-INT, -STOP, -9; kill -l lists them)", HELP_PROGRAM},
+    {"ln", "ln OLD NEW", "give a file a second name", HELP_PROGRAM},
+    {"ls", "ls [PATH...]", "list files: name, type, inode, size", HELP_PROGRAM},
+    {"memtest", "memtest CASE", "test: the memory limits and the OOM policy", HELP_TEST},
+    {"mkdir", "mkdir DIR...", "make directories", HELP_PROGRAM},
+    {"named", "named", "the name service (init starts it)", HELP_SERVICE},
+    {"nice", "nice N COMMAND [ARG...] | nice -p PID N", "run a command at another priority, or change one", HELP_PROGRAM},
+    {"ps", "ps", "list processes: pid, parent, state, CPU time, memory", HELP_PROGRAM},
+    {"rm", "rm FILE...", "remove files", HELP_PROGRAM},
+    {"sandbox", "sandbox COMMAND [ARG...]", "run a command in capability mode with only the console", HELP_PROGRAM},
+    {"sh", "sh [FILE | -c COMMANDS]", "the shell", HELP_PROGRAM},
+    {"shmtest", "shmtest", "test: shared memory between processes", HELP_TEST},
+    {"show", "show PANE TEXT... | show -s TEXT... | show -x PANE", "write on the VGA screen through the display service", HELP_PROGRAM},
+    {"sigtest", "sigtest CHECK... | sigtest all", "test: signals, handlers, stop and continue, groups", HELP_TEST},
+    {"sleep", "sleep TICKS", "pause for TICKS ticks of 10 ms", HELP_PROGRAM},
+    {"spin", "spin N SECONDS [NICE...]", "run N CPU-bound children and show their shares (Ctrl-C stops it)", HELP_PROGRAM},
+    {"stressfs", "stressfs [N] [KIB]", "test: N writers at once on the file system", HELP_TEST},
+    {"syscalltest", "syscalltest", "test: every system call with wild arguments", HELP_TEST},
+    {"true", "true", "exit with status 0", HELP_PROGRAM},
+    {"unixtest", "unixtest CHECK...", "test: xv6's results for orphans, sleep, kill, the stack", HELP_TEST},
+    {"wc", "wc [FILE...]", "count lines, words and bytes", HELP_PROGRAM},
+};
+#define NENTRIES (sizeof entries / sizeof entries[0])
+
+const struct help_entry *help_find(const char *name) {
+  for (uint i = 0; i < NENTRIES; i++)
+    if (strcmp(entries[i].name, name) == 0) return &entries[i];
+  return 0;
+}
+
+const struct help_entry *help_at(int i) { return i >= 0 && (uint)i < NENTRIES ? &entries[i] : 0; }
