@@ -9,7 +9,9 @@
 //    was given (at start, by creating the object, by spawn, or — for what
 //    openat reached — the directory capability it went through) had every
 //    right it has;
-//  * a revoked capability has nothing left below it in the derivation tree;
+//  * a revoked capability has nothing left below it in the derivation tree,
+//    and no process holds anything opened (openat) through what the revoke
+//    removed, or through what was opened through that, and so on;
 //  * children of a process in capability mode are in capability mode.
 //
 // KEEL_CAPOPS_RUNS sets the number of sequences (default 20, about a second).
@@ -25,7 +27,7 @@ const SLOTS = 64;
 const ALL_RIGHTS = 63;
 /** Paths for openat: ones that stay inside (more often) and ones that try to leave. */
 const PATHS = [".", ".", "README", "README", "capops", "./README", "console", "capops.tmp", "..", "/README", "//README", "x/.."];
-const OPEN_FLAGS = [0, 0, 0, 1, 2, 0x202, 0x401, 0x200];
+const OPEN_FLAGS = [0, 0, 0, 0, 0, 1, 2, 0x202, 0x401, 0x200];
 
 /** Rights letters as inspect spells them ("RW---L") to a mask. */
 function rightsMask(text: string): number {
@@ -47,12 +49,14 @@ type Op =
   | { op: "c"; src: SlotPick }
   | { op: "m"; src: SlotPick; dst: number }
   | { op: "x"; src: SlotPick }
-  | { op: "r"; src: SlotPick }
+  | { op: "r"; src: SlotPick; fromDir: boolean }
   | { op: "o"; dir: SlotPick; flags: number; path: string }
   | { op: "n"; kind: number }
   | { op: "e" }
   | { op: "s"; flags: number; pairs: { src: SlotPick; dst: number }[] }
-  | { op: "k"; child: number };
+  | { op: "k"; child: number }
+  /** Derive a directory capability (keeping Read) and open through the new one at once. */
+  | { op: "O"; src: SlotPick; rights: number; path: string };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -65,7 +69,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant("c" as const), src: slotArb }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant("m" as const), src: slotArb, dst: fc.integer({ min: 0, max: SLOTS - 1 }) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant("x" as const), src: slotArb }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant("r" as const), src: slotArb }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant("r" as const), src: slotArb, fromDir: fc.boolean() }), weight: 2 },
   {
     arbitrary: fc.record({
       op: fc.constant("o" as const), dir: slotArb, flags: fc.constantFrom(...OPEN_FLAGS), path: fc.constantFrom(...PATHS),
@@ -83,6 +87,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 2,
   },
   { arbitrary: fc.record({ op: fc.constant("k" as const), child: fc.nat({ max: 100 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("O" as const), src: slotArb, rights: fc.integer({ min: 0, max: ALL_RIGHTS }),
+      path: fc.constantFrom(".", "README", "capops", "console"),
+    }),
+    weight: 2,
+  },
 );
 
 /** capops reads its operations from slot 0 and answers on slot 1: a move
@@ -99,6 +110,8 @@ class Run {
   readonly pid: number;
   readonly given = new Map<number, Given>();
   readonly children: number[] = [];
+  /** Objects openat gave, by the node of the directory capability they were opened through. */
+  readonly openedVia = new Map<number, number>();
   capMode = false;
   readonly log: string[] = [];
 
@@ -153,7 +166,27 @@ class Run {
   }
 
   step(op: Op): void {
+    if (op.op === "O") {
+      const dirs = this.caps(this.pid).filter((c) => c.type === "directory");
+      if (dirs.length === 0) return;
+      const src = dirs[op.src.pick % dirs.length]!;
+      const derived = this.stepOne({
+        op: "d", src: { held: false, pick: 0, raw: src.slot }, rights: (op.rights | 1) & rightsMask(src.rights), within: false,
+        fromDir: false,
+      });
+      if (derived < 0) return;
+      this.stepOne({ op: "o", dir: { held: false, pick: 0, raw: derived }, flags: 0, path: op.path });
+      return;
+    }
+    this.stepOne(op);
+  }
+
+  stepOne(op: Exclude<Op, { op: "O" }>): number {
     const before = this.caps(this.pid);
+    const nodesOf = new Map<number, number[]>(); // object -> its capability nodes, in every tracked process
+    for (const pid of [this.pid, ...this.children]) {
+      for (const c of pid === this.pid ? before : this.caps(pid)) nodesOf.set(c.object, [...(nodesOf.get(c.object) ?? []), c.node]);
+    }
     const known = new Set<number>();
     for (const pid of [this.pid, ...this.children]) for (const c of this.caps(pid)) known.add(c.object);
     const bySlot = new Map(before.map((c) => [c.slot, c]));
@@ -174,7 +207,13 @@ class Run {
       case "c": text = `c ${this.slot(op.src, before)}`; break;
       case "m": text = `m ${spare(this.slot(op.src, before))} ${op.dst}`; break;
       case "x": text = `x ${spare(this.slot(op.src, before))}`; break;
-      case "r": text = `r ${this.slot(op.src, before)}`; break;
+      case "r": {
+        // Half the revokes take the first directory capability (usually the
+        // original, above the derived ones that openat reached through).
+        const dir = before.find((c) => c.type === "directory");
+        text = `r ${op.fromDir && dir ? dir.slot : this.slot(op.src, before)}`;
+        break;
+      }
       case "o": {
         // Through a directory capability when it holds one (derived ones
         // with fewer rights are the interesting case).
@@ -199,6 +238,7 @@ class Run {
         break;
       }
     }
+    const revoked = op.op === "r" ? this.revokedObjects(Number(text.split(" ")[1]), nodesOf) : new Set<number>();
     const result = this.send(text);
     const after = this.caps(this.pid);
     const mine = this.given.get(this.pid)!;
@@ -207,7 +247,10 @@ class Run {
     // Objects this process holds now that no process held before came from this step.
     for (const c of after) {
       if (known.has(c.object)) continue;
-      if (op.op === "o" && result >= 0 && reachedThrough) mine.set(c.object, rightsMask(reachedThrough.rights));
+      if (op.op === "o" && result >= 0 && reachedThrough) {
+        mine.set(c.object, rightsMask(reachedThrough.rights));
+        this.openedVia.set(c.object, reachedThrough.node);
+      }
       else if (op.op === "n" && result >= 0) mine.set(c.object, ALL_RIGHTS);
     }
     if (op.op === "s" && result > 0) {
@@ -219,12 +262,22 @@ class Run {
       this.given.set(result, g);
       this.children.push(result);
     }
-    if (op.op === "r" && result >= 0) this.checkRevoked(Number(text.split(" ")[1]));
+    if (op.op === "r" && result >= 0) {
+      this.checkRevoked(Number(text.split(" ")[1]));
+      for (const pid of [this.pid, ...this.children]) {
+        for (const c of this.caps(pid)) {
+          expect(revoked.has(c.object), `pid ${pid} slot ${c.slot} still holds what was opened through a revoked capability\n${this.log.join("\n")}`)
+            .toBe(false);
+        }
+      }
+      for (const object of revoked) this.openedVia.delete(object);
+    }
     if (op.op === "k" && this.capMode && !this.children.includes(killed)) {
       expect(result, `a sandbox killed pid ${killed}, not its child\n${this.log.join("\n")}`).toBe(-1);
     }
     this.checkRights();
     this.checkCapMode(op, result);
+    return result;
   }
 
   checkRights(): void {
@@ -240,6 +293,28 @@ class Run {
         }
       }
     }
+  }
+
+  /** Before a revoke of (pid, slot): the objects it must take away with the
+   *  capabilities below it, those opened through them, through those... */
+  revokedObjects(slot: number, nodesOf: Map<number, number[]>): Set<number> {
+    const r = this.h.machine.inspect({ what: "captree", pid: this.pid, slot });
+    const objects = new Set<number>();
+    if (r.what !== "captree") return objects;
+    const at = r.nodes.findIndex((n) => n.pid === this.pid && n.slot === slot);
+    if (at < 0) return objects;
+    const gone = new Set<number>();
+    for (let i = at + 1; i < r.nodes.length && r.nodes[i]!.depth > r.nodes[at]!.depth; i++) gone.add(r.nodes[i]!.node);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [object, via] of this.openedVia) {
+        if (objects.has(object) || !gone.has(via)) continue;
+        objects.add(object);
+        for (const n of nodesOf.get(object) ?? []) gone.add(n);
+        grew = true;
+      }
+    }
+    return objects;
   }
 
   checkRevoked(slot: number): void {
