@@ -9,7 +9,6 @@ import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
 import { shippedDisk } from "./testing/disk.js";
 
-const MONITOR_KEY = "\x1d";
 
 function bootDisk(): MachineHarness {
   const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, disk: shippedDisk() }).boot();
@@ -23,22 +22,12 @@ function bootShell(): MachineHarness {
   return h;
 }
 
-/** The kernel monitor's `mem`, reached with Ctrl-]. */
-function monitorMem(h: MachineHarness): string {
-  const mark = h.output.length;
-  h.machine.input(MONITOR_KEY);
-  h.runUntil("keel> ", mark);
-  const mem = h.command("mem");
-  h.machine.input(MONITOR_KEY);
-  h.runUntil("[back to user programs]", mark);
-  return mem;
-}
 
 /** What holds the frames: `mem`'s "Frames by use" with the free frames and
  *  the slab caches' empty slabs (kept for reuse) counted as one, and the
  *  objects each slab cache has in use. Equal snapshots mean nothing leaked. */
 function frameUse(h: MachineHarness): Record<string, number> {
-  const mem = monitorMem(h);
+  const mem = h.monitor("mem");
   const uses = mem.slice(mem.indexOf("Frames by use:"), mem.indexOf("Slab caches:"));
   const use: Record<string, number> = {};
   for (const m of uses.matchAll(/^\s+(\d+)\s+(\S.*)$/gm)) use[m[2]!] = Number(m[1]);
