@@ -289,6 +289,10 @@ static void paths(void) {
     snprintf(what, sizeof what, "unlinkat(dir, \"%s\")", outward[i]);
     denied(what, unlinkat(top, outward[i]), "stay beneath");
   }
+  denied("unlinkat(dir, \".\"): the directory itself", unlinkat(top, "."), "");
+  denied("unlinkat(dir, \"\"): no name", unlinkat(top, ""), "");
+  denied("unlinkat(dir, \"sub/.\")", unlinkat(top, "sub/."), "");
+  denied("unlinkat(dir, \"sub\"): a directory that is not empty", unlinkat(top, "sub"), "not empty");
   denied("openat through a file capability", openat(0, "f", O_RDONLY), "not a directory");
   int f = openat(top, "./f", O_RDONLY);
   allowed("openat(dir, \"./f\") stays inside", f);
