@@ -251,6 +251,11 @@ static void spawning(void) {
   check(pid > 0 && status == 0, "fspawn with SPAWN_CAPMODE: the child is in capability mode", "pid %d, status %d", pid, status);
   denied("fspawn with an unknown flag", fspawn(self, probe_argv, console, 3, 2), "unknown flags");
   denied("fspawn with every flag bit", fspawn(self, probe_argv, console, 3, -1), "unknown flags");
+  for (int bit = 1; bit < 32; bit++) {
+    char what[64];
+    snprintf(what, sizeof what, "fspawn with flag bit %d", bit);
+    denied(what, fspawn(self, probe_argv, console, 3, (int)(1u << bit)), "unknown flags");
+  }
   int noexec = cap_derive(self, CAP_SLOT_ANY, CAP_READ | CAP_GRANT | CAP_DELEGATE, 0, 0);
   denied("fspawn through a file capability without Execute", fspawn(noexec, probe_argv, console, 3, 0), "lacks the Execute right");
   int through_ro = openat(top_ro, "f", O_RDONLY);
