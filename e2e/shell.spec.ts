@@ -47,3 +47,15 @@ test("Ctrl-] opens the kernel monitor and returns to the shell", async ({ page }
   await typeLine(page, "echo back");
   await expect.poll(async () => (await consoleLines(page)).includes("back"), { ...POLL, timeout: 10_000 }).toBe(true);
 });
+
+test("Ctrl-C stops a runaway program and the shell answers again", async ({ page }) => {
+  await openShell(page);
+  const before = await waitForShell(page);
+  await typeLine(page, "spin 1 1000");
+  await expect.poll(async () => (await consoleLines(page)).at(-1), { ...POLL, timeout: 10_000 }).toBe("$ spin 1 1000");
+  await page.waitForTimeout(500); // it runs; without Ctrl-C it would for 1000 s
+  await page.keyboard.press("Control+c");
+  const after = await waitForShell(page, before.length);
+  expect(after.slice(-2)).toEqual(["^C", SHELL_PROMPT]);
+  expect(await shell(page, "echo alive")).toEqual(["alive"]);
+});

@@ -44,7 +44,8 @@ export const BOOT_USAGE = `usage: keel [options]
                    stops (end of input, Ctrl-A x, a halt, SIGINT)
   --help           this text
 On a terminal, Ctrl-A x quits and Ctrl-] switches between the shell and the
-kernel monitor. With piped input, the runner exits when input
+kernel monitor; Ctrl-C, Ctrl-\\ and Ctrl-Z go to the machine's foreground
+job, not to the runner. With piped input, the runner exits when input
 ends and the machine is idle.
 `;
 

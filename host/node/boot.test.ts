@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -129,4 +130,35 @@ describe("the headless runner", () => {
     expect(result.stderr).toContain("--ram must be a whole number");
     expect(result.stderr).toContain("usage: keel");
   });
+});
+
+/** util-linux's script(1) gives the runner a pseudo-terminal as stdin. */
+const SCRIPT = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
+
+describe.skipIf(!SCRIPT)("the headless runner on a terminal", () => {
+  it("passes Ctrl-C to the machine (it stops the foreground program, not the runner); Ctrl-A x quits", async () => {
+    const command = [process.execPath, tsxCli, runner, "--no-disk", "--ram", "64"].map((a) => `'${a}'`).join(" ");
+    const child = spawn(SCRIPT!, ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8").replaceAll("\r", "")));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const waitFor = async (pattern: RegExp, from: number): Promise<number> => {
+      for (let i = 0; i < 600; i++) {
+        if (pattern.test(out.slice(from))) return out.length;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`${String(pattern)} did not appear; output:\n${out}`);
+    };
+    let at = await waitFor(/\n\$ $/, 0);
+    child.stdin.write("spin 1 1000\r");
+    at = await waitFor(/spin 1 1000\n/, at);
+    await new Promise((r) => setTimeout(r, 300));
+    child.stdin.write("\x03");
+    at = await waitFor(/\^C\n\$ $/, at);
+    child.stdin.write("echo alive\r");
+    await waitFor(/\nalive\n\$ $/, at);
+    child.stdin.write("\x01x");
+    expect(await exited).toBe(0);
+    expect(out).not.toMatch(/children used/);
+  }, 60_000);
 });

@@ -4,7 +4,9 @@
 //                   [--cmdline TEXT] [--vga] [--debug] [--bootfs PATH]
 //                   [--monitor] [--restore FILE] [--save FILE] [--help]
 //
-// On a TTY the terminal is put in raw mode and every key goes to the guest;
+// On a TTY the terminal is put in raw mode and every key goes to the guest
+// (Ctrl-C, Ctrl-\ and Ctrl-Z too: raw mode turns off the terminal's own
+// signals, so they reach the shell's foreground job, not this runner);
 // Ctrl-A x quits (Ctrl-A Ctrl-A sends a literal Ctrl-A). With piped input
 // the bytes are fed to the guest as they come, so scripts can drive it; when
 // input ends and the machine has nothing left to do, the runner exits.
