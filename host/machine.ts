@@ -134,6 +134,21 @@ const DETERMINISTIC_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 export class MachineConfigError extends Error {}
 
+/** Lines the devices drive by level (timer, UART) and by edge (block completion). */
+const LEVEL_IRQ_LINES = (1 << IRQ_TIMER) | (1 << IRQ_UART);
+const EDGE_IRQ_LINES = 1 << IRQ_BLOCK;
+
+/** The kernel's own state word in the control block (kernel-as/src/lib/kstate.ts). */
+const KERNEL_STATE_RUNNING = 1;
+const KERNEL_STATE_PANICKED = 3;
+const KERNEL_STATE_REBOOTING = 4;
+/** Why the kernel's resume() refused a restored RAM (kernel-as/src/main.ts, RESUME_*). */
+const RESUME_REFUSALS: Record<number, string> = {
+  1: "the saved kernel had not finished booting",
+  2: "the hart's saved state is not usable",
+  3: "a device's saved state disagrees with its driver's record",
+};
+
 export function validateConfig(config: MachineConfig): void {
   const ram = config.ramBytes;
   if (!Number.isInteger(ram) || ram % WASM_PAGE !== 0 || ram < MIN_RAM_BYTES || ram > MAX_RAM_BYTES) {
@@ -299,13 +314,29 @@ export class Machine {
     }
     this.clock.restore(saved.clock);
     for (const d of this.devices) d.restore(saved.devices[d.name]);
+    // The controller's line levels are its devices' outputs, which the
+    // devices after it have just driven again; a line raised that no device
+    // drives (or an edge latched on a level line) would never fall, and the
+    // kernel would take that interrupt forever.
+    const lines = this.intc.save();
+    if ((lines.levels & ~LEVEL_IRQ_LINES) !== 0 || (lines.latched & ~EDGE_IRQ_LINES) !== 0) {
+      throw new MachineConfigError(`intc: lines 0x${(lines.levels | lines.latched).toString(16)} are raised, but no device drives them`);
+    }
     this.memory = new WebAssembly.Memory({ initial: ram.length / WASM_PAGE, maximum: MAX_WASM_PAGES });
     this.view = new DataView(this.memory.buffer);
     this.instantiate();
     new Uint8Array(this.memory.buffer).set(ram);
     this.intc.syncMirror();
     const resumed = this.exports.resume?.();
-    if (resumed !== 0) throw new MachineConfigError(`the kernel could not resume (code ${String(resumed)})`);
+    if (resumed !== 0) {
+      const why = RESUME_REFUSALS[resumed ?? -1] ?? "it has no resume()";
+      throw new MachineConfigError(`the kernel could not resume (code ${String(resumed)}: ${why})`);
+    }
+    const kernelState = this.view.getUint32(CONTROL_BLOCK + CB_STATE, true);
+    if ((saved.state === "panicked") !== (kernelState === KERNEL_STATE_PANICKED) ||
+        ((saved.state === "running" || saved.state === "idle") && kernelState !== KERNEL_STATE_RUNNING && kernelState !== KERNEL_STATE_REBOOTING)) {
+      throw new MachineConfigError(`the machine is saved as ${saved.state} but its kernel's own state is ${kernelState}`);
+    }
     this.boots = saved.boots;
     this.runs = saved.runs;
     this.rngState = saved.rngState >>> 0 || 1;
@@ -511,8 +542,7 @@ export class Machine {
       return;
     }
     const kernelState = this.view.getUint32(CONTROL_BLOCK + CB_STATE, true);
-    const KERNEL_PANICKED = 3;
-    if (kernelState !== KERNEL_PANICKED) {
+    if (kernelState !== KERNEL_STATE_PANICKED) {
       // A trap the kernel did not raise itself (a bug): let it paint the panic screen.
       const where = kernelFrames(error);
       const text = `kernel trapped: ${error instanceof Error ? error.message : String(error)}` +

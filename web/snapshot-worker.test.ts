@@ -1,10 +1,10 @@
 // The worker's checks on a decoded snapshot before it stops anything, and
 // the relay that lets a restored machine be built before its session.
 import { describe, expect, it } from "vitest";
-import { decodeSnapshot, saveSnapshot, snapshotBuildId, type Snapshot } from "../host/snapshot";
+import { decodeSnapshot, placeholderDisk, saveSnapshot, snapshotBuildId, type Snapshot } from "../host/snapshot";
 import { kernelBytesSync, MachineHarness, userlandModules } from "../host/testing/machine-harness";
 import { shippedDisk } from "../host/testing/disk";
-import { CallbackRelay, placeholderDisk, snapshotDiskProblem } from "./snapshot-worker";
+import { CallbackRelay, snapshotDiskProblem } from "./snapshot-worker";
 
 async function snapshotOf(h: MachineHarness): Promise<Snapshot> {
   const build = await snapshotBuildId(kernelBytesSync());

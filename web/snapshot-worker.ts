@@ -1,10 +1,11 @@
 // The worker's side of snapshots (host/snapshot.ts does the work): checks
 // that a decoded snapshot fits this page before anything is stopped, and
-// the small pieces web/worker.ts needs to swap its machine for a restored one.
+// the small pieces web/worker.ts needs to swap its machine for a restored one
+// (which it builds with host/snapshot.ts's restoreDetached, as the headless
+// runner does, so both check the same things before a disk is replaced).
 
-import type { BlockBackend } from "../host/devices/block";
 import type { Machine, MachineCallbacks } from "../host/machine";
-import { SnapshotError, type Snapshot } from "../host/snapshot";
+import type { Snapshot } from "../host/snapshot";
 import { checkImage, readSuperblock } from "./disk/image";
 import type { BootConfig } from "./protocol";
 
@@ -20,16 +21,6 @@ export function snapshotDiskProblem(snapshot: Snapshot, hasDisk: boolean): strin
     return `The snapshot's disk has ${snapshot.disk.blocks} blocks but its file system describes ${String(size)}; it was not restored.`;
   }
   return null;
-}
-
-/** Stands in for the disk while a restored machine is built and checked: it
- *  has the snapshot's size, and the machine does no I/O before it runs, by
- *  which time the real disk is attached. */
-export function placeholderDisk(blocks: number): BlockBackend {
-  const refuse = (): never => {
-    throw new SnapshotError("the restored machine used its disk before the disk was attached");
-  };
-  return { blocks, read: refuse, write: refuse, flush: () => {} };
 }
 
 /** The boot config a restored machine runs under: the page's, with the snapshot's machine settings. */

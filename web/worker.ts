@@ -17,8 +17,8 @@ import bootfsUrl from "../user/bin/bootfs.img?url";
 import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
 import { Machine, type MachineCallbacks, type MachineConfig, type MachineState } from "../host/machine";
-import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreMachine, snapshotBuildId, type SnapshotCapture } from "../host/snapshot";
-import { CallbackRelay, placeholderDisk, restoredBootConfig, snapshotDiskProblem } from "./snapshot-worker";
+import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreDetached, snapshotBuildId, type SnapshotCapture } from "../host/snapshot";
+import { CallbackRelay, restoredBootConfig, snapshotDiskProblem } from "./snapshot-worker";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
 import { RunLoop } from "../host/runloop";
 import type { BlockBackend } from "./disk/backend";
@@ -405,10 +405,8 @@ async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
   const problem = snapshotDiskProblem(snapshot, disk !== null);
   if (problem !== null) throw new Error(problem);
   const relay = new CallbackRelay();
-  const diskBlocks = snapshot.disk?.blocks;
-  const machine = restoreMachine(kernel, snapshot, relay.callbacks, {
-    modules, disk: diskBlocks === undefined ? null : placeholderDisk(diskBlocks),
-  });
+  const restored = restoreDetached(kernel, snapshot, relay.callbacks, modules);
+  const machine = restored.machine;
   const boots = session?.boots ?? 0;
   session?.dispose();
   session = null;
@@ -420,7 +418,7 @@ async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
       startSession(boots); // the page gets a machine again, on the disk as it was
       throw new Error(`The snapshot's disk could not be stored, so the snapshot was not restored: ${errorText(error)}`);
     }
-    machine.block.attach(disk.backend);
+    restored.attachDisk(disk.backend);
   }
   sendDiskInfo(true);
   session = new Session(kernel, restoredBootConfig(booting.config, snapshot), modules, null, 0, (callbacks) => relay.attach(callbacks, machine));

@@ -115,6 +115,54 @@ describe("the headless runner", () => {
     expect(second.stdout).not.toContain("booting"); // no boot log: it continued
   });
 
+  it("refuses a damaged snapshot before it writes the --disk file, which stays byte for byte as it was", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "keel-snap-"));
+    const file = join(dir, "s.keelsnap");
+    const disk = join(dir, "my.img");
+    expect(runKeel(["--clock", "deterministic", "--ram", "32", "--save", file], "echo saved > f\n").status).toBe(0);
+    const snapshot = new Uint8Array(readFileSync(file));
+    // The user's disk: another image, with a file of its own.
+    expect(runKeel(["--clock", "deterministic", "--ram", "32", "--disk", disk], "echo mine > g\n").status).toBe(0);
+    const mine = readFileSync(disk);
+
+    // One header byte changed (a digit of the RAM page count): refused, by the
+    // header's own consistency or by the checksum.
+    const headerLength = new DataView(snapshot.buffer).getUint32(12, true);
+    const text = new TextDecoder().decode(snapshot.subarray(16, 16 + headerLength));
+    const digit = 16 + text.indexOf('"pages":') + 8;
+    const edited = snapshot.slice();
+    edited[digit] = edited[digit] === 0x39 ? 0x31 : edited[digit]! + 1;
+    writeFileSync(join(dir, "edited.keelsnap"), edited);
+    const refused = runKeel(["--disk", disk, "--restore", join(dir, "edited.keelsnap")], "");
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("The snapshot is damaged:");
+    expect(readFileSync(disk).equals(mine)).toBe(true);
+
+    // A device state forged and sealed again: only the kernel's resume() can
+    // tell (the UART programmed for interrupts its driver never clears).
+    const header = JSON.parse(text) as { machine: { devices: { uart16550: { ier: number } } } };
+    header.machine.devices.uart16550.ier = 2;
+    const head = new TextEncoder().encode(JSON.stringify(header));
+    const body = snapshot.subarray(16 + headerLength, snapshot.length - 32);
+    const forged = new Uint8Array(16 + head.length + body.length + 32);
+    forged.set(snapshot.subarray(0, 12));
+    new DataView(forged.buffer).setUint32(12, head.length, true);
+    forged.set(head, 16);
+    forged.set(body, 16 + head.length);
+    forged.set(new Uint8Array(await crypto.subtle.digest("SHA-256", forged.subarray(0, forged.length - 32))), forged.length - 32);
+    writeFileSync(join(dir, "forged.keelsnap"), forged);
+    const resumed = runKeel(["--disk", disk, "--restore", join(dir, "forged.keelsnap")], "");
+    expect(resumed.status).toBe(2);
+    expect(resumed.stderr).toContain("the kernel could not resume");
+    expect(readFileSync(disk).equals(mine)).toBe(true);
+
+    // The undamaged snapshot is restored onto the same file.
+    const restored = runKeel(["--disk", disk, "--restore", file], "cat f\n");
+    expect(restored.status).toBe(0);
+    expect(restored.stdout).toContain("saved");
+    expect(readFileSync(disk).equals(mine)).toBe(false);
+  }, 120_000);
+
   it("refuses a file that is not a snapshot with status 2 and says why", () => {
     const dir = mkdtempSync(join(tmpdir(), "keel-snap-"));
     const file = join(dir, "bad.keelsnap");

@@ -22,12 +22,12 @@ import { Machine, type MachineCallbacks } from "../machine.js";
 import { RunLoop } from "../runloop.js";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../bootinfo.js";
 import { readFile, writeFile } from "node:fs/promises";
-import { closeSync, copyFileSync, existsSync, openSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { BlockBackend } from "../devices/block.js";
 import { MemoryBackend } from "../disk/memory.js";
 import { FileBackend } from "./file-disk.js";
 import { declaredDiskBlocks } from "../fs/format.js";
-import { SnapshotError, decodeSnapshot, restoreMachine, saveSnapshot, snapshotBuildId, type Snapshot } from "../snapshot.js";
+import { SnapshotError, decodeSnapshot, restoreDetached, saveSnapshot, snapshotBuildId, type Snapshot } from "../snapshot.js";
 
 const CTRL_A = 0x01;
 
@@ -74,13 +74,6 @@ async function main(): Promise<number> {
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
 
-  let disk: BlockBackend | null;
-  try {
-    disk = snapshot !== null ? snapshotDisk(snapshot, args.disk) : await openDisk(args.disk);
-  } catch (error) {
-    process.stderr.write(`keel: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 2;
-  }
   const callbacks: MachineCallbacks = {
     uartOutput: (bytes) => process.stdout.write(bytes),
     stateChanged: (state) => {
@@ -91,14 +84,37 @@ async function main(): Promise<number> {
   };
   let machine: Machine;
   if (snapshot !== null) {
+    // Every check first (the machine is built and resumed on a placeholder
+    // disk); only then is the snapshot's disk written over the user's.
+    if (snapshot.disk !== null && args.disk === "none") {
+      process.stderr.write(`keel: ${args.restore}: this snapshot has a disk; it cannot be restored with --no-disk or --monitor\n`);
+      return 2;
+    }
+    let restored;
     try {
-      machine = restoreMachine(kernel, snapshot, callbacks, { modules, disk });
+      restored = restoreDetached(kernel, snapshot, callbacks, modules);
     } catch (error) {
       process.stderr.write(`keel: ${args.restore}: ${error instanceof Error ? error.message : String(error)}\n`);
       return 2;
     }
+    machine = restored.machine;
+    if (snapshot.disk !== null) {
+      try {
+        restored.attachDisk(snapshotDisk(snapshot.disk, args.disk));
+      } catch (error) {
+        process.stderr.write(`keel: ${args.restore}: the snapshot's disk could not be written (${error instanceof Error ? error.message : String(error)})\n`);
+        return 2;
+      }
+    }
     process.stderr.write(`keel: continuing the machine saved in ${args.restore} at ${snapshot.created}\n`);
   } else {
+    let disk: BlockBackend | null;
+    try {
+      disk = await openDisk(args.disk);
+    } catch (error) {
+      process.stderr.write(`keel: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
     machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules, disk }, callbacks);
   }
   const loop = new RunLoop(machine, {
@@ -183,15 +199,28 @@ async function openDisk(choice: string | null): Promise<BlockBackend | null> {
   return new FileBackend(choice);
 }
 
-/** The disk a snapshot's machine continues on: its contents written over the
- *  --disk file, or a copy in memory. */
-function snapshotDisk(snapshot: Snapshot, choice: string | null): BlockBackend | null {
-  if (snapshot.disk === null) return null;
-  if (choice === "none") throw new Error("this snapshot has a disk; it cannot be restored with --no-disk or --monitor");
-  if (choice === null) return new MemoryBackend(snapshot.disk.image, snapshot.disk.blocks);
-  writeFileSync(choice, snapshot.disk.image);
+/** The disk a restored machine continues on, once everything else is
+ *  checked: a copy in memory, or the snapshot's disk written over the
+ *  --disk file. The file is replaced whole (written beside it, synced, then
+ *  renamed over it), so a failure half-way leaves the old disk. */
+function snapshotDisk(disk: NonNullable<Snapshot["disk"]>, choice: string | null): BlockBackend {
+  if (choice === null || choice === "none") return new MemoryBackend(disk.image, disk.blocks);
+  const temporary = `${choice}.keel-restore-${process.pid}`;
+  try {
+    const fd = openSync(temporary, "w");
+    try {
+      for (let done = 0; done < disk.image.length;) done += writeSync(fd, disk.image, done, disk.image.length - done);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, choice);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
   process.stderr.write(`keel: ${choice} now holds the snapshot's disk\n`);
-  return new FileBackend(choice, { blocks: snapshot.disk.blocks });
+  return new FileBackend(choice, { blocks: disk.blocks });
 }
 
 main().then(

@@ -12,7 +12,7 @@ import {
 } from "./lib/layout";
 import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_CMDLINE_LEN, BI_CMDLINE_OFF, bootCmdlineHas } from "./arch/bootinfo";
 import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, COLOR_LIGHT_CYAN, COLOR_LIGHT_GREY, COLOR_YELLOW } from "./dev/vga";
-import { uartInit } from "./dev/uart";
+import { uartInit, uartConfigured } from "./dev/uart";
 import { consoleInit, consoleReceive } from "./dev/console";
 import { printInit, printStr, printDec, printSize, printFlush, printBytes, printHex0x, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
 import { logInit, logBegin, logEnd, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo, kwarn, kerror } from "./lib/log";
@@ -23,7 +23,7 @@ import {
 } from "./lib/kstate";
 import { timeNowNs, timerAck, intcInit, intcMask, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
 import { IRQ_TIMER, IRQ_UART, IRQ_BLOCK } from "./arch/hw";
-import { blkAck } from "./dev/blk";
+import { blkAck, blkMatchesDevice } from "./dev/blk";
 import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
 import { slabInit } from "./mm/slab";
 import { capInit } from "./cap/cap";
@@ -38,7 +38,7 @@ import { spawnInit } from "./proc/lifecycle";
 import { runProcess } from "./proc/run";
 import { schedInit, schedPick, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
 import { traceClock } from "./sched/trace";
-import { timerArm, timerDisarm } from "./arch/timer";
+import { timerArm, timerDisarm, intcUnmasked } from "./arch/timer";
 import { fsMountWith, fsReadOnly, fsDamageReports, FS_MOUNT_READONLY } from "./fs/fsops";
 import { FS_OK, FS_ERR_NODISK, FS_ERR_CORRUPT, FS_ERR_IO } from "./fs/fsstate";
 import { fsDiskBlocks, countFreeBlocks } from "./fs/inode";
@@ -294,6 +294,8 @@ export function run(budget: u32): i32 {
 export const RESUME_OK: i32 = 0;
 export const RESUME_NOT_BOOTED: i32 = 1;
 export const RESUME_BAD_HART: i32 = 2;
+/** A device's saved state disagrees with its driver's record in RAM. */
+export const RESUME_BAD_DEVICES: i32 = 3;
 
 /**
  * Continues a machine from a snapshot. All kernel state is in linear memory,
@@ -305,6 +307,9 @@ export const RESUME_BAD_HART: i32 = 2;
 export function resume(): i32 {
   if (kernel().state == KERNEL_BOOTING) return RESUME_NOT_BOOTED;
   if (hartResume() != HART_OK) return RESUME_BAD_HART;
+  // The devices' registers came from the snapshot's header, RAM from its
+  // body: refuse a machine whose two halves disagree rather than run it.
+  if (!uartConfigured() || !blkMatchesDevice() || !intcUnmasked(HANDLED_IRQS)) return RESUME_BAD_DEVICES;
   return RESUME_OK;
 }
 

@@ -51,6 +51,11 @@ export function intcMask(lines: u32): void {
   outl(INTC_MASK, inl(INTC_MASK) | lines);
 }
 
+/** True when none of `lines` is masked at the controller. */
+export function intcUnmasked(lines: u32): bool {
+  return (inl(INTC_MASK) & lines) == 0;
+}
+
 /** The pending-line mirror: one memory load, no host crossing. */
 // @ts-ignore: decorator
 @inline export function irqPendingMirror(): u32 { return load<u32>(CONTROL_BLOCK + CB_IRQ_PENDING); }

@@ -122,6 +122,17 @@ export function blkInit(): i32 {
   return BLK_OK;
 }
 
+/** After a snapshot restore: true when the device agrees with this driver's
+ *  record (a disk of the recorded size, our ring, no request outstanding);
+ *  otherwise requests would go to a ring nobody reads, or block numbers
+ *  checked against one size would reach a disk of another. */
+export function blkMatchesDevice(): bool {
+  const s = state();
+  if (s.ready == 0) return true;
+  return reg(BLK_REG_MAGIC) == BLK_MAGIC && reg(BLK_REG_CAPACITY) == s.capacity && reg(BLK_REG_RING_BASE) == s.ring &&
+    reg(BLK_REG_RING_SLOTS) == BLK_RING_SLOTS && reg(BLK_REG_COMPLETED) == s.produced;
+}
+
 /** Disk size in blocks (0 before blkInit). */
 export function blkCapacity(): u32 { return state().ready != 0 ? state().capacity : 0; }
 

@@ -61,6 +61,15 @@ export function uartInit(): bool {
 
 export function uartPresent(): bool { return state().present != 0; }
 
+/** After a snapshot restore: true when the UART is programmed as uartInit
+ *  left it (a state that enables other interrupts, say the transmitter's,
+ *  would raise a line this driver never clears). Reads have no side effects. */
+export function uartConfigured(): bool {
+  if (state().present == 0) return true;
+  return inb(UART_BASE + IER) == IER_RX_AVAILABLE && inb(UART_BASE + LCR) == LCR_8N1 &&
+    inb(UART_BASE + MCR) == MCR_DTR_RTS_OUT2;
+}
+
 export function uartPut(byte: u32): void {
   const s = state();
   if (s.present == 0) return;
