@@ -45,20 +45,6 @@ function psRows(h: MachineHarness): { pid: number; state: string; name: string }
   }));
 }
 
-/** A kernel monitor command while programs keep the machine busy (the
- *  harness's monitor() waits for an idle machine). */
-function monitorBusy(h: MachineHarness, line: string): string {
-  const mark = h.output.length;
-  h.machine.input("\x1d");
-  h.runUntil("keel> ", mark);
-  const start = h.output.length;
-  h.machine.input(`${line}\r`);
-  const reply = h.runUntil(/\nkeel> $/, start);
-  h.machine.input("\x1d");
-  h.runUntil("[back to user programs]", mark);
-  return reply;
-}
-
 function runSlices(h: MachineHarness, slices = 30): void {
   for (let i = 0; i < slices; i++) h.machine.runFor(20);
 }
@@ -72,6 +58,15 @@ describe("the console's signal keys and the shell's job control", () => {
     expect(h.runUntil(/\^C\n\$ $/, mark)).not.toMatch(/children used/);
     expect(psRows(h).filter((p) => p.name === "spin")).toEqual([]);
     expect(h.shell("echo alive")).toContain("alive");
+  });
+
+  it.each(["cat", "spin 1 1000 | cat | wc"])("Ctrl-C ends %s, blocked in a read or running, every program of the pipeline", (line) => {
+    const h = bootShell();
+    const mark = start(h, line);
+    h.machine.input("\x03");
+    h.runUntil(/\^C\n\$ $/, mark);
+    const names = line.split("|").map((c) => c.trim().split(" ")[0]);
+    expect(psRows(h).filter((p) => names.includes(p.name))).toEqual([]);
   });
 
   it("Ctrl-C at the prompt discards the line being typed and leaves the shell running", () => {
@@ -147,9 +142,9 @@ describe("the console's signal keys and the shell's job control", () => {
     h.shell("spin 1 1000 &");
     const spins = psRows(h).filter((p) => p.name === "spin");
     expect(spins.length).toBe(2);
-    expect(monitorBusy(h, "kill 9999")).toContain("kill: no process 9999");
-    expect(monitorBusy(h, "kill x")).toContain("usage: kill PID [SIGNAL]");
-    for (const p of spins) expect(monitorBusy(h, `kill ${p.pid}`)).toContain(`kill: sent signal 9 to pid ${p.pid} (spin)`);
+    expect(h.monitorWhileBusy("kill 9999")).toContain("kill: no process 9999");
+    expect(h.monitorWhileBusy("kill x")).toContain("usage: kill PID [SIGNAL]");
+    for (const p of spins) expect(h.monitorWhileBusy(`kill ${p.pid}`)).toContain(`kill: sent signal 9 to pid ${p.pid} (spin)`);
     runSlices(h);
     expect(psRows(h).filter((p) => p.name === "spin")).toEqual([]);
   });

@@ -109,6 +109,20 @@ export class MachineHarness {
     return reply;
   }
 
+  /** monitor() for a machine that programs keep busy (it never settles):
+   *  waits for the monitor's next prompt instead of an idle machine. */
+  monitorWhileBusy(line: string): string {
+    const mark = this.out.length;
+    this.machine.input("\x1d");
+    this.runUntil("keel> ", mark);
+    const start = this.out.length;
+    this.machine.input(`${line}\r`);
+    const reply = this.runUntil(/\nkeel> $/, start);
+    this.machine.input("\x1d");
+    this.runUntil("[back to user programs]", mark);
+    return reply;
+  }
+
   /** Types a line (with Enter) and returns what the console printed in reply. */
   command(line: string): string {
     const mark = this.out.length;
