@@ -5,8 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules, bootfsImage } from "./testing/machine-harness.js";
 import { parseBootfs, writeBootfs, type BootfsEntry } from "../user/mkbootfs.js";
-import { writeElf } from "./rv/elf.js";
-import { assembleProgram } from "./rv/asm.js";
+import { writeElf, EHDR_SIZE, PHDR_SIZE } from "./rv/elf.js";
+import { assemble, assembleProgram } from "./rv/asm.js";
 
 const MONITOR_KEY = "\x1d";
 
@@ -131,8 +131,33 @@ describe("the shell and its programs", () => {
         { vaddr: 0x1000n, data: new Uint8Array(16), flags: 6 },
       ],
     });
+    const withFlags = (flags: number): Uint8Array => {
+      const b = good.slice();
+      new DataView(b.buffer).setUint32(48, flags, true);
+      return b;
+    };
+    const phField = (b: Uint8Array, i: number, field: number, value: bigint): Uint8Array => {
+      const c = b.slice();
+      new DataView(c.buffer).setBigUint64(EHDR_SIZE + i * PHDR_SIZE + field, value, true);
+      return c;
+    };
+    const twoSegments = writeElf({
+      entry: 0x10000n,
+      segments: [
+        { vaddr: 0x10000n, data: good.subarray(0x1000, 0x1008), flags: 5 },
+        { vaddr: 0x10100n, data: new Uint8Array(16), memsz: 0x100n, flags: 6 },
+      ],
+    });
     const bad: [string, Uint8Array, RegExp][] = [
       ["badmagic", badMagic, /bad ELF magic/],
+      ["rve", withFlags(0x9), /RVE base/],
+      ["quadfloat", withFlags(0x7), /quad-float ABI/],
+      ["oddflags", withFlags(0x1005), /unknown RISC-V e_flags/],
+      ["offpage", phField(twoSegments, 1, 8, 0x10f8n), /address and file offset differ within a page/],
+      ["kernelhalf", phField(twoSegments, 1, 16, 0xffff_ffc0_0000_0100n), /outside user memory/],
+      ["sharebyte", phField(twoSegments, 0, 40, 0x101n), /segments overlap/],
+      ["bigfilesz", phField(twoSegments, 1, 40, 8n), /p_memsz smaller than p_filesz/],
+      ["pastfile", phField(twoSegments, 1, 32, 0x10n + 0x10000n), /beyond the end of the file/],
       ["x86", wrongMachine, /not for RISC-V/],
       ["short", truncated, /shorter than an ELF header/],
       ["entryout", entryOutside, /entry point is outside/],
@@ -146,6 +171,29 @@ describe("the shell and its programs", () => {
       expect(out).toContain(`sh: ${name}: cannot execute`);
       expect(out).toMatch(reason);
     }
+    expect(h.shell("echo fine")).toContain("fine");
+  });
+
+  it("runs a segment that starts mid-page on the text's page: both segments' bytes, the union of their permissions", () => {
+    // Text at 0x10000 and data at 0x10100 on the same page (the file offsets
+    // line up with the addresses within the page, as Linux requires). The
+    // program writes into its data (so the shared page must be writable),
+    // prints it, and exits.
+    const code = assemble(`.text\n_start:\n  li t0, 0x10100\n  li t1, 0x6f\n  sb t1, 0(t0)\n  li a0, 1\n  mv a1, t0\n  li a2, 3\n  li a7, 16\n  ecall\n  li a0, 0\n  li a7, 2\n  ecall\n`).text;
+    expect(code.length).toBeLessThan(0x100);
+    const shared = writeElf({
+      entry: 0x10000n,
+      segments: [
+        { vaddr: 0x10000n, data: code, flags: 5 },
+        { vaddr: 0x10100n, data: new TextEncoder().encode("xk\n"), memsz: 0x2000n, flags: 6 },
+      ],
+    });
+    const entries = parseBootfs(bootfsImage());
+    const image = writeBootfs([...entries, { name: "sharedpg", type: 2, data: shared } as BootfsEntry]);
+    const h = bootShell(userlandModules(image));
+    const out = h.shell("sharedpg");
+    expect(out).toMatch(/^ok$/m);
+    expect(out).not.toMatch(/killed|cannot execute/);
     expect(h.shell("echo fine")).toContain("fine");
   });
 

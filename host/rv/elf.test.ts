@@ -48,12 +48,13 @@ function checkInvariants(img: ElfImage, bytes: Uint8Array): void {
   expect(img.segments.length).toBeLessThanOrEqual(ELF_MAX_LOAD_SEGMENTS);
   let prevEnd = 0n;
   for (const s of img.segments) {
-    expect(s.vaddr % BigInt(ELF_PAGE_SIZE)).toBe(0n);
+    expect((s.vaddr - s.offset) % BigInt(ELF_PAGE_SIZE)).toBe(0n);
+    expect(s.memsz > 0n).toBe(true);
     expect(s.filesz <= s.memsz).toBe(true);
     expect(s.offset + s.filesz <= BigInt(bytes.length)).toBe(true);
     expect(s.data.length).toBe(Number(s.filesz));
     expect(s.vaddr >= prevEnd).toBe(true);
-    prevEnd = (s.vaddr + s.memsz + 0xfffn) & ~0xfffn;
+    prevEnd = s.vaddr + s.memsz; // pages may be shared, bytes never
     expect(s.vaddr + s.memsz <= 1n << 47n).toBe(true);
   }
   const home = img.segments.find((s) => img.entry >= s.vaddr && img.entry < s.vaddr + s.memsz);
@@ -68,6 +69,42 @@ describe("parseElf accepts", () => {
     expect(img.entry).toBe(0x10000n);
     expect(img.segments[0]!.data).toEqual(text);
     expect(img.segments[1]!.memsz).toBe(0x2000n);
+  });
+  it("every float ABI the hart runs, with or without RVC and TSO", () => {
+    for (const flags of [0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 0x15]) expect(codeOf(mutate((v) => v.setUint32(48, flags, true)))).toBe("ok");
+  });
+  it("a segment that starts mid-page on the page the previous one ends on", () => {
+    const b = writeElf({
+      entry: 0x10000n,
+      segments: [
+        { vaddr: 0x10000n, data: text, flags: PF_R | PF_X },
+        { vaddr: 0x10000n + BigInt(text.length), data: new Uint8Array([7]), memsz: 0x1800n, flags: PF_R | PF_W },
+      ],
+    });
+    const img = parseElf(b);
+    checkInvariants(img, b);
+    expect(img.segments.map((s) => s.vaddr)).toEqual([0x10000n, 0x1000cn]);
+  });
+  it("a headers segment under the text (ld -Ttext=), which is left out", () => {
+    const b = writeElf({ entry: 0x10000n, segments: [{ vaddr: 0x10000n, data: text, flags: PF_R | PF_X }] });
+    const headers = EHDR_SIZE + 2 * PHDR_SIZE;
+    const withHeaders = writeElf({
+      entry: 0x10000n,
+      segments: [
+        { vaddr: 0x10000n, data: new Uint8Array(headers), flags: PF_R },
+        { vaddr: 0x10000n, data: text, flags: PF_R | PF_X },
+      ],
+    });
+    // Make the first segment the file's own headers: offset 0, headers' size.
+    const v = new DataView(withHeaders.buffer);
+    v.setBigUint64(PH(0, P_OFFSET), 0n, true);
+    const img = parseElf(withHeaders);
+    checkInvariants(img, withHeaders);
+    expect(img.segments).toHaveLength(1);
+    expect(img.segments[0]!.data).toEqual(parseElf(b).segments[0]!.data);
+    // The same segment with write or execute permission is a real overlap.
+    v.setUint32(PH(0, P_FLAGS), PF_R | PF_W, true);
+    expect(codeOf(withHeaders)).toBe("segments-overlap");
   });
   it("text linked at virtual address 0", () => {
     const b = writeElf({ entry: 0n, segments: [{ vaddr: 0n, data: text, flags: PF_R | PF_X }] });
@@ -93,10 +130,18 @@ describe("parseElf rejects, with a specific code,", () => {
     ["file bytes beyond the file", () => mutate((v) => v.setBigUint64(PH(0, P_OFFSET), 0xfffffn, true)), "segment-beyond-file"],
     ["a huge p_filesz", () => mutate((v) => { v.setBigUint64(PH(0, P_FILESZ), 1n << 62n, true); v.setBigUint64(PH(0, P_MEMSZ), 1n << 62n, true); }), "segment-beyond-file"],
     ["an unaligned p_vaddr", () => mutate((v) => v.setBigUint64(PH(1, P_VADDR), 0x11004n, true)), "segment-unaligned"],
+    ["a p_offset off the page of p_vaddr", () => mutate((v) => v.setBigUint64(PH(1, P_OFFSET), v.getBigUint64(PH(1, P_OFFSET), true) - 8n, true)), "segment-unaligned"],
+    ["RVE code", () => mutate((v) => v.setUint32(48, 0x9, true)), "rve-unsupported"],
+    ["the quad-float ABI", () => mutate((v) => v.setUint32(48, 0x7, true)), "quad-float-abi"],
+    ["unknown e_flags bits", () => mutate((v) => v.setUint32(48, 0x105, true)), "unknown-flags"],
+    ["a segment in the kernel half", () => mutate((v) => v.setBigUint64(PH(1, P_VADDR), 0xffff_ffc0_0000_0000n, true)), "segment-beyond-user-space"],
     ["a segment too large to load", () => mutate((v) => v.setBigUint64(PH(1, P_MEMSZ), 1n << 40n, true)), "segment-too-large"],
     ["a segment past user space", () => mutate((v) => v.setBigUint64(PH(1, P_VADDR), (1n << 47n) - 0x1000n, true)), "segment-beyond-user-space"],
     ["overlapping segments", () => mutate((v) => v.setBigUint64(PH(1, P_VADDR), 0x10000n, true)), "segments-overlap"],
-    ["segments sharing a page", () => mutate((v) => v.setBigUint64(PH(0, P_MEMSZ), 0x1001n, true)), "segments-overlap"],
+    ["segments sharing a byte", () => mutate((v) => v.setBigUint64(PH(0, P_MEMSZ), 0x1001n, true)), "segments-overlap"],
+    ["a writable segment at offset 0 under the text", () => mutate((v) => {
+      v.setBigUint64(PH(1, P_OFFSET), 0n, true); v.setBigUint64(PH(1, P_VADDR), 0x10000n, true); v.setBigUint64(PH(1, P_MEMSZ), 3n, true);
+    }), "segments-overlap"],
     ["no PT_LOAD", () => mutate((v) => { v.setUint32(PH(0, 0), 4, true); v.setUint32(PH(1, 0), 4, true); }), "no-load-segments"],
     ["no program headers", () => mutate((v) => v.setUint16(56, 0, true)), "no-load-segments"],
     ["an entry outside every segment", () => mutate((v) => v.setBigUint64(24, 0x50000n, true)), "entry-not-executable"],

@@ -4,10 +4,14 @@
 // reader for relocatable objects, so tests can pull `.text` out of what
 // clang's assembler produced.
 //
-// The validator implements the process-image rules of ABI.md: every PT_LOAD
-// has a page-aligned p_vaddr and p_memsz >= p_filesz, segments do not
-// overlap, and the entry point lies in an executable segment. Every failure
-// is an ElfError with a specific code; nothing else is ever thrown.
+// The validator implements the process-image rules of ABI.md and
+// docs/processes.md, the same as the kernel's proc/elf.ts: e_flags names a
+// float ABI the hart runs (soft, single or double; not quad, not RVE); every
+// PT_LOAD has p_vaddr congruent to p_offset modulo the page and p_memsz >=
+// p_filesz; segments may share a page but not a byte, except that a headers
+// segment (what `ld -Ttext=` emits) may lie under others and is then not
+// loaded; and the entry point lies in an executable segment. Every failure is
+// an ElfError with a specific code; nothing else is ever thrown.
 
 export const ELF_PAGE_SIZE = 4096;
 /** Most program headers we are willing to read. */
@@ -32,6 +36,15 @@ export const PF_W = 2;
 export const PF_R = 4;
 /** e_flags bit: the code may contain compressed instructions. */
 export const EF_RISCV_RVC = 0x1;
+/** e_flags bits 1-2: the float ABI (0 soft, 1 single, 2 double, 3 quad). */
+export const EF_RISCV_FLOAT_ABI_MASK = 0x6;
+export const EF_RISCV_FLOAT_ABI_SOFT = 0x0;
+export const EF_RISCV_FLOAT_ABI_SINGLE = 0x2;
+export const EF_RISCV_FLOAT_ABI_DOUBLE = 0x4;
+export const EF_RISCV_FLOAT_ABI_QUAD = 0x6;
+export const EF_RISCV_RVE = 0x8;
+export const EF_RISCV_TSO = 0x10;
+const EF_RISCV_KNOWN = EF_RISCV_RVC | EF_RISCV_FLOAT_ABI_MASK | EF_RISCV_RVE | EF_RISCV_TSO;
 
 export type ElfErrorCode =
   | "truncated-header"
@@ -41,6 +54,9 @@ export type ElfErrorCode =
   | "bad-version"
   | "bad-machine"
   | "bad-type"
+  | "rve-unsupported"
+  | "quad-float-abi"
+  | "unknown-flags"
   | "bad-phentsize"
   | "too-many-segments"
   | "phdrs-beyond-file"
@@ -114,6 +130,11 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   const entry = view.getBigUint64(24, true);
   const phoff = view.getBigUint64(32, true);
   const flags = view.getUint32(48, true);
+  if ((flags & EF_RISCV_RVE) !== 0) throw new ElfError("rve-unsupported", `e_flags ${hex(flags)} marks RVE code (16 registers)`);
+  if ((flags & EF_RISCV_FLOAT_ABI_MASK) === EF_RISCV_FLOAT_ABI_QUAD) {
+    throw new ElfError("quad-float-abi", `e_flags ${hex(flags)} asks for the quad-float ABI; the hart has F and D, not Q`);
+  }
+  if ((flags & ~EF_RISCV_KNOWN) !== 0) throw new ElfError("unknown-flags", `e_flags ${hex(flags)} has bits this loader does not know`);
   const phentsize = view.getUint16(54, true);
   const phnum = view.getUint16(56, true);
   if (phentsize !== PHDR_SIZE) throw new ElfError("bad-phentsize", `e_phentsize is ${phentsize}, expected ${PHDR_SIZE}`);
@@ -124,7 +145,7 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     throw new ElfError("phdrs-beyond-file", `program headers end at ${hex(phEnd)}, past the file's ${bytes.length} bytes`);
   }
 
-  const segments: ElfSegment[] = [];
+  const all: (ElfSegment & { headers: boolean })[] = [];
   for (let i = 0; i < phnum; i++) {
     const at = Number(phoff) + i * PHDR_SIZE;
     if (view.getUint32(at, true) !== PT_LOAD) continue;
@@ -134,15 +155,15 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     const filesz = view.getBigUint64(at + 32, true);
     const memsz = view.getBigUint64(at + 40, true);
     const name = `PT_LOAD #${i} at ${hex(vaddr)}`;
-    if (segments.length === ELF_MAX_LOAD_SEGMENTS) {
+    if (all.length === ELF_MAX_LOAD_SEGMENTS) {
       throw new ElfError("too-many-segments", `more than ${ELF_MAX_LOAD_SEGMENTS} PT_LOAD segments`);
     }
     if (filesz > memsz) throw new ElfError("filesz-exceeds-memsz", `${name}: p_filesz ${hex(filesz)} > p_memsz ${hex(memsz)}`);
     if (offset + filesz > BigInt(bytes.length)) {
       throw new ElfError("segment-beyond-file", `${name}: file bytes ${hex(offset)}+${hex(filesz)} run past the file's ${bytes.length} bytes`);
     }
-    if (vaddr % BigInt(ELF_PAGE_SIZE) !== 0n) {
-      throw new ElfError("segment-unaligned", `${name}: p_vaddr is not page-aligned`);
+    if ((vaddr - offset) % BigInt(ELF_PAGE_SIZE) !== 0n) {
+      throw new ElfError("segment-unaligned", `${name}: p_vaddr and p_offset ${hex(offset)} differ within a page`);
     }
     if (memsz > ELF_MAX_SEGMENT_BYTES) {
       throw new ElfError("segment-too-large", `${name}: p_memsz ${hex(memsz)} exceeds ${hex(ELF_MAX_SEGMENT_BYTES)}`);
@@ -152,19 +173,25 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     }
     // Processor- and OS-specific flag bits (PF_MASKPROC etc.) carry nothing for us.
     const start = Number(offset);
-    segments.push({ vaddr, memsz, filesz, offset, flags: pflags & (PF_R | PF_W | PF_X), data: bytes.subarray(start, start + Number(filesz)) });
+    const flags3 = pflags & (PF_R | PF_W | PF_X);
+    const headers = offset === 0n && filesz === memsz && (flags3 & (PF_W | PF_X)) === 0 && filesz <= phEnd;
+    all.push({ vaddr, memsz, filesz, offset, flags: flags3, data: bytes.subarray(start, start + Number(filesz)), headers });
   }
-  if (segments.length === 0) throw new ElfError("no-load-segments", "no PT_LOAD segment");
+  if (all.length === 0) throw new ElfError("no-load-segments", "no PT_LOAD segment");
+  const touches = (a: ElfSegment, b: ElfSegment): boolean => a.vaddr < b.vaddr + b.memsz && b.vaddr < a.vaddr + a.memsz;
+  // A headers segment that another segment lies over is left out (Linux maps
+  // the other over it); empty segments hold nothing to load.
+  const loaded = all.filter((s) => s.memsz > 0n && !(s.headers && all.some((o) => o !== s && touches(s, o))));
+  const segments: ElfSegment[] = loaded.map(({ headers: _, ...s }) => s);
   segments.sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
-  // Overlap is judged on whole pages, since that is how the loader maps them.
-  const pageUp = (n: bigint): bigint => (n + BigInt(ELF_PAGE_SIZE - 1)) & ~BigInt(ELF_PAGE_SIZE - 1);
+  // Segments may share a page, each with its own bytes, but not a byte.
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1]!;
     const cur = segments[i]!;
-    if (pageUp(prev.vaddr + prev.memsz) > cur.vaddr) {
+    if (touches(prev, cur)) {
       throw new ElfError(
         "segments-overlap",
-        `PT_LOAD at ${hex(prev.vaddr)} (${hex(prev.memsz)} bytes) shares pages with PT_LOAD at ${hex(cur.vaddr)}`,
+        `PT_LOAD at ${hex(prev.vaddr)} (${hex(prev.memsz)} bytes) overlaps PT_LOAD at ${hex(cur.vaddr)}`,
       );
     }
   }

@@ -24,7 +24,7 @@
 
 import { PAGE_4K, PTE_A, PTE_D, PTE_R, PTE_U, PTE_W, PTE_X, makeSatp } from "./machine/sv48";
 import { framesInit, frameAlloc, frameZero, FRAME_OK, KIND_KERNEL, KIND_USER } from "./mm/frames";
-import { ptCreate, ptMap, ptTranslate, ptLeafFlags, PT_NO_MAPPING, PT_OK } from "./mm/pagetable";
+import { ptCreate, ptMap, ptProtect, ptTranslate, ptLeafFlags, PT_NO_MAPPING, PT_OK } from "./mm/pagetable";
 import {
   hartSystemInit, hartContextSize, hartInit, hartSetSatp, hartRun, hartGetReg, hartSetReg, hartGetPc, hartSetPc,
   hartGetTval, hartGetInstret, HART_OK, HART_ARENA_RECOMMENDED,
@@ -120,9 +120,13 @@ export function bareInit(): i32 {
   return BARE_OK;
 }
 
+const LEAF_PERMS: u32 = <u32>(PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D);
+
 export function bareStaging(): usize { return st<usize>(S_STAGING); }
 
-/** Maps zeroed user pages over [va, va + memsz) with PF_X=1, PF_W=2, PF_R=4. */
+/** Maps zeroed user pages over [va, va + memsz) with PF_X=1, PF_W=2, PF_R=4.
+ *  A page an earlier segment already mapped (two segments sharing a page)
+ *  keeps its frame and gets the union of both permissions, as exec does. */
 export function bareMapSegment(va: u64, memsz: u64, flags: u32): i32 {
   const root = st<usize>(S_ROOT);
   let pte: u64 = PTE_U | PTE_R | PTE_A | PTE_D;
@@ -131,6 +135,10 @@ export function bareMapSegment(va: u64, memsz: u64, flags: u32): i32 {
   const first = va & ~(PAGE_4K - 1);
   const end = (va + memsz + PAGE_4K - 1) & ~(PAGE_4K - 1);
   for (let page = first; page < end; page += PAGE_4K) {
+    if (ptTranslate(root, page) != PT_NO_MAPPING) {
+      if (ptProtect(root, page, <u64>(ptLeafFlags(root, page) & LEAF_PERMS) | pte) != PT_OK) return BARE_ERR_MAP;
+      continue;
+    }
     const frame = frameAlloc(0, KIND_USER);
     if (frame == 0) return BARE_ERR_NO_MEMORY;
     frameZero(frame, 0);

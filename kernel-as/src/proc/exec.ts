@@ -4,7 +4,9 @@
 // beside the old one, and only then are they swapped. A failed exec leaves
 // the caller exactly as it was, with the reason in its error string.
 //
-// New image, from address 0 up: the PT_LOAD segments; rounded up to a page,
+// New image, from address 0 up: the PT_LOAD segments (each on the pages its
+// bytes touch; a page two segments share holds both segments' bytes and the
+// union of their permissions, see docs/processes.md); rounded up to a page,
 // a guard page (mapped, not user-accessible); STACK_PAGES of stack right
 // above it; then the heap, empty, which sbrk grows. The stack is one page,
 // as in xv6: a program that needs more overflows into the guard and dies
@@ -14,13 +16,13 @@
 // Relies on: proc/elf, mm/vm, mm/pagetable, fs/bootfs, machine/hart.
 
 import {
-  elfCheck, elfEntry, elfPhnum, phIsLoad, phFlags, phOffset, phVaddr, phFilesz, phMemsz, ELF_OK, PF_W, PF_X,
+  elfCheck, elfEntry, elfPhnum, phLoaded, phFlags, phOffset, phVaddr, phFilesz, phMemsz, ELF_OK, PF_W, PF_X,
 } from "./elf";
 import {
-  mapZeroed, addressSpaceDestroy, regionClear, regionAdd, pageUp, PAGE, USER_RX, USER_R, USER_RW, USER_RWX,
+  mapZeroed, addressSpaceDestroy, regionClear, regionAdd, pageUp, pageDown, PAGE, USER_RX, USER_R, USER_RW, USER_RWX,
   GUARD_FLAGS, RK_SEGMENT, RK_GUARD, RK_STACK, RK_HEAP, VM_OK,
 } from "../mm/vm";
-import { ptCreate, ptTranslate, PT_NO_MAPPING } from "../mm/pagetable";
+import { ptCreate, ptTranslate, ptProtect, PT_NO_MAPPING, PT_OK } from "../mm/pagetable";
 import { bootfsType, bootfsSize, bootfsData, T_FILE } from "../fs/bootfs";
 import { hartSetSatp, hartSetPc, hartSetReg, hartDropReservation, tlbFlushAsid, hartInvalidateCode, hartClearFpState } from "../machine/hart";
 import { makeSatp } from "../machine/sv48";
@@ -53,6 +55,19 @@ function segmentFlags(pf: u32): u64 {
   return (pf & PF_W) != 0 ? USER_RW : USER_R;
 }
 
+/** The page permissions at `page`: the union over every loaded segment with
+ *  bytes on it (one segment's own flags unless two share the page). */
+function pageFlags(file: usize, page: u64): u64 {
+  let flags: u64 = 0;
+  const phnum = elfPhnum(file);
+  for (let i: u32 = 0; i < phnum; i++) {
+    if (!phLoaded(file, i)) continue;
+    const va = phVaddr(file, i);
+    if (pageDown(va) <= page && page < va + phMemsz(file, i)) flags |= segmentFlags(phFlags(file, i));
+  }
+  return flags;
+}
+
 /** Copies bytes into an address space that is not installed yet. */
 function copyToRoot(root: usize, va: u64, src: usize, len: u64): bool {
   while (len > 0) {
@@ -67,15 +82,16 @@ function copyToRoot(root: usize, va: u64, src: usize, len: u64): bool {
   return true;
 }
 
-/** Pages the new image will take: every PT_LOAD segment (elfCheck has
- *  bounded each below ELF_VA_LIMIT), the guard page and the stack. */
+/** Pages the new image will take, at most: every loaded segment's pages
+ *  (elfCheck has bounded each below ELF_VA_LIMIT; a page two segments share
+ *  is counted twice, a bound on the safe side), the guard page and the stack. */
 function imagePages(file: usize): u64 {
   let pages: u64 = 1 + STACK_PAGES;
   const phnum = elfPhnum(file);
   for (let i: u32 = 0; i < phnum; i++) {
-    if (!phIsLoad(file, i)) continue;
+    if (!phLoaded(file, i)) continue;
     const va = phVaddr(file, i);
-    pages += (pageUp(va + phMemsz(file, i)) - va) / PAGE;
+    pages += (pageUp(va + phMemsz(file, i)) - pageDown(va)) / PAGE;
   }
   return pages;
 }
@@ -103,7 +119,7 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
   let top: u64 = 0;
   const phnum = elfPhnum(file);
   for (let i: u32 = 0; i < phnum; i++) {
-    if (!phIsLoad(file, i)) continue;
+    if (!phLoaded(file, i)) continue;
     const va = phVaddr(file, i);
     const end = va + phMemsz(file, i);
     if (mapZeroed(root, slot, va, end, segmentFlags(phFlags(file, i))) != VM_OK ||
@@ -112,6 +128,16 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
       return EXEC_ERR_NOMEM;
     }
     if (pageUp(end) > top) top = pageUp(end);
+  }
+  // Only a segment's first and last pages can be shared with another.
+  for (let i: u32 = 0; i < phnum; i++) {
+    if (!phLoaded(file, i)) continue;
+    const first = pageDown(phVaddr(file, i));
+    const last = pageDown(phVaddr(file, i) + phMemsz(file, i) - 1);
+    if (ptProtect(root, first, pageFlags(file, first)) != PT_OK || ptProtect(root, last, pageFlags(file, last)) != PT_OK) {
+      addressSpaceDestroy(root, asid);
+      return EXEC_ERR_NOMEM;
+    }
   }
   const guard = top;
   const stackBottom = guard + PAGE;
@@ -143,9 +169,9 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
   pSetRoot(slot, root);
   regionClear(slot);
   for (let i: u32 = 0; i < phnum; i++) {
-    if (!phIsLoad(file, i)) continue;
+    if (!phLoaded(file, i)) continue;
     const va = phVaddr(file, i);
-    regionAdd(slot, va, pageUp(va + phMemsz(file, i)), segmentFlags(phFlags(file, i)), RK_SEGMENT);
+    regionAdd(slot, pageDown(va), pageUp(va + phMemsz(file, i)), segmentFlags(phFlags(file, i)), RK_SEGMENT);
   }
   regionAdd(slot, guard, stackBottom, GUARD_FLAGS, RK_GUARD);
   regionAdd(slot, stackBottom, stackTop, USER_RW, RK_STACK);
