@@ -31,7 +31,7 @@ export interface FrameMap {
   totals: number[];
 }
 
-export type ProcState = "runnable" | "running" | "sleeping" | "zombie";
+export type ProcState = "runnable" | "running" | "sleeping" | "zombie" | "stopped";
 
 export interface ProcInfo {
   pid: number;

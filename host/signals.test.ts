@@ -90,6 +90,10 @@ describe("the console's signal keys and the shell's job control", () => {
     const stopped = psRows(h).filter((p) => p.name === "spin");
     expect(stopped.length).toBe(2);
     expect(stopped.every((p) => p.state === "stopped")).toBe(true);
+    // The page's panels see it too, through the inspect export.
+    const seen = h.machine.inspect({ what: "overview", logFrom: 0, schedFrom: 0 });
+    if (seen.what !== "overview") throw new Error(`inspect failed: ${JSON.stringify(seen)}`);
+    expect(seen.overview.procs.filter((p) => p.name === "spin").map((p) => p.state)).toEqual(["stopped", "stopped"]);
     expect(h.shell("bg")).toContain("[1] spin 1 1000");
     expect(psRows(h).filter((p) => p.name === "spin").some((p) => p.state !== "stopped")).toBe(true);
     expect(h.shell("jobs")).toContain("[1] Running  spin 1 1000");

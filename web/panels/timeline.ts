@@ -78,6 +78,7 @@ export function stateBefore(kind: SchedEventKind): LaneState {
 
 function fromProcState(state: ProcState): LaneState | null {
   if (state === "zombie") return null;
+  if (state === "stopped") return "sleeping"; // waiting, for SIGCONT
   return state;
 }
 

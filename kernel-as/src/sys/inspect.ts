@@ -19,6 +19,7 @@
 // fs/file, fs/bootfs, fs/inode, ipc/shm (descriptions), lib/log and
 // sched/trace (the rings).
 
+import { sigStopped } from "../proc/signal";
 import { SCRATCH_INSPECT, INSPECT_OUT_SIZE, SCRATCH_INSPECT_SIZE, PAGE_SHIFT } from "../lib/layout";
 import {
   frameBlockAt, framesCapacity, framesTotal, framesInUse, frameOwner, KIND_USER, KIND_PAGETABLE, KIND_COUNT,
@@ -338,9 +339,12 @@ function countUserFrames(): void {
 }
 
 // Process record (INSPECT_PROC_SIZE):
-//   +0 i32 pid          +4 i32 parent pid (0 none)   +8 u32 state (P_*)   +12 u32 wait kind (W_*)
+//   +0 i32 pid          +4 i32 parent pid (0 none)   +8 u32 state (P_*, or INSPECT_STATE_STOPPED)   +12 u32 wait kind (W_*)
 //   +16 u64 cpu ns      +24 u64 switches            +32 u32 user frames   +36 u32 page-table frames
 //   +40 i32 nice        +44 u32 capability mode     +48 name, 16 bytes NUL padded
+/** A process stopped by a signal (proc/signal.ts), whatever its P_* state. */
+const INSPECT_STATE_STOPPED: u32 = 5;
+
 function inspectProcs(): i32 {
   let out = OUT + INSPECT_HEADER_SIZE;
   let count: u32 = 0;
@@ -356,7 +360,7 @@ function inspectProcs(): i32 {
       memory.fill(out, 0, INSPECT_PROC_SIZE);
       store<i32>(out, pPid(slot));
       store<i32>(out + 4, ppid);
-      store<u32>(out + 8, state);
+      store<u32>(out + 8, state != P_ZOMBIE && sigStopped(slot) ? INSPECT_STATE_STOPPED : state);
       store<u32>(out + 12, pWaitKind(slot));
       store<u64>(out + 16, pCpuNs(slot));
       store<u64>(out + 24, pSwitches(slot));
