@@ -12,7 +12,10 @@
 //  * a revoked capability has nothing left below it in the derivation tree,
 //    and no process holds anything opened (openat) through what the revoke
 //    removed, or through what was opened through that, and so on;
-//  * children of a process in capability mode are in capability mode.
+//  * children of a process in capability mode are in capability mode;
+//  * a shared-memory mapping lives exactly as long as the capability it was
+//    made through: capops's shared regions are the mappings whose
+//    capability it still holds.
 //
 // KEEL_CAPOPS_RUNS sets the number of sequences (default 20, about a second).
 
@@ -49,14 +52,17 @@ type Op =
   | { op: "c"; src: SlotPick }
   | { op: "m"; src: SlotPick; dst: number }
   | { op: "x"; src: SlotPick }
-  | { op: "r"; src: SlotPick; fromDir: boolean }
+  | { op: "r"; src: SlotPick; first: "any" | "directory" | "shared memory" }
   | { op: "o"; dir: SlotPick; flags: number; path: string }
   | { op: "n"; kind: number }
   | { op: "e" }
+  | { op: "M"; src: SlotPick; fromMemory: boolean }
   | { op: "s"; flags: number; pairs: { src: SlotPick; dst: number }[] }
   | { op: "k"; child: number }
   /** Derive a directory capability (keeping Read) and open through the new one at once. */
-  | { op: "O"; src: SlotPick; rights: number; path: string };
+  | { op: "O"; src: SlotPick; rights: number; path: string }
+  /** Make shared memory, derive from it (keeping Read) and map through the derived one. */
+  | { op: "S"; rights: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -69,7 +75,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant("c" as const), src: slotArb }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant("m" as const), src: slotArb, dst: fc.integer({ min: 0, max: SLOTS - 1 }) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant("x" as const), src: slotArb }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant("r" as const), src: slotArb, fromDir: fc.boolean() }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("r" as const), src: slotArb, first: fc.constantFrom("any" as const, "directory" as const, "shared memory" as const),
+    }),
+    weight: 3,
+  },
   {
     arbitrary: fc.record({
       op: fc.constant("o" as const), dir: slotArb, flags: fc.constantFrom(...OPEN_FLAGS), path: fc.constantFrom(...PATHS),
@@ -78,6 +89,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { arbitrary: fc.record({ op: fc.constant("n" as const), kind: fc.integer({ min: 0, max: 2 }) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant("e" as const) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant("M" as const), src: slotArb, fromMemory: fc.boolean() }), weight: 2 },
   {
     arbitrary: fc.record({
       op: fc.constant("s" as const),
@@ -94,6 +106,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
     weight: 2,
   },
+  { arbitrary: fc.record({ op: fc.constant("S" as const), rights: fc.integer({ min: 0, max: ALL_RIGHTS }) }), weight: 1 },
 );
 
 /** capops reads its operations from slot 0 and answers on slot 1: a move
@@ -112,6 +125,8 @@ class Run {
   readonly children: number[] = [];
   /** Objects openat gave, by the node of the directory capability they were opened through. */
   readonly openedVia = new Map<number, number>();
+  /** capops's mappings, by the node of the memory capability each was made through. */
+  mappings: number[] = [];
   capMode = false;
   readonly log: string[] = [];
 
@@ -131,6 +146,11 @@ class Run {
     const r = this.h.machine.inspect({ what: "overview", logFrom: 0, schedFrom: 0 });
     if (r.what !== "overview") throw new Error(JSON.stringify(r));
     return r.overview.procs;
+  }
+
+  sharedRegions(pid: number): number {
+    const r = this.h.machine.inspect({ what: "process", pid });
+    return r.what === "process" ? r.detail.regions.filter((g) => g.kind === "shared").length : 0;
   }
 
   caps(pid: number): CapInfo[] {
@@ -178,10 +198,19 @@ class Run {
       this.stepOne({ op: "o", dir: { held: false, pick: 0, raw: derived }, flags: 0, path: op.path });
       return;
     }
+    if (op.op === "S") {
+      const shm = this.stepOne({ op: "n", kind: 2 });
+      if (shm < 0) return;
+      const derived = this.stepOne({
+        op: "d", src: { held: false, pick: 0, raw: shm }, rights: op.rights | 1, within: false, fromDir: false,
+      });
+      if (derived >= 0) this.stepOne({ op: "M", src: { held: false, pick: 0, raw: derived }, fromMemory: false });
+      return;
+    }
     this.stepOne(op);
   }
 
-  stepOne(op: Exclude<Op, { op: "O" }>): number {
+  stepOne(op: Exclude<Op, { op: "O" } | { op: "S" }>): number {
     const before = this.caps(this.pid);
     const nodesOf = new Map<number, number[]>(); // object -> its capability nodes, in every tracked process
     for (const pid of [this.pid, ...this.children]) {
@@ -208,10 +237,11 @@ class Run {
       case "m": text = `m ${spare(this.slot(op.src, before))} ${op.dst}`; break;
       case "x": text = `x ${spare(this.slot(op.src, before))}`; break;
       case "r": {
-        // Half the revokes take the first directory capability (usually the
-        // original, above the derived ones that openat reached through).
-        const dir = before.find((c) => c.type === "directory");
-        text = `r ${op.fromDir && dir ? dir.slot : this.slot(op.src, before)}`;
+        // Two in three revokes take the first directory or memory capability
+        // (usually an original, above the derived ones openat reached
+        // through or a mapping was made through).
+        const first = op.first === "any" ? undefined : before.find((c) => c.type === op.first);
+        text = `r ${first ? first.slot : this.slot(op.src, before)}`;
         break;
       }
       case "o": {
@@ -225,6 +255,11 @@ class Run {
       }
       case "n": text = `n ${op.kind}`; break;
       case "e": text = "e"; break;
+      case "M": {
+        const memory = before.filter((c) => c.type === "shared memory");
+        text = `M ${this.slot(op.src, op.fromMemory && memory.length > 0 ? memory : before)}`;
+        break;
+      }
       case "s":
         for (const p of op.pairs) pairs.push({ src: this.slot(p.src, before), dst: p.dst });
         text = `s ${op.flags}${pairs.map((p) => ` ${p.src} ${p.dst}`).join("")}`;
@@ -275,6 +310,11 @@ class Run {
     if (op.op === "k" && this.capMode && !this.children.includes(killed)) {
       expect(result, `a sandbox killed pid ${killed}, not its child\n${this.log.join("\n")}`).toBe(-1);
     }
+    if (op.op === "M" && result === 0) this.mappings.push(bySlot.get(Number(text.split(" ")[1]))!.node);
+    const live = new Set(after.map((c) => c.node));
+    this.mappings = this.mappings.filter((n) => live.has(n));
+    expect(this.sharedRegions(this.pid), `shared mappings != mappings whose capability is held\n${this.log.join("\n")}`)
+      .toBe(this.mappings.length);
     this.checkRights();
     this.checkCapMode(op, result);
     return result;

@@ -14,6 +14,7 @@
 //   r SLOT              cap_revoke(SLOT)
 //   o DIR FLAGS PATH    openat(DIR, PATH, FLAGS)
 //   n KIND              a new object: 0 endpoint, 1 notification, 2 shared memory
+//   M SLOT              shm_map(SLOT): 0 when it mapped, -1 otherwise
 //   e                   cap_enter()
 //   s FLAGS [SRC DST]...  fspawn of this program as "capops hold" holding the pairs
 //   k PID               kill(PID)
@@ -88,6 +89,7 @@ static long run(char *p) {
       if (kind == 1) return ntfn_create();
       return shm_create(SHM_BYTES);
     }
+    case 'M': return shm_map((int)number(&p)) == (void *)-1 ? -1 : 0;
     case 'e': return cap_enter();
     case 's': return spawn_holder(p);
     case 'k': return kill((int)number(&p));
