@@ -400,6 +400,8 @@ export class Machine {
       }
     } finally {
       this.flushOutput();
+      // At most one host sync per runFor() for a backend that batches them (docs/filesystem.md).
+      this.block.disk?.settle?.();
     }
   }
 

@@ -80,7 +80,12 @@ export interface BlockBackend {
   read(block: number, dst: Uint8Array): void;
   /** Writes `src` (a whole number of blocks) from `block` onward; durable when it returns. */
   write(block: number, src: Uint8Array): void;
+  /** Makes every completed write durable, or (a backend that batches its
+   *  syncs) notes that they must be made durable at the next settle(). */
   flush(): void;
+  /** Called by the machine after each runFor() (and by the runner before it
+   *  exits): performs the syncs flush() deferred. Optional. */
+  settle?(): void;
   /** True once the power has been cut (crash tests): the device processes nothing more. */
   readonly poweredOff?: boolean;
 }

@@ -2,6 +2,7 @@
 // so they can be tested.
 
 import type { ClockModeName } from "../machine.js";
+import type { FileSyncMode } from "./file-disk.js";
 
 export interface BootArgs {
   ramMiB: number;
@@ -19,6 +20,8 @@ export interface BootArgs {
   restore: string | null;
   /** Snapshot file to write when the runner stops. */
   save: string | null;
+  /** When the --disk file is synced: once per run slice (default) or at every kernel flush. */
+  fsync: FileSyncMode;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -34,6 +37,10 @@ export const BOOT_USAGE = `usage: keel [options]
   --disk PATH      disk image file, used and changed in place (made from the
                    shipped image if it does not exist); without it the disk is
                    a fresh in-memory copy of build/disk.img
+  --fsync WHEN     when the --disk file is synced to the host's disk: settle
+                   (default: once per run slice, for all the kernel's flushes
+                   in it) or flush (at every kernel flush; slower, and the
+                   journal's ordering then holds across a host crash too)
   --no-disk        no disk: the read-only boot file system is the root
   --bootfs PATH    boot file system image (default user/bin/bootfs.img)
   --monitor        no user programs or disk: the kernel monitor has the console
@@ -52,7 +59,7 @@ ends and the machine is idle.
 export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
     ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
-    disk: null, restore: null, save: null,
+    disk: null, restore: null, save: null, fsync: "settle",
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -98,6 +105,12 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--restore":
         args.restore = value();
         break;
+      case "--fsync": {
+        const when = value();
+        if (when !== "settle" && when !== "flush") throw new BootArgsError(`--fsync must be settle or flush (got "${when}")`);
+        args.fsync = when;
+        break;
+      }
       case "--save":
         args.save = value();
         break;

@@ -21,14 +21,14 @@ describe("runner options", () => {
   it("has sensible defaults", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
-      disk: null, restore: null, save: null,
+      disk: null, restore: null, save: null, fsync: "settle",
     });
   });
 
   it("reads every option in both --flag value and --flag=value forms", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
-      disk: "none", restore: null, save: null,
+      disk: "none", restore: null, save: null, fsync: "settle",
     });
     expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
     expect(parseBootArgs(["--no-disk"]).disk).toBe("none");

@@ -25,7 +25,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { BlockBackend } from "../devices/block.js";
 import { MemoryBackend } from "../disk/memory.js";
-import { FileBackend } from "./file-disk.js";
+import { FileBackend, type FileSyncMode } from "./file-disk.js";
 import { declaredDiskBlocks } from "../fs/format.js";
 import { SnapshotError, decodeSnapshot, restoreDetached, saveSnapshot, snapshotBuildId, type Snapshot } from "../snapshot.js";
 
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
     machine = restored.machine;
     if (snapshot.disk !== null) {
       try {
-        restored.attachDisk(snapshotDisk(snapshot.disk, args.disk));
+        restored.attachDisk(snapshotDisk(snapshot.disk, args.disk, args.fsync));
       } catch (error) {
         process.stderr.write(`keel: ${args.restore}: the snapshot's disk could not be written (${error instanceof Error ? error.message : String(error)})\n`);
         return 2;
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   } else {
     let disk: BlockBackend | null;
     try {
-      disk = await openDisk(args.disk);
+      disk = await openDisk(args.disk, args.fsync);
     } catch (error) {
       process.stderr.write(`keel: ${error instanceof Error ? error.message : String(error)}\n`);
       return 2;
@@ -162,6 +162,7 @@ async function main(): Promise<number> {
   loop.start();
   const code = await done;
   loop.stop();
+  machine.block.disk?.settle?.(); // whatever the kernel flushed is on the host's disk before we exit
   if (args.save !== null && machine.state !== "off") {
     await writeFile(args.save, await saveSnapshot(machine, buildId));
     process.stderr.write(`${tty ? "\r\n" : ""}keel: saved a snapshot in ${args.save}\n`);
@@ -179,7 +180,7 @@ async function main(): Promise<number> {
 /** The shipped disk image (build/disk.img, from `npm run build:disk`). */
 const SHIPPED_DISK = fileURLToPath(new URL("../../build/disk.img", import.meta.url));
 
-async function openDisk(choice: string | null): Promise<BlockBackend | null> {
+async function openDisk(choice: string | null, sync: FileSyncMode): Promise<BlockBackend | null> {
   if (choice === "none") return null;
   if (choice === null) {
     if (!existsSync(SHIPPED_DISK)) return null; // not built: the boot file system is the root
@@ -196,14 +197,14 @@ async function openDisk(choice: string | null): Promise<BlockBackend | null> {
   readSync(fd, head, 0, head.length, 0);
   closeSync(fd);
   if (declaredDiskBlocks(head) === null) throw new Error(`${choice} is not a Keel disk image (no superblock)`);
-  return new FileBackend(choice);
+  return new FileBackend(choice, { sync });
 }
 
 /** The disk a restored machine continues on, once everything else is
  *  checked: a copy in memory, or the snapshot's disk written over the
  *  --disk file. The file is replaced whole (written beside it, synced, then
  *  renamed over it), so a failure half-way leaves the old disk. */
-function snapshotDisk(disk: NonNullable<Snapshot["disk"]>, choice: string | null): BlockBackend {
+function snapshotDisk(disk: NonNullable<Snapshot["disk"]>, choice: string | null, sync: FileSyncMode): BlockBackend {
   if (choice === null || choice === "none") return new MemoryBackend(disk.image, disk.blocks);
   const temporary = `${choice}.keel-restore-${process.pid}`;
   try {
@@ -220,7 +221,7 @@ function snapshotDisk(disk: NonNullable<Snapshot["disk"]>, choice: string | null
     throw error;
   }
   process.stderr.write(`keel: ${choice} now holds the snapshot's disk\n`);
-  return new FileBackend(choice, { blocks: disk.blocks });
+  return new FileBackend(choice, { blocks: disk.blocks, sync });
 }
 
 main().then(

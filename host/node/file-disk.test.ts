@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -12,6 +12,8 @@ import { mkfs } from "../fs/mkfs.js";
 import { BLOCK_BASE } from "../hw.js";
 import { FileBackend } from "./file-disk.js";
 import { defaultFiles, parseMkfsArgs } from "./mkfs-cli.js";
+import { MachineHarness, userlandModules } from "../testing/machine-harness.js";
+import { shippedImage } from "../testing/disk.js";
 
 const require = createRequire(import.meta.url);
 const tsxCli = require.resolve("tsx/cli");
@@ -72,6 +74,72 @@ describe("FileBackend", () => {
     expect(view.getUint32(0x8000 + 8, true)).toBe(1024); // the superblock's size field, read into RAM
     backend.close();
   });
+});
+
+describe("FileBackend durability (docs/filesystem.md)", () => {
+  it("batches the kernel's flushes into one sync at settle(); in flush mode each flush syncs", () => {
+    const path = join(dir, "sync.img");
+    writeFileSync(path, mkfs({ blocks: 256, inodes: 32, logBlocks: 16, files: [] }));
+    const batched = new FileBackend(path);
+    expect(batched.sync).toBe("settle");
+    batched.settle();
+    expect(batched.syncs).toBe(0); // nothing to sync
+    for (let i = 0; i < 5; i++) {
+      batched.write(50 + i, new Uint8Array(BLOCK_SIZE).fill(i + 1));
+      batched.flush();
+    }
+    expect([batched.flushes, batched.syncs]).toEqual([5, 0]);
+    batched.settle();
+    batched.settle();
+    expect(batched.syncs).toBe(1);
+    batched.flush();
+    batched.close(); // a pending flush is synced before the file is closed
+    expect(batched.syncs).toBe(2);
+    const strict = new FileBackend(path, { sync: "flush" });
+    strict.flush();
+    strict.flush();
+    expect(strict.syncs).toBe(2);
+    strict.close();
+  });
+
+  it("a machine on a file disk syncs at most once per runFor, however many commits it makes", () => {
+    const path = join(dir, "machine.img");
+    writeFileSync(path, shippedImage());
+    const disk = new FileBackend(path);
+    const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, modules: userlandModules(), disk }).boot();
+    let calls = 0;
+    const runFor = h.machine.runFor.bind(h.machine);
+    h.machine.runFor = (ms: number) => (calls++, runFor(ms));
+    h.runUntil("\n$ ");
+    h.shell("echo a > f1; echo b > f2; echo c > f3; mkdir d; echo e > d/f4; rm f1");
+    expect(disk.flushes).toBeGreaterThan(5);
+    expect(disk.syncs).toBeLessThanOrEqual(calls);
+    expect(disk.syncs).toBeLessThan(disk.flushes);
+    disk.close();
+    const image = new Uint8Array(readFileSync(path));
+    expect(fsck(image).problems).toEqual([]);
+    expect(new TextDecoder().decode(readPath(image, "d/f4")!)).toBe("e\n");
+  });
+
+  it("what the kernel committed survives the runner being killed (SIGKILL) before it syncs", async () => {
+    const path = join(dir, "killed.img");
+    writeFileSync(path, shippedImage());
+    const child = spawn(process.execPath, [tsxCli, tool("boot.ts"), "--disk", path, "--ram", "64"], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    const killed = new Promise<void>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("$ ") && !out.includes("echo kept")) child.stdin.write("echo kept > k; echo committed-now\n");
+        if (/committed-now\r?\n[^]*\$ /.test(out)) child.kill("SIGKILL");
+      });
+      child.on("exit", () => resolve());
+    });
+    await killed;
+    expect(child.signalCode).toBe("SIGKILL");
+    const image = new Uint8Array(readFileSync(path));
+    expect(new TextDecoder().decode(readPath(image, "k") ?? new Uint8Array(0))).toBe("kept\n");
+    expect(fsck(image).problems).toEqual([]);
+  }, 60_000);
 });
 
 describe("mkfs and fsck command lines", () => {
