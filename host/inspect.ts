@@ -79,14 +79,14 @@ const PROC_STATES: readonly (ProcState | null)[] = [null, "runnable", "running",
 /** Wait channels (proc/proc.ts W_*), in words. */
 const WAIT_WORDS: readonly string[] = [
   "starting", "console", "pipe read", "pipe write", "child", "sleep", "endpoint send", "endpoint receive",
-  "endpoint call", "endpoint reply", "notification",
+  "endpoint call", "endpoint reply", "notification", "network",
 ];
 /** Region kinds (mm/vm.ts RK_*); a segment is "text" when executable. */
 const REGION_KINDS: readonly string[] = ["none", "segment", "guard", "stack", "heap", "shared"];
 /** Capability object types (cap/codes.ts KOBJ_*). */
 const CAP_TYPES: readonly string[] = [
   "none", "file", "directory", "pipe", "pipe", "console", "endpoint", "notification", "shared memory", "process",
-  "cspace",
+  "cspace", "device",
 ];
 /** Scheduler events (sched/trace.ts TRACE_*). */
 const SCHED_KINDS: readonly SchedEventKind[] = ["run", "preempt", "sleep", "wake", "yield", "exit"];

@@ -55,6 +55,7 @@ function run(masks: number[]): string[] {
 
 const TYPE_NAMES: Record<number, string> = {
   1: "file", 2: "dir", 3: "pipe-r", 4: "pipe-w", 5: "console", 6: "endpoint", 7: "notify", 8: "memory", 9: "process", 10: "cspace",
+  11: "device",
 };
 
 /** The model: letter i of "rwxdgD" when right bit i is set, else '-'. */
@@ -63,7 +64,7 @@ function rightsModel(mask: number): string {
 }
 
 describe("cap_type_name", () => {
-  it("names the ten kernel object types and answers ? for anything else", () => {
+  it("names the eleven kernel object types and answers ? for anything else", () => {
     const lines = run([]);
     for (let t = -2; t <= 12; t++) expect(lines[t + 2], `type ${t}`).toBe(`${t}\t${TYPE_NAMES[t] ?? "?"}`);
   });

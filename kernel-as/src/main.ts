@@ -14,7 +14,7 @@ import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_C
 import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, COLOR_LIGHT_CYAN, COLOR_LIGHT_GREY, COLOR_YELLOW } from "./dev/vga";
 import { uartInit, uartConfigured } from "./dev/uart";
 import { consoleInit, consoleReceive } from "./dev/console";
-import { printInit, printStr, printDec, printSize, printFlush, printBytes, printHex0x, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
+import { printInit, printStr, printDec, printSize, printFlush, printBytes, printHex0x, printHex, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
 import { logInit, logBegin, logEnd, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo, kwarn, kerror } from "./lib/log";
 import { panic, panicBegin, panicEnd } from "./lib/panic";
 import {
@@ -22,8 +22,10 @@ import {
   KERNEL_REBOOTING,
 } from "./lib/kstate";
 import { timeNowNs, timerAck, intcInit, intcMask, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
-import { IRQ_TIMER, IRQ_UART, IRQ_BLOCK } from "./arch/hw";
+import { IRQ_TIMER, IRQ_UART, IRQ_BLOCK, IRQ_NIC } from "./arch/hw";
 import { blkAck, blkMatchesDevice } from "./dev/blk";
+import { nicInit, nicInterrupt, nicMacLo, nicMacHi, NIC_OK, NIC_ERR_NO_DEVICE } from "./dev/nic";
+import { W_NIC } from "./proc/proc";
 import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
 import { slabInit } from "./mm/slab";
 import { capInit } from "./cap/cap";
@@ -124,6 +126,7 @@ export function kmain(bootInfo: u32): i32 {
   // 5. Interrupts and timer.
   intcInit();
   kinfo("interrupts: controller ready, UART receive on IRQ 4, timer on IRQ 0");
+  startNic();
 
   // 6. User land: the hart, the process table, the boot file system, init.
   const userland = startUserland();
@@ -194,6 +197,21 @@ function startUserland(): bool {
   return startProcesses();
 }
 
+/** The network card, when one is fitted (docs/network.md). */
+function startNic(): void {
+  const r = nicInit();
+  if (r == NIC_ERR_NO_DEVICE) return;
+  if (r != NIC_OK) { kwarn("nic: no memory for the rings; the network card is not used"); return; }
+  logBegin(LOG_INFO);
+  printStr("nic: card at 0x700 on IRQ 6, MAC ");
+  const mac = (<u64>nicMacHi() << 32) | <u64>nicMacLo(); // byte 0 lowest
+  for (let i: u32 = 0; i < 6; i++) {
+    if (i > 0) printStr(":");
+    printHex((mac >> (<u64>i * 8)) & 0xFF, 2);
+  }
+  logEnd();
+}
+
 /** The hart, the process table, the scheduler, and init from the root. */
 function startProcesses(): bool {
   const arena = frameAlloc(HART_ARENA_ORDER, KIND_HART);
@@ -215,7 +233,7 @@ function startProcesses(): bool {
   return true;
 }
 
-const HANDLED_IRQS: u32 = (1 << IRQ_TIMER) | (1 << IRQ_UART) | (1 << IRQ_BLOCK);
+const HANDLED_IRQS: u32 = (1 << IRQ_TIMER) | (1 << IRQ_UART) | (1 << IRQ_BLOCK) | (1 << IRQ_NIC);
 
 function handleInterrupts(): void {
   if (irqPendingMirror() == 0) return;
@@ -232,6 +250,10 @@ function handleInterrupts(): void {
     // needs acknowledging at the device and the controller.
     blkAck();
     irqAck(IRQ_BLOCK);
+  }
+  if (pending & (1 << IRQ_NIC)) {
+    // A level: clearing the card's status lowers it. Readers re-check the ring.
+    if (nicInterrupt() && procTable().table != 0) wakeup(W_NIC, 0);
   }
   // A line nobody handles would keep the hart returning at once forever:
   // mask it, once, and say so.

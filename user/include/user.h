@@ -113,6 +113,7 @@ struct fsinfo {
 #define CAP_TYPE_MEMORY 8
 #define CAP_TYPE_PROCESS 9
 #define CAP_TYPE_CSPACE 10
+#define CAP_TYPE_DEVICE 11  // a device: the network card (docs/network.md)
 
 // One capability as cap_info() reports it, 40 bytes.
 struct capinfo {
@@ -218,6 +219,22 @@ uint64 ntfn_poll(int n);                      // takes the bits without waiting 
 // into every process that maps it; a Read-only capability maps read-only.
 int shm_create(int bytes);                    // a new shared memory capability (slot >= 16)
 void *shm_map(int shm);                       // maps it; returns its address, or (void *)-1
+
+// The network card (240-242, user/lib/netsys.S, docs/network.md): raw
+// Ethernet frames, for the holder of the card's device capability (netd).
+#define NIC_FRAME_MAX 1514
+#define NIC_RECV_NOWAIT 1
+struct nicinfo {         // 120 bytes
+  uchar mac[6];          // @0
+  ushort flags;          // @6  bit 0: link up
+  uint mtu;              // @8
+  uint reserved;         // @12
+  uint64 counters[9];    // @16 the card's counters (docs/network.md)
+  char addr[32];         // @88 the kernel command line's ip= value, "" if none
+};
+int nic_info(int cap, struct nicinfo *out);            // needs Read
+int nic_send(int cap, const void *frame, int len);     // needs Write; 14..1514 bytes
+int nic_recv(int cap, void *buf, int len, int flags);  // needs Read; len >= 1514; waits for a frame unless NIC_RECV_NOWAIT (then 0)
 
 // ---- Signals and job control (Keel extensions 110-121, user/lib/sigsys.S) ----
 #define SIGHUP 1

@@ -5,7 +5,7 @@
 
 // Indexed by CAP_TYPE_*; entry 0 is no type.
 static const char *const type_names[] = {
-  "?", "file", "dir", "pipe-r", "pipe-w", "console", "endpoint", "notify", "memory", "process", "cspace",
+  "?", "file", "dir", "pipe-r", "pipe-w", "console", "endpoint", "notify", "memory", "process", "cspace", "device",
 };
 #define TYPE_COUNT ((int)(sizeof type_names / sizeof type_names[0]))
 

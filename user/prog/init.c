@@ -13,22 +13,66 @@
 // shell it forks inherits only the console and the name service endpoint.
 // When a service cannot be started init says so in one line and the shell
 // starts all the same.
+//
+// With a network card, the kernel also gives init the card's device
+// capability (slot 21): init starts /netd holding it and registers "net"
+// (a badged copy of netd's endpoint) with the name service, then drops the
+// card's capability too (docs/network.md).
 #include "user.h"
 #include "services.h"
+#include "net.h"
 
 #define RESTART_PAUSE 10  // ticks to wait after a shell that died at once
 
 static char *shell_argv[] = {"sh", 0};
 static char *named_argv[] = {"named", 0};
 static char *displayd_argv[] = {"displayd", 0};
+static char *netd_argv[] = {"netd", 0};
 
-static int named_pid = -1, displayd_pid = -1;
+static int named_pid = -1, displayd_pid = -1, netd_pid = -1;
 
 // Spawns path in capability mode holding the console (0-2) and `endpoint`
 // at SVC_ENDPOINT_SLOT, plus VGA at SVC_VGA_SLOT when vga >= 0.
 static int spawn_service(const char *path, char **argv, int endpoint, int vga) {
   int caps[] = {0, 0, 1, 1, 2, 2, endpoint, SVC_ENDPOINT_SLOT, vga, SVC_VGA_SLOT};
   return spawn(path, argv, caps, vga >= 0 ? 5 : 4, SPAWN_CAPMODE);
+}
+
+// Starts /netd when init holds the network card's capability, and
+// registers "net" with the name service. Whatever happens, init holds
+// neither the card's capability nor netd's endpoint afterwards.
+static void start_network(int names) {
+  struct capinfo nic;
+  if (cap_info(NETD_NIC_SLOT, &nic) < 0 || nic.type != CAP_TYPE_DEVICE) return;  // no card
+  int ep = ep_create();
+  if (ep < 0) {
+    fprintf(2, "init: no network service: ep_create: %s\n", lasterror());
+    cap_delete(NETD_NIC_SLOT);
+    return;
+  }
+  int caps[] = {0, 0, 1, 1, 2, 2, ep, SVC_ENDPOINT_SLOT, NETD_NIC_SLOT, NETD_NIC_SLOT};
+  netd_pid = spawn("/netd", netd_argv, caps, 5, SPAWN_CAPMODE);
+  cap_delete(NETD_NIC_SLOT);
+  if (netd_pid < 0) {
+    fprintf(2, "init: no network service: cannot start /netd: %s\n", lasterror());
+    cap_delete(ep);
+    return;
+  }
+  // Clients get a badged copy that may only send: netd tells them from its own receive pump.
+  int client = cap_derive(ep, -1, CAP_WRITE | CAP_GRANT | CAP_DELEGATE, NETD_CLIENT_BADGE, 0);
+  cap_delete(ep);
+  struct ipcmsg m;
+  memset(&m, 0, sizeof m);
+  m.w[0] = NS_REGISTER;
+  m.buf = (uint64)NET_SERVICE_NAME;
+  m.len = (uint)strlen(NET_SERVICE_NAME);
+  m.cap = client;
+  if (client < 0 || ep_call(names, &m) < 0 || (long)m.w[0] != SVC_OK) {
+    fprintf(2, "init: network service not registered\n");
+  } else {
+    printf("init: network service started: netd\n");
+  }
+  if (client >= 0) cap_delete(client);
 }
 
 // Starts named and displayd and registers the display service. Returns 0,
@@ -40,6 +84,7 @@ static int start_services(void) {
   if (names < 0) {
     fprintf(2, "init: no services: ep_create: %s\n", lasterror());
     cap_delete(SVC_VGA_SLOT);
+    cap_delete(NETD_NIC_SLOT);
     return -1;
   }
   named_pid = spawn_service("/named", named_argv, names, -1);
@@ -47,8 +92,10 @@ static int start_services(void) {
     fprintf(2, "init: no services: cannot start /named: %s\n", lasterror());
     cap_delete(names);
     cap_delete(SVC_VGA_SLOT);
+    cap_delete(NETD_NIC_SLOT);
     return -1;
   }
+  start_network(names);
 
   struct capinfo vga;
   if (cap_info(SVC_VGA_SLOT, &vga) < 0 || vga.type != CAP_TYPE_MEMORY) {
@@ -97,6 +144,9 @@ static void service_ended(int pid, int status) {
   } else if (pid == displayd_pid) {
     printf("init: displayd exited with status %d\n", status);
     displayd_pid = -1;
+  } else if (pid == netd_pid) {
+    printf("init: netd exited with status %d\n", status);
+    netd_pid = -1;
   }
 }
 

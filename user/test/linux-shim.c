@@ -258,6 +258,12 @@ __attribute__((weak)) int fspawn(int file, char **argv, const int *caps, int nca
   return -1;
 }
 
+/* The network card: Linux programs hold no Keel device capability. */
+struct nicinfo;
+__attribute__((weak)) int nic_info(int cap, struct nicinfo *out) { (void)cap; (void)out; return -1; }
+__attribute__((weak)) int nic_send(int cap, const void *frame, int len) { (void)cap; (void)frame; (void)len; return -1; }
+__attribute__((weak)) int nic_recv(int cap, void *buf, int len, int flags) { (void)cap; (void)buf; (void)len; (void)flags; return -1; }
+
 /* Signals and job control on Linux's calls: the numbers, the waitpid
    status word and the options are Linux's already. A handler returns
    through Linux's own trampoline (rt_sigreturn), not Keel's __sigtramp. */

@@ -31,8 +31,10 @@ export const KOBJ_NOTIFICATION: u32 = 7;
 export const KOBJ_MEMORY: u32 = 8;
 export const KOBJ_PROCESS: u32 = 9;
 export const KOBJ_CSPACE: u32 = 10;
+/** A device (the NIC, dev/nic.ts): its driver's native calls need one. */
+export const KOBJ_DEVICE: u32 = 11;
 /** Types are 1 .. KOBJ_TYPE_COUNT - 1. */
-export const KOBJ_TYPE_COUNT: u32 = 11;
+export const KOBJ_TYPE_COUNT: u32 = 12;
 
 // ---- Limits ------------------------------------------------------------------------
 

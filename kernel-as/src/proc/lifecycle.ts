@@ -4,6 +4,7 @@
 // Orphans are handed to init. Relies on: proc/proc, proc/exec, mm/vm,
 // fs/file, sched/sched.
 
+import { nicGrant } from "../dev/nic";
 import {
   NO_SLOT, MAX_PROCS, NOFILE, P_ZOMBIE, P_UNUSED, P_SLEEPING, W_CHILD, W_PIPE_READ, W_PIPE_WRITE, procAlloc, procFreeSlot, procTable,
   pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pNice, pSetNice,
@@ -75,6 +76,7 @@ export function spawnInit(): u32 {
     return NO_SLOT;
   }
   grantDisplay(slot);
+  nicGrant(pCspace(slot), INIT_NIC_SLOT);
   sigInitFirst(slot);
   procTable().initSlot = slot;
   procTable().initStartNs = timeNowNs();
@@ -84,6 +86,8 @@ export function spawnInit(): u32 {
 
 /** init's slot for the VGA text buffer capability (docs/services.md). */
 export const INIT_VGA_SLOT: u32 = 20;
+/** init's slot for the network card's device capability (docs/network.md). */
+export const INIT_NIC_SLOT: u32 = 21;
 const VGA_PAGE: usize = 0xB8000;
 
 /** Gives init a capability to the VGA text buffer, so that a user-space

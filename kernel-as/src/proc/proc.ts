@@ -40,6 +40,7 @@ export const W_EP_RECV: u32 = 7;    // obj = endpoint: a receive waiting for a s
 export const W_EP_CALL: u32 = 8;    // obj = endpoint: a call waiting for a receiver
 export const W_EP_REPLY: u32 = 9;   // obj = the server's slot: a call waiting for its reply
 export const W_NTFN: u32 = 10;      // obj = notification
+export const W_NIC: u32 = 11;       // obj = 0: a frame from the network card
 
 // Record layout.
 const P_STATE: usize = 0;        // u32

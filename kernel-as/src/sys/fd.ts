@@ -20,10 +20,11 @@ import {
 import { fileDestroy, filePipeOf } from "../fs/file";
 import { ipcObjectDestroy } from "../ipc/endpoint";
 import {
-  KOBJ_ENDPOINT, KOBJ_NOTIFICATION, KOBJ_MEMORY, KOBJ_FILE, KOBJ_CONSOLE, CAP_ERR_BAD_TYPE, RIGHTS_ALL,
+  KOBJ_ENDPOINT, KOBJ_NOTIFICATION, KOBJ_MEMORY, KOBJ_FILE, KOBJ_CONSOLE, KOBJ_DEVICE, CAP_ERR_BAD_TYPE, RIGHTS_ALL,
 } from "../cap/codes";
 import { shmDestroy, shmUnmapNode } from "../ipc/shm";
 import { pCspace, pSetCspace, pPid, W_PIPE_READ, W_PIPE_WRITE } from "../proc/proc";
+import { nicObjectRelease } from "../dev/nic";
 import { wakeup } from "../sched/sched";
 import { timeNowNs } from "../arch/timer";
 import { SCRATCH_CAPS } from "../lib/layout";
@@ -47,6 +48,7 @@ function destroyObject(obj: usize): void {
   const type = objType(obj);
   if (type == KOBJ_ENDPOINT || type == KOBJ_NOTIFICATION) { ipcObjectDestroy(obj); return; }
   if (type == KOBJ_MEMORY) { shmDestroy(obj); return; }
+  if (type == KOBJ_DEVICE) { nicObjectRelease(obj); return; }
   const pipe = filePipeOf(obj);
   fileDestroy(obj);
   if (pipe != 0) {

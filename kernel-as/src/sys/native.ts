@@ -26,7 +26,7 @@ import { sigSpawn } from "../proc/signal";
 import {
   NO_SLOT, procAlloc, procFreeSlot, pCspace, pCapMode, pSetCapMode, pPid, pSetParent, pCwd, pSetCwd,
   pNice, pSetNice, pVruntime, pSetVruntime, pReplyPid, pCtx, pState, pWaitKind, MAX_PROCS, P_SLEEPING, W_PIPE_READ,
-  W_PIPE_WRITE, W_CONSOLE, W_EP_SEND, W_EP_RECV, W_EP_CALL, W_NTFN,
+  W_PIPE_WRITE, W_CONSOLE, W_EP_SEND, W_EP_RECV, W_EP_CALL, W_NTFN, W_NIC,
 } from "../proc/proc";
 import { schedMakeRunnable } from "../sched/sched";
 import { copyin, copyout, copyinstr, VM_OK } from "../mm/vm";
@@ -231,14 +231,14 @@ function unlinkatCall(slot: u32): i64 {
 /** After a revoke: a process blocked on a capability it no longer holds
  *  (revoked from another process) stops waiting and its call fails. Only
  *  calls whose first argument is the capability they block on are looked
- *  at: read and write (pipes, console), endpoint send/receive/call, and
- *  notification wait. */
+ *  at: read and write (pipes, console), endpoint send/receive/call,
+ *  notification wait, and nic_recv. */
 function failRevokedWaiters(): void {
   for (let s: u32 = 0; s < MAX_PROCS; s++) {
     if (pState(s) != P_SLEEPING) continue;
     const kind = pWaitKind(s);
     if (kind != W_PIPE_READ && kind != W_PIPE_WRITE && kind != W_CONSOLE && kind != W_EP_SEND && kind != W_EP_RECV &&
-        kind != W_EP_CALL && kind != W_NTFN) continue;
+        kind != W_EP_CALL && kind != W_NTFN && kind != W_NIC) continue;
     const held = capLookup(pCspace(s), <u32>hartGetReg(pCtx(s), 10), 0, 0);
     if (held > 0) continue;
     fail(s, "the capability was revoked while this call waited on it");

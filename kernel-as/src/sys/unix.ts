@@ -22,6 +22,7 @@ import { capNodeRights } from "../cap/cap";
 import { fdInstall, fdFile, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
+import { nicCall, SYS_NIC_FIRST, SYS_NIC_LAST, NIC_CALL_BLOCKED } from "./netcalls";
 import {
   signalCall, consoleReadCheck, SYS_SIGNAL_FIRST, SYS_SIGNAL_LAST, SIGNAL_BLOCKED, SIGNAL_REGISTERS_SET,
   CONSOLE_READ_STOPPED, CONSOLE_READ_DENIED,
@@ -273,6 +274,11 @@ export function syscall(slot: u32): i32 {
       if (num >= SYS_NATIVE_FIRST && num <= SYS_NATIVE_LAST) {
         result = nativeCall(slot, num);
         if (result == NATIVE_BLOCKED) return SYSCALL_BLOCKED;
+        break;
+      }
+      if (num >= SYS_NIC_FIRST && num <= SYS_NIC_LAST) {
+        result = nicCall(slot, num);
+        if (result == NIC_CALL_BLOCKED) return SYSCALL_BLOCKED;
         break;
       }
       logBegin(LOG_WARN);

@@ -1,0 +1,59 @@
+// Keel user land: the protocol of the network service /netd
+// (docs/network.md). netd serves an endpoint registered with the name
+// service as NET_SERVICE_NAME; a request is a call whose w[0] is the
+// operation, and the reply's w[0] is SVC_OK, NETD_NOTHING or a negative
+// status. Addresses are IPv4 in host byte order (10.0.0.2 = 0x0A000002).
+#ifndef KEEL_NET_H
+#define KEEL_NET_H
+
+#define NET_SERVICE_NAME "net"
+// Where netd finds the card's device capability when init spawns it.
+#define NETD_NIC_SLOT 21
+// The badge of the endpoint capability clients get (init registers a badged
+// copy); netd's own receive pump uses the unbadged original.
+#define NETD_CLIENT_BADGE 1
+
+// NETD_INFO: reply w[1] address, w[2] prefix length, w[3] MAC (48 bits,
+//   byte 0 in the top byte); buf receives struct netstats when given room.
+// NETD_ECHO: w[1] destination, w[2] identifier, w[3] sequence number: sends
+//   an ICMP echo request (after ARP, if the address is not yet known).
+// NETD_ECHO_POLL: w[1] identifier: the oldest echo reply not yet reported
+//   for it: w[1] sequence, w[2] round trip in ns (virtual time), w[3] source
+//   address | ttl << 32; or w[0] = NETD_NOTHING when none has arrived.
+// NETD_FRAME: the receive pump hands netd a frame from the card (buf/len);
+//   refused from clients.
+#define NETD_INFO 1
+#define NETD_ECHO 2
+#define NETD_ECHO_POLL 3
+#define NETD_FRAME 4
+
+#define NETD_NOTHING 1           // ECHO_POLL: no reply yet
+#define NETD_ERR_NO_ADDRESS (-10)  // netd has no address (no ip= on the command line)
+#define NETD_ERR_UNREACHABLE (-11) // not on the local network (there is no gateway yet)
+#define NETD_ERR_SEND (-12)        // the card refused the frame
+#define NETD_ERR_BUSY (-13)        // too many packets waiting for ARP
+
+// NETD_INFO's buf: netd's counters.
+struct netstats {
+  uint64 frames;        // frames from the card
+  uint64 bad_frames;    // too short, or an EtherType netd does not speak
+  uint64 arp_in;        // ARP packets taken
+  uint64 arp_replies;   // ARP requests answered
+  uint64 ip_in;         // IPv4 packets for this address
+  uint64 ip_bad;        // bad version, header length, total length or checksum
+  uint64 ip_fragments;  // fragments (dropped: no reassembly)
+  uint64 ip_other;      // for another address, or a protocol netd does not speak
+  uint64 icmp_bad;      // bad ICMP checksum or length
+  uint64 echo_answered; // echo requests answered
+  uint64 echo_replies;  // echo replies received
+  uint64 sent;          // frames sent
+  uint64 send_errors;   // frames the card refused
+};
+
+// user/lib/inet.c: "a.b.c.d" or "a.b.c.d/n" to an address (and prefix
+// length, 32 when absent). Returns 0, or -1 when the text is not that.
+int inet_parse(const char *text, uint *addr, int *prefix);
+// The address as "a.b.c.d" into out (at least 16 bytes).
+void inet_format(uint addr, char *out);
+
+#endif

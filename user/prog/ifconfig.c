@@ -1,0 +1,59 @@
+// ifconfig: shows the network service's interface: its address, MAC and
+// netd's counters (docs/network.md). It asks netd (found as "net" through
+// the name service) with NETD_INFO; it cannot change anything yet.
+#include "user.h"
+#include "services.h"
+#include "net.h"
+
+#define CAP_SLOTS 64
+
+static int lookup_net(void) {
+  static struct capslot table[CAP_SLOTS];
+  int n = cap_list(table, CAP_SLOTS);
+  if (n > CAP_SLOTS) n = CAP_SLOTS;
+  int ns = -1;
+  for (int i = 0; i < n && ns < 0; i++)
+    if (table[i].type == CAP_TYPE_ENDPOINT) ns = table[i].slot;
+  if (ns < 0) return -1;
+  struct ipcmsg m;
+  memset(&m, 0, sizeof m);
+  m.cap = -1;
+  m.w[0] = NS_LOOKUP;
+  m.buf = (uint64)NET_SERVICE_NAME;
+  m.len = (uint)strlen(NET_SERVICE_NAME);
+  if (ep_call(ns, &m) < 0 || (long)m.w[0] != SVC_OK) return -1;
+  return m.cap;
+}
+
+int main(void) {
+  int net = lookup_net();
+  if (net < 0) {
+    fprintf(2, "ifconfig: no network service (\"%s\" is not registered: is there a network card?)\n", NET_SERVICE_NAME);
+    exit(1);
+  }
+  static struct netstats s;
+  struct ipcmsg m;
+  memset(&m, 0, sizeof m);
+  m.cap = -1;
+  m.w[0] = NETD_INFO;
+  m.buf = (uint64)&s;
+  m.bufsize = sizeof s;
+  if (ep_call(net, &m) < 0 || (long)m.w[0] != SVC_OK) {
+    fprintf(2, "ifconfig: the network service did not answer: %s\n", lasterror());
+    exit(1);
+  }
+  char addr[16];
+  inet_format((uint)m.w[1], addr);
+  uint64 mac = m.w[3];
+  printf("net0: inet %s/%d ether %02x:%02x:%02x:%02x:%02x:%02x\n", m.w[1] ? addr : "(none)", (int)m.w[2],
+         (int)(mac >> 40 & 255), (int)(mac >> 32 & 255), (int)(mac >> 24 & 255), (int)(mac >> 16 & 255),
+         (int)(mac >> 8 & 255), (int)(mac & 255));
+  printf("  frames %ld bad %ld sent %ld send-errors %ld\n", (long)s.frames, (long)s.bad_frames, (long)s.sent,
+         (long)s.send_errors);
+  printf("  arp in %ld replied %ld\n", (long)s.arp_in, (long)s.arp_replies);
+  printf("  ip in %ld bad %ld fragments %ld other %ld\n", (long)s.ip_in, (long)s.ip_bad, (long)s.ip_fragments,
+         (long)s.ip_other);
+  printf("  icmp bad %ld echo answered %ld echo replies %ld\n", (long)s.icmp_bad, (long)s.echo_answered,
+         (long)s.echo_replies);
+  return 0;
+}
