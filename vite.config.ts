@@ -10,11 +10,16 @@
 // up to date here (scripts/build-disk.mjs rebuilds it only when what it holds
 // changed), so `vite build` and `vite` always ship a current disk. Set
 // KEEL_SKIP_DISK=1 to use whatever build/disk.img is there.
+//
+// The kernel's sources are packed into build/kernel-src.json.gz
+// (scripts/kernel-src.ts) the same way, for the Code panel, which fetches
+// them only when it opens (docs/code-panel.md).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { defineConfig, type Plugin } from "vite";
+import { writeKernelSourceBundle } from "./scripts/kernel-src";
 
 const ROOT = fileURLToPath(new URL(".", import.meta.url));
 const DISK_IMAGE = join(ROOT, "build", "disk.img");
@@ -53,11 +58,32 @@ function shippedDisk(): Plugin {
   };
 }
 
+/** Once per run, like the disk check. */
+let packed = false;
+
+/** Keeps build/kernel-src.json.gz current before anything imports it. */
+function kernelSourceBundle(): Plugin {
+  const ensure = (): void => {
+    if (packed) return;
+    packed = true;
+    writeKernelSourceBundle(ROOT);
+  };
+  return {
+    name: "keel-kernel-sources",
+    enforce: "pre",
+    buildStart: ensure,
+    resolveId(source) {
+      if (/(^|\/)build\/kernel-src\.json\.gz\?url$/.test(source)) ensure();
+      return null;
+    },
+  };
+}
+
 export default defineConfig({
   root: "web",
   base: process.env.KEEL_BASE ?? "./",
   publicDir: false,
-  plugins: [shippedDisk()],
+  plugins: [shippedDisk(), kernelSourceBundle()],
   build: {
     // KEEL_OUT_DIR lets several checkouts or test runs build side by side.
     outDir: process.env.KEEL_OUT_DIR ?? "../dist",
@@ -70,7 +96,7 @@ export default defineConfig({
     format: "es",
     // The worker's own imports (the kernel, the disk image) go through the
     // same plugin.
-    plugins: () => [shippedDisk()],
+    plugins: () => [shippedDisk(), kernelSourceBundle()],
   },
   server: {
     port: 5173,

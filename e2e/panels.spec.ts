@@ -219,7 +219,10 @@ test.describe("the page around the panels", () => {
     await expect(page.locator("#tab-aspace")).toHaveAttribute("aria-selected", "true");
     await expect(page.locator("#view-aspace")).toBeVisible();
     await page.keyboard.press("End");
-    await expect(page.locator("#tab-log")).toBeFocused();
+    await expect(page.locator("#tab-code")).toBeFocused();
+    // The Code panel loads without taking the focus from the tab.
+    await expect(page.locator("#code-editor .cm-content")).toBeVisible();
+    await expect(page.locator("#tab-code")).toBeFocused();
     await page.keyboard.press("ArrowRight");
     await expect(page.locator("#tab-memory")).toBeFocused();
     // The memory map itself takes focus, and shows a focus outline.

@@ -15,10 +15,12 @@ import { SnapshotControls, type SnapshotCounts } from "./snapshot-ui";
 import { showIsolation } from "./isolation";
 import { type ReplayView, ShareUi } from "./share-ui";
 import { type PanelsSnapshot, startPanels } from "./panels/panels";
+import { CodeTab } from "./code/code-tab";
+import type { CodeSnapshot } from "./code/code-panel";
 import "./panels/panels.css";
 import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
 import {
-  type BootConfig, type DiskInfo, type DiskOperation, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor,
+  type BootConfig, type DiskInfo, type DiskOperation, type KernelInfo, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor,
   type WorkerToPage,
 } from "./protocol";
 
@@ -62,6 +64,10 @@ export interface KeelPageHandle {
   shareLink(): string | null;
   /** The live panels (web/panels/): last overview, selection, views. */
   panels(): PanelsSnapshot;
+  /** The Code panel (web/code/), once it has loaded; null before. */
+  code(): CodeSnapshot | null;
+  /** The kernel the machine runs: patch null for the shipped one. */
+  kernel(): KernelInfo;
 }
 
 declare global {
@@ -360,7 +366,16 @@ function start(): void {
   });
   const share = new ShareUi({ params, send, term });
   showIsolation(element("status-isolation", HTMLElement));
-  const panels = startPanels(send);
+  const code = new CodeTab(element("view-code", HTMLElement), { send, marker: (text) => writeMarker(term, text) });
+  const panels = startPanels(send, (tab) => code.show(tab === "code"));
+  let kernel: KernelInfo = { patch: null };
+  const kernelStatus = element("status-kernel", HTMLElement);
+  const kernelReset = element("kernel-reset", HTMLButtonElement);
+  kernelReset.addEventListener("click", () => {
+    writeMarker(term, "reboot: shipped kernel");
+    send({ type: "kernel-reset" });
+    term.focus();
+  });
 
   const fail = (message: string): void => {
     fatal = message;
@@ -437,6 +452,16 @@ function start(): void {
         break;
       case "inspect-result":
         panels.receive(message.id, message.result);
+        break;
+      case "kernel":
+        kernel = message.kernel;
+        kernelStatus.textContent = kernel.patch === null ? "shipped" : `modified ${kernel.patch}`;
+        kernelReset.hidden = kernel.patch === null;
+        code.kernelChanged(kernel);
+        break;
+      case "kernel-error":
+        code.kernelFailed(message.message);
+        logFromHost(LogLevel.Error, message.message);
         break;
     }
   });
@@ -529,6 +554,8 @@ function start(): void {
     replay: () => share.replayView(),
     shareLink: () => share.shareLink(),
     panels: () => panels.snapshot(),
+    code: () => code.snapshot(),
+    kernel: () => kernel,
   };
   Object.defineProperty(window, "keel", { value: Object.freeze(handle), writable: false, configurable: false });
 

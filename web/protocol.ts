@@ -83,7 +83,13 @@ export type PageToWorker =
    *  by an `inspect-result` with the same id. */
   | { type: "inspect"; id: number; query: InspectQuery }
   /** Ask for the session's recording; answered by `share-recording`. */
-  | { type: "share-request"; id: number };
+  | { type: "share-request"; id: number }
+  /** Reboot into a kernel built in the page (web/code/): the same disk, RAM
+   *  and clock, a new machine. `patch` names the change (its short hash).
+   *  Answered by `kernel`, or by `kernel-error` with the old machine still running. */
+  | { type: "kernel-boot"; bytes: Uint8Array; patch: string }
+  /** Reboot into the shipped kernel (build/kernel.wasm). */
+  | { type: "kernel-reset" };
 
 // ---- worker → page -------------------------------------------------------
 
@@ -123,7 +129,17 @@ export type WorkerToPage =
   | { type: "inspect-result"; id: number; result: InspectResult }
   | { type: "share-recording"; id: number; recording: SessionRecording }
   /** How far the boot config's replay has got: on each event given, and when it ends or is stopped. */
-  | { type: "replay"; progress: ReplayProgress; stopped?: string };
+  | { type: "replay"; progress: ReplayProgress; stopped?: string }
+  /** Which kernel the machine runs now: after `kernel-boot` or `kernel-reset`. */
+  | { type: "kernel"; kernel: KernelInfo }
+  /** `kernel-boot` or `kernel-reset` failed; the machine that ran before runs on. */
+  | { type: "kernel-error"; message: string };
+
+/** The kernel a machine runs: the shipped one (patch null) or one built in
+ *  the page, named by the short hash of its patch (web/code/source-bundle.ts). */
+export interface KernelInfo {
+  patch: string | null;
+}
 
 export type DiskOperation = "reset" | "upload" | "download" | "import";
 

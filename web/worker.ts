@@ -11,6 +11,8 @@
 // The disk (web/disk/store.ts) outlives the machines: it is opened once, and
 // every machine the worker builds plugs a block device on it. Replacing it
 // (Reset disk, Upload disk) stops the machine first, then boots a new one.
+// So does a kernel built in the page (web/code/, `kernel-boot`): checked
+// first, then the machine is replaced by one running it on the same disk.
 
 import kernelUrl from "../build/kernel.wasm?url";
 import bootfsUrl from "../user/bin/bootfs.img?url";
@@ -31,6 +33,7 @@ import {
 import { FlowControl } from "./flow-control";
 import { SessionShare, type ShareNotes } from "./share-worker";
 import { UartBatcher } from "./uart-batcher";
+import { kernelInterfaceProblem } from "./kernel-interface";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -40,8 +43,12 @@ function post(message: WorkerToPage, transfer: Transferable[] = []): void {
 
 /** Fetches and compiles the kernel once; reboots reuse the module. */
 let kernelModule: Promise<WebAssembly.Module> | null = null;
-/** The kernel's build id (host/snapshot.ts), once it is fetched. */
+/** The running kernel's build id (host/snapshot.ts), once it is fetched. */
 let kernelBuild: Promise<string> | null = null;
+/** The shipped kernel's build id, for `kernel-reset`. */
+let shippedBuild: Promise<string> | null = null;
+/** The patch of the kernel the machines run; null for the shipped one. */
+let runningPatch: string | null = null;
 
 function loadKernel(): Promise<WebAssembly.Module> {
   kernelModule ??= (async () => {
@@ -51,7 +58,7 @@ function loadKernel(): Promise<WebAssembly.Module> {
     // compile() rather than compileStreaming(): a plain static host may not
     // serve .wasm as application/wasm, and the kernel is small.
     const bytes = new Uint8Array(await response.arrayBuffer());
-    kernelBuild = snapshotBuildId(bytes);
+    kernelBuild = shippedBuild = snapshotBuildId(bytes);
     return WebAssembly.compile(bytes);
   })();
   return kernelModule;
@@ -428,6 +435,56 @@ async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
   post({ type: "snapshot-restored", ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock, savedAt: snapshot.created });
 }
 
+/** Replaces the machine by one running `bytes` (null: the shipped kernel) on
+ *  the same disk. Everything is checked before the running machine is
+ *  stopped; a kernel that cannot be built into a machine gives the previous
+ *  one back. */
+async function switchKernel(bytes: Uint8Array | null, patch: string | null): Promise<void> {
+  if (booting === null || shippedBuild === null) throw new Error("Keel has not started yet; try again in a moment.");
+  const shipped = await loadKernel();
+  let kernel = shipped;
+  let build = shippedBuild;
+  if (bytes !== null) {
+    try {
+      kernel = await WebAssembly.compile(bytes as BufferSource);
+    } catch (error) {
+      throw new Error(`The new kernel was not booted: it is not a WebAssembly module the browser accepts (${errorText(error)}).`);
+    }
+    const problem = kernelInterfaceProblem(shipped, kernel);
+    if (problem !== null) throw new Error(`The new kernel was not booted: ${problem}.`);
+    build = snapshotBuildId(bytes);
+  }
+  await build;
+  const previous = { kernel: booting.kernel, build: kernelBuild };
+  const boots = session?.boots ?? 0;
+  session?.dispose();
+  session = null;
+  disk?.flush();
+  booting = { ...booting, kernel };
+  kernelBuild = build;
+  try {
+    startSession(boots);
+  } catch (error) {
+    // startSession may have got as far as building the session.
+    (session as Session | null)?.dispose();
+    session = null;
+    booting = { ...booting, kernel: previous.kernel };
+    kernelBuild = previous.build;
+    startSession(boots);
+    throw new Error(`The new kernel could not be started, so the previous one runs again: ${errorText(error)}`);
+  }
+  runningPatch = patch;
+  // A replay link boots the shipped kernel: it would not reproduce this one.
+  if (patch !== null) shareNotes.inexact ??= "the machine runs a kernel changed in the page";
+  post({ type: "kernel", kernel: { patch: runningPatch } });
+}
+
+/** Kernel switches run one at a time, after the disk operations before them. */
+function kernelOperation(bytes: Uint8Array | null, patch: string | null): void {
+  diskQueue = diskQueue.then(() => switchKernel(bytes, patch))
+    .catch((error: unknown) => post({ type: "kernel-error", message: errorText(error) }));
+}
+
 scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
   const message = event.data;
   try {
@@ -475,6 +532,12 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         break;
       case "snapshot-restore":
         snapshotOperation(() => restoreSnapshot(message.bytes));
+        break;
+      case "kernel-boot":
+        kernelOperation(message.bytes, message.patch);
+        break;
+      case "kernel-reset":
+        kernelOperation(null, null);
         break;
       case "import-file":
         diskOperation("import", () => {

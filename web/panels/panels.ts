@@ -4,7 +4,9 @@
 // read-only introspection (host/inspect-types.ts) through `inspect`
 // messages to the worker. web/main.ts starts them with startPanels() and
 // routes `inspect-result` messages to receive(). Also owns the page's
-// theme toggle (web/panels/theme.ts), which the canvases follow.
+// theme toggle (web/panels/theme.ts), which the canvases follow. The Code
+// tab's view is not an introspection view: web/code/code-tab.ts loads it
+// when it is first shown (`onTab`).
 //
 // Cost: one overview every POLL_MS while the page is visible and the
 // panels are open, plus one process query (and one capability tree) per
@@ -25,7 +27,7 @@ import { ProcessTable } from "./procs-panel";
 import { SchedulerPanel } from "./sched-panel";
 import { startTheme } from "./theme";
 
-const TABS = ["memory", "aspace", "caps", "sched", "log"] as const;
+const TABS = ["memory", "aspace", "caps", "sched", "log", "code"] as const;
 export type PanelTab = (typeof TABS)[number];
 const SHOWN_STORAGE_KEY = "keel-panels";
 
@@ -74,7 +76,11 @@ function readShown(): boolean {
   }
 }
 
-export function startPanels(post: (message: { type: "inspect"; id: number; query: InspectQuery }) => void): Panels {
+export function startPanels(
+  post: (message: { type: "inspect"; id: number; query: InspectQuery }) => void,
+  /** Told which tab is shown, on every change (the Code tab loads itself then). */
+  onTab: (tab: PanelTab) => void = () => {},
+): Panels {
   const theme = startTheme(byId("theme-toggle", HTMLButtonElement));
   const client = new InspectClient(post);
   const status = byId("panels-status", HTMLSpanElement);
@@ -158,6 +164,8 @@ export function startPanels(post: (message: { type: "inspect"; id: number; query
     if (focus) tabButtons[TABS.indexOf(name)]!.focus();
     memory.show(name === "memory");
     sched.show(name === "sched");
+    body.dataset.tab = name;
+    onTab(name);
     poller.soon();
   }
   const tablist = byId("panel-tabs", HTMLDivElement);
