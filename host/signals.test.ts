@@ -6,6 +6,7 @@
 // foreground job while the shell survives, in deterministic mode.
 
 import { readdirSync } from "node:fs";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
 
@@ -37,11 +38,12 @@ function start(h: MachineHarness, line: string, slices = 30): number {
   return mark;
 }
 
-function psRows(h: MachineHarness): { pid: number; state: string; name: string }[] {
-  return [...h.shell("ps").matchAll(/^\s*(\d+)\s+\d+\s+(\w+)\s+-?\d+\s+\d+\s+\d+\s+\d+\s+(\S+)$/gm)].map((m) => ({
+function psRows(h: MachineHarness): { pid: number; ppid: number; state: string; name: string }[] {
+  return [...h.shell("ps").matchAll(/^\s*(\d+)\s+(\d+)\s+(\w+)\s+-?\d+\s+\d+\s+\d+\s+\d+\s+(\S+)$/gm)].map((m) => ({
     pid: Number(m[1]),
-    state: m[2]!,
-    name: m[3]!,
+    ppid: Number(m[2]),
+    state: m[3]!,
+    name: m[4]!,
   }));
 }
 
@@ -168,4 +170,98 @@ describe("help", () => {
     expect(h.shell("help fg")).toMatch(/usage: fg \[%N\]\n.*a shell builtin/);
     expect(h.shell("help nosuch")).toContain("sh: help: nosuch: no such command");
   });
+});
+
+describe("job control, at random", () => {
+  type Action =
+    | { kind: "fgStop" } | { kind: "bgStart" } | { kind: "bg"; pick: number } | { kind: "stop"; pick: number }
+    | { kind: "cont"; pick: number } | { kind: "fgInt"; pick: number } | { kind: "kill9"; pick: number };
+  interface ModelJob { id: number; pgid: number; state: "Running" | "Stopped"; text: string }
+  const pick = fc.nat(7);
+  const action: fc.Arbitrary<Action> = fc.oneof(
+    fc.constant<Action>({ kind: "fgStop" }),
+    fc.constant<Action>({ kind: "bgStart" }),
+    ...(["bg", "stop", "cont", "fgInt", "kill9"] as const).map((kind) => pick.map((n) => ({ kind, pick: n }) as Action)),
+  );
+  const runs = Number(process.env.KEEL_JOBS_RUNS ?? 3);
+
+  /** The shell's `jobs -l`, without jobs that ended and wait to be reported. */
+  function jobsList(h: MachineHarness): ModelJob[] {
+    return [...h.shell("jobs -l").matchAll(/^\[(\d+)\] (\d+) (Running|Stopped|Done)\s+(.*)$/gm)]
+      .filter((m) => m[3] !== "Done")
+      .map((m) => ({ id: Number(m[1]), pgid: Number(m[2]), state: m[3] as "Running" | "Stopped", text: m[4]! }));
+  }
+
+  // KEEL_JOBS_RUNS=N runs more; KEEL_JOBS_CASE='[...]' replays one sequence.
+  it(`jobs, ps and the model agree after every step of random job control (${runs} runs)`, () => {
+    fc.assert(
+      fc.property(process.env.KEEL_JOBS_CASE ? fc.constant(JSON.parse(process.env.KEEL_JOBS_CASE) as Action[]) : fc.array(action, { minLength: 3, maxLength: 8 }), (actions) => {
+        const h = bootShell();
+        let model: ModelJob[] = [];
+        const nextId = () => Math.max(0, ...model.map((j) => j.id)) + 1;
+        const among = (n: number, state?: ModelJob["state"]) => {
+          const candidates = model.filter((j) => state === undefined || j.state === state);
+          return candidates.length === 0 ? undefined : candidates[n % candidates.length];
+        };
+        for (const a of actions) {
+          if ((a.kind === "fgStop" || a.kind === "bgStart") && model.length >= 4) continue;
+          if (a.kind === "fgStop") {
+            const mark = start(h, "spin 1 1000");
+            h.machine.input("\x1a");
+            const id = Number(/\[(\d+)\]\+ Stopped  spin 1 1000\n\$ $/.exec(h.runUntil(/Stopped.*\n\$ $/, mark))?.[1]);
+            expect(id).toBe(nextId());
+            model.push({ id, pgid: 0, state: "Stopped", text: "spin 1 1000" });
+          } else if (a.kind === "bgStart") {
+            const m = /\[(\d+)\] (\d+)\n/.exec(h.shell("spin 1 1000 &"));
+            expect(Number(m?.[1])).toBe(nextId());
+            model.push({ id: Number(m![1]), pgid: Number(m![2]), state: "Running", text: "spin 1 1000 &" });
+          } else if (a.kind === "bg" || a.kind === "cont") {
+            const j = among(a.pick, "Stopped");
+            if (!j) continue;
+            h.shell(a.kind === "bg" ? `bg %${j.id}` : `kill -CONT -${j.pgid}`);
+            j.state = "Running";
+          } else if (a.kind === "stop") {
+            const j = among(a.pick, "Running");
+            if (!j) continue;
+            h.shell(`kill -STOP -${j.pgid}`);
+            j.state = "Stopped";
+          } else {
+            const j = among(a.pick);
+            if (!j) continue;
+            if (a.kind === "kill9") {
+              h.shell(`kill -9 -${j.pgid}`);
+            } else {
+              const mark = start(h, `fg %${j.id}`);
+              h.machine.input("\x03");
+              h.runUntil(/\^C\n\$ $/, mark);
+            }
+            model = model.filter((k) => k !== j);
+          }
+          // Invariants: the shell's table is the model's, and each job's
+          // processes are all stopped or none is.
+          const listed = jobsList(h);
+          for (const j of model) if (j.pgid === 0) j.pgid = listed.find((l) => l.id === j.id)?.pgid ?? 0;
+          expect(listed).toEqual([...model].sort((x, y) => x.id - y.id));
+          const rows = psRows(h).filter((p) => p.name === "spin");
+          for (const j of model) {
+            const states = rows.filter((p) => p.pid === j.pgid || p.ppid === j.pgid).map((p) => p.state); // spin and its child
+            expect(states.length, `job ${j.id}`).toBe(2);
+            expect(states.every((s) => (s === "stopped") === (j.state === "Stopped")), `job ${j.id}: ${states}`).toBe(true);
+          }
+        }
+        for (const j of model) h.shell(`kill -9 -${j.pgid}`);
+        h.shell("echo done");
+        expect(psRows(h).filter((p) => p.name === "spin")).toEqual([]);
+      }),
+      {
+        numRuns: runs,
+        // Found by this test: jobs listed a new job that took a freed entry
+        // before older ones; a job continued with kill -CONT stayed "Stopped".
+        examples: [
+          [[{ kind: "bgStart" }, { kind: "bgStart" }, { kind: "kill9", pick: 0 }, { kind: "bgStart" }, { kind: "fgStop" }]],
+          [[{ kind: "bgStart" }, { kind: "stop", pick: 0 }, { kind: "cont", pick: 0 }]],
+        ],
+      },
+    );
+  }, 120_000);
 });

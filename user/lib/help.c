@@ -9,7 +9,7 @@ static const struct help_entry entries[] = {
     {"cd", "cd [DIR]", "change the shell's directory (default /)", HELP_BUILTIN},
     {"exit", "exit [STATUS]", "leave the shell", HELP_BUILTIN},
     {"help", "help [NAME]", "list the commands, or say how to use one", HELP_BUILTIN},
-    {"jobs", "jobs", "list the jobs started with & or stopped with Ctrl-Z", HELP_BUILTIN},
+    {"jobs", "jobs [-l]", "list the jobs started with & or stopped with Ctrl-Z (-l: with their groups)", HELP_BUILTIN},
     {"fg", "fg [%N]", "bring job N (default: the latest) to the foreground", HELP_BUILTIN},
     {"bg", "bg [%N]", "continue stopped job N (default: the latest) in the background", HELP_BUILTIN},
     // Programs.

@@ -136,7 +136,9 @@ static struct job *note(int pid, int st) {
       if (j->pids[k] != pid) continue;
       if (WIFSTOPPED(st)) {
         j->stopped = 1;
-      } else if (!WIFCONTINUED(st)) {
+      } else if (WIFCONTINUED(st)) {
+        j->stopped = 0;  // continued from outside (kill -CONT)
+      } else {
         j->pids[k] = 0;
         if (k == j->count - 1) j->status = shell_status(st);
       }
@@ -170,7 +172,7 @@ static void report_done(void) {
 static void poll_jobs(void) {
   int st;
   for (;;) {
-    int pid = waitpid(-1, &st, WNOHANG | WUNTRACED);
+    int pid = waitpid(-1, &st, WNOHANG | WUNTRACED | (job_control ? WCONTINUED : 0));
     if (pid <= 0) break;
     note(pid, st);
   }
@@ -251,9 +253,19 @@ static int builtin(const struct sh_command *cmd) {
   if (strcmp(name, "exit") == 0) exit(cmd->argc > 1 ? atoi(cmd->argv[1]) : 0);
   if (strcmp(name, "help") == 0) return help(cmd);
   if (strcmp(name, "jobs") == 0) {
+    int with_pgid = cmd->argc > 1 && strcmp(cmd->argv[1], "-l") == 0;
     poll_jobs();
-    for (int i = 0; i < MAX_JOBS; i++)
-      if (jobs[i].id) printf("[%d] %-8s %s\n", jobs[i].id, jobs[i].stopped ? "Stopped" : job_alive(&jobs[i]) ? "Running" : "Done", jobs[i].text);
+    // In the order of their numbers (a new job may take an earlier entry).
+    for (int last = 0;;) {
+      struct job *j = 0;
+      for (int i = 0; i < MAX_JOBS; i++)
+        if (jobs[i].id > last && (!j || jobs[i].id < j->id)) j = &jobs[i];
+      if (!j) break;
+      last = j->id;
+      printf("[%d] ", j->id);
+      if (with_pgid) printf("%d ", j->pgid);
+      printf("%-8s %s\n", j->stopped ? "Stopped" : job_alive(j) ? "Running" : "Done", j->text);
+    }
     return 0;
   }
   if (strcmp(name, "fg") == 0 || strcmp(name, "bg") == 0) {
