@@ -31,7 +31,6 @@
 #define NETD_ERR_NO_ADDRESS (-10)  // netd has no address (no ip= on the command line)
 #define NETD_ERR_UNREACHABLE (-11) // not on the local network (there is no gateway yet)
 #define NETD_ERR_SEND (-12)        // the card refused the frame
-#define NETD_ERR_BUSY (-13)        // too many packets waiting for ARP
 
 // NETD_INFO's buf: netd's counters.
 struct netstats {
@@ -48,6 +47,8 @@ struct netstats {
   uint64 echo_replies;  // echo replies received
   uint64 sent;          // frames sent
   uint64 send_errors;   // frames the card refused
+  uint64 arp_dropped;   // packets dropped while waiting for ARP (room taken by a newer one)
+  uint64 echo_dropped;  // echo replies nobody polled for, dropped for newer ones
 };
 
 // user/lib/inet.c: "a.b.c.d" or "a.b.c.d/n" to an address (and prefix

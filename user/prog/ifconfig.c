@@ -50,10 +50,10 @@ int main(void) {
          (int)(mac >> 8 & 255), (int)(mac & 255));
   printf("  frames %ld bad %ld sent %ld send-errors %ld\n", (long)s.frames, (long)s.bad_frames, (long)s.sent,
          (long)s.send_errors);
-  printf("  arp in %ld replied %ld\n", (long)s.arp_in, (long)s.arp_replies);
+  printf("  arp in %ld replied %ld dropped-waiting %ld\n", (long)s.arp_in, (long)s.arp_replies, (long)s.arp_dropped);
   printf("  ip in %ld bad %ld fragments %ld other %ld\n", (long)s.ip_in, (long)s.ip_bad, (long)s.ip_fragments,
          (long)s.ip_other);
-  printf("  icmp bad %ld echo answered %ld echo replies %ld\n", (long)s.icmp_bad, (long)s.echo_answered,
-         (long)s.echo_replies);
+  printf("  icmp bad %ld echo answered %ld echo replies %ld unclaimed %ld\n", (long)s.icmp_bad, (long)s.echo_answered,
+         (long)s.echo_replies, (long)s.echo_dropped);
   return 0;
 }

@@ -49,12 +49,14 @@ struct arp_entry {
 
 struct pending {
   uint ip;  // 0 = free
+  uint64 age;  // when it started waiting (a counter): the oldest gives way
   int len;
   uchar frame[NIC_FRAME_MAX];
 };
 
 struct echo_result {
   int used;
+  uint64 age;  // arrival order: when the table is full the oldest gives way
   uint ident, seq, src, ttl;
   uint64 rtt_ns;
 };
@@ -69,6 +71,17 @@ static struct netstats stats;
 static uchar tx[NIC_FRAME_MAX];
 static uchar request[IPC_MAX_BYTES];
 static const uchar broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static uint64 ticket;  // orders pending packets and results
+
+// The free entry of a table, else its oldest (which the caller counts as dropped).
+#define FREE_OR_OLDEST(table, n, busy, out)                        \
+  do {                                                             \
+    out = &table[0];                                               \
+    for (int i_ = 0; i_ < (n); i_++) {                             \
+      if (!(table[i_].busy)) { out = &table[i_]; break; }          \
+      if (table[i_].age < out->age) out = &table[i_];              \
+    }                                                              \
+  } while (0)
 
 // ---- byte order ----
 static uint get16(const uchar *p) { return (uint)p[0] << 8 | p[1]; }
@@ -197,10 +210,15 @@ static long icmp_send(uint dst, int icmp_len) {
     send_frame(tx, len);
     return SVC_OK;
   }
+  // One packet waits per address (a newer one replaces it); when all are
+  // taken the oldest waiting packet is dropped, so addresses that never
+  // answer cannot block the others.
   struct pending *slot = 0;
   for (int i = 0; i < PENDING_MAX && !slot; i++)
-    if (pending[i].ip == 0) slot = &pending[i];
-  if (!slot) return NETD_ERR_BUSY;
+    if (pending[i].ip == dst) slot = &pending[i];
+  if (!slot) FREE_OR_OLDEST(pending, PENDING_MAX, ip, slot);
+  if (slot->ip != 0) stats.arp_dropped++;
+  slot->age = ++ticket;
   eth_header(tx, broadcast, ETHERTYPE_IP);  // the destination MAC is filled in when ARP answers
   memcpy(slot->frame, tx, (size_t)len);
   slot->len = len;
@@ -215,11 +233,11 @@ static void record_reply(uint src, uint ttl, const uchar *icmp, int len) {
   uint64 sent = 0;
   for (int i = 0; i < 8; i++) sent = sent << 8 | icmp[ICMP_HLEN + i];
   uint64 now = clocknanos();
-  struct echo_result *r = 0;
-  for (int i = 0; i < RESULTS_MAX && !r; i++)
-    if (!results[i].used) r = &results[i];
-  if (!r) return;  // nobody polls: the oldest stay, this one goes
+  struct echo_result *r;
+  FREE_OR_OLDEST(results, RESULTS_MAX, used, r);
+  if (r->used) stats.echo_dropped++;  // nobody polled for it (its ping is gone)
   r->used = 1;
+  r->age = ++ticket;
   r->ident = get16(icmp + 4);
   r->seq = get16(icmp + 6);
   r->src = src;
@@ -287,15 +305,15 @@ static long echo_request(uint dst, uint ident, uint seq) {
 
 // ECHO_POLL: fills the reply words with the oldest result for ident.
 static long echo_poll(struct ipcmsg *m, uint ident) {
-  for (int i = 0; i < RESULTS_MAX; i++) {
-    if (!results[i].used || results[i].ident != (ident & 0xffff)) continue;
-    m->w[1] = results[i].seq;
-    m->w[2] = results[i].rtt_ns;
-    m->w[3] = (uint64)results[i].src | (uint64)results[i].ttl << 32;
-    results[i].used = 0;
-    return SVC_OK;
-  }
-  return NETD_NOTHING;
+  struct echo_result *r = 0;
+  for (int i = 0; i < RESULTS_MAX; i++)
+    if (results[i].used && results[i].ident == (ident & 0xffff) && (!r || results[i].age < r->age)) r = &results[i];
+  if (!r) return NETD_NOTHING;
+  m->w[1] = r->seq;
+  m->w[2] = r->rtt_ns;
+  m->w[3] = (uint64)r->src | (uint64)r->ttl << 32;
+  r->used = 0;
+  return SVC_OK;
 }
 
 // The receive pump: a child that waits for frames and calls netd with each.

@@ -1,12 +1,12 @@
 // ping: sends ICMP echo requests through the network service and prints
 // each reply with its round trip in virtual time (docs/network.md).
 //
-//   ping [-c count] address
+//   ping [-c count] [-W ticks] address
 //
 // It finds netd by asking the name service (the lowest endpoint it holds)
 // for "net", sends each request with NETD_ECHO and polls for its reply with
-// NETD_ECHO_POLL every tick for up to a second; the next request goes as
-// soon as the reply is in or the second is up. Exits 0 when any reply came.
+// NETD_ECHO_POLL every tick for up to a second (-W: that many ticks of 10
+// ms); the next request goes as soon as the reply is in or the wait is up. Exits 0 when any reply came.
 #include "user.h"
 #include "services.h"
 #include "net.h"
@@ -14,6 +14,7 @@
 #define WAIT_TICKS 100  // a second
 #define DEFAULT_COUNT 4
 #define MAX_COUNT 1000
+#define MAX_WAIT 6000  // a minute
 #define CAP_SLOTS 64
 
 static int name_service(void) {
@@ -49,21 +50,23 @@ static const char *status_text(long s) {
     case NETD_ERR_NO_ADDRESS: return "this machine has no address (ip= on the kernel command line)";
     case NETD_ERR_UNREACHABLE: return "not on the local network (there is no gateway)";
     case NETD_ERR_SEND: return "the network card refused the frame";
-    case NETD_ERR_BUSY: return "too many packets waiting for ARP";
     default: return "the network service refused the request";
   }
 }
 
 int main(int argc, char **argv) {
-  int count = DEFAULT_COUNT;
+  int count = DEFAULT_COUNT, wait = WAIT_TICKS;
   int i = 1;
-  if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
-    count = atoi(argv[i + 1]);
+  while (i + 1 < argc && (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "-W") == 0)) {
+    if (argv[i][1] == 'c') count = atoi(argv[i + 1]);
+    else wait = atoi(argv[i + 1]);
     i += 2;
   }
   uint dst;
-  if (i != argc - 1 || count < 1 || count > MAX_COUNT || inet_parse(argv[i], &dst, 0) < 0) {
-    fprintf(2, "usage: ping [-c count] address   (count 1..%d, address like 10.0.0.2)\n", MAX_COUNT);
+  if (i != argc - 1 || count < 1 || count > MAX_COUNT || wait < 0 || wait > MAX_WAIT ||
+      inet_parse(argv[i], &dst, 0) < 0) {
+    fprintf(2, "usage: ping [-c count] [-W ticks] address   (count 1..%d, ticks 0..%d, address like 10.0.0.2)\n",
+            MAX_COUNT, MAX_WAIT);
     exit(2);
   }
   int net = net_service();
@@ -90,7 +93,7 @@ int main(int argc, char **argv) {
       exit(2);
     }
     int got = 0;
-    for (int t = 0; t <= WAIT_TICKS && !got; t++) {
+    for (int t = 0; t <= wait && !got; t++) {
       memset(&m, 0, sizeof m);
       m.cap = -1;
       m.w[0] = NETD_ECHO_POLL;
@@ -111,7 +114,7 @@ int main(int argc, char **argv) {
         if (rtt < min) min = rtt;
         if (rtt > max) max = rtt;
         got = 1;
-      } else if (t < WAIT_TICKS) {
+      } else if (t < wait) {
         sleep(1);
       }
     }
