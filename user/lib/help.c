@@ -42,7 +42,7 @@ static const struct help_entry entries[] = {
     {"netd", "netd", "the network service: ARP, IPv4, ICMP echo (init starts it)", HELP_SERVICE},
     {"nice", "nice N COMMAND [ARG...] | nice -p PID N", "run a command at another priority, or change one", HELP_PROGRAM},
     {"nictest", "nictest", "test: the network card is out of an ordinary process's reach", HELP_TEST},
-    {"ping", "ping [-c COUNT] ADDRESS", "send ICMP echo requests and show the round trips", HELP_PROGRAM},
+    {"ping", "ping [-c COUNT] [-W TICKS] ADDRESS", "send ICMP echo requests and show the round trips", HELP_PROGRAM},
     {"ps", "ps", "list processes: pid, parent, state, CPU time, memory", HELP_PROGRAM},
     {"rm", "rm FILE...", "remove files", HELP_PROGRAM},
     {"sandbox", "sandbox COMMAND [ARG...]", "run a command in capability mode with only the console", HELP_PROGRAM},
