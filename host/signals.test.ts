@@ -136,6 +136,18 @@ describe("the console's signal keys and the shell's job control", () => {
     expect(h.runUntil(/\n\$ $/, mark)).toContain("typed\ntyped\n");
   });
 
+  it("when the shell exits, its stopped jobs are hung up (nobody could continue them); init starts a new shell", () => {
+    const h = bootShell();
+    const mark = start(h, "spin 1 1000");
+    h.machine.input("\x1a");
+    h.runUntil(/Stopped  spin 1 1000\n\$ $/, mark);
+    const exitMark = h.output.length;
+    h.machine.input("exit\r");
+    h.runUntil(/init: starting sh\n\$ $/, exitMark);
+    expect(psRows(h).filter((p) => p.name === "spin")).toEqual([]);
+    expect(h.shell("echo fresh")).toContain("fresh");
+  });
+
   it("kill takes a signal by name or number and lists them", () => {
     const h = bootShell();
     expect(h.shell("kill -l")).toMatch(/^ 9 KILL\s+Killed$/m);

@@ -33,7 +33,7 @@ import { logBegin, logEnd, LOG_INFO, LOG_ERROR } from "../lib/log";
 import { printStr, printDec, printSigned } from "../lib/print";
 import { timeNowNs } from "../arch/timer";
 import { ttyEnterMonitor, ttySession, ttyForeground, ttySetControl } from "../dev/tty";
-import { sigInitFirst, sigFork, sigKill, sigSend, sigSendGroup, sigSid, SIGCHLD, SIGHUP, SIGCONT } from "./signal";
+import { sigInitFirst, sigFork, sigKill, sigSend, sigSendGroup, sigSid, sigStopped, SIGCHLD, SIGHUP, SIGCONT } from "./signal";
 
 export const INIT_NAME = "init";
 /** "/init" as a NUL-terminated string in static data. */
@@ -195,15 +195,24 @@ export function procExit(slot: u32, status: i32): void {
 
 /** A session leader that ends takes the console's control with it: its
  *  foreground group is hung up (SIGHUP, then SIGCONT so a stopped job sees
- *  it), as a terminal's hangup would. */
+ *  it), as a terminal's hangup would, and so is every stopped process of
+ *  the session (nobody is left to continue it: POSIX's orphaned process
+ *  groups). Background jobs that run go on running. */
 function releaseTerminal(slot: u32): void {
-  const sid = ttySession();
-  if (sid == 0 || sid != pPid(slot) || sigSid(slot) != sid) return;
-  const fg = ttyForeground();
-  ttySetControl(0, 0);
-  if (fg > 0) {
-    sigSendGroup(fg, SIGHUP);
-    sigSendGroup(fg, SIGCONT);
+  const sid = pPid(slot);
+  if (sigSid(slot) != sid) return;
+  if (ttySession() == sid) {
+    const fg = ttyForeground();
+    ttySetControl(0, 0);
+    if (fg > 0) {
+      sigSendGroup(fg, SIGHUP);
+      sigSendGroup(fg, SIGCONT);
+    }
+  }
+  for (let c: u32 = 0; c < MAX_PROCS; c++) {
+    if (c == slot || pState(c) == P_UNUSED || pState(c) == P_ZOMBIE || sigSid(c) != sid || !sigStopped(c)) continue;
+    sigSend(c, SIGHUP);
+    sigSend(c, SIGCONT);
   }
 }
 
