@@ -18,7 +18,7 @@ import { printInit, printStr, printDec, printSize, printFlush, printBytes, print
 import { logInit, logBegin, logEnd, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo, kwarn, kerror } from "./lib/log";
 import { panic, panicBegin, panicEnd } from "./lib/panic";
 import {
-  kernel, publishState, publishSlice, KERNEL_BOOTING, KERNEL_RUNNING, KERNEL_HALTED, KERNEL_PANICKED,
+  kernel, chargeWork, publishState, publishSlice, KERNEL_BOOTING, KERNEL_RUNNING, KERNEL_HALTED, KERNEL_PANICKED,
   KERNEL_REBOOTING,
 } from "./lib/kstate";
 import { timeNowNs, timerAck, intcInit, intcMask, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
@@ -40,6 +40,7 @@ import { spawnInit } from "./proc/lifecycle";
 import { runProcess } from "./proc/run";
 import { schedInit, schedPick, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
 import { traceClock } from "./sched/trace";
+import { sliceBegin, sliceOutOfTime, SCHED_ROUND_WORK } from "./sched/slice";
 import { timerArm, timerDisarm, intcUnmasked } from "./arch/timer";
 import { fsMountWith, fsReadOnly, fsDamageReports, FS_MOUNT_READONLY } from "./fs/fsops";
 import { FS_OK, FS_ERR_NODISK, FS_ERR_CORRUPT, FS_ERR_IO } from "./fs/fsstate";
@@ -288,10 +289,13 @@ export function run(budget: u32): i32 {
   // Wakes traced in this slice (console input, say) carry the scheduler's
   // last clock reading: take one now, or after an idle spell they would be
   // stamped at the moment the machine went idle.
-  if (userland) traceClock(timeNowNs());
+  const startNs = timeNowNs();
+  if (userland) traceClock(startNs);
+  sliceBegin(startNs);
   let wakeAt = WAKE_NEVER;
   let runnable = false;
   for (;;) {
+    chargeWork(SCHED_ROUND_WORK);
     handleInterrupts();
     if (importsPending()) importFiles();
     if (ttyPoll() && userland) wakeup(W_CONSOLE, 0);
@@ -299,7 +303,7 @@ export function run(budget: u32): i32 {
     if (monitorStopped() || k.state != KERNEL_RUNNING) break;
     if (!userland) break;
     wakeAt = schedHasTimedSleepers() ? schedWakeSleepers(timeNowNs()) : WAKE_NEVER;
-    if (k.sliceWork >= budget) { runnable = schedPick() != NO_SLOT; break; }
+    if (k.sliceWork >= budget || sliceOutOfTime()) { runnable = schedPick() != NO_SLOT; break; }
     const slot = schedPick();
     if (slot == NO_SLOT) break;
     runProcess(slot, <u64>(budget - k.sliceWork));

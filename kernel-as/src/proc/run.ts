@@ -32,6 +32,7 @@ import {
 } from "../sched/trace";
 import { timeNowNs } from "../arch/timer";
 import { chargeWork, kernel, SYSCALL_NONE } from "../lib/kstate";
+import { sliceOutOfTime } from "../sched/slice";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
 import { printStr, printDec, printHex0x, printBytes } from "../lib/print";
 import { bootU32, BI_NS_PER_WORK } from "../arch/bootinfo";
@@ -153,8 +154,10 @@ function deliverSignals(slot: u32): i32 {
   return DELIVERED_NONE;
 }
 
-/** Runs slot for at most `budget` instructions. Leaves it runnable, asleep
- *  or gone; returns the instructions retired. */
+/** Runs slot until it has spent `budget` units of work — instructions
+ *  retired and the kernel work charged on its behalf (system calls) — or,
+ *  in realtime mode, until the slice's wall time is up (sched/slice.ts).
+ *  Leaves it runnable, asleep or gone; returns the work spent. */
 export function runProcess(slot: u32, budget: u64): u64 {
   const t = procTable();
   t.current = slot;
@@ -170,6 +173,7 @@ export function runProcess(slot: u32, budget: u64): u64 {
   traceEvent(TRACE_RUN, slot, 0, 0, startNs);
   hartSetTime(ctx, startNs / TIME_TICK_NS, timeScaleQ16());
   if (pSliceLeft(slot) == 0) pSetSliceLeft(slot, SLICE_INSTRUCTIONS);
+  const workStart = k.sliceWork;
   let used: u64 = 0;
   let gone = false;
   while (!gone) {
@@ -184,7 +188,6 @@ export function runProcess(slot: u32, budget: u64): u64 {
     const before = hartGetInstret(ctx);
     const cause = hartRun(ctx, <u32>room);
     const ran = hartGetInstret(ctx) - before;
-    used += ran;
     chargeWork(<u32>ran);
     schedCharge(slot, ran);
     pSetSliceLeft(slot, left > ran ? left - ran : 0);
@@ -209,8 +212,10 @@ export function runProcess(slot: u32, budget: u64): u64 {
       gone = true;
       break;
     }
-    if (used >= budget || pSliceLeft(slot) == 0) break;
+    used = <u64>(k.sliceWork - workStart);
+    if (used >= budget || pSliceLeft(slot) == 0 || sliceOutOfTime()) break;
   }
+  used = <u64>(k.sliceWork - workStart);
   if (!gone) {
     const endNs = timeNowNs();
     pAddCpuNs(slot, endNs - startNs);
