@@ -17,6 +17,11 @@ const BUILD_TIMEOUT_MS = 120_000;
 
 test.describe.configure({ mode: "serial" });
 
+/** Files of the Code panel's on-demand part: the panel with CodeMirror, the
+ *  source bundle, the build worker and the compiler (Vite's asset names). */
+const ON_DEMAND = /\/assets\/(code-panel|kernel-src|build-worker|asc)-/;
+const COMPILER = /\/assets\/(build-worker|asc)-/;
+
 async function openCode(page: Page): Promise<void> {
   await page.getByRole("tab", { name: "Code" }).click();
   await expect.poll(() => page.evaluate(() => window.keel.code()?.active ?? null), { timeout: 20_000 }).toBe(MAIN);
@@ -45,6 +50,20 @@ async function build(page: Page): Promise<void> {
   await expect.poll(() => page.evaluate(() => window.keel.code()?.lastBuild ?? null), { timeout: BUILD_TIMEOUT_MS, intervals: [250, 500] })
     .not.toEqual(before);
 }
+
+test("the first load fetches neither the editor, the sources nor the compiler; the Code tab fetches the first two", async ({ page }) => {
+  const fetched: string[] = [];
+  page.on("request", (request) => fetched.push(request.url()));
+  await openKeel(page);
+  await waitForPrompt(page);
+  expect(fetched.some((url) => url.includes("/assets/index-"))).toBe(true);
+  expect(fetched.filter((url) => ON_DEMAND.test(url))).toEqual([]);
+  await openCode(page);
+  expect(fetched.some((url) => url.includes("/assets/code-panel-"))).toBe(true);
+  expect(fetched.some((url) => url.includes("/assets/kernel-src"))).toBe(true);
+  // The compiler waits for the first Build.
+  expect(fetched.filter((url) => COMPILER.test(url))).toEqual([]);
+});
 
 test("an edited banner is built in the page and boots on the same disk; Shipped kernel returns", async ({ page }) => {
   test.setTimeout(BUILD_TIMEOUT_MS + 90_000);

@@ -435,6 +435,8 @@ async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
   post({ type: "snapshot-restored", ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock, savedAt: snapshot.created });
 }
 
+const CHANGED_KERNEL = "the machine runs a kernel changed in the page";
+
 /** Replaces the machine by one running `bytes` (null: the shipped kernel) on
  *  the same disk. Everything is checked before the running machine is
  *  stopped; a kernel that cannot be built into a machine gives the previous
@@ -474,8 +476,10 @@ async function switchKernel(bytes: Uint8Array | null, patch: string | null): Pro
     throw new Error(`The new kernel could not be started, so the previous one runs again: ${errorText(error)}`);
   }
   runningPatch = patch;
-  // A replay link boots the shipped kernel: it would not reproduce this one.
-  if (patch !== null) shareNotes.inexact ??= "the machine runs a kernel changed in the page";
+  // The new machine boots on the disk the old one used; and a replay link
+  // boots the shipped kernel, so it would not reproduce a changed one.
+  const before = shareNotes.inexact === CHANGED_KERNEL ? null : shareNotes.inexact;
+  shareNotes = { inexact: patch !== null ? CHANGED_KERNEL : before, shippedDisk: false };
   post({ type: "kernel", kernel: { patch: runningPatch } });
 }
 

@@ -31,6 +31,8 @@ const SAVE_DELAY_MS = 400;
 /** How often the build's elapsed time is redrawn. */
 const TICK_MS = 100;
 const SOURCE_PREFIX = "kernel-as/src/";
+/** asc numbers the messages it shares with TypeScript from 1000 up. */
+const TS_CODES_FROM = 1000;
 
 export interface CodeHooks {
   send(message: PageToWorker, transfer?: Transferable[]): void;
@@ -69,6 +71,11 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
+/** The compiler's own name for a code: AS for its own messages, TS for those it shares with TypeScript. */
+function codeName(code: number): string {
+  return code === 0 ? "" : `${code < TS_CODES_FROM ? "AS" : "TS"}${code}`;
+}
+
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
@@ -86,7 +93,7 @@ function editorDiagnostic(state: EditorState, d: BuildDiagnostic): Diagnostic {
   };
   const from = at(d.line, d.column);
   const to = Math.max(from, at(d.endLine, d.endColumn));
-  const code = d.code !== 0 ? ` (AS${d.code})` : "";
+  const code = d.code !== 0 ? ` (${codeName(d.code)})` : "";
   return { from, to, severity: d.severity, message: `${d.message}${code}`, source: "asc" };
 }
 
@@ -332,7 +339,7 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
     for (const d of diagnostics) {
       const item = make("li", `code-problem code-problem-${d.severity}`);
       const where = d.file !== null ? `${shortName(d.file)}:${d.line}:${d.column}` : "";
-      const label = `${d.severity}${d.code !== 0 ? ` AS${d.code}` : ""}${where !== "" ? ` ${where}` : ""}: ${d.message}`;
+      const label = `${d.severity}${d.code !== 0 ? ` ${codeName(d.code)}` : ""}${where !== "" ? ` ${where}` : ""}: ${d.message}`;
       if (d.file !== null) {
         const button = make("button", "code-problem-link", label);
         button.type = "button";
