@@ -101,6 +101,13 @@ export default defineConfig({
   server: {
     port: 5173,
   },
+  // The dev server finds the page's dependencies by scanning it, but not the
+  // build worker's compiler (web/code/build-worker.ts): named here, it is
+  // pre-bundled at start rather than found on the first Build, which would
+  // reload the page.
+  optimizeDeps: {
+    include: ["assemblyscript/asc"],
+  },
   preview: {
     port: 4173,
   },

@@ -49,3 +49,13 @@ test("the static build boots under a sub-path with no special headers", async ({
   expect((await runCommand(page, "uptime")).length).toBeGreaterThan(0);
   expect(requested.filter((url) => !url.startsWith(SUB_PATH))).toEqual([]);
 });
+
+test("under the sub-path the Code tab finds the kernel's sources", async ({ page }) => {
+  await page.goto(subPathUrl);
+  await openKeel(page, "");
+  await waitForPrompt(page);
+  await page.getByRole("tab", { name: "Code" }).click();
+  await expect.poll(() => page.evaluate(() => window.keel.code()?.files ?? 0), { timeout: 20_000 }).toBeGreaterThan(50);
+  await expect(page.locator("#code-files button[data-path='kernel-as/src/main.ts']")).toBeVisible();
+  expect(requested.filter((url) => !url.startsWith(SUB_PATH))).toEqual([]);
+});
