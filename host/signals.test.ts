@@ -18,7 +18,7 @@ function bootShell(): MachineHarness {
 
 describe("signals (sigtest)", () => {
   const h = bootShell();
-  for (const check of ["registers", "mask", "restart", "stopcont", "exitcode", "ignore", "groups", "badframe"]) {
+  for (const check of ["registers", "mask", "restart", "stopcont", "exitcode", "ignore", "groups", "badframe", "ttou"]) {
     it(check, () => {
       const out = h.shell(`sigtest ${check}`);
       expect(out).toContain(`sigtest ${check}: OK`);

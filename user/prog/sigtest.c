@@ -24,6 +24,9 @@
 //   groups     setpgid puts children in a new group, sigsend(-pgid) reaches
 //              every member and nobody else, setsid makes a new session.
 //   badframe   sigreturn with no frame at sp fails with -1 and changes nothing.
+//   ttou       (run from the job-control shell) a background process that
+//              calls tcsetpgrp is stopped by SIGTTOU; one that ignores
+//              SIGTTOU takes the console and gives it back.
 #include "user.h"
 
 static int failed;
@@ -318,9 +321,44 @@ static void check_badframe(void) {
   report("badframe", sigreturn() == -1, "sigreturn without a frame did not fail");
 }
 
+static void check_ttou(void) {
+  int me = getpgid(0);
+  if (tcgetpgrp(0) != me) {
+    report("ttou", 0, "sigtest is not the console's foreground job");
+    return;
+  }
+  static char why[96] = "";
+  int ok = 1, st = 0;
+  int pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);            // a background group of the same session
+    tcsetpgrp(0, getpgid(0)); // stops here (SIGTTOU)
+    exit(tcgetpgrp(0) == getpgid(0) ? 7 : 8);
+  }
+  setpgid(pid, pid);
+  int r = waitpid(pid, &st, WUNTRACED);
+  if (r != pid || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTTOU) ok = 0, snprintf(why, sizeof why, "background tcsetpgrp: waitpid %d status 0x%x", r, st);
+  if (tcgetpgrp(0) != me) ok = 0, snprintf(why, sizeof why, "the stopped process took the console");
+  sigsend(pid, SIGKILL);
+  waitpid(pid, 0, 0);
+  pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    signal(SIGTTOU, SIG_IGN);
+    int took = tcsetpgrp(0, getpgid(0)) == 0 && tcgetpgrp(0) == getpgid(0);
+    tcsetpgrp(0, me);         // and back to sigtest
+    exit(took ? 0 : 1);
+  }
+  setpgid(pid, pid);
+  r = waitpid(pid, &st, 0);
+  if (ok && (r != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)) ok = 0, snprintf(why, sizeof why, "with SIGTTOU ignored: status 0x%x", st);
+  if (ok && tcgetpgrp(0) != me) ok = 0, snprintf(why, sizeof why, "the console did not come back");
+  report("ttou", ok, why);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(2, "usage: sigtest CHECK... (registers mask restart stopcont exitcode ignore groups badframe all)\n");
+    fprintf(2, "usage: sigtest CHECK... (registers mask restart stopcont exitcode ignore groups badframe ttou all)\n");
     return 2;
   }
   for (int i = 1; i < argc; i++) {
@@ -333,6 +371,7 @@ int main(int argc, char **argv) {
     if (all || strcmp(argv[i], "ignore") == 0) check_ignore();
     if (all || strcmp(argv[i], "groups") == 0) check_groups();
     if (all || strcmp(argv[i], "badframe") == 0) check_badframe();
+    if (strcmp(argv[i], "ttou") == 0) check_ttou();
   }
   return failed;
 }

@@ -14,7 +14,7 @@ import {
   sigValid, sigSend, sigSendGroup, sigGroupExists, sigHandler, sigRestorer, sigActionMask, sigActionFlags,
   sigSetAction, sigBlocked, sigSetBlocked, sigPending, sigPgid, sigSetPgid, sigSid, sigSetSid, sigTermSig,
   sigHasStopReport, sigTakeStopReport, sigHasContReport, sigTakeContReport, sigBit,
-  SIGKILL, SIGSTOP, SIGTTIN, SIG_IGN, SA_FLAGS, UNBLOCKABLE,
+  SIGKILL, SIGSTOP, SIGTTIN, SIGTTOU, SIG_IGN, SA_FLAGS, UNBLOCKABLE,
 } from "../proc/signal";
 import { sigReturn, SIGRETURN_OK } from "../proc/sigframe";
 import { ttySession, ttyForeground, ttySetControl } from "../dev/tty";
@@ -214,6 +214,13 @@ function sysTcsetpgrp(slot: u32): i64 {
   if (controlling == 0 && sid != pPid(slot)) return fail(slot, "tcsetpgrp: only a session leader can take the console");
   if (controlling != 0 && controlling != sid) return fail(slot, "tcsetpgrp: the console is another session's terminal");
   if (pgid <= 0 || !sigGroupExists(pgid, sid)) return fail(slot, "tcsetpgrp: no such process group in this session");
+  // A background process may not take the console unless it ignores or
+  // blocks SIGTTOU (as a shell does); otherwise its group gets SIGTTOU,
+  // which stops it, and the call runs again once it is continued.
+  if (controlling == sid && ttyForeground() != sigPgid(slot) && sigHandler(slot, SIGTTOU) != SIG_IGN && (sigBlocked(slot) & sigBit(SIGTTOU)) == 0) {
+    sigSendGroup(sigPgid(slot), SIGTTOU);
+    return SIGNAL_BLOCKED;
+  }
   ttySetControl(sid, pgid);
   return 0;
 }
