@@ -11,18 +11,17 @@ import { join } from "node:path";
 import { MemoryBackend } from "../host/disk/memory.js";
 import { FileBackend, type FileSyncMode } from "../host/node/file-disk.js";
 import { shippedImage } from "../host/testing/disk.js";
-import { userlandModules } from "../host/testing/machine-harness.js";
 import { GuestMachine } from "./guest.js";
 import { cpuSecondsSince, type BenchRow } from "./run.js";
 
-const WORKLOAD = "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do echo $i > f$i; done; rm f1 f2 f3 f4";
+const WORKLOAD = [...Array.from({ length: 16 }, (_, i) => `echo ${i} > f${i}`), "rm f1 f2 f3 f4", "mkdir d", "echo x > d/x"].join("; ");
 const DISK_BLOCKS = 32768;
 
 function fileRun(dir: string, sync: FileSyncMode): BenchRow[] {
   const path = join(dir, `${sync}.img`);
   writeFileSync(path, shippedImage());
   const disk = new FileBackend(path, { sync });
-  const guest = new GuestMachine({ disk, modules: userlandModules() });
+  const guest = new GuestMachine({ disk });
   guest.bootToShell();
   const [flushes0, syncs0] = [disk.flushes, disk.syncs];
   const wall0 = performance.now();
