@@ -4,7 +4,7 @@
 // build of the whole kernel cold (the compiler loaded by that build) and
 // warm (the same worker again).
 import { expect, type Page, test } from "@playwright/test";
-import { openKeel, waitForPrompt } from "./keel";
+import { openKeel, openShell, waitForPrompt, waitForShellPrompt } from "./keel";
 
 test.skip(process.env.KEEL_CODE_BENCH !== "1", "benchmark: set KEEL_CODE_BENCH=1");
 
@@ -55,4 +55,13 @@ test("Code panel figures", async ({ page }) => {
   console.log("warm builds:");
   await buildOnce(page);
   await buildOnce(page);
+});
+
+test("first load into the shell", async ({ page }) => {
+  const sizes = meter(page);
+  await openShell(page);
+  await waitForShellPrompt(page);
+  await page.waitForTimeout(500);
+  console.log(`first load into the shell: ${sizes.size} files, ${total(sizes)} bytes`);
+  for (const [url, bytes] of sizes) console.log(`  ${bytes}\t${new URL(url).pathname}`);
 });
