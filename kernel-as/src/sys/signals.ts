@@ -5,7 +5,7 @@
 // same check as kill, so a capability-mode process reaches only itself and
 // its children), then performs through proc/signal.ts.
 // Relies on: proc/signal, proc/sigframe, proc/proc, dev/tty, sys/callargs,
-// sys/fd, sys/unix (the pid permission check).
+// sys/fd, sys/pids (the pid permission check kill uses).
 
 import {
   MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, W_CHILD, procByPid, procFreeSlot, pState, pPid, pParent, pExit, pCapMode,
@@ -22,7 +22,7 @@ import { arg, argInt, fail, fail2 } from "./callargs";
 import { fdFile } from "./fd";
 import { capErrText } from "./fd";
 import { fileKind, FK_CONSOLE } from "../fs/file";
-import { pidAllowed } from "./unix";
+import { pidAllowed } from "./pids";
 import { copyin, copyout, VM_OK } from "../mm/vm";
 import { schedSleep } from "../sched/sched";
 import { SCRATCH_IO } from "../lib/layout";

@@ -28,6 +28,7 @@ import {
   CONSOLE_READ_STOPPED, CONSOLE_READ_DENIED,
 } from "./signals";
 import { sigExec, sigStopped } from "../proc/signal";
+import { pidAllowed } from "./pids";
 import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT, RIGHT_DELETE, RIGHT_EXECUTE, RIGHTS_ALL } from "../cap/codes";
 import {
   execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, EXEC_ERR_IMAGE_TOO_BIG, MAXARG, ARG_SPACE,
@@ -191,22 +192,6 @@ function ambientDenied(slot: u32, call: string): bool {
   if (!pCapMode(slot)) return false;
   fail2(slot, call, "capability mode: no ambient authority");
   return true;
-}
-
-/** Why a pid was refused in capability mode. The same words whether or not
- *  the pid exists, so a sandbox cannot probe for other processes. */
-const NOT_MINE_TEXT = "capability mode: that pid is not this process or one of its children";
-
-/** False (with the reason recorded) when slot may not name process `pid`:
- *  outside capability mode every pid may be named; in it only the caller
- *  itself and its children, the processes it made (the pids spawn and fork
- *  returned to it). Whether the process exists is the call's business. */
-export function pidAllowed(slot: u32, pid: i32, call: string): bool {
-  if (!pCapMode(slot)) return true;
-  const target = pid <= 0 ? NO_SLOT : procByPid(pid);
-  if (target != NO_SLOT && (target == slot || pParent(target) == slot)) return true;
-  fail2(slot, call, NOT_MINE_TEXT);
-  return false;
 }
 
 /** True when a process-table listing shows process s to slot. */
