@@ -9,6 +9,7 @@
 import { readdirSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import os from "node:os";
+import { cpuSecondsSince } from "./cpu.js";
 
 export interface BenchRow {
   name: string;
@@ -27,11 +28,6 @@ function format(value: number): string {
   return value.toFixed(2);
 }
 
-/** Process CPU seconds (user + system) since `start`. */
-export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
-}
 
 const rows: { suite: string; row: BenchRow }[] = [];
 const times: { suite: string; wall: number; cpu: number }[] = [];
