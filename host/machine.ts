@@ -119,6 +119,33 @@ interface KernelExports {
   _initialize?(): void;
 }
 
+/** The kernel's debugging interface (kernel-as/src/proc/debug.ts), used by
+ *  the GDB server (host/gdb/). 64-bit values cross as signed BigInts. */
+export interface KernelDebugExports {
+  debugAttach(pid: number): number;
+  debugAttachExec(len: number): number;
+  debugSession(): number;
+  debugTakeEvent(): number;
+  debugStopReason(): number;
+  debugStopSignal(): number;
+  debugStopAddr(): bigint;
+  debugWatchKind(): number;
+  debugExitStatus(): number;
+  debugExitKilled(): number;
+  debugIoBuffer(): number;
+  debugStopped(): number;
+  debugReg(index: number): bigint;
+  debugSetReg(index: number, value: bigint): number;
+  debugRead(va: bigint, len: number): number;
+  debugWrite(va: bigint, len: number): number;
+  debugBreak(va: bigint, on: number): number;
+  debugWatch(va: bigint, len: bigint, kind: number, on: number): number;
+  debugResume(step: number): number;
+  debugInterrupt(): number;
+  debugDetach(): number;
+  debugKill(): number;
+}
+
 export const DEFAULT_RAM_BYTES = 128 * 1024 * 1024;
 export const MIN_RAM_BYTES = 16 * 1024 * 1024;
 export const MAX_RAM_BYTES = 2048 * 1024 * 1024;
@@ -467,6 +494,15 @@ export class Machine {
     if (refused !== null) return { what: "error", message: refused };
     const inspect = this.exports.inspect!;
     return runInspect({ call: inspect, ram: () => this.memory.buffer, nowNs: this.clock.nowNs() }, query);
+  }
+
+  /** The kernel's debugging interface, between slices of a booted machine
+   *  (null otherwise, or when the kernel has none). Its calls change kernel
+   *  state without accounting work, like inspect(). */
+  debugInterface(): KernelDebugExports | null {
+    if (this.currentState === "off" || this.inKernel) return null;
+    const exports = this.exports as unknown as Partial<KernelDebugExports>;
+    return typeof exports.debugAttach === "function" ? (this.exports as unknown as KernelDebugExports) : null;
   }
 
   /** The last panic message, if the machine panicked. */

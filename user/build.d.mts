@@ -6,3 +6,7 @@ export declare function programNames(): string[];
 export declare function librarySources(): string[];
 export declare function build(outDir: string, options?: { verbose?: boolean }): Promise<string[]>;
 export declare function check(): Promise<string[]>;
+export declare const DEBUG_SUFFIX: string;
+export declare const DEBUG_CFLAGS: string[];
+export declare function sameLoadedImage(a: Uint8Array, b: Uint8Array): string | null;
+export declare const DEBUG_LDFLAGS: string[];

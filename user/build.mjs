@@ -4,7 +4,14 @@
 // user/bin/<name>, then writes the boot file system image user/bin/bootfs.img
 // (user/mkbootfs.ts) holding every program and user/fs/*.
 //
-// The output is reproducible: no debug info, no build ids, inputs in sorted
+// Each program also gets an unstripped copy for gdb, user/bin/<name>.debug
+// (docs/debugging.md): the same sources compiled again with DWARF (-g) and
+// linked the same way. The build checks that its loadable segments are
+// byte for byte those of user/bin/<name> (same code and data at the same
+// addresses), so gdb's view is exactly what the machine runs. *.debug files
+// never go into bootfs.img or the disk image.
+//
+// The output is reproducible: no debug info in the programs, no build ids, inputs in sorted
 // order and relative paths, so the same sources give the same bytes on any
 // machine. `--check` rebuilds into a temporary directory and exits 1 listing
 // the files that differ from the committed user/bin (CI runs it).
@@ -42,6 +49,16 @@ export const CFLAGS = [
   "-Werror",
   "-Iinclude",
 ];
+/** Suffix of the unstripped copy of each program (for gdb; never on a disk). */
+export const DEBUG_SUFFIX = ".debug";
+/** Extra compiler flags of the debug copies' objects. */
+// The assembler does not apply -fdebug-prefix-map to the compilation
+// directory; naming it outright keeps start.S and usys.S reproducible too.
+export const DEBUG_CFLAGS = ["-g", "-fdebug-compilation-dir=./user"];
+/** Extra linker flags of the debug copies: the DWARF of functions that
+ *  --gc-sections dropped points at an address no code has (not at 0, where
+ *  gdb would take them for _start's neighbours). */
+export const DEBUG_LDFLAGS = ["-z", "dead-reloc-in-nonalloc=.debug_*=0xffffffffffffffff"];
 export const LDFLAGS = ["-T", "user.ld", "--gc-sections", "--build-id=none", "-z", "max-page-size=4096", "-static", "-nostdlib"];
 
 /** Runs a command with cwd = user/, resolving with its output or rejecting with it. */
@@ -87,20 +104,31 @@ export async function build(outDir, { verbose = false } = {}) {
     mkdirSync(outDir, { recursive: true });
     const limit = Math.max(1, cpus().length);
     const log = (line) => verbose && console.log(line);
-    const objectOf = (src) => join(objDir, src.replace(/[/.]/g, "_") + ".o");
+    const objectOf = (src, debug = false) => join(objDir, src.replace(/[/.]/g, "_") + (debug ? ".g.o" : ".o"));
 
     const lib = librarySources();
     const progs = programNames();
-    const compiles = [...lib, ...progs.map((p) => `prog/${p}.c`)].map((src) => async () => {
-      log(`  CC    ${src}`);
-      await run(CLANG, [...CFLAGS, "-c", src, "-o", objectOf(src)]);
-    });
+    const sources = [...lib, ...progs.map((p) => `prog/${p}.c`)];
+    const compiles = sources.flatMap((src) => [
+      async () => {
+        log(`  CC    ${src}`);
+        await run(CLANG, [...CFLAGS, "-c", src, "-o", objectOf(src)]);
+      },
+      async () => {
+        log(`  CC -g ${src}`);
+        await run(CLANG, [...CFLAGS, ...DEBUG_CFLAGS, "-c", src, "-o", objectOf(src, true)]);
+      },
+    ]);
     await pool(compiles, limit);
 
-    const libObjects = lib.map(objectOf);
     const links = progs.map((p) => async () => {
-      log(`  LD    bin/${p}`);
-      await run(LD_LLD, [...LDFLAGS, "-o", join(outDir, p), ...libObjects, objectOf(`prog/${p}.c`)]);
+      log(`  LD    bin/${p} bin/${p}${DEBUG_SUFFIX}`);
+      const binary = join(outDir, p);
+      const debugCopy = binary + DEBUG_SUFFIX;
+      await run(LD_LLD, [...LDFLAGS, "-o", binary, ...lib.map((src) => objectOf(src)), objectOf(`prog/${p}.c`)]);
+      await run(LD_LLD, [...LDFLAGS, ...DEBUG_LDFLAGS, "-o", debugCopy, ...lib.map((src) => objectOf(src, true)), objectOf(`prog/${p}.c`, true)]);
+      const why = sameLoadedImage(readFileSync(binary), readFileSync(debugCopy));
+      if (why !== null) throw new Error(`bin/${p}${DEBUG_SUFFIX} does not load the same image as bin/${p}: ${why}`);
     });
     await pool(links, limit);
 
@@ -113,10 +141,48 @@ export async function build(outDir, { verbose = false } = {}) {
       { cwd: ROOT, encoding: "utf8" },
     );
     if (result.status !== 0) throw new Error(`mkbootfs failed:\n${result.stdout}${result.stderr}`);
-    return [...progs, "bootfs.img"];
+    return [...progs, ...progs.map((p) => p + DEBUG_SUFFIX), "bootfs.img"];
   } finally {
     rmSync(objDir, { recursive: true, force: true });
   }
+}
+
+/** The PT_LOAD segments of an ELF64 little-endian file: where, how and what they load. */
+export function loadSegments(file) {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const PT_LOAD = 1;
+  const phoff = Number(view.getBigUint64(32, true));
+  const phentsize = view.getUint16(54, true);
+  const phnum = view.getUint16(56, true);
+  const segments = [];
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    if (view.getUint32(ph, true) !== PT_LOAD) continue;
+    const offset = Number(view.getBigUint64(ph + 8, true));
+    const filesz = Number(view.getBigUint64(ph + 32, true));
+    segments.push({
+      flags: view.getUint32(ph + 4, true),
+      vaddr: view.getBigUint64(ph + 16, true),
+      memsz: view.getBigUint64(ph + 40, true),
+      bytes: file.subarray(offset, offset + filesz),
+    });
+  }
+  return { entry: view.getBigUint64(24, true), segments };
+}
+
+/** null when two ELF files load the same bytes at the same addresses with the same entry, else what differs. */
+export function sameLoadedImage(a, b) {
+  const x = loadSegments(a);
+  const y = loadSegments(b);
+  if (x.entry !== y.entry) return "entry points differ";
+  if (x.segments.length !== y.segments.length) return "segment counts differ";
+  for (let i = 0; i < x.segments.length; i++) {
+    const s = x.segments[i];
+    const t = y.segments[i];
+    if (s.vaddr !== t.vaddr || s.memsz !== t.memsz || s.flags !== t.flags) return `segment ${i} is placed differently`;
+    if (!Buffer.from(s.bytes).equals(Buffer.from(t.bytes))) return `segment ${i} holds different bytes`;
+  }
+  return null;
 }
 
 /** Compares a fresh build with the committed user/bin; returns the names that differ. */

@@ -22,6 +22,12 @@ export interface BootArgs {
   save: string | null;
   /** When the --disk file is synced: once per run slice (default) or at every kernel flush. */
   fsync: FileSyncMode;
+  /** TCP port of the GDB server on 127.0.0.1; null: no server. */
+  gdbPort: number | null;
+  /** What the GDB server attaches to: a pid, or the next process that execs a name. */
+  gdbAttach: { pid: number } | { name: string } | null;
+  /** Print every GDB packet on stderr. */
+  gdbLog: boolean;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -49,6 +55,12 @@ export const BOOT_USAGE = `usage: keel [options]
                    replaces the --disk file's contents, or lives in memory)
   --save FILE      write a snapshot of the machine to FILE when the runner
                    stops (end of input, Ctrl-A x, a halt, SIGINT)
+  --gdb PORT       GDB server on 127.0.0.1:PORT (0: any free port; see
+                   docs/debugging.md)
+  --gdb-attach PID|NAME
+                   attach it to process PID, or to the next process that
+                   execs program NAME (stopped at its first instruction)
+  --gdb-log        print every GDB packet on stderr
   --help           this text
 On a terminal, Ctrl-A x quits and Ctrl-] switches between the shell and the
 kernel monitor; Ctrl-C, Ctrl-\\ and Ctrl-Z go to the machine's foreground
@@ -59,7 +71,7 @@ ends and the machine is idle.
 export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
     ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
-    disk: null, restore: null, save: null, fsync: "settle",
+    disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -117,6 +129,30 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--no-disk":
         args.disk = "none";
         break;
+      case "--gdb": {
+        const text = value();
+        const port = Number(text);
+        if (!/^\d+$/.test(text) || port > 65535) throw new BootArgsError(`--gdb needs a TCP port from 0 to 65535, 0 for any free one (got "${text}")`);
+        args.gdbPort = port;
+        break;
+      }
+      case "--gdb-attach": {
+        const text = value();
+        if (/^\d+$/.test(text)) {
+          const pid = Number(text);
+          if (pid < 1 || pid > 0x7fffffff) throw new BootArgsError(`--gdb-attach: no process can have pid ${text}`);
+          args.gdbAttach = { pid };
+        } else {
+          if (text.length === 0 || new TextEncoder().encode(text).length > 16 || text.includes("/")) {
+            throw new BootArgsError(`--gdb-attach needs a pid or a program name of 1 to 16 bytes without "/" (got "${text}")`);
+          }
+          args.gdbAttach = { name: text };
+        }
+        break;
+      }
+      case "--gdb-log":
+        args.gdbLog = true;
+        break;
       case "--help":
       case "-h":
         args.help = true;
@@ -125,5 +161,6 @@ export function parseBootArgs(argv: string[]): BootArgs {
         throw new BootArgsError(`unknown option "${arg}"`);
     }
   }
+  if ((args.gdbAttach !== null || args.gdbLog) && args.gdbPort === null) throw new BootArgsError("--gdb-attach and --gdb-log need --gdb PORT");
   return args;
 }

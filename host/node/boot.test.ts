@@ -21,18 +21,23 @@ describe("runner options", () => {
   it("has sensible defaults", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
-      disk: null, restore: null, save: null, fsync: "settle",
+      disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false,
     });
   });
 
   it("reads every option in both --flag value and --flag=value forms", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
-      disk: "none", restore: null, save: null, fsync: "settle",
+      disk: "none", restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false,
     });
     expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
     expect(parseBootArgs(["--no-disk"]).disk).toBe("none");
     expect(parseBootArgs(["--bootfs", "x.img"]).bootfs).toBe("x.img");
+  });
+
+  it("reads the GDB server's options", () => {
+    expect(parseBootArgs(["--gdb", "1234", "--gdb-attach", "wc", "--gdb-log"])).toMatchObject({ gdbPort: 1234, gdbAttach: { name: "wc" }, gdbLog: true });
+    expect(parseBootArgs(["--gdb=0", "--gdb-attach=7"])).toMatchObject({ gdbPort: 0, gdbAttach: { pid: 7 } });
   });
 
   it.each([
@@ -41,6 +46,10 @@ describe("runner options", () => {
     [["--clock", "fast"], /--clock must be realtime or deterministic/],
     [["--cmdline"], /--cmdline needs a value/],
     [["--turbo"], /unknown option "--turbo"/],
+    [["--gdb", "99999"], /--gdb needs a TCP port/],
+    [["--gdb", "1234", "--gdb-attach", "a/b"], /a pid or a program name/],
+    [["--gdb", "1234", "--gdb-attach", "0"], /no process can have pid 0/],
+    [["--gdb-attach", "wc"], /need --gdb PORT/],
   ])("rejects %j with a clear message", (argv, message) => {
     expect(() => parseBootArgs(argv)).toThrow(BootArgsError);
     expect(() => parseBootArgs(argv)).toThrow(message);

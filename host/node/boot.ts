@@ -2,7 +2,8 @@
 //
 //   npm run boot -- [--ram MiB] [--clock realtime|deterministic]
 //                   [--cmdline TEXT] [--vga] [--debug] [--bootfs PATH]
-//                   [--monitor] [--restore FILE] [--save FILE] [--help]
+//                   [--monitor] [--restore FILE] [--save FILE]
+//                   [--gdb PORT [--gdb-attach PID|NAME] [--gdb-log]] [--help]
 //
 // On a TTY the terminal is put in raw mode and every key goes to the guest
 // (Ctrl-C, Ctrl-\ and Ctrl-Z too: raw mode turns off the terminal's own
@@ -12,6 +13,8 @@
 // input ends and the machine has nothing left to do, the runner exits.
 // --restore continues a snapshot (host/snapshot.ts) instead of powering on;
 // --save writes one when the runner stops, however it stops (SIGINT too).
+// --gdb serves the GDB remote protocol on 127.0.0.1 (host/node/gdb-tcp.ts);
+// while gdb is connected or a process is debugged, the runner stays up.
 // Exit status: 0 after a halt or a clean end of input, 1 after a panic, 2
 // for bad options or a snapshot that cannot be restored, 130 after SIGINT.
 
@@ -27,6 +30,8 @@ import type { BlockBackend } from "../devices/block.js";
 import { MemoryBackend } from "../disk/memory.js";
 import { FileBackend, type FileSyncMode } from "./file-disk.js";
 import { declaredDiskBlocks } from "../fs/format.js";
+import { GdbTcpServer } from "./gdb-tcp.js";
+import { MachineDebugTarget } from "../gdb/machine-target.js";
 import { SnapshotError, decodeSnapshot, restoreDetached, saveSnapshot, snapshotBuildId, type Snapshot } from "../snapshot.js";
 
 const CTRL_A = 0x01;
@@ -117,11 +122,32 @@ async function main(): Promise<number> {
     }
     machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules, disk }, callbacks);
   }
+  let gdb: GdbTcpServer | null = null;
   const loop = new RunLoop(machine, {
     onTick: (report) => {
-      if (inputEnded && report.state === "idle" && report.wakeInMs === null && machine.uart.rxQueued() === 0) finish(0);
+      gdb?.poll();
+      if (inputEnded && report.state === "idle" && report.wakeInMs === null && machine.uart.rxQueued() === 0 && !gdb?.busy) finish(0);
     },
   });
+  if (args.gdbPort !== null) {
+    const target = new MachineDebugTarget(machine);
+    target.onResume = () => loop.kick();
+    gdb = new GdbTcpServer(target, {
+      port: args.gdbPort,
+      attach: args.gdbAttach,
+      log: (line) => {
+        process.stderr.write(`keel: ${line}\n`);
+        loop.kick(); // a disconnect may let the runner finish
+      },
+      packetLog: args.gdbLog ? (dir, text) => process.stderr.write(`keel: gdb ${dir === "in" ? "<-" : "->"} ${text}\n`) : undefined,
+    });
+    try {
+      await gdb.listen();
+    } catch (error) {
+      process.stderr.write(`keel: gdb: cannot listen on 127.0.0.1:${args.gdbPort} (${error instanceof Error ? error.message : String(error)})\n`);
+      return 2;
+    }
+  }
 
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
@@ -159,10 +185,12 @@ async function main(): Promise<number> {
 
   process.once("SIGINT", () => finish(130));
   if (snapshot === null) machine.boot();
+  gdb?.armAttach();
   loop.start();
   const code = await done;
   loop.stop();
   machine.block.disk?.settle?.(); // whatever the kernel flushed is on the host's disk before we exit
+  gdb?.close();
   if (args.save !== null && machine.state !== "off") {
     await writeFile(args.save, await saveSnapshot(machine, buildId));
     process.stderr.write(`${tty ? "\r\n" : ""}keel: saved a snapshot in ${args.save}\n`);

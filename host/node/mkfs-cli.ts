@@ -5,7 +5,7 @@
 //
 // FILE is a path (stored in the root under its base name) or NAME=PATH
 // (NAME may hold '/': "etc/motd=notes.txt"). --default takes every program
-// in user/bin/ (every file there but bootfs.img) and user/fs/README, and
+// in user/bin/ (every file there but bootfs.img and the *.debug copies) and user/fs/README, and
 // writes build/disk.img; paths are from the repository root, wherever it
 // runs. The image holds only the disk's used prefix: the rest is zeros.
 
@@ -19,6 +19,8 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DEFAULT_IMAGE = "build/disk.img";
 /** Files in user/bin/ that are not programs. */
 const NOT_PROGRAMS = new Set(["bootfs.img"]);
+/** The unstripped copies for gdb (user/build.mjs): not for the disk. */
+const DEBUG_SUFFIX = ".debug";
 
 export const MKFS_USAGE = `usage: mkfs-cli --out IMG [options] FILE...
        mkfs-cli --default [--out IMG]
@@ -79,7 +81,7 @@ export function parseMkfsArgs(argv: string[]): MkfsArgs {
 export function defaultFiles(root: string = REPO_ROOT): [string, string][] {
   const bin = join(root, "user/bin");
   const programs = readdirSync(bin)
-    .filter((name) => !name.startsWith(".") && !NOT_PROGRAMS.has(name) && statSync(join(bin, name)).isFile())
+    .filter((name) => !name.startsWith(".") && !NOT_PROGRAMS.has(name) && !name.endsWith(DEBUG_SUFFIX) && statSync(join(bin, name)).isFile())
     .sort()
     .map((name): [string, string] => [name, join(bin, name)]);
   return [...programs, ["README", join(root, "user/fs/README")]];

@@ -11,7 +11,7 @@ const userBin = new URL("../../user/bin/", import.meta.url);
 /** The programs and README the shipped disk holds. */
 export function shippedFiles(): { name: string; data: Uint8Array }[] {
   const files = readdirSync(userBin)
-    .filter((name) => name !== "bootfs.img")
+    .filter((name) => name !== "bootfs.img" && !name.endsWith(".debug")) // *.debug: gdb's copies, never on a disk
     .sort()
     .map((name) => ({ name, data: new Uint8Array(readFileSync(new URL(name, userBin))) }));
   files.push({ name: "README", data: new Uint8Array(readFileSync(new URL("../../user/fs/README", import.meta.url))) });

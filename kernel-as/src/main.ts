@@ -49,6 +49,11 @@ import { importsPending, importFiles } from "./sys/import";
 
 export { kernelImageEnd } from "./lib/image";
 export { inspect } from "./sys/inspect";
+export {
+  debugAttach, debugAttachExec, debugSession, debugTakeEvent, debugStopReason, debugStopSignal, debugStopAddr,
+  debugWatchKind, debugExitStatus, debugExitKilled, debugIoBuffer, debugStopped, debugReg, debugSetReg, debugRead,
+  debugWrite, debugBreak, debugWatch, debugResume, debugInterrupt, debugDetach, debugKill,
+} from "./proc/debug";
 
 /** Boot results returned by kmain. */
 export const BOOT_OK: i32 = 0;

@@ -35,6 +35,7 @@ export const KSTATE_PROC: usize = 0x1A000;    // 4 KiB: process table header, sc
 export const KSTATE_TTY: usize = 0x1B000;     // 4 KiB: console line discipline
 export const KSTATE_FS: usize = 0x1C000;      // 4 KiB: file system (fs/fsstate.ts)
 export const KSTATE_CAP: usize = 0x1D000;     // 4 KiB: capabilities (cap/)
+export const KSTATE_DEBUG: usize = 0x1E000;   // 4 KiB: the debugging session (proc/debug.ts)
 export const KSTATE_NET: usize = 0x1F000;     // 4 KiB: NIC driver (dev/nic.ts)
 export const KSTATE_SCRATCH: usize = 0x20000; // 64 KiB of scratch, split below
 export const SCRATCH_MONITOR: usize = 0x20000;    // 16 KiB: monitor demos (pt)

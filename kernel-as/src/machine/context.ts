@@ -29,6 +29,7 @@ export const CTX_TVAL: usize = 344;        // u64, trap value of the last trap
 export const CTX_MAGIC: usize = 352;       // u32, CTX_MAGIC_VALUE once hartInit ran
 export const CTX_FREGS: usize = 384;       // f0..f31, u64 each (singles NaN-boxed)
 export const CTX_FCSR: usize = 640;        // u32, fcsr: fflags in bits 4..0, frm in bits 7..5
+export const CTX_DEBUG: usize = 648;       // u32, debugger flags (debug.ts DEBUG_*); 0 when not debugged
 export const CTX_SIZE: usize = 656;
 
 export const CTX_MAGIC_VALUE: u32 = 0x4B484152; // "KHAR"

@@ -29,6 +29,7 @@ import {
 import { expandCompressed, ILLEGAL_EXPANSION } from "./compressed";
 import { blockReserve, blockCommit, BLOCK_HEADER, RECORD_SIZE, BLOCK_MAX_INSNS } from "./blockcache";
 import { REG_SINK, fregOffset } from "./context";
+import { breakCount, breakAtPa, BREAK_BLOCK } from "./debug";
 
 export const OP_END: u8 = 0;
 export const OP_ILLEGAL: u8 = 1;
@@ -524,7 +525,9 @@ export function unfuseTail(rec: usize, count: u32): void {
 
 /**
  * Decodes and caches the block starting at physical address pa. The caller
- * guarantees the first instruction does not straddle the frame's end.
+ * guarantees the first instruction does not straddle the frame's end. With
+ * breakpoints set (debug.ts), an instruction at a breakpoint starts a block
+ * of its own, whose header count is BREAK_BLOCK.
  */
 export function decodeBlock(pa: usize): usize {
   const block = blockReserve();
@@ -533,7 +536,9 @@ export function decodeBlock(pa: usize): usize {
   const frame = pa & ~<usize>0xFFF;
   let off = start;
   let count: u32 = 0;
+  const breaks = breakCount() != 0;
   while (count < BLOCK_MAX_INSNS && off < 0x1000) {
+    if (breaks && count > 0 && breakAtPa(frame + <usize>off)) break;
     const low = <u32>load<u16>(frame + <usize>off);
     if ((low & 3) == 3 && off == 0xFFE) break; // straddles: starts a block of its own
     const upper = (low & 3) == 3 ? <u32>load<u16>(frame + <usize>off + 2) : 0;
@@ -546,5 +551,6 @@ export function decodeBlock(pa: usize): usize {
   putEnd(rec, off - start, count);
   fuseBlock(block + BLOCK_HEADER, count);
   blockCommit(block, pa, count);
+  if (breaks && breakAtPa(pa)) store<u32>(block, BREAK_BLOCK);
   return block;
 }

@@ -32,7 +32,9 @@ import { timeAt } from "./csr";
 import {
   faultCause, faultTval, clearFault, raiseFault, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_ECALL_U,
   CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, TRAP_BUDGET, TRAP_INTERRUPT, MISS_FAULT, MISS_CODE_DROPPED,
+  TRAP_DEBUG_BREAK,
 } from "./trap";
+import { breakHit, watchArmed, watchCheck, BREAK_BLOCK, breakBlockCount } from "./debug";
 import * as D from "./decode";
 import { mulhu } from "./arith";
 import { fpExec } from "./fpexec";
@@ -160,6 +162,7 @@ function atomic(ctx: usize, rec: usize, key: u32): usize {
     if (h == 0) {
       const frame = loadFrame(ctx, va);
       if (frame == 0) return rec | MISS_FAULT;
+      if (watchArmed(ctx) && watchCheck(va, size, true, false)) return rec | MISS_FAULT;
       h = frame + <usize>(<u32>va & 0xFFF);
     }
     const value = wide ? load<u64>(h) : sext32(<u64>load<u32>(h));
@@ -184,6 +187,7 @@ function atomic(ctx: usize, rec: usize, key: u32): usize {
   if (h == 0) {
     const frame = storeFrame(ctx, va);
     if (frame == 0) return rec | MISS_FAULT;
+    if (watchArmed(ctx) && watchCheck(va, size, true, true)) return rec | MISS_FAULT;
     h = frame + <usize>(<u32>va & 0xFFF);
   }
   const old = wide ? load<u64>(h) : sext32(<u64>load<u32>(h));
@@ -239,6 +243,12 @@ function successorSlow(ctx: usize, next: u64, link: usize, pc0: u64, key: u32, r
   if (succ == 0) { stopAt(ctx, next, faultCause, faultTval, chargedOf(remaining)); return 0; }
   if (flushes == cacheFlushes && ((next ^ pc0) & ~<u64>0xFFF) == 0 && linkWritable(link) && succ != scratchBlock) {
     store<u32>(link, <u32>succ);
+  }
+  if (load<u32>(succ) == BREAK_BLOCK) {
+    // A block starting at a breakpoint (debug.ts): every way in comes here.
+    if (breakHit(ctx, next)) { stopAt(ctx, next, TRAP_DEBUG_BREAK, next, chargedOf(remaining)); return 0; }
+    const count = breakBlockCount(succ);
+    return truncatedBlock(succ, count < remaining ? count : remaining);
   }
   if (load<u32>(succ) > remaining) succ = truncatedBlock(succ, remaining);
   return succ;

@@ -10,6 +10,7 @@ import { blockLookup, scratchBlock, clearLinks, BLOCK_HEADER, RECORD_SIZE } from
 import { decodeBlock, decodeHalves, putEnd, recPcOff, recLen, unfuseTail } from "./decode";
 import { mmuTranslate } from "./mmu";
 import { ACCESS_FETCH, clearFault } from "./trap";
+import { breakCount, breakAtPa, BREAK_BLOCK } from "./debug";
 
 // The previous block's virtual page and frame: within one hartRun the
 // translation cannot change, so a block in the same virtual page needs no
@@ -65,7 +66,7 @@ function straddlingBlock(ctx: usize, pc: u64, host: usize, key: u32): usize {
   const rec = scratchBlock + BLOCK_HEADER;
   decodeHalves(rec, <u32>load<u16>(host), <u32>load<u16>(upperHost), 0, 0);
   putEnd(rec + RECORD_SIZE, 4, 1);
-  store<u32>(scratchBlock, 1);
+  store<u32>(scratchBlock, breakCount() != 0 && breakAtPa(host) ? BREAK_BLOCK : 1);
   clearLinks(scratchBlock); // the scratch block is never chained
   return scratchBlock;
 }

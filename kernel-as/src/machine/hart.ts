@@ -42,6 +42,12 @@
 //   hartInvalidateCode(pa, len)              the kernel wrote [pa, pa+len) which may
 //                                            hold decoded code (exec, copy-on-write)
 //   hartFlushDecodeCache()                   drops every decoded block
+//   hartBreakInsert(va, pa) / hartBreakRemove(va), hartWatchInsert(va, len,
+//   kind) / hartWatchRemove, hartSetDebugFlags(ctx, DEBUG_*), hartDebugReset()
+//                                            breakpoints and watchpoints kept by the
+//                                            hart for a debugged context (debug.ts);
+//                                            they stop it with TRAP_DEBUG_BREAK /
+//                                            TRAP_DEBUG_WATCH
 //
 // Per-vCPU: the TLB and the block cache (their addresses are cached in WASM
 // globals by hartSystemInit). Machine-wide: the KSTATE_HART record below.
@@ -59,6 +65,11 @@ import { setTime } from "./csr";
 import { TRAP_BUDGET } from "./trap";
 
 export { tlbFlushAll, tlbFlushAsid, tlbFlushVa } from "./tlb";
+export {
+  hartBreakInsert, hartBreakRemove, hartWatchInsert, hartWatchRemove, hartWatchCount, hartWatchHitKind,
+  hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS,
+  WATCH_WRITE, WATCH_READ, WATCH_ACCESS, HD_OK,
+} from "./debug";
 
 export const HART_OK: i32 = 0;
 export const HART_ERR_ARENA: i32 = -1;

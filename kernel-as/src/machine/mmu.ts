@@ -21,7 +21,8 @@
 import {
   PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, PTE_HIGH_RESERVED, pteToPa, vpn, vaCanonical,
 } from "./sv48";
-import { ctxAsidKey, ctxRoot } from "./context";
+import { ctxAsidKey, ctxRoot, CTX_DEBUG } from "./context";
+import { DEBUG_WATCH, watchOnPage, watchArmed, watchCheck } from "./debug";
 import { tlbFetch, tlbLoad, tlbStore, tlbInsert, tlbEntry, tlbHit, KEY_BARE, KEY_CODE, KEY_INVALID } from "./tlb";
 import { frameHasCode, blockInvalidateFrame } from "./blockcache";
 import {
@@ -73,6 +74,9 @@ export function mmuTranslate(ctx: usize, va: u64, access: u32): usize {
     if (frame == 0 || frame + 0x1000 > ram) { raiseFault(accessFaultCause(access), va); return 0; }
     const updated = pte | PTE_A | (access == ACCESS_STORE ? PTE_D : 0);
     if (updated != pte) store<u64>(<usize>pteAddr, updated);
+    // A watched page is never cached for a debugged context, so each of
+    // its accesses comes to the slow paths' watch check (debug.ts).
+    if (access != ACCESS_FETCH && (load<u32>(ctx + CTX_DEBUG) & DEBUG_WATCH) != 0 && watchOnPage(va)) return <usize>frame;
     insert(access, va, key, <usize>frame, level);
     return <usize>frame;
   }
@@ -129,6 +133,7 @@ export function loadSlow(ctx: usize, va: u64, size: u32): u64 {
   if (off + size <= 0x1000) {
     const frame = loadFrame(ctx, va);
     if (frame == 0) return 0;
+    if (watchArmed(ctx) && watchCheck(va, size, true, false)) return 0;
     const h = frame + <usize>off;
     if (size == 1) return <u64>load<u8>(h);
     if (size == 2) return <u64>load<u16>(h);
@@ -141,6 +146,7 @@ export function loadSlow(ctx: usize, va: u64, size: u32): u64 {
   if (f1 == 0) return 0;
   const f2 = loadFrame(ctx, second);
   if (f2 == 0) return 0;
+  if (watchArmed(ctx) && watchCheck(va, size, true, false)) return 0;
   let value: u64 = 0;
   for (let i: u32 = 0; i < size; i++) {
     const o = off + i;
@@ -157,6 +163,7 @@ export function storeSlow(ctx: usize, va: u64, size: u32, value: u64): bool {
   if (off + size <= 0x1000) {
     const frame = storeFrame(ctx, va);
     if (frame == 0) return false;
+    if (watchArmed(ctx) && watchCheck(va, size, false, true)) return false;
     const h = frame + <usize>off;
     if (size == 1) store<u8>(h, <u8>value);
     else if (size == 2) store<u16>(h, <u16>value);
@@ -169,6 +176,7 @@ export function storeSlow(ctx: usize, va: u64, size: u32, value: u64): bool {
   if (f1 == 0) return false;
   const f2 = storeFrame(ctx, second);
   if (f2 == 0) return false;
+  if (watchArmed(ctx) && watchCheck(va, size, false, true)) return false;
   for (let i: u32 = 0; i < size; i++) {
     const o = off + i;
     const b = <u8>(value >> (8 * <u64>i));

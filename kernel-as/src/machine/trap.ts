@@ -20,6 +20,10 @@ export const CAUSE_STORE_PAGE_FAULT: u32 = 15;  // stores, SC and AMOs
 export const TRAP_BUDGET: u32 = 0x100;
 /** The u32 at CONTROL_BLOCK + CB_IRQ_PENDING was nonzero at a block boundary. */
 export const TRAP_INTERRUPT: u32 = 0x101;
+/** A debugged context reached one of its breakpoints (debug.ts); tval = pc. */
+export const TRAP_DEBUG_BREAK: u32 = 0x102;
+/** A debugged context's access touched a watchpoint (debug.ts); tval = the watched address. */
+export const TRAP_DEBUG_WATCH: u32 = 0x103;
 
 /** Kinds of memory access; they pick the TLB and the fault causes. */
 export const ACCESS_FETCH: u32 = 0;

@@ -15,6 +15,7 @@
 // a 16-byte aligned sp. At entry pc = e_entry, a0 = argc, a1 = sp = argv.
 // Relies on: proc/elf, mm/vm, mm/pagetable, fs/bootfs, machine/hart.
 
+import { debugOnExec } from "./debug";
 import {
   elfCheck, elfEntry, elfPhnum, phLoaded, phFlags, phOffset, phVaddr, phFilesz, phMemsz, ELF_OK, PF_W, PF_X,
 } from "./elf";
@@ -192,6 +193,7 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
   hartSetSatp(ctx, makeSatp(asid, <u64>root));
   hartDropReservation(ctx);
   tlbFlushAsid(asid);
+  debugOnExec(slot);
   return EXEC_OK;
 }
 

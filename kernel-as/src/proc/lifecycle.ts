@@ -5,6 +5,7 @@
 // fs/file, sched/sched.
 
 import { nicGrant } from "../dev/nic";
+import { debugOnExit } from "./debug";
 import {
   NO_SLOT, MAX_PROCS, NOFILE, P_ZOMBIE, P_UNUSED, P_SLEEPING, W_CHILD, W_PIPE_READ, W_PIPE_WRITE, procAlloc, procFreeSlot, procTable,
   pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pNice, pSetNice,
@@ -141,6 +142,7 @@ export function procFork(parent: u32): u32 {
  *  from it, and the new init starts the services and the shell afresh. */
 export function procExit(slot: u32, status: i32): void {
   traceEvent(TRACE_EXIT, slot, 0, status, timeNowNs());
+  debugOnExit(slot, status);
   ipcProcessGone(slot);
   fdTableDestroy(slot);
   addressSpaceDestroy(pRoot(slot), pAsid(slot));

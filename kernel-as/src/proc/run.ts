@@ -24,6 +24,7 @@ import {
   sigSetTermSig, sigTermSig, NSIG, SIG_DFL, SIG_IGN, ACT_TERMINATE, ACT_STOP, SIGSEGV, SIGILL, SIGTRAP, SIGBUS, SIGKILL,
 } from "./signal";
 import { sigEnterHandler } from "./sigframe";
+import { debugTarget, debugRoom, debugAfterRun, debugAfterSyscall, debugFault } from "./debug";
 import { syscall, SYSCALL_BLOCKED, SYSCALL_EXITED } from "../sys/unix";
 import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, VM_OK, VM_ERR_FAULT, VM_ERR_LIMIT } from "../mm/vm";
 import { schedCharge, SLICE_INSTRUCTIONS } from "../sched/sched";
@@ -176,6 +177,8 @@ export function runProcess(slot: u32, budget: u64): u64 {
   const workStart = k.sliceWork;
   let used: u64 = 0;
   let gone = false;
+  // The process a debugger holds stops on its own (proc/debug.ts).
+  let debugged = debugTarget(slot);
   while (!gone) {
     if (pKilled(slot)) { procExit(slot, -1); gone = true; break; }
     if (sigDeliverable(slot)) {
@@ -184,13 +187,15 @@ export function runProcess(slot: u32, budget: u64): u64 {
     }
     if (sigStopped(slot)) break;
     const left = pSliceLeft(slot);
-    const room = min<u64>(budget - used, left);
+    let room = min<u64>(budget - used, left);
+    if (debugged) room = debugRoom(slot, room);
     const before = hartGetInstret(ctx);
     const cause = hartRun(ctx, <u32>room);
     const ran = hartGetInstret(ctx) - before;
     chargeWork(<u32>ran);
     schedCharge(slot, ran);
     pSetSliceLeft(slot, left > ran ? left - ran : 0);
+    if (debugged && debugAfterRun(slot, cause, ran)) break;
 
     if (cause == CAUSE_ECALL_U) {
       k.sysNum = <u32>hartGetReg(ctx, REG_A7);
@@ -198,16 +203,23 @@ export function runProcess(slot: u32, budget: u64): u64 {
       k.sysNum = SYSCALL_NONE;
       if (r == SYSCALL_EXITED) { gone = true; break; }
       if (r == SYSCALL_BLOCKED) { hartDropReservation(ctx); break; }
+      // exec may have attached a debugger to it, or this ended a single step.
+      debugged = debugTarget(slot);
+      if (debugged && debugAfterSyscall(slot)) break;
     } else if (cause == CAUSE_LOAD_PAGE_FAULT || cause == CAUSE_STORE_PAGE_FAULT || cause == CAUSE_FETCH_PAGE_FAULT) {
       const access = cause == CAUSE_STORE_PAGE_FAULT ? ACCESS_WRITE : cause == CAUSE_FETCH_PAGE_FAULT ? ACCESS_EXEC : ACCESS_READ;
       const fault = vmFault(slot, hartGetTval(ctx), access);
-      if (fault == VM_ERR_FAULT) { killForTrap(slot, cause); gone = true; break; }
+      if (fault == VM_ERR_FAULT) {
+        if (debugged && debugFault(slot, cause)) break;
+        killForTrap(slot, cause); gone = true; break;
+      }
       if (fault != VM_OK) { killForMemory(slot, fault); gone = true; break; }
     } else if (cause == TRAP_BUDGET) {
       if (pSliceLeft(slot) == 0) break; // preempted: back to the run queue
     } else if (cause == TRAP_INTERRUPT) {
       break;
     } else {
+      if (debugged && debugFault(slot, cause)) break;
       killForTrap(slot, cause);
       gone = true;
       break;

@@ -15,6 +15,7 @@ import {
 } from "../proc/proc";
 import { sigStopped } from "../proc/signal";
 import { KSTATE_PROC } from "../lib/layout";
+import { debugHeldPlusOne } from "../proc/debug";
 import { traceInit, traceEvent, traceClock, traceLastNs, TRACE_WAKE } from "./trace";
 
 /** Instructions a process may run before the scheduler looks again. */
@@ -59,9 +60,10 @@ export function schedPick(): u32 {
   let best = NO_SLOT;
   let bestV: u64 = 0;
   const start = t.current == NO_SLOT ? 0 : (t.current + 1) % MAX_PROCS;
+  const held = debugHeldPlusOne(); // a process stopped by the debugger stays put
   for (let i: u32 = 0; i < MAX_PROCS; i++) {
     const slot = (start + i) % MAX_PROCS;
-    if (pState(slot) != P_RUNNABLE || sigStopped(slot)) continue; // a stopped process waits for SIGCONT
+    if (pState(slot) != P_RUNNABLE || sigStopped(slot) || slot + 1 == held) continue; // a stopped process waits for SIGCONT; one a debugger holds, for the debugger
     const v = pVruntime(slot);
     if (best == NO_SLOT || v < bestV) { best = slot; bestV = v; }
   }

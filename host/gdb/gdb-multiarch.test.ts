@@ -1,0 +1,133 @@
+// End to end: the real gdb-multiarch, unmodified, in batch mode against
+// the headless runner's GDB server (npm run boot -- --gdb ...), debugging
+// wc as a user would (docs/debugging.md): break in main, registers, a
+// single step, memory at sp, a hardware watchpoint, continue to exit.
+// Skipped with a visible reason when gdb-multiarch is missing outside CI;
+// in CI (.ci/run installs it) it must run.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+
+const require = createRequire(import.meta.url);
+const tsxCli = require.resolve("tsx/cli");
+const runner = fileURLToPath(new URL("../node/boot.ts", import.meta.url));
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const GDB = process.env.GDB ?? "gdb-multiarch";
+
+const gdbFound = spawnSync(GDB, ["--version"], { encoding: "utf8" }).status === 0;
+if (!gdbFound && !process.env.CI) {
+  console.warn(`host/gdb/gdb-multiarch.test.ts: skipped: ${GDB} is not installed (apt-get install gdb-multiarch)`);
+}
+
+interface Runner {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the first match of re in stderr. */
+  waitFor(re: RegExp, ms: number): Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+}
+
+function startRunner(args: string[]): Runner {
+  const child = spawn(process.execPath, [tsxCli, runner, ...args], { cwd: repo, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  const waiters: (() => void)[] = [];
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+    for (const w of waiters.splice(0)) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(re, ms) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`runner never printed ${re}; stderr:\n${err}`)), ms);
+        const check = () => {
+          const m = re.exec(err);
+          if (m) { clearTimeout(timer); resolve(m); } else waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+}
+
+function runGdb(port: number, commands: string[], binary: string): Promise<{ status: number | null; output: string }> {
+  const args = ["-nx", "-batch", "-ex", "set pagination off", "-ex", `target remote 127.0.0.1:${port}`];
+  for (const c of commands) args.push("-ex", c);
+  args.push(binary);
+  return new Promise((resolve) => {
+    const gdb = spawn(GDB, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    gdb.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    gdb.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => gdb.kill("SIGKILL"), 40_000);
+    gdb.on("exit", (status) => { clearTimeout(timer); resolve({ status, output }); });
+  });
+}
+
+let running: Runner | null = null;
+afterEach(() => {
+  running?.child.kill("SIGKILL");
+  running = null;
+});
+
+describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headless runner", () => {
+  it("breaks in main, steps, reads registers and memory, hits a watchpoint and continues to exit", async () => {
+    expect(gdbFound, `${GDB} must be installed in CI (.ci/run)`).toBe(true);
+    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
+    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    r.child.stdin!.write("echo hello world | wc\n");
+    const [, pid] = await r.waitFor(/gdb: attached to pid (\d+), stopped/, 30_000);
+
+    const { status, output } = await runGdb(Number(port), [
+      "info registers pc",
+      "break main",
+      "continue",
+      "info registers pc",
+      "stepi",
+      "info registers pc",
+      "info registers sp",
+      "x/4xw $sp",
+      "info threads",
+      "watch total.bytes",
+      "continue",
+      "print total.bytes",
+      "delete",
+      "continue",
+    ], "user/bin/wc.debug");
+
+    expect(status, output).toBe(0);
+    // Attached at the first instruction: wc's entry point, _start at 0.
+    expect(output).toMatch(/pc\s+0x0\s+0x0 <_start>/);
+    expect(output).toMatch(/Breakpoint 1 at 0x[0-9a-f]+: file \.\/user\/prog\/wc\.c/);
+    expect(output).toMatch(/Breakpoint 1, main \(argc=1, argv=0x[0-9a-f]+\) at \.\/user\/prog\/wc\.c:\d+/);
+    const pcs = [...output.matchAll(/^pc\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+ <(\w+)(\+\d+)?>/gm)].map((m) => ({ pc: BigInt(m[1]!), fn: m[2] }));
+    expect(pcs.length).toBe(3);
+    expect(pcs[1]!.fn).toBe("main");
+    // One instruction further: 2 or 4 bytes on, or wherever a jump went.
+    expect(pcs[2]!.pc).not.toBe(pcs[1]!.pc);
+    const sp = /^sp\s+(0x[0-9a-f]+)/m.exec(output);
+    expect(sp).not.toBeNull();
+    // The words at sp as gdb read them through the process's page table.
+    expect(output).toMatch(new RegExp(`^${sp![1]}:(\\s+0x[0-9a-f]{8}){4}$`, "m"));
+    expect(output).toMatch(new RegExp(`\\* 1\\s+Thread ${pid}`));
+    expect(output).toContain("Hardware watchpoint 2: total.bytes");
+    expect(output).toMatch(/Old value = 0\s+New value = 12/); // "hello world\n" is 12 bytes
+    expect(output).toMatch(/in count \(fd=0/);
+    expect(output).toContain("$1 = 12");
+    expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
+
+    // The program's own output is whole, and the runner ends with its input.
+    expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
+    r.child.stdin!.end();
+    expect(await r.exited).toBe(0);
+  }, 90_000);
+});

@@ -1,0 +1,437 @@
+// The GDB server's core: one connection's conversation with gdb, with no
+// transport (the caller feeds received bytes to receive() and ships what
+// `send` is given) and no machine (a DebugTarget does the work). The Node
+// runner plugs it into a TCP socket (host/node/gdb-tcp.ts); a page can plug
+// it into a WebSocket. Every malformed or unsupported packet gets an error
+// or an empty reply, never an exception. See docs/debugging.md.
+
+import {
+  PacketReader, framePacket, latin1, latin1Text, toHex, fromHex, regHex, parseRegHex, parseHexNumber, unescapeBinary,
+} from "./packets.js";
+import { REG_COUNT, targetXml } from "./riscv.js";
+
+export type WatchKind = "write" | "read" | "access";
+
+export interface StopInfo {
+  /** Signal number gdb is told (5 SIGTRAP, 2 SIGINT, 11 SIGSEGV, ...). */
+  signal: number;
+  reason: "attach" | "break" | "watch" | "step" | "interrupt" | "fault";
+  watch?: { kind: WatchKind; addr: bigint };
+}
+
+export type TargetEvent =
+  | { kind: "stop"; stop: StopInfo }
+  | { kind: "exit"; status: number; killed: boolean };
+
+/** What the session debugs: one process of one machine. */
+export interface DebugTarget {
+  /** The process debugged (its pid is gdb's thread id), or null. */
+  pid(): number | null;
+  /** Whether the process is stopped (registers and memory may be used). */
+  stopped(): boolean;
+  /** Why it last stopped. */
+  lastStop(): StopInfo;
+  /** Attaches to pid (gdb's vAttach); false if there is no such process or a session exists. */
+  attach(pid: number): boolean;
+  /** x0..x31 then pc. */
+  readRegisters(): bigint[];
+  writeRegister(index: number, value: bigint): boolean;
+  /** Up to len bytes at addr; fewer (or none) where memory is not readable. */
+  readMemory(addr: bigint, len: number): Uint8Array;
+  writeMemory(addr: bigint, data: Uint8Array): boolean;
+  setBreakpoint(addr: bigint, on: boolean): boolean;
+  setWatchpoint(addr: bigint, len: number, kind: WatchKind, on: boolean): boolean;
+  resume(step: boolean): boolean;
+  interrupt(): void;
+  kill(): void;
+  detach(): void;
+  /** A stop or exit that happened since the last call, if any. */
+  takeEvent(): TargetEvent | null;
+}
+
+/** Bytes of memory per m reply and per write to the target (the packet size we announce fits them). */
+const PACKET_SIZE = 0x1000;
+const MAX_MEMORY = 0x800;
+const ERR_INVALID = "E16";
+const ERR_FAULT = "E0e";
+const ERR_NO_PROCESS = "E03";
+const ERR_RUNNING = "E10";
+
+function hex(n: number | bigint): string {
+  return n.toString(16);
+}
+
+export class GdbSession {
+  private readonly reader = new PacketReader();
+  private noAck = false;
+  /** A c, s or vCont is in progress: the stop reply is owed. */
+  private running = false;
+  /** gdb asked '?' before any process was attached: answer when one is. */
+  private statusOwed = false;
+  private swbreak = false;
+  private lastExit: { status: number; killed: boolean } | null = null;
+  /** Every packet exchanged, for `set debug remote`-style logs (tests, --gdb-log). */
+  onPacket?: (direction: "in" | "out", text: string) => void;
+
+  constructor(
+    private readonly target: DebugTarget,
+    private readonly send: (bytes: Uint8Array) => void,
+  ) {}
+
+  /** Bytes from gdb. */
+  receive(bytes: Uint8Array): void {
+    for (const event of this.reader.feed(bytes)) {
+      switch (event.kind) {
+        case "packet":
+          if (!this.noAck) this.send(latin1("+"));
+          this.onPacket?.("in", latin1Text(event.payload));
+          this.handle(event.payload);
+          break;
+        case "bad-checksum":
+        case "too-long":
+          if (!this.noAck) this.send(latin1("-"));
+          break;
+        case "interrupt":
+          if (this.running) this.target.interrupt();
+          break;
+        case "ack":
+        case "nack":
+          break; // replies are not retransmitted: TCP does not lose them
+      }
+    }
+    this.poll();
+  }
+
+  /** Collects the target's stop or exit and answers the packet waiting for it. Call after every machine slice. */
+  poll(): void {
+    const event = this.target.takeEvent();
+    if (event !== null) {
+      if (event.kind === "exit") this.lastExit = { status: event.status, killed: event.killed };
+      if (this.running) {
+        this.running = false;
+        this.reply(event.kind === "exit" ? this.exitReply(event) : this.stopReply(event.stop));
+        return;
+      }
+    }
+    if (this.statusOwed && this.target.pid() !== null && this.target.stopped()) {
+      this.statusOwed = false;
+      this.reply(this.stopReply(this.target.lastStop()));
+    }
+  }
+
+  /** Whether gdb is waiting for the target (a resume in progress or an owed status). */
+  get waiting(): boolean {
+    return this.running || this.statusOwed;
+  }
+
+  private reply(text: string | Uint8Array): void {
+    this.onPacket?.("out", typeof text === "string" ? text : latin1Text(text));
+    this.send(framePacket(text));
+  }
+
+  private exitReply(e: { status: number; killed: boolean }): string {
+    return e.killed ? "X09" : `W${hex(e.status & 0xff).padStart(2, "0")}`;
+  }
+
+  private stopReply(stop: StopInfo): string {
+    const pid = this.target.pid();
+    let text = `T${hex(stop.signal & 0xff).padStart(2, "0")}`;
+    if (pid !== null) text += `thread:${hex(pid)};`;
+    if (stop.reason === "watch" && stop.watch) {
+      const name = stop.watch.kind === "write" ? "watch" : stop.watch.kind === "read" ? "rwatch" : "awatch";
+      text += `${name}:${hex(stop.watch.addr)};`;
+    } else if (stop.reason === "break" && this.swbreak) {
+      text += "swbreak:;";
+    }
+    return text;
+  }
+
+  private handle(payload: Uint8Array): void {
+    const text = latin1Text(payload);
+    let answer: string | Uint8Array | null;
+    try {
+      answer = this.dispatch(text, payload);
+    } catch {
+      answer = ERR_INVALID; // a target error must not end the connection
+    }
+    if (answer !== null) this.reply(answer);
+  }
+
+  /** The reply to one packet; null when the reply comes later (or never, for k). */
+  private dispatch(text: string, payload: Uint8Array): string | Uint8Array | null {
+    const first = text.charAt(0);
+    const rest = text.slice(1);
+    switch (first) {
+      case "?": return this.status();
+      case "!": return "OK";
+      case "q": return this.query(rest);
+      case "Q": return rest === "StartNoAckMode" ? this.startNoAck() : "";
+      case "H": return "OK";
+      case "T": return this.threadAlive(rest);
+      case "g": return this.needStopped() ?? this.target.readRegisters().map(regHex).join("");
+      case "G": return this.needStopped() ?? this.writeAll(rest);
+      case "p": return this.needStopped() ?? this.readOne(rest);
+      case "P": return this.needStopped() ?? this.writeOne(rest);
+      case "m": return this.needStopped() ?? this.readMem(rest);
+      case "M": return this.needStopped() ?? this.writeMemHex(rest);
+      case "X": return this.needStopped() ?? this.writeMemBinary(payload);
+      case "Z": return this.needStopped() ?? this.point(rest, true);
+      case "z": return this.needStopped() ?? this.point(rest, false);
+      case "c": return this.resume(false, rest);
+      case "s": return this.resume(true, rest);
+      case "C": return this.resume(false, rest.includes(";") ? rest.slice(rest.indexOf(";") + 1) : "");
+      case "S": return this.resume(true, rest.includes(";") ? rest.slice(rest.indexOf(";") + 1) : "");
+      case "v": return this.vPacket(rest);
+      case "D": return this.detach();
+      case "k": this.target.kill(); return null;
+      default: return "";
+    }
+  }
+
+  private startNoAck(): string {
+    // The OK itself is still acknowledged by gdb; what follows is not.
+    this.noAck = true;
+    return "OK";
+  }
+
+  private status(): string | null {
+    if (this.target.pid() !== null && this.target.stopped()) return this.stopReply(this.target.lastStop());
+    if (this.target.pid() === null && this.lastExit !== null) return this.exitReply(this.lastExit);
+    if (this.target.pid() === null) {
+      // Nothing attached yet (--gdb-attach NAME waits for an exec): answer when it is.
+      this.statusOwed = true;
+      return null;
+    }
+    this.target.interrupt(); // running without a resume from gdb: stop it to report
+    this.statusOwed = true;
+    return null;
+  }
+
+  private needStopped(): string | null {
+    if (this.target.pid() === null) return ERR_NO_PROCESS;
+    return this.target.stopped() ? null : ERR_RUNNING;
+  }
+
+  private query(q: string): string | Uint8Array {
+    if (q.startsWith("Supported")) {
+      this.swbreak = q.includes("swbreak+");
+      return `PacketSize=${hex(PACKET_SIZE)};qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+`;
+    }
+    if (q.startsWith("Xfer:features:read:")) return this.xferFeatures(q.slice("Xfer:features:read:".length));
+    if (q === "Attached" || q.startsWith("Attached:")) return "1";
+    const pid = this.target.pid();
+    if (q === "C") return pid === null ? "QC0" : `QC${hex(pid)}`;
+    if (q === "fThreadInfo") return pid === null ? "l" : `m${hex(pid)}`;
+    if (q === "sThreadInfo") return "l";
+    if (q.startsWith("ThreadExtraInfo,")) return toHex(latin1(pid === null ? "" : `pid ${pid}`));
+    if (q.startsWith("Symbol:")) return "OK";
+    if (q.startsWith("Rcmd,")) return this.monitor(q.slice("Rcmd,".length));
+    return "";
+  }
+
+  private xferFeatures(args: string): string | Uint8Array {
+    const match = /^([^:]+):([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(args);
+    if (!match) return ERR_INVALID;
+    if (match[1] !== "target.xml") return "E00";
+    const doc = latin1(targetXml());
+    const offset = parseInt(match[2]!, 16);
+    const length = parseInt(match[3]!, 16);
+    if (offset > doc.length) return ERR_INVALID;
+    const part = doc.subarray(offset, Math.min(doc.length, offset + length));
+    const out = new Uint8Array(part.length + 1);
+    out[0] = (offset + part.length >= doc.length ? "l" : "m").charCodeAt(0);
+    out.set(part, 1);
+    return out;
+  }
+
+  /** gdb's `monitor` command. */
+  private monitor(hexText: string): string {
+    const bytes = fromHex(hexText);
+    if (bytes === null) return ERR_INVALID;
+    const command = latin1Text(bytes).trim();
+    const pid = this.target.pid();
+    let out: string;
+    if (command === "help" || command === "") {
+      out = "Keel GDB server. monitor commands:\n  help     this text\n  status   the process debugged and its state\n";
+    } else if (command === "status") {
+      out = pid === null ? "no process attached\n" : `pid ${pid}, ${this.target.stopped() ? "stopped" : "running"}\n`;
+    } else {
+      out = `unknown monitor command '${command}' (try 'monitor help')\n`;
+    }
+    return toHex(latin1(out));
+  }
+
+  private threadAlive(rest: string): string {
+    const pid = this.target.pid();
+    const id = parseHexNumber(rest.startsWith("-") ? "0" : rest);
+    if (pid === null || id === null) return ERR_NO_PROCESS;
+    return id === 0n || id === BigInt(pid) ? "OK" : ERR_NO_PROCESS;
+  }
+
+  private writeAll(text: string): string {
+    if (text.length !== REG_COUNT * 16) return ERR_INVALID;
+    const values: bigint[] = [];
+    for (let i = 0; i < REG_COUNT; i++) {
+      const v = parseRegHex(text.slice(i * 16, i * 16 + 16));
+      if (v === null) return ERR_INVALID;
+      values.push(v);
+    }
+    for (let i = 1; i < REG_COUNT; i++) if (!this.target.writeRegister(i, values[i]!)) return ERR_INVALID;
+    return "OK";
+  }
+
+  private readOne(text: string): string {
+    const n = parseHexNumber(text);
+    if (n === null || n >= BigInt(REG_COUNT)) return ERR_INVALID;
+    return regHex(this.target.readRegisters()[Number(n)]!);
+  }
+
+  private writeOne(text: string): string {
+    const [index, value] = text.split("=");
+    const n = index === undefined ? null : parseHexNumber(index);
+    const v = value === undefined ? null : parseRegHex(value);
+    if (n === null || v === null || n >= BigInt(REG_COUNT)) return ERR_INVALID;
+    return this.target.writeRegister(Number(n), v) ? "OK" : ERR_INVALID;
+  }
+
+  /** "addr,length" → [addr, length], or null. */
+  private addressLength(text: string): [bigint, number] | null {
+    const [a, l, extra] = text.split(",");
+    if (a === undefined || l === undefined || extra !== undefined) return null;
+    const addr = parseHexNumber(a);
+    const len = parseHexNumber(l);
+    if (addr === null || len === null || len > BigInt(PACKET_SIZE)) return null;
+    return [addr, Number(len)];
+  }
+
+  private readMem(text: string): string {
+    const args = this.addressLength(text);
+    if (args === null) return ERR_INVALID;
+    const [addr, len] = args;
+    if (len === 0) return "";
+    const parts: Uint8Array[] = [];
+    let done = 0;
+    while (done < len) {
+      const want = Math.min(MAX_MEMORY, len - done);
+      const got = this.target.readMemory(BigInt.asUintN(64, addr + BigInt(done)), want);
+      parts.push(got);
+      done += got.length;
+      if (got.length < want) break;
+    }
+    if (done === 0) return ERR_FAULT;
+    return parts.map(toHex).join("");
+  }
+
+  private writeMem(addr: bigint, data: Uint8Array): string {
+    for (let done = 0; done < data.length; done += MAX_MEMORY) {
+      const part = data.subarray(done, Math.min(data.length, done + MAX_MEMORY));
+      if (!this.target.writeMemory(BigInt.asUintN(64, addr + BigInt(done)), part)) return ERR_FAULT;
+    }
+    return "OK";
+  }
+
+  private writeMemHex(text: string): string {
+    const colon = text.indexOf(":");
+    if (colon < 0) return ERR_INVALID;
+    const args = this.addressLength(text.slice(0, colon));
+    const data = fromHex(text.slice(colon + 1));
+    if (args === null || data === null || data.length !== args[1]) return ERR_INVALID;
+    return this.writeMem(args[0], data);
+  }
+
+  private writeMemBinary(payload: Uint8Array): string {
+    const colon = payload.indexOf(0x3a);
+    if (colon < 0) return ERR_INVALID;
+    const args = this.addressLength(latin1Text(payload.subarray(1, colon)));
+    if (args === null) return ERR_INVALID;
+    // The framing already undid the escapes of the bytes gdb had to escape.
+    const data = unescapeBinary(payload.subarray(colon + 1));
+    if (data.length !== args[1]) return ERR_INVALID;
+    return data.length === 0 ? "OK" : this.writeMem(args[0], data);
+  }
+
+  /** Z/z type,addr,kind. Types 0 and 1 (software and hardware breakpoints) are the same to Keel's hart. */
+  private point(text: string, insert: boolean): string {
+    const [type, a, k] = text.split(/[,;]/); // breakpoint conditions, if any, are ignored
+    if (type === undefined || a === undefined || k === undefined) return ERR_INVALID;
+    const addr = parseHexNumber(a);
+    const kind = parseHexNumber(k);
+    if (addr === null || kind === null) return ERR_INVALID;
+    switch (type) {
+      case "0":
+      case "1":
+        return this.target.setBreakpoint(addr, insert) ? "OK" : ERR_FAULT;
+      case "2":
+      case "3":
+      case "4": {
+        if (kind === 0n || kind > 0x1000n) return ERR_INVALID;
+        const wk: WatchKind = type === "2" ? "write" : type === "3" ? "read" : "access";
+        return this.target.setWatchpoint(addr, Number(kind), wk, insert) ? "OK" : ERR_FAULT;
+      }
+      default:
+        return "";
+    }
+  }
+
+  private resume(step: boolean, addrText: string): string | null {
+    if (this.target.pid() === null) return this.lastExit ? this.exitReply(this.lastExit) : ERR_NO_PROCESS;
+    if (!this.target.stopped()) return ERR_RUNNING;
+    if (addrText.length > 0) {
+      const addr = parseHexNumber(addrText);
+      if (addr === null) return ERR_INVALID;
+      this.target.writeRegister(32, addr);
+    }
+    if (!this.target.resume(step)) return ERR_INVALID;
+    this.running = true;
+    return null;
+  }
+
+  private vPacket(v: string): string | null {
+    if (v === "Cont?") return "vCont;c;C;s;S;t";
+    if (v.startsWith("Cont;")) return this.vCont(v.slice("Cont;".length));
+    if (v === "MustReplyEmpty") return "";
+    if (v.startsWith("Attach;")) {
+      const pid = parseHexNumber(v.slice("Attach;".length));
+      if (pid === null) return ERR_INVALID;
+      if (!this.target.attach(Number(pid))) return ERR_NO_PROCESS;
+      this.lastExit = null;
+      return this.stopReply(this.target.lastStop());
+    }
+    if (v.startsWith("Kill")) {
+      this.target.kill();
+      return "OK";
+    }
+    return "";
+  }
+
+  /** vCont;action[:thread];...: the first action for our thread (or for all) applies. */
+  private vCont(actions: string): string | null {
+    const pid = this.target.pid();
+    for (const part of actions.split(";")) {
+      const [action, thread] = part.split(":");
+      if (action === undefined || action.length === 0) return ERR_INVALID;
+      if (thread !== undefined && thread !== "-1") {
+        const id = parseHexNumber(thread);
+        if (id === null) return ERR_INVALID;
+        if (pid === null || (id !== BigInt(pid) && id !== 0n)) continue;
+      }
+      const verb = action.charAt(0);
+      if (verb === "c" || verb === "C") return this.resume(false, "");
+      if (verb === "s" || verb === "S") return this.resume(true, "");
+      if (verb === "t") {
+        if (this.target.stopped()) return this.stopReply(this.target.lastStop());
+        this.target.interrupt();
+        this.running = true;
+        return null;
+      }
+      return ERR_INVALID;
+    }
+    return ERR_INVALID;
+  }
+
+  private detach(): string {
+    if (this.target.pid() !== null) this.target.detach();
+    this.running = false;
+    return "OK";
+  }
+}

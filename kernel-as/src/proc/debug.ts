@@ -1,0 +1,374 @@
+// Debugging one user process for the host's GDB server (host/gdb/,
+// docs/debugging.md): attaching (to a pid, or to the next process that execs
+// a name), holding it while it is stopped, resuming it (continue or one
+// instruction), its breakpoints and watchpoints (kept by the hart:
+// machine/debug.ts), its registers and memory (through its page tables:
+// copyin/copyout), and the stop and exit events the host collects.
+//
+// Holding: a stopped process keeps its state (runnable or asleep) but the
+// scheduler never picks it (debugHeldSlot), so the rest of the machine runs
+// on. It stops on its own in runProcess (proc/run.ts): at a breakpoint, a
+// watchpoint, the end of a single step, a fault that would have killed it
+// (reported as a signal first; resuming into the same fault kills it), or
+// exec-attach; the host stops it with debugInterrupt.
+//
+// The exports below are called by the host between run() slices, when no
+// process is on the hart; none of them can fail for anything a user program
+// did. With no session, the cost elsewhere is one load in schedPick, in
+// runProcess and per exec and exit.
+// Relies on: machine/hart (debug tables, registers), mm/vm (copyin/copyout,
+// the page table), proc/proc, proc/lifecycle (kill).
+
+import { KSTATE_DEBUG } from "../lib/layout";
+import {
+  hartGetReg, hartSetReg, hartGetPc, hartSetPc, hartGetTval, tlbFlushAsid,
+  hartBreakInsert, hartBreakRemove, hartWatchInsert, hartWatchRemove, hartWatchCount, hartWatchHitKind,
+  hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS, HD_OK,
+} from "../machine/hart";
+import {
+  CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, TRAP_DEBUG_BREAK,
+  TRAP_DEBUG_WATCH,
+} from "../machine/trap";
+import { PTE_V, PTE_X, PTE_U } from "../machine/sv48";
+import { ptLeafFlags, ptTranslate, PT_NO_MAPPING } from "../mm/pagetable";
+import { copyin, copyout, VM_OK, USER_VA_LIMIT } from "../mm/vm";
+import { procKill } from "./lifecycle";
+import { NO_SLOT, P_UNUSED, P_ZOMBIE, pState, pPid, pCtx, pRoot, pAsid, pName, pNameLength, procByPid, pKilled } from "./proc";
+
+// The session record (KSTATE_DEBUG). Zero is "no session".
+const DS_PID: usize = 0;          // i32 pid debugged, 0 = none
+const DS_SLOT: usize = 4;         // u32 its slot
+const DS_HELD: usize = 8;         // u32 slot + 1 while it is held, 0 otherwise
+const DS_MODE: usize = 12;        // u32 MODE_* while it runs
+const DS_SUPPRESS: usize = 16;    // u32 1: the next instruction runs past its own breakpoint or watchpoint
+const DS_EVENT: usize = 20;       // u32 EVENT_* not yet taken by the host
+const DS_REASON: usize = 24;      // u32 STOP_* of the last stop
+const DS_SIGNAL: usize = 28;      // u32 the signal gdb is told (SIG_*)
+const DS_ADDR: usize = 32;        // u64 watchpoint address of the last stop
+const DS_WATCH_KIND: usize = 40;  // u32 kind of that watchpoint (machine/debug.ts WATCH_*)
+const DS_EXIT_STATUS: usize = 44; // i32 exit status of the process that ended the session
+const DS_EXIT_KILLED: usize = 48; // u32 1 when it was killed
+const DS_FAULTED: usize = 52;     // u32 1: the last stop was a fault; the same fault again kills it
+const DS_FAULT_PC: usize = 56;    // u64 pc of that fault
+const DS_EXEC_LEN: usize = 64;    // u32 length of the exec-attach name, 0 = not armed
+const DS_EXEC_NAME: usize = 68;   // EXEC_NAME_MAX bytes
+const EXEC_NAME_MAX: u32 = 16;
+/** The host's window for memory and names (DEBUG_IO_MAX bytes). */
+const DS_IO: usize = KSTATE_DEBUG + 0x800;
+export const DEBUG_IO_MAX: u32 = 0x800;
+
+const MODE_CONTINUE: u32 = 0;
+const MODE_STEP: u32 = 1;
+
+export const EVENT_NONE: i32 = 0;
+export const EVENT_STOP: i32 = 1;
+export const EVENT_EXIT: i32 = 2;
+
+export const STOP_ATTACH: u32 = 1;
+export const STOP_BREAK: u32 = 2;
+export const STOP_WATCH: u32 = 3;
+export const STOP_STEP: u32 = 4;
+export const STOP_INTERRUPT: u32 = 5;
+export const STOP_FAULT: u32 = 6;
+
+// Signal numbers as gdb's remote protocol names them.
+const SIG_INT: u32 = 2;
+const SIG_ILL: u32 = 4;
+const SIG_TRAP: u32 = 5;
+const SIG_BUS: u32 = 7;
+const SIG_SEGV: u32 = 11;
+
+export const DBG_OK: i32 = 0;
+export const DBG_ERR_NO_SESSION: i32 = -1;
+export const DBG_ERR_BUSY: i32 = -2;
+export const DBG_ERR_NO_PROCESS: i32 = -3;
+export const DBG_ERR_FAULT: i32 = -4;
+export const DBG_ERR_FULL: i32 = -5;
+export const DBG_ERR_ARGS: i32 = -6;
+export const DBG_ERR_RUNNING: i32 = -7;
+
+const REG_PC: u32 = 32;
+
+// @ts-ignore: decorator
+@inline function field(off: usize): usize { return KSTATE_DEBUG + off; }
+// @ts-ignore: decorator
+@inline function sessionPid(): i32 { return load<i32>(field(DS_PID)); }
+// @ts-ignore: decorator
+@inline function sessionSlot(): u32 { return load<u32>(field(DS_SLOT)); }
+
+/** The held slot + 1 (0: none), for schedPick's scan. */
+// @ts-ignore: decorator
+@inline export function debugHeldPlusOne(): u32 { return load<u32>(field(DS_HELD)); }
+
+/** Whether slot is the debugged process (runProcess). */
+// @ts-ignore: decorator
+@inline export function debugTarget(slot: u32): bool {
+  return sessionPid() != 0 && sessionSlot() == slot;
+}
+
+function stop(reason: u32, signal: u32): void {
+  const slot = sessionSlot();
+  store<u32>(field(DS_HELD), slot + 1);
+  store<u32>(field(DS_REASON), reason);
+  store<u32>(field(DS_SIGNAL), signal);
+  store<u32>(field(DS_EVENT), <u32>EVENT_STOP);
+  store<u32>(field(DS_SUPPRESS), 0);
+  if (reason != STOP_FAULT) store<u32>(field(DS_FAULTED), 0);
+  const ctx = pCtx(slot);
+  hartSetDebugFlags(ctx, hartDebugFlags(ctx) & ~DEBUG_SUPPRESS);
+}
+
+function held(): bool { return load<u32>(field(DS_HELD)) != 0; }
+
+function armFlags(slot: u32): void {
+  hartSetDebugFlags(pCtx(slot), DEBUG_BREAK | (hartWatchCount() != 0 ? DEBUG_WATCH : 0));
+}
+
+function begin(slot: u32, reason: u32): void {
+  hartDebugReset();
+  store<i32>(field(DS_PID), pPid(slot));
+  store<u32>(field(DS_SLOT), slot);
+  store<u32>(field(DS_MODE), MODE_CONTINUE);
+  store<u32>(field(DS_FAULTED), 0);
+  store<u32>(field(DS_EXEC_LEN), 0);
+  armFlags(slot);
+  stop(reason, SIG_TRAP);
+}
+
+function end(): void {
+  if (sessionPid() != 0) {
+    const slot = sessionSlot();
+    if (pState(slot) != P_UNUSED) hartSetDebugFlags(pCtx(slot), 0);
+  }
+  hartDebugReset();
+  store<i32>(field(DS_PID), 0);
+  store<u32>(field(DS_HELD), 0);
+  store<u32>(field(DS_SUPPRESS), 0);
+}
+
+// ---- hooks from the rest of the kernel ---------------------------------------------
+
+/** Instructions runProcess may give the debugged process in one hartRun:
+ *  one while it single-steps or runs past the place it stopped at. */
+export function debugRoom(slot: u32, room: u64): u64 {
+  if (load<u32>(field(DS_SUPPRESS)) != 0) {
+    const ctx = pCtx(slot);
+    hartSetDebugFlags(ctx, hartDebugFlags(ctx) | DEBUG_SUPPRESS);
+    return 1;
+  }
+  return load<u32>(field(DS_MODE)) == MODE_STEP ? 1 : room;
+}
+
+/** One instruction retired (or one ecall completed): ends a single step. */
+function instructionDone(slot: u32): bool {
+  if (load<u32>(field(DS_SUPPRESS)) != 0) {
+    store<u32>(field(DS_SUPPRESS), 0);
+    const ctx = pCtx(slot);
+    hartSetDebugFlags(ctx, hartDebugFlags(ctx) & ~DEBUG_SUPPRESS);
+  }
+  if (load<u32>(field(DS_MODE)) != MODE_STEP) return false;
+  stop(STOP_STEP, SIG_TRAP);
+  return true;
+}
+
+/** After a hartRun of the debugged process: true when it stopped (it is
+ *  held; runProcess ends its turn). */
+export function debugAfterRun(slot: u32, cause: u32, retired: u64): bool {
+  if (cause == TRAP_DEBUG_BREAK) { stop(STOP_BREAK, SIG_TRAP); return true; }
+  if (cause == TRAP_DEBUG_WATCH) {
+    stop(STOP_WATCH, SIG_TRAP);
+    store<u64>(field(DS_ADDR), hartGetTval(pCtx(slot)));
+    store<u32>(field(DS_WATCH_KIND), hartWatchHitKind());
+    return true;
+  }
+  return retired > 0 && instructionDone(slot);
+}
+
+/** After a completed system call of slot (not one that blocked or exited):
+ *  true when it is now held (a finished single step, or exec-attach). */
+export function debugAfterSyscall(slot: u32): bool {
+  if (!debugTarget(slot)) return false;
+  if (held()) return true;
+  return instructionDone(slot);
+}
+
+/** A trap that would kill the debugged process: the first time, it stops
+ *  with the signal instead (true); resumed into the same fault, it dies. */
+export function debugFault(slot: u32, cause: u32): bool {
+  if (!debugTarget(slot)) return false;
+  const pc = hartGetPc(pCtx(slot));
+  if (load<u32>(field(DS_FAULTED)) != 0 && load<u64>(field(DS_FAULT_PC)) == pc) return false;
+  store<u32>(field(DS_FAULTED), 1);
+  store<u64>(field(DS_FAULT_PC), pc);
+  const signal = cause == CAUSE_ILLEGAL_INSTRUCTION ? SIG_ILL : cause == CAUSE_BREAKPOINT ? SIG_TRAP
+    : cause == CAUSE_MISALIGNED_LOAD || cause == CAUSE_MISALIGNED_STORE ? SIG_BUS : SIG_SEGV;
+  stop(STOP_FAULT, signal);
+  return true;
+}
+
+/** exec succeeded in slot: attach if the host asked for the next exec of this name. */
+export function debugOnExec(slot: u32): void {
+  const len = load<u32>(field(DS_EXEC_LEN));
+  if (len == 0 || sessionPid() != 0) return;
+  if (pNameLength(slot) != len || memory.compare(pName(slot), field(DS_EXEC_NAME), <usize>len) != 0) return;
+  begin(slot, STOP_ATTACH);
+}
+
+/** slot is exiting with status: the session ends with an exit event. */
+export function debugOnExit(slot: u32, status: i32): void {
+  if (!debugTarget(slot)) return;
+  store<i32>(field(DS_EXIT_STATUS), status);
+  store<u32>(field(DS_EXIT_KILLED), pKilled(slot) ? 1 : 0);
+  store<u32>(field(DS_EVENT), <u32>EVENT_EXIT);
+  end();
+}
+
+// ---- the host's interface (exported by main.ts) ---------------------------------------
+
+/** Attaches to pid and stops it. */
+export function debugAttach(pid: i32): i32 {
+  if (sessionPid() != 0) return DBG_ERR_BUSY;
+  const slot = procByPid(pid);
+  if (slot == NO_SLOT || pState(slot) == P_ZOMBIE) return DBG_ERR_NO_PROCESS;
+  begin(slot, STOP_ATTACH);
+  store<u32>(field(DS_EVENT), <u32>EVENT_NONE); // the host knows: it asked
+  return DBG_OK;
+}
+
+/** Attaches to the next process that execs the name the host wrote at
+ *  debugIoBuffer() (len bytes); it stops at its first instruction. */
+export function debugAttachExec(len: u32): i32 {
+  if (sessionPid() != 0) return DBG_ERR_BUSY;
+  if (len == 0 || len > EXEC_NAME_MAX) return DBG_ERR_ARGS;
+  memory.copy(field(DS_EXEC_NAME), DS_IO, <usize>len);
+  store<u32>(field(DS_EXEC_LEN), len);
+  return DBG_OK;
+}
+
+/** The pid debugged, or 0. */
+export function debugSession(): i32 { return sessionPid(); }
+
+/** The event not yet taken (EVENT_*), which it clears. */
+export function debugTakeEvent(): i32 {
+  const e = <i32>load<u32>(field(DS_EVENT));
+  store<u32>(field(DS_EVENT), <u32>EVENT_NONE);
+  return e;
+}
+
+export function debugStopReason(): i32 { return <i32>load<u32>(field(DS_REASON)); }
+export function debugStopSignal(): i32 { return <i32>load<u32>(field(DS_SIGNAL)); }
+export function debugStopAddr(): u64 { return load<u64>(field(DS_ADDR)); }
+export function debugWatchKind(): i32 { return <i32>load<u32>(field(DS_WATCH_KIND)); }
+export function debugExitStatus(): i32 { return load<i32>(field(DS_EXIT_STATUS)); }
+export function debugExitKilled(): i32 { return <i32>load<u32>(field(DS_EXIT_KILLED)); }
+export function debugIoBuffer(): u32 { return <u32>DS_IO; }
+
+/** Whether the debugged process is stopped. */
+export function debugStopped(): i32 { return sessionPid() != 0 && held() ? 1 : 0; }
+
+/** Register i of the stopped process: x0..x31, 32 = pc. */
+export function debugReg(i: u32): u64 {
+  if (sessionPid() == 0 || i > REG_PC) return 0;
+  const ctx = pCtx(sessionSlot());
+  return i == REG_PC ? hartGetPc(ctx) : hartGetReg(ctx, i);
+}
+
+export function debugSetReg(i: u32, value: u64): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  if (!held()) return DBG_ERR_RUNNING;
+  if (i > REG_PC) return DBG_ERR_ARGS;
+  const ctx = pCtx(sessionSlot());
+  if (i == REG_PC) hartSetPc(ctx, value & ~<u64>1);
+  else hartSetReg(ctx, i, value);
+  return DBG_OK;
+}
+
+/** Copies up to len bytes at va into the I/O buffer, page by page; returns
+ *  how many could be read (0: none, the first page faults). */
+export function debugRead(va: u64, len: u32): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  if (len > DEBUG_IO_MAX) return DBG_ERR_ARGS;
+  const slot = sessionSlot();
+  let done: u32 = 0;
+  while (done < len) {
+    const at = va + <u64>done;
+    if (at < va) break; // wrapped around
+    let n: u32 = 0x1000 - (<u32>at & 0xFFF);
+    if (n > len - done) n = len - done;
+    if (copyin(slot, DS_IO + <usize>done, at, <u64>n) != VM_OK) break;
+    done += n;
+  }
+  return <i32>done;
+}
+
+/** Writes len bytes from the I/O buffer at va, through the process's page
+ *  table with copy-on-write (decoded code there is dropped). Read-only
+ *  pages, text among them, are refused: gdb's breakpoints never need them. */
+export function debugWrite(va: u64, len: u32): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  if (len > DEBUG_IO_MAX || va + <u64>len < va) return DBG_ERR_ARGS;
+  return copyout(sessionSlot(), va, DS_IO, <u64>len) == VM_OK ? DBG_OK : DBG_ERR_FAULT;
+}
+
+/** Inserts (on != 0) or removes a breakpoint at va, an executable user address. */
+export function debugBreak(va: u64, on: i32): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  if (on == 0) { hartBreakRemove(va); return DBG_OK; }
+  if (va >= USER_VA_LIMIT || (va & 1) != 0) return DBG_ERR_ARGS;
+  const root = pRoot(sessionSlot());
+  const flags = <u64>ptLeafFlags(root, va);
+  if ((flags & (PTE_V | PTE_X | PTE_U)) != (PTE_V | PTE_X | PTE_U)) return DBG_ERR_FAULT;
+  const pa = ptTranslate(root, va);
+  if (pa == PT_NO_MAPPING) return DBG_ERR_FAULT;
+  return hartBreakInsert(va, <usize>pa) == HD_OK ? DBG_OK : DBG_ERR_FULL;
+}
+
+/** Inserts (on != 0) or removes a watchpoint over [va, va+len) of kind
+ *  (machine/debug.ts WATCH_WRITE 1, WATCH_READ 2, WATCH_ACCESS 3). */
+export function debugWatch(va: u64, len: u64, kind: i32, on: i32): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  const slot = sessionSlot();
+  if (on == 0) hartWatchRemove(va, len, <u32>kind);
+  else {
+    if (va >= USER_VA_LIMIT) return DBG_ERR_ARGS;
+    const r = hartWatchInsert(va, len, <u32>kind);
+    if (r != HD_OK) return r == -1 ? DBG_ERR_FULL : DBG_ERR_ARGS;
+  }
+  armFlags(slot);
+  tlbFlushAsid(pAsid(slot)); // cached translations of newly watched pages must go
+  return DBG_OK;
+}
+
+/** Resumes the stopped process: continue (step == 0) or one instruction. */
+export function debugResume(step: i32): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  if (!held()) return DBG_ERR_RUNNING;
+  store<u32>(field(DS_MODE), step != 0 ? MODE_STEP : MODE_CONTINUE);
+  store<u32>(field(DS_SUPPRESS), 1);
+  store<u32>(field(DS_HELD), 0);
+  return DBG_OK;
+}
+
+/** Stops the running process where it is (gdb's Ctrl-C). */
+export function debugInterrupt(): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  if (!held()) stop(STOP_INTERRUPT, SIG_INT);
+  return DBG_OK;
+}
+
+/** Ends the session; the process runs on as if never debugged. */
+export function debugDetach(): i32 {
+  if (sessionPid() == 0) { store<u32>(field(DS_EXEC_LEN), 0); return DBG_ERR_NO_SESSION; }
+  end();
+  return DBG_OK;
+}
+
+/** Kills the debugged process; its exit ends the session (EVENT_EXIT). */
+export function debugKill(): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  const pid = sessionPid();
+  store<u32>(field(DS_HELD), 0);
+  store<u32>(field(DS_MODE), MODE_CONTINUE);
+  procKill(pid);
+  return DBG_OK;
+}
