@@ -51,7 +51,7 @@ async function build(page: Page): Promise<void> {
     .not.toEqual(before);
 }
 
-test("the first load fetches neither the editor, the sources nor the compiler; the Code tab fetches the first two", async ({ page }) => {
+test("the first load fetches neither the editor, the sources nor the compiler; the Code tab fetches the first two, the first edit the compiler", async ({ page }) => {
   const fetched: string[] = [];
   page.on("request", (request) => fetched.push(request.url()));
   await openKeel(page);
@@ -61,8 +61,10 @@ test("the first load fetches neither the editor, the sources nor the compiler; t
   await openCode(page);
   expect(fetched.some((url) => url.includes("/assets/code-panel-"))).toBe(true);
   expect(fetched.some((url) => url.includes("/assets/kernel-src"))).toBe(true);
-  // The compiler waits for the first Build.
+  // The compiler waits for the first edit (or Build).
   expect(fetched.filter((url) => COMPILER.test(url))).toEqual([]);
+  await replaceInEditor(page, "Hello World!", "Hello Keel!!");
+  await expect.poll(() => fetched.some((url) => url.includes("/assets/asc-")), { timeout: 20_000 }).toBe(true);
 });
 
 test("an edited banner is built in the page and boots on the same disk; Shipped kernel returns", async ({ page }) => {

@@ -1,12 +1,15 @@
 // The in-page kernel build's Web Worker: loads the AssemblyScript compiler
 // (and binaryen with it, most of the page's on-demand weight) the first time
-// the Code panel asks for a build, then compiles each tree it is sent
+// the Code panel asks for it (on the first edit, or the first Build), then compiles each tree it is sent
 // (web/code/compile.ts) and answers with the kernel or the diagnostics.
 // Keeps the page responsive during a build of 10-30 s.
 import { type AscApi, type BuildResult, compileTree } from "./compile";
 import type { SourceFiles } from "./source-bundle";
 
-export type BuildRequest = { type: "build"; id: number; files: SourceFiles };
+export type BuildRequest =
+  | { type: "build"; id: number; files: SourceFiles }
+  /** Load the compiler now (the first edit), so the first Build does not wait for it. */
+  | { type: "load" };
 export type BuildReply = { type: "built"; id: number; result: BuildResult };
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -19,6 +22,12 @@ function loadCompiler(): Promise<AscApi> {
 
 scope.addEventListener("message", (event: MessageEvent<BuildRequest>) => {
   const request = event.data;
+  if (request.type === "load") {
+    loadCompiler().catch(() => {
+      compiler = null; // the next build tries again, and reports why
+    });
+    return;
+  }
   if (request.type !== "build") return;
   void (async () => {
     let result: BuildResult;

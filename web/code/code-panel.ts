@@ -4,8 +4,8 @@
 // running kernel (the `kernel-boot` message to web/worker.ts).
 //
 // Loaded on demand by web/code/code-tab.ts the first time the Code tab is
-// shown: this module, CodeMirror, the source bundle and (on the first Build)
-// the compiler are none of them part of the page's first load.
+// shown: this module, CodeMirror, the source bundle and (on the first edit
+// or Build) the compiler are none of them part of the page's first load.
 //
 // Edits are kept per file in localStorage (web/code/edit-store.ts) a moment
 // after typing stops; a file whose text differs from the shipped one is
@@ -211,6 +211,7 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
       states.set(active, update.state);
       saveSoon(active);
       markEdited();
+      warmCompiler();
     }),
   ];
   const view = new EditorView({ parent: editorHost, state: EditorState.create({ doc: "", extensions }) });
@@ -385,6 +386,14 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
       worker = null;
     });
     return worker;
+  };
+  /** Someone who edits is likely to build: fetch the compiler meanwhile. */
+  let warmed = false;
+  const warmCompiler = (): void => {
+    if (warmed) return;
+    warmed = true;
+    const request: BuildRequest = { type: "load" };
+    buildWorker().postMessage(request);
   };
   const compile = (files: SourceFiles): Promise<BuildResult> => new Promise((resolve) => {
     const id = nextId++;
