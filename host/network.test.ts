@@ -55,6 +55,29 @@ function shellBoth(h: MachineHarness, other: MachineHarness, sw: VirtualSwitch, 
   return h.since(mark);
 }
 
+/** The Internet checksum of bytes (RFC 1071). */
+function inetChecksum(bytes: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i]! << 8) | (bytes[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** An Ethernet frame to B holding an IPv4 packet with a right header checksum
+ *  (so netd's ICMP and UDP parsers see the payload), from 10.0.0.14. */
+function ipFrameToB(proto: number, payload: Uint8Array, flags: number): Uint8Array {
+  const f = new Uint8Array(34 + payload.length);
+  f.set(MAC_B, 0);
+  f.set([2, 0, 0, 0, 0, 0x0e, 0x08, 0x00], 6);
+  const ip = f.subarray(14, 34);
+  ip.set([0x45, 0, (20 + payload.length) >> 8, (20 + payload.length) & 0xff, 0, 1, flags >> 8, flags & 0xff, 64, proto, 0, 0,
+    10, 0, 0, 14, 10, 0, 0, 2]);
+  const sum = inetChecksum(ip);
+  ip[10] = sum >> 8; ip[11] = sum & 0xff;
+  f.set(payload, 34);
+  return f;
+}
+
 function bootPair() {
   const sw = new VirtualSwitch();
   const a = netMachine(sw, MAC_A, "10.0.0.1/24").boot();
@@ -103,6 +126,28 @@ describe("two machines on a virtual switch", () => {
     expect(shellBoth(a, b, sw, "ifconfig")).toMatch(/arp in \d+ replied \d+ dropped-waiting 2\n/);
   });
 
+  it("udp: a datagram goes to a port bound on the other machine and its echo comes back", () => {
+    const { sw, a, b } = bootPair();
+    b.machine.input("udp echo 7 6 &\r"); // in the background: its line comes after the prompt
+    runBoth(a, b, sw, () => b.output.includes("udp: echoing on port 7\n"));
+    const out = shellBoth(a, b, sw, "udp send 10.0.0.2 7 hello keel");
+    expect(out).toMatch(/udp: reply from 10\.0\.0\.2:7, 10 bytes: hello keel\n/);
+    expect(b.output).toMatch(/udp: 10 bytes from 10\.0\.0\.1:4915\d: hello keel\n/);
+    // Each send binds a port of its own; netd frees it when udp exits, so
+    // more sends than netd has ports all work.
+    for (let i = 0; i < 5; i++) expect(shellBoth(a, b, sw, `udp send 10.0.0.2 7 n${i}`)).toContain(`bytes: n${i}\n`);
+    expect(shellBoth(a, b, sw, "ifconfig")).toMatch(/udp in 6 sent 6 bad 0 no-port 0 dropped 0 reaped [3-6]\n/);
+    // No one on port 9: the datagram is counted there and the sender hears nothing.
+    expect(shellBoth(a, b, sw, "udp send 10.0.0.2 9 anyone")).toContain("udp: no reply from 10.0.0.2:9");
+    expect(shellBoth(b, a, sw, "ifconfig")).toMatch(/no-port 1 /);
+    // Port 7's echo has exited: its port went with it. A live one keeps its port.
+    expect(b.output).toContain("[1] Done  udp echo 7 6 &");
+    const mark = b.output.length;
+    b.machine.input("udp echo 7 0 &\r");
+    runBoth(a, b, sw, () => b.since(mark).includes("udp: echoing on port 7\n"));
+    expect(shellBoth(b, a, sw, "udp echo 7")).toContain("udp: bind: port in use or not bound");
+  });
+
   it("a shell process holds no network card capability", () => {
     const { sw, a, b } = bootPair();
     const out = shellBoth(a, b, sw, "caps");
@@ -130,6 +175,9 @@ describe("two machines on a virtual switch", () => {
           if (type === 0x0800 && body.length > 0) f[14] = 0x45; // an IPv4 version nibble, so the deeper checks run
           return f;
         }),
+        // Sound IPv4 headers around random ICMP and UDP, some of them fragments.
+        fc.tuple(fc.constantFrom(1, 17), fc.uint8Array({ minLength: 0, maxLength: 300 }), fc.constantFrom(0, 0, 0x2000, 0x0004))
+          .map(([proto, body, flags]) => ipFrameToB(proto, body, flags)),
       ), { minLength: 1, maxLength: 20 }),
       (frames) => {
         for (const f of frames) sw.inject(f);
@@ -146,6 +194,9 @@ describe("two machines on a virtual switch", () => {
     const bad = /frames (\d+) bad (\d+)/.exec(stats)!;
     const ip = /ip in (\d+) bad (\d+) fragments (\d+)/.exec(stats)!;
     expect(Number(bad[2]) + Number(ip[2]) + Number(ip[3])).toBeGreaterThan(0); // the junk was seen and counted
+    const udp = /udp in \d+ sent \d+ bad (\d+) no-port (\d+)/.exec(stats)!;
+    const icmp = /icmp bad (\d+)/.exec(stats)!;
+    expect(Number(udp[1]) + Number(udp[2]) + Number(icmp[1])).toBeGreaterThan(0); // and reached the ICMP and UDP parsers
     expect(sw.stats().malformed + b.machine.nic.counters().rxFrames).toBeGreaterThan(0);
   });
 });

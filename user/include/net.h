@@ -22,15 +22,32 @@
 //   address | ttl << 32; or w[0] = NETD_NOTHING when none has arrived.
 // NETD_FRAME: the receive pump hands netd a frame from the card (buf/len);
 //   refused from clients.
+// NETD_UDP_BIND: w[1] port (0: netd picks one from 49152 up), cap: a token
+//   capability (a notification the client made, with Grant and Delegate):
+//   netd keeps it, and frees the port once the client's copy is gone (it
+//   exited) or on NETD_UDP_CLOSE. Reply w[1]: the port.
+// NETD_UDP_SEND: w[1] source port (bound), w[2] destination, w[3]
+//   destination port, the datagram's data in buf/len (at most 1472 bytes).
+// NETD_UDP_RECV: w[1] port: the oldest datagram queued for it in the
+//   reply's buf/len, w[1] source address, w[2] source port; or NETD_NOTHING.
+// NETD_UDP_CLOSE: w[1] port.
+// Any client of netd may use any bound port: ports are not capabilities yet.
 #define NETD_INFO 1
 #define NETD_ECHO 2
 #define NETD_ECHO_POLL 3
 #define NETD_FRAME 4
+#define NETD_UDP_BIND 5
+#define NETD_UDP_SEND 6
+#define NETD_UDP_RECV 7
+#define NETD_UDP_CLOSE 8
+#define UDP_MAX_PAYLOAD 1472
 
 #define NETD_NOTHING 1           // ECHO_POLL: no reply yet
 #define NETD_ERR_NO_ADDRESS (-10)  // netd has no address (no ip= on the command line)
 #define NETD_ERR_UNREACHABLE (-11) // not on the local network (there is no gateway yet)
 #define NETD_ERR_SEND (-12)        // the card refused the frame
+#define NETD_ERR_PORT (-13)        // UDP: port in use (bind), not bound (send, recv, close), or out of range
+#define NETD_ERR_TOO_LONG (-14)    // UDP: more than 1472 bytes of data
 
 // NETD_INFO's buf: netd's counters.
 struct netstats {
@@ -49,6 +66,12 @@ struct netstats {
   uint64 send_errors;   // frames the card refused
   uint64 arp_dropped;   // packets dropped while waiting for ARP (room taken by a newer one)
   uint64 echo_dropped;  // echo replies nobody polled for, dropped for newer ones
+  uint64 udp_in;        // datagrams queued for a bound port
+  uint64 udp_bad;       // bad length or checksum
+  uint64 udp_no_port;   // for a port nobody bound
+  uint64 udp_dropped;   // the port's queue was full
+  uint64 udp_sent;      // datagrams sent
+  uint64 udp_reaped;    // ports freed because their client had gone
 };
 
 // user/lib/inet.c: "a.b.c.d" or "a.b.c.d/n" to an address (and prefix

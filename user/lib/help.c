@@ -55,6 +55,7 @@ static const struct help_entry entries[] = {
     {"stressfs", "stressfs [N] [KIB]", "test: N writers at once on the file system", HELP_TEST},
     {"syscalltest", "syscalltest", "test: every system call with wild arguments", HELP_TEST},
     {"true", "true", "exit with status 0", HELP_PROGRAM},
+    {"udp", "udp send ADDRESS PORT TEXT | udp echo PORT [COUNT]", "send a UDP datagram and show the reply, or echo datagrams back", HELP_PROGRAM},
     {"unixtest", "unixtest CHECK...", "test: xv6's results for orphans, sleep, kill, the stack", HELP_TEST},
     {"wc", "wc [FILE...]", "count lines, words and bytes", HELP_PROGRAM},
 };

@@ -53,6 +53,8 @@ int main(void) {
   printf("  arp in %ld replied %ld dropped-waiting %ld\n", (long)s.arp_in, (long)s.arp_replies, (long)s.arp_dropped);
   printf("  ip in %ld bad %ld fragments %ld other %ld\n", (long)s.ip_in, (long)s.ip_bad, (long)s.ip_fragments,
          (long)s.ip_other);
+  printf("  udp in %ld sent %ld bad %ld no-port %ld dropped %ld reaped %ld\n", (long)s.udp_in, (long)s.udp_sent,
+         (long)s.udp_bad, (long)s.udp_no_port, (long)s.udp_dropped, (long)s.udp_reaped);
   printf("  icmp bad %ld echo answered %ld echo replies %ld unclaimed %ld\n", (long)s.icmp_bad, (long)s.echo_answered,
          (long)s.echo_replies, (long)s.echo_dropped);
   return 0;

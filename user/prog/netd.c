@@ -1,8 +1,9 @@
 // netd: the network service. It owns the network card through the device
 // capability init gives it (slot 21) and speaks, over Ethernet: ARP (a cache,
 // requests and replies), IPv4 (header checks and checksum; fragments are
-// dropped and counted, there is no reassembly) and ICMP echo (it answers
-// requests and sends them for ping). Its address comes from the kernel
+// dropped and counted, there is no reassembly), ICMP echo (it answers
+// requests and sends them for ping) and UDP (bound ports, each with a queue
+// of datagrams; checksums checked and made). Its address comes from the kernel
 // command line (ip=10.0.0.2/24) through nic_info. docs/network.md.
 //
 // Structure: the card's frames and the clients' requests both arrive as
@@ -29,6 +30,12 @@
 #define ARP_REPLY 2
 #define IP_HLEN 20
 #define IP_PROTO_ICMP 1
+#define IP_PROTO_UDP 17
+#define UDP_HLEN 8
+#define UDP_MAX_DATA (NIC_FRAME_MAX - ETH_HLEN - IP_HLEN - UDP_HLEN)  // 1472
+#define UDP_BINDINGS 4
+#define UDP_QUEUE 8           // datagrams kept per bound port
+#define UDP_EPHEMERAL 49152   // ports handed out for a bind to port 0
 #define IP_TTL 64
 #define IP_FLAG_MF 0x2000
 #define IP_OFFSET_MASK 0x1fff
@@ -60,6 +67,23 @@ struct echo_result {
   uint ident, seq, src, ttl;
   uint64 rtt_ns;
 };
+
+// A bound UDP port. The client's token capability (a notification it
+// made) is kept at `token`: once netd holds the only capability left to
+// it, the client has gone and the port is freed.
+struct datagram {
+  uint src, port;
+  int len;
+  uchar data[UDP_MAX_DATA];
+};
+struct binding {
+  uint port;  // 0 = free
+  int token;  // slot of the token capability
+  int head, count;
+  struct datagram queue[UDP_QUEUE];
+};
+static struct binding bindings[UDP_BINDINGS];
+static uint next_ephemeral = UDP_EPHEMERAL;
 
 static uchar mac[6];
 static uint my_ip, my_mask;
@@ -180,7 +204,7 @@ static void arp_input(const uchar *a, int len) {
 // ---- IPv4 and ICMP ----
 
 // Builds an IPv4 header at p for a packet of `total` bytes.
-static void ip_header(uchar *p, uint dst, int total) {
+static void ip_header(uchar *p, uint dst, int total, uint proto) {
   static uint ident;
   p[0] = 0x45;
   p[1] = 0;
@@ -188,21 +212,18 @@ static void ip_header(uchar *p, uint dst, int total) {
   put16(p + 4, ++ident & 0xffff);
   put16(p + 6, 0);
   p[8] = IP_TTL;
-  p[9] = IP_PROTO_ICMP;
+  p[9] = (uchar)proto;
   put16(p + 10, 0);
   put32(p + 12, my_ip);
   put32(p + 16, dst);
   put16(p + 10, checksum(p, IP_HLEN));
 }
 
-// Sends the ICMP message already at tx + ETH_HLEN + IP_HLEN (icmp_len
-// bytes) to dst: now if its MAC is known, else after ARP. Returns a status.
-static long icmp_send(uint dst, int icmp_len) {
-  uchar *icmp = tx + ETH_HLEN + IP_HLEN;
-  put16(icmp + 2, 0);
-  put16(icmp + 2, checksum(icmp, icmp_len));
-  ip_header(tx + ETH_HLEN, dst, IP_HLEN + icmp_len);
-  int len = ETH_HLEN + IP_HLEN + icmp_len;
+// Sends the payload already at tx + ETH_HLEN + IP_HLEN (payload bytes of
+// protocol proto) to dst: now if its MAC is known, else after ARP.
+static long ip_send(uint dst, uint proto, int payload) {
+  ip_header(tx + ETH_HLEN, dst, IP_HLEN + payload, proto);
+  int len = ETH_HLEN + IP_HLEN + payload;
   struct arp_entry *e = arp_find(dst);
   if (e) {
     e->used = clocknanos();
@@ -226,6 +247,14 @@ static long icmp_send(uint dst, int icmp_len) {
   static const uchar unknown[6];
   arp_send(ARP_REQUEST, broadcast, dst, unknown);
   return SVC_OK;
+}
+
+// Sends the ICMP message at tx + ETH_HLEN + IP_HLEN (icmp_len bytes).
+static long icmp_send(uint dst, int icmp_len) {
+  uchar *icmp = tx + ETH_HLEN + IP_HLEN;
+  put16(icmp + 2, 0);
+  put16(icmp + 2, checksum(icmp, icmp_len));
+  return ip_send(dst, IP_PROTO_ICMP, icmp_len);
 }
 
 static void record_reply(uint src, uint ttl, const uchar *icmp, int len) {
@@ -263,6 +292,8 @@ static void icmp_input(uint src, uint ttl, const uchar *icmp, int len) {
   }
 }
 
+static void udp_input(uint src, uint dst, const uchar *u, int len);
+
 static void ip_input(const uchar *p, int len) {
   if (len < IP_HLEN || (p[0] >> 4) != 4) { stats.ip_bad++; return; }
   int hlen = (p[0] & 15) * 4;
@@ -271,9 +302,10 @@ static void ip_input(const uchar *p, int len) {
   uint frag = get16(p + 6);
   if ((frag & IP_FLAG_MF) || (frag & IP_OFFSET_MASK)) { stats.ip_fragments++; return; }
   uint dst = get32(p + 16), src = get32(p + 12);
-  if (my_ip == 0 || dst != my_ip || p[9] != IP_PROTO_ICMP) { stats.ip_other++; return; }
+  if (my_ip == 0 || dst != my_ip || (p[9] != IP_PROTO_ICMP && p[9] != IP_PROTO_UDP)) { stats.ip_other++; return; }
   stats.ip_in++;
-  icmp_input(src, p[8], p + hlen, total - hlen);
+  if (p[9] == IP_PROTO_ICMP) icmp_input(src, p[8], p + hlen, total - hlen);
+  else udp_input(src, dst, p + hlen, total - hlen);
 }
 
 static void frame_input(const uchar *f, int len) {
@@ -286,6 +318,124 @@ static void frame_input(const uchar *f, int len) {
   else if (type == ETHERTYPE_IP) ip_input(f + ETH_HLEN, len - ETH_HLEN);
   else stats.bad_frames++;
 }
+
+// ---- UDP ----
+
+// The UDP checksum's pseudo-header sum folded with the datagram (RFC 768);
+// 0 when a received datagram's checksum is right.
+static uint udp_checksum(uint src, uint dst, const uchar *udp, int len) {
+  uint64 sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IP_PROTO_UDP + (uint)len;
+  for (int i = 0; i + 1 < len; i += 2) sum += get16(udp + i);
+  if (len & 1) sum += (uint)udp[len - 1] << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint)(~sum & 0xffff);
+}
+
+// Frees the bindings whose client has gone (netd holds their token's last capability).
+static void udp_reap(void) {
+  for (int i = 0; i < UDP_BINDINGS; i++) {
+    struct capinfo info;
+    if (bindings[i].port == 0) continue;
+    if (cap_info(bindings[i].token, &info) == 0 && info.refs > 1) continue;
+    cap_delete(bindings[i].token);
+    bindings[i].port = 0;
+    stats.udp_reaped++;
+  }
+}
+
+static struct binding *udp_find(uint port) {
+  for (int i = 0; i < UDP_BINDINGS; i++)
+    if (bindings[i].port != 0 && bindings[i].port == port) return &bindings[i];
+  return 0;
+}
+
+static void udp_input(uint src, uint dst, const uchar *u, int len) {
+  if (len < UDP_HLEN) { stats.udp_bad++; return; }
+  int ulen = (int)get16(u + 4);
+  if (ulen < UDP_HLEN || ulen > len || (get16(u + 6) != 0 && udp_checksum(src, dst, u, ulen) != 0)) {
+    stats.udp_bad++;
+    return;
+  }
+  struct binding *b = udp_find(get16(u + 2));
+  if (!b) { stats.udp_no_port++; return; }
+  if (b->count == UDP_QUEUE) { stats.udp_dropped++; return; }  // the reader is behind: the newest goes
+  struct datagram *d = &b->queue[(b->head + b->count) % UDP_QUEUE];
+  d->src = src;
+  d->port = get16(u);
+  d->len = ulen - UDP_HLEN;
+  memcpy(d->data, u + UDP_HLEN, (size_t)d->len);
+  b->count++;
+  stats.udp_in++;
+}
+
+// UDP_BIND: port (0: the next free ephemeral one) for the client whose token is *token.
+static long udp_bind(uint port, int *token, uint *bound) {
+  if (*token < 0) return SVC_ERR_NO_CAP;
+  if (port > 0xffff) return NETD_ERR_PORT;
+  udp_reap();
+  if (port == 0) {
+    for (int tries = 0; tries < 0x4000 && port == 0; tries++) {
+      uint p = next_ephemeral++;
+      if (next_ephemeral > 0xffff) next_ephemeral = UDP_EPHEMERAL;
+      if (!udp_find(p)) port = p;
+    }
+  } else if (udp_find(port)) {
+    return NETD_ERR_PORT;
+  }
+  struct binding *b = 0;
+  for (int i = 0; i < UDP_BINDINGS && !b; i++)
+    if (bindings[i].port == 0) b = &bindings[i];
+  if (!b || port == 0) return SVC_ERR_FULL;
+  b->port = port;
+  b->token = *token;
+  b->head = b->count = 0;
+  *token = -1;  // kept: the caller must not delete it
+  *bound = port;
+  return SVC_OK;
+}
+
+static long udp_send(uint sport, uint dst, uint dport, const uchar *data, int len) {
+  if (my_ip == 0) return NETD_ERR_NO_ADDRESS;
+  if (!udp_find(sport) || dport == 0 || dport > 0xffff) return NETD_ERR_PORT;
+  if (len < 0 || len > UDP_MAX_DATA) return NETD_ERR_TOO_LONG;
+  if ((dst & my_mask) != (my_ip & my_mask)) return NETD_ERR_UNREACHABLE;
+  uchar *u = tx + ETH_HLEN + IP_HLEN;
+  put16(u, sport);
+  put16(u + 2, dport);
+  put16(u + 4, (uint)(UDP_HLEN + len));
+  put16(u + 6, 0);
+  memmove(u + UDP_HLEN, data, (size_t)len);
+  uint sum = udp_checksum(my_ip, dst, u, UDP_HLEN + len);
+  put16(u + 6, sum == 0 ? 0xffff : sum);  // 0 would mean "no checksum"
+  stats.udp_sent++;
+  return ip_send(dst, IP_PROTO_UDP, UDP_HLEN + len);
+}
+
+// UDP_RECV: the oldest datagram for port into the reply (words and out).
+static long udp_recv(struct ipcmsg *reply, uint port, uchar *out) {
+  struct binding *b = udp_find(port);
+  if (!b) return NETD_ERR_PORT;
+  if (b->count == 0) return NETD_NOTHING;
+  struct datagram *d = &b->queue[b->head];
+  b->head = (b->head + 1) % UDP_QUEUE;
+  b->count--;
+  reply->w[1] = d->src;
+  reply->w[2] = d->port;
+  memcpy(out, d->data, (size_t)d->len);
+  reply->len = (uint)d->len;
+  return SVC_OK;
+}
+
+static long udp_close(uint port) {
+  struct binding *b = udp_find(port);
+  if (!b) return NETD_ERR_PORT;
+  cap_delete(b->token);
+  b->port = 0;
+  return SVC_OK;
+}
+
+// A port number from a request word; anything past 16 bits is no port.
+static uint port_arg(uint64 w) { return w > 0xffff ? 0x10000 : (uint)w; }
 
 // ---- requests ----
 
@@ -372,7 +522,7 @@ int main(void) {
   m.cap = -1;
   for (;;) {
     if (svc_next(&m, (char *)request, sizeof request, "netd") < 0) return 1;
-    if (m.cap >= 0) cap_delete(m.cap);  // netd keeps no capability a request brings
+    int arrived = m.cap;
     uint64 op = m.w[0];
     long status = SVC_ERR_FAILED;
     struct ipcmsg reply;
@@ -385,6 +535,16 @@ int main(void) {
       status = echo_request((uint)m.w[1], (uint)m.w[2], (uint)m.w[3]);
     } else if (op == NETD_ECHO_POLL) {
       status = echo_poll(&reply, (uint)m.w[1]);
+    } else if (op == NETD_UDP_BIND) {
+      uint bound = 0;
+      status = udp_bind(port_arg(m.w[1]), &arrived, &bound);
+      reply.w[1] = bound;
+    } else if (op == NETD_UDP_SEND) {
+      status = udp_send(port_arg(m.w[1]), (uint)m.w[2], port_arg(m.w[3]), request, (int)m.len);
+    } else if (op == NETD_UDP_RECV) {
+      status = udp_recv(&reply, port_arg(m.w[1]), request);  // svc_next sends the reply's bytes from request
+    } else if (op == NETD_UDP_CLOSE) {
+      status = udp_close(port_arg(m.w[1]));
     } else if (op == NETD_INFO) {
       reply.w[1] = my_ip;
       reply.w[2] = (uint64)my_prefix;
@@ -394,6 +554,7 @@ int main(void) {
       reply.len = sizeof stats;
       status = SVC_OK;
     }
+    if (arrived >= 0) cap_delete(arrived);  // netd keeps only UDP_BIND's token
     reply.w[0] = (uint64)status;
     m = reply;
   }
