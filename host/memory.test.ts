@@ -103,6 +103,8 @@ describe("out of memory", () => {
     expect(h.output).toMatch(/out of memory: killed pid \d+ \(memtest\), the largest process, holding \d+ frames, for pid \d+/);
     expect(memory(h).free).toBeGreaterThan(64);
     expect(run(h, "echo still here")).toContain("still here");
+    // The victim's job ended by SIGKILL, as waitpid tells the shell.
+    expect(h.output).toMatch(/\n\[\d+\] Killed  memtest hog &\n/);
     const ps = run(h, "ps");
     const hogs = [...ps.matchAll(/^\s*(\d+)\s+\d+\s+\w+\s.*\bmemtest$/gm)].map((m) => m[1]);
     expect(hogs).toHaveLength(2);

@@ -15,6 +15,7 @@ import {
   MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, procTable, pState, pPid, pRoot, pUserFrames, pName, pNameLength,
 } from "./proc";
 import { procExit } from "./lifecycle";
+import { sigSetTermSig, SIGKILL } from "./signal";
 import { ptCountTables } from "../mm/pagetable";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
 import { printStr, printDec, printBytes } from "../lib/print";
@@ -58,6 +59,7 @@ export function oomReclaim(asker: u32): bool {
   printDec(<u64>pPid(asker));
   logEnd();
   t.oomKills++;
+  sigSetTermSig(victim, SIGKILL); // waitpid reports it as killed, as Linux's OOM killer does
   procExit(victim, -1);
   return true;
 }
