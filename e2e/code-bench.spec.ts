@@ -65,3 +65,21 @@ test("first load into the shell", async ({ page }) => {
   console.log(`first load into the shell: ${sizes.size} files, ${total(sizes)} bytes`);
   for (const [url, bytes] of sizes) console.log(`  ${bytes}\t${new URL(url).pathname}`);
 });
+
+test("first build after an edit (the compiler fetched while typing)", async ({ page }) => {
+  test.setTimeout(300_000);
+  const fetched: string[] = [];
+  page.on("requestfinished", (request) => fetched.push(request.url()));
+  await openKeel(page);
+  await waitForPrompt(page);
+  await page.getByRole("tab", { name: "Code" }).click();
+  await expect.poll(() => page.evaluate(() => window.keel.code()?.active ?? null), { timeout: 30_000 }).not.toBeNull();
+  await page.locator("#code-editor .cm-content").click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("\n// an edit\n");
+  await expect.poll(() => fetched.some((url) => url.includes("/assets/asc-")), { timeout: 60_000 }).toBe(true);
+  // A person takes a few seconds to finish an edit.
+  await page.waitForTimeout(5_000);
+  console.log("first build after an edit:");
+  await buildOnce(page);
+});
