@@ -2,6 +2,7 @@
 // the kernel under the shell, in deterministic mode, driven through the
 // console exactly as a user types.
 
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules, bootfsImage } from "./testing/machine-harness.js";
 import { parseBootfs, writeBootfs, type BootfsEntry } from "../user/mkbootfs.js";
@@ -195,6 +196,26 @@ describe("the shell and its programs", () => {
     expect(out).toMatch(/^ok$/m);
     expect(out).not.toMatch(/killed|cannot execute/);
     expect(h.shell("echo fine")).toContain("fine");
+  });
+
+  it("runs stock clang/lld layouts: fptest (rv64gc/lp64d, lld's default) and segs (-Ttext=) print exactly what they print under qemu-riscv64", () => {
+    // user/test/*.expected is the qemu-riscv64 output (user/programs.test.ts
+    // checks it against a fresh run there).
+    const h = bootShell();
+    for (const p of ["fptest", "segs"]) {
+      const seen = h.shell(p);
+      const out = seen.slice(seen.indexOf("\n") + 1, seen.length - "$ ".length);
+      expect(out).toBe(readFileSync(new URL(`../user/test/${p}.expected`, import.meta.url), "utf8"));
+    }
+  });
+
+  it("keeps FP state per process: a forked child's registers and rounding mode never reach the parent, exec clears them", () => {
+    const out = bootShell().shell("fptest fork");
+    // Both spin, CPU-bound, long enough to be switched out several times.
+    expect(out).toMatch(/^child: FP state intact, descheduled yes$/m);
+    expect(out).toMatch(/^parent: FP state intact, descheduled yes$/m);
+    expect(out).toMatch(/^fresh: fcsr and f0..f31 zero after exec$/m);
+    expect(out).toMatch(/^fork: OK$/m);
   });
 
   it("returns every frame after 200 fork/exit cycles", () => {

@@ -1,14 +1,25 @@
 #!/usr/bin/env node
-// Keel user land build: compiles user/lib and every user/prog/*.c for
-// RV64IMAC with clang, links each program with ld.lld and user/user.ld into
-// user/bin/<name>, then writes the boot file system image user/bin/bootfs.img
-// (user/mkbootfs.ts) holding every program and user/fs/*.
+// Keel user land build: compiles user/lib twice, for RV64IMAC with the
+// soft-float lp64 ABI (the xv6 ABI every program uses by default) and for
+// RV64GC with lp64d, then every user/prog/*.c for the variant its source asks
+// for, links each program with ld.lld against the matching library objects
+// into user/bin/<name>, then writes the boot file system image
+// user/bin/bootfs.img (user/mkbootfs.ts) holding every program and user/fs/*.
+//
+// A program chooses with one line in its source (docs/userland.md):
+//   // keel: rv64gc          build with -march=rv64gc -mabi=lp64d (doubles in
+//                            FP registers) and link the lp64d library
+//   // keel: layout=lld      link with lld's own default layout (no user.ld:
+//                            segments from 0x10000, starting mid-page)
+//   // keel: layout=ttext    lld's default layout with -Ttext=0x10000
+// Without a line: rv64imac/lp64 and user.ld (text at 0, data on the next page).
 //
 // Each program also gets an unstripped copy for gdb, user/bin/<name>.debug
 // (docs/debugging.md): the same sources compiled again with DWARF (-g) and
 // linked the same way. The build checks that its loadable segments are
 // byte for byte those of user/bin/<name> (same code and data at the same
-// addresses), so gdb's view is exactly what the machine runs. *.debug files
+// addresses; the ELF header's section-table fields aside, which lld's own
+// layouts map with the headers and nothing reads), so gdb's view is exactly what the machine runs. *.debug files
 // never go into bootfs.img or the disk image.
 //
 // The output is reproducible: no debug info in the programs, no build ids, inputs in sorted
@@ -31,9 +42,8 @@ const CLANG = process.env.CLANG ?? "clang";
 const LD_LLD = process.env.LD_LLD ?? "ld.lld";
 
 export const TARGET_FLAGS = ["--target=riscv64", "-march=rv64imac", "-mabi=lp64", "-mno-relax"];
-export const CFLAGS = [
-  ...TARGET_FLAGS,
-  "-O2",
+export const TARGET_FLAGS_GC = ["--target=riscv64", "-march=rv64gc", "-mabi=lp64d", "-mno-relax"];
+const COMMON_CFLAGS = [
   "-ffreestanding",
   "-fno-builtin",
   "-nostdlib",
@@ -49,6 +59,8 @@ export const CFLAGS = [
   "-Werror",
   "-Iinclude",
 ];
+export const CFLAGS = [...TARGET_FLAGS, ...COMMON_CFLAGS];
+export const CFLAGS_GC = [...TARGET_FLAGS_GC, ...COMMON_CFLAGS];
 /** Suffix of the unstripped copy of each program (for gdb; never on a disk). */
 export const DEBUG_SUFFIX = ".debug";
 /** Extra compiler flags of the debug copies' objects. */
@@ -60,6 +72,27 @@ export const DEBUG_CFLAGS = ["-g", "-fdebug-compilation-dir=./user"];
  *  gdb would take them for _start's neighbours). */
 export const DEBUG_LDFLAGS = ["-z", "dead-reloc-in-nonalloc=.debug_*=0xffffffffffffffff"];
 export const LDFLAGS = ["-T", "user.ld", "--gc-sections", "--build-id=none", "-z", "max-page-size=4096", "-static", "-nostdlib"];
+const LDFLAGS_PLAIN = ["--gc-sections", "--build-id=none", "-static", "-nostdlib"];
+export const LAYOUT_LDFLAGS = { keel: LDFLAGS, lld: LDFLAGS_PLAIN, ttext: [...LDFLAGS_PLAIN, "-Ttext=0x10000"] };
+
+/**
+ * How program `name` is built, from the `// keel:` line of user/prog/NAME.c:
+ * arch "rv64imac" (lp64) or "rv64gc" (lp64d), layout "keel", "lld" or
+ * "ttext", and the compiler and linker flags that follow. An unknown word on
+ * the line is an error, so a typo cannot silently build the wrong variant.
+ */
+export function programOptions(name) {
+  const source = readFileSync(join(USER, "prog", `${name}.c`), "utf8");
+  const line = /^\/\/ keel:(.*)$/m.exec(source);
+  let arch = "rv64imac";
+  let layout = "keel";
+  for (const word of line ? line[1].trim().split(/\s+/) : []) {
+    if (word === "rv64gc") arch = "rv64gc";
+    else if (word.startsWith("layout=") && word.slice(7) in LAYOUT_LDFLAGS) layout = word.slice(7);
+    else throw new Error(`prog/${name}.c: unknown word "${word}" on its "// keel:" line`);
+  }
+  return { arch, layout, cflags: arch === "rv64gc" ? CFLAGS_GC : CFLAGS, ldflags: LAYOUT_LDFLAGS[layout] };
+}
 
 /** Runs a command with cwd = user/, resolving with its output or rejecting with it. */
 function run(cmd, args) {
@@ -104,29 +137,35 @@ export async function build(outDir, { verbose = false } = {}) {
     mkdirSync(outDir, { recursive: true });
     const limit = Math.max(1, cpus().length);
     const log = (line) => verbose && console.log(line);
-    const objectOf = (src, debug = false) => join(objDir, src.replace(/[/.]/g, "_") + (debug ? ".g.o" : ".o"));
+    const objectOf = (src, arch, debug = false) => join(objDir, `${arch}_` + src.replace(/[/.]/g, "_") + (debug ? ".g.o" : ".o"));
 
     const lib = librarySources();
     const progs = programNames();
-    const sources = [...lib, ...progs.map((p) => `prog/${p}.c`)];
-    const compiles = sources.flatMap((src) => [
+    const options = new Map(progs.map((p) => [p, programOptions(p)]));
+    const jobs = [
+      ...lib.map((src) => ({ src, arch: "rv64imac", cflags: CFLAGS })),
+      ...lib.map((src) => ({ src, arch: "rv64gc", cflags: CFLAGS_GC })),
+      ...progs.map((p) => ({ src: `prog/${p}.c`, arch: options.get(p).arch, cflags: options.get(p).cflags })),
+    ];
+    const compiles = jobs.flatMap(({ src, arch, cflags }) => [
       async () => {
-        log(`  CC    ${src}`);
-        await run(CLANG, [...CFLAGS, "-c", src, "-o", objectOf(src)]);
+        log(`  CC    ${src} (${arch})`);
+        await run(CLANG, [...cflags, "-c", src, "-o", objectOf(src, arch)]);
       },
       async () => {
-        log(`  CC -g ${src}`);
-        await run(CLANG, [...CFLAGS, ...DEBUG_CFLAGS, "-c", src, "-o", objectOf(src, true)]);
+        log(`  CC -g ${src} (${arch})`);
+        await run(CLANG, [...cflags, ...DEBUG_CFLAGS, "-c", src, "-o", objectOf(src, arch, true)]);
       },
     ]);
     await pool(compiles, limit);
 
     const links = progs.map((p) => async () => {
+      const { arch, ldflags } = options.get(p);
       log(`  LD    bin/${p} bin/${p}${DEBUG_SUFFIX}`);
       const binary = join(outDir, p);
       const debugCopy = binary + DEBUG_SUFFIX;
-      await run(LD_LLD, [...LDFLAGS, "-o", binary, ...lib.map((src) => objectOf(src)), objectOf(`prog/${p}.c`)]);
-      await run(LD_LLD, [...LDFLAGS, ...DEBUG_LDFLAGS, "-o", debugCopy, ...lib.map((src) => objectOf(src, true)), objectOf(`prog/${p}.c`, true)]);
+      await run(LD_LLD, [...ldflags, "-o", binary, ...lib.map((src) => objectOf(src, arch)), objectOf(`prog/${p}.c`, arch)]);
+      await run(LD_LLD, [...ldflags, ...DEBUG_LDFLAGS, "-o", debugCopy, ...lib.map((src) => objectOf(src, arch, true)), objectOf(`prog/${p}.c`, arch, true)]);
       const why = sameLoadedImage(readFileSync(binary), readFileSync(debugCopy));
       if (why !== null) throw new Error(`bin/${p}${DEBUG_SUFFIX} does not load the same image as bin/${p}: ${why}`);
     });
@@ -147,7 +186,13 @@ export async function build(outDir, { verbose = false } = {}) {
   }
 }
 
-/** The PT_LOAD segments of an ELF64 little-endian file: where, how and what they load. */
+/** The ELF header's section-table fields (e_shoff; e_shnum and e_shstrndx):
+ *  a debug copy has more sections, and nothing that runs reads them. */
+const SECTION_FIELDS = [[40, 48], [60, 64]];
+
+/** The PT_LOAD segments of an ELF64 little-endian file: where, how and what
+ *  they load. A segment that maps the ELF header (lld's own layouts put the
+ *  headers in the first segment) has the section-table fields zeroed. */
 export function loadSegments(file) {
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const PT_LOAD = 1;
@@ -160,11 +205,16 @@ export function loadSegments(file) {
     if (view.getUint32(ph, true) !== PT_LOAD) continue;
     const offset = Number(view.getBigUint64(ph + 8, true));
     const filesz = Number(view.getBigUint64(ph + 32, true));
+    let bytes = file.subarray(offset, offset + filesz);
+    if (offset < 64) {
+      bytes = Uint8Array.from(bytes);
+      for (const [from, to] of SECTION_FIELDS) bytes.fill(0, Math.max(0, from - offset), Math.max(0, to - offset));
+    }
     segments.push({
       flags: view.getUint32(ph + 4, true),
       vaddr: view.getBigUint64(ph + 16, true),
       memsz: view.getBigUint64(ph + 40, true),
-      bytes: file.subarray(offset, offset + filesz),
+      bytes,
     });
   }
   return { entry: view.getBigUint64(24, true), segments };

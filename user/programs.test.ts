@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CFLAGS, LDFLAGS } from "./build.mjs";
+import { CFLAGS, CFLAGS_GC, programOptions } from "./build.mjs";
 
 const USER = dirname(fileURLToPath(import.meta.url));
 const QEMU = ["/usr/bin/qemu-riscv64", "/usr/local/bin/qemu-riscv64"].find((p) => existsSync(p));
@@ -32,20 +32,29 @@ beforeAll(() => {
   const obj = join(work, "obj");
   mkdirSync(root);
   mkdirSync(obj);
-  const cc = (src: string, out: string, extra: string[] = []) => execFileSync("clang", [...CFLAGS, ...extra, "-c", src, "-o", out], { cwd: USER });
-  cc("test/linux-start.S", join(obj, "start.o"));
-  cc("test/linux-shim.c", join(obj, "shim.o"), [`-DKEEL_ROOT="${root}"`, `-DQEMU_PATH="${QEMU}"`]);
-  const lib = readdirSync(join(USER, "lib"))
-    .filter((f) => f.endsWith(".c"))
-    .sort()
-    .map((f) => {
-      const out = join(obj, `lib_${f}.o`);
-      cc(`lib/${f}`, out);
-      return out;
-    });
+  // Each program is built as user/build.mjs builds it (its `// keel:` line:
+  // rv64imac/lp64 or rv64gc/lp64d, user.ld or lld's own layouts), against the
+  // library, start code and shim of its variant.
+  const cc = (flags: string[], src: string, out: string, extra: string[] = []) => execFileSync("clang", [...flags, ...extra, "-c", src, "-o", out], { cwd: USER });
+  const variants = { rv64imac: CFLAGS, rv64gc: CFLAGS_GC };
+  const runtime = new Map<string, string[]>();
+  for (const [arch, flags] of Object.entries(variants)) {
+    cc(flags, "test/linux-start.S", join(obj, `${arch}_start.o`));
+    cc(flags, "test/linux-shim.c", join(obj, `${arch}_shim.o`), [`-DKEEL_ROOT="${root}"`, `-DQEMU_PATH="${QEMU}"`]);
+    const lib = readdirSync(join(USER, "lib"))
+      .filter((f) => f.endsWith(".c"))
+      .sort()
+      .map((f) => {
+        const out = join(obj, `${arch}_lib_${f}.o`);
+        cc(flags, `lib/${f}`, out);
+        return out;
+      });
+    runtime.set(arch, [join(obj, `${arch}_start.o`), join(obj, `${arch}_shim.o`), ...lib]);
+  }
   for (const p of programs) {
-    cc(`prog/${p}.c`, join(obj, `${p}.o`));
-    execFileSync("ld.lld", [...LDFLAGS, "-o", join(root, p), join(obj, "start.o"), join(obj, "shim.o"), ...lib, join(obj, `${p}.o`)], { cwd: USER });
+    const { arch, cflags, ldflags } = programOptions(p);
+    cc(cflags, `prog/${p}.c`, join(obj, `${p}.o`));
+    execFileSync("ld.lld", [...ldflags, "-o", join(root, p), ...runtime.get(arch)!, join(obj, `${p}.o`)], { cwd: USER });
   }
   writeFileSync(join(root, "README"), readFileSync(join(USER, "fs", "README")));
 }, 120_000);
@@ -150,6 +159,24 @@ describe.skipIf(!QEMU)("user programs under qemu-riscv64", () => {
   it("syscalltest's kill checks pass on Linux too, and its report counts them", () => {
     const r = run("syscalltest", ["kill"]);
     expect(r.stdout).toMatch(/syscalltest: 9 passed, 0 failed\n$/);
+    expect(r.status).toBe(0);
+  });
+
+  it("fptest (rv64gc/lp64d, lld's default layout) and segs (-Ttext=) print what user/test/*.expected hold", () => {
+    // The same files are what the shell must print (host/userland.test.ts),
+    // so the two runs agree byte for byte.
+    for (const p of ["fptest", "segs"]) {
+      const r = run(p, []);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(readFileSync(join(USER, "test", `${p}.expected`), "utf8"));
+    }
+  });
+
+  it("fptest fork keeps FP state per process and exec clears it, on Linux too", () => {
+    const r = run("fptest", ["fork"]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^fork: OK$/m);
+    expect(r.stdout).toMatch(/^fresh: fcsr and f0..f31 zero after exec$/m);
     expect(r.status).toBe(0);
   });
 });

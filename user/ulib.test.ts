@@ -12,7 +12,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PF_R, PF_W, PF_X, parseElf } from "../host/rv/elf.js";
+import { EF_RISCV_FLOAT_ABI_DOUBLE, EF_RISCV_FLOAT_ABI_MASK, EF_RISCV_FLOAT_ABI_SOFT, PF_R, PF_W, PF_X, parseElf } from "../host/rv/elf.js";
+import { programOptions } from "./build.mjs";
 import { BootfsError, T_DEVICE, T_FILE, parseBootfs, writeBootfs, type BootfsEntry } from "./mkbootfs.js";
 
 const USER = dirname(fileURLToPath(import.meta.url));
@@ -154,6 +155,51 @@ describe("printf", () => {
   it("handles '*' widths, NULL strings, %%, and unknown conversions", () => {
     const out = driver(["printf"], ["100\tw\t-6,7\t[%*d]", "100\tw\t6,7\t[%*d]", "100\ts\t(NULL)\t<%s>", "100\tn\tx\t100%%", "100\ti\t5\t%q%d", "100\ti\t5\tend%"].join("\n") + "\n");
     expect(out.split("\n").slice(0, 6)).toEqual(["8\t[7     ]\t[7     ]", "8\t[     7]\t[     7]", "8\t<(null)>\t<(null)>", "4\t100%\t100%", "3\t%q5\t%q5", "4\tend%\tend%"]);
+  });
+});
+
+describe("printf's %f %e %g", () => {
+  const bitsOf = (d: number): string => {
+    const v = new DataView(new ArrayBuffer(8));
+    v.setFloat64(0, d, true);
+    return v.getBigUint64(0, true).toString(16);
+  };
+  const value = fc.oneof(
+    fc.double().map(bitsOf),
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((b) => b.toString(16)),
+    fc.integer({ min: -1_000_000, max: 1_000_000 }).map((n) => bitsOf(n / 8)), // exact ties for rounding
+    fc.constantFrom(0, -0, 0.5, 1.5, 2.5, 9.5, 0.125, 1e21, 1e-5, 123456789, 5e-324, 2.2250738585072014e-308, Infinity, -Infinity, NaN, 0.1, 2 / 3, 1e308, -1.7976931348623157e308).map(bitsOf),
+  );
+  const spec = fc.record({
+    flags: fc.subarray(["-", "0", "+", " ", "#"]),
+    width: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
+    precision: fc.option(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 30 }) }, { weight: 1, arbitrary: fc.integer({ min: 31, max: 400 }) }), { nil: undefined }),
+    conv: fc.constantFrom("f", "F", "e", "E", "g", "G"),
+  }).map(({ flags, width, precision, conv }) => `%${flags.join("")}${width ?? ""}${precision === undefined ? "" : "." + precision}${conv}`);
+
+  it("match the host C library exactly for random values, flags, widths and precisions", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(value, spec, fc.constantFrom("", "x=", "[")), { minLength: 1, maxLength: 60 }), (cases) => {
+        const lines = cases.map(([bits, f, before]) => `${bits}\t${before}${f}|`);
+        const out = driver(["fp"], lines.join("\n") + "\n").split("\n");
+        cases.forEach(([bits, f], i) => {
+          const [ret, ours, hret, host] = out[i]!.split("\t");
+          expect(ours, `${f} of 0x${bits}`).toBe(host);
+          expect(ret).toBe(hret);
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("print the exact expansion of the extremes: the largest double and the smallest subnormal", () => {
+    const out = driver(["fp"], ["7fefffffffffffff\t%.0f", "1\t%.1074f", "1\t%.760e", "7fefffffffffffff\t%.400e"].join("\n") + "\n").split("\n");
+    for (const line of out.slice(0, 4)) {
+      const [ret, ours, hret, host] = line.split("\t");
+      expect(ours).toBe(host);
+      expect(ret).toBe(hret);
+    }
+    expect(out[0]!.split("\t")[1]).toMatch(/^17976931348623157\d{292}$/);
   });
 });
 
@@ -377,7 +423,7 @@ const programs = readdirSync(join(USER, "prog"))
 
 describe("the committed programs", () => {
   it("are Keel executables: entry 0, text R+X at 0, every segment page-aligned, nothing both W and X", () => {
-    for (const name of programs) {
+    for (const name of programs.filter((p) => programOptions(p).layout === "keel")) {
       const image = parseElf(new Uint8Array(readFileSync(join(BIN, name))));
       expect(image.entry, name).toBe(0n);
       expect(image.segments[0]!.vaddr, name).toBe(0n);
@@ -387,6 +433,20 @@ describe("the committed programs", () => {
         expect((s.flags & PF_W) !== 0 && (s.flags & PF_X) !== 0, `${name}: W+X segment`).toBe(false);
         if (s.flags & PF_W) expect(s.flags, name).toBe(PF_R | PF_W);
       }
+    }
+  });
+
+  it("built with lld's own layouts are valid too: the float ABI of their variant, no W+X segment", () => {
+    const others = programs.filter((p) => programOptions(p).layout !== "keel");
+    expect(others.length).toBeGreaterThanOrEqual(2);
+    for (const name of others) {
+      const { arch, layout } = programOptions(name);
+      const image = parseElf(new Uint8Array(readFileSync(join(BIN, name))));
+      expect(image.flags & EF_RISCV_FLOAT_ABI_MASK, name).toBe(arch === "rv64gc" ? EF_RISCV_FLOAT_ABI_DOUBLE : EF_RISCV_FLOAT_ABI_SOFT);
+      expect(image.segments[0]!.vaddr, name).toBe(0x10000n);
+      for (const s of image.segments) expect((s.flags & PF_W) !== 0 && (s.flags & PF_X) !== 0, `${name}: W+X segment`).toBe(false);
+      // lld's layouts start segments mid-page, which the loader must take.
+      expect(image.segments.some((s) => s.vaddr % 4096n !== 0n), `${name} (${layout})`).toBe(true);
     }
   });
 

@@ -5,10 +5,20 @@
 // write() when it fills and at the end, so a short printf reaches the
 // console in one write and lines from concurrent processes do not interleave.
 //
-// Conversions follow C99 for what they support: %d %i %u %x %X %p %s %c %%;
-// length modifiers l, ll, z; flags '-' '0' '+' ' '; width and precision as
-// digits or '*'. %p prints 0x and lowercase hex digits; a NULL %s prints
-// "(null)". An unknown conversion is copied through as written.
+// Conversions follow C99 for what they support: %d %i %u %x %X %p %s %c %%,
+// %f %F %e %E %g %G; length modifiers l, ll, z; flags '-' '0' '+' ' ', and
+// '#' for the floating conversions; width and precision as digits or '*'.
+// %p prints 0x and lowercase hex digits; a NULL %s prints "(null)". An
+// unknown conversion is copied through as written.
+//
+// The floating conversions work from the double's bits with integer
+// arithmetic only (so the soft-float lp64 build has them too, with no
+// floating-point instruction or run-time helper): the exact decimal
+// expansion of the value (every double has a finite one, at most 1090
+// digits) is generated into a static buffer, then rounded to the requested
+// digits, ties to even, exactly as glibc does in the default rounding mode.
+// The buffer makes them not reentrant (a signal handler that prints a
+// double while the interrupted code does prints garbage for one of them).
 #include "user.h"
 
 #define FD_BUFFER 256
@@ -50,6 +60,7 @@ struct spec {
   int zero;      // '0'
   int plus;      // '+'
   int space;     // ' '
+  int alt;       // '#' (floating conversions only)
   int width;     // 0 when absent
   int precision; // -1 when absent
 };
@@ -93,6 +104,211 @@ static void number(struct sink *s, struct spec *sp, unsigned long long value, in
   emit(s, sp, sign, digits + sizeof digits - len, len, min);
 }
 
+// ---- Floating point ------------------------------------------------------------
+
+// Longest exact expansion of a double: below 2^53 (16 integer digits) with
+// up to 1074 fraction digits, or up to 309 integer digits and no fraction.
+#define FP_MAX_DIGITS 1100
+#define FP_WORDS 36 // 32-bit words: 1024 integer bits or 1074 fraction bits + room for x10
+
+// The decimal digits of the value being formatted: fp_digit[0..fp_n) with no
+// leading zero, worth 0.d0d1d2... x 10^fp_point. fp_n == 0 for zero.
+static char fp_digit[FP_MAX_DIGITS];
+static int fp_n, fp_point;
+
+// Exact expansion of mant x 2^e2 (mant < 2^53).
+static void fp_expand(uint64 mant, int e2) {
+  static uint w[FP_WORDS];
+  static char ibuf[FP_MAX_DIGITS];
+  memset(w, 0, sizeof w);
+  int in = 0; // integer digits, least significant first, in ibuf
+  int fn = 0; // fraction digits, straight into fp_digit after the integer part
+  if (e2 >= 0) {
+    // mant << e2 as a big integer, then repeated division by 10^9.
+    int word = e2 / 32, bit = e2 % 32;
+    // mant covers bits [e2, e2 + 53): at most three words.
+    w[word] = (uint)(mant << bit);
+    uint64 hi = bit == 0 ? mant >> 32 : mant >> (32 - bit);
+    w[word + 1] = (uint)hi;
+    w[word + 2] = (uint)(hi >> 32);
+    int top = word + 2;
+    while (top >= 0 && w[top] == 0) top--;
+    while (top >= 0) {
+      uint64 rem = 0;
+      for (int i = top; i >= 0; i--) {
+        uint64 cur = (rem << 32) | w[i];
+        w[i] = (uint)(cur / 1000000000u);
+        rem = cur % 1000000000u;
+      }
+      while (top >= 0 && w[top] == 0) top--;
+      for (int k = 0; k < 9 && (top >= 0 || rem > 0); k++) {
+        ibuf[in++] = (char)('0' + rem % 10);
+        rem /= 10;
+      }
+    }
+  } else {
+    int k = -e2;
+    uint64 ip = k >= 64 ? 0 : mant >> k;
+    while (ip > 0) {
+      ibuf[in++] = (char)('0' + ip % 10);
+      ip /= 10;
+    }
+    // The fraction mant mod 2^k, a big integer over a denominator of 2^k.
+    uint64 frac = k >= 64 ? mant : mant & ((1ULL << k) - 1);
+    w[0] = (uint)frac;
+    w[1] = (uint)(frac >> 32);
+    int used = k / 32 + 2; // words that can be non-zero after a x10
+    int word = k / 32, bit = k % 32;
+    int nonzero = frac != 0;
+    for (int d = in; nonzero && d < FP_MAX_DIGITS; d++) {
+      uint64 carry = 0;
+      for (int i = 0; i < used; i++) {
+        uint64 cur = (uint64)w[i] * 10 + carry;
+        w[i] = (uint)cur;
+        carry = cur >> 32;
+      }
+      uint64 pair = (uint64)w[word] | ((uint64)w[word + 1] << 32);
+      fp_digit[d] = (char)('0' + ((pair >> bit) & 0xf));
+      w[word] &= bit == 0 ? 0 : (uint)((1ULL << bit) - 1);
+      w[word + 1] = 0;
+      fn++;
+      nonzero = 0;
+      for (int i = 0; i <= word; i++) nonzero |= w[i] != 0;
+    }
+  }
+  for (int i = 0; i < in; i++) fp_digit[i] = ibuf[in - 1 - i];
+  // Drop leading zeros (a value below one has no integer digits and may
+  // start its fraction with zeros) and trailing ones.
+  int n = in + fn, point = in, lead = 0;
+  while (lead < n && fp_digit[lead] == '0') lead++;
+  if (lead > 0) {
+    memmove(fp_digit, fp_digit + lead, (size_t)(n - lead));
+    n -= lead;
+    point -= lead;
+  }
+  while (n > 0 && fp_digit[n - 1] == '0') n--;
+  fp_n = n;
+  fp_point = n == 0 ? 0 : point;
+}
+
+// Rounds to the first `keep` digits (keep may be <= 0: only the integer
+// power above the first digit survives), ties to even.
+static void fp_round(int keep) {
+  if (keep >= fp_n) return;
+  if (keep < 0) { fp_n = 0, fp_point = 0; return; }
+  char first = fp_digit[keep];
+  int up;
+  if (first != '5') up = first > '5';
+  else if (keep + 1 < fp_n) up = 1; // fp_n has no trailing zeros: something follows
+  else up = keep > 0 && ((fp_digit[keep - 1] - '0') & 1);
+  fp_n = keep;
+  if (up) {
+    int i = keep - 1;
+    while (i >= 0 && fp_digit[i] == '9') i--;
+    if (i < 0) {
+      fp_digit[0] = '1';
+      fp_n = 1;
+      fp_point++;
+    } else {
+      fp_digit[i]++;
+      fp_n = i + 1;
+    }
+  }
+  while (fp_n > 0 && fp_digit[fp_n - 1] == '0') fp_n--;
+  if (fp_n == 0) fp_point = 0;
+}
+
+static char fp_at(int i) { return i >= 0 && i < fp_n ? fp_digit[i] : '0'; }
+
+// The pieces of one conversion, counted first so width can be honoured.
+struct fp_out {
+  int int_digits;  // %f style: digits before the point (at least one); %e: one
+  int frac_digits; // digits after the point
+  int point;       // whether the '.' is printed
+  int exp;         // %e style: the exponent, else unused
+  int exp_style;
+};
+
+static void floating(struct sink *s, struct spec *sp, uint64 bits, char conv) {
+  int upper = conv == 'F' || conv == 'E' || conv == 'G';
+  char lower = (char)(conv | 0x20);
+  int negative = (int)(bits >> 63);
+  int biased = (int)((bits >> 52) & 0x7ff);
+  uint64 frac = bits & ((1ULL << 52) - 1);
+  char sign[2] = {0, 0};
+  if (negative) sign[0] = '-';
+  else if (sp->plus) sign[0] = '+';
+  else if (sp->space) sign[0] = ' ';
+  if (biased == 0x7ff) {
+    sp->zero = 0; // C pads infinities and NaNs with spaces
+    emit(s, sp, sign, frac == 0 ? (upper ? "INF" : "inf") : (upper ? "NAN" : "nan"), 3, 0);
+    return;
+  }
+  if (biased == 0) fp_expand(frac, -1074);
+  else fp_expand(frac | (1ULL << 52), biased - 1075);
+
+  int precision = sp->precision < 0 ? 6 : sp->precision;
+  struct fp_out o = {0, 0, 0, 0, 0};
+  if (lower == 'g') {
+    int p = precision == 0 ? 1 : precision;
+    fp_round(p);
+    int x = fp_n == 0 ? 0 : fp_point - 1;
+    if (x < p && x >= -4) {
+      o.frac_digits = p - 1 - x;
+    } else {
+      o.exp_style = 1;
+      o.frac_digits = p - 1;
+    }
+    if (!sp->alt) {
+      // Trailing zeros go, and the point with them if nothing is left.
+      int significant = o.exp_style ? fp_n - 1 : fp_n - fp_point;
+      if (significant < 0) significant = 0;
+      if (o.frac_digits > significant) o.frac_digits = significant;
+    }
+  } else if (lower == 'e') {
+    fp_round(precision + 1);
+    o.exp_style = 1;
+    o.frac_digits = precision;
+  } else {
+    fp_round(fp_point + precision);
+    o.frac_digits = precision;
+  }
+  if (o.exp_style) {
+    o.int_digits = 1;
+    o.exp = fp_n == 0 ? 0 : fp_point - 1;
+  } else {
+    o.int_digits = fp_point > 0 ? fp_point : 1;
+  }
+  o.point = o.frac_digits > 0 || sp->alt;
+
+  // The exponent suffix: e, its sign, at least two digits.
+  char suffix[8];
+  int slen = 0;
+  if (o.exp_style) {
+    int e = o.exp < 0 ? -o.exp : o.exp;
+    suffix[slen++] = upper ? 'E' : 'e';
+    suffix[slen++] = o.exp < 0 ? '-' : '+';
+    char rev[4];
+    int r = 0;
+    do rev[r++] = (char)('0' + e % 10), e /= 10; while (e > 0);
+    if (r < 2) rev[r++] = '0';
+    while (r > 0) suffix[slen++] = rev[--r];
+  }
+  int plen = sign[0] ? 1 : 0;
+  long long len = (long long)plen + o.int_digits + o.point + o.frac_digits + slen;
+  long long pad = sp->width > len ? sp->width - len : 0;
+  if (!sp->left && !sp->zero) repeat(s, ' ', (int)pad);
+  if (plen) put(s, sign[0]);
+  if (!sp->left && sp->zero) repeat(s, '0', (int)pad);
+  // Digit i of the expansion sits at 10^(fp_point - 1 - i).
+  int first = o.exp_style ? 0 : fp_point - o.int_digits;
+  for (int i = 0; i < o.int_digits; i++) put(s, fp_at(first + i));
+  if (o.point) put(s, '.');
+  for (int i = 0; i < o.frac_digits; i++) put(s, fp_at(first + o.int_digits + i));
+  for (int i = 0; i < slen; i++) put(s, suffix[i]);
+  if (sp->left) repeat(s, ' ', (int)pad);
+}
+
 static void format(struct sink *s, const char *fmt, va_list ap) {
   for (; *fmt; fmt++) {
     if (*fmt != '%') {
@@ -100,12 +316,13 @@ static void format(struct sink *s, const char *fmt, va_list ap) {
       continue;
     }
     const char *start = fmt++;
-    struct spec sp = {0, 0, 0, 0, 0, -1};
+    struct spec sp = {0, 0, 0, 0, 0, 0, -1};
     for (;; fmt++) {
       if (*fmt == '-') sp.left = 1;
       else if (*fmt == '0') sp.zero = 1;
       else if (*fmt == '+') sp.plus = 1;
       else if (*fmt == ' ') sp.space = 1;
+      else if (*fmt == '#') sp.alt = 1;
       else break;
     }
     if (*fmt == '*') {
@@ -166,6 +383,18 @@ static void format(struct sink *s, const char *fmt, va_list ap) {
       char c = (char)va_arg(ap, int);
       sp.zero = 0;
       emit(s, &sp, "", &c, 1, 0);
+      break;
+    }
+    case 'f':
+    case 'F':
+    case 'e':
+    case 'E':
+    case 'g':
+    case 'G': {
+      double v = va_arg(ap, double);
+      uint64 bits;
+      memcpy(&bits, &v, sizeof bits);
+      floating(s, &sp, bits, *fmt);
       break;
     }
     case '%':

@@ -7,6 +7,9 @@
 // needs (write, read, sbrk over a fake arena, ...).
 //
 //   driver printf    lines "SIZE\tTYPE\tVALUE\tFORMAT" -> "RET\tSNPRINTF\tFPRINTF"
+//   driver fp        lines "HEXBITS\tFORMAT" (one double conversion) ->
+//                    "RET\tOURS\tHOSTRET\tHOST" (ours by snprintf, checked
+//                    equal to fprintf's; the host's by its own snprintf)
 //   driver malloc    one operation per line (see run_malloc); prints "ok" or an error
 //   driver grep      lines "PATTERN\tTEXT" -> "1" or "0"
 //   driver parse     command lines -> canonical form or "error: MESSAGE"
@@ -166,6 +169,37 @@ static int run_printf(void) {
       return 1;
     }
     printf("%d\t%s\t%.*s\n", ret, size > 0 ? out : "", (int)captured_len, captured);
+  }
+  return 0;
+}
+
+// ---- floating-point printf against the host's ----
+
+static int run_fp(void) {
+  static char line[4096], ours[8192], host[8192];
+  while (fgets(line, sizeof line, stdin)) {
+    line[strcspn(line, "\n")] = 0;
+    char *fmt = strchr(line, '\t');
+    if (!fmt) {
+      printf("bad input\n");
+      return 1;
+    }
+    *fmt++ = 0;
+    uint64_t bits = strtoull(line, 0, 16);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    captured_len = 0;
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+    int ret = ulib_snprintf(ours, sizeof ours, fmt, v);
+    int fret = ulib_fprintf(1, fmt, v);
+    int hret = snprintf(host, sizeof host, fmt, v);
+#pragma clang diagnostic pop
+    if (fret != ret || captured_len != (size_t)ret || memcmp(captured, ours, captured_len) != 0) {
+      printf("fprintf gave %d bytes, snprintf %d\n", fret, ret);
+      return 1;
+    }
+    printf("%d\t%s\t%d\t%s\n", ret, ours, hret, host);
   }
   return 0;
 }
@@ -429,6 +463,7 @@ static int run_getline(int max) {
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   if (strcmp(argv[1], "printf") == 0) return run_printf();
+  if (strcmp(argv[1], "fp") == 0) return run_fp();
   if (strcmp(argv[1], "malloc") == 0) return run_malloc();
   if (strcmp(argv[1], "grep") == 0) return run_grep();
   if (strcmp(argv[1], "parse") == 0) return run_parse();
