@@ -2,6 +2,7 @@
 // browser and offers it as a file; Restore snapshot and Restore from file
 // bring it back, screen, processes and disk, and the shell carries on. A
 // file that is not a snapshot is refused and the machine keeps running.
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -141,6 +142,10 @@ test("a snapshot saved by another build of Keel is refused, naming both builds",
   const header = bytes.subarray(16, 16 + bytes.readUInt32LE(12)).toString("utf8");
   const build = (JSON.parse(header) as { build: string }).build;
   const other = Buffer.from(bytes.toString("latin1").replace(build, "0123456789ab".repeat(6).slice(0, 64)), "latin1");
+  // Another build writes a whole, sealed file: the SHA-256 of every byte
+  // before it ends the file (format 2), so the edited copy is sealed anew.
+  const sealed = other.length - 32;
+  createHash("sha256").update(other.subarray(0, sealed)).digest().copy(other, sealed);
   const chooser = page.waitForEvent("filechooser");
   await page.getByRole("button", { name: "Restore from file" }).click();
   await (await chooser).setFiles({ name: "other-build.keelsnap", mimeType: "application/octet-stream", buffer: other });
