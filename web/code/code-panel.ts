@@ -156,7 +156,8 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
   const main = make("div", "code-main");
   const tabs = make("div", "code-tabs");
   tabs.id = "code-tabs";
-  tabs.setAttribute("role", "tablist");
+  // A group of buttons, not a tablist: each open file also has its close button.
+  tabs.setAttribute("role", "group");
   tabs.setAttribute("aria-label", "Open files");
   const editorHost = make("div", "code-editor");
   editorHost.id = "code-editor";
@@ -251,8 +252,7 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
       tab.dataset.path = path;
       const select = make("button", "code-tab-name", baseName(path) + (isEdited(path) ? " ●" : ""));
       select.type = "button";
-      select.setAttribute("role", "tab");
-      select.setAttribute("aria-selected", String(path === active));
+      select.setAttribute("aria-pressed", String(path === active));
       select.title = isEdited(path) ? `${path} (edited)` : path;
       select.addEventListener("click", () => openFile(path));
       const close = make("button", "code-tab-close", "×");
