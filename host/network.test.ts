@@ -9,7 +9,8 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
+import { kernelBytesSync, kernelModuleSync, MachineHarness, userlandModules } from "./testing/machine-harness.js";
+import { decodeSnapshot, restoreMachine, saveSnapshot, snapshotBuildId } from "./snapshot.js";
 import { VirtualSwitch } from "./net/switch.js";
 import { expectMemoryBack, memoryBaseline } from "./testing/memory-baseline.js";
 
@@ -146,6 +147,19 @@ describe("two machines on a virtual switch", () => {
     b.machine.input("udp echo 7 0 &\r");
     runBoth(a, b, sw, () => b.since(mark).includes("udp: echoing on port 7\n"));
     expect(shellBoth(b, a, sw, "udp echo 7")).toContain("udp: bind: port in use or not bound");
+  });
+
+  it("a machine saved to a snapshot and restored onto the switch keeps answering (driver and card state travel together)", async () => {
+    const { sw, a, b } = bootPair();
+    expect(shellBoth(a, b, sw, "ping -c 1 10.0.0.2")).toContain("1 received");
+    const buildId = await snapshotBuildId(kernelBytesSync());
+    const snapshot = await decodeSnapshot(await saveSnapshot(b.machine, buildId), buildId);
+    b.machine.nic.unplug(); // the original leaves the wire; its copy takes its place
+    const copy = new MachineHarness({}, (callbacks) =>
+      restoreMachine(kernelModuleSync(), snapshot, callbacks, { modules: userlandModules(), nic: { backend: sw, mac: MAC_B } }));
+    const out = shellBoth(a, copy, sw, "ping -c 2 10.0.0.2");
+    expect(out).toContain("2 packets transmitted, 2 received");
+    expect(shellBoth(copy, a, sw, "ping -c 1 10.0.0.1")).toContain("1 received");
   });
 
   it("a shell process holds no network card capability", () => {

@@ -389,11 +389,13 @@ export interface RestoreOptions {
   modules?: BootModule[];
   /** The disk, already holding the snapshot's disk contents; null when the snapshot has none. */
   disk?: BlockBackend | null;
+  /** The network card's wire and MAC (a snapshot keeps neither; docs/network.md). */
+  nic?: MachineConfig["nic"];
 }
 
 /** The configuration a restored machine is built with. */
 export function snapshotMachineConfig(snapshot: Snapshot, options: RestoreOptions = {}): MachineConfig {
-  return { ...snapshot.config, modules: options.modules ?? [], disk: options.disk ?? null };
+  return { ...snapshot.config, modules: options.modules ?? [], disk: options.disk ?? null, nic: options.nic ?? null };
 }
 
 /** Builds a machine from a decoded snapshot; it continues where the saved one stopped. */

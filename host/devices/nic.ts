@@ -150,6 +150,12 @@ export class NicDevice implements Device {
 
   // ---- host side ----
 
+  /** Pulls the card off its wire: from now on it reads as not fitted. */
+  unplug(): void {
+    this.link?.detach();
+    this.link = null;
+  }
+
   get fitted(): boolean {
     return this.link !== null;
   }

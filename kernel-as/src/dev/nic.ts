@@ -172,7 +172,11 @@ export function nicSend(src: usize, len: u32): i32 {
   s.txProduced++;
   setReg(REG_TX_DOORBELL, s.txProduced);
   if (reg(REG_TX_DONE) != s.txProduced) {
-    s.txProduced = reg(REG_TX_DONE); // the doorbell was ignored: take the device's index back
+    // The doorbell was ignored (the card lost its ring: reset under us):
+    // program the ring again and take the card's index, so the next send works.
+    setReg(REG_TX_BASE, s.txRing);
+    setReg(REG_TX_SLOTS, TX_SLOTS);
+    s.txProduced = reg(REG_TX_DONE);
     return NIC_ERR_IO;
   }
   const status = load<u32>(slot + SLOT_STATUS);
@@ -187,6 +191,13 @@ export function nicPeek(dst: usize): u32 {
   const s = state();
   if (s.ready == 0) return 0;
   const used = reg(REG_RX_USED);
+  if (used - s.rxTaken > RX_SLOTS) {
+    // The card claims more filled slots than the ring has: it was reset or
+    // replaced under the driver (a snapshot restored onto another card, say).
+    // Start over from its indices rather than walk a ring that is not there.
+    nicInit();
+    return 0;
+  }
   while (s.rxTaken != used) {
     const k = s.rxTaken & (RX_SLOTS - 1);
     const slot = <usize>s.rxRing + <usize>k * SLOT_SIZE;
