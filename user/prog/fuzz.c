@@ -1,6 +1,6 @@
 // fuzz: Keel's system-call fuzzer (docs/fuzzing.md). Issues random and
 // structured sequences of every system call — the Unix personality (1-21),
-// Keel's extensions (100-105), the native capability and IPC calls
+// Keel's extensions (100-105, the signal calls 110-121), the native capability and IPC calls
 // (200-223) and unknown numbers — with arguments drawn from generators of
 // edge values: descriptors and slots it holds, closed, out of range;
 // pointers that are valid, null, in the kernel half, non-canonical,
@@ -300,7 +300,7 @@ static void do_exec(void) {
 static void one_call(int blocking) {
   long r = -1;
   int n;
-  switch (below(50)) {
+  switch (below(54)) {
     case 0:
       if (chance(30)) start_worker();
       break;
@@ -452,6 +452,50 @@ static void one_call(int blocking) {
       r = call(num, a0, (long)ptr_arg(), edge_int(), (long)ptr_arg(), edge_int(), edge_int());
       break;
     }
+    case 50: {
+      // Signals. The root process sends only to its workers, to pids that do
+      // not exist and to itself a signal ignored by default; a group it could
+      // name holds the root too, and stopping or ending the root would end
+      // the run. Workers send anything to themselves and their peers.
+      long pid = depth > 0 ? pid_arg() : nworkers && chance(60) ? workers[below(nworkers)] : chance(50) ? mypid : 100000 + (long)below(64);
+      long sig = chance(90) ? (long)below(NSIG + 2) : edge_int();
+      if (depth == 0 && pid == mypid) sig = chance(50) ? 0 : SIGURG;
+      if (depth > 0 && pid <= 0 && pid > -100000) pid = -100000 - (long)below(64);  // never the root's group
+      r = call(SYS_sigsend, pid, sig, 0, 0, 0, 0);
+      break;
+    }
+    case 51: {
+      // Actions: the root sets SIG_DFL or SIG_IGN (a handler at a random
+      // address would end it); workers hand in whatever ptr_arg() points at.
+      struct sigaction *act = (struct sigaction *)(pathbuf + 2048);
+      act->handler = chance(50) ? SIG_DFL : SIG_IGN;
+      act->restorer = 0;
+      act->mask = (uint)next();
+      act->flags = chance(80) ? (uint)below(4) : (uint)next();
+      long sig = chance(90) ? (long)below(NSIG + 2) : edge_int();
+      uint64 given = depth > 0 && chance(50) ? ptr_arg() : (uint64)act;
+      r = call(SYS_sigaction, sig, chance(10) ? 0 : (long)given, chance(50) ? 0 : (long)ptr_arg(), 0, 0, 0);
+      if (depth > 0 && chance(5)) call(SYS_sigreturn, 0, 0, 0, 0, 0, 0);  // no frame: refused, or the worker dies
+      break;
+    }
+    case 52:
+      switch (below(5)) {
+        case 0: r = call(SYS_sigprocmask, chance(80) ? (long)below(3) : edge_int(), (long)next(), 0, 0, 0, 0); break;
+        case 1: r = call(SYS_sigpending, 0, 0, 0, 0, 0, 0); break;
+        case 2: r = call(SYS_setpgid, chance(50) ? 0 : pid_arg(), chance(50) ? 0 : pid_arg(), 0, 0, 0, 0); break;
+        case 3: r = call(chance(50) ? SYS_getpgid : SYS_getsid, pid_arg(), 0, 0, 0, 0, 0); break;
+        default: r = depth > 0 ? call(SYS_setsid, 0, 0, 0, 0, 0, 0) : call(SYS_tcgetpgrp, slot_arg(), 0, 0, 0, 0, 0); break;
+      }
+      break;
+    case 53:
+      if (chance(50)) {
+        r = call(SYS_tcsetpgrp, slot_arg(), chance(50) ? pid_arg() : edge_int(), 0, 0, 0, 0);
+      } else {
+        // The root must not wait for a live child: WNOHANG there.
+        long options = blocking && chance(50) ? (long)below(16) & ~1L : 1 | (long)(below(16) & ~1UL);
+        r = call(SYS_waitpid, chance(30) ? -1 : pid_arg(), (long)ptr_arg(), options, 0, 0, 0);
+      }
+      break;
     default:
       // Structured: a file written and read back through a fresh descriptor.
       snprintf(pathbuf + 1024, 64, "/fz/f%d", (int)below(3));
