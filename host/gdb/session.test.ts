@@ -290,6 +290,13 @@ describe("the session against a target", () => {
     target.attached = 12;
     c.session.poll();
     expect(c.replies.at(-1)).toBe("T05thread:c;");
+    // In extended mode gdb can attach itself: "no process" is the answer.
+    const idle = new FakeTarget();
+    idle.attached = null;
+    const e = connect(idle);
+    expect(e.ask("!")).toBe("OK");
+    expect(e.ask("?")).toBe("W00");
+    expect(e.ask("vAttach;2")).toBe("T05thread:2;");
   });
 
   it("detaches and kills", () => {

@@ -69,6 +69,8 @@ export class GdbSession {
   /** gdb asked '?' before any process was attached: answer when one is. */
   private statusOwed = false;
   private swbreak = false;
+  /** gdb sent '!' (target extended-remote): it can attach later, so "no process" is an answer. */
+  private extended = false;
   private lastExit: { status: number; killed: boolean } | null = null;
   /** Every packet exchanged, for `set debug remote`-style logs (tests, --gdb-log). */
   onPacket?: (direction: "in" | "out", text: string) => void;
@@ -163,7 +165,7 @@ export class GdbSession {
     const rest = text.slice(1);
     switch (first) {
       case "?": return this.status();
-      case "!": return "OK";
+      case "!": this.extended = true; return "OK";
       case "q": return this.query(rest);
       case "Q": return rest === "StartNoAckMode" ? this.startNoAck() : "";
       case "H": return "OK";
@@ -197,6 +199,7 @@ export class GdbSession {
   private status(): string | null {
     if (this.target.pid() !== null && this.target.stopped()) return this.stopReply(this.target.lastStop());
     if (this.target.pid() === null && this.lastExit !== null) return this.exitReply(this.lastExit);
+    if (this.target.pid() === null && this.extended) return "W00"; // no process yet: gdb may attach one
     if (this.target.pid() === null) {
       // Nothing attached yet (--gdb-attach NAME waits for an exec): answer when it is.
       this.statusOwed = true;

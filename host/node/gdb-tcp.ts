@@ -95,7 +95,10 @@ export class GdbTcpServer {
     if (this.options.packetLog) session.onPacket = this.options.packetLog;
     this.session = session;
     this.log("gdb: connected");
-    socket.on("data", (chunk: Buffer) => session.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    socket.on("data", (chunk: Buffer) => {
+      session.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      this.poll(); // attaches and detaches made by gdb are announced at once
+    });
     const gone = () => {
       if (this.client !== socket) return;
       this.client = null;
