@@ -28,7 +28,7 @@ import { bootfsType, bootfsSize, bootfsData, T_FILE } from "../fs/bootfs";
 import { hartSetSatp, hartSetPc, hartSetReg, hartDropReservation, tlbFlushAsid, hartInvalidateCode, hartClearFpState } from "../machine/hart";
 import { makeSatp } from "../machine/sv48";
 import {
-  pCtx, pRoot, pSetRoot, pAsid, pSetBrk, procTable, pSetHeapStart, pSetImageTop, pSetName, pSetShmNext,
+  pCtx, pRoot, pSetRoot, pAsid, pSetBrk, procTable, pSetHeapStart, pSetImageTop, pSetName, pSetShmNext, MAX_REGIONS,
 } from "./proc";
 import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
 
@@ -44,6 +44,12 @@ export const EXEC_ERR_ARGS: i32 = -3;
 /** The image (segments, guard and stack) needs more frames than one process
  *  may hold: refused before anything is allocated. */
 export const EXEC_ERR_IMAGE_TOO_BIG: i32 = -6;
+/** More loaded segments than the region table has room for beside the
+ *  guard, stack and heap (elfCheck allows up to ELF_MAX_SEGMENTS headers). */
+export const EXEC_ERR_SEGMENTS: i32 = -7;
+/** Regions exec adds besides the segments: guard, stack, heap. */
+const IMAGE_OTHER_REGIONS: u32 = 3;
+export const EXEC_MAX_LOADED: u32 = MAX_REGIONS - IMAGE_OTHER_REGIONS;
 // ELF_ERR_* (-1 .. -15) are reported shifted by EXEC_ELF_BASE.
 export const EXEC_ELF_BASE: i32 = -100;
 
@@ -97,6 +103,14 @@ function imagePages(file: usize): u64 {
   return pages;
 }
 
+/** How many segments exec loads (each becomes a region). */
+function loadedSegments(file: usize): u32 {
+  let n: u32 = 0;
+  const phnum = elfPhnum(file);
+  for (let i: u32 = 0; i < phnum; i++) if (phLoaded(file, i)) n++;
+  return n;
+}
+
 /** exec of boot file system inode `inum` (the image is already in RAM). */
 export function execBootfs(slot: u32, inum: u32, argc: u32, name: usize, nameLen: u32): i32 {
   if (bootfsType(inum) != T_FILE) return EXEC_ERR_NOT_FILE;
@@ -112,6 +126,7 @@ export function execBootfs(slot: u32, inum: u32, argc: u32, name: usize, nameLen
 export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: usize, nameLen: u32): i32 {
   const check = elfCheck(file, size);
   if (check != ELF_OK) return EXEC_ELF_BASE + check;
+  if (loadedSegments(file) > EXEC_MAX_LOADED) return EXEC_ERR_SEGMENTS;
   if (imagePages(file) > <u64>procTable().userFrameLimit) return EXEC_ERR_IMAGE_TOO_BIG;
 
   const root = ptCreate();

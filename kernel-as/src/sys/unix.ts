@@ -31,7 +31,7 @@ import { sigExec, sigStopped } from "../proc/signal";
 import { pidAllowed } from "./pids";
 import { CAP_ERR_NO_RIGHTS, CAP_ERR_BAD_SLOT, RIGHT_DELETE, RIGHT_EXECUTE, RIGHTS_ALL } from "../cap/codes";
 import {
-  execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, EXEC_ERR_IMAGE_TOO_BIG, MAXARG, ARG_SPACE,
+  execBootfs, EXEC_OK, EXEC_ELF_BASE, EXEC_ERR_NOMEM, EXEC_ERR_ARGS, EXEC_ERR_IMAGE_TOO_BIG, EXEC_ERR_SEGMENTS, MAXARG, ARG_SPACE,
 } from "../proc/exec";
 import { elfErrorText } from "../proc/elf";
 import {
@@ -473,6 +473,7 @@ export function execArgs(slot: u32, inum: u32, ip: i32, target: u32): i32 {
   else if (r == EXEC_ERR_ARGS) fail(slot, "exec: arguments do not fit on the stack");
   else if (r == EXEC_ERR_TOO_BIG) fail(slot, "exec: program larger than 4 MiB");
   else if (r == EXEC_ERR_IMAGE_TOO_BIG) fail(slot, "exec: program image larger than the per-process memory limit");
+  else if (r == EXEC_ERR_SEGMENTS) fail(slot, "exec: more loadable segments than a process holds (5)");
   else if (r == EXEC_ERR_IO) fail(slot, "exec: disk I/O error");
   else fail(slot, "exec: not a regular file");
   return -1;
