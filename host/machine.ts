@@ -221,6 +221,10 @@ export class Machine {
   private panicMessage = "";
   /** Files queued by importFile(), taken by the kernel one at a time. */
   private imports: { name: Uint8Array; data: Uint8Array }[] = [];
+  /** Deterministic clock: virtual time runFor() does not run past (null: no
+   *  limit). Machines that exchange frames run in lockstep up to a common
+   *  horizon (host/net/cluster.ts). */
+  private horizonNs: number | null = null;
   /** Wall-clock ms the last kmain() took: kernel entry to the monitor prompt. */
   bootWallMs = 0;
 
@@ -381,6 +385,13 @@ export class Machine {
     this.boot();
   }
 
+  /** Deterministic clock only: runFor() stops at virtual time `ns` (an idle
+   *  machine's clock moves up to it and no further); null lifts the limit. */
+  setHorizon(ns: number | null): void {
+    if (ns !== null && !(this.clock instanceof DeterministicClock)) throw new MachineConfigError("a horizon needs the deterministic clock");
+    this.horizonNs = ns;
+  }
+
   /** Runs slices until the kernel is idle, stops, or `maxWallMs` has passed. */
   runFor(maxWallMs: number): RunReport {
     if (this.currentState === "off" || this.currentState === "halted" || this.currentState === "panicked") {
@@ -389,6 +400,7 @@ export class Machine {
     const start = performance.now();
     try {
       for (;;) {
+        if (this.horizonNs !== null && this.clock.nowNs() >= this.horizonNs) return { state: this.currentState, wakeInMs: 0 };
         this.schedule?.beforeRun(this);
         this.timer.poll();
         const result = this.callKernel(() => this.exports.run(this.sliceBudget()));
@@ -408,7 +420,11 @@ export class Machine {
         }
         if (result === RUN_IDLE && this.intc.pending() === 0) {
           const next = this.nextWakeNs();
-          if (this.clock instanceof DeterministicClock && next !== null) {
+          if (this.clock instanceof DeterministicClock && this.horizonNs !== null && (next === null || next > this.horizonNs)) {
+            this.clock.skipTo(this.horizonNs); // idle up to the horizon, where the others may have sent it something
+            this.setState("idle");
+            return { state: "idle", wakeInMs: 0 };
+          } else if (this.clock instanceof DeterministicClock && next !== null) {
             this.clock.skipTo(next); // idle time costs nothing in deterministic mode
           } else if (this.clock instanceof DeterministicClock && this.schedule?.pending(this)) {
             // Replaying: the next input is due at a later run() call; the
@@ -543,7 +559,8 @@ export class Machine {
   private sliceBudget(): number {
     if (!(this.clock instanceof DeterministicClock)) return SLICE_BUDGET;
     // Never run past the next deadline: the interrupt must arrive at exactly its virtual time.
-    const deadline = this.timer.nextDeadlineNs();
+    const timer = this.timer.nextDeadlineNs();
+    const deadline = timer === null ? this.horizonNs : this.horizonNs === null ? timer : Math.min(timer, this.horizonNs);
     if (deadline === null) return SLICE_BUDGET;
     const units = Math.ceil((deadline - this.clock.nowNs()) / this.nsPerWork);
     return Math.max(1, Math.min(SLICE_BUDGET, units));
