@@ -44,6 +44,7 @@ const LD_LLD = process.env.LD_LLD ?? "ld.lld";
 export const TARGET_FLAGS = ["--target=riscv64", "-march=rv64imac", "-mabi=lp64", "-mno-relax"];
 export const TARGET_FLAGS_GC = ["--target=riscv64", "-march=rv64gc", "-mabi=lp64d", "-mno-relax"];
 const COMMON_CFLAGS = [
+  "-O2",
   "-ffreestanding",
   "-fno-builtin",
   "-nostdlib",

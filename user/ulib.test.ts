@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EF_RISCV_FLOAT_ABI_DOUBLE, EF_RISCV_FLOAT_ABI_MASK, EF_RISCV_FLOAT_ABI_SOFT, PF_R, PF_W, PF_X, parseElf } from "../host/rv/elf.js";
-import { programOptions } from "./build.mjs";
+import { CFLAGS, CFLAGS_GC, TARGET_FLAGS, TARGET_FLAGS_GC, programOptions } from "./build.mjs";
 import { BootfsError, T_DEVICE, T_FILE, parseBootfs, writeBootfs, type BootfsEntry } from "./mkbootfs.js";
 
 const USER = dirname(fileURLToPath(import.meta.url));
@@ -434,6 +434,11 @@ describe("the committed programs", () => {
         if (s.flags & PF_W) expect(s.flags, name).toBe(PF_R | PF_W);
       }
     }
+  });
+
+  it("both variants compile at -O2 (the two flag lists share everything but the target)", () => {
+    for (const flags of [CFLAGS, CFLAGS_GC]) expect(flags).toContain("-O2");
+    expect(CFLAGS.filter((f) => !TARGET_FLAGS.includes(f))).toEqual(CFLAGS_GC.filter((f) => !TARGET_FLAGS_GC.includes(f)));
   });
 
   it("built with lld's own layouts are valid too: the float ABI of their variant, no W+X segment", () => {

@@ -11,9 +11,12 @@
 // %p prints 0x and lowercase hex digits; a NULL %s prints "(null)". An
 // unknown conversion is copied through as written.
 //
-// The floating conversions work from the double's bits with integer
-// arithmetic only (so the soft-float lp64 build has them too, with no
-// floating-point instruction or run-time helper): the exact decimal
+// The floating conversions are built into the rv64gc/lp64d variant of the
+// library (and the host build the tests use), not into the soft-float lp64
+// one the xv6-ABI programs link: there they would only add 5 KiB to every
+// program. In lp64 a floating conversion consumes its argument and is
+// printed as written. They work from the double's bits with integer
+// arithmetic only (no floating-point instruction or run-time helper): the exact decimal
 // expansion of the value (every double has a finite one, at most 1090
 // digits) is generated into a static buffer, then rounded to the requested
 // digits, ties to even, exactly as glibc does in the default rounding mode.
@@ -105,6 +108,15 @@ static void number(struct sink *s, struct spec *sp, unsigned long long value, in
 }
 
 // ---- Floating point ------------------------------------------------------------
+
+// The lp64d variant (and any non-RISC-V host build) has the floating conversions.
+#if !defined(__riscv) || defined(__riscv_flen)
+#define PRINTF_FLOAT 1
+#else
+#define PRINTF_FLOAT 0
+#endif
+
+#if PRINTF_FLOAT
 
 // Longest exact expansion of a double: below 2^53 (16 integer digits) with
 // up to 1074 fraction digits, or up to 309 integer digits and no fraction.
@@ -308,6 +320,7 @@ static void floating(struct sink *s, struct spec *sp, uint64 bits, char conv) {
   for (int i = 0; i < slen; i++) put(s, suffix[i]);
   if (sp->left) repeat(s, ' ', (int)pad);
 }
+#endif // PRINTF_FLOAT
 
 static void format(struct sink *s, const char *fmt, va_list ap) {
   for (; *fmt; fmt++) {
@@ -392,9 +405,14 @@ static void format(struct sink *s, const char *fmt, va_list ap) {
     case 'g':
     case 'G': {
       double v = va_arg(ap, double);
+#if PRINTF_FLOAT
       uint64 bits;
       memcpy(&bits, &v, sizeof bits);
       floating(s, &sp, bits, *fmt);
+#else
+      (void)v; // lp64 variant: consumed, printed as written
+      for (const char *p = start; p <= fmt; p++) put(s, *p);
+#endif
       break;
     }
     case '%':
