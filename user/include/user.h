@@ -175,6 +175,30 @@ int errstr(char *buf, int n);
 // Keel's heap mode: 1 makes later sbrk() growth demand-zero, 0 eager again.
 int sbrkmode(int lazy);
 int fsinfo(struct fsinfo *out);  // -1 when the root is not a disk file system
+// System-call tracing (docs/debugging.md): trace(TRACE_ME, 0, 0, 0) traces
+// the caller and its future children; trace(TRACE_READ, buf, n, seq) copies
+// up to n records from sequence number seq on (older ones are overwritten:
+// the first record's seq says where it starts); TRACE_NEXT returns the next
+// sequence number; TRACE_OFF stops tracing the caller.
+#define TRACE_ME 0
+#define TRACE_READ 1
+#define TRACE_NEXT 2
+#define TRACE_OFF 3
+#define TRACE_STR_MAX 48
+#define TRACE_STRING 1  // str is a NUL-terminated name, else raw bytes
+#define TRACE_CUT 2     // the name or bytes were longer than str
+#define TRACE_NO_RESULT 0x7fffffffffffffffLL
+struct trace_record {
+  uint64 seq;
+  int pid;
+  uint num;
+  uint64 args[6];
+  long long result;  // TRACE_NO_RESULT for exit
+  uint len;          // bytes in str
+  uint flags;        // TRACE_STRING, TRACE_CUT
+  char str[TRACE_STR_MAX];
+};
+long long trace(int op, void *buf, long long n, uint64 seq);
 
 // Native capability calls, numbers 200-209. uint64 arguments travel in
 // full 64-bit registers. Every call returns -1 on failure (errstr says why).
@@ -339,6 +363,7 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_errstr 103
 #define SYS_sbrkmode 104
 #define SYS_fsinfo 105
+#define SYS_trace 106
 #define SYS_sigsend 110
 #define SYS_sigaction 111
 #define SYS_sigprocmask 112

@@ -216,6 +216,11 @@ __attribute__((weak)) int fsinfo(struct fsinfo *out) {  /* tests may link their 
   (void)out;
   return -1;
 }
+/* No system-call tracing under Linux: trace runs its command untraced. */
+long long trace(int op, void *buf, long long n, uint64 seq) {
+  (void)op, (void)buf, (void)n, (void)seq;
+  return -1;
+}
 /* The native capability calls have no Linux counterpart: every one fails. */
 __attribute__((weak)) int cap_info(int slot, struct capinfo *out) { (void)slot, (void)out; return -1; }
 __attribute__((weak)) int cap_derive(int src, int dst, int rights, uint64 badge, uint64 expiry_ns) {

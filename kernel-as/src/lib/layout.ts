@@ -63,6 +63,12 @@ export const SCHED_TRACE: usize = 0x80000;        // 4 KiB: header
 export const SCHED_TRACE_RING: usize = 0x81000;
 export const SCHED_TRACE_RING_SIZE: usize = 0x10000; // 4096 events of 16 bytes
 
+/** System-call trace (sys/sctrace.ts): a header (the traced pids, the
+ *  record being built), then a ring of 128-byte call records. */
+export const SYSCALL_TRACE: usize = 0x91000;      // 4 KiB: header
+export const SYSCALL_TRACE_RING: usize = 0x92000;
+export const SYSCALL_TRACE_RING_SIZE: usize = 0x8000; // 256 records
+
 /** Legacy video window; the VGA text buffer is 80x25 cells of (char, attr). */
 export const VGA_WINDOW: usize = 0xA0000;
 export const VGA_TEXT: usize = 0xB8000;

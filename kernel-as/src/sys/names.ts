@@ -33,6 +33,7 @@ export function syscallName(num: u32): string {
     case 103: return "errstr";
     case 104: return "sbrklazy";
     case 105: return "fsinfo";
+    case 106: return "trace";
     case 200: return "cap_info";
     case 201: return "cap_derive";
     case 202: return "cap_copy";

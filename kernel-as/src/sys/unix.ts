@@ -9,6 +9,7 @@
 // that running again is correct (a write remembers how much it moved).
 // Relies on: proc/*, fs/*, ipc/pipe, mm/vm, sched/sched, machine/hart.
 
+import { sctraceActive, sctraced, sctraceEnter, sctraceLeave, sysTrace } from "./sctrace";
 import {
   NOFILE, NO_SLOT, MAX_PROCS, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
   W_PIPE_WRITE, W_CHILD, W_SLEEP, ERRSTR_MAX, procFreeSlot, procTable, procByPid, pState, pPid, pParent, pExit,
@@ -99,6 +100,7 @@ export const SYS_ERRSTR: u32 = 103;
  *  that name to sbrk's lazy wrapper). */
 export const SYS_SBRKMODE: u32 = 104;
 export const SYS_FSINFO: u32 = 105;
+export const SYS_TRACE: u32 = 106;
 
 // Outcomes for the run loop.
 export const SYSCALL_DONE: i32 = 0;    // result in a0, pc past the ecall
@@ -215,8 +217,17 @@ function userWritable(slot: u32, va: u64, len: u64): bool {
   return true;
 }
 
-/** Handles the ecall of slot; see SYSCALL_* for what the caller does next. */
+/** Handles the ecall of slot; see SYSCALL_* for what the caller does next.
+ *  A traced process's calls are recorded on the way (sys/sctrace.ts). */
 export function syscall(slot: u32): i32 {
+  if (!sctraceActive() || !sctraced(slot)) return dispatch(slot);
+  sctraceEnter(slot);
+  const r = dispatch(slot);
+  if (r == SYSCALL_DONE || r == SYSCALL_NEW_IMAGE) sctraceLeave(slot, r == SYSCALL_DONE);
+  return r;
+}
+
+function dispatch(slot: u32): i32 {
   chargeWork(SYSCALL_WORK);
   const ctx = pCtx(slot);
   const num = <u32>hartGetReg(ctx, REG_A7);
@@ -249,6 +260,11 @@ export function syscall(slot: u32): i32 {
     case SYS_ERRSTR: result = sysErrstr(slot); break;
     case SYS_SBRKMODE: pSetLazy(slot, argInt(slot, 0) != 0); result = 0; break;
     case SYS_FSINFO: result = sysFsinfo(slot); break;
+    case SYS_TRACE:
+      // The records show other processes' calls: not for a sandbox (docs/capabilities.md, Isolation).
+      result = pCapMode(slot) ? fail(slot, "trace: not available in capability mode") : sysTrace(slot);
+      if (result < 0 && !pCapMode(slot)) result = fail(slot, "trace: bad operation or buffer");
+      break;
     default:
       if (num >= SYS_SIGNAL_FIRST && num <= SYS_SIGNAL_LAST) {
         result = signalCall(slot, num);
