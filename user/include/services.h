@@ -57,4 +57,16 @@
 struct ipcmsg;
 int svc_next(struct ipcmsg *m, char *buf, uint bufsize, const char *who);
 
+// Finding a service (user/lib/services.c): the name service is the lowest
+// endpoint slot a process holds (normally 16, inherited from init through
+// the shell); svc_lookup asks it for `name` and returns the slot of a copy
+// of the service's endpoint, or one of the negative codes below, which
+// svc_lookup_error turns into a sentence.
+#define SVC_LOOKUP_NO_NAME_SERVICE -1  // this process holds no endpoint
+#define SVC_LOOKUP_NO_ANSWER -2        // the call to the name service failed
+#define SVC_LOOKUP_NOT_REGISTERED -3   // nothing is registered under the name
+int svc_name_service(void);
+int svc_lookup(const char *name);
+const char *svc_lookup_error(int code);
+
 #endif

@@ -19,3 +19,35 @@ int svc_next(struct ipcmsg *m, char *buf, uint bufsize, const char *who) {
     m->cap = -1;
   }
 }
+
+int svc_name_service(void) {
+  static struct capslot table[CAP_SLOTS];  // static: the stack is one page
+  int n = cap_list(table, CAP_SLOTS);
+  if (n > CAP_SLOTS) n = CAP_SLOTS;
+  for (int i = 0; i < n; i++)  // cap_list reports slots in ascending order
+    if (table[i].type == CAP_TYPE_ENDPOINT) return table[i].slot;
+  return -1;
+}
+
+int svc_lookup(const char *name) {
+  int ns = svc_name_service();
+  if (ns < 0) return SVC_LOOKUP_NO_NAME_SERVICE;
+  struct ipcmsg m;
+  memset(&m, 0, sizeof m);
+  m.cap = -1;
+  m.w[0] = NS_LOOKUP;
+  m.buf = (uint64)name;
+  m.len = (uint)strlen(name);
+  if (ep_call(ns, &m) < 0) return SVC_LOOKUP_NO_ANSWER;
+  if ((long)m.w[0] != SVC_OK || m.cap < 0) return SVC_LOOKUP_NOT_REGISTERED;
+  return m.cap;
+}
+
+const char *svc_lookup_error(int code) {
+  switch (code) {
+    case SVC_LOOKUP_NO_NAME_SERVICE: return "this process holds no endpoint to the name service";
+    case SVC_LOOKUP_NO_ANSWER: return "the name service did not answer";
+    case SVC_LOOKUP_NOT_REGISTERED: return "the name is not registered with the name service";
+    default: return "the name service gave no endpoint";
+  }
+}

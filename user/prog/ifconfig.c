@@ -5,30 +5,12 @@
 #include "services.h"
 #include "net.h"
 
-#define CAP_SLOTS 64
 
-static int lookup_net(void) {
-  static struct capslot table[CAP_SLOTS];
-  int n = cap_list(table, CAP_SLOTS);
-  if (n > CAP_SLOTS) n = CAP_SLOTS;
-  int ns = -1;
-  for (int i = 0; i < n && ns < 0; i++)
-    if (table[i].type == CAP_TYPE_ENDPOINT) ns = table[i].slot;
-  if (ns < 0) return -1;
-  struct ipcmsg m;
-  memset(&m, 0, sizeof m);
-  m.cap = -1;
-  m.w[0] = NS_LOOKUP;
-  m.buf = (uint64)NET_SERVICE_NAME;
-  m.len = (uint)strlen(NET_SERVICE_NAME);
-  if (ep_call(ns, &m) < 0 || (long)m.w[0] != SVC_OK) return -1;
-  return m.cap;
-}
 
 int main(void) {
-  int net = lookup_net();
+  int net = svc_lookup(NET_SERVICE_NAME);
   if (net < 0) {
-    fprintf(2, "ifconfig: no network service (\"%s\" is not registered: is there a network card?)\n", NET_SERVICE_NAME);
+    fprintf(2, "ifconfig: no network service (\"%s\"): %s; is there a network card?\n", NET_SERVICE_NAME, svc_lookup_error(net));
     exit(1);
   }
   static struct netstats s;

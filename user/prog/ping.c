@@ -15,34 +15,16 @@
 #define DEFAULT_COUNT 4
 #define MAX_COUNT 1000
 #define MAX_WAIT 6000  // a minute
-#define CAP_SLOTS 64
 
-static int name_service(void) {
-  static struct capslot table[CAP_SLOTS];
-  int n = cap_list(table, CAP_SLOTS);
-  if (n > CAP_SLOTS) n = CAP_SLOTS;
-  for (int i = 0; i < n; i++)
-    if (table[i].type == CAP_TYPE_ENDPOINT) return table[i].slot;
-  return -1;
-}
+
 
 static int net_service(void) {
-  int ns = name_service();
-  if (ns < 0) {
-    fprintf(2, "ping: no name service: this process holds no endpoint\n");
+  int net = svc_lookup(NET_SERVICE_NAME);
+  if (net < 0) {
+    fprintf(2, "ping: no network service (\"%s\"): %s; is there a network card?\n", NET_SERVICE_NAME, svc_lookup_error(net));
     exit(2);
   }
-  struct ipcmsg m;
-  memset(&m, 0, sizeof m);
-  m.cap = -1;
-  m.w[0] = NS_LOOKUP;
-  m.buf = (uint64)NET_SERVICE_NAME;
-  m.len = (uint)strlen(NET_SERVICE_NAME);
-  if (ep_call(ns, &m) < 0 || (long)m.w[0] != SVC_OK || m.cap < 0) {
-    fprintf(2, "ping: no network service (\"%s\" is not registered: is there a network card?)\n", NET_SERVICE_NAME);
-    exit(2);
-  }
-  return m.cap;
+  return net;
 }
 
 static const char *status_text(long s) {

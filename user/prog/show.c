@@ -23,36 +23,16 @@ static void msg_init(struct ipcmsg *m, uint64 op) {
   m->w[0] = op;
 }
 
-// The name service endpoint: the lowest endpoint slot held, or -1.
-static int name_service(void) {
-  static struct capslot table[CAP_SLOTS];  // static: the stack is one page
-  int n = cap_list(table, CAP_SLOTS);
-  if (n > CAP_SLOTS) n = CAP_SLOTS;
-  for (int i = 0; i < n; i++)  // cap_list reports slots in ascending order
-    if (table[i].type == CAP_TYPE_ENDPOINT) return table[i].slot;
-  return -1;
-}
+
 
 // Asks the name service for the display service; returns the endpoint slot.
 static int display_service(void) {
-  int ns = name_service();
-  if (ns < 0) {
-    fprintf(2, "show: no name service: this process holds no endpoint (init did not start the services?)\n");
+  int ds = svc_lookup(DISPLAY_SERVICE_NAME);
+  if (ds < 0) {
+    fprintf(2, "show: no display service (\"%s\"): %s\n", DISPLAY_SERVICE_NAME, svc_lookup_error(ds));
     exit(1);
   }
-  struct ipcmsg m;
-  msg_init(&m, NS_LOOKUP);
-  m.buf = (uint64)DISPLAY_SERVICE_NAME;
-  m.len = (uint)strlen(DISPLAY_SERVICE_NAME);
-  if (ep_call(ns, &m) < 0) {
-    fprintf(2, "show: the name service (slot %d) did not answer: %s\n", ns, lasterror());
-    exit(1);
-  }
-  if ((long)m.w[0] != SVC_OK || m.cap < 0) {
-    fprintf(2, "show: no display service: \"%s\" is not registered with the name service\n", DISPLAY_SERVICE_NAME);
-    exit(1);
-  }
-  return m.cap;
+  return ds;
 }
 
 // One call to the display service; exits with a message when it fails.

@@ -13,30 +13,19 @@
 #include "services.h"
 #include "net.h"
 
-#define CAP_SLOTS 64
 #define WAIT_TICKS 100
 
 static int net;
 static char data[UDP_MAX_PAYLOAD + 1];
 
+
 static int net_service(void) {
-  static struct capslot table[CAP_SLOTS];
-  int n = cap_list(table, CAP_SLOTS);
-  if (n > CAP_SLOTS) n = CAP_SLOTS;
-  int ns = -1;
-  for (int i = 0; i < n && ns < 0; i++)
-    if (table[i].type == CAP_TYPE_ENDPOINT) ns = table[i].slot;
-  struct ipcmsg m;
-  memset(&m, 0, sizeof m);
-  m.cap = -1;
-  m.w[0] = NS_LOOKUP;
-  m.buf = (uint64)NET_SERVICE_NAME;
-  m.len = (uint)strlen(NET_SERVICE_NAME);
-  if (ns < 0 || ep_call(ns, &m) < 0 || (long)m.w[0] != SVC_OK || m.cap < 0) {
-    fprintf(2, "udp: no network service (\"%s\" is not registered: is there a network card?)\n", NET_SERVICE_NAME);
+  int net = svc_lookup(NET_SERVICE_NAME);
+  if (net < 0) {
+    fprintf(2, "udp: no network service (\"%s\"): %s; is there a network card?\n", NET_SERVICE_NAME, svc_lookup_error(net));
     exit(2);
   }
-  return m.cap;
+  return net;
 }
 
 static const char *status_text(long s) {
