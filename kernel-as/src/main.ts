@@ -38,6 +38,7 @@ import { hartSystemInit, hartResume, HART_OK } from "./machine/hart";
 import { procTableInit, procTable, NO_SLOT, PROC_OK, W_CONSOLE } from "./proc/proc";
 import { spawnInit } from "./proc/lifecycle";
 import { runProcess } from "./proc/run";
+import { debugDetach } from "./proc/debug";
 import { schedInit, schedPick, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
 import { traceClock } from "./sched/trace";
 import { sliceBegin, sliceOutOfTime, SCHED_ROUND_WORK } from "./sched/slice";
@@ -341,6 +342,8 @@ export function resume(): i32 {
   // The devices' registers came from the snapshot's header, RAM from its
   // body: refuse a machine whose two halves disagree rather than run it.
   if (!uartConfigured() || !blkMatchesDevice() || !intcUnmasked(HANDLED_IRQS)) return RESUME_BAD_DEVICES;
+  // No debugger connection survives a snapshot: a process one held runs on.
+  debugDetach();
   return RESUME_OK;
 }
 

@@ -4,6 +4,7 @@
 // as a debug console once user programs exist.
 // Relies on: dev/console (input), lib/print, lib/log, mm/* (what it shows).
 
+import { debugAttach, debugDetach, debugSession, debugStopped, DBG_OK, DBG_ERR_BUSY } from "../proc/debug";
 import { KSTATE_MONITOR, PAGE_SIZE } from "../lib/layout";
 import {
   emit, printStr, printLine, printDec, printHex, printHex0x, printSize, printSeconds, printFlush, printSpaces,
@@ -188,6 +189,7 @@ function execute(): void {
   else if (wordIs(0, "grow")) cmdGrow();
   else if (wordIs(0, "ps")) cmdPs();
   else if (wordIs(0, "kill")) cmdKill();
+  else if (wordIs(0, "gdb")) cmdGdb();
   else if (wordIs(0, "reboot")) cmdReboot();
   else if (wordIs(0, "halt")) cmdHalt();
   else if (wordIs(0, "panic")) cmdPanic();
@@ -209,6 +211,7 @@ function cmdHelp(): void {
   printLine("  grow MiB         ask the hypervisor for more RAM and add it as free frames");
   printLine("  ps               processes: state, what each waits on, CPU time");
   printLine("  kill PID [SIG]   send a signal to a process (default 9, SIGKILL)");
+  printLine("  gdb [PID|detach] stop PID for the runner's GDB server; no argument: the session");
   printLine("  reboot           restart the machine");
   printLine("  halt             stop the machine");
   printLine("  panic [message]  panic the kernel (red screen)");
@@ -468,6 +471,33 @@ function cmdPs(): void {
 /** kill PID [SIGNAL]: what the user's kill does, from outside: no
  *  capability is needed, so a runaway can be stopped from here whatever it
  *  holds. The default is SIGKILL, which nothing can catch. */
+/** gdb PID: attaches the debugging session (proc/debug.ts) to PID and stops
+ *  it, for the host's GDB server (docs/debugging.md); gdb detach ends it. */
+function cmdGdb(): void {
+  if (procTable().table == 0) { printLine("gdb: no user programs are running (no boot file system)"); return; }
+  const words = state().words;
+  if (words == 1) {
+    const pid = debugSession();
+    if (pid == 0) { printLine("gdb: no process is being debugged"); return; }
+    printStr("gdb: pid ");
+    printDec(<u64>pid);
+    printLine(debugStopped() != 0 ? ", stopped" : ", running");
+    return;
+  }
+  if (words == 2 && wordIs(1, "detach")) {
+    printLine(debugDetach() == DBG_OK ? "gdb: detached; the process runs on" : "gdb: no process is being debugged");
+    return;
+  }
+  const pid = words == 2 ? parseNumber(1) : PARSE_ERROR;
+  if (pid == PARSE_ERROR || pid == 0 || pid > 0x7FFF_FFFF) { printLine("usage: gdb [PID | detach]"); return; }
+  const r = debugAttach(<i32>pid);
+  if (r == DBG_ERR_BUSY) { printLine("gdb: another process is being debugged ('gdb detach' first)"); return; }
+  if (r != DBG_OK) { printStr("gdb: no process "); printDec(pid); emit(0x0A); return; }
+  printStr("gdb: pid ");
+  printDec(pid);
+  printLine(" stopped; connect gdb to the runner's --gdb port ('target remote :PORT')");
+}
+
 function cmdKill(): void {
   if (procTable().table == 0) { printLine("kill: no user programs are running (no boot file system)"); return; }
   const words = state().words;
