@@ -131,7 +131,7 @@ export interface KernelDebugExports {
   debugStopAddr(): bigint;
   debugWatchKind(): number;
   debugExitStatus(): number;
-  debugExitKilled(): number;
+  debugExitSignal(): number;
   debugIoBuffer(): number;
   debugStopped(): number;
   debugReg(index: number): bigint;

@@ -130,4 +130,19 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     r.child.stdin!.end();
     expect(await r.exited).toBe(0);
   }, 90_000);
+
+  it("stops a faulting process with SIGSEGV first, then lets the fault end it", async () => {
+    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
+    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    r.child.stdin!.write("echo hello world | wc\n");
+    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    // A stack pointer in the unmapped first page: main's first store faults.
+    const { status, output } = await runGdb(Number(port), ["set $sp = 0x10", "continue", "continue"], "user/bin/wc.debug");
+    expect(status, output).toBe(0);
+    expect(output).toMatch(/Program received signal SIGSEGV, Segmentation fault\.\n0x[0-9a-f]+ in main /);
+    expect(output).toContain("Program terminated with signal SIGSEGV, Segmentation fault.");
+    expect(r.stdout()).toMatch(/pid \d+ \(wc\): killed by store page fault/);
+    r.child.stdin!.end();
+    expect(await r.exited).toBe(0);
+  }, 90_000);
 });

@@ -119,7 +119,7 @@ export class MachineDebugTarget implements DebugTarget {
     if (k === null) return null;
     const event = k.debugTakeEvent();
     if (event === EVENT_STOP) return { kind: "stop", stop: this.lastStop() };
-    if (event === EVENT_EXIT) return { kind: "exit", status: k.debugExitStatus(), killed: k.debugExitKilled() === 1 };
+    if (event === EVENT_EXIT) return { kind: "exit", status: k.debugExitStatus(), signal: k.debugExitSignal() };
     return null;
   }
 }

@@ -267,7 +267,7 @@ describe("the session against a target", () => {
   it("reports an exit, then answers as for a process that is gone", () => {
     const c = connect();
     c.ask("c");
-    c.target.happen({ kind: "exit", status: 3, killed: false });
+    c.target.happen({ kind: "exit", status: 3, signal: 0 });
     c.session.poll();
     expect(c.replies.at(-1)).toBe("W03");
     expect(c.ask("?")).toBe("W03");
@@ -275,9 +275,9 @@ describe("the session against a target", () => {
     expect(c.ask("c")).toBe("W03");
     expect(c.ask("vAttach;9")).toBe("T05thread:9;");
     c.ask("c");
-    c.target.happen({ kind: "exit", status: -1, killed: true });
+    c.target.happen({ kind: "exit", status: -1, signal: 11 });
     c.session.poll();
-    expect(c.replies.at(-1)).toBe("X09");
+    expect(c.replies.at(-1)).toBe("X0b"); // ended by SIGSEGV
   });
 
   it("waits to answer '?' until a process is attached", () => {

@@ -21,7 +21,8 @@ export interface StopInfo {
 
 export type TargetEvent =
   | { kind: "stop"; stop: StopInfo }
-  | { kind: "exit"; status: number; killed: boolean };
+  /** signal: what ended it (0: it called exit with status). */
+  | { kind: "exit"; status: number; signal: number };
 
 /** What the session debugs: one process of one machine. */
 export interface DebugTarget {
@@ -71,7 +72,7 @@ export class GdbSession {
   private swbreak = false;
   /** gdb sent '!' (target extended-remote): it can attach later, so "no process" is an answer. */
   private extended = false;
-  private lastExit: { status: number; killed: boolean } | null = null;
+  private lastExit: { status: number; signal: number } | null = null;
   /** Every packet exchanged, for `set debug remote`-style logs (tests, --gdb-log). */
   onPacket?: (direction: "in" | "out", text: string) => void;
 
@@ -108,7 +109,7 @@ export class GdbSession {
   poll(): void {
     const event = this.target.takeEvent();
     if (event !== null) {
-      if (event.kind === "exit") this.lastExit = { status: event.status, killed: event.killed };
+      if (event.kind === "exit") this.lastExit = { status: event.status, signal: event.signal };
       if (this.running) {
         this.running = false;
         this.reply(event.kind === "exit" ? this.exitReply(event) : this.stopReply(event.stop));
@@ -131,8 +132,9 @@ export class GdbSession {
     this.send(framePacket(text));
   }
 
-  private exitReply(e: { status: number; killed: boolean }): string {
-    return e.killed ? "X09" : `W${hex(e.status & 0xff).padStart(2, "0")}`;
+  private exitReply(e: { status: number; signal: number }): string {
+    if (e.signal !== 0) return `X${hex(e.signal & 0xff).padStart(2, "0")}`;
+    return `W${hex(e.status & 0xff).padStart(2, "0")}`;
   }
 
   private stopReply(stop: StopInfo): string {

@@ -52,7 +52,7 @@ export { kernelImageEnd } from "./lib/image";
 export { inspect } from "./sys/inspect";
 export {
   debugAttach, debugAttachExec, debugSession, debugTakeEvent, debugStopReason, debugStopSignal, debugStopAddr,
-  debugWatchKind, debugExitStatus, debugExitKilled, debugIoBuffer, debugStopped, debugReg, debugSetReg, debugRead,
+  debugWatchKind, debugExitStatus, debugExitSignal, debugIoBuffer, debugStopped, debugReg, debugSetReg, debugRead,
   debugWrite, debugBreak, debugWatch, debugResume, debugInterrupt, debugDetach, debugKill,
 } from "./proc/debug";
 

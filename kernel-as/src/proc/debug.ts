@@ -33,6 +33,7 @@ import { PTE_V, PTE_X, PTE_U } from "../machine/sv48";
 import { ptLeafFlags, ptTranslate, PT_NO_MAPPING } from "../mm/pagetable";
 import { copyin, copyout, VM_OK, USER_VA_LIMIT } from "../mm/vm";
 import { procKill } from "./lifecycle";
+import { sigTermSig } from "./signal";
 import { NO_SLOT, P_UNUSED, P_ZOMBIE, pState, pPid, pCtx, pRoot, pAsid, pName, pNameLength, procByPid, pKilled } from "./proc";
 
 // The session record (KSTATE_DEBUG). Zero is "no session".
@@ -47,7 +48,7 @@ const DS_SIGNAL: usize = 28;      // u32 the signal gdb is told (SIG_*)
 const DS_ADDR: usize = 32;        // u64 watchpoint address of the last stop
 const DS_WATCH_KIND: usize = 40;  // u32 kind of that watchpoint (machine/debug.ts WATCH_*)
 const DS_EXIT_STATUS: usize = 44; // i32 exit status of the process that ended the session
-const DS_EXIT_KILLED: usize = 48; // u32 1 when it was killed
+const DS_EXIT_SIGNAL: usize = 48; // u32 the signal that ended it (0: it exited)
 const DS_FAULTED: usize = 52;     // u32 1: the last stop was a fault; the same fault again kills it
 const DS_FAULT_PC: usize = 56;    // u64 pc of that fault
 const DS_EXEC_LEN: usize = 64;    // u32 length of the exec-attach name, 0 = not armed
@@ -76,6 +77,7 @@ const SIG_INT: u32 = 2;
 const SIG_ILL: u32 = 4;
 const SIG_TRAP: u32 = 5;
 const SIG_BUS: u32 = 7;
+const SIG_KILL: u32 = 9;
 const SIG_SEGV: u32 = 11;
 
 export const DBG_OK: i32 = 0;
@@ -218,7 +220,8 @@ export function debugOnExec(slot: u32): void {
 export function debugOnExit(slot: u32, status: i32): void {
   if (!debugTarget(slot)) return;
   store<i32>(field(DS_EXIT_STATUS), status);
-  store<u32>(field(DS_EXIT_KILLED), pKilled(slot) ? 1 : 0);
+  const signal = sigTermSig(slot);
+  store<u32>(field(DS_EXIT_SIGNAL), signal != 0 ? signal : pKilled(slot) ? SIG_KILL : 0);
   store<u32>(field(DS_EVENT), <u32>EVENT_EXIT);
   end();
 }
@@ -260,7 +263,8 @@ export function debugStopSignal(): i32 { return <i32>load<u32>(field(DS_SIGNAL))
 export function debugStopAddr(): u64 { return load<u64>(field(DS_ADDR)); }
 export function debugWatchKind(): i32 { return <i32>load<u32>(field(DS_WATCH_KIND)); }
 export function debugExitStatus(): i32 { return load<i32>(field(DS_EXIT_STATUS)); }
-export function debugExitKilled(): i32 { return <i32>load<u32>(field(DS_EXIT_KILLED)); }
+/** The signal that ended the debugged process (0: it called exit). */
+export function debugExitSignal(): i32 { return <i32>load<u32>(field(DS_EXIT_SIGNAL)); }
 export function debugIoBuffer(): u32 { return <u32>DS_IO; }
 
 /** Whether the debugged process is stopped. */
