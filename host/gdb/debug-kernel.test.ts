@@ -103,4 +103,18 @@ describe("the kernel's debugging session", () => {
     // The original machine still holds it.
     expect(target.stopped()).toBe(true);
   });
+
+  it("lets SIGKILL end a held process, and reports the exit with the signal", () => {
+    const h = bootShell();
+    const target = new MachineDebugTarget(h.machine);
+    const sh = pidOf(h, "sh"); // asleep in a read of the console: no timer will wake it
+    expect(target.attach(sh)).toBe(true);
+    expect(h.monitor(`kill ${sh}`)).toContain(`sent signal 9 to pid ${sh}`);
+    h.settle();
+    expect(target.takeEvent()).toEqual({ kind: "exit", status: -1, signal: 9 });
+    expect(target.pid()).toBeNull();
+    // init starts a new shell, which answers.
+    h.runUntil("\n$ ");
+    expect(h.shell("echo again")).toContain("again");
+  });
 });

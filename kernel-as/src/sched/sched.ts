@@ -63,7 +63,9 @@ export function schedPick(): u32 {
   const held = debugHeldPlusOne(); // a process stopped by the debugger stays put
   for (let i: u32 = 0; i < MAX_PROCS; i++) {
     const slot = (start + i) % MAX_PROCS;
-    if (pState(slot) != P_RUNNABLE || sigStopped(slot) || slot + 1 == held) continue; // a stopped process waits for SIGCONT; one a debugger holds, for the debugger
+    // A stopped process waits for SIGCONT; one a debugger holds, for the
+    // debugger, unless it was killed (SIGKILL ends it, as it ends a ptrace-stopped process).
+    if (pState(slot) != P_RUNNABLE || sigStopped(slot) || (slot + 1 == held && !pKilled(slot))) continue;
     const v = pVruntime(slot);
     if (best == NO_SLOT || v < bestV) { best = slot; bestV = v; }
   }
