@@ -100,6 +100,10 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
       "watch total.bytes",
       "continue",
       "print total.bytes",
+      "set $fa0 = 1.5",
+      "print $fa0",
+      "set $frm = 2",
+      "info registers fcsr",
       "delete",
       "continue",
     ], "user/bin/wc.debug");
@@ -123,6 +127,9 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     expect(output).toMatch(/Old value = 0\s+New value = 12/); // "hello world\n" is 12 bytes
     expect(output).toMatch(/in count \(fd=0/);
     expect(output).toContain("$1 = 12");
+    // The F/D registers (feature org.gnu.gdb.riscv.fpu), read and written with p and P.
+    expect(output).toContain("$2 = {float = 0, double = 1.5}");
+    expect(output).toMatch(/^fcsr\s+0x40\s.*FRM:2/m);
     expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
 
     // The program's own output is whole, and the runner ends with its input.

@@ -6,7 +6,7 @@
 
 import type { Machine, KernelDebugExports } from "../machine.js";
 import type { DebugTarget, StopInfo, TargetEvent, WatchKind } from "./session.js";
-import { REG_COUNT } from "./riscv.js";
+import { REG_COUNT, registerBytes } from "./riscv.js";
 
 // proc/debug.ts EVENT_*, STOP_*, and machine/debug.ts WATCH_*.
 const EVENT_STOP = 1;
@@ -67,7 +67,14 @@ export class MachineDebugTarget implements DebugTarget {
     return regs;
   }
 
+  readRegister(index: number): bigint | null {
+    const k = this.kernel();
+    if (k === null || registerBytes(index) === 0) return null;
+    return BigInt.asUintN(64, k.debugReg(index));
+  }
+
   writeRegister(index: number, value: bigint): boolean {
+    if (registerBytes(index) === 0) return false;
     return this.kernel()?.debugSetReg(index, BigInt.asIntN(64, value)) === 0;
   }
 

@@ -155,23 +155,23 @@ export function fromHex(text: string): Uint8Array | null {
   return out;
 }
 
-/** A 64-bit register value as gdb sends it: 8 bytes, little-endian, in hex. */
-export function regHex(value: bigint): string {
-  let v = BigInt.asUintN(64, value);
+/** A register value as gdb sends it: `bytes` bytes (8 by default), little-endian, in hex. */
+export function regHex(value: bigint, bytes = 8): string {
+  let v = BigInt.asUintN(8 * bytes, value);
   let s = "";
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < bytes; i++) {
     s += Number(v & 0xffn).toString(16).padStart(2, "0");
     v >>= 8n;
   }
   return s;
 }
 
-/** Parses 16 hex digits of a little-endian 64-bit value; null if malformed. */
-export function parseRegHex(text: string): bigint | null {
+/** Parses the hex digits of a little-endian value of `size` bytes (8 by default); null if malformed. */
+export function parseRegHex(text: string, size = 8): bigint | null {
   const bytes = fromHex(text);
-  if (bytes === null || bytes.length !== 8) return null;
+  if (bytes === null || bytes.length !== size) return null;
   let v = 0n;
-  for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
   return v;
 }
 

@@ -6,13 +6,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PacketReader, framePacket, latin1, latin1Text, unescapeBinary, regHex, parseRegHex, MAX_PACKET } from "./packets.js";
 import { GdbSession, type DebugTarget, type StopInfo, type TargetEvent, type WatchKind } from "./session.js";
-import { REG_COUNT, targetXml } from "./riscv.js";
+import { REG_COUNT, registerBytes, targetXml } from "./riscv.js";
 
 /** A process in memory: 64 KiB readable from 0x10000, writable from 0x18000. */
 class FakeTarget implements DebugTarget {
   attached: number | null = 7;
   isStopped = true;
-  regs: bigint[] = Array.from({ length: REG_COUNT }, (_, i) => BigInt(i) * 0x1111n);
+  regs: bigint[] = Array.from({ length: 69 }, (_, i) => BigInt(i) * 0x1111n);
   mem = new Uint8Array(0x10000).map((_, i) => i & 0xff);
   breaks = new Set<bigint>();
   watches: string[] = [];
@@ -33,8 +33,9 @@ class FakeTarget implements DebugTarget {
     this.stop = { signal: 5, reason: "attach" };
     return true;
   }
-  readRegisters() { return [...this.regs]; }
-  writeRegister(i: number, v: bigint) { if (i < 0 || i >= REG_COUNT) return false; if (i > 0) this.regs[i] = v; return true; }
+  readRegisters() { return this.regs.slice(0, REG_COUNT); }
+  readRegister(i: number) { return registerBytes(i) === 0 ? null : this.regs[i]!; }
+  writeRegister(i: number, v: bigint) { if (registerBytes(i) === 0) return false; if (i > 0) this.regs[i] = v; return true; }
   readMemory(addr: bigint, len: number) {
     const start = Number(addr - 0x10000n);
     if (addr < 0x10000n || start >= this.mem.length) return new Uint8Array(0);
@@ -153,7 +154,9 @@ describe("the session against a target", () => {
     const xml = targetXml();
     expect(xml).toContain('<feature name="org.gnu.gdb.riscv.cpu">');
     expect(xml).toContain("<architecture>riscv:rv64</architecture>");
-    expect((xml.match(/<reg /g) ?? []).length).toBe(33);
+    expect((xml.match(/<reg /g) ?? []).length).toBe(33 + 35);
+    expect(xml).toContain('<feature name="org.gnu.gdb.riscv.fpu">');
+    expect(xml).toContain('<reg name="fcsr" bitsize="32" type="int" regnum="68" group="float"/>');
     // Read in pieces as gdb does: m for more, l for the last.
     const first = c.ask("qXfer:features:read:target.xml:0,40")!;
     expect(first.startsWith("m")).toBe(true);
@@ -188,7 +191,15 @@ describe("the session against a target", () => {
     expect(c.target.regs[32]).toBe(0x1234n);
     expect(c.ask(`G${g}`)).toBe("OK");
     expect(c.target.regs[32]).toBe(0x20n * 0x1111n);
-    expect(c.ask("p21")).toMatch(/^E/);
+    // f0..f31 (33..64) in 8 bytes, fflags/frm/fcsr (66..68) in 4; 65 and beyond 68 do not exist.
+    expect(c.ask("p21")).toBe(regHex(0x21n * 0x1111n));
+    expect(c.ask("p44")).toBe(regHex(0x44n * 0x1111n, 4));
+    expect(c.ask(`P44=${regHex(0xe0n, 4)}`)).toBe("OK");
+    expect(c.target.regs[0x44]).toBe(0xe0n);
+    expect(c.ask(`P44=${regHex(0xe0n)}`)).toMatch(/^E/); // 8 bytes for a 4-byte register
+    expect(c.ask("p41")).toMatch(/^E/);
+    expect(c.ask("p45")).toMatch(/^E/);
+    expect(c.ask("pffffffffffff")).toMatch(/^E/);
     expect(c.ask("Gabc")).toMatch(/^E/);
   });
 

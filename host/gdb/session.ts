@@ -8,7 +8,7 @@
 import {
   PacketReader, framePacket, latin1, latin1Text, toHex, fromHex, regHex, parseRegHex, parseHexNumber, unescapeBinary,
 } from "./packets.js";
-import { REG_COUNT, targetXml } from "./riscv.js";
+import { REG_COUNT, registerBytes, targetXml } from "./riscv.js";
 
 export type WatchKind = "write" | "read" | "access";
 
@@ -34,8 +34,10 @@ export interface DebugTarget {
   lastStop(): StopInfo;
   /** Attaches to pid (gdb's vAttach); false if there is no such process or a session exists. */
   attach(pid: number): boolean;
-  /** x0..x31 then pc. */
+  /** x0..x31 then pc (the g packet). */
   readRegisters(): bigint[];
+  /** Any register by gdb's number (riscv.ts), or null if there is none. */
+  readRegister(index: number): bigint | null;
   writeRegister(index: number, value: bigint): boolean;
   /** Up to len bytes at addr; fewer (or none) where memory is not readable. */
   readMemory(addr: bigint, len: number): Uint8Array;
@@ -172,7 +174,7 @@ export class GdbSession {
       case "Q": return rest === "StartNoAckMode" ? this.startNoAck() : "";
       case "H": return "OK";
       case "T": return this.threadAlive(rest);
-      case "g": return this.needStopped() ?? this.target.readRegisters().map(regHex).join("");
+      case "g": return this.needStopped() ?? this.target.readRegisters().map((v) => regHex(v)).join("");
       case "G": return this.needStopped() ?? this.writeAll(rest);
       case "p": return this.needStopped() ?? this.readOne(rest);
       case "P": return this.needStopped() ?? this.writeOne(rest);
@@ -287,15 +289,18 @@ export class GdbSession {
 
   private readOne(text: string): string {
     const n = parseHexNumber(text);
-    if (n === null || n >= BigInt(REG_COUNT)) return ERR_INVALID;
-    return regHex(this.target.readRegisters()[Number(n)]!);
+    const size = n === null || n > 0xffffn ? 0 : registerBytes(Number(n));
+    if (size === 0) return ERR_INVALID;
+    const value = this.target.readRegister(Number(n));
+    return value === null ? ERR_INVALID : regHex(value, size);
   }
 
   private writeOne(text: string): string {
     const [index, value] = text.split("=");
     const n = index === undefined ? null : parseHexNumber(index);
-    const v = value === undefined ? null : parseRegHex(value);
-    if (n === null || v === null || n >= BigInt(REG_COUNT)) return ERR_INVALID;
+    const size = n === null || n > 0xffffn ? 0 : registerBytes(Number(n));
+    const v = value === undefined || size === 0 ? null : parseRegHex(value, size);
+    if (n === null || v === null) return ERR_INVALID;
     return this.target.writeRegister(Number(n), v) ? "OK" : ERR_INVALID;
   }
 

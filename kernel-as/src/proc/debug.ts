@@ -21,7 +21,8 @@
 
 import { KSTATE_DEBUG } from "../lib/layout";
 import {
-  hartGetReg, hartSetReg, hartGetPc, hartSetPc, hartGetTval, tlbFlushAsid,
+  hartGetReg, hartSetReg, hartGetPc, hartSetPc, hartGetTval, tlbFlushAsid, hartGetFreg, hartSetFreg, hartGetFcsr,
+  hartSetFcsr,
   hartBreakInsert, hartBreakRemove, hartWatchInsert, hartWatchRemove, hartWatchCount, hartWatchHitKind,
   hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS, HD_OK,
 } from "../machine/hart";
@@ -90,6 +91,13 @@ export const DBG_ERR_ARGS: i32 = -6;
 export const DBG_ERR_RUNNING: i32 = -7;
 
 const REG_PC: u32 = 32;
+const REG_F0: u32 = 33;
+const REG_FFLAGS: u32 = 66;
+const REG_FRM: u32 = 67;
+const REG_FCSR: u32 = 68;
+const FFLAGS_MASK: u64 = 0x1F;
+const FRM_SHIFT: u32 = 5;
+const FRM_MASK: u64 = 7;
 
 // @ts-ignore: decorator
 @inline function field(off: usize): usize { return KSTATE_DEBUG + off; }
@@ -270,20 +278,34 @@ export function debugIoBuffer(): u32 { return <u32>DS_IO; }
 /** Whether the debugged process is stopped. */
 export function debugStopped(): i32 { return sessionPid() != 0 && held() ? 1 : 0; }
 
-/** Register i of the stopped process: x0..x31, 32 = pc. */
+/** Register i of the stopped process, numbered as gdb's RISC-V target
+ *  description does: x0..x31, 32 = pc, 33..64 = f0..f31 (raw 64 bits),
+ *  66 fflags, 67 frm, 68 fcsr. 0 for any other number. */
 export function debugReg(i: u32): u64 {
-  if (sessionPid() == 0 || i > REG_PC) return 0;
+  if (sessionPid() == 0) return 0;
   const ctx = pCtx(sessionSlot());
-  return i == REG_PC ? hartGetPc(ctx) : hartGetReg(ctx, i);
+  if (i < REG_PC) return hartGetReg(ctx, i);
+  if (i == REG_PC) return hartGetPc(ctx);
+  if (i >= REG_F0 && i < REG_F0 + 32) return hartGetFreg(ctx, i - REG_F0);
+  const fcsr = <u64>hartGetFcsr(ctx);
+  if (i == REG_FFLAGS) return fcsr & FFLAGS_MASK;
+  if (i == REG_FRM) return (fcsr >> FRM_SHIFT) & FRM_MASK;
+  if (i == REG_FCSR) return fcsr;
+  return 0;
 }
 
 export function debugSetReg(i: u32, value: u64): i32 {
   if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
   if (!held()) return DBG_ERR_RUNNING;
-  if (i > REG_PC) return DBG_ERR_ARGS;
   const ctx = pCtx(sessionSlot());
-  if (i == REG_PC) hartSetPc(ctx, value & ~<u64>1);
-  else hartSetReg(ctx, i, value);
+  const fcsr = hartGetFcsr(ctx);
+  if (i < REG_PC) hartSetReg(ctx, i, value);
+  else if (i == REG_PC) hartSetPc(ctx, value & ~<u64>1);
+  else if (i >= REG_F0 && i < REG_F0 + 32) hartSetFreg(ctx, i - REG_F0, value);
+  else if (i == REG_FFLAGS) hartSetFcsr(ctx, (fcsr & ~<u32>FFLAGS_MASK) | (<u32>value & <u32>FFLAGS_MASK));
+  else if (i == REG_FRM) hartSetFcsr(ctx, (fcsr & ~(<u32>FRM_MASK << FRM_SHIFT)) | ((<u32>value & <u32>FRM_MASK) << FRM_SHIFT));
+  else if (i == REG_FCSR) hartSetFcsr(ctx, <u32>value);
+  else return DBG_ERR_ARGS;
   return DBG_OK;
 }
 
