@@ -256,6 +256,9 @@ struct nicinfo {         // 120 bytes
   uint64 counters[9];    // @16 the card's counters (docs/network.md)
   char addr[32];         // @88 the kernel command line's ip= value, "" if none
 };
+#define SYS_nic_info 240
+#define SYS_nic_send 241
+#define SYS_nic_recv 242
 int nic_info(int cap, struct nicinfo *out);            // needs Read
 int nic_send(int cap, const void *frame, int len);     // needs Write; 14..1514 bytes
 int nic_recv(int cap, void *buf, int len, int flags);  // needs Read; len >= 1514; waits for a frame unless NIC_RECV_NOWAIT (then 0)

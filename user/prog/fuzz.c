@@ -1,11 +1,12 @@
 // fuzz: Keel's system-call fuzzer (docs/fuzzing.md). Issues random and
 // structured sequences of every system call — the Unix personality (1-21),
-// Keel's extensions (100-105, the signal calls 110-121), the native capability and IPC calls
-// (200-223) and unknown numbers — with arguments drawn from generators of
-// edge values: descriptors and slots it holds, closed, out of range;
-// pointers that are valid, null, in the kernel half, non-canonical,
-// unmapped, read-only, or straddling the end of a mapping; paths under its
-// scratch directory; argv arrays and IPC messages full of such values. It
+// Keel's extensions (100-106, the signal calls 110-121), the native
+// capability and IPC calls (200-223), the network card's calls (240-242)
+// and unknown numbers — with arguments drawn from generators of edge values:
+// descriptors and slots it holds, closed, out of range; pointers that are
+// valid, null, in the kernel half, non-canonical, unmapped, read-only, or
+// straddling the end of a mapping; paths under its scratch directory; argv
+// arrays and IPC messages full of such values. It
 // forks workers that may block (pipes, the console, endpoints, wait) and
 // kills them, execs damaged and random ELF files, and spawns programs.
 //
@@ -300,7 +301,7 @@ static void do_exec(void) {
 static void one_call(int blocking) {
   long r = -1;
   int n;
-  switch (below(54)) {
+  switch (below(56)) {
     case 0:
       if (chance(30)) start_worker();
       break;
@@ -436,7 +437,7 @@ static void one_call(int blocking) {
     case 46: r = call(SYS_unlinkat, slot_arg(), (long)path_arg(), 0, 0, 0, 0); break;
     case 47: {
       // Unknown numbers, and known ones with every argument random.
-      static const long unknown[] = {0, 22, 99, 106, 199, 224, 1000, -1, 0x7fffffff};
+      static const long unknown[] = {0, 22, 99, 107, 199, 243, 1000, -1, 0x7fffffff};
       long num = chance(20) ? unknown[below(9)] : chance(50) ? 1 + (long)below(21) : 200 + (long)below(24);
       if (num == SYS_fork || num == SYS_exit || num == SYS_wait || num == SYS_exec || num == SYS_kill ||
           num == SYS_read || num == SYS_write || num == SYS_sleep || num == SYS_sbrk || num == SYS_cap_enter ||
@@ -444,7 +445,7 @@ static void one_call(int blocking) {
           num == SYS_ntfn_wait || num == SYS_unlink || num == SYS_unlinkat || num == SYS_link || num == SYS_chdir ||
           num == SYS_open || num == SYS_openat || num == SYS_mknod || num == SYS_mkdir)
         num = SYS_cap_info;  // those take care (blocking, pids, names outside /fz)
-      if (num < 0 || num > 1000 || num == 0 || num == 22 || num == 99 || num == 106 || num == 199 || num == 224) {
+      if (num < 0 || num > 1000 || num == 0 || num == 22 || num == 99 || num == 107 || num == 199 || num == 243) {
         if (!chance(5)) num = SYS_getpid;  // each unknown call logs a line: keep them rare
       }
       long a0 = edge_int();
@@ -495,6 +496,19 @@ static void one_call(int blocking) {
         long options = blocking && chance(50) ? (long)below(16) & ~1L : 1 | (long)(below(16) & ~1UL);
         r = call(SYS_waitpid, chance(30) ? -1 : pid_arg(), (long)ptr_arg(), options, 0, 0, 0);
       }
+      break;
+    case 54: {
+      // System-call tracing (106): on and off for itself, the ring read into
+      // good and bad buffers from any sequence number.
+      long op = chance(90) ? (long)below(5) : edge_int();
+      r = call(SYS_trace, op, (long)ptr_arg(), chance(80) ? (long)below(8) : edge_int(), chance(50) ? (long)below(300) : (long)next(), 0, 0);
+      break;
+    }
+    case 55:
+      // The network card's calls (240-242) on slots that hold no card: each
+      // must be refused by kind, whatever the buffer and length.
+      r = call(SYS_nic_info + (long)below(3), slot_arg(), (long)ptr_arg(), chance(80) ? (long)below(2000) : edge_int(),
+               chance(50) ? NIC_RECV_NOWAIT : edge_int(), 0, 0);
       break;
     default:
       // Structured: a file written and read back through a fresh descriptor.
