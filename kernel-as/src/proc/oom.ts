@@ -12,13 +12,13 @@
 // Relies on: proc/proc, proc/lifecycle (procExit), mm/pagetable, lib/log.
 
 import {
-  MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, procTable, pState, pPid, pRoot, pUserFrames, pName, pNameLength,
+  MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, procTable, pState, pPid, pRoot, pUserFrames, printProcess,
 } from "./proc";
 import { procExit } from "./lifecycle";
 import { sigSetTermSig, SIGKILL } from "./signal";
 import { ptCountTables } from "../mm/pagetable";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
-import { printStr, printDec, printBytes } from "../lib/print";
+import { printStr, printDec } from "../lib/print";
 
 /** Frames a process holds for the killer's choice. */
 export function oomSize(slot: u32): u32 {
@@ -49,11 +49,9 @@ export function oomReclaim(asker: u32): bool {
   const victim = oomVictim();
   if (victim == NO_SLOT || victim == asker || victim == t.current) return false;
   logBegin(LOG_WARN);
-  printStr("out of memory: killed pid ");
-  printDec(<u64>pPid(victim));
-  printStr(" (");
-  printBytes(pName(victim), <usize>pNameLength(victim));
-  printStr("), the largest process, holding ");
+  printStr("out of memory: killed ");
+  printProcess(victim);
+  printStr(", the largest process, holding ");
   printDec(<u64>oomSize(victim));
   printStr(" frames, for pid ");
   printDec(<u64>pPid(asker));

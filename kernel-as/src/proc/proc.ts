@@ -11,6 +11,7 @@
 
 import { frameAlloc, frameZero, framesFreeTotal, KIND_PROCTABLE } from "../mm/frames";
 import { KSTATE_PROC } from "../lib/layout";
+import { printStr, printDec, printBytes } from "../lib/print";
 import { hartInit, hartContextSize } from "../machine/hart";
 
 export const MAX_PROCS: u32 = 64;
@@ -307,4 +308,13 @@ export function pNameLength(s: u32): u32 {
   let n: u32 = 0;
   while (n < PROC_NAME_MAX && load<u8>(pName(s) + n) != 0) n++;
   return n;
+}
+
+/** Prints "pid N (name)", how kernel messages name a process. */
+export function printProcess(s: u32): void {
+  printStr("pid ");
+  printDec(<u64>pPid(s));
+  printStr(" (");
+  printBytes(pName(s), <usize>pNameLength(s));
+  printStr(")");
 }

@@ -16,7 +16,7 @@ import {
 } from "../machine/trap";
 import {
   NO_SLOT, P_RUNNING, P_RUNNABLE, P_SLEEPING, procTable, pState, pSetState, pCtx, pPid, pKilled, pName, pNameLength,
-  pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch, pWaitKind,
+  printProcess, pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch, pWaitKind,
 } from "./proc";
 import { procExit } from "./lifecycle";
 import {
@@ -35,7 +35,7 @@ import { timeNowNs } from "../arch/timer";
 import { chargeWork, kernel, SYSCALL_NONE } from "../lib/kstate";
 import { sliceOutOfTime } from "../sched/slice";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
-import { printStr, printDec, printHex0x, printBytes } from "../lib/print";
+import { printStr, printDec, printHex0x } from "../lib/print";
 import { bootU32, BI_NS_PER_WORK } from "../arch/bootinfo";
 
 /** The time CSR counts at 10 MHz (100 ns ticks), as on common RISC-V boards. */
@@ -76,11 +76,8 @@ function trapSignal(cause: u32): u32 {
 function killForTrap(slot: u32, cause: u32): void {
   const ctx = pCtx(slot);
   logBegin(LOG_WARN);
-  printStr("pid ");
-  printDec(<u64>pPid(slot));
-  printStr(" (");
-  printBytes(pName(slot), <usize>pNameLength(slot));
-  printStr("): killed by ");
+  printProcess(slot);
+  printStr(": killed by ");
   printStr(causeName(cause));
   printStr(" at pc ");
   printHex0x(hartGetPc(ctx), 8);
@@ -96,11 +93,8 @@ function killForTrap(slot: u32, cause: u32): void {
 function killForMemory(slot: u32, why: i32): void {
   const ctx = pCtx(slot);
   logBegin(LOG_WARN);
-  printStr("pid ");
-  printDec(<u64>pPid(slot));
-  printStr(" (");
-  printBytes(pName(slot), <usize>pNameLength(slot));
-  printStr(why == VM_ERR_LIMIT ? "): killed: out of memory (per-process limit of " : "): killed: out of memory (");
+  printProcess(slot);
+  printStr(why == VM_ERR_LIMIT ? ": killed: out of memory (per-process limit of " : ": killed: out of memory (");
   if (why == VM_ERR_LIMIT) { printDec(<u64>procTable().userFrameLimit); printStr(" frames"); }
   else printStr("none free for it");
   printStr(") at pc ");
@@ -139,11 +133,8 @@ function deliverSignals(slot: u32): i32 {
     }
     if (!sigEnterHandler(slot, sig)) {
       logBegin(LOG_WARN);
-      printStr("pid ");
-      printDec(<u64>pPid(slot));
-      printStr(" (");
-      printBytes(pName(slot), <usize>pNameLength(slot));
-      printStr("): killed: no room on its stack for the handler of signal ");
+      printProcess(slot);
+      printStr(": killed: no room on its stack for the handler of signal ");
       printDec(<u64>sig);
       logEnd();
       sigSetTermSig(slot, SIGSEGV);

@@ -31,6 +31,7 @@ import { sigSend, sigStopped, SIGKILL, NSIG } from "../proc/signal";
 import {
   procByPid, procTable, MAX_PROCS, NO_SLOT, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
   W_PIPE_WRITE, W_CHILD, W_SLEEP, pState, pPid, pParent, pWaitKind, pCpuNs, pSwitches, pName, pNameLength, pKilled,
+  printProcess,
 } from "../proc/proc";
 
 export const PROMPT = "keel> ";
@@ -517,11 +518,9 @@ function cmdKill(): void {
   sigSend(slot, <u32>sig);
   printStr("kill: sent signal ");
   printDec(sig);
-  printStr(" to pid ");
-  printDec(pid);
-  printStr(" (");
-  printBytes(pName(slot), <usize>pNameLength(slot));
-  printLine(")");
+  printStr(" to ");
+  printProcess(slot);
+  emit(0x0A);
 }
 
 const WASM_PAGE_SHIFT: u64 = 16;
