@@ -594,7 +594,13 @@ describe("fsck repair", () => {
         expect(result.after.problems).toEqual([]);
         expect(repair(result.image).fixed).toEqual([]); // repairing a repaired disk changes nothing
       }),
-      { numRuns: Number(process.env.KEEL_REPAIR_RUNS ?? 10) },
+      {
+        numRuns: Number(process.env.KEEL_REPAIR_RUNS ?? 10),
+        // Found by a CI run (seed 1593170344): two directories' first blocks
+        // made one, both pointers cleared, and one directory was left with no
+        // block to hold '.' and '..'.
+        examples: [[[{ kind: "duplicate", from: 0, to: 893963533, slot: 0 }, { kind: "duplicate", from: 0, to: 0, slot: 0 }]]],
+      },
     );
   });
 });

@@ -592,6 +592,25 @@ export function repair(input: Uint8Array): RepairResult {
       fixed.push(`added the missing '${name}' to directory inode ${dir}`);
       return;
     }
+    // No room anywhere: every block of the directory was cleared (a shared or
+    // bad pointer) or it never had one. It gets a fresh, empty block.
+    const blocks = Math.ceil(inode.size / BLOCK_SIZE);
+    let index = -1;
+    for (let n = 0; n < Math.min(blocks, NDIRECT) && index < 0; n++) if (inode.addrs[n] === 0) index = n;
+    if (index < 0) {
+      if (blocks >= NDIRECT) throw new Error(`cannot repair: directory inode ${dir} has no room for '${name}'`);
+      index = blocks;
+    }
+    let b = sb.datastart;
+    while (b < Math.min(sb.logstart, sb.size) && owner.has(b)) b++;
+    if (b >= Math.min(sb.logstart, sb.size)) throw new Error(`cannot repair: no free block for directory inode ${dir}`);
+    image.fill(0, b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE);
+    owner.set(b, dir);
+    inode.addrs[index] = b;
+    inode.size = Math.max(inode.size, index * BLOCK_SIZE + DIRENT_SIZE);
+    writeInode(image, sb, dir, inode);
+    fixed.push(`gave directory inode ${dir} a new block (${b}): it had none left`);
+    addEntry(dir, name, target);
   };
   while (queue.length > 0) {
     const dir = queue.shift()!;
