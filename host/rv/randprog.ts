@@ -89,6 +89,21 @@ export interface GenerateOptions {
   exclude?: string[];
 }
 
+/** The end of every random program: x1..x31 stored after the scratch area
+ *  (addressed through register B), the first `bytes` from there written to
+ *  fd 1 (Linux write, 64), then exit (93) with status 0. */
+function dumpAndExit(emit: (line: string) => void, B: string, bytes: number): void {
+  for (let r = 1; r < 32; r++) emit(`sd ${registerName(r)}, ${SCRATCH_BYTES + 8 * (r - 1)}(${B})`);
+  emit(`mv a1, ${B}`);
+  emit("li a0, 1");
+  emit(`li a2, ${bytes}`);
+  emit("li a7, 64");
+  emit("ecall");
+  emit("li a0, 0");
+  emit("li a7, 93");
+  emit("ecall");
+}
+
 export function generateProgram(seed: number, options: GenerateOptions = {}): RandomProgram {
   const rng = new Rng(seed);
   const length = options.length ?? 120;
@@ -228,15 +243,7 @@ export function generateProgram(seed: number, options: GenerateOptions = {}): Ra
   for (const [name] of pending) lines.push(`${name}:`);
 
   // Dump x1..x31 after the scratch area, then write both to fd 1 and exit.
-  for (let r = 1; r < 32; r++) emit(`sd ${registerName(r)}, ${SCRATCH_BYTES + 8 * (r - 1)}(${B})`);
-  emit(`mv a1, ${B}`);
-  emit("li a0, 1");
-  emit(`li a2, ${DUMP_BYTES}`);
-  emit("li a7, 64");
-  emit("ecall");
-  emit("li a0, 0");
-  emit("li a7, 93");
-  emit("ecall");
+  dumpAndExit(emit, B, DUMP_BYTES);
 
   lines.push(".data", ".align 3", "scratch:");
   for (let k = 0; k < SCRATCH_BYTES / 8; k++) {
@@ -434,15 +441,7 @@ export function generateFpProgram(seed: number, options: GenerateOptions = {}): 
   for (let r = 0; r < 32; r++) emit(`fsd ${fpRegisterName(r)}, ${fpAt + 8 * r}(${B})`);
   emit("frcsr t0");
   emit(`sd t0, ${fpAt + 32 * 8}(${B})`);
-  for (let r = 1; r < 32; r++) emit(`sd ${registerName(r)}, ${SCRATCH_BYTES + 8 * (r - 1)}(${B})`);
-  emit(`mv a1, ${B}`);
-  emit("li a0, 1");
-  emit(`li a2, ${FP_DUMP_BYTES}`);
-  emit("li a7, 64");
-  emit("ecall");
-  emit("li a0, 0");
-  emit("li a7, 93");
-  emit("ecall");
+  dumpAndExit(emit, B, FP_DUMP_BYTES);
 
   lines.push(".data", ".align 3", "scratch:");
   for (let k = 0; k < SCRATCH_BYTES / 8; k++) {
