@@ -25,7 +25,7 @@ import {
   HV_E_INVALID, HV_E_NOMEM, HV_E_UNSUPPORTED, HV_ENTROPY, HV_IRQ_ROUTE, HV_LOG, HV_MEM_BALLOON, HV_MEM_GROW,
   HV_OK, HV_PANIC, HV_REBOOT, HV_SHUTDOWN, HV_VCPU_CREATE, HV_WALLCLOCK, IRQ_TIMER, IRQ_UART, RUN_BUDGET_SPENT,
   HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_NAME_MAX, CB_IMPORTS, IRQ_BLOCK, IRQ_NIC,
-  RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
+  RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER, KERNEL_IMAGE,
 } from "./hw.js";
 
 export type ClockModeName = "realtime" | "deterministic";
@@ -116,7 +116,61 @@ interface KernelExports {
   panicFromHost?(): void;
   /** Read-only introspection (kernel-as/src/sys/inspect.ts, docs/inspect.md). */
   inspect?(query: number, arg0: number, arg1: number, arg2: number): number;
+  /** The layout id of the kernel's sources (scripts/layout-id.mjs); absent or 0: none declared. */
+  layoutVersion?(): number;
   _initialize?(): void;
+}
+
+/** What a hot swap needs to know of a kernel module before it touches RAM. */
+export interface KernelProbe {
+  /** Its layout id (0: it declares none). */
+  layoutId: number;
+  /** First byte past its static data (its kernelImageEnd()). */
+  imageEnd: number;
+}
+
+/** RAM for probing a module: enough for any kernel image (they start at 1 MiB). */
+const PROBE_RAM_BYTES = 16 * 1024 * 1024;
+
+/** Reads a kernel module's layout id and image end by instantiating it on
+ *  scratch RAM with inert imports: it runs none of its code but those two
+ *  exports, so nothing of a running machine is touched. */
+export function probeKernel(kernel: WebAssembly.Module): KernelProbe {
+  const memory = new WebAssembly.Memory({ initial: PROBE_RAM_BYTES / WASM_PAGE, maximum: MAX_WASM_PAGES });
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(kernel, {
+      env: { memory },
+      keel: { port_in: () => 0xffffffff, port_out: () => undefined, hypercall: () => HV_E_UNSUPPORTED },
+    });
+  } catch (error) {
+    throw new MachineConfigError(`the kernel cannot be instantiated: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const exports = instance.exports as unknown as Partial<KernelExports>;
+  if (typeof exports.kernelImageEnd !== "function") throw new MachineConfigError("the kernel exports no kernelImageEnd()");
+  return {
+    layoutId: typeof exports.layoutVersion === "function" ? exports.layoutVersion() >>> 0 : 0,
+    imageEnd: exports.kernelImageEnd() >>> 0,
+  };
+}
+
+/** Why a kernel probed as `next` cannot take over RAM that a kernel probed
+ *  as `running` laid out, with `imageLimit` the end of the kernel image
+ *  region of that boot (BootLayout.kernelImageEnd: boot modules and
+ *  allocated frames follow it); null when it can. */
+export function hotSwapProblem(running: KernelProbe, next: KernelProbe, imageLimit: number): string | null {
+  const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+  if (running.layoutId === 0) return "the running kernel declares no layout id, so nothing says the new one reads its RAM the same way";
+  if (next.layoutId === 0) return "the new kernel declares no layout id (layoutVersion)";
+  if (next.layoutId !== running.layoutId) {
+    return `the new kernel's layout id ${hex(next.layoutId)} differs from the running kernel's ${hex(running.layoutId)}: ` +
+      "a constant, class or global that lays out the kernel's records changed, so it would read the running kernel's RAM wrongly";
+  }
+  if (next.imageEnd > imageLimit) {
+    return `the new kernel's static data ends at ${hex(next.imageEnd)}, past the end of the running kernel's image region ` +
+      `at ${hex(imageLimit)} (the boot modules and allocated frames follow it)`;
+  }
+  return null;
 }
 
 /** The kernel's debugging interface (kernel-as/src/proc/debug.ts), used by
@@ -190,7 +244,8 @@ export function validateConfig(config: MachineConfig): void {
 
 export class Machine {
   readonly config: Readonly<MachineConfig>;
-  private readonly kernel: WebAssembly.Module;
+  private kernel: WebAssembly.Module;
+  private swaps = 0;
   private readonly callbacks: MachineCallbacks;
   private readonly clock: MachineClock;
   private readonly nsPerWork: number;
@@ -378,6 +433,56 @@ export class Machine {
     this.imports = saved.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() }));
     this.setState(saved.state, saved.state === "panicked" ? saved.panicMessage : undefined);
     this.flushOutput();
+  }
+
+  /** The running kernel's layout id and image end (host/machine.ts probeKernel), between slices. */
+  kernelProbe(): KernelProbe {
+    if (this.currentState === "off") throw new MachineConfigError("the machine has not booted");
+    return { layoutId: (this.exports.layoutVersion?.() ?? 0) >>> 0, imageEnd: this.exports.kernelImageEnd() >>> 0 };
+  }
+
+  /** Hot swap: continues this machine under `next`, a kernel built from
+   *  other sources with the same layout id (docs/code-panel.md). Between
+   *  slices of a running machine, `next` is instantiated over the same RAM
+   *  (its data segments replace the old kernel's static data, which lies
+   *  below the image region's end) and re-attached by its resume(), as a
+   *  snapshot restore does; processes, files, devices and the clock go on.
+   *  Everything is checked first; a refusal throws MachineConfigError with
+   *  the reason and changes nothing. If resume() refuses, the old kernel's
+   *  static data and instance come back. Later reboots boot `next`. */
+  swapKernel(next: WebAssembly.Module): void {
+    if (this.currentState === "off" || this.inKernel) throw new MachineConfigError("only a booted machine between slices can change its kernel");
+    if (this.currentState === "halted" || this.currentState === "panicked") {
+      throw new MachineConfigError(`the machine is ${this.currentState}: there is nothing running to keep, so reboot into the new kernel`);
+    }
+    const limit = this.layout?.kernelImageEnd ?? 0;
+    const problem = hotSwapProblem(this.kernelProbe(), probeKernel(next), limit);
+    if (problem !== null) throw new MachineConfigError(problem);
+    const staticData = new Uint8Array(this.memory.buffer, KERNEL_IMAGE, limit - KERNEL_IMAGE).slice();
+    const previous = { kernel: this.kernel, exports: this.exports };
+    this.kernel = next;
+    this.instantiate();
+    const resumed = this.exports.resume?.();
+    if (resumed === 0) {
+      this.swaps++;
+      return;
+    }
+    new Uint8Array(this.memory.buffer, KERNEL_IMAGE, staticData.length).set(staticData);
+    this.kernel = previous.kernel;
+    this.exports = previous.exports;
+    this.exports.resume?.(); // re-attaches the old kernel to its hart arena again
+    const why = RESUME_REFUSALS[resumed ?? -1] ?? "it has no resume()";
+    throw new MachineConfigError(`the new kernel could not resume this machine (code ${String(resumed)}: ${why}); the old kernel runs on`);
+  }
+
+  /** The kernel module the machine runs (and boots on a reboot). */
+  get kernelModule(): WebAssembly.Module {
+    return this.kernel;
+  }
+
+  /** Kernels applied over this machine's RAM so far (swapKernel). */
+  get kernelSwaps(): number {
+    return this.swaps;
   }
 
   /** Powers off and on again. */

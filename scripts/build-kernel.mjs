@@ -8,6 +8,7 @@
 import { readdirSync, mkdirSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { filesUnder, inputDigest, isFresh, recordStamp } from "./fresh.mjs";
+import { layoutIdArgs } from "./layout-id.mjs";
 
 const argValue = (flag) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : null);
 const only = argValue("--only");
@@ -19,6 +20,9 @@ const ascVersion = JSON.parse(readFileSync("node_modules/assemblyscript/package.
 const notTest = (path) => path.endsWith(".ts") && !path.endsWith(".test.ts");
 const kernelSources = [...filesUnder("kernel-as/src", notTest), "asconfig.json"];
 const testSources = filesUnder("kernel-as/tests", notTest);
+// The kernel's layout id (scripts/layout-id.mjs), a compile-time constant
+// of every target: the same sources give the same flags in the page's build.
+const layoutArgs = layoutIdArgs(Object.fromEntries(kernelSources.map((path) => [path, readFileSync(path, "utf8")])));
 
 /** [args, label, output, inputs] for every target this run asks for. */
 const targets = [];
@@ -51,6 +55,7 @@ if (!only || only === "extras") {
 }
 
 const stale = [];
+for (const target of targets) target[0].push(...layoutArgs);
 for (const [args, label, output, inputs] of targets) {
   const digest = inputDigest(inputs, { asc: ascVersion, args });
   if (force || !isFresh(output, digest)) stale.push({ args, label, output, digest });

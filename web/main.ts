@@ -13,7 +13,7 @@ import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
 import { formatCount, formatRam, formatUptime } from "./format";
 import { SnapshotControls, type SnapshotCounts } from "./snapshot-ui";
 import { showIsolation } from "./isolation";
-import { type ReplayView, ShareUi } from "./share-ui";
+import { type PatchView, type ReplayView, ShareUi } from "./share-ui";
 import { type PanelsSnapshot, startPanels } from "./panels/panels";
 import { CodeTab } from "./code/code-tab";
 import type { CodeSnapshot } from "./code/code-panel";
@@ -62,6 +62,8 @@ export interface KeelPageHandle {
   /** An exact-replay link's progress (web/share-ui.ts), and the last link Share made. */
   replay(): ReplayView;
   shareLink(): string | null;
+  /** A link's kernel patch: being built, built (its name) or refused (why). */
+  sharePatch(): PatchView;
   /** The live panels (web/panels/): last overview, selection, views. */
   panels(): PanelsSnapshot;
   /** The Code panel (web/code/), once it has loaded; null before. */
@@ -457,11 +459,12 @@ function start(): void {
         kernel = message.kernel;
         kernelStatus.textContent = kernel.patch === null ? "shipped" : `modified ${kernel.patch}`;
         kernelReset.hidden = kernel.patch === null;
-        code.kernelChanged(kernel);
+        code.kernelChanged(kernel, message.how ?? "boot", message.swapMs);
+        if (message.how === "swap") writeMarker(term, `hot swap: ${kernel.patch === null ? "shipped kernel" : `modified kernel ${kernel.patch}`}, the machine runs on`);
         break;
       case "kernel-error":
-        code.kernelFailed(message.message);
-        logFromHost(LogLevel.Error, message.message);
+        code.kernelFailed(message.message, message.refused ?? false);
+        logFromHost(message.refused ? LogLevel.Warn : LogLevel.Error, message.message);
         break;
     }
   });
@@ -553,6 +556,7 @@ function start(): void {
     snapshots: () => snapshots.state(),
     replay: () => share.replayView(),
     shareLink: () => share.shareLink(),
+    sharePatch: () => share.patchView(),
     panels: () => panels.snapshot(),
     code: () => code.snapshot(),
     kernel: () => kernel,
@@ -560,7 +564,7 @@ function start(): void {
   Object.defineProperty(window, "keel", { value: Object.freeze(handle), writable: false, configurable: false });
 
   // An exact-replay link (#replay=) sets the configuration before the boot.
-  void share.prepareBoot(config).catch((error: unknown) => console.error(error)).then(() => {
+  void share.prepareBoot(config).then((c) => share.preparePatch(c)).catch((error: unknown) => console.error(error)).then(() => {
     statusBar.configure(config);
     send({ type: "boot", config });
   });

@@ -50,7 +50,7 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
-export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay";
+export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
@@ -176,5 +176,7 @@ function defaultText(name: ParamName, defaults: KeelParams): string {
       return "nothing typed after boot";
     case "replay":
       return "a normal boot, without the replay";
+    case "patch":
+      return "the shipped kernel";
   }
 }

@@ -29,6 +29,9 @@ export interface BootConfig {
   /** An exact-replay link's input (web/share.ts), played into the first
    *  machine; typing is ignored until it has all been given. */
   replay?: ReplayEvent[];
+  /** A kernel built in the page from a share link's patch (web/code/patch-boot.ts),
+   *  booted instead of the shipped one: its bytes, the patch's name and its diff. */
+  kernel?: { bytes: Uint8Array; patch: string; diff: string };
 }
 
 /** The answer to `share-request` (web/share-ui.ts). */
@@ -41,6 +44,9 @@ export interface SessionRecording {
   /** The machine started on a fresh copy of the shipped disk (disk=memory,
    *  or after Reset disk), as a replay does. */
   shippedDisk: boolean;
+  /** The kernel the machine runs: its patch's name and diff (null for the
+   *  shipped kernel) and its build id, for a link that carries the change. */
+  kernel?: { patch: string | null; diff: string | null; build: string };
 }
 
 export interface MachineStatus {
@@ -87,7 +93,13 @@ export type PageToWorker =
   /** Reboot into a kernel built in the page (web/code/): the same disk, RAM
    *  and clock, a new machine. `patch` names the change (its short hash).
    *  Answered by `kernel`, or by `kernel-error` with the old machine still running. */
-  | { type: "kernel-boot"; bytes: Uint8Array; patch: string }
+  | { type: "kernel-boot"; bytes: Uint8Array; patch: string; diff: string }
+  /** Hot swap (docs/code-panel.md): continue the running machine under a
+   *  kernel built in the page, over the same RAM (host/machine.ts
+   *  swapKernel); `patch` null for a build of the shipped sources. Answered
+   *  by `kernel` (how "swap"), or by `kernel-error` with `refused` saying
+   *  why it must reboot instead (the machine runs on untouched). */
+  | { type: "kernel-apply"; bytes: Uint8Array; patch: string | null; diff: string }
   /** Reboot into the shipped kernel (build/kernel.wasm). */
   | { type: "kernel-reset" };
 
@@ -130,15 +142,21 @@ export type WorkerToPage =
   | { type: "share-recording"; id: number; recording: SessionRecording }
   /** How far the boot config's replay has got: on each event given, and when it ends or is stopped. */
   | { type: "replay"; progress: ReplayProgress; stopped?: string }
-  /** Which kernel the machine runs now: after `kernel-boot` or `kernel-reset`. */
-  | { type: "kernel"; kernel: KernelInfo }
-  /** `kernel-boot` or `kernel-reset` failed; the machine that ran before runs on. */
-  | { type: "kernel-error"; message: string };
+  /** Which kernel the machine runs now: after `kernel-boot`, `kernel-reset`
+   *  (how "boot") or `kernel-apply` (how "swap", with the milliseconds the
+   *  machine stood still for it: instantiating the new kernel and its resume()). */
+  | { type: "kernel"; kernel: KernelInfo; how?: "boot" | "swap"; swapMs?: number }
+  /** `kernel-boot`, `kernel-reset` or `kernel-apply` failed; the machine that
+   *  ran before runs on. `refused`: a hot swap the kernels' layouts do not
+   *  allow (a reboot into the new kernel would work). */
+  | { type: "kernel-error"; message: string; refused?: boolean };
 
 /** The kernel a machine runs: the shipped one (patch null) or one built in
  *  the page, named by the short hash of its patch (web/code/source-bundle.ts). */
 export interface KernelInfo {
   patch: string | null;
+  /** The change as a unified diff against the shipped sources (web/code/patch.ts), when known. */
+  diff?: string | null;
 }
 
 export type DiskOperation = "reset" | "upload" | "download" | "import";

@@ -13,9 +13,24 @@ import type { ReplayProgress } from "../host/replay";
 import { type KeelParams, type ParamError, describeParamError } from "./params";
 import type { BootConfig, MachineStatus, PageToWorker, SessionRecording, WorkerToPage } from "./protocol";
 import {
-  ShareLinkError, decodeSession, exactLink, inputsOf, pageBase, plainLink, replayPayloadOf, runInput, typedLines,
-  type SharedSession,
+  ShareLinkError, decodePatch, decodeSession, encodePatch, exactLink, inputsOf, pageBase, patchPayloadOf, plainLink,
+  replayPayloadOf, runInput, typedLines, withPatch, type SharedSession,
 } from "./share";
+
+/** What the browser tests read of a link's kernel patch (window.keel.sharePatch()). */
+export interface PatchView {
+  /** The link carries a patch. */
+  requested: boolean;
+  /** Its kernel is being built. */
+  building: boolean;
+  /** Why it was not used (damaged, does not apply, does not compile), or null. */
+  error: string | null;
+  /** The patch's name once its kernel is built. */
+  name: string | null;
+  /** The page built the very kernel the session ran (equal build ids). */
+  sameBuild: boolean | null;
+  buildMs: number | null;
+}
 
 /** What the browser tests read (window.keel.replay()). */
 export interface ReplayView {
@@ -60,6 +75,7 @@ export class ShareUi {
   /** What the machine boots with: the URL's configuration, or the replay link's. */
   private booting: LinkConfig;
   private replay: ReplayView = { requested: false, progress: null, stopped: null };
+  private patch: PatchView = { requested: false, building: false, error: null, name: null, sameBuild: null, buildMs: null };
   private runTyped = false;
   private hasBooted = false;
   private nextRequest = 1;
@@ -106,6 +122,48 @@ export class ShareUi {
     this.term.options.disableStdin = true;
     this.showReplay();
     return config;
+  }
+
+  /** Builds the kernel a link's `#patch=` carries (web/code/patch-boot.ts)
+   *  into `config.kernel`. A patch that cannot be read, applied or built is
+   *  named in the banner, and the shipped kernel boots without the link's
+   *  replay (on the shipped kernel it could only diverge). */
+  async preparePatch(config: BootConfig): Promise<BootConfig> {
+    const payload = patchPayloadOf(window.location.hash);
+    if (payload === null) return config;
+    this.patch = { ...this.patch, requested: true, building: true };
+    const note = (text: string) => this.term.write(`\x1b[2m${text}…\x1b[0m\r\n`);
+    try {
+      const patch = await decodePatch(payload).catch((error: unknown) => {
+        throw new Error(`is not a kernel patch Keel can read: ${error instanceof ShareLinkError ? error.message : String(error)}`);
+      });
+      const { buildPatchedKernel } = await import("./code/patch-boot");
+      const built = await buildPatchedKernel(patch.diff, note);
+      config.kernel = { bytes: built.bytes, patch: built.name, diff: patch.diff };
+      this.patch = { ...this.patch, building: false, name: built.name, sameBuild: built.build === patch.build, buildMs: built.buildMs };
+      note(`built the kernel ${built.name} in ${(built.buildMs / 1000).toFixed(1)} s; booting it`);
+      if (built.build !== patch.build) {
+        note(`this is not the kernel the session ran (build ${built.build.slice(0, 12)} here, ${patch.build.slice(0, 12)} in the link: another compiler or other shipped sources), so a replay may diverge`);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.patch = { ...this.patch, building: false, error: reason };
+      const value = payload.length > QUOTE_CHARS ? `${payload.slice(0, QUOTE_CHARS)}…` : payload;
+      const dropped = config.replay !== undefined ? " (and the link's replay is not played: it ran on the patched kernel)" : "";
+      reportParamError({ name: "patch", value, reason: `${reason.startsWith("is not") ? reason : `could not be used: ${reason}`}${dropped}` });
+      if (config.replay !== undefined) {
+        delete config.replay;
+        this.replay = { requested: false, progress: null, stopped: null };
+        this.term.options.disableStdin = false;
+        this.showReplay();
+      }
+    }
+    return config;
+  }
+
+  /** For window.keel. */
+  patchView(): PatchView {
+    return { ...this.patch };
   }
 
   /** The machine has booted: Share works from now on. */
@@ -195,25 +253,40 @@ export class ShareUi {
     const base = pageBase(window.location.href);
     const { clock, ...config } = this.booting;
     const inputs = recording.events.filter((e) => e.kind === "input").length;
-    if (clock === "deterministic" && recording.inexact === null && recording.events.length > 0) {
-      const link = await exactLink(base, { config, events: recording.events });
+    // A kernel changed in the page travels with the link as its diff.
+    let patchPayload: string | null = null;
+    let patchProblem: string | null = null;
+    const kernel = recording.kernel;
+    if (kernel !== undefined && kernel.patch !== null && kernel.diff !== null) {
+      try {
+        patchPayload = await encodePatch({ diff: kernel.diff, build: kernel.build });
+      } catch (error) {
+        patchProblem = error instanceof Error ? error.message : String(error);
+      }
+    }
+    const carried = (link: string) => (patchPayload === null ? link : withPatch(link, patchPayload));
+    const patchText = patchPayload === null ? ""
+      : ` It carries the kernel's change ${kernel!.patch} as a patch (${patchPayload.length} characters), which the page that opens it applies and builds before booting.`;
+    const inexact = recording.inexact ?? (patchProblem !== null ? `the kernel's change cannot travel in a link (${patchProblem})` : null);
+    if (clock === "deterministic" && inexact === null && recording.events.length > 0) {
+      const link = carried(await exactLink(base, { config, events: recording.events }));
       return {
         link,
         exact: true,
-        text: `Exact replay: opening this link boots the same machine (deterministic clock, ${config.ramMiB} MiB) on a fresh copy of the shipped disk and gives it everything typed here (${inputs} inputs) at the same moments, to the same screen.`,
+        text: `Exact replay: opening this link boots the same machine (deterministic clock, ${config.ramMiB} MiB) on a fresh copy of the shipped disk and gives it everything typed here (${inputs} inputs) at the same moments, to the same screen.${patchText}`,
         note: recording.shippedDisk ? null
           : "This session started on the disk kept in this browser. The replay starts from the shipped disk: if files were changed before this session, it will differ (and say so).",
       };
     }
     const lines = typedLines(inputsOf(recording.events));
-    const link = plainLink(base, this.booting, lines);
+    const link = carried(plainLink(base, this.booting, lines));
     const why = clock === "deterministic"
-      ? `Not exact: ${recording.inexact ?? "nothing was recorded"}.`
+      ? `Not exact: ${inexact ?? "nothing was recorded"}.`
       : "Not exact: the clock is realtime, so what happens depends on timing. Open Keel with clock=deterministic for links that replay exactly.";
     return {
       link,
       exact: false,
-      text: `${why} The link carries the configuration and the ${lines.length} command line${lines.length === 1 ? "" : "s"} typed (as run), typed again once the machine has booted.`,
+      text: `${why} The link carries the configuration and the ${lines.length} command line${lines.length === 1 ? "" : "s"} typed (as run), typed again once the machine has booted.${patchText}`,
       note: null,
     };
   }

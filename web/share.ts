@@ -212,6 +212,73 @@ export async function decodeSession(payload: string): Promise<SharedSession> {
   return unpackSession(packed);
 }
 
+// ---- a kernel patch -----------------------------------------------------------
+//
+// A link made while a kernel changed in the page runs carries the change:
+// `patch=PAYLOAD` in the fragment (beside `replay=`, or alone after a plain
+// link's query), PAYLOAD being base64url of deflate-raw of the JSON
+// { "v": 1, "diff": unified diff against the shipped sources
+// (web/code/patch.ts), "build": SHA-256 hex of the kernel the session ran
+// (host/snapshot.ts snapshotBuildId) }. Opening it applies the diff, builds
+// the kernel in the page and boots it; the build id says whether the page
+// built the very kernel the session ran, which an exact replay needs.
+
+/** The fragment key of a link's kernel patch: `#patch=…`. */
+export const PATCH_KEY = "patch";
+export const PATCH_FORMAT_VERSION = 1;
+/** Largest patch a link carries once unpacked. */
+export const MAX_PATCH_BYTES = 1 << 20;
+
+export interface SharedPatch {
+  /** The unified diff against the shipped kernel sources. */
+  diff: string;
+  /** The build id of the kernel the session ran (64 hex digits). */
+  build: string;
+}
+
+export async function encodePatch(patch: SharedPatch): Promise<string> {
+  if (patch.diff === "") throw new ShareLinkError("the patch is empty");
+  const json = JSON.stringify({ v: PATCH_FORMAT_VERSION, diff: patch.diff, build: patch.build });
+  const payload = toBase64Url(await compress(new TextEncoder().encode(json), "deflate-raw"));
+  if (payload.length > MAX_PAYLOAD_CHARS) throw new ShareLinkError(`the kernel's patch packs to ${payload.length} characters; a link carries at most ${MAX_PAYLOAD_CHARS}`);
+  return payload;
+}
+
+/** Reads a `#patch=` payload; throws ShareLinkError saying what is wrong with it. */
+export async function decodePatch(payload: string): Promise<SharedPatch> {
+  if (payload.length > MAX_PAYLOAD_CHARS) throw new ShareLinkError(`it is ${payload.length} characters long; at most ${MAX_PAYLOAD_CHARS} are read`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await decompress(fromBase64Url(payload), "deflate-raw", MAX_PATCH_BYTES);
+  } catch (error) {
+    if (error instanceof ShareLinkError) throw error;
+    if (error instanceof OutputLimitError) throw new ShareLinkError(`the patch unpacks to more than ${MAX_PATCH_BYTES} bytes`);
+    throw new ShareLinkError("it does not decompress (the link may be cut short)");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    throw new ShareLinkError("it is not a patch record (not JSON text)");
+  }
+  const { v, diff, build } = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  if (v !== PATCH_FORMAT_VERSION) throw new ShareLinkError(`the patch has format ${JSON.stringify(v)}; this page reads format ${PATCH_FORMAT_VERSION}`);
+  if (typeof diff !== "string" || diff === "") throw new ShareLinkError("the patch record has no diff");
+  if (typeof build !== "string" || !/^[0-9a-f]{64}$/.test(build)) throw new ShareLinkError("the patch record has no kernel build id");
+  return { diff, build };
+}
+
+/** The `patch` payload in a URL fragment, or null. */
+export function patchPayloadOf(hash: string): string | null {
+  const fragment = new URLSearchParams(hash.startsWith("#") ? hash.slice(1) : hash);
+  return fragment.get(PATCH_KEY);
+}
+
+/** `link` with the patch's payload added to its fragment. */
+export function withPatch(link: string, payload: string): string {
+  return `${link}${link.includes("#") ? "&" : "#"}${PATCH_KEY}=${payload}`;
+}
+
 // ---- links -------------------------------------------------------------------
 
 /** The `replay` payload in a URL fragment (`#replay=…`), or null. */

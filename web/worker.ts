@@ -18,7 +18,7 @@ import kernelUrl from "../build/kernel.wasm?url";
 import bootfsUrl from "../user/bin/bootfs.img?url";
 import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
-import { Machine, type MachineCallbacks, type MachineConfig, type MachineState } from "../host/machine";
+import { Machine, MachineConfigError, type MachineCallbacks, type MachineConfig, type MachineState } from "../host/machine";
 import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreDetached, snapshotBuildId, type SnapshotCapture } from "../host/snapshot";
 import { CallbackRelay, restoredBootConfig, snapshotDiskProblem } from "./snapshot-worker";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
@@ -49,6 +49,8 @@ let kernelBuild: Promise<string> | null = null;
 let shippedBuild: Promise<string> | null = null;
 /** The patch of the kernel the machines run; null for the shipped one. */
 let runningPatch: string | null = null;
+/** That patch as a unified diff (web/code/patch.ts), for share links; null for the shipped kernel. */
+let runningDiff: string | null = null;
 
 function loadKernel(): Promise<WebAssembly.Module> {
   kernelModule ??= (async () => {
@@ -200,6 +202,21 @@ class Session {
     return this.machine.inspect(query);
   }
 
+  /** Hot swap: the machine goes on under `kernel` (host/machine.ts
+   *  swapKernel), between two slices; throws the refusal. */
+  swapKernel(kernel: WebAssembly.Module): number {
+    this.uart.flush();
+    this.loop.stop();
+    const started = performance.now();
+    try {
+      this.machine.swapKernel(kernel);
+      return performance.now() - started;
+    } finally {
+      if (!this.flow.isPaused) this.loop.start();
+      this.sendStatus(true);
+    }
+  }
+
   /** Starts a machine restored from a snapshot (instead of boot()). */
   resume(): void {
     if (this.machine.state === "panicked") this.detail = this.machine.panicText;
@@ -295,7 +312,14 @@ let shareNotes: ShareNotes = { inexact: null, shippedDisk: false };
 async function boot(config: BootConfig): Promise<void> {
   session?.dispose();
   session = null;
-  const [kernel, bootfs] = await Promise.all([loadKernel(), config.userland ? loadBootfs() : Promise.resolve(null)]);
+  const [shipped, bootfs] = await Promise.all([loadKernel(), config.userland ? loadBootfs() : Promise.resolve(null)]);
+  // A share link's patched kernel (web/code/patch-boot.ts), built in the page.
+  const kernel = config.kernel !== undefined ? await checkedKernel(config.kernel.bytes, "booted") : shipped;
+  if (config.kernel !== undefined) {
+    kernelBuild = snapshotBuildId(config.kernel.bytes);
+    runningPatch = config.kernel.patch;
+    runningDiff = config.kernel.diff;
+  }
   const modules: BootModule[] = bootfs ? [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: bootfs }] : [];
   booting = { kernel, config, modules };
   pendingReplay = config.replay ?? null;
@@ -304,6 +328,7 @@ async function boot(config: BootConfig): Promise<void> {
   // mount it and start init from it.
   disk = config.userland ? await openDisk(config) : null;
   startSession(0);
+  if (runningPatch !== null) post({ type: "kernel", kernel: { patch: runningPatch, diff: runningDiff }, how: "boot" });
   setInterval(() => sendDiskInfo(false), STATUS_MS);
 }
 
@@ -441,19 +466,13 @@ const CHANGED_KERNEL = "the machine runs a kernel changed in the page";
  *  the same disk. Everything is checked before the running machine is
  *  stopped; a kernel that cannot be built into a machine gives the previous
  *  one back. */
-async function switchKernel(bytes: Uint8Array | null, patch: string | null): Promise<void> {
+async function switchKernel(bytes: Uint8Array | null, patch: string | null, diff: string | null): Promise<void> {
   if (booting === null || shippedBuild === null) throw new Error("Keel has not started yet; try again in a moment.");
   const shipped = await loadKernel();
   let kernel = shipped;
   let build = shippedBuild;
   if (bytes !== null) {
-    try {
-      kernel = await WebAssembly.compile(bytes as BufferSource);
-    } catch (error) {
-      throw new Error(`The new kernel was not booted: it is not a WebAssembly module the browser accepts (${errorText(error)}).`);
-    }
-    const problem = kernelInterfaceProblem(shipped, kernel);
-    if (problem !== null) throw new Error(`The new kernel was not booted: ${problem}.`);
+    kernel = await checkedKernel(bytes, "booted");
     build = snapshotBuildId(bytes);
   }
   await build;
@@ -476,16 +495,64 @@ async function switchKernel(bytes: Uint8Array | null, patch: string | null): Pro
     throw new Error(`The new kernel could not be started, so the previous one runs again: ${errorText(error)}`);
   }
   runningPatch = patch;
-  // The new machine boots on the disk the old one used; and a replay link
-  // boots the shipped kernel, so it would not reproduce a changed one.
-  const before = shareNotes.inexact === CHANGED_KERNEL ? null : shareNotes.inexact;
-  shareNotes = { inexact: patch !== null ? CHANGED_KERNEL : before, shippedDisk: false };
-  post({ type: "kernel", kernel: { patch: runningPatch } });
+  runningDiff = patch === null ? null : diff;
+  // The new machine boots on the disk the old one used. A replay link
+  // carries the kernel's diff, so the page that opens it builds the same
+  // kernel; without the diff it would boot the shipped one.
+  const before = shareNotes.inexact === CHANGED_KERNEL || shareNotes.inexact === SWAPPED_KERNEL ? null : shareNotes.inexact;
+  shareNotes = { inexact: patch !== null && runningDiff === null ? CHANGED_KERNEL : before, shippedDisk: false };
+  post({ type: "kernel", kernel: { patch: runningPatch, diff: runningDiff }, how: "boot" });
+}
+
+/** The new kernel as a module, checked against the interface the host calls. */
+async function checkedKernel(bytes: Uint8Array, what: string): Promise<WebAssembly.Module> {
+  const shipped = await loadKernel();
+  let kernel: WebAssembly.Module;
+  try {
+    kernel = await WebAssembly.compile(bytes as BufferSource);
+  } catch (error) {
+    throw new Error(`The new kernel was not ${what}: it is not a WebAssembly module the browser accepts (${errorText(error)}).`);
+  }
+  const problem = kernelInterfaceProblem(shipped, kernel);
+  if (problem !== null) throw new Error(`The new kernel was not ${what}: ${problem}.`);
+  return kernel;
+}
+
+const SWAPPED_KERNEL = "the kernel was replaced while the machine ran (hot swap)";
+
+/** Hot swap: the running machine goes on under the kernel `bytes`, over
+ *  the same RAM, processes, disk and clock. A refusal changes nothing. */
+async function applyKernel(bytes: Uint8Array, patch: string | null, diff: string | null): Promise<void> {
+  if (booting === null || session === null) throw new Error("Keel has not started yet; try again in a moment.");
+  const kernel = await checkedKernel(bytes, "applied");
+  const build = snapshotBuildId(bytes);
+  await build;
+  let ms: number;
+  try {
+    ms = session.swapKernel(kernel);
+  } catch (error) {
+    if (!(error instanceof MachineConfigError)) throw error;
+    post({ type: "kernel-error", refused: true, message: `The new kernel was not applied in place: ${errorText(error)}.` });
+    return;
+  }
+  booting = { ...booting, kernel };
+  kernelBuild = build;
+  runningPatch = patch;
+  runningDiff = patch === null ? null : diff;
+  // A replay boots one kernel and runs it: it cannot change kernels halfway.
+  shareNotes = { ...shareNotes, inexact: SWAPPED_KERNEL };
+  post({ type: "kernel", kernel: { patch: runningPatch, diff: runningDiff }, how: "swap", swapMs: ms });
+}
+
+/** Hot swaps run one at a time, in order with the other kernel and disk operations. */
+function applyOperation(bytes: Uint8Array, patch: string | null, diff: string): void {
+  diskQueue = diskQueue.then(() => applyKernel(bytes, patch, diff))
+    .catch((error: unknown) => post({ type: "kernel-error", message: errorText(error) }));
 }
 
 /** Kernel switches run one at a time, after the disk operations before them. */
-function kernelOperation(bytes: Uint8Array | null, patch: string | null): void {
-  diskQueue = diskQueue.then(() => switchKernel(bytes, patch))
+function kernelOperation(bytes: Uint8Array | null, patch: string | null, diff: string | null): void {
+  diskQueue = diskQueue.then(() => switchKernel(bytes, patch, diff))
     .catch((error: unknown) => post({ type: "kernel-error", message: errorText(error) }));
 }
 
@@ -526,7 +593,12 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         });
         break;
       case "share-request":
-        if (session !== null) post({ type: "share-recording", id: message.id, recording: session.share.recording(shareNotes) });
+        if (session !== null && kernelBuild !== null) {
+          const recording = session.share.recording(shareNotes);
+          void kernelBuild.then((build) => post({
+            type: "share-recording", id: message.id, recording: { ...recording, kernel: { patch: runningPatch, diff: runningDiff, build } },
+          }));
+        }
         break;
       case "disk-download":
         diskOperation("download", downloadDisk);
@@ -538,10 +610,13 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         snapshotOperation(() => restoreSnapshot(message.bytes));
         break;
       case "kernel-boot":
-        kernelOperation(message.bytes, message.patch);
+        kernelOperation(message.bytes, message.patch, message.diff);
         break;
       case "kernel-reset":
-        kernelOperation(null, null);
+        kernelOperation(null, null, null);
+        break;
+      case "kernel-apply":
+        applyOperation(message.bytes, message.patch, message.diff);
         break;
       case "import-file":
         diskOperation("import", () => {

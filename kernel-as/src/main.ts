@@ -56,6 +56,14 @@ export {
   debugWrite, debugBreak, debugWatch, debugResume, debugInterrupt, debugDetach, debugKill,
 } from "./proc/debug";
 
+/** The layout id of this kernel's sources (scripts/layout-id.mjs): the
+ *  build passes it as the compile-time constant KEEL_LAYOUT_ID. The host
+ *  applies a new kernel over a running machine's RAM only when the two
+ *  kernels' ids are equal (host/machine.ts swapKernel). */
+export function layoutVersion(): u32 {
+  return <u32>KEEL_LAYOUT_ID;
+}
+
 /** Boot results returned by kmain. */
 export const BOOT_OK: i32 = 0;
 export const BOOT_BAD_INFO: i32 = 1;

@@ -17,13 +17,16 @@ import { type Diagnostic, forEachDiagnostic, lintGutter, setDiagnostics } from "
 import { EditorSelection, EditorState, type Extension } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
 import { basicSetup } from "codemirror";
-import sourcesUrl from "../../build/kernel-src.json.gz?url";
 import type { KernelInfo, PageToWorker } from "../protocol";
 import { make, setText } from "../panels/dom";
 import type { BuildReply, BuildRequest } from "./build-worker";
 import type { BuildDiagnostic, BuildResult } from "./compile";
 import { EditStore } from "./edit-store";
-import { ASCONFIG_PATH, KERNEL_ENTRY, type SourceFiles, bundleText, changedFiles, editedTree, parseBundle, patchHash } from "./source-bundle";
+import { ASCONFIG_PATH, KERNEL_ENTRY, type SourceFiles, changedFiles, editedTree, patchHash } from "./source-bundle";
+import { fetchSources } from "./sources";
+import { applyPatch, makePatch } from "./patch";
+import { layoutChanges } from "../../scripts/layout-id.mjs";
+import { ChangesView, InlineDiff, diffChunks } from "./diff-view";
 import "./code.css";
 
 /** How long after the last keystroke an edit is written to storage. */
@@ -55,11 +58,15 @@ export interface CodeSnapshot {
   /** The last message the panel showed (built, failed, booted...). */
   status: string;
   kernel: KernelInfo;
+  /** The diff views: the open file's (inline, its chunk count) and all edited files' (when shown). */
+  diff: { inline: boolean; chunks: number; all: { files: string[]; chunks: number[]; patch: string } | null };
+  /** The last hot swap asked for by Apply: how long the machine stood still, or why it was refused. */
+  lastApply: { ok: boolean; swapMs: number | null; reason: string | null } | null;
 }
 
 export interface CodePanel {
-  kernelChanged(info: KernelInfo): void;
-  kernelFailed(message: string): void;
+  kernelChanged(info: KernelInfo, how?: "boot" | "swap", swapMs?: number): void;
+  kernelFailed(message: string, refused?: boolean): void;
   snapshot(): CodeSnapshot;
 }
 
@@ -97,13 +104,6 @@ function editorDiagnostic(state: EditorState, d: BuildDiagnostic): Diagnostic {
   return { from, to, severity: d.severity, message: `${d.message}${code}`, source: "asc" };
 }
 
-async function fetchSources(): Promise<SourceFiles> {
-  const url = new URL(sourcesUrl, import.meta.url);
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`fetching the kernel's sources from ${url.href} failed: HTTP ${response.status}`);
-  return parseBundle(await bundleText(new Uint8Array(await response.arrayBuffer()))).files;
-}
-
 function localStore(): Storage | null {
   try {
     return window.localStorage;
@@ -134,6 +134,10 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
   buildButton.type = "button";
   buildButton.id = "code-build";
   buildButton.title = "Compile the kernel from the edited sources with its release flags, then reboot into it";
+  const applyButton = make("button", "button", "Apply");
+  applyButton.type = "button";
+  applyButton.id = "code-apply";
+  applyButton.title = "Compile the kernel, then continue the running machine under it (hot swap): the processes go on. Refused, with the reason, when the new kernel lays out its RAM differently";
   const revertFile = make("button", "button button-small", "Revert file");
   revertFile.type = "button";
   revertFile.id = "code-revert-file";
@@ -145,7 +149,17 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
   status.setAttribute("role", "status");
   const kernelLine = make("span", "code-kernel");
   kernelLine.id = "code-kernel";
-  bar.append(buildButton, revertFile, revertAll, status, kernelLine);
+  const diffButton = make("button", "button button-small", "Changes");
+  diffButton.type = "button";
+  diffButton.id = "code-diff";
+  diffButton.title = "Show the open file's differences from the shipped source in the editor (each chunk can be reverted)";
+  diffButton.setAttribute("aria-pressed", "false");
+  const allButton = make("button", "button button-small", "All changes");
+  allButton.type = "button";
+  allButton.id = "code-all-changes";
+  allButton.title = "Show every edited file's differences from the shipped sources, and the patch";
+  allButton.setAttribute("aria-pressed", "false");
+  bar.append(buildButton, applyButton, revertFile, revertAll, diffButton, allButton, status, kernelLine);
 
   const body = make("div", "code-body");
   const fileNav = make("nav", "code-files");
@@ -203,10 +217,12 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
     saveTimers.set(path, setTimeout(() => save(path), SAVE_DELAY_MS));
   };
 
+  const inline = new InlineDiff();
   const extensions: Extension[] = [
     basicSetup,
     javascript({ typescript: true }),
     lintGutter(),
+    inline.extension(),
     EditorView.updateListener.of((update) => {
       if (!update.docChanged || active === null) return;
       states.set(active, update.state);
@@ -217,6 +233,26 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
   ];
   const view = new EditorView({ parent: editorHost, state: EditorState.create({ doc: "", extensions }) });
   view.contentDOM.setAttribute("aria-label", "Kernel source");
+  const changesView = new ChangesView({ open: (path) => { showAll(false); openFile(path); }, shortName }, [basicSetup, javascript({ typescript: true })]);
+  main.append(changesView.root);
+  const syncDiff = (): void => {
+    if (active !== null) inline.sync(view, shipped[active]!);
+  };
+  const showAll = (on: boolean): void => {
+    allButton.setAttribute("aria-pressed", String(on));
+    changesView.root.hidden = !on;
+    editorHost.hidden = on;
+    tabs.hidden = on;
+    if (on) changesView.render(shipped, edits());
+    else changesView.clear();
+  };
+  diffButton.addEventListener("click", () => {
+    inline.on = !inline.on;
+    diffButton.setAttribute("aria-pressed", String(inline.on));
+    if (!changesView.root.hidden) showAll(false);
+    syncDiff();
+  });
+  allButton.addEventListener("click", () => showAll(changesView.root.hidden));
 
   /** The file's diagnostics from the last build, in `state`. */
   const withDiagnostics = (path: string, state: EditorState): EditorState =>
@@ -274,6 +310,7 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
     renderTabs();
     revertFile.disabled = active === null || !isEdited(active);
     revertAll.disabled = changedFiles(shipped, edits()).length === 0;
+    if (!changesView.root.hidden) changesView.render(shipped, edits());
   };
 
   function openFile(path: string, line?: number, column?: number, focus = true): void {
@@ -283,6 +320,7 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
     if (active !== path) {
       active = path;
       view.setState(stateOf(path));
+      syncDiff();
     }
     if (line !== undefined) {
       const doc = view.state.doc;
@@ -317,7 +355,10 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
     if (!states.has(path)) return;
     const fresh = withDiagnostics(path, EditorState.create({ doc: shipped[path]!, extensions }));
     states.set(path, fresh);
-    if (path === active) view.setState(fresh);
+    if (path === active) {
+      view.setState(fresh);
+      syncDiff();
+    }
   };
   revertFile.addEventListener("click", () => {
     if (active === null) return;
@@ -402,22 +443,37 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
     buildWorker().postMessage(request);
   });
 
-  const build = async (): Promise<void> => {
+  /** The edits of the tree the running kernel was built from ({} for the
+   *  shipped one), and of the one last sent to the worker. */
+  let runningEdits: SourceFiles = {};
+  let sentEdits: { name: string | null; edits: SourceFiles } | null = null;
+  let lastApply: CodeSnapshot["lastApply"] = null;
+  /** The build a refused Apply sent, kept so that Build right after it does not compile again. */
+  let applying: { key: string; wasm: Uint8Array } | null = null;
+  let lastWasm: { key: string; wasm: Uint8Array } | null = null;
+  const editsKey = (files: SourceFiles): string => JSON.stringify(Object.keys(files).sort().map((path) => [path, files[path]]));
+
+  const build = async (mode: "boot" | "apply"): Promise<void> => {
     if (building) return;
     building = true;
     buildButton.disabled = true;
+    applyButton.disabled = true;
     for (const path of [...saveTimers.keys()]) save(path);
     const patch = edits();
+    const key = editsKey(patch);
     const started = performance.now();
     const tick = setInterval(() => showStatus(`Building… ${seconds(performance.now() - started)}`), TICK_MS);
     showStatus("Building…");
     let result: BuildResult;
     try {
-      result = await compile(editedTree(shipped, patch));
+      const reuse = mode === "boot" && lastWasm !== null && lastWasm.key === key && lastBuild?.ok === true;
+      result = reuse ? { ok: true, wasm: lastWasm!.wasm.slice(), diagnostics, ms: lastBuild!.ms, stderr: "" } : await compile(editedTree(shipped, patch));
+      lastWasm = null;
     } finally {
       clearInterval(tick);
       building = false;
       buildButton.disabled = false;
+      applyButton.disabled = false;
     }
     diagnostics = result.diagnostics;
     const errors = diagnostics.filter((d) => d.severity === "error").length;
@@ -428,34 +484,95 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
       showStatus(`Build failed in ${seconds(result.ms)}: ${plural(errors, "error")}, ${plural(warnings, "warning")}. The running kernel is unchanged.`);
       return;
     }
+    applying = mode === "apply" ? { key, wasm: result.wasm.slice() } : null;
     const name = await patchHash(shipped, patch);
     const counts = warnings > 0 ? ` (${plural(warnings, "warning")})` : "";
-    if (name === "shipped") {
+    sentEdits = { name: name === "shipped" ? null : name, edits: patch };
+    if (mode === "apply") {
+      lastApply = null;
+      showStatus(`Built in ${seconds(result.ms)}${counts}; applying the ${name === "shipped" ? "shipped kernel" : `modified kernel ${name}`} to the running machine…`);
+      hooks.send({ type: "kernel-apply", bytes: result.wasm, patch: name === "shipped" ? null : name, diff: makePatch(shipped, patch) }, [result.wasm.buffer]);
+    } else if (name === "shipped") {
       showStatus(`Built in ${seconds(result.ms)}${counts}; no file is edited, so the shipped kernel boots.`);
       hooks.marker("reboot: shipped kernel");
       hooks.send({ type: "kernel-reset" });
     } else {
       showStatus(`Built in ${seconds(result.ms)}${counts}; booting the modified kernel ${name}…`);
       hooks.marker(`reboot: modified kernel ${name}`);
-      hooks.send({ type: "kernel-boot", bytes: result.wasm, patch: name }, [result.wasm.buffer]);
+      hooks.send({ type: "kernel-boot", bytes: result.wasm, patch: name, diff: makePatch(shipped, patch) }, [result.wasm.buffer]);
     }
   };
-  buildButton.addEventListener("click", () => void build());
+  buildButton.addEventListener("click", () => void build("boot"));
+  applyButton.addEventListener("click", () => void build("apply"));
+
+  /** A kernel booted from a share link's patch: its change becomes the
+   *  panel's edits, unless the panel holds edits of its own (kept). */
+  let linkNote = "";
+  const adoptLinkPatch = (info: KernelInfo): void => {
+    if (info.patch === null || info.diff == null || sentEdits !== null) return;
+    if (changedFiles(shipped, edits()).length > 0) {
+      linkNote = ` The running kernel ${info.patch} comes from the link's patch; your own edits are kept here (Revert all and reload the link to edit its change).`;
+      return;
+    }
+    let linked: SourceFiles;
+    try {
+      linked = applyPatch(shipped, info.diff);
+    } catch {
+      return; // it applied when the page built it; the shipped sources have not changed since
+    }
+    for (const [path, text] of Object.entries(linked)) {
+      store.set(path, text);
+      if (states.has(path)) {
+        const fresh = withDiagnostics(path, EditorState.create({ doc: text, extensions }));
+        states.set(path, fresh);
+        if (path === active) {
+          view.setState(fresh);
+          syncDiff();
+        }
+      }
+    }
+    runningEdits = linked;
+    sentEdits = { name: info.patch, edits: linked };
+    linkNote = ` The link's change ${info.patch} is loaded as your edits (${plural(Object.keys(linked).length, "file")}).`;
+    markEdited();
+  };
+  adoptLinkPatch(kernelAtStart);
 
   showKernel();
   renderProblems();
   openFile(KERNEL_ENTRY, undefined, undefined, false);
   const editedCount = changedFiles(shipped, store.all()).length;
-  showStatus(`${plural(paths.length, "file")}${editedCount > 0 ? `, ${editedCount} edited` : ""}. Build compiles them with the kernel's release flags.`);
+  showStatus(`${plural(paths.length, "file")}${editedCount > 0 ? `, ${editedCount} edited` : ""}. Build compiles them with the kernel's release flags.${linkNote}`);
 
   return {
-    kernelChanged(info) {
+    kernelChanged(info, how = "boot", swapMs) {
       kernel = info;
+      if (how === "boot" && sentEdits === null) {
+        adoptLinkPatch(info);
+        if (linkNote !== "") showStatus(linkNote.trim());
+      }
+      if (info.patch === null) runningEdits = {};
+      else if (sentEdits !== null && sentEdits.name === info.patch) runningEdits = sentEdits.edits;
       showKernel();
-      if (lastBuild?.ok) showStatus(`Built in ${seconds(lastBuild.ms)}; now running the ${info.patch === null ? "shipped kernel" : `modified kernel ${info.patch}`}.`);
+      const which = info.patch === null ? "shipped kernel" : `modified kernel ${info.patch}`;
+      if (how === "swap") {
+        lastApply = { ok: true, swapMs: swapMs ?? null, reason: null };
+        showStatus(`Applied in place${swapMs !== undefined ? ` in ${swapMs.toFixed(1)} ms` : ""}: the machine runs on under the ${which}, its processes with it.`);
+      } else if (lastBuild?.ok) showStatus(`Built in ${seconds(lastBuild.ms)}; now running the ${which}.`);
     },
-    kernelFailed(message) {
-      showStatus(message);
+    kernelFailed(message, refused = false) {
+      if (!refused) {
+        showStatus(message);
+        return;
+      }
+      // Which declarations make the layouts differ, when the panel knows both trees.
+      const changes = sentEdits === null ? [] : layoutChanges(editedTree(shipped, runningEdits), editedTree(shipped, sentEdits.edits));
+      const named = changes.slice(0, 3).map((c) => `${shortName(c.key)} (${c.change})`).join(", ");
+      const more = changes.length > 3 ? ` and ${changes.length - 3} more` : "";
+      const reason = `${message}${named !== "" ? ` Layout declarations that differ: ${named}${more}.` : ""} Build reboots into it instead (the processes end; the disk stays).`;
+      lastApply = { ok: false, swapMs: null, reason };
+      lastWasm = applying;
+      showStatus(reason);
     },
     snapshot: () => {
       let gutter = 0;
@@ -471,6 +588,8 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
         gutter,
         status: statusText,
         kernel,
+        lastApply,
+        diff: { inline: inline.on, chunks: diffChunks(view.state), all: changesView.root.hidden ? null : changesView.snapshot() },
       };
     },
   };

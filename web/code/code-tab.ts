@@ -36,13 +36,13 @@ export class CodeTab {
     });
   }
 
-  kernelChanged(info: KernelInfo): void {
+  kernelChanged(info: KernelInfo, how: "boot" | "swap" = "boot", swapMs?: number): void {
     this.kernel = info;
-    this.panel?.kernelChanged(info);
+    this.panel?.kernelChanged(info, how, swapMs);
   }
 
-  kernelFailed(message: string): void {
-    this.panel?.kernelFailed(message);
+  kernelFailed(message: string, refused = false): void {
+    this.panel?.kernelFailed(message, refused);
   }
 
   snapshot(): CodeSnapshot | null {

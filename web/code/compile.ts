@@ -5,6 +5,7 @@
 // scripts/build-kernel.mjs has it read from the checkout, and turns the
 // compiler's diagnostics into file:line records for the Code panel.
 // Runs in Node too (web/code/compile.test.ts uses the real compiler).
+import { layoutIdArgs } from "../../scripts/layout-id.mjs";
 import { ASCONFIG_PATH, KERNEL_ENTRY, type SourceFiles } from "./source-bundle";
 
 /** The command line scripts/build-kernel.mjs gives the release kernel. */
@@ -137,8 +138,10 @@ export function releaseOutFile(files: SourceFiles): string {
   return outFile;
 }
 
-/** Compiles the kernel from `files` (or `argv` over them). Never throws:
- *  whatever goes wrong comes back as a failed result with the reason. */
+/** Compiles the kernel from `files` (or `argv` over them), with the tree's
+ *  layout id as the constant KEEL_LAYOUT_ID (scripts/layout-id.mjs), as
+ *  scripts/build-kernel.mjs passes it. Never throws: whatever goes wrong
+ *  comes back as a failed result with the reason. */
 export async function compileTree(asc: AscApi, files: SourceFiles, argv: readonly string[] = RELEASE_ARGS): Promise<BuildResult> {
   const diagnostics: BuildDiagnostic[] = [];
   const outputs = new Map<string, Uint8Array>();
@@ -155,7 +158,7 @@ export async function compileTree(asc: AscApi, files: SourceFiles, argv: readonl
     return failed((error as Error).message);
   }
   try {
-    const { error } = await asc.main([...argv], {
+    const { error } = await asc.main([...argv, ...layoutIdArgs(files)], {
       readFile: (name, baseDir) => {
         const path = treePath(name, baseDir);
         return path === null ? null : files[path] ?? null;

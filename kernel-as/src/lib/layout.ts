@@ -7,6 +7,14 @@
 //
 // Mirrors: host/hw.ts (keep the two in step; host/contract.test.ts checks).
 
+/** The state format: bump it when what a record in RAM *means* changes
+ *  without any layout constant changing (a flag bit reused, a field's unit).
+ *  It is one of the declarations the kernel's layout id is computed from
+ *  (scripts/layout-id.mjs), so a bump refuses a hot swap between the two
+ *  kernels (docs/code-panel.md). Offsets and sizes need no bump: changing
+ *  any top-level constant changes the id by itself. */
+export const STATE_FORMAT: u32 = 1;
+
 /** The first page is never used, so a null pointer never lands on data. */
 export const NULL_PAGE: usize = 0x0000;
 
