@@ -20,6 +20,7 @@ static const struct help_entry entries[] = {
     {"captest", "captest", "test: the capability calls' checks and denials", HELP_TEST},
     {"cat", "cat [FILE...]", "copy files (or standard input) to standard output", HELP_PROGRAM},
     {"cksum", "cksum [FILE...]", "CRC-32 and byte count of each file", HELP_PROGRAM},
+    {"cowtest", "cowtest share|copy|kernel", "test: copy-on-write fork (lab cow)", HELP_TEST},
     {"df", "df", "space and inodes left on the disk", HELP_PROGRAM},
     {"displayd", "displayd", "the display service (init starts it)", HELP_SERVICE},
     {"echo", "echo [-n] [WORD...]", "print the words", HELP_PROGRAM},
