@@ -58,9 +58,14 @@ describe("applyPatch", () => {
         if (patch === null) return;
         const text = `--- a/f\n+++ b/f\n${patch}`;
         expect(applyPatch({ f: lines.join("\n") }, text).f).toBe(after.join("\n"));
-        // Lines (unlike the file's) added above it move every hunk by as many; each is found there.
+        // Lines (unlike the file's) added above it move every hunk by as many;
+        // each is found there when its context is unique in the file (with
+        // repeated lines a moved hunk is ambiguous, and the nearest match wins).
         expect(above.length).toBeLessThanOrEqual(MAX_OFFSET);
-        expect(applyFilePatch([...above, ...lines].join("\n"), parsePatch(text)[0]!)).toBe([...above, ...after].join("\n"));
+        const unique = lines.map((l, i) => `${l} // ${i}`);
+        const moved = unifiedDiff(unique, edits);
+        const movedText = `--- a/f\n+++ b/f\n${moved.patch!}`;
+        expect(applyFilePatch([...above, ...unique].join("\n"), parsePatch(movedText)[0]!)).toBe([...above, ...moved.after].join("\n"));
       }), { numRuns: 300 });
   });
 });
