@@ -11,7 +11,8 @@ import { applyPatch } from "../web/code/labs-patch";
 import { openKeel, waitForPrompt } from "./keel";
 
 const ROOT = process.cwd(); // Playwright runs from the checkout (playwright.config.ts)
-const LABS = ["trace", "vmprint", "lazy", "cow", "sched"];
+/** Every lab with a directory in labs/ (web/code/labs-catalog.ts lists the same). */
+const LABS = readdirSync(join(ROOT, "labs")).sort();
 const TRACE_FILE = "kernel-as/src/sys/sctrace.ts";
 /** Two whole-kernel builds in the page and two gradings, with a margin for a busy machine. */
 const LAB_TIMEOUT_MS = 6 * 60_000;
@@ -52,6 +53,7 @@ function contains(text: string, line: string): boolean {
 test("the built site holds every lab's starting point and none of their solutions", () => {
   const site = siteTexts();
   expect(site.length).toBeGreaterThan(3);
+  expect(LABS.length).toBeGreaterThanOrEqual(5);
   for (const lab of LABS) {
     const start = readFileSync(join(ROOT, "labs", lab, "start.patch"), "utf8");
     const solution = readFileSync(join(ROOT, "labs", lab, "solution.patch"), "utf8");

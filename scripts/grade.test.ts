@@ -5,7 +5,7 @@
 // builds at a time, in child processes: build/labs/ keeps them by digest,
 // so a second run builds nothing that did not change), then graded here.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -19,6 +19,19 @@ const shipped = checkoutTree();
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 
 describe("the labs' patches", () => {
+  it("every lab has its starting point, solution and instructions, and every labs/ directory is a lab", () => {
+    expect(LABS.length).toBeGreaterThanOrEqual(5);
+    expect(readdirSync(join(ROOT, "labs")).sort()).toEqual(LABS.map((l) => l.id).sort());
+    for (const lab of LABS) {
+      for (const kind of ["start", "solution"] as const) expect(labPatch(lab.id, kind)).toMatch(/^diff --git /);
+      const guide = readFileSync(join(ROOT, "docs/labs", `${lab.id}.md`), "utf8");
+      expect(guide).toMatch(/^# Lab /);
+      expect(guide).toContain("## Hints");
+      // A grader is more than one yes or no.
+      expect(lab.checks.length).toBeGreaterThan(2);
+    }
+  });
+
   it.each(LABS.map((l) => l.id))("%s: the starting point applies to the shipped sources and changes the kernel", (id) => {
     const start = startTree(id, shipped);
     const changed = Object.keys(start).filter((p) => start[p] !== shipped[p]);

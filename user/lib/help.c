@@ -60,6 +60,7 @@ static const struct help_entry entries[] = {
     {"trace", "trace [-e CALL,...] CMD [ARG...]", "run CMD, printing its system calls", HELP_PROGRAM},
     {"true", "true", "exit with status 0", HELP_PROGRAM},
     {"udp", "udp send ADDRESS PORT TEXT | udp echo PORT [COUNT]", "send a UDP datagram and show the reply, or echo datagrams back", HELP_PROGRAM},
+    {"ugetpid", "ugetpid [write]", "test: the pid page a kernel maps for a fast getpid (lab ugetpid)", HELP_TEST},
     {"unixtest", "unixtest CHECK...", "test: xv6's results for orphans, sleep, kill, the stack", HELP_TEST},
     {"wc", "wc [FILE...]", "count lines, words and bytes", HELP_PROGRAM},
 };

@@ -280,8 +280,40 @@ const vmprintLab: Lab = {
   ],
 };
 
+// ---- ugetpid ----
+
+/** USER_VA_LIMIT - 2 pages: where user/prog/ugetpid.c reads its pid. */
+const USYSCALL = 0x7fff_ffff_e000;
+
+const ugetpid: Lab = {
+  id: "ugetpid",
+  title: "A read-only pid page for a fast getpid",
+  summary: "Map a read-only page at USYSCALL in every process, holding its pid, so ugetpid() needs no system call.",
+  files: ["kernel-as/src/mm/vm.ts", "kernel-as/src/proc/exec.ts", "kernel-as/src/proc/lifecycle.ts"],
+  checks: [
+    { name: "the page holds the pid in a program, its children and after exec (ugetpid)", run: passes("ugetpid", "ugetpid: OK") },
+    { name: "a write to the page kills the writer (ugetpid write)", run: passes("ugetpid write", "ugetpid write: OK") },
+    {
+      name: "the shell's page is user-readable, not writable or executable, and holds its pid",
+      run: (m) => {
+        const pid = pidOf(m, "sh");
+        const w = walk(m, pid, USYSCALL);
+        const last = w.steps.at(-1);
+        expectTrue(w.pa !== null && last !== undefined, `0x${USYSCALL.toString(16)} is not mapped in the shell (pid ${pid}): ${w.reason}`);
+        const flags = last!.flags; // V R W X U G A D, "-" for a clear bit
+        expectTrue(flags[1] === "R" && flags[4] === "U" && flags[2] === "-" && flags[3] === "-", `its entry's flags are ${flags}; want R and U, not W or X`);
+        const ram = m.machine.saveState().ram;
+        const held = new DataView(ram.buffer, ram.byteOffset).getInt32(w.pa!, true);
+        expectTrue(held === pid, `the shell's page holds ${held}, its pid is ${pid}`);
+        return `flags ${flags}`;
+      },
+    },
+    { name: "every frame comes back after the children exit", run: noLeak(["ugetpid", "ugetpid write"]) },
+  ],
+};
+
 /** Every lab, in the order the panel lists them. */
-export const LABS: readonly Lab[] = [trace, vmprintLab, lazy, cow, sched];
+export const LABS: readonly Lab[] = [trace, vmprintLab, ugetpid, lazy, cow, sched];
 
 export function labById(id: string): Lab | undefined {
   return LABS.find((l) => l.id === id);
