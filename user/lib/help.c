@@ -20,6 +20,7 @@ static const struct help_entry entries[] = {
     {"captest", "captest", "test: the capability calls' checks and denials", HELP_TEST},
     {"cat", "cat [FILE...]", "copy files (or standard input) to standard output", HELP_PROGRAM},
     {"cksum", "cksum [FILE...]", "CRC-32 and byte count of each file", HELP_PROGRAM},
+    {"cowtest", "cowtest share|copy|kernel", "test: copy-on-write fork (lab cow)", HELP_TEST},
     {"df", "df", "space and inodes left on the disk", HELP_PROGRAM},
     {"displayd", "displayd", "the display service (init starts it)", HELP_SERVICE},
     {"echo", "echo [-n] [WORD...]", "print the words", HELP_PROGRAM},
@@ -59,6 +60,7 @@ static const struct help_entry entries[] = {
     {"trace", "trace [-e CALL,...] CMD [ARG...]", "run CMD, printing its system calls", HELP_PROGRAM},
     {"true", "true", "exit with status 0", HELP_PROGRAM},
     {"udp", "udp send ADDRESS PORT TEXT | udp echo PORT [COUNT]", "send a UDP datagram and show the reply, or echo datagrams back", HELP_PROGRAM},
+    {"ugetpid", "ugetpid [write]", "test: the pid page a kernel maps for a fast getpid (lab ugetpid)", HELP_TEST},
     {"unixtest", "unixtest CHECK...", "test: xv6's results for orphans, sleep, kill, the stack", HELP_TEST},
     {"wc", "wc [FILE...]", "count lines, words and bytes", HELP_PROGRAM},
 };

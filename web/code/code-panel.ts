@@ -22,6 +22,7 @@ import { make, setText } from "../panels/dom";
 import type { BuildReply, BuildRequest } from "./build-worker";
 import type { BuildDiagnostic, BuildResult } from "./compile";
 import { EditStore } from "./edit-store";
+import type { LabsPanel, LabsSnapshot } from "./labs-panel";
 import { ASCONFIG_PATH, KERNEL_ENTRY, type SourceFiles, changedFiles, editedTree, patchHash } from "./source-bundle";
 import { fetchSources } from "./sources";
 import { applyPatch, makePatch } from "./patch";
@@ -62,6 +63,8 @@ export interface CodeSnapshot {
   diff: { inline: boolean; chunks: number; all: { files: string[]; chunks: number[]; patch: string } | null };
   /** The last hot swap asked for by Apply: how long the machine stood still, or why it was refused. */
   lastApply: { ok: boolean; swapMs: number | null; reason: string | null } | null;
+  /** The Labs panel (web/code/labs-panel.ts), once opened. */
+  labs: LabsSnapshot | null;
 }
 
 export interface CodePanel {
@@ -159,7 +162,16 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
   allButton.id = "code-all-changes";
   allButton.title = "Show every edited file's differences from the shipped sources, and the patch";
   allButton.setAttribute("aria-pressed", "false");
-  bar.append(buildButton, applyButton, revertFile, revertAll, diffButton, allButton, status, kernelLine);
+  const labsButton = make("button", "button button-small", "Labs");
+  labsButton.type = "button";
+  labsButton.id = "code-labs";
+  labsButton.setAttribute("aria-expanded", "false");
+  labsButton.title = "Exercises with graders: start one, edit, grade (docs/labs/)";
+  bar.append(buildButton, applyButton, revertFile, revertAll, diffButton, allButton, labsButton, status, kernelLine);
+  const labsRoot = make("section", "labs");
+  labsRoot.id = "code-labs-panel";
+  labsRoot.setAttribute("aria-label", "Labs");
+  labsRoot.hidden = true;
 
   const body = make("div", "code-body");
   const fileNav = make("nav", "code-files");
@@ -183,7 +195,7 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
   const problems = make("ul", "code-problems");
   problems.id = "code-problems";
   problems.setAttribute("aria-labelledby", "code-problems-title");
-  root.replaceChildren(bar, body, problemsTitle, problems);
+  root.replaceChildren(bar, labsRoot, body, problemsTitle, problems);
 
   const showStatus = (text: string): void => {
     statusText = text;
@@ -538,6 +550,50 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
   };
   adoptLinkPatch(kernelAtStart);
 
+  // ---- labs (docs/labs/README.md): loaded when first opened ----
+  let labs: LabsPanel | null = null;
+  let labsLoading = false;
+  /** Puts each file's text in the editor and the store (the shipped text reverts it). */
+  const setEdits = (files: SourceFiles): void => {
+    for (const [path, text] of Object.entries(files)) {
+      if (!(path in shipped)) continue;
+      clearTimeout(saveTimers.get(path));
+      saveTimers.delete(path);
+      const problem = store.set(path, text);
+      if (problem !== null) showStatus(`Your edit to ${shortName(path)} is only in this tab: ${problem}.`);
+      const fresh = withDiagnostics(path, EditorState.create({ doc: text, extensions }));
+      states.set(path, fresh);
+      if (path === active) {
+        view.setState(fresh);
+        syncDiff();
+      }
+      if (!open.includes(path)) open.push(path);
+    }
+    const first = Object.keys(files).find((path) => path in shipped);
+    if (first !== undefined) openFile(first, undefined, undefined, false);
+    markEdited();
+  };
+  const buildOnly = async (tree: SourceFiles): Promise<BuildResult> => {
+    for (const path of [...saveTimers.keys()]) save(path);
+    const result = await compile(tree);
+    diagnostics = result.diagnostics;
+    applyDiagnostics();
+    return result;
+  };
+  labsButton.addEventListener("click", () => {
+    labsRoot.hidden = !labsRoot.hidden;
+    labsButton.setAttribute("aria-expanded", String(!labsRoot.hidden));
+    if (labs !== null || labsLoading) return;
+    labsLoading = true;
+    labsRoot.replaceChildren(make("p", "view-summary", "Loading the labs…"));
+    import("./labs-panel").then((module) => {
+      labs = module.startLabs(labsRoot, { shipped, edits, setEdits, compile: buildOnly });
+    }, (error: unknown) => {
+      labsLoading = false;
+      labsRoot.replaceChildren(make("p", "view-summary", `The labs could not be loaded: ${error instanceof Error ? error.message : String(error)}`));
+    });
+  });
+
   showKernel();
   renderProblems();
   openFile(KERNEL_ENTRY, undefined, undefined, false);
@@ -590,6 +646,7 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
         kernel,
         lastApply,
         diff: { inline: inline.on, chunks: diffChunks(view.state), all: changesView.root.hidden ? null : changesView.snapshot() },
+        labs: labs?.snapshot() ?? null,
       };
     },
   };

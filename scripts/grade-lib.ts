@@ -1,0 +1,78 @@
+// The Node side of the labs' grader (docs/labs/README.md), shared by
+// `npm run grade` (scripts/grade.ts) and the labs test (scripts/grade.test.ts):
+// the checkout's kernel tree, the labs' patches, a build with the kernel's
+// release flags through the same compileTree the page's build worker runs
+// (web/code/compile.ts), kept in build/labs/ by the tree's digest so an
+// unchanged tree is built once.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type AscApi, type BuildResult, compileTree } from "../web/code/compile";
+import { type Lab, type GradeReport, gradeKernel } from "../web/code/labs-grader";
+import { applyPatch } from "../web/code/labs-patch";
+import type { SourceFiles } from "../web/code/source-bundle";
+import { collectKernelSources } from "./kernel-src";
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+export const LABS_DIR = join(ROOT, "labs");
+export const CACHE_DIR = join(ROOT, "build", "labs");
+
+/** The checkout's kernel sources and asconfig.json, as the page's bundle holds them. */
+export function checkoutTree(root = ROOT): SourceFiles {
+  return collectKernelSources(root);
+}
+
+export type PatchKind = "start" | "solution";
+
+/** labs/<id>/<kind>.patch */
+export function labPatch(id: string, kind: PatchKind): string {
+  return readFileSync(join(LABS_DIR, id, `${kind}.patch`), "utf8");
+}
+
+/** The lab's starting tree: `shipped` with its start.patch. */
+export function startTree(id: string, shipped: SourceFiles): SourceFiles {
+  return applyPatch(shipped, labPatch(id, "start"));
+}
+
+/** The lab's solved tree: its starting tree with solution.patch. */
+export function solutionTree(id: string, shipped: SourceFiles): SourceFiles {
+  return applyPatch(startTree(id, shipped), labPatch(id, "solution"));
+}
+
+function ascVersion(): string {
+  return JSON.parse(readFileSync(join(ROOT, "node_modules/assemblyscript/package.json"), "utf8")).version as string;
+}
+
+/** A name for a tree's build: SHA-256 over the compiler's version and every
+ *  file (path, NUL, text, NUL, in path order). */
+export function treeDigest(tree: SourceFiles): string {
+  const hash = createHash("sha256").update(`asc ${ascVersion()}\0`);
+  for (const path of Object.keys(tree).sort()) hash.update(`${path}\0${tree[path]}\0`);
+  return hash.digest("hex").slice(0, 20);
+}
+
+let asc: Promise<AscApi> | null = null;
+
+/** Builds `tree` (or takes its earlier build from build/labs/). */
+export async function buildTree(tree: SourceFiles): Promise<BuildResult & { cached: boolean }> {
+  const cached = join(CACHE_DIR, `${treeDigest(tree)}.wasm`);
+  if (existsSync(cached)) return { ok: true, wasm: new Uint8Array(readFileSync(cached)), diagnostics: [], ms: 0, stderr: "", cached: true };
+  asc ??= import("assemblyscript/asc").then((m) => m.default as unknown as AscApi);
+  const result = await compileTree(await asc, tree);
+  if (result.ok && result.wasm !== null) {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    writeFileSync(`${cached}.tmp`, result.wasm);
+    renameSync(`${cached}.tmp`, cached); // whole or not at all: two builds may race
+  }
+  return { ...result, cached: false };
+}
+
+/** The committed boot file system the grader boots with. */
+export function bootfs(): Uint8Array {
+  return new Uint8Array(readFileSync(join(ROOT, "user/bin/bootfs.img")));
+}
+
+/** Grades a built kernel. */
+export function gradeWasm(lab: Lab, wasm: Uint8Array, onResult?: Parameters<typeof gradeKernel>[3]): GradeReport {
+  return gradeKernel(lab, new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), bootfs(), onResult);
+}
