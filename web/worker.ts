@@ -1,6 +1,7 @@
 // The kernel's home in the browser: a module Web Worker that builds one
-// Machine (host/machine.ts) from the page's boot config, drives it with the
-// RunLoop (host/runloop.ts), and reports back through web/protocol.ts.
+// machine from the page's boot config as the embeddable API does
+// (KeelMachine, host/api.ts: the Machine of host/machine.ts, its run loop
+// and console), and reports back through web/protocol.ts.
 //
 // Running here keeps the page responsive however busy the kernel is. All
 // outgoing traffic is rate-limited: UART bytes are batched for at most
@@ -18,11 +19,11 @@ import kernelUrl from "../build/kernel.wasm?url";
 import bootfsUrl from "../user/bin/bootfs.img?url";
 import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
-import { Machine, type MachineCallbacks, type MachineConfig, type MachineState } from "../host/machine";
+import type { Machine, MachineCallbacks, MachineConfig, MachineState } from "../host/machine";
 import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreDetached, snapshotBuildId, type SnapshotCapture } from "../host/snapshot";
 import { CallbackRelay, restoredBootConfig, snapshotDiskProblem } from "./snapshot-worker";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
-import { RunLoop } from "../host/runloop";
+import { KeelMachine } from "../host/api";
 import type { BlockBackend } from "./disk/backend";
 import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
 import { DiskStore } from "./disk/store";
@@ -36,6 +37,9 @@ import { UartBatcher } from "./uart-batcher";
 import { kernelInterfaceProblem } from "./kernel-interface";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+/** Console text a session keeps (for waiting on prompts), in characters. */
+const CONSOLE_TEXT_KEPT = 64 * 1024;
 
 function post(message: WorkerToPage, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
@@ -112,13 +116,15 @@ function sameCells(a: Uint16Array | null, b: Uint16Array): boolean {
 
 /** One booted machine and the timers that report on it. */
 class Session {
+  /** The machine as the embeddable API has it (host/api.ts): its run loop,
+   *  its console output and text. */
+  private readonly keel: KeelMachine;
   private readonly machine: Machine;
-  private readonly loop: RunLoop;
   /** Records the input for the Share button; plays a replay link back. */
   readonly share: SessionShare;
   private readonly uart = new UartBatcher((bytes) => this.sendUart(bytes), UART_FLUSH_MS);
   /** Pauses the run loop while the page is far behind drawing the console. */
-  private readonly flow = new FlowControl(() => this.loop.stop(), () => this.loop.start());
+  private readonly flow = new FlowControl(() => this.keel.stop(), () => this.keel.start());
   private lastCells: Uint16Array | null = null;
   private lastCursor: VgaCursor | null = null;
   private lastStatusKey = "";
@@ -140,12 +146,11 @@ class Session {
     const machineConfig: MachineConfig = {
       ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk,
     };
-    const callbacks: MachineCallbacks = {
-      uartOutput: (bytes) => this.uart.push(bytes),
-      stateChanged: (state, detail) => this.onStateChanged(state, detail),
-      hostLog: (level, text) => post({ type: "log", level: toLogLevel(level), text }),
-    };
-    this.machine = restored?.(callbacks) ?? new Machine(kernel, machineConfig, callbacks);
+    this.keel = new KeelMachine({ kernel, config: machineConfig, outputLimit: CONSOLE_TEXT_KEPT }, restored);
+    this.machine = this.keel.machine;
+    this.keel.onOutput((bytes) => this.uart.push(bytes));
+    this.keel.onState((state, detail) => this.onStateChanged(state, detail));
+    this.keel.onLog((level, text) => post({ type: "log", level: toLogLevel(level), text }));
     this.share = new SessionShare(this.machine, post, () => {
       // What the machine printed before the reboot comes first: the replay
       // reboots in the middle of a slice, with output still in the machine.
@@ -153,7 +158,6 @@ class Session {
       this.uart.flush();
       post({ type: "console-marker", text: "reboot" });
     });
-    this.loop = new RunLoop(this.machine, { onTick: (report) => this.share.afterTick(report.state) && this.loop.kick() });
     this.vgaTimer = setInterval(() => this.sendVgaIfChanged(), VGA_FRAME_MS);
     this.statusTimer = setInterval(() => this.sendStatus(false), STATUS_MS);
   }
@@ -162,28 +166,28 @@ class Session {
     this.detail = undefined;
     this.machine.boot();
     post({ type: "booted", ramBytes: this.config.ramBytes, clock: this.config.clock });
-    this.loop.start();
+    this.startLoop();
     this.sendStatus(true);
   }
 
   reboot(): void {
     this.detail = undefined;
     this.uart.flush();
-    this.loop.stop();
+    this.keel.stop();
     this.share.reboot();
     // Still behind on the console: flow control restarts the loop later.
-    if (!this.flow.isPaused) this.loop.start();
+    if (!this.flow.isPaused) this.startLoop();
     this.sendStatus(true);
   }
 
   input(data: string): void {
     this.share.input(new TextEncoder().encode(data));
-    this.loop.kick(); // does nothing while the loop is stopped
+    this.keel.kick(); // does nothing while the loop is stopped
   }
 
   importFile(name: string, bytes: Uint8Array): void {
     this.machine.importFile(name, bytes);
-    this.loop.kick();
+    this.keel.kick();
   }
 
   /** Boots so far, this machine's and its predecessors'. */
@@ -203,7 +207,7 @@ class Session {
   /** Starts a machine restored from a snapshot (instead of boot()). */
   resume(): void {
     if (this.machine.state === "panicked") this.detail = this.machine.panicText;
-    this.loop.start();
+    this.startLoop();
     this.sendVgaIfChanged();
     this.sendStatus(true);
   }
@@ -216,10 +220,17 @@ class Session {
 
   dispose(): void {
     this.share.stopReplay("stopped: the machine was replaced");
-    this.loop.stop();
+    this.keel.dispose();
     clearInterval(this.vgaTimer);
     clearInterval(this.statusTimer);
     this.uart.flush();
+  }
+
+  /** The run loop; after each slice, a replay may give what a stopped machine's recording holds. */
+  private startLoop(): void {
+    this.keel.start((report) => {
+      if (this.share.afterTick(report.state)) this.keel.kick();
+    });
   }
 
   private sendUart(bytes: Uint8Array): void {
