@@ -297,8 +297,9 @@ export class KeelMachine {
     });
   }
 
-  /** The machine waits for input: idle with no wake-up time, nothing typed left unread. */
-  private waitingForInput(): boolean {
+  /** The machine waits for input: at its last slice of the run loop it was
+   *  idle with no wake-up time, and nothing typed is left unread. */
+  waitingForInput(): boolean {
     const report = this.lastReport;
     return report !== null && report.state === "idle" && report.wakeInMs === null && this.machine.uart.rxQueued() === 0;
   }

@@ -29,6 +29,9 @@ export interface BootConfig {
   /** An exact-replay link's input (web/share.ts), played into the first
    *  machine; typing is ignored until it has all been given. */
   replay?: ReplayEvent[];
+  /** A `?snapshot=` link's file, fetched by the page: restored instead of
+   *  booting (on a fresh shipped disk); if it cannot be, the machine boots. */
+  snapshot?: { url: string; bytes: Uint8Array };
 }
 
 /** The answer to `share-request` (web/share-ui.ts). */
@@ -61,6 +64,8 @@ export type PageToWorker =
   | { type: "boot"; config: BootConfig }
   /** Keyboard bytes for the UART, as typed (xterm's onData). */
   | { type: "input"; data: string }
+  /** A link's `run` text, typed line by line, each once the console waits for input (web/share-player.ts). */
+  | { type: "run-lines"; text: string }
   /** The console has drawn this many more UART bytes (see web/flow-control.ts). */
   | { type: "uart-ack"; bytes: number }
   | { type: "reboot" }

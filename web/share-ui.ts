@@ -13,7 +13,7 @@ import type { ReplayProgress } from "../host/replay";
 import { type KeelParams, type ParamError, describeParamError } from "./params";
 import type { BootConfig, MachineStatus, PageToWorker, SessionRecording, WorkerToPage } from "./protocol";
 import {
-  ShareLinkError, decodeSession, exactLink, inputsOf, pageBase, plainLink, replayPayloadOf, runInput, typedLines,
+  ShareLinkError, decodeSession, exactLink, exactReloadLink, inputsOf, pageBase, plainLink, replayPayloadOf, typedLines,
   type SharedSession,
 } from "./share";
 
@@ -87,7 +87,7 @@ export class ShareUi {
    *  is reported in the banner, and `config` is left as the URL made it. */
   async prepareBoot(config: BootConfig): Promise<BootConfig> {
     const payload = replayPayloadOf(window.location.hash);
-    if (payload === null) return config;
+    if (payload === null) return this.params.snapshot === "" ? config : this.prepareSnapshot(config);
     let session: SharedSession;
     try {
       session = await decodeSession(payload);
@@ -106,6 +106,26 @@ export class ShareUi {
     this.term.options.disableStdin = true;
     this.showReplay();
     return config;
+  }
+
+  /** A `?snapshot=` link: fetches the file for the worker, which restores it
+   *  instead of booting (web/worker.ts checks it as the Restore buttons do),
+   *  on a fresh copy of the shipped disk, so the visitor's own stored disk
+   *  is never replaced by a link. A file that cannot be fetched is named in
+   *  the URL-parameter banner, and the machine boots as usual. */
+  private async prepareSnapshot(config: BootConfig): Promise<BootConfig> {
+    const url = new URL(this.params.snapshot, window.location.href);
+    let bytes: Uint8Array;
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      const reason = error instanceof TypeError ? `the network request failed (${error.message})` : String(error instanceof Error ? error.message : error);
+      reportParamError({ name: "snapshot", value: this.params.snapshot, reason: `could not be fetched: ${reason}` });
+      return config;
+    }
+    return Object.assign(config, { disk: "memory", snapshot: { url: url.href, bytes } } satisfies Partial<BootConfig>);
   }
 
   /** The machine has booted: Share works from now on. */
@@ -156,7 +176,8 @@ export class ShareUi {
   private typeRun(): void {
     if (this.runTyped || this.params.run === "") return;
     this.runTyped = true;
-    this.send({ type: "input", data: runInput(this.params.run) });
+    // Line by line, each once the console waits for input (web/share-player.ts).
+    this.send({ type: "run-lines", text: this.params.run });
   }
 
   private showReplay(): void {
@@ -209,12 +230,16 @@ export class ShareUi {
     const link = plainLink(base, this.booting, lines);
     const why = clock === "deterministic"
       ? `Not exact: ${recording.inexact ?? "nothing was recorded"}.`
-      : "Not exact: the clock is realtime, so what happens depends on timing. Open Keel with clock=deterministic for links that replay exactly.";
+      : "Not exact: the clock is realtime, so what happens depends on timing.";
     return {
       link,
       exact: false,
-      text: `${why} The link carries the configuration and the ${lines.length} command line${lines.length === 1 ? "" : "s"} typed (as run), typed again once the machine has booted.`,
+      text: `${why} The link carries the configuration and the ${lines.length} line${lines.length === 1 ? "" : "s"} typed (as run), in their order, shell and monitor alike; opening it types each once the console waits for input.`,
       note: null,
+      // The same lines on the deterministic clock: once they have run there, Share makes an exact link.
+      exactReload: clock === "realtime" && recording.inexact === null
+        ? exactReloadLink(base, this.booting, lines)
+        : null,
     };
   }
 
@@ -232,6 +257,8 @@ interface LinkView {
   exact: boolean;
   text: string;
   note: string | null;
+  /** A page to reload into for an exact link (deterministic clock, the same lines), or null. */
+  exactReload?: string | null;
 }
 
 /** A modal <dialog>: the link in a read-only field (selectable when the
@@ -244,6 +271,9 @@ class ShareDialog {
   private readonly field = document.createElement("textarea");
   private readonly copy = document.createElement("button");
   private readonly copied = document.createElement("p");
+  /** "Make this an exact link": reloads in deterministic mode with the same lines. */
+  private readonly exact = document.createElement("button");
+  private exactTarget: string | null = null;
 
   constructor(private readonly opener: HTMLButtonElement) {
     const d = this.dialog;
@@ -277,9 +307,16 @@ class ShareDialog {
     close.addEventListener("click", () => d.close());
     this.copied.className = "share-copied";
     this.copied.setAttribute("role", "status");
+    this.exact.type = "button";
+    this.exact.className = "button";
+    this.exact.textContent = "Make this an exact link";
+    this.exact.title = "Reload Keel on the deterministic clock and a fresh shipped disk, typing the same lines; then Share makes a link that replays exactly.";
+    this.exact.addEventListener("click", () => {
+      if (this.exactTarget !== null) window.location.assign(this.exactTarget);
+    });
     const buttons = document.createElement("div");
     buttons.className = "share-buttons";
-    buttons.append(this.copy, close);
+    buttons.append(this.copy, this.exact, close);
     d.append(title, this.text, this.note, label, this.field, buttons, this.copied);
     // Escape fires "cancel" and closes the dialog; either way focus returns to Share.
     d.addEventListener("close", () => this.opener.focus());
@@ -301,6 +338,8 @@ class ShareDialog {
     this.field.value = view.link;
     this.dialog.dataset.exact = String(view.exact);
     this.copy.disabled = view.link === "";
+    this.exactTarget = view.exactReload ?? null;
+    this.exact.hidden = this.exactTarget === null;
     this.copied.textContent = view.link === "" ? "" : `${view.link.length} characters.`;
     if (!this.dialog.open) this.dialog.showModal();
     this.field.focus();

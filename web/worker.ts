@@ -33,6 +33,8 @@ import {
 } from "./protocol";
 import { FlowControl } from "./flow-control";
 import { SessionShare, type ShareNotes } from "./share-worker";
+import { LinePlayer } from "./share-player";
+import { runSteps } from "./share";
 import { UartBatcher } from "./uart-batcher";
 import { kernelInterfaceProblem } from "./kernel-interface";
 
@@ -40,6 +42,8 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 /** Console text a session keeps (for waiting on prompts), in characters. */
 const CONSOLE_TEXT_KEPT = 64 * 1024;
+/** How often a link's `run` lines are looked at while the machine sleeps. */
+const PLAYER_POLL_MS = 50;
 
 function post(message: WorkerToPage, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
@@ -131,6 +135,9 @@ class Session {
   private detail: string | undefined;
   private readonly vgaTimer: ReturnType<typeof setInterval>;
   private readonly statusTimer: ReturnType<typeof setInterval>;
+  /** A link's `run` lines being typed, and the timer that looks in between slices. */
+  private player: LinePlayer | null = null;
+  private playerTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     kernel: WebAssembly.Module,
@@ -185,6 +192,26 @@ class Session {
     this.keel.kick(); // does nothing while the loop is stopped
   }
 
+  /** Types `run` text line by line (web/share-player.ts); replaces any still being typed. */
+  playLines(text: string): void {
+    this.stopLines();
+    this.player = new LinePlayer(runSteps(text), this.keel, { send: (data) => this.input(data) });
+    this.playerTimer = setInterval(() => this.pollLines(), PLAYER_POLL_MS);
+    this.pollLines();
+  }
+
+  private pollLines(): void {
+    if (this.player === null) return;
+    this.player.poll();
+    if (this.player.done) this.stopLines();
+  }
+
+  private stopLines(): void {
+    if (this.playerTimer !== null) clearInterval(this.playerTimer);
+    this.playerTimer = null;
+    this.player = null;
+  }
+
   importFile(name: string, bytes: Uint8Array): void {
     this.machine.importFile(name, bytes);
     this.keel.kick();
@@ -220,6 +247,7 @@ class Session {
 
   dispose(): void {
     this.share.stopReplay("stopped: the machine was replaced");
+    this.stopLines();
     this.keel.dispose();
     clearInterval(this.vgaTimer);
     clearInterval(this.statusTimer);
@@ -230,6 +258,7 @@ class Session {
   private startLoop(): void {
     this.keel.start((report) => {
       if (this.share.afterTick(report.state)) this.keel.kick();
+      this.pollLines();
     });
   }
 
@@ -314,8 +343,24 @@ async function boot(config: BootConfig): Promise<void> {
   // userland=0 is the kernel monitor alone: with a disk the kernel would
   // mount it and start init from it.
   disk = config.userland ? await openDisk(config) : null;
-  startSession(0);
+  if (config.snapshot !== undefined) await bootSnapshot(config.snapshot);
+  else startSession(0);
   setInterval(() => sendDiskInfo(false), STATUS_MS);
+}
+
+/** A `?snapshot=` link: the machine starts as the snapshot, checked as the
+ *  Restore buttons check one; one that cannot be restored is reported, and
+ *  the machine boots as usual instead. */
+async function bootSnapshot(snapshot: { url: string; bytes: Uint8Array }): Promise<void> {
+  let restored;
+  try {
+    restored = await restoreSnapshot(snapshot.bytes);
+  } catch (error) {
+    post({ type: "snapshot-error", message: `The snapshot ${snapshot.url} was not restored: ${errorText(error)} Keel booted as usual instead.` });
+    startSession(0);
+    return;
+  }
+  post({ type: "booted", ...restored });
 }
 
 /** Opens the disk; without one the machine still boots (and says why). */
@@ -416,7 +461,7 @@ async function saveSnapshot(): Promise<void> {
 
 /** Checks everything, builds the restored machine, and only then stops the
  *  running one and replaces the disk. */
-async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
+async function restoreSnapshot(bytes: Uint8Array): Promise<{ ramBytes: number; clock: BootConfig["clock"] }> {
   if (booting === null || kernelBuild === null) throw new Error("Keel has not started yet; try again in a moment.");
   const { kernel, modules } = booting;
   const snapshot = await decodeSnapshot(bytes, await kernelBuild);
@@ -444,6 +489,7 @@ async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
   // A replay starts from a boot, which the restored machine never had.
   shareNotes = { inexact: "the machine was restored from a snapshot", shippedDisk: false };
   post({ type: "snapshot-restored", ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock, savedAt: snapshot.created });
+  return { ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock };
 }
 
 const CHANGED_KERNEL = "the machine runs a kernel changed in the page";
@@ -511,6 +557,9 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         if (session === null) earlyInput += message.data;
         else session.input(message.data);
         break;
+      case "run-lines":
+        session?.playLines(message.text);
+        break;
       case "uart-ack":
         session?.consoleCaughtUp(message.bytes);
         break;
@@ -546,7 +595,7 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         snapshotOperation(saveSnapshot);
         break;
       case "snapshot-restore":
-        snapshotOperation(() => restoreSnapshot(message.bytes));
+        snapshotOperation(async () => void (await restoreSnapshot(message.bytes)));
         break;
       case "kernel-boot":
         kernelOperation(message.bytes, message.patch);
