@@ -56,6 +56,9 @@ test("a realtime link carries shell and monitor lines in order and replays them 
   await again.goto(`${link}&disk=memory`);
   await again.waitForFunction(() => window.keel !== undefined);
   await expect.poll(() => consoleText(again), { ...POLL, timeout: 30_000 }).toMatch(/\$ echo two\ntwo\n\$$/);
+  // The status bar said what it was doing: the 7 steps (lines, switches, the Ctrl-C) are typed.
+  await expect(again.locator("#status-replay")).toHaveText("typed");
+  expect((await again.evaluate(() => window.keel.replay())).lines).toEqual({ typed: 7, total: 7 });
   const text = await consoleText(again);
   // Each command's output is right after it, and the monitor's comes where it was typed.
   const at = inOrder(text, [

@@ -24,6 +24,8 @@ export interface ReplayView {
   progress: ReplayProgress | null;
   /** Why the replay stopped early, if it did. */
   stopped: string | null;
+  /** A link's `run` lines typed line by line: how many so far, of all (null: none). */
+  lines: { typed: number; total: number } | null;
 }
 
 interface ShareUiOptions {
@@ -59,7 +61,7 @@ export class ShareUi {
   private readonly replayText = element("status-replay", HTMLElement);
   /** What the machine boots with: the URL's configuration, or the replay link's. */
   private booting: LinkConfig;
-  private replay: ReplayView = { requested: false, progress: null, stopped: null };
+  private replay: ReplayView = { requested: false, progress: null, stopped: null, lines: null };
   private runTyped = false;
   private hasBooted = false;
   private nextRequest = 1;
@@ -102,7 +104,7 @@ export class ShareUi {
       userland: session.config.userland, disk: "memory", replay: session.events,
     } satisfies Partial<BootConfig>);
     this.booting = { ...session.config, clock: "deterministic" };
-    this.replay = { requested: true, progress: null, stopped: null };
+    this.replay = { requested: true, progress: null, stopped: null, lines: null };
     this.term.options.disableStdin = true;
     this.showReplay();
     return config;
@@ -141,9 +143,14 @@ export class ShareUi {
     if (this.hasBooted && status.state === "idle" && !this.replay.requested) this.typeRun();
   }
 
-  onMessage(message: Extract<WorkerToPage, { type: "share-recording" | "replay" }>): void {
+  onMessage(message: Extract<WorkerToPage, { type: "share-recording" | "replay" | "run-progress" }>): void {
+    if (message.type === "run-progress") {
+      this.replay.lines = { typed: message.typed, total: message.total };
+      this.showLines();
+      return;
+    }
     if (message.type === "replay") {
-      this.replay = { requested: true, progress: message.progress, stopped: message.stopped ?? null };
+      this.replay = { requested: true, progress: message.progress, stopped: message.stopped ?? null, lines: this.replay.lines };
       this.showReplay();
       if (!this.replayRunning()) {
         this.term.options.disableStdin = false;
@@ -162,7 +169,11 @@ export class ShareUi {
 
   /** For window.keel. */
   replayView(): ReplayView {
-    return { ...this.replay, progress: this.replay.progress === null ? null : { ...this.replay.progress } };
+    return {
+      ...this.replay,
+      progress: this.replay.progress === null ? null : { ...this.replay.progress },
+      lines: this.replay.lines === null ? null : { ...this.replay.lines },
+    };
   }
 
   shareLink(): string | null {
@@ -178,6 +189,20 @@ export class ShareUi {
     this.runTyped = true;
     // Line by line, each once the console waits for input (web/share-player.ts).
     this.send({ type: "run-lines", text: this.params.run });
+  }
+
+  /** The status bar's Replay item while a link's `run` lines are typed
+   *  (after an exact replay, if there was one, it shows that instead). */
+  private showLines(): void {
+    const lines = this.replay.lines;
+    if (lines === null || this.replay.requested) return; // an exact replay's item says how that went
+    this.replayItem.hidden = false;
+    const text = lines.typed < lines.total ? `typing ${lines.typed}/${lines.total}` : "typed";
+    this.replayText.dataset.replay = text;
+    this.replayText.textContent = text;
+    this.replayText.title = lines.typed < lines.total
+      ? `Typing the link's lines: ${lines.typed} of ${lines.total} typed, each once the console waits for input.`
+      : `Typed all ${lines.total} of the link's lines, each once the console waited for input.`;
   }
 
   private showReplay(): void {

@@ -197,13 +197,15 @@ class Session {
     this.stopLines();
     this.player = new LinePlayer(runSteps(text), this.keel, { send: (data) => this.input(data) });
     this.playerTimer = setInterval(() => this.pollLines(), PLAYER_POLL_MS);
+    post({ type: "run-progress", typed: 0, total: this.player.total });
     this.pollLines();
   }
 
   private pollLines(): void {
-    if (this.player === null) return;
-    this.player.poll();
-    if (this.player.done) this.stopLines();
+    const player = this.player;
+    if (player === null) return;
+    if (player.poll()) post({ type: "run-progress", typed: player.typed, total: player.total });
+    if (player.done) this.stopLines();
   }
 
   private stopLines(): void {
