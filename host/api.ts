@@ -133,7 +133,7 @@ export class KeelMachine {
   private readonly stateListeners = new Set<(state: MachineState, detail?: string) => void>();
   private readonly logListeners = new Set<(level: number, text: string) => void>();
   private loop: RunLoop | null = null;
-  private tickListener: ((report: RunReport) => void) | null = null;
+  private readonly tickListeners = new Set<(report: RunReport) => void>();
   private lastReport: RunReport | null = null;
   /** Where waitFor() looks from next: after its last match. */
   private cursor = 0;
@@ -201,14 +201,19 @@ export class KeelMachine {
     return this;
   }
 
+  /** Calls `listener` with the report of every slice the run loop runs; returns the unsubscribe. */
+  onTick(listener: (report: RunReport) => void): () => void {
+    this.tickListeners.add(listener);
+    return () => this.tickListeners.delete(listener);
+  }
+
   /** Runs the machine in the background (short slices, never blocking the
-   *  thread; host/runloop.ts) until stop(). `onTick` sees every slice's report. */
-  start(onTick?: (report: RunReport) => void): this {
-    if (onTick) this.tickListener = onTick;
+   *  thread; host/runloop.ts) until stop(). */
+  start(): this {
     this.loop ??= new RunLoop(this.machine, {
       onTick: (report) => {
         this.lastReport = report;
-        this.tickListener?.(report);
+        for (const listener of this.tickListeners) listener(report);
         this.checkWaiters();
       },
     });

@@ -132,11 +132,11 @@ export type WorkerToPage =
   | { type: "console-marker"; text: string }
   /** The answer to `inspect`. */
   | { type: "inspect-result"; id: number; result: InspectResult }
+  /** A link's `run` lines typed so far, of all (web/share-player.ts). */
+  | { type: "run-progress"; typed: number; total: number }
   | { type: "share-recording"; id: number; recording: SessionRecording }
   /** How far the boot config's replay has got: on each event given, and when it ends or is stopped. */
   | { type: "replay"; progress: ReplayProgress; stopped?: string }
-  /** A link's `run` lines typed so far, of all (web/share-player.ts). */
-  | { type: "run-progress"; typed: number; total: number }
   /** Which kernel the machine runs now: after `kernel-boot` or `kernel-reset`. */
   | { type: "kernel"; kernel: KernelInfo }
   /** `kernel-boot` or `kernel-reset` failed; the machine that ran before runs on. */

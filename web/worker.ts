@@ -123,12 +123,14 @@ class Session {
   /** The machine as the embeddable API has it (host/api.ts): its run loop,
    *  its console output and text. */
   private readonly keel: KeelMachine;
+  /** The run loop's controls (the KeelMachine's start, stop and kick). */
+  private readonly loop: Pick<KeelMachine, "start" | "stop" | "kick">;
   private readonly machine: Machine;
   /** Records the input for the Share button; plays a replay link back. */
   readonly share: SessionShare;
   private readonly uart = new UartBatcher((bytes) => this.sendUart(bytes), UART_FLUSH_MS);
   /** Pauses the run loop while the page is far behind drawing the console. */
-  private readonly flow = new FlowControl(() => this.keel.stop(), () => this.keel.start());
+  private readonly flow = new FlowControl(() => this.loop.stop(), () => this.loop.start());
   private lastCells: Uint16Array | null = null;
   private lastCursor: VgaCursor | null = null;
   private lastStatusKey = "";
@@ -158,6 +160,11 @@ class Session {
     this.keel.onOutput((bytes) => this.uart.push(bytes));
     this.keel.onState((state, detail) => this.onStateChanged(state, detail));
     this.keel.onLog((level, text) => post({ type: "log", level: toLogLevel(level), text }));
+    this.keel.onTick((report) => {
+      if (this.share.afterTick(report.state)) this.loop.kick();
+      this.pollLines();
+    });
+    this.loop = this.keel;
     this.share = new SessionShare(this.machine, post, () => {
       // What the machine printed before the reboot comes first: the replay
       // reboots in the middle of a slice, with output still in the machine.
@@ -173,23 +180,37 @@ class Session {
     this.detail = undefined;
     this.machine.boot();
     post({ type: "booted", ramBytes: this.config.ramBytes, clock: this.config.clock });
-    this.startLoop();
+    this.loop.start();
     this.sendStatus(true);
   }
 
   reboot(): void {
     this.detail = undefined;
     this.uart.flush();
-    this.keel.stop();
+    this.loop.stop();
     this.share.reboot();
     // Still behind on the console: flow control restarts the loop later.
-    if (!this.flow.isPaused) this.startLoop();
+    if (!this.flow.isPaused) this.loop.start();
     this.sendStatus(true);
   }
 
   input(data: string): void {
     this.share.input(new TextEncoder().encode(data));
-    this.keel.kick(); // does nothing while the loop is stopped
+    this.loop.kick(); // does nothing while the loop is stopped
+  }
+
+  importFile(name: string, bytes: Uint8Array): void {
+    this.machine.importFile(name, bytes);
+    this.loop.kick();
+  }
+
+  /** Boots so far, this machine's and its predecessors'. */
+  get boots(): number {
+    return this.bootsBefore + this.machine.stats().boots;
+  }
+
+  consoleCaughtUp(bytes: number): void {
+    this.flow.acknowledged(bytes);
   }
 
   /** Types `run` text line by line (web/share-player.ts); replaces any still being typed. */
@@ -214,20 +235,6 @@ class Session {
     this.player = null;
   }
 
-  importFile(name: string, bytes: Uint8Array): void {
-    this.machine.importFile(name, bytes);
-    this.keel.kick();
-  }
-
-  /** Boots so far, this machine's and its predecessors'. */
-  get boots(): number {
-    return this.bootsBefore + this.machine.stats().boots;
-  }
-
-  consoleCaughtUp(bytes: number): void {
-    this.flow.acknowledged(bytes);
-  }
-
   /** The panels' read-only view of the kernel (host/inspect.ts); never changes the machine. */
   inspect(query: InspectQuery): InspectResult {
     return this.machine.inspect(query);
@@ -236,7 +243,7 @@ class Session {
   /** Starts a machine restored from a snapshot (instead of boot()). */
   resume(): void {
     if (this.machine.state === "panicked") this.detail = this.machine.panicText;
-    this.startLoop();
+    this.loop.start();
     this.sendVgaIfChanged();
     this.sendStatus(true);
   }
@@ -254,14 +261,6 @@ class Session {
     clearInterval(this.vgaTimer);
     clearInterval(this.statusTimer);
     this.uart.flush();
-  }
-
-  /** The run loop; after each slice, a replay may give what a stopped machine's recording holds. */
-  private startLoop(): void {
-    this.keel.start((report) => {
-      if (this.share.afterTick(report.state)) this.keel.kick();
-      this.pollLines();
-    });
   }
 
   private sendUart(bytes: Uint8Array): void {
