@@ -55,11 +55,12 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
-export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "snapshot";
+export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
-  name: ParamName;
+  /** `snapshot`: a published snapshot to boot into (checkSnapshotUrl). */
+  name: ParamName | "snapshot";
   value: string;
   reason: string;
 }
@@ -191,8 +192,10 @@ export function describeParamError(error: ParamError, defaults: KeelParams = DEF
   return `${error.name}=${JSON.stringify(error.value)} ${error.reason}; using the default, ${fallback}.`;
 }
 
-function defaultText(name: ParamName, defaults: KeelParams): string {
+function defaultText(name: ParamError["name"], defaults: KeelParams): string {
   switch (name) {
+    case "snapshot":
+      return "a normal boot, without the snapshot";
     case "ram":
       return `${defaults.ramMiB} MiB`;
     case "clock":
@@ -207,7 +210,5 @@ function defaultText(name: ParamName, defaults: KeelParams): string {
       return "nothing typed after boot";
     case "replay":
       return "a normal boot, without the replay";
-    case "snapshot":
-      return "a normal boot, without the snapshot";
   }
 }

@@ -26,12 +26,12 @@ export interface BootConfig {
   userland: boolean;
   /** Where the disk lives (web/disk/store.ts). */
   disk: DiskMode;
-  /** An exact-replay link's input (web/share.ts), played into the first
-   *  machine; typing is ignored until it has all been given. */
-  replay?: ReplayEvent[];
   /** A `?snapshot=` link's file, fetched by the page: restored instead of
    *  booting (on a fresh shipped disk); if it cannot be, the machine boots. */
   snapshot?: { url: string; bytes: Uint8Array };
+  /** An exact-replay link's input (web/share.ts), played into the first
+   *  machine; typing is ignored until it has all been given. */
+  replay?: ReplayEvent[];
 }
 
 /** The answer to `share-request` (web/share-ui.ts). */

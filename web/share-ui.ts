@@ -13,9 +13,10 @@ import type { ReplayProgress } from "../host/replay";
 import { type KeelParams, type ParamError, describeParamError } from "./params";
 import type { BootConfig, MachineStatus, PageToWorker, SessionRecording, WorkerToPage } from "./protocol";
 import {
-  ShareLinkError, decodeSession, exactLink, exactReloadLink, inputsOf, pageBase, plainLink, replayPayloadOf, typedLines,
+  ShareLinkError, decodeSession, exactLink, inputsOf, pageBase, plainLink, replayPayloadOf, runInput, typedLines,
   type SharedSession,
 } from "./share";
+import { exactReloadLink } from "./share";
 
 /** What the browser tests read (window.keel.replay()). */
 export interface ReplayView {
@@ -24,8 +25,8 @@ export interface ReplayView {
   progress: ReplayProgress | null;
   /** Why the replay stopped early, if it did. */
   stopped: string | null;
-  /** A link's `run` lines typed line by line: how many so far, of all (null: none). */
-  lines: { typed: number; total: number } | null;
+  /** A link's `run` lines typed line by line: how many so far, of all (absent: none). */
+  lines?: { typed: number; total: number };
 }
 
 interface ShareUiOptions {
@@ -61,7 +62,7 @@ export class ShareUi {
   private readonly replayText = element("status-replay", HTMLElement);
   /** What the machine boots with: the URL's configuration, or the replay link's. */
   private booting: LinkConfig;
-  private replay: ReplayView = { requested: false, progress: null, stopped: null, lines: null };
+  private replay: ReplayView = { requested: false, progress: null, stopped: null };
   private runTyped = false;
   private hasBooted = false;
   private nextRequest = 1;
@@ -104,30 +105,10 @@ export class ShareUi {
       userland: session.config.userland, disk: "memory", replay: session.events,
     } satisfies Partial<BootConfig>);
     this.booting = { ...session.config, clock: "deterministic" };
-    this.replay = { requested: true, progress: null, stopped: null, lines: null };
+    this.replay = { requested: true, progress: null, stopped: null };
     this.term.options.disableStdin = true;
     this.showReplay();
     return config;
-  }
-
-  /** A `?snapshot=` link: fetches the file for the worker, which restores it
-   *  instead of booting (web/worker.ts checks it as the Restore buttons do),
-   *  on a fresh copy of the shipped disk, so the visitor's own stored disk
-   *  is never replaced by a link. A file that cannot be fetched is named in
-   *  the URL-parameter banner, and the machine boots as usual. */
-  private async prepareSnapshot(config: BootConfig): Promise<BootConfig> {
-    const url = new URL(this.params.snapshot, window.location.href);
-    let bytes: Uint8Array;
-    try {
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
-      bytes = new Uint8Array(await response.arrayBuffer());
-    } catch (error) {
-      const reason = error instanceof TypeError ? `the network request failed (${error.message})` : String(error instanceof Error ? error.message : error);
-      reportParamError({ name: "snapshot", value: this.params.snapshot, reason: `could not be fetched: ${reason}` });
-      return config;
-    }
-    return Object.assign(config, { disk: "memory", snapshot: { url: url.href, bytes } } satisfies Partial<BootConfig>);
   }
 
   /** The machine has booted: Share works from now on. */
@@ -172,12 +153,32 @@ export class ShareUi {
     return {
       ...this.replay,
       progress: this.replay.progress === null ? null : { ...this.replay.progress },
-      lines: this.replay.lines === null ? null : { ...this.replay.lines },
+      ...(this.replay.lines === undefined ? {} : { lines: { ...this.replay.lines } }),
     };
   }
 
   shareLink(): string | null {
     return this.lastLink;
+  }
+
+  /** A `?snapshot=` link: fetches the file for the worker, which restores it
+   *  instead of booting (web/worker.ts checks it as the Restore buttons do),
+   *  on a fresh copy of the shipped disk, so the visitor's own stored disk
+   *  is never replaced by a link. A file that cannot be fetched is named in
+   *  the URL-parameter banner, and the machine boots as usual. */
+  private async prepareSnapshot(config: BootConfig): Promise<BootConfig> {
+    const url = new URL(this.params.snapshot, window.location.href);
+    let bytes: Uint8Array;
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      const reason = error instanceof TypeError ? `the network request failed (${error.message})` : String(error instanceof Error ? error.message : error);
+      reportParamError({ name: "snapshot", value: this.params.snapshot, reason: `could not be fetched: ${reason}` });
+      return config;
+    }
+    return Object.assign(config, { disk: "memory", snapshot: { url: url.href, bytes } } satisfies Partial<BootConfig>);
   }
 
   private replayRunning(): boolean {
@@ -195,7 +196,7 @@ export class ShareUi {
    *  (after an exact replay, if there was one, it shows that instead). */
   private showLines(): void {
     const lines = this.replay.lines;
-    if (lines === null || this.replay.requested) return; // an exact replay's item says how that went
+    if (lines === undefined || this.replay.requested) return; // an exact replay's item says how that went
     this.replayItem.hidden = false;
     const text = lines.typed < lines.total ? `typing ${lines.typed}/${lines.total}` : "typed";
     this.replayText.dataset.replay = text;
@@ -255,11 +256,11 @@ export class ShareUi {
     const link = plainLink(base, this.booting, lines);
     const why = clock === "deterministic"
       ? `Not exact: ${recording.inexact ?? "nothing was recorded"}.`
-      : "Not exact: the clock is realtime, so what happens depends on timing.";
+      : "Not exact: the clock is realtime, so what happens depends on timing. Open Keel with clock=deterministic for links that replay exactly.";
     return {
       link,
       exact: false,
-      text: `${why} The link carries the configuration and the ${lines.length} line${lines.length === 1 ? "" : "s"} typed (as run), in their order, shell and monitor alike; opening it types each once the console waits for input.`,
+      text: `${why} The link carries the configuration and the ${lines.length} command line${lines.length === 1 ? "" : "s"} typed (as run), typed again once the machine has booted.`,
       note: null,
       // The same lines on the deterministic clock: once they have run there, Share makes an exact link.
       exactReload: clock === "realtime" && recording.inexact === null

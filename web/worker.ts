@@ -19,7 +19,7 @@ import kernelUrl from "../build/kernel.wasm?url";
 import bootfsUrl from "../user/bin/bootfs.img?url";
 import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
-import type { Machine, MachineCallbacks, MachineConfig, MachineState } from "../host/machine";
+import { Machine, type MachineCallbacks, type MachineConfig, type MachineState } from "../host/machine";
 import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreDetached, snapshotBuildId, type SnapshotCapture } from "../host/snapshot";
 import { CallbackRelay, restoredBootConfig, snapshotDiskProblem } from "./snapshot-worker";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
@@ -344,24 +344,27 @@ async function boot(config: BootConfig): Promise<void> {
   // userland=0 is the kernel monitor alone: with a disk the kernel would
   // mount it and start init from it.
   disk = config.userland ? await openDisk(config) : null;
-  if (config.snapshot !== undefined) await bootSnapshot(config.snapshot);
-  else startSession(0);
+  if (config.snapshot !== undefined && await bootSnapshot(config.snapshot)) {
+    setInterval(() => sendDiskInfo(false), STATUS_MS);
+    return;
+  }
+  startSession(0);
   setInterval(() => sendDiskInfo(false), STATUS_MS);
 }
 
 /** A `?snapshot=` link: the machine starts as the snapshot, checked as the
- *  Restore buttons check one; one that cannot be restored is reported, and
- *  the machine boots as usual instead. */
-async function bootSnapshot(snapshot: { url: string; bytes: Uint8Array }): Promise<void> {
+ *  Restore buttons check one. False when it cannot be restored: that is
+ *  reported, and the caller boots as usual instead. */
+async function bootSnapshot(snapshot: { url: string; bytes: Uint8Array }): Promise<boolean> {
   let restored;
   try {
     restored = await restoreSnapshot(snapshot.bytes);
   } catch (error) {
     post({ type: "snapshot-error", message: `The snapshot ${snapshot.url} was not restored: ${errorText(error)} Keel booted as usual instead.` });
-    startSession(0);
-    return;
+    return false;
   }
   post({ type: "booted", ...restored });
+  return true;
 }
 
 /** Opens the disk; without one the machine still boots (and says why). */
