@@ -7,8 +7,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { type AscApi, type BuildResult, compileTree } from "../web/code/compile";
-import { type Lab, type GradeReport, gradeKernel } from "../web/code/labs-grader";
+import { type CheckResult, type Lab, type GradeReport, gradeKernel } from "../web/code/labs-grader";
 import { applyPatch } from "../web/code/labs-patch";
 import type { SourceFiles } from "../web/code/source-bundle";
 import { collectKernelSources } from "./kernel-src";
@@ -75,4 +76,46 @@ export function bootfs(): Uint8Array {
 /** Grades a built kernel. */
 export function gradeWasm(lab: Lab, wasm: Uint8Array, onResult?: Parameters<typeof gradeKernel>[3]): GradeReport {
   return gradeKernel(lab, new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), bootfs(), onResult);
+}
+
+/** How long a check may run without finishing before the kernel is given up on. */
+export const STALL_MS = 120_000;
+
+/** Grades a built kernel in a worker thread: a kernel that never comes back
+ *  from a call into it (a loop in the kernel) is stopped after `stallMs`
+ *  without a check finishing, and the checks not run fail saying so. */
+export function gradeInWorker(lab: Lab, wasm: Uint8Array, onResult?: (result: CheckResult) => void, stallMs = STALL_MS): Promise<GradeReport> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    // grade-worker.mjs registers tsx in the thread and loads grade-worker.ts.
+    const worker = new Worker(new URL("./grade-worker.mjs", import.meta.url), { workerData: { lab: lab.id, wasm, bootfs: bootfs() } });
+    const results: CheckResult[] = [];
+    let timer: ReturnType<typeof setTimeout>;
+    const stall = (): void => {
+      void worker.terminate();
+      const why = `the kernel did not finish this check within ${(stallMs / 1000).toFixed(0)} s of real time (a loop in the kernel that never returns to the host?); the grader stopped it`;
+      for (const check of lab.checks.slice(results.length)) {
+        const result = { name: check.name, ok: false, detail: why, ms: 0 };
+        results.push(result);
+        onResult?.(result);
+      }
+      resolve({ lab: lab.id, passed: results.filter((r) => r.ok).length, total: results.length, results, ms: performance.now() - started });
+    };
+    timer = setTimeout(stall, stallMs);
+    worker.on("message", (message: { type: "check"; result: CheckResult } | { type: "graded"; report: GradeReport }) => {
+      clearTimeout(timer);
+      if (message.type === "check") {
+        results.push(message.result);
+        onResult?.(message.result);
+        timer = setTimeout(stall, stallMs);
+      } else {
+        void worker.terminate();
+        resolve(message.report);
+      }
+    });
+    worker.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { LABS, labById } from "../web/code/labs-catalog";
 import { formatReport } from "../web/code/labs-grader";
 import { PatchError, applyPatch } from "../web/code/labs-patch";
-import { ROOT, buildTree, checkoutTree, gradeWasm, labPatch } from "./grade-lib";
+import { ROOT, buildTree, checkoutTree, gradeInWorker, labPatch } from "./grade-lib";
 
 function usage(message?: string): never {
   if (message !== undefined) console.error(`grade: ${message}`);
@@ -82,6 +82,6 @@ if (kernelFile !== null) {
   console.log(built.cached ? "built before: taken from build/labs/" : `built in ${(built.ms / 1000).toFixed(1)} s`);
   wasm = built.wasm;
 }
-const report = gradeWasm(lab, wasm);
+const report = await gradeInWorker(lab, wasm);
 console.log(formatReport(lab, report));
 process.exit(report.passed === report.total ? 0 : 1);

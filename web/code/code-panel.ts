@@ -573,9 +573,19 @@ export async function startCodePanel(root: HTMLElement, hooks: CodeHooks, kernel
     if (first !== undefined) openFile(first, undefined, undefined, false);
     markEdited();
   };
+  /** A lab's build: one at a time with Build's (the worker runs one compiler). */
   const buildOnly = async (tree: SourceFiles): Promise<BuildResult> => {
+    if (building) throw new Error("a Build is running; grade when it has finished");
+    building = true;
+    buildButton.disabled = true;
     for (const path of [...saveTimers.keys()]) save(path);
-    const result = await compile(tree);
+    let result: BuildResult;
+    try {
+      result = await compile(tree);
+    } finally {
+      building = false;
+      buildButton.disabled = false;
+    }
     diagnostics = result.diagnostics;
     applyDiagnostics();
     return result;
