@@ -205,6 +205,10 @@ export function validateConfig(config: MachineConfig): void {
 export class Machine {
   readonly config: Readonly<MachineConfig>;
   private readonly kernel: WebAssembly.Module;
+  /** The build running now: `kernel`, or another one useKernel() put in (the GDB server's instrumented kernel). */
+  private activeKernel: WebAssembly.Module;
+  /** The instrumented kernel's function-entry hook (host/gdb/kernel-side.ts). */
+  private logExecution: ((id: number) => void) | null = null;
   private readonly callbacks: MachineCallbacks;
   private readonly clock: MachineClock;
   private readonly nsPerWork: number;
@@ -250,6 +254,7 @@ export class Machine {
   constructor(kernel: WebAssembly.Module, config: MachineConfig, callbacks: MachineCallbacks) {
     validateConfig(config);
     this.kernel = kernel;
+    this.activeKernel = kernel;
     this.config = { ...config };
     this.callbacks = callbacks;
     this.nsPerWork = config.nsPerWork ?? DEFAULT_NS_PER_WORK;
@@ -326,12 +331,14 @@ export class Machine {
 
   /** A fresh kernel instance on the current RAM (its data segments are written again). */
   private instantiate(): void {
-    const instance = new WebAssembly.Instance(this.kernel, {
+    const instance = new WebAssembly.Instance(this.activeKernel, {
       env: { memory: this.memory },
       keel: {
         port_in: (port: number, width: number) => this.portIn(port, width as Width),
         port_out: (port: number, width: number, value: number) => this.portOut(port, width as Width, value),
         hypercall: (op: number, a0: number, a1: number, a2: number) => this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0),
+        // Only an instrumented build imports it (binaryen's log-execution pass).
+        log_execution: (id: number) => this.logExecution?.(id),
       },
     });
     this.exports = instance.exports as unknown as KernelExports;
@@ -427,6 +434,24 @@ export class Machine {
     this.txBuffer = [...saved.uartTx];
     this.imports = saved.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() }));
     this.setState(saved.state, saved.state === "panicked" ? saved.panicMessage : undefined);
+  }
+
+  /** Runs another build of the same kernel on this machine's RAM from the
+   *  next slice on (null: the machine's own again), between slices: the GDB
+   *  server swaps in a build instrumented at every function entry to show
+   *  a system call's kernel side (host/gdb/kernel-side.ts). The builds share
+   *  every byte of RAM's meaning; the kernel image's own bytes are kept
+   *  across the new instance's data segments, and resumeRewound() attaches
+   *  the hart's caches again, empty. */
+  useKernel(module: WebAssembly.Module | null, logExecution: ((id: number) => void) | null = null): void {
+    if (this.currentState === "off" || this.inKernel) throw new MachineConfigError("the kernel can only be swapped between slices of a booted machine");
+    const image = new Uint8Array(this.memory.buffer, 0, this.exports.kernelImageEnd() >>> 0).slice();
+    this.activeKernel = module ?? this.kernel;
+    this.logExecution = logExecution;
+    this.instantiate();
+    new Uint8Array(this.memory.buffer).set(image);
+    const resumed = this.exports.resumeRewound?.();
+    if (resumed !== 0) throw new MachineConfigError(`the swapped-in kernel could not resume (code ${String(resumed)})`);
   }
 
   /** Powers off and on again. */

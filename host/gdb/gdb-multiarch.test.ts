@@ -191,6 +191,34 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     expect(await r.exited).toBe(0);
   }, 90_000);
 
+  it("steps through an ecall and shows its kernel side with monitor syscall", async () => {
+    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
+    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    r.child.stdin!.write("echo hello world | wc\n");
+    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    await r.waitFor(/gdb: the kernel side of system calls is ready/, 60_000);
+    const { status, output } = await runGdb(Number(port), [
+      "break read",
+      "continue",
+      "stepi", // read is li a7, 5; ecall; ret
+      "x/i $pc",
+      "stepi",
+      "monitor syscall",
+      "print $a0",
+      "delete",
+      "continue",
+    ], "user/bin/wc.debug");
+    expect(status, output).toBe(0);
+    expect(output).toMatch(/=> 0x[0-9a-f]+ <read\+2>:\s+ecall/);
+    expect(output).toMatch(/pid \d+: read\(0, 0x[0-9a-f]+, \d+\) = 12 "hello world\\n"/);
+    expect(output).toMatch(/kernel side: \d+ function entries, \d+ functions/);
+    expect(output).toMatch(/sys\/unix\/sysRead/);
+    expect(output).toContain("$1 = 12");
+    expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
+    r.child.stdin!.end();
+    expect(await r.exited).toBe(0);
+  }, 90_000);
+
   it("offers no reverse execution on the realtime clock, and says why", async () => {
     const r = (running = startRunner(["--gdb", "0", "--gdb-attach", "wc"]));
     const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);

@@ -9,6 +9,7 @@ import type { DebugTarget, ReverseOutcome, StopInfo, TargetEvent, WatchKind } fr
 import { REG_COUNT, registerBytes } from "./riscv.js";
 import { History, type HistoryOptions, type Point } from "./reverse.js";
 import type { UndoDisk } from "../disk/undo.js";
+import { KernelSide } from "./kernel-side.js";
 
 // proc/debug.ts EVENT_*, STOP_*, and machine/debug.ts WATCH_*.
 const EVENT_STOP = 1;
@@ -28,6 +29,8 @@ export class MachineDebugTarget implements DebugTarget {
   private readonly points = new Map<string, Point>();
   /** The stop a reverse operation ended at, until the process runs again. */
   private reverseStop: StopInfo | null = null;
+  /** Stepping through ecall: the kernel side of the debugged process's system calls. */
+  private kernelSide: KernelSide | null = null;
 
   constructor(private readonly machine: Machine) {}
 
@@ -42,6 +45,36 @@ export class MachineDebugTarget implements DebugTarget {
     this.history = new History(this.machine, disk, options);
   }
 
+  /** Records the kernel side of every system call the debugged process
+   *  is resumed into (`monitor syscall`), with an instrumented build of
+   *  `kernelBytes`, the running kernel's .wasm. */
+  enableKernelSide(kernelBytes: Uint8Array): Promise<void> {
+    this.kernelSide = new KernelSide(this.machine, kernelBytes);
+    return this.kernelSide.ready;
+  }
+
+  /** One line on stepping through ecall, for the runner's log. */
+  kernelSideStatus(): string {
+    const problem = this.kernelSide?.problem;
+    if (this.kernelSide === null) return "no kernel side of system calls";
+    return problem ? `no kernel side of system calls: ${problem}` : "the kernel side of system calls is ready (monitor syscall)";
+  }
+
+  /** The last system call recorded (tests). */
+  get lastSyscall(): KernelSide["last"] {
+    return this.kernelSide?.last ?? null;
+  }
+
+  monitorHelp(): string {
+    return "  syscall  the last system call stepped over: arguments, result, the kernel functions it ran\n";
+  }
+
+  monitorCommand(command: string): string | null {
+    if (command !== "syscall") return null;
+    if (this.kernelSide === null) return "system calls are not recorded here (the runner passes the kernel's bytes)\n";
+    return this.kernelSide.describe();
+  }
+
   get historyStats(): History["stats"] | null {
     return this.history?.stats ?? null;
   }
@@ -53,6 +86,7 @@ export class MachineDebugTarget implements DebugTarget {
 
   /** After every machine slice: snapshots when due. */
   afterSlice(): void {
+    this.kernelSide?.afterSlice(this.pid(), (i) => this.readRegister(i) ?? 0n, (a, n) => this.readMemory(a, n));
     this.history?.afterSlice();
   }
 
@@ -203,6 +237,12 @@ export class MachineDebugTarget implements DebugTarget {
 
   resume(step: boolean): boolean {
     const flag = step ? 1 : 0;
+    const pid = this.pid();
+    const side = this.kernelSide;
+    if (side !== null && pid !== null && this.stopped() && !side.recording) {
+      const read = (a: bigint, n: number) => this.readMemory(a, n);
+      if (side.atEcall(read, this.readRegister(32) ?? 0n)) side.begin(pid, (i) => this.readRegister(i) ?? 0n, read);
+    }
     const ok = this.kernel()?.debugResume(flag) === 0;
     if (ok) {
       this.reverseStop = null;

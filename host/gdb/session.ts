@@ -59,6 +59,10 @@ export interface DebugTarget {
   takeEvent(): TargetEvent | null;
   /** Whether reverse execution is offered (gdb's ReverseStep+, ReverseContinue+). */
   canReverse?(): boolean;
+  /** The target's own monitor commands: the reply, or null for a command it does not know. */
+  monitorCommand?(command: string): string | null;
+  /** Lines for `monitor help` about those commands. */
+  monitorHelp?(): string;
   /** A line or two on reverse execution for `monitor status`. */
   historyText?(): string;
   /** Goes back one instruction (bs) or to the last breakpoint or watchpoint hit (bc), synchronously. */
@@ -274,12 +278,13 @@ export class GdbSession {
     const pid = this.target.pid();
     let out: string;
     if (command === "help" || command === "") {
-      out = "Keel GDB server. monitor commands:\n  help     this text\n  status   the process debugged and its state\n";
+      out = "Keel GDB server. monitor commands:\n  help     this text\n  status   the process debugged and its state\n" +
+        (this.target.monitorHelp?.() ?? "");
     } else if (command === "status") {
       out = pid === null ? "no process attached\n" : `pid ${pid}, ${this.target.stopped() ? "stopped" : "running"}\n`;
       out += this.target.historyText?.() ?? "";
     } else {
-      out = `unknown monitor command '${command}' (try 'monitor help')\n`;
+      out = this.target.monitorCommand?.(command) ?? `unknown monitor command '${command}' (try 'monitor help')\n`;
     }
     return toHex(latin1(out));
   }

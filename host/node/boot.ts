@@ -136,6 +136,8 @@ async function main(): Promise<number> {
   if (args.gdbPort !== null) {
     const target = new MachineDebugTarget(machine);
     target.onResume = () => loop.kick();
+    // monitor syscall: the kernel side of a stepped-over ecall, from an instrumented build made in the background.
+    void target.enableKernelSide(kernelBytes).then(() => process.stderr.write(`keel: gdb: ${target.kernelSideStatus()}\n`));
     if (machine.config.clock === "deterministic" && (machine.block.disk === null || undoDisk !== null)) {
       target.enableHistory(undoDisk, { snapshots: args.gdbSnapshots ?? undefined, intervalRuns: args.gdbSnapshotEvery ?? undefined });
     } else if (machine.config.clock === "deterministic") {
