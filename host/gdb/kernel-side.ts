@@ -217,6 +217,13 @@ export class KernelSide {
     this.machine.useKernel(null);
   }
 
+  /** Stops recording a call still in progress (it is not kept) and runs the machine's own kernel. */
+  abandon(): void {
+    if (this.active === null) return;
+    this.active = null;
+    this.machine.useKernel(null);
+  }
+
   get recording(): boolean {
     return this.active !== null;
   }

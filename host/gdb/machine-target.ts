@@ -108,6 +108,8 @@ export class MachineDebugTarget implements DebugTarget {
 
   reverse(direction: "step" | "continue"): ReverseOutcome {
     if (this.history === null) return { kind: "error", message: "reverse execution needs the deterministic clock (--clock deterministic)" };
+    // A system call being recorded (the process was interrupted inside it) is not replayed with the instrumented kernel.
+    this.kernelSide?.abandon();
     const result = direction === "step" ? this.history.reverseStep() : this.history.reverseContinue([...this.points.values()]);
     if (result.kind !== "stop") return result;
     const hit = result.hit;
@@ -265,6 +267,7 @@ export class MachineDebugTarget implements DebugTarget {
   }
 
   detach(): void {
+    this.kernelSide?.abandon();
     this.kernel()?.debugDetach();
     this.points.clear();
     this.history?.clear();
