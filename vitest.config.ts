@@ -1,6 +1,12 @@
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // `import ... from "keel"` (the package's own exports) resolves to the
+  // API's source, host/api.ts, rather than its bundle in build/keel/
+  // (scripts/build-api.mjs), so tests see the code as it is now. Tests that
+  // run plain Node on the bundle build it first (host/api-package.test.ts).
+  ssr: { resolve: { conditions: ["keel-source", ...defaultServerConditions] } },
   test: {
     include: ["host/**/*.test.ts", "kernel-as/tests/**/*.test.ts", "web/**/*.test.ts", "user/**/*.test.ts", "test/**/*.test.ts", "scripts/**/*.test.ts"],
     exclude: ["e2e/**", "node_modules/**", "dist/**"],

@@ -448,6 +448,7 @@ function start(): void {
         break;
       case "share-recording":
       case "replay":
+      case "run-progress":
         share.onMessage(message);
         break;
       case "inspect-result":

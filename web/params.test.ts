@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
 import {
-  CMDLINE_MAX_BYTES, DEFAULT_PARAMS, RAM_MIB_MAX, RAM_MIB_MIN, describeParamError, parseParams, parseRamMiB, ramBytesOf,
+  CMDLINE_MAX_BYTES, DEFAULT_PARAMS, checkSnapshotUrl, RAM_MIB_MAX, RAM_MIB_MIN, describeParamError, parseParams, parseRamMiB, ramBytesOf,
 } from "./params";
 
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "" });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "" });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "" });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "" });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -60,7 +60,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "" });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "" });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -131,11 +131,34 @@ describe("the disk parameter", () => {
 });
 
 describe("run", () => {
-  it("takes lines to type after boot, and refuses control characters but newlines, tabs and Ctrl-]", () => {
+  it("takes lines to type after boot, keys such as Ctrl-C and Ctrl-] included, and refuses NUL", () => {
     expect(parseParams("?run=ls%20-l%0Aecho%20hi").params.run).toBe("ls -l\necho hi");
-    const bad = parseParams(new URLSearchParams({ run: "ls\u0007" }));
+    expect(parseParams("?run=spin%201%201000%0A%03%0A%1Dmem").params.run).toBe("spin 1 1000\n\x03\n\x1dmem");
+    const bad = parseParams(new URLSearchParams({ run: "ls\u0000" }));
     expect(bad.params.run).toBe("");
-    expect(bad.errors).toEqual([{ name: "run", value: "ls\u0007", reason: expect.stringContaining("control characters") }]);
+    expect(bad.errors).toEqual([{ name: "run", value: "ls\u0000", reason: expect.stringContaining("NUL") }]);
     expect(describeParamError(bad.errors[0]!)).toContain("nothing typed after boot");
+  });
+});
+
+describe("snapshot", () => {
+  it("takes an http(s) address, absolute or relative to the page", () => {
+    expect(parseParams("?snapshot=demo.keelsnap").params.snapshot).toBe("demo.keelsnap");
+    expect(parseParams("?snapshot=https%3A%2F%2Fexample.org%2Fs%2Fdemo.keelsnap").params.snapshot).toBe("https://example.org/s/demo.keelsnap");
+    expect(checkSnapshotUrl("/snaps/a.keelsnap")).toBeNull();
+  });
+
+  it("refuses what is not an http(s) address, saying why", () => {
+    expect(checkSnapshotUrl("")).toMatch(/address/);
+    expect(checkSnapshotUrl("javascript:alert(1)")).toMatch(/http or https/);
+    expect(checkSnapshotUrl("file:///etc/passwd")).toMatch(/not file:/);
+    expect(checkSnapshotUrl("data:application/octet-stream,KEELSNAP")).toMatch(/not data:/);
+    expect(checkSnapshotUrl("https://user:pw@example.org/a.keelsnap")).toMatch(/password/);
+    expect(checkSnapshotUrl("a b.keelsnap")).toMatch(/spaces/);
+    expect(checkSnapshotUrl("http://[::1")).toMatch(/not a URL/);
+    expect(checkSnapshotUrl(`https://example.org/${"a".repeat(3000)}`)).toMatch(/at most 2048/);
+    const bad = parseParams("?snapshot=ftp%3A%2F%2Fh%2Fa.keelsnap");
+    expect(bad.params.snapshot).toBe("");
+    expect(describeParamError(bad.errors[0]!)).toBe('snapshot="ftp://h/a.keelsnap" must be an http or https address, not ftp:; using the default, a normal boot, without the snapshot.');
   });
 });

@@ -26,6 +26,8 @@ export const DISK_DEFAULT: DiskMode = "auto";
 export const CMDLINE_MAX_BYTES = 1024;
 /** Longest `run` text, in UTF-8 bytes. */
 export const RUN_MAX_BYTES = 4096;
+/** Longest `snapshot` URL, in characters. */
+export const SNAPSHOT_URL_MAX_CHARS = 2048;
 
 const MIB = 1024 * 1024;
 
@@ -36,8 +38,10 @@ export interface KeelParams {
   /** Boot the user programs (init and the shell); false boots the kernel monitor alone. */
   userland: boolean;
   disk: DiskMode;
-  /** Typed into the console once the machine has booted, each line with Enter (web/share.ts). */
+  /** Typed into the console once the machine has booted, line by line (web/share.ts). */
   run: string;
+  /** A published `.keelsnap` to boot straight into (its URL as given; "" for none). */
+  snapshot: string;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
@@ -47,6 +51,7 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   userland: true,
   disk: DISK_DEFAULT,
   run: "",
+  snapshot: "",
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
@@ -54,7 +59,8 @@ export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
-  name: ParamName;
+  /** `snapshot`: a published snapshot to boot into (checkSnapshotUrl). */
+  name: ParamName | "snapshot";
   value: string;
   reason: string;
 }
@@ -110,6 +116,13 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     else errors.push({ name: "run", value: run, reason });
   }
 
+  const snapshot = search.get("snapshot");
+  if (snapshot !== null) {
+    const reason = checkSnapshotUrl(snapshot);
+    if (reason === null) params.snapshot = snapshot;
+    else errors.push({ name: "snapshot", value: snapshot, reason });
+  }
+
   return { params, errors };
 }
 
@@ -141,12 +154,31 @@ export function checkCmdline(text: string): string | null {
 }
 
 /** Why a `run` value is refused, or null. Lines are separated by newlines;
- *  other control characters are refused, except tabs and Ctrl-] (which
- *  switches between the shell and the kernel monitor). */
+ *  other control characters are keys typed as they are (Ctrl-] switches to
+ *  the kernel monitor, Ctrl-C interrupts, arrows edit), except NUL, which no
+ *  key sends. */
 export function checkRun(text: string): string | null {
   const bytes = new TextEncoder().encode(text).length;
   if (bytes > RUN_MAX_BYTES) return `is ${bytes} bytes long; at most ${RUN_MAX_BYTES} are allowed`;
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001c\u001e\u001f\u007f]/.test(text)) return "must not contain control characters other than newlines";
+  if (text.includes("\u0000")) return "must not contain NUL characters";
+  return null;
+}
+
+/** Why a `snapshot` URL is refused, or null: an http(s) address, absolute
+ *  or relative to the page, of at most SNAPSHOT_URL_MAX_CHARS characters.
+ *  (Whether it answers, and with a snapshot, is found out by fetching it.) */
+export function checkSnapshotUrl(text: string): string | null {
+  if (text.trim() === "") return "must be the address of a .keelsnap file";
+  if (text.length > SNAPSHOT_URL_MAX_CHARS) return `is ${text.length} characters long; at most ${SNAPSHOT_URL_MAX_CHARS} are allowed`;
+  if (/[\u0000-\u001f\u007f\s]/.test(text)) return "must not contain spaces or control characters";
+  let url: URL;
+  try {
+    url = new URL(text, "https://page.invalid/keel/");
+  } catch {
+    return "is not a URL";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `must be an http or https address, not ${url.protocol}`;
+  if (url.username !== "" || url.password !== "") return "must not carry a user name or password";
   return null;
 }
 
@@ -160,8 +192,10 @@ export function describeParamError(error: ParamError, defaults: KeelParams = DEF
   return `${error.name}=${JSON.stringify(error.value)} ${error.reason}; using the default, ${fallback}.`;
 }
 
-function defaultText(name: ParamName, defaults: KeelParams): string {
+function defaultText(name: ParamError["name"], defaults: KeelParams): string {
   switch (name) {
+    case "snapshot":
+      return "a normal boot, without the snapshot";
     case "ram":
       return `${defaults.ramMiB} MiB`;
     case "clock":

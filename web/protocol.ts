@@ -26,6 +26,9 @@ export interface BootConfig {
   userland: boolean;
   /** Where the disk lives (web/disk/store.ts). */
   disk: DiskMode;
+  /** A `?snapshot=` link's file, fetched by the page: restored instead of
+   *  booting (on a fresh shipped disk); if it cannot be, the machine boots. */
+  snapshot?: { url: string; bytes: Uint8Array };
   /** An exact-replay link's input (web/share.ts), played into the first
    *  machine; typing is ignored until it has all been given. */
   replay?: ReplayEvent[];
@@ -61,6 +64,8 @@ export type PageToWorker =
   | { type: "boot"; config: BootConfig }
   /** Keyboard bytes for the UART, as typed (xterm's onData). */
   | { type: "input"; data: string }
+  /** A link's `run` text, typed line by line, each once the console waits for input (web/share-player.ts). */
+  | { type: "run-lines"; text: string }
   /** The console has drawn this many more UART bytes (see web/flow-control.ts). */
   | { type: "uart-ack"; bytes: number }
   | { type: "reboot" }
@@ -127,6 +132,8 @@ export type WorkerToPage =
   | { type: "console-marker"; text: string }
   /** The answer to `inspect`. */
   | { type: "inspect-result"; id: number; result: InspectResult }
+  /** A link's `run` lines typed so far, of all (web/share-player.ts). */
+  | { type: "run-progress"; typed: number; total: number }
   | { type: "share-recording"; id: number; recording: SessionRecording }
   /** How far the boot config's replay has got: on each event given, and when it ends or is stopped. */
   | { type: "replay"; progress: ReplayProgress; stopped?: string }

@@ -16,6 +16,7 @@ import {
   ShareLinkError, decodeSession, exactLink, inputsOf, pageBase, plainLink, replayPayloadOf, runInput, typedLines,
   type SharedSession,
 } from "./share";
+import { exactReloadLink } from "./share";
 
 /** What the browser tests read (window.keel.replay()). */
 export interface ReplayView {
@@ -24,6 +25,8 @@ export interface ReplayView {
   progress: ReplayProgress | null;
   /** Why the replay stopped early, if it did. */
   stopped: string | null;
+  /** A link's `run` lines typed line by line: how many so far, of all (absent: none). */
+  lines?: { typed: number; total: number };
 }
 
 interface ShareUiOptions {
@@ -87,7 +90,7 @@ export class ShareUi {
    *  is reported in the banner, and `config` is left as the URL made it. */
   async prepareBoot(config: BootConfig): Promise<BootConfig> {
     const payload = replayPayloadOf(window.location.hash);
-    if (payload === null) return config;
+    if (payload === null) return this.params.snapshot === "" ? config : this.prepareSnapshot(config);
     let session: SharedSession;
     try {
       session = await decodeSession(payload);
@@ -121,9 +124,14 @@ export class ShareUi {
     if (this.hasBooted && status.state === "idle" && !this.replay.requested) this.typeRun();
   }
 
-  onMessage(message: Extract<WorkerToPage, { type: "share-recording" | "replay" }>): void {
+  onMessage(message: Extract<WorkerToPage, { type: "share-recording" | "replay" | "run-progress" }>): void {
+    if (message.type === "run-progress") {
+      this.replay.lines = { typed: message.typed, total: message.total };
+      this.showLines();
+      return;
+    }
     if (message.type === "replay") {
-      this.replay = { requested: true, progress: message.progress, stopped: message.stopped ?? null };
+      this.replay = { requested: true, progress: message.progress, stopped: message.stopped ?? null, lines: this.replay.lines };
       this.showReplay();
       if (!this.replayRunning()) {
         this.term.options.disableStdin = false;
@@ -142,11 +150,35 @@ export class ShareUi {
 
   /** For window.keel. */
   replayView(): ReplayView {
-    return { ...this.replay, progress: this.replay.progress === null ? null : { ...this.replay.progress } };
+    return {
+      ...this.replay,
+      progress: this.replay.progress === null ? null : { ...this.replay.progress },
+      ...(this.replay.lines === undefined ? {} : { lines: { ...this.replay.lines } }),
+    };
   }
 
   shareLink(): string | null {
     return this.lastLink;
+  }
+
+  /** A `?snapshot=` link: fetches the file for the worker, which restores it
+   *  instead of booting (web/worker.ts checks it as the Restore buttons do),
+   *  on a fresh copy of the shipped disk, so the visitor's own stored disk
+   *  is never replaced by a link. A file that cannot be fetched is named in
+   *  the URL-parameter banner, and the machine boots as usual. */
+  private async prepareSnapshot(config: BootConfig): Promise<BootConfig> {
+    const url = new URL(this.params.snapshot, window.location.href);
+    let bytes: Uint8Array;
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      const reason = error instanceof TypeError ? `the network request failed (${error.message})` : String(error instanceof Error ? error.message : error);
+      reportParamError({ name: "snapshot", value: this.params.snapshot, reason: `could not be fetched: ${reason}` });
+      return config;
+    }
+    return Object.assign(config, { disk: "memory", snapshot: { url: url.href, bytes } } satisfies Partial<BootConfig>);
   }
 
   private replayRunning(): boolean {
@@ -156,7 +188,22 @@ export class ShareUi {
   private typeRun(): void {
     if (this.runTyped || this.params.run === "") return;
     this.runTyped = true;
-    this.send({ type: "input", data: runInput(this.params.run) });
+    // Line by line, each once the console waits for input (web/share-player.ts).
+    this.send({ type: "run-lines", text: this.params.run });
+  }
+
+  /** The status bar's Replay item while a link's `run` lines are typed
+   *  (after an exact replay, if there was one, it shows that instead). */
+  private showLines(): void {
+    const lines = this.replay.lines;
+    if (lines === undefined || this.replay.requested) return; // an exact replay's item says how that went
+    this.replayItem.hidden = false;
+    const text = lines.typed < lines.total ? `typing ${lines.typed}/${lines.total}` : "typed";
+    this.replayText.dataset.replay = text;
+    this.replayText.textContent = text;
+    this.replayText.title = lines.typed < lines.total
+      ? `Typing the link's lines: ${lines.typed} of ${lines.total} typed, each once the console waits for input.`
+      : `Typed all ${lines.total} of the link's lines, each once the console waited for input.`;
   }
 
   private showReplay(): void {
@@ -215,6 +262,10 @@ export class ShareUi {
       exact: false,
       text: `${why} The link carries the configuration and the ${lines.length} command line${lines.length === 1 ? "" : "s"} typed (as run), typed again once the machine has booted.`,
       note: null,
+      // The same lines on the deterministic clock: once they have run there, Share makes an exact link.
+      exactReload: clock === "realtime" && recording.inexact === null
+        ? exactReloadLink(base, this.booting, lines)
+        : null,
     };
   }
 
@@ -232,6 +283,8 @@ interface LinkView {
   exact: boolean;
   text: string;
   note: string | null;
+  /** A page to reload into for an exact link (deterministic clock, the same lines), or null. */
+  exactReload?: string | null;
 }
 
 /** A modal <dialog>: the link in a read-only field (selectable when the
@@ -244,6 +297,9 @@ class ShareDialog {
   private readonly field = document.createElement("textarea");
   private readonly copy = document.createElement("button");
   private readonly copied = document.createElement("p");
+  /** "Make this an exact link": reloads in deterministic mode with the same lines. */
+  private readonly exact = document.createElement("button");
+  private exactTarget: string | null = null;
 
   constructor(private readonly opener: HTMLButtonElement) {
     const d = this.dialog;
@@ -277,9 +333,16 @@ class ShareDialog {
     close.addEventListener("click", () => d.close());
     this.copied.className = "share-copied";
     this.copied.setAttribute("role", "status");
+    this.exact.type = "button";
+    this.exact.className = "button";
+    this.exact.textContent = "Make this an exact link";
+    this.exact.title = "Reload Keel on the deterministic clock and a fresh shipped disk, typing the same lines; then Share makes a link that replays exactly.";
+    this.exact.addEventListener("click", () => {
+      if (this.exactTarget !== null) window.location.assign(this.exactTarget);
+    });
     const buttons = document.createElement("div");
     buttons.className = "share-buttons";
-    buttons.append(this.copy, close);
+    buttons.append(this.copy, this.exact, close);
     d.append(title, this.text, this.note, label, this.field, buttons, this.copied);
     // Escape fires "cancel" and closes the dialog; either way focus returns to Share.
     d.addEventListener("close", () => this.opener.focus());
@@ -301,6 +364,8 @@ class ShareDialog {
     this.field.value = view.link;
     this.dialog.dataset.exact = String(view.exact);
     this.copy.disabled = view.link === "";
+    this.exactTarget = view.exactReload ?? null;
+    this.exact.hidden = this.exactTarget === null;
     this.copied.textContent = view.link === "" ? "" : `${view.link.length} characters.`;
     if (!this.dialog.open) this.dialog.showModal();
     this.field.focus();

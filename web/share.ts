@@ -237,59 +237,141 @@ export function plainLink(base: string, params: Pick<KeelParams, "ramMiB" | "clo
   if (params.clock !== DEFAULT_PARAMS.clock) query.set("clock", params.clock);
   if (params.cmdline !== DEFAULT_PARAMS.cmdline) query.set("cmdline", params.cmdline);
   if (params.userland !== DEFAULT_PARAMS.userland) query.set("userland", params.userland ? "1" : "0");
-  if (lines.length > 0) query.set("run", lines.join("\n"));
+  // runSteps drops one trailing newline (hand-written `run` text often ends
+  // with one): a last empty line, which presses Enter, gets one more.
+  if (lines.length > 0) query.set("run", lines.join("\n") + (lines[lines.length - 1] === "" ? "\n" : ""));
   const text = query.toString().replaceAll("+", "%20");
   return text === "" ? base : `${base}?${text}`;
 }
 
-// ---- `run` --------------------------------------------------------------------
-
-/** Ctrl-], which switches between the shell and the kernel monitor: kept in lines. */
-const MONITOR_KEY = "\x1d";
-
-/** What the console is given for `run`: each line, then Enter (a carriage
- *  return, as a terminal sends it). Empty lines are kept: they press Enter. */
-export function runInput(text: string): string {
-  const lines = text.replaceAll("\r\n", "\n").replaceAll("\r", "\n").split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines.map((line) => `${line}\r`).join("");
+/** The page to reload into for an exact link: the same configuration and
+ *  lines on the deterministic clock and a fresh copy of the shipped disk
+ *  (what an exact replay starts from). Once the lines have run there, Share
+ *  makes an exact link. */
+export function exactReloadLink(base: string, params: Pick<KeelParams, "ramMiB" | "cmdline" | "userland">, lines: readonly string[]): string {
+  const url = new URL(plainLink(base, { ...params, clock: "deterministic" }, lines));
+  url.searchParams.set("disk", "memory");
+  return url.href.replaceAll("+", "%20");
 }
 
-/** The command lines keyboard input amounts to, as a line editor sees it:
- *  printable text, Backspace/Delete removes a character, Ctrl-C and Ctrl-U
- *  drop the line, Enter ends it (empty lines are left out); escape
- *  sequences (arrow keys) are skipped.
- *  A line not yet ended by Enter is left out: it was never run. */
+// ---- `run` --------------------------------------------------------------------
+
+/** Ctrl-], which switches between the shell and the kernel monitor. */
+export const MONITOR_KEY = "\x1d";
+/** Keys that act at once rather than edit a line: Ctrl-C, Ctrl-\\, Ctrl-Z
+ *  (signals to the foreground job, or cancel the line) and Ctrl-D (end of
+ *  input). A `run` line ending in one is typed without Enter. */
+export const SIGNAL_KEYS: ReadonlySet<string> = new Set(["\x03", "\x1c", "\x1a", "\x04"]);
+
+/** One thing the realtime replay types (web/share-player.ts). */
+export interface RunStep {
+  /** The bytes to type, Enter included where the line has one. */
+  text: string;
+  /** `switch`: Ctrl-] alone, sent once the console waits for input;
+   *  `line`: typed once the console waits for input (at a prompt);
+   *  `signal`: signal keys alone, sent once the console waits for input or
+   *  a moment after the step before, so they reach a program that runs. */
+  kind: "switch" | "line" | "signal";
+}
+
+/** The steps `run` text types, in order: each line with Enter, except a
+ *  line that ends in a signal key; Ctrl-] at the start of a line is a
+ *  switch of its own. Empty lines are kept: they press Enter. */
+export function runSteps(text: string): RunStep[] {
+  const lines = text.replaceAll("\r\n", "\n").replaceAll("\r", "\n").split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const steps: RunStep[] = [];
+  for (const line of lines) {
+    let rest = line;
+    while (rest.startsWith(MONITOR_KEY)) {
+      steps.push({ kind: "switch", text: MONITOR_KEY });
+      rest = rest.slice(MONITOR_KEY.length);
+    }
+    if (rest === "" && rest !== line) continue; // a line of switches alone
+    const chars = [...rest];
+    const endsInSignal = chars.length > 0 && SIGNAL_KEYS.has(chars[chars.length - 1]!);
+    const onlySignals = chars.length > 0 && chars.every((c) => SIGNAL_KEYS.has(c));
+    steps.push({ kind: onlySignals ? "signal" : "line", text: endsInSignal ? rest : `${rest}\r` });
+  }
+  return steps;
+}
+
+/** What the console is given for `run`, all at once: the steps' text back to back. */
+export function runInput(text: string): string {
+  return runSteps(text).map((step) => step.text).join("");
+}
+
+/** Keys that move the cursor or edit in place (a line editor's, not a
+ *  plain line's): once a line holds one, it is carried key for key. */
+function isEditingKey(ch: string): boolean {
+  return ch === "\x1b" || ch === "\t" || ch === "\x01" || ch === "\x02" || ch === "\x05" || ch === "\x06" ||
+    ch === "\x0b" || ch === "\x0c" || ch === "\x0e" || ch === "\x10" || ch === "\x17" || ch === "\x19";
+}
+
+/** A console's side (the shell, or the kernel monitor Ctrl-] switches to)
+ *  and the line typed there so far. */
+interface PendingLine {
+  keys: string[];
+  /** The line holds editing keys: every key is kept. */
+  raw: boolean;
+}
+
+/** The `run` lines keyboard input amounts to, in the order they were run,
+ *  each prefixed with Ctrl-] where the replay must switch between the shell
+ *  and the monitor first. The shell and the monitor each keep their own
+ *  line while the other has the console, as they do. A line ends at Enter,
+ *  and also at a signal key (Ctrl-C, Ctrl-\\, Ctrl-Z, Ctrl-D), which stays
+ *  at its end: whether it cancels the line (at a prompt) or stops a program
+ *  (typed while one runs), the replay types it too, so nothing that ran is
+ *  dropped. Backspace and Ctrl-U edit the text as typed; a line that uses a
+ *  line editor's keys (arrows, Tab, Ctrl-A, Ctrl-W, ...) is carried key for
+ *  key. A line ended neither way was never run and is left out; if the
+ *  input ends in the other side, a last Ctrl-] line switches there. */
 export function typedLines(chunks: Iterable<Uint8Array | string>): string[] {
   let text = "";
   const decoder = new TextDecoder();
   for (const chunk of chunks) text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
   text += decoder.decode();
   const lines: string[] = [];
-  let line: string[] = [];
+  const pending: [PendingLine, PendingLine] = [{ keys: [], raw: false }, { keys: [], raw: false }];
+  /** 0 the shell, 1 the monitor: where the typing goes, and where the replay's lines so far leave the console. */
+  let side = 0;
+  let replaySide = 0;
+  const end = (line: PendingLine) => {
+    const keys = line.keys.join("");
+    // A line of Ctrl-] alone is only the switch: an empty line after one goes apart.
+    if (side !== replaySide) lines.push(keys === "" ? MONITOR_KEY : MONITOR_KEY + keys);
+    if (side === replaySide || keys === "") lines.push(keys);
+    replaySide = side;
+    line.keys = [];
+    line.raw = false;
+  };
   const chars = [...text];
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i]!;
+    const line = pending[side]!;
     if (ch === "\r" || ch === "\n") {
       if (ch === "\r" && chars[i + 1] === "\n") i++;
-      if (line.length > 0) lines.push(line.join("")); // an empty Enter adds nothing to a link
-      line = [];
+      end(line);
+    } else if (SIGNAL_KEYS.has(ch)) {
+      line.keys.push(ch);
+      end(line);
+    } else if (ch === MONITOR_KEY) {
+      side = 1 - side;
+    } else if (line.raw) {
+      line.keys.push(ch);
     } else if (ch === "\x7f" || ch === "\b") {
-      line.pop();
-    } else if (ch === "\x03" || ch === "\x15") {
-      line = [];
-    } else if (ch === "\x1b") {
-      // CSI (ESC [ params final) or SS3 (ESC O x); a lone ESC is dropped.
-      if (chars[i + 1] === "[") {
-        i += 2;
-        while (i < chars.length && !/[\u0040-\u007e]/.test(chars[i]!)) i++;
-      } else if (chars[i + 1] === "O") {
-        i += 2;
-      }
-    } else if (ch === MONITOR_KEY || ch === "\t" || ch >= " ") {
-      line.push(ch);
+      line.keys.pop();
+    } else if (ch === "\x15") {
+      line.keys = [];
+    } else if (isEditingKey(ch)) {
+      line.raw = true;
+      line.keys.push(ch);
+    } else if (ch >= " ") {
+      line.keys.push(ch);
     }
   }
+  if (side !== replaySide) lines.push(MONITOR_KEY);
   return lines;
 }
 

@@ -1,6 +1,7 @@
 // The kernel's home in the browser: a module Web Worker that builds one
-// Machine (host/machine.ts) from the page's boot config, drives it with the
-// RunLoop (host/runloop.ts), and reports back through web/protocol.ts.
+// machine from the page's boot config as the embeddable API does
+// (KeelMachine, host/api.ts: the Machine of host/machine.ts, its run loop
+// and console), and reports back through web/protocol.ts.
 //
 // Running here keeps the page responsive however busy the kernel is. All
 // outgoing traffic is rate-limited: UART bytes are batched for at most
@@ -22,7 +23,7 @@ import { Machine, type MachineCallbacks, type MachineConfig, type MachineState }
 import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreDetached, snapshotBuildId, type SnapshotCapture } from "../host/snapshot";
 import { CallbackRelay, restoredBootConfig, snapshotDiskProblem } from "./snapshot-worker";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
-import { RunLoop } from "../host/runloop";
+import { KeelMachine } from "../host/api";
 import type { BlockBackend } from "./disk/backend";
 import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
 import { DiskStore } from "./disk/store";
@@ -32,10 +33,17 @@ import {
 } from "./protocol";
 import { FlowControl } from "./flow-control";
 import { SessionShare, type ShareNotes } from "./share-worker";
+import { LinePlayer } from "./share-player";
+import { runSteps } from "./share";
 import { UartBatcher } from "./uart-batcher";
 import { kernelInterfaceProblem } from "./kernel-interface";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+/** Console text a session keeps (for waiting on prompts), in characters. */
+const CONSOLE_TEXT_KEPT = 64 * 1024;
+/** How often a link's `run` lines are looked at while the machine sleeps. */
+const PLAYER_POLL_MS = 50;
 
 function post(message: WorkerToPage, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
@@ -112,8 +120,12 @@ function sameCells(a: Uint16Array | null, b: Uint16Array): boolean {
 
 /** One booted machine and the timers that report on it. */
 class Session {
+  /** The machine as the embeddable API has it (host/api.ts): its run loop,
+   *  its console output and text. */
+  private readonly keel: KeelMachine;
+  /** The run loop's controls (the KeelMachine's start, stop and kick). */
+  private readonly loop: Pick<KeelMachine, "start" | "stop" | "kick">;
   private readonly machine: Machine;
-  private readonly loop: RunLoop;
   /** Records the input for the Share button; plays a replay link back. */
   readonly share: SessionShare;
   private readonly uart = new UartBatcher((bytes) => this.sendUart(bytes), UART_FLUSH_MS);
@@ -125,6 +137,9 @@ class Session {
   private detail: string | undefined;
   private readonly vgaTimer: ReturnType<typeof setInterval>;
   private readonly statusTimer: ReturnType<typeof setInterval>;
+  /** A link's `run` lines being typed, and the timer that looks in between slices. */
+  private player: LinePlayer | null = null;
+  private playerTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     kernel: WebAssembly.Module,
@@ -140,12 +155,16 @@ class Session {
     const machineConfig: MachineConfig = {
       ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk,
     };
-    const callbacks: MachineCallbacks = {
-      uartOutput: (bytes) => this.uart.push(bytes),
-      stateChanged: (state, detail) => this.onStateChanged(state, detail),
-      hostLog: (level, text) => post({ type: "log", level: toLogLevel(level), text }),
-    };
-    this.machine = restored?.(callbacks) ?? new Machine(kernel, machineConfig, callbacks);
+    this.keel = new KeelMachine({ kernel, config: machineConfig, outputLimit: CONSOLE_TEXT_KEPT }, restored);
+    this.machine = this.keel.machine;
+    this.keel.onOutput((bytes) => this.uart.push(bytes));
+    this.keel.onState((state, detail) => this.onStateChanged(state, detail));
+    this.keel.onLog((level, text) => post({ type: "log", level: toLogLevel(level), text }));
+    this.keel.onTick((report) => {
+      if (this.share.afterTick(report.state)) this.loop.kick();
+      this.pollLines();
+    });
+    this.loop = this.keel;
     this.share = new SessionShare(this.machine, post, () => {
       // What the machine printed before the reboot comes first: the replay
       // reboots in the middle of a slice, with output still in the machine.
@@ -153,7 +172,6 @@ class Session {
       this.uart.flush();
       post({ type: "console-marker", text: "reboot" });
     });
-    this.loop = new RunLoop(this.machine, { onTick: (report) => this.share.afterTick(report.state) && this.loop.kick() });
     this.vgaTimer = setInterval(() => this.sendVgaIfChanged(), VGA_FRAME_MS);
     this.statusTimer = setInterval(() => this.sendStatus(false), STATUS_MS);
   }
@@ -195,6 +213,28 @@ class Session {
     this.flow.acknowledged(bytes);
   }
 
+  /** Types `run` text line by line (web/share-player.ts); replaces any still being typed. */
+  playLines(text: string): void {
+    this.stopLines();
+    this.player = new LinePlayer(runSteps(text), this.keel, { send: (data) => this.input(data) });
+    this.playerTimer = setInterval(() => this.pollLines(), PLAYER_POLL_MS);
+    post({ type: "run-progress", typed: 0, total: this.player.total });
+    this.pollLines();
+  }
+
+  private pollLines(): void {
+    const player = this.player;
+    if (player === null) return;
+    if (player.poll()) post({ type: "run-progress", typed: player.typed, total: player.total });
+    if (player.done) this.stopLines();
+  }
+
+  private stopLines(): void {
+    if (this.playerTimer !== null) clearInterval(this.playerTimer);
+    this.playerTimer = null;
+    this.player = null;
+  }
+
   /** The panels' read-only view of the kernel (host/inspect.ts); never changes the machine. */
   inspect(query: InspectQuery): InspectResult {
     return this.machine.inspect(query);
@@ -216,7 +256,8 @@ class Session {
 
   dispose(): void {
     this.share.stopReplay("stopped: the machine was replaced");
-    this.loop.stop();
+    this.stopLines();
+    this.keel.dispose();
     clearInterval(this.vgaTimer);
     clearInterval(this.statusTimer);
     this.uart.flush();
@@ -303,8 +344,27 @@ async function boot(config: BootConfig): Promise<void> {
   // userland=0 is the kernel monitor alone: with a disk the kernel would
   // mount it and start init from it.
   disk = config.userland ? await openDisk(config) : null;
+  if (config.snapshot !== undefined && await bootSnapshot(config.snapshot)) {
+    setInterval(() => sendDiskInfo(false), STATUS_MS);
+    return;
+  }
   startSession(0);
   setInterval(() => sendDiskInfo(false), STATUS_MS);
+}
+
+/** A `?snapshot=` link: the machine starts as the snapshot, checked as the
+ *  Restore buttons check one. False when it cannot be restored: that is
+ *  reported, and the caller boots as usual instead. */
+async function bootSnapshot(snapshot: { url: string; bytes: Uint8Array }): Promise<boolean> {
+  let restored;
+  try {
+    restored = await restoreSnapshot(snapshot.bytes);
+  } catch (error) {
+    post({ type: "snapshot-error", message: `The snapshot ${snapshot.url} was not restored: ${errorText(error)} Keel booted as usual instead.` });
+    return false;
+  }
+  post({ type: "booted", ...restored });
+  return true;
 }
 
 /** Opens the disk; without one the machine still boots (and says why). */
@@ -405,7 +465,7 @@ async function saveSnapshot(): Promise<void> {
 
 /** Checks everything, builds the restored machine, and only then stops the
  *  running one and replaces the disk. */
-async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
+async function restoreSnapshot(bytes: Uint8Array): Promise<{ ramBytes: number; clock: BootConfig["clock"] }> {
   if (booting === null || kernelBuild === null) throw new Error("Keel has not started yet; try again in a moment.");
   const { kernel, modules } = booting;
   const snapshot = await decodeSnapshot(bytes, await kernelBuild);
@@ -433,6 +493,7 @@ async function restoreSnapshot(bytes: Uint8Array): Promise<void> {
   // A replay starts from a boot, which the restored machine never had.
   shareNotes = { inexact: "the machine was restored from a snapshot", shippedDisk: false };
   post({ type: "snapshot-restored", ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock, savedAt: snapshot.created });
+  return { ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock };
 }
 
 const CHANGED_KERNEL = "the machine runs a kernel changed in the page";
@@ -500,6 +561,9 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         if (session === null) earlyInput += message.data;
         else session.input(message.data);
         break;
+      case "run-lines":
+        session?.playLines(message.text);
+        break;
       case "uart-ack":
         session?.consoleCaughtUp(message.bytes);
         break;
@@ -535,7 +599,7 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         snapshotOperation(saveSnapshot);
         break;
       case "snapshot-restore":
-        snapshotOperation(() => restoreSnapshot(message.bytes));
+        snapshotOperation(async () => void (await restoreSnapshot(message.bytes)));
         break;
       case "kernel-boot":
         kernelOperation(message.bytes, message.patch);

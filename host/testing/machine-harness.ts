@@ -1,9 +1,12 @@
 // Boots a whole Keel machine in Node for tests: the real kernel build, real
-// devices, the deterministic clock. Console output is collected as text and
-// commands are typed into the UART exactly as a user would.
+// devices, the deterministic clock. It is the embeddable API's KeelMachine
+// (host/api.ts, the `keel` package), so every test that uses it uses the
+// API; what it adds is synchronous driving. Console output is collected as
+// text and commands are typed into the UART exactly as a user would.
 
 import { readFileSync } from "node:fs";
-import { Machine, type MachineCallbacks, type MachineConfig } from "../machine.js";
+import type { Machine, MachineCallbacks, MachineConfig } from "../machine.js";
+import { KeelMachine } from "../api.js";
 import { BOOT_MODULE_BOOTFS } from "../bootinfo.js";
 
 let kernelModule: WebAssembly.Module | undefined;
@@ -31,37 +34,20 @@ export function kernelModuleSync(): WebAssembly.Module {
   return kernelModule;
 }
 
-export class MachineHarness {
-  readonly machine: Machine;
-  private out = "";
-  private readonly decoder = new TextDecoder();
+/** The embeddable API's machine (host/api.ts) with synchronous driving for
+ *  tests: no run loop; each call runs kernel slices until its answer. */
+export class MachineHarness extends KeelMachine {
   readonly states: string[] = [];
 
   /** `build` makes the machine from the harness's callbacks instead (a
    *  machine restored from a snapshot, say); `config` is then unused. */
   constructor(config: Partial<MachineConfig> = {}, build?: (callbacks: MachineCallbacks) => Machine) {
-    const callbacks: MachineCallbacks = {
-      // Terminals want CR LF; tests read plain newlines.
-      uartOutput: (bytes) => (this.out += this.decoder.decode(bytes, { stream: true }).replaceAll("\r", "")),
-      stateChanged: (state) => this.states.push(state),
-    };
-    this.machine = build?.(callbacks) ??
-      new Machine(kernelModuleSync(), { ramBytes: 32 * 1024 * 1024, clock: "deterministic", cmdline: "", ...config }, callbacks);
-  }
-
-  /** Everything the UART printed so far. */
-  get output(): string {
-    return this.out;
-  }
-
-  /** Output printed since `mark` (a length of `output` taken earlier). */
-  since(mark: number): string {
-    return this.out.slice(mark);
-  }
-
-  boot(): this {
-    this.machine.boot();
-    return this;
+    super({
+      kernel: kernelModuleSync(),
+      kernelBytes: kernelBytesSync(),
+      config: { ramBytes: 32 * 1024 * 1024, clock: "deterministic", cmdline: "", ...config },
+    }, build);
+    this.onState((state) => this.states.push(state));
   }
 
   /** Runs until the machine is idle with nothing scheduled, stopped, or the slice cap is hit. */
@@ -91,7 +77,7 @@ export class MachineHarness {
 
   /** Types a shell command and waits for the next prompt; returns the reply. */
   shell(line: string, prompt = "$ "): string {
-    const mark = this.out.length;
+    const mark = this.output.length;
     this.machine.input(`${line}\r`);
     const seen = this.runUntil(new RegExp(`\n${prompt.replace(/[$]/g, "\\$")}$`), mark);
     return seen;
@@ -100,7 +86,7 @@ export class MachineHarness {
   /** Runs one kernel monitor command from the shell (Ctrl-] in and out
    *  again) and returns what it printed. */
   monitor(line: string): string {
-    const mark = this.out.length;
+    const mark = this.output.length;
     this.machine.input("\x1d");
     this.runUntil("keel> ", mark);
     const reply = this.command(line);
@@ -112,10 +98,10 @@ export class MachineHarness {
   /** monitor() for a machine that programs keep busy (it never settles):
    *  waits for the monitor's next prompt instead of an idle machine. */
   monitorWhileBusy(line: string): string {
-    const mark = this.out.length;
+    const mark = this.output.length;
     this.machine.input("\x1d");
     this.runUntil("keel> ", mark);
-    const start = this.out.length;
+    const start = this.output.length;
     this.machine.input(`${line}\r`);
     const reply = this.runUntil(/\nkeel> $/, start);
     this.machine.input("\x1d");
@@ -125,7 +111,7 @@ export class MachineHarness {
 
   /** Types a line (with Enter) and returns what the console printed in reply. */
   command(line: string): string {
-    const mark = this.out.length;
+    const mark = this.output.length;
     this.machine.input(`${line}\r`);
     this.settle();
     return this.since(mark);
