@@ -111,6 +111,8 @@ interface KernelExports {
   kmain(bootInfo: number): number;
   /** After a snapshot restore: re-attach per-instance state (0 = done). */
   resume?(): number;
+  /** resume() that keeps the debugging session (the GDB server's own snapshots). */
+  resumeRewound?(): number;
   run(budget: number): number;
   kernelImageEnd(): number;
   panicFromHost?(): void;
@@ -198,6 +200,18 @@ export interface KernelDebugExports {
   debugInterrupt(): number;
   debugDetach(): number;
   debugKill(): number;
+  // Reverse execution (host/gdb/reverse.ts).
+  debugPosition(): bigint;
+  debugRunTo(pos: bigint): number;
+  debugRunToClear(): number;
+  debugRunToHits(): number;
+  debugNote(va: bigint, len: bigint, kind: number): number;
+  debugNotesClear(): number;
+  debugNotes(): number;
+  debugNotePos(): bigint;
+  debugNoteKind(): number;
+  debugNoteWatchKind(): number;
+  debugNoteAddr(): bigint;
 }
 
 export const DEFAULT_RAM_BYTES = 128 * 1024 * 1024;
@@ -246,6 +260,10 @@ export class Machine {
   readonly config: Readonly<MachineConfig>;
   private kernel: WebAssembly.Module;
   private swaps = 0;
+  /** The build running now: `kernel`, or another one useKernel() put in (the GDB server's instrumented kernel). */
+  private activeKernel: WebAssembly.Module;
+  /** The instrumented kernel's function-entry hook (host/gdb/kernel-side.ts). */
+  private logExecution: ((id: number) => void) | null = null;
   private readonly callbacks: MachineCallbacks;
   private readonly clock: MachineClock;
   private readonly nsPerWork: number;
@@ -282,10 +300,16 @@ export class Machine {
   private horizonNs: number | null = null;
   /** Wall-clock ms the last kmain() took: kernel entry to the monitor prompt. */
   bootWallMs = 0;
+  /** Sees every input() first (the GDB server's history, host/gdb/reverse.ts). */
+  inputTap: ((bytes: Uint8Array) => void) | null = null;
+  /** While true, what the UART transmits is dropped: replaying history
+   *  re-runs output the console has already shown. */
+  outputMuted = false;
 
   constructor(kernel: WebAssembly.Module, config: MachineConfig, callbacks: MachineCallbacks) {
     validateConfig(config);
     this.kernel = kernel;
+    this.activeKernel = kernel;
     this.config = { ...config };
     this.callbacks = callbacks;
     this.nsPerWork = config.nsPerWork ?? DEFAULT_NS_PER_WORK;
@@ -362,12 +386,14 @@ export class Machine {
 
   /** A fresh kernel instance on the current RAM (its data segments are written again). */
   private instantiate(): void {
-    const instance = new WebAssembly.Instance(this.kernel, {
+    const instance = new WebAssembly.Instance(this.activeKernel, {
       env: { memory: this.memory },
       keel: {
         port_in: (port: number, width: number) => this.portIn(port, width as Width),
         port_out: (port: number, width: number, value: number) => this.portOut(port, width as Width, value),
         hypercall: (op: number, a0: number, a1: number, a2: number) => this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0),
+        // Only an instrumented build imports it (binaryen's log-execution pass).
+        log_execution: (id: number) => this.logExecution?.(id),
       },
     });
     this.exports = instance.exports as unknown as KernelExports;
@@ -455,12 +481,16 @@ export class Machine {
     if (this.currentState === "halted" || this.currentState === "panicked") {
       throw new MachineConfigError(`the machine is ${this.currentState}: there is nothing running to keep, so reboot into the new kernel`);
     }
+    if (this.activeKernel !== this.kernel) {
+      throw new MachineConfigError("the GDB server runs an instrumented build of the kernel on this machine; let it finish (or detach gdb) first");
+    }
     const limit = this.layout?.kernelImageEnd ?? 0;
     const problem = hotSwapProblem(this.kernelProbe(), probeKernel(next), limit);
     if (problem !== null) throw new MachineConfigError(problem);
     const staticData = new Uint8Array(this.memory.buffer, KERNEL_IMAGE, limit - KERNEL_IMAGE).slice();
     const previous = { kernel: this.kernel, exports: this.exports };
     this.kernel = next;
+    this.activeKernel = next;
     this.instantiate();
     const resumed = this.exports.resume?.();
     if (resumed === 0) {
@@ -469,6 +499,7 @@ export class Machine {
     }
     new Uint8Array(this.memory.buffer, KERNEL_IMAGE, staticData.length).set(staticData);
     this.kernel = previous.kernel;
+    this.activeKernel = previous.kernel;
     this.exports = previous.exports;
     this.exports.resume?.(); // re-attaches the old kernel to its hart arena again
     const why = RESUME_REFUSALS[resumed ?? -1] ?? "it has no resume()";
@@ -483,6 +514,54 @@ export class Machine {
   /** Kernels applied over this machine's RAM so far (swapKernel). */
   get kernelSwaps(): number {
     return this.swaps;
+  }
+
+  /** Takes this booted machine back to a state saveState() gave (reverse
+   *  execution, host/gdb/reverse.ts): devices and clock, RAM (`fill` writes
+   *  all `ramLength` bytes of it), then the kernel's resumeRewound(), which
+   *  keeps the debugging session. The disk is the caller's to put back. */
+  rewindState(saved: MachineSavedState, ramLength: number, fill: (ram: Uint8Array) => void): void {
+    if (this.currentState === "off" || this.inKernel) throw new MachineConfigError("only a booted machine between slices can be rewound");
+    if (this.exports.resumeRewound === undefined) throw new MachineConfigError("this kernel cannot be rewound");
+    this.clock.restore(saved.clock);
+    for (const d of this.devices) d.restore(saved.devices[d.name]);
+    if (this.memory.buffer.byteLength !== ramLength) {
+      // RAM grew after that state was saved: a fresh instance on RAM of the old size.
+      this.memory = new WebAssembly.Memory({ initial: ramLength / WASM_PAGE, maximum: MAX_WASM_PAGES });
+      this.view = new DataView(this.memory.buffer);
+      this.instantiate();
+    }
+    fill(new Uint8Array(this.memory.buffer));
+    this.intc.syncMirror();
+    const resumed = this.exports.resumeRewound();
+    if (resumed !== 0) throw new MachineConfigError(`the kernel could not resume (code ${resumed}: ${RESUME_REFUSALS[resumed] ?? "unknown"})`);
+    this.boots = saved.boots;
+    this.runs = saved.runs;
+    this.rngState = saved.rngState >>> 0 || 1;
+    this.rebootRequested = saved.rebootRequested;
+    this.layout = saved.layout;
+    this.panicMessage = saved.panicMessage;
+    this.txBuffer = [...saved.uartTx];
+    this.imports = saved.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() }));
+    this.setState(saved.state, saved.state === "panicked" ? saved.panicMessage : undefined);
+  }
+
+  /** Runs another build of the same kernel on this machine's RAM from the
+   *  next slice on (null: the machine's own again), between slices: the GDB
+   *  server swaps in a build instrumented at every function entry to show
+   *  a system call's kernel side (host/gdb/kernel-side.ts). The builds share
+   *  every byte of RAM's meaning; the kernel image's own bytes are kept
+   *  across the new instance's data segments, and resumeRewound() attaches
+   *  the hart's caches again, empty. */
+  useKernel(module: WebAssembly.Module | null, logExecution: ((id: number) => void) | null = null): void {
+    if (this.currentState === "off" || this.inKernel) throw new MachineConfigError("the kernel can only be swapped between slices of a booted machine");
+    const image = new Uint8Array(this.memory.buffer, 0, this.exports.kernelImageEnd() >>> 0).slice();
+    this.activeKernel = module ?? this.kernel;
+    this.logExecution = logExecution;
+    this.instantiate();
+    new Uint8Array(this.memory.buffer).set(image);
+    const resumed = this.exports.resumeRewound?.();
+    if (resumed !== 0) throw new MachineConfigError(`the swapped-in kernel could not resume (code ${String(resumed)})`);
   }
 
   /** Powers off and on again. */
@@ -580,6 +659,7 @@ export class Machine {
   /** Keyboard input: bytes into the UART's receive path. */
   input(data: Uint8Array | string): void {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    this.inputTap?.(bytes);
     this.uart.receive(bytes);
     if (this.currentState === "idle") this.setState("running");
   }
@@ -736,7 +816,7 @@ export class Machine {
     if (this.txBuffer.length === 0) return;
     const bytes = Uint8Array.from(this.txBuffer);
     this.txBuffer = [];
-    this.callbacks.uartOutput(bytes);
+    if (!this.outputMuted) this.callbacks.uartOutput(bytes);
   }
 
   private portIn(port: number, width: Width): number {

@@ -138,6 +138,98 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     expect(await r.exited).toBe(0);
   }, 90_000);
 
+  it("runs backwards: reverse-stepi, reverse-continue to a watchpoint and to a breakpoint, the start of history", async () => {
+    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc", "--gdb-snapshot-every", "1"]));
+    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    r.child.stdin!.write("echo hello world | wc\n");
+    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    const { status, output } = await runGdb(Number(port), [
+      "break main",
+      "continue",
+      "stepi",
+      "info registers pc a0 a1 sp",
+      "stepi",
+      "stepi",
+      "info registers pc a0 a1 sp",
+      "reverse-stepi",
+      "reverse-stepi",
+      "info registers pc a0 a1 sp",
+      "watch total.bytes",
+      "continue",
+      "next",
+      "next",
+      "reverse-continue",
+      "print total.bytes",
+      "delete 2",
+      "reverse-continue",
+      "info registers pc",
+      "reverse-continue",
+      "info registers pc",
+      "delete",
+      "continue",
+    ], "user/bin/wc.debug");
+    if (process.env.GDB_SHOW) console.log(output);
+    expect(status, output).toBe(0);
+    // Two reverse steps after two steps: exactly the registers seen then.
+    const regs = [...output.matchAll(/^pc\s+(0x[0-9a-f]+).*\n^a0\s+(0x[0-9a-f]+).*\n^a1\s+(0x[0-9a-f]+).*\n^sp\s+(0x[0-9a-f]+)/gm)].map((m) => m.slice(1).join(" "));
+    expect(regs.length).toBe(3);
+    expect(regs[2]).toBe(regs[0]);
+    expect(regs[1]).not.toBe(regs[0]);
+    // Going forward the watchpoint saw 0 -> 12; backwards gdb reports it the other way round, before the store.
+    expect(output).toMatch(/Old value = 0\s+New value = 12/);
+    expect(output).toMatch(/Hardware watchpoint 2: total\.bytes\s+Old value = 12\s+New value = 0/);
+    expect(output).toContain("$1 = 0");
+    // With only the breakpoint left: back at main, where it was hit; then the start of history, where gdb attached.
+    expect([...output.matchAll(/Breakpoint 1, main \(argc=1/g)].length).toBe(2);
+    expect(output).toMatch(/^pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <main\+\d+>/m);
+    expect(output).toContain("No more reverse-execution history.");
+    expect(output).toMatch(/^pc\s+0x0\s+0x0 <_start>/m);
+    expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
+    // The program ran to its end once more, from the beginning of history, and printed its line.
+    expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
+    r.child.stdin!.end();
+    expect(await r.exited).toBe(0);
+  }, 90_000);
+
+  it("steps through an ecall and shows its kernel side with monitor syscall", async () => {
+    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
+    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    r.child.stdin!.write("echo hello world | wc\n");
+    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    await r.waitFor(/gdb: the kernel side of system calls is ready/, 60_000);
+    const { status, output } = await runGdb(Number(port), [
+      "break read",
+      "continue",
+      "stepi", // read is li a7, 5; ecall; ret
+      "x/i $pc",
+      "stepi",
+      "monitor syscall",
+      "print $a0",
+      "delete",
+      "continue",
+    ], "user/bin/wc.debug");
+    expect(status, output).toBe(0);
+    expect(output).toMatch(/=> 0x[0-9a-f]+ <read\+2>:\s+ecall/);
+    expect(output).toMatch(/pid \d+: read\(0, 0x[0-9a-f]+, \d+\) = 12 "hello world\\n"/);
+    expect(output).toMatch(/kernel side: \d+ function entries, \d+ functions/);
+    expect(output).toMatch(/sys\/unix\/sysRead/);
+    expect(output).toContain("$1 = 12");
+    expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
+    r.child.stdin!.end();
+    expect(await r.exited).toBe(0);
+  }, 90_000);
+
+  it("offers no reverse execution on the realtime clock, and says why", async () => {
+    const r = (running = startRunner(["--gdb", "0", "--gdb-attach", "wc"]));
+    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    r.child.stdin!.write("echo hello world | wc\n");
+    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    const { output } = await runGdb(Number(port), ["stepi", "reverse-stepi", "monitor status"], "user/bin/wc.debug");
+    expect(output).toMatch(/Target (remote|native) does not support this command|does not support this command/);
+    expect(output).toContain("no reverse execution: the clock is realtime (--clock deterministic has it)");
+    r.child.kill("SIGKILL");
+  }, 90_000);
+
   it("stops a faulting process with SIGSEGV first, then lets the fault end it", async () => {
     const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
     const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);

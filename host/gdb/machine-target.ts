@@ -5,13 +5,16 @@
 // runs (Node, the page's worker).
 
 import type { Machine, KernelDebugExports } from "../machine.js";
-import type { DebugTarget, StopInfo, TargetEvent, WatchKind } from "./session.js";
+import type { DebugTarget, ReverseOutcome, StopInfo, TargetEvent, WatchKind } from "./session.js";
 import { REG_COUNT, registerBytes } from "./riscv.js";
+import { History, type HistoryOptions, type Point } from "./reverse.js";
+import type { UndoDisk } from "../disk/undo.js";
+import { KernelSide } from "./kernel-side.js";
 
 // proc/debug.ts EVENT_*, STOP_*, and machine/debug.ts WATCH_*.
 const EVENT_STOP = 1;
 const EVENT_EXIT = 2;
-const REASONS: StopInfo["reason"][] = ["attach", "attach", "break", "watch", "step", "interrupt", "fault"];
+const REASONS: StopInfo["reason"][] = ["attach", "attach", "break", "watch", "step", "interrupt", "fault", "step"];
 const WATCH_CODES: Record<WatchKind, number> = { write: 1, read: 2, access: 3 };
 const WATCH_NAMES: Record<number, WatchKind> = { 1: "write", 2: "read", 3: "access" };
 const IO_MAX = 0x800;
@@ -20,10 +23,106 @@ export class MachineDebugTarget implements DebugTarget {
   /** Called after a resume, so the host's run loop runs the machine again. */
   onResume?: () => void;
 
+  /** Reverse execution's snapshots and log (null: not enabled, or realtime). */
+  private history: History | null = null;
+  /** The breakpoints and watchpoints gdb has inserted, for reverse-continue. */
+  private readonly points = new Map<string, Point>();
+  /** The stop a reverse operation ended at, until the process runs again. */
+  private reverseStop: StopInfo | null = null;
+  /** Stepping through ecall: the kernel side of the debugged process's system calls. */
+  private kernelSide: KernelSide | null = null;
+
   constructor(private readonly machine: Machine) {}
 
   private kernel(): KernelDebugExports | null {
     return this.machine.debugInterface();
+  }
+
+  /** Turns reverse execution on (host/gdb/reverse.ts). The machine must run
+   *  the deterministic clock and have its disk, if any, behind `disk`.
+   *  Throws with the reason otherwise. */
+  enableHistory(disk: UndoDisk | null, options: HistoryOptions = {}): void {
+    this.history = new History(this.machine, disk, options);
+  }
+
+  /** Records the kernel side of every system call the debugged process
+   *  is resumed into (`monitor syscall`), with an instrumented build of
+   *  `kernelBytes`, the running kernel's .wasm. */
+  enableKernelSide(kernelBytes: Uint8Array): Promise<void> {
+    this.kernelSide = new KernelSide(this.machine, kernelBytes);
+    return this.kernelSide.ready;
+  }
+
+  /** One line on stepping through ecall, for the runner's log. */
+  kernelSideStatus(): string {
+    const problem = this.kernelSide?.problem;
+    if (this.kernelSide === null) return "no kernel side of system calls";
+    return problem ? `no kernel side of system calls: ${problem}` : "the kernel side of system calls is ready (monitor syscall)";
+  }
+
+  /** The last system call recorded (tests). */
+  get lastSyscall(): KernelSide["last"] {
+    return this.kernelSide?.last ?? null;
+  }
+
+  monitorHelp(): string {
+    return "  syscall  the last system call stepped over: arguments, result, the kernel functions it ran\n";
+  }
+
+  monitorCommand(command: string): string | null {
+    if (command !== "syscall") return null;
+    if (this.kernelSide === null) return "system calls are not recorded here (the runner passes the kernel's bytes)\n";
+    return this.kernelSide.describe();
+  }
+
+  get historyStats(): History["stats"] | null {
+    return this.history?.stats ?? null;
+  }
+
+  /** Takes a history snapshot now (benchmarks, tests). */
+  snapshotNow(): void {
+    this.history?.snapshot();
+  }
+
+  /** After every machine slice: snapshots when due. */
+  afterSlice(): void {
+    this.kernelSide?.afterSlice(this.pid(), (i) => this.readRegister(i) ?? 0n, (a, n) => this.readMemory(a, n));
+    this.history?.afterSlice();
+  }
+
+  historyText(): string {
+    const stats = this.history?.stats;
+    if (stats === undefined) {
+      return this.machine.config.clock === "deterministic"
+        ? "no reverse execution: the machine's disk cannot be taken back\n"
+        : "no reverse execution: the clock is realtime (--clock deterministic has it)\n";
+    }
+    const mib = (n: number) => (n / (1024 * 1024)).toFixed(1);
+    return `reverse execution: ${stats.snapshots} snapshots (${mib(stats.ramBytes)} MiB of RAM, ${mib(stats.diskBytes)} MiB of disk blocks), ` +
+      `${stats.logEntries} inputs logged; history starts at position ${stats.oldestPosition ?? "-"}, now ${this.kernel()?.debugPosition() ?? "-"}\n`;
+  }
+
+  canReverse(): boolean {
+    return this.history !== null;
+  }
+
+  reverse(direction: "step" | "continue"): ReverseOutcome {
+    if (this.history === null) return { kind: "error", message: "reverse execution needs the deterministic clock (--clock deterministic)" };
+    // A system call being recorded (the process was interrupted inside it) is not replayed with the instrumented kernel.
+    this.kernelSide?.abandon();
+    const result = direction === "step" ? this.history.reverseStep() : this.history.reverseContinue([...this.points.values()]);
+    if (result.kind !== "stop") return result;
+    const hit = result.hit;
+    const stop: StopInfo = hit === null ? { signal: 5, reason: "step" }
+      : hit.kind === "break" ? { signal: 5, reason: "break" }
+      : { signal: 5, reason: "watch", watch: { kind: WATCH_NAMES[hit.watchKind] ?? "write", addr: hit.addr } };
+    this.reverseStop = stop;
+    return { kind: "stop", stop };
+  }
+
+  /** Notes an operation on the kernel for history's replay. */
+  private note(apply: (k: KernelDebugExports) => void): void {
+    this.history?.record((_m, k) => apply(k));
   }
 
   pid(): number | null {
@@ -36,6 +135,7 @@ export class MachineDebugTarget implements DebugTarget {
   }
 
   lastStop(): StopInfo {
+    if (this.reverseStop !== null && this.stopped()) return this.reverseStop;
     const k = this.kernel();
     if (k === null) return { signal: 5, reason: "attach" };
     const reason = REASONS[k.debugStopReason()] ?? "attach";
@@ -48,7 +148,9 @@ export class MachineDebugTarget implements DebugTarget {
 
   attach(pid: number): boolean {
     if (!Number.isInteger(pid) || pid <= 0 || pid > 0x7fffffff) return false;
-    return this.kernel()?.debugAttach(pid) === 0;
+    const ok = this.kernel()?.debugAttach(pid) === 0;
+    if (ok) this.note((k) => k.debugAttach(pid));
+    return ok;
   }
 
   /** Attaches to the next process that execs `name` (at most 16 bytes). */
@@ -57,7 +159,12 @@ export class MachineDebugTarget implements DebugTarget {
     const bytes = new TextEncoder().encode(name);
     if (k === null || bytes.length === 0 || bytes.length > 16) return false;
     new Uint8Array(this.machine.ram, k.debugIoBuffer(), bytes.length).set(bytes);
-    return k.debugAttachExec(bytes.length) === 0;
+    const ok = k.debugAttachExec(bytes.length) === 0;
+    if (ok) this.note((k) => {
+      new Uint8Array(this.machine.ram, k.debugIoBuffer(), bytes.length).set(bytes);
+      k.debugAttachExec(bytes.length);
+    });
+    return ok;
   }
 
   readRegisters(): bigint[] {
@@ -75,7 +182,10 @@ export class MachineDebugTarget implements DebugTarget {
 
   writeRegister(index: number, value: bigint): boolean {
     if (registerBytes(index) === 0) return false;
-    return this.kernel()?.debugSetReg(index, BigInt.asIntN(64, value)) === 0;
+    const v = BigInt.asIntN(64, value);
+    const ok = this.kernel()?.debugSetReg(index, v) === 0;
+    if (ok) this.note((k) => k.debugSetReg(index, v));
+    return ok;
   }
 
   readMemory(addr: bigint, len: number): Uint8Array {
@@ -90,34 +200,77 @@ export class MachineDebugTarget implements DebugTarget {
     const k = this.kernel();
     if (k === null || data.length > IO_MAX) return false;
     new Uint8Array(this.machine.ram, k.debugIoBuffer(), data.length).set(data);
-    return k.debugWrite(BigInt.asIntN(64, addr), data.length) === 0;
+    const ok = k.debugWrite(BigInt.asIntN(64, addr), data.length) === 0;
+    if (ok) {
+      const copy = data.slice();
+      this.note((k) => {
+        new Uint8Array(this.machine.ram, k.debugIoBuffer(), copy.length).set(copy);
+        k.debugWrite(BigInt.asIntN(64, addr), copy.length);
+      });
+    }
+    return ok;
   }
 
   setBreakpoint(addr: bigint, on: boolean): boolean {
-    return this.kernel()?.debugBreak(BigInt.asIntN(64, addr), on ? 1 : 0) === 0;
+    const va = BigInt.asIntN(64, addr);
+    const flag = on ? 1 : 0;
+    const ok = this.kernel()?.debugBreak(va, flag) === 0;
+    if (ok) {
+      this.note((k) => k.debugBreak(va, flag));
+      if (on) this.points.set(`b${addr}`, { kind: "break", addr: BigInt.asUintN(64, addr), len: 0, watchKind: 0 });
+      else this.points.delete(`b${addr}`);
+    }
+    return ok;
   }
 
   setWatchpoint(addr: bigint, len: number, kind: WatchKind, on: boolean): boolean {
-    return this.kernel()?.debugWatch(BigInt.asIntN(64, addr), BigInt(len), WATCH_CODES[kind], on ? 1 : 0) === 0;
+    const va = BigInt.asIntN(64, addr);
+    const code = WATCH_CODES[kind];
+    const flag = on ? 1 : 0;
+    const ok = this.kernel()?.debugWatch(va, BigInt(len), code, flag) === 0;
+    if (ok) {
+      this.note((k) => k.debugWatch(va, BigInt(len), code, flag));
+      const key = `w${addr},${len},${code}`;
+      if (on) this.points.set(key, { kind: "watch", addr: BigInt.asUintN(64, addr), len, watchKind: code });
+      else this.points.delete(key);
+    }
+    return ok;
   }
 
   resume(step: boolean): boolean {
-    const ok = this.kernel()?.debugResume(step ? 1 : 0) === 0;
-    if (ok) this.onResume?.();
+    const flag = step ? 1 : 0;
+    const pid = this.pid();
+    const side = this.kernelSide;
+    if (side !== null && pid !== null && this.stopped() && !side.recording) {
+      const read = (a: bigint, n: number) => this.readMemory(a, n);
+      if (side.atEcall(read, this.readRegister(32) ?? 0n)) side.begin(pid, (i) => this.readRegister(i) ?? 0n, read);
+    }
+    const ok = this.kernel()?.debugResume(flag) === 0;
+    if (ok) {
+      this.reverseStop = null;
+      this.note((k) => k.debugResume(flag));
+      this.onResume?.();
+    }
     return ok;
   }
 
   interrupt(): void {
     this.kernel()?.debugInterrupt();
+    this.note((k) => k.debugInterrupt());
   }
 
   kill(): void {
     this.kernel()?.debugKill();
+    this.points.clear();
+    this.history?.clear();
     this.onResume?.();
   }
 
   detach(): void {
+    this.kernelSide?.abandon();
     this.kernel()?.debugDetach();
+    this.points.clear();
+    this.history?.clear();
     this.onResume?.();
   }
 

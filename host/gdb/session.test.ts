@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PacketReader, framePacket, latin1, latin1Text, unescapeBinary, regHex, parseRegHex, MAX_PACKET } from "./packets.js";
-import { GdbSession, type DebugTarget, type StopInfo, type TargetEvent, type WatchKind } from "./session.js";
+import { GdbSession, type DebugTarget, type ReverseOutcome, type StopInfo, type TargetEvent, type WatchKind } from "./session.js";
 import { REG_COUNT, registerBytes, targetXml } from "./riscv.js";
 
 /** A process in memory: 64 KiB readable from 0x10000, writable from 0x18000. */
@@ -57,6 +57,16 @@ class FakeTarget implements DebugTarget {
   kill() { this.killed = true; }
   detach() { this.detached = true; this.attached = null; }
   takeEvent() { return this.events.shift() ?? null; }
+  /** Reverse execution, when set: what each bs or bc comes to. */
+  reverseOutcomes: ReverseOutcome[] | null = null;
+  reversed: ("step" | "continue")[] = [];
+  canReverse() { return this.reverseOutcomes !== null; }
+  reverse(direction: "step" | "continue"): ReverseOutcome {
+    this.reversed.push(direction);
+    const outcome = this.reverseOutcomes?.shift() ?? { kind: "error", message: "nothing left" };
+    if (outcome.kind === "stop") this.stop = outcome.stop;
+    return outcome;
+  }
   /** The process stops (or exits) as the machine would report it. */
   happen(event: TargetEvent) {
     this.events.push(event);
@@ -327,10 +337,43 @@ describe("the session against a target", () => {
     expect(c.ask("qRcmd,zz")).toMatch(/^E/);
   });
 
+  it("offers reverse execution only when the target can, and answers bs and bc with stop replies at once", () => {
+    const plain = connect();
+    expect(plain.ask("qSupported:swbreak+")).not.toContain("Reverse");
+    expect(plain.ask("bs")).toBe("E.reverse execution needs the deterministic clock (--clock deterministic)");
+    expect(plain.target.resumed).toEqual([]);
+
+    const target = new FakeTarget();
+    target.reverseOutcomes = [
+      { kind: "stop", stop: { signal: 5, reason: "step" } },
+      { kind: "stop", stop: { signal: 5, reason: "break" } },
+      { kind: "stop", stop: { signal: 5, reason: "watch", watch: { kind: "write", addr: 0x2090n } } },
+      { kind: "begin" },
+      { kind: "error", message: "history diverged" },
+    ];
+    const c = connect(target);
+    expect(c.ask("qSupported:swbreak+;hwbreak+")).toMatch(/;ReverseStep\+;ReverseContinue\+/);
+    expect(c.ask("bs")).toBe("T05thread:7;");
+    expect(c.ask("bc")).toBe("T05thread:7;swbreak:;");
+    expect(c.ask("bc")).toBe("T05thread:7;watch:2090;");
+    expect(c.ask("?")).toBe("T05thread:7;watch:2090;");
+    expect(c.ask("bc")).toBe("T05thread:7;replaylog:begin;");
+    expect(c.ask("bs")).toBe("E.history diverged");
+    expect(target.reversed).toEqual(["step", "continue", "continue", "continue", "step"]);
+    // Not while it runs, not without a process, and bx is no packet of ours.
+    expect(c.ask("bx")).toBe("");
+    c.ask("c");
+    expect(c.ask("bs")).toBe("E10");
+    target.happen({ kind: "exit", status: 0, signal: 0 });
+    c.session.poll();
+    expect(c.ask("bs")).toBe("W00");
+    expect(target.reversed.length).toBe(5);
+  });
+
   it("never throws and only ever sends well-formed frames, whatever bytes arrive", () => {
     const interesting = fc.constantFrom(
       "?", "g", "G", "p", "P", "m", "M", "X", "Z", "z", "c", "s", "C", "S", "v", "vCont;", "vCont;x", "vAttach;", "q", "qXfer:features:read:target.xml:", "qRcmd,",
-      "H", "T", "D", "k", "Q", ",", ":", ";", "=", "-1", "ffffffffffffffffff", "0", "10000", "#", "$", "}", "\x03",
+      "H", "T", "D", "k", "Q", "bs", "bc", ",", ":", ";", "=", "-1", "ffffffffffffffffff", "0", "10000", "#", "$", "}", "\x03",
     );
     const packetText = fc.array(fc.oneof(interesting, fc.string({ maxLength: 6 })), { maxLength: 8 }).map((a) => a.join(""));
     fc.assert(fc.property(

@@ -24,6 +24,13 @@ export type TargetEvent =
   /** signal: what ended it (0: it called exit with status). */
   | { kind: "exit"; status: number; signal: number };
 
+/** How a reverse step or continue ended (host/gdb/reverse.ts). */
+export type ReverseOutcome =
+  | { kind: "stop"; stop: StopInfo }
+  /** At the oldest instant the history holds (gdb: "No more reverse-execution history"). */
+  | { kind: "begin" }
+  | { kind: "error"; message: string };
+
 /** What the session debugs: one process of one machine. */
 export interface DebugTarget {
   /** The process debugged (its pid is gdb's thread id), or null. */
@@ -50,6 +57,16 @@ export interface DebugTarget {
   detach(): void;
   /** A stop or exit that happened since the last call, if any. */
   takeEvent(): TargetEvent | null;
+  /** Whether reverse execution is offered (gdb's ReverseStep+, ReverseContinue+). */
+  canReverse?(): boolean;
+  /** The target's own monitor commands: the reply, or null for a command it does not know. */
+  monitorCommand?(command: string): string | null;
+  /** Lines for `monitor help` about those commands. */
+  monitorHelp?(): string;
+  /** A line or two on reverse execution for `monitor status`. */
+  historyText?(): string;
+  /** Goes back one instruction (bs) or to the last breakpoint or watchpoint hit (bc), synchronously. */
+  reverse?(direction: "step" | "continue"): ReverseOutcome;
 }
 
 /** Bytes of memory per m reply and per write to the target (the packet size we announce fits them). */
@@ -188,6 +205,7 @@ export class GdbSession {
       case "C": return this.resume(false, rest.includes(";") ? rest.slice(rest.indexOf(";") + 1) : "");
       case "S": return this.resume(true, rest.includes(";") ? rest.slice(rest.indexOf(";") + 1) : "");
       case "v": return this.vPacket(rest);
+      case "b": return rest === "s" || rest === "c" ? this.reverse(rest === "s" ? "step" : "continue") : "";
       case "D": return this.detach();
       case "k": this.target.kill(); return null;
       default: return "";
@@ -222,7 +240,8 @@ export class GdbSession {
   private query(q: string): string | Uint8Array {
     if (q.startsWith("Supported")) {
       this.swbreak = q.includes("swbreak+");
-      return `PacketSize=${hex(PACKET_SIZE)};qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+`;
+      const reverse = this.target.canReverse?.() === true ? ";ReverseStep+;ReverseContinue+" : "";
+      return `PacketSize=${hex(PACKET_SIZE)};qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+${reverse}`;
     }
     if (q.startsWith("Xfer:features:read:")) return this.xferFeatures(q.slice("Xfer:features:read:".length));
     if (q === "Attached" || q.startsWith("Attached:")) return "1";
@@ -259,11 +278,13 @@ export class GdbSession {
     const pid = this.target.pid();
     let out: string;
     if (command === "help" || command === "") {
-      out = "Keel GDB server. monitor commands:\n  help     this text\n  status   the process debugged and its state\n";
+      out = "Keel GDB server. monitor commands:\n  help     this text\n  status   the process debugged and its state\n" +
+        (this.target.monitorHelp?.() ?? "");
     } else if (command === "status") {
       out = pid === null ? "no process attached\n" : `pid ${pid}, ${this.target.stopped() ? "stopped" : "running"}\n`;
+      out += this.target.historyText?.() ?? "";
     } else {
-      out = `unknown monitor command '${command}' (try 'monitor help')\n`;
+      out = this.target.monitorCommand?.(command) ?? `unknown monitor command '${command}' (try 'monitor help')\n`;
     }
     return toHex(latin1(out));
   }
@@ -394,6 +415,22 @@ export class GdbSession {
     if (!this.target.resume(step)) return ERR_INVALID;
     this.running = true;
     return null;
+  }
+
+  /** bs and bc: the target replays history synchronously, so the stop reply follows at once. */
+  private reverse(direction: "step" | "continue"): string {
+    if (this.target.pid() === null) return this.lastExit ? this.exitReply(this.lastExit) : ERR_NO_PROCESS;
+    if (!this.target.stopped()) return ERR_RUNNING;
+    if (this.target.reverse === undefined || this.target.canReverse?.() !== true) {
+      return "E.reverse execution needs the deterministic clock (--clock deterministic)";
+    }
+    const outcome = this.target.reverse(direction);
+    if (outcome.kind === "error") return `E.${outcome.message}`;
+    if (outcome.kind === "begin") {
+      const pid = this.target.pid();
+      return `T05${pid === null ? "" : `thread:${hex(pid)};`}replaylog:begin;`;
+    }
+    return this.stopReply(outcome.stop);
   }
 
   private vPacket(v: string): string | null {

@@ -28,6 +28,9 @@ export interface BootArgs {
   gdbAttach: { pid: number } | { name: string } | null;
   /** Print every GDB packet on stderr. */
   gdbLog: boolean;
+  /** Reverse execution: snapshots kept, and run() calls between periodic ones (null: defaults). */
+  gdbSnapshots: number | null;
+  gdbSnapshotEvery: number | null;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -61,6 +64,13 @@ export const BOOT_USAGE = `usage: keel [options]
                    attach it to process PID, or to the next process that
                    execs program NAME (stopped at its first instruction)
   --gdb-log        print every GDB packet on stderr
+  --gdb-snapshots N
+                   reverse execution (deterministic clock only): keep N
+                   snapshots of the machine (default 16)
+  --gdb-snapshot-every RUNS
+                   a snapshot every RUNS kernel slices (up to 2M
+                   instructions each) while the debugged process runs
+                   (default 32)
   --help           this text
 On a terminal, Ctrl-A x quits and Ctrl-] switches between the shell and the
 kernel monitor; Ctrl-C, Ctrl-\\ and Ctrl-Z go to the machine's foreground
@@ -71,7 +81,7 @@ ends and the machine is idle.
 export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
     ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
-    disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false,
+    disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -153,6 +163,14 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--gdb-log":
         args.gdbLog = true;
         break;
+      case "--gdb-snapshots":
+      case "--gdb-snapshot-every": {
+        const text = value();
+        const n = Number(text);
+        if (!/^\d+$/.test(text) || n < 1 || n > 100000) throw new BootArgsError(`${flag} needs a whole number from 1 to 100000 (got "${text}")`);
+        if (flag === "--gdb-snapshots") args.gdbSnapshots = n; else args.gdbSnapshotEvery = n;
+        break;
+      }
       case "--help":
       case "-h":
         args.help = true;
@@ -161,6 +179,11 @@ export function parseBootArgs(argv: string[]): BootArgs {
         throw new BootArgsError(`unknown option "${arg}"`);
     }
   }
-  if ((args.gdbAttach !== null || args.gdbLog) && args.gdbPort === null) throw new BootArgsError("--gdb-attach and --gdb-log need --gdb PORT");
+  if ((args.gdbAttach !== null || args.gdbLog || args.gdbSnapshots !== null || args.gdbSnapshotEvery !== null) && args.gdbPort === null) {
+    throw new BootArgsError("--gdb-attach, --gdb-log and --gdb-snapshots need --gdb PORT");
+  }
+  if ((args.gdbSnapshots !== null || args.gdbSnapshotEvery !== null) && args.clock !== "deterministic") {
+    throw new BootArgsError("--gdb-snapshots and --gdb-snapshot-every are for reverse execution, which needs --clock deterministic");
+  }
   return args;
 }

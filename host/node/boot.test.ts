@@ -21,14 +21,14 @@ describe("runner options", () => {
   it("has sensible defaults", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
-      disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false,
+      disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
     });
   });
 
   it("reads every option in both --flag value and --flag=value forms", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
-      disk: "none", restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false,
+      disk: "none", restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
     });
     expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
     expect(parseBootArgs(["--no-disk"]).disk).toBe("none");
@@ -38,6 +38,8 @@ describe("runner options", () => {
   it("reads the GDB server's options", () => {
     expect(parseBootArgs(["--gdb", "1234", "--gdb-attach", "wc", "--gdb-log"])).toMatchObject({ gdbPort: 1234, gdbAttach: { name: "wc" }, gdbLog: true });
     expect(parseBootArgs(["--gdb=0", "--gdb-attach=7"])).toMatchObject({ gdbPort: 0, gdbAttach: { pid: 7 } });
+    expect(parseBootArgs(["--clock", "deterministic", "--gdb", "0", "--gdb-snapshots", "4", "--gdb-snapshot-every=2"]))
+      .toMatchObject({ gdbSnapshots: 4, gdbSnapshotEvery: 2 });
   });
 
   it.each([
@@ -50,6 +52,9 @@ describe("runner options", () => {
     [["--gdb", "1234", "--gdb-attach", "a/b"], /a pid or a program name/],
     [["--gdb", "1234", "--gdb-attach", "0"], /no process can have pid 0/],
     [["--gdb-attach", "wc"], /need --gdb PORT/],
+    [["--gdb", "1", "--clock", "deterministic", "--gdb-snapshots", "0"], /--gdb-snapshots needs a whole number/],
+    [["--gdb", "1", "--gdb-snapshots", "4"], /needs --clock deterministic/],
+    [["--clock", "deterministic", "--gdb-snapshot-every", "4"], /need --gdb PORT/],
   ])("rejects %j with a clear message", (argv, message) => {
     expect(() => parseBootArgs(argv)).toThrow(BootArgsError);
     expect(() => parseBootArgs(argv)).toThrow(message);

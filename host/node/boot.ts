@@ -32,6 +32,7 @@ import { FileBackend, type FileSyncMode } from "./file-disk.js";
 import { declaredDiskBlocks } from "../fs/format.js";
 import { GdbTcpServer } from "./gdb-tcp.js";
 import { MachineDebugTarget } from "../gdb/machine-target.js";
+import { UndoDisk } from "../disk/undo.js";
 import { SnapshotError, decodeSnapshot, restoreDetached, saveSnapshot, snapshotBuildId, type Snapshot } from "../snapshot.js";
 
 const CTRL_A = 0x01;
@@ -88,6 +89,7 @@ async function main(): Promise<number> {
     hostLog: (level, text) => process.stderr.write(`[host log ${level}] ${text}\n`),
   };
   let machine: Machine;
+  let undoDisk: UndoDisk | null = null;
   if (snapshot !== null) {
     // Every check first (the machine is built and resumed on a placeholder
     // disk); only then is the snapshot's disk written over the user's.
@@ -120,6 +122,8 @@ async function main(): Promise<number> {
       process.stderr.write(`keel: ${error instanceof Error ? error.message : String(error)}\n`);
       return 2;
     }
+    // Reverse execution takes the disk back with the machine: it keeps old blocks (host/disk/undo.ts).
+    if (disk !== null && args.gdbPort !== null && args.clock === "deterministic") disk = undoDisk = new UndoDisk(disk);
     machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules, disk }, callbacks);
   }
   let gdb: GdbTcpServer | null = null;
@@ -132,6 +136,13 @@ async function main(): Promise<number> {
   if (args.gdbPort !== null) {
     const target = new MachineDebugTarget(machine);
     target.onResume = () => loop.kick();
+    // monitor syscall: the kernel side of a stepped-over ecall, from an instrumented build made in the background.
+    void target.enableKernelSide(kernelBytes).then(() => process.stderr.write(`keel: gdb: ${target.kernelSideStatus()}\n`));
+    if (machine.config.clock === "deterministic" && (machine.block.disk === null || undoDisk !== null)) {
+      target.enableHistory(undoDisk, { snapshots: args.gdbSnapshots ?? undefined, intervalRuns: args.gdbSnapshotEvery ?? undefined });
+    } else if (machine.config.clock === "deterministic") {
+      process.stderr.write("keel: gdb: no reverse execution on a restored machine's disk\n");
+    }
     gdb = new GdbTcpServer(target, {
       port: args.gdbPort,
       attach: args.gdbAttach,

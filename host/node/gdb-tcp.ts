@@ -69,6 +69,7 @@ export class GdbTcpServer {
     if (pid !== null && pid !== this.announcedPid) this.log(`gdb: attached to pid ${pid}, stopped`);
     if (pid === null && this.announcedPid !== null) this.log(`gdb: pid ${this.announcedPid} is no longer debugged`);
     this.announcedPid = pid;
+    this.target.afterSlice();
     this.session?.poll();
   }
 

@@ -54,6 +54,8 @@ export {
   debugAttach, debugAttachExec, debugSession, debugTakeEvent, debugStopReason, debugStopSignal, debugStopAddr,
   debugWatchKind, debugExitStatus, debugExitSignal, debugIoBuffer, debugStopped, debugReg, debugSetReg, debugRead,
   debugWrite, debugBreak, debugWatch, debugResume, debugInterrupt, debugDetach, debugKill,
+  debugPosition, debugRunTo, debugRunToClear, debugRunToHits, debugNote, debugNotesClear, debugNotes, debugNotePos, debugNoteKind, debugNoteWatchKind,
+  debugNoteAddr,
 } from "./proc/debug";
 
 /** The layout id of this kernel's sources (scripts/layout-id.mjs): the
@@ -345,13 +347,21 @@ export const RESUME_BAD_DEVICES: i32 = 3;
  * start of every hart run). The stub runtime's heap is never used.
  */
 export function resume(): i32 {
+  const r = resumeRewound();
+  // No debugger connection survives a snapshot: a process one held runs on.
+  if (r == RESUME_OK) debugDetach();
+  return r;
+}
+
+/** resume() for the GDB server's own snapshots (reverse execution,
+ *  host/gdb/reverse.ts): the machine goes back in time under the same
+ *  debugger, so its session stays. */
+export function resumeRewound(): i32 {
   if (kernel().state == KERNEL_BOOTING) return RESUME_NOT_BOOTED;
   if (hartResume() != HART_OK) return RESUME_BAD_HART;
   // The devices' registers came from the snapshot's header, RAM from its
   // body: refuse a machine whose two halves disagree rather than run it.
   if (!uartConfigured() || !blkMatchesDevice() || !intcUnmasked(HANDLED_IRQS)) return RESUME_BAD_DEVICES;
-  // No debugger connection survives a snapshot: a process one held runs on.
-  debugDetach();
   return RESUME_OK;
 }
 

@@ -179,11 +179,15 @@ int fsinfo(struct fsinfo *out);  // -1 when the root is not a disk file system
 // the caller and its future children; trace(TRACE_READ, buf, n, seq) copies
 // up to n records from sequence number seq on (older ones are overwritten:
 // the first record's seq says where it starts); TRACE_NEXT returns the next
-// sequence number; TRACE_OFF stops tracing the caller.
+// sequence number; TRACE_OFF stops tracing the caller; trace(TRACE_ATTACH,
+// (void *)pid, 0, 0) traces the running process pid from now on (and its
+// future children), TRACE_DETACH stops tracing it.
 #define TRACE_ME 0
 #define TRACE_READ 1
 #define TRACE_NEXT 2
 #define TRACE_OFF 3
+#define TRACE_ATTACH 4
+#define TRACE_DETACH 5
 #define TRACE_STR_MAX 48
 #define TRACE_STRING 1  // str is a NUL-terminated name, else raw bytes
 #define TRACE_CUT 2     // the name or bytes were longer than str

@@ -57,7 +57,7 @@ static const struct help_entry entries[] = {
     {"spin", "spin N SECONDS [NICE...]", "run N CPU-bound children and show their shares (Ctrl-C stops it)", HELP_PROGRAM},
     {"stressfs", "stressfs [N] [KIB]", "test: N writers at once on the file system", HELP_TEST},
     {"syscalltest", "syscalltest", "test: every system call with wild arguments", HELP_TEST},
-    {"trace", "trace [-e CALL,...] CMD [ARG...]", "run CMD, printing its system calls", HELP_PROGRAM},
+    {"trace", "trace [-e CALL,...] CMD [ARG...] | -p PID", "run CMD (or follow process PID), printing its system calls as they happen", HELP_PROGRAM},
     {"true", "true", "exit with status 0", HELP_PROGRAM},
     {"udp", "udp send ADDRESS PORT TEXT | udp echo PORT [COUNT]", "send a UDP datagram and show the reply, or echo datagrams back", HELP_PROGRAM},
     {"ugetpid", "ugetpid [write]", "test: the pid page a kernel maps for a fast getpid (lab ugetpid)", HELP_TEST},

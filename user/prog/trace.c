@@ -1,10 +1,13 @@
-// trace [-e CALL,...] CMD [ARG...]: runs CMD traced and prints, on standard
-// error, each system call it and its children made: the caller's pid, the
-// call with its arguments decoded (names and the bytes of reads and writes
-// as strings, read by the kernel through the caller's page table) and the
-// result. -e prints only the calls named. The kernel keeps the records in
-// a ring (docs/debugging.md); a record overwritten before trace read it is
-// counted as lost.
+// trace [-e CALL,...] CMD [ARG...] | -p PID: runs CMD traced (or traces
+// the running process PID from now on) and prints, on standard error, each
+// system call it and its children make, as they complete: the caller's pid,
+// the call with its arguments decoded (names and the bytes of reads and
+// writes as strings, read by the kernel through the caller's page table)
+// and the result. -e prints only the calls named. The kernel keeps the
+// records in a ring (docs/debugging.md) that trace reads every 10 ms while
+// nothing new arrives; a record overwritten before trace read it is counted
+// as lost. With -p, trace ends when PID does (or at Ctrl-C, which stops
+// the tracing and leaves PID running).
 #include "user.h"
 
 struct call {
@@ -94,6 +97,52 @@ static void show(const struct trace_record *r) {
   else fprintf(2, ") = %ld\n", (long)r->result);
 }
 
+static struct trace_record batch[BATCH];
+static uint64 seq;
+static long long lost;
+/** The -p process's exit was seen. */
+static int attached_exited;
+static int attached = -1;
+static volatile int interrupted;
+
+/** Prints every record in the ring that is not yet printed; returns how many were read. */
+static long long drain(void) {
+  long long total = 0;
+  for (;;) {
+    long long n = trace(TRACE_READ, batch, BATCH, seq);
+    if (n <= 0) return total;
+    total += n;
+    for (long long i = 0; i < n; i++) {
+      const struct trace_record *r = &batch[i];
+      if (r->seq > seq) lost += (long long)(r->seq - seq);
+      seq = r->seq + 1;
+      if (!ours(r->pid)) continue;
+      if (r->num == 1 && r->result > 0 && npids < MAX_PIDS) pids[npids++] = (int)r->result;
+      if (r->num == 2 && r->pid == attached) attached_exited = 1;
+      show(r);
+    }
+  }
+}
+
+static struct procinfo table[64];
+
+static int alive(int pid) {
+  int n = procs(table, 64);
+  for (int i = 0; i < n; i++)
+    if (table[i].pid == pid && table[i].state != PROC_ZOMBIE) return 1;
+  return 0;
+}
+
+static void on_interrupt(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+static void usage(void) {
+  fprintf(2, "usage: trace [-e call,...] command [arg...]\n       trace [-e call,...] -p pid\n");
+  exit(1);
+}
+
 int main(int argc, char **argv) {
   int first = 1;
   static char list[256];
@@ -106,36 +155,58 @@ int main(int argc, char **argv) {
     }
     first = 3;
   }
-  if (first >= argc) {
-    fprintf(2, "usage: trace [-e call,...] command [arg...]\n");
-    exit(1);
-  }
-  uint64 seq = (uint64)trace(TRACE_NEXT, 0, 0, 0);
-  int pid = fork();
-  if (pid < 0) fail("trace: fork");
-  if (pid == 0) {
-    trace(TRACE_ME, 0, 0, 0);
-    exec(argv[first], &argv[first]);
-    fprintf(2, "trace: cannot run %s: %s\n", argv[first], lasterror());
-    exit(1);
-  }
-  pids[npids++] = pid;
+  if (first >= argc) usage();
+  seq = (uint64)trace(TRACE_NEXT, 0, 0, 0);
   int status = 0;
-  while (wait(&status) != pid) {
-  }
-  static struct trace_record batch[BATCH];
-  long long lost = 0;
-  for (;;) {
-    long long n = trace(TRACE_READ, batch, BATCH, seq);
-    if (n <= 0) break;
-    for (long long i = 0; i < n; i++) {
-      const struct trace_record *r = &batch[i];
-      if (r->seq > seq) lost += (long long)(r->seq - seq);
-      seq = r->seq + 1;
-      if (!ours(r->pid)) continue;
-      if (r->num == 1 && r->result > 0 && npids < MAX_PIDS) pids[npids++] = (int)r->result;
-      show(r);
+  if (strcmp(argv[first], "-p") == 0) {
+    if (first + 2 != argc) usage();
+    char *end = argv[first + 1];
+    int pid = 0;
+    while (*end >= '0' && *end <= '9') pid = pid * 10 + (*end++ - '0');
+    if (*end != 0 || end == argv[first + 1] || pid <= 0) usage();
+    if (pid == getpid()) {
+      fprintf(2, "trace: cannot trace itself\n");
+      exit(1);
     }
+    signal(SIGINT, on_interrupt);
+    if (trace(TRACE_ATTACH, (void *)(uint64)pid, 0, 0) < 0) {
+      fprintf(2, "trace -p %d: %s\n", pid, lasterror());
+      exit(1);
+    }
+    attached = pid;
+    pids[npids++] = pid;
+    fprintf(2, "trace: tracing pid %d (Ctrl-C stops)\n", pid);
+    for (;;) {
+      long long n = drain();
+      if (attached_exited || interrupted) break;
+      if (n == 0 && !alive(pid)) break;  // killed: no exit record
+      if (n == 0) sleep(1);
+    }
+    drain();
+    if (!attached_exited) {
+      for (int i = 0; i < npids; i++) trace(TRACE_DETACH, (void *)(uint64)pids[i], 0, 0);  // gone already: nothing to undo
+      if (interrupted) fprintf(2, "trace: stopped tracing pid %d\n", pid);
+    }
+  } else {
+    int pid = fork();
+    if (pid < 0) fail("trace: fork");
+    if (pid == 0) {
+      trace(TRACE_ME, 0, 0, 0);
+      exec(argv[first], &argv[first]);
+      fprintf(2, "trace: cannot run %s: %s\n", argv[first], lasterror());
+      exit(1);
+    }
+    pids[npids++] = pid;
+    // Records are printed as they come; the child's end is the last of them.
+    for (;;) {
+      long long n = drain();
+      int r = waitpid(pid, &status, WNOHANG);
+      if (r == pid) break;
+      if (r < 0) fail("trace: waitpid");
+      if (n == 0) sleep(1);
+    }
+    drain();
+    status = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
   }
   if (lost > 0) fprintf(2, "trace: %ld records lost (the ring holds 256)\n", (long)lost);
   return status;

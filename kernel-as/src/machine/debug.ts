@@ -28,6 +28,15 @@
 // DEBUG_SUPPRESS lets the first instruction after a resume run past its own
 // breakpoint or watchpoint.
 //
+// Notes (reverse execution, host/gdb/reverse.ts). A breakpoint or watchpoint
+// entry may be a *note*: it splits blocks and keeps pages out of the TLB as
+// a real one does, but a hit only records where it happened (HD_NOTE_*) and
+// the process runs on. The host replays history with the breakpoints gdb
+// has now as notes to find the last hit before a position. A note at a
+// breakpoint is recorded as the block starts (with the exact instret) and
+// never traps; a note-only watchpoint hit traps with HD_NOTE_ONLY set, and
+// proc/debug.ts runs the access on at once.
+//
 // The tables live in the KSTATE_HART page (machine-wide, so they survive a
 // snapshot); the flags live in the context (CTX_DEBUG).
 
@@ -64,14 +73,31 @@ const HD_BREAK_TABLE: usize = HD_BASE + 16;  // BREAK_MAX x (u64 va, u64 pa)
 const BREAK_ENTRY: usize = 16;
 const HD_WATCH_TABLE: usize = HD_BREAK_TABLE + <usize>BREAK_MAX * BREAK_ENTRY; // WATCH_MAX x (u64 va, u64 len, u32 kind, pad)
 const WATCH_ENTRY: usize = 24;
-// Ends at HD_BASE + 16 + 1024 + 192, inside the page.
+// The last note hit (reverse execution): a sequence number, what hit
+// (NOTE_BREAK or NOTE_WATCH), the address, the watch kind, and for a
+// breakpoint the instret at the hit.
+const HD_NOTE_SEQ: usize = HD_WATCH_TABLE + <usize>WATCH_MAX * WATCH_ENTRY; // u32
+const HD_NOTE_KIND: usize = HD_NOTE_SEQ + 4;     // u32
+const HD_NOTE_ADDR: usize = HD_NOTE_SEQ + 8;     // u64
+const HD_NOTE_INSTRET: usize = HD_NOTE_SEQ + 16; // u64
+const HD_NOTE_WKIND: usize = HD_NOTE_SEQ + 24;   // u32
+const HD_NOTE_ONLY: usize = HD_NOTE_SEQ + 28;    // u32 1: the last TRAP_DEBUG_WATCH hit notes only
+// Ends at HD_BASE + 16 + 1024 + 192 + 32, inside the page.
+
+/** A break entry's pa has bit 0 set when it is a note; a watch entry's kind has WATCH_NOTE. */
+const BREAK_NOTE: u64 = 1;
+const WATCH_NOTE: u32 = 0x100;
+export const NOTE_BREAK: u32 = 1;
+export const NOTE_WATCH: u32 = 2;
 
 // @ts-ignore: decorator
 @inline export function breakCount(): u32 { return load<u32>(HD_BREAKS); }
 // @ts-ignore: decorator
 @inline function breakVa(i: u32): u64 { return load<u64>(HD_BREAK_TABLE + <usize>i * BREAK_ENTRY); }
 // @ts-ignore: decorator
-@inline function breakPa(i: u32): u64 { return load<u64>(HD_BREAK_TABLE + <usize>i * BREAK_ENTRY + 8); }
+@inline function breakPaRaw(i: u32): u64 { return load<u64>(HD_BREAK_TABLE + <usize>i * BREAK_ENTRY + 8); }
+// @ts-ignore: decorator
+@inline function breakPa(i: u32): u64 { return breakPaRaw(i) & ~BREAK_NOTE; }
 // @ts-ignore: decorator
 @inline function watchVa(i: u32): u64 { return load<u64>(HD_WATCH_TABLE + <usize>i * WATCH_ENTRY); }
 // @ts-ignore: decorator
@@ -86,6 +112,7 @@ export function hartDebugReset(): void {
   store<u32>(HD_BREAKS, 0);
   store<u32>(HD_WATCHES, 0);
   store<u32>(HD_HIT_KIND, 0);
+  store<u32>(HD_NOTE_ONLY, 0);
 }
 
 export function hartDebugFlags(ctx: usize): u32 { return load<u32>(ctx + CTX_DEBUG); }
@@ -117,21 +144,45 @@ export function breakAtPa(pa: usize): bool {
  * decode ends a block there. Adding one twice is not an error.
  */
 export function hartBreakInsert(va: u64, pa: usize): i32 {
+  return breakInsert(va, <u64>pa);
+}
+
+function breakInsert(va: u64, raw: u64): i32 {
   const n = breakCount();
-  for (let i: u32 = 0; i < n; i++) if (breakVa(i) == va && breakPa(i) == <u64>pa) return HD_OK;
+  for (let i: u32 = 0; i < n; i++) if (breakVa(i) == va && breakPaRaw(i) == raw) return HD_OK;
   if (n >= BREAK_MAX) return HD_ERR_FULL;
   const e = HD_BREAK_TABLE + <usize>n * BREAK_ENTRY;
   store<u64>(e, va);
-  store<u64>(e, <u64>pa, 8);
+  store<u64>(e, raw, 8);
   store<u32>(HD_BREAKS, n + 1);
-  blockInvalidateFrame(pa & ~<usize>0xFFF);
+  blockInvalidateFrame(<usize>(raw & ~BREAK_NOTE) & ~<usize>0xFFF);
   return HD_OK;
 }
 
+/** Adds a note at breakpoint va (pa as for hartBreakInsert). */
+export function hartNoteBreakInsert(va: u64, pa: usize): i32 {
+  return breakInsert(va, <u64>pa | BREAK_NOTE);
+}
+
 export function hartBreakRemove(va: u64): i32 {
+  return breakRemove(va, false);
+}
+
+/** Removes every note (breakpoints and watchpoints); real entries stay. */
+export function hartNotesClear(): void {
+  for (let i: i32 = <i32>breakCount() - 1; i >= 0; i--) {
+    if ((breakPaRaw(<u32>i) & BREAK_NOTE) != 0) breakRemove(breakVa(<u32>i), true);
+  }
+  for (let i: i32 = <i32>load<u32>(HD_WATCHES) - 1; i >= 0; i--) {
+    const k = watchKind(<u32>i);
+    if ((k & WATCH_NOTE) != 0) hartWatchRemove(watchVa(<u32>i), watchLen(<u32>i), k);
+  }
+}
+
+function breakRemove(va: u64, note: bool): i32 {
   const n = breakCount();
   for (let i: u32 = 0; i < n; i++) {
-    if (breakVa(i) != va) continue;
+    if (breakVa(i) != va || ((breakPaRaw(i) & BREAK_NOTE) != 0) != note) continue;
     const pa = <usize>breakPa(i);
     const last = HD_BREAK_TABLE + <usize>(n - 1) * BREAK_ENTRY;
     memory.copy(HD_BREAK_TABLE + <usize>i * BREAK_ENTRY, last, BREAK_ENTRY);
@@ -143,16 +194,52 @@ export function hartBreakRemove(va: u64): i32 {
 }
 
 /** Whether the running context stops at a breakpoint at pc (the OP_BREAK_CHECK record). */
-export function breakHit(ctx: usize, pc: u64): bool {
-  if ((load<u32>(ctx + CTX_DEBUG) & (DEBUG_BREAK | DEBUG_SUPPRESS)) != DEBUG_BREAK) return false;
+export function breakHit(ctx: usize, pc: u64, instret: u64): bool {
+  const flags = load<u32>(ctx + CTX_DEBUG);
+  if ((flags & DEBUG_BREAK) == 0) return false;
+  // A suppressed instruction runs past its own breakpoint, but its notes
+  // still see it: history passed that breakpoint there.
+  const quiet = (flags & DEBUG_SUPPRESS) != 0;
   const n = breakCount();
-  for (let i: u32 = 0; i < n; i++) if (breakVa(i) == pc) return true;
-  return false;
+  let hit = false;
+  for (let i: u32 = 0; i < n; i++) {
+    if (breakVa(i) != pc) continue;
+    if ((breakPaRaw(i) & BREAK_NOTE) == 0) { hit = hit || !quiet; continue; }
+    noteHit(NOTE_BREAK, pc, 0);
+    store<u64>(HD_NOTE_INSTRET, instret);
+  }
+  return hit;
 }
+
+function noteHit(kind: u32, addr: u64, watchKind: u32): void {
+  store<u32>(HD_NOTE_SEQ, load<u32>(HD_NOTE_SEQ) + 1);
+  store<u32>(HD_NOTE_KIND, kind);
+  store<u64>(HD_NOTE_ADDR, addr);
+  store<u32>(HD_NOTE_WKIND, watchKind);
+}
+
+/** The last note hit: its sequence number (changes at every hit), kind (NOTE_*), address, watch kind, instret (breakpoints). */
+export function hartNoteSeq(): u32 { return load<u32>(HD_NOTE_SEQ); }
+export function hartNoteKind(): u32 { return load<u32>(HD_NOTE_KIND); }
+export function hartNoteAddr(): u64 { return load<u64>(HD_NOTE_ADDR); }
+export function hartNoteWatchKind(): u32 { return load<u32>(HD_NOTE_WKIND); }
+export function hartNoteInstret(): u64 { return load<u64>(HD_NOTE_INSTRET); }
+/** Whether the last TRAP_DEBUG_WATCH was a note only (no real watchpoint hit). */
+export function hartWatchNoteOnly(): bool { return load<u32>(HD_NOTE_ONLY) != 0; }
 
 /** Adds a watchpoint over [va, va+len). The caller flushes the context's TLB entries. */
 export function hartWatchInsert(va: u64, len: u64, kind: u32): i32 {
   if (len == 0 || len > WATCH_LEN_MAX || kind < WATCH_WRITE || kind > WATCH_ACCESS || va + len < va) return HD_ERR_ARGS;
+  return watchInsert(va, len, kind);
+}
+
+/** Adds a note watching [va, va+len) for kind. */
+export function hartNoteWatchInsert(va: u64, len: u64, kind: u32): i32 {
+  if (len == 0 || len > WATCH_LEN_MAX || kind < WATCH_WRITE || kind > WATCH_ACCESS || va + len < va) return HD_ERR_ARGS;
+  return watchInsert(va, len, kind | WATCH_NOTE);
+}
+
+function watchInsert(va: u64, len: u64, kind: u32): i32 {
   const n = load<u32>(HD_WATCHES);
   for (let i: u32 = 0; i < n; i++) if (watchVa(i) == va && watchLen(i) == len && watchKind(i) == kind) return HD_OK;
   if (n >= WATCH_MAX) return HD_ERR_FULL;
@@ -192,9 +279,14 @@ export function watchOnPage(va: u64): bool {
   return false;
 }
 
+/** The context watchArmed last looked at is suppressed: watchCheck only notes. */
+let watchQuiet = false;
+
 // @ts-ignore: decorator
 @inline export function watchArmed(ctx: usize): bool {
-  return (load<u32>(ctx + CTX_DEBUG) & (DEBUG_WATCH | DEBUG_SUPPRESS)) == DEBUG_WATCH;
+  const flags = load<u32>(ctx + CTX_DEBUG);
+  watchQuiet = (flags & DEBUG_SUPPRESS) != 0;
+  return (flags & DEBUG_WATCH) != 0;
 }
 
 /**
@@ -206,16 +298,32 @@ export function watchOnPage(va: u64): bool {
 export function watchCheck(va: u64, size: u32, reads: bool, writes: bool): bool {
   const n = load<u32>(HD_WATCHES);
   const end = va + <u64>size;
+  let noted = false;
+  let noteAt: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    const kind = watchKind(i);
+    const entry = watchKind(i);
+    const kind = entry & ~WATCH_NOTE;
     const hitWrite = writes && (kind & WATCH_WRITE) != 0;
     const hitRead = reads && (kind & WATCH_READ) != 0;
     if (!hitWrite && !hitRead) continue;
     const w = watchVa(i);
     if (va >= w + watchLen(i) || w >= end) continue;
+    const at = va > w ? va : w;
+    if ((entry & WATCH_NOTE) != 0) {
+      if (!noted) noteHit(NOTE_WATCH, at, kind);
+      noted = true;
+      noteAt = at;
+      continue;
+    }
+    if (watchQuiet) continue; // runs past its own watchpoint
     store<u32>(HD_HIT_KIND, kind);
-    raiseFault(TRAP_DEBUG_WATCH, va > w ? va : w);
+    store<u32>(HD_NOTE_ONLY, 0);
+    raiseFault(TRAP_DEBUG_WATCH, at);
     return true;
   }
-  return false;
+  if (!noted || watchQuiet) return false; // a suppressed access is only noted, and happens
+  store<u32>(HD_HIT_KIND, load<u32>(HD_NOTE_WKIND));
+  store<u32>(HD_NOTE_ONLY, 1);
+  raiseFault(TRAP_DEBUG_WATCH, noteAt);
+  return true;
 }

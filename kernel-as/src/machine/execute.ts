@@ -246,7 +246,7 @@ function successorSlow(ctx: usize, next: u64, link: usize, pc0: u64, key: u32, r
   }
   if (load<u32>(succ) == BREAK_BLOCK) {
     // A block starting at a breakpoint (debug.ts): every way in comes here.
-    if (breakHit(ctx, next)) { stopAt(ctx, next, TRAP_DEBUG_BREAK, next, chargedOf(remaining)); return 0; }
+    if (breakHit(ctx, next, chargedOf(remaining))) { stopAt(ctx, next, TRAP_DEBUG_BREAK, next, chargedOf(remaining)); return 0; }
     const count = breakBlockCount(succ);
     return truncatedBlock(succ, count < remaining ? count : remaining);
   }

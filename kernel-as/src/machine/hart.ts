@@ -69,6 +69,8 @@ export {
   hartBreakInsert, hartBreakRemove, hartWatchInsert, hartWatchRemove, hartWatchCount, hartWatchHitKind,
   hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS,
   WATCH_WRITE, WATCH_READ, WATCH_ACCESS, HD_OK,
+  hartNoteBreakInsert, hartNoteWatchInsert, hartNotesClear, hartNoteSeq, hartNoteKind, hartNoteAddr, hartNoteWatchKind,
+  hartNoteInstret, hartWatchNoteOnly, NOTE_BREAK, NOTE_WATCH,
 } from "./debug";
 
 export const HART_OK: i32 = 0;

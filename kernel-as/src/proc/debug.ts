@@ -5,6 +5,14 @@
 // machine/debug.ts), its registers and memory (through its page tables:
 // copyin/copyout), and the stop and exit events the host collects.
 //
+// Reverse execution (host/gdb/reverse.ts) needs two more things here: the
+// process's *position*, instructions retired plus system calls completed
+// since the session began (an ecall does not retire, but its completion
+// changes the registers), and a stop at an exact position (debugRunTo),
+// which replaying history from a snapshot uses to arrive at any earlier
+// instant. Notes (machine/debug.ts) record the position of the last hit
+// of the breakpoints gdb has now, while history replays.
+//
 // Holding: a stopped process keeps its state (runnable or asleep) but the
 // scheduler never picks it (debugHeldSlot), so the rest of the machine runs
 // on. It stops on its own in runProcess (proc/run.ts): at a breakpoint, a
@@ -25,6 +33,8 @@ import {
   hartSetFcsr,
   hartBreakInsert, hartBreakRemove, hartWatchInsert, hartWatchRemove, hartWatchCount, hartWatchHitKind,
   hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS, HD_OK,
+  hartGetInstret, hartNoteBreakInsert, hartNoteWatchInsert, hartNotesClear, hartNoteSeq, hartNoteKind, hartNoteAddr,
+  hartNoteWatchKind, hartNoteInstret, hartWatchNoteOnly, NOTE_WATCH,
 } from "../machine/hart";
 import {
   CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, TRAP_DEBUG_BREAK,
@@ -55,6 +65,17 @@ const DS_FAULT_PC: usize = 56;    // u64 pc of that fault
 const DS_EXEC_LEN: usize = 64;    // u32 length of the exec-attach name, 0 = not armed
 const DS_EXEC_NAME: usize = 68;   // EXEC_NAME_MAX bytes
 const EXEC_NAME_MAX: u32 = 16;
+const DS_SYSCALLS: usize = 88;    // u64 system calls the debugged process completed in this session
+const DS_RUNTO_COUNT: usize = 96; // u32 positions to stop at (debugRunTo), at most RUNTO_MAX
+const DS_RUNTO: usize = 104;      // RUNTO_MAX x u64 those positions
+const RUNTO_MAX: u32 = 8;
+const DS_RUNTO_HITS: usize = 168; // u32 targets reached so far (the host compares)
+const DS_NOTE_SEEN: usize = 176;  // u32 the hart's note sequence number last looked at
+const DS_NOTES: usize = 180;      // u32 notes hit since debugNotesClear
+const DS_NOTE_POS: usize = 184;   // u64 position of the last note hit
+const DS_NOTE_KIND: usize = 192;  // u32 its NOTE_* kind
+const DS_NOTE_WKIND: usize = 196; // u32 its watch kind
+const DS_NOTE_ADDR: usize = 200;  // u64 its address (the breakpoint, or the watched byte)
 /** The host's window for memory and names (DEBUG_IO_MAX bytes). */
 const DS_IO: usize = KSTATE_DEBUG + 0x800;
 export const DEBUG_IO_MAX: u32 = 0x800;
@@ -72,6 +93,7 @@ export const STOP_WATCH: u32 = 3;
 export const STOP_STEP: u32 = 4;
 export const STOP_INTERRUPT: u32 = 5;
 export const STOP_FAULT: u32 = 6;
+export const STOP_RUNTO: u32 = 7;
 
 // Signal numbers as gdb's remote protocol names them.
 const SIG_INT: u32 = 2;
@@ -126,6 +148,26 @@ function stop(reason: u32, signal: u32): void {
   if (reason != STOP_FAULT) store<u32>(field(DS_FAULTED), 0);
   const ctx = pCtx(slot);
   hartSetDebugFlags(ctx, hartDebugFlags(ctx) & ~DEBUG_SUPPRESS);
+  // Stopped where a run-to wanted it (for whatever reason): that target is reached.
+  if (pState(slot) != P_UNUSED) consumeRunTo(slot);
+}
+
+/** Removes the run-to targets at slot's position; true if there were any. */
+function consumeRunTo(slot: u32): bool {
+  let n = load<u32>(field(DS_RUNTO_COUNT));
+  if (n == 0) return false;
+  const pos = position(slot);
+  let reached = false;
+  for (let i: u32 = 0; i < n;) {
+    const at = field(DS_RUNTO) + <usize>i * 8;
+    if (load<u64>(at) != pos) { i++; continue; }
+    n--;
+    store<u64>(at, load<u64>(field(DS_RUNTO) + <usize>n * 8));
+    reached = true;
+  }
+  store<u32>(field(DS_RUNTO_COUNT), n);
+  if (reached) store<u32>(field(DS_RUNTO_HITS), load<u32>(field(DS_RUNTO_HITS)) + 1);
+  return reached;
 }
 
 function held(): bool { return load<u32>(field(DS_HELD)) != 0; }
@@ -136,6 +178,9 @@ function armFlags(slot: u32): void {
 
 function begin(slot: u32, reason: u32): void {
   hartDebugReset();
+  store<u64>(field(DS_SYSCALLS), 0);
+  store<u32>(field(DS_RUNTO_COUNT), 0);
+  store<u32>(field(DS_NOTE_SEEN), hartNoteSeq());
   store<i32>(field(DS_PID), pPid(slot));
   store<u32>(field(DS_SLOT), slot);
   store<u32>(field(DS_MODE), MODE_CONTINUE);
@@ -153,6 +198,7 @@ function end(): void {
   hartDebugReset();
   store<i32>(field(DS_PID), 0);
   store<u32>(field(DS_HELD), 0);
+  store<u32>(field(DS_RUNTO_COUNT), 0);
   store<u32>(field(DS_SUPPRESS), 0);
 }
 
@@ -166,7 +212,51 @@ export function debugRoom(slot: u32, room: u64): u64 {
     hartSetDebugFlags(ctx, hartDebugFlags(ctx) | DEBUG_SUPPRESS);
     return 1;
   }
-  return load<u32>(field(DS_MODE)) == MODE_STEP ? 1 : room;
+  if (load<u32>(field(DS_MODE)) == MODE_STEP) return 1;
+  // debugAfterRun and debugAfterSyscall stop it on arrival, so it is short of every target here.
+  const n = load<u32>(field(DS_RUNTO_COUNT));
+  const pos = position(slot);
+  for (let i: u32 = 0; i < n; i++) {
+    const left = load<u64>(field(DS_RUNTO) + <usize>i * 8) - pos;
+    if (left < room) room = left;
+  }
+  return room;
+}
+
+/** Instructions retired plus system calls completed in this session. */
+function position(slot: u32): u64 {
+  return hartGetInstret(pCtx(slot)) + load<u64>(field(DS_SYSCALLS));
+}
+
+/** A run-to target reached: the process stops there (true). */
+function runToReached(slot: u32): bool {
+  const n = load<u32>(field(DS_RUNTO_COUNT));
+  if (n == 0) return false;
+  const pos = position(slot);
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u64>(field(DS_RUNTO) + <usize>i * 8) != pos) continue;
+    stop(STOP_RUNTO, SIG_TRAP); // which consumes it
+    return true;
+  }
+  return false;
+}
+
+/** The hart noted a hit since we last looked: keep its position. */
+function takeNote(slot: u32, cause: u32, retired: u64): void {
+  const seq = hartNoteSeq();
+  if (seq == load<u32>(field(DS_NOTE_SEEN))) return;
+  store<u32>(field(DS_NOTE_SEEN), seq);
+  const kind = hartNoteKind();
+  // A breakpoint note has the instret of its block's start. A watchpoint's
+  // instruction trapped, so it is the instret now, or it ran suppressed as
+  // the only instruction of the run (it retired, or faulted and retires later).
+  const now = hartGetInstret(pCtx(slot));
+  const instret = kind != NOTE_WATCH ? hartNoteInstret() : cause == TRAP_DEBUG_WATCH ? now : now - retired;
+  store<u64>(field(DS_NOTE_POS), instret + load<u64>(field(DS_SYSCALLS)));
+  store<u32>(field(DS_NOTE_KIND), kind);
+  store<u32>(field(DS_NOTE_WKIND), hartNoteWatchKind());
+  store<u64>(field(DS_NOTE_ADDR), hartNoteAddr());
+  store<u32>(field(DS_NOTES), load<u32>(field(DS_NOTES)) + 1);
 }
 
 /** One instruction retired (or one ecall completed): ends a single step. */
@@ -183,15 +273,26 @@ function instructionDone(slot: u32): bool {
 
 /** After a hartRun of the debugged process: true when it stopped (it is
  *  held; runProcess ends its turn). */
-export function debugAfterRun(slot: u32, cause: u32, retired: u64): bool {
-  if (cause == TRAP_DEBUG_BREAK) { stop(STOP_BREAK, SIG_TRAP); return true; }
+export const AFTER_RUN_ON: i32 = 0;      // handle the trap as usual
+export const AFTER_RUN_STOPPED: i32 = 1; // it is held: its turn ends
+export const AFTER_RUN_NOTED: i32 = 2;   // a note-only watchpoint hit: run on, past it
+
+export function debugAfterRun(slot: u32, cause: u32, retired: u64): i32 {
+  takeNote(slot, cause, retired);
+  if (cause == TRAP_DEBUG_BREAK) { stop(STOP_BREAK, SIG_TRAP); return AFTER_RUN_STOPPED; }
   if (cause == TRAP_DEBUG_WATCH) {
+    if (hartWatchNoteOnly()) {
+      // Not a real watchpoint: the access happens now, as it did in history.
+      store<u32>(field(DS_SUPPRESS), 1);
+      return AFTER_RUN_NOTED;
+    }
     stop(STOP_WATCH, SIG_TRAP);
     store<u64>(field(DS_ADDR), hartGetTval(pCtx(slot)));
     store<u32>(field(DS_WATCH_KIND), hartWatchHitKind());
-    return true;
+    return AFTER_RUN_STOPPED;
   }
-  return retired > 0 && instructionDone(slot);
+  if (retired > 0 && instructionDone(slot)) return AFTER_RUN_STOPPED;
+  return runToReached(slot) ? AFTER_RUN_STOPPED : AFTER_RUN_ON;
 }
 
 /** After a completed system call of slot (not one that blocked or exited):
@@ -199,7 +300,8 @@ export function debugAfterRun(slot: u32, cause: u32, retired: u64): bool {
 export function debugAfterSyscall(slot: u32): bool {
   if (!debugTarget(slot)) return false;
   if (held()) return true;
-  return instructionDone(slot);
+  store<u64>(field(DS_SYSCALLS), load<u64>(field(DS_SYSCALLS)) + 1);
+  return instructionDone(slot) || runToReached(slot);
 }
 
 /** A trap that would kill the debugged process: the first time, it stops
@@ -388,6 +490,75 @@ export function debugDetach(): i32 {
   end();
   return DBG_OK;
 }
+
+// ---- reverse execution (host/gdb/reverse.ts) ----------------------------------------
+
+/** The debugged process's position: instructions retired plus system calls completed. */
+export function debugPosition(): u64 {
+  return sessionPid() == 0 ? 0 : position(sessionSlot());
+}
+
+/** Stops the debugged process when its position reaches pos (later than
+ *  now), wherever it runs from; up to RUNTO_MAX such positions at a time,
+ *  each stops it once. */
+export function debugRunTo(pos: u64): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  if (pos <= position(sessionSlot())) return DBG_ERR_ARGS;
+  const n = load<u32>(field(DS_RUNTO_COUNT));
+  if (n >= RUNTO_MAX) return DBG_ERR_FULL;
+  store<u64>(field(DS_RUNTO) + <usize>n * 8, pos);
+  store<u32>(field(DS_RUNTO_COUNT), n + 1);
+  return DBG_OK;
+}
+
+/** How many times a stop has reached run-to targets (it only grows). */
+export function debugRunToHits(): i32 { return <i32>load<u32>(field(DS_RUNTO_HITS)); }
+
+/** Forgets every position debugRunTo gave that has not been reached. */
+export function debugRunToClear(): i32 {
+  store<u32>(field(DS_RUNTO_COUNT), 0);
+  return DBG_OK;
+}
+
+/** Adds a note (machine/debug.ts) at breakpoint va (kind 0) or over [va, va+len) of watch kind 1..3. */
+export function debugNote(va: u64, len: u64, kind: i32): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  const slot = sessionSlot();
+  if (va >= USER_VA_LIMIT) return DBG_ERR_ARGS;
+  if (kind == 0) {
+    const root = pRoot(slot);
+    const flags = <u64>ptLeafFlags(root, va);
+    if ((va & 1) != 0 || (flags & (PTE_V | PTE_X | PTE_U)) != (PTE_V | PTE_X | PTE_U)) return DBG_ERR_FAULT;
+    const pa = ptTranslate(root, va);
+    if (pa == PT_NO_MAPPING) return DBG_ERR_FAULT;
+    return hartNoteBreakInsert(va, <usize>pa) == HD_OK ? DBG_OK : DBG_ERR_FULL;
+  }
+  const r = hartNoteWatchInsert(va, len, <u32>kind);
+  if (r != HD_OK) return r == -1 ? DBG_ERR_FULL : DBG_ERR_ARGS;
+  armFlags(slot);
+  tlbFlushAsid(pAsid(slot));
+  return DBG_OK;
+}
+
+/** Removes every note and forgets the hits. */
+export function debugNotesClear(): i32 {
+  hartNotesClear();
+  store<u32>(field(DS_NOTES), 0);
+  store<u32>(field(DS_NOTE_SEEN), hartNoteSeq());
+  if (sessionPid() != 0) {
+    const slot = sessionSlot();
+    armFlags(slot);
+    tlbFlushAsid(pAsid(slot));
+  }
+  return DBG_OK;
+}
+
+/** Notes hit since debugNotesClear; the last one's position, kind (1 break, 2 watch), watch kind and address. */
+export function debugNotes(): i32 { return <i32>load<u32>(field(DS_NOTES)); }
+export function debugNotePos(): u64 { return load<u64>(field(DS_NOTE_POS)); }
+export function debugNoteKind(): i32 { return <i32>load<u32>(field(DS_NOTE_KIND)); }
+export function debugNoteWatchKind(): i32 { return <i32>load<u32>(field(DS_NOTE_WKIND)); }
+export function debugNoteAddr(): u64 { return load<u64>(field(DS_NOTE_ADDR)); }
 
 /** Kills the debugged process; its exit ends the session (EVENT_EXIT). */
 export function debugKill(): i32 {

@@ -24,7 +24,7 @@ import {
   sigSetTermSig, sigTermSig, NSIG, SIG_DFL, SIG_IGN, ACT_TERMINATE, ACT_STOP, SIGSEGV, SIGILL, SIGTRAP, SIGBUS, SIGKILL,
 } from "./signal";
 import { sigEnterHandler } from "./sigframe";
-import { debugTarget, debugRoom, debugAfterRun, debugAfterSyscall, debugFault } from "./debug";
+import { debugTarget, debugRoom, debugAfterRun, debugAfterSyscall, debugFault, AFTER_RUN_STOPPED, AFTER_RUN_NOTED } from "./debug";
 import { syscall, SYSCALL_BLOCKED, SYSCALL_EXITED } from "../sys/unix";
 import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, VM_OK, VM_ERR_FAULT, VM_ERR_LIMIT } from "../mm/vm";
 import { schedCharge, SLICE_INSTRUCTIONS } from "../sched/sched";
@@ -186,7 +186,15 @@ export function runProcess(slot: u32, budget: u64): u64 {
     chargeWork(<u32>ran);
     schedCharge(slot, ran);
     pSetSliceLeft(slot, left > ran ? left - ran : 0);
-    if (debugged && debugAfterRun(slot, cause, ran)) break;
+    if (debugged) {
+      const after = debugAfterRun(slot, cause, ran);
+      if (after == AFTER_RUN_STOPPED) break;
+      if (after == AFTER_RUN_NOTED) {
+        used = <u64>(k.sliceWork - workStart);
+        if (used >= budget || pSliceLeft(slot) == 0 || sliceOutOfTime()) break;
+        continue;
+      }
+    }
 
     if (cause == CAUSE_ECALL_U) {
       k.sysNum = <u32>hartGetReg(ctx, REG_A7);

@@ -13,7 +13,8 @@
 import { SYSCALL_TRACE, SYSCALL_TRACE_RING, SYSCALL_TRACE_RING_SIZE } from "../lib/layout";
 import { hartGetReg } from "../machine/hart";
 import { copyin, copyinstr, copyout, VM_OK } from "../mm/vm";
-import { MAX_PROCS, NO_SLOT, pCtx, pPid, procByPid } from "../proc/proc";
+import { MAX_PROCS, NO_SLOT, P_ZOMBIE, pCtx, pPid, pState, procByPid } from "../proc/proc";
+import { fail } from "./callargs";
 
 // Header (SYSCALL_TRACE).
 const ST_ACTIVE: usize = 0;   // u32 nonzero once any process was traced
@@ -41,6 +42,8 @@ export const TRACE_ME: i32 = 0;    // trace the caller from now on, and its futu
 export const TRACE_READ: i32 = 1;  // a1 = buffer, a2 = records at most, a3 = first sequence number wanted
 export const TRACE_NEXT: i32 = 2;  // the sequence number the next record will get
 export const TRACE_OFF: i32 = 3;   // stop tracing the caller
+export const TRACE_ATTACH: i32 = 4; // a1 = pid: trace that running process from now on, and its future children
+export const TRACE_DETACH: i32 = 5; // a1 = pid: stop tracing it
 
 // The calls whose arguments name something worth copying.
 const SYS_FORK: u32 = 1;
@@ -144,17 +147,23 @@ export function sysTrace(slot: u32): i64 {
   if (op == TRACE_ME) { mark(slot, true); return 0; }
   if (op == TRACE_OFF) { mark(slot, false); return 0; }
   if (op == TRACE_NEXT) return <i64>load<u64>(SYSCALL_TRACE + ST_NEXT);
-  if (op != TRACE_READ) return -1;
+  if (op == TRACE_ATTACH || op == TRACE_DETACH) {
+    const target = procByPid(<i32>hartGetReg(ctx, REG_A0 + 1));
+    if (target == NO_SLOT || pState(target) == P_ZOMBIE) return fail(slot, "trace: no such process");
+    mark(target, op == TRACE_ATTACH);
+    return 0;
+  }
+  if (op != TRACE_READ) return fail(slot, "trace: bad operation or buffer");
   const buf = hartGetReg(ctx, REG_A0 + 1);
   const max = <i64>hartGetReg(ctx, REG_A0 + 2);
   let seq = hartGetReg(ctx, REG_A0 + 3);
   const next = load<u64>(SYSCALL_TRACE + ST_NEXT);
-  if (max <= 0) return -1;
+  if (max <= 0) return fail(slot, "trace: bad operation or buffer");
   if (next > RING_RECORDS && seq < next - RING_RECORDS) seq = next - RING_RECORDS; // the older ones are overwritten
   let copied: i64 = 0;
   while (seq < next && copied < max) {
     const rec = SYSCALL_TRACE_RING + <usize>(seq % RING_RECORDS) * TR_SIZE;
-    if (copyout(slot, buf + <u64>copied * <u64>TR_SIZE, rec, <u64>TR_SIZE) != VM_OK) return -1;
+    if (copyout(slot, buf + <u64>copied * <u64>TR_SIZE, rec, <u64>TR_SIZE) != VM_OK) return fail(slot, "trace: bad operation or buffer");
     copied++;
     seq++;
   }
