@@ -20,7 +20,7 @@ describe("README's examples", () => {
   it("are found in README: shell and monitor lines and page queries", () => {
     // The extraction itself: a README rewritten so that nothing matches
     // would otherwise pass with nothing tested.
-    expect(examples.shell).toContain("ls");
+    expect(examples.shell).toContain("ls -l");
     expect(examples.shell.length).toBeGreaterThanOrEqual(10);
     expect(examples.monitor).toContain("help");
     expect(examples.queries.length).toBeGreaterThanOrEqual(3);
@@ -56,7 +56,7 @@ describe("README's examples", () => {
     }
     expect(h.machine.state).not.toBe("panicked");
     // A few outcomes README promises.
-    expect(replies["ls"]).toMatch(/^README\s+file/m);
+    expect(replies["ls -l"]).toMatch(/^-\s+1\s+\d+\s+\d+ README$/m);
     expect(replies["cat README | grep Keel"]).toContain("Keel");
     expect(replies["cksum README"]).toMatch(/\d+ \d+ README/);
     expect(replies["?run ls -l"]).toMatch(/^-\s+1\s+\d+\s+\d+ README$/m);
