@@ -8,6 +8,12 @@ import { BOOT_TIMEOUT_MS, openShell, waitForShellPrompt } from "./keel";
 const POLL = { intervals: [25, 50, 100, 250] };
 
 test("the loading card shows each file's bytes while the others are held back, then goes", async ({ page }) => {
+  let releaseKernel = (): void => {};
+  const kernelHeld = new Promise<void>((resolve) => (releaseKernel = resolve));
+  await page.route(/\/kernel[^/]*\.wasm$/, async (route) => {
+    await kernelHeld;
+    await route.continue();
+  });
   let releaseDisk = (): void => {};
   const diskHeld = new Promise<void>((resolve) => (releaseDisk = resolve));
   let releaseBootfs = (): void => {};
@@ -25,6 +31,11 @@ test("the loading card shows each file's bytes while the others are held back, t
   await expect(card).toBeVisible();
   await expect(card).toContainText("Loading Keel");
   const row = (item: string) => card.locator(`li[data-item="${item}"]`);
+  await expect(row("kernel")).toContainText("waiting for the server");
+  await expect(row("kernel")).toHaveAttribute("data-done", "false");
+  await page.waitForTimeout(300);
+  await expect(row("kernel")).toContainText("waiting for the server");
+  releaseKernel();
   // The kernel arrives; the boot file system waits for the server.
   await expect(row("kernel")).toHaveAttribute("data-done", "true", { timeout: BOOT_TIMEOUT_MS });
   await expect(row("kernel")).toContainText(/done, \d+ KiB/);
