@@ -36,6 +36,20 @@ test("the console is in the first screen, wide enough, and nothing scrolls sidew
   expect(bar.y).toBeGreaterThanOrEqual(console.y + console.height - 1);
 });
 
+test("on a first visit the console is still in the first screen, the welcome card after it", async ({ page }) => {
+  await openShell(page);
+  await waitForShellPrompt(page);
+  const console = (await page.locator("#console").boundingBox())!;
+  expect(console.y + console.height).toBeLessThanOrEqual(HEIGHT);
+  const card = page.getByRole("region", { name: "Welcome to Keel" });
+  await expect(card).toBeAttached();
+  const box = (await card.boundingBox())!;
+  expect(box.y).toBeGreaterThan(console.y + console.height);
+  await card.scrollIntoViewIfNeeded();
+  await expect(card).toBeInViewport();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(WIDTH);
+});
+
 test("the key bar's keys send the right bytes: Ctrl then c stops spin, ^C, ^], Tab, Ctrl then d", async ({ page }) => {
   test.setTimeout(90_000);
   await openPhone(page);
