@@ -2,7 +2,7 @@
 // try, where things are, the docs), dismissed and remembered, back through
 // Help; and the status bar's items explained when pointed at.
 import { expect, test } from "@playwright/test";
-import { BOOT_TIMEOUT_MS, consoleLines, openShell, waitForShellPrompt } from "./keel";
+import { BOOT_TIMEOUT_MS, consoleLines, openKeel, openShell, waitForPrompt, waitForShellPrompt } from "./keel";
 
 const POLL = { intervals: [25, 50, 100, 250] };
 
@@ -90,4 +90,14 @@ test("every status bar item explains itself in plain words when pointed at or fo
   const isolation = page.locator(".status-item", { has: page.locator("#status-isolation") });
   await isolation.hover();
   await expect(isolation.getByRole("tooltip")).toContainText("not isolated: the page runs Keel's one virtual CPU; everything works");
+});
+
+test("with the kernel monitor alone (?userland=0) the card offers the monitor's commands", async ({ page }) => {
+  await openKeel(page);
+  await waitForPrompt(page);
+  const card = page.getByRole("region", { name: "Welcome to Keel" });
+  await expect(card).toContainText("pt 0x401234");
+  await expect(card).not.toContainText("spin 1 100");
+  await card.getByRole("button", { name: "Type mem into the console" }).click();
+  await expect.poll(async () => (await consoleLines(page)).join("\n"), POLL).toMatch(/keel> mem\n[\s\S]*free/);
 });

@@ -33,7 +33,7 @@ function byId(id: string): HTMLElement {
 }
 
 /** `refit` sizes the console to its box again (after a font change). */
-export function startGuide(term: Terminal, refit: () => void): Guide {
+export function startGuide(term: Terminal, refit: () => void, options: { shell: boolean }): Guide {
   const type = (data: string): void => term.input(data, true);
   const focusConsole = (): void => term.focus();
 
@@ -51,6 +51,7 @@ export function startGuide(term: Terminal, refit: () => void): Guide {
     },
     before: document.querySelector<HTMLElement>("main.panes")!,
     helpBefore: byId("theme-toggle"),
+    shell: options.shell,
   });
 
   const statusList = document.querySelector<HTMLElement>(".status-list");

@@ -323,7 +323,7 @@ function start(): void {
   new ResizeObserver(() => fit.fit()).observe(consoleHost);
   // The welcome card, tooltips, keys on the VGA screen, the phone key bar
   // and the loading card (web/guide.ts).
-  const guide = startGuide(term, () => fit.fit());
+  const guide = startGuide(term, () => fit.fit(), { shell: config.userland });
 
   const screen = new Screen(element("vga", HTMLCanvasElement), element("screen-frame", HTMLDivElement));
   const statusBar = new StatusBar();

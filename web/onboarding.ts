@@ -17,6 +17,8 @@ export interface WelcomeOptions {
   before: HTMLElement;
   /** Where the Help button goes: it is inserted before this element. */
   helpBefore: HTMLElement;
+  /** False with `?userland=0`: the console is the kernel monitor's. */
+  shell: boolean;
 }
 
 export interface WelcomeSnapshot {
@@ -30,6 +32,13 @@ interface TryItem {
   input: string;
   html: string;
 }
+
+/** With `?userland=0` the machine is the kernel monitor alone: its commands. */
+const TRY_MONITOR: readonly TryItem[] = [
+  { command: "help", input: "help\r", html: "the kernel monitor's commands" },
+  { command: "mem", input: "mem\r", html: "the memory map and the free frames per buddy order" },
+  { command: "pt 0x401234", input: "pt 0x401234\r", html: "build a demo Sv48 address space and walk one address through it" },
+];
 
 const TRY: readonly TryItem[] = [
   {
@@ -103,6 +112,7 @@ export class Welcome {
     card.id = "welcome";
     card.className = "welcome";
     card.setAttribute("aria-labelledby", "welcome-title");
+    const tries = this.options.shell ? TRY : TRY_MONITOR;
     card.innerHTML = `
       <div class="welcome-head">
         <h2 id="welcome-title" class="welcome-title" tabindex="-1">Welcome to Keel</h2>
@@ -113,7 +123,7 @@ export class Welcome {
       <div class="welcome-cols"><div>
       <h3 class="welcome-sub">Three things to try in the console</h3>
       <ol class="welcome-try">
-        ${TRY.map((item, i) => `<li><button type="button" class="button button-small" data-welcome-try="${i}"
+        ${tries.map((item, i) => `<li><button type="button" class="button button-small" data-welcome-try="${i}"
           aria-label="Type ${item.command} into the console">Type it</button>
           <kbd>${item.command}</kbd> — ${item.html}</li>`).join("")}
       </ol>
@@ -140,7 +150,7 @@ export class Welcome {
       if (target === null) return;
       const tryIndex = target.dataset.welcomeTry;
       if (tryIndex !== undefined) {
-        const item = TRY[Number(tryIndex)];
+        const item = tries[Number(tryIndex)];
         if (item !== undefined) this.options.type(item.input);
         return;
       }
