@@ -93,3 +93,10 @@ test("no unstyled flash: the page stays hidden until its styles are in", async (
   await expect(page.locator("#panels")).toBeVisible();
   expect(await page.evaluate(() => document.documentElement.classList.contains("keel-ready"))).toBe(true);
 });
+
+test("when the kernel cannot be fetched the loading card gives way to the error", async ({ page }) => {
+  await page.route(/\/kernel[^/]*\.wasm$/, (route) => route.fulfill({ status: 404, body: "gone" }));
+  await openShell(page);
+  await expect(page.getByRole("alert").filter({ hasText: "Keel could not start" })).toContainText("HTTP 404");
+  await expect(page.locator("#loading")).toBeHidden();
+});

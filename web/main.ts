@@ -138,8 +138,7 @@ class Screen {
     const legible = sideBySide ? MIN_CELL_W : Math.ceil(MIN_CSS_CELL_W * ratio);
     const cellW = Math.max(MIN_CELL_W, legible, Math.floor((available * ratio) / VGA_COLS));
     const cellH = Math.round((cellW * CELL_H) / CELL_W);
-    // Only the width: the height follows the canvas's own aspect ratio, also
-    // when CSS (max-width) shrinks a minimum-size screen on a narrow page.
+    // Only the width: the height follows the canvas's own aspect ratio.
     this.canvas.style.width = `${(VGA_COLS * cellW) / ratio}px`;
     if (cellW === this.cellW && cellH === this.cellH) return;
     this.cellW = cellW;
@@ -388,6 +387,7 @@ function start(): void {
   });
 
   const fail = (message: string): void => {
+    guide.loaded();
     fatal = message;
     showFatal(message);
     statusBar.failed();
@@ -432,7 +432,6 @@ function start(): void {
         writeMarker(term, message.text);
         break;
       case "fatal":
-        guide.loaded();
         fail(message.message);
         break;
       case "load-progress":
