@@ -1,10 +1,13 @@
 // Every example README.md gives is run here as written, in the headless
 // machine on the shipped disk: the shell's command lines in README's order
-// (later ones use the files earlier ones make), then the kernel monitor's.
+// (later ones use the files earlier ones make), then the kernel monitor's;
+// and what README pipes into the headless runner, through the runner.
 // The page's URL examples are opened in e2e/readme.spec.ts. The examples are
 // pulled out of README's text (host/testing/readme-examples.ts), so a new
 // one is tested as soon as it is written.
 
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { MachineHarness } from "./testing/machine-harness.js";
 import { shippedDisk } from "./testing/disk.js";
@@ -24,6 +27,21 @@ describe("README's examples", () => {
     expect(examples.shell.length).toBeGreaterThanOrEqual(10);
     expect(examples.monitor).toContain("help");
     expect(examples.queries.length).toBeGreaterThanOrEqual(3);
+    expect(examples.piped).toContain("ls\necho hi | wc\n");
+  });
+
+  it("what README pipes into the headless runner runs, and the runner exits 0 at the end of the input", () => {
+    const tsx = fileURLToPath(new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url));
+    const runner = fileURLToPath(new URL("./node/boot.ts", import.meta.url));
+    for (const input of examples.piped) {
+      const run = spawnSync(process.execPath, [tsx, runner], { input, encoding: "utf8", timeout: 60_000 });
+      expect(run.status, `${JSON.stringify(input)}:\n${run.stdout}${run.stderr}`).toBe(0);
+      // Piped input is not echoed: each line gets its answer and a prompt after it.
+      const lines = input.split("\n").filter((text) => text !== "").length;
+      expect(run.stdout.split("\n").filter((text) => text.startsWith("$ ")).length).toBeGreaterThanOrEqual(lines + 1);
+      expect(run.stdout).not.toMatch(FAILED);
+      if (input === "ls\necho hi | wc\n") expect(run.stdout).toMatch(/^README\s+file[\s\S]*\s1\s+1\s+3\r?$/m);
+    }
   });
 
   it("every shell and monitor example runs as written", () => {

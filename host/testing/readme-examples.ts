@@ -8,7 +8,9 @@
 //   disk or a shell builtin (`echo hi > note`, `sandbox ls`), except the
 //   programs the prose names as things rather than commands (PROSE_NAMES);
 // * an inline code span or a link target that starts with `?`: a URL query
-//   for the page; one with `...` in it is a pattern, not an example.
+//   for the page; one with `...` in it is a pattern, not an example;
+// * in a fenced block, `printf '...' | npm run boot --silent`: input piped to
+//   the headless runner (its `\n` escapes are newlines).
 
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -19,6 +21,8 @@ export interface ReadmeExamples {
   monitor: string[];
   /** Page URL queries, each starting with `?`. */
   queries: string[];
+  /** What README pipes into `npm run boot --silent`. */
+  piped: string[];
 }
 
 /** Programs README's prose names without asking the reader to run them
@@ -41,7 +45,7 @@ export function readmeText(): string {
 
 /** Every example in `markdown` (README.md's text by default). */
 export function readmeExamples(markdown: string = readmeText(), programs: ReadonlySet<string> = programNames()): ReadmeExamples {
-  const found: ReadmeExamples = { shell: [], monitor: [], queries: [] };
+  const found: ReadmeExamples = { shell: [], monitor: [], queries: [], piped: [] };
   const add = (list: string[], item: string) => {
     if (!list.includes(item)) list.push(item);
   };
@@ -54,6 +58,8 @@ export function readmeExamples(markdown: string = readmeText(), programs: Readon
         for (const fenced of fence) {
           if (fenced.startsWith("$ ")) add(found.shell, fenced.slice(2).trim());
           else if (fenced.startsWith("keel> ")) add(found.monitor, fenced.slice(6).trim());
+          const piped = /^printf '([^']*)' \| npm run boot --silent\b/.exec(fenced);
+          if (piped) add(found.piped, piped[1]!.replaceAll("\\n", "\n"));
         }
         fence = null;
       }
