@@ -105,6 +105,38 @@ test("the key bar's keys send the right bytes: Ctrl then c stops spin, ^C, ^], T
   await expect(page.locator(".xterm-helper-textarea")).toBeFocused();
 });
 
+test("each key bar key sends exactly its bytes to the machine", async ({ page }) => {
+  // Every input message the page posts to the kernel's worker, recorded.
+  await page.addInitScript(() => {
+    const sent: string[] = [];
+    (window as unknown as { sentInput: string[] }).sentInput = sent;
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
+      const m = message as { type?: string; data?: string };
+      if (m?.type === "input" && typeof m.data === "string") sent.push(m.data);
+      return (post as (...args: unknown[]) => void).call(this, message, ...rest);
+    } as typeof Worker.prototype.postMessage;
+  });
+  await openPhone(page);
+  const keybar = page.getByRole("toolbar", { name: "Keys the on-screen keyboard lacks" });
+  const sent = () => page.evaluate(() => (window as unknown as { sentInput: string[] }).sentInput.splice(0));
+  await sent();
+  const expected: [string, string][] = [
+    ["Escape", "\x1b"], ["Tab", "\t"], ["Left", "\x1b[D"], ["Down", "\x1b[B"], ["Up", "\x1b[A"], ["Right", "\x1b[C"],
+    ["Ctrl-C, interrupt", "\x03"], ["Ctrl-], kernel monitor", "\x1d"], ["Ctrl-], kernel monitor", "\x1d"],
+  ];
+  for (const [name, bytes] of expected) {
+    await keybar.getByRole("button", { name, exact: true }).tap();
+    await expect.poll(sent, POLL).toEqual([bytes]);
+  }
+  // Ctrl, then a key typed on the keyboard: its control code, once.
+  await keybar.getByRole("button", { name: "Control, for the next key" }).tap();
+  await page.keyboard.type("u");
+  await expect.poll(sent, POLL).toEqual(["\x15"]);
+  await page.keyboard.type("u");
+  await expect.poll(sent, POLL).toEqual(["u"]);
+});
+
 test("the buttons are in the menu, and work from there", async ({ page }) => {
   await openPhone(page);
   const reboot = page.getByRole("button", { name: "Reboot" });

@@ -4,7 +4,7 @@
 // screen (CSS decides when: web/styles.css, "phones and tablets"). The key
 // bar follows the visual viewport, so it sits just above the keyboard.
 
-import { withControl } from "./keys";
+import { keyBytes, withControl } from "./keys";
 
 export interface KeyBarOptions {
   /** Sends bytes to the console, as if typed there. */
@@ -19,16 +19,23 @@ interface BarKey {
   bytes: string | null; // null: the sticky Ctrl
 }
 
+/** The bytes of a key as a keyboard would send them (web/keys.ts). */
+function bytesOf(key: string, ctrlKey = false): string {
+  const bytes = keyBytes({ key, ctrlKey });
+  if (bytes === null) throw new Error(`the key bar's ${key} types nothing`);
+  return bytes;
+}
+
 const KEYS: readonly BarKey[] = [
-  { label: "Esc", name: "Escape", bytes: "\x1b" },
-  { label: "Tab", name: "Tab", bytes: "\t" },
+  { label: "Esc", name: "Escape", bytes: bytesOf("Escape") },
+  { label: "Tab", name: "Tab", bytes: bytesOf("Tab") },
   { label: "Ctrl", name: "Control, for the next key", bytes: null },
-  { label: "←", name: "Left", bytes: "\x1b[D" },
-  { label: "↓", name: "Down", bytes: "\x1b[B" },
-  { label: "↑", name: "Up", bytes: "\x1b[A" },
-  { label: "→", name: "Right", bytes: "\x1b[C" },
-  { label: "^C", name: "Ctrl-C, interrupt", bytes: "\x03" },
-  { label: "^]", name: "Ctrl-], kernel monitor", bytes: "\x1d" },
+  { label: "←", name: "Left", bytes: bytesOf("ArrowLeft") },
+  { label: "↓", name: "Down", bytes: bytesOf("ArrowDown") },
+  { label: "↑", name: "Up", bytes: bytesOf("ArrowUp") },
+  { label: "→", name: "Right", bytes: bytesOf("ArrowRight") },
+  { label: "^C", name: "Ctrl-C, interrupt", bytes: bytesOf("c", true) },
+  { label: "^]", name: "Ctrl-], kernel monitor", bytes: bytesOf("]", true) },
 ];
 
 export class KeyBar {
