@@ -320,13 +320,13 @@ function start(): void {
   term.open(consoleHost);
   fit.fit();
   new ResizeObserver(() => fit.fit()).observe(consoleHost);
-  // The welcome card, tooltips, keys on the VGA screen, the phone key bar
-  // and the loading card (web/guide.ts).
-  const guide = startGuide(term, () => fit.fit(), { shell: config.userland });
 
   const screen = new Screen(element("vga", HTMLCanvasElement), element("screen-frame", HTMLDivElement));
   const statusBar = new StatusBar();
   statusBar.configure(config);
+  // The welcome card, tooltips, keys on the VGA screen, the phone key bar
+  // and the loading card (web/guide.ts).
+  const guide = startGuide(term, () => fit.fit(), { shell: config.userland });
   const rebootButton = element("reboot", HTMLButtonElement);
   const diskStatus = element("status-disk", HTMLElement);
   const resetDiskButton = element("disk-reset", HTMLButtonElement);

@@ -28,7 +28,7 @@ import type { BlockBackend } from "./disk/backend";
 import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
 import { DiskStore } from "./disk/store";
 import {
-  type BootConfig, type DiskOperation, type LoadItem, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
+  type BootConfig, type DiskOperation, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
   LogLevel, STATUS_MS, UART_FLUSH_MS, VGA_FRAME_MS,
 } from "./protocol";
 import { FlowControl } from "./flow-control";
@@ -38,6 +38,7 @@ import { runSteps } from "./share";
 import { UartBatcher } from "./uart-batcher";
 import { kernelInterfaceProblem } from "./kernel-interface";
 import { readWithProgress } from "./fetch-progress";
+import type { LoadItem } from "./protocol";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
