@@ -15,7 +15,7 @@
 // (scripts/kernel-src.ts) the same way, for the Code panel, which fetches
 // them only when it opens (docs/code-panel.md).
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { defineConfig, type Plugin } from "vite";
@@ -79,11 +79,35 @@ function kernelSourceBundle(): Plugin {
   };
 }
 
+/** README.md and docs/*.md, served with the page (at ./README.md and
+ *  ./docs/NAME.md, as in the repository, so their links between each other
+ *  work): the welcome card links to them (web/onboarding.ts). */
+function docs(): Plugin {
+  const files = (): string[] => [
+    "README.md",
+    ...readdirSync(join(ROOT, "docs")).filter((name) => name.endsWith(".md")).sort().map((name) => `docs/${name}`),
+  ];
+  return {
+    name: "keel-docs",
+    configureServer(server) {
+      server.middlewares.use((request, response, next) => {
+        const path = decodeURIComponent((request.url ?? "").split("?")[0]!).replace(/^\/+/, "");
+        if (!files().includes(path)) return next();
+        response.setHeader("Content-Type", "text/plain; charset=utf-8");
+        response.end(readFileSync(join(ROOT, path)));
+      });
+    },
+    generateBundle() {
+      for (const fileName of files()) this.emitFile({ type: "asset", fileName, source: readFileSync(join(ROOT, fileName)) });
+    },
+  };
+}
+
 export default defineConfig({
   root: "web",
   base: process.env.KEEL_BASE ?? "./",
   publicDir: false,
-  plugins: [shippedDisk(), kernelSourceBundle()],
+  plugins: [shippedDisk(), kernelSourceBundle(), docs()],
   build: {
     // KEEL_OUT_DIR lets several checkouts or test runs build side by side.
     outDir: process.env.KEEL_OUT_DIR ?? "../dist",

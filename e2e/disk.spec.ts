@@ -229,6 +229,9 @@ test("the top bar's buttons come in reading order from the keyboard, starting at
     await page.keyboard.press("Tab");
     expect(await focused()).toBe(name);
   }
+  // Help (the welcome card, web/onboarding.ts), then the theme.
+  await page.keyboard.press("Tab");
+  expect(await focused()).toBe("Help");
   await page.keyboard.press("Tab");
   expect(await focused()).toMatch(/^(Light|Dark) theme$/);
   // Enter on a focused button works like a click.

@@ -259,8 +259,9 @@ test.describe("the page around the panels", () => {
         const views = await box(".panel-views");
         expect(views.x).toBeGreaterThanOrEqual(procs.x + procs.width);
       } else {
-        expect(console.y).toBeGreaterThanOrEqual(screen.y + screen.height);
-        expect(panelArea.y).toBeGreaterThanOrEqual(console.y + console.height);
+        // Stacked, the console first, then the screen, then the panels.
+        expect(screen.y).toBeGreaterThanOrEqual(console.y + console.height);
+        expect(panelArea.y).toBeGreaterThanOrEqual(screen.y + screen.height);
       }
       expect(panelArea.x + panelArea.width).toBeLessThanOrEqual(width);
       for (const tab of ["memory", "aspace", "caps", "sched", "log"]) {

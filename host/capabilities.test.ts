@@ -139,7 +139,14 @@ describe("capabilities", () => {
     const caps = h.shell("caps");
     expect(caps).toMatch(/^\s+16 endpoint/m);
     expect(caps).not.toMatch(/^\s+20 /m);
-    expect(h.machine.vgaText().join("\n")).not.toContain("Keel display service"); // nobody has asked for the screen yet
+    // The screen is the display service's from its start: it keeps the boot
+    // log and says what it is on the status line, and no longer copies the
+    // console (the shell's output is not on it).
+    const before = h.machine.vgaText();
+    expect(before.join("\n")).not.toContain("Keel display service"); // nobody has asked for the screen yet
+    expect(before.join("\n")).toContain("init: started as pid 1");
+    expect(before[24]).toContain("display service: programs draw here (try: show log hello)");
+    expect(before.join("\n")).not.toMatch(/SLOT TYPE|^\s+16 endpoint/m);
     h.shell("show log hello from a client");
     h.shell("show -s all good");
     const screen = h.machine.vgaText();

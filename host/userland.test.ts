@@ -43,6 +43,20 @@ describe("the shell and its programs", () => {
     for (const name of ["init", "sh", "console", "README"]) expect(out).toMatch(new RegExp(`^${name}\\s`, "m"));
   });
 
+  it("gives a long listing with ls -l: type, links, inode, size, name", () => {
+    const h = bootShell();
+    const out = h.shell("ls -l");
+    expect(out).toMatch(/^d\s+\d+\s+1\s+\d+ \.$/m);
+    expect(out).toMatch(/^c\s+1\s+\d+\s+0 console$/m);
+    expect(out).toMatch(/^-\s+1\s+\d+\s+[1-9]\d* README$/m);
+    expect(h.shell("ls -l README")).toMatch(/^-\s+1\s+\d+\s+[1-9]\d* README$/m);
+    // The plain listing is unchanged, an unknown option is refused, and
+    // "--" makes "-l" a name.
+    expect(h.shell("ls README")).toMatch(/^README\s+file\s+\d+\s+\d+$/m);
+    expect(h.shell("ls -x")).toContain("ls: -x: unknown option (usage: ls [-l] [PATH...])");
+    expect(h.shell("ls -- -l")).toMatch(/ls: -l: open: no such file/);
+  });
+
   it("redirects input and runs sequences", () => {
     const out = bootShell().shell("wc < README ; echo done");
     expect(out).toMatch(/^\s+\d+\s+\d+\s+\d+$/m);

@@ -18,6 +18,7 @@ import { type PanelsSnapshot, startPanels } from "./panels/panels";
 import { CodeTab } from "./code/code-tab";
 import type { CodeSnapshot } from "./code/code-panel";
 import "./panels/panels.css";
+import { startGuide } from "./guide";
 import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
 import {
   type BootConfig, type DiskInfo, type DiskOperation, type KernelInfo, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor,
@@ -34,6 +35,9 @@ const MAX_STACKED_SCREEN_CSS_WIDTH = VGA_COLS * CELL_W;
 const SIDE_BY_SIDE = "(min-width: 1200px)";
 /** Smallest cell drawn, in device pixels, however narrow the page. */
 const MIN_CELL_W = 5;
+/** Smallest cell shown, in CSS pixels: a 12 px glyph, legible on a phone.
+ *  A narrower frame scrolls sideways (styles.css) rather than shrink it. */
+const MIN_CSS_CELL_W = 7;
 const GLYPH_EM_PER_CELL_H = 0.875;
 /** Half-period of the cursor blink (the VGA card blinks at about this rate). */
 const BLINK_HALF_PERIOD_MS = 267;
@@ -131,10 +135,12 @@ class Screen {
     const frameWidth = this.frame.clientWidth - horizontalPadding(this.frame);
     const sideBySide = window.matchMedia(SIDE_BY_SIDE).matches;
     const available = sideBySide ? frameWidth : Math.min(MAX_STACKED_SCREEN_CSS_WIDTH, frameWidth);
-    const cellW = Math.max(MIN_CELL_W, Math.floor((available * ratio) / VGA_COLS));
+    // Stacked (a phone, a tablet), never smaller than legible; side by side
+    // the screen fits its column.
+    const legible = sideBySide ? MIN_CELL_W : Math.ceil(MIN_CSS_CELL_W * ratio);
+    const cellW = Math.max(MIN_CELL_W, legible, Math.floor((available * ratio) / VGA_COLS));
     const cellH = Math.round((cellW * CELL_H) / CELL_W);
-    // Only the width: the height follows the canvas's own aspect ratio, also
-    // when CSS (max-width) shrinks a minimum-size screen on a narrow page.
+    // Only the width: the height follows the canvas's own aspect ratio.
     this.canvas.style.width = `${(VGA_COLS * cellW) / ratio}px`;
     if (cellW === this.cellW && cellH === this.cellH) return;
     this.cellW = cellW;
@@ -320,6 +326,9 @@ function start(): void {
   const screen = new Screen(element("vga", HTMLCanvasElement), element("screen-frame", HTMLDivElement));
   const statusBar = new StatusBar();
   statusBar.configure(config);
+  // The welcome card, tooltips, keys on the VGA screen, the phone key bar
+  // and the loading card (web/guide.ts).
+  const guide = startGuide(term, () => fit.fit(), { shell: config.userland });
   const rebootButton = element("reboot", HTMLButtonElement);
   const diskStatus = element("status-disk", HTMLElement);
   const resetDiskButton = element("disk-reset", HTMLButtonElement);
@@ -380,6 +389,7 @@ function start(): void {
   });
 
   const fail = (message: string): void => {
+    guide.loaded();
     fatal = message;
     showFatal(message);
     statusBar.failed();
@@ -391,6 +401,7 @@ function start(): void {
     const message = event.data;
     switch (message.type) {
       case "booted":
+        guide.loaded();
         runningClock = message.clock;
         rebootButton.disabled = false;
         booted = true;
@@ -424,6 +435,9 @@ function start(): void {
         break;
       case "fatal":
         fail(message.message);
+        break;
+      case "load-progress":
+        guide.loadProgress(message.item, message.loaded, message.total, message.done);
         break;
       case "disk": {
         diskInfo = message.info;
@@ -474,7 +488,7 @@ function start(): void {
     fail(`the kernel's worker failed: ${event.message || "it could not be loaded"}`);
   });
 
-  term.onData((data) => send({ type: "input", data }));
+  term.onData((data) => send({ type: "input", data: guide.filter(data) }));
   // Tab belongs to the guest (shells complete with it), so Shift+Tab is the
   // way out of the console for keyboard users.
   term.attachCustomKeyEventHandler((event) => {

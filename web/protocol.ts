@@ -110,7 +110,13 @@ export type PageToWorker =
 
 // ---- worker → page -------------------------------------------------------
 
+/** What the worker fetches before the first boot (web/fetch-progress.ts). */
+export type LoadItem = "kernel" | "bootfs" | "disk";
+
 export type WorkerToPage =
+  /** Bytes of the kernel, the boot file system or the disk image received so
+   *  far (total null while unknown); at most every 100 ms, and at the end. */
+  | { type: "load-progress"; item: LoadItem; loaded: number; total: number | null; done: boolean }
   /** Kernel compiled, machine built, first boot under way. */
   | { type: "booted"; ramBytes: number; clock: ClockMode }
   /** UART transmit bytes since the last message (batched, ≤ every 16 ms). */

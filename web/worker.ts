@@ -37,6 +37,8 @@ import { LinePlayer } from "./share-player";
 import { runSteps } from "./share";
 import { UartBatcher } from "./uart-batcher";
 import { kernelInterfaceProblem } from "./kernel-interface";
+import { readWithProgress } from "./fetch-progress";
+import type { LoadItem } from "./protocol";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -47,6 +49,16 @@ const PLAYER_POLL_MS = 50;
 
 function post(message: WorkerToPage, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
+}
+
+/** Tells the page a file is asked for (its row shows before any byte comes). */
+function waiting(item: LoadItem): void {
+  post({ type: "load-progress", item, loaded: 0, total: null, done: false });
+}
+
+/** A fetched file's bytes, its progress reported to the page as it arrives. */
+function readLoading(response: Response, item: LoadItem): Promise<Uint8Array<ArrayBuffer>> {
+  return readWithProgress(response, (report) => post({ type: "load-progress", item, ...report }));
 }
 
 /** Fetches and compiles the kernel once; reboots reuse the module. */
@@ -63,11 +75,12 @@ let runningDiff: string | null = null;
 function loadKernel(): Promise<WebAssembly.Module> {
   kernelModule ??= (async () => {
     const url = new URL(kernelUrl, import.meta.url);
+    waiting("kernel");
     const response = await fetch(url);
     if (!response.ok) throw new Error(`fetching the kernel from ${url.href} failed: HTTP ${response.status}`);
     // compile() rather than compileStreaming(): a plain static host may not
     // serve .wasm as application/wasm, and the kernel is small.
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = await readLoading(response, "kernel");
     kernelBuild = shippedBuild = snapshotBuildId(bytes);
     return WebAssembly.compile(bytes);
   })();
@@ -80,9 +93,10 @@ let bootfsImage: Promise<Uint8Array> | null = null;
 function loadBootfs(): Promise<Uint8Array> {
   bootfsImage ??= (async () => {
     const url = new URL(bootfsUrl, import.meta.url);
+    waiting("bootfs");
     const response = await fetch(url);
     if (!response.ok) throw new Error(`fetching the boot file system from ${url.href} failed: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    return readLoading(response, "bootfs");
   })();
   return bootfsImage;
 }
@@ -94,9 +108,10 @@ function loadShippedDisk(): Promise<Uint8Array> {
   const load = async () => {
     if (diskUrl === "") throw new Error("this build ships no disk image (build/disk.img was missing when it was built)");
     const url = new URL(diskUrl, import.meta.url);
+    waiting("disk");
     const response = await fetch(url);
     if (!response.ok) throw new Error(`fetching the disk image from ${url.href} failed: HTTP ${response.status}`);
-    const image = new Uint8Array(await response.arrayBuffer());
+    const image = await readLoading(response, "disk");
     const reason = checkImage(image);
     if (reason !== null) throw new Error(`the shipped disk image is not a Keel disk: ${reason}`);
     return image;

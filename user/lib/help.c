@@ -37,7 +37,7 @@ static const struct help_entry entries[] = {
     {"kbench", "kbench", "benchmark the kernel from user space", HELP_PROGRAM},
     {"kill", "kill [-SIGNAL] PID...", "end a process, or send it a signal (-INT, -STOP, -9; kill -l lists them)", HELP_PROGRAM},
     {"ln", "ln OLD NEW", "give a file a second name", HELP_PROGRAM},
-    {"ls", "ls [PATH...]", "list files: name, type, inode, size", HELP_PROGRAM},
+    {"ls", "ls [-l] [PATH...]", "list files: name, type, inode, size (-l: long, with links)", HELP_PROGRAM},
     {"memtest", "memtest CASE", "test: the memory limits and the OOM policy", HELP_TEST},
     {"mkdir", "mkdir DIR...", "make directories", HELP_PROGRAM},
     {"named", "named", "the name service (init starts it)", HELP_SERVICE},

@@ -15,9 +15,10 @@
 // Unknown operations and bad pane ids are answered with w[0] = -1.
 //
 // The buffer is mapped at start-up, which stops the kernel echoing its
-// console onto the screen; the screen is taken over (cleared and drawn) on
-// the first request, so the boot messages stay visible until a client
-// actually uses the display.
+// console onto the screen: from then on the screen is the display's, not a
+// copy of the console. displayd keeps the boot messages and writes a hint on
+// the status line (BOOT_HINT); the screen is taken over (cleared and drawn)
+// on the first request.
 #include "user.h"
 #include "services.h"
 
@@ -28,6 +29,8 @@
 #define ATTR_BLANK 0x07    // light grey on black
 #define HEADER_RULE 0xC4   // CP437 horizontal line, drawn beside a pane's name
 #define TAB_WIDTH 8
+// The status line until a client sets one: what this screen is.
+#define BOOT_HINT "display service: programs draw here (try: show log hello); type in the console"
 
 #define TITLE_ROW 0
 #define STATUS_ROW (VGA_ROWS - 1)
@@ -214,9 +217,8 @@ static long serve(const struct ipcmsg *m, uint64 *result) {
   }
 }
 
-// The screen is mapped on the first request, not at start: until someone
-// uses the display, the kernel's console keeps showing on the VGA screen
-// (mapping it hands the screen over). Without a screen displayd still
+// The screen is mapped at start (mapping it hands the screen over: the
+// kernel stops echoing its console there). Without a screen displayd still
 // serves, answering every request with SVC_ERR_NO_DEVICE: were it to exit,
 // the copies of its endpoint held by named and by clients would keep the
 // endpoint alive with no receiver, and their calls would wait for ever.
@@ -231,13 +233,14 @@ static void map_screen(void) {
 }
 
 int main(void) {
+  map_screen();
+  if (screen) do_status(BOOT_HINT, (uint)strlen(BOOT_HINT));
   struct ipcmsg m;
   memset(&m, 0, sizeof m);
   m.cap = -1;
   for (;;) {
     if (svc_next(&m, (char *)request, sizeof request, "displayd") < 0) return 1;
     if (m.cap >= 0) cap_delete(m.cap);  // displayd keeps no capabilities
-    map_screen();
     uint64 result = 0;
     long status = screen ? serve(&m, &result) : SVC_ERR_NO_DEVICE;
     memset(&m, 0, sizeof m);

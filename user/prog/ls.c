@@ -1,17 +1,28 @@
-// ls [path...]: one line per file: name, type (dir, file, dev), inode
-// number and size in bytes. A directory is listed entry by entry, reading
+// ls [-l] [path...]: one line per file: name, type (dir, file, dev), inode
+// number and size in bytes. With -l, the long listing: a type letter (d
+// directory, - file, c device), the number of links, the inode number, the
+// size in bytes and the name. A directory is listed entry by entry, reading
 // its 16-byte struct dirent records with read(); free slots (inum 0) are
-// skipped. Default path: ".".
+// skipped. Default path: ".". "--" ends the options.
 #include "user.h"
 
 #define PATH_MAX 256
+
+static int long_format;
 
 static const char *type_name(short type) {
   return type == T_DIR ? "dir" : type == T_FILE ? "file" : type == T_DEVICE ? "dev" : "?";
 }
 
+static char type_letter(short type) {
+  return type == T_DIR ? 'd' : type == T_FILE ? '-' : type == T_DEVICE ? 'c' : '?';
+}
+
 static void show(const char *name, const struct stat *st) {
-  printf("%-14s %-4s %5u %8lu\n", name, type_name(st->type), st->ino, st->size);
+  if (long_format)
+    printf("%c %3d %5u %8lu %s\n", type_letter(st->type), st->nlink, st->ino, st->size, name);
+  else
+    printf("%-14s %-4s %5u %8lu\n", name, type_name(st->type), st->ino, st->size);
 }
 
 static int list(const char *path) {
@@ -50,7 +61,8 @@ static int list(const char *path) {
     strcpy(child + dirlen + 1, name);
     struct stat entry;
     if (stat(child, &entry) < 0) {
-      printf("%-14s %-4s %5u %8s\n", name, "?", de.inum, "?");
+      if (long_format) printf("? %3s %5u %8s %s\n", "?", de.inum, "?", name);
+      else printf("%-14s %-4s %5u %8s\n", name, "?", de.inum, "?");
       continue;
     }
     show(name, &entry);
@@ -67,8 +79,21 @@ static int list(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) return list(".");
+  int first = 1;
+  for (; first < argc && argv[first][0] == '-' && argv[first][1] != 0; first++) {
+    if (strcmp(argv[first], "--") == 0) {
+      first++;
+      break;
+    }
+    if (strcmp(argv[first], "-l") == 0) {
+      long_format = 1;
+      continue;
+    }
+    fprintf(2, "ls: %s: unknown option (usage: ls [-l] [PATH...])\n", argv[first]);
+    return 2;
+  }
+  if (first >= argc) return list(".");
   int status = 0;
-  for (int i = 1; i < argc; i++) status |= list(argv[i]);
+  for (int i = first; i < argc; i++) status |= list(argv[i]);
   return status;
 }
