@@ -137,6 +137,10 @@ void tcp_abort(struct tcp_cb *cb, unsigned long long now);
 // Bytes the application may read / may still write.
 unsigned tcp_readable(const struct tcp_cb *cb);
 unsigned tcp_writable(const struct tcp_cb *cb);
+// Data bytes the peer has acknowledged / that have arrived in order, since
+// the connection began (the rings' free-running indices).
+unsigned tcp_acked(const struct tcp_cb *cb);
+unsigned tcp_received(const struct tcp_cb *cb);
 // The RST answering a segment that reached no connection (RFC 793 "Reset
 // Generation"); returns 0 when none is due (the segment was itself a RST).
 int tcp_reset_for(const struct tcp_seg *in, struct tcp_seg *out);

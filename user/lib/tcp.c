@@ -54,6 +54,13 @@ unsigned tcp_readable(const struct tcp_cb *cb) {
   return data_end(cb) - cb->rcv_rd;
 }
 
+unsigned tcp_acked(const struct tcp_cb *cb) { return data_una(cb) - cb->iss - 1; }
+
+unsigned tcp_received(const struct tcp_cb *cb) {
+  if (cb->state == TCP_SYN_SENT || (cb->irs == 0 && cb->rcv_nxt == 0)) return 0;
+  return data_end(cb) - cb->irs - 1;
+}
+
 unsigned tcp_writable(const struct tcp_cb *cb) {
   if (cb->fin_wanted) return 0;
   return cb->ssize - (cb->snd_end - data_una(cb));
