@@ -1,7 +1,7 @@
 // TCP and sockets between two Keel machines in one Node process on the
 // virtual switch (docs/network.md "Sockets"): nc in both directions, a
 // sandboxed process refused a socket, bad socket calls answered with a
-// reason, and the TCP transfer through an impaired switch.
+// reason.
 
 import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
