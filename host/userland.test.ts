@@ -233,8 +233,8 @@ describe("the shell and its programs", () => {
   });
 
   it("refuses an image with more segments than a process has regions for, rather than losing its heap", () => {
-    // Six small segments: each would be a region beside guard, stack and heap
-    // (8 in all). The program grows its heap and writes to it.
+    // Fourteen small segments: each would be a region beside guard, stack and
+    // heap (16 in all). The program grows its heap and writes to it.
     const code = assemble(`.text\n_start:\n  li a0, 4096\n  li a7, 12\n  ecall\n  li t0, 0x6b6f\n  sh t0, 0(a0)\n  li t1, 10\n  sb t1, 2(a0)\n  mv a1, a0\n  li a0, 1\n  li a2, 3\n  li a7, 16\n  ecall\n  li a0, 0\n  li a7, 2\n  ecall\n`).text;
     const make = (segments: number): Uint8Array => writeElf({
       entry: 0x10000n,
@@ -242,11 +242,11 @@ describe("the shell and its programs", () => {
         ...Array.from({ length: segments - 1 }, (_, i) => ({ vaddr: 0x20000n + BigInt(i) * 0x1000n, data: new Uint8Array([i]), flags: 6 }))],
     });
     const entries = parseBootfs(bootfsImage());
-    const image = writeBootfs([...entries, { name: "fiveseg", type: 2, data: make(5) } as BootfsEntry, { name: "sixseg", type: 2, data: make(6) } as BootfsEntry]);
+    const image = writeBootfs([...entries, { name: "manyseg", type: 2, data: make(13) } as BootfsEntry, { name: "toomanyseg", type: 2, data: make(14) } as BootfsEntry]);
     const h = bootShell(userlandModules(image));
-    expect(h.shell("fiveseg")).toMatch(/^ok$/m);
-    const out = h.shell("sixseg");
-    expect(out).toContain("sh: sixseg: cannot execute");
+    expect(h.shell("manyseg")).toMatch(/^ok$/m);
+    const out = h.shell("toomanyseg");
+    expect(out).toContain("sh: toomanyseg: cannot execute");
     expect(out).toMatch(/more loadable segments than a process holds/);
     expect(h.shell("echo fine")).toContain("fine");
   });

@@ -21,6 +21,21 @@ export interface SwitchPortStats {
   txFrames: number;
   /** Frames for this port dropped because its queue was full. */
   dropped: number;
+  /** Impairment (see impair()): frames lost, sent twice, held back. */
+  lost: number;
+  duplicated: number;
+  reordered: number;
+}
+
+/** A wire that loses, duplicates and reorders frames, each with its own
+ *  probability (0..1), from a seeded generator: the same seed and the same
+ *  frames in the same order give the same impairment. */
+export interface Impairment {
+  seed: number;
+  loss?: number;
+  duplicate?: number;
+  /** A reordered frame is delivered one pump late, after frames sent after it. */
+  reorder?: number;
 }
 
 export interface SwitchStats {
@@ -36,6 +51,9 @@ interface Port {
   id: number;
   endpoint: NetEndpoint;
   queue: Uint8Array[];
+  /** Held back by impairment: delivered at the pump after next (`late` at the next). */
+  held: Uint8Array[];
+  late: Uint8Array[];
   attached: boolean;
   stats: SwitchPortStats;
 }
@@ -47,11 +65,16 @@ export class VirtualSwitch implements NetBackend {
   private nextId = 0;
   private malformed = 0;
   private flooded = 0;
+  private impairment: Required<Impairment> | null = null;
+  private rng = 0;
 
   constructor(readonly name = "switch", private readonly queueLimit = SWITCH_QUEUE_LIMIT) {}
 
   attach(endpoint: NetEndpoint): NetLink {
-    const port: Port = { id: this.nextId++, endpoint, queue: [], attached: true, stats: { rxFrames: 0, txFrames: 0, dropped: 0 } };
+    const port: Port = {
+      id: this.nextId++, endpoint, queue: [], held: [], late: [], attached: true,
+      stats: { rxFrames: 0, txFrames: 0, dropped: 0, lost: 0, duplicated: 0, reordered: 0 },
+    };
     this.ports.push(port);
     return {
       transmit: (frame) => this.forward(port, frame),
@@ -66,13 +89,28 @@ export class VirtualSwitch implements NetBackend {
     this.forward(null, frame);
   }
 
-  /** Delivers every queued frame, port by port in send order; frames sent by
-   *  a NIC while receiving wait for the next call. Returns how many. */
+  /** Impairs every frame the switch delivers from now on (null: a clean
+   *  wire again; frames already held back are still delivered). */
+  impair(impairment: Impairment | null): void {
+    if (impairment) {
+      for (const p of [impairment.loss, impairment.duplicate, impairment.reorder]) {
+        if (p !== undefined && !(p >= 0 && p <= 1)) throw new RangeError(`impairment probability ${p} is not within 0..1`);
+      }
+    }
+    this.impairment = impairment ? { loss: 0, duplicate: 0, reorder: 0, ...impairment } : null;
+    this.rng = impairment ? (impairment.seed >>> 0) || 1 : 0;
+  }
+
+  /** Delivers every queued frame, port by port in send order (frames held
+   *  back by impairment after them); frames sent by a NIC while receiving
+   *  wait for the next call. Returns how many. */
   pump(): number {
     let n = 0;
     for (const port of this.ports) {
-      const frames = port.queue;
+      const frames = port.late.length ? [...port.queue, ...port.late] : port.queue;
       port.queue = [];
+      port.late = port.held;
+      port.held = [];
       for (const f of frames) {
         if (!port.attached) break;
         port.stats.txFrames++;
@@ -83,9 +121,9 @@ export class VirtualSwitch implements NetBackend {
     return n;
   }
 
-  /** Frames waiting in all queues. */
+  /** Frames waiting in all queues (held-back ones included). */
   get queued(): number {
-    return this.ports.reduce((n, p) => n + p.queue.length, 0);
+    return this.ports.reduce((n, p) => n + p.queue.length + p.held.length + p.late.length, 0);
   }
 
   stats(): SwitchStats {
@@ -99,6 +137,8 @@ export class VirtualSwitch implements NetBackend {
   private detach(port: Port): void {
     port.attached = false;
     port.queue = [];
+    port.held = [];
+    port.late = [];
     for (const [mac, id] of this.table) if (id === port.id) this.table.delete(mac);
     this.ports.splice(this.ports.indexOf(port), 1);
   }
@@ -133,12 +173,35 @@ export class VirtualSwitch implements NetBackend {
     if (this.table.size > SWITCH_MAC_TABLE_LIMIT) this.table.delete(this.table.keys().next().value!);
   }
 
+  /** xorshift32: uniform in [0, 1). */
+  private random(): number {
+    let x = this.rng;
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    this.rng = x;
+    return x / 0x1_0000_0000;
+  }
+
   private enqueue(port: Port, frame: Uint8Array): void {
-    if (port.queue.length >= this.queueLimit) {
-      port.stats.dropped++;
-      return;
+    const imp = this.impairment;
+    let copies = 1;
+    if (imp) {
+      if (this.random() < imp.loss) { port.stats.lost++; return; }
+      if (this.random() < imp.duplicate) { port.stats.duplicated++; copies = 2; }
     }
-    port.queue.push(frame);
+    for (let c = 0; c < copies; c++) {
+      if (port.queue.length + port.held.length >= this.queueLimit) {
+        port.stats.dropped++;
+        return;
+      }
+      if (imp && this.random() < imp.reorder) {
+        port.stats.reordered++;
+        port.held.push(frame);
+      } else {
+        port.queue.push(frame);
+      }
+    }
   }
 }
 

@@ -31,7 +31,93 @@
 // NETD_UDP_RECV: w[1] port: the oldest datagram queued for it in the
 //   reply's buf/len, w[1] source address, w[2] source port; or NETD_NOTHING.
 // NETD_UDP_CLOSE: w[1] port.
-// Any client of netd may use any bound port: ports are not capabilities yet.
+// Any client of netd may use any bound port: these ports are not
+// capabilities. Sockets (below) are.
+//
+// ---- Sockets (docs/network.md "Sockets"; the library is user/lib/socket.c) ----
+// NETD_SOCKET: w[1] SOCK_STREAM or SOCK_DGRAM, cap: the client's
+//   notification (netd signals it when the socket changes while the client
+//   waits). Reply cap: the socket capability (a badged endpoint to netd:
+//   every later call on the socket goes to it), w[1] the socket's number.
+// NETD_SOCKETS: the table for netstat: struct sockinfo[] into the reply's
+//   buf (as many as fit), w[1] how many there are.
+// NETD_TICK: netd's own timer process (unbadged only).
+// On a socket capability:
+// NETD_SOCK_SHM: reply cap: the socket's shared memory (struct sockshm and
+//   its two rings).
+// NETD_SOCK_BIND: w[1] local port (0: netd picks one from 49152 up).
+// NETD_SOCK_LISTEN: w[1] backlog (1..SOCK_BACKLOG_MAX).
+// NETD_SOCK_ACCEPT: reply cap: the next established connection's socket
+//   capability, w[1] peer address, w[2] peer port; or NETD_NOTHING.
+// NETD_SOCK_CONNECT: w[1] address, w[2] port: sends the SYN and returns;
+//   sockshm.state says when the handshake is over.
+// NETD_SOCK_SEND: TCP: the application moved sockshm.tx_tail. UDP: w[1]
+//   address, w[2] port, the datagram in buf (at most 1472 bytes).
+// NETD_SOCK_RECVD: the application moved sockshm.rx_head (a window update may be due).
+// NETD_SOCK_SHUTDOWN: TCP: FIN once the written data is sent; reading goes on.
+// NETD_SOCK_CLOSE: w[1] 0 orderly (FIN), 1 abortive (RST). The socket
+//   capability and the shared memory are revoked at once; an orderly close
+//   finishes sending in netd.
+// NETD_SOCK_ALARM: w[1] nanoseconds: netd signals the notification then (poll's timeout).
+#define NETD_SOCKET 9
+#define NETD_SOCKETS 10
+#define NETD_TICK 11
+#define NETD_SOCK_SHM 20
+#define NETD_SOCK_BIND 21
+#define NETD_SOCK_LISTEN 22
+#define NETD_SOCK_ACCEPT 23
+#define NETD_SOCK_CONNECT 24
+#define NETD_SOCK_SEND 25
+#define NETD_SOCK_RECVD 26
+#define NETD_SOCK_SHUTDOWN 27
+#define NETD_SOCK_CLOSE 28
+#define NETD_SOCK_ALARM 29
+
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOCK_MAX 12          // sockets netd holds at once
+#define SOCK_BACKLOG_MAX 4
+#define SOCK_RING 65536      // bytes in each ring
+#define SOCK_SHM_HEADER 4096 // struct sockshm's page; the receive ring follows, then the send ring
+#define SOCK_SHM_BYTES (SOCK_SHM_HEADER + 2 * SOCK_RING)
+// The badge of socket capabilities: SOCK_BADGE | generation << 8 | index.
+#define SOCK_BADGE (1UL << 32)
+
+// The page at the start of a socket's shared memory. netd writes the first
+// group of fields and never reads them back; the application writes the
+// second, which netd checks before it uses them. Indices are free-running
+// byte counts (mod 2^32); ring offset = index mod SOCK_RING.
+struct sockshm {
+  // written by netd
+  uint state;       // TCP state (tcp.h), or SOCK_STATE_UDP for a datagram socket
+  int error;        // why the connection ended (NETD_ERR_*), 0 while it has not
+  uint rx_tail;     // bytes put in the receive ring
+  uint tx_head;     // bytes of the send ring the peer acknowledged (their room is free again)
+  uint rx_eof;      // the peer closed: nothing comes after rx_tail
+  uint pending;     // listening: connections waiting for accept
+  uint laddr, lport, raddr, rport;
+  uint reserved[6];
+  // written by the application
+  uint rx_head;     // bytes taken out of the receive ring
+  uint tx_tail;     // bytes put in the send ring
+  uint want;        // the application is about to wait: netd signals the notification at the next change
+};
+#define SOCK_STATE_UDP 100
+// A datagram in a UDP socket's receive ring: this header, then len bytes,
+// padded to 4. A record never wraps: len SOCK_UDP_SKIP means "go on at the
+// ring's start".
+struct sockdgram { uint len, addr, port; };
+#define SOCK_UDP_SKIP 0xffffffffu
+
+// NETD_SOCKETS' entries.
+struct sockinfo {
+  uint type;        // SOCK_STREAM, SOCK_DGRAM; 3: a bound port of NETD_UDP_BIND
+  uint state;       // TCP state, SOCK_STATE_UDP
+  uint laddr, lport, raddr, rport;
+  uint rx_queued, tx_queued;  // bytes in the rings
+  uint64 retransmits, bytes_in, bytes_out;
+  uint srtt_us, cwnd;
+};
 #define NETD_INFO 1
 #define NETD_ECHO 2
 #define NETD_ECHO_POLL 3
@@ -48,6 +134,17 @@
 #define NETD_ERR_SEND (-12)        // the card refused the frame
 #define NETD_ERR_PORT (-13)        // UDP: port in use (bind), not bound (send, recv, close), or out of range
 #define NETD_ERR_TOO_LONG (-14)    // UDP: more than 1472 bytes of data
+#define NETD_ERR_BAD_SOCKET (-15)  // the capability names no open socket (closed, or a stale one)
+#define NETD_ERR_STATE (-16)       // the call does not fit the socket's state (connect twice, send unconnected, ...)
+#define NETD_ERR_REFUSED (-17)     // TCP: the peer answered the SYN with RST (nobody listens)
+#define NETD_ERR_RESET (-18)       // TCP: the peer reset the connection
+#define NETD_ERR_TIMEOUT (-19)     // TCP: retransmissions gave up
+#define NETD_ERR_TYPE (-20)        // an unknown socket type
+#define NETD_ERR_INDEX (-21)       // the shared ring indices the application wrote are impossible
+#define NETD_ERR_CLOSED (-22)      // TCP: this side already shut down for writing
+#define NETD_ERR_NO_NET (-23)      // library: this process holds no capability to netd
+#define NETD_ERR_NO_ANSWER (-24)   // library: netd did not answer the call (it is gone)
+#define NETD_ERR_ARG (-25)         // library: a bad argument (no such socket descriptor, negative length)
 
 // NETD_INFO's buf: netd's counters.
 struct netstats {
@@ -72,7 +169,49 @@ struct netstats {
   uint64 udp_dropped;   // the port's queue was full
   uint64 udp_sent;      // datagrams sent
   uint64 udp_reaped;    // ports freed because their client had gone
+  uint64 tcp_in;        // TCP segments taken
+  uint64 tcp_bad;       // bad length, header or checksum
+  uint64 tcp_rst_sent;  // RSTs for segments that reached no connection
+  uint64 tcp_no_room;   // SYNs dropped: the backlog or the socket table was full
+  uint64 tcp_sent;      // TCP segments sent
+  uint64 sock_reaped;   // sockets closed because their client had gone
 };
+
+// ---- The socket library (user/lib/socket.c) ----
+// Every call returns a negative NETD_ERR_* / SVC_ERR_* code on failure;
+// sockerr() turns it into a sentence. Socket descriptors are the library's
+// own (0..SOCK_LIB_MAX-1), not Unix file descriptors. send blocks until all
+// n bytes are in the send ring; recv returns what is there (at least 1
+// byte), 0 at the end of the stream; accept and connect block.
+#define SOCK_LIB_MAX 16
+#define POLLIN 1
+#define POLLOUT 4
+#define POLLERR 8
+#define POLLHUP 16
+struct pollfd { int fd; short events, revents; };
+int socket(int type);
+int bind(int s, uint port);
+int listen(int s, int backlog);
+int accept(int s, uint *addr, uint *port);
+int connect(int s, uint addr, uint port);
+int send(int s, const void *buf, int n);
+int recv(int s, void *buf, int n);
+int sendto(int s, const void *buf, int n, uint addr, uint port);
+int recvfrom(int s, void *buf, int n, uint *addr, uint *port);
+int shutdown(int s);             // FIN after what was sent; recv goes on
+int closesocket(int s);          // orderly
+int abortsocket(int s);          // RST
+// Waits until one of the sockets is ready (POLLIN: data, end of stream, an
+// error or a connection to accept; POLLOUT: room to send) or timeout_ms
+// passes (-1: for ever, 0: do not wait). Returns how many are ready.
+int poll(struct pollfd *fds, int n, int timeout_ms);
+const char *sockerr(int code);
+// The socket's shared state (addresses, TCP state), or 0.
+const struct sockshm *sockstate(int s);
+// The socket capability behind descriptor s (tests speak to netd directly), or -1.
+int socket_capability(int s);
+// The capability to netd this process uses (looked up once as "net"), or a negative code.
+int net_capability(void);
 
 // user/lib/inet.c: "a.b.c.d" or "a.b.c.d/n" to an address (and prefix
 // length, 32 when absent). Returns 0, or -1 when the text is not that.

@@ -30,6 +30,7 @@ static const struct help_entry entries[] = {
     {"fsbench", "fsbench", "benchmark the file system", HELP_PROGRAM},
     {"fuzz", "fuzz SEED CALLS [WORKERS]", "test: the system-call fuzzer", HELP_TEST},
     {"grep", "grep PATTERN [FILE...]", "print lines matching PATTERN ('.', '*', '^', '$')", HELP_PROGRAM},
+    {"httpd", "httpd [-p PORT] [-n COUNT] [DIR]", "serve files over HTTP/1.1", HELP_PROGRAM},
     {"ifconfig", "ifconfig", "show the network interface: address, MAC, counters", HELP_PROGRAM},
     {"init", "init", "the first process: starts the services and the shell", HELP_SERVICE},
     {"ipcping", "ipcping [N]", "time IPC round trips between two processes", HELP_PROGRAM},
@@ -41,7 +42,9 @@ static const struct help_entry entries[] = {
     {"memtest", "memtest CASE", "test: the memory limits and the OOM policy", HELP_TEST},
     {"mkdir", "mkdir DIR...", "make directories", HELP_PROGRAM},
     {"named", "named", "the name service (init starts it)", HELP_SERVICE},
-    {"netd", "netd", "the network service: ARP, IPv4, ICMP echo (init starts it)", HELP_SERVICE},
+    {"nc", "nc [-u] ADDRESS PORT | nc [-u] -l PORT", "TCP or UDP between standard input/output and a peer", HELP_PROGRAM},
+    {"netd", "netd", "the network service: ARP, IPv4, ICMP echo, UDP, TCP, sockets (init starts it)", HELP_SERVICE},
+    {"netstat", "netstat [-s]", "sockets and their TCP state, or netd's TCP counters", HELP_PROGRAM},
     {"nice", "nice N COMMAND [ARG...] | nice -p PID N", "run a command at another priority, or change one", HELP_PROGRAM},
     {"nictest", "nictest", "test: the network card is out of an ordinary process's reach", HELP_TEST},
     {"ping", "ping [-c COUNT] [-W TICKS] ADDRESS", "send ICMP echo requests and show the round trips", HELP_PROGRAM},
@@ -54,6 +57,7 @@ static const struct help_entry entries[] = {
     {"show", "show PANE TEXT... | show -s TEXT... | show -x PANE", "write on the VGA screen through the display service", HELP_PROGRAM},
     {"sigtest", "sigtest CHECK... | sigtest all", "test: signals, handlers, stop and continue, groups", HELP_TEST},
     {"sleep", "sleep TICKS", "pause for TICKS ticks of 10 ms", HELP_PROGRAM},
+    {"socktest", "socktest [ADDRESS PORT]", "test: bad socket calls get an error with a reason", HELP_TEST},
     {"spin", "spin N SECONDS [NICE...]", "run N CPU-bound children and show their shares (Ctrl-C stops it)", HELP_PROGRAM},
     {"stressfs", "stressfs [N] [KIB]", "test: N writers at once on the file system", HELP_TEST},
     {"syscalltest", "syscalltest", "test: every system call with wild arguments", HELP_TEST},
@@ -63,6 +67,7 @@ static const struct help_entry entries[] = {
     {"ugetpid", "ugetpid [write]", "test: the pid page a kernel maps for a fast getpid (lab ugetpid)", HELP_TEST},
     {"unixtest", "unixtest CHECK...", "test: xv6's results for orphans, sleep, kill, the stack", HELP_TEST},
     {"wc", "wc [FILE...]", "count lines, words and bytes", HELP_PROGRAM},
+    {"wget", "wget [-q] [-O FILE] http://ADDRESS[:PORT]/PATH", "fetch a URL over HTTP/1.1", HELP_PROGRAM},
 };
 #define NENTRIES (sizeof entries / sizeof entries[0])
 

@@ -20,6 +20,7 @@
 #include "user.h"
 #include "services.h"
 #include "net.h"
+#include "tcp.h"
 
 #define ETH_HLEN 14
 #define ETH_MIN 60  // frames shorter than this are padded with zeros
@@ -31,6 +32,9 @@
 #define IP_HLEN 20
 #define IP_PROTO_ICMP 1
 #define IP_PROTO_UDP 17
+#define IP_PROTO_TCP 6
+#define TW_MAX 16  // connections in TIME_WAIT after their socket was closed
+#define LEQ_SEQ(a, b) ((int)((a) - (b)) <= 0)
 #define UDP_HLEN 8
 #define UDP_MAX_DATA (NIC_FRAME_MAX - ETH_HLEN - IP_HLEN - UDP_HLEN)  // 1472
 #define UDP_BINDINGS 4
@@ -293,6 +297,7 @@ static void icmp_input(uint src, uint ttl, const uchar *icmp, int len) {
 }
 
 static void udp_input(uint src, uint dst, const uchar *u, int len);
+static void tcp_segment_input(uint src, uint dst, const uchar *t, int len);
 
 static void ip_input(const uchar *p, int len) {
   if (len < IP_HLEN || (p[0] >> 4) != 4) { stats.ip_bad++; return; }
@@ -302,10 +307,14 @@ static void ip_input(const uchar *p, int len) {
   uint frag = get16(p + 6);
   if ((frag & IP_FLAG_MF) || (frag & IP_OFFSET_MASK)) { stats.ip_fragments++; return; }
   uint dst = get32(p + 16), src = get32(p + 12);
-  if (my_ip == 0 || dst != my_ip || (p[9] != IP_PROTO_ICMP && p[9] != IP_PROTO_UDP)) { stats.ip_other++; return; }
+  if (my_ip == 0 || dst != my_ip || (p[9] != IP_PROTO_ICMP && p[9] != IP_PROTO_UDP && p[9] != IP_PROTO_TCP)) {
+    stats.ip_other++;
+    return;
+  }
   stats.ip_in++;
   if (p[9] == IP_PROTO_ICMP) icmp_input(src, p[8], p + hlen, total - hlen);
-  else udp_input(src, dst, p + hlen, total - hlen);
+  else if (p[9] == IP_PROTO_UDP) udp_input(src, dst, p + hlen, total - hlen);
+  else tcp_segment_input(src, dst, p + hlen, total - hlen);
 }
 
 static void frame_input(const uchar *f, int len) {
@@ -323,8 +332,8 @@ static void frame_input(const uchar *f, int len) {
 
 // The UDP checksum's pseudo-header sum folded with the datagram (RFC 768);
 // 0 when a received datagram's checksum is right.
-static uint udp_checksum(uint src, uint dst, const uchar *udp, int len) {
-  uint64 sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IP_PROTO_UDP + (uint)len;
+static uint l4_checksum(uint src, uint dst, uint proto, const uchar *udp, int len) {
+  uint64 sum = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + (uint)len;
   for (int i = 0; i + 1 < len; i += 2) sum += get16(udp + i);
   if (len & 1) sum += (uint)udp[len - 1] << 8;
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
@@ -343,6 +352,9 @@ static void udp_reap(void) {
   }
 }
 
+static int udp_sock_input(uint src, uint sport, uint dport, const uchar *data, int len);
+static int port_taken(uint port, int type);
+
 static struct binding *udp_find(uint port) {
   for (int i = 0; i < UDP_BINDINGS; i++)
     if (bindings[i].port != 0 && bindings[i].port == port) return &bindings[i];
@@ -352,12 +364,15 @@ static struct binding *udp_find(uint port) {
 static void udp_input(uint src, uint dst, const uchar *u, int len) {
   if (len < UDP_HLEN) { stats.udp_bad++; return; }
   int ulen = (int)get16(u + 4);
-  if (ulen < UDP_HLEN || ulen > len || (get16(u + 6) != 0 && udp_checksum(src, dst, u, ulen) != 0)) {
+  if (ulen < UDP_HLEN || ulen > len || (get16(u + 6) != 0 && l4_checksum(src, dst, IP_PROTO_UDP, u, ulen) != 0)) {
     stats.udp_bad++;
     return;
   }
   struct binding *b = udp_find(get16(u + 2));
-  if (!b) { stats.udp_no_port++; return; }
+  if (!b) {
+    if (udp_sock_input(src, get16(u), get16(u + 2), u + UDP_HLEN, ulen - UDP_HLEN) < 0) stats.udp_no_port++;
+    return;
+  }
   if (b->count == UDP_QUEUE) { stats.udp_dropped++; return; }  // the reader is behind: the newest goes
   struct datagram *d = &b->queue[(b->head + b->count) % UDP_QUEUE];
   d->src = src;
@@ -377,9 +392,9 @@ static long udp_bind(uint port, int *token, uint *bound) {
     for (int tries = 0; tries < 0x4000 && port == 0; tries++) {
       uint p = next_ephemeral++;
       if (next_ephemeral > 0xffff) next_ephemeral = UDP_EPHEMERAL;
-      if (!udp_find(p)) port = p;
+      if (!udp_find(p) && !port_taken(p, SOCK_DGRAM)) port = p;
     }
-  } else if (udp_find(port)) {
+  } else if (udp_find(port) || port_taken(port, SOCK_DGRAM)) {
     return NETD_ERR_PORT;
   }
   struct binding *b = 0;
@@ -394,9 +409,9 @@ static long udp_bind(uint port, int *token, uint *bound) {
   return SVC_OK;
 }
 
-static long udp_send(uint sport, uint dst, uint dport, const uchar *data, int len) {
+static long udp_output(uint sport, uint dst, uint dport, const uchar *data, int len) {
   if (my_ip == 0) return NETD_ERR_NO_ADDRESS;
-  if (!udp_find(sport) || dport == 0 || dport > 0xffff) return NETD_ERR_PORT;
+  if (dport == 0 || dport > 0xffff) return NETD_ERR_PORT;
   if (len < 0 || len > UDP_MAX_DATA) return NETD_ERR_TOO_LONG;
   if ((dst & my_mask) != (my_ip & my_mask)) return NETD_ERR_UNREACHABLE;
   uchar *u = tx + ETH_HLEN + IP_HLEN;
@@ -405,10 +420,15 @@ static long udp_send(uint sport, uint dst, uint dport, const uchar *data, int le
   put16(u + 4, (uint)(UDP_HLEN + len));
   put16(u + 6, 0);
   memmove(u + UDP_HLEN, data, (size_t)len);
-  uint sum = udp_checksum(my_ip, dst, u, UDP_HLEN + len);
+  uint sum = l4_checksum(my_ip, dst, IP_PROTO_UDP, u, UDP_HLEN + len);
   put16(u + 6, sum == 0 ? 0xffff : sum);  // 0 would mean "no checksum"
   stats.udp_sent++;
   return ip_send(dst, IP_PROTO_UDP, UDP_HLEN + len);
+}
+
+static long udp_send(uint sport, uint dst, uint dport, const uchar *data, int len) {
+  if (!udp_find(sport)) return NETD_ERR_PORT;
+  return udp_output(sport, dst, dport, data, len);
 }
 
 // UDP_RECV: the oldest datagram for port into the reply (words and out).
@@ -436,6 +456,610 @@ static long udp_close(uint port) {
 
 // A port number from a request word; anything past 16 bits is no port.
 static uint port_arg(uint64 w) { return w > 0xffff ? 0x10000 : (uint)w; }
+
+// ---- sockets (docs/network.md "Sockets") ----
+//
+// A socket is a slot of socks[]. netd holds three capabilities for it: the
+// socket capability it hands out (a badged copy of its endpoint: the badge
+// names the slot and its generation, so a stale one names nothing), the
+// shared memory (struct sockshm and the two rings, which are the TCP
+// connection's rings themselves) and the client's notification. The client
+// is gone when no capability derived from netd's socket capability is left
+// (its direct children: a copy the client passed on is re-parented under
+// it), and its socket is then closed in order.
+
+struct sock {
+  uint raddr;  // first: the TCP emit context points at it
+  int used;
+  uint gen;
+  int type;
+  int ep, shm, ntfn;       // netd's slots
+  struct sockshm *sh;
+  uchar *rx, *tx;
+  int handed;              // the socket capability went to a client
+  int app_closed;          // the client closed it (or is gone): finish and free
+  int listening, backlog;
+  int parent;              // a listener's connection not yet accepted: the listener's index, else -1
+  uint lport, rport;
+  uint rd;                 // UDP: the client's read index, as last checked
+  uint urx_tail;           // UDP: record bytes written
+  uint64 alarm_at;
+  struct tcp_cb cb;
+};
+static struct sock socks[SOCK_MAX];
+
+struct timewait {
+  uint raddr;  // first, as in struct sock
+  int used;
+  uint lport, rport;
+  struct tcp_cb cb;
+};
+static struct timewait tws[TW_MAX];
+
+static int tick_ntfn = -1;
+static int ticker_idle = 1;
+static uint next_port = UDP_EPHEMERAL;
+static uint iss_step;
+
+static uchar *tcp_out(void) { return tx + ETH_HLEN + IP_HLEN + TCP_HLEN; }
+
+static void tcp_emit(void *ctx, const struct tcp_seg *seg) {
+  uint raddr = *(const uint *)ctx;
+  uchar *t = tx + ETH_HLEN + IP_HLEN;
+  int h = tcp_write_header(t, seg);
+  if (seg->len > 0 && t + h != seg->data) memmove(t + h, seg->data, (size_t)seg->len);
+  put16(t + 16, l4_checksum(my_ip, raddr, IP_PROTO_TCP, t, h + seg->len));
+  stats.tcp_sent++;
+  ip_send(raddr, IP_PROTO_TCP, h + seg->len);
+}
+
+// RFC 6528 would hash the connection's addresses with a secret; this is the
+// clock and a counter: unpredictable enough for a virtual wire, and the same
+// in every deterministic run.
+static uint new_iss(void) {
+  iss_step += 64000;
+  return (uint)(clocknanos() / 4000) + iss_step;
+}
+
+static void arm_ticker(void) {
+  if (ticker_idle && tick_ntfn >= 0) {
+    ticker_idle = 0;
+    ntfn_signal(tick_ntfn, 1);
+  }
+}
+
+static int sock_index(const struct sock *s) { return (int)(s - socks); }
+
+static struct sock *sock_of_badge(uint64 badge) {
+  if (!(badge & SOCK_BADGE)) return 0;
+  uint i = (uint)(badge & 0xff), gen = (uint)((badge >> 8) & 0xffffff);
+  if (i >= SOCK_MAX || !socks[i].used || (socks[i].gen & 0xffffff) != gen) return 0;
+  return &socks[i];
+}
+
+static int port_taken(uint port, int type) {
+  for (int i = 0; i < SOCK_MAX; i++)
+    if (socks[i].used && socks[i].type == type && socks[i].lport == port) return 1;
+  if (type == SOCK_STREAM)
+    for (int i = 0; i < TW_MAX; i++)
+      if (tws[i].used && tws[i].lport == port) return 1;
+  return 0;
+}
+
+static uint pick_port(int type) {
+  for (int tries = 0; tries < 0x4000; tries++) {
+    uint p = next_port++;
+    if (next_port > 0xffff) next_port = UDP_EPHEMERAL;
+    if (!port_taken(p, type) && (type != SOCK_DGRAM || !udp_find(p))) return p;
+  }
+  return 0;
+}
+
+static void signal_client(struct sock *s) {
+  s->sh->want = 0;
+  ntfn_signal(s->ntfn, 1);
+}
+
+static void notify(struct sock *s) {
+  if (s->sh->want) signal_client(s);
+}
+
+static int sock_error(int tcp_error) {
+  switch (tcp_error) {
+    case TCP_ERR_RESET: return NETD_ERR_RESET;
+    case TCP_ERR_REFUSED: return NETD_ERR_REFUSED;
+    case TCP_ERR_TIMEOUT: return NETD_ERR_TIMEOUT;
+    case TCP_ERR_ABORTED: return NETD_ERR_RESET;
+    default: return 0;
+  }
+}
+
+static void free_sock(struct sock *s);
+
+// Connections of listener l that finished the handshake and wait for accept.
+static uint pending_of(struct sock *l) {
+  uint n = 0;
+  int li = sock_index(l);
+  for (int i = 0; i < SOCK_MAX; i++) {
+    struct sock *c = &socks[i];
+    if (c->used && c->parent == li && c->cb.state >= TCP_ESTABLISHED) n++;
+  }
+  return n;
+}
+
+static void to_time_wait(struct sock *s) {
+  struct timewait *t = 0;
+  for (int i = 0; i < TW_MAX && !t; i++)
+    if (!tws[i].used) t = &tws[i];
+  if (!t) {  // the one that would end first gives way
+    t = &tws[0];
+    for (int i = 1; i < TW_MAX; i++)
+      if (tws[i].cb.timewait_at < t->cb.timewait_at) t = &tws[i];
+  }
+  t->used = 1;
+  t->raddr = s->raddr;
+  t->lport = s->lport;
+  t->rport = s->rport;
+  t->cb = s->cb;
+  t->cb.ctx = &t->raddr;
+  t->cb.sbuf = t->cb.rbuf = 0;  // a TIME_WAIT connection sends only ACKs
+  t->cb.ssize = t->cb.rsize = 0;
+}
+
+// After anything happened to s: publish its state to the client, wake it,
+// pass a new connection to its listener, and free what is finished.
+static void sock_after(struct sock *s) {
+  if (!s->used) return;
+  struct sockshm *sh = s->sh;
+  if (s->type == SOCK_STREAM && !s->listening) {
+    struct tcp_cb *cb = &s->cb;
+    sh->state = (uint)cb->state;
+    sh->rx_tail = tcp_received(cb);
+    sh->tx_head = tcp_acked(cb);
+    sh->rx_eof = (uint)cb->fin_received;
+    if (cb->state == TCP_CLOSED && cb->error && !sh->error) sh->error = sock_error(cb->error);
+    if (s->parent >= 0) {
+      struct sock *l = &socks[s->parent];
+      l->sh->pending = pending_of(l);
+      notify(l);
+      if (cb->state == TCP_CLOSED) {  // died in the backlog
+        free_sock(s);
+        l->sh->pending = pending_of(l);
+        return;
+      }
+    }
+    if (s->app_closed && (cb->state == TCP_CLOSED || cb->state == TCP_TIME_WAIT)) {
+      if (cb->state == TCP_TIME_WAIT) to_time_wait(s);
+      free_sock(s);
+      return;
+    }
+    if (tcp_deadline(cb)) arm_ticker();
+  }
+  if (s->alarm_at) arm_ticker();
+  if (!s->app_closed) notify(s);
+}
+
+static void free_sock(struct sock *s) {
+  if (!s->used) return;
+  if (s->listening) {  // its connections nobody accepted go with it
+    int li = sock_index(s);
+    for (int i = 0; i < SOCK_MAX; i++) {
+      struct sock *c = &socks[i];
+      if (c->used && c->parent == li) {
+        tcp_abort(&c->cb, clocknanos());
+        c->parent = -1;
+        free_sock(c);
+      }
+    }
+  }
+  cap_revoke(s->ep);
+  cap_delete(s->ep);
+  cap_revoke(s->shm);
+  cap_delete(s->shm);  // unmaps it here too; the frames go with the last mapping
+  cap_delete(s->ntfn);
+  s->used = 0;
+  s->gen++;
+}
+
+// A new socket holding the client's notification (slot ntfn). Returns it, or 0.
+static struct sock *sock_alloc(int type, int ntfn, long *status) {
+  struct sock *s = 0;
+  for (int i = 0; i < SOCK_MAX && !s; i++)
+    if (!socks[i].used) s = &socks[i];
+  if (!s) { *status = SVC_ERR_FULL; return 0; }
+  int shm = shm_create(SOCK_SHM_BYTES);
+  if (shm < 0) { *status = SVC_ERR_FULL; return 0; }
+  uchar *base = shm_map(shm);
+  if (base == (uchar *)-1) { cap_delete(shm); *status = SVC_ERR_FULL; return 0; }
+  uint gen = s->gen & 0xffffff;
+  int ep = cap_derive(SVC_ENDPOINT_SLOT, CAP_SLOT_ANY, CAP_WRITE | CAP_GRANT | CAP_DELEGATE,
+                      SOCK_BADGE | (uint64)gen << 8 | (uint64)sock_index(s), 0);
+  if (ep < 0) { cap_delete(shm); *status = SVC_ERR_FULL; return 0; }
+  memset(s, 0, sizeof *s);
+  s->gen = gen;
+  s->used = 1;
+  s->type = type;
+  s->ep = ep;
+  s->shm = shm;
+  s->ntfn = ntfn;
+  s->parent = -1;
+  s->sh = (struct sockshm *)base;
+  s->rx = base + SOCK_SHM_HEADER;
+  s->tx = base + SOCK_SHM_HEADER + SOCK_RING;
+  s->sh->laddr = my_ip;
+  if (type == SOCK_DGRAM) s->sh->state = SOCK_STATE_UDP;
+  tcp_init(&s->cb, s->tx, SOCK_RING, s->rx, SOCK_RING, tcp_out(), tcp_emit, &s->raddr);
+  return s;
+}
+
+static void accept_syn(struct sock *l, uint src, const struct tcp_seg *seg, uint64 now) {
+  uint waiting = 0;
+  for (int i = 0; i < SOCK_MAX; i++)
+    if (socks[i].used && socks[i].parent == sock_index(l)) waiting++;
+  int ntfn = waiting < (uint)l->backlog ? cap_copy(l->ntfn, CAP_SLOT_ANY) : -1;
+  long status;
+  struct sock *c = ntfn >= 0 ? sock_alloc(SOCK_STREAM, ntfn, &status) : 0;
+  if (!c) {  // the peer retries its SYN
+    if (ntfn >= 0) cap_delete(ntfn);
+    stats.tcp_no_room++;
+    return;
+  }
+  c->parent = sock_index(l);
+  c->lport = l->lport;
+  c->raddr = src;
+  c->rport = seg->sport;
+  c->sh->lport = c->lport;
+  c->sh->raddr = src;
+  c->sh->rport = c->rport;
+  c->cb.sport = c->lport;
+  c->cb.dport = c->rport;
+  tcp_accept_syn(&c->cb, new_iss(), seg, now);
+  sock_after(c);
+}
+
+static void tcp_segment_input(uint src, uint dst, const uchar *t, int len) {
+  struct tcp_seg seg;
+  if (len < TCP_HLEN || l4_checksum(src, dst, IP_PROTO_TCP, t, len) != 0 || tcp_parse(t, len, &seg) < 0) {
+    stats.tcp_bad++;
+    return;
+  }
+  stats.tcp_in++;
+  uint64 now = clocknanos();
+  for (int i = 0; i < SOCK_MAX; i++) {
+    struct sock *s = &socks[i];
+    if (s->used && s->type == SOCK_STREAM && !s->listening && s->cb.state != TCP_CLOSED && s->lport == seg.dport &&
+        s->raddr == src && s->rport == seg.sport) {
+      tcp_input(&s->cb, &seg, now);
+      sock_after(s);
+      return;
+    }
+  }
+  for (int i = 0; i < TW_MAX; i++) {
+    struct timewait *w = &tws[i];
+    if (w->used && w->lport == seg.dport && w->raddr == src && w->rport == seg.sport) {
+      tcp_input(&w->cb, &seg, now);
+      if (w->cb.state == TCP_CLOSED) w->used = 0;
+      else arm_ticker();
+      return;
+    }
+  }
+  if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+    for (int i = 0; i < SOCK_MAX; i++) {
+      struct sock *l = &socks[i];
+      if (l->used && l->listening && l->lport == seg.dport) {
+        accept_syn(l, src, &seg, now);
+        return;
+      }
+    }
+  }
+  struct tcp_seg rst;
+  if (tcp_reset_for(&seg, &rst)) {
+    stats.tcp_rst_sent++;
+    uint to = src;
+    rst.data = tcp_out();
+    tcp_emit(&to, &rst);
+  }
+}
+
+// A datagram for a UDP socket bound to dport: a record in its receive ring.
+// Returns -1 when no socket has the port.
+static int udp_sock_input(uint src, uint sport, uint dport, const uchar *data, int len) {
+  struct sock *s = 0;
+  for (int i = 0; i < SOCK_MAX && !s; i++)
+    if (socks[i].used && socks[i].type == SOCK_DGRAM && socks[i].lport == dport && !socks[i].app_closed) s = &socks[i];
+  if (!s) return -1;
+  uint head = s->sh->rx_head;  // the client's: used only if it is possible
+  if (LEQ_SEQ(s->rd, head) && LEQ_SEQ(head, s->urx_tail)) s->rd = head;
+  uint rec = (uint)(sizeof(struct sockdgram) + (((uint)len + 3) & ~3u));
+  uint off = s->urx_tail & (SOCK_RING - 1);
+  uint skip = off + rec > SOCK_RING ? SOCK_RING - off : 0;
+  if (SOCK_RING - (s->urx_tail - s->rd) < skip + rec) {
+    stats.udp_dropped++;
+    return 0;
+  }
+  if (skip) {
+    uint marker = SOCK_UDP_SKIP;
+    memcpy(s->rx + off, &marker, 4);
+    s->urx_tail += skip;
+    off = 0;
+  }
+  struct sockdgram d = {(uint)len, src, sport};
+  memcpy(s->rx + off, &d, sizeof d);
+  memcpy(s->rx + off + sizeof d, data, (size_t)len);
+  s->urx_tail += rec;
+  s->sh->rx_tail = s->urx_tail;
+  stats.udp_in++;
+  notify(s);
+  return 0;
+}
+
+// Closes the sockets whose client has gone: no capability is derived from
+// netd's socket capability any more.
+static void sock_reap(void) {
+  for (int i = 0; i < SOCK_MAX; i++) {
+    struct sock *s = &socks[i];
+    struct capinfo info;
+    if (!s->used || !s->handed || s->app_closed) continue;
+    if (cap_info(s->ep, &info) == 0 && info.children > 0) continue;
+    stats.sock_reaped++;
+    s->app_closed = 1;
+    if (s->listening || s->type == SOCK_DGRAM || s->cb.state == TCP_CLOSED) {
+      free_sock(s);
+    } else {
+      tcp_close(&s->cb, clocknanos());
+      sock_after(s);
+    }
+  }
+}
+
+// NETD_TICK: the timers that are due. Returns 1 while any timer runs.
+static int sock_tick(void) {
+  uint64 now = clocknanos();
+  int running = 0;
+  sock_reap();
+  for (int i = 0; i < SOCK_MAX; i++) {
+    struct sock *s = &socks[i];
+    if (!s->used) continue;
+    if (s->alarm_at && now >= s->alarm_at) {
+      s->alarm_at = 0;
+      signal_client(s);
+    }
+    if (s->type == SOCK_STREAM && !s->listening) {
+      uint64 d = tcp_deadline(&s->cb);
+      if (d && now >= d) {
+        tcp_timer(&s->cb, now);
+        sock_after(s);
+      }
+    }
+    if (s->used && (s->alarm_at || (s->type == SOCK_STREAM && tcp_deadline(&s->cb)))) running = 1;
+  }
+  for (int i = 0; i < TW_MAX; i++) {
+    struct timewait *w = &tws[i];
+    if (!w->used) continue;
+    if (tcp_deadline(&w->cb) && now >= tcp_deadline(&w->cb)) tcp_timer(&w->cb, now);
+    if (w->cb.state == TCP_CLOSED) w->used = 0;
+    else running = 1;
+  }
+  return running;
+}
+
+// NETD_SOCKET: a new socket for the client whose notification is *ntfn.
+static long sock_create(uint64 type, int *ntfn, struct ipcmsg *reply) {
+  struct capinfo info;
+  if (*ntfn < 0 || cap_info(*ntfn, &info) < 0 || info.type != CAP_TYPE_NOTIFICATION) return SVC_ERR_NO_CAP;
+  if (type != SOCK_STREAM && type != SOCK_DGRAM) return NETD_ERR_TYPE;
+  sock_reap();
+  long status = SVC_OK;
+  struct sock *s = sock_alloc((int)type, *ntfn, &status);
+  if (!s) return status;
+  *ntfn = -1;  // kept
+  s->handed = 1;
+  reply->cap = s->ep;
+  reply->w[1] = (uint64)sock_index(s);
+  return SVC_OK;
+}
+
+static long sock_bind(struct sock *s, uint port) {
+  if (s->lport || s->listening || s->cb.state != TCP_CLOSED) return NETD_ERR_STATE;
+  if (port > 0xffff) return NETD_ERR_PORT;
+  if (port == 0) port = pick_port(s->type);
+  else if (port_taken(port, s->type) || (s->type == SOCK_DGRAM && udp_find(port))) return NETD_ERR_PORT;
+  if (port == 0) return SVC_ERR_FULL;
+  s->lport = port;
+  s->sh->lport = port;
+  return SVC_OK;
+}
+
+static long sock_listen(struct sock *s, uint64 backlog) {
+  if (s->type != SOCK_STREAM || s->listening || s->cb.state != TCP_CLOSED || s->raddr) return NETD_ERR_STATE;
+  if (!s->lport) return NETD_ERR_PORT;
+  s->listening = 1;
+  s->backlog = backlog < 1 ? 1 : backlog > SOCK_BACKLOG_MAX ? SOCK_BACKLOG_MAX : (int)backlog;
+  s->sh->state = TCP_LISTEN;
+  return SVC_OK;
+}
+
+static long sock_accept(struct sock *l, struct ipcmsg *reply) {
+  if (!l->listening) return NETD_ERR_STATE;
+  for (int i = 0; i < SOCK_MAX; i++) {
+    struct sock *c = &socks[i];
+    if (c->used && c->parent == sock_index(l) && c->cb.state >= TCP_ESTABLISHED) {
+      c->parent = -1;
+      c->handed = 1;
+      reply->cap = c->ep;
+      reply->w[1] = c->raddr;
+      reply->w[2] = c->rport;
+      l->sh->pending = pending_of(l);
+      return SVC_OK;
+    }
+  }
+  return NETD_NOTHING;
+}
+
+static long sock_connect(struct sock *s, uint addr, uint port) {
+  if (s->type != SOCK_STREAM || s->listening || s->raddr || s->cb.state != TCP_CLOSED) return NETD_ERR_STATE;
+  if (my_ip == 0) return NETD_ERR_NO_ADDRESS;
+  if (port == 0 || port > 0xffff) return NETD_ERR_PORT;
+  if ((addr & my_mask) != (my_ip & my_mask) || addr == 0) return NETD_ERR_UNREACHABLE;
+  if (!s->lport) {
+    long st = sock_bind(s, 0);
+    if (st != SVC_OK) return st;
+  }
+  s->raddr = addr;
+  s->rport = port;
+  s->sh->raddr = addr;
+  s->sh->rport = port;
+  s->cb.sport = s->lport;
+  s->cb.dport = port;
+  tcp_connect(&s->cb, new_iss(), clocknanos());
+  return SVC_OK;
+}
+
+static long sock_send(struct sock *s, struct ipcmsg *m) {
+  if (s->type == SOCK_DGRAM) {
+    if (!s->lport) {
+      long st = sock_bind(s, 0);
+      if (st != SVC_OK) return st;
+    }
+    uint dst = (uint)m->w[1];
+    if ((dst & my_mask) != (my_ip & my_mask)) return NETD_ERR_UNREACHABLE;
+    return udp_output(s->lport, dst, port_arg(m->w[2]), request, (int)m->len);
+  }
+  int st = s->cb.state;
+  if (s->listening) return NETD_ERR_STATE;
+  if (st == TCP_CLOSED) return s->cb.error ? sock_error(s->cb.error) : NETD_ERR_STATE;
+  if (s->cb.fin_wanted) return NETD_ERR_CLOSED;
+  if (st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT && st != TCP_SYN_SENT && st != TCP_SYN_RCVD) return NETD_ERR_STATE;
+  if (tcp_wrote(&s->cb, s->sh->tx_tail, clocknanos()) < 0) return NETD_ERR_INDEX;
+  return SVC_OK;
+}
+
+static long sock_recvd(struct sock *s) {
+  if (s->type == SOCK_DGRAM) {
+    uint head = s->sh->rx_head;
+    if (!(LEQ_SEQ(s->rd, head) && LEQ_SEQ(head, s->urx_tail))) return NETD_ERR_INDEX;
+    s->rd = head;
+    return SVC_OK;
+  }
+  if (s->listening) return NETD_ERR_STATE;
+  if (s->cb.state == TCP_CLOSED) return SVC_OK;
+  if (tcp_read(&s->cb, s->sh->rx_head, clocknanos()) < 0) return NETD_ERR_INDEX;
+  return SVC_OK;
+}
+
+static long sock_close(struct sock *s, uint64 abortive) {
+  s->app_closed = 1;
+  cap_revoke(s->ep);   // the client's socket capability goes now
+  cap_revoke(s->shm);  // and its mapping
+  if (s->type == SOCK_DGRAM || s->listening || s->cb.state == TCP_CLOSED) {
+    free_sock(s);
+    return SVC_OK;
+  }
+  if (abortive) tcp_abort(&s->cb, clocknanos());
+  else tcp_close(&s->cb, clocknanos());
+  if (s->parent >= 0) s->parent = -1;
+  sock_after(s);
+  if (s->used && s->cb.state == TCP_CLOSED) free_sock(s);
+  return SVC_OK;
+}
+
+static long sock_request(struct sock *s, uint64 op, struct ipcmsg *m, struct ipcmsg *reply) {
+  if (s->app_closed) return NETD_ERR_BAD_SOCKET;
+  switch (op) {
+    case NETD_SOCK_SHM: reply->cap = s->shm; return SVC_OK;
+    case NETD_SOCK_BIND: return sock_bind(s, port_arg(m->w[1]));
+    case NETD_SOCK_LISTEN: return sock_listen(s, m->w[1]);
+    case NETD_SOCK_ACCEPT: return sock_accept(s, reply);
+    case NETD_SOCK_CONNECT: return sock_connect(s, (uint)m->w[1], port_arg(m->w[2]));
+    case NETD_SOCK_SEND: return sock_send(s, m);
+    case NETD_SOCK_RECVD: return sock_recvd(s);
+    case NETD_SOCK_SHUTDOWN:
+      if (s->type != SOCK_STREAM || s->listening) return NETD_ERR_STATE;
+      tcp_close(&s->cb, clocknanos());
+      return SVC_OK;
+    case NETD_SOCK_CLOSE: return sock_close(s, m->w[1]);
+    case NETD_SOCK_ALARM:
+      s->alarm_at = clocknanos() + (m->w[1] > 60000000000ULL ? 60000000000ULL : m->w[1]);
+      return SVC_OK;
+    default: return SVC_ERR_FAILED;
+  }
+}
+
+// NETD_SOCKETS: every socket, TIME_WAIT connection and bound UDP port.
+static long sock_list(struct ipcmsg *reply) {
+  sock_reap();
+  uint n = 0, room = (uint)(sizeof request / sizeof(struct sockinfo));
+  struct sockinfo *out = (struct sockinfo *)request;
+  struct sockinfo e;
+  for (int i = 0; i < SOCK_MAX; i++) {
+    struct sock *s = &socks[i];
+    if (!s->used) continue;
+    memset(&e, 0, sizeof e);
+    e.type = (uint)s->type;
+    e.state = s->type == SOCK_DGRAM ? SOCK_STATE_UDP : s->listening ? TCP_LISTEN : (uint)s->cb.state;
+    e.laddr = my_ip;
+    e.lport = s->lport;
+    e.raddr = s->raddr;
+    e.rport = s->rport;
+    if (s->type == SOCK_STREAM) {
+      e.rx_queued = tcp_readable(&s->cb);
+      e.tx_queued = s->cb.ssize - tcp_writable(&s->cb);
+      if (s->cb.fin_wanted) e.tx_queued = s->cb.snd_end - s->cb.iss - 1 - tcp_acked(&s->cb);
+      e.retransmits = s->cb.stats.retransmits;
+      e.bytes_in = s->cb.stats.bytes_in;
+      e.bytes_out = s->cb.stats.bytes_out;
+      e.srtt_us = (uint)(s->cb.srtt / 1000);
+      e.cwnd = s->cb.cwnd;
+    } else {
+      e.rx_queued = s->urx_tail - s->rd;
+    }
+    if (n < room) out[n] = e;
+    n++;
+  }
+  for (int i = 0; i < TW_MAX; i++) {
+    if (!tws[i].used) continue;
+    memset(&e, 0, sizeof e);
+    e.type = SOCK_STREAM;
+    e.state = TCP_TIME_WAIT;
+    e.laddr = my_ip;
+    e.lport = tws[i].lport;
+    e.raddr = tws[i].raddr;
+    e.rport = tws[i].rport;
+    if (n < room) out[n] = e;
+    n++;
+  }
+  for (int i = 0; i < UDP_BINDINGS; i++) {
+    if (!bindings[i].port) continue;
+    memset(&e, 0, sizeof e);
+    e.type = 3;
+    e.state = SOCK_STATE_UDP;
+    e.laddr = my_ip;
+    e.lport = bindings[i].port;
+    e.rx_queued = (uint)bindings[i].count;
+    if (n < room) out[n] = e;
+    n++;
+  }
+  reply->w[1] = n;
+  reply->len = (n < room ? n : room) * (uint)sizeof(struct sockinfo);
+  return SVC_OK;
+}
+
+// The timer process: sleeps a tick at a time while netd has timers running,
+// and waits on its notification while it has none.
+static void ticker(void) {
+  struct ipcmsg m;
+  for (;;) {
+    ntfn_wait(tick_ntfn);
+    for (;;) {
+      sleep(1);
+      memset(&m, 0, sizeof m);
+      m.w[0] = NETD_TICK;
+      m.cap = -1;
+      if (ep_call(SVC_ENDPOINT_SLOT, &m) < 0) exit(0);  // netd is gone
+      if (m.w[1] == 0) break;
+    }
+  }
+}
 
 // ---- requests ----
 
@@ -517,6 +1141,12 @@ int main(void) {
     return 1;
   }
   if (pid == 0) pump();
+  tick_ntfn = ntfn_create();
+  if (tick_ntfn < 0 || (pid = fork()) < 0) {
+    fprintf(2, "netd: no timer process: %s\n", lasterror());
+    return 1;
+  }
+  if (pid == 0) ticker();
   struct ipcmsg m;
   memset(&m, 0, sizeof m);
   m.cap = -1;
@@ -528,9 +1158,21 @@ int main(void) {
     struct ipcmsg reply;
     memset(&reply, 0, sizeof reply);
     reply.cap = -1;
-    if (op == NETD_FRAME && m.badge == 0) {
+    struct sock *sk = sock_of_badge(m.badge);
+    if (m.badge & SOCK_BADGE) {
+      status = sk ? sock_request(sk, op, &m, &reply) : NETD_ERR_BAD_SOCKET;
+      if (sk) sock_after(sk);
+    } else if (op == NETD_FRAME && m.badge == 0) {
       frame_input(request, (int)m.len);
       status = SVC_OK;
+    } else if (op == NETD_TICK && m.badge == 0) {
+      reply.w[1] = (uint64)sock_tick();
+      if (!reply.w[1]) ticker_idle = 1;
+      status = SVC_OK;
+    } else if (op == NETD_SOCKET) {
+      status = sock_create(m.w[1], &arrived, &reply);
+    } else if (op == NETD_SOCKETS) {
+      status = sock_list(&reply);
     } else if (op == NETD_ECHO) {
       status = echo_request((uint)m.w[1], (uint)m.w[2], (uint)m.w[3]);
     } else if (op == NETD_ECHO_POLL) {

@@ -89,7 +89,7 @@ static int receive(uint port, int ticks, uint *src, uint *sport) {
   return -1;
 }
 
-static void send(uint sport, uint dst, uint dport, const char *text, int len) {
+static void send_datagram(uint sport, uint dst, uint dport, const char *text, int len) {
   struct ipcmsg m;
   memset(&m, 0, sizeof m);
   m.cap = -1;
@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
     }
     net = net_service();
     uint sport = bind_port(0);
-    send(sport, dst, (uint)dport, text, len);
+    send_datagram(sport, dst, (uint)dport, text, len);
     uint src, from_port;
     int n = receive(sport, WAIT_TICKS, &src, &from_port);
     char who[16];
@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
       char who[16];
       inet_format(src, who);
       printf("udp: %d bytes from %s:%d: %s\n", n, who, (int)sport, data);
-      send((uint)port, src, sport, data, n);
+      send_datagram((uint)port, src, sport, data, n);
     }
     return 0;
   }

@@ -19,7 +19,7 @@ export const PROC_SIZE: usize = 4096;
 const TABLE_ORDER: u32 = 6; // 64 records x 4 KiB = 64 frames
 export const PROC_NAME_MAX: u32 = 15;
 export const NOFILE: u32 = 16;
-export const MAX_REGIONS: u32 = 8;
+export const MAX_REGIONS: u32 = 16;
 export const ERRSTR_MAX: u32 = 127;
 
 // States.
@@ -60,7 +60,7 @@ const P_LAZY: usize = 64;        // u32: sbrk maps lazily
 const P_CWD: usize = 68;         // i32: held inode handle of the working directory (disk root only; 0 = none)
 const P_PROGRESS: usize = 72;    // u64: bytes a restarted write already moved
 const P_NAME: usize = 80;        // char[16]
-const P_REGION_TAGS: usize = 96; // MAX_REGIONS x u32: the capability node a shared mapping was made through
+// 96..151: free (the region tags lived here while there were 8 regions)
 const P_USER_FRAMES: usize = 152; // u32: user frames it allocated that are still allocated (mm/vm.ts charges them)
 const P_ERRSTR: usize = 192;     // char[128]
 const P_CSPACE: usize = 160;     // u32: the capability space (cap/cap.ts); descriptors are its slots 0..15
@@ -68,14 +68,15 @@ const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreve
 const P_REPLY_PID: usize = 168;  // i32: the caller this server owes a reply (0 = none)
 const P_WAIT_SEQ: usize = 176;   // u64: when it started waiting (FIFO order on endpoints)
 const P_SHM_NEXT: usize = 184;   // u64: where the next shared memory mapping goes (0 = SHM_BASE)
-// 320..719: free (the hart context lived here before it grew the F/D state)
+const P_REGIONS: usize = 320;    // MAX_REGIONS x 24 bytes (320..703)
 const P_ROOT: usize = 720;       // u64 page-table root
 const P_BRK: usize = 728;        // u64 program break
 const P_HEAP_START: usize = 736; // u64 first heap byte (end of stack)
 const P_IMAGE_TOP: usize = 744;  // u64 end of the loaded segments, page aligned
-const P_REGIONS: usize = 768;    // MAX_REGIONS x 24 bytes
+// 768..959: free (the regions lived here while there were 8)
 const P_SLICE_LEFT: usize = 960; // u64 instructions left in the current slice
-const P_CTX: usize = 1024;       // hart context (656 bytes; 1680..2047 free)
+const P_CTX: usize = 1024;       // hart context (656 bytes, to 1680)
+const P_REGION_TAGS: usize = 1680; // MAX_REGIONS x u32: the capability node a shared mapping was made through (1680..1743)
 /** The third KiB of the record is the signal and job-control state; its
  *  layout belongs to proc/signal.ts. */
 const P_SIGNALS: usize = 2048;

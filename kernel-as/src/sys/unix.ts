@@ -488,7 +488,7 @@ export function execArgs(slot: u32, inum: u32, ip: i32, target: u32): i32 {
   else if (r == EXEC_ERR_ARGS) fail(slot, "exec: arguments do not fit on the stack");
   else if (r == EXEC_ERR_TOO_BIG) fail(slot, "exec: program larger than 4 MiB");
   else if (r == EXEC_ERR_IMAGE_TOO_BIG) fail(slot, "exec: program image larger than the per-process memory limit");
-  else if (r == EXEC_ERR_SEGMENTS) fail(slot, "exec: more loadable segments than a process holds (5)");
+  else if (r == EXEC_ERR_SEGMENTS) fail(slot, "exec: more loadable segments than a process holds (13)");
   else if (r == EXEC_ERR_IO) fail(slot, "exec: disk I/O error");
   else fail(slot, "exec: not a regular file");
   return -1;
