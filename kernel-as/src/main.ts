@@ -12,6 +12,7 @@ import {
 } from "./lib/layout";
 import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_CMDLINE_LEN, BI_CMDLINE_OFF, bootCmdlineHas } from "./arch/bootinfo";
 import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, COLOR_LIGHT_CYAN, COLOR_LIGHT_GREY, COLOR_YELLOW } from "./dev/vga";
+import { vgaTermInit } from "./dev/vgaterm";
 import { uartInit, uartConfigured } from "./dev/uart";
 import { consoleInit, consoleReceive } from "./dev/console";
 import { printInit, printStr, printDec, printSize, printFlush, printBytes, printHex0x, printHex, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
@@ -68,6 +69,7 @@ export function kmain(bootInfo: u32): i32 {
   publishState(KERNEL_BOOTING);
   // 1. VGA first, so there is somewhere to say anything.
   vgaInit();
+  vgaTermInit();
   vgaWriteAt(0, 0, "Hello World!", makeAttr(COLOR_WHITE, COLOR_BLACK));
   printInit(SINK_VGA);
   vgaSetColor(COLOR_LIGHT_CYAN, COLOR_BLACK);
