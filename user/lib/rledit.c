@@ -206,7 +206,14 @@ static void move_to(struct rl_edit *e, int pos) {
     else out_csi(e, to - from, 'C');
     return;
   }
-  rl_refresh(e);
+  // To another row: up or down, then to the column (the cursor never waits
+  // on a pending wrap, so the rows are where the columns say).
+  int row = to / e->cols;
+  if (row < e->crow) out_csi(e, e->crow - row, 'A');
+  else out_csi(e, row - e->crow, 'B');
+  out_str(e, "\r");
+  out_csi(e, to % e->cols, 'C');
+  e->crow = row;
 }
 
 static int is_space(int c) { return c == ' ' || c == '\t'; }
