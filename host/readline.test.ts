@@ -253,3 +253,27 @@ describe("without a terminal", () => {
     expect(replyLines(h.shell("cat s.sh | sh"))).toEqual(["from-script"]);
   });
 });
+
+describe("a full type-ahead ring", () => {
+  it("keeps what does not fit waiting in order, and a Ctrl-C behind it still stops the program", () => {
+    const h = bootShell();
+    const mark = h.output.length;
+    h.machine.input("spin 1 1000\r");
+    for (let i = 0; i < 20; i++) h.machine.runFor(20);
+    h.machine.input("x".repeat(2900));
+    for (let i = 0; i < 5; i++) h.machine.runFor(20);
+    h.machine.input("\x03");
+    h.runUntil(/\^C\n\$ $/, mark);
+    h.settle();
+    expect(h.since(mark)).not.toContain("xxx");
+    expect(replyLines(h.shell("echo next"))).toEqual(["next"]);
+  });
+
+  it("a long paste reaches a reading program whole, past the ring's 2 KiB", () => {
+    const h = bootShell();
+    const mark = h.output.length;
+    const lines = Array.from({ length: 120 }, (_, i) => `line ${String(i).padStart(3, "0")} ${"p".repeat(30)}`);
+    h.machine.input("wc\r" + lines.join("\r") + "\r\x04");
+    h.runUntil(/\n\s+120\s+360\s+\d+\n\$ $/, mark, 20000);
+  });
+});

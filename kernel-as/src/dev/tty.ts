@@ -24,7 +24,7 @@
 // Relies on: dev/console (received bytes), lib/print (echo), sys/monitor.
 
 import { KSTATE_TTY } from "../lib/layout";
-import { consoleGet } from "./console";
+import { consoleGet, consoleFind, consoleDrop } from "./console";
 import { emit, printStr, printFlush } from "../lib/print";
 import { monitorFeed, monitorPrompt, monitorStopped } from "../sys/monitor";
 
@@ -150,9 +150,17 @@ export function ttyEnterMonitor(): void {
 export function ttyPoll(): bool {
   const s = state();
   let ready = false;
-  // A full type-ahead ring leaves the rest in the UART (nothing is lost)
-  // until a reader makes room.
-  while (!monitorStopped() && typeCount() < TTY_TYPEAHEAD_SIZE) {
+  while (!monitorStopped()) {
+    if (typeCount() >= TTY_TYPEAHEAD_SIZE) {
+      // A full type-ahead ring leaves the rest in the console's ring and
+      // the UART (nothing is lost) until a reader makes room; but a signal
+      // key waiting there acts now: what was typed before it would be
+      // dropped by it anyway.
+      if (s.mode != MODE_USER) break;
+      const at = consoleFind(KEY_INTR, KEY_QUIT, KEY_SUSP);
+      if (at < 0) break;
+      consoleDrop(<u32>at);
+    }
     const b = consoleGet();
     if (b < 0) break;
     const c = <u32>b;
