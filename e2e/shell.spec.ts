@@ -1,7 +1,7 @@
 // The page as a visitor sees it: Keel boots into init and the shell, and
 // real RISC-V programs answer in the console.
 import { expect, test } from "@playwright/test";
-import { BOOT_TIMEOUT_MS, consoleLines, openShell, typeLine, waitForHelloWorld } from "./keel";
+import { BOOT_TIMEOUT_MS, consoleLines, openShell, typeLine, vgaText, waitForHelloWorld } from "./keel";
 
 const SHELL_PROMPT = "$";
 const POLL = { intervals: [25, 50, 100, 250] };
@@ -58,4 +58,52 @@ test("Ctrl-C stops a runaway program and the shell answers again", async ({ page
   const after = await waitForShell(page, before.length);
   expect(after.slice(-2)).toEqual(["^C", SHELL_PROMPT]);
   expect(await shell(page, "echo alive")).toEqual(["alive"]);
+});
+
+test("edits a command with the arrow keys, recalls it with Up, completes with Tab, and keeps UTF-8", async ({ page }) => {
+  await openShell(page);
+  const before = await waitForShell(page);
+  await page.evaluate(() => window.keel.term.focus());
+  // The case: echo ac, Left, b.
+  await page.keyboard.type("echo ac");
+  await page.keyboard.press("ArrowLeft");
+  await page.keyboard.type("b");
+  await page.keyboard.press("Enter");
+  let lines = await waitForShell(page, before.length);
+  expect(lines.slice(-3)).toEqual(["$ echo abc", "abc", SHELL_PROMPT]);
+  // Up recalls it; Home and a word in front edit it.
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("Home");
+  await page.keyboard.press("Control+e");
+  await page.keyboard.type(" again");
+  await page.keyboard.press("Enter");
+  lines = await waitForShell(page, lines.length);
+  expect(lines.slice(-3)).toEqual(["$ echo abc again", "abc again", SHELL_PROMPT]);
+  // Tab completes a command name.
+  await page.keyboard.type("ech");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("tabbed");
+  await page.keyboard.press("Enter");
+  lines = await waitForShell(page, lines.length);
+  expect(lines.slice(-3)).toEqual(["$ echo tabbed", "tabbed", SHELL_PROMPT]);
+  // UTF-8 from the keyboard to the console, and to the VGA screen as CP437.
+  expect(await shell(page, "echo café")).toEqual(["café"]);
+  await expect.poll(async () => (await vgaText(page)).some((row) => row.trimEnd() === "café"), { ...POLL, timeout: 10_000 }).toBe(true);
+});
+
+test("lines typed ahead and pasted run in order, each output after its command", async ({ page }) => {
+  await openShell(page);
+  const before = await waitForShell(page);
+  await page.evaluate(() => window.keel.term.focus());
+  // Typed while sleep runs: it appears after the next prompt, not in the middle.
+  await page.keyboard.type("sleep 150");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("echo typed-ahead");
+  await page.keyboard.press("Enter");
+  let lines = await waitForShell(page, before.length + 2);
+  expect(lines.slice(-4)).toEqual(["$ sleep 150", "$ echo typed-ahead", "typed-ahead", SHELL_PROMPT]);
+  // A paste of three lines.
+  await page.evaluate(() => window.keel.term.paste("echo one\necho two\necho three\n"));
+  await expect.poll(async () => (await consoleLines(page)).slice(-7), { ...POLL, timeout: 10_000 })
+    .toEqual(["$ echo one", "one", "$ echo two", "two", "$ echo three", "three", SHELL_PROMPT]);
 });

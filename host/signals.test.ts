@@ -78,7 +78,7 @@ describe("the console's signal keys and the shell's job control", () => {
     h.settle();
     h.machine.input("\x03");
     h.settle();
-    expect(h.since(mark)).toBe("echo never^C\n");
+    expect(h.since(mark)).toBe("echo never^C\n$ "); // readline gives a new prompt
     expect(h.shell("echo after")).toMatch(/^echo after\nafter\n\$ $/);
     expect(psRows(h).some((p) => p.name === "sh")).toBe(true);
   });

@@ -1,5 +1,6 @@
 // The user land, tested on the host: the portable parts of user/lib
-// (strings, printf, malloc, the grep matcher, the shell parser) are compiled
+// (strings, printf, malloc, the grep matcher, the shell parser, the line
+// editor) are compiled
 // with the host's clang under AddressSanitizer and UBSan together with
 // user/test/driver.c, and checked against host libc and JS references, with
 // fast-check generating the inputs. Also: the committed programs are valid
@@ -15,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EF_RISCV_FLOAT_ABI_DOUBLE, EF_RISCV_FLOAT_ABI_MASK, EF_RISCV_FLOAT_ABI_SOFT, PF_R, PF_W, PF_X, parseElf } from "../host/rv/elf.js";
 import { CFLAGS, CFLAGS_GC, TARGET_FLAGS, TARGET_FLAGS_GC, programOptions } from "./build.mjs";
 import { BootfsError, T_DEVICE, T_FILE, parseBootfs, writeBootfs, type BootfsEntry } from "./mkbootfs.js";
+import { EditorModel, KEYS, Terminal, columnsTo, wrapped, type Action, type Key } from "./test/rledit-model.js";
 
 const USER = dirname(fileURLToPath(import.meta.url));
-const PORTABLE = ["string", "ctype", "printf", "malloc", "stdlib", "regex", "shparse"];
+const PORTABLE = ["string", "ctype", "printf", "malloc", "stdlib", "regex", "shparse", "rledit"];
 const HOST_FLAGS = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-builtin", "-Wall", "-Werror"];
 
 let work = "";
@@ -528,5 +530,136 @@ describe("the boot image format", () => {
     const badOffset = good.slice();
     new DataView(badOffset.buffer).setUint32(16 + 16, 4, true);
     expect(() => parseBootfs(badOffset)).toThrow(BootfsError);
+  });
+});
+
+// ---- the line editor against a model (user/test/rledit-model.ts) ----
+
+describe("the line editor (rledit.c)", () => {
+  type Step = { action: Action; key: Key; text?: string };
+  const insertStep = (text: string): Step => ({ action: "insert", key: { name: JSON.stringify(text), bytes: [...new TextEncoder().encode(text)] }, text });
+  const keyStep = (action: Exclude<Action, "insert" | "cut">) => fc.constantFrom(...KEYS[action]).map((key): Step => ({ action, key }));
+  const editKeys = (Object.keys(KEYS) as (keyof typeof KEYS)[]).filter((a) => a !== "enter" && a !== "ctrlC" && a !== "ctrlD");
+  const step = (chars: string[]) =>
+    fc.oneof(
+      { weight: 12, arbitrary: fc.constantFrom(...chars).map(insertStep) },
+      { weight: 2, arbitrary: fc.constantFrom("echo ", "ec", "sl", "d", "f", "cat d", "x ", "a b").map(insertStep) },
+      { weight: 1, arbitrary: fc.constant<Step>({ action: "cut", key: { name: "cut-short sequence", bytes: [0xc3, 0x61] } }) },
+      { weight: 10, arbitrary: fc.oneof(...editKeys.map((a) => keyStep(a))) },
+      { weight: 1, arbitrary: fc.oneof(keyStep("enter"), keyStep("ctrlC"), keyStep("ctrlD")) },
+    );
+
+  /** Runs the steps through the C editor; one parsed record per step. */
+  function runC(cols: number, history: string[], steps: Step[]) {
+    const input = Buffer.concat([Buffer.from(`${history.length}\n${history.map((l) => `${l}\n`).join("")}`), ...steps.map((s) => Buffer.from(s.key.bytes))]);
+    const r = spawnSync(driverPath, ["rledit", String(cols)], { input, maxBuffer: 64 << 20, env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" } });
+    if (r.status !== 0) throw new Error(`driver rledit exited ${r.status}: ${r.stderr}`);
+    const unhex = (h: string) => (h === "-" ? Buffer.alloc(0) : Buffer.from(h, "hex"));
+    const records: ({ kind: "P"; prompt: Buffer } | { kind: "S"; result: number; pos: number; buf: Buffer; out: Buffer })[] = [];
+    for (const line of r.stdout.toString().trim().split("\n")) {
+      const f = line.split(" ");
+      if (f[0] === "P") records.push({ kind: "P", prompt: unhex(f[1]!) });
+      else records.push({ kind: "S", result: Number(f[1]), pos: Number(f[2]), buf: unhex(f[3]!), out: unhex(f[4]!) });
+    }
+    return records;
+  }
+
+  /** Checks the C editor against the model after every byte of every key
+   *  (keys of several bytes change nothing until their last), and, when
+   *  `screen`, what it drew on a terminal of `cols` columns. */
+  function check(cols: number, history: string[], steps: Step[], screen: boolean): void {
+    const records = runC(cols, history, steps);
+    const model = new EditorModel(history);
+    const term = new Terminal(cols);
+    let i = 0;
+    let promptRow = 0;
+    const next = () => records[i++]!;
+    const p0 = next();
+    if (p0.kind !== "P") throw new Error("no prompt first");
+    term.write(p0.prompt);
+    const trail: string[] = [];
+    for (const s of steps) {
+      trail.push(s.key.name);
+      const before = [...model.buf];
+      const code = model.apply(s.action, s.key.bytes);
+      const where = () => `after ${trail.join(", ")}`;
+      let last: Extract<ReturnType<typeof next>, { kind: "S" }> | undefined;
+      for (let b = 0; b < s.key.bytes.length; b++) {
+        const rec = next();
+        if (rec.kind !== "S") throw new Error(`unexpected prompt ${where()}`);
+        if (b < s.key.bytes.length - 1 && s.action !== "cut" && s.action !== "insert") expect(rec.out.length, `output before the key is complete, ${where()}`).toBe(0);
+        term.write(rec.out);
+        last = rec;
+      }
+      expect(last!.result, where()).toBe(code);
+      if (code === 1 || code === 2 || code === 3) {
+        // The line ended: the editor's buffer is the line accepted (or none).
+        const ended = code === 1 ? Buffer.from(before) : Buffer.alloc(0);
+        expect(last!.buf.equals(ended), `line ${last!.buf} ${where()}`).toBe(true);
+        const p = next();
+        if (p.kind !== "P") throw new Error(`no prompt ${where()}`);
+        if (screen) {
+          expect(term.col, `a new line starts at column 0 ${where()}`).toBe(0);
+          expect(term.pendingWrap).toBe(false);
+        }
+        promptRow = term.row;
+        term.write(p.prompt);
+        continue;
+      }
+      expect(last!.buf.toString("hex"), `buffer ${where()}`).toBe(Buffer.from(model.buf).toString("hex"));
+      expect(last!.pos, `cursor ${where()}`).toBe(model.pos);
+      if (!screen) continue;
+      const at = columnsTo(model.buf, model.pos);
+      const row = term.row - Math.floor(at / cols);
+      if (s.action === "ctrlL") expect(row, `Ctrl-L draws at the top ${where()}`).toBe(0);
+      else if (model.listed) expect(row, `the list goes above the prompt ${where()}`).toBeGreaterThan(promptRow);
+      else expect(row, `the prompt stays on its row ${where()}`).toBe(promptRow);
+      promptRow = row;
+      expect(term.col, `cursor column ${where()}`).toBe(at % cols);
+      expect(term.pendingWrap, `no pending wrap ${where()}`).toBe(false);
+      const want = wrapped(Buffer.from(model.buf).toString(), cols);
+      for (let r = 0; r < want.length; r++) expect(term.text(promptRow + r), `row ${r} ${where()}`).toBe(want[r]);
+      for (let r = promptRow + want.length; r < term.rows.length; r++) expect(term.text(r), `row ${r} below the line ${where()}`).toBe("");
+    }
+  }
+
+  const history = fc.array(fc.constantFrom("ls", "echo one", "cat README", "café au lait", "  ", "ls"), { maxLength: 5 });
+
+  it("buffer, cursor and history agree with the model after every key, UTF-8 and wide characters included", () => {
+    fc.assert(
+      fc.property(history, fc.array(step(["a", "b", "e", "o", " ", "/", "é", "€", "日", "😀", "x"]), { minLength: 1, maxLength: 120 }), (h, steps) => {
+        check(80, h, steps, false);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("what it draws on a narrow terminal is the prompt and the line, wrapped, with the cursor at its place", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 24 }), history, fc.array(step(["a", "b", "e", "o", " ", "/", "é", "ß", "s", "d"]), { minLength: 1, maxLength: 120 }), (cols, h, steps) => {
+        check(cols, h, steps, true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("the issue's cases: Left then b inserts before c; a whole UTF-8 character is one step", () => {
+    const keys = (s: string) => [...s].map(insertStep);
+    const left = { action: "left" as const, key: KEYS.left[0]! };
+    const bs = { action: "backspace" as const, key: KEYS.backspace[0]! };
+    const recs = runC(80, [], [...keys("echo ac"), left, ...keys("b")]);
+    const last = recs[recs.length - 1]!;
+    expect(last.kind === "S" && last.buf.toString()).toBe("echo abc");
+    const steps = [...keys("café"), left, bs, { action: "end" as const, key: KEYS.end[0]! }, bs];
+    const recs2 = runC(80, [], steps).filter((r) => r.kind === "S");
+    const states: string[] = [];
+    let at = 0;
+    for (const st of steps) {
+      at += st.key.bytes.length;
+      const r = recs2[at - 1]!;
+      states.push(r.kind === "S" ? `${r.buf.toString()}@${r.pos}` : "");
+    }
+    // Left over é (2 bytes), Backspace removes f, End, Backspace removes é.
+    expect(states.slice(-4)).toEqual(["café@3", "caé@2", "caé@4", "ca@2"]);
   });
 });

@@ -223,4 +223,38 @@ describe.skipIf(!SCRIPT)("the headless runner on a terminal", () => {
     expect(await exited).toBe(0);
     expect(out).not.toMatch(/children used/);
   }, 60_000);
+
+  it("edits the line with the terminal's arrow keys, recalls it with Up, and passes UTF-8 both ways", async () => {
+    const command = [process.execPath, tsxCli, runner, "--no-disk", "--ram", "64"].map((a) => `'${a}'`).join(" ");
+    const child = spawn(SCRIPT!, ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    const decoder = new TextDecoder();
+    child.stdout.on("data", (d: Buffer) => (out += decoder.decode(d, { stream: true }).replaceAll("\r", "")));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const waitFor = async (pattern: RegExp, from: number): Promise<number> => {
+      for (let i = 0; i < 600; i++) {
+        if (pattern.test(out.slice(from))) return out.length;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`${String(pattern)} did not appear; output:\n${out}`);
+    };
+    let at = await waitFor(/\n\$ $/, 0);
+    child.stdin.write("echo ac\x1b[Db\r");
+    at = await waitFor(/\nabc\n\$ $/, at);
+    child.stdin.write("echo café\r");
+    at = await waitFor(/\ncafé\n\$ $/, at);
+    child.stdin.write("\x1b[A\x1b[D\x1b[F\x7fe!\r");
+    await waitFor(/\ncafe!\n\$ $/, at);
+    child.stdin.write("\x01x");
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
+
+describe("the headless runner with piped input", () => {
+  it("runs each piped line after its prompt, UTF-8 intact", () => {
+    const result = runKeel(["--no-disk", "--ram", "64", "--clock", "deterministic"], "echo café\necho two\n");
+    expect(result.status).toBe(0);
+    const out = result.stdout.replaceAll("\r", "");
+    expect(out).toContain("$ echo café\ncafé\n$ echo two\ntwo\n$ ");
+  }, 60_000);
 });

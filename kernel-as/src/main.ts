@@ -12,8 +12,9 @@ import {
 } from "./lib/layout";
 import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_CMDLINE_LEN, BI_CMDLINE_OFF, bootCmdlineHas } from "./arch/bootinfo";
 import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, COLOR_LIGHT_CYAN, COLOR_LIGHT_GREY, COLOR_YELLOW } from "./dev/vga";
+import { vgaTermInit } from "./dev/vgaterm";
 import { uartInit, uartConfigured } from "./dev/uart";
-import { consoleInit, consoleReceive } from "./dev/console";
+import { consoleInit, consoleReceive, consoleQueued, CONSOLE_RING_SIZE } from "./dev/console";
 import { printInit, printStr, printDec, printSize, printFlush, printBytes, printHex0x, printHex, SINK_CONSOLE, SINK_VGA, emit } from "./lib/print";
 import { logInit, logBegin, logEnd, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo, kwarn, kerror } from "./lib/log";
 import { panic, panicBegin, panicEnd } from "./lib/panic";
@@ -21,7 +22,7 @@ import {
   kernel, chargeWork, publishState, publishSlice, KERNEL_BOOTING, KERNEL_RUNNING, KERNEL_HALTED, KERNEL_PANICKED,
   KERNEL_REBOOTING,
 } from "./lib/kstate";
-import { timeNowNs, timerAck, intcInit, intcMask, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
+import { timeNowNs, timerAck, intcInit, intcMask, intcUnmask, irqPendingMirror, irqAck, irqPending } from "./arch/timer";
 import { IRQ_TIMER, IRQ_UART, IRQ_BLOCK, IRQ_NIC } from "./arch/hw";
 import { blkAck, blkMatchesDevice } from "./dev/blk";
 import { nicInit, nicInterrupt, nicMacLo, nicMacHi, NIC_OK, NIC_ERR_NO_DEVICE } from "./dev/nic";
@@ -78,6 +79,7 @@ export function kmain(bootInfo: u32): i32 {
   publishState(KERNEL_BOOTING);
   // 1. VGA first, so there is somewhere to say anything.
   vgaInit();
+  vgaTermInit();
   vgaWriteAt(0, 0, "Hello World!", makeAttr(COLOR_WHITE, COLOR_BLACK));
   printInit(SINK_VGA);
   vgaSetColor(COLOR_LIGHT_CYAN, COLOR_BLACK);
@@ -261,6 +263,9 @@ function handleInterrupts(): void {
   }
   if (pending & (1 << IRQ_UART)) {
     consoleReceive(); // level-triggered: the line drops once the FIFO is empty
+    // A full ring (input typed ahead that nobody reads yet) would keep the
+    // line high for ever: mask it until the line discipline makes room.
+    if (consoleQueued() >= CONSOLE_RING_SIZE) intcMask(1 << IRQ_UART);
   }
   if (pending & (1 << IRQ_BLOCK)) {
     // Requests complete synchronously at the doorbell; the interrupt only
@@ -315,6 +320,7 @@ export function run(budget: u32): i32 {
     handleInterrupts();
     if (importsPending()) importFiles();
     if (ttyPoll() && userland) wakeup(W_CONSOLE, 0);
+    if (consoleQueued() < CONSOLE_RING_SIZE && !intcUnmasked(1 << IRQ_UART)) intcUnmask(1 << IRQ_UART);
     if (userland) sendKeySignals();
     if (monitorStopped() || k.state != KERNEL_RUNNING) break;
     if (!userland) break;
@@ -361,7 +367,8 @@ export function resumeRewound(): i32 {
   if (hartResume() != HART_OK) return RESUME_BAD_HART;
   // The devices' registers came from the snapshot's header, RAM from its
   // body: refuse a machine whose two halves disagree rather than run it.
-  if (!uartConfigured() || !blkMatchesDevice() || !intcUnmasked(HANDLED_IRQS)) return RESUME_BAD_DEVICES;
+  // The UART's line may be held masked while its receive ring is full.
+  if (!uartConfigured() || !blkMatchesDevice() || !intcUnmasked(HANDLED_IRQS & ~(1 << IRQ_UART))) return RESUME_BAD_DEVICES;
   return RESUME_OK;
 }
 

@@ -334,6 +334,12 @@ int getsid(int pid);
 int tcsetpgrp(int fd, int pgid);   // the console's foreground group
 int tcgetpgrp(int fd);
 int waitpid(int pid, int *status, int options);
+// The console's mode (call 122): TTY_RAW hands the caller's reads every
+// byte as typed, unechoed (the signal keys still signal); returns the mode
+// before, or -1.
+#define TTY_COOKED 0
+#define TTY_RAW 1
+int ttymode(int fd, int mode);
 // signal.c: names ("INT" for SIGINT) and descriptions ("Interrupt").
 const char *signame(int sig);      // 0 for an unknown number
 int signum(const char *name);      // "INT", "SIGINT" or "2"; -1 if neither
@@ -383,6 +389,7 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_tcsetpgrp 119
 #define SYS_tcgetpgrp 120
 #define SYS_waitpid 121
+#define SYS_ttymode 122
 #define SYS_cap_info 200
 #define SYS_cap_derive 201
 #define SYS_cap_copy 202

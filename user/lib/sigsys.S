@@ -1,5 +1,5 @@
 # Keel user land: the signal and job-control calls (Keel extensions
-# 110-121, docs/abi.md), one stub each as in usys.S, and the trampoline a
+# 110-122, docs/abi.md), one stub each as in usys.S, and the trampoline a
 # signal handler returns to.
 
         .section .text.sigsend, "ax"
@@ -109,6 +109,15 @@ waitpid:
         ecall
         ret
         .size waitpid, . - waitpid
+
+        .section .text.ttymode, "ax"
+        .globl ttymode
+        .type ttymode, @function
+ttymode:
+        li      a7, 122
+        ecall
+        ret
+        .size ttymode, . - ttymode
 
 # A handler returns here (sigaction put this address in ra): sp still
 # points at the signal frame the kernel pushed, and sigreturn restores the

@@ -1,6 +1,6 @@
 // fuzz: Keel's system-call fuzzer (docs/fuzzing.md). Issues random and
 // structured sequences of every system call — the Unix personality (1-21),
-// Keel's extensions (100-106, the signal calls 110-121), the native
+// Keel's extensions (100-106, the signal calls 110-122), the native
 // capability and IPC calls (200-223), the network card's calls (240-242)
 // and unknown numbers — with arguments drawn from generators of edge values:
 // descriptors and slots it holds, closed, out of range; pointers that are
@@ -489,7 +489,10 @@ static void one_call(int blocking) {
       }
       break;
     case 53:
-      if (chance(50)) {
+      if (chance(10)) {
+        // The console's mode (122): raw ends with the process that set it.
+        r = call(SYS_ttymode, slot_arg(), chance(80) ? (long)below(2) : edge_int(), 0, 0, 0, 0);
+      } else if (chance(50)) {
         r = call(SYS_tcsetpgrp, slot_arg(), chance(50) ? pid_arg() : edge_int(), 0, 0, 0, 0);
       } else {
         // The root must not wait for a live child: WNOHANG there.

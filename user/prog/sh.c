@@ -10,7 +10,7 @@
 // redirections; '#' starts a comment; '...' and "..." quote. The grammar
 // lives in user/lib/shparse.c. A bare program name NAME runs /NAME; a name
 // with a '/' is used as given. Built in: cd [DIR] (default /), exit
-// [STATUS], help [NAME], jobs, fg [%N], bg [%N]. The exit status of a line
+// [STATUS], help [NAME], jobs, fg [%N], bg [%N], history. The exit status of a line
 // is that of its last foreground program (128 + the signal when a signal
 // ended it).
 //
@@ -21,9 +21,14 @@
 // and not the shell (which ignores them itself). A job that stops (Ctrl-Z)
 // goes into the job table and the prompt comes back; `fg` and `bg` continue
 // it; background jobs that end are reported before the next prompt.
+//
+// On the console the line is read with readline (user/lib/readline.c): line
+// editing, history kept in /.sh_history, Tab completion of commands and
+// paths. Otherwise (a file, a pipe) lines are read as they come.
 #include "user.h"
 #include "shparse.h"
 #include "help.h"
+#include "readline.h"
 
 #define LINE_MAX 1024
 #define ARENA_SIZE (64 * 1024)
@@ -31,6 +36,7 @@
 #define STATUS_NOT_FOUND 127
 #define STATUS_SYNTAX 2
 
+#define MAX_BUILTINS 16
 #define MAX_JOBS 16
 #define JOB_PROCS 32
 #define JOB_TEXT 80
@@ -252,6 +258,11 @@ static int builtin(const struct sh_command *cmd) {
   const char *name = cmd->argv[0];
   if (strcmp(name, "exit") == 0) exit(cmd->argc > 1 ? atoi(cmd->argv[1]) : 0);
   if (strcmp(name, "help") == 0) return help(cmd);
+  if (strcmp(name, "history") == 0) {
+    const struct rl_history *h = readline_history();
+    for (int i = 0; i < h->count; i++) printf("%5d  %s\n", i + 1, h->lines[i]);
+    return 0;
+  }
   if (strcmp(name, "jobs") == 0) {
     int with_pgid = cmd->argc > 1 && strcmp(cmd->argv[1], "-l") == 0;
     poll_jobs();
@@ -420,14 +431,20 @@ int main(int argc, char **argv) {
   struct stat st;
   int interactive = fstat(input, &st) == 0 && st.type == T_DEVICE;
   if (interactive) start_job_control();
+  static const char *builtin_names[MAX_BUILTINS + 1];
+  for (int i = 0, k = 0; help_at(i) && k < MAX_BUILTINS; i++)
+    if (help_at(i)->kind == HELP_BUILTIN) builtin_names[k++] = help_at(i)->name;
+  readline_builtins(builtin_names);
   int status = 0;
   for (;;) {
+    int n;
     if (interactive) {
       poll_jobs();
       report_done();
-      fprintf(2, "$ ");
+      n = readline(input, "$ ", line, sizeof line);
+    } else {
+      n = getline(input, line, sizeof line);
     }
-    int n = getline(input, line, sizeof line);
     if (n <= 0) break;
     if (line[n - 1] != '\n' && n == LINE_MAX - 1) {
       // Too long: drop the rest of it rather than run half a command.

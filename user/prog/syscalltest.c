@@ -877,6 +877,40 @@ static void group_files(void) {
 
 // ---- the driver ----
 
+// ---- the console's mode (ttymode, 122) ----
+
+static void set_raw_and_exit(void) { ttymode(0, TTY_RAW); }
+
+static void background_ttymode(void) {
+  setpgid(0, 0);  // out of the console's foreground group
+  exit(ttymode(0, TTY_RAW) == -1 && strstr(lasterror(), "foreground") ? 0 : 1);
+}
+
+static void group_console(void) {
+  struct stat st;
+  if (fstat(0, &st) < 0 || st.type != T_DEVICE) {
+    printf("     (skipped: standard input is not the console)\n");
+    return;
+  }
+  int fds[2];
+  if (pipe(fds) == 0) {
+    expect("ttymode of a pipe fails", ttymode(fds[0], TTY_RAW), -1);
+    result(strstr(lasterror(), "not the console") != 0, "and says it is not the console", "%s", lasterror());
+    close(fds[0]);
+    close(fds[1]);
+  }
+  expect("ttymode of a closed descriptor fails", ttymode(1000, TTY_RAW), -1);
+  expect("ttymode with an unknown mode fails", ttymode(0, 7), -1);
+  result(strstr(lasterror(), "0 (cooked) or 1 (raw)") != 0, "and names the modes", "%s", lasterror());
+  expect("ttymode raw: the console was cooked", ttymode(0, TTY_RAW), TTY_COOKED);
+  expect("ttymode raw again: it is raw", ttymode(0, TTY_RAW), TTY_RAW);
+  expect("ttymode cooked: it was raw", ttymode(0, TTY_COOKED), TTY_RAW);
+  expect("a child sets raw mode and exits", in_child(set_raw_and_exit), 0);
+  expect("raw mode ended with the child", ttymode(0, TTY_COOKED), TTY_COOKED);
+  expect("a process outside the foreground group may not change the mode", in_child(background_ttymode), 0);
+  expect("the mode is unchanged", ttymode(0, TTY_COOKED), TTY_COOKED);
+}
+
 struct group {
   const char *name;
   void (*run)(void);
@@ -885,7 +919,7 @@ struct group {
 static const struct group groups[] = {
     {"process", group_process}, {"pipe", group_pipe},   {"fd", group_fd},     {"fstat", group_fstat},
     {"paths", group_paths},     {"exec", group_exec},   {"memory", group_memory}, {"kill", group_kill},
-    {"time", group_time},       {"keel", group_keel},   {"files", group_files},
+    {"time", group_time},       {"keel", group_keel},   {"files", group_files}, {"console", group_console},
 };
 #define NGROUPS (int)(sizeof groups / sizeof groups[0])
 

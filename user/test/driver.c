@@ -15,6 +15,11 @@
 //   driver parse     command lines -> canonical form or "error: MESSAGE"
 //   driver strings SEED COUNT   differential test of string functions against libc
 //   driver getline MAX          reads stdin with ulib_getline, one "LEN:TEXT" per line
+//   driver rledit COLS          the line editor (rledit.c): stdin is a count
+//                    line, that many history lines, then key bytes; prints
+//                    "P HEXPROMPT" when a line starts and, per byte,
+//                    "S RESULT POS HEXBUF HEXOUT" (Tab completes from a
+//                    fixed list of names, see run_rledit)
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../include/rledit.h"
 
 // ---- the library under test ----
 int ulib_snprintf(char *buf, size_t size, const char *fmt, ...);
@@ -355,6 +361,72 @@ static int run_parse(void) {
   return 0;
 }
 
+// ---- the line editor ----
+
+static void hex(const char *s, int n) {
+  if (n == 0) printf("-");
+  for (int i = 0; i < n; i++) printf("%02x", (unsigned char)s[i]);
+}
+
+// Completion candidates: commands at a command's place, else names of a
+// directory (the same for every directory); those starting with the text.
+static const char *const rl_commands[] = {"cat", "cd", "echo", "ecko", "sh", "sleep", "spin", 0};
+static const char *const rl_paths[] = {"dir", "docs", "file", "f\xc3\xa9", 0};
+static const char rl_path_dirs[] = {1, 1, 0, 0};
+
+static void rl_offer(struct rl_edit *e) {
+  const char *names[8];
+  char dirs[8];
+  int n = 0, cmd = rl_word_is_command(e), base = rl_base_start(e);
+  const char *const *list = cmd ? rl_commands : rl_paths;
+  for (int i = 0; list[i]; i++) {
+    if (strncmp(list[i], e->buf + base, e->pos - base) != 0) continue;
+    names[n] = list[i];
+    dirs[n++] = cmd ? 0 : rl_path_dirs[i];
+  }
+  rl_complete(e, names, dirs, n);
+}
+
+static int run_rledit(int cols) {
+  static struct rl_edit e;
+  static struct rl_history h;
+  static char line[RL_LINE_MAX + 2];
+  const char *prompt = "$ ";
+  int count = 0;
+  if (!fgets(line, sizeof line, stdin)) return 1;
+  count = atoi(line);
+  for (int i = 0; i < count && fgets(line, sizeof line, stdin); i++) {
+    line[strcspn(line, "\n")] = 0;
+    rl_history_add(&h, line);
+  }
+  e.cols = cols;
+  e.cols_known = 1;
+  rl_begin(&e, prompt, &h);
+  printf("P ");
+  hex(prompt, strlen(prompt));
+  printf("\n");
+  int c;
+  while ((c = getchar()) != EOF) {
+    int r = rl_feed(&e, c);
+    if (r == RL_COMPLETE) rl_offer(&e);
+    printf("S %d %d ", r, e.pos);
+    hex(e.buf, e.len);
+    printf(" ");
+    hex(e.out, e.outlen);
+    printf("\n");
+    e.outlen = 0;
+    if (r == RL_ACCEPT || r == RL_EOF || r == RL_INTERRUPT) {
+      if (r == RL_ACCEPT) rl_history_add(&h, e.buf);
+      rl_begin(&e, prompt, &h);
+      printf("P ");
+      hex(prompt, strlen(prompt));
+      printf("\n");
+    }
+  }
+  rl_history_clear(&h);
+  return 0;
+}
+
 // ---- string functions against libc ----
 
 static uint64_t rng_state;
@@ -469,6 +541,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "parse") == 0) return run_parse();
   if (strcmp(argv[1], "strings") == 0 && argc == 4) return run_strings(strtoull(argv[2], 0, 10), atoi(argv[3]));
   if (strcmp(argv[1], "getline") == 0 && argc == 3) return run_getline(atoi(argv[2]));
+  if (strcmp(argv[1], "rledit") == 0 && argc == 3) return run_rledit(atoi(argv[2]));
   fprintf(stderr, "unknown mode\n");
   return 2;
 }

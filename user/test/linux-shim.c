@@ -328,3 +328,9 @@ int tcgetpgrp(int fd) {
   return sys(L_ioctl, fd, L_TIOCGPGRP, (long)&pgid, 0, 0) < 0 ? -1 : pgid;
 }
 int waitpid(int pid, int *status, int options) { return (int)sys(L_wait4, pid, (long)status, options, 0, 0); }
+// The tests run programs on pipes, never on a terminal: no descriptor is the
+// console, so readline falls back to reading lines as they come.
+int ttymode(int fd, int mode) {
+  (void)fd, (void)mode;
+  return -1;
+}

@@ -51,6 +51,11 @@ export function intcMask(lines: u32): void {
   outl(INTC_MASK, inl(INTC_MASK) | lines);
 }
 
+/** Unmasks the given lines. */
+export function intcUnmask(lines: u32): void {
+  outl(INTC_MASK, inl(INTC_MASK) & ~lines);
+}
+
 /** True when none of `lines` is masked at the controller. */
 export function intcUnmasked(lines: u32): bool {
   return (inl(INTC_MASK) & lines) == 0;

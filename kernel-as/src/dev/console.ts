@@ -51,3 +51,21 @@ export function consoleGet(): i32 {
   s.head++;
   return b;
 }
+
+/** The offset in the ring of the first byte that is one of a, b or c, or
+ *  -1. Lets the line discipline find a signal key behind input it has no
+ *  room to take yet. */
+export function consoleFind(a: u32, b: u32, c: u32): i32 {
+  const s = state();
+  for (let i = s.head; i != s.tail; i++) {
+    const x = <u32>load<u8>(ringAt(i));
+    if (x == a || x == b || x == c) return <i32>(i - s.head);
+  }
+  return -1;
+}
+
+/** Drops n bytes from the front of the ring (at most what it holds). */
+export function consoleDrop(n: u32): void {
+  const s = state();
+  s.head += min<u32>(n, s.tail - s.head);
+}

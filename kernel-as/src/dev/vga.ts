@@ -34,6 +34,7 @@ const TAB_WIDTH: i32 = 8;
   col: i32;
   attr: u32;
   cursorDirty: u32;
+  wrapPending: u32; // the last column was written: the next character starts a new line
 }
 
 // @ts-ignore: decorator
@@ -62,7 +63,7 @@ export function vgaSetAttr(attr: u32): void { state().attr = attr & 0xFF; }
 export function vgaClear(): void {
   const s = state();
   for (let r = 0; r < VGA_ROWS; r++) for (let c = 0; c < VGA_COLS; c++) putCell(r, c, 0x20, s.attr);
-  s.row = 0; s.col = 0; s.cursorDirty = 1;
+  s.row = 0; s.col = 0; s.cursorDirty = 1; s.wrapPending = 0;
 }
 
 /** Writes a string at a fixed place without moving the cursor. */
@@ -79,16 +80,25 @@ function scroll(): void {
 
 function newline(s: VgaState): void {
   s.col = 0;
+  s.wrapPending = 0;
   if (++s.row == VGA_ROWS) { scroll(); s.row = VGA_ROWS - 1; }
 }
 
-/** Writes one CP437 byte at the cursor, interpreting \n, \r, \b and \t. */
+/** Writes one CP437 byte at the cursor, interpreting \n, \r, \b and \t.
+ *  Writing the last column leaves the cursor there, as a terminal does: the
+ *  line wraps when the next character comes (so "80 characters, CR LF"
+ *  takes one row, not two). */
 export function vgaPut(ch: u32): void {
   const s = state();
   s.cursorDirty = 1;
   if (ch == 0x0A) { newline(s); return; }
-  if (ch == 0x0D) { s.col = 0; return; }
-  if (ch == 0x08) { if (s.col > 0) { s.col--; putCell(s.row, s.col, 0x20, s.attr); } return; }
+  if (ch == 0x0D) { s.col = 0; s.wrapPending = 0; return; }
+  if (ch == 0x08) {
+    s.wrapPending = 0; // from the last column, as a terminal does
+    if (s.col > 0) { s.col--; putCell(s.row, s.col, 0x20, s.attr); }
+    return;
+  }
+  if (s.wrapPending != 0) newline(s);
   if (ch == 0x09) {
     const next = (s.col / TAB_WIDTH + 1) * TAB_WIDTH;
     while (s.col < next && s.col < VGA_COLS) putCell(s.row, s.col++, 0x20, s.attr);
@@ -96,7 +106,40 @@ export function vgaPut(ch: u32): void {
     return;
   }
   putCell(s.row, s.col, ch, s.attr);
-  if (++s.col == VGA_COLS) newline(s);
+  if (s.col == VGA_COLS - 1) s.wrapPending = 1; else s.col++;
+}
+
+/** Moves the cursor (clamped to the screen). */
+export function vgaMoveTo(row: i32, col: i32): void {
+  const s = state();
+  s.row = min<i32>(max<i32>(row, 0), VGA_ROWS - 1);
+  s.col = min<i32>(max<i32>(col, 0), VGA_COLS - 1);
+  s.wrapPending = 0;
+  s.cursorDirty = 1;
+}
+
+/** Erase in line: 0 from the cursor to the end, 1 from the start to the
+ *  cursor, 2 the whole line. The cursor stays. */
+export function vgaEraseInLine(mode: i32): void {
+  const s = state();
+  const from = mode == 0 ? s.col : 0;
+  const to = mode == 1 ? s.col + 1 : VGA_COLS;
+  for (let c = from; c < to; c++) putCell(s.row, c, 0x20, s.attr);
+}
+
+/** Erase in display: 0 from the cursor to the end of the screen, 1 from
+ *  its start to the cursor, 2 (or 3) all of it. The cursor stays. */
+export function vgaEraseInDisplay(mode: i32): void {
+  const s = state();
+  if (mode == 0) {
+    vgaEraseInLine(0);
+    for (let r = s.row + 1; r < VGA_ROWS; r++) for (let c = 0; c < VGA_COLS; c++) putCell(r, c, 0x20, s.attr);
+  } else if (mode == 1) {
+    for (let r = 0; r < s.row; r++) for (let c = 0; c < VGA_COLS; c++) putCell(r, c, 0x20, s.attr);
+    vgaEraseInLine(1);
+  } else {
+    for (let r = 0; r < VGA_ROWS; r++) for (let c = 0; c < VGA_COLS; c++) putCell(r, c, 0x20, s.attr);
+  }
 }
 
 /** Moves the hardware cursor to the software cursor if it changed. Called

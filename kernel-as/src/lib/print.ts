@@ -3,10 +3,11 @@
 // record is being built, into that record's text. Numbers are formatted
 // without allocating: the kernel has no managed strings at run time, only
 // string literals from its static data.
-// Relies on: dev/uart, dev/vga, lib/layout (state record).
+// Relies on: dev/uart, dev/vga, dev/vgaterm, lib/layout (state record).
 
 import { uartPut } from "../dev/uart";
-import { vgaPut, vgaSyncCursor } from "../dev/vga";
+import { vgaSyncCursor } from "../dev/vga";
+import { vgaTermPut } from "../dev/vgaterm";
 import { KSTATE_PRINT } from "./layout";
 import { chargeWork } from "./kstate";
 
@@ -49,7 +50,7 @@ export function emit(byte: u32): void {
     if (byte == 0x0A && s.lastByte != 0x0D) uartPut(0x0D); // terminals want CR LF
     uartPut(byte);
   }
-  if (s.sinks & SINK_VGA) vgaPut(byte);
+  if (s.sinks & SINK_VGA) vgaTermPut(byte); // UTF-8 and terminal controls to CP437 cells
   s.lastByte = byte;
 }
 

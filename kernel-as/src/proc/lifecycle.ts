@@ -33,7 +33,7 @@ import { SCRATCH_EXEC_STRINGS, SCRATCH_EXEC_OFFSETS } from "../lib/layout";
 import { logBegin, logEnd, LOG_INFO, LOG_ERROR } from "../lib/log";
 import { printStr, printDec, printSigned } from "../lib/print";
 import { timeNowNs } from "../arch/timer";
-import { ttyEnterMonitor, ttySession, ttyForeground, ttySetControl } from "../dev/tty";
+import { ttyEnterMonitor, ttySession, ttyForeground, ttySetControl, ttyProcessGone } from "../dev/tty";
 import { sigInitFirst, sigFork, sigKill, sigSend, sigSendGroup, sigSid, sigStopped, SIGCHLD, SIGHUP, SIGCONT } from "./signal";
 
 export const INIT_NAME = "init";
@@ -173,6 +173,7 @@ export function procExit(slot: u32, status: i32): void {
   const parent = pParent(slot);
   pSetState(slot, P_ZOMBIE);
   releaseTerminal(slot);
+  ttyProcessGone(pPid(slot));
   if (parent != NO_SLOT) {
     wakeup(W_CHILD, parent);
     sigSend(parent, SIGCHLD);

@@ -1,6 +1,7 @@
-// The signal and job-control calls (Keel extensions 110-121, docs/abi.md):
+// The signal and job-control calls (Keel extensions 110-122, docs/abi.md):
 // sending a signal, actions, the blocked mask, sigreturn, process groups and
-// sessions, the console's foreground group and waitpid. Each call decodes
+// sessions, the console's foreground group, waitpid, and the console's
+// cooked or raw mode. Each call decodes
 // its arguments and the caller's authority first (a pid goes through the
 // same check as kill, so a capability-mode process reaches only itself and
 // its children), then performs through proc/signal.ts.
@@ -17,7 +18,7 @@ import {
   SIGKILL, SIGSTOP, SIGTTIN, SIGTTOU, SIG_IGN, SA_FLAGS, UNBLOCKABLE,
 } from "../proc/signal";
 import { sigReturn, SIGRETURN_OK } from "../proc/sigframe";
-import { ttySession, ttyForeground, ttySetControl } from "../dev/tty";
+import { ttySession, ttyForeground, ttySetControl, ttySetRaw, TTY_COOKED, TTY_RAW } from "../dev/tty";
 import { arg, argInt, fail, fail2 } from "./callargs";
 import { fdFile } from "./fd";
 import { capErrText } from "./fd";
@@ -39,8 +40,9 @@ export const SYS_GETSID: u32 = 118;
 export const SYS_TCSETPGRP: u32 = 119;
 export const SYS_TCGETPGRP: u32 = 120;
 export const SYS_WAITPID: u32 = 121;
+export const SYS_TTYMODE: u32 = 122;
 export const SYS_SIGNAL_FIRST: u32 = SYS_SIGSEND;
-export const SYS_SIGNAL_LAST: u32 = SYS_WAITPID;
+export const SYS_SIGNAL_LAST: u32 = SYS_TTYMODE;
 
 /** What signalCall returns besides a result: the call must wait (its ecall
  *  runs again), or it set the registers itself (sigreturn). */
@@ -76,6 +78,7 @@ export function signalCall(slot: u32, num: u32): i64 {
     case SYS_TCSETPGRP: return sysTcsetpgrp(slot);
     case SYS_TCGETPGRP: return sysTcgetpgrp(slot);
     case SYS_WAITPID: return sysWaitpid(slot);
+    case SYS_TTYMODE: return sysTtymode(slot);
     default: return fail(slot, "unknown system call");
   }
 }
@@ -223,6 +226,21 @@ function sysTcsetpgrp(slot: u32): i64 {
   }
   ttySetControl(sid, pgid);
   return 0;
+}
+
+/** ttymode(fd, mode): the console cooked (0) or raw (1) for the caller,
+ *  returning the mode before. Only the console's foreground group may
+ *  change it (or anyone, when the console controls no session); raw mode
+ *  ends when the process that set it ends. */
+function sysTtymode(slot: u32): i64 {
+  const fd = argInt(slot, 0);
+  const mode = argInt(slot, 1);
+  if (!isConsole(slot, fd, "ttymode: ")) return -1;
+  if (mode != <i32>TTY_COOKED && mode != <i32>TTY_RAW) return fail(slot, "ttymode: the mode is 0 (cooked) or 1 (raw)");
+  if (ttySession() != 0 && (sigSid(slot) != ttySession() || sigPgid(slot) != ttyForeground())) {
+    return fail(slot, "ttymode: only the console's foreground process group may change its mode");
+  }
+  return <i64>ttySetRaw(<u32>mode, pPid(slot));
 }
 
 /** tcgetpgrp(fd): the console's foreground group, or 0 when the console is
