@@ -107,7 +107,7 @@ test("Reset disk asks first, then boots on the shipped disk again", async ({ pag
   expect((await runShell(page, "cat note")).join("\n")).toMatch(/^cat: note: /);
 });
 
-test("Download disk saves a compressed sparse disk of a few KB that unpacks to the image", async ({ page }) => {
+test("Download disk saves a compressed sparse disk, a small fraction of 128 MiB, that unpacks to the image", async ({ page }) => {
   await boot(page);
   await makeNote(page);
   const packed = await readFile(await downloadDisk(page));

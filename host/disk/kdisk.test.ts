@@ -60,7 +60,7 @@ describe("the sparse disk file", () => {
     }), { numRuns: 60 });
   });
 
-  it("packs the shipped 128 MiB disk into a few KB, also after its log was used", async () => {
+  it("packs a 128 MiB disk holding one small file into a few KB, also after its log was used", async () => {
     const image = mkfs({ files: [{ name: "README", data: new TextEncoder().encode("hello\n") }] });
     const blocks = declaredDiskBlocks(image)!;
     expect(blocks * B).toBe(128 * 1024 * 1024);
