@@ -153,6 +153,10 @@ test("Copy a folder in takes a real folder from the host", async ({ page }) => {
   await page.getByRole("button", { name: "Copy a folder in…" }).click();
   await (await chooser).setFiles(join(dir, "photos"));
   expect(await waitForCopy(page, 0)).toBe("Copied 2 files and 2 folders into /.");
+  // Reading, then the kernel's writing, each with a bar up to 100%.
+  const labels = (await page.evaluate(() => window.keel.files().progress)).map((p) => `${p.label} ${p.percent}`);
+  expect(labels).toContain("Reading the files (293 KiB of 293 KiB) 100");
+  expect(labels.some((l) => /^Copying in \(\d+ KiB of 293 KiB\) \d+$/.test(l))).toBe(true);
   // The open browser shows the new files.
   const dialog = page.getByRole("dialog", { name: "Files" });
   await expect(dialog.locator('[data-path="photos/2026/a.raw"]')).toContainText("293 KiB");
@@ -175,6 +179,14 @@ test("download NAME saves the file from the shell, byte for byte", async ({ page
   // The escape sequences never reach the console.
   expect((await consoleLines(page)).join("\n")).not.toContain("7337");
   expect(await page.evaluate(() => window.keel.files().downloads)).toEqual(["data.bin"]);
+  // The progress bar moved with the bytes, up to all of them, and is gone now.
+  const progress = (await page.evaluate(() => window.keel.files().progress)).filter((p) => p.label.startsWith("Downloading data.bin"));
+  const percents = progress.map((p) => p.percent ?? -1);
+  expect(percents.length).toBeGreaterThan(10); // a bar step per 3 KB chunk
+  expect(percents).toEqual([...percents].sort((a, b) => a - b));
+  expect(percents.at(-1)).toBe(100);
+  expect(progress.at(-1)!.label).toBe("Downloading data.bin (195 KiB of 195 KiB)");
+  expect(await page.evaluate(() => window.keel.files().transfers)).toEqual([]);
 });
 
 test("the Files browser shows the tree with sizes, saves a file, and offers the disk compressed and raw", async ({ page }) => {

@@ -33,6 +33,8 @@ export interface FilesSnapshot {
   downloads: string[];
   /** Transfers shown now: label and percent (null: not known). */
   transfers: { label: string; percent: number | null }[];
+  /** Every progress update shown, oldest first (the last 500). */
+  progress: { label: string; percent: number | null }[];
 }
 
 type Send = (message: PageToWorker, transfer?: Transferable[]) => void;
@@ -148,7 +150,7 @@ export class FilesUi {
   private nextId = 1;
   private usable = false;
   private readonly scanner = new DownloadScanner();
-  private readonly snapshotState: Omit<FilesSnapshot, "transfers"> = { copies: 0, lastSummary: null, lastCwd: null, downloads: [] };
+  private readonly snapshotState: Omit<FilesSnapshot, "transfers"> = { copies: 0, lastSummary: null, lastCwd: null, downloads: [], progress: [] };
   private readonly transfers = new Map<string, { row: HTMLElement; bar: HTMLProgressElement; text: HTMLElement; label: string }>();
   private readonly transferBox = el("div", "transfers");
   private readonly toast = el("div", "files-toast");
@@ -198,6 +200,7 @@ export class FilesUi {
     return {
       ...this.snapshotState,
       downloads: [...this.snapshotState.downloads],
+      progress: [...this.snapshotState.progress],
       transfers: [...this.transfers.values()].map((t) => ({ label: t.label, percent: t.bar.hasAttribute("value") ? Math.round(t.bar.value * 100) : null })),
     };
   }
@@ -447,6 +450,9 @@ export class FilesUi {
     t.text.textContent = label;
     if (fraction === null) t.bar.removeAttribute("value");
     else t.bar.value = Math.max(0, Math.min(1, fraction));
+    const log = this.snapshotState.progress;
+    log.push({ label, percent: fraction === null ? null : Math.round(t.bar.value * 100) });
+    if (log.length > 500) log.splice(0, log.length - 500);
   }
 
   private endTransfer(key: string): void {
