@@ -92,6 +92,9 @@ describe("importing files into the running system", () => {
     const mark = h.output.length;
     expect((await finish(h, h.machine.importFile("gift.txt", text("from the desktop\n")))).code).toBe(0);
     expect(h.since(mark)).toContain("import: /gift.txt (17 bytes)");
+    // A failure says why (it used to blame a full or missing disk for everything).
+    expect((await finish(h, h.machine.importFile("gift.txt", text("again\n")))).code).toBe(IMPORT_EXISTS);
+    expect(h.since(mark)).toMatch(/import: \/gift\.txt \(6 bytes\) failed: [a-z ]*exists/);
   });
 
   it("refuses bad names on the host side, with the reason", () => {

@@ -23,6 +23,7 @@ import { procByPid, pCwd, NO_SLOT } from "../proc/proc";
 import { logBegin, logEnd, LOG_INFO, LOG_WARN } from "../lib/log";
 import { printStr, printDec, printBytes } from "../lib/print";
 import { chargeWork } from "../lib/kstate";
+import { fsErrText } from "./unix";
 
 const INFO: usize = SCRATCH_PATH + 0x200; // IMPORT_INFO record
 /** Work charged per imported byte chunk (deterministic time moves). */
@@ -74,7 +75,8 @@ export function importFiles(): void {
       printBytes(path, <usize>pathLen);
       printStr(" (");
       printDec(<u64>total);
-      printStr(r == FS_OK ? " bytes)" : " bytes) failed: no writable disk, or it is full");
+      printStr(" bytes)");
+      if (r != FS_OK) { printStr(" failed: "); printStr(fsErrText(r)); }
       logEnd();
     }
   }
