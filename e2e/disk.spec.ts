@@ -6,8 +6,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { unpackDisk } from "../host/disk/kdisk";
 import {
-  BOOT_TIMEOUT_MS, clearStoredDisk, consoleLines, diskState, openShell, runShell, status, typeLine, waitForShellPrompt,
+  BOOT_TIMEOUT_MS, clearStoredDisk, consoleLines, diskState, openShell, runShell, status, waitForShellPrompt,
 } from "./keel";
 
 const POLL = { intervals: [25, 50, 100, 250] };
@@ -28,13 +29,6 @@ test.afterEach(async () => {
 async function boot(page: Page, query = ""): Promise<void> {
   await openShell(page, query);
   await waitForShellPrompt(page);
-}
-
-/** A fresh shell prompt (a kernel message may have landed after the last one). */
-async function freshPrompt(page: Page): Promise<void> {
-  const before = (await consoleLines(page)).length;
-  await typeLine(page, "");
-  await waitForShellPrompt(page, before);
 }
 
 async function makeNote(page: Page): Promise<void> {
@@ -64,13 +58,13 @@ async function resetDisk(page: Page): Promise<void> {
   await waitForReboot(page, boots);
 }
 
-/** Clicks Download disk and saves the download as keel-disk.img in a
- *  folder of its own; returns its path. */
+/** Clicks Download disk and saves the download (keel-disk.kdisk, the
+ *  compressed sparse file) in a folder of its own; returns its path. */
 async function downloadDisk(page: Page): Promise<string> {
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Download disk" }).click();
   const file = await download;
-  expect(file.suggestedFilename()).toBe("keel-disk.img");
+  expect(file.suggestedFilename()).toBe("keel-disk.kdisk");
   const dir = await mkdtemp(join(tmpdir(), "keel-disk-"));
   tempDirs.push(dir);
   const path = join(dir, file.suggestedFilename());
@@ -113,9 +107,16 @@ test("Reset disk asks first, then boots on the shipped disk again", async ({ pag
   expect((await runShell(page, "cat note")).join("\n")).toMatch(/^cat: note: /);
 });
 
-test("Download disk saves an image with the file system's magic", async ({ page }) => {
+test("Download disk saves a compressed sparse disk, a small fraction of 128 MiB, that unpacks to the image", async ({ page }) => {
   await boot(page);
-  const image = await readFile(await downloadDisk(page));
+  await makeNote(page);
+  const packed = await readFile(await downloadDisk(page));
+  // 128 MiB of disk holding 1.1 MiB of programs, its journal used by the
+  // note: the programs' gzip (about 160 KB), not 128 MiB.
+  expect(packed.length).toBeLessThan(256 * 1024);
+  const unpacked = await unpackDisk(new Uint8Array(packed), 262_144);
+  expect(unpacked.blocks).toBe(32768);
+  const image = Buffer.from(unpacked.image);
   expect(image.length).toBeGreaterThanOrEqual(8192);
   expect(image.length % 4096).toBe(0);
   expect(image.readUInt32LE(4096)).toBe(KFS1);
@@ -138,6 +139,7 @@ test("Upload disk refuses a file that is not a disk and keeps the old one", asyn
 });
 
 test("Upload disk brings back a downloaded disk", async ({ page }) => {
+  test.slow(); // a download and two reboots
   await boot(page);
   await makeNote(page);
   const image = await downloadDisk(page);
@@ -151,25 +153,27 @@ test("Upload disk brings back a downloaded disk", async ({ page }) => {
   await expect(page.locator("#disk-error")).toBeHidden();
 });
 
-test("Import file puts a host file in the root directory", async ({ page }) => {
+test("Import file copies a host file into the shell's directory and says so", async ({ page }) => {
   await boot(page);
+  expect(await runShell(page, "mkdir inbox")).toEqual([]);
+  expect(await runShell(page, "cd inbox")).toEqual([]);
   const text = "hi from the host\nsecond line\n";
   await chooseFile(page, "Import file", { name: "greeting.txt", buffer: Buffer.from(text) });
-  await expect.poll(async () => (await consoleLines(page)).some((line) => line.includes(`import: /greeting.txt (${text.length} bytes)`)),
-    { ...POLL, message: "the kernel reports the import" }).toBe(true);
-  await expect.poll(async () => (await diskState(page)).done.import).toBe(1);
-  // The kernel's line may land after the prompt: start from a fresh one.
-  await freshPrompt(page);
+  await expect(page.locator("#files-toast")).toContainText("Copied 1 file into /inbox.");
+  await expect.poll(async () => (await diskState(page)).done.copy).toBe(1);
+  // Nothing is printed in the middle of the prompt any more.
+  expect((await consoleLines(page)).join("\n")).not.toContain("import:");
   expect(await runShell(page, "cat greeting.txt")).toEqual(["hi from the host", "second line"]);
 });
 
-test("Import file cuts long names to 14 bytes", async ({ page }) => {
+test("Import file asks for a new name when one is over 14 bytes", async ({ page }) => {
   await boot(page);
   await chooseFile(page, "Import file", { name: "a-rather-long-name.txt", buffer: Buffer.from("long\n") });
-  await expect.poll(async () => (await consoleLines(page)).some((line) => line.includes("import: /a-rather-long- (5 bytes)")),
-    { ...POLL, message: "the kernel reports the import" }).toBe(true);
-  await freshPrompt(page);
-  expect(await runShell(page, "cat a-rather-long-")).toEqual(["long"]);
+  const dialog = page.getByRole("dialog", { name: "A name does not fit" });
+  await expect(dialog).toContainText('"a-rather-long-name.txt" is 22 bytes long; a name holds at most 14');
+  await dialog.getByRole("button", { name: "Copy with these names" }).click();
+  await expect(page.locator("#files-toast")).toContainText("Copied 1 file into /.");
+  expect(await runShell(page, "cat a-rather-l.txt")).toEqual(["long"]);
 });
 
 test("?disk=memory runs on a fresh copy and keeps nothing", async ({ page }) => {
@@ -224,7 +228,7 @@ test("the top bar's buttons come in reading order from the keyboard, starting at
   const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
   expect(await focused()).toBe("Reboot");
   // Restore snapshot is disabled until a snapshot is kept, so Tab passes it.
-  const order = ["Share", "Save snapshot", "Restore from file", "Reset disk", "Download disk", "Upload disk", "Import file"];
+  const order = ["Share", "Save snapshot", "Restore from file", "Reset disk", "Download disk", "Upload disk", "Import file", "Files"];
   for (const name of order) {
     await page.keyboard.press("Tab");
     expect(await focused()).toBe(name);
@@ -238,7 +242,7 @@ test("the top bar's buttons come in reading order from the keyboard, starting at
   await page.getByRole("button", { name: "Download disk" }).focus();
   const download = page.waitForEvent("download");
   await page.keyboard.press("Enter");
-  expect((await download).suggestedFilename()).toBe("keel-disk.img");
+  expect((await download).suggestedFilename()).toBe("keel-disk.kdisk");
 });
 
 test("without a shipped disk the machine boots on the boot file system and says why", async ({ page }) => {

@@ -47,6 +47,15 @@ export const HV_IMPORT_INFO = 11;
 export const HV_IMPORT_READ = 12;
 export const HV_IMPORT_DONE = 13;
 export const IMPORT_NAME_MAX = 14;
+/** The IMPORT_INFO record (kernel-as/src/arch/hw.ts): size @0, path length @4, flags @8, offset @12, file size @16, path @20. */
+export const IMPORT_PATH_MAX = 240;
+export const IMPORT_INFO_PATH = 20;
+export const IMPORT_F_DIR = 1;
+export const IMPORT_F_REPLACE = 2;
+export const IMPORT_F_CWD = 4;
+export const IMPORT_F_APPEND = 8;
+export const IMPORT_F_PROBE = 16;
+export const IMPORT_F_QUIET = 32;
 
 export const HV_OK = 0;
 export const HV_E_UNSUPPORTED = -1;

@@ -19,12 +19,14 @@ import { BlockDevice, type BlockBackend } from "./devices/block.js";
 import { NicDevice } from "./devices/nic.js";
 import type { NetBackend } from "./net/backend.js";
 import { inspectRefusal, runInspect } from "./inspect.js";
+import { IMPORT_FILE_MAX_BYTES, IMPORT_PIECE_BYTES, type ImportResult, importErrorText, pathProblem } from "./import.js";
 import type { InspectQuery, InspectResult } from "./inspect-types.js";
 import {
   BOOTINFO_BASE, CB_PANIC_LEN, CB_PANIC_MSG, CB_STATE, CB_WAKE_AT, CB_WORK_TOTAL, CB_WORK_USED, CONTROL_BLOCK,
   HV_E_INVALID, HV_E_NOMEM, HV_E_UNSUPPORTED, HV_ENTROPY, HV_IRQ_ROUTE, HV_LOG, HV_MEM_BALLOON, HV_MEM_GROW,
   HV_OK, HV_PANIC, HV_REBOOT, HV_SHUTDOWN, HV_VCPU_CREATE, HV_WALLCLOCK, IRQ_TIMER, IRQ_UART, RUN_BUDGET_SPENT,
-  HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_NAME_MAX, CB_IMPORTS, IRQ_BLOCK, IRQ_NIC,
+  HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_PATH_MAX, IMPORT_INFO_PATH, IMPORT_F_APPEND, IMPORT_F_CWD, IMPORT_F_DIR,
+  IMPORT_F_PROBE, IMPORT_F_QUIET, IMPORT_F_REPLACE, CB_IMPORTS, IRQ_BLOCK, IRQ_NIC,
   RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER, KERNEL_IMAGE,
 } from "./hw.js";
 
@@ -104,7 +106,30 @@ export interface MachineSavedState {
   devices: Record<string, unknown>;
   /** UART bytes transmitted but not yet handed to uartOutput. */
   uartTx: number[];
-  imports: { name: Uint8Array; data: Uint8Array }[];
+  imports: ImportPiece[];
+}
+
+/** One queued piece of an import (host/import.ts): `name` is the path's
+ *  bytes, `data` the piece; flags are IMPORT_F_*; `offset` is where the
+ *  piece goes in a file of `total` bytes. */
+export interface ImportPiece {
+  name: Uint8Array;
+  data: Uint8Array;
+  flags?: number;
+  offset?: number;
+  total?: number;
+}
+
+/** How an import is done (Machine.importFile, importDir). */
+export interface ImportOptions {
+  /** Replace a file already there (else the answer is "the name exists"). */
+  replace?: boolean;
+  /** Take the path from the console's working directory (the shell's), not the root. */
+  cwd?: boolean;
+  /** No log line on the console (the caller shows the answer itself). */
+  quiet?: boolean;
+  /** Bytes of the file written so far, after each piece. */
+  onProgress?: (bytes: number) => void;
 }
 
 interface KernelExports {
@@ -292,8 +317,12 @@ export class Machine {
   private rngState: number;
   private layout: BootLayout | null = null;
   private panicMessage = "";
-  /** Files queued by importFile(), taken by the kernel one at a time. */
-  private imports: { name: Uint8Array; data: Uint8Array }[] = [];
+  /** Pieces queued by importFile() and importDir(), taken by the kernel in order. */
+  private imports: ImportPiece[] = [];
+  /** Who waits for each queued piece's answer (none after a restore). */
+  private importWaiters = new WeakMap<ImportPiece, { resolve: (result: ImportResult) => void; onProgress?: (bytes: number) => void }>();
+  /** Bytes of imports handed to the kernel in the current run() call. */
+  private importBytesThisRun = 0;
   /** Deterministic clock: virtual time runFor() does not run past (null: no
    *  limit). Machines that exchange frames run in lockstep up to a common
    *  horizon (host/net/cluster.ts). */
@@ -410,7 +439,7 @@ export class Machine {
       state: {
         state: this.currentState, panicMessage: this.panicMessage, boots: this.boots, runs: this.runs, rngState: this.rngState,
         rebootRequested: this.rebootRequested, layout: this.layout, clock: this.clock.save(), devices,
-        uartTx: [...this.txBuffer], imports: this.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() })),
+        uartTx: [...this.txBuffer], imports: this.imports.map(copyPiece),
       },
       ram: new Uint8Array(this.memory.buffer),
     };
@@ -456,7 +485,7 @@ export class Machine {
     this.layout = saved.layout;
     this.panicMessage = saved.panicMessage;
     this.txBuffer = [...saved.uartTx];
-    this.imports = saved.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() }));
+    this.imports = saved.imports.map(copyPiece);
     this.setState(saved.state, saved.state === "panicked" ? saved.panicMessage : undefined);
     this.flushOutput();
   }
@@ -587,6 +616,7 @@ export class Machine {
         if (this.horizonNs !== null && this.clock.nowNs() >= this.horizonNs) return { state: this.currentState, wakeInMs: 0 };
         this.schedule?.beforeRun(this);
         this.timer.poll();
+        this.importBytesThisRun = 0;
         const result = this.callKernel(() => this.exports.run(this.sliceBudget()));
         this.runs++;
         if (result === undefined) return { state: this.currentState, wakeInMs: null };
@@ -602,7 +632,8 @@ export class Machine {
           this.stop("panicked", this.readPanicMessage());
           return { state: "panicked", wakeInMs: null };
         }
-        if (result === RUN_IDLE && this.intc.pending() === 0) {
+        // Import pieces still queued keep the machine running (one per run() call).
+        if (result === RUN_IDLE && this.intc.pending() === 0 && this.imports.length === 0) {
           const next = this.nextWakeNs();
           if (this.clock instanceof DeterministicClock && this.horizonNs !== null && (next === null || next > this.horizonNs)) {
             this.clock.skipTo(this.horizonNs); // idle up to the horizon, where the others may have sent it something
@@ -632,14 +663,77 @@ export class Machine {
     }
   }
 
-  /** Queues a file for the running kernel to create in its root directory
-   *  (it needs a writable file system). The name is cut to 14 bytes. */
-  importFile(name: string, data: Uint8Array): void {
-    const bytes = new TextEncoder().encode(name.replaceAll("/", "_")).subarray(0, IMPORT_NAME_MAX);
-    if (bytes.length === 0) throw new MachineConfigError("an imported file needs a name");
-    this.imports.push({ name: bytes, data });
+  /**
+   * Queues a file for the running kernel to write at `path` (components of 1
+   * to 14 bytes joined by "/"; from the root, or with `cwd` from the
+   * console's working directory). The kernel writes it through its block
+   * cache and journal, in pieces of IMPORT_PIECE_BYTES, one per run() call
+   * at most. Resolves with the kernel's answer; a bad path throws.
+   */
+  importFile(path: string, data: Uint8Array, options: ImportOptions = {}): Promise<ImportResult> {
+    const name = this.importPath(path);
+    if (data.length > IMPORT_FILE_MAX_BYTES) throw new MachineConfigError(`an imported file holds at most ${IMPORT_FILE_MAX_BYTES} bytes`);
+    const flags = (options.replace ? IMPORT_F_REPLACE : 0) | (options.cwd ? IMPORT_F_CWD : 0) | (options.quiet ? IMPORT_F_QUIET : 0);
+    const pieces: ImportPiece[] = [];
+    for (let offset = 0; offset === 0 || offset < data.length; offset += IMPORT_PIECE_BYTES) {
+      pieces.push({
+        name, data: data.subarray(offset, offset + IMPORT_PIECE_BYTES), offset, total: data.length,
+        flags: offset === 0 ? flags : (flags & ~IMPORT_F_REPLACE) | IMPORT_F_APPEND,
+      });
+    }
+    return this.queueImport(pieces, options.onProgress);
+  }
+
+  /** Queues a directory for the kernel to make at `path` (one already there is fine). */
+  importDir(path: string, options: Omit<ImportOptions, "replace" | "onProgress"> = {}): Promise<ImportResult> {
+    const name = this.importPath(path);
+    const flags = IMPORT_F_DIR | (options.cwd ? IMPORT_F_CWD : 0) | IMPORT_F_QUIET;
+    return this.queueImport([{ name, data: new Uint8Array(0), flags, offset: 0, total: 0 }]);
+  }
+
+  /** Asks the kernel which directory `cwd` imports go to (the answer's baseInum). */
+  importProbe(): Promise<ImportResult> {
+    return this.queueImport([{ name: new Uint8Array(0), data: new Uint8Array(0), flags: IMPORT_F_PROBE | IMPORT_F_CWD | IMPORT_F_QUIET }]);
+  }
+
+  private importPath(path: string): Uint8Array {
+    const problem = pathProblem(path);
+    if (problem !== null) throw new MachineConfigError(`cannot import ${JSON.stringify(path)}: ${problem}`);
+    const bytes = new TextEncoder().encode(path);
+    if (bytes.length > IMPORT_PATH_MAX) throw new MachineConfigError(`cannot import ${JSON.stringify(path)}: the path is too long`);
+    return bytes;
+  }
+
+  private queueImport(pieces: ImportPiece[], onProgress?: (bytes: number) => void): Promise<ImportResult> {
+    if (this.currentState === "off" || this.currentState === "halted" || this.currentState === "panicked") {
+      return Promise.resolve({ code: -18, error: "the machine is not running", baseInum: 0, inum: 0 });
+    }
+    return new Promise((resolve) => {
+      for (const piece of pieces) {
+        this.imports.push(piece);
+        // Only the last piece (or a failing one) answers.
+        this.importWaiters.set(piece, { resolve, ...(onProgress ? { onProgress } : {}) });
+      }
+      this.publishImports();
+      if (this.currentState === "idle") this.setState("running");
+    });
+  }
+
+  /** The kernel's answer for the piece at the head of the queue. */
+  private importDone(code: number, baseInum: number, inum: number): void {
+    const piece = this.imports.shift();
+    if (piece === undefined) return;
+    const waiter = this.importWaiters.get(piece);
+    const failed = code !== 0;
+    if (failed) {
+      // The rest of that file would write into whatever is there: drop it.
+      while (this.imports[0] !== undefined && ((this.imports[0].flags ?? 0) & IMPORT_F_APPEND) !== 0 &&
+        sameBytes(this.imports[0].name, piece.name)) this.imports.shift();
+    }
     this.publishImports();
-    if (this.currentState === "idle") this.setState("running");
+    const end = (piece.offset ?? 0) + piece.data.length;
+    if (!failed) waiter?.onProgress?.(end);
+    if (failed || end >= (piece.total ?? 0)) waiter?.resolve({ code, error: importErrorText(code), baseInum, inum });
   }
 
   private publishImports(): void {
@@ -897,11 +991,16 @@ export class Machine {
         return HV_OK; // the message is in the control block; the trap that follows stops the machine
       case HV_IMPORT_INFO: {
         const next = this.imports[0];
-        if (!next) return 0;
-        if (!this.inRam(a0, 8 + IMPORT_NAME_MAX)) return HV_E_INVALID;
+        // One run() call takes about IMPORT_PIECE_BYTES; the rest waits for the next.
+        if (!next || this.importBytesThisRun >= IMPORT_PIECE_BYTES) return 0;
+        if (!this.inRam(a0, IMPORT_INFO_PATH + IMPORT_PATH_MAX)) return HV_E_INVALID;
+        this.importBytesThisRun += Math.max(1, next.data.length);
         this.view.setUint32(a0, next.data.length, true);
         this.view.setUint32(a0 + 4, next.name.length, true);
-        new Uint8Array(this.memory.buffer, a0 + 8, next.name.length).set(next.name);
+        this.view.setUint32(a0 + 8, next.flags ?? 0, true);
+        this.view.setUint32(a0 + 12, next.offset ?? 0, true);
+        this.view.setUint32(a0 + 16, next.total ?? next.data.length, true);
+        new Uint8Array(this.memory.buffer, a0 + IMPORT_INFO_PATH, next.name.length).set(next.name);
         return 1;
       }
       case HV_IMPORT_READ: {
@@ -912,13 +1011,20 @@ export class Machine {
         return chunk.length;
       }
       case HV_IMPORT_DONE:
-        this.imports.shift();
-        this.publishImports();
+        this.importDone(a0 | 0, a1, a2);
         return HV_OK;
       default:
         return HV_E_UNSUPPORTED;
     }
   }
+}
+
+function copyPiece(piece: ImportPiece): ImportPiece {
+  return { ...piece, name: piece.name.slice(), data: piece.data.slice() };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** How many of a kernel trap's innermost wasm frames a panic message names. */

@@ -130,7 +130,7 @@ interface Header {
   build: string;
   created: string;
   config: SnapshotConfig;
-  machine: Omit<MachineSavedState, "imports"> & { imports: { name: number[]; length: number }[] };
+  machine: Omit<MachineSavedState, "imports"> & { imports: { name: number[]; length: number; flags?: number; offset?: number; total?: number }[] };
   ram: { bytes: number; pages: number };
   disk: { blocks: number; pages: number } | null;
   sections: SectionEntry[];
@@ -180,7 +180,11 @@ export async function encodeSnapshot(capture: SnapshotCapture, buildId: string):
     config: capture.config,
     machine: {
       ...capture.machine,
-      imports: capture.machine.imports.map((i) => ({ name: Array.from(i.name), length: i.data.length })),
+      imports: capture.machine.imports.map((i) => ({
+        name: Array.from(i.name), length: i.data.length,
+        ...(i.flags !== undefined ? { flags: i.flags } : {}), ...(i.offset !== undefined ? { offset: i.offset } : {}),
+        ...(i.total !== undefined ? { total: i.total } : {}),
+      })),
     },
     ram: { bytes: capture.ram.length, pages: countBits(capture.ram.map) },
     disk: capture.disk === null ? null : { blocks: capture.disk.blocks, pages: countBits(capture.disk.pages.map) },
@@ -259,7 +263,11 @@ export async function decodeSnapshot(bytes: Uint8Array, buildId: string): Promis
   const imports: MachineSavedState["imports"] = [];
   let at = 0;
   for (const i of header.machine.imports) {
-    imports.push({ name: Uint8Array.from(i.name), data: importData.slice(at, at + i.length) });
+    imports.push({
+      name: Uint8Array.from(i.name), data: importData.slice(at, at + i.length),
+      ...(typeof i.flags === "number" ? { flags: i.flags } : {}), ...(typeof i.offset === "number" ? { offset: i.offset } : {}),
+      ...(typeof i.total === "number" ? { total: i.total } : {}),
+    });
     at += i.length;
   }
   return {

@@ -9,7 +9,10 @@ import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";
 import { VGA_COLS, VGA_ROWS } from "../host/hw";
 import { drawVga } from "../host/vga-canvas";
-import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
+import { checkImage } from "./disk/image";
+import { isGzip, isSparse } from "../host/disk/kdisk";
+import { FilesUi, type FilesSnapshot } from "./files-ui";
+import { ConsoleClipboard, type ClipboardState } from "./clipboard";
 import { formatCount, formatRam, formatUptime } from "./format";
 import { SnapshotControls, type SnapshotCounts } from "./snapshot-ui";
 import { showIsolation } from "./isolation";
@@ -43,8 +46,6 @@ const GLYPH_EM_PER_CELL_H = 0.875;
 const BLINK_HALF_PERIOD_MS = 267;
 const SCREEN_FONT = `ui-monospace, "DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace`;
 const CONSOLE_FONT = SCREEN_FONT;
-/** What Download disk saves the image as. */
-const DISK_FILE_NAME = "keel-disk.img";
 
 /** What the browser tests may read (see e2e/). Read-only by convention and frozen. */
 export interface KeelPageHandle {
@@ -74,6 +75,9 @@ export interface KeelPageHandle {
   code(): CodeSnapshot | null;
   /** The kernel the machine runs: patch null for the shipped one. */
   kernel(): KernelInfo;
+  /** Files in and out (web/files-ui.ts) and the console's clipboard (web/clipboard.ts). */
+  files(): FilesSnapshot;
+  clipboard(): ClipboardState;
 }
 
 declare global {
@@ -322,6 +326,7 @@ function start(): void {
   term.open(consoleHost);
   fit.fit();
   new ResizeObserver(() => fit.fit()).observe(consoleHost);
+  const clipboard = new ConsoleClipboard(term, consoleHost);
 
   const screen = new Screen(element("vga", HTMLCanvasElement), element("screen-frame", HTMLDivElement));
   const statusBar = new StatusBar();
@@ -337,7 +342,8 @@ function start(): void {
   const importFileButton = element("import-file", HTMLButtonElement);
   const uploadInput = element("disk-upload-input", HTMLInputElement);
   const importInput = element("import-file-input", HTMLInputElement);
-  const diskButtons = [resetDiskButton, downloadDiskButton, uploadDiskButton, importFileButton];
+  const filesButton = element("files-open", HTMLButtonElement);
+  const diskButtons = [resetDiskButton, downloadDiskButton, uploadDiskButton, importFileButton, filesButton];
   if (!config.userland) {
     diskStatus.textContent = "none";
     diskStatus.title = "userland=0 boots the kernel monitor alone, without a disk";
@@ -350,12 +356,13 @@ function start(): void {
   let fatal: string | null = null;
   let diskInfo: DiskInfo | null = null;
   let diskError: string | null = null;
-  const diskDone: Record<DiskOperation, number> = { reset: 0, upload: 0, download: 0, import: 0 };
+  const diskDone: Record<DiskOperation, number> = { reset: 0, upload: 0, download: 0, copy: 0 };
   /** The disk buttons work once a machine runs on a disk. */
   let booted = false;
   const updateDiskButtons = (): void => {
     const usable = booted && fatal === null && diskInfo !== null;
     for (const button of diskButtons) button.disabled = !usable;
+    files.setUsable(usable);
     snapshots.setUsable(booted && fatal === null);
   };
   const setDiskError = (message: string | null): void => {
@@ -365,6 +372,8 @@ function start(): void {
 
   const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "keel-kernel" });
   const send = (message: PageToWorker, transfer: Transferable[] = []): void => worker.postMessage(message, transfer);
+  const files = new FilesUi(send, () => term.focus(), importInput);
+  filesButton.addEventListener("click", () => files.openBrowser());
   const snapshots = new SnapshotControls({
     send,
     marker: (text) => writeMarker(term, text),
@@ -399,6 +408,7 @@ function start(): void {
 
   worker.addEventListener("message", (event: MessageEvent<WorkerToPage>) => {
     const message = event.data;
+    if (files.onMessage(message)) return;
     switch (message.type) {
       case "booted":
         guide.loaded();
@@ -413,7 +423,10 @@ function start(): void {
         break;
       case "uart": {
         const length = message.bytes.length;
-        term.write(message.bytes, () => send({ type: "uart-ack", bytes: length }));
+        // `download` sequences are taken out (web/files-ui.ts); the ack counts them too.
+        const shown = files.filterUart(message.bytes);
+        if (shown.length === 0) send({ type: "uart-ack", bytes: length });
+        else term.write(shown, () => send({ type: "uart-ack", bytes: length }));
         break;
       }
       case "vga":
@@ -449,9 +462,11 @@ function start(): void {
         break;
       }
       case "disk-image":
-        saveFile(message.bytes, DISK_FILE_NAME);
+        files.diskDownloadDone();
+        saveFile(message.bytes, message.name);
         break;
       case "disk-error":
+        files.diskDownloadDone();
         setDiskError(message.message);
         break;
       case "disk-done":
@@ -527,8 +542,9 @@ function start(): void {
     setDiskError(null);
     file.arrayBuffer().then((buffer) => {
       const bytes = new Uint8Array(buffer);
-      // Checked here for a quick answer, and again in the worker.
-      const reason = checkImage(bytes);
+      // Checked here for a quick answer, and again in the worker (which
+      // unpacks a .kdisk or gzipped image first).
+      const reason = isGzip(bytes) || isSparse(bytes) ? null : checkImage(bytes);
       if (reason !== null) {
         setDiskError(`${JSON.stringify(file.name)} is not a Keel disk, so the disk was not replaced: ${reason}.`);
         return;
@@ -540,22 +556,11 @@ function start(): void {
   });
   importFileButton.addEventListener("click", () => importInput.click());
   importInput.addEventListener("change", () => {
-    const file = pickedFile(importInput);
-    if (file === null) return;
+    const picked = Array.from(importInput.files ?? []);
+    importInput.value = "";
     setDiskError(null);
-    const checked = importName(file.name);
-    if ("reason" in checked) {
-      setDiskError(`The file was not imported: ${checked.reason}.`);
-      return;
-    }
-    if (file.size > IMPORT_MAX_BYTES) {
-      setDiskError(`The file was not imported: it is ${file.size} bytes long; at most ${IMPORT_MAX_BYTES} are allowed.`);
-      return;
-    }
-    file.arrayBuffer().then((buffer) => {
-      send({ type: "import-file", name: checked.name, bytes: new Uint8Array(buffer) }, [buffer]);
-      term.focus();
-    }).catch((error: unknown) => setDiskError(`${JSON.stringify(file.name)} could not be read: ${String(error)}`));
+    // Into the shell's directory, names and overwrites asked about (web/files-ui.ts).
+    files.copyFiles(picked);
   });
   element("disk-error-close", HTMLButtonElement).addEventListener("click", () => setDiskError(null));
 
@@ -575,6 +580,8 @@ function start(): void {
     panels: () => panels.snapshot(),
     code: () => code.snapshot(),
     kernel: () => kernel,
+    files: () => files.snapshot(),
+    clipboard: () => clipboard.snapshot(),
   };
   Object.defineProperty(window, "keel", { value: Object.freeze(handle), writable: false, configurable: false });
 

@@ -14,6 +14,25 @@ import type { DiskInfo } from "./disk/store";
 import type { ClockMode, DiskMode } from "./params";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
 import type { ReplayEvent, ReplayProgress } from "../host/replay";
+import type { TreeEntry } from "../host/fs/reader";
+
+/** One thing to copy into the machine (web/files-ui.ts): a folder, or a
+ *  file and its bytes; `path` is relative to the shell's directory, each
+ *  component already checked (1 to 14 bytes). */
+export interface CopyEntry {
+  path: string;
+  dir: boolean;
+  bytes?: Uint8Array;
+}
+
+/** How one CopyEntry went. */
+export interface CopyOutcome {
+  path: string;
+  dir: boolean;
+  /** "copied"; "exists" (waiting for the overwrite answer, or kept); "failed". */
+  status: "copied" | "exists" | "failed";
+  error: string | null;
+}
 
 export type { DiskInfo, MachineState, VgaCursor };
 
@@ -79,11 +98,19 @@ export type PageToWorker =
   | { type: "disk-reset" }
   /** Replace the disk with this image (transferred), if it is one, then boot again. */
   | { type: "disk-upload"; name: string; bytes: Uint8Array }
-  /** Send the disk back as a `disk-image`. */
-  | { type: "disk-download" }
-  /** Hand a file to the running kernel (Machine.importFile): `name` is
-   *  already cut to 14 bytes and has no "/". Bytes transferred. */
-  | { type: "import-file"; name: string; bytes: Uint8Array }
+  /** Send the disk back as a `disk-image`: compressed and sparse (.kdisk,
+   *  host/disk/kdisk.ts; the default) or the raw image. */
+  | { type: "disk-download"; format?: "kdisk" | "raw" }
+  /** Copy files and folders into the shell's working directory (the
+   *  kernel writes them, host/import.ts); bytes transferred. Answered by
+   *  `copy-progress` messages and a `copy-result`. */
+  | { type: "copy-in"; id: number; entries: CopyEntry[] }
+  /** The answer to a `copy-result` with files waiting: replace these, keep the others. */
+  | { type: "copy-overwrite"; id: number; replace: string[] }
+  /** The disk's tree and the shell's directory, for the file browser; answered by `fs-tree`. */
+  | { type: "fs-tree"; id: number }
+  /** A file of the disk, by path from the root; answered by `fs-file` or `fs-error`. */
+  | { type: "fs-read"; id: number; path: string }
   /** Snapshot the whole machine; answered by `snapshot-saved` or `snapshot-error`. */
   | { type: "snapshot-save" }
   /** Continue the machine in this snapshot file (transferred) instead of the
@@ -132,12 +159,13 @@ export type WorkerToPage =
   /** Where the disk lives and how far behind its storage is: once the disk
    *  is open, on every change, and while writes are waiting (IndexedDB). */
   | { type: "disk"; info: DiskInfo }
-  /** The answer to `disk-download`: the image, without trailing zero blocks (transferred). */
-  | { type: "disk-image"; bytes: Uint8Array }
+  /** The answer to `disk-download`: the .kdisk file, or the raw image
+   *  without trailing zero blocks (transferred), and the name to save it as. */
+  | { type: "disk-image"; bytes: Uint8Array; name: string }
   /** A disk operation failed, or the disk could not be saved; nothing was
    *  lost unless the message says so. Shown in a banner. */
   | { type: "disk-error"; message: string }
-  /** A disk operation finished (`disk-reset`, `disk-upload`, `import-file`). */
+  /** A disk operation finished (`disk-reset`, `disk-upload`, `disk-download`, `copy-in`, `copy-overwrite`). */
   | { type: "disk-done"; operation: DiskOperation }
   /** The answer to `snapshot-save`: the snapshot file (transferred). */
   | { type: "snapshot-saved"; bytes: Uint8Array }
@@ -155,6 +183,15 @@ export type WorkerToPage =
   | { type: "share-recording"; id: number; recording: SessionRecording }
   /** How far the boot config's replay has got: on each event given, and when it ends or is stopped. */
   | { type: "replay"; progress: ReplayProgress; stopped?: string }
+  /** Bytes of a `copy-in` the kernel has written so far. */
+  | { type: "copy-progress"; id: number; done: number; total: number }
+  /** How a `copy-in` (or its `copy-overwrite`) went: `cwd` is where the
+   *  files went ("/work"), `waiting` the files that exist and wait for an
+   *  answer (an empty list ends the copy). */
+  | { type: "copy-result"; id: number; cwd: string | null; outcomes: CopyOutcome[]; waiting: string[] }
+  | { type: "fs-tree"; id: number; root: TreeEntry | null; truncated: boolean; cwd: string | null; error: string | null }
+  | { type: "fs-file"; id: number; path: string; bytes: Uint8Array }
+  | { type: "fs-error"; id: number; message: string }
   /** Which kernel the machine runs now: after `kernel-boot`, `kernel-reset`
    *  (how "boot") or `kernel-apply` (how "swap", with the milliseconds the
    *  machine stood still for it: instantiating the new kernel and its resume()). */
@@ -172,7 +209,7 @@ export interface KernelInfo {
   diff?: string | null;
 }
 
-export type DiskOperation = "reset" | "upload" | "download" | "import";
+export type DiskOperation = "reset" | "upload" | "download" | "copy";
 
 /** Levels of the kernel's HV_LOG hypercall, as host/machine.ts passes them. */
 export enum LogLevel {

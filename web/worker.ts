@@ -25,10 +25,14 @@ import { CallbackRelay, restoredBootConfig, snapshotDiskProblem } from "./snapsh
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
 import { KeelMachine } from "../host/api";
 import type { BlockBackend } from "./disk/backend";
-import { IMPORT_MAX_BYTES, checkImage, importName } from "./disk/image";
+import { MAX_DISK_BLOCKS, checkImage } from "./disk/image";
+import { KdiskError, packDisk, unpackDisk } from "../host/disk/kdisk";
+import { DiskReader } from "../host/fs/reader";
+import { IMPORT_EXISTS, type ImportResult } from "../host/import";
+import { DOWNLOAD_MAX_BYTES } from "../host/transfer";
 import { DiskStore } from "./disk/store";
 import {
-  type BootConfig, type DiskOperation, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
+  type BootConfig, type CopyEntry, type CopyOutcome, type DiskOperation, type MachineStatus, type PageToWorker, type VgaCursor, type WorkerToPage,
   LogLevel, STATUS_MS, UART_FLUSH_MS, VGA_FRAME_MS,
 } from "./protocol";
 import { FlowControl } from "./flow-control";
@@ -216,9 +220,37 @@ class Session {
     this.loop.kick(); // does nothing while the loop is stopped
   }
 
-  importFile(name: string, bytes: Uint8Array): void {
-    this.machine.importFile(name, bytes);
+  /** Copies entries into the console's working directory (host/import.ts);
+   *  resolves with each answer, in order. A path the machine refuses is a
+   *  failed answer, not a throw. */
+  copyIn(entries: CopyEntry[], replace: boolean, onProgress: (done: number) => void): Promise<ImportResult[]> {
+    const progress = new Map<number, number>();
+    const answers = entries.map((entry, i) => {
+      try {
+        if (entry.dir) return this.machine.importDir(entry.path, { cwd: true });
+        return this.machine.importFile(entry.path, entry.bytes ?? new Uint8Array(0), {
+          cwd: true, quiet: true, replace,
+          onProgress: (bytes) => {
+            progress.set(i, bytes);
+            let done = 0;
+            for (const n of progress.values()) done += n;
+            onProgress(done);
+          },
+        });
+      } catch (error) {
+        return Promise.resolve({ code: -14, error: errorText(error), baseInum: 0, inum: 0 });
+      }
+    });
     this.loop.kick();
+    return Promise.all(answers);
+  }
+
+  /** The directory `copyIn` writes to, as the kernel sees it (its inum), or null. */
+  async cwdInum(): Promise<number | null> {
+    const probe = this.machine.importProbe();
+    this.loop.kick();
+    const answer = await probe;
+    return answer.code === 0 ? answer.baseInum : null;
   }
 
   /** Boots so far, this machine's and its predecessors'. */
@@ -353,8 +385,6 @@ function errorText(error: unknown): string {
 let session: Session | null = null;
 /** Keys typed while the kernel was still loading, delivered once it boots. */
 let earlyInput = "";
-/** Files imported while no machine was running, delivered once one boots. */
-let earlyImports: { name: string; bytes: Uint8Array }[] = [];
 /** What every machine is built from, fixed by the first boot. */
 let booting: { kernel: WebAssembly.Module; config: BootConfig; modules: BootModule[] } | null = null;
 let disk: DiskStore | null = null;
@@ -431,8 +461,6 @@ function startSession(bootsBefore: number): void {
   session.boot();
   if (earlyInput !== "") session.input(earlyInput);
   earlyInput = "";
-  for (const file of earlyImports) session.importFile(file.name, file.bytes);
-  earlyImports = [];
 }
 
 function sendDiskInfo(force: boolean): void {
@@ -474,22 +502,101 @@ async function replaceDisk(image: Uint8Array, what: string): Promise<void> {
   }
 }
 
-function downloadDisk(): void {
+async function downloadDisk(format: "kdisk" | "raw"): Promise<void> {
   if (disk === null) throw new Error("Keel runs without a disk: there is nothing to download.");
   disk.flush();
-  const bytes = disk.image();
-  post({ type: "disk-image", bytes }, [bytes.buffer]);
+  const image = disk.image();
+  const bytes = format === "raw" ? image : await packDisk(image, disk.info().blocks);
+  post({ type: "disk-image", bytes, name: format === "raw" ? "keel-disk.img" : "keel-disk.kdisk" }, [bytes.buffer]);
 }
 
-function importFile(name: string, bytes: Uint8Array): void {
-  const checked = importName(name);
-  if ("reason" in checked) throw new Error(`The file was not imported: ${checked.reason}.`);
-  if (bytes.length > IMPORT_MAX_BYTES) {
-    throw new Error(`The file was not imported: it is ${bytes.length} bytes long; at most ${IMPORT_MAX_BYTES} are allowed.`);
+/** A disk file as the user gave it: a .kdisk or gzipped image is unpacked
+ *  to the raw image the store keeps (host/disk/kdisk.ts). */
+async function diskFileImage(bytes: Uint8Array, what: string): Promise<Uint8Array> {
+  let unpacked;
+  try {
+    unpacked = await unpackDisk(bytes, MAX_DISK_BLOCKS);
+  } catch (error) {
+    if (error instanceof KdiskError) throw new Error(`${what} is not a Keel disk, so the disk was not replaced: ${error.message}.`);
+    throw error;
   }
-  if (disk === null) throw new Error("The file was not imported: Keel runs without a disk.");
-  if (session === null) earlyImports.push({ name: checked.name, bytes });
-  else session.importFile(checked.name, bytes);
+  return unpacked.image;
+}
+
+/** Files of a copy that exist already, waiting for the page's answer, by copy id. */
+const waitingCopies = new Map<number, CopyEntry[]>();
+
+function readerOrNull(): DiskReader | null {
+  if (disk === null) return null;
+  try {
+    return new DiskReader(disk.backend);
+  } catch {
+    return null;
+  }
+}
+
+/** The path ("/work") of directory `inum` on the disk, or null. */
+function pathOfInum(inum: number | null): string | null {
+  if (inum === null) return null;
+  const path = readerOrNull()?.pathOf(inum) ?? null;
+  return path === null ? null : `/${path}`;
+}
+
+async function copyIn(id: number, entries: CopyEntry[], replace: boolean): Promise<void> {
+  if (session === null) throw new Error("Nothing was copied: no machine is running.");
+  if (disk === null) throw new Error("Nothing was copied: Keel runs without a disk.");
+  const total = entries.reduce((sum, e) => sum + (e.bytes?.length ?? 0), 0);
+  let lastPost = 0;
+  const answers = await session.copyIn(entries, replace, (done) => {
+    const now = performance.now();
+    if (now - lastPost < 50 && done < total) return;
+    lastPost = now;
+    post({ type: "copy-progress", id, done, total });
+  });
+  const outcomes: CopyOutcome[] = [];
+  const waiting: CopyEntry[] = [];
+  answers.forEach((answer, i) => {
+    const entry = entries[i]!;
+    const exists = answer.code === IMPORT_EXISTS && !entry.dir;
+    if (exists && !replace) waiting.push(entry);
+    outcomes.push({ path: entry.path, dir: entry.dir, status: answer.code === 0 ? "copied" : exists ? "exists" : "failed", error: answer.error });
+  });
+  if (waiting.length > 0) waitingCopies.set(id, waiting);
+  const base = answers.find((a) => a.baseInum > 0)?.baseInum ?? null;
+  post({ type: "copy-result", id, cwd: pathOfInum(base), outcomes, waiting: waiting.map((e) => e.path) });
+}
+
+async function copyOverwrite(id: number, replace: string[]): Promise<void> {
+  const waiting = waitingCopies.get(id) ?? [];
+  waitingCopies.delete(id);
+  const chosen = waiting.filter((e) => replace.includes(e.path));
+  if (chosen.length === 0) {
+    post({ type: "copy-result", id, cwd: null, outcomes: [], waiting: [] });
+    return;
+  }
+  await copyIn(id, chosen, true);
+}
+
+async function fsTree(id: number): Promise<void> {
+  const reader = readerOrNull();
+  if (reader === null) {
+    post({ type: "fs-tree", id, root: null, truncated: false, cwd: null, error: disk === null ? "Keel runs without a disk." : "The disk holds no Keel file system." });
+    return;
+  }
+  const cwd = session === null ? null : pathOfInum(await session.cwdInum());
+  // Read after the probe: the tree is as the kernel left it at that moment.
+  const { root, truncated } = (readerOrNull() ?? reader).tree();
+  post({ type: "fs-tree", id, root, truncated, cwd, error: null });
+}
+
+function fsRead(id: number, path: string): void {
+  const reader = readerOrNull();
+  if (reader === null) throw new Error("Keel runs without a disk.");
+  const inum = reader.lookup(path);
+  if (inum === null) throw new Error(`/${path} is not on the disk (any more).`);
+  if (reader.kindOf(inum) !== "file") throw new Error(`/${path} is not a file.`);
+  const bytes = reader.read(inum, DOWNLOAD_MAX_BYTES);
+  post({ type: "fs-file", id, path, bytes }, [bytes.buffer]);
 }
 
 /** Snapshots wait for the disk operations before them (a restore replaces the disk). */
@@ -660,7 +767,7 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         break;
       case "disk-upload":
         diskOperation("upload", async () => {
-          await replaceDisk(message.bytes, JSON.stringify(message.name));
+          await replaceDisk(await diskFileImage(message.bytes, JSON.stringify(message.name)), JSON.stringify(message.name));
           shareNotes = { inexact: "the machine runs on an uploaded disk", shippedDisk: false };
         });
         break;
@@ -680,7 +787,7 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         }
         break;
       case "disk-download":
-        diskOperation("download", downloadDisk);
+        diskOperation("download", () => downloadDisk(message.format ?? "kdisk"));
         break;
       case "snapshot-save":
         snapshotOperation(saveSnapshot);
@@ -697,11 +804,24 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
       case "kernel-apply":
         applyOperation(message.bytes, message.patch, message.diff);
         break;
-      case "import-file":
-        diskOperation("import", () => {
-          importFile(message.name, message.bytes);
-          shareNotes.inexact ??= "a file was imported into the machine";
+      case "copy-in":
+        diskOperation("copy", () => {
+          shareNotes.inexact ??= "files were copied into the machine";
+          return copyIn(message.id, message.entries, false);
         });
+        break;
+      case "copy-overwrite":
+        diskOperation("copy", () => copyOverwrite(message.id, message.replace));
+        break;
+      case "fs-tree":
+        fsTree(message.id).catch((error: unknown) => post({ type: "fs-tree", id: message.id, root: null, truncated: false, cwd: null, error: errorText(error) }));
+        break;
+      case "fs-read":
+        try {
+          fsRead(message.id, message.path);
+        } catch (error) {
+          post({ type: "fs-error", id: message.id, message: errorText(error) });
+        }
         break;
     }
   } catch (error) {

@@ -45,7 +45,9 @@ export const BOOT_USAGE = `usage: keel [options]
   --debug          boot the debug build of the kernel
   --disk PATH      disk image file, used and changed in place (made from the
                    shipped image if it does not exist); without it the disk is
-                   a fresh in-memory copy of build/disk.img
+                   a fresh in-memory copy of build/disk.img; a .kdisk file
+                   (the page's compressed download) runs in memory and is
+                   written back compressed when the runner stops
   --fsync WHEN     when the --disk file is synced to the host's disk: settle
                    (default: once per run slice, for all the kernel's flushes
                    in it) or flush (at every kernel flush; slower, and the

@@ -8,13 +8,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fsck } from "../fs/fsck.js";
+import { declaredDiskBlocks } from "../fs/format.js";
+import { packDisk, unpackDisk } from "../disk/kdisk.js";
 
 const require = createRequire(import.meta.url);
 const tsxCli = require.resolve("tsx/cli");
 const runner = fileURLToPath(new URL("./boot.ts", import.meta.url));
 
-function runKeel(args: string[], input: string) {
-  return spawnSync(process.execPath, [tsxCli, runner, ...args], { input, encoding: "utf8", timeout: 30_000 });
+function runKeel(args: string[], input: string, cwd?: string) {
+  return spawnSync(process.execPath, [tsxCli, runner, ...args], { input, encoding: "utf8", timeout: 30_000, ...(cwd ? { cwd } : {}) });
 }
 
 describe("runner options", () => {
@@ -88,6 +90,38 @@ describe("the headless runner", () => {
     expect(result.stdout).toContain("$ ");
     expect(result.stdout).toMatch(/^\s+1\s+1\s+6\r?$/m);
     expect(result.stdout).toMatch(/^init\s+file/m);
+  });
+
+  it("saves what `download` sends into its current directory, and says where", () => {
+    const dir = mkdtempSync(join(tmpdir(), "keel-download-"));
+    writeFileSync(join(dir, "fox.txt"), "taken\n"); // a name already taken gets .1
+    const result = runKeel(["--clock", "deterministic", "--ram", "32"], "echo the quick brown fox > fox.txt\ndownload fox.txt\n", dir);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("download: sent fox.txt (20 bytes)");
+    expect(result.stdout).not.toContain("7337");
+    expect(result.stderr).toContain(`keel: download: saved fox.txt (20 bytes) as ${join(dir, "fox.txt.1")}`);
+    expect(readFileSync(join(dir, "fox.txt.1"), "utf8")).toBe("the quick brown fox\n");
+    expect(readFileSync(join(dir, "fox.txt"), "utf8")).toBe("taken\n");
+  });
+
+  it("runs on a compressed .kdisk and writes it back compressed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "keel-kdisk-"));
+    const shipped = new Uint8Array(readFileSync(fileURLToPath(new URL("../../build/disk.img", import.meta.url))));
+    const path = join(dir, "my.kdisk");
+    writeFileSync(path, await packDisk(shipped, declaredDiskBlocks(shipped)!));
+    const first = runKeel(["--clock", "deterministic", "--ram", "32", "--disk", path], "echo kept > k\n");
+    expect(first.status).toBe(0);
+    const packed = new Uint8Array(readFileSync(path));
+    expect(packed[0]).toBe(0x1f); // still gzip
+    expect(packed.length).toBeLessThan(shipped.length / 2);
+    const { image } = await unpackDisk(packed, 262_144);
+    expect(fsck(image).problems).toEqual([]);
+    const second = runKeel(["--clock", "deterministic", "--ram", "32", "--disk", path], "cat k\n");
+    expect(second.stdout).toMatch(/^kept\r?$/m);
+    writeFileSync(join(dir, "bad.kdisk"), "not a disk");
+    const bad = runKeel(["--disk", join(dir, "bad.kdisk")], "");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("is not a Keel disk image (no superblock)");
   });
 
   it("keeps a disk file across runs (--disk)", () => {

@@ -15,6 +15,11 @@
 // --save writes one when the runner stops, however it stops (SIGINT too).
 // --gdb serves the GDB remote protocol on 127.0.0.1 (host/node/gdb-tcp.ts);
 // while gdb is connected or a process is debugged, the runner stays up.
+// `download FILE` in the guest (user/prog/download.c) writes the file into
+// this runner's current directory (as NAME.1, NAME.2, ... when NAME is
+// taken) and says where on standard error. A --disk file ending in .kdisk
+// (the page's compressed disk, host/disk/kdisk.ts) runs in memory and is
+// written back, compressed, when the runner stops.
 // Exit status: 0 after a halt or a clean end of input, 1 after a panic, 2
 // for bad options or a snapshot that cannot be restored, 130 after SIGINT.
 
@@ -25,7 +30,7 @@ import { Machine, type MachineCallbacks } from "../machine.js";
 import { RunLoop } from "../runloop.js";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../bootinfo.js";
 import { readFile, writeFile } from "node:fs/promises";
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import type { BlockBackend } from "../devices/block.js";
 import { MemoryBackend } from "../disk/memory.js";
 import { FileBackend, type FileSyncMode } from "./file-disk.js";
@@ -33,6 +38,9 @@ import { declaredDiskBlocks } from "../fs/format.js";
 import { GdbTcpServer } from "./gdb-tcp.js";
 import { MachineDebugTarget } from "../gdb/machine-target.js";
 import { UndoDisk } from "../disk/undo.js";
+import { DownloadScanner } from "../transfer.js";
+import { KDISK_BLOCK_SIZE, KdiskError, packDisk, unpackDisk } from "../disk/kdisk.js";
+import { join } from "node:path";
 import { SnapshotError, decodeSnapshot, restoreDetached, saveSnapshot, snapshotBuildId, type Snapshot } from "../snapshot.js";
 
 const CTRL_A = 0x01;
@@ -80,8 +88,21 @@ async function main(): Promise<number> {
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
 
+  const downloads = new DownloadScanner();
   const callbacks: MachineCallbacks = {
-    uartOutput: (bytes) => process.stdout.write(bytes),
+    uartOutput: (bytes) => {
+      const { output, events } = downloads.feed(bytes);
+      if (output.length > 0) process.stdout.write(output);
+      for (const event of events) {
+        if (event.kind === "file") {
+          const path = freeName(process.cwd(), event.name);
+          writeFileSync(path, event.bytes);
+          process.stderr.write(`keel: download: saved ${event.name} (${event.bytes.length} bytes) as ${path}\n`);
+        } else if (event.kind === "error") {
+          process.stderr.write(`keel: download failed: ${event.message}\n`);
+        }
+      }
+    },
     stateChanged: (state) => {
       if (state === "halted") finish(0);
       if (state === "panicked") finish(1);
@@ -201,6 +222,12 @@ async function main(): Promise<number> {
   const code = await done;
   loop.stop();
   machine.block.disk?.settle?.(); // whatever the kernel flushed is on the host's disk before we exit
+  if (packedDisk !== null && machine.block.disk instanceof MemoryBackend) {
+    const disk = machine.block.disk;
+    const temporary = `${packedDisk}.keel-save-${process.pid}`;
+    writeFileSync(temporary, await packDisk(disk.image(), disk.blocks));
+    renameSync(temporary, packedDisk);
+  }
   gdb?.close();
   if (args.save !== null && machine.state !== "off") {
     await writeFile(args.save, await saveSnapshot(machine, buildId));
@@ -219,8 +246,35 @@ async function main(): Promise<number> {
 /** The shipped disk image (build/disk.img, from `npm run build:disk`). */
 const SHIPPED_DISK = fileURLToPath(new URL("../../build/disk.img", import.meta.url));
 
+/** A name in `dir` for a downloaded file: `name`, else name.1, name.2, ... */
+function freeName(dir: string, name: string): string {
+  const safe = name.replaceAll("/", "_").replace(/^\.\.?$/, "_") || "download";
+  for (let i = 0; ; i++) {
+    const path = join(dir, i === 0 ? safe : `${safe}.${i}`);
+    if (!existsSync(path)) return path;
+  }
+}
+
+/** The --disk file when it is a .kdisk (written back when the runner stops), else null. */
+let packedDisk: string | null = null;
+
 async function openDisk(choice: string | null, sync: FileSyncMode): Promise<BlockBackend | null> {
   if (choice === "none") return null;
+  if (choice !== null && choice.endsWith(".kdisk")) {
+    if (!existsSync(choice)) throw new Error(`${choice} does not exist (a .kdisk is made by the page's Download disk)`);
+    let unpacked;
+    try {
+      unpacked = await unpackDisk(new Uint8Array(await readFile(choice)), 262_144);
+    } catch (error) {
+      if (error instanceof KdiskError) throw new Error(`${choice} is not a Keel disk file: ${error.message}`);
+      throw error;
+    }
+    const blocks = unpacked.blocks ?? declaredDiskBlocks(unpacked.image);
+    if (blocks === null) throw new Error(`${choice} is not a Keel disk image (no superblock)`);
+    if (unpacked.image.length > blocks * KDISK_BLOCK_SIZE) throw new Error(`${choice} holds more than its ${blocks}-block disk`);
+    packedDisk = choice;
+    return new MemoryBackend(unpacked.image, blocks);
+  }
   if (choice === null) {
     if (!existsSync(SHIPPED_DISK)) return null; // not built: the boot file system is the root
     const image = new Uint8Array(await readFile(SHIPPED_DISK));

@@ -23,6 +23,7 @@ static const struct help_entry entries[] = {
     {"cksum", "cksum [FILE...]", "CRC-32 and byte count of each file", HELP_PROGRAM},
     {"cowtest", "cowtest share|copy|kernel", "test: copy-on-write fork (lab cow)", HELP_TEST},
     {"df", "df", "space and inodes left on the disk", HELP_PROGRAM},
+    {"download", "download FILE...", "save files out: the page downloads them, the headless runner writes them to the host", HELP_PROGRAM},
     {"displayd", "displayd", "the display service (init starts it)", HELP_SERVICE},
     {"echo", "echo [-n] [WORD...]", "print the words", HELP_PROGRAM},
     {"false", "false", "exit with status 1", HELP_PROGRAM},

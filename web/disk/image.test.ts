@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BLOCK_SIZE, MAX_DISK_BLOCKS, SUPERBLOCK_MAGIC, checkImage, importName, trimImage } from "./image";
+import { BLOCK_SIZE, MAX_DISK_BLOCKS, SUPERBLOCK_MAGIC, checkImage, trimImage } from "./image";
 import { SparseDisk } from "./memory";
 
 /** A superblock with mkfs's layout rules (docs/fs-format.md) for `size` blocks. */
@@ -54,22 +54,6 @@ describe("trimImage", () => {
   });
 });
 
-describe("importName", () => {
-  it("keeps short names and cuts long ones to 14 bytes", () => {
-    expect(importName("notes.txt")).toEqual({ name: "notes.txt" });
-    expect(importName("a-very-long-file-name.txt")).toEqual({ name: "a-very-long-fi" });
-  });
-
-  it("never cuts inside a character", () => {
-    // "é" is two bytes: seven of them fill 14 bytes, the eighth does not fit.
-    expect(importName("éééééééé")).toEqual({ name: "ééééééé" });
-    expect(importName("abcdefghijklm€")).toEqual({ name: "abcdefghijklm" });
-  });
-
-  it("refuses slashes, control characters and the reserved names", () => {
-    for (const bad of ["a/b", "/", "tab\there", "", ".", ".."]) expect(importName(bad), bad).toHaveProperty("reason");
-  });
-});
 
 describe("SparseDisk", () => {
   it("reads unwritten blocks as zeros and keeps what is written", () => {

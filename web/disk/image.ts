@@ -1,6 +1,6 @@
 // Disk images as the page handles them: the checks an image must pass before
-// it may replace the stored disk, and the names of imported files. Pure
-// functions, no DOM, unit-tested in image.test.ts. The format itself is
+// it may replace the stored disk (the names of copied files are checked by
+// host/import.ts). Pure functions, no DOM, unit-tested in image.test.ts. The format itself is
 // docs/fs-format.md.
 
 import {
@@ -18,11 +18,6 @@ export const MIN_DISK_BLOCKS = 7;
 /** Largest disk the page accepts: 1 GiB. mkfs makes 128 MiB; anything much
  *  larger in a browser tab is more likely a wrong file than a disk. */
 export const MAX_DISK_BLOCKS = 262_144;
-/** Largest file the Import button hands to the kernel (a quarter of the
- *  default 128 MiB disk; the kernel's own limits apply below that). */
-export const IMPORT_MAX_BYTES = 32 * 1024 * 1024;
-/** A directory entry's name field (docs/fs-format.md). */
-export const NAME_MAX_BYTES = 14;
 
 /** The superblock fields, or null when the image is too short to hold one. */
 export function readSuperblock(image: Uint8Array): Superblock | null {
@@ -74,24 +69,4 @@ export function isZero(bytes: Uint8Array): boolean {
   }
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
-}
-
-/** The name a file picked on the host gets in the root directory: cut to 14
- *  UTF-8 bytes (never inside a character), or a reason it cannot be used. */
-export function importName(name: string): { name: string } | { reason: string } {
-  if (name.includes("/")) return { reason: `the name ${JSON.stringify(name)} contains "/"` };
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return { reason: `the name ${JSON.stringify(name)} contains control characters` };
-  const encoder = new TextEncoder();
-  let cut = "";
-  let bytes = 0;
-  for (const char of name) {
-    const length = encoder.encode(char).length;
-    if (bytes + length > NAME_MAX_BYTES) break;
-    cut += char;
-    bytes += length;
-  }
-  if (cut === "") return { reason: "the file has no name" };
-  if (cut === "." || cut === "..") return { reason: `the name ${JSON.stringify(cut)} is reserved` };
-  return { name: cut };
 }

@@ -48,10 +48,20 @@ export const HV_IRQ_ROUTE: u32 = 9;   // a0 = line, a1 = vcpu
 export const HV_PANIC: u32 = 10;      // a0 = address, a1 = length of the message
 export const HV_IMPORT_INFO: u32 = 11; // a0 = address of an IMPORT_INFO record; returns 1 if a file waits, else 0
 export const HV_IMPORT_READ: u32 = 12; // a0 = address, a1 = offset, a2 = length; returns bytes copied
-export const HV_IMPORT_DONE: u32 = 13; // a0 = 0 imported / negative failed: drops the file from the queue
+export const HV_IMPORT_DONE: u32 = 13; // a0 = result (0 or FS_ERR_*), a1 = base directory's inum, a2 = the new inode's: drops the piece
 
-// IMPORT_INFO record: u32 size @0, u32 name length @4, name bytes @8 (at most IMPORT_NAME_MAX).
+// IMPORT_INFO record (docs/filesystem.md "Files from the host"): u32 piece size @0,
+// u32 path length @4, u32 flags @8, u32 file offset of the piece @12, u32 the whole file's size @16,
+// path bytes @20 (at most IMPORT_PATH_MAX).
 export const IMPORT_NAME_MAX: u32 = 14;
+export const IMPORT_PATH_MAX: u32 = 240;
+export const IMPORT_INFO_PATH: u32 = 20;
+export const IMPORT_F_DIR: u32 = 1;     // make a directory (one already there is fine)
+export const IMPORT_F_REPLACE: u32 = 2; // an existing file may be replaced; without it, EXISTS
+export const IMPORT_F_CWD: u32 = 4;     // the path is relative to the console session's working directory
+export const IMPORT_F_APPEND: u32 = 8;  // a later piece: write at the offset into the file the first piece made
+export const IMPORT_F_PROBE: u32 = 16;  // change nothing; answer the base directory's inum
+export const IMPORT_F_QUIET: u32 = 32;  // log nothing on the console (the page shows the answer)
 
 export const HV_OK: i32 = 0;
 export const HV_E_UNSUPPORTED: i32 = -1;

@@ -3,7 +3,8 @@
 // the replacement REPLACEMENT_GLYPH) and obeys the few ANSI/VT100 controls
 // line editing uses (cursor movement, erase in line and display, save and
 // restore the cursor, colours), so what the page's terminal shows, the
-// screen shows too. Anything else in an escape sequence is consumed.
+// screen shows too. Anything else in an escape sequence is consumed, OSCs
+// (ESC ] ... BEL or ESC \) whole.
 // Relies on: dev/vga (cells and cursor), lib/layout (state record).
 
 import { KSTATE_VGA, VGA_COLS, VGA_ROWS } from "../lib/layout";
@@ -20,6 +21,8 @@ const ESC: u32 = 0x1B;
 const ST_TEXT: u32 = 0;
 const ST_ESCAPE: u32 = 1; // after ESC
 const ST_CSI: u32 = 2;    // after ESC [
+const ST_OSC: u32 = 3;    // after ESC ]: an operating system command, up to BEL or ESC \
+const ST_OSC_ESC: u32 = 4; // ESC inside one (ESC \ ends it)
 
 @unmanaged class VgaTermState {
   state: u32;
@@ -94,6 +97,10 @@ export function vgaTermPut(byte: u32): void {
   const t = term();
   if (t.state == ST_ESCAPE) { escape(t, byte); return; }
   if (t.state == ST_CSI) { csi(t, byte); return; }
+  // An OSC (a window title, `download`'s file, user/prog/download.c) has
+  // no picture: consumed whole, up to BEL or ST.
+  if (t.state == ST_OSC) { if (byte == 0x07) t.state = ST_TEXT; else if (byte == ESC) t.state = ST_OSC_ESC; return; }
+  if (t.state == ST_OSC_ESC) { t.state = byte == 0x5C || byte == 0x07 ? ST_TEXT : ST_OSC; return; }
   if (byte >= 0x80) { utf8(t, byte); return; }
   if (t.need != 0) { t.need = 0; vgaPut(REPLACEMENT_GLYPH); } // a sequence cut short
   if (byte == ESC) { t.state = ST_ESCAPE; return; }
@@ -120,6 +127,8 @@ function escape(t: VgaTermState, b: u32): void {
   if (b == 0x5B) { // [
     t.state = ST_CSI;
     t.nparams = 0; t.p0 = 0; t.p1 = 0; t.p2 = 0; t.p3 = 0;
+  } else if (b == 0x5D) { // ]
+    t.state = ST_OSC;
   } else if (b == 0x37) { // 7: save the cursor
     t.savedRow = vgaRow(); t.savedCol = vgaCol(); t.savedAttr = vgaAttr();
   } else if (b == 0x38) { // 8: restore it
