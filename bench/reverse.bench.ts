@@ -13,24 +13,11 @@ import { UndoDisk } from "../host/disk/undo.js";
 import { MachineDebugTarget } from "../host/gdb/machine-target.js";
 import type { BenchRow } from "./run.js";
 import { readFileSync } from "node:fs";
-import { readSections } from "../host/rv/elf.js";
+import { symbolValue } from "../host/rv/elf.js";
 
 const MiB = 1024 * 1024;
 const sh = new Uint8Array(readFileSync(new URL("../user/bin/sh.debug", import.meta.url)));
 
-function symbol(elf: Uint8Array, name: string): bigint {
-  const sections = readSections(elf);
-  const symtab = sections.find((x) => x.name === ".symtab")!;
-  const strtab = sections.find((x) => x.name === ".strtab")!;
-  const view = new DataView(symtab.data.buffer, symtab.data.byteOffset, symtab.data.byteLength);
-  for (let at = 0; at + 24 <= symtab.data.length; at += 24) {
-    const off = view.getUint32(at, true);
-    let end = off;
-    while (strtab.data[end] !== 0) end++;
-    if (new TextDecoder().decode(strtab.data.subarray(off, end)) === name) return view.getBigUint64(at + 8, true);
-  }
-  throw new Error(`no symbol ${name}`);
-}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** CPU milliseconds fn takes (this process, user + system): on the shared VM wall time mostly measures the load. */
 function cpuMs(fn: () => void): number {
@@ -89,11 +76,11 @@ export default async function bench(): Promise<BenchRow[]> {
     // 100000) that step replays the whole wait.
     const { h, target, runToStop } = setup(interval, "sh", `echo 'cksum ${Array(5).fill("/fuzz /syscalltest").join(" ")}' | sh`);
     const runs0 = h.machine.runsSinceBoot;
-    target.setBreakpoint(symbol(sh, "exit"), true);
+    target.setBreakpoint(symbolValue(sh, "exit"), true);
     target.resume(false);
     runToStop();
     const waited = h.machine.runsSinceBoot - runs0;
-    target.setBreakpoint(symbol(sh, "exit"), false);
+    target.setBreakpoint(symbolValue(sh, "exit"), false);
     const back: number[] = [];
     for (let i = 0; i < 200; i++) {
       let r: ReturnType<typeof target.reverse> | null = null;

@@ -478,15 +478,7 @@ export class Machine {
         ((saved.state === "running" || saved.state === "idle") && kernelState !== KERNEL_STATE_RUNNING && kernelState !== KERNEL_STATE_REBOOTING)) {
       throw new MachineConfigError(`the machine is saved as ${saved.state} but its kernel's own state is ${kernelState}`);
     }
-    this.boots = saved.boots;
-    this.runs = saved.runs;
-    this.rngState = saved.rngState >>> 0 || 1;
-    this.rebootRequested = saved.rebootRequested;
-    this.layout = saved.layout;
-    this.panicMessage = saved.panicMessage;
-    this.txBuffer = [...saved.uartTx];
-    this.imports = saved.imports.map(copyPiece);
-    this.setState(saved.state, saved.state === "panicked" ? saved.panicMessage : undefined);
+    this.adoptSaved(saved);
     this.flushOutput();
   }
 
@@ -564,6 +556,12 @@ export class Machine {
     this.intc.syncMirror();
     const resumed = this.exports.resumeRewound();
     if (resumed !== 0) throw new MachineConfigError(`the kernel could not resume (code ${resumed}: ${RESUME_REFUSALS[resumed] ?? "unknown"})`);
+    this.adoptSaved(saved);
+  }
+
+  /** The host-side counters, buffers and state a saved machine carries, taken
+   *  over by restoreState() and rewindState() once the kernel has resumed. */
+  private adoptSaved(saved: MachineSavedState): void {
     this.boots = saved.boots;
     this.runs = saved.runs;
     this.rngState = saved.rngState >>> 0 || 1;
@@ -571,7 +569,7 @@ export class Machine {
     this.layout = saved.layout;
     this.panicMessage = saved.panicMessage;
     this.txBuffer = [...saved.uartTx];
-    this.imports = saved.imports.map((i) => ({ name: i.name.slice(), data: i.data.slice() }));
+    this.imports = saved.imports.map(copyPiece);
     this.setState(saved.state, saved.state === "panicked" ? saved.panicMessage : undefined);
   }
 

@@ -11,7 +11,7 @@ import { VGA_COLS, VGA_ROWS } from "../host/hw";
 import { drawVga } from "../host/vga-canvas";
 import { checkImage } from "./disk/image";
 import { isGzip, isSparse } from "../host/disk/kdisk";
-import { FilesUi, type FilesSnapshot } from "./files-ui";
+import { FilesUi, saveBytes, type FilesSnapshot } from "./files-ui";
 import { ConsoleClipboard, type ClipboardState } from "./clipboard";
 import { formatCount, formatRam, formatUptime } from "./format";
 import { SnapshotControls, type SnapshotCounts } from "./snapshot-ui";
@@ -273,18 +273,6 @@ function writeMarker(term: Terminal, text: string): void {
   term.write(`\r\n\x1b[2m──── ${text} ────\x1b[0m\r\n`);
 }
 
-function saveFile(bytes: Uint8Array, name: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The download has its own reference by now; give the browser a moment.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
 
 /** The file the user picked in `input`, once; clears the input so picking
  *  the same file again still counts as a change. */
@@ -463,7 +451,7 @@ function start(): void {
       }
       case "disk-image":
         files.diskDownloadDone();
-        saveFile(message.bytes, message.name);
+        saveBytes(message.bytes, message.name);
         break;
       case "disk-error":
         files.diskDownloadDone();

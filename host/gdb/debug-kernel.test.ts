@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { readSections } from "../rv/elf.js";
+import { symbolValue } from "../rv/elf.js";
 import { decodeSnapshot, restoreMachine, saveSnapshot, snapshotBuildId } from "../snapshot.js";
 import { kernelBytesSync, kernelModuleSync } from "../testing/machine-harness.js";
 import { MachineHarness, userlandModules } from "../testing/machine-harness.js";
@@ -17,20 +17,6 @@ function bootShell(): MachineHarness {
   return h;
 }
 
-/** The address of a global symbol in an ELF64 file's .symtab. */
-function symbol(elf: Uint8Array, name: string): bigint {
-  const sections = readSections(elf);
-  const symtab = sections.find((x) => x.name === ".symtab")!;
-  const strtab = sections.find((x) => x.name === ".strtab")!;
-  const view = new DataView(symtab.data.buffer, symtab.data.byteOffset, symtab.data.byteLength);
-  for (let at = 0; at + 24 <= symtab.data.length; at += 24) {
-    const off = view.getUint32(at, true);
-    let end = off;
-    while (strtab.data[end] !== 0) end++;
-    if (new TextDecoder().decode(strtab.data.subarray(off, end)) === name) return view.getBigUint64(at + 8, true);
-  }
-  throw new Error(`no symbol ${name}`);
-}
 
 /** pid of the first process named `name` in ps. */
 function pidOf(h: MachineHarness, name: string): number {
@@ -63,7 +49,7 @@ describe("the kernel's debugging session", () => {
     expect(target.attach(sh)).toBe(true);
     // fork's stub is li a7, 1; ecall; ret. Parent and child both return through
     // that ret, in the same text frame (fork shares it copy-on-write).
-    const fork = symbol(readFileSync(new URL("../../user/bin/sh", import.meta.url)), "fork");
+    const fork = symbolValue(readFileSync(new URL("../../user/bin/sh", import.meta.url)), "fork");
     const ret = fork + 6n;
     expect([...target.readMemory(ret, 2)]).toEqual([0x82, 0x80]); // c.ret, read through the page table
     expect(target.writeMemory(ret, Uint8Array.of(0x02, 0x90))).toBe(false); // text is never patched

@@ -7,26 +7,13 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { readSections } from "../rv/elf.js";
+import { symbolValue } from "../rv/elf.js";
 import { MachineHarness, userlandModules } from "../testing/machine-harness.js";
 import { shippedDisk } from "../testing/disk.js";
 import { MachineDebugTarget } from "./machine-target.js";
 import { UndoDisk } from "../disk/undo.js";
 import { REG_COUNT } from "./riscv.js";
 
-function symbol(elf: Uint8Array, name: string): bigint {
-  const sections = readSections(elf);
-  const symtab = sections.find((x) => x.name === ".symtab")!;
-  const strtab = sections.find((x) => x.name === ".strtab")!;
-  const view = new DataView(symtab.data.buffer, symtab.data.byteOffset, symtab.data.byteLength);
-  for (let at = 0; at + 24 <= symtab.data.length; at += 24) {
-    const off = view.getUint32(at, true);
-    let end = off;
-    while (strtab.data[end] !== 0) end++;
-    if (new TextDecoder().decode(strtab.data.subarray(off, end)) === name) return view.getBigUint64(at + 8, true);
-  }
-  throw new Error(`no symbol ${name}`);
-}
 
 const wc = new Uint8Array(readFileSync(new URL("../../user/bin/wc.debug", import.meta.url)));
 
@@ -67,10 +54,10 @@ function registers(target: MachineDebugTarget): bigint[] {
 describe("reverse execution", () => {
   it("steps back one position at a time onto exactly the registers seen going forward", () => {
     const r = rig({ intervalRuns: 1, snapshots: 100 });
-    expect(r.target.setBreakpoint(symbol(wc, "main"), true)).toBe(true);
+    expect(r.target.setBreakpoint(symbolValue(wc, "main"), true)).toBe(true);
     expect(r.target.resume(false)).toBe(true);
     expect(r.runToStop()).toBe("stopped");
-    r.target.setBreakpoint(symbol(wc, "main"), false);
+    r.target.setBreakpoint(symbolValue(wc, "main"), false);
     // Forward 40 single steps (a read system call among them), noting each position's registers.
     const seen = new Map<bigint, bigint[]>();
     seen.set(r.position(), registers(r.target));
@@ -104,7 +91,7 @@ describe("reverse execution", () => {
 
   it("reverse-continue stops at the previous breakpoint hit, and at the start of history when there is none", () => {
     const r = rig();
-    const main = symbol(wc, "main");
+    const main = symbolValue(wc, "main");
     const start = r.position();
     r.target.setBreakpoint(main, true);
     r.target.resume(false);
@@ -130,7 +117,7 @@ describe("reverse execution", () => {
 
   it("reverse-continue stops at the last write to a watched variable", () => {
     const r = rig({ intervalRuns: 2 });
-    const total = symbol(wc, "total"); // struct { lines, words, bytes }: bytes at +16
+    const total = symbolValue(wc, "total"); // struct { lines, words, bytes }: bytes at +16
     r.target.setWatchpoint(total + 16n, 8, "write", true);
     r.target.resume(false);
     expect(r.runToStop()).toBe("stopped");
@@ -156,7 +143,7 @@ describe("reverse execution", () => {
     // The hit's instruction ran first after a resume (past its own
     // watchpoint) right at a snapshot: its note must still see it.
     const r = rig({ intervalRuns: 1 });
-    const main = symbol(wc, "main");
+    const main = symbolValue(wc, "main");
     r.target.setBreakpoint(main, true);
     r.target.resume(false);
     r.runToStop();
@@ -165,7 +152,7 @@ describe("reverse execution", () => {
     for (let i = 0; i < 3; i++) { r.target.resume(true); r.runToStop(); }
     expect(r.target.reverse("step").kind).toBe("stop");
     expect(r.target.reverse("step").kind).toBe("stop");
-    const total = symbol(wc, "total");
+    const total = symbolValue(wc, "total");
     r.target.setWatchpoint(total + 16n, 8, "write", true);
     r.target.resume(false);
     r.runToStop();
@@ -183,10 +170,10 @@ describe("reverse execution", () => {
 
   it("keeps at most N snapshots, and the disk goes back with the machine", () => {
     const r = rig({ snapshots: 3, intervalRuns: 1, disk: true });
-    r.target.setBreakpoint(symbol(wc, "main"), true);
+    r.target.setBreakpoint(symbolValue(wc, "main"), true);
     r.target.resume(false);
     r.runToStop();
-    r.target.setBreakpoint(symbol(wc, "main"), false);
+    r.target.setBreakpoint(symbolValue(wc, "main"), false);
     for (let i = 0; i < 8; i++) {
       r.target.resume(true);
       r.runToStop();

@@ -322,3 +322,21 @@ export function readSections(bytes: Uint8Array): ElfSection[] {
 export function sectionBytes(bytes: Uint8Array, name: string): Uint8Array | undefined {
   return readSections(bytes).find((s) => s.name === name)?.data;
 }
+
+/** The value (address) of the named symbol in an ELF64 file's .symtab, as
+ *  the debug copies in user/bin/NAME.debug carry it; throws if it is absent. */
+export function symbolValue(bytes: Uint8Array, name: string): bigint {
+  const sections = readSections(bytes);
+  const symtab = sections.find((x) => x.name === ".symtab");
+  const strtab = sections.find((x) => x.name === ".strtab");
+  if (!symtab || !strtab) throw new Error("no symbol table");
+  const view = new DataView(symtab.data.buffer, symtab.data.byteOffset, symtab.data.byteLength);
+  const decoder = new TextDecoder();
+  for (let at = 0; at + 24 <= symtab.data.length; at += 24) {
+    const off = view.getUint32(at, true);
+    let end = off;
+    while (end < strtab.data.length && strtab.data[end] !== 0) end++;
+    if (decoder.decode(strtab.data.subarray(off, end)) === name) return view.getBigUint64(at + 8, true);
+  }
+  throw new Error(`no symbol ${name}`);
+}
