@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test, type Download, type Page } from "@playwright/test";
 import { unpackDisk } from "../host/disk/kdisk";
-import { consoleLines, openShell, runShell, typeLine, waitForShellPrompt } from "./keel";
+import { consoleLines, dropFiles, openShell, runShell, typeLine, waitForShellPrompt } from "./keel";
 
 const POLL = { intervals: [25, 50, 100, 250] };
 const tempDirs: string[] = [];
@@ -31,18 +31,6 @@ async function saved(download: Download): Promise<Buffer> {
   return readFile(path);
 }
 
-/** Drops files on the console the way a browser does: a drop event whose
- *  DataTransfer holds them. */
-async function dropFiles(page: Page, files: { name: string; text?: string; bytes?: number[] }[]): Promise<void> {
-  await page.evaluate((list) => {
-    const data = new DataTransfer();
-    for (const f of list) data.items.add(new File([f.bytes ? new Uint8Array(f.bytes) : (f.text ?? "")], f.name));
-    const target = document.getElementById("console")!;
-    for (const type of ["dragenter", "dragover", "drop"]) {
-      target.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
-    }
-  }, files);
-}
 
 async function copies(page: Page): Promise<number> {
   return page.evaluate(() => window.keel.files().copies);

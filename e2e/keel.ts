@@ -196,3 +196,16 @@ export async function clearStoredDisk(page: Page): Promise<void> {
 export async function diskState(page: Page) {
   return page.evaluate(() => window.keel.disk());
 }
+
+/** Drops files on the console the way a browser does: a drop event whose
+ *  DataTransfer holds them. */
+export async function dropFiles(page: Page, files: { name: string; text?: string; bytes?: number[] }[]): Promise<void> {
+  await page.evaluate((list) => {
+    const data = new DataTransfer();
+    for (const f of list) data.items.add(new File([f.bytes ? new Uint8Array(f.bytes) : (f.text ?? "")], f.name));
+    const target = document.getElementById("console")!;
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      target.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+    }
+  }, files);
+}
