@@ -107,7 +107,14 @@ describe("out of memory", () => {
     expect(h.output).toMatch(/\n\[\d+\] Killed  memtest hog &\n/);
     const ps = run(h, "ps");
     const hogs = [...ps.matchAll(/^\s*(\d+)\s+\d+\s+\w+\s.*\bmemtest$/gm)].map((m) => m[1]);
-    expect(hogs).toHaveLength(2);
+    // Every kill took a hog, never the shell: a hog that grows back into the
+    // freed memory can bring the next small allocation (the echo's) to the
+    // reserve again, so one or two hogs may go; at least one is left.
+    const victims = [...h.output.matchAll(/out of memory: killed pid \d+ \((\w+)\)/g)].map((m) => m[1]);
+    expect(victims.length).toBeGreaterThanOrEqual(1);
+    expect(victims.every((name) => name === "memtest")).toBe(true);
+    expect(hogs).toHaveLength(3 - victims.length);
+    expect(hogs.length).toBeGreaterThanOrEqual(1);
     expect(ps).toMatch(/\bsh$/m);
     run(h, `kill ${hogs.join(" ")}`);
     run(h, "echo settle");

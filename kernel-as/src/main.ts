@@ -367,8 +367,11 @@ export function resumeRewound(): i32 {
   if (hartResume() != HART_OK) return RESUME_BAD_HART;
   // The devices' registers came from the snapshot's header, RAM from its
   // body: refuse a machine whose two halves disagree rather than run it.
-  // The UART's line may be held masked while its receive ring is full.
+  // The UART's line is masked only while the console's receive ring is
+  // full (the interrupt handler above): any other masked line is a forgery.
+  const uartHeld = consoleQueued() >= CONSOLE_RING_SIZE;
   if (!uartConfigured() || !blkMatchesDevice() || !intcUnmasked(HANDLED_IRQS & ~(1 << IRQ_UART))) return RESUME_BAD_DEVICES;
+  if (!uartHeld && !intcUnmasked(1 << IRQ_UART)) return RESUME_BAD_DEVICES;
   return RESUME_OK;
 }
 
