@@ -5,12 +5,13 @@
 // shipped one, its debug build (other code, same sources), and copies of
 // the shipped one with one message or the layout id changed in the binary.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MachineConfigError, hotSwapProblem, probeKernel } from "./machine.js";
 import { kernelBytesSync, kernelModuleSync, MachineHarness, userlandModules } from "./testing/machine-harness.js";
 import { shippedDisk } from "./testing/disk.js";
 import { layoutId } from "../scripts/layout-id.mjs";
+import { collectKernelSources } from "../scripts/kernel-src";
 
 const MiB = 1024 * 1024;
 const MESSAGE = "Memory policy: a process may hold ";
@@ -83,16 +84,7 @@ function refusal(fn: () => void): string {
 
 describe("the layout id", () => {
   it("the shipped kernel declares the id of its own sources", () => {
-    const files: Record<string, string> = {};
-    const walk = (dir: string): void => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = `${dir}/${entry.name}`;
-        if (entry.isDirectory()) walk(path);
-        else if (path.endsWith(".ts") && !path.endsWith(".test.ts")) files[path] = readFileSync(path, "utf8");
-      }
-    };
-    walk("kernel-as/src");
-    files["asconfig.json"] = readFileSync("asconfig.json", "utf8");
+    const files = collectKernelSources(".");
     expect(probeKernel(kernelModuleSync()).layoutId).toBe(layoutId(files));
     expect(probeKernel(kernelModuleSync()).layoutId).not.toBe(0);
   });

@@ -1,23 +1,14 @@
 // The kernel's layout id (scripts/layout-id.mjs): which edits change it and
 // which keep it, on the real kernel sources; and, for random placements of
 // comments and whitespace between the tokens of a source, the id stays.
-import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { collectKernelSources } from "./kernel-src";
 import { layoutChanges, layoutDeclarations, layoutId, layoutIdArgs, tokenize, topLevelStatements } from "./layout-id.mjs";
 
+/** The shipped kernel's sources, as the page's bundle holds them. */
 function kernelTree(): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) walk(path);
-      else if (path.endsWith(".ts") && !path.endsWith(".test.ts")) files[path] = readFileSync(path, "utf8");
-    }
-  };
-  walk("kernel-as/src");
-  files["asconfig.json"] = readFileSync("asconfig.json", "utf8");
-  return files;
+  return collectKernelSources(".");
 }
 
 const tree = kernelTree();
