@@ -231,20 +231,30 @@ describe("the headless runner", () => {
 /** util-linux's script(1) gives the runner a pseudo-terminal as stdin. */
 const SCRIPT = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
 
+/** Starts the runner (no disk, 64 MiB) on a pseudo-terminal: `child.stdin`
+ *  is what the terminal sends, `output()` what it has shown (UTF-8, CRs
+ *  dropped), `waitFor` waits up to 30 s for `pattern` after offset `from`
+ *  and returns the output's length then, and `exited` the exit status. */
+function runnerOnTerminal() {
+  const command = [process.execPath, tsxCli, runner, "--no-disk", "--ram", "64"].map((a) => `'${a}'`).join(" ");
+  const child = spawn(SCRIPT!, ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  const decoder = new TextDecoder();
+  child.stdout.on("data", (d: Buffer) => (out += decoder.decode(d, { stream: true }).replaceAll("\r", "")));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const waitFor = async (pattern: RegExp, from: number): Promise<number> => {
+    for (let i = 0; i < 600; i++) {
+      if (pattern.test(out.slice(from))) return out.length;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${String(pattern)} did not appear; output:\n${out}`);
+  };
+  return { child, exited, waitFor, output: () => out };
+}
+
 describe.skipIf(!SCRIPT)("the headless runner on a terminal", () => {
   it("passes Ctrl-C to the machine (it stops the foreground program, not the runner); Ctrl-A x quits", async () => {
-    const command = [process.execPath, tsxCli, runner, "--no-disk", "--ram", "64"].map((a) => `'${a}'`).join(" ");
-    const child = spawn(SCRIPT!, ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8").replaceAll("\r", "")));
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    const waitFor = async (pattern: RegExp, from: number): Promise<number> => {
-      for (let i = 0; i < 600; i++) {
-        if (pattern.test(out.slice(from))) return out.length;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`${String(pattern)} did not appear; output:\n${out}`);
-    };
+    const { child, exited, waitFor, output } = runnerOnTerminal();
     let at = await waitFor(/\n\$ $/, 0);
     child.stdin.write("spin 1 1000\r");
     at = await waitFor(/spin 1 1000\n/, at);
@@ -255,23 +265,11 @@ describe.skipIf(!SCRIPT)("the headless runner on a terminal", () => {
     await waitFor(/\nalive\n\$ $/, at);
     child.stdin.write("\x01x");
     expect(await exited).toBe(0);
-    expect(out).not.toMatch(/children used/);
+    expect(output()).not.toMatch(/children used/);
   }, 60_000);
 
   it("edits the line with the terminal's arrow keys, recalls it with Up, and passes UTF-8 both ways", async () => {
-    const command = [process.execPath, tsxCli, runner, "--no-disk", "--ram", "64"].map((a) => `'${a}'`).join(" ");
-    const child = spawn(SCRIPT!, ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    const decoder = new TextDecoder();
-    child.stdout.on("data", (d: Buffer) => (out += decoder.decode(d, { stream: true }).replaceAll("\r", "")));
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    const waitFor = async (pattern: RegExp, from: number): Promise<number> => {
-      for (let i = 0; i < 600; i++) {
-        if (pattern.test(out.slice(from))) return out.length;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`${String(pattern)} did not appear; output:\n${out}`);
-    };
+    const { child, exited, waitFor } = runnerOnTerminal();
     let at = await waitFor(/\n\$ $/, 0);
     child.stdin.write("echo ac\x1b[Db\r");
     at = await waitFor(/\nabc\n\$ $/, at);
