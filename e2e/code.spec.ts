@@ -8,10 +8,9 @@
 // after the other.
 import { expect, type Page, test } from "@playwright/test";
 import { openKeel, openShell, runCommand, runShell, status, vgaText, waitForPrompt, waitForShellPrompt } from "./keel";
+import { MAIN, SHIPPED_BANNER, replaceInEditor } from "./code-page";
 
-const SHIPPED_BANNER = "Keel - a capability microkernel in your browser tab";
 const NEW_BANNER = "Keel - rebuilt in this very tab";
-const MAIN = "kernel-as/src/main.ts";
 /** A whole-kernel build in the page, with a margin for a busy machine. */
 const BUILD_TIMEOUT_MS = 120_000;
 
@@ -28,21 +27,6 @@ async function openCode(page: Page): Promise<void> {
   await expect(page.locator("#code-editor .cm-content")).toBeVisible();
 }
 
-/** Selects `text` in the open file with the editor's own search (Ctrl+F,
- *  Enter, Escape) and types `replacement` over it, as a person would. */
-async function replaceInEditor(page: Page, text: string, replacement: string): Promise<void> {
-  await page.locator("#code-editor .cm-content").click();
-  await page.keyboard.press("Control+f");
-  const field = page.locator("#code-editor .cm-search input[name=search]");
-  await expect(field).toBeFocused();
-  // Typed, not filled: the search panel reads its field on key events.
-  await page.keyboard.press("Control+a");
-  await page.keyboard.type(text);
-  await page.keyboard.press("Enter");
-  await page.keyboard.press("Escape");
-  await expect(page.locator("#code-editor .cm-content")).toBeFocused();
-  await page.keyboard.type(replacement);
-}
 
 async function build(page: Page): Promise<void> {
   const before = await page.evaluate(() => window.keel.code()?.lastBuild ?? null);
