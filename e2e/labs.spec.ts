@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { expect, type Page, test } from "@playwright/test";
-import { applyPatch } from "../web/code/labs-patch";
+import { applyToTree } from "../web/code/patch";
 import { openKeel, waitForPrompt } from "./keel";
 
 const ROOT = process.cwd(); // Playwright runs from the checkout (playwright.config.ts)
@@ -118,7 +118,7 @@ test("start the trace lab, grade it unsolved (fails), apply the solution, grade 
   const key = `keel-code:${TRACE_FILE}`;
   const started = await page.evaluate((k) => window.localStorage.getItem(k), key);
   expect(started).not.toBeNull();
-  const solved = applyPatch({ [TRACE_FILE]: started! }, readFileSync(join(ROOT, "labs/trace/solution.patch"), "utf8"))[TRACE_FILE]!;
+  const solved = applyToTree({ [TRACE_FILE]: started! }, readFileSync(join(ROOT, "labs/trace/solution.patch"), "utf8"))[TRACE_FILE]!;
   await page.evaluate(([k, text]) => window.localStorage.setItem(k!, text!), [key, solved]);
   await page.reload();
   await page.waitForFunction(() => window.keel !== undefined);

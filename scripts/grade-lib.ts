@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { type AscApi, type BuildResult, compileTree } from "../web/code/compile";
 import { type CheckResult, type Lab, type GradeReport, gradeKernel } from "../web/code/labs-grader";
-import { applyPatch } from "../web/code/labs-patch";
+import { applyToTree } from "../web/code/patch";
 import type { SourceFiles } from "../web/code/source-bundle";
 import { collectKernelSources } from "./kernel-src";
 
@@ -32,12 +32,12 @@ export function labPatch(id: string, kind: PatchKind): string {
 
 /** The lab's starting tree: `shipped` with its start.patch. */
 export function startTree(id: string, shipped: SourceFiles): SourceFiles {
-  return applyPatch(shipped, labPatch(id, "start"));
+  return applyToTree(shipped, labPatch(id, "start"));
 }
 
 /** The lab's solved tree: its starting tree with solution.patch. */
 export function solutionTree(id: string, shipped: SourceFiles): SourceFiles {
-  return applyPatch(startTree(id, shipped), labPatch(id, "solution"));
+  return applyToTree(startTree(id, shipped), labPatch(id, "solution"));
 }
 
 function ascVersion(): string {

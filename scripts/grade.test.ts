@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LABS } from "../web/code/labs-catalog";
-import { applyPatch, patchedPaths } from "../web/code/labs-patch";
+import { applyToTree, patchedPaths } from "../web/code/patch";
 import { CACHE_DIR, ROOT, buildTree, checkoutTree, gradeWasm, labPatch, solutionTree, startTree, treeDigest } from "./grade-lib";
 
 const run = promisify(execFile);
@@ -46,7 +46,7 @@ describe("the labs' patches", () => {
     for (const path of patchedPaths(labPatch(id, "solution"))) expect(lab.files).toContain(path);
     // A solution made for the starting point does not apply to the shipped tree
     // when the starting point removed what it puts back.
-    if (Object.keys(solved).every((p) => solved[p] === shipped[p])) expect(() => applyPatch(shipped, labPatch(id, "solution"))).toThrow();
+    if (Object.keys(solved).every((p) => solved[p] === shipped[p])) expect(() => applyToTree(shipped, labPatch(id, "solution"))).toThrow();
   });
 });
 

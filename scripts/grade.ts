@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LABS, labById } from "../web/code/labs-catalog";
 import { formatReport } from "../web/code/labs-grader";
-import { PatchError, applyPatch } from "../web/code/labs-patch";
+import { PatchError, applyToTree } from "../web/code/patch";
 import { ROOT, buildTree, checkoutTree, gradeInWorker, labPatch } from "./grade-lib";
 
 function usage(message?: string): never {
@@ -43,7 +43,7 @@ const option = (flag: string): string | null => {
 if (args.includes("--start")) {
   let tree;
   try {
-    tree = applyPatch(checkoutTree(), labPatch(lab.id, "start"));
+    tree = applyToTree(checkoutTree(), labPatch(lab.id, "start"));
   } catch (error) {
     if (!(error instanceof PatchError)) throw error;
     usage(`the starting point does not apply to this checkout (${error.message}); is it already applied, or the sources changed there?`);
@@ -63,7 +63,7 @@ if (kernelFile !== null) {
   const patchFile = option("--patch");
   if (patchFile !== null) {
     try {
-      tree = applyPatch(tree, readFileSync(patchFile, "utf8"));
+      tree = applyToTree(tree, readFileSync(patchFile, "utf8"));
     } catch (error) {
       if (!(error instanceof PatchError)) throw error;
       usage(`${patchFile}: ${error.message}`);

@@ -12,7 +12,7 @@
 import type { BuildResult } from "./compile";
 import { LABS, labById } from "./labs-catalog";
 import type { CheckResult, GradeReport, Lab } from "./labs-grader";
-import { applyPatch, patchedPaths } from "./labs-patch";
+import { applyToTree, patchedPaths } from "./patch";
 import type { LabsReply, LabsRequest } from "./labs-worker";
 import { make, setText } from "../panels/dom";
 import { type SourceFiles, editedTree } from "./source-bundle";
@@ -234,7 +234,7 @@ export function startLabs(root: HTMLElement, host: LabsHost): LabsPanel {
     if (touched.length > 0 && !window.confirm(`Starting lab ${lab.id} replaces your edits of ${touched.join(", ")} with its starting point. Go on?`)) return;
     let tree: SourceFiles;
     try {
-      tree = applyPatch(host.shipped, patch);
+      tree = applyToTree(host.shipped, patch);
     } catch (error) {
       showStatus(`The starting point does not apply to these sources: ${error instanceof Error ? error.message : String(error)}`);
       return;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PatchError, applyPatch, diffLines, fileDiff, makePatch, parsePatch, splitLines } from "./patch";
+import { PatchError, applyPatch, applyToTree, diffLines, fileDiff, makePatch, parsePatch, patchedPaths, splitLines } from "./patch";
 import type { SourceFiles } from "./source-bundle";
 
 /** Texts of few distinct lines (so that diffs must choose between equal
@@ -115,6 +115,30 @@ describe("makePatch and applyPatch", () => {
     expect(() => parsePatch("--- a/x\nhello\n")).toThrow(/a --- line is not followed by a \+\+\+ line/);
     expect(() => parsePatch("--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n")).toThrow(/ends inside a hunk/);
     expect(() => parsePatch("--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+a\n")).toThrow(/not files created or deleted/);
+  });
+});
+
+describe("applyToTree (the labs' start and solution patches)", () => {
+  // git diff output of two hunks, the second with the function-context text
+  // git writes after its header.
+  const GIT_DIFF = ["diff --git a/src/a.ts b/src/a.ts", "index 1111111..2222222 100644", "--- a/src/a.ts", "+++ b/src/a.ts",
+    "@@ -1,4 +1,4 @@", " one", "-two", "+TWO", " three", " four", "@@ -8,3 +8,4 @@ seven", " eight", " nine", "+nine and a half", " ten", ""].join("\n");
+  const A = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", ""].join("\n");
+  const patched = (text: string) => text.replace("two", "TWO").replace("nine\n", "nine\nnine and a half\n");
+
+  it("changes the files the patch names and keeps every other file of the tree", () => {
+    const out = applyToTree({ "src/a.ts": A, "other.ts": "x" }, GIT_DIFF);
+    expect(out).toEqual({ "src/a.ts": patched(A), "other.ts": "x" });
+    expect(patchedPaths(GIT_DIFF)).toEqual(["src/a.ts"]);
+  });
+
+  it("finds hunks a student's lines above them moved, and refuses a hunk whose context changed, changing nothing", () => {
+    const moved = `zero\nzero again\n${A}`;
+    expect(applyToTree({ "src/a.ts": moved }, GIT_DIFF)["src/a.ts"]).toBe(patched(moved));
+    const tree = { "src/a.ts": A.replace("eight", "EIGHT") };
+    expect(() => applyToTree(tree, GIT_DIFF)).toThrow(/hunk 2 of src\/a\.ts \(line 8, patch line 11\) does not apply/);
+    expect(tree["src/a.ts"]).toBe(A.replace("eight", "EIGHT"));
+    expect(() => applyToTree({}, GIT_DIFF)).toThrow(PatchError);
   });
 });
 

@@ -5,7 +5,9 @@
 // * makePatch(shipped, edits): one `--- a/PATH` / `+++ b/PATH` section per
 //   changed file, in path order, hunks with 3 lines of context; a file
 //   that does not end in a newline gets `\ No newline at end of file`.
-// * applyPatch(shipped, patch): the edited files. Each hunk must find its
+// * applyPatch(shipped, patch): the edited files; applyToTree(tree, patch):
+//   the whole tree with them (the labs' start and solution patches, applied
+//   in the page and by `npm run grade`). Each hunk must find its
 //   old lines (context and removed lines) in the shipped file: at the line
 //   its header names (moved by what the hunks before it added or removed),
 //   else at the nearest place they match exactly. A hunk that matches
@@ -287,4 +289,16 @@ export function applyPatch(shipped: SourceFiles, patch: string): SourceFiles {
     edits[file.path] = applyFilePatch(shipped[file.path]!, file);
   }
   return edits;
+}
+
+/** `tree` with every file the patch changes replaced by its patched text (the
+ *  labs, docs/labs/README.md); throws PatchError and changes nothing when a
+ *  file is missing or a hunk does not apply. */
+export function applyToTree(tree: SourceFiles, patch: string): SourceFiles {
+  return { ...tree, ...applyPatch(tree, patch) };
+}
+
+/** The paths a patch changes, in its order. */
+export function patchedPaths(patch: string): string[] {
+  return parsePatch(patch).map((file) => file.path);
 }
