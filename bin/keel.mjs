@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// `keel` command: the headless runner (host/node/boot.ts) through tsx.
+// `keel` command, through tsx: with no subcommand (or options first) the
+// headless runner (host/node/boot.ts); `keel gdb-bridge ...` the bridge
+// between gdb and a machine in a browser tab (host/node/gdb-bridge-cli.ts).
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
+const SUBCOMMANDS = { "gdb-bridge": "../host/node/gdb-bridge-cli.ts" };
+
 const require = createRequire(import.meta.url);
 const tsx = require.resolve("tsx/cli");
-const runner = fileURLToPath(new URL("../host/node/boot.ts", import.meta.url));
-const result = spawnSync(process.execPath, [tsx, runner, ...process.argv.slice(2)], { stdio: "inherit" });
+const argv = process.argv.slice(2);
+const sub = Object.hasOwn(SUBCOMMANDS, argv[0] ?? "") ? argv.shift() : null;
+const script = fileURLToPath(new URL(sub === null ? "../host/node/boot.ts" : SUBCOMMANDS[sub], import.meta.url));
+const result = spawnSync(process.execPath, [tsx, script, ...argv], { stdio: "inherit" });
 process.exit(result.status ?? 1);

@@ -295,6 +295,7 @@ function start(): void {
   const config: BootConfig = {
     ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline, userland: params.userland,
     disk: params.disk,
+    ...(params.gdbBridge !== "" ? { gdbBridge: params.gdbBridge } : {}),
   };
   /** The clock of the machine running now, once one has booted (a replay
    *  link or a restored snapshot brings its own); until then the config's. */

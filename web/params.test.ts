@@ -6,13 +6,13 @@ import {
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "" });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "" });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "" });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "" });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -60,7 +60,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "" });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "" });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -160,5 +160,15 @@ describe("snapshot", () => {
     const bad = parseParams("?snapshot=ftp%3A%2F%2Fh%2Fa.keelsnap");
     expect(bad.params.snapshot).toBe("");
     expect(describeParamError(bad.errors[0]!)).toBe('snapshot="ftp://h/a.keelsnap" must be an http or https address, not ftp:; using the default, a normal boot, without the snapshot.');
+  });
+});
+
+describe("gdb-bridge", () => {
+  it("takes a ws:// URL on this computer, and refuses any other with the reason", () => {
+    expect(parseParams("?gdb-bridge=ws://127.0.0.1:8765")).toEqual({ params: { ...DEFAULT_PARAMS, gdbBridge: "ws://127.0.0.1:8765" }, errors: [] });
+    const { params, errors } = parseParams("?gdb-bridge=wss://evil.example:8765");
+    expect(params.gdbBridge).toBe("");
+    expect(errors).toEqual([{ name: "gdb-bridge", value: "wss://evil.example:8765", reason: expect.stringContaining("must start with ws://") }]);
+    expect(describeParamError(errors[0]!)).toMatch(/; using the default, no gdb bridge\.$/);
   });
 });

@@ -5,6 +5,8 @@
 // A bad value never stops the boot: it is reported (name, value, reason) and
 // the default is used instead, so a typo in a link still gives a machine.
 
+import { bridgeUrlProblem } from "../host/gdb/bridge-protocol";
+
 export type ClockMode = "realtime" | "deterministic";
 /** Where the disk lives: `auto` stores it in the browser (OPFS, else
  *  IndexedDB), `idb` forces the IndexedDB fallback, `memory` runs on a fresh
@@ -42,6 +44,8 @@ export interface KeelParams {
   run: string;
   /** A published `.keelsnap` to boot straight into (its URL as given; "" for none). */
   snapshot: string;
+  /** A `keel gdb-bridge` to connect to (ws:// on this computer; "" for none). */
+  gdbBridge: string;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
@@ -52,6 +56,7 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   disk: DISK_DEFAULT,
   run: "",
   snapshot: "",
+  gdbBridge: "",
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
@@ -60,7 +65,7 @@ export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
   /** `snapshot`: a published snapshot to boot into (checkSnapshotUrl). */
-  name: ParamName | "snapshot";
+  name: ParamName | "snapshot" | "gdb-bridge";
   value: string;
   reason: string;
 }
@@ -121,6 +126,13 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     const reason = checkSnapshotUrl(snapshot);
     if (reason === null) params.snapshot = snapshot;
     else errors.push({ name: "snapshot", value: snapshot, reason });
+  }
+
+  const bridge = search.get("gdb-bridge");
+  if (bridge !== null) {
+    const reason = bridgeUrlProblem(bridge);
+    if (reason === null) params.gdbBridge = bridge;
+    else errors.push({ name: "gdb-bridge", value: bridge, reason });
   }
 
   return { params, errors };
@@ -196,6 +208,8 @@ function defaultText(name: ParamError["name"], defaults: KeelParams): string {
   switch (name) {
     case "snapshot":
       return "a normal boot, without the snapshot";
+    case "gdb-bridge":
+      return "no gdb bridge";
     case "ram":
       return `${defaults.ramMiB} MiB`;
     case "clock":

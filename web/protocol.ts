@@ -54,6 +54,8 @@ export interface BootConfig {
   /** A kernel built in the page from a share link's patch (web/code/patch-boot.ts),
    *  booted instead of the shipped one: its bytes, the patch's name and its diff. */
   kernel?: { bytes: Uint8Array; patch: string; diff: string };
+  /** `?gdb-bridge=`: the `keel gdb-bridge` to serve gdb to (web/gdb-bridge-worker.ts), already checked. */
+  gdbBridge?: string;
 }
 
 /** The answer to `share-request` (web/share-ui.ts). */

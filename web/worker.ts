@@ -42,6 +42,8 @@ import { runSteps } from "./share";
 import { UartBatcher } from "./uart-batcher";
 import { kernelInterfaceProblem } from "./kernel-interface";
 import { readWithProgress } from "./fetch-progress";
+import { GdbBridgeClient } from "./gdb-bridge-worker";
+import { UndoDisk } from "../host/disk/undo";
 import type { LoadItem } from "./protocol";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -161,6 +163,10 @@ class Session {
   /** A link's `run` lines being typed, and the timer that looks in between slices. */
   private player: LinePlayer | null = null;
   private playerTimer: ReturnType<typeof setInterval> | null = null;
+  /** `?gdb-bridge=`: gdb on this computer debugging this machine (web/gdb-bridge-worker.ts). */
+  private bridge: GdbBridgeClient | null = null;
+  /** The disk behind its undo log, for the bridge's reverse execution. */
+  private readonly undoDisk: UndoDisk | null;
 
   constructor(
     kernel: WebAssembly.Module,
@@ -173,8 +179,10 @@ class Session {
     /** Builds the machine instead (one restored from a snapshot). */
     restored?: (callbacks: MachineCallbacks) => Machine,
   ) {
+    // Reverse execution takes the disk back with the machine (host/disk/undo.ts).
+    this.undoDisk = config.gdbBridge !== undefined && config.clock === "deterministic" && disk !== null ? new UndoDisk(disk) : null;
     const machineConfig: MachineConfig = {
-      ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk,
+      ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk: this.undoDisk ?? disk,
     };
     this.keel = new KeelMachine({ kernel, config: machineConfig, outputLimit: CONSOLE_TEXT_KEPT }, restored);
     this.machine = this.keel.machine;
@@ -203,6 +211,20 @@ class Session {
     post({ type: "booted", ramBytes: this.config.ramBytes, clock: this.config.clock });
     this.loop.start();
     this.sendStatus(true);
+    this.startBridge();
+  }
+
+  /** Connects to `keel gdb-bridge` if the page was opened with ?gdb-bridge=. */
+  private startBridge(): void {
+    const url = this.config.gdbBridge;
+    if (url === undefined || this.bridge !== null) return;
+    this.bridge = new GdbBridgeClient(url, {
+      machine: this.machine,
+      undoDisk: this.undoDisk,
+      kick: () => this.loop.kick(),
+      onTick: (listener) => this.keel.onTick(listener),
+      log: (text, warn) => post({ type: "log", level: warn ? LogLevel.Warn : LogLevel.Info, text }),
+    });
   }
 
   reboot(): void {
@@ -310,6 +332,7 @@ class Session {
     this.loop.start();
     this.sendVgaIfChanged();
     this.sendStatus(true);
+    this.startBridge();
   }
 
   /** What a snapshot of the machine needs, copied now (host/snapshot.ts). */
@@ -319,6 +342,7 @@ class Session {
   }
 
   dispose(): void {
+    this.bridge?.close();
     this.share.stopReplay("stopped: the machine was replaced");
     this.stopLines();
     this.keel.dispose();

@@ -97,6 +97,10 @@ describe("UndoDisk", () => {
     inner.read(2, buf);
     expect(buf[0]).toBe(0x34);
     expect(disk.blocks).toBe(BLOCKS);
+    // Nothing is kept before the first mark: no snapshot could go back there.
+    expect(disk.keptBytes).toBe(0);
+    disk.mark();
+    disk.write(2, block(0x5678));
     expect(disk.keptBytes).toBe(BS);
   });
 });

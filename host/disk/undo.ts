@@ -45,7 +45,9 @@ export class UndoDisk implements BlockBackend {
   }
 
   write(block: number, src: Uint8Array): void {
-    const count = Math.floor(src.length / BLOCK_SIZE);
+    // Before the first mark() no snapshot can be gone back to: nothing is kept
+    // (the page wraps every deterministic machine's disk long before a debugger comes).
+    const count = this.epochNow === 0 ? 0 : Math.floor(src.length / BLOCK_SIZE);
     for (let i = 0; i < count; i++) {
       const b = block + i;
       if (b < 0 || b >= this.blocks || this.keptNow.has(b)) continue; // out of range: the inner disk refuses it

@@ -37,6 +37,74 @@ export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
 
 export class BootArgsError extends Error {}
 
+/** A TCP port from 0 (any free one) to 65535. */
+export function parsePort(flag: string, text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new BootArgsError(`${flag} needs a TCP port from 0 to 65535, 0 for any free one (got "${text}")`);
+  return port;
+}
+
+/** What a debugger attaches to: a pid, or the next process that execs a program name. */
+export function parseAttach(flag: string, text: string): { pid: number } | { name: string } {
+  if (/^\d+$/.test(text)) {
+    const pid = Number(text);
+    if (pid < 1 || pid > 0x7fffffff) throw new BootArgsError(`${flag}: no process can have pid ${text}`);
+    return { pid };
+  }
+  if (text.length === 0 || new TextEncoder().encode(text).length > 16 || text.includes("/")) {
+    throw new BootArgsError(`${flag} needs a pid or a program name of 1 to 16 bytes without "/" (got "${text}")`);
+  }
+  return { name: text };
+}
+
+export interface BridgeArgs {
+  gdbPort: number;
+  wsPort: number;
+  attach: { pid: number } | { name: string } | null;
+  help: boolean;
+}
+
+export const BRIDGE_USAGE = `usage: keel gdb-bridge [--port PORT] [--ws PORT] [--attach PID|NAME]
+  gdb on this computer against a Keel machine in a browser tab
+  --port PORT      gdb connects here, on 127.0.0.1 (default 1234)
+  --ws PORT        the page connects here, ws://127.0.0.1:PORT (default 8765);
+                   open the page with ?gdb-bridge=ws://127.0.0.1:PORT
+  --attach PID|NAME
+                   the page attaches to process PID, or to the next process
+                   that execs program NAME, stopped at its first instruction
+  --help           this text
+`;
+
+export function parseBridgeArgs(argv: string[]): BridgeArgs {
+  const args: BridgeArgs = { gdbPort: 1234, wsPort: 8765, attach: null, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new BootArgsError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--port":
+        args.gdbPort = parsePort(flag, value());
+        break;
+      case "--ws":
+        args.wsPort = parsePort(flag, value());
+        break;
+      case "--attach":
+        args.attach = parseAttach(flag, value());
+        break;
+      case "--help":
+      case "-h":
+        args.help = true;
+        break;
+      default:
+        throw new BootArgsError(`unknown option ${flag} (keel gdb-bridge --help lists them)`);
+    }
+  }
+  return args;
+}
+
 export const BOOT_USAGE = `usage: keel [options]
   --ram MiB        RAM size in MiB, 16 to 2048 (default 128)
   --clock MODE     realtime (default) or deterministic
@@ -141,27 +209,12 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--no-disk":
         args.disk = "none";
         break;
-      case "--gdb": {
-        const text = value();
-        const port = Number(text);
-        if (!/^\d+$/.test(text) || port > 65535) throw new BootArgsError(`--gdb needs a TCP port from 0 to 65535, 0 for any free one (got "${text}")`);
-        args.gdbPort = port;
+      case "--gdb":
+        args.gdbPort = parsePort("--gdb", value());
         break;
-      }
-      case "--gdb-attach": {
-        const text = value();
-        if (/^\d+$/.test(text)) {
-          const pid = Number(text);
-          if (pid < 1 || pid > 0x7fffffff) throw new BootArgsError(`--gdb-attach: no process can have pid ${text}`);
-          args.gdbAttach = { pid };
-        } else {
-          if (text.length === 0 || new TextEncoder().encode(text).length > 16 || text.includes("/")) {
-            throw new BootArgsError(`--gdb-attach needs a pid or a program name of 1 to 16 bytes without "/" (got "${text}")`);
-          }
-          args.gdbAttach = { name: text };
-        }
+      case "--gdb-attach":
+        args.gdbAttach = parseAttach("--gdb-attach", value());
         break;
-      }
       case "--gdb-log":
         args.gdbLog = true;
         break;

@@ -1,35 +1,29 @@
 // The GDB server's Node transport: a TCP listener on 127.0.0.1 that hands
-// each connection's bytes to a GdbSession (host/gdb/session.ts) over the
-// running machine (host/gdb/machine-target.ts). One gdb at a time; when it
-// disconnects without detaching, the process is detached and runs on.
+// each connection's bytes to the transport-free server (host/gdb/server.ts:
+// a GdbSession over the running machine's MachineDebugTarget). One gdb at
+// a time; when it disconnects without detaching, the process is detached
+// and runs on.
 
 import { createServer, type Server, type Socket } from "node:net";
-import { GdbSession } from "../gdb/session.js";
+import { GdbServer, type GdbServerOptions } from "../gdb/server.js";
 import type { MachineDebugTarget } from "../gdb/machine-target.js";
 
-export interface GdbTcpOptions {
+export interface GdbTcpOptions extends GdbServerOptions {
   port: number;
   host?: string;
-  /** What to attach to: a pid, or the next process that execs this name. */
-  attach?: { pid: number } | { name: string } | null;
-  /** One line per event (listening, attached, connected, ...). */
-  log?: (line: string) => void;
-  /** Every packet, for --gdb-log. */
-  packetLog?: (direction: "in" | "out", text: string) => void;
 }
 
 export class GdbTcpServer {
   private server: Server | null = null;
   private client: Socket | null = null;
-  private session: GdbSession | null = null;
-  private pendingPid: number | null = null;
-  private announcedPid: number | null = null;
-  private execPending = false;
+  private readonly core: GdbServer;
 
   constructor(
-    private readonly target: MachineDebugTarget,
+    target: MachineDebugTarget,
     private readonly options: GdbTcpOptions,
-  ) {}
+  ) {
+    this.core = new GdbServer(target, options);
+  }
 
   /** Starts listening; resolves with the port (useful with port 0). */
   listen(): Promise<number> {
@@ -41,7 +35,7 @@ export class GdbTcpServer {
         const address = server.address();
         const port = typeof address === "object" && address !== null ? address.port : this.options.port;
         this.server = server;
-        this.log(`gdb: listening on ${host}:${port}`);
+        this.options.log?.(`gdb: listening on ${host}:${port}`);
         resolve(port);
       });
     });
@@ -49,33 +43,17 @@ export class GdbTcpServer {
 
   /** Arms the attach request; call once the machine has booted. */
   armAttach(): void {
-    const attach = this.options.attach;
-    if (!attach) return;
-    if ("pid" in attach) {
-      this.pendingPid = attach.pid;
-    } else if (this.target.attachOnExec(attach.name)) {
-      this.execPending = true;
-      this.log(`gdb: waiting for a process to exec ${attach.name}`);
-    } else {
-      this.log(`gdb: cannot wait for ${attach.name}: a program name is 1 to 16 bytes`);
-    }
+    this.core.armAttach();
   }
 
   /** After every machine slice: attaches when due, and lets the session answer. */
   poll(): void {
-    if (this.pendingPid !== null && this.target.attach(this.pendingPid)) this.pendingPid = null;
-    const pid = this.target.pid();
-    if (pid !== null) this.execPending = false;
-    if (pid !== null && pid !== this.announcedPid) this.log(`gdb: attached to pid ${pid}, stopped`);
-    if (pid === null && this.announcedPid !== null) this.log(`gdb: pid ${this.announcedPid} is no longer debugged`);
-    this.announcedPid = pid;
-    this.target.afterSlice();
-    this.session?.poll();
+    this.core.poll();
   }
 
   /** Whether the runner must keep running for gdb (a client, or an attach not yet made). */
   get busy(): boolean {
-    return this.client !== null || this.pendingPid !== null || this.execPending || this.target.pid() !== null;
+    return this.client !== null || this.core.busy;
   }
 
   close(): void {
@@ -92,26 +70,14 @@ export class GdbTcpServer {
     }
     this.client = socket;
     socket.setNoDelay(true);
-    const session = new GdbSession(this.target, (bytes) => socket.write(bytes));
-    if (this.options.packetLog) session.onPacket = this.options.packetLog;
-    this.session = session;
-    this.log("gdb: connected");
-    socket.on("data", (chunk: Buffer) => {
-      session.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-      this.poll(); // attaches and detaches made by gdb are announced at once
-    });
+    this.core.connect((bytes) => socket.write(bytes));
+    socket.on("data", (chunk: Buffer) => this.core.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
     const gone = () => {
       if (this.client !== socket) return;
       this.client = null;
-      this.session = null;
-      if (this.target.pid() !== null) this.target.detach();
-      this.log("gdb: disconnected");
+      this.core.disconnect();
     };
     socket.on("close", gone);
     socket.on("error", gone);
-  }
-
-  private log(line: string): void {
-    this.options.log?.(line);
   }
 }
