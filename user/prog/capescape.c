@@ -20,6 +20,7 @@
 //   capescape probe    exits 0 when it has no ambient authority (the suite
 //                      fspawns it to see whether capability mode held)
 #include "user.h"
+#include "check.h"
 
 #define TOP "/esc"
 #define OUTSIDE "/escout.tmp"  // a file outside the directory capability's subtree
@@ -28,41 +29,19 @@
 #define SOON_TICKS 2           // a deadline this many 10 ms ticks away...
 #define SOON_NS (SOON_TICKS * 10000000UL)  // ...in clocknanos() units
 
-static int passed, failed;
-static int report_fd = -1;  // the sandboxed child reports through this pipe
-
-static void tally(int ok) {
-  if (report_fd >= 0) write(report_fd, ok ? "p" : "f", 1);
-  else if (ok) passed++;
-  else failed++;
-}
-
-static void check(int ok, const char *what, const char *fmt, ...) {
-  if (ok) {
-    printf("ok   %s\n", what);
-  } else {
-    char detail[160] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    printf("FAIL %s: %s\n", what, detail);
-  }
-  tally(ok);
-}
 
 // An attempt that must fail (-1) with a reason containing `why`.
 static void denied(const char *what, long got, const char *why) {
   const char *reason = lasterror();
   if (got == -1 && strstr(reason, why) != 0) {
     printf("ok   %s: denied: %s\n", what, reason);
-    tally(1);
+    check_tally(1);
   } else if (got == -1) {
     printf("FAIL %s: denied for another reason: \"%s\", want \"%s\"\n", what, reason, why);
-    tally(0);
+    check_tally(0);
   } else {
     printf("FAIL %s: got %ld, want -1 (%s)\n", what, got, why);
-    tally(0);
+    check_tally(0);
   }
 }
 
@@ -743,27 +722,8 @@ int main(int argc, char **argv) {
     cleanup();
     return 1;
   }
-  int fds[2];
-  if (pipe(fds) < 0) fail("capescape: pipe");
-  int pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    report_fd = fds[1];
-    sandboxed();
-    write(report_fd, "e", 1);
-    exit(0);
-  }
-  close(fds[1]);
-  int finished = 0;
-  char c;
-  while (read(fds[0], &c, 1) == 1) {
-    if (c == 'p') passed++;
-    else if (c == 'f') failed++;
-    else if (c == 'e') finished = 1;
-  }
-  close(fds[0]);
-  int status = 0;
-  while (wait(&status) != pid) {}
+  int finished;
+  int status = check_in_child("the sandboxed child", sandboxed, &finished);
   check(finished, "the sandboxed child ran every attempt", "it stopped early (status %d)", status);
 
   // Outside capability mode, afterwards: nothing escaped, nothing changed.
@@ -781,6 +741,6 @@ int main(int argc, char **argv) {
   cap_delete(top_ro);
   close(root_dir);
   cleanup();
-  printf("capescape: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  printf("capescape: %d passed, %d failed\n", check_passed, check_failed);
+  return check_failed ? 1 : 0;
 }

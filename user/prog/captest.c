@@ -17,6 +17,7 @@
 // /true and /cat; creates and removes /captest.tmp when the root is
 // writable.
 #include "user.h"
+#include "check.h"
 
 #define README "/README"
 #define SCRATCH "/captest.tmp"
@@ -26,39 +27,17 @@
 #define SOME_SLOT 40              // a slot from 16 up that captest leaves free
 #define BADGE 7
 
-static int passed, failed;
-static int report_fd = -1;  // in a forked child: the pipe to the parent
 
 // ---- reporting ----
-
-static void tally(int ok) {
-  if (report_fd >= 0) write(report_fd, ok ? "p" : "f", 1);
-  else if (ok) passed++;
-  else failed++;
-}
-
-static void check(int ok, const char *what, const char *fmt, ...) {
-  if (ok) {
-    printf("ok   %s\n", what);
-  } else {
-    char detail[160] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    printf("FAIL %s: %s\n", what, detail);
-  }
-  tally(ok);
-}
 
 // A call that must fail: -1, and the kernel's reason is printed.
 static void denied(const char *what, long got) {
   if (got == -1) {
     printf("ok   %s: denied as expected: %s\n", what, lasterror());
-    tally(1);
+    check_tally(1);
   } else {
     printf("FAIL %s: got %ld, want -1 (denied)\n", what, got);
-    tally(0);
+    check_tally(0);
   }
 }
 
@@ -82,39 +61,12 @@ static int read_one(int slot) {
   return read(slot, &c, 1);
 }
 
-// Forks a child that runs fn with report_fd set; afterwards counts what it
-// sent. Returns the child's exit status.
+// Runs fn in a child whose checks count here (check_in_child); a child that
+// stops early is a failure. Returns the child's exit status.
 static int in_child(const char *what, void (*fn)(void)) {
-  int fds[2];
-  if (pipe(fds) < 0) {
-    check(0, what, "pipe: %s", lasterror());
-    return -1;
-  }
-  int pid = fork();
-  if (pid < 0) {
-    check(0, what, "fork: %s", lasterror());
-    close(fds[0]);
-    close(fds[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    close(fds[0]);
-    report_fd = fds[1];
-    fn();
-    write(report_fd, "e", 1);
-    exit(0);
-  }
-  close(fds[1]);
-  int status = -1, finished = 0;
-  char c;
-  while (read(fds[0], &c, 1) == 1) {
-    if (c == 'p') passed++;
-    else if (c == 'f') failed++;
-    else if (c == 'e') finished = 1;
-  }
-  close(fds[0]);
-  while (wait(&status) != pid) {}
-  if (!finished) check(0, what, "the child stopped before the end of its checks (status %d)", status);
+  int finished;
+  int status = check_in_child(what, fn, &finished);
+  if (status != -1 && !finished) check(0, what, "the child stopped before the end of its checks (status %d)", status);
   return status;
 }
 
@@ -509,6 +461,6 @@ int main(int argc, char **argv) {
   group_execute_delete();
   group_revoke_blocked();
   group_wrong_kind();
-  printf("captest: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  printf("captest: %d passed, %d failed\n", check_passed, check_failed);
+  return check_failed ? 1 : 0;
 }

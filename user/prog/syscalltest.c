@@ -18,6 +18,7 @@
 // `end` is the end of the image, the guard page is the page at
 // round_up(end), and programs live in / (echo, true, false).
 #include "user.h"
+#include "check.h"
 
 #define PAGE 4096UL
 #define KERNEL_PTR 0xffffffff80000000UL  // upper half: never user memory
@@ -28,33 +29,18 @@
 #define MANY 10000                        // bound on "until it fails" loops
 
 extern char end[];
-static int report_fd = -1;
 static int main_pid;
 static char page_edge_storage;  // marks that page_edge() has run
 static char *edge;              // the last mapped byte + 1 (a page boundary)
 
 // ---- reporting ----
 
-static void result(int ok, const char *name, const char *fmt, ...) {
-  if (ok) {
-    printf("ok   %s\n", name);
-  } else {
-    char detail[160] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    printf("FAIL %s: %s\n", name, detail);
-  }
-  write(report_fd, ok ? "p" : "f", 1);
-}
-
 static void expect(const char *name, long got, long want) {
-  result(got == want, name, "got %ld, want %ld", got, want);
+  check(got == want, name, "got %ld, want %ld", got, want);
 }
 
 static void expect_either(const char *name, long got, long a, long b) {
-  result(got == a || got == b, name, "got %ld, want %ld or %ld", got, a, b);
+  check(got == a || got == b, name, "got %ld, want %ld or %ld", got, a, b);
 }
 
 // ---- helpers ----
@@ -109,7 +95,7 @@ static void group_process(void) {
 
   pid = fork();
   if (pid == 0) exit(42);
-  result(pid > 0, "fork returns the child's pid to the parent", "got %d", pid);
+  check(pid > 0, "fork returns the child's pid to the parent", "got %d", pid);
   expect("wait returns the child's pid", wait(&status), pid);
   expect("wait copies exit(42)'s status", status, 42);
 
@@ -148,7 +134,7 @@ static void group_process(void) {
     exit(shared);
   }
   wait(&status);
-  result(status == 2 && shared == 1, "fork copies memory (child's store stays in the child)", "child %d, parent %d", status,
+  check(status == 2 && shared == 1, "fork copies memory (child's store stays in the child)", "child %d, parent %d", status,
          shared);
 
   pipe(fds);
@@ -164,7 +150,7 @@ static void group_process(void) {
   close(fds[0]);
   close(fds[1]);
   expect("child's getpid equals fork's return", reported, pid);
-  result(getpid() > 0 && getpid() != pid, "getpid is positive and differs from the child's", "got %d", getpid());
+  check(getpid() > 0 && getpid() != pid, "getpid is positive and differs from the child's", "got %d", getpid());
 
   // An orphan is re-parented to init: the child forks a grandchild that
   // outlives it, and we look at the grandchild's ppid. The grandchild's pid
@@ -193,7 +179,7 @@ static void group_process(void) {
     if (strncmp(table[i].name, "init", PROC_NAME_LEN) == 0) init_pid = table[i].pid;
     if (table[i].pid == grandchild) parent = table[i].ppid;
   }
-  result(parent != pid && (init_pid < 0 || parent == init_pid), "an orphan is re-parented to init",
+  check(parent != pid && (init_pid < 0 || parent == init_pid), "an orphan is re-parented to init",
          "orphan %d has ppid %d, init is %d, dead parent %d", grandchild, parent, init_pid, pid);
   close(fds[0]);
   close(fds[1]);
@@ -207,7 +193,7 @@ static void group_pipe(void) {
   int fds[2] = {-1, -1};
   char buf[128];
   expect("pipe succeeds", pipe(fds), 0);
-  result(fds[0] >= 0 && fds[1] >= 0 && fds[0] != fds[1], "pipe returns two distinct descriptors", "got %d %d", fds[0],
+  check(fds[0] >= 0 && fds[1] >= 0 && fds[0] != fds[1], "pipe returns two distinct descriptors", "got %d %d", fds[0],
          fds[1]);
   expect("pipe into a kernel address returns -1", pipe((int *)KERNEL_PTR), -1);
   expect("pipe into read-only text (address 0) returns -1", pipe((int *)TEXT_PTR), -1);
@@ -217,7 +203,7 @@ static void group_pipe(void) {
 
   expect("write 5 bytes to a pipe", write(fds[1], "hello", 5), 5);
   expect("read returns the 5 bytes available", read(fds[0], buf, sizeof buf), 5);
-  result(memcmp(buf, "hello", 5) == 0, "read returns the bytes written", "got different bytes");
+  check(memcmp(buf, "hello", 5) == 0, "read returns the bytes written", "got different bytes");
   expect("read from a pipe's write end returns -1", read(fds[1], buf, 1), -1);
   expect("write to a pipe's read end returns -1", write(fds[0], "x", 1), -1);
   expect("write of 0 bytes returns 0", write(fds[1], buf, 0), 0);
@@ -249,7 +235,7 @@ static void group_pipe(void) {
   int got = read_all(fds[0], sink, sizeof sink);
   int status = -1;
   wait(&status);
-  result(got == 65536 && status == 0 && sink[0] == 'b' && sink[65535] == 'b', "64 KiB through a pipe arrives whole",
+  check(got == 65536 && status == 0 && sink[0] == 'b' && sink[65535] == 'b', "64 KiB through a pipe arrives whole",
          "read %d, writer status %d", got, status);
 
   write(fds[1], "end", 3);
@@ -288,7 +274,7 @@ static void group_fd(void) {
   int fds[2];
   pipe(fds);
   int copy = dup(fds[1]);
-  result(copy >= 0 && copy != fds[0] && copy != fds[1], "dup returns a new descriptor", "got %d", copy);
+  check(copy >= 0 && copy != fds[0] && copy != fds[1], "dup returns a new descriptor", "got %d", copy);
   expect("close returns 0", close(copy), 0);
   expect("close of a closed descriptor returns -1", close(copy), -1);
   expect("write to a closed descriptor returns -1", write(copy, "x", 1), -1);
@@ -301,11 +287,11 @@ static void group_fd(void) {
   static int opened[MANY];
   int count = 0, last;
   while (count < MANY && (last = dup(fds[0])) >= 0) opened[count++] = last;
-  result(count > 0 && count < MANY, "dup fails with -1 once the descriptor table is full", "%d dups succeeded", count);
+  check(count > 0 && count < MANY, "dup fails with -1 once the descriptor table is full", "%d dups succeeded", count);
   expect("pipe fails with -1 when no descriptors are free", pipe((int *)buf), -1);
   for (int i = 0; i < count; i++) close(opened[i]);
   int again = dup(fds[0]);
-  result(again >= 0, "descriptors are reusable after closing", "dup returned %d", again);
+  check(again >= 0, "descriptors are reusable after closing", "dup returned %d", again);
   close(again);
   close(fds[0]);
   close(fds[1]);
@@ -316,7 +302,7 @@ static void group_fd(void) {
 static void group_fstat(void) {
   struct stat st;
   int fd = open("/console", O_RDWR);
-  result(fd >= 0, "open /console", "got %d", fd);
+  check(fd >= 0, "open /console", "got %d", fd);
   memset(&st, 0xff, sizeof st);
   expect("fstat of the console succeeds", fstat(fd, &st), 0);
   expect("the console is T_DEVICE", st.type, T_DEVICE);
@@ -330,7 +316,7 @@ static void group_fstat(void) {
   close(fd);
 
   fd = open("/", O_RDONLY);
-  result(fd >= 0, "open / read-only", "got %d", fd);
+  check(fd >= 0, "open / read-only", "got %d", fd);
   fstat(fd, &st);
   expect("/ is T_DIR", st.type, T_DIR);
   expect("write to a directory returns -1", write(fd, "x", 1), -1);
@@ -417,7 +403,7 @@ static void group_exec(void) {
     char *long_arg[] = {"true", e - PAGE, 0};
     expect("exec with an argument running into unmapped memory returns -1", exec("/true", long_arg), -1);
   }
-  result(1, "the process survives failed execs", "");
+  check(1, "the process survives failed execs", "");
 
   int status = -5;
   int pid = fork();
@@ -452,7 +438,7 @@ static void group_exec(void) {
   read_all(fds[0], buf, sizeof buf - 1);
   close(fds[0]);
   wait(&status);
-  result(strcmp(buf, "from exec\n") == 0 && status == 0, "exec keeps descriptors and passes argv", "got \"%s\", status %d",
+  check(strcmp(buf, "from exec\n") == 0 && status == 0, "exec keeps descriptors and passes argv", "got \"%s\", status %d",
          buf, status);
 }
 
@@ -487,9 +473,9 @@ static void group_memory(void) {
   char *start = sbrk(0);
   uint64 guard = ((uint64)end + PAGE - 1) & ~(PAGE - 1);
   char here;
-  result((uint64)start >= guard + 2 * PAGE, "the break starts above the guard page and the stack", "break %p, guard %p",
+  check((uint64)start >= guard + 2 * PAGE, "the break starts above the guard page and the stack", "break %p, guard %p",
          start, (void *)guard);
-  result((uint64)&here > guard + PAGE && (uint64)&here < (uint64)start, "the stack lies between the guard page and the break",
+  check((uint64)&here > guard + PAGE && (uint64)&here < (uint64)start, "the stack lies between the guard page and the break",
          "sp %p", &here);
 
   char *old = sbrk(4096);
@@ -497,9 +483,9 @@ static void group_memory(void) {
   expect("the break moved by 4096", (long)sbrk(0), (long)start + 4096);
   int zero = 1;
   for (int i = 0; i < 4096; i++) zero &= old[i] == 0;
-  result(zero, "new sbrk memory reads as zero", "");
+  check(zero, "new sbrk memory reads as zero", "");
   memset(old, 0x5a, 4096);
-  result(old[4095] == 0x5a, "new sbrk memory is writable", "");
+  check(old[4095] == 0x5a, "new sbrk memory is writable", "");
   expect("sbrk(-4096) returns the old break", (long)sbrk(-4096), (long)start + 4096);
   expect("the break moved back", (long)sbrk(0), (long)start);
   expect("sbrk below address 0 returns -1", (long)sbrk(-(int)((uint64)start + (1 << 20))), -1);
@@ -507,7 +493,7 @@ static void group_memory(void) {
   expect("a failed sbrk leaves the break alone", (long)sbrk(0), (long)start);
   char *huge = sbrk(0x7fffffff);
   if (huge != (char *)-1) sbrk(-0x7fffffff);
-  result(sbrk(0) == start, "sbrk(INT_MAX) either fails or can be undone", "break %p", sbrk(0));
+  check(sbrk(0) == start, "sbrk(INT_MAX) either fails or can be undone", "break %p", sbrk(0));
   old = sbrk(1);
   old[0] = 7;
   expect("sbrk(1) moves the break by one byte", (long)sbrk(0), (long)start + 1);
@@ -526,9 +512,9 @@ static void group_memory(void) {
   char *lazy = sbrk(16 << 20);
   expect("lazy sbrk(16 MiB) returns the old break", (long)lazy, (long)start);
   if (lazy != (char *)-1) {
-    result(lazy[0] == 0 && lazy[(16 << 20) - 1] == 0 && lazy[8 << 20] == 0, "lazy pages read as zero", "");
+    check(lazy[0] == 0 && lazy[(16 << 20) - 1] == 0 && lazy[8 << 20] == 0, "lazy pages read as zero", "");
     lazy[12345] = 9;
-    result(lazy[12345] == 9, "lazy pages are writable", "");
+    check(lazy[12345] == 9, "lazy pages are writable", "");
     sbrk(-(16 << 20));
   }
   expect("sbrkmode(0) returns 0", sbrkmode(0), 0);
@@ -536,7 +522,7 @@ static void group_memory(void) {
   lazy = sbrklazy(16 << 20);
   expect("sbrklazy(16 MiB) returns the old break", (long)lazy, (long)start);
   if (lazy != (char *)-1) {
-    result(lazy[(16 << 20) - 1] == 0, "sbrklazy pages read as zero", "");
+    check(lazy[(16 << 20) - 1] == 0, "sbrklazy pages read as zero", "");
     sbrklazy(-(16 << 20));
   }
   expect("sbrklazy(-16 MiB) gave it all back", (long)sbrk(0), (long)start);
@@ -604,17 +590,17 @@ static void sleep_negative(void) {
 
 static void group_time(void) {
   int t0 = uptime();
-  result(t0 >= 0, "uptime is not negative", "got %d", t0);
+  check(t0 >= 0, "uptime is not negative", "got %d", t0);
   expect("sleep(0) returns 0", sleep(0), 0);
   uint64 c0 = clocknanos();
   t0 = uptime();
   expect("sleep(3) returns 0", sleep(3), 0);
   int t1 = uptime();
   uint64 c1 = clocknanos();
-  result(t1 - t0 >= 3, "uptime advances by at least the ticks slept", "%d -> %d", t0, t1);
-  result(c0 > 0 && c1 > c0, "clocknanos advances across a sleep", "%lu -> %lu", c0, c1);
+  check(t1 - t0 >= 3, "uptime advances by at least the ticks slept", "%d -> %d", t0, t1);
+  check(c0 > 0 && c1 > c0, "clocknanos advances across a sleep", "%lu -> %lu", c0, c1);
   uint64 a = clocknanos(), b = clocknanos();
-  result(b >= a, "clocknanos never goes backwards", "%lu -> %lu", a, b);
+  check(b >= a, "clocknanos never goes backwards", "%lu -> %lu", a, b);
 
   int pid = fork();
   if (pid == 0) sleep_negative();
@@ -637,27 +623,27 @@ static void group_keel(void) {
   static struct procinfo table[128];
   int me = getpid();
   int n = procs(table, 128);
-  result(n >= 2 && n <= 128, "procs lists at least this process and its parent", "got %d", n);
+  check(n >= 2 && n <= 128, "procs lists at least this process and its parent", "got %d", n);
   struct procinfo *self = 0, *parent = 0;
   for (int i = 0; i < n && i < 128; i++) {
     if (table[i].pid == me) self = &table[i];
     if (table[i].pid == main_pid) parent = &table[i];
   }
-  result(self != 0, "procs includes the caller", "");
+  check(self != 0, "procs includes the caller", "");
   if (self) {
     expect("the caller is running", self->state, PROC_RUNNING);
     expect("the caller's ppid is its parent", self->ppid, main_pid);
-    result(strncmp(self->name, "syscalltest", PROC_NAME_LEN) == 0, "the caller's name is its program's", "got %.16s",
+    check(strncmp(self->name, "syscalltest", PROC_NAME_LEN) == 0, "the caller's name is its program's", "got %.16s",
            self->name);
-    result(self->mem_bytes > 0, "the caller uses memory", "got %lu", self->mem_bytes);
+    check(self->mem_bytes > 0, "the caller uses memory", "got %lu", self->mem_bytes);
   }
   // Blocked in read, or just woken by what this group already reported.
-  result(parent && (parent->state == PROC_SLEEPING || parent->state == PROC_RUNNABLE),
+  check(parent && (parent->state == PROC_SLEEPING || parent->state == PROC_RUNNABLE),
          "the parent, reading our reports, is sleeping or runnable", "state %d", parent ? parent->state : -1);
 
   memset(table, 0xab, sizeof table);
   expect("procs(buf, 1) returns 1", procs(table, 1), 1);
-  result(table[1].pid == (int)0xabababab, "procs(buf, 1) writes only one entry", "");
+  check(table[1].pid == (int)0xabababab, "procs(buf, 1) writes only one entry", "");
   expect("procs(buf, 0) returns 0", procs(table, 0), 0);
   expect_either("procs(buf, -1) returns -1 or 0", procs(table, -1), -1, 0);
   expect("procs into a kernel address returns -1", procs((struct procinfo *)KERNEL_PTR, 4), -1);
@@ -691,14 +677,14 @@ static void group_keel(void) {
   open("/no-such-file", O_RDONLY);
   memset(buf, 'x', sizeof buf);
   int len = errstr(buf, sizeof buf);
-  result(len > 0 && len < (int)sizeof buf && buf[len] == 0 && (int)strlen(buf) == len,
+  check(len > 0 && len < (int)sizeof buf && buf[len] == 0 && (int)strlen(buf) == len,
          "errstr returns the reason for the last failure", "returned %d", len);
   memset(buf, 'x', sizeof buf);
   len = errstr(buf, 4);
-  result(memchr(buf, 0, 4) != 0 && buf[4] == 'x', "errstr(buf, 4) truncates within 4 bytes", "returned %d", len);
+  check(memchr(buf, 0, 4) != 0 && buf[4] == 'x', "errstr(buf, 4) truncates within 4 bytes", "returned %d", len);
   memset(buf, 'x', sizeof buf);
   len = errstr(buf, 0);
-  result(buf[0] == 'x' && len >= -1, "errstr(buf, 0) writes nothing", "returned %d", len);
+  check(buf[0] == 'x' && len >= -1, "errstr(buf, 0) writes nothing", "returned %d", len);
   expect("errstr into a kernel address returns -1", errstr((char *)KERNEL_PTR, 64), -1);
 
   long unknown[] = {0, 22, 99, 105, 1000000, -1};
@@ -725,18 +711,18 @@ static void group_files(void) {
   unlink(WORKDIR);
 
   if (mkdir(WORKDIR) < 0 || chdir(WORKDIR) < 0) {
-    result(0, "create and enter " WORKDIR, "%s (file system checks skipped)", lasterror());
+    check(0, "create and enter " WORKDIR, "%s (file system checks skipped)", lasterror());
     return;
   }
-  result(1, "create and enter " WORKDIR, "");
+  check(1, "create and enter " WORKDIR, "");
   struct stat st;
   static char buf[8192];  // static: the stack is one page
 
   int fd = open("f", O_CREATE | O_RDWR);
-  result(fd >= 0, "open(O_CREATE) makes a file", "got %d", fd);
+  check(fd >= 0, "open(O_CREATE) makes a file", "got %d", fd);
   expect("write 10 bytes to it", write(fd, "0123456789", 10), 10);
   fstat(fd, &st);
-  result(st.type == T_FILE && st.size == 10 && st.nlink == 1, "fstat: T_FILE, size 10, one link", "type %d size %lu nlink %d",
+  check(st.type == T_FILE && st.size == 10 && st.nlink == 1, "fstat: T_FILE, size 10, one link", "type %d size %lu nlink %d",
          st.type, st.size, st.nlink);
   expect("read at end of file returns 0", read(fd, buf, 10), 0);
   close(fd);
@@ -750,7 +736,7 @@ static void group_files(void) {
   close(fd);
   fd = open("f", O_CREATE | O_RDWR);
   fstat(fd, &st);
-  result(fd >= 0 && st.size == 10, "O_CREATE on an existing file opens it unchanged", "fd %d size %lu", fd, st.size);
+  check(fd >= 0 && st.size == 10, "O_CREATE on an existing file opens it unchanged", "fd %d size %lu", fd, st.size);
   close(fd);
   fd = open("f", O_RDWR | O_TRUNC);
   fstat(fd, &st);
@@ -773,7 +759,7 @@ static void group_files(void) {
   memset(buf, 0, 16);
   read(fd, buf, 16);
   close(fd);
-  result(strcmp(buf, "abcdefgh") == 0, "dup and fork share the file offset", "file holds \"%s\"", buf);
+  check(strcmp(buf, "abcdefgh") == 0, "dup and fork share the file offset", "file holds \"%s\"", buf);
 
   for (int i = 0; i < (int)sizeof buf; i++) buf[i] = (char)(i * 7);
   fd = open("f", O_RDWR | O_TRUNC);
@@ -782,25 +768,25 @@ static void group_files(void) {
   fd = open("f", O_RDONLY);
   static char back[8192];
   int got = read_all(fd, back, sizeof back);
-  result(got == (int)sizeof back && memcmp(buf, back, sizeof back) == 0, "read them back intact", "read %d", got);
+  check(got == (int)sizeof back && memcmp(buf, back, sizeof back) == 0, "read them back intact", "read %d", got);
   close(fd);
 
   char *e = page_edge();
   if (e) {
     fd = open("f", O_RDONLY);
     int r = read(fd, e - 100, 8192);
-    result(r == -1 || (r >= 0 && r <= 100), "read running into unmapped memory: -1 or at most the mapped part", "got %d", r);
+    check(r == -1 || (r >= 0 && r <= 100), "read running into unmapped memory: -1 or at most the mapped part", "got %d", r);
     close(fd);
     fd = open("f", O_RDWR);
     r = write(fd, e - 100, 200);
-    result(r == -1 || (r >= 0 && r <= 100), "write running into unmapped memory: -1 or at most the mapped part", "got %d", r);
+    check(r == -1 || (r >= 0 && r <= 100), "write running into unmapped memory: -1 or at most the mapped part", "got %d", r);
     close(fd);
   }
 
   // Names longer than DIRSIZ are cut to 14 characters.
   fd = open("abcdefghijklmnopq", O_CREATE | O_RDWR);
   close(fd);
-  result(fd >= 0 && inode_of("abcdefghijklmn") == inode_of("abcdefghijklmnopq") && inode_of("abcdefghijklmn") > 0,
+  check(fd >= 0 && inode_of("abcdefghijklmn") == inode_of("abcdefghijklmnopq") && inode_of("abcdefghijklmn") > 0,
          "a 17-character name is the same file as its first 14", "");
   expect("unlink the 14-character name", unlink("abcdefghijklmn"), 0);
 
@@ -813,13 +799,13 @@ static void group_files(void) {
     if (de.inum != 0 && strncmp(de.name, "f", DIRSIZ) == 0) found = 1;
   }
   close(fd);
-  result(found && n == 0, "reading a directory yields 16-byte entries naming its files", "found %d, last read %d", found,
+  check(found && n == 0, "reading a directory yields 16-byte entries naming its files", "found %d, last read %d", found,
          n);
 
   // Links.
   expect("link(f, g) returns 0", link("f", "g"), 0);
   stat("g", &st);
-  result(inode_of("f") == inode_of("g") && st.nlink == 2, "both names share the inode, nlink 2", "nlink %d", st.nlink);
+  check(inode_of("f") == inode_of("g") && st.nlink == 2, "both names share the inode, nlink 2", "nlink %d", st.nlink);
   expect("link onto an existing name returns -1", link("f", "g"), -1);
   expect("link of a missing file returns -1", link("missing", "h"), -1);
   expect("link of a directory returns -1", link(".", "h"), -1);
@@ -840,7 +826,7 @@ static void group_files(void) {
   close(fd);
   expect("unlink of a non-empty directory returns -1", unlink("d"), -1);
   expect("chdir(d) returns 0", chdir("d"), 0);
-  result(open("x", O_RDONLY) >= 0, "relative paths start at the new directory", "");
+  check(open("x", O_RDONLY) >= 0, "relative paths start at the new directory", "");
   expect("chdir(..) returns 0", chdir(".."), 0);
   unlink("d/x");
   expect("unlink of an empty directory returns 0", unlink("d"), 0);
@@ -849,7 +835,7 @@ static void group_files(void) {
   expect("mknod(dev0, 1, 0) returns 0", mknod("dev0", CONSOLE_MAJOR, 0), 0);
   fd = open("dev0", O_RDWR);
   fstat(fd, &st);
-  result(fd >= 0 && st.type == T_DEVICE, "the new node is a T_DEVICE", "fd %d type %d", fd, st.type);
+  check(fd >= 0 && st.type == T_DEVICE, "the new node is a T_DEVICE", "fd %d type %d", fd, st.type);
   close(fd);
   expect("mknod of an existing name returns -1", mknod("dev0", CONSOLE_MAJOR, 0), -1);
   unlink("dev0");
@@ -895,13 +881,13 @@ static void group_console(void) {
   int fds[2];
   if (pipe(fds) == 0) {
     expect("ttymode of a pipe fails", ttymode(fds[0], TTY_RAW), -1);
-    result(strstr(lasterror(), "not the console") != 0, "and says it is not the console", "%s", lasterror());
+    check(strstr(lasterror(), "not the console") != 0, "and says it is not the console", "%s", lasterror());
     close(fds[0]);
     close(fds[1]);
   }
   expect("ttymode of a closed descriptor fails", ttymode(1000, TTY_RAW), -1);
   expect("ttymode with an unknown mode fails", ttymode(0, 7), -1);
-  result(strstr(lasterror(), "0 (cooked) or 1 (raw)") != 0, "and names the modes", "%s", lasterror());
+  check(strstr(lasterror(), "0 (cooked) or 1 (raw)") != 0, "and names the modes", "%s", lasterror());
   expect("ttymode raw: the console was cooked", ttymode(0, TTY_RAW), TTY_COOKED);
   expect("ttymode raw again: it is raw", ttymode(0, TTY_RAW), TTY_RAW);
   expect("ttymode cooked: it was raw", ttymode(0, TTY_COOKED), TTY_RAW);
@@ -925,39 +911,18 @@ static const struct group groups[] = {
 
 int main(int argc, char **argv) {
   main_pid = getpid();
-  int passed = 0, failed = 0;
   for (int g = 0; g < NGROUPS; g++) {
     int wanted = argc < 2;
     for (int i = 1; i < argc; i++) wanted |= strcmp(argv[i], groups[g].name) == 0;
     if (!wanted) continue;
     printf("-- %s\n", groups[g].name);
-    int fds[2];
-    if (pipe(fds) < 0) fail("syscalltest: pipe");
-    int pid = fork();
-    if (pid < 0) fail("syscalltest: fork");
-    if (pid == 0) {
-      close(fds[0]);
-      report_fd = fds[1];
-      groups[g].run();
-      write(report_fd, "e", 1);
-      exit(0);
-    }
-    close(fds[1]);
-    char c;
-    int finished = 0;
-    while (read(fds[0], &c, 1) == 1) {
-      if (c == 'p') passed++;
-      else if (c == 'f') failed++;
-      else finished = 1;
-    }
-    close(fds[0]);
-    int status = 0;
-    while (wait(&status) != pid) {}
+    int finished;
+    int status = check_in_child(groups[g].name, groups[g].run, &finished);
     if (status != 0 || !finished) {
       printf("FAIL group %s: its process ended early with status %d\n", groups[g].name, status);
-      failed++;
+      check_failed++;
     }
   }
-  printf("syscalltest: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  printf("syscalltest: %d passed, %d failed\n", check_passed, check_failed);
+  return check_failed ? 1 : 0;
 }
