@@ -4,6 +4,10 @@
 // addresses are below 4 GiB and user virtual addresses below 2^47, both exact
 // in a double. 64-bit page-table entries travel as hex strings.
 
+import type { SyscallTraceRead, SyscallTraceRecord } from "./syscall-trace.js";
+
+export type { SyscallTraceRead, SyscallTraceRecord };
+
 /** What a frame is used for, as the panels colour it. */
 export type FrameUse =
   | "free"
@@ -207,7 +211,9 @@ export type InspectQuery =
   | { what: "process"; pid: number }
   /** `va` as a hex or decimal string, as the user typed it. */
   | { what: "walk"; pid: number; va: string }
-  | { what: "captree"; pid: number; slot: number };
+  | { what: "captree"; pid: number; slot: number }
+  /** The system-call trace ring (host/syscall-trace.ts) from sequence number `from` on. */
+  | { what: "syscalls"; from: number };
 
 export type InspectResult =
   | { what: "overview"; overview: Overview }
@@ -215,5 +221,6 @@ export type InspectResult =
   | { what: "process"; detail: ProcessDetail }
   | { what: "walk"; walk: WalkResult }
   | { what: "captree"; nodes: CapTreeNode[] }
+  | { what: "syscalls"; trace: SyscallTraceRead }
   /** The query could not be answered (no such process, machine off, bad address). */
   | { what: "error"; message: string };

@@ -16,7 +16,7 @@
 
 import type BinaryenModule from "binaryen";
 import type { KernelDebugExports, Machine } from "../machine.js";
-import { SYSCALLS } from "./syscalls.js";
+import { SYSCALLS, quote } from "./syscalls.js";
 
 /** KernelState (kernel-as/src/lib/kstate.ts) at KSTATE_KERNEL: runPid and sysNum. */
 const KSTATE_KERNEL = 0x10000;
@@ -100,18 +100,6 @@ export interface SyscallRecord {
   /** Kernel functions entered for it, in order of first entry, with how often each was entered. */
   functions: { fn: string; calls: number; loops: number }[];
   entered: number;
-}
-
-function quote(bytes: Uint8Array, cut: boolean): string {
-  let out = '"';
-  for (const b of bytes) {
-    if (b === 0x0a) out += "\\n";
-    else if (b === 0x09) out += "\\t";
-    else if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
-    else if (b < 0x20 || b >= 0x7f) out += `\\x${b.toString(16).padStart(2, "0")}`;
-    else out += String.fromCharCode(b);
-  }
-  return out + (cut ? '"...' : '"');
 }
 
 /** Records the kernel side of the debugged process's next system call. */

@@ -24,3 +24,16 @@ export const SYSCALLS: ReadonlyMap<number, { name: string; args: string }> = new
     [241, "nic_send", "xd"], [242, "nic_recv", "xd"],
   ] as [number, string, string][]).map(([num, name, args]) => [num, { name, args }]),
 );
+
+/** Bytes as `trace` prints them: in double quotes, C escapes, `...` after when cut. */
+export function quote(bytes: Uint8Array, cut: boolean): string {
+  let out = '"';
+  for (const b of bytes) {
+    if (b === 0x0a) out += "\\n";
+    else if (b === 0x09) out += "\\t";
+    else if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b < 0x20 || b >= 0x7f) out += `\\x${b.toString(16).padStart(2, "0")}`;
+    else out += String.fromCharCode(b);
+  }
+  return out + (cut ? '"...' : '"');
+}

@@ -26,8 +26,9 @@ import { MemoryPanel } from "./memory-panel";
 import { ProcessTable } from "./procs-panel";
 import { SchedulerPanel } from "./sched-panel";
 import { startTheme } from "./theme";
+import { TracePanel } from "./trace-panel";
 
-const TABS = ["memory", "aspace", "caps", "sched", "log", "code"] as const;
+const TABS = ["memory", "aspace", "caps", "sched", "log", "trace", "code"] as const;
 export type PanelTab = (typeof TABS)[number];
 const SHOWN_STORAGE_KEY = "keel-panels";
 
@@ -51,6 +52,8 @@ export interface PanelsSnapshot {
   } | null;
   /** Log records and scheduler events held. */
   logRecords: number;
+  /** The System calls tab's lines, as shown (filters applied). */
+  traceLines: string[];
   schedEvents: number;
   /** The memory map's hover/keyboard readout. */
   memoryReadout: string;
@@ -105,6 +108,7 @@ export function startPanels(
   const caps = new CapabilitiesPanel(() => poller.soon(), (pid) => procs.nameOf(pid));
   const sched = new SchedulerPanel(theme.current(), SCHED_SPAN_NS);
   const log = new LogPanel(LOG_MAX_RECORDS);
+  const trace = new TracePanel();
   theme.onChange((t) => {
     memory.setTheme(t);
     sched.setTheme(t);
@@ -137,6 +141,7 @@ export function startPanels(
       if (poller.restarts > restartsSeen) {
         restartsSeen = poller.restarts;
         log.clear();
+        trace.clear();
       }
       lastOverview = overview;
       procs.update(overview.procs);
@@ -145,7 +150,12 @@ export function startPanels(
       log.update(poller.log.all());
       setText(status, `at ${formatNs(overview.timeNs)} virtual`);
     },
-    afterOverview: refreshSelection,
+    afterOverview: async () => {
+      await refreshSelection();
+      if (tab !== "trace") return;
+      const result = await client.request({ what: "syscalls", from: trace.from });
+      if (result.what === "syscalls") trace.update(result.trace);
+    },
     failed: (message) => setText(status, message),
   });
   let restartsSeen = 0;
@@ -221,6 +231,7 @@ export function startPanels(
         ownerFrames: Object.fromEntries(countUserFrames(lastOverview.frames)),
       },
       logRecords: poller.log.length,
+      traceLines: trace.visibleLines(),
       schedEvents: poller.sched.length,
       memoryReadout: memory.readoutText(),
       timeline: sched.lanes.map((l) => ({ pid: l.pid, runningNs: l.runningNs })),
