@@ -24,6 +24,10 @@ export interface BridgeHost {
   machine: Machine;
   /** The machine's disk behind its undo log, or null (no disk, or one that cannot go back). */
   undoDisk: UndoDisk | null;
+  /** The machine's debug target, if the worker has one already (the
+   *  Debugger panel's, web/debug-worker.ts: the kernel debugs one process
+   *  at a time), with its reverse execution. */
+  target?: MachineDebugTarget;
   /** Runs the machine's loop again (gdb resumed the process). */
   kick(): void;
   /** Calls `listener` after every slice; returns the unsubscribe. */
@@ -46,10 +50,10 @@ export class GdbBridgeClient {
     private readonly url: string,
     private readonly host: BridgeHost,
   ) {
-    const target = new MachineDebugTarget(host.machine);
-    target.onResume = () => host.kick();
-    let reverse = false;
-    if (host.machine.config.clock === "deterministic") {
+    const target = host.target ?? new MachineDebugTarget(host.machine);
+    if (host.target === undefined) target.onResume = () => host.kick();
+    let reverse = host.target?.canReverse() ?? false;
+    if (host.target === undefined && host.machine.config.clock === "deterministic") {
       try {
         target.enableHistory(host.undoDisk);
         reverse = true;

@@ -474,6 +474,12 @@ function start(): void {
       case "inspect-result":
         panels.receive(message.id, message.result);
         break;
+      case "debug-result":
+        panels.debugResult(message.id, message.reply);
+        break;
+      case "debug-view":
+        panels.debugView(message.view);
+        break;
       case "kernel":
         kernel = message.kernel;
         kernelStatus.textContent = kernel.patch === null ? "shipped" : `modified ${kernel.patch}`;

@@ -15,6 +15,7 @@ import type { ClockMode, DiskMode } from "./params";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
 import type { ReplayEvent, ReplayProgress } from "../host/replay";
 import type { TreeEntry } from "../host/fs/reader";
+import type { DebugReply, DebugRequest, DebugView } from "./debug-protocol";
 
 /** One thing to copy into the machine (web/files-ui.ts): a folder, or a
  *  file and its bytes; `path` is relative to the shell's directory, each
@@ -122,6 +123,8 @@ export type PageToWorker =
   /** Ask the kernel for a read-only view of its state (the panels); answered
    *  by an `inspect-result` with the same id. */
   | { type: "inspect"; id: number; query: InspectQuery }
+  /** The Debugger panel (web/debug-protocol.ts); answered by `debug-result` with the same id. */
+  | { type: "debug"; id: number; request: DebugRequest }
   /** Ask for the session's recording; answered by `share-recording`. */
   | { type: "share-request"; id: number }
   /** Reboot into a kernel built in the page (web/code/): the same disk, RAM
@@ -180,6 +183,10 @@ export type WorkerToPage =
   | { type: "console-marker"; text: string }
   /** The answer to `inspect`. */
   | { type: "inspect-result"; id: number; result: InspectResult }
+  /** The answer to `debug`. */
+  | { type: "debug-result"; id: number; reply: DebugReply }
+  /** The debugged process stopped or ended while it ran (the Debugger panel redraws). */
+  | { type: "debug-view"; view: DebugView }
   /** A link's `run` lines typed so far, of all (web/share-player.ts). */
   | { type: "run-progress"; typed: number; total: number }
   | { type: "share-recording"; id: number; recording: SessionRecording }

@@ -45,6 +45,8 @@ import { readWithProgress } from "./fetch-progress";
 import { GdbBridgeClient } from "./gdb-bridge-worker";
 import { UndoDisk } from "../host/disk/undo";
 import type { LoadItem } from "./protocol";
+import { PanelDebugger } from "./debug-worker";
+import type { DebugReply, DebugRequest } from "./debug-protocol";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -165,8 +167,10 @@ class Session {
   private playerTimer: ReturnType<typeof setInterval> | null = null;
   /** `?gdb-bridge=`: gdb on this computer debugging this machine (web/gdb-bridge-worker.ts). */
   private bridge: GdbBridgeClient | null = null;
-  /** The disk behind its undo log, for the bridge's reverse execution. */
+  /** The disk behind its undo log, for reverse execution (deterministic clock). */
   private readonly undoDisk: UndoDisk | null;
+  /** The Debugger panel's side (web/debug-worker.ts): the machine's debug target. */
+  readonly debug: PanelDebugger;
 
   constructor(
     kernel: WebAssembly.Module,
@@ -179,8 +183,9 @@ class Session {
     /** Builds the machine instead (one restored from a snapshot). */
     restored?: (callbacks: MachineCallbacks) => Machine,
   ) {
-    // Reverse execution takes the disk back with the machine (host/disk/undo.ts).
-    this.undoDisk = config.gdbBridge !== undefined && config.clock === "deterministic" && disk !== null ? new UndoDisk(disk) : null;
+    // Reverse execution (the Debugger panel's, gdb's through the bridge)
+    // takes the disk back with the machine (host/disk/undo.ts).
+    this.undoDisk = config.clock === "deterministic" && disk !== null ? new UndoDisk(disk) : null;
     const machineConfig: MachineConfig = {
       ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk: this.undoDisk ?? disk,
     };
@@ -189,7 +194,15 @@ class Session {
     this.keel.onOutput((bytes) => this.uart.push(bytes));
     this.keel.onState((state, detail) => this.onStateChanged(state, detail));
     this.keel.onLog((level, text) => post({ type: "log", level: toLogLevel(level), text }));
+    this.debug = new PanelDebugger(this.machine, {
+      bootfs: modules.find((m) => m.kind === BOOT_MODULE_BOOTFS)?.data ?? null, undoDisk: this.undoDisk,
+      kick: () => this.keel.kick(), post: (view) => {
+        this.uart.flush();
+        post({ type: "debug-view", view });
+      },
+    });
     this.keel.onTick((report) => {
+      this.debug.afterSlice();
       if (this.share.afterTick(report.state)) this.loop.kick();
       this.pollLines();
     });
@@ -221,6 +234,7 @@ class Session {
     this.bridge = new GdbBridgeClient(url, {
       machine: this.machine,
       undoDisk: this.undoDisk,
+      target: this.debug.target, // one debug target per machine: the panel's and gdb's
       kick: () => this.loop.kick(),
       onTick: (listener) => this.keel.onTick(listener),
       log: (text, warn) => post({ type: "log", level: warn ? LogLevel.Warn : LogLevel.Info, text }),
@@ -309,6 +323,15 @@ class Session {
   /** The panels' read-only view of the kernel (host/inspect.ts); never changes the machine. */
   inspect(query: InspectQuery): InspectResult {
     return this.machine.inspect(query);
+  }
+
+  /** A Debugger panel request, answered between slices. */
+  debugRequest(request: DebugRequest): DebugReply {
+    this.uart.flush();
+    const reply = this.debug.handle(request);
+    this.loop.kick();
+    this.sendStatus(true);
+    return reply;
   }
 
   /** Hot swap: the machine goes on under `kernel` (host/machine.ts
@@ -800,6 +823,13 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
           type: "inspect-result",
           id: message.id,
           result: session !== null ? session.inspect(message.query) : { what: "error", message: "No machine is running." },
+        });
+        break;
+      case "debug":
+        post({
+          type: "debug-result",
+          id: message.id,
+          reply: session !== null ? session.debugRequest(message.request) : { kind: "error", message: "No machine is running.", view: null },
         });
         break;
       case "share-request":

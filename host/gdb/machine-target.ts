@@ -107,10 +107,20 @@ export class MachineDebugTarget implements DebugTarget {
   }
 
   reverse(direction: "step" | "continue"): ReverseOutcome {
+    return this.goBack((h) => direction === "step" ? h.reverseStep() : h.reverseContinue([...this.points.values()]));
+  }
+
+  /** Back to an earlier position (the page's timeline scrubber); "begin" if
+   *  that is before history starts (it goes to the start). */
+  reverseTo(position: bigint): ReverseOutcome {
+    return this.goBack((h) => h.reverseTo(position));
+  }
+
+  private goBack(op: (history: History) => ReturnType<History["reverseStep"]>): ReverseOutcome {
     if (this.history === null) return { kind: "error", message: "reverse execution needs the deterministic clock (--clock deterministic)" };
     // A system call being recorded (the process was interrupted inside it) is not replayed with the instrumented kernel.
     this.kernelSide?.abandon();
-    const result = direction === "step" ? this.history.reverseStep() : this.history.reverseContinue([...this.points.values()]);
+    const result = op(this.history);
     if (result.kind !== "stop") return result;
     const hit = result.hit;
     const stop: StopInfo = hit === null ? { signal: 5, reason: "step" }
@@ -118,6 +128,40 @@ export class MachineDebugTarget implements DebugTarget {
       : { signal: 5, reason: "watch", watch: { kind: WATCH_NAMES[hit.watchKind] ?? "write", addr: hit.addr } };
     this.reverseStop = stop;
     return { kind: "stop", stop };
+  }
+
+  /** The debugged process's position: instructions retired plus system
+   *  calls completed since it was attached (proc/debug.ts), or null. */
+  position(): bigint | null {
+    return this.pid() === null ? null : BigInt.asUintN(64, this.kernel()!.debugPosition());
+  }
+
+  /** The oldest position reverse execution can go back to, or null. */
+  historyStart(): bigint | null {
+    return this.history?.stats.oldestPosition ?? null;
+  }
+
+  /** Runs the stopped process on until its position is `position` (later
+   *  than now); it stops there as after a step, or earlier at a breakpoint,
+   *  watchpoint or fault (then clearRunTo() forgets the target). */
+  runTo(position: bigint): boolean {
+    const k = this.kernel();
+    if (k === null || !this.stopped()) return false;
+    const arm = BigInt.asIntN(64, position);
+    if (k.debugRunTo(arm) !== 0) return false;
+    this.note((k) => k.debugRunTo(arm));
+    return this.resume(false);
+  }
+
+  /** Forgets every runTo() target not reached. */
+  clearRunTo(): void {
+    this.kernel()?.debugRunToClear();
+    this.note((k) => k.debugRunToClear());
+  }
+
+  /** The breakpoints set (addresses), in the order set. */
+  breakpoints(): bigint[] {
+    return [...this.points.values()].filter((p) => p.kind === "break").map((p) => p.addr);
   }
 
   /** Notes an operation on the kernel for history's replay. */

@@ -235,11 +235,24 @@ export class History {
 
   /** gdb's bs: back to the position before this one. */
   reverseStep(): ReverseResult {
+    return this.reverseTo(null);
+  }
+
+  /** Back to an earlier position (null: the one before this one); one
+   *  before history begins goes to its beginning ("begin"). The page's
+   *  timeline scrubber goes back with it. */
+  reverseTo(position: bigint | null): ReverseResult {
     return this.guarded((k) => {
       const now = k.debugPosition();
       const oldest = this.ring[0]!;
+      const target = position ?? now - 1n;
+      if (target >= now) return { kind: "error", message: "that position is not in the past" };
       if (now <= oldest.position) return { kind: "begin" };
-      this.goTo(this.latestAtOrBefore(now - 1n), now - 1n, null);
+      if (target < oldest.position) {
+        this.goTo(0, oldest.position, null);
+        return { kind: "begin" };
+      }
+      this.goTo(this.latestAtOrBefore(target), target, null);
       return { kind: "stop", hit: null };
     });
   }

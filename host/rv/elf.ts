@@ -323,20 +323,43 @@ export function sectionBytes(bytes: Uint8Array, name: string): Uint8Array | unde
   return readSections(bytes).find((s) => s.name === name)?.data;
 }
 
-/** The value (address) of the named symbol in an ELF64 file's .symtab, as
- *  the debug copies in user/bin/NAME.debug carry it; throws if it is absent. */
-export function symbolValue(bytes: Uint8Array, name: string): bigint {
+export interface ElfSymbol {
+  name: string;
+  value: bigint;
+  size: bigint;
+  /** STT_*: 0 no type, 1 object, 2 function, 3 section, 4 file. */
+  type: number;
+  /** Section index (0: undefined). */
+  shndx: number;
+}
+
+/** Every named entry of an ELF64 file's .symtab (empty without one): the
+ *  programs in user/bin keep theirs, the .debug copies too. */
+export function readSymbols(bytes: Uint8Array): ElfSymbol[] {
   const sections = readSections(bytes);
   const symtab = sections.find((x) => x.name === ".symtab");
   const strtab = sections.find((x) => x.name === ".strtab");
-  if (!symtab || !strtab) throw new Error("no symbol table");
+  if (!symtab || !strtab) return [];
   const view = new DataView(symtab.data.buffer, symtab.data.byteOffset, symtab.data.byteLength);
   const decoder = new TextDecoder();
+  const out: ElfSymbol[] = [];
   for (let at = 0; at + 24 <= symtab.data.length; at += 24) {
     const off = view.getUint32(at, true);
     let end = off;
     while (end < strtab.data.length && strtab.data[end] !== 0) end++;
-    if (decoder.decode(strtab.data.subarray(off, end)) === name) return view.getBigUint64(at + 8, true);
+    const name = decoder.decode(strtab.data.subarray(off, end));
+    if (name === "") continue;
+    out.push({ name, value: view.getBigUint64(at + 8, true), size: view.getBigUint64(at + 16, true), type: view.getUint8(at + 4) & 0xf, shndx: view.getUint16(at + 6, true) });
   }
-  throw new Error(`no symbol ${name}`);
+  return out;
+}
+
+/** The value (address) of the named symbol in an ELF64 file's .symtab, as
+ *  the debug copies in user/bin/NAME.debug carry it; throws if it is absent. */
+export function symbolValue(bytes: Uint8Array, name: string): bigint {
+  const sections = readSections(bytes);
+  if (!sections.some((x) => x.name === ".symtab") || !sections.some((x) => x.name === ".strtab")) throw new Error("no symbol table");
+  const found = readSymbols(bytes).find((s) => s.name === name);
+  if (found === undefined) throw new Error(`no symbol ${name}`);
+  return found.value;
 }

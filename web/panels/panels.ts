@@ -17,6 +17,8 @@ import type { FrameUse, InspectQuery, InspectResult, Overview, WalkResult } from
 import { FRAME_USES } from "../../host/inspect-types";
 import { AddressSpacePanel } from "./aspace-panel";
 import { CapabilitiesPanel } from "./caps-panel";
+import { DebugPanel } from "./debug-panel";
+import type { DebugReply, DebugRequest, DebugView } from "../debug-protocol";
 import { byId, formatNs, setText } from "./dom";
 import { InspectClient, LOG_MAX_RECORDS, OverviewPoller, SCHED_SPAN_NS } from "./inspect-client";
 import { nextTab } from "./keys";
@@ -28,7 +30,7 @@ import { SchedulerPanel } from "./sched-panel";
 import { startTheme } from "./theme";
 import { TracePanel } from "./trace-panel";
 
-const TABS = ["memory", "aspace", "caps", "sched", "log", "trace", "code"] as const;
+const TABS = ["memory", "aspace", "caps", "sched", "log", "trace", "debug", "code"] as const;
 export type PanelTab = (typeof TABS)[number];
 const SHOWN_STORAGE_KEY = "keel-panels";
 
@@ -63,11 +65,16 @@ export interface PanelsSnapshot {
   walk: WalkResult | null;
   /** The selected process's capability slots, the chosen one, and its tree as "pid:slot". */
   caps: { slots: number[]; chosen: number | null; tree: string[] };
+  /** The Debugger tab: the last view the worker sent, the registers highlighted as changed, the memory shown. */
+  debug: { view: DebugView | null; changed: number[]; memory: string[] };
 }
 
 export interface Panels {
   /** An `inspect-result` from the worker. */
   receive(id: number, result: InspectResult): void;
+  /** A `debug-result` and a `debug-view` from the worker (the Debugger tab). */
+  debugResult(id: number, reply: DebugReply): void;
+  debugView(view: DebugView): void;
   snapshot(): PanelsSnapshot;
 }
 
@@ -80,7 +87,7 @@ function readShown(): boolean {
 }
 
 export function startPanels(
-  post: (message: { type: "inspect"; id: number; query: InspectQuery }) => void,
+  post: (message: { type: "inspect"; id: number; query: InspectQuery } | { type: "debug"; id: number; request: DebugRequest }) => void,
   /** Told which tab is shown, on every change (the Code tab loads itself then). */
   onTab: (tab: PanelTab) => void = () => {},
 ): Panels {
@@ -96,8 +103,9 @@ export function startPanels(
   const procs = new ProcessTable((pid) => {
     aspace.select(pid, procs.nameOf(pid));
     caps.select(pid);
+    debug.select(pid);
     // Open the selected process's views if the current tab is not one of them.
-    if (tab !== "aspace" && tab !== "caps") selectTab("aspace", false);
+    if (tab !== "aspace" && tab !== "caps" && tab !== "debug") selectTab("aspace", false);
     poller.soon();
   });
   const memory = new MemoryPanel(theme.current());
@@ -109,6 +117,7 @@ export function startPanels(
   const sched = new SchedulerPanel(theme.current(), SCHED_SPAN_NS);
   const log = new LogPanel(LOG_MAX_RECORDS);
   const trace = new TracePanel();
+  const debug = new DebugPanel(byId("view-debug", HTMLElement), post, () => shown && tab === "debug");
   theme.onChange((t) => {
     memory.setTheme(t);
     sched.setTheme(t);
@@ -145,6 +154,7 @@ export function startPanels(
       }
       lastOverview = overview;
       procs.update(overview.procs);
+      debug.updateProcs(overview.procs);
       memory.update(overview.frames, overview.procs);
       sched.update(poller.sched.all(), overview.timeNs, poller.sched.since ?? overview.timeNs, overview.procs);
       log.update(poller.log.all());
@@ -215,6 +225,8 @@ export function startPanels(
 
   return {
     receive: (id, result) => client.receive(id, result),
+    debugResult: (id, reply) => debug.receive(id, reply),
+    debugView: (view) => debug.receiveView(view),
     snapshot: () => ({
       shown,
       tab,
@@ -237,6 +249,7 @@ export function startPanels(
       timeline: sched.lanes.map((l) => ({ pid: l.pid, runningNs: l.runningNs })),
       walk: aspace.lastWalk,
       caps: { slots: caps.caps.map((c) => c.slot), chosen: caps.chosenSlot, tree: caps.nodes.map((n) => `${n.pid}:${n.slot}`) },
+      debug: { view: debug.view, changed: [...debug.changed], memory: [...debug.memoryText] },
     }),
   };
 }

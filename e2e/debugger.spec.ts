@@ -1,0 +1,135 @@
+// The Debugger tab (web/panels/debug-panel.ts) in real Chromium, no gdb:
+// attach to a wc waiting on its input, the registers drawn are the ones the
+// worker reports, a breakpoint set by clicking a disassembly line is hit,
+// stepi (F11) moves pc by the instruction's length, memory at sp is the
+// stack's words, reverse step returns to the breakpoint with the same
+// registers, and after detaching wc finishes as usual. With the realtime
+// clock the reverse buttons are off and say why.
+import { expect, test, type Page } from "@playwright/test";
+import { consoleText, openShell, typeLine, waitForShellPrompt } from "./keel";
+
+const POLL = { intervals: [100, 250, 500] };
+const TIMEOUT = 30_000;
+
+async function debugView(page: Page) {
+  return page.evaluate(() => window.keel.panels().debug.view);
+}
+
+/** Starts wc (it waits on the console) and attaches to it in the Debugger tab. */
+async function attachToWc(page: Page, query: string): Promise<number> {
+  await openShell(page, query);
+  await waitForShellPrompt(page);
+  await typeLine(page, "wc");
+  let pid = 0;
+  await expect.poll(async () => {
+    const procs = (await page.evaluate(() => window.keel.panels().overview?.procs)) ?? [];
+    pid = procs.find((p) => p.name === "wc" && p.state === "sleeping")?.pid ?? 0;
+    return pid;
+  }, { ...POLL, timeout: TIMEOUT, message: "wc waits for input" }).toBeGreaterThan(0);
+  await page.locator("#tab-debug").click();
+  await expect.poll(() => page.locator("#dbg-pick option").evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)), { ...POLL, timeout: TIMEOUT })
+    .toContain(String(pid));
+  await page.locator("#dbg-pick").selectOption(String(pid));
+  await page.locator("#dbg-attach").click();
+  await expect.poll(async () => (await debugView(page))?.state, { ...POLL, timeout: TIMEOUT }).toBe("stopped");
+  return pid;
+}
+
+async function shownRegisters(page: Page): Promise<string[]> {
+  return page.locator("#dbg-regs tr td").allTextContents();
+}
+
+test.describe("the Debugger panel", () => {
+  test.setTimeout(120_000);
+
+  test("attach, break by clicking a line, step, memory at sp, reverse step, detach", async ({ page }) => {
+    const pid = await attachToWc(page, "?disk=memory&clock=deterministic");
+    let view = (await debugView(page))!;
+    expect(view.pid).toBe(pid);
+    expect(view.name).toBe("wc");
+    expect(view.symbols).toContain("symbols of /wc");
+    // The registers drawn are the worker's, with their ABI names.
+    expect(await shownRegisters(page)).toEqual(view.regs.map((r) => `0x${r}`));
+    await expect(page.locator("#dbg-regs tr").nth(2).locator("th")).toHaveText("x2 sp");
+    // wc sleeps in read(): its disassembly, with symbols.
+    await expect(page.locator("#dbg-disasm li.dbg-pc")).toContainText("<read+");
+
+    // A breakpoint on read's `ret`, by clicking its line.
+    const ret = page.locator("#dbg-disasm li", { hasText: "<read+" }).filter({ hasText: /c\.jr ra|\bret\b/ }).first();
+    const retAddr = (await ret.getAttribute("data-addr"))!;
+    await ret.click();
+    await expect.poll(async () => (await debugView(page))?.breakpoints, { ...POLL, timeout: TIMEOUT }).toEqual([retAddr]);
+    await expect(page.locator(`#dbg-disasm li[data-addr="${retAddr}"]`)).toHaveClass(/dbg-break/);
+
+    // Give wc its input while it is stopped (the console takes it), then
+    // continue: read returns into the breakpoint. (Input typed after an
+    // instant reverse execution goes back to is undone with the rest of
+    // that future, so it is all typed before.)
+    await typeLine(page, "hello world");
+    await page.keyboard.press("Control+D");
+    await expect.poll(() => consoleText(page), { ...POLL, timeout: TIMEOUT }).toMatch(/\$ wc\nhello world/);
+    expect((await debugView(page))?.state).toBe("stopped");
+    await page.locator("#dbg-continue").click();
+    await expect.poll(async () => (await debugView(page))?.reason, { ...POLL, timeout: TIMEOUT }).toBe("break");
+    view = (await debugView(page))!;
+    expect(view.regs[32]).toBe(retAddr);
+    expect(await shownRegisters(page)).toEqual(view.regs.map((r) => `0x${r}`));
+    const atBreak = view;
+
+    // stepi by its shortcut (F11, on the button's label): the ret returns to ra.
+    await expect(page.locator("#dbg-step")).toContainText("F11");
+    await page.keyboard.press("F11");
+    await expect.poll(async () => (await debugView(page))?.position, { ...POLL, timeout: TIMEOUT }).not.toBe(atBreak.position);
+    view = (await debugView(page))!;
+    expect(view.regs[32]).toBe(atBreak.regs[1]); // ret returns to ra
+    // Now a straight-line instruction: pc + its length.
+    const line = view.disasm.find((d) => d.addr === view.regs[32])!;
+    const before = view;
+    await page.locator("#dbg-step").click();
+    await expect.poll(async () => (await debugView(page))?.position, { ...POLL, timeout: TIMEOUT }).not.toBe(before.position);
+    view = (await debugView(page))!;
+    if (!/^(c\.)?(j|jal|jalr|jr|beq|bne|blt|bge|bltu|bgeu|beqz|bnez|ret|ecall)\b/.test(line.text)) {
+      expect(BigInt(`0x${view.regs[32]}`) - BigInt(`0x${before.regs[32]}`)).toBe(BigInt(line.bytes.length / 2));
+    }
+    // Registers the step changed are highlighted: pc at least.
+    expect((await page.evaluate(() => window.keel.panels().debug.changed))).toContain(32);
+    await expect(page.locator("#dbg-regs tr.dbg-changed").first()).toBeVisible();
+
+    // Memory at sp: the stack's first word, in hex and ASCII.
+    await page.locator("#dbg-mem-addr").fill(view.regs[2]!);
+    await page.locator("#dbg-mem-read").click();
+    await expect.poll(async () => (await page.evaluate(() => window.keel.panels().debug.memory)).length, { ...POLL, timeout: TIMEOUT }).toBe(8);
+    const memory = await page.evaluate(() => window.keel.panels().debug.memory);
+    expect(memory[0]!.startsWith(view.regs[2]!)).toBe(true);
+    const firstWord = memory[0]!.split(/\s+/).slice(1, 9).reverse().join("");
+    expect(firstWord).toBe(view.stack[0]!.value);
+    await expect(page.locator("#dbg-memory")).toContainText(view.regs[2]!);
+
+    // Reverse step, twice: back at the breakpoint with identical registers.
+    await page.locator("#dbg-reverse-step").click();
+    await expect.poll(async () => (await debugView(page))?.position, { ...POLL, timeout: TIMEOUT }).toBe(String(BigInt(view.position!) - 1n));
+    await page.keyboard.press("Shift+F11");
+    await expect.poll(async () => (await debugView(page))?.position, { ...POLL, timeout: TIMEOUT }).toBe(atBreak.position);
+    view = (await debugView(page))!;
+    expect(view.regs).toEqual(atBreak.regs);
+    expect(await shownRegisters(page)).toEqual(atBreak.regs.map((r) => `0x${r}`));
+    // The timeline knows the furthest point reached.
+    expect(BigInt(view.furthest!)).toBeGreaterThan(BigInt(view.position!));
+
+    // Detach (breakpoint and all): wc runs on and prints its counts.
+    await page.locator("#dbg-detach").click();
+    await expect.poll(async () => (await debugView(page))?.pid, { ...POLL, timeout: TIMEOUT }).toBeNull();
+    await expect.poll(() => consoleText(page), { ...POLL, timeout: TIMEOUT }).toMatch(/\n\s+1\s+2\s+12\n/);
+  });
+
+  test("with the realtime clock the reverse buttons are off and say why", async ({ page }) => {
+    await attachToWc(page, "?disk=memory");
+    for (const id of ["#dbg-reverse-step", "#dbg-reverse-continue"]) {
+      await expect(page.locator(id)).toBeDisabled();
+      await expect(page.locator(id)).toHaveAttribute("title", /deterministic clock/);
+    }
+    await expect(page.locator("#dbg-step")).toBeEnabled();
+    await page.locator("#dbg-detach").click();
+    await expect.poll(async () => (await debugView(page))?.pid, { ...POLL, timeout: TIMEOUT }).toBeNull();
+  });
+});

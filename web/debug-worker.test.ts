@@ -1,0 +1,170 @@
+// The Debugger panel's worker side (web/debug-worker.ts) on a real machine
+// in Node: attach to a wc waiting on its input, symbols from the boot file
+// system, a breakpoint, step and step over, memory that faults shown as
+// unreadable, reverse step to identical registers, goto on the timeline,
+// detach and wc finishes; the realtime clock refuses reverse with a reason.
+
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { MachineHarness, userlandModules } from "../host/testing/machine-harness.js";
+import { bootfsImage } from "../host/testing/machine-harness.js";
+import { symbolValue } from "../host/rv/elf.js";
+import { PanelDebugger, bootfsFile } from "./debug-worker.js";
+import type { DebugReply, DebugView } from "./debug-protocol.js";
+
+const wcElf = new Uint8Array(readFileSync(new URL("../user/bin/wc", import.meta.url)));
+
+function rig(clock: "deterministic" | "realtime" = "deterministic") {
+  const image = bootfsImage();
+  const h = new MachineHarness({ ramBytes: 32 * 1024 * 1024, modules: userlandModules(image), clock }).boot();
+  h.runUntil("\n$ ");
+  const posted: DebugView[] = [];
+  const dbg = new PanelDebugger(h.machine, { bootfs: image, undoDisk: null, kick: () => {}, post: (v) => posted.push(v) });
+  h.machine.input("wc\r");
+  // wc waits in read(0): find its pid.
+  let pid: number | null = null;
+  for (let i = 0; i < 400 && pid === null; i++) {
+    h.machine.runFor(5);
+    dbg.afterSlice();
+    const o = h.machine.inspect({ what: "overview", logFrom: 1e9, schedFrom: 1e9 });
+    if (o.what === "overview") pid = o.overview.procs.find((p) => p.name === "wc" && p.state === "sleeping")?.pid ?? null;
+  }
+  expect(pid).not.toBeNull();
+  /** Slices until a view is posted (the process stopped or exited). */
+  const runToPost = (): DebugView => {
+    const before = posted.length;
+    for (let i = 0; i < 4000 && posted.length === before; i++) {
+      h.machine.runFor(5);
+      dbg.afterSlice();
+    }
+    expect(posted.length).toBeGreaterThan(before);
+    return posted[posted.length - 1]!;
+  };
+  const view = (r: DebugReply): DebugView => {
+    if (r.kind === "error") throw new Error(r.message);
+    return r.view;
+  };
+  return { h, dbg, pid: pid!, runToPost, view };
+}
+
+describe("the Debugger panel's worker side", () => {
+  it("reads the boot file system's programs", () => {
+    const wc = bootfsFile(bootfsImage(), "wc");
+    expect(wc).not.toBeNull();
+    expect(Buffer.from(wc!).equals(Buffer.from(wcElf))).toBe(true);
+    expect(bootfsFile(bootfsImage(), "no-such-program")).toBeNull();
+    expect(bootfsFile(new Uint8Array(10), "wc")).toBeNull();
+  });
+
+  it("attaches, breaks, steps, steps over, reads memory, goes back and detaches", () => {
+    const { h, dbg, pid, runToPost, view } = rig();
+    let v = view(dbg.handle({ op: "attach", pid }));
+    expect(v.state).toBe("stopped");
+    expect(v.name).toBe("wc");
+    expect(v.symbols).toMatch(/symbols of \/wc from the boot file system/);
+    const regs = dbg.target.readRegisters();
+    expect(v.regs).toEqual(regs.map((r) => r.toString(16).padStart(16, "0")));
+    // Asleep in read(): pc is in read, just past its ecall.
+    const pcRow = v.disasm.find((d) => d.addr === v.regs[32]);
+    expect(pcRow?.symbol).toMatch(/^read\+/);
+    expect(v.disasm.some((d) => d.text === "ecall")).toBe(true);
+
+    // A breakpoint at `write` (wc prints its line with it); continue and give it input.
+    const write = symbolValue(wcElf, "write");
+    v = view(dbg.handle({ op: "break", addr: write.toString(16), on: true }));
+    expect(v.breakpoints).toEqual([write.toString(16).padStart(16, "0")]);
+    expect(view(dbg.handle({ op: "continue" })).state).toBe("running");
+    h.machine.input("hello world\r\x04");
+    v = runToPost();
+    expect(v.state).toBe("stopped");
+    expect(v.reason).toBe("break");
+    expect(BigInt(`0x${v.regs[32]}`)).toBe(write);
+    expect(v.disasm.find((d) => d.addr === v.regs[32])?.breakpoint).toBe(true);
+    expect(v.disasm.find((d) => d.addr === v.regs[32])?.symbol).toBe("write");
+    // The stack: sp's words.
+    expect(v.stack.length).toBe(16);
+    expect(v.stack[0]!.addr).toBe(v.regs[2]);
+
+    // stepi: pc moves by the instruction's length (write is `li a7, N; ecall; ret`).
+    const before = v.regs.slice();
+    const len = v.disasm.find((d) => d.addr === v.regs[32])!.bytes.length / 2;
+    dbg.handle({ op: "step" });
+    v = runToPost();
+    expect(BigInt(`0x${v.regs[32]}`)).toBe(write + BigInt(len));
+    expect(v.reason).toBe("step");
+
+    // Memory at sp, and a fault shown as unreadable.
+    const mem = dbg.handle({ op: "memory", addr: v.regs[2]!, len: 32 });
+    expect(mem.kind).toBe("memory");
+    if (mem.kind === "memory") {
+      expect(mem.bytes.every((b) => typeof b === "number")).toBe(true);
+      const word = mem.bytes.slice(0, 8).reduceRight((acc: bigint, b) => (acc << 8n) | BigInt(b!), 0n);
+      expect(word.toString(16).padStart(16, "0")).toBe(v.stack[0]!.value);
+    }
+    const unmapped = dbg.handle({ op: "memory", addr: "7ffffff000", len: 16 });
+    expect(unmapped.kind).toBe("memory");
+    if (unmapped.kind === "memory") expect(unmapped.bytes).toEqual(new Array(16).fill(null));
+
+    // Reverse step: back to the breakpoint's pc with exactly those registers.
+    v = view(dbg.handle({ op: "reverse-step" }));
+    expect(v.regs).toEqual(before);
+    // Goto forward one position (the step again), then back to where history began.
+    const now = BigInt(v.position!);
+    dbg.handle({ op: "goto", position: (now + 1n).toString() });
+    v = runToPost();
+    expect(BigInt(v.position!)).toBe(now + 1n);
+    expect(BigInt(`0x${v.regs[32]}`)).toBe(write + BigInt(len));
+    v = view(dbg.handle({ op: "goto", position: v.historyStart! }));
+    expect(v.position).toBe(v.historyStart);
+    expect(v.disasm.find((d) => d.addr === v.regs[32])?.symbol).toMatch(/^read\+/);
+
+    dbg.handle({ op: "break", addr: write.toString(16), on: false });
+    v = view(dbg.handle({ op: "detach" }));
+    expect(v.pid).toBeNull();
+    // Back before the input was typed, the input is history's future, abandoned: wc waits for it again.
+    const again = h.output.length;
+    h.machine.input("hello world\r\x04");
+    const out = h.runUntil(/\d+\s+\d+\s+\d+\s*\r?\n/, again);
+    expect(out).toMatch(/1\s+2\s+12/);
+  });
+
+  it("steps over a call to its return", () => {
+    const { h, dbg, pid, runToPost, view } = rig();
+    view(dbg.handle({ op: "attach", pid }));
+    const main = symbolValue(wcElf, "main");
+    view(dbg.handle({ op: "break", addr: main.toString(16), on: false }));
+    // Step out of read into its caller, then step until a call instruction is at pc.
+    h.machine.input("a b\r\x04");
+    let v = view(dbg.handle({ op: "view" }));
+    let calls = 0;
+    const seen: string[] = [];
+    for (let i = 0; i < 400 && calls === 0; i++) {
+      dbg.handle({ op: "step" });
+      v = runToPost();
+      const row = v.disasm.find((d) => d.addr === v.regs[32])!;
+      if (/^(jal ra|jalr ra|c\.jalr)/.test(row.text) && row.symbol?.startsWith("main")) calls++;
+      seen.push(`${row.symbol} ${row.text}`);
+    }
+    expect(calls, seen.slice(-20).join("\n")).toBe(1);
+    const row = v.disasm.find((d) => d.addr === v.regs[32])!;
+    const next = BigInt(`0x${v.regs[32]}`) + BigInt(row.bytes.length / 2);
+    const sp = v.regs[2];
+    dbg.handle({ op: "next" });
+    v = runToPost();
+    expect(BigInt(`0x${v.regs[32]}`)).toBe(next);
+    expect(v.regs[2]).toBe(sp);
+    expect(v.breakpoints).toEqual([]); // the temporary breakpoint is gone
+    dbg.handle({ op: "detach" });
+  });
+
+  it("refuses reverse execution with the realtime clock, saying why", () => {
+    const { dbg, pid, view } = rig("realtime");
+    const v = view(dbg.handle({ op: "attach", pid }));
+    expect(v.reverse.on).toBe(false);
+    if (!v.reverse.on) expect(v.reverse.why).toMatch(/deterministic clock/);
+    const r = dbg.handle({ op: "reverse-step" });
+    expect(r.kind).toBe("error");
+    if (r.kind === "error") expect(r.message).toMatch(/deterministic clock/);
+    dbg.handle({ op: "detach" });
+  });
+});
