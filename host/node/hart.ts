@@ -9,12 +9,14 @@
 
 import { readFileSync } from "node:fs";
 import { ElfError } from "../rv/elf.js";
-import { BareSetupError, runBare } from "../rv/bare.js";
+import { BareSetupError, JIT_DEFAULT_THRESHOLD, runBare } from "../rv/bare.js";
 import { disassemble } from "../rv/disasm.js";
 
-const USAGE = `usage: npm run hart -- [--trace] [--stats] [--limit N] [--ram MiB] prog.elf [args...]
+const USAGE = `usage: npm run hart -- [--trace] [--stats] [--jit on|off] [--jit-threshold N] [--limit N] [--ram MiB] prog.elf [args...]
   --trace      print every instruction (pc, bits, disassembly) on stderr
-  --stats      print instructions retired, seconds and MIPS on stderr
+  --stats      print instructions retired, seconds and MIPS on stderr (and the JIT's units)
+  --jit on|off compile hot code to WebAssembly (default off; see docs/hart.md "JIT")
+  --jit-threshold N   runs that make a block hot (default ${JIT_DEFAULT_THRESHOLD}; 1 compiles every block)
   --limit N    stop after N instructions
   --ram MiB    guest RAM (default 64)`;
 
@@ -28,12 +30,22 @@ function main(argv: string[]): void {
   let stats = false;
   let limit: bigint | undefined;
   let ramMiB = 64;
+  let jit = false;
+  let jitThreshold = JIT_DEFAULT_THRESHOLD;
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--trace") trace = true;
     else if (a === "--stats") stats = true;
-    else if (a === "--limit") {
+    else if (a === "--jit") {
+      const v = argv[++i];
+      if (v !== "on" && v !== "off") fail(`--jit needs on or off\n${USAGE}`, 2);
+      jit = v === "on";
+    } else if (a === "--jit-threshold") {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1 || v > 1e9) fail(`--jit-threshold needs a number of runs from 1\n${USAGE}`, 2);
+      jitThreshold = v;
+    } else if (a === "--limit") {
       const v = argv[++i];
       if (!v || !/^\d+$/.test(v)) fail(`--limit needs a number of instructions\n${USAGE}`, 2);
       limit = BigInt(v);
@@ -67,6 +79,7 @@ function main(argv: string[]): void {
       args,
       limit,
       ramBytes: ramMiB * 1024 * 1024,
+      jit: jit && !trace ? jitThreshold : false,
       onWrite: (fd, bytes) => {
         flushTrace();
         (fd === 2 ? process.stderr : process.stdout).write(bytes);
@@ -83,6 +96,10 @@ function main(argv: string[]): void {
     if (stats) {
       const mips = result.seconds > 0 ? Number(result.instret) / result.seconds / 1e6 : 0;
       process.stderr.write(`hart: ${result.instret} instructions in ${result.seconds.toFixed(3)} s, ${mips.toFixed(1)} MIPS\n`);
+      if (result.jit) {
+        const share = result.instret > 0n ? Number(result.jit.insns * 10000n / result.instret) / 100 : 0;
+        process.stderr.write(`hart: JIT ${result.jit.units} units (${result.jit.bytes} bytes, ${result.jit.compileMs.toFixed(1)} ms compiling), ${share}% of instructions retired in them\n`);
+      }
     }
     if (result.fault) fail(`program killed: ${result.fault.message}`, 1);
     if (result.limited) fail(`stopped after the limit of ${limit} instructions`, 3);

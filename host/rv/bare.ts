@@ -7,6 +7,8 @@
 import { readFileSync } from "node:fs";
 import { writeBootInfo } from "../bootinfo.js";
 import { parseElf } from "./elf.js";
+import { jitHost, type JitHost } from "./jit-host.js";
+import { HV_JIT_COMPILE } from "../hw.js";
 
 /** Exports of build/bare.wasm (see kernel-as/src/bare.ts). */
 export interface BareExports {
@@ -31,7 +33,13 @@ export interface BareExports {
   barePcNow(): bigint;
   bareFetch(va: bigint): number;
   kernelImageEnd(): number;
+  hartJitConfig(enabled: number, threshold: number): void;
+  hartJitActive(): number;
+  hartJitStat(which: number): bigint;
 }
+
+/** Runs before a block is compiled, when the JIT is on (kernel-as/src/machine/jit.ts). */
+export const JIT_DEFAULT_THRESHOLD = 64;
 
 export const BARE_OK = 0;
 export const BARE_BUDGET = 0;
@@ -91,6 +99,8 @@ export interface BareResult {
   instret: bigint;
   /** Wall-clock seconds spent inside bareRun. */
   seconds: number;
+  /** JIT statistics, when the JIT was on. */
+  jit?: BareJitStats;
 }
 
 export interface BareOptions {
@@ -104,6 +114,17 @@ export interface BareOptions {
   onWrite?: (fd: number, bytes: Uint8Array) => void;
   /** Called before every instruction, with its address and bits; runs one instruction per slice. */
   onStep?: (pc: bigint, bits: number) => void;
+  /** The JIT: false (the default) interprets only; a number turns it on at that threshold (1: every block compiled). */
+  jit?: number | false;
+}
+
+export interface BareJitStats {
+  units: number;
+  /** Instructions retired inside compiled units. */
+  insns: bigint;
+  calls: bigint;
+  bytes: number;
+  compileMs: number;
 }
 
 let cachedModule: WebAssembly.Module | undefined;
@@ -118,11 +139,15 @@ const hex = (n: bigint | number): string => "0x" + n.toString(16);
 /** The runner needs no devices: every function the module imports (the
  *  kernel's port I/O and hypercalls, when the build links them in) gets an
  *  inert stub — ports read all ones, hypercalls answer 0. */
-function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Imports {
+function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory, jit: () => JitHost | undefined): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = { env: { memory } };
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.kind !== "function") continue;
-    const stub = imp.name === "port_in" ? () => 0xffffffff : () => 0;
+    const hypercall = (op: number, a0: number, a1: number, a2: number): number => {
+      const host = jit();
+      return op === HV_JIT_COMPILE && host ? host.compile(a0 >>> 0, a1 >>> 0, a2 >>> 0) : 0;
+    };
+    const stub = imp.name === "port_in" ? () => 0xffffffff : imp.name === "hypercall" ? hypercall : () => 0;
     (imports[imp.module] ??= {})[imp.name] = stub;
   }
   return imports;
@@ -134,8 +159,11 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
   const image = parseElf(elf);
   const ramBytes = options.ramBytes ?? 64 * 1024 * 1024;
   const memory = new WebAssembly.Memory({ initial: ramBytes / 65536 });
-  const instance = new WebAssembly.Instance(bareModule(), importsFor(bareModule(), memory));
+  let host: JitHost | undefined;
+  const instance = new WebAssembly.Instance(bareModule(), importsFor(bareModule(), memory, () => host));
   const x = instance.exports as unknown as BareExports;
+  const jitOn = options.jit !== undefined && options.jit !== false;
+  if (jitOn) host = jitHost(memory, () => instance.exports.table as WebAssembly.Table | undefined);
   writeBootInfo(memory.buffer, {
     ramBytes, kernelEnd: x.kernelImageEnd() >>> 0, cmdline: "", modules: [], deterministic: true, nsPerWork: 10, vcpus: 1, wallclockMs: 0,
   });
@@ -144,6 +172,7 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
     if (code !== BARE_OK) throw new BareSetupError(`${what}: ${SETUP_ERRORS[code] ?? `error ${code}`}`);
   };
   check(x.bareInit(), "starting the runner");
+  if (jitOn) x.hartJitConfig(1, options.jit as number);
   const staging = x.bareStaging();
   const ram = (): Uint8Array => new Uint8Array(memory.buffer);
 
@@ -202,7 +231,10 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
     for (const p of parts) { all.set(p, at); at += p.length; }
     return all;
   };
-  return { ...result, stdout: join(out[1]!), stderr: join(out[2]!), instret: x.bareInstret(), seconds };
+  const jit = host
+    ? { units: Number(x.hartJitStat(0)), calls: x.hartJitStat(2), insns: x.hartJitStat(3), bytes: Number(x.hartJitStat(4)), compileMs: host.stats.compileMs }
+    : undefined;
+  return { ...result, stdout: join(out[1]!), stderr: join(out[2]!), instret: x.bareInstret(), seconds, jit };
 }
 
 function describeFault(x: BareExports): BareFault {

@@ -7,6 +7,9 @@
 // KEEL_DIFF_SEED=S starts at seed S (the default is fixed, so runs repeat).
 // The F/D programs (generateFpProgram) also compare f0..f31 and fcsr:
 // KEEL_DIFF_FP_RUNS=N (default 30), same seed variable.
+// Every program also runs a second time with the JIT forced on at threshold
+// 1 (every block compiled the first time it runs), and that run must agree
+// with QEMU too, and with the interpreter on the instruction count.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +18,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { assembleProgram } from "./asm.js";
 import { parseElf } from "./elf.js";
-import { runBare } from "./bare.js";
+import { runBare, type BareResult } from "./bare.js";
 import { DUMP_BYTES, FP_DUMP_BYTES, describeMismatch, generateFpProgram, generateProgram, type RandomProgram } from "./randprog.js";
 
 const RUNS = Number(process.env.KEEL_DIFF_RUNS ?? 40);
@@ -44,12 +47,21 @@ function compare(program: RandomProgram, dumpBytes: number, envRuns: string): vo
   const seed = program.seed;
   const { elf } = assembleProgram(program.source, { compress: program.compress });
   const ref = runQemu(elf, `p${seed}.elf`);
-  const ours = runBare(elf, { limit: 1_000_000n });
   const report = (what: string): string =>
     `seed ${seed} (KEEL_DIFF_SEED=${seed} ${envRuns}=1, compress=${program.compress}): ${what}\n--- program ---\n${program.source}`;
   if (ref.status !== 0 || ref.stdout.length !== dumpBytes) {
     throw new Error(report(`qemu did not run the program cleanly (status ${ref.status}, ${ref.stdout.length} bytes): ${ref.stderr}`));
   }
+  const interpreted = runBare(elf, { limit: 1_000_000n });
+  checkOurs(interpreted, ref, report);
+  const compiled = runBare(elf, { limit: 1_000_000n, jit: 1 });
+  const jitReport = (what: string): string => report(`with the JIT at threshold 1: ${what}`);
+  checkOurs(compiled, ref, jitReport);
+  if (compiled.instret !== interpreted.instret) throw new Error(jitReport(`instret ${compiled.instret}, interpreted ${interpreted.instret}`));
+  if (!compiled.jit || compiled.jit.units === 0) throw new Error(jitReport("no unit was compiled"));
+}
+
+function checkOurs(ours: BareResult, ref: { stdout: Uint8Array }, report: (what: string) => string): void {
   if (ours.fault) throw new Error(report(`our hart faulted: ${ours.fault.message}`));
   if (ours.exitStatus !== 0) throw new Error(report(`our hart ended with ${ours.limited ? "the instruction limit" : `status ${ours.exitStatus}`}`));
   if (Buffer.compare(Buffer.from(ours.stdout), Buffer.from(ref.stdout)) !== 0) {
@@ -87,5 +99,10 @@ describe("hart vs qemu-riscv64 on a clang rv64gc / lp64d program", () => {
     const text = new TextDecoder().decode(ours.stdout);
     expect(text).toMatch(/^nbody: energy [0-9a-f]{16} -> [0-9a-f]{16}/);
     expect(text).toBe(new TextDecoder().decode(ref.stdout));
+    const compiled = runBare(elf, { limit: 200_000_000n, jit: 1 });
+    expect(compiled.exitStatus).toBe(0);
+    expect(compiled.jit!.units).toBeGreaterThan(0);
+    expect(new TextDecoder().decode(compiled.stdout)).toBe(text);
+    expect(compiled.instret).toBe(ours.instret);
   }, 60_000);
 });

@@ -49,6 +49,7 @@ export const HV_PANIC: u32 = 10;      // a0 = address, a1 = length of the messag
 export const HV_IMPORT_INFO: u32 = 11; // a0 = address of an IMPORT_INFO record; returns 1 if a file waits, else 0
 export const HV_IMPORT_READ: u32 = 12; // a0 = address, a1 = offset, a2 = length; returns bytes copied
 export const HV_IMPORT_DONE: u32 = 13; // a0 = result (0 or FS_ERR_*), a1 = base directory's inum, a2 = the new inode's: drops the piece
+export const HV_JIT_COMPILE: u32 = 14; // a0 = address, a1 = length of a wasm module (machine/jit.ts), a2 = unit index: returns its table index
 
 // IMPORT_INFO record (docs/filesystem.md "Files from the host"): u32 piece size @0,
 // u32 path length @4, u32 flags @8, u32 file offset of the piece @12, u32 the whole file's size @16,

@@ -137,6 +137,9 @@ export function blockReserve(): usize {
   return heapTop;
 }
 
+/** Whether blockReserve can hand out a block without dropping the cache. */
+export function blockHeapRoom(): bool { return heapTop + BLOCK_MAX_BYTES <= heapEnd; }
+
 /** Publishes a block built at blockReserve()'s address. */
 export function blockCommit(block: usize, pa: usize, count: u32): void {
   store<u32>(block, count, BLOCK_COUNT);

@@ -38,6 +38,7 @@ import { breakHit, watchArmed, watchCheck, BREAK_BLOCK, breakBlockCount } from "
 import * as D from "./decode";
 import { mulhu } from "./arith";
 import { fpExec } from "./fpexec";
+import { jitActive, jitProbe } from "./jit";
 
 // @ts-ignore: decorator
 @inline function vs1(ctx: usize, rec: usize): u64 { return load<u64>(ctx + <usize>load<u16>(rec, 4)); }
@@ -279,6 +280,16 @@ export function execRun(ctx: usize, budget: u32): u32 {
     if (load<u32>(block) > remaining) {
       block = successorSlow(ctx, next, link, pc0, key, remaining);
       if (block == 0) return load<u32>(ctx + CTX_CAUSE);
+    }
+    if (jitActive) {
+      // A compiled unit runs from here (jit.ts) and leaves pc in the context.
+      const r = jitProbe(ctx, block, next, remaining);
+      if (r != 0) {
+        remaining = r >> 2;
+        next = load<u64>(ctx + CTX_PC);
+        link = noLink();
+        continue;
+      }
     }
     remaining -= load<u32>(block);
     pc0 = next;

@@ -42,6 +42,8 @@
 //   hartInvalidateCode(pa, len)              the kernel wrote [pa, pa+len) which may
 //                                            hold decoded code (exec, copy-on-write)
 //   hartFlushDecodeCache()                   drops every decoded block
+//   hartJitConfig(on, threshold), hartJitActive(), hartJitStat(i)
+//                                            the JIT tier (jit.ts, docs/hart.md "JIT")
 //   hartBreakInsert(va, pa) / hartBreakRemove(va), hartWatchInsert(va, len,
 //   kind) / hartWatchRemove, hartSetDebugFlags(ctx, DEBUG_*), hartDebugReset()
 //                                            breakpoints and watchpoints kept by the
@@ -61,6 +63,9 @@ import {
 import { tlbAttach, KEY_BARE, KEY_INVALID, TLB_BYTES } from "./tlb";
 import { blockCacheAttach, blockCacheBytesNeeded, blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
 import { execRun } from "./execute";
+import {
+  jitAttach, jitConfig, JIT_BYTES, jitActive, jitUnitsCompiled, jitCompileFailures, jitUnitCalls, jitInsnsRetired, jitBytesEmitted,
+} from "./jit";
 import { setTime } from "./csr";
 import { TRAP_BUDGET } from "./trap";
 
@@ -85,14 +90,15 @@ const HS_ARENA_BYTES: usize = 16; // u64
 const HS_MAGIC_VALUE: u32 = 0x48415254; // "HART"
 
 export function hartArenaMinBytes(): usize {
-  return TLB_BYTES + blockCacheBytesNeeded();
+  return TLB_BYTES + JIT_BYTES + blockCacheBytesNeeded();
 }
 
 export function hartSystemInit(arena: usize, arenaBytes: usize): i32 {
   if ((arena & 15) != 0 || arena == 0 || arenaBytes < hartArenaMinBytes()) return HART_ERR_ARENA;
   if (<u64>arena + <u64>arenaBytes > (<u64>memory.size() << 16)) return HART_ERR_ARENA;
   tlbAttach(arena);
-  if (!blockCacheAttach(arena + TLB_BYTES, arenaBytes - TLB_BYTES)) return HART_ERR_ARENA;
+  jitAttach(arena + TLB_BYTES);
+  if (!blockCacheAttach(arena + TLB_BYTES + JIT_BYTES, arenaBytes - TLB_BYTES - JIT_BYTES)) return HART_ERR_ARENA;
   store<u32>(KSTATE_HART + HS_MAGIC, HS_MAGIC_VALUE);
   store<u64>(KSTATE_HART + HS_ARENA, <u64>arena);
   store<u64>(KSTATE_HART + HS_ARENA_BYTES, <u64>arenaBytes);
@@ -169,6 +175,22 @@ export function hartInvalidateCode(pa: usize, len: usize): void {
 }
 
 export function hartFlushDecodeCache(): void { blockCacheFlushAll(); }
+
+/**
+ * The JIT (jit.ts): on or off, and how many runs make a block hot (1: every
+ * block is compiled the first time it runs). Forgets every compiled unit.
+ * It stays off when the host does not answer HV_JIT_COMPILE.
+ */
+export function hartJitConfig(enabled: bool, threshold: u32): void { jitConfig(enabled, threshold); }
+export function hartJitActive(): bool { return jitActive; }
+/** Statistics: JIT_STAT_* (units compiled, compile failures, unit calls, instructions retired in units, module bytes). */
+export function hartJitStat(which: u32): u64 {
+  if (which == 0) return <u64>jitUnitsCompiled;
+  if (which == 1) return <u64>jitCompileFailures;
+  if (which == 2) return jitUnitCalls;
+  if (which == 3) return jitInsnsRetired;
+  return jitBytesEmitted;
+}
 
 /**
  * Longest run of the executor between returns to hartRun. The engine

@@ -5,6 +5,8 @@
 
 import { loadKernelTest } from "../../../host/testing/kernel-test.js";
 import { assemble, type AsmOptions } from "../../../host/rv/asm.js";
+import { jitHost, type JitHost } from "../../../host/rv/jit-host.js";
+import { HV_JIT_COMPILE } from "../../../host/hw.js";
 
 export interface HartExports {
   memory: WebAssembly.Memory;
@@ -41,7 +43,22 @@ export interface HartExports {
   testMapPte(root: number, va: bigint, level: number, pte: bigint): number;
   testPte(pa: bigint, flags: bigint): bigint;
   testSatp(asid: number, root: number): bigint;
+  hartJitConfig(enabled: number, threshold: number): void;
+  hartJitActive(): number;
+  hartJitStat(which: number): bigint;
+  table: WebAssembly.Table;
 }
+
+/** JIT statistics (hart.ts hartJitStat). */
+export const JIT_STAT = { UNITS: 0, FAILURES: 1, CALLS: 2, INSNS: 3, BYTES: 4 };
+
+/**
+ * The JIT threshold every Machine uses unless told otherwise: KEEL_HART_JIT=N
+ * runs the whole hart suite with the JIT on at threshold N (1 compiles
+ * every block the first time it runs); unset or "off", the interpreter only.
+ */
+export const DEFAULT_JIT: number | undefined =
+  process.env.KEEL_HART_JIT && process.env.KEEL_HART_JIT !== "off" ? Number(process.env.KEEL_HART_JIT) : undefined;
 
 export const PTE = { V: 1n, R: 2n, W: 4n, X: 8n, U: 16n, G: 32n, A: 64n, D: 128n };
 export const URWX = PTE.V | PTE.R | PTE.W | PTE.X | PTE.U | PTE.A | PTE.D;
@@ -78,11 +95,24 @@ export class Machine {
   /** Physical frame of each mapped 4 KiB virtual page, for test-side pokes. */
   readonly pages = new Map<bigint, number>();
 
-  constructor(asid = 1) {
-    const t = loadKernelTest<HartExports>("hart", { ramBytes: RAM_BYTES });
+  readonly jit: JitHost;
+
+  /** opts.jit: the JIT threshold (undefined: DEFAULT_JIT; false: interpreter only). */
+  constructor(asid = 1, opts: { jit?: number | false } = {}) {
+    let exports: HartExports | undefined;
+    let host: JitHost | undefined;
+    const t = loadKernelTest<HartExports>("hart", {
+      ramBytes: RAM_BYTES,
+      hypercall: (op, a0, a1, a2) => (op === HV_JIT_COMPILE && host ? host.compile(a0, a1, a2) : 0),
+    });
+    exports = t.exports;
+    host = jitHost(t.memory, () => exports?.table);
+    this.jit = host;
     this.h = t.exports;
     this.mem = t.memory;
     if (this.h.hartSystemInit(ARENA, ARENA_BYTES) !== 0) throw new Error("hartSystemInit failed");
+    const jit = opts.jit === undefined ? DEFAULT_JIT : opts.jit;
+    if (jit !== undefined && jit !== false) this.h.hartJitConfig(1, jit);
     this.h.testFramesInit(FRAMES, FRAMES_BYTES);
     this.h.hartInit(this.ctx);
     this.asid = asid;
@@ -184,6 +214,7 @@ export class Machine {
   pc(): bigint { return u64(this.h.hartGetPc(this.ctx)); }
   tval(): bigint { return u64(this.h.hartGetTval(this.ctx)); }
   instret(): bigint { return u64(this.h.hartGetInstret(this.ctx)); }
+  jitStat(which: number): number { return Number(this.h.hartJitStat(which)); }
 }
 
 export const REG: Record<string, number> = {

@@ -1,0 +1,216 @@
+// The JIT (kernel-as/src/machine/jit.ts) against the interpreter: two
+// machines run the same code, one with every block compiled the first time
+// it runs (threshold 1), one interpreting; after every return from hartRun
+// (budget slices of random length, traps, ecalls) registers, pc, instret,
+// cause, tval and data memory must be identical. Plus the cases the JIT has
+// to get exactly right on its own: code rewritten under a compiled unit, the
+// budget running out inside one, a fault inside one.
+//
+// KEEL_HART_JIT=1 npx vitest run kernel-as/tests/hart  runs every other hart
+// test with the JIT on as well.
+
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { Machine, CAUSE, DATA, JIT_STAT, REG, TEXT, URWX } from "./hart/support.js";
+
+const REGS = ["t0", "t1", "t2", "a0", "a1", "a2", "a3", "a4", "a5"];
+const UNMAPPED = 0x200000; // no test maps it
+
+/** Random straight-line and looping code over registers, the data page (s0) and an unmapped page (s2). */
+function instruction(): fc.Arbitrary<string> {
+  const r = fc.constantFrom(...REGS);
+  const imm12 = fc.integer({ min: -2048, max: 2047 });
+  const alu = fc.constantFrom("add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and", "addw", "subw", "sllw",
+    "srlw", "sraw", "mul", "mulw", "div", "divu", "rem", "remu", "divw", "divuw", "remw", "remuw", "mulh", "mulhu");
+  const alui = fc.constantFrom("addi", "slti", "sltiu", "xori", "ori", "andi", "addiw");
+  const shift = fc.tuple(fc.constantFrom("slli", "srli", "srai"), fc.integer({ min: 0, max: 63 }));
+  const shiftw = fc.tuple(fc.constantFrom("slliw", "srliw", "sraiw"), fc.integer({ min: 0, max: 31 }));
+  const load = fc.constantFrom("lb", "lbu", "lh", "lhu", "lw", "lwu", "ld");
+  const store = fc.constantFrom("sb", "sh", "sw", "sd");
+  const off = fc.integer({ min: 0, max: 2040 }); // into the data page, often misaligned
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(alu, r, r, r).map(([o, d, a, b]) => `${o} ${d}, ${a}, ${b}`) },
+    { weight: 4, arbitrary: fc.tuple(alui, r, r, imm12).map(([o, d, a, i]) => `${o} ${d}, ${a}, ${i}`) },
+    { weight: 2, arbitrary: fc.tuple(shift, r, r).map(([[o, s], d, a]) => `${o} ${d}, ${a}, ${s}`) },
+    { weight: 1, arbitrary: fc.tuple(shiftw, r, r).map(([[o, s], d, a]) => `${o} ${d}, ${a}, ${s}`) },
+    { weight: 1, arbitrary: fc.tuple(r, fc.integer({ min: 0, max: 0xfffff })).map(([d, i]) => `lui ${d}, ${i}`) },
+    { weight: 1, arbitrary: fc.tuple(r, fc.integer({ min: 0, max: 0xfffff })).map(([d, i]) => `auipc ${d}, ${i}`) },
+    { weight: 4, arbitrary: fc.tuple(load, r, off).map(([o, d, i]) => `${o} ${d}, ${i}(s0)`) },
+    { weight: 4, arbitrary: fc.tuple(store, r, off).map(([o, s, i]) => `${o} ${s}, ${i}(s0)`) },
+    { weight: 1, arbitrary: fc.tuple(load, r).map(([o, d]) => `${o} ${d}, 8(s2)`) },
+    { weight: 1, arbitrary: fc.tuple(store, r).map(([o, s]) => `${o} ${s}, 16(s2)`) },
+    { weight: 1, arbitrary: fc.tuple(r).map(([d]) => `rdinstret ${d}`) },
+    { weight: 1, arbitrary: fc.constant("ecall") },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("beq", "bne", "blt", "bge", "bltu", "bgeu"), r, r)
+      .map(([o, a, b]) => `${o} ${a}, ${b}, 1f\n addi a5, a5, 1\n1:`) },
+  );
+}
+
+const program = fc.record({
+  body: fc.array(instruction(), { minLength: 1, maxLength: 40 }),
+  rounds: fc.integer({ min: 1, max: 30 }),
+  seeds: fc.array(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), { minLength: REGS.length, maxLength: REGS.length }),
+  slices: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),
+  compress: fc.boolean(),
+});
+
+function source(body: string[], rounds: number): string {
+  return `
+    li s0, ${DATA}
+    li s2, ${UNMAPPED}
+    li s1, ${rounds}
+  loop:
+    ${body.join("\n    ")}
+    addi s1, s1, -1
+    bnez s1, loop
+    li a7, 93
+    ecall`;
+}
+
+interface Snapshot { cause: number; pc: bigint; instret: bigint; tval: bigint; regs: bigint[]; data: string }
+
+function snapshot(m: Machine, cause: number): Snapshot {
+  return {
+    cause, pc: m.pc(), instret: m.instret(), tval: cause < 16 ? m.tval() : 0n,
+    regs: Array.from({ length: 32 }, (_, i) => m.reg(i)),
+    data: Buffer.from(m.readVa(DATA, 4096)).toString("hex"),
+  };
+}
+
+/** Runs to the exit ecall (a7 = 93) or a step limit; every trap is stepped over as a kernel would. */
+function trace(m: Machine, slices: number[], limit = 400): Snapshot[] {
+  const out: Snapshot[] = [];
+  for (let step = 0; step < limit; step++) {
+    const cause = m.run(slices[step % slices.length]!);
+    out.push(snapshot(m, cause));
+    if (cause === CAUSE.BUDGET) continue;
+    if (cause === CAUSE.ECALL && m.reg(REG.a7!) === 93n) break;
+    m.h.hartSetPc(m.ctx, m.pc() + 4n); // ecall, or a faulting load/store (all 4 bytes): skip it
+  }
+  return out;
+}
+
+function pair(src: string, compress: boolean, seeds: bigint[] = []): [Machine, Machine] {
+  const machines: [Machine, Machine] = [new Machine(1, { jit: 1 }), new Machine(1, { jit: false })];
+  for (const m of machines) {
+    m.load(src, { compress });
+    seeds.forEach((v, i) => m.setReg(REG[REGS[i]!]!, v));
+  }
+  return machines;
+}
+
+describe("JIT vs interpreter", () => {
+  it("random programs: the same registers, memory, pc, instret, cause and tval after every return", () => {
+    let compiled = 0;
+    let retired = 0;
+    fc.assert(fc.property(program, ({ body, rounds, seeds, slices, compress }) => {
+      const [jit, interp] = pair(source(body, rounds), compress, seeds);
+      const a = trace(jit, slices);
+      const b = trace(interp, slices);
+      expect(a).toEqual(b);
+      expect(interp.jitStat(JIT_STAT.UNITS)).toBe(0);
+      compiled += jit.jitStat(JIT_STAT.UNITS);
+      retired += jit.jitStat(JIT_STAT.INSNS);
+    }), { numRuns: 150 });
+    // The property means something only if units ran.
+    expect(compiled).toBeGreaterThan(150);
+    expect(retired).toBeGreaterThan(5_000);
+  }, 120_000);
+
+  it("the budget runs out inside a compiled unit exactly where the interpreter stops", () => {
+    const src = `
+      li a0, 0
+      li s1, 1000
+    loop:
+      addi a0, a0, 3
+      andi t0, a0, 4
+      beqz t0, 1f
+      addi a1, a1, 1
+    1:
+      addi s1, s1, -1
+      bnez s1, loop
+      ecall`;
+    const [jit, interp] = pair(src, false);
+    for (const budget of [1, 2, 3, 5, 7, 11, 13, 64]) {
+      const a = jit.run(budget), b = interp.run(budget);
+      expect(snapshot(jit, a)).toEqual(snapshot(interp, b));
+    }
+    expect(trace(jit, [9])).toEqual(trace(interp, [9]));
+    expect(jit.jitStat(JIT_STAT.INSNS)).toBeGreaterThan(2000);
+  });
+
+  it("a fault inside a unit: cause, tval, pc and instret as interpreted, nothing of the load done", () => {
+    // Walks a pointer up the data pages into the unmapped page after them.
+    const src = `
+      li s0, ${DATA}
+      li a0, 7
+    loop:
+      addi a0, a0, 1
+      ld a1, 0(s0)
+      add a2, a2, a1
+      addi s0, s0, 512
+      j loop`;
+    const [jit, interp] = pair(src, false);
+    interp.setReg(REG.a1!, 0x1234n); jit.setReg(REG.a1!, 0x1234n);
+    const a = jit.runToTrap(), b = interp.runToTrap();
+    expect(a).toBe(CAUSE.LOAD_PAGE);
+    expect(snapshot(jit, a)).toEqual(snapshot(interp, b));
+    expect(jit.tval()).toBe(DATA + 4n * 4096n);
+    expect(jit.jitStat(JIT_STAT.UNITS)).toBeGreaterThan(0);
+    expect(jit.jitStat(JIT_STAT.INSNS)).toBeGreaterThan(20);
+  });
+
+  it("code rewritten under a compiled unit takes effect on the next block", () => {
+    // The loop's unit is compiled in round 1; in round 50 the loop rewrites
+    // its own first instruction from addi a0, a0, 1 to addi a0, a0, 100.
+    const src = `
+      li a0, 0
+      li s1, 100
+      la t6, loop
+      li t1, 0x06450513
+    loop:
+      addi a0, a0, 1
+      addi s1, s1, -1
+      li t2, 50
+      bne s1, t2, 1f
+      sw t1, 0(t6)
+    1:
+      bnez s1, loop
+      ecall`;
+    const machines = [new Machine(1, { jit: 1 }), new Machine(1, { jit: false })];
+    const results = machines.map((m) => {
+      m.load(src, { textFlags: URWX });
+      expect(m.runToTrap()).toBe(CAUSE.ECALL);
+      return snapshot(m, CAUSE.ECALL);
+    });
+    expect(results[0]).toEqual(results[1]);
+    expect(machines[0]!.reg(REG.a0!)).toBe(50n + 50n * 100n); // rounds 1..50 add 1 (the store is in round 50), 51..100 add 100
+    expect(machines[0]!.jitStat(JIT_STAT.UNITS)).toBeGreaterThan(1); // compiled again after the rewrite
+  });
+
+  it("a kernel write to code (hartInvalidateCode) and fence.i drop what was compiled", () => {
+    const m = new Machine(1, { jit: 1 });
+    m.load(`
+      li s1, 20
+    loop:
+      addi a0, a0, 1
+      addi s1, s1, -1
+      bnez s1, loop
+      ecall`);
+    expect(m.runToTrap()).toBe(CAUSE.ECALL);
+    expect(m.reg(REG.a0!)).toBe(20n);
+    m.writeU32(TEXT + 4n, 0x06450513); // addi a0, a0, 100
+    m.h.hartInvalidateCode(m.pa(TEXT), 4096);
+    m.h.hartSetPc(m.ctx, TEXT);
+    expect(m.runToTrap()).toBe(CAUSE.ECALL);
+    expect(m.reg(REG.a0!)).toBe(20n + 20n * 100n);
+  });
+
+  it("off by configuration: nothing is compiled and the host is never asked", () => {
+    const m = new Machine(1, { jit: false });
+    m.load(`li s1, 100\nloop: addi s1, s1, -1\nbnez s1, loop\necall`);
+    expect(m.runToTrap()).toBe(CAUSE.ECALL);
+    expect(m.jit.stats.units).toBe(0);
+    expect(m.h.hartJitActive()).toBe(0);
+  });
+});
