@@ -1,5 +1,7 @@
 // The hart on CPU-bound user programs (user/bench/bin/*.elf, built by
 // user/bench/build.mjs): MIPS on our hart in Node through the bare runner,
+// interpreted and with the JIT (machine/jit.ts; units compiled, compile time
+// per unit, the share of instructions they retired),
 // the same binary under qemu-riscv64 (wall-clock seconds of the process,
 // start-up included, and the MIPS that implies using our instruction count
 // once QEMU's start-up is subtracted),
@@ -12,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assembleProgram } from "../host/rv/asm.js";
-import { runBare } from "../host/rv/bare.js";
+import { JIT_DEFAULT_THRESHOLD, runBare, type BareResult } from "../host/rv/bare.js";
 import type { BenchRow } from "./run.js";
 // @ts-expect-error: a plain .mjs module without types
 import { FP_PROGRAMS, NATIVE_FP_FLAGS } from "../user/bench/flags.mjs";
@@ -60,27 +62,49 @@ export default async function bench(): Promise<BenchRow[]> {
       const path = join(benchDir, "bin", file);
       const elf = new Uint8Array(readFileSync(path));
 
-      let best = Infinity;
-      let bestCpu = Infinity;
+      // The same runs with the interpreter only and with the JIT (threshold
+      // JIT_DEFAULT_THRESHOLD), alternating rounds so both see the same load.
+      const modes = [
+        { label: "hart (Node)", jit: false as const },
+        { label: "hart + JIT (Node)", jit: JIT_DEFAULT_THRESHOLD },
+      ];
+      const bestWall = [Infinity, Infinity];
+      const bestCpu = [Infinity, Infinity];
       let instret = 0n;
       let output = "";
+      let jitStats: BareResult["jit"];
       for (let r = 0; r < ROUNDS; r++) {
-        const cpu0 = process.cpuUsage();
-        const result = runBare(elf);
-        const used = process.cpuUsage(cpu0);
-        bestCpu = Math.min(bestCpu, (used.user + used.system) / 1e6);
-        if (result.fault) throw new Error(`${name} on the hart: ${result.fault.message}`);
-        if (result.exitStatus !== 0) throw new Error(`${name} on the hart: exit status ${result.exitStatus}`);
-        output = new TextDecoder().decode(result.stdout);
-        instret = result.instret;
-        best = Math.min(best, result.seconds);
+        modes.forEach((mode, m) => {
+          const cpu0 = process.cpuUsage();
+          const result = runBare(elf, { jit: mode.jit });
+          const used = process.cpuUsage(cpu0);
+          bestCpu[m] = Math.min(bestCpu[m]!, (used.user + used.system) / 1e6);
+          if (result.fault) throw new Error(`${name} on the ${mode.label}: ${result.fault.message}`);
+          if (result.exitStatus !== 0) throw new Error(`${name} on the ${mode.label}: exit status ${result.exitStatus}`);
+          const text = new TextDecoder().decode(result.stdout);
+          if (m === 0) { output = text; instret = result.instret; }
+          else {
+            if (text !== output) throw new Error(`${name}: the JIT's output differs from the interpreter's`);
+            if (result.instret !== instret) throw new Error(`${name}: the JIT retired ${result.instret}, the interpreter ${instret}`);
+            jitStats = result.jit;
+          }
+          bestWall[m] = Math.min(bestWall[m]!, result.seconds);
+        });
       }
-      const hartMips = Number(instret) / best / 1e6;
+      const best = bestWall[0]!;
       rows.push({ name: `${name}: instructions retired`, value: Number(instret) / 1e6, unit: "M" });
-      rows.push({ name: `${name}: hart (Node)`, value: hartMips, unit: "MIPS" });
-      rows.push({ name: `${name}: hart (Node), by process CPU time`, value: Number(instret) / bestCpu / 1e6, unit: "MIPS" });
-      rows.push({ name: `${name}: hart (Node) time`, value: best, unit: "s" });
-      rows.push({ name: `${name}: hart (Node) CPU time`, value: bestCpu, unit: "s" });
+      modes.forEach((mode, m) => {
+        rows.push({ name: `${name}: ${mode.label}`, value: Number(instret) / bestWall[m]! / 1e6, unit: "MIPS" });
+        rows.push({ name: `${name}: ${mode.label}, by process CPU time`, value: Number(instret) / bestCpu[m]! / 1e6, unit: "MIPS" });
+        rows.push({ name: `${name}: ${mode.label} time`, value: bestWall[m]!, unit: "s" });
+        rows.push({ name: `${name}: ${mode.label} CPU time`, value: bestCpu[m]!, unit: "s" });
+      });
+      rows.push({ name: `${name}: JIT speed-up by CPU time`, value: bestCpu[0]! / bestCpu[1]!, unit: "x" });
+      if (jitStats) {
+        rows.push({ name: `${name}: JIT units compiled`, value: jitStats.units, unit: "" });
+        rows.push({ name: `${name}: JIT compile time per unit`, value: jitStats.units ? jitStats.compileMs / jitStats.units : 0, unit: "ms" });
+        rows.push({ name: `${name}: JIT share of instructions retired in units`, value: Number(jitStats.insns * 10000n / instret) / 100, unit: "%" });
+      }
 
       if (qemu) {
         const seconds = timeProcess("qemu-riscv64", [path], output, `${name} under qemu-riscv64`);
@@ -88,6 +112,7 @@ export default async function bench(): Promise<BenchRow[]> {
         const net = Math.max(seconds - qemuStartup, 1e-6);
         rows.push({ name: `${name}: qemu-riscv64 implied (start-up subtracted)`, value: Number(instret) / net / 1e6, unit: "MIPS" });
         rows.push({ name: `${name}: hart time / qemu time`, value: best / seconds, unit: "x" });
+        rows.push({ name: `${name}: hart + JIT time / qemu time`, value: bestWall[1]! / seconds, unit: "x" });
       }
       if (clang) {
         const exe = join(work, name);
