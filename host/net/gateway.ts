@@ -315,7 +315,7 @@ export interface HttpRequest {
   method: string;
   target: string;
   headers: [string, string][];
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
 }
 
 /** Parses an HTTP/1.1 request from its first bytes: null while the head
