@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `keel` command, through tsx: with no subcommand (or options first) the
 // headless runner (host/node/boot.ts); `keel gdb-bridge ...` the bridge
-// between gdb and a machine in a browser tab (host/node/gdb-bridge-cli.ts).
+// between gdb and a machine in a browser tab (host/node/gdb-bridge-cli.ts);
+// `keel switch ...` an Ethernet switch for runners (host/node/switch-cli.ts).
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
-const SUBCOMMANDS = { "gdb-bridge": "../host/node/gdb-bridge-cli.ts" };
+const SUBCOMMANDS = { "gdb-bridge": "../host/node/gdb-bridge-cli.ts", switch: "../host/node/switch-cli.ts" };
 
 const require = createRequire(import.meta.url);
 const tsx = require.resolve("tsx/cli");

@@ -816,6 +816,13 @@ export class Machine {
     return this.clock.nowNs();
   }
 
+  /** The virtual time an idle machine next wakes by itself (a sleeper, a
+   *  timer), or null when only input or a frame can wake it. A lockstep
+   *  switch (host/node/switch-server.ts) skips idle quanta up to it. */
+  get nextWakeAtNs(): number | null {
+    return this.nextWakeNs();
+  }
+
   /** Virtual time as the guest reads it. A deterministic clock also counts
    *  the work the kernel has published so far in the current slice, so time
    *  moves during a long command, the same way in every run. */

@@ -421,10 +421,10 @@ export function restoreMachine(kernel: WebAssembly.Module, snapshot: Snapshot, c
  * SnapshotError here leaves every disk as it was.
  */
 export function restoreDetached(
-  kernel: WebAssembly.Module, snapshot: Snapshot, callbacks: MachineCallbacks, modules: BootModule[] = [],
+  kernel: WebAssembly.Module, snapshot: Snapshot, callbacks: MachineCallbacks, modules: BootModule[] = [], nic: MachineConfig["nic"] = null,
 ): { machine: Machine; attachDisk(disk: BlockBackend): void } {
   const disk = snapshot.disk === null ? null : placeholderDisk(snapshot.disk.blocks);
-  const machine = restoreMachine(kernel, snapshot, callbacks, { modules, disk });
+  const machine = restoreMachine(kernel, snapshot, callbacks, { modules, disk, nic });
   return {
     machine,
     attachDisk(real: BlockBackend): void {

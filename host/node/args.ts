@@ -3,6 +3,7 @@
 
 import type { ClockModeName } from "../machine.js";
 import type { FileSyncMode } from "./file-disk.js";
+import { parseMac } from "../net/backend.js";
 
 export interface BootArgs {
   ramMiB: number;
@@ -31,6 +32,12 @@ export interface BootArgs {
   /** Reverse execution: snapshots kept, and run() calls between periodic ones (null: defaults). */
   gdbSnapshots: number | null;
   gdbSnapshotEvery: number | null;
+  /** --net switch:ADDRESS: the switch to plug the NIC into (null: no network card). */
+  net: { kind: "switch"; address: string } | null;
+  /** The NIC's MAC (null: derived from --ip, else random on the realtime clock). */
+  mac: string | null;
+  /** --ip A.B.C.D/N: netd's address (becomes ip= on the kernel command line). */
+  ip: string | null;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -105,6 +112,18 @@ export function parseBridgeArgs(argv: string[]): BridgeArgs {
   return args;
 }
 
+/** The kernel command line the runner boots with (--ip added as ip=). */
+export function bootCommandLine(args: BootArgs): string {
+  return args.ip === null ? args.cmdline : [args.cmdline, `ip=${args.ip}`].filter((s) => s.length > 0).join(" ");
+}
+
+/** The network card's MAC: --mac, else 02:4b and the --ip address, else null (the runner picks a random one). */
+export function bootMac(args: BootArgs): Uint8Array | null {
+  if (args.mac !== null) return parseMac(args.mac);
+  if (args.ip !== null) return Uint8Array.of(0x02, 0x4b, ...args.ip.split("/")[0]!.split(".").map(Number));
+  return null;
+}
+
 export const BOOT_USAGE = `usage: keel [options]
   --ram MiB        RAM size in MiB, 16 to 2048 (default 128)
   --clock MODE     realtime (default) or deterministic
@@ -141,6 +160,15 @@ export const BOOT_USAGE = `usage: keel [options]
                    a snapshot every RUNS kernel slices (up to 2M
                    instructions each) while the debugged process runs
                    (default 32)
+  --net switch:ADDRESS
+                   a network card on the \`keel switch\` at ADDRESS (HOST:PORT,
+                   PORT on 127.0.0.1, or a Unix socket path); with --clock
+                   deterministic the switch must be a lockstep one (see
+                   docs/network.md)
+  --ip A.B.C.D/N   netd's address on that network (ip= on the kernel command
+                   line)
+  --mac MAC        the card's MAC (default 02:4b and the --ip address's four
+                   bytes; without --ip a random one, realtime clock only)
   --help           this text
 On a terminal, Ctrl-A x quits and Ctrl-] switches between the shell and the
 kernel monitor; Ctrl-C, Ctrl-\\ and Ctrl-Z go to the machine's foreground
@@ -152,6 +180,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
     ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
     disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
+    net: null, mac: null, ip: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -226,6 +255,35 @@ export function parseBootArgs(argv: string[]): BootArgs {
         if (flag === "--gdb-snapshots") args.gdbSnapshots = n; else args.gdbSnapshotEvery = n;
         break;
       }
+      case "--net": {
+        const text = value();
+        if (!text.startsWith("switch:") || text.length === "switch:".length) {
+          throw new BootArgsError(`--net needs switch:ADDRESS, the address of a \`keel switch\` (HOST:PORT, PORT or a socket path) (got "${text}")`);
+        }
+        args.net = { kind: "switch", address: text.slice("switch:".length) };
+        break;
+      }
+      case "--mac": {
+        const text = value();
+        let mac: Uint8Array;
+        try {
+          mac = parseMac(text);
+        } catch {
+          throw new BootArgsError(`--mac needs six hex bytes like 02:00:00:00:00:01 (got "${text}")`);
+        }
+        if ((mac[0]! & 1) !== 0) throw new BootArgsError(`--mac ${text} is a group (multicast) address; a card's MAC has bit 0 of its first byte clear`);
+        args.mac = text;
+        break;
+      }
+      case "--ip": {
+        const text = value();
+        const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+        if (!m || m.slice(1, 5).some((b) => Number(b) > 255) || Number(m[5]) < 1 || Number(m[5]) > 30) {
+          throw new BootArgsError(`--ip needs an IPv4 address and prefix like 10.0.0.2/24 (got "${text}")`);
+        }
+        args.ip = text;
+        break;
+      }
       case "--help":
       case "-h":
         args.help = true;
@@ -240,5 +298,108 @@ export function parseBootArgs(argv: string[]): BootArgs {
   if ((args.gdbSnapshots !== null || args.gdbSnapshotEvery !== null) && args.clock !== "deterministic") {
     throw new BootArgsError("--gdb-snapshots and --gdb-snapshot-every are for reverse execution, which needs --clock deterministic");
   }
+  if ((args.ip !== null || args.mac !== null) && args.net === null) throw new BootArgsError("--ip and --mac are for the network card: they need --net switch:ADDRESS");
+  if (args.net !== null && args.clock === "deterministic" && args.mac === null && args.ip === null) {
+    throw new BootArgsError("--net with --clock deterministic needs --mac or --ip: the MAC is part of the machine's input, so it cannot be random");
+  }
+  if (args.net !== null && args.clock === "deterministic" && args.gdbPort !== null) {
+    throw new BootArgsError("--gdb with --net on the deterministic clock is not supported: a lockstep switch paces the machine");
+  }
+  if (args.ip !== null && /(^|\s)ip=/.test(args.cmdline)) throw new BootArgsError("--ip and an ip= in --cmdline: give the address once");
+  return args;
+}
+
+export interface SwitchArgs {
+  listen: string | null;
+  lockstep: boolean;
+  /** Lockstep: ports to wait for before the first quantum. */
+  ports: number;
+  quantumNs: number | null;
+  impair: { seed: number; loss: number; duplicate: number; reorder: number } | null;
+  queueBytes: number | null;
+  quiet: boolean;
+  help: boolean;
+}
+
+export const SWITCH_USAGE = `usage: keel switch --listen ADDRESS [options]
+  --listen ADDRESS  HOST:PORT, PORT (on 127.0.0.1; 0 picks a free one) or a
+                    Unix socket path; runners join with --net switch:ADDRESS
+  --lockstep        pace runners on the deterministic clock (keel --clock
+                    deterministic): every one runs to the same virtual time,
+                    then the frames they sent are delivered (docs/network.md)
+  --ports N         with --lockstep: wait until N runners have joined before
+                    the clock starts (default 1)
+  --quantum NS      with --lockstep: virtual time between deliveries (default
+                    100000, 100 us)
+  --impair SEED,LOSS,DUP,REORDER
+                    a bad wire: each frame is lost, duplicated or held back
+                    with these probabilities (0..1), from the seeded
+                    generator of the in-process switch
+  --queue-bytes N   bytes waiting for one port before its frames are dropped
+                    (default 262144)
+  --quiet           no log of ports joining and leaving
+  --help            this text
+It runs until SIGINT or SIGTERM and then prints each port's counters.
+`;
+
+export function parseSwitchArgs(argv: string[]): SwitchArgs {
+  const args: SwitchArgs = { listen: null, lockstep: false, ports: 1, quantumNs: null, impair: null, queueBytes: null, quiet: false, help: false };
+  let ports = false;
+  let quantum = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new BootArgsError(`${flag} needs a value`);
+      return v;
+    };
+    const whole = (text: string, min: number, max: number): number => {
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || n < min || n > max) throw new BootArgsError(`${flag} needs a whole number from ${min} to ${max} (got "${text}")`);
+      return n;
+    };
+    switch (flag) {
+      case "--listen":
+        args.listen = value();
+        if (args.listen.length === 0) throw new BootArgsError("--listen needs an address");
+        break;
+      case "--lockstep":
+        args.lockstep = true;
+        break;
+      case "--ports":
+        args.ports = whole(value(), 1, 1000);
+        ports = true;
+        break;
+      case "--quantum":
+        args.quantumNs = whole(value(), 1000, 0xffff_ffff);
+        quantum = true;
+        break;
+      case "--impair": {
+        const text = value();
+        const parts = text.split(",");
+        const nums = parts.map(Number);
+        if (parts.length !== 4 || !/^\d+$/.test(parts[0]!) || nums[0]! > 0xffff_ffff || parts.slice(1).some((p) => !/^(0(\.\d+)?|1(\.0*)?|\.\d+)$/.test(p))) {
+          throw new BootArgsError(`--impair needs SEED,LOSS,DUP,REORDER: a whole seed and three probabilities from 0 to 1, like 7,0.05,0.02,0.1 (got "${text}")`);
+        }
+        args.impair = { seed: nums[0]!, loss: nums[1]!, duplicate: nums[2]!, reorder: nums[3]! };
+        break;
+      }
+      case "--queue-bytes":
+        args.queueBytes = whole(value(), 4096, 1 << 30);
+        break;
+      case "--quiet":
+        args.quiet = true;
+        break;
+      case "--help":
+      case "-h":
+        args.help = true;
+        break;
+      default:
+        throw new BootArgsError(`unknown option "${arg}"`);
+    }
+  }
+  if (!args.help && args.listen === null) throw new BootArgsError("keel switch needs --listen ADDRESS");
+  if ((ports || quantum) && !args.lockstep) throw new BootArgsError("--ports and --quantum are for a lockstep switch: add --lockstep");
   return args;
 }

@@ -23,7 +23,10 @@
 // Exit status: 0 after a halt or a clean end of input, 1 after a panic, 2
 // for bad options or a snapshot that cannot be restored, 130 after SIGINT.
 
-import { parseBootArgs, BootArgsError, BOOT_USAGE, DEFAULT_BOOTFS } from "./args.js";
+import { parseBootArgs, BootArgsError, BOOT_USAGE, DEFAULT_BOOTFS, bootCommandLine, bootMac } from "./args.js";
+import { SwitchConnection } from "./switch-client.js";
+import { macToString } from "../net/backend.js";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { loadKernel } from "./kernel-file.js";
 import { Machine, type MachineCallbacks } from "../machine.js";
@@ -84,6 +87,22 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  // The network card's wire: joined before the machine is built (the card attaches at power-on).
+  let net: SwitchConnection | null = null;
+  let mac: Uint8Array | null = null;
+  if (args.net !== null) {
+    mac = bootMac(args) ?? Uint8Array.from(randomBytes(6), (b, i) => (i === 0 ? (b & 0xfc) | 0x02 : b));
+    try {
+      net = await SwitchConnection.connect({
+        address: args.net.address, mac, name: `keel ${args.ip?.split("/")[0] ?? macToString(mac)} pid ${process.pid}`, lockstep: args.clock === "deterministic",
+      });
+    } catch (error) {
+      process.stderr.write(`keel: --net switch:${args.net.address}: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+    process.stderr.write(`keel: network: port ${net.port} on the switch at ${net.address}${net.lockstep ? " (lockstep)" : ""}, MAC ${macToString(mac)}\n`);
+  }
+  const nic = net !== null && mac !== null ? { backend: net, mac } : null;
   let inputEnded = false;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
@@ -120,7 +139,7 @@ async function main(): Promise<number> {
     }
     let restored;
     try {
-      restored = restoreDetached(kernel, snapshot, callbacks, modules);
+      restored = restoreDetached(kernel, snapshot, callbacks, modules, nic);
     } catch (error) {
       process.stderr.write(`keel: ${args.restore}: ${error instanceof Error ? error.message : String(error)}\n`);
       return 2;
@@ -145,15 +164,68 @@ async function main(): Promise<number> {
     }
     // Reverse execution takes the disk back with the machine: it keeps old blocks (host/disk/undo.ts).
     if (disk !== null && args.gdbPort !== null && args.clock === "deterministic") disk = undoDisk = new UndoDisk(disk);
-    machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: args.cmdline, modules, disk }, callbacks);
+    machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: bootCommandLine(args), modules, disk, nic }, callbacks);
   }
+  const tty = process.stdin.isTTY === true;
   let gdb: GdbTcpServer | null = null;
+  // With a network card the machine can be called at any time: the end of input does not end the runner.
+  const endOfInputEnds = () => net === null || !net.up;
   const loop = new RunLoop(machine, {
     onTick: (report) => {
       gdb?.poll();
-      if (inputEnded && report.state === "idle" && report.wakeInMs === null && machine.uart.rxQueued() === 0 && !gdb?.busy) finish(0);
+      if (inputEnded && endOfInputEnds() && report.state === "idle" && report.wakeInMs === null && machine.uart.rxQueued() === 0 && !gdb?.busy) finish(0);
     },
   });
+  // Lockstep (deterministic clock on a lockstep switch): the switch says how far to run (TICK); the
+  // runner runs there, says DONE, and waits; frames arrive between quanta (docs/network.md).
+  let lockstep = net?.lockstep === true;
+  let powered = false; // a TICK that comes before the machine is on waits for it
+  let startLockstep = () => {};
+  if (net !== null) {
+    const link = net;
+    let horizon: number | null = null;
+    const runToHorizon = () => {
+      if (horizon === null || !lockstep || !powered) return;
+      const report = machine.runFor(8);
+      if (report.state === "halted" || report.state === "panicked" || report.state === "off") {
+        link.done(horizon, null);
+        horizon = null;
+        return;
+      }
+      if (machine.virtualNowNs < horizon) {
+        setImmediate(runToHorizon);
+        return;
+      }
+      const reached = horizon;
+      horizon = null;
+      const idle = machine.state === "idle";
+      link.done(reached, idle ? machine.nextWakeAtNs : reached);
+      if (inputEnded && endOfInputEnds() && idle && machine.nextWakeAtNs === null && machine.uart.rxQueued() === 0) finish(0);
+    };
+    link.onTick = (h) => {
+      horizon = h;
+      machine.setHorizon(h);
+      setImmediate(runToHorizon);
+    };
+    startLockstep = () => {
+      powered = true;
+      if (horizon !== null) setImmediate(runToHorizon);
+    };
+    link.onFrame = () => {
+      if (!lockstep) loop.kick();
+    };
+    link.onClose = (reason) => {
+      process.stderr.write(`${tty ? "\r\n" : ""}keel: network: ${reason}; the card's link is down\n`);
+      if (lockstep) {
+        // Nobody paces the machine any more: it runs on by itself.
+        lockstep = false;
+        horizon = null;
+        machine.setHorizon(null);
+        loop.start();
+      }
+      loop.kick();
+    };
+  }
   if (args.gdbPort !== null) {
     const target = new MachineDebugTarget(machine);
     target.onResume = () => loop.kick();
@@ -182,7 +254,6 @@ async function main(): Promise<number> {
   }
 
   const stdin = process.stdin;
-  const tty = stdin.isTTY === true;
   let pendingCtrlA = false;
   if (tty) {
     stdin.setRawMode(true);
@@ -216,11 +287,15 @@ async function main(): Promise<number> {
   });
 
   process.once("SIGINT", () => finish(130));
+  process.once("SIGTERM", () => finish(143));
   if (snapshot === null) machine.boot();
   gdb?.armAttach();
-  loop.start();
+  if (!lockstep) loop.start();
+  else startLockstep();
   const code = await done;
   loop.stop();
+  lockstep = false;
+  if (net !== null) { net.onClose = null; net.close(); }
   machine.block.disk?.settle?.(); // whatever the kernel flushed is on the host's disk before we exit
   if (packedDisk !== null && machine.block.disk instanceof MemoryBackend) {
     const disk = machine.block.disk;

