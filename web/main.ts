@@ -22,6 +22,9 @@ import { CodeTab } from "./code/code-tab";
 import type { CodeSnapshot } from "./code/code-panel";
 import "./panels/panels.css";
 import { startGuide } from "./guide";
+import { Cluster, type ClusterSnapshot } from "./cluster/cluster";
+import { clusterPayloadOf, decodeCluster } from "./cluster/cluster-link";
+import type { SharedSession } from "./share";
 import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
 import {
   type BootConfig, type DiskInfo, type DiskOperation, type KernelInfo, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor,
@@ -78,6 +81,10 @@ export interface KeelPageHandle {
   /** Files in and out (web/files-ui.ts) and the console's clipboard (web/clipboard.ts). */
   files(): FilesSnapshot;
   clipboard(): ClipboardState;
+  /** The cluster view (web/cluster/cluster.ts), or null with one machine. */
+  cluster(): ClusterSnapshot | null;
+  /** Machine `index`'s console (0: the page's own, `term`), or null. */
+  machineTerm(index: number): Terminal | null;
 }
 
 declare global {
@@ -376,7 +383,9 @@ function start(): void {
   const share = new ShareUi({ params, send, term });
   showIsolation(element("status-isolation", HTMLElement));
   const code = new CodeTab(element("view-code", HTMLElement), { send, marker: (text) => writeMarker(term, text) });
-  const panels = startPanels(send, (tab) => code.show(tab === "code"));
+  /** The other machines and the switch, with `?machines=` or `?switch=` (web/cluster/). */
+  let cluster: Cluster | null = null;
+  const panels = startPanels((message) => (cluster !== null ? cluster.panelsSend(message) : send(message)), (tab) => code.show(tab === "code"));
   let kernel: KernelInfo = { patch: null };
   const kernelStatus = element("status-kernel", HTMLElement);
   const kernelReset = element("kernel-reset", HTMLButtonElement);
@@ -397,6 +406,7 @@ function start(): void {
 
   worker.addEventListener("message", (event: MessageEvent<WorkerToPage>) => {
     const message = event.data;
+    if (cluster?.onPrimaryMessage(message) === true) return;
     if (files.onMessage(message)) return;
     switch (message.type) {
       case "booted":
@@ -577,11 +587,41 @@ function start(): void {
     kernel: () => kernel,
     files: () => files.snapshot(),
     clipboard: () => clipboard.snapshot(),
+    cluster: () => cluster?.snapshot() ?? null,
+    machineTerm: (index) => (index === 0 ? term : cluster?.term(index) ?? null),
   };
   Object.defineProperty(window, "keel", { value: Object.freeze(handle), writable: false, configurable: false });
 
   // An exact-replay link (#replay=) sets the configuration before the boot.
-  void share.prepareBoot(config).then((c) => share.preparePatch(c)).catch((error: unknown) => console.error(error)).then(() => {
+  void share.prepareBoot(config).then((c) => share.preparePatch(c)).catch((error: unknown) => console.error(error)).then(async () => {
+    // A cluster's replay link (web/cluster/cluster-link.ts) sets the machines and their input.
+    const clusterPayload = clusterPayloadOf(window.location.hash);
+    let replays: SharedSession[] | null = null;
+    if (clusterPayload !== null) {
+      try {
+        replays = await decodeCluster(clusterPayload);
+        const first = replays[0]!.config;
+        Object.assign(config, {
+          ramBytes: first.ramMiB * 1024 * 1024, clock: "deterministic", cmdline: first.cmdline, userland: first.userland, disk: "memory",
+          replay: replays[0]!.events,
+        } satisfies Partial<BootConfig>);
+      } catch (error) {
+        showFatal(`The cluster link cannot be replayed: ${error instanceof Error ? error.message : String(error)}`);
+        replays = null;
+      }
+    }
+    if (params.machines > 1 || params.switch !== "" || replays !== null) {
+      try {
+        cluster = await Cluster.create({
+          machines: replays?.length ?? params.machines, switchName: replays !== null ? "" : params.switch, primary: worker, primaryTerm: term,
+          panelsReceive: (message) => panels.receive(message.id, message.result),
+        });
+        cluster.boot(config, replays?.map((r) => r.events) ?? []);
+        Object.assign(config, cluster.configFor(0, config));
+      } catch (error) {
+        showFatal(`The cluster could not be built, so one machine runs alone: ${String(error)}`);
+      }
+    }
     statusBar.configure(config);
     send({ type: "boot", config });
   });

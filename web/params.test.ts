@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
 import {
-  CMDLINE_MAX_BYTES, DEFAULT_PARAMS, checkSnapshotUrl, RAM_MIB_MAX, RAM_MIB_MIN, describeParamError, parseParams, parseRamMiB, ramBytesOf,
+  CMDLINE_MAX_BYTES, DEFAULT_PARAMS, MACHINES_MAX, SWITCH_NAME_MAX_CHARS, checkSnapshotUrl, RAM_MIB_MAX, RAM_MIB_MIN, describeParamError, parseParams, parseRamMiB, ramBytesOf,
 } from "./params";
 
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "" });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "" });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "" });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "" });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -60,7 +60,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "" });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "" });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -170,5 +170,31 @@ describe("gdb-bridge", () => {
     expect(params.gdbBridge).toBe("");
     expect(errors).toEqual([{ name: "gdb-bridge", value: "wss://evil.example:8765", reason: expect.stringContaining("must start with ws://") }]);
     expect(describeParamError(errors[0]!)).toMatch(/; using the default, no gdb bridge\.$/);
+  });
+});
+
+describe("the cluster's parameters", () => {
+  it("accepts 1 to 4 machines and a switch name", () => {
+    for (const n of [1, 2, 3, MACHINES_MAX]) expect(parseParams(`machines=${n}`)).toMatchObject({ params: { machines: n }, errors: [] });
+    expect(parseParams("switch=lab-2_b").params.switch).toBe("lab-2_b");
+    expect(parseParams(`switch=${"a".repeat(SWITCH_NAME_MAX_CHARS)}`).errors).toEqual([]);
+  });
+
+  it("refuses a bad machine count with a clear message and falls back to one machine", () => {
+    for (const bad of ["0", "5", "", "two", "2.0", "-2", " 2", "0x2", "44444"]) {
+      const { params, errors } = parseParams(new URLSearchParams({ machines: bad }));
+      expect(params.machines, bad).toBe(1);
+      expect(errors, bad).toEqual([{ name: "machines", value: bad, reason: "must be a whole number from 1 to 4" }]);
+      expect(describeParamError(errors[0]!)).toBe(`machines=${JSON.stringify(bad)} must be a whole number from 1 to 4; using the default, 1 (one machine).`);
+    }
+  });
+
+  it("refuses a switch name that is empty, too long or holds other characters", () => {
+    for (const bad of ["", "a b", "a/b", "ü", "x".repeat(SWITCH_NAME_MAX_CHARS + 1), "lab#1"]) {
+      const { params, errors } = parseParams(new URLSearchParams({ switch: bad }));
+      expect(params.switch, bad).toBe("");
+      expect(errors, bad).toEqual([{ name: "switch", value: bad, reason: expect.stringContaining("letters, digits") }]);
+      expect(describeParamError(errors[0]!)).toContain("using the default, no switch shared with other tabs.");
+    }
   });
 });

@@ -30,6 +30,11 @@ export const CMDLINE_MAX_BYTES = 1024;
 export const RUN_MAX_BYTES = 4096;
 /** Longest `snapshot` URL, in characters. */
 export const SNAPSHOT_URL_MAX_CHARS = 2048;
+/** Machines one page runs on its switch (`machines`): 1, or a cluster of 2 to 4. */
+export const MACHINES_MIN = 1;
+export const MACHINES_MAX = 4;
+/** A `switch` name: what tabs of one origin meet on (web/cluster/channel.ts). */
+export const SWITCH_NAME_MAX_CHARS = 32;
 
 const MIB = 1024 * 1024;
 
@@ -46,6 +51,10 @@ export interface KeelParams {
   snapshot: string;
   /** A `keel gdb-bridge` to connect to (ws:// on this computer; "" for none). */
   gdbBridge: string;
+  /** Machines in the page, joined by a virtual switch (docs/network.md "The cluster view"). */
+  machines: number;
+  /** Joins this page's switch to other tabs' of the same name (BroadcastChannel); "" for none. */
+  switch: string;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
@@ -57,10 +66,12 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   run: "",
   snapshot: "",
   gdbBridge: "",
+  machines: MACHINES_MIN,
+  switch: "",
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
-export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch";
+export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch" | "machines" | "switch";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
@@ -135,7 +146,37 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     else errors.push({ name: "gdb-bridge", value: bridge, reason });
   }
 
+  const machines = search.get("machines");
+  if (machines !== null) {
+    const parsed = parseMachines(machines);
+    if (typeof parsed === "number") params.machines = parsed;
+    else errors.push({ name: "machines", value: machines, reason: parsed.reason });
+  }
+
+  const switchName = search.get("switch");
+  if (switchName !== null) {
+    const reason = checkSwitchName(switchName);
+    if (reason === null) params.switch = switchName;
+    else errors.push({ name: "switch", value: switchName, reason });
+  }
+
   return { params, errors };
+}
+
+/** How many machines the page runs: a whole number from MACHINES_MIN to MACHINES_MAX. */
+export function parseMachines(text: string): number | { reason: string } {
+  if (!/^[0-9]{1,3}$/.test(text) || Number(text) < MACHINES_MIN || Number(text) > MACHINES_MAX) {
+    return { reason: `must be a whole number from ${MACHINES_MIN} to ${MACHINES_MAX}` };
+  }
+  return Number(text);
+}
+
+/** Why a `switch` name is refused, or null: letters, digits, `-` and `_`. */
+export function checkSwitchName(text: string): string | null {
+  if (text.length === 0 || text.length > SWITCH_NAME_MAX_CHARS || !/^[A-Za-z0-9_-]+$/.test(text)) {
+    return `must be 1 to ${SWITCH_NAME_MAX_CHARS} letters, digits, '-' or '_'`;
+  }
+  return null;
 }
 
 /** RAM size in whole MiB, decimal digits only (no units, signs or spaces). */
@@ -226,5 +267,9 @@ function defaultText(name: ParamError["name"], defaults: KeelParams): string {
       return "a normal boot, without the replay";
     case "patch":
       return "the shipped kernel";
+    case "machines":
+      return defaults.machines === 1 ? "1 (one machine)" : `${defaults.machines} machines`;
+    case "switch":
+      return "no switch shared with other tabs";
   }
 }

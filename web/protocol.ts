@@ -57,6 +57,11 @@ export interface BootConfig {
   kernel?: { bytes: Uint8Array; patch: string; diff: string };
   /** `?gdb-bridge=`: the `keel gdb-bridge` to serve gdb to (web/gdb-bridge-worker.ts), already checked. */
   gdbBridge?: string;
+  /** A network card on the page's virtual switch (web/cluster/): its MAC
+   *  ("02:00:00:00:01:02"). `lockstep`: the machine runs only when the page
+   *  says how far (`step`), so the machines of a deterministic cluster
+   *  agree on virtual time (docs/network.md "The cluster view"). */
+  nic?: { mac: string; lockstep: boolean };
 }
 
 /** The answer to `share-request` (web/share-ui.ts). */
@@ -138,7 +143,12 @@ export type PageToWorker =
    *  why it must reboot instead (the machine runs on untouched). */
   | { type: "kernel-apply"; bytes: Uint8Array; patch: string | null; diff: string }
   /** Reboot into the shipped kernel (build/kernel.wasm). */
-  | { type: "kernel-reset" };
+  | { type: "kernel-reset" }
+  /** Frames for the machine's NIC from the page's switch: packed (web/cluster/frames.ts), transferred. */
+  | { type: "net-frames"; batch: Uint8Array }
+  /** Lockstep: hand the NIC these frames, run the machine up to virtual time
+   *  `horizonNs`, then answer `stepped`. */
+  | { type: "step"; horizonNs: number; batch: Uint8Array };
 
 // ---- worker → page -------------------------------------------------------
 
@@ -208,7 +218,12 @@ export type WorkerToPage =
   /** `kernel-boot`, `kernel-reset` or `kernel-apply` failed; the machine that
    *  ran before runs on. `refused`: a hot swap the kernels' layouts do not
    *  allow (a reboot into the new kernel would work). */
-  | { type: "kernel-error"; message: string; refused?: boolean };
+  | { type: "kernel-error"; message: string; refused?: boolean }
+  /** Frames the machine's NIC sent (realtime), packed and transferred. */
+  | { type: "net-frames"; batch: Uint8Array }
+  /** Lockstep: the machine has reached `horizonNs`; the frames it sent
+   *  meanwhile, and whether it is idle there (nothing to do before the next quantum). */
+  | { type: "stepped"; horizonNs: number; batch: Uint8Array; idle: boolean };
 
 /** The kernel a machine runs: the shipped one (patch null) or one built in
  *  the page, named by the short hash of its patch (web/code/source-bundle.ts). */

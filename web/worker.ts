@@ -47,6 +47,8 @@ import { UndoDisk } from "../host/disk/undo";
 import type { LoadItem } from "./protocol";
 import { PanelDebugger } from "./debug-worker";
 import type { DebugReply, DebugRequest } from "./debug-protocol";
+import { WorkerNetPort } from "./net-port";
+import { parseMac } from "../host/net/backend";
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -188,6 +190,7 @@ class Session {
     this.undoDisk = config.clock === "deterministic" && disk !== null ? new UndoDisk(disk) : null;
     const machineConfig: MachineConfig = {
       ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk: this.undoDisk ?? disk,
+      ...(netPort !== null && config.nic !== undefined ? { nic: { backend: netPort, mac: parseMac(config.nic.mac) } } : {}),
     };
     this.keel = new KeelMachine({ kernel, config: machineConfig, outputLimit: CONSOLE_TEXT_KEPT }, restored);
     this.machine = this.keel.machine;
@@ -206,7 +209,9 @@ class Session {
       if (this.share.afterTick(report.state)) this.loop.kick();
       this.pollLines();
     });
-    this.loop = this.keel;
+    // Lockstep (a deterministic cluster): the page's `step` messages run the
+    // machine, never a run loop of its own.
+    this.loop = config.nic?.lockstep === true ? { start: () => this.keel, stop: () => undefined, kick: () => undefined } : this.keel;
     this.share = new SessionShare(this.machine, post, () => {
       // What the machine printed before the reboot comes first: the replay
       // reboots in the middle of a slice, with output still in the machine.
@@ -287,6 +292,28 @@ class Session {
     this.loop.kick();
     const answer = await probe;
     return answer.code === 0 ? answer.baseInum : null;
+  }
+
+  /** Frames arrived for the NIC: the run loop, if it sleeps, looks now. */
+  netDelivered(): void {
+    this.loop.kick();
+  }
+
+  /** Lockstep: runs the machine up to virtual time `horizonNs` (as
+   *  host/net/cluster.ts does for each of its machines); true when it is
+   *  idle there. */
+  step(horizonNs: number): boolean {
+    this.machine.setHorizon(horizonNs);
+    let state: MachineState = this.machine.state;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const report = this.machine.runFor(Number.POSITIVE_INFINITY);
+      state = report.state;
+      if (state === "halted" || state === "panicked" || state === "off" || this.machine.virtualNowNs >= horizonNs) break;
+    }
+    // What the run loop's tick does (see the constructor's onTick).
+    this.share.afterTick(state);
+    this.pollLines();
+    return this.machine.state !== "running";
   }
 
   /** Boots so far, this machine's and its predecessors'. */
@@ -441,6 +468,8 @@ let lastDiskKey = "";
 /** An exact-replay link's input, for the first machine. */
 let pendingReplay: BootConfig["replay"] | null = null;
 let shareNotes: ShareNotes = { inexact: null, shippedDisk: false };
+/** The machine's end of the page's switch, when the boot config gives it a NIC (web/net-port.ts). */
+let netPort: WorkerNetPort | null = null;
 
 async function boot(config: BootConfig): Promise<void> {
   session?.dispose();
@@ -455,6 +484,9 @@ async function boot(config: BootConfig): Promise<void> {
   }
   const modules: BootModule[] = bootfs ? [{ name: "bootfs", kind: BOOT_MODULE_BOOTFS, data: bootfs }] : [];
   booting = { kernel, config, modules };
+  if (config.nic !== undefined) {
+    netPort = new WorkerNetPort(config.nic.lockstep ? null : (batch) => post({ type: "net-frames", batch }, [batch.buffer]));
+  }
   pendingReplay = config.replay ?? null;
   shareNotes = { inexact: null, shippedDisk: config.disk === "memory" };
   // userland=0 is the kernel monitor alone: with a disk the kernel would
@@ -870,6 +902,17 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
       case "fs-tree":
         fsTree(message.id).catch((error: unknown) => post({ type: "fs-tree", id: message.id, root: null, truncated: false, cwd: null, error: errorText(error) }));
         break;
+      case "net-frames":
+        netPort?.deliver(message.batch);
+        session?.netDelivered();
+        break;
+      case "step": {
+        netPort?.deliver(message.batch);
+        const idle = session?.step(message.horizonNs) ?? true;
+        const batch = netPort?.take() ?? new Uint8Array(0);
+        post({ type: "stepped", horizonNs: message.horizonNs, batch, idle }, [batch.buffer]);
+        break;
+      }
       case "fs-read":
         try {
           fsRead(message.id, message.path);
