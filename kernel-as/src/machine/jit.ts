@@ -140,6 +140,7 @@ export function jitProbe(ctx: usize, block: usize, pc: u64, remaining: u32): u32
   if (slot == 0) {
     slot = compileUnit(block);
     if (seenFlushes != cacheFlushes) { jitReset(); return 0; }
+    store<u32>(e, <u32>block); // the unit table may have started over meanwhile
     store<u32>(e, slot, 8);
     if (slot == SLOT_NEVER) return 0;
   }
