@@ -3,7 +3,8 @@
 // worker reports, a breakpoint set by clicking a disassembly line is hit,
 // stepi (F11) moves pc by the instruction's length, memory at sp is the
 // stack's words, reverse step returns to the breakpoint with the same
-// registers, and after detaching wc finishes as usual. With the realtime
+// registers, the timeline scrubber goes forward and back, and after
+// detaching wc finishes as usual. With the realtime
 // clock the reverse buttons are off and say why.
 import { expect, test, type Page } from "@playwright/test";
 import { consoleText, openShell, typeLine, waitForShellPrompt } from "./keel";
@@ -91,6 +92,7 @@ test.describe("the Debugger panel", () => {
     if (!/^(c\.)?(j|jal|jalr|jr|beq|bne|blt|bge|bltu|bgeu|beqz|bnez|ret|ecall)\b/.test(line.text)) {
       expect(BigInt(`0x${view.regs[32]}`) - BigInt(`0x${before.regs[32]}`)).toBe(BigInt(line.bytes.length / 2));
     }
+    const afterSteps = view;
     // Registers the step changed are highlighted: pc at least.
     expect((await page.evaluate(() => window.keel.panels().debug.changed))).toContain(32);
     await expect(page.locator("#dbg-regs tr.dbg-changed").first()).toBeVisible();
@@ -115,6 +117,23 @@ test.describe("the Debugger panel", () => {
     expect(await shownRegisters(page)).toEqual(atBreak.regs.map((r) => `0x${r}`));
     // The timeline knows the furthest point reached.
     expect(BigInt(view.furthest!)).toBeGreaterThan(BigInt(view.position!));
+
+    // The timeline scrubber: forward to the furthest instruction reached (by
+    // running: the same registers again, the machine being deterministic), and back.
+    const scrubTo = async (position: string): Promise<void> => {
+      await page.locator("#dbg-scrub").evaluate((el, value) => {
+        const input = el as HTMLInputElement;
+        input.value = value;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }, position);
+      await expect.poll(async () => (await debugView(page))?.position, { ...POLL, timeout: TIMEOUT }).toBe(position);
+    };
+    await expect(page.locator("#dbg-scrub")).toHaveAttribute("max", afterSteps.position!);
+    await scrubTo(afterSteps.position!);
+    expect((await debugView(page))!.regs).toEqual(afterSteps.regs);
+    await scrubTo(atBreak.position!);
+    expect((await debugView(page))!.regs).toEqual(atBreak.regs);
+    await expect(page.locator("#dbg-scrub-label")).toContainText(`instruction ${atBreak.position}`);
 
     // Detach (breakpoint and all): wc runs on and prints its counts.
     await page.locator("#dbg-detach").click();

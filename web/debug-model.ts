@@ -68,8 +68,9 @@ export class SymbolTable {
     let s = this.symbols[found]!;
     for (let i = found; i >= 0 && this.symbols[i]!.addr === s.addr; i--) if (this.symbols[i]!.size > 0n) s = this.symbols[i]!;
     if (s.size > 0n) return addr < s.addr + s.size ? s : null;
-    const next = this.symbols.slice(found + 1).find((n) => n.addr > s.addr);
-    return next === undefined || addr < next.addr ? s : null;
+    let next = found + 1;
+    while (next < this.symbols.length && this.symbols[next]!.addr <= s.addr) next++;
+    return next >= this.symbols.length || addr < this.symbols[next]!.addr ? s : null;
   }
 
   /** "main", "main+12", or null outside every symbol. */
@@ -97,10 +98,10 @@ export interface DisasmLine {
 }
 
 /** Decodes the instructions of `bytes` (at `base`) starting at offset `from`. */
-function decodeFrom(bytes: Uint8Array, base: bigint, from: number, symbols: SymbolTable): DisasmLine[] {
+function decodeFrom(bytes: Uint8Array, base: bigint, from: number, symbols: SymbolTable, until = bytes.length): DisasmLine[] {
   const lines: DisasmLine[] = [];
   let at = from;
-  while (at + 2 <= bytes.length) {
+  while (at + 2 <= bytes.length && at < until) {
     const lo = bytes[at]! | (bytes[at + 1]! << 8);
     const length = instructionLength(lo);
     if (at + length > bytes.length) break;
@@ -128,20 +129,28 @@ export function withTarget(text: string, addr: bigint, symbols: SymbolTable): st
  * otherwise at the earliest offset whose decoding lands exactly on pc; then
  * at most `before` lines before pc are kept.
  */
-export function disassembleAround(bytes: Uint8Array, base: bigint, pc: bigint, symbols: SymbolTable, before = 8): DisasmLine[] {
+export function disassembleAround(bytes: Uint8Array, base: bigint, pc: bigint, symbols: SymbolTable, before = 8, after = 20): DisasmLine[] {
   const pcOff = Number(pc - base);
   if (pcOff < 0 || pcOff >= bytes.length) return [];
-  let starts: number[] = [];
+  const starts: number[] = [];
   const fn = symbols.containing(pc);
   if (fn !== null && fn.func && fn.addr >= base) starts.push(Number(fn.addr - base));
-  for (let off = pcOff % 2; off <= pcOff; off += 2) starts.push(off);
-  starts = starts.filter((s) => s <= pcOff);
-  for (const start of starts) {
-    const lines = decodeFrom(bytes, base, start, symbols);
-    const at = lines.findIndex((l) => l.addr === pc);
-    if (at >= 0) return lines.slice(Math.max(0, at - before));
-  }
-  return decodeFrom(bytes, base, pcOff, symbols);
+  for (let off = Math.max(pcOff % 2, pcOff - SYNC_BYTES); off <= pcOff; off += 2) starts.push(off);
+  const start = starts.find((s) => s <= pcOff && landsOn(bytes, s, pcOff)) ?? pcOff;
+  // Lines before pc are decoded only to find where they start; after pc, at most `after` instructions of 4 bytes.
+  const lines = decodeFrom(bytes, base, start, symbols, pcOff + 4 * after);
+  const at = lines.findIndex((l) => l.addr === pc);
+  return lines.slice(Math.max(0, at - before), at + after);
+}
+
+/** Without a symbol, decoding starts at most this far before pc. */
+const SYNC_BYTES = 64;
+
+/** Whether decoding from offset `from` reaches offset `to` exactly. */
+function landsOn(bytes: Uint8Array, from: number, to: number): boolean {
+  let at = from;
+  while (at < to) at += instructionLength(bytes[at]! | ((bytes[at + 1] ?? 0) << 8));
+  return at === to;
 }
 
 /** Whether the instruction is a call (a jump that links ra or t0): step over runs it to its return. */
@@ -161,7 +170,7 @@ export interface MemoryRow {
   bytes: (number | null)[];
 }
 
-/** Rows of `width` bytes from `addr`; bytes at or past `readable` are unreadable (null). */
+/** Rows of `width` bytes from `addr` (null: a byte that is not readable). */
 export function memoryRows(addr: bigint, data: (number | null)[], width = 16): MemoryRow[] {
   const rows: MemoryRow[] = [];
   for (let i = 0; i < data.length; i += width) rows.push({ addr: addr + BigInt(i), bytes: data.slice(i, i + width) });

@@ -20,7 +20,7 @@ import type { StopInfo } from "../host/gdb/session.js";
 import { instructionLength } from "../host/rv/disasm.js";
 import { parseElf } from "../host/rv/elf.js";
 import type { DebugReply, DebugRequest, DebugView, DisasmRow, StackRow } from "./debug-protocol.js";
-import { SymbolTable, disassembleAround, hex16, isCall, u64At } from "./debug-model.js";
+import { SymbolTable, disassembleAround, hex16, isCall, parseAddress, u64At } from "./debug-model.js";
 
 /** Bytes read before and after pc for the disassembly window. */
 const DISASM_BEFORE = 512;
@@ -166,7 +166,7 @@ export class PanelDebugger {
     try {
       const message = this.apply(request);
       if (request.op === "memory") {
-        const addr = parseHex(request.addr);
+        const addr = this.address(request.addr);
         return { kind: "memory", addr: hex16(addr), bytes: this.readMemory(addr, request.len), view: this.view() };
       }
       return { kind: "view", view: this.view(), ...(message !== null ? { message } : {}) };
@@ -284,9 +284,17 @@ export class PanelDebugger {
       case "memory":
         if (t.pid() === null) throw new Error("No process is debugged: attach to one first.");
         if (!Number.isInteger(request.len) || request.len <= 0 || request.len > MEMORY_MAX) throw new Error(`Read 1 to ${MEMORY_MAX} bytes.`);
-        parseHex(request.addr);
+        this.address(request.addr);
         return null;
     }
+  }
+
+  /** An address typed in the panel: hex, or one of the program's symbols. */
+  private address(text: string): bigint {
+    const pid = this.target.pid();
+    const addr = parseAddress(text, pid === null ? null : this.programOf(pid).symbols);
+    if (addr === null) throw new Error(`Not an address (hex) or a symbol of the program: ${text}`);
+    return addr;
   }
 
   private reverseOutcome(outcome: ReturnType<MachineDebugTarget["reverse"]>): string | null {

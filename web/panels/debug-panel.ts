@@ -12,6 +12,8 @@ import { make, setText } from "./dom";
 
 /** Reverse operations replay history: give them time on a loaded machine. */
 const REPLY_TIMEOUT_MS = 60_000;
+/** Bytes of memory shown: 8 rows of 16. */
+const MEMORY_BYTES = 128;
 
 type Action = "step" | "next" | "continue" | "pause" | "reverse-step" | "reverse-continue";
 
@@ -43,7 +45,6 @@ export class DebugPanel {
   private lastStop: DebugView | null = null;
   changed: number[] = [];
   private busy = false;
-  private memoryAddr: string | null = null;
   memoryText: string[] = [];
 
   private readonly pick = make("select", "dbg-pick");
@@ -128,11 +129,7 @@ export class DebugPanel {
     this.memInput.setAttribute("aria-label", "Memory address");
     this.memButton.id = "dbg-mem-read";
     this.memOut.id = "dbg-memory";
-    const readMemory = (): void => {
-      const text = this.memInput.value.trim().replace(/^0x/i, "");
-      const bySymbol = this.view?.disasm.find((d) => d.symbol === text)?.addr;
-      void this.readMemory(bySymbol ?? text);
-    };
+    const readMemory = (): void => void this.request({ op: "memory", addr: this.memInput.value.trim(), len: MEMORY_BYTES });
     this.memButton.addEventListener("click", readMemory);
     this.memInput.addEventListener("keydown", (e) => {
       if (e.key === "Enter") readMemory();
@@ -214,15 +211,6 @@ export class DebugPanel {
   receiveView(view: DebugView): void {
     this.show(view);
     this.draw();
-  }
-
-  private async readMemory(addr: string): Promise<void> {
-    if (!/^[0-9a-f]{1,16}$/i.test(addr)) {
-      setText(this.status, `Not an address: ${addr}`);
-      return;
-    }
-    this.memoryAddr = addr;
-    await this.request({ op: "memory", addr, len: 128 });
   }
 
   private showMemory(addr: string, bytes: (number | null)[]): void {
