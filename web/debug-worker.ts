@@ -218,35 +218,23 @@ export class PanelDebugger {
       }
       case "step":
         needStopped();
-        t.resume(true);
-        this.resumed = true;
-        this.collect(false);
-        return null;
+        return this.run(true);
       case "next": {
         needStopped();
         const pc = t.readRegister(REG_PC)!;
         const bytes = t.readMemory(pc, 4);
         const length = bytes.length >= 2 ? instructionLength(bytes[0]! | (bytes[1]! << 8)) : 4;
         const bits = bytes.length >= length ? (length === 2 ? bytes[0]! | (bytes[1]! << 8) : new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)) : 0;
-        if (!isCall(bits, length)) {
-          t.resume(true);
-        } else {
-          const addr = pc + BigInt(length);
-          const ours = !t.breakpoints().includes(addr);
-          if (ours && !t.setBreakpoint(addr, true)) throw new Error(`Cannot set a breakpoint at ${hex16(addr)}.`);
-          this.over = { addr, sp: t.readRegister(REG_SP) ?? 0n, ours };
-          t.resume(false);
-        }
-        this.resumed = true;
-        this.collect(false);
-        return null;
+        if (!isCall(bits, length)) return this.run(true);
+        const addr = pc + BigInt(length);
+        const ours = !t.breakpoints().includes(addr);
+        if (ours && !t.setBreakpoint(addr, true)) throw new Error(`Cannot set a breakpoint at ${hex16(addr)}.`);
+        this.over = { addr, sp: t.readRegister(REG_SP) ?? 0n, ours };
+        return this.run(false);
       }
       case "continue":
         needStopped();
-        t.resume(false);
-        this.resumed = true;
-        this.collect(false);
-        return null;
+        return this.run(false);
       case "pause":
         if (t.pid() === null) throw new Error("No process is debugged.");
         if (t.stopped()) return null;
@@ -287,6 +275,14 @@ export class PanelDebugger {
         this.address(request.addr);
         return null;
     }
+  }
+
+  /** Resumes the stopped process (one instruction, or until it stops); its stop is collected after the slices that run it. */
+  private run(step: boolean): null {
+    this.target.resume(step);
+    this.resumed = true;
+    this.collect(false);
+    return null;
   }
 
   /** An address typed in the panel: hex, or one of the program's symbols. */
