@@ -38,6 +38,8 @@ export interface BootArgs {
   mac: string | null;
   /** --ip A.B.C.D/N: netd's address (becomes ip= on the kernel command line). */
   ip: string | null;
+  /** trace -k: print the kernel functions of every traced call (host/trace-kernel.ts). */
+  traceKernel: boolean;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -169,6 +171,9 @@ export const BOOT_USAGE = `usage: keel [options]
                    line)
   --mac MAC        the card's MAC (default 02:4b and the --ip address's four
                    bytes; without --ip a random one, realtime clock only)
+  --trace-kernel   trace -k: under each system call that \`trace\` prints,
+                   print on stderr the kernel functions it went through
+                   (the machine runs an instrumented kernel: slower)
   --help           this text
 On a terminal, Ctrl-A x quits and Ctrl-] switches between the shell and the
 kernel monitor; Ctrl-C, Ctrl-\\ and Ctrl-Z go to the machine's foreground
@@ -181,6 +186,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
     ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
     disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
     net: null, mac: null, ip: null,
+    traceKernel: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -244,6 +250,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
       case "--gdb-attach":
         args.gdbAttach = parseAttach("--gdb-attach", value());
         break;
+      case "--trace-kernel":
+        args.traceKernel = true;
+        break;
       case "--gdb-log":
         args.gdbLog = true;
         break;
@@ -294,6 +303,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
   }
   if ((args.gdbAttach !== null || args.gdbLog || args.gdbSnapshots !== null || args.gdbSnapshotEvery !== null) && args.gdbPort === null) {
     throw new BootArgsError("--gdb-attach, --gdb-log and --gdb-snapshots need --gdb PORT");
+  }
+  if (args.traceKernel && args.gdbPort !== null) {
+    throw new BootArgsError("--trace-kernel and --gdb both run the instrumented kernel their own way: use one at a time");
   }
   if ((args.gdbSnapshots !== null || args.gdbSnapshotEvery !== null) && args.clock !== "deterministic") {
     throw new BootArgsError("--gdb-snapshots and --gdb-snapshot-every are for reverse execution, which needs --clock deterministic");

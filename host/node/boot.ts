@@ -39,6 +39,7 @@ import { MemoryBackend } from "../disk/memory.js";
 import { FileBackend, type FileSyncMode } from "./file-disk.js";
 import { declaredDiskBlocks } from "../fs/format.js";
 import { GdbTcpServer } from "./gdb-tcp.js";
+import { KernelTrace, kernelLine } from "../trace-kernel.js";
 import { MachineDebugTarget } from "../gdb/machine-target.js";
 import { UndoDisk } from "../disk/undo.js";
 import { DownloadScanner } from "../transfer.js";
@@ -170,9 +171,19 @@ async function main(): Promise<number> {
   let gdb: GdbTcpServer | null = null;
   // With a network card the machine can be called at any time: the end of input does not end the runner.
   const endOfInputEnds = () => net === null || !net.up;
+  let traceKernel: KernelTrace | null = null;
+  if (args.traceKernel) {
+    // trace -k: the kernel functions of each traced call, printed under trace's own line (host/trace-kernel.ts).
+    const kt = new KernelTrace(machine, kernelBytes, (line) => process.stderr.write(`keel: ${line.record.line}\nkeel: ${kernelLine(line)}\n`));
+    process.stderr.write("keel: trace -k: building the instrumented kernel\n");
+    await kt.ready;
+    process.stderr.write(`keel: trace -k: ${kt.problem ?? "ready: every call trace prints gets its kernel functions here"}\n`);
+    traceKernel = kt;
+  }
   const loop = new RunLoop(machine, {
     onTick: (report) => {
       gdb?.poll();
+      traceKernel?.afterSlice();
       if (inputEnded && endOfInputEnds() && report.state === "idle" && report.wakeInMs === null && machine.uart.rxQueued() === 0 && !gdb?.busy) finish(0);
     },
   });
@@ -289,6 +300,7 @@ async function main(): Promise<number> {
   process.once("SIGINT", () => finish(130));
   process.once("SIGTERM", () => finish(143));
   if (snapshot === null) machine.boot();
+  traceKernel?.start();
   gdb?.armAttach();
   if (!lockstep) loop.start();
   else startLockstep();
