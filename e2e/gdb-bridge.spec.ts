@@ -3,56 +3,20 @@
 // bridge (host/node/gdb-bridge.ts) and the GDB server in the page's worker
 // (web/gdb-bridge-worker.ts). Deterministic clock, so reverse execution too.
 import { expect, test } from "@playwright/test";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { consoleLines, openShell, typeLine, waitForShellPrompt } from "./keel";
+import { GDB, gdbFound, runGdb as runGdbIn, startWatched, type Watched } from "../host/testing/gdb-process";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
-const GDB = process.env.GDB ?? "gdb-multiarch";
-const gdbFound = spawnSync(GDB, ["--version"], { encoding: "utf8" }).status === 0;
 
-interface Bridge {
-  child: ChildProcess;
-  stderr(): string;
-  waitFor(re: RegExp, ms: number): Promise<RegExpExecArray>;
-}
+type Bridge = Watched;
 
 function startBridge(args: string[]): Bridge {
-  const child = spawn(process.execPath, ["bin/keel.mjs", "gdb-bridge", ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
-  let err = "";
-  const waiters: (() => void)[] = [];
-  child.stderr!.on("data", (d: Buffer) => {
-    err += d.toString();
-    for (const w of waiters.splice(0)) w();
-  });
-  return {
-    child,
-    stderr: () => err,
-    waitFor(re, ms) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the bridge never printed ${re}; stderr:\n${err}`)), ms);
-        const check = () => {
-          const m = re.exec(err);
-          if (m) { clearTimeout(timer); resolve(m); } else waiters.push(check);
-        };
-        check();
-      });
-    },
-  };
+  return startWatched(["bin/keel.mjs", "gdb-bridge", ...args], repo, "the bridge");
 }
 
 function runGdb(port: number, commands: string[]): Promise<{ status: number | null; output: string }> {
-  const args = ["-nx", "-batch", "-ex", "set pagination off", "-ex", "set remotetimeout 30", "-ex", "set trace-commands on", "-ex", `target remote 127.0.0.1:${port}`];
-  for (const c of commands) args.push("-ex", c);
-  args.push("user/bin/wc.debug");
-  return new Promise((resolve) => {
-    const gdb = spawn(GDB, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    gdb.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    gdb.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => gdb.kill("SIGKILL"), 90_000);
-    gdb.on("exit", (status) => { clearTimeout(timer); resolve({ status, output }); });
-  });
+  return runGdbIn(port, commands, "user/bin/wc.debug", repo, { before: ["set remotetimeout 30", "set trace-commands on"], timeoutMs: 90_000 });
 }
 
 let bridge: Bridge | null = null;

@@ -5,72 +5,28 @@
 // Skipped with a visible reason when gdb-multiarch is missing outside CI;
 // in CI (.ci/run installs it) it must run.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { GDB, gdbFound, runGdb as runGdbIn, startWatched, type Watched } from "../testing/gdb-process.js";
 
 const require = createRequire(import.meta.url);
 const tsxCli = require.resolve("tsx/cli");
 const runner = fileURLToPath(new URL("../node/boot.ts", import.meta.url));
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const GDB = process.env.GDB ?? "gdb-multiarch";
 
-const gdbFound = spawnSync(GDB, ["--version"], { encoding: "utf8" }).status === 0;
 if (!gdbFound && !process.env.CI) {
   console.warn(`host/gdb/gdb-multiarch.test.ts: skipped: ${GDB} is not installed (apt-get install gdb-multiarch)`);
 }
 
-interface Runner {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves with the first match of re in stderr. */
-  waitFor(re: RegExp, ms: number): Promise<RegExpMatchArray>;
-  exited: Promise<number | null>;
-}
+type Runner = Watched;
 
 function startRunner(args: string[]): Runner {
-  const child = spawn(process.execPath, [tsxCli, runner, ...args], { cwd: repo, stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  const waiters: (() => void)[] = [];
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => {
-    err += d.toString();
-    for (const w of waiters.splice(0)) w();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitFor(re, ms) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`runner never printed ${re}; stderr:\n${err}`)), ms);
-        const check = () => {
-          const m = re.exec(err);
-          if (m) { clearTimeout(timer); resolve(m); } else waiters.push(check);
-        };
-        check();
-      });
-    },
-  };
+  return startWatched([tsxCli, runner, ...args], repo, "runner");
 }
 
 function runGdb(port: number, commands: string[], binary: string): Promise<{ status: number | null; output: string }> {
-  const args = ["-nx", "-batch", "-ex", "set pagination off", "-ex", `target remote 127.0.0.1:${port}`];
-  for (const c of commands) args.push("-ex", c);
-  args.push(binary);
-  return new Promise((resolve) => {
-    const gdb = spawn(GDB, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    gdb.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    gdb.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => gdb.kill("SIGKILL"), 40_000);
-    gdb.on("exit", (status) => { clearTimeout(timer); resolve({ status, output }); });
-  });
+  return runGdbIn(port, commands, binary, repo);
 }
 
 let running: Runner | null = null;
