@@ -1,8 +1,12 @@
 // nc: TCP and UDP from the shell through sockets (docs/network.md).
 //
-//   nc [-u] ADDRESS PORT     connect (TCP) or send to (UDP) ADDRESS:PORT
-//   nc [-u] -l PORT          listen on PORT: one TCP connection, or UDP
-//                            datagrams from anyone (replies go to the last sender)
+//   nc [-u] [-d] ADDRESS PORT  connect (TCP) or send to (UDP) ADDRESS:PORT
+//   nc [-u] [-d] -l PORT       listen on PORT: one TCP connection, or UDP
+//                              datagrams from anyone (replies go to the last sender)
+//
+// -d: do not read standard input (TCP: shut our side down at once, so nc
+// exits when the peer closes; the way to receive with a console, whose
+// input never ends, on standard input).
 //
 // Standard input goes to the peer and what the peer sends goes to standard
 // output. TCP: at the end of standard input nc shuts its side down (FIN)
@@ -17,6 +21,7 @@
 #include "net.h"
 
 static char buf[16384];
+static int no_input;  // -d
 
 static void die(const char *what, int code) {
   fprintf(2, "nc: %s: %s\n", what, sockerr(code));
@@ -24,7 +29,7 @@ static void die(const char *what, int code) {
 }
 
 static void usage(void) {
-  fprintf(2, "usage: nc [-u] ADDRESS PORT | nc [-u] -l PORT\n");
+  fprintf(2, "usage: nc [-u] [-d] ADDRESS PORT | nc [-u] [-d] -l PORT\n");
   exit(2);
 }
 
@@ -40,9 +45,11 @@ static int write_all(int fd, const char *p, int n) {
 
 // TCP: standard input to the socket in a child, the socket to standard output here.
 static int tcp_session(int s) {
-  int pid = fork();
+  int pid = no_input ? 0 : fork();
   if (pid < 0) die("fork", SVC_ERR_FAILED);
-  if (pid == 0) {
+  if (no_input) {
+    shutdown(s);
+  } else if (pid == 0) {
     for (;;) {
       int n = read(0, buf, sizeof buf);
       if (n <= 0) break;
@@ -67,10 +74,12 @@ static int tcp_session(int s) {
     if (write_all(1, buf, n) < 0) break;
   }
   // The peer is done sending; ours ends with standard input (or a failed send).
-  int child_status = 0;
-  if (status) kill(pid);
-  waitpid(pid, &child_status, 0);
-  if (!WIFEXITED(child_status) || WEXITSTATUS(child_status) != 0) status = 1;
+  if (!no_input) {
+    int child_status = 0;
+    if (status) kill(pid);
+    waitpid(pid, &child_status, 0);
+    if (!WIFEXITED(child_status) || WEXITSTATUS(child_status) != 0) status = 1;
+  }
   closesocket(s);
   return status;
 }
@@ -80,7 +89,7 @@ static int udp_session(int s, uint to, uint port) {
   int pid = fork();
   if (pid < 0) die("fork", SVC_ERR_FAILED);
   if (pid == 0) {  // a listener does not know where to send until a datagram comes: the parent sends
-    if (to == 0) exit(0);
+    if (to == 0 || no_input) exit(0);
     for (;;) {
       int n = read(0, buf, UDP_MAX_PAYLOAD);
       if (n <= 0) break;
@@ -118,6 +127,7 @@ int main(int argc, char **argv) {
     for (char *f = argv[i] + 1; *f; f++) {
       if (*f == 'u') udp = 1;
       else if (*f == 'l') listening = 1;
+      else if (*f == 'd') no_input = 1;
       else usage();
     }
   }
