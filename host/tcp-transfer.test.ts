@@ -9,7 +9,7 @@
 // test times out: the hang of the session that first tried this.
 
 import { describe, expect, it } from "vitest";
-import { bootPair, runBoth, shellBoth } from "./sockets.test.js";
+import { bootPair, runBoth, shellBoth } from "./testing/net-pair.js";
 
 /** Sends `bytes` of pattern SEED from A to B over TCP; returns what B's check printed. */
 function transfer(pair: ReturnType<typeof bootPair>, bytes: number, seed: number, port: number, maxMs: number): { sender: string; receiver: string } {
