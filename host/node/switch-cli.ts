@@ -34,7 +34,7 @@ async function main(): Promise<number> {
     process.stderr.write(`keel switch: cannot listen on ${args.listen}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  log(`listening on ${address}${args.lockstep ? " (lockstep)" : ""}${args.impair ? `, impaired (seed ${args.impair.seed}, loss ${args.impair.loss}, duplicate ${args.impair.duplicate}, reorder ${args.impair.reorder})` : ""}`);
+  log(`listening on ${address}${args.lockstep ? " (lockstep)" : ""}${args.impair ? ` (impaired: seed ${args.impair.seed}, loss ${args.impair.loss}, duplicate ${args.impair.duplicate}, reorder ${args.impair.reorder})` : ""}`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
