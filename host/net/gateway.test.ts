@@ -186,3 +186,52 @@ describe("outbound HTTP through the gateway", () => {
     expect(gw.stats.httpErrors).toBe(1);
   }, 120_000);
 });
+
+describe("netd's DHCP client against the gateway", () => {
+  it("two machines without ip= get leases, ifconfig shows one, each is named by its hostname, and wget goes through the gateway", async () => {
+    const server = createServer((req, res) => { res.writeHead(200); res.end(`hello from ${req.url}\n`); });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const sw = new VirtualSwitch();
+      const make = (last: number) => new MachineHarness({
+        ramBytes: 64 * 1024 * 1024, clock: "realtime", modules: userlandModules(), nic: { backend: sw, mac: Uint8Array.of(2, 0, 0, 0, 0, last) },
+      }).boot();
+      const a = make(0x0a), b = make(0x0b);
+      const gw = new Gateway(sw, { now: () => a.machine.virtualNowNs, hosts: { "web.test": `127.0.0.1:${port}` } });
+      const run = async (done: () => boolean) => {
+        const start = performance.now();
+        while (!done()) {
+          if (performance.now() - start > 60_000) throw new Error(`timed out; A printed:\n${a.output}\nB printed:\n${b.output}`);
+          a.machine.runFor(5);
+          b.machine.runFor(5);
+          sw.pump();
+          gw.tick();
+          await new Promise((r) => setImmediate(r));
+        }
+      };
+      await run(() => a.output.includes("netd: DHCP lease") && b.output.includes("netd: DHCP lease") && a.output.includes("\n$ "));
+      // Which machine asked first depends on the wall clock: the two first addresses of the pool, one each.
+      const leased = (out: string) => /netd: DHCP lease (10\.0\.2\.1[56])\/24 router 10\.0\.2\.2 dns 10\.0\.2\.2 for 3600s/.exec(out)?.[1];
+      const addrA = leased(a.output)!, addrB = leased(b.output)!;
+      expect([addrA, addrB].sort()).toEqual(["10.0.2.15", "10.0.2.16"]);
+      expect(gw.resolve("keel-00000b")).toBe(parseIpv4(addrB));
+      expect(gw.resolve("keel-00000a.keel")).toBe(parseIpv4(addrA));
+      let mark = a.output.length;
+      a.machine.input("ifconfig\r");
+      await run(() => /\n\$ $/.test(a.since(mark)));
+      expect(a.since(mark)).toContain(`net0: inet ${addrA}/24`);
+      expect(a.since(mark)).toMatch(/dhcp lease \d+s left router 10\.0\.2\.2 dns 10\.0\.2\.2/);
+      mark = a.output.length;
+      a.machine.input(`wget -q http://${formatIpv4(gw.resolve("web.test")!)}/page\r`);
+      await run(() => /\n\$ $/.test(a.since(mark)));
+      expect(a.since(mark)).toContain("hello from /page\n");
+      mark = a.output.length;
+      a.machine.input(`ping -c 1 ${addrB}\r`);
+      await run(() => /\n\$ $/.test(a.since(mark)));
+      expect(a.since(mark)).toContain("1 packets transmitted, 1 received");
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 120_000);
+});

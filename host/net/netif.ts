@@ -14,7 +14,7 @@
 // are counted in `stats`.
 
 import { ETH_HEADER_LEN, ETH_MAX_FRAME, MAC_LEN, type NetBackend, type NetLink } from "./backend.js";
-import { formatIpv4, l4Checksum, parseIpv4, TcpStack, type TcpStream } from "./tcp.js";
+import { formatIpv4, internetChecksum, l4Checksum, parseIpv4, TcpStack, type TcpStream } from "./tcp.js";
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
@@ -317,13 +317,4 @@ export class NetInterface {
   }
 }
 
-/** The Internet checksum (RFC 1071): 0 over a header whose checksum is right. */
-export function internetChecksum(bytes: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i + 1 < bytes.length; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (bytes.length & 1) sum += bytes[bytes.length - 1]! << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-export { formatIpv4, parseIpv4 };
+export { formatIpv4, internetChecksum, parseIpv4 };

@@ -80,6 +80,11 @@ function fold(sum: number): number {
   return sum;
 }
 
+/** The Internet checksum (RFC 1071): 0 over a header whose checksum is right. */
+export function internetChecksum(bytes: Uint8Array): number {
+  return ~fold(sum16(bytes, 0)) & 0xffff;
+}
+
 /** The TCP/UDP checksum over the IPv4 pseudo-header and bytes (RFC 9293 3.1,
  *  RFC 768): 0 when a received segment's checksum field is right. */
 export function l4Checksum(src: number, dst: number, proto: number, bytes: Uint8Array): number {

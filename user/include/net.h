@@ -175,6 +175,11 @@ struct netstats {
   uint64 tcp_no_room;   // SYNs dropped: the backlog or the socket table was full
   uint64 tcp_sent;      // TCP segments sent
   uint64 sock_reaped;   // sockets closed because their client had gone
+  uint64 dhcp_bad;      // DHCP answers that were malformed or not for us
+  uint64 dhcp_retries;  // DHCP requests sent again after no answer
+  uint64 router;        // from DHCP (0: none)
+  uint64 dns;           // the DNS server from DHCP (0: none)
+  uint64 lease_left;    // seconds of the DHCP lease left (0: no lease)
 };
 
 // ---- The socket library (user/lib/socket.c) ----

@@ -46,7 +46,13 @@
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
 #define ICMP_HLEN 8
-#define ECHO_PAYLOAD 56  // as ping's default: 8 bytes of send time + pattern
+#define ECHO_PAYLOAD 56
+#define DHCP_CLIENT_PORT 68
+#define DHCP_OFF 0
+#define DHCP_SELECTING 1
+#define DHCP_REQUESTING 2
+#define DHCP_BOUND 3
+#define DHCP_RENEWING 4  // as ping's default: 8 bytes of send time + pattern
 
 #define ARP_ENTRIES 16
 #define PENDING_MAX 4   // packets waiting for ARP
@@ -91,6 +97,8 @@ static uint next_ephemeral = UDP_EPHEMERAL;
 
 static uchar mac[6];
 static uint my_ip, my_mask;
+static uint my_router, my_dns;  // from DHCP (0: none)
+static int reachable(uint dst);
 static int my_prefix;
 static struct arp_entry arp[ARP_ENTRIES];
 static struct pending pending[PENDING_MAX];
@@ -225,9 +233,15 @@ static void ip_header(uchar *p, uint dst, int total, uint proto) {
 
 // Sends the payload already at tx + ETH_HLEN + IP_HLEN (payload bytes of
 // protocol proto) to dst: now if its MAC is known, else after ARP.
+// On the local network, or beyond it through the router DHCP named.
+static int reachable(uint dst) {
+  return (dst & my_mask) == (my_ip & my_mask) || my_router != 0;
+}
+
 static long ip_send(uint dst, uint proto, int payload) {
   ip_header(tx + ETH_HLEN, dst, IP_HLEN + payload, proto);
   int len = ETH_HLEN + IP_HLEN + payload;
+  if ((dst & my_mask) != (my_ip & my_mask) && my_router) dst = my_router;  // the next hop
   struct arp_entry *e = arp_find(dst);
   if (e) {
     e->used = clocknanos();
@@ -297,6 +311,8 @@ static void icmp_input(uint src, uint ttl, const uchar *icmp, int len) {
 }
 
 static void udp_input(uint src, uint dst, const uchar *u, int len);
+static void dhcp_input(const uchar *d, int len);
+static int dhcp_state;
 static void tcp_segment_input(uint src, uint dst, const uchar *t, int len);
 
 static void ip_input(const uchar *p, int len) {
@@ -307,6 +323,10 @@ static void ip_input(const uchar *p, int len) {
   uint frag = get16(p + 6);
   if ((frag & IP_FLAG_MF) || (frag & IP_OFFSET_MASK)) { stats.ip_fragments++; return; }
   uint dst = get32(p + 16), src = get32(p + 12);
+  if (p[9] == IP_PROTO_UDP && total - hlen >= UDP_HLEN && get16(p + hlen + 2) == DHCP_CLIENT_PORT && dhcp_state != DHCP_OFF) {
+    dhcp_input(p + hlen + UDP_HLEN, total - hlen - UDP_HLEN);
+    return;
+  }
   if (my_ip == 0 || dst != my_ip || (p[9] != IP_PROTO_ICMP && p[9] != IP_PROTO_UDP && p[9] != IP_PROTO_TCP)) {
     stats.ip_other++;
     return;
@@ -354,6 +374,149 @@ static void udp_reap(void) {
 
 static int udp_sock_input(uint src, uint sport, uint dport, const uchar *data, int len);
 static int port_taken(uint port, int type);
+
+// ---- DHCP client (RFC 2131): when the command line gives no ip= ----
+#define DHCP_SERVER_PORT 67
+#define DHCP_SELECTING 1
+#define DHCP_REQUESTING 2
+#define DHCP_BOUND 3
+#define DHCP_FIXED 236
+#define DHCP_MAGIC 0x63825363u
+#define DHCP_FIRST_WAIT 1000000000ULL   // 1 s, doubled on every retransmission
+#define DHCP_MAX_WAIT 32000000000ULL
+static uint dhcp_xid, dhcp_server, dhcp_offered;
+static uint64 dhcp_next, dhcp_wait, dhcp_renew_at, dhcp_expires;
+static uint dhcp_lease;  // seconds
+static char hostname[16];
+
+static void dhcp_send(int type) {
+  uchar *u = tx + ETH_HLEN + IP_HLEN;
+  uchar *d = u + UDP_HLEN;
+  memset(d, 0, DHCP_FIXED + 64);
+  d[0] = 1; d[1] = 1; d[2] = 6;
+  put32(d + 4, dhcp_xid);
+  if (dhcp_state != DHCP_RENEWING) put16(d + 10, 0x8000);  // broadcast the answer: we have no address yet
+  if (dhcp_state == DHCP_RENEWING) put32(d + 12, my_ip);
+  memcpy(d + 28, mac, 6);
+  put32(d + DHCP_FIXED, DHCP_MAGIC);
+  int i = DHCP_FIXED + 4;
+  d[i++] = 53; d[i++] = 1; d[i++] = (uchar)type;
+  int hl = (int)strlen(hostname);
+  d[i++] = 12; d[i++] = (uchar)hl; memcpy(d + i, hostname, (size_t)hl); i += hl;
+  if (type == 3 && dhcp_state == DHCP_REQUESTING) {
+    d[i++] = 50; d[i++] = 4; put32(d + i, dhcp_offered); i += 4;
+    d[i++] = 54; d[i++] = 4; put32(d + i, dhcp_server); i += 4;
+  }
+  d[i++] = 55; d[i++] = 4; d[i++] = 1; d[i++] = 3; d[i++] = 6; d[i++] = 51;
+  d[i++] = 255;
+  if (i < 300) i = 300;  // BOOTP's smallest message
+  put16(u, DHCP_CLIENT_PORT);
+  put16(u + 2, DHCP_SERVER_PORT);
+  put16(u + 4, (uint)(UDP_HLEN + i));
+  put16(u + 6, 0);
+  uint dst = dhcp_state == DHCP_RENEWING ? dhcp_server : 0xffffffffu;
+  uint src = dhcp_state == DHCP_RENEWING ? my_ip : 0;
+  uint sum = l4_checksum(src, dst, IP_PROTO_UDP, u, UDP_HLEN + i);
+  put16(u + 6, sum == 0 ? 0xffff : sum);
+  if (dhcp_state == DHCP_RENEWING) { ip_send(dst, IP_PROTO_UDP, UDP_HLEN + i); return; }
+  uint saved = my_ip;
+  my_ip = 0;
+  ip_header(tx + ETH_HLEN, dst, IP_HLEN + UDP_HLEN + i, IP_PROTO_UDP);
+  my_ip = saved;
+  eth_header(tx, broadcast, ETHERTYPE_IP);
+  send_frame(tx, ETH_HLEN + IP_HLEN + UDP_HLEN + i);
+}
+
+static void dhcp_start(uint64 now) {
+  dhcp_state = DHCP_SELECTING;
+  dhcp_xid = (uint)(now / 1000) ^ ((uint)mac[4] << 24 | (uint)mac[5] << 16 | 0x4b45);
+  dhcp_wait = DHCP_FIRST_WAIT;
+  dhcp_next = now + dhcp_wait;
+  dhcp_send(1);  // DISCOVER
+}
+
+// Returns 1 while a DHCP timer runs.
+static int dhcp_tick(uint64 now) {
+  if (dhcp_state == DHCP_OFF) return 0;
+  if (dhcp_state == DHCP_BOUND) {
+    if (now >= dhcp_renew_at) {
+      dhcp_state = DHCP_RENEWING;
+      dhcp_wait = DHCP_FIRST_WAIT;
+      dhcp_next = now + dhcp_wait;
+      dhcp_send(3);
+    }
+    return 1;
+  }
+  if (dhcp_state == DHCP_RENEWING && now >= dhcp_expires) {  // nobody renewed it: start again
+    my_ip = 0; my_router = 0; my_dns = 0;
+    printf("netd: DHCP lease expired\n");
+    dhcp_start(now);
+    return 1;
+  }
+  if (now >= dhcp_next) {
+    dhcp_wait = dhcp_wait * 2 > DHCP_MAX_WAIT ? DHCP_MAX_WAIT : dhcp_wait * 2;
+    dhcp_next = now + dhcp_wait;
+    stats.dhcp_retries++;
+    dhcp_send(dhcp_state == DHCP_SELECTING ? 1 : 3);
+  }
+  return 1;
+}
+
+static void dhcp_input(const uchar *d, int len) {
+  if (len < DHCP_FIXED + 4 || d[0] != 2 || d[1] != 1 || d[2] != 6 || get32(d + 4) != dhcp_xid ||
+      memcmp(d + 28, mac, 6) != 0 || get32(d + DHCP_FIXED) != DHCP_MAGIC) {
+    stats.dhcp_bad++;
+    return;
+  }
+  uint type = 0, server = 0, mask = 0, router = 0, dns = 0, lease = 3600, t1 = 0;
+  for (int i = DHCP_FIXED + 4; i < len && d[i] != 255;) {
+    if (d[i] == 0) { i++; continue; }
+    if (i + 1 >= len || i + 2 + d[i + 1] > len) { stats.dhcp_bad++; return; }
+    const uchar *v = d + i + 2;
+    int n = d[i + 1];
+    if (d[i] == 53 && n >= 1) type = v[0];
+    else if (d[i] == 54 && n >= 4) server = get32(v);
+    else if (d[i] == 1 && n >= 4) mask = get32(v);
+    else if (d[i] == 3 && n >= 4) router = get32(v);
+    else if (d[i] == 6 && n >= 4) dns = get32(v);
+    else if (d[i] == 51 && n >= 4) lease = get32(v);
+    else if (d[i] == 58 && n >= 4) t1 = get32(v);
+    i += 2 + n;
+  }
+  uint64 now = clocknanos();
+  uint yiaddr = get32(d + 16);
+  if (type == 2 && dhcp_state == DHCP_SELECTING && yiaddr != 0) {  // OFFER
+    dhcp_offered = yiaddr;
+    dhcp_server = server;
+    dhcp_state = DHCP_REQUESTING;
+    dhcp_wait = DHCP_FIRST_WAIT;
+    dhcp_next = now + dhcp_wait;
+    dhcp_send(3);  // REQUEST
+  } else if (type == 5 && (dhcp_state == DHCP_REQUESTING || dhcp_state == DHCP_RENEWING) && yiaddr != 0) {  // ACK
+    int prefix = 0;
+    while (prefix < 32 && (mask & (0x80000000u >> prefix))) prefix++;
+    if (prefix == 0 || prefix > 30) prefix = 24;
+    my_ip = yiaddr;
+    my_prefix = prefix;
+    my_mask = 0xffffffffu << (32 - prefix);
+    my_router = router;
+    my_dns = dns;
+    if (server) dhcp_server = server;
+    if (lease < 10) lease = 10;
+    dhcp_lease = lease;
+    dhcp_expires = now + (uint64)lease * 1000000000ULL;
+    dhcp_renew_at = now + (uint64)(t1 && t1 < lease ? t1 : lease / 2) * 1000000000ULL;
+    if (dhcp_state == DHCP_REQUESTING) {
+      char a[16], r[16], n[16];
+      inet_format(my_ip, a); inet_format(router, r); inet_format(dns, n);
+      printf("netd: DHCP lease %s/%d router %s dns %s for %us\n", a, prefix, r, n, lease);
+    }
+    dhcp_state = DHCP_BOUND;
+  } else if (type == 6) {  // NAK
+    my_ip = 0; my_router = 0; my_dns = 0;
+    dhcp_start(now);
+  }
+}
 
 static struct binding *udp_find(uint port) {
   for (int i = 0; i < UDP_BINDINGS; i++)
@@ -413,7 +576,7 @@ static long udp_output(uint sport, uint dst, uint dport, const uchar *data, int 
   if (my_ip == 0) return NETD_ERR_NO_ADDRESS;
   if (dport == 0 || dport > 0xffff) return NETD_ERR_PORT;
   if (len < 0 || len > UDP_MAX_DATA) return NETD_ERR_TOO_LONG;
-  if ((dst & my_mask) != (my_ip & my_mask)) return NETD_ERR_UNREACHABLE;
+  if (!reachable(dst)) return NETD_ERR_UNREACHABLE;
   uchar *u = tx + ETH_HLEN + IP_HLEN;
   put16(u, sport);
   put16(u + 2, dport);
@@ -815,7 +978,7 @@ static void sock_reap(void) {
 // NETD_TICK: the timers that are due. Returns 1 while any timer runs.
 static int sock_tick(void) {
   uint64 now = clocknanos();
-  int running = 0;
+  int running = dhcp_tick(now);
   sock_reap();
   for (int i = 0; i < SOCK_MAX; i++) {
     struct sock *s = &socks[i];
@@ -900,7 +1063,7 @@ static long sock_connect(struct sock *s, uint addr, uint port) {
   if (s->type != SOCK_STREAM || s->listening || s->raddr || s->cb.state != TCP_CLOSED) return NETD_ERR_STATE;
   if (my_ip == 0) return NETD_ERR_NO_ADDRESS;
   if (port == 0 || port > 0xffff) return NETD_ERR_PORT;
-  if ((addr & my_mask) != (my_ip & my_mask) || addr == 0) return NETD_ERR_UNREACHABLE;
+  if (!reachable(addr) || addr == 0) return NETD_ERR_UNREACHABLE;
   if (!s->lport) {
     long st = sock_bind(s, 0);
     if (st != SVC_OK) return st;
@@ -922,7 +1085,7 @@ static long sock_send(struct sock *s, struct ipcmsg *m) {
       if (st != SVC_OK) return st;
     }
     uint dst = (uint)m->w[1];
-    if ((dst & my_mask) != (my_ip & my_mask)) return NETD_ERR_UNREACHABLE;
+    if (!reachable(dst)) return NETD_ERR_UNREACHABLE;
     return udp_output(s->lport, dst, port_arg(m->w[2]), request, (int)m->len);
   }
   int st = s->cb.state;
@@ -1065,7 +1228,7 @@ static void ticker(void) {
 
 static long echo_request(uint dst, uint ident, uint seq) {
   if (my_ip == 0) return NETD_ERR_NO_ADDRESS;
-  if ((dst & my_mask) != (my_ip & my_mask)) return NETD_ERR_UNREACHABLE;
+  if (!reachable(dst)) return NETD_ERR_UNREACHABLE;
   uchar *icmp = tx + ETH_HLEN + IP_HLEN;
   icmp[0] = ICMP_ECHO_REQUEST;
   icmp[1] = 0;
@@ -1118,8 +1281,9 @@ static void configure(void) {
   memcpy(mac, info.mac, 6);
   char text[16];
   if (info.addr[0] == 0) {
-    printf("netd: %02x:%02x:%02x:%02x:%02x:%02x, no address (no ip= on the kernel command line)\n",
+    printf("netd: %02x:%02x:%02x:%02x:%02x:%02x, no ip= on the kernel command line: asking DHCP\n",
            mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    dhcp_state = DHCP_SELECTING;  // dhcp_start runs once the timer process is there
     return;
   }
   if (inet_parse(info.addr, &my_ip, &my_prefix) < 0 || my_ip == 0) {
@@ -1147,6 +1311,14 @@ int main(void) {
     return 1;
   }
   if (pid == 0) ticker();
+  if (dhcp_state == DHCP_SELECTING) {
+    static const char hex[] = "0123456789abcdef";
+    memcpy(hostname, "keel-", 5);
+    for (int i = 0; i < 3; i++) { hostname[5 + 2 * i] = hex[mac[3 + i] >> 4]; hostname[6 + 2 * i] = hex[mac[3 + i] & 15]; }
+    hostname[11] = 0;
+    dhcp_start(clocknanos());
+    arm_ticker();
+  }
   struct ipcmsg m;
   memset(&m, 0, sizeof m);
   m.cap = -1;
@@ -1190,6 +1362,10 @@ int main(void) {
     } else if (op == NETD_INFO) {
       reply.w[1] = my_ip;
       reply.w[2] = (uint64)my_prefix;
+      uint64 now = clocknanos();
+      stats.router = my_router;
+      stats.dns = my_dns;
+      stats.lease_left = dhcp_state >= DHCP_BOUND && dhcp_expires > now ? (dhcp_expires - now) / 1000000000ULL : 0;
       for (int i = 0; i < 6; i++) reply.w[3] = reply.w[3] << 8 | mac[i];
       // svc_next sends the reply's bytes from the request buffer.
       memcpy(request, &stats, sizeof stats);
