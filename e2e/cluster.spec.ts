@@ -2,55 +2,11 @@
 // page, each in its own worker, on the page's virtual switch; tabs joined
 // by a BroadcastChannel (`?switch=`). Every console is read from its
 // terminal's buffer (term.buffer.active).
-import { expect, test, type Page } from "@playwright/test";
-import { BOOT_TIMEOUT_MS, openShell } from "./keel";
+import { expect, test } from "@playwright/test";
+import { openShell } from "./keel";
+import { machineLines, shellOn, typeOn, waitForPromptOn } from "./cluster-helpers";
 
 const POLL = { intervals: [50, 100, 250, 500] };
-/** Two kernels booting in one page on a loaded 2-core box. */
-const CLUSTER_BOOT_MS = 3 * BOOT_TIMEOUT_MS;
-
-async function machineLines(page: Page, index: number): Promise<string[]> {
-  return page.evaluate((i) => {
-    const term = window.keel.machineTerm(i);
-    if (term === null) throw new Error(`no machine ${i}`);
-    const buffer = term.buffer.active;
-    const lines: string[] = [];
-    for (let n = 0; n < buffer.length; n++) {
-      const line = buffer.getLine(n);
-      if (line === undefined) continue;
-      const text = line.translateToString(true).trimEnd();
-      if (line.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
-      else lines.push(text);
-    }
-    while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-    return lines;
-  }, index);
-}
-
-async function waitForPromptOn(page: Page, index: number, after = 0, timeout = CLUSTER_BOOT_MS): Promise<string[]> {
-  let lines: string[] = [];
-  await expect.poll(async () => {
-    lines = await machineLines(page, index);
-    return lines.length > after && lines[lines.length - 1] === "$";
-  }, { ...POLL, timeout, message: `machine ${index + 1}'s console ends at the shell prompt` }).toBe(true);
-  return lines;
-}
-
-async function typeOn(page: Page, index: number, text: string): Promise<void> {
-  await page.evaluate((i) => window.keel.machineTerm(i)!.focus(), index);
-  await page.keyboard.type(text);
-  await page.keyboard.press("Enter");
-}
-
-/** Runs a command on machine `index`; the lines it printed before the next prompt. */
-async function shellOn(page: Page, index: number, command: string, timeout = CLUSTER_BOOT_MS): Promise<string[]> {
-  const before = await machineLines(page, index);
-  await typeOn(page, index, command);
-  const after = await waitForPromptOn(page, index, before.length, timeout);
-  const start = after.findIndex((line, i) => i >= before.length - 1 && line === `$ ${command}`);
-  expect(start, `${command} was echoed`).toBeGreaterThanOrEqual(0);
-  return after.slice(start + 1, -1);
-}
 
 test("two machines in one page ping each other and nc a line and a file across", async ({ page }) => {
   test.setTimeout(240_000);

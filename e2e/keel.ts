@@ -40,9 +40,12 @@ async function openPage(page: Page, query: string): Promise<void> {
 }
 
 /** The console as lines of text, soft-wrapped rows joined back together. */
-export async function consoleLines(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const buffer = window.keel.term.buffer.active;
+export async function consoleLines(page: Page, machine = 0): Promise<string[]> {
+  return page.evaluate((index) => {
+    // Machine 0 is the page's own console (window.keel.term); others are a cluster's (web/cluster/).
+    const term = index === 0 ? window.keel.term : window.keel.machineTerm(index);
+    if (term === null) throw new Error(`the page has no machine ${index}`);
+    const buffer = term.buffer.active;
     const lines: string[] = [];
     for (let i = 0; i < buffer.length; i++) {
       const line = buffer.getLine(i);
@@ -54,7 +57,7 @@ export async function consoleLines(page: Page): Promise<string[]> {
     }
     while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
     return lines;
-  });
+  }, machine);
 }
 
 export async function consoleText(page: Page): Promise<string> {
