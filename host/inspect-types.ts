@@ -5,6 +5,7 @@
 // in a double. 64-bit page-table entries travel as hex strings.
 
 import type { SyscallTraceRead, SyscallTraceRecord } from "./syscall-trace.js";
+import type { NetView } from "./net/netview.js";
 
 export type { SyscallTraceRead, SyscallTraceRecord };
 
@@ -213,7 +214,10 @@ export type InspectQuery =
   | { what: "walk"; pid: number; va: string }
   | { what: "captree"; pid: number; slot: number }
   /** The system-call trace ring (host/syscall-trace.ts) from sequence number `from` on. */
-  | { what: "syscalls"; from: number };
+  | { what: "syscalls"; from: number }
+  /** The Network panel's view (host/net/netview.ts): answered by whoever
+   *  owns the machine's packet capture (web/net-worker.ts), not the kernel. */
+  | { what: "net"; packetsFrom: number };
 
 export type InspectResult =
   | { what: "overview"; overview: Overview }
@@ -222,5 +226,6 @@ export type InspectResult =
   | { what: "walk"; walk: WalkResult }
   | { what: "captree"; nodes: CapTreeNode[] }
   | { what: "syscalls"; trace: SyscallTraceRead }
+  | { what: "net"; net: NetView }
   /** The query could not be answered (no such process, machine off, bad address). */
   | { what: "error"; message: string };

@@ -509,7 +509,7 @@ function isPid(n: unknown): n is number {
 
 /** Names the process or slot in a refusal ("There is no such process." -> "... pid 7"). */
 function withSubject(message: string, query: InspectQuery): string {
-  if (query.what === "overview" || query.what === "memory" || query.what === "syscalls") return message;
+  if (query.what === "overview" || query.what === "memory" || query.what === "syscalls" || query.what === "net") return message;
   if (message === "There is no such process.") return `No process has pid ${query.pid}.`;
   if (message.startsWith("That process has no address space")) return `Process ${query.pid} has no address space any more (it has exited).`;
   if (message === "That slot holds no capability." && query.what === "captree") {

@@ -44,6 +44,7 @@ import { kernelInterfaceProblem } from "./kernel-interface";
 import { readWithProgress } from "./fetch-progress";
 import { GdbBridgeClient } from "./gdb-bridge-worker";
 import { UndoDisk } from "../host/disk/undo";
+import { PageNet, withAddress } from "./net-worker";
 import type { LoadItem } from "./protocol";
 import { PanelDebugger } from "./debug-worker";
 import type { DebugReply, DebugRequest } from "./debug-protocol";
@@ -189,11 +190,15 @@ class Session {
     // takes the disk back with the machine (host/disk/undo.ts).
     this.undoDisk = config.clock === "deterministic" && disk !== null ? new UndoDisk(disk) : null;
     const machineConfig: MachineConfig = {
-      ramBytes: config.ramBytes, clock: config.clock, cmdline: config.cmdline, modules, disk: this.undoDisk ?? disk,
-      ...(netPort !== null && config.nic !== undefined ? { nic: { backend: netPort, mac: parseMac(config.nic.mac) } } : {}),
+      // A cluster's machine (the page runs the switch) keeps its own ip=; alone, the machine gets the page's.
+      ramBytes: config.ramBytes, clock: config.clock, cmdline: config.nic !== undefined ? config.cmdline : withAddress(config.cmdline), modules,
+      disk: this.undoDisk ?? disk,
+      nic: pageNet.machineNet(() => this.machine?.virtualNowNs ?? 0,
+        netPort !== null && config.nic !== undefined ? { backend: netPort, mac: parseMac(config.nic.mac) } : null),
     };
     this.keel = new KeelMachine({ kernel, config: machineConfig, outputLimit: CONSOLE_TEXT_KEPT }, restored);
     this.machine = this.keel.machine;
+    pageNet.adopt(this.machine);
     this.keel.onOutput((bytes) => this.uart.push(bytes));
     this.keel.onState((state, detail) => this.onStateChanged(state, detail));
     this.keel.onLog((level, text) => post({ type: "log", level: toLogLevel(level), text }));
@@ -206,6 +211,7 @@ class Session {
     });
     this.keel.onTick((report) => {
       this.debug.afterSlice();
+      pageNet.afterSlice();
       if (this.share.afterTick(report.state)) this.loop.kick();
       this.pollLines();
     });
@@ -254,6 +260,11 @@ class Session {
     // Still behind on the console: flow control restarts the loop later.
     if (!this.flow.isPaused) this.loop.start();
     this.sendStatus(true);
+  }
+
+  /** Wakes the run loop (frames arrived for the machine). */
+  kick(): void {
+    this.loop.kick();
   }
 
   input(data: string): void {
@@ -349,6 +360,7 @@ class Session {
 
   /** The panels' read-only view of the kernel (host/inspect.ts); never changes the machine. */
   inspect(query: InspectQuery): InspectResult {
+    if (query.what === "net") return pageNet.answer(query.packetsFrom);
     return this.machine.inspect(query);
   }
 
@@ -457,6 +469,8 @@ function errorText(error: unknown): string {
 }
 
 let session: Session | null = null;
+/** The machine's network: its switch, packet capture and the Network panel's answers (web/net-worker.ts). */
+const pageNet = new PageNet(() => session?.kick());
 /** Keys typed while the kernel was still loading, delivered once it boots. */
 let earlyInput = "";
 /** What every machine is built from, fixed by the first boot. */

@@ -182,6 +182,25 @@ struct netstats {
   uint64 lease_left;    // seconds of the DHCP lease left (0: no lease)
 };
 
+// ---- netd's exported state (docs/network.md "What the page reads") ----
+// One page-aligned page of netd's own memory that netd rewrites after every
+// request it answers, for whoever can read its memory from outside (the
+// page's Network panel reads it through the host, between slices: a reader
+// that is not netd changes nothing in it). The same table NETD_SOCKETS gives
+// netstat. `gen` is odd while netd is rewriting the page: a reader that sees
+// an odd or changed `gen` has caught it mid-write and asks again later.
+#define NETD_EXPORT_MAGIC 0x3150584554454e4bULL  // "KNETEXP1", little-endian
+#define NETD_EXPORT_MAX 40
+struct netexport {
+  uint64 magic;
+  uint64 gen;
+  uint addr, prefix;    // netd's address (0: none) and prefix length
+  uint count;           // entries in sock (at most NETD_EXPORT_MAX)
+  uint total;           // how many there were
+  struct netstats stats;
+  struct sockinfo sock[NETD_EXPORT_MAX];
+};
+
 // ---- The socket library (user/lib/socket.c) ----
 // Every call returns a negative NETD_ERR_* / SVC_ERR_* code on failure;
 // sockerr() turns it into a sentence. Socket descriptors are the library's

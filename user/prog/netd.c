@@ -1149,10 +1149,9 @@ static long sock_request(struct sock *s, uint64 op, struct ipcmsg *m, struct ipc
 }
 
 // NETD_SOCKETS: every socket, TIME_WAIT connection and bound UDP port.
-static long sock_list(struct ipcmsg *reply) {
-  sock_reap();
-  uint n = 0, room = (uint)(sizeof request / sizeof(struct sockinfo));
-  struct sockinfo *out = (struct sockinfo *)request;
+// The table into out (room entries at most); returns how many there are.
+static uint sock_fill(struct sockinfo *out, uint room) {
+  uint n = 0;
   struct sockinfo e;
   for (int i = 0; i < SOCK_MAX; i++) {
     struct sock *s = &socks[i];
@@ -1202,9 +1201,36 @@ static long sock_list(struct ipcmsg *reply) {
     if (n < room) out[n] = e;
     n++;
   }
+  return n;
+}
+
+static long sock_list(struct ipcmsg *reply) {
+  sock_reap();
+  uint room = (uint)(sizeof request / sizeof(struct sockinfo));
+  uint n = sock_fill((struct sockinfo *)request, room);
   reply->w[1] = n;
   reply->len = (n < room ? n : room) * (uint)sizeof(struct sockinfo);
   return SVC_OK;
+}
+
+// The page a reader outside netd looks at (net.h "netd's exported state").
+// Not static and marked used: netd never reads it, and the compiler must
+// not drop the stores for that.
+__attribute__((used, aligned(4096))) struct netexport netd_export;
+
+static void export_state(void) {
+  volatile struct netexport *x = &netd_export;
+  x->gen++;  // odd: being rewritten
+  __asm__ volatile("" ::: "memory");
+  netd_export.magic = NETD_EXPORT_MAGIC;
+  netd_export.addr = my_ip;
+  netd_export.prefix = (uint)my_prefix;
+  netd_export.stats = stats;
+  uint n = sock_fill(netd_export.sock, NETD_EXPORT_MAX);
+  netd_export.total = n;
+  netd_export.count = n < NETD_EXPORT_MAX ? n : NETD_EXPORT_MAX;
+  __asm__ volatile("" ::: "memory");
+  x->gen++;  // even: whole again
 }
 
 // The timer process: sleeps a tick at a time while netd has timers running,
@@ -1319,6 +1345,7 @@ int main(void) {
     dhcp_start(clocknanos());
     arm_ticker();
   }
+  export_state();
   struct ipcmsg m;
   memset(&m, 0, sizeof m);
   m.cap = -1;
@@ -1373,6 +1400,7 @@ int main(void) {
       status = SVC_OK;
     }
     if (arrived >= 0) cap_delete(arrived);  // netd keeps only UDP_BIND's token
+    export_state();
     reply.w[0] = (uint64)status;
     m = reply;
   }

@@ -25,12 +25,13 @@ import { nextTab } from "./keys";
 import { LogPanel } from "./log-panel";
 import { countUserFrames } from "./memory-map";
 import { MemoryPanel } from "./memory-panel";
+import { NetworkPanel } from "./net-panel";
 import { ProcessTable } from "./procs-panel";
 import { SchedulerPanel } from "./sched-panel";
 import { startTheme } from "./theme";
 import { TracePanel } from "./trace-panel";
 
-const TABS = ["memory", "aspace", "caps", "sched", "log", "trace", "debug", "code"] as const;
+const TABS = ["memory", "aspace", "caps", "sched", "log", "trace", "debug", "net", "code"] as const;
 export type PanelTab = (typeof TABS)[number];
 const SHOWN_STORAGE_KEY = "keel-panels";
 
@@ -67,6 +68,8 @@ export interface PanelsSnapshot {
   caps: { slots: number[]; chosen: number | null; tree: string[] };
   /** The Debugger tab: the last view the worker sent, the registers highlighted as changed, the memory shown. */
   debug: { view: DebugView | null; changed: number[]; memory: string[] };
+  /** The Network panel: its last view's interface and sockets, and the packet log's rows the filter shows. */
+  net: { nic: { mac: string; link: boolean } | null; address: string | null; sockets: string[]; packets: string[] };
 }
 
 export interface Panels {
@@ -118,6 +121,7 @@ export function startPanels(
   const log = new LogPanel(LOG_MAX_RECORDS);
   const trace = new TracePanel();
   const debug = new DebugPanel(byId("view-debug", HTMLElement), post, () => shown && tab === "debug");
+  const net = new NetworkPanel();
   theme.onChange((t) => {
     memory.setTheme(t);
     sched.setTheme(t);
@@ -127,6 +131,7 @@ export function startPanels(
 
   /** The selected process's detail (and capability tree), while one of its views is shown. */
   const refreshSelection = async (): Promise<void> => {
+    if (tab === "net") await net.refresh((query) => client.request(query));
     const pid = procs.selected;
     if (pid === null || (tab !== "aspace" && tab !== "caps")) return;
     const result = await client.request({ what: "process", pid });
@@ -250,6 +255,12 @@ export function startPanels(
       walk: aspace.lastWalk,
       caps: { slots: caps.caps.map((c) => c.slot), chosen: caps.chosenSlot, tree: caps.nodes.map((n) => `${n.pid}:${n.slot}`) },
       debug: { view: debug.view, changed: [...debug.changed], memory: [...debug.memoryText] },
+      net: {
+        nic: net.last?.nic ? { mac: net.last.nic.mac, link: net.last.nic.link } : null,
+        address: net.last?.netd?.address ?? null,
+        sockets: (net.last?.netd?.sockets ?? []).map((s) => `${s.proto} ${s.local} ${s.remote} ${s.state}`.trim()),
+        packets: net.visibleLines(),
+      },
     }),
   };
 }

@@ -1,0 +1,98 @@
+// The page's machine on a network (docs/network.md, "In the page"): the
+// worker's side. One virtual switch per worker (host/net/switch.ts), the
+// machine's NIC on it behind a packet capture (host/net/capture.ts), and
+// the Network panel's `net` query answered from the NIC, the capture and
+// netd's exported state (host/net/netview.ts). Host-side endpoints (the
+// host's TCP, for the service worker's requests to an httpd in the
+// machine) attach with attachHost(), whose frames make the switch pump at
+// once; the machine's frames are pumped after every slice of its run loop.
+//
+// web/worker.ts uses it through three hooks: machineNet() for the
+// machine's config, afterSlice() from the run loop's tick, and answer()
+// for `net` queries.
+
+import type { Machine } from "../host/machine";
+import type { NetBackend, NetEndpoint, NetLink } from "../host/net/backend";
+import { PacketCapture } from "../host/net/capture";
+import { NetdReader, netView } from "../host/net/netview";
+import { VirtualSwitch } from "../host/net/switch";
+import { EchoHost } from "../host/net/echo-host";
+import type { InspectResult } from "../host/inspect-types";
+
+/** The page machine's MAC and address (locally administered; the emulated network only). */
+export const PAGE_MAC = Uint8Array.of(2, 0, 0, 0, 0, 2);
+export const PAGE_ADDRESS = "10.0.0.2/24";
+/** The host that answers ARP and ping on the page's switch (host/net/echo-host.ts). */
+export const ECHO_HOST_MAC = Uint8Array.of(2, 0, 0, 0, 0, 1);
+export const ECHO_HOST_ADDRESS = "10.0.0.1";
+
+/** The kernel command line with ip= added when it names none (netd needs one to answer). */
+export function withAddress(cmdline: string, address = PAGE_ADDRESS): string {
+  if (/(^|\s)ip=/.test(cmdline)) return cmdline;
+  return cmdline.trim() === "" ? `ip=${address}` : `${cmdline} ip=${address}`;
+}
+
+export class PageNet {
+  readonly switch = new VirtualSwitch("page");
+  private capture: PacketCapture | null = null;
+  private readonly reader = new NetdReader();
+  private machine: Machine | null = null;
+  private pumpTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Called when frames were delivered to the machine (so its run loop should look). */
+  constructor(private readonly kick: () => void) {
+    new EchoHost({ attach: (endpoint) => this.attachHost(endpoint) }, ECHO_HOST_MAC, ECHO_HOST_ADDRESS);
+  }
+
+  /** The NIC config for a new machine; `now` is its virtual clock. `wire`
+   *  is the cluster's port when the page runs the switch (web/cluster/);
+   *  null: the worker's own switch. Every machine the worker builds gets a
+   *  new capture (and the old card leaves the switch). */
+  machineNet(now: () => number, wire: { backend: NetBackend; mac: Uint8Array } | null): { backend: NetBackend; mac: Uint8Array } {
+    this.capture = new PacketCapture(now);
+    return { backend: this.capture.wrap(wire?.backend ?? this.switch), mac: wire?.mac ?? PAGE_MAC };
+  }
+
+  /** The machine the `net` query looks at (and whose card leaves the switch when replaced). */
+  adopt(machine: Machine): void {
+    if (this.machine !== null && this.machine !== machine) this.machine.nic.unplug();
+    this.machine = machine;
+  }
+
+  /** A host-side endpoint on the switch; its frames are delivered without waiting for a slice. */
+  attachHost(endpoint: NetEndpoint): NetLink {
+    const link = this.switch.attach(endpoint);
+    return {
+      transmit: (frame) => {
+        link.transmit(frame);
+        this.pumpSoon();
+      },
+      get up() { return link.up; },
+      detach: () => link.detach(),
+    };
+  }
+
+  /** Between slices: delivers what the machine sent. */
+  afterSlice(): void {
+    if (this.switch.queued > 0) this.pump();
+  }
+
+  answer(packetsFrom: number): InspectResult {
+    if (this.machine === null) return { what: "error", message: "No machine is running." };
+    return { what: "net", net: netView(this.machine, this.reader, this.capture, packetsFrom) };
+  }
+
+  private pumpSoon(): void {
+    this.pumpTimer ??= setTimeout(() => {
+      this.pumpTimer = null;
+      this.pump();
+    }, 0);
+  }
+
+  private pump(): void {
+    // Host endpoints may answer while receiving: pump until quiet (bounded).
+    let delivered = 0;
+    for (let round = 0; round < 8 && this.switch.queued > 0; round++) delivered += this.switch.pump();
+    if (delivered > 0) this.kick();
+  }
+}
