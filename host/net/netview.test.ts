@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules } from "../testing/machine-harness.js";
 import { VirtualSwitch } from "./switch.js";
 import { PacketCapture } from "./capture.js";
-import { NetdReader, netView } from "./netview.js";
+import { readFileSync } from "node:fs";
+import { NETSTATS_FIELDS, NetdReader, netView } from "./netview.js";
 import { EchoHost } from "./echo-host.js";
 
 /** Runs both machines (5 ms slices) and the switch until done() holds. */
@@ -29,6 +30,16 @@ function shellBoth(h: MachineHarness, other: MachineHarness, sw: VirtualSwitch, 
 }
 
 describe("netView", () => {
+  it("reads struct netstats field for field as user/include/net.h declares it", () => {
+    // The export puts netstats before the sockets, so a field added in C and
+    // not here moves every socket (the DHCP fields once did).
+    const header = readFileSync(new URL("../../user/include/net.h", import.meta.url), "utf8");
+    const body = /struct netstats \{([^}]*)\};/.exec(header)![1]!;
+    const fields = [...body.matchAll(/^\s*uint64 (\w+);/gm)].map((m) => m[1]);
+    expect(fields.length).toBeGreaterThan(20);
+    expect([...NETSTATS_FIELDS]).toEqual(fields);
+  });
+
   it("shows the NIC, a ping's echo request and reply, and a listening socket", () => {
     const sw = new VirtualSwitch();
     const a = new MachineHarness({
