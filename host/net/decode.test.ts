@@ -4,10 +4,11 @@
 // and any bytes at all (random, truncated or corrupted frames) decode
 // without a throw.
 
+import { internetChecksum } from "./tcp.js";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
-  decodeFrame, internetChecksum, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, TCP_FLAG_NAMES,
+  decodeFrame, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, TCP_FLAG_NAMES,
   type ArpPacket, type TcpFlag,
 } from "./decode.js";
 

@@ -10,6 +10,8 @@
 // Checksums are not judged here (the log shows what was on the wire; netd
 // checks them), except the IPv4 header's, which is reported as a flag.
 
+import { internetChecksum } from "./tcp.js";
+
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const IP_PROTO_ICMP = 1;
@@ -115,14 +117,6 @@ function ipv4(bytes: Uint8Array, at: number): string {
 const u16 = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
 const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
-/** The Internet checksum (RFC 1071) of bytes[from, to): 0 when a header that carries its own checksum is sound. */
-export function internetChecksum(bytes: Uint8Array, from = 0, to = bytes.length): number {
-  let sum = 0;
-  for (let i = from; i < to; i += 2) sum += (bytes[i]! << 8) | (i + 1 < to ? bytes[i + 1]! : 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
 const ICMP_NAMES: Record<number, string> = { 0: "echo reply", 3: "destination unreachable", 8: "echo request", 11: "time exceeded" };
 
 export function icmpName(type: number): string {
@@ -196,7 +190,7 @@ function decodeIpv4(p: Uint8Array, out: DecodedFrame): void {
   out.ip = {
     src: ipv4(p, 12), dst: ipv4(p, 16), headerLength, totalLength, id: u16(p, 4),
     dontFragment: (frag & 0x4000) !== 0, moreFragments: (frag & 0x2000) !== 0, fragmentOffset: (frag & 0x1fff) * 8,
-    ttl: p[8]!, protocol: p[9]!, checksumOk: internetChecksum(p, 0, headerLength) === 0,
+    ttl: p[8]!, protocol: p[9]!, checksumOk: internetChecksum(p.subarray(0, headerLength)) === 0,
   };
   out.protocol = "ipv4";
   if (totalLength < headerLength || totalLength > p.length) {

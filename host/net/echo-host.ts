@@ -5,7 +5,8 @@
 // frame it does not understand (never throws).
 
 import type { NetBackend, NetLink } from "./backend.js";
-import { decodeFrame, internetChecksum, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP } from "./decode.js";
+import { decodeFrame, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP } from "./decode.js";
+import { internetChecksum } from "./tcp.js";
 
 const ipBytes = (a: string): number[] => a.split(".").map(Number);
 
@@ -48,13 +49,13 @@ export class EchoHost {
     out.set(f.subarray(30, 34), 26);
     out[22] = 64;
     out[24] = out[25] = 0;
-    const ipSum = internetChecksum(out, 14, at);
+    const ipSum = internetChecksum(out.subarray(14, at));
     out[24] = ipSum >> 8;
     out[25] = ipSum & 255;
     // ICMP: an echo reply with the request's identifier, sequence and data.
     out[at] = 0;
     out[at + 2] = out[at + 3] = 0;
-    const sum = internetChecksum(out, at, out.length);
+    const sum = internetChecksum(out.subarray(at));
     out[at + 2] = sum >> 8;
     out[at + 3] = sum & 255;
     this.answered.echo++;
