@@ -24,7 +24,7 @@ describe("runner options", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
       disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-      net: null, mac: null, ip: null,
+      net: null, mac: null, ip: null, traceKernel: false,
     });
   });
 
@@ -32,11 +32,12 @@ describe("runner options", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
       disk: "none", restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-      net: null, mac: null, ip: null,
+      net: null, mac: null, ip: null, traceKernel: false,
     });
     expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
     expect(parseBootArgs(["--no-disk"]).disk).toBe("none");
     expect(parseBootArgs(["--bootfs", "x.img"]).bootfs).toBe("x.img");
+    expect(parseBootArgs(["--trace-kernel"]).traceKernel).toBe(true);
   });
 
   it("reads the GDB server's options", () => {
