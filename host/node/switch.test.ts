@@ -136,8 +136,9 @@ describe("runners on a keel switch", () => {
     const file = "netd";
     b.child.stdin.write("true | nc -l 5000 > /got\n");
     await new Promise((r) => setTimeout(r, 1000));
+    const listening = b.out.length; // past the echoed command line: the next prompt is nc's end
     await a.run(`nc 10.0.0.2 5000 < /${file}`);
-    await b.waitFor(/\n\$ $/, "out", b.out.length - 2);
+    await b.waitFor(/\n\$ $/, "out", listening);
     // The CRC-32 and size of what a sent (the disk's copy of a program) and of what b wrote.
     const [, crc, size] = (await a.run(`cksum /${file}`)).match(/(\d+) (\d+) \/netd/)!;
     expect(Number(size)).toBeGreaterThan(20_000);
@@ -172,13 +173,14 @@ describe("runners on a keel switch", () => {
     // Kill b while a sends it a file.
     b.child.stdin.write("true | nc -l 5001 > /got\n");
     await new Promise((r) => setTimeout(r, 1000));
+    const sending = a.out.length;
     a.child.stdin.write("nc 10.0.0.2 5001 < /netd\n");
     await new Promise((r) => setTimeout(r, 300));
     b.child.kill("SIGKILL");
     await b.exited;
     await sw.waitFor(/port \d left: keel 10\.0\.0\.2/, "err");
     a.child.stdin.write("\x03"); // interrupt nc if it still waits
-    await a.waitFor(/\n\$ $/, "out", a.out.length - 2);
+    await a.waitFor(/\n\$ $/, "out", sending + 1);
     const c = await startRunner(address, "10.0.0.3");
     expect(await c.run("ping -c 1 10.0.0.1")).toContain("1 packets transmitted, 1 received");
     expect(sw.child.exitCode).toBeNull();
@@ -190,8 +192,9 @@ describe("runners on a keel switch", () => {
     const [, crc, size] = (await a.run("cksum /netd")).match(/(\d+) (\d+) \/netd/)!;
     b.child.stdin.write("true | nc -l 5000 > /got\n");
     await new Promise((r) => setTimeout(r, 1000));
+    const listening = b.out.length; // past the echoed command line: the next prompt is nc's end
     await a.run("nc 10.0.0.2 5000 < /netd");
-    await b.waitFor(/\n\$ $/, "out", b.out.length - 2);
+    await b.waitFor(/\n\$ $/, "out", listening);
     expect(await b.run("cksum /got")).toContain(`${crc} ${size} /got`);
     sw.child.kill("SIGTERM");
     await sw.exited;

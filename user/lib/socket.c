@@ -244,8 +244,18 @@ int recv(int s, void *buf, int n) {
       if (L->rd - L->reported >= SOCK_RING / 4) report(L);
       return (int)k;
     }
-    if (L->rd != L->reported) report(L);  // before waiting: netd may be holding a closed window
-    if (n == 0 || L->sh->rx_eof) return 0;
+    if (L->rd != L->reported) {  // before waiting: netd may be holding a closed window
+      report(L);
+      continue;  // netd ran during the call and may have received more (and the FIN after it)
+    }
+    if (n == 0) return 0;
+    if (L->sh->rx_eof) {
+      // netd publishes rx_tail before rx_eof: with the end seen, a tail
+      // read now is the last one, and bytes before it come first.
+      __asm__ volatile("" ::: "memory");
+      if (L->sh->rx_tail != L->rd) continue;
+      return 0;
+    }
     if (L->sh->error) return L->sh->error;
     if (L->sh->state == TCP_CLOSED || L->sh->state == TCP_LISTEN) return 0;
     wait_change(L);

@@ -779,6 +779,7 @@ static void sock_after(struct sock *s) {
     sh->state = (uint)cb->state;
     sh->rx_tail = tcp_received(cb);
     sh->tx_head = tcp_acked(cb);
+    __asm__ volatile("" ::: "memory");  // rx_tail first: a client that sees rx_eof sees every byte before it
     sh->rx_eof = (uint)cb->fin_received;
     if (cb->state == TCP_CLOSED && cb->error && !sh->error) sh->error = sock_error(cb->error);
     if (s->parent >= 0) {
