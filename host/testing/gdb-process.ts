@@ -47,7 +47,7 @@ export function startWatched(args: string[], cwd: string, what: string): Watched
   };
 }
 
-/** gdb-multiarch -nx -batch against 127.0.0.1:port, the commands in order, on `binary`; killed after timeoutMs. */
+/** gdb-multiarch -nx -batch against 127.0.0.1:port, the commands in order, on `binary`; killed after timeoutMs. `output` is its stdout followed by its stderr. */
 export function runGdb(port: number, commands: string[], binary: string, cwd: string, options: { before?: string[]; timeoutMs?: number } = {}): Promise<{ status: number | null; output: string }> {
   const args = ["-nx", "-batch", "-ex", "set pagination off"];
   for (const c of options.before ?? []) args.push("-ex", c);
@@ -56,10 +56,14 @@ export function runGdb(port: number, commands: string[], binary: string, cwd: st
   args.push(binary);
   return new Promise((resolve) => {
     const gdb = spawn(GDB, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    gdb.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    gdb.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    // stdout, then stderr: gdb writes some lines (a stepi's frame) to one and
+    // some (a monitor command's reply) to the other, so taken in arrival
+    // order the two can cut into each other's lines.
+    let stdout = "";
+    let stderr = "";
+    gdb.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    gdb.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => gdb.kill("SIGKILL"), options.timeoutMs ?? 40_000);
-    gdb.on("exit", (status) => { clearTimeout(timer); resolve({ status, output }); });
+    gdb.on("exit", (status) => { clearTimeout(timer); resolve({ status, output: stdout + stderr }); });
   });
 }
