@@ -126,6 +126,24 @@ export function bootMac(args: BootArgs): Uint8Array | null {
   return null;
 }
 
+/** Each argument as an option: its flag (without an inline "=value") and
+ *  value(), which takes its value (the inline one, or the next argument). */
+function* eachOption(argv: string[]): Generator<{ arg: string; flag: string; value: () => string }> {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    yield {
+      arg, flag, value: () => {
+        const v = inline ?? argv[++i];
+        if (v === undefined) throw new BootArgsError(`${flag} needs a value`);
+        return v;
+      },
+    };
+  }
+}
+
 export const BOOT_USAGE = `usage: keel [options]
   --ram MiB        RAM size in MiB, 16 to 2048 (default 128)
   --clock MODE     realtime (default) or deterministic
@@ -188,14 +206,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
     net: null, mac: null, ip: null,
     traceKernel: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new BootArgsError(`${flag} needs a value`);
-      return v;
-    };
+  for (const { arg, flag, value } of eachOption(argv)) {
     switch (flag) {
       case "--ram": {
         const text = value();
@@ -358,14 +369,7 @@ export function parseSwitchArgs(argv: string[]): SwitchArgs {
   const args: SwitchArgs = { listen: null, lockstep: false, ports: 1, quantumNs: null, impair: null, queueBytes: null, quiet: false, help: false };
   let ports = false;
   let quantum = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new BootArgsError(`${flag} needs a value`);
-      return v;
-    };
+  for (const { arg, flag, value } of eachOption(argv)) {
     const whole = (text: string, min: number, max: number): number => {
       const n = Number(text);
       if (!/^\d+$/.test(text) || n < min || n > max) throw new BootArgsError(`${flag} needs a whole number from ${min} to ${max} (got "${text}")`);
