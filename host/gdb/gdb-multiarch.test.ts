@@ -147,6 +147,37 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     expect(await r.exited).toBe(0);
   }, 90_000);
 
+  it("a watchpoint sees the bytes read() copies into a buffer, forwards and backwards", async () => {
+    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc", "--gdb-snapshot-every", "1"]));
+    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    r.child.stdin!.write("echo hello world | wc\n");
+    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    const { status, output } = await runGdb(Number(port), [
+      "break main",
+      "continue",
+      "watch buf[0]",
+      "continue", // the kernel's copyout in read() writes buf: the stop comes after the call
+      "print buf[0]",
+      "reverse-continue", // back to before the read() that wrote it
+      "print buf[0]",
+      "x/i $pc",
+      "delete",
+      "continue",
+    ], "user/bin/wc.debug");
+    if (process.env.GDB_SHOW) console.log(output);
+    expect(status, output).toBe(0);
+    expect(output).toMatch(/Hardware watchpoint 2: buf\[0\]\s+Old value = 0 '\\000'\s+New value = 104 'h'/);
+    expect(output).toContain("$1 = 104 'h'");
+    expect(output).toMatch(/Hardware watchpoint 2: buf\[0\]\s+Old value = 104 'h'\s+New value = 0 '\\000'/);
+    expect(output).toContain("$2 = 0 '\\000'");
+    // gdb steps back over the ecall that stopped it (a watchpoint it cannot step past on RISC-V): read()'s first instruction.
+    expect(output).toMatch(/=> 0x[0-9a-f]+ <read>:\s+li\s+a7,5/);
+    expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
+    expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
+    r.child.stdin!.end();
+    expect(await r.exited).toBe(0);
+  }, 90_000);
+
   it("steps through an ecall and shows its kernel side with monitor syscall", async () => {
     const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
     const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);

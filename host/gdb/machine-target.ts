@@ -17,6 +17,14 @@ const EVENT_EXIT = 2;
 const REASONS: StopInfo["reason"][] = ["attach", "attach", "break", "watch", "step", "interrupt", "fault", "step"];
 const WATCH_CODES: Record<WatchKind, number> = { write: 1, read: 2, access: 3 };
 const WATCH_NAMES: Record<number, WatchKind> = { 1: "write", 2: "read", 3: "access" };
+/** In a reported watch kind: the kernel's copyout wrote the bytes (machine/debug.ts WATCH_BY_KERNEL). */
+const WATCH_BY_KERNEL = 0x10;
+
+function watchOf(code: number, addr: bigint): NonNullable<StopInfo["watch"]> {
+  const watch: NonNullable<StopInfo["watch"]> = { kind: WATCH_NAMES[code & 3] ?? "write", addr };
+  if ((code & WATCH_BY_KERNEL) !== 0) watch.bySyscall = true;
+  return watch;
+}
 const IO_MAX = 0x800;
 
 export class MachineDebugTarget implements DebugTarget {
@@ -125,7 +133,7 @@ export class MachineDebugTarget implements DebugTarget {
     const hit = result.hit;
     const stop: StopInfo = hit === null ? { signal: 5, reason: "step" }
       : hit.kind === "break" ? { signal: 5, reason: "break" }
-      : { signal: 5, reason: "watch", watch: { kind: WATCH_NAMES[hit.watchKind] ?? "write", addr: hit.addr } };
+      : { signal: 5, reason: "watch", watch: watchOf(hit.watchKind, hit.addr) };
     this.reverseStop = stop;
     return { kind: "stop", stop };
   }
@@ -185,7 +193,7 @@ export class MachineDebugTarget implements DebugTarget {
     const reason = REASONS[k.debugStopReason()] ?? "attach";
     const stop: StopInfo = { signal: k.debugStopSignal(), reason };
     if (reason === "watch") {
-      stop.watch = { kind: WATCH_NAMES[k.debugWatchKind()] ?? "write", addr: BigInt.asUintN(64, k.debugStopAddr()) };
+      stop.watch = watchOf(k.debugWatchKind(), BigInt.asUintN(64, k.debugStopAddr()));
     }
     return stop;
   }

@@ -16,7 +16,9 @@ export interface StopInfo {
   /** Signal number gdb is told (5 SIGTRAP, 2 SIGINT, 11 SIGSEGV, ...). */
   signal: number;
   reason: "attach" | "break" | "watch" | "step" | "interrupt" | "fault";
-  watch?: { kind: WatchKind; addr: bigint };
+  /** bySyscall: the kernel wrote the bytes in a system call (a read() into
+   *  them); the process stopped after the call, not before an instruction. */
+  watch?: { kind: WatchKind; addr: bigint; bySyscall?: boolean };
 }
 
 export type TargetEvent =

@@ -23,7 +23,11 @@
 // with TRAP_DEBUG_WATCH before the access (RISC-V watchpoints fire before
 // the instruction commits; gdb steps over them itself). Stores the kernel
 // makes on the process's behalf (copyout: a read() into the watched bytes)
-// are not seen.
+// (copyout: a read() into the watched bytes) are seen too: copyout calls
+// watchKernelWrite for a context with DEBUG_WATCH, which keeps the first
+// real write watchpoint it touches as a pending hit (proc/debug.ts stops
+// the process with it when the system call returns) and records notes as
+// a store would, with WATCH_BY_KERNEL in their kind.
 //
 // DEBUG_SUPPRESS lets the first instruction after a resume run past its own
 // breakpoint or watchpoint.
@@ -82,13 +86,18 @@ const HD_NOTE_ADDR: usize = HD_NOTE_SEQ + 8;     // u64
 const HD_NOTE_INSTRET: usize = HD_NOTE_SEQ + 16; // u64
 const HD_NOTE_WKIND: usize = HD_NOTE_SEQ + 24;   // u32
 const HD_NOTE_ONLY: usize = HD_NOTE_SEQ + 28;    // u32 1: the last TRAP_DEBUG_WATCH hit notes only
-// Ends at HD_BASE + 16 + 1024 + 192 + 32, inside the page.
+// A write watchpoint the kernel's copyout hit, pending until the system call returns: its kind (0: none) and the byte.
+const HD_KHIT_KIND: usize = HD_NOTE_SEQ + 32;    // u32
+const HD_KHIT_ADDR: usize = HD_NOTE_SEQ + 40;    // u64
+// Ends at HD_BASE + 16 + 1024 + 192 + 48, inside the page.
 
 /** A break entry's pa has bit 0 set when it is a note; a watch entry's kind has WATCH_NOTE. */
 const BREAK_NOTE: u64 = 1;
 const WATCH_NOTE: u32 = 0x100;
 export const NOTE_BREAK: u32 = 1;
 export const NOTE_WATCH: u32 = 2;
+/** In a watch kind reported (a stop's, a note's): the kernel wrote the bytes in a system call (copyout), no instruction did. */
+export const WATCH_BY_KERNEL: u32 = 0x10;
 
 // @ts-ignore: decorator
 @inline export function breakCount(): u32 { return load<u32>(HD_BREAKS); }
@@ -113,6 +122,7 @@ export function hartDebugReset(): void {
   store<u32>(HD_WATCHES, 0);
   store<u32>(HD_HIT_KIND, 0);
   store<u32>(HD_NOTE_ONLY, 0);
+  store<u32>(HD_KHIT_KIND, 0);
 }
 
 export function hartDebugFlags(ctx: usize): u32 { return load<u32>(ctx + CTX_DEBUG); }
@@ -327,3 +337,31 @@ export function watchCheck(va: u64, size: u32, reads: bool, writes: bool): bool 
   raiseFault(TRAP_DEBUG_WATCH, noteAt);
   return true;
 }
+
+/**
+ * The kernel stored [va, va+len) for a context with DEBUG_WATCH (copyout,
+ * in a system call). A real write (or access) watchpoint over those bytes
+ * becomes the pending kernel hit, the first one only; a note records the
+ * hit as for a store, its kind marked WATCH_BY_KERNEL.
+ */
+export function watchKernelWrite(va: u64, len: u64): void {
+  const n = load<u32>(HD_WATCHES);
+  const end = va + len;
+  for (let i: u32 = 0; i < n; i++) {
+    const entry = watchKind(i);
+    const kind = entry & ~WATCH_NOTE;
+    if ((kind & WATCH_WRITE) == 0) continue;
+    const w = watchVa(i);
+    if (va >= w + watchLen(i) || w >= end) continue;
+    const at = va > w ? va : w;
+    if ((entry & WATCH_NOTE) != 0) { noteHit(NOTE_WATCH, at, kind | WATCH_BY_KERNEL); continue; }
+    if (load<u32>(HD_KHIT_KIND) != 0) continue;
+    store<u32>(HD_KHIT_KIND, kind);
+    store<u64>(HD_KHIT_ADDR, at);
+  }
+}
+
+/** The pending kernel hit: its watch kind (0: none) and byte; clearing forgets it. */
+export function hartKernelHitKind(): u32 { return load<u32>(HD_KHIT_KIND); }
+export function hartKernelHitAddr(): u64 { return load<u64>(HD_KHIT_ADDR); }
+export function hartKernelHitClear(): void { store<u32>(HD_KHIT_KIND, 0); }

@@ -30,9 +30,9 @@ import {
 import {
   PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, PAGE_4K, PT_ENTRIES, pteIsLeaf, pteToPa,
 } from "../machine/sv48";
-import { tlbFlushAsid, tlbFlushVa, hartInvalidateCode } from "../machine/hart";
+import { tlbFlushAsid, tlbFlushVa, hartInvalidateCode, hartDebugFlags, DEBUG_WATCH, watchKernelWrite } from "../machine/hart";
 import {
-  pRegion, pRoot, pAsid, pPid, pRegionTag, pSetRegionTag, pUserFrames, pSetUserFrames, procByPid, procTable,
+  pRegion, pRoot, pAsid, pCtx, pPid, pRegionTag, pSetRegionTag, pUserFrames, pSetUserFrames, procByPid, procTable,
   MAX_REGIONS, NO_SLOT,
 } from "../proc/proc";
 import { oomReclaim } from "../proc/oom";
@@ -353,8 +353,11 @@ export function copyin(slot: u32, dst: usize, va: u64, len: u64): i32 {
   return VM_OK;
 }
 
-/** Copies len bytes from kernel src to user va; invalidates decoded code there. */
+/** Copies len bytes from kernel src to user va; invalidates decoded code
+ *  there. A debugged process's write watchpoints see the store
+ *  (machine/debug.ts watchKernelWrite). */
 export function copyout(slot: u32, va: u64, src: usize, len: u64): i32 {
+  if ((hartDebugFlags(pCtx(slot)) & DEBUG_WATCH) != 0 && len > 0) watchKernelWrite(va, len);
   while (len > 0) {
     const pa = userPa(slot, va, ACCESS_WRITE);
     if (pa == 0) return VM_ERR_FAULT;

@@ -34,7 +34,8 @@ import {
   hartBreakInsert, hartBreakRemove, hartWatchInsert, hartWatchRemove, hartWatchCount, hartWatchHitKind,
   hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS, HD_OK,
   hartGetInstret, hartNoteBreakInsert, hartNoteWatchInsert, hartNotesClear, hartNoteSeq, hartNoteKind, hartNoteAddr,
-  hartNoteWatchKind, hartNoteInstret, hartWatchNoteOnly, NOTE_WATCH,
+  hartNoteWatchKind, hartNoteInstret, hartWatchNoteOnly, NOTE_WATCH, WATCH_BY_KERNEL, hartKernelHitKind, hartKernelHitAddr,
+  hartKernelHitClear,
 } from "../machine/hart";
 import {
   CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, TRAP_DEBUG_BREAK,
@@ -57,7 +58,7 @@ const DS_EVENT: usize = 20;       // u32 EVENT_* not yet taken by the host
 const DS_REASON: usize = 24;      // u32 STOP_* of the last stop
 const DS_SIGNAL: usize = 28;      // u32 the signal gdb is told (SIG_*)
 const DS_ADDR: usize = 32;        // u64 watchpoint address of the last stop
-const DS_WATCH_KIND: usize = 40;  // u32 kind of that watchpoint (machine/debug.ts WATCH_*)
+const DS_WATCH_KIND: usize = 40;  // u32 kind of that watchpoint (machine/debug.ts WATCH_*, | WATCH_BY_KERNEL: a system call's copyout)
 const DS_EXIT_STATUS: usize = 44; // i32 exit status of the process that ended the session
 const DS_EXIT_SIGNAL: usize = 48; // u32 the signal that ended it (0: it exited)
 const DS_FAULTED: usize = 52;     // u32 1: the last stop was a fault; the same fault again kills it
@@ -300,7 +301,23 @@ export function debugAfterRun(slot: u32, cause: u32, retired: u64): i32 {
 export function debugAfterSyscall(slot: u32): bool {
   if (!debugTarget(slot)) return false;
   if (held()) return true;
+  // A note the call's copyout hit is at the ecall's position (before the call completes).
+  takeNote(slot, TRAP_DEBUG_WATCH, 0);
+  const suppressed = load<u32>(field(DS_SUPPRESS)) != 0;
   store<u64>(field(DS_SYSCALLS), load<u64>(field(DS_SYSCALLS)) + 1);
+  const kind = hartKernelHitKind();
+  if (kind != 0) {
+    // The kernel wrote watched bytes for it (a read() into a watched buffer):
+    // it stops now, after the call, unless this ecall is the one it was
+    // resumed from (it runs past its own hit, as an instruction does).
+    hartKernelHitClear();
+    if (!suppressed) {
+      stop(STOP_WATCH, SIG_TRAP);
+      store<u64>(field(DS_ADDR), hartKernelHitAddr());
+      store<u32>(field(DS_WATCH_KIND), kind | WATCH_BY_KERNEL);
+      return true;
+    }
+  }
   return instructionDone(slot) || runToReached(slot);
 }
 
@@ -435,7 +452,13 @@ export function debugRead(va: u64, len: u32): i32 {
 export function debugWrite(va: u64, len: u32): i32 {
   if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
   if (len > DEBUG_IO_MAX || va + <u64>len < va) return DBG_ERR_ARGS;
-  return copyout(sessionSlot(), va, DS_IO, <u64>len) == VM_OK ? DBG_OK : DBG_ERR_FAULT;
+  // The debugger's own write is no watchpoint hit.
+  const ctx = pCtx(sessionSlot());
+  const flags = hartDebugFlags(ctx);
+  hartSetDebugFlags(ctx, flags & ~DEBUG_WATCH);
+  const r = copyout(sessionSlot(), va, DS_IO, <u64>len);
+  hartSetDebugFlags(ctx, flags);
+  return r == VM_OK ? DBG_OK : DBG_ERR_FAULT;
 }
 
 /** Inserts (on != 0) or removes a breakpoint at va, an executable user address. */
