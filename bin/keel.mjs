@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { NODE_WASM_FLAGS } from "../host/node/wasm-flags.mjs";
 
 const SUBCOMMANDS = { "gdb-bridge": "../host/node/gdb-bridge-cli.ts", switch: "../host/node/switch-cli.ts" };
 
@@ -14,5 +15,6 @@ const tsx = require.resolve("tsx/cli");
 const argv = process.argv.slice(2);
 const sub = Object.hasOwn(SUBCOMMANDS, argv[0] ?? "") ? argv.shift() : null;
 const script = fileURLToPath(new URL(sub === null ? "../host/node/boot.ts" : SUBCOMMANDS[sub], import.meta.url));
-const result = spawnSync(process.execPath, [tsx, script, ...argv], { stdio: "inherit" });
+// NODE_WASM_FLAGS: V8 flags the runner needs (--no-liftoff, docs/tools.md).
+const result = spawnSync(process.execPath, [...NODE_WASM_FLAGS, tsx, script, ...argv], { stdio: "inherit" });
 process.exit(result.status ?? 1);

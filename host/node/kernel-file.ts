@@ -3,6 +3,7 @@
 
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { ensureWasmFlags } from "./wasm-flags.mjs";
 
 export function kernelPath(debug = false): string {
   return fileURLToPath(new URL(`../../build/kernel${debug ? ".debug" : ""}.wasm`, import.meta.url));
@@ -22,5 +23,8 @@ export async function loadKernel(debug = false): Promise<{ module: WebAssembly.M
     throw new Error(`kernel not built: ${path} is missing (run "npm run build:kernel")`);
   }
   const image = new Uint8Array(bytes);
+  // A runner started without bin/keel.mjs or npm's scripts (`npx tsx
+  // host/node/boot.ts`) gets --no-liftoff here, before the kernel compiles.
+  ensureWasmFlags();
   return { module: await WebAssembly.compile(image), bytes: image };
 }
