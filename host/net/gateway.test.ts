@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { shippedDisk } from "../testing/disk.js";
 import { MachineHarness, userlandModules } from "../testing/machine-harness.js";
 import { VirtualSwitch } from "./switch.js";
 import { NetInterface } from "./netif.js";
@@ -152,7 +153,7 @@ describe("outbound HTTP through the gateway", () => {
   it("a Keel machine's wget fetches a page from a local HTTP server, byte for byte; a dead host is a 502", async () => {
     const sw = new VirtualSwitch();
     const h = new MachineHarness({
-      ramBytes: 64 * 1024 * 1024, clock: "realtime", cmdline: "ip=10.0.2.15/24", modules: userlandModules(),
+      ramBytes: 64 * 1024 * 1024, clock: "realtime", cmdline: "ip=10.0.2.15/24", disk: shippedDisk(), // a root /etc/hosts can be written on
       nic: { backend: sw, mac: Uint8Array.of(2, 0, 0, 0, 0, 0x0a) },
     }).boot();
     const gw = new Gateway(sw, { now: () => h.machine.virtualNowNs, hosts: { "web.test": `127.0.0.1:${port}`, "dead.test": "127.0.0.1:1" } });
@@ -184,6 +185,17 @@ describe("outbound HTTP through the gateway", () => {
     await run(() => /\n\$ $/.test(h.since(mark)));
     expect(h.since(mark)).toMatch(/502/);
     expect(gw.stats.httpErrors).toBe(1);
+    // A static address has no DHCP lease, so no DNS server: a name is an
+    // error saying so, until /etc/hosts names it.
+    mark = h.output.length;
+    h.machine.input("wget -q http://web.test/data.txt\r");
+    await run(() => /\n\$ $/.test(h.since(mark)));
+    expect(h.since(mark)).toContain("wget: web.test: not in /etc/hosts, and there is no DNS server (no DHCP lease)");
+    mark = h.output.length;
+    h.machine.input(`mkdir /etc\recho '${web} other.test WEB.test # static names' > /etc/hosts\rwget -q http://web.test:80/data.txt | wc\r`);
+    await run(() => /wc\r?\n[^]*\n\$ $/.test(h.since(mark)));
+    expect(h.since(mark)).toMatch(new RegExp(`\\b400\\s+\\d+\\s+${text.length}\\b`));
+    expect(gw.stats.httpRequests).toBe(3);
   }, 120_000);
 });
 
@@ -223,13 +235,21 @@ describe("netd's DHCP client against the gateway", () => {
       expect(a.since(mark)).toContain(`net0: inet ${addrA}/24`);
       expect(a.since(mark)).toMatch(/dhcp lease \d+s left router 10\.0\.2\.2 dns 10\.0\.2\.2/);
       mark = a.output.length;
-      a.machine.input(`wget -q http://${formatIpv4(gw.resolve("web.test")!)}/page\r`);
+      // Names go to the DNS server the lease named (the gateway).
+      a.machine.input("wget -q http://web.test/page\r");
       await run(() => /\n\$ $/.test(a.since(mark)));
       expect(a.since(mark)).toContain("hello from /page\n");
+      expect(gw.resolve("web.test")).toBeDefined();
       mark = a.output.length;
-      a.machine.input(`ping -c 1 ${addrB}\r`);
+      a.machine.input("ping -c 1 keel-00000b\r");
       await run(() => /\n\$ $/.test(a.since(mark)));
+      expect(a.since(mark)).toContain(`PING keel-00000b (${addrB})`);
       expect(a.since(mark)).toContain("1 packets transmitted, 1 received");
+      mark = a.output.length;
+      a.machine.input("wget http://nosuch/\rnc bad_name 80\r");
+      await run(() => /nc bad_name 80\r?\n[^]*\n\$ $/.test(a.since(mark)));
+      expect(a.since(mark)).toContain("wget: nosuch: no such name");
+      expect(a.since(mark)).toContain("usage: nc");
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }

@@ -145,6 +145,11 @@ struct sockinfo {
 #define NETD_ERR_NO_NET (-23)      // library: this process holds no capability to netd
 #define NETD_ERR_NO_ANSWER (-24)   // library: netd did not answer the call (it is gone)
 #define NETD_ERR_ARG (-25)         // library: a bad argument (no such socket descriptor, negative length)
+#define NETD_ERR_NO_NAME (-26)     // resolve: no such name (the DNS server said so, or it has no IPv4 address)
+#define NETD_ERR_NO_DNS (-27)      // resolve: not in /etc/hosts, and netd knows no DNS server (no DHCP lease)
+#define NETD_ERR_DNS_TIMEOUT (-28) // resolve: the DNS server did not answer (three tries, a second each)
+#define NETD_ERR_DNS_BAD (-29)     // resolve: the DNS server failed or sent a malformed answer
+#define NETD_ERR_BAD_NAME (-30)    // resolve: neither an address nor a host name (letters, digits, '-', '.')
 
 // NETD_INFO's buf: netd's counters.
 struct netstats {
@@ -236,6 +241,12 @@ const struct sockshm *sockstate(int s);
 int socket_capability(int s);
 // The capability to netd this process uses (looked up once as "net"), or a negative code.
 int net_capability(void);
+
+// user/lib/resolv.c: a host name or address text to an address: "a.b.c.d"
+// as is, then /etc/hosts ("ADDRESS NAME..." lines), then DNS (type A, over
+// UDP to the server netd learned by DHCP). 0, or a negative NETD_ERR_* code
+// (sockerr names it).
+int resolve(const char *name, uint *addr);
 
 // user/lib/inet.c: "a.b.c.d" or "a.b.c.d/n" to an address (and prefix
 // length, 32 when absent). Returns 0, or -1 when the text is not that.

@@ -403,6 +403,11 @@ const char *sockerr(int code) {
     case NETD_ERR_NO_NET: return "this process holds no capability to the network service";
     case NETD_ERR_NO_ANSWER: return "the network service did not answer";
     case NETD_ERR_ARG: return "bad argument (no such socket, or a negative length)";
+    case NETD_ERR_NO_NAME: return "no such name";
+    case NETD_ERR_NO_DNS: return "not in /etc/hosts, and there is no DNS server (no DHCP lease)";
+    case NETD_ERR_DNS_TIMEOUT: return "the DNS server did not answer";
+    case NETD_ERR_DNS_BAD: return "the DNS server failed or sent a malformed answer";
+    case NETD_ERR_BAD_NAME: return "not an address or a host name";
     case SVC_ERR_FULL: return "no room: netd's socket table or memory is full";
     case SVC_ERR_NO_CAP: return "the request carried no notification capability";
     case SVC_ERR_FAILED: return "the network service refused the request";

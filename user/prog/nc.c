@@ -1,6 +1,6 @@
 // nc: TCP and UDP from the shell through sockets (docs/network.md).
 //
-//   nc [-u] [-d] ADDRESS PORT  connect (TCP) or send to (UDP) ADDRESS:PORT
+//   nc [-u] [-d] HOST PORT     connect (TCP) or send to (UDP) HOST:PORT (a name or an address)
 //   nc [-u] [-d] -l PORT       listen on PORT: one TCP connection, or UDP
 //                              datagrams from anyone (replies go to the last sender)
 //
@@ -29,7 +29,7 @@ static void die(const char *what, int code) {
 }
 
 static void usage(void) {
-  fprintf(2, "usage: nc [-u] [-d] ADDRESS PORT | nc [-u] [-d] -l PORT\n");
+  fprintf(2, "usage: nc [-u] [-d] HOST PORT | nc [-u] [-d] -l PORT\n");
   exit(2);
 }
 
@@ -135,7 +135,11 @@ int main(int argc, char **argv) {
   int port = atoi(argv[argc - 1]);
   if (port <= 0 || port > 65535) usage();
   uint addr = 0;
-  if (!listening && inet_parse(argv[i], &addr, 0) < 0) usage();
+  if (!listening) {
+    int found = resolve(argv[i], &addr);
+    if (found == NETD_ERR_BAD_NAME) usage();
+    if (found < 0) { fprintf(2, "nc: %s: %s\n", argv[i], sockerr(found)); exit(1); }
+  }
   int s = socket(udp ? SOCK_DGRAM : SOCK_STREAM);
   if (s < 0) die("socket", s);
   int r;

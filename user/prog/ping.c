@@ -1,7 +1,9 @@
 // ping: sends ICMP echo requests through the network service and prints
 // each reply with its round trip in virtual time (docs/network.md).
 //
-//   ping [-c count] [-W ticks] address
+//   ping [-c count] [-W ticks] host
+//
+// host is an address or a name (resolve: /etc/hosts, then DNS).
 //
 // It finds netd by asking the name service (the lowest endpoint it holds)
 // for "net", sends each request with NETD_ECHO and polls for its reply with
@@ -46,16 +48,22 @@ int main(int argc, char **argv) {
   }
   uint dst;
   if (i != argc - 1 || count < 1 || count > MAX_COUNT || wait < 0 || wait > MAX_WAIT ||
-      inet_parse(argv[i], &dst, 0) < 0) {
-    fprintf(2, "usage: ping [-c count] [-W ticks] address   (count 1..%d, ticks 0..%d, address like 10.0.0.2)\n",
+      !argv[i][0]) {
+    fprintf(2, "usage: ping [-c count] [-W ticks] host   (count 1..%d, ticks 0..%d, host a name or an address like 10.0.0.2)\n",
             MAX_COUNT, MAX_WAIT);
     exit(2);
   }
   int net = net_service();
+  int found = resolve(argv[i], &dst);
+  if (found < 0) {
+    fprintf(2, "ping: %s: %s\n", argv[i], sockerr(found));
+    exit(2);
+  }
   char text[16];
   inet_format(dst, text);
   uint ident = (uint)getpid() & 0xffff;
-  printf("PING %s: %d data bytes\n", text, 56);
+  if (strcmp(text, argv[i]) == 0) printf("PING %s: %d data bytes\n", text, 56);
+  else printf("PING %s (%s): %d data bytes\n", argv[i], text, 56);
   int received = 0;
   uint64 min = ~0ul, max = 0, total = 0;
   struct ipcmsg m;

@@ -1,7 +1,7 @@
 // udp: sends and answers UDP datagrams through the network service
 // (docs/network.md).
 //
-//   udp send ADDRESS PORT TEXT...   sends TEXT from a port netd picks and
+//   udp send HOST PORT TEXT...      sends TEXT from a port netd picks and
 //                                   prints the reply, if one comes within a second
 //   udp echo PORT [COUNT]           binds PORT and sends every datagram back
 //                                   to where it came from, COUNT times (default 1; 0: forever)
@@ -103,7 +103,7 @@ static void send_datagram(uint sport, uint dst, uint dport, const char *text, in
 }
 
 static int usage(void) {
-  fprintf(2, "usage: udp send ADDRESS PORT TEXT...  |  udp echo PORT [COUNT]\n");
+  fprintf(2, "usage: udp send HOST PORT TEXT...  |  udp echo PORT [COUNT]\n");
   return 2;
 }
 
@@ -112,7 +112,10 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "send") == 0 && argc >= 5) {
     uint dst;
     int dport = atoi(argv[3]);
-    if (inet_parse(argv[2], &dst, 0) < 0 || dport < 1 || dport > 0xffff) return usage();
+    if (dport < 1 || dport > 0xffff) return usage();
+    int found = resolve(argv[2], &dst);
+    if (found == NETD_ERR_BAD_NAME) return usage();
+    if (found < 0) { printf("udp: %s: %s\n", argv[2], sockerr(found)); return 1; }
     static char text[UDP_MAX_PAYLOAD + 1];
     int len = 0;
     for (int i = 4; i < argc; i++) {

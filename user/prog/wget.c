@@ -1,8 +1,8 @@
 // wget: fetches a URL over HTTP/1.1 (docs/network.md).
 //
-//   wget [-q] [-O FILE] http://ADDRESS[:PORT]/PATH
+//   wget [-q] [-O FILE] http://HOST[:PORT]/PATH
 //
-// Addresses only (there is no DNS yet). The body goes to standard output,
+// HOST is an address or a name (resolve: /etc/hosts, then DNS). The body goes to standard output,
 // or to FILE; the status line and the byte count to standard error (-q:
 // not). Reads a Content-Length body, a chunked one, or one that ends when
 // the server closes. Exits 0 for a 2xx answer, 1 otherwise.
@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
     else break;
   }
   if (i != argc - 1 || strncmp(argv[i], "http://", 7) != 0) {
-    fprintf(2, "usage: wget [-q] [-O FILE] http://ADDRESS[:PORT]/PATH\n");
+    fprintf(2, "usage: wget [-q] [-O FILE] http://HOST[:PORT]/PATH\n");
     exit(2);
   }
   char host[64];
@@ -73,10 +73,12 @@ int main(int argc, char **argv) {
   int port = 80;
   char *colon = strchr(host, ':');
   if (colon) { *colon = 0; port = atoi(colon + 1); }
+  if (port <= 0 || port > 65535) { fprintf(2, "wget: bad port in %s\n", argv[i]); exit(2); }
   uint addr;
-  if (inet_parse(host, &addr, 0) < 0 || port <= 0 || port > 65535) {
-    fprintf(2, "wget: %s is not an address like 10.0.0.2 (there is no DNS)\n", host);
-    exit(2);
+  int found = resolve(host, &addr);
+  if (found < 0) {
+    fprintf(2, "wget: %s: %s\n", host, sockerr(found));
+    exit(found == NETD_ERR_BAD_NAME ? 2 : 1);
   }
   int out = 1;
   if (outfile && strcmp(outfile, "-") != 0) {
