@@ -28,7 +28,9 @@ import {
   HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_PATH_MAX, IMPORT_INFO_PATH, IMPORT_F_APPEND, IMPORT_F_CWD, IMPORT_F_DIR,
   IMPORT_F_PROBE, IMPORT_F_QUIET, IMPORT_F_REPLACE, CB_IMPORTS, IRQ_BLOCK, IRQ_NIC,
   RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER, KERNEL_IMAGE,
+  HV_JIT_COMPILE,
 } from "./hw.js";
+import { jitHost, validateJitSetting, type JitHost, type JitSetting, type JitStats } from "./rv/jit-host.js";
 
 export type ClockModeName = "realtime" | "deterministic";
 export type MachineState = "off" | "running" | "idle" | "halted" | "panicked";
@@ -49,6 +51,10 @@ export interface MachineConfig {
   disk?: BlockBackend | null;
   /** The network card's wire and address (absent: no NIC fitted; docs/network.md). */
   nic?: { backend: NetBackend; mac?: Uint8Array } | null;
+  /** The hart's JIT (docs/hart.md "JIT"): false or absent for off, else the
+   *  runs that make a block hot (1: every block). Not machine state: a
+   *  snapshot restores under any setting. */
+  jit?: JitSetting;
 }
 
 /** Thrown out of the kernel when the disk's power is cut (crash tests): the
@@ -279,6 +285,8 @@ export function validateConfig(config: MachineConfig): void {
   if (config.clock !== "realtime" && config.clock !== "deterministic") {
     throw new MachineConfigError(`clock must be "realtime" or "deterministic" (got ${String(config.clock)})`);
   }
+  const jit = validateJitSetting(config.jit);
+  if (jit !== null) throw new MachineConfigError(jit);
 }
 
 export class Machine {
@@ -295,6 +303,8 @@ export class Machine {
 
   private memory!: WebAssembly.Memory;
   private exports!: KernelExports;
+  /** The JIT's host half for the current kernel instance (a new one with every instance). */
+  private jit!: JitHost;
   private view!: DataView;
   private readonly ports: (Device | undefined)[] = new Array<Device | undefined>(PORT_SPACE);
   readonly intc: InterruptController;
@@ -415,18 +425,22 @@ export class Machine {
 
   /** A fresh kernel instance on the current RAM (its data segments are written again). */
   private instantiate(): void {
+    const jit = jitHost(this.memory);
     const instance = new WebAssembly.Instance(this.activeKernel, {
       env: { memory: this.memory },
       keel: {
         port_in: (port: number, width: number) => this.portIn(port, width as Width),
         port_out: (port: number, width: number, value: number) => this.portOut(port, width as Width, value),
-        hypercall: (op: number, a0: number, a1: number, a2: number) => this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0),
+        hypercall: (op: number, a0: number, a1: number, a2: number) =>
+          op === HV_JIT_COMPILE ? jit.compile(a0, a1, a2) : this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0),
         // Only an instrumented build imports it (binaryen's log-execution pass).
         log_execution: (id: number) => this.logExecution?.(id),
       },
     });
     this.exports = instance.exports as unknown as KernelExports;
     this.exports._initialize?.();
+    this.jit = jit;
+    jit.attach(instance.exports, this.config.jit ?? false);
   }
 
   /** The machine's state for a snapshot, between slices. `ram` is the live
@@ -509,7 +523,7 @@ export class Machine {
     const problem = hotSwapProblem(this.kernelProbe(), probeKernel(next), limit);
     if (problem !== null) throw new MachineConfigError(problem);
     const staticData = new Uint8Array(this.memory.buffer, KERNEL_IMAGE, limit - KERNEL_IMAGE).slice();
-    const previous = { kernel: this.kernel, exports: this.exports };
+    const previous = { kernel: this.kernel, exports: this.exports, jit: this.jit };
     this.kernel = next;
     this.activeKernel = next;
     this.instantiate();
@@ -522,6 +536,7 @@ export class Machine {
     this.kernel = previous.kernel;
     this.activeKernel = previous.kernel;
     this.exports = previous.exports;
+    this.jit = previous.jit;
     this.exports.resume?.(); // re-attaches the old kernel to its hart arena again
     const why = RESUME_REFUSALS[resumed ?? -1] ?? "it has no resume()";
     throw new MachineConfigError(`the new kernel could not resume this machine (code ${String(resumed)}: ${why}); the old kernel runs on`);
@@ -777,6 +792,12 @@ export class Machine {
       ramBytes: this.config.ramBytes,
       boots: this.boots,
     };
+  }
+
+  /** The JIT's figures for the running kernel instance (since its boot,
+   *  restore or swap); null when the JIT is off. */
+  jitStats(): JitStats | null {
+    return this.currentState === "off" ? null : this.jit.read();
   }
 
   /** What the kernel holds now, for the panels (host/inspect.ts). Changes

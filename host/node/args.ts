@@ -4,6 +4,7 @@
 import type { ClockModeName } from "../machine.js";
 import type { FileSyncMode } from "./file-disk.js";
 import { parseMac } from "../net/backend.js";
+import { JIT_DEFAULT_THRESHOLD, JIT_MAX_THRESHOLD, parseJitSwitch, parseJitThreshold, type JitSetting } from "../rv/jit-host.js";
 
 export interface BootArgs {
   ramMiB: number;
@@ -40,6 +41,8 @@ export interface BootArgs {
   ip: string | null;
   /** trace -k: print the kernel functions of every traced call (host/trace-kernel.ts). */
   traceKernel: boolean;
+  /** The hart's JIT: false (off), else the runs that make a block hot (docs/hart.md "JIT"). */
+  jit: JitSetting;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -189,6 +192,12 @@ export const BOOT_USAGE = `usage: keel [options]
                    line)
   --mac MAC        the card's MAC (default 02:4b and the --ip address's four
                    bytes; without --ip a random one, realtime clock only)
+  --jit on|off     compile hot user code to WebAssembly (default off; see
+                   docs/hart.md "JIT"); not machine state: --save and
+                   --restore work under either
+  --jit-threshold N
+                   runs that make a block hot (default ${JIT_DEFAULT_THRESHOLD}; 1 compiles
+                   every block); needs --jit on
   --trace-kernel   trace -k: under each system call that \`trace\` prints,
                    print on stderr the kernel functions it went through
                    (the machine runs an instrumented kernel: slower)
@@ -205,7 +214,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
     disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
     net: null, mac: null, ip: null,
     traceKernel: false,
+    jit: false,
   };
+  let jitThreshold: number | null = null;
   for (const { arg, flag, value } of eachOption(argv)) {
     switch (flag) {
       case "--ram": {
@@ -304,6 +315,19 @@ export function parseBootArgs(argv: string[]): BootArgs {
         args.ip = text;
         break;
       }
+      case "--jit": {
+        const text = value();
+        const on = parseJitSwitch(text);
+        if (on === null) throw new BootArgsError(`--jit must be on or off (got "${text}")`);
+        args.jit = on ? jitThreshold ?? JIT_DEFAULT_THRESHOLD : false;
+        break;
+      }
+      case "--jit-threshold": {
+        const text = value();
+        jitThreshold = parseJitThreshold(text);
+        if (jitThreshold === null) throw new BootArgsError(`--jit-threshold needs a whole number of runs from 1 to ${JIT_MAX_THRESHOLD} (got "${text}")`);
+        break;
+      }
       case "--help":
       case "-h":
         args.help = true;
@@ -311,6 +335,10 @@ export function parseBootArgs(argv: string[]): BootArgs {
       default:
         throw new BootArgsError(`unknown option "${arg}"`);
     }
+  }
+  if (jitThreshold !== null) {
+    if (args.jit === false) throw new BootArgsError("--jit-threshold is for the JIT: it needs --jit on");
+    args.jit = jitThreshold;
   }
   if ((args.gdbAttach !== null || args.gdbLog || args.gdbSnapshots !== null || args.gdbSnapshotEvery !== null) && args.gdbPort === null) {
     throw new BootArgsError("--gdb-attach, --gdb-log and --gdb-snapshots need --gdb PORT");

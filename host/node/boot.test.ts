@@ -24,7 +24,7 @@ describe("runner options", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
       disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-      net: null, mac: null, ip: null, traceKernel: false,
+      net: null, mac: null, ip: null, traceKernel: false, jit: false,
     });
   });
 
@@ -32,12 +32,24 @@ describe("runner options", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
       disk: "none", restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-      net: null, mac: null, ip: null, traceKernel: false,
+      net: null, mac: null, ip: null, traceKernel: false, jit: false,
     });
     expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
     expect(parseBootArgs(["--no-disk"]).disk).toBe("none");
     expect(parseBootArgs(["--bootfs", "x.img"]).bootfs).toBe("x.img");
     expect(parseBootArgs(["--trace-kernel"]).traceKernel).toBe(true);
+  });
+
+  it("reads the JIT's switch and threshold", () => {
+    expect(parseBootArgs(["--jit", "on"]).jit).toBe(64);
+    expect(parseBootArgs(["--jit=off"]).jit).toBe(false);
+    expect(parseBootArgs(["--jit-threshold", "1", "--jit", "on"]).jit).toBe(1);
+    expect(parseBootArgs(["--jit", "on", "--jit-threshold=500"]).jit).toBe(500);
+    expect(() => parseBootArgs(["--jit", "yes"])).toThrow(/--jit must be on or off \(got "yes"\)/);
+    expect(() => parseBootArgs(["--jit", "on", "--jit-threshold", "0"])).toThrow(/--jit-threshold needs a whole number of runs from 1/);
+    expect(() => parseBootArgs(["--jit", "on", "--jit-threshold", "2.5"])).toThrow(/--jit-threshold needs a whole number/);
+    expect(() => parseBootArgs(["--jit-threshold", "8"])).toThrow(/needs --jit on/);
+    expect(() => parseBootArgs(["--jit", "off", "--jit-threshold", "8"])).toThrow(/needs --jit on/);
   });
 
   it("reads the GDB server's options", () => {

@@ -140,7 +140,7 @@ async function main(): Promise<number> {
     }
     let restored;
     try {
-      restored = restoreDetached(kernel, snapshot, callbacks, modules, nic);
+      restored = restoreDetached(kernel, snapshot, callbacks, modules, nic, args.jit);
     } catch (error) {
       process.stderr.write(`keel: ${args.restore}: ${error instanceof Error ? error.message : String(error)}\n`);
       return 2;
@@ -165,7 +165,7 @@ async function main(): Promise<number> {
     }
     // Reverse execution takes the disk back with the machine: it keeps old blocks (host/disk/undo.ts).
     if (disk !== null && args.gdbPort !== null && args.clock === "deterministic") disk = undoDisk = new UndoDisk(disk);
-    machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: bootCommandLine(args), modules, disk, nic }, callbacks);
+    machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: bootCommandLine(args), modules, disk, nic, jit: args.jit }, callbacks);
   }
   const tty = process.stdin.isTTY === true;
   let gdb: GdbTcpServer | null = null;

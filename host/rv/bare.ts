@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { writeBootInfo } from "../bootinfo.js";
 import { parseElf } from "./elf.js";
-import { jitHost, type JitHost } from "./jit-host.js";
+import { jitHost, type JitHost, type JitStats } from "./jit-host.js";
+export { JIT_DEFAULT_THRESHOLD } from "./jit-host.js";
 import { HV_JIT_COMPILE } from "../hw.js";
 
 /** Exports of build/bare.wasm (see kernel-as/src/bare.ts). */
@@ -38,8 +39,6 @@ export interface BareExports {
   hartJitStat(which: number): bigint;
 }
 
-/** Runs before a block is compiled, when the JIT is on (kernel-as/src/machine/jit.ts). */
-export const JIT_DEFAULT_THRESHOLD = 64;
 
 export const BARE_OK = 0;
 export const BARE_BUDGET = 0;
@@ -118,14 +117,7 @@ export interface BareOptions {
   jit?: number | false;
 }
 
-export interface BareJitStats {
-  units: number;
-  /** Instructions retired inside compiled units. */
-  insns: bigint;
-  calls: bigint;
-  bytes: number;
-  compileMs: number;
-}
+export type BareJitStats = JitStats;
 
 let cachedModule: WebAssembly.Module | undefined;
 
@@ -139,14 +131,11 @@ const hex = (n: bigint | number): string => "0x" + n.toString(16);
 /** The runner needs no devices: every function the module imports (the
  *  kernel's port I/O and hypercalls, when the build links them in) gets an
  *  inert stub — ports read all ones, hypercalls answer 0. */
-function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory, jit: () => JitHost | undefined): WebAssembly.Imports {
+function importsFor(module: WebAssembly.Module, memory: WebAssembly.Memory, jit: JitHost): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = { env: { memory } };
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.kind !== "function") continue;
-    const hypercall = (op: number, a0: number, a1: number, a2: number): number => {
-      const host = jit();
-      return op === HV_JIT_COMPILE && host ? host.compile(a0 >>> 0, a1 >>> 0, a2 >>> 0) : 0;
-    };
+    const hypercall = (op: number, a0: number, a1: number, a2: number): number => (op === HV_JIT_COMPILE ? jit.compile(a0, a1, a2) : 0);
     const stub = imp.name === "port_in" ? () => 0xffffffff : imp.name === "hypercall" ? hypercall : () => 0;
     (imports[imp.module] ??= {})[imp.name] = stub;
   }
@@ -159,11 +148,10 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
   const image = parseElf(elf);
   const ramBytes = options.ramBytes ?? 64 * 1024 * 1024;
   const memory = new WebAssembly.Memory({ initial: ramBytes / 65536 });
-  let host: JitHost | undefined;
-  const instance = new WebAssembly.Instance(bareModule(), importsFor(bareModule(), memory, () => host));
+  const host = jitHost(memory);
+  const instance = new WebAssembly.Instance(bareModule(), importsFor(bareModule(), memory, host));
   const x = instance.exports as unknown as BareExports;
   const jitOn = options.jit !== undefined && options.jit !== false;
-  if (jitOn) host = jitHost(memory, () => instance.exports.table as WebAssembly.Table | undefined);
   writeBootInfo(memory.buffer, {
     ramBytes, kernelEnd: x.kernelImageEnd() >>> 0, cmdline: "", modules: [], deterministic: true, nsPerWork: 10, vcpus: 1, wallclockMs: 0,
   });
@@ -172,7 +160,7 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
     if (code !== BARE_OK) throw new BareSetupError(`${what}: ${SETUP_ERRORS[code] ?? `error ${code}`}`);
   };
   check(x.bareInit(), "starting the runner");
-  if (jitOn) x.hartJitConfig(1, options.jit as number);
+  host.attach(instance.exports, jitOn ? options.jit as number : false);
   const staging = x.bareStaging();
   const ram = (): Uint8Array => new Uint8Array(memory.buffer);
 
@@ -231,9 +219,7 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
     for (const p of parts) { all.set(p, at); at += p.length; }
     return all;
   };
-  const jit = host
-    ? { units: Number(x.hartJitStat(0)), calls: x.hartJitStat(2), insns: x.hartJitStat(3), bytes: Number(x.hartJitStat(4)), compileMs: host.stats.compileMs }
-    : undefined;
+  const jit = jitOn ? host.read() ?? undefined : undefined;
   return { ...result, stdout: join(out[1]!), stderr: join(out[2]!), instret: x.bareInstret(), seconds, jit };
 }
 

@@ -51,6 +51,8 @@ import { importsPending, importFiles } from "./sys/import";
 
 export { kernelImageEnd } from "./lib/image";
 export { inspect } from "./sys/inspect";
+// The JIT tier (docs/hart.md "JIT"): the host switches it per instance, before kmain or resume.
+export { hartJitConfig, hartJitActive, hartJitStat } from "./machine/hart";
 export {
   debugAttach, debugAttachExec, debugSession, debugTakeEvent, debugStopReason, debugStopSignal, debugStopAddr,
   debugWatchKind, debugExitStatus, debugExitSignal, debugIoBuffer, debugStopped, debugReg, debugSetReg, debugRead,

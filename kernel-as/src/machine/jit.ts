@@ -72,8 +72,11 @@ let overflow: bool = false;
 let seenFlushes: u32 = 0;
 let nextUnit: u32 = 0;
 
-/** Whether the executor consults the JIT at all (hartJitConfig). */
+/** Whether the executor consults the JIT at all: asked for (hartJitConfig)
+ *  and attached to an arena, and the host answers HV_JIT_COMPILE. */
 export let jitActive: bool = false;
+/** What hartJitConfig asked for; an attach (start, resume) applies it. */
+let jitWanted: bool = false;
 let threshold: u32 = 64;
 /** Set after a unit stopped at a miss: the next block runs in the interpreter. */
 let skipNext: bool = false;
@@ -89,6 +92,7 @@ export function jitAttach(base: usize): void {
   jitTable = base;
   buf = base + JT_BYTES;
   bufEnd = buf + BUF_BYTES;
+  jitActive = jitWanted;
   jitReset();
 }
 
@@ -101,7 +105,10 @@ export function jitReset(): void {
   skipNext = false;
 }
 
+/** May come before the arena is attached (the host configures a fresh
+ *  instance before kmain or resume): the attach turns it on then. */
 export function jitConfig(enabled: bool, runs: u32): void {
+  jitWanted = enabled;
   jitActive = enabled && jitTable != 0;
   threshold = runs == 0 ? 1 : runs;
   jitReset();

@@ -99,20 +99,18 @@ export class Machine {
 
   /** opts.jit: the JIT threshold (undefined: DEFAULT_JIT; false: interpreter only). */
   constructor(asid = 1, opts: { jit?: number | false } = {}) {
-    let exports: HartExports | undefined;
     let host: JitHost | undefined;
     const t = loadKernelTest<HartExports>("hart", {
       ramBytes: RAM_BYTES,
       hypercall: (op, a0, a1, a2) => (op === HV_JIT_COMPILE && host ? host.compile(a0, a1, a2) : 0),
     });
-    exports = t.exports;
-    host = jitHost(t.memory, () => exports?.table);
+    host = jitHost(t.memory);
     this.jit = host;
     this.h = t.exports;
     this.mem = t.memory;
     if (this.h.hartSystemInit(ARENA, ARENA_BYTES) !== 0) throw new Error("hartSystemInit failed");
     const jit = opts.jit === undefined ? DEFAULT_JIT : opts.jit;
-    if (jit !== undefined && jit !== false) this.h.hartJitConfig(1, jit);
+    host.attach(t.exports, jit ?? false);
     this.h.testFramesInit(FRAMES, FRAMES_BYTES);
     this.h.hartInit(this.ctx);
     this.asid = asid;
