@@ -141,6 +141,80 @@ test.describe("the Debugger panel", () => {
     await expect.poll(() => consoleText(page), { ...POLL, timeout: TIMEOUT }).toMatch(/\n\s+1\s+2\s+12\n/);
   });
 
+  test("the Done-when walkthrough: wc at its exec, break at main, step, watch a variable, continue to the hit, reverse step", async ({ page }) => {
+    await openShell(page, "?disk=memory&clock=deterministic");
+    await waitForShellPrompt(page);
+    await page.locator("#tab-debug").click();
+    // Pick wc: the next process that runs it stops at its first instruction.
+    await page.locator("#dbg-exec-name").fill("wc");
+    await page.locator("#dbg-attach-exec").click();
+    await expect(page.locator("#dbg-status")).toContainText(/waiting for the next process that runs wc/i);
+    await typeLine(page, "echo hello world | wc");
+    await expect.poll(async () => (await debugView(page))?.state, { ...POLL, timeout: TIMEOUT }).toBe("stopped");
+    let view = (await debugView(page))!;
+    expect(view.name).toBe("wc");
+    expect(view.reason).toBe("attach");
+    await expect(page.locator("#dbg-disasm li.dbg-pc")).toContainText("<_start>");
+
+    // Break at main (by name), continue: stopped there.
+    await page.locator("#dbg-break-addr").fill("main");
+    await page.locator("#dbg-break-add").click();
+    await expect.poll(async () => (await debugView(page))?.breakpoints.length, { ...POLL, timeout: TIMEOUT }).toBe(1);
+    const main = (await debugView(page))!.breakpoints[0]!;
+    await page.locator("#dbg-continue").click();
+    await expect.poll(async () => (await debugView(page))?.reason, { ...POLL, timeout: TIMEOUT }).toBe("break");
+    view = (await debugView(page))!;
+    expect(view.regs[32]).toBe(main);
+    await expect(page.locator("#dbg-disasm li.dbg-pc")).toContainText("<main>");
+
+    // Step.
+    await page.keyboard.press("F11");
+    await expect.poll(async () => (await debugView(page))?.reason, { ...POLL, timeout: TIMEOUT }).toBe("step");
+    expect((await debugView(page))!.regs[32]).not.toBe(main);
+
+    // Watch a variable: total.bytes, the 8 bytes at total+16, for writes.
+    await page.locator("#dbg-watch-addr").fill("total+16");
+    await page.locator("#dbg-watch-kind").selectOption("write");
+    await page.locator("#dbg-watch-add").click();
+    await expect(page.locator("#dbg-watch-list li")).toHaveCount(1);
+    await expect(page.locator("#dbg-watch-list li")).toContainText("total+16");
+    await expect(page.locator("#dbg-watch-list li")).toContainText("8 bytes, writes");
+
+    // Continue to the hit: the store that adds read's 12 bytes, the value before and after.
+    await page.locator("#dbg-continue").click();
+    await expect.poll(async () => (await debugView(page))?.hit?.watch.label, { ...POLL, timeout: TIMEOUT }).toBe("total+16");
+    view = (await debugView(page))!;
+    const hit = view.hit!;
+    expect(hit.old).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(hit.new).toEqual([12, 0, 0, 0, 0, 0, 0, 0]); // "hello world\n"
+    expect(hit.instruction).toMatch(/^(c\.)?s[dw]\b/);
+    await expect(page.locator("#dbg-hit")).toContainText("Watchpoint total+16 (write) hit by `");
+    await expect(page.locator("#dbg-hit")).toContainText("total+16: 0 (0x0000000000000000) → 12 (0x000000000000000c)");
+    await expect(page.locator("#dbg-status")).toContainText("after a watchpoint hit");
+    expect(BigInt(view.position!)).toBe(BigInt(hit.position) + 1n);
+
+    // Reverse step: before the store, at its instruction; total.bytes is 0 again.
+    await page.keyboard.press("Shift+F11");
+    await expect.poll(async () => (await debugView(page))?.position, { ...POLL, timeout: TIMEOUT }).toBe(hit.position);
+    view = (await debugView(page))!;
+    expect(view.regs[32]).toBe(hit.pc);
+    await expect(page.locator("#dbg-hit")).toBeHidden();
+    await page.locator("#dbg-mem-addr").fill("total+16");
+    await page.locator("#dbg-mem-read").click();
+    await expect.poll(async () => (await page.evaluate(() => window.keel.panels().debug.memory))[0] ?? "", { ...POLL, timeout: TIMEOUT })
+      .toMatch(/^[0-9a-f]{16} {2}00 00 00 00 00 00 00 00 /);
+
+    // Reverse continue: back to the breakpoint at main.
+    await page.keyboard.press("Shift+F5");
+    await expect.poll(async () => (await debugView(page))?.regs[32], { ...POLL, timeout: TIMEOUT }).toBe(main);
+    // Remove the watchpoint; detach: wc prints its counts.
+    await page.locator("#dbg-watch-list li button").click();
+    await expect(page.locator("#dbg-watch-list li")).toHaveCount(0);
+    await page.locator("#dbg-detach").click();
+    await expect.poll(async () => (await debugView(page))?.pid, { ...POLL, timeout: TIMEOUT }).toBeNull();
+    await expect.poll(() => consoleText(page), { ...POLL, timeout: TIMEOUT }).toMatch(/\n\s+1\s+2\s+12\n/);
+  });
+
   test("with the realtime clock the reverse buttons are off and say why", async ({ page }) => {
     await attachToWc(page, "?disk=memory");
     for (const id of ["#dbg-reverse-step", "#dbg-reverse-continue"]) {

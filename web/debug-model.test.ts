@@ -9,9 +9,10 @@ import { describe, expect, it } from "vitest";
 import { assemble } from "../host/rv/asm.js";
 import { parseElf, symbolValue } from "../host/rv/elf.js";
 import {
-  REGISTER_NAMES, SymbolTable, changedRegisters, disassembleAround, formatMemoryRow, isCall, memoryRows, parseAddress, u64At, withTarget,
+  REGISTER_NAMES, SymbolTable, changedRegisters, disassembleAround, formatMemoryRow, isCall, memoryRows, parseAddress, parseTarget, u64At,
+  watchValueText, watchWindow, withTarget,
 } from "./debug-model.js";
-import { ACTIONS, actionForKey, describe as describeView } from "./panels/debug-panel.js";
+import { ACTIONS, actionForKey, describeHit, describe as describeView } from "./panels/debug-panel.js";
 
 const wc = new Uint8Array(readFileSync(new URL("../user/bin/wc", import.meta.url)));
 const symbols = SymbolTable.fromElf(wc);
@@ -157,6 +158,42 @@ describe("the panel's registers, addresses and keys", () => {
     expect(parseAddress("0x12345678123456789", null)).toBeNull();
   });
 
+  it("reads symbol+offset, with the bytes left of the symbol (a watchpoint's default length)", () => {
+    const total = symbolValue(wc, "total");
+    expect(parseTarget("total", symbols)).toEqual({ addr: total, size: 24n });
+    expect(parseTarget("total+16", symbols)).toEqual({ addr: total + 16n, size: 8n });
+    expect(parseTarget("total + 0x10", symbols)).toEqual({ addr: total + 16n, size: 8n });
+    expect(parseTarget("total+24", symbols)).toBeNull(); // past its end
+    expect(parseTarget("total-1", symbols)).toBeNull();
+    expect(parseTarget("0x10", symbols)).toEqual({ addr: 0x10n, size: null });
+    expect(parseTarget("main+2", null)).toBeNull();
+  });
+
+  it("shows up to 8 bytes of a hit, inside the watched range", () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 1n << 40n }), fc.integer({ min: 1, max: 4096 }), fc.integer({ min: -8, max: 4200 }), (addr, len, off) => {
+      const [at, size] = watchWindow(addr, len, addr + BigInt(off));
+      expect(size).toBe(Math.min(8, len));
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(at + size).toBeLessThanOrEqual(len);
+      if (off >= 0 && off < len) expect(at <= off && off < at + size).toBe(true);
+    }));
+  });
+
+  it("words a watched value and a hit", () => {
+    expect(watchValueText([12, 0, 0, 0, 0, 0, 0, 0])).toBe("12 (0x000000000000000c)");
+    expect(watchValueText([0x68, 0x69, 0, 0])).toBe('26984 (0x00006968) "hi"');
+    expect(watchValueText([1, null])).toBe("unreadable");
+    const hit = {
+      watch: { addr: "0000000000002090", len: 8, kind: "write" as const, label: "total+16" }, addr: "0000000000002090", kind: "write" as const,
+      valueAt: "0000000000002090", valueLabel: "total+16", old: [0, 0, 0, 0, 0, 0, 0, 0], new: [12, 0, 0, 0, 0, 0, 0, 0],
+      pc: "0000000000000bd6", symbol: "main+108", instruction: "sd a0, 16(s5)", bySyscall: false, position: "1951",
+    };
+    expect(describeHit(hit)).toBe("Watchpoint total+16 (write) hit by `sd a0, 16(s5)` at main+108 (0xbd6); total+16: 0 (0x0000000000000000) → 12 (0x000000000000000c)");
+    expect(describeHit({ ...hit, kind: "read", old: hit.new })).toMatch(/; total\+16 = 12 \(0x000000000000000c\)$/);
+    expect(describeHit({ ...hit, bySyscall: true, instruction: "ecall (read: the kernel wrote it)", symbol: "read+2" }))
+      .toContain("hit by the system call at read+2 (0xbd6): ecall (read: the kernel wrote it);");
+  });
+
   it("maps F5/F6/F10/F11 and their Shift forms to the buttons, one action per key", () => {
     expect(actionForKey("F11", false)).toBe("step");
     expect(actionForKey("F10", false)).toBe("next");
@@ -171,7 +208,7 @@ describe("the panel's registers, addresses and keys", () => {
 
   it("says why a process ended", () => {
     const base = {
-      pid: null, name: null, state: "detached" as const, reason: null, signal: null, regs: [], disasm: [], stack: [], breakpoints: [],
+      pid: null, awaitingExec: null, name: null, state: "detached" as const, reason: null, signal: null, regs: [], disasm: [], stack: [], breakpoints: [], watchpoints: [], hit: null,
       symbols: "", position: null, historyStart: null, furthest: null, reverse: { on: true as const },
     };
     expect(describeView({ ...base, exited: { pid: 6, status: 0, signal: 0 } })).toBe("Process 6 exited with status 0.");

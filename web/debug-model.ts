@@ -188,12 +188,43 @@ export function hex16(v: bigint): string {
   return v.toString(16).padStart(16, "0");
 }
 
-/** Parses an address typed in the panel: hex with or without 0x, or a symbol. */
+/** Parses an address typed in the panel: hex with or without 0x, a symbol, or symbol+offset. */
 export function parseAddress(text: string, symbols: SymbolTable | null): bigint | null {
+  return parseTarget(text, symbols)?.addr ?? null;
+}
+
+/** An address typed in the panel, and the bytes from there to the end of
+ *  its symbol when it names one that has a size (what a watchpoint covers
+ *  by default), or null. Offsets are decimal or 0x hex. */
+export function parseTarget(text: string, symbols: SymbolTable | null): { addr: bigint; size: bigint | null } | null {
   const t = text.trim();
-  if (/^(0x)?[0-9a-f]{1,16}$/i.test(t)) return BigInt(t.startsWith("0x") || t.startsWith("0X") ? t : `0x${t}`);
-  const s = symbols?.symbols.find((x) => x.name === t);
-  return s === undefined ? null : s.addr;
+  if (/^(0x)?[0-9a-f]{1,16}$/i.test(t)) return { addr: BigInt(t.startsWith("0x") || t.startsWith("0X") ? t : `0x${t}`), size: null };
+  const m = /^([A-Za-z_.$][\w.$]*)(?:\s*\+\s*(0x[0-9a-f]{1,16}|\d{1,19}))?$/i.exec(t);
+  if (m === null) return null;
+  const s = symbols?.symbols.find((x) => x.name === m[1]);
+  if (s === undefined) return null;
+  const offset = m[2] === undefined ? 0n : BigInt(m[2]);
+  if (s.size > 0n && offset >= s.size) return null;
+  return { addr: BigInt.asUintN(64, s.addr + offset), size: s.size > 0n ? s.size - offset : null };
+}
+
+/** The bytes of a watchpoint hit worth showing: up to 8 from the byte hit
+ *  (fewer at the end of the range), as [offset into the range, length]. */
+export function watchWindow(watchAddr: bigint, watchLen: number, hitAddr: bigint): [number, number] {
+  const size = Math.min(8, watchLen);
+  const into = hitAddr >= watchAddr && hitAddr < watchAddr + BigInt(watchLen) ? Number(hitAddr - watchAddr) : 0;
+  return [Math.min(into, watchLen - size), size];
+}
+
+/** A watched value as the panel shows it: the little-endian number (decimal
+ *  and hex), and its text when its bytes are printable; "unreadable" if a byte is. */
+export function watchValueText(bytes: readonly (number | null)[]): string {
+  if (bytes.length === 0 || bytes.includes(null)) return "unreadable";
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  const text = bytes.map((b) => String.fromCharCode(b!)).join("").replace(/\0+$/, "");
+  const printable = text.length > 0 && /^[\x20-\x7e\n\t]+$/.test(text);
+  return `${v} (0x${v.toString(16).padStart(bytes.length * 2, "0")})${printable ? ` ${JSON.stringify(text)}` : ""}`;
 }
 
 /** Which of the registers differ between two readings (indexes). */

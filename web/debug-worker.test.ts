@@ -119,12 +119,12 @@ describe("the Debugger panel's worker side", () => {
     expect(v.disasm.find((d) => d.addr === v.regs[32])?.symbol).toMatch(/^read\+/);
 
     dbg.handle({ op: "break", addr: write.toString(16), on: false });
+    const mark = h.output.length;
     v = view(dbg.handle({ op: "detach" }));
     expect(v.pid).toBeNull();
-    // Back before the input was typed, the input is history's future, abandoned: wc waits for it again.
-    const again = h.output.length;
-    h.machine.input("hello world\r\x04");
-    const out = h.runUntil(/\d+\s+\d+\s+\d+\s*\r?\n/, again);
+    // Back before the input was typed, the machine's future was abandoned but
+    // not what was typed in it: given again at once, wc reads it and finishes.
+    const out = h.runUntil(/\d+\s+\d+\s+\d+\s*\r?\n/, mark);
     expect(out).toMatch(/1\s+2\s+12/);
   });
 
@@ -155,6 +155,84 @@ describe("the Debugger panel's worker side", () => {
     expect(v.regs[2]).toBe(sp);
     expect(v.breakpoints).toEqual([]); // the temporary breakpoint is gone
     dbg.handle({ op: "detach" });
+  });
+
+  it("watches a variable and a buffer: the hit's old and new value and instruction, forwards and backwards", () => {
+    const { h, dbg, pid, runToPost, view } = rig();
+    view(dbg.handle({ op: "attach", pid }));
+    const total = symbolValue(wcElf, "total");
+    const buf = symbolValue(wcElf, "buf");
+    // total.bytes (total+16, 8 bytes) for writes, and buf's first 8 bytes, which read() fills.
+    let r = dbg.handle({ op: "watch", addr: "total+16", len: null, kind: "write", on: true });
+    expect(r.kind, r.kind === "error" ? r.message : "").toBe("view");
+    r = dbg.handle({ op: "watch", addr: "buf", len: 8, kind: "write", on: true });
+    let v = view(r);
+    expect(v.watchpoints).toEqual([
+      { addr: (total + 16n).toString(16).padStart(16, "0"), len: 8, kind: "write", label: "total+16" },
+      { addr: buf.toString(16).padStart(16, "0"), len: 8, kind: "write", label: "buf" },
+    ]);
+    // Bad requests are refused and change nothing.
+    for (const bad of [
+      { addr: "nosuchsymbol", len: 8 }, { addr: "total+24", len: null }, { addr: "total", len: 0 }, { addr: "total", len: 5000 }, { addr: "7ffffff000", len: 8 },
+    ]) {
+      const e = dbg.handle({ op: "watch", addr: bad.addr, len: bad.len, kind: "write", on: true });
+      expect(e.kind, bad.addr).toBe("error");
+    }
+    expect(dbg.handle({ op: "watch", addr: "total", len: 8, kind: "sideways" as never, on: true }).kind).toBe("error");
+    expect(view(dbg.handle({ op: "view" })).watchpoints.length).toBe(2);
+
+    // The read() wc sleeps in brings "hello world\n": the kernel's copyout writes buf.
+    expect(view(dbg.handle({ op: "continue" })).state).toBe("running");
+    h.machine.input("hello world\r\x04");
+    v = runToPost();
+    expect(v.state).toBe("stopped");
+    expect(v.reason).toBe("watch");
+    expect(v.hit).not.toBeNull();
+    expect(v.hit!.bySyscall).toBe(true);
+    expect(v.hit!.watch.label).toBe("buf");
+    expect(v.hit!.instruction).toMatch(/^ecall \(read: the kernel wrote it\)$/);
+    expect(v.hit!.old).toEqual(new Array(8).fill(0));
+    expect(String.fromCharCode(...(v.hit!.new as number[]))).toBe("hello wo");
+    expect(v.hit!.symbol).toMatch(/^read\+/);
+
+    // Continue: c->bytes += n stores into total.bytes: stopped after that instruction, 0 -> 12.
+    dbg.handle({ op: "continue" });
+    v = runToPost();
+    expect(v.reason).toBe("step");
+    const hit = v.hit!;
+    expect(hit.bySyscall).toBe(false);
+    expect(hit.watch.label).toBe("total+16");
+    expect(hit.valueLabel).toBe("total+16");
+    expect(hit.old).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(hit.new).toEqual([12, 0, 0, 0, 0, 0, 0, 0]);
+    expect(hit.instruction).toMatch(/^(c\.)?s[dw]\b/); // a store
+    expect(hit.symbol).toMatch(/^(count|main)\+/); // count is inlined into main
+    expect(BigInt(v.position!)).toBe(BigInt(hit.position) + 1n);
+    const afterStore = v;
+
+    // Reverse continue: back past that store to buf's write, which runs again to show its value.
+    r = dbg.handle({ op: "reverse-continue" });
+    expect(r.kind, r.kind === "error" ? r.message : "").toBe("view");
+    v = runToPost();
+    expect(v.hit?.watch.label).toBe("buf");
+    expect(v.hit!.bySyscall).toBe(true);
+    expect(v.hit!.old).toEqual(new Array(8).fill(0));
+    expect(String.fromCharCode(...(v.hit!.new as number[]))).toBe("hello wo");
+    expect(BigInt(v.hit!.position)).toBeLessThan(BigInt(hit.position));
+    // Forward again to the same store: the same hit, the same registers (deterministic).
+    dbg.handle({ op: "continue" });
+    v = runToPost();
+    expect(v.hit).toEqual(hit);
+    expect(v.regs).toEqual(afterStore.regs);
+
+    // Removing one leaves the other; then wc runs to its end.
+    v = view(dbg.handle({ op: "watch", addr: hit.watch.addr, len: 8, kind: "write", on: false }));
+    expect(v.watchpoints.map((w) => w.label)).toEqual(["buf"]);
+    expect(dbg.handle({ op: "watch", addr: hit.watch.addr, len: 8, kind: "write", on: false }).kind).toBe("error");
+    dbg.handle({ op: "continue" });
+    v = runToPost();
+    expect(v.exited).toEqual({ pid, status: 0, signal: 0 });
+    expect(v.watchpoints).toEqual([]);
   });
 
   it("refuses reverse execution with the realtime clock, saying why", () => {

@@ -17,10 +17,11 @@ import type { Machine } from "../host/machine.js";
 import type { UndoDisk } from "../host/disk/undo.js";
 import { MachineDebugTarget } from "../host/gdb/machine-target.js";
 import type { StopInfo } from "../host/gdb/session.js";
-import { instructionLength } from "../host/rv/disasm.js";
+import { SYSCALLS } from "../host/gdb/syscalls.js";
+import { disassemble, instructionLength } from "../host/rv/disasm.js";
 import { parseElf } from "../host/rv/elf.js";
-import type { DebugReply, DebugRequest, DebugView, DisasmRow, StackRow } from "./debug-protocol.js";
-import { SymbolTable, disassembleAround, hex16, isCall, parseAddress, u64At } from "./debug-model.js";
+import type { DebugReply, DebugRequest, DebugView, DisasmRow, StackRow, WatchHit, WatchKind, WatchRow } from "./debug-protocol.js";
+import { SymbolTable, disassembleAround, hex16, isCall, parseTarget, u64At, watchWindow, withTarget } from "./debug-model.js";
 
 /** Bytes read before and after pc for the disassembly window. */
 const DISASM_BEFORE = 512;
@@ -30,9 +31,22 @@ const LINES_BEFORE = 8;
 const LINES_MAX = 28;
 const STACK_WORDS = 16;
 const MEMORY_MAX = 1024;
+/** The kernel's limits on a watchpoint (machine/debug.ts WATCH_LEN_MAX, WATCH_MAX). */
+const WATCH_LEN_MAX = 4096;
+/** What the kernel's debug I/O window moves at once (proc/debug.ts DEBUG_IO_MAX). */
+const IO_MAX = 0x800;
+const REG_A7 = 17;
 const PAGE = 4096n;
 const REG_PC = 32;
 const REG_SP = 2;
+
+/** A watchpoint set from the panel, with its bytes as last seen at a stop
+ *  (the old value when a system call writes them: no instruction to stop before). */
+interface Watch {
+  row: WatchRow;
+  addr: bigint;
+  seen: (number | null)[];
+}
 
 interface Program {
   pid: number;
@@ -90,6 +104,13 @@ export class PanelDebugger {
   private program: Program | null = null;
   /** The panel attached the process debugged now (not gdb through the bridge): its stops are the panel's to take. */
   private ours = false;
+  private watches: Watch[] = [];
+  /** A watchpoint stop before its access: the access runs as one step, then its new bytes are read. */
+  private watchStep: { hit: WatchHit; watch: Watch; offset: number } | null = null;
+  /** The last watchpoint hit, until the process runs or goes back. */
+  private hit: WatchHit | null = null;
+  /** Armed to attach to the next process that execs this name. */
+  private awaitingExec: string | null = null;
 
   constructor(private readonly machine: Machine, private readonly options: PanelDebuggerOptions) {
     this.target = new MachineDebugTarget(machine);
@@ -119,6 +140,13 @@ export class PanelDebugger {
 
   /** Takes the target's event; on a stop that ends a step over or a goto, tidies up; posts the view if asked. */
   private collect(post: boolean): void {
+    if (this.awaitingExec !== null && this.target.pid() !== null) {
+      // The exec came: a fresh session, stopped at the program's first instruction.
+      this.awaitingExec = null;
+      this.fresh();
+      this.target.afterSlice(); // history starts here
+      this.noteFurthest();
+    }
     if (!this.ours) return; // gdb's session takes its own events
     const event = this.target.takeEvent();
     if (event === null) return;
@@ -130,6 +158,7 @@ export class PanelDebugger {
       this.runningTo = null;
       this.resumed = false;
       this.furthest = null;
+      this.forgetWatches();
       if (post) this.options.post(this.view());
       return;
     }
@@ -138,9 +167,91 @@ export class PanelDebugger {
       if (this.target.position() !== this.runningTo) this.target.clearRunTo();
       this.runningTo = null;
     }
+    if (this.watchStep !== null) this.finishWatch();
+    else if (event.stop.reason === "watch" && event.stop.watch !== undefined && this.beginWatch(event.stop.watch, false)) return;
+    this.stopped();
+    if (post) this.options.post(this.view());
+  }
+
+  /** The process is stopped for the panel: note how far it got and what the watched bytes hold. */
+  private stopped(): void {
     this.resumed = false;
     this.noteFurthest();
-    if (post) this.options.post(this.view());
+    for (const w of this.watches) w.seen = this.readMemory(w.addr, w.row.len);
+  }
+
+  /** A new session of the panel's: nothing of the last one carries over. */
+  private fresh(): void {
+    this.exited = null;
+    this.ours = true;
+    this.over = null;
+    this.runningTo = null;
+    this.resumed = false;
+    this.program = null;
+    this.furthest = null;
+    this.forgetWatches();
+  }
+
+  private forgetWatches(): void {
+    this.watches = [];
+    this.watchStep = null;
+    this.hit = null;
+  }
+
+  /**
+   * A watchpoint stop: what the panel shows of it. A system call's write
+   * (forwards) stopped after the call: the hit is complete, its old bytes
+   * those seen at the last stop (false). An instruction's access stopped
+   * before it, and a reverse continue before the access (an instruction or
+   * an ecall): that instruction runs as one step, and the hit is finished
+   * at its stop (true: running).
+   */
+  private beginWatch(stop: NonNullable<StopInfo["watch"]>, reverse: boolean): boolean {
+    const t = this.target;
+    const watch = this.watches.find((w) => stop.addr >= w.addr && stop.addr < w.addr + BigInt(w.row.len));
+    if (watch === undefined) return false; // not one of ours (gdb's, before the panel took over): a plain stop
+    const [offset, size] = watchWindow(watch.addr, watch.row.len, stop.addr);
+    const valueAt = watch.addr + BigInt(offset);
+    const symbols = this.programOf(t.pid()!).symbols;
+    const now = this.readMemory(valueAt, size);
+    const position = t.position()!;
+    let pc = t.readRegister(REG_PC)!;
+    const afterCall = stop.bySyscall === true && !reverse;
+    if (afterCall) pc -= 4n; // the ecall, 4 bytes (no compressed form)
+    const call = SYSCALLS.get(Number(t.readRegister(REG_A7) ?? 0n))?.name;
+    const text = this.instructionAt(pc, symbols)?.text ?? "?";
+    const hit: WatchHit = {
+      watch: watch.row, addr: hex16(stop.addr), kind: stop.kind, valueAt: hex16(valueAt), valueLabel: symbols.name(valueAt),
+      old: afterCall ? watch.seen.slice(offset, offset + size) : now, new: now,
+      pc: hex16(pc), symbol: symbols.name(pc), instruction: stop.bySyscall === true ? `${text} (${call ?? "a system call"}: the kernel wrote it)` : text,
+      bySyscall: stop.bySyscall === true, position: String(afterCall ? position - 1n : position),
+    };
+    if (afterCall) {
+      this.hit = hit;
+      return false;
+    }
+    this.watchStep = { hit, watch, offset };
+    this.target.resume(true);
+    this.resumed = true;
+    return true;
+  }
+
+  /** The step over a watchpoint's access ended: its new bytes. */
+  private finishWatch(): void {
+    const { hit, watch, offset } = this.watchStep!;
+    this.watchStep = null;
+    hit.new = this.readMemory(watch.addr + BigInt(offset), hit.old.length);
+    this.hit = hit;
+  }
+
+  /** The instruction at pc: its bits, length and text (branch targets named), or null if unreadable. */
+  private instructionAt(pc: bigint, symbols: SymbolTable): { bits: number; length: number; text: string } | null {
+    const bytes = this.target.readMemory(pc, 4);
+    if (bytes.length < 2) return null;
+    const length = instructionLength(bytes[0]! | (bytes[1]! << 8));
+    if (bytes.length < length) return null;
+    const bits = length === 2 ? bytes[0]! | (bytes[1]! << 8) : new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    return { bits, length, text: withTarget(disassemble(bits), pc, symbols) };
   }
 
   /** A stop during step over: true when it ran on (the return breakpoint was hit by a deeper call). */
@@ -178,7 +289,7 @@ export class PanelDebugger {
   /** Does the request; a message for the panel's status line, or null. Throws what the panel shows as an error. */
   private apply(request: DebugRequest): string | null {
     const t = this.target;
-    if (t.pid() === null) this.ours = false;
+    if (t.pid() === null && this.awaitingExec === null) this.ours = false;
     if (t.pid() !== null && !this.ours && request.op !== "view" && request.op !== "memory") {
       throw new Error(`Process ${t.pid()} is debugged by gdb (through the bridge): the panel only shows it.`);
     }
@@ -193,19 +304,31 @@ export class PanelDebugger {
         if (t.pid() === request.pid) return null;
         if (t.pid() !== null) throw new Error(`Process ${t.pid()} is debugged already: detach first.`);
         if (!t.attach(request.pid)) throw new Error(`Cannot attach to process ${request.pid}: there is no such process (or it is the kernel's).`);
-        this.exited = null;
-        this.ours = true;
-        this.over = null;
-        this.runningTo = null;
-        this.resumed = false;
-        this.program = null;
-        this.furthest = null;
+        this.awaitingExec = null;
+        this.fresh();
         t.afterSlice(); // history starts here
         this.noteFurthest();
         return `attached to process ${request.pid}, stopped`;
       }
+      case "attach-exec": {
+        const name = request.name.trim();
+        if (t.pid() !== null) throw new Error(`Process ${t.pid()} is debugged already: detach first.`);
+        if (!/^[\x21-\x7e]{1,16}$/.test(name)) throw new Error("A program name is 1 to 16 characters, no spaces.");
+        if (!t.attachOnExec(name)) throw new Error(`Cannot wait for ${name}.`);
+        this.awaitingExec = name;
+        this.ours = true;
+        this.exited = null;
+        return `waiting for the next process that runs ${name}: it stops at its first instruction`;
+      }
       case "detach": {
         const pid = t.pid();
+        if (pid === null && this.awaitingExec !== null) {
+          t.detach(); // disarms the exec-attach
+          const name = this.awaitingExec;
+          this.awaitingExec = null;
+          this.ours = false;
+          return `no longer waiting for ${name}`;
+        }
         if (pid === null) return null;
         if (this.over?.ours === true) t.setBreakpoint(this.over.addr, false);
         this.over = null;
@@ -214,6 +337,7 @@ export class PanelDebugger {
         t.detach();
         this.ours = false;
         this.furthest = null;
+        this.forgetWatches();
         return `detached from process ${pid}: it runs on`;
       }
       case "step":
@@ -222,11 +346,9 @@ export class PanelDebugger {
       case "next": {
         needStopped();
         const pc = t.readRegister(REG_PC)!;
-        const bytes = t.readMemory(pc, 4);
-        const length = bytes.length >= 2 ? instructionLength(bytes[0]! | (bytes[1]! << 8)) : 4;
-        const bits = bytes.length >= length ? (length === 2 ? bytes[0]! | (bytes[1]! << 8) : new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)) : 0;
-        if (!isCall(bits, length)) return this.run(true);
-        const addr = pc + BigInt(length);
+        const ins = this.instructionAt(pc, this.programOf(t.pid()!).symbols);
+        if (ins === null || !isCall(ins.bits, ins.length)) return this.run(true);
+        const addr = pc + BigInt(ins.length);
         const ours = !t.breakpoints().includes(addr);
         if (ours && !t.setBreakpoint(addr, true)) throw new Error(`Cannot set a breakpoint at ${hex16(addr)}.`);
         this.over = { addr, sp: t.readRegister(REG_SP) ?? 0n, ours };
@@ -245,7 +367,21 @@ export class PanelDebugger {
       case "reverse-continue": {
         needStopped();
         if (this.reverseWhy !== null) throw new Error(this.reverseWhy);
-        return this.reverseOutcome(t.reverse(request.op === "reverse-step" ? "step" : "continue"));
+        const hit = this.hit;
+        this.hit = null;
+        if (request.op === "reverse-step") return this.reverseOutcome(t.reverse("step"));
+        // Just after a watchpoint's access (the panel stepped over it): back before it first, so the previous hit is found, not this one.
+        if (hit !== null && t.position() === BigInt(hit.position) + 1n) {
+          const back = t.reverseTo(BigInt(hit.position));
+          if (back.kind === "error") throw new Error(`Going back failed: ${back.message}`);
+        }
+        const outcome = t.reverse("continue");
+        if (outcome.kind === "stop" && outcome.stop.reason === "watch" && outcome.stop.watch !== undefined && this.beginWatch(outcome.stop.watch, true)) {
+          this.over = null;
+          this.runningTo = null;
+          return "back at the last watchpoint hit: its access runs again, to show the value it wrote";
+        }
+        return this.reverseOutcome(outcome);
       }
       case "goto": {
         needStopped();
@@ -257,6 +393,7 @@ export class PanelDebugger {
           return this.reverseOutcome(t.reverseTo(position));
         }
         if (!t.runTo(position)) throw new Error(`Cannot run to position ${position}.`);
+        this.hit = null;
         this.runningTo = position;
         this.resumed = true;
         this.collect(false);
@@ -264,11 +401,14 @@ export class PanelDebugger {
       }
       case "break": {
         needStopped();
-        const addr = parseHex(request.addr);
+        const addr = request.on ? this.address(request.addr) : parseHex(request.addr);
         if (this.over?.addr === addr && this.over.ours) this.over.ours = !request.on;
         if (!t.setBreakpoint(addr, request.on)) throw new Error(`Cannot ${request.on ? "set" : "clear"} a breakpoint at ${hex16(addr)}.`);
         return null;
       }
+      case "watch":
+        needStopped();
+        return this.watch(request);
       case "memory":
         if (t.pid() === null) throw new Error("No process is debugged: attach to one first.");
         if (!Number.isInteger(request.len) || request.len <= 0 || request.len > MEMORY_MAX) throw new Error(`Read 1 to ${MEMORY_MAX} bytes.`);
@@ -277,8 +417,39 @@ export class PanelDebugger {
     }
   }
 
+  /** Sets or removes a watchpoint (the target's, kept by the hart as gdb's are). */
+  private watch(request: Extract<DebugRequest, { op: "watch" }>): string {
+    const t = this.target;
+    const kinds: WatchKind[] = ["write", "read", "access"];
+    if (!kinds.includes(request.kind)) throw new Error(`A watchpoint stops at a write, a read or an access, not ${String(request.kind)}.`);
+    const symbols = this.programOf(t.pid()!).symbols;
+    if (!request.on) {
+      const addr = parseHex(request.addr);
+      const i = this.watches.findIndex((w) => w.addr === addr && w.row.len === request.len && w.row.kind === request.kind);
+      if (i < 0) throw new Error(`No ${request.kind} watchpoint at ${hex16(addr)}.`);
+      const w = this.watches[i]!;
+      t.setWatchpoint(w.addr, w.row.len, w.row.kind, false);
+      this.watches.splice(i, 1);
+      return `watchpoint on ${w.row.label ?? hex16(w.addr)} removed`;
+    }
+    const target = parseTarget(request.addr, symbols);
+    if (target === null) throw new Error(`Not an address (hex), a symbol of the program or symbol+offset: ${request.addr}`);
+    const len = request.len ?? (target.size !== null ? Number(target.size > BigInt(WATCH_LEN_MAX) ? BigInt(WATCH_LEN_MAX) : target.size) : 8);
+    if (!Number.isInteger(len) || len < 1 || len > WATCH_LEN_MAX) throw new Error(`A watchpoint covers 1 to ${WATCH_LEN_MAX} bytes.`);
+    if (this.watches.some((w) => w.addr === target.addr && w.row.len === len && w.row.kind === request.kind)) return "that watchpoint is set already";
+    const seen = this.readMemory(target.addr, len);
+    if (seen.every((b) => b === null)) throw new Error(`Nothing is mapped at ${hex16(target.addr)}: no watchpoint there.`);
+    if (!t.setWatchpoint(target.addr, len, request.kind, true)) {
+      throw new Error(`Cannot watch ${len} bytes at ${hex16(target.addr)}: at most 8 watchpoints, in user memory.`);
+    }
+    const row: WatchRow = { addr: hex16(target.addr), len, kind: request.kind, label: symbols.name(target.addr) };
+    this.watches.push({ row, addr: target.addr, seen });
+    return `watching ${row.label ?? row.addr} (${len} bytes) for ${request.kind === "access" ? "reads and writes" : `${request.kind}s`}`;
+  }
+
   /** Resumes the stopped process (one instruction, or until it stops); its stop is collected after the slices that run it. */
   private run(step: boolean): null {
+    this.hit = null;
     this.target.resume(step);
     this.resumed = true;
     this.collect(false);
@@ -288,7 +459,7 @@ export class PanelDebugger {
   /** An address typed in the panel: hex, or one of the program's symbols. */
   private address(text: string): bigint {
     const pid = this.target.pid();
-    const addr = parseAddress(text, pid === null ? null : this.programOf(pid).symbols);
+    const addr = parseTarget(text, pid === null ? null : this.programOf(pid).symbols)?.addr ?? null;
     if (addr === null) throw new Error(`Not an address (hex) or a symbol of the program: ${text}`);
     return addr;
   }
@@ -296,6 +467,8 @@ export class PanelDebugger {
   private reverseOutcome(outcome: ReturnType<MachineDebugTarget["reverse"]>): string | null {
     this.over = null;
     this.runningTo = null;
+    this.hit = null;
+    if (outcome.kind === "stop") this.stopped();
     if (outcome.kind === "error") throw new Error(`Going back failed: ${outcome.message}`);
     if (outcome.kind === "begin") return "at the start of the history reverse execution holds";
     return outcome.stop.reason === "break" ? "back at the last breakpoint hit" : null;
@@ -307,7 +480,7 @@ export class PanelDebugger {
     let at = addr;
     while (out.length < len) {
       const pageEnd = (at / PAGE + 1n) * PAGE;
-      const want = Math.min(len - out.length, Number(pageEnd - at));
+      const want = Math.min(len - out.length, Number(pageEnd - at), IO_MAX);
       const got = this.target.readMemory(at, want);
       for (let i = 0; i < want; i++) out.push(i < got.length ? got[i]! : null);
       at = BigInt.asUintN(64, at + BigInt(want));
@@ -329,8 +502,8 @@ export class PanelDebugger {
     const pid = t.pid();
     const reverse: DebugView["reverse"] = this.reverseWhy === null ? { on: true } : { on: false, why: this.reverseWhy };
     const base: DebugView = {
-      pid, name: null, state: "detached", reason: null, signal: null, exited: this.exited, regs: [], disasm: [], stack: [],
-      breakpoints: t.breakpoints().map(hex16), symbols: "", position: null, historyStart: null, furthest: null, reverse,
+      pid, awaitingExec: this.awaitingExec, name: null, state: "detached", reason: null, signal: null, exited: this.exited, regs: [], disasm: [], stack: [],
+      breakpoints: t.breakpoints().map(hex16), watchpoints: this.watches.map((w) => w.row), hit: null, symbols: "", position: null, historyStart: null, furthest: null, reverse,
     };
     if (pid === null) return base;
     const program = this.programOf(pid);
@@ -339,11 +512,12 @@ export class PanelDebugger {
     base.position = t.position()?.toString() ?? null;
     base.historyStart = t.historyStart()?.toString() ?? null;
     base.furthest = this.furthest?.toString() ?? null;
-    if (!t.stopped() || this.resumed || this.over !== null) {
+    if (!t.stopped() || this.resumed || this.over !== null || this.watchStep !== null) {
       base.state = "running";
       return base;
     }
     base.state = "stopped";
+    base.hit = this.hit;
     const stop = t.lastStop();
     base.reason = stop.reason;
     base.signal = stop.signal;

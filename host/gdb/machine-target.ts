@@ -129,6 +129,7 @@ export class MachineDebugTarget implements DebugTarget {
     // A system call being recorded (the process was interrupted inside it) is not replayed with the instrumented kernel.
     this.kernelSide?.abandon();
     const result = op(this.history);
+    if (result.kind !== "error") this.reinsertPoints();
     if (result.kind !== "stop") return result;
     const hit = result.hit;
     const stop: StopInfo = hit === null ? { signal: 5, reason: "step" }
@@ -136,6 +137,26 @@ export class MachineDebugTarget implements DebugTarget {
       : { signal: 5, reason: "watch", watch: watchOf(hit.watchKind, hit.addr) };
     this.reverseStop = stop;
     return { kind: "stop", stop };
+  }
+
+  /** After going back to before some were set, the kernel's tables lack
+   *  them: every breakpoint and watchpoint set now is inserted again
+   *  (inserting one twice is no error). gdb inserts its own at every
+   *  resume; the page's panel does not. */
+  private reinsertPoints(): void {
+    const k = this.kernel();
+    if (k === null) return;
+    for (const p of this.points.values()) {
+      const va = BigInt.asIntN(64, p.addr);
+      if (p.kind === "break") {
+        k.debugBreak(va, 1);
+        this.note((k) => k.debugBreak(va, 1));
+      } else {
+        const len = BigInt(p.len);
+        k.debugWatch(va, len, p.watchKind, 1);
+        this.note((k) => k.debugWatch(va, len, p.watchKind, 1));
+      }
+    }
   }
 
   /** The debugged process's position: instructions retired plus system

@@ -16,7 +16,9 @@
 // whatever they did after that instant is done again as the machine runs
 // forward; the console shows such output again. Going back abandons the
 // future: the log after that point and the snapshots after the one
-// replayed from are dropped, and the machine runs on from the past.
+// replayed from are dropped, and the machine runs on from the past. Only
+// console input typed in that future is kept: it is given to the machine
+// again at once, as if typed ahead (what the program reads next).
 //
 // In realtime mode history cannot be replayed (the clock is the wall's):
 // History refuses to start, and the server does not offer reverse
@@ -59,6 +61,8 @@ interface Snapshot {
 interface Entry {
   run: number;
   apply(machine: Machine, kernel: KernelDebugExports): void;
+  /** Console input typed (given again if going back abandons it). */
+  input?: Uint8Array;
 }
 
 export interface Point {
@@ -135,7 +139,7 @@ export class History {
     }
     machine.inputTap = (bytes) => {
       const copy = bytes.slice();
-      this.record((m) => m.input(copy));
+      this.record((m) => m.input(copy), copy);
     };
   }
 
@@ -144,9 +148,9 @@ export class History {
   }
 
   /** Records something given to the machine now (a debugger operation; input is tapped). */
-  record(apply: (machine: Machine, kernel: KernelDebugExports) => void): void {
+  record(apply: (machine: Machine, kernel: KernelDebugExports) => void, input?: Uint8Array): void {
     if (this.replaying || this.ring.length === 0) return;
-    this.log.push({ run: this.machine.runsSinceBoot, apply });
+    this.log.push({ run: this.machine.runsSinceBoot, apply, ...(input !== undefined ? { input } : {}) });
   }
 
   /** Forgets everything (the session ended, or the machine rebooted). */
@@ -391,6 +395,8 @@ export class History {
     const stopRun = this.machine.runsSinceBoot - 1;
     let keep = s.logIndex;
     while (keep < this.log.length && this.log[keep]!.run <= stopRun) keep++;
+    // Console input typed in the abandoned future was typed all the same: it is given again, now.
+    const typed = this.log.slice(keep).flatMap((e) => (e.input !== undefined ? [e.input] : []));
     this.log.length = keep;
     if (target !== s.position) {
       const arm = BigInt.asIntN(64, target);
@@ -402,6 +408,7 @@ export class History {
     this.truncateAfter(index);
     this.replaying = false;
     this.snapshot();
+    for (const bytes of typed) this.machine.input(bytes); // recorded by the tap, after the new snapshot
   }
 
   /** Replays ring[index] to `end` with notes; the last hit before `end`, if any. */

@@ -6,8 +6,8 @@
 // The tab's DOM is built here; index.html has only the tab and its section.
 
 import type { ProcInfo } from "../../host/inspect-types";
-import type { DebugReply, DebugRequest, DebugView } from "../debug-protocol";
-import { REGISTER_NAMES, changedRegisters, formatMemoryRow, memoryRows } from "../debug-model";
+import type { DebugReply, DebugRequest, DebugView, WatchHit, WatchKind } from "../debug-protocol";
+import { REGISTER_NAMES, changedRegisters, formatMemoryRow, memoryRows, watchValueText } from "../debug-model";
 import { make, setText } from "./dom";
 
 /** Reverse operations replay history: give them time on a loaded machine. */
@@ -50,6 +50,10 @@ export class DebugPanel {
   private readonly pick = make("select", "dbg-pick");
   private readonly attachButton = make("button", "button button-small", "Attach");
   private readonly detachButton = make("button", "button button-small", "Detach");
+  private readonly execName = make("input", "dbg-exec-name");
+  private readonly execButton = make("button", "button button-small", "Attach at its exec");
+  private readonly breakInput = make("input", "dbg-break-addr");
+  private readonly breakButton = make("button", "button button-small", "Break");
   private readonly buttons = new Map<Action, HTMLButtonElement>();
   private readonly status = make("p", "view-summary dbg-status", "Pick a process and attach: it stops, and the rest of the machine runs on.");
   private readonly regsBody = make("tbody");
@@ -61,6 +65,14 @@ export class DebugPanel {
   private readonly scrub = make("input", "dbg-scrub");
   private readonly scrubLabel = make("span", "dbg-scrub-label", "");
   private readonly symbolsNote = make("p", "hint dbg-symbols", "");
+  private readonly watchAddr = make("input", "dbg-watch-addr");
+  private readonly watchLen = make("input", "dbg-watch-len");
+  private readonly watchKind = make("select", "dbg-watch-kind");
+  private readonly watchButton = make("button", "button button-small", "Watch");
+  private readonly watchList = make("ul", "dbg-watch-list");
+  private readonly hitOut = make("p", "dbg-hit", "");
+  /** The last hit as the panel words it (tests read it). */
+  hitText = "";
 
   constructor(
     private readonly root: HTMLElement,
@@ -89,8 +101,23 @@ export class DebugPanel {
       if (Number.isInteger(pid) && pid > 0) void this.request({ op: "attach", pid });
     });
     this.detachButton.addEventListener("click", () => void this.request({ op: "detach" }));
+    // Or the next process that runs a program, stopped at its first instruction (before main).
+    this.execName.id = "dbg-exec-name";
+    this.execName.placeholder = "program, e.g. wc";
+    this.execName.setAttribute("aria-label", "Attach to the next process that runs this program");
+    this.execButton.id = "dbg-attach-exec";
+    this.execButton.type = "button";
+    this.execButton.title = "Attach to the next process that runs this program: it stops at its first instruction";
+    const attachExec = (): void => {
+      const name = this.execName.value.trim();
+      if (name !== "") void this.request({ op: "attach-exec", name });
+    };
+    this.execButton.addEventListener("click", attachExec);
+    this.execName.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") attachExec();
+    });
     const bar = make("div", "dbg-bar");
-    bar.append(this.pick, this.attachButton, this.detachButton);
+    bar.append(this.pick, this.attachButton, make("span", "", "or the next"), this.execName, this.execButton, this.detachButton);
     const controls = make("div", "dbg-bar");
     for (const a of ACTIONS) {
       const b = make("button", "button button-small", `${a.label} (${shortcutLabel(a)})`);
@@ -137,6 +164,60 @@ export class DebugPanel {
     const mem = make("div", "dbg-bar");
     mem.append(make("span", "", "Memory at"), this.memInput, this.memButton);
 
+    // Watchpoints: a symbol (total, total+16) or hex address, a length (empty: the symbol's size), a kind.
+    this.watchAddr.id = "dbg-watch-addr";
+    this.watchAddr.placeholder = "symbol, symbol+offset or hex";
+    this.watchAddr.setAttribute("aria-label", "Watchpoint address");
+    this.watchLen.id = "dbg-watch-len";
+    this.watchLen.type = "number";
+    this.watchLen.min = "1";
+    this.watchLen.max = "4096";
+    this.watchLen.placeholder = "bytes";
+    this.watchLen.title = "Bytes watched; empty: the symbol's size (8 for an address)";
+    this.watchLen.setAttribute("aria-label", "Watchpoint length in bytes");
+    this.watchKind.id = "dbg-watch-kind";
+    this.watchKind.setAttribute("aria-label", "Watchpoint kind");
+    for (const [value, label] of [["write", "writes"], ["read", "reads"], ["access", "reads and writes"]] as const) {
+      const o = make("option", "", label);
+      o.value = value;
+      this.watchKind.append(o);
+    }
+    this.watchButton.id = "dbg-watch-add";
+    this.watchButton.type = "button";
+    const addWatch = (): void => {
+      const text = this.watchLen.value.trim();
+      const len = text === "" ? null : Number(text);
+      void this.request({ op: "watch", addr: this.watchAddr.value.trim(), len, kind: this.watchKind.value as WatchKind, on: true });
+    };
+    this.watchButton.addEventListener("click", addWatch);
+    this.watchAddr.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") addWatch();
+    });
+    this.watchList.id = "dbg-watch-list";
+    this.watchList.addEventListener("click", (event) => {
+      const button = (event.target as Element).closest("button");
+      const li = button?.closest("li");
+      if (li?.dataset.addr === undefined) return;
+      void this.request({ op: "watch", addr: li.dataset.addr, len: Number(li.dataset.len), kind: li.dataset.kind as WatchKind, on: false });
+    });
+    this.hitOut.id = "dbg-hit";
+    this.breakInput.id = "dbg-break-addr";
+    this.breakInput.placeholder = "symbol or hex, e.g. main";
+    this.breakInput.setAttribute("aria-label", "Breakpoint address");
+    this.breakButton.id = "dbg-break-add";
+    this.breakButton.type = "button";
+    const addBreak = (): void => {
+      const addr = this.breakInput.value.trim();
+      if (addr !== "") void this.request({ op: "break", addr, on: true });
+    };
+    this.breakButton.addEventListener("click", addBreak);
+    this.breakInput.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") addBreak();
+    });
+    const watch = make("div", "dbg-bar");
+    watch.append(make("span", "", "Break at"), this.breakInput, this.breakButton);
+    watch.append(make("span", "", "Watch"), this.watchAddr, this.watchLen, this.watchKind, this.watchButton);
+
     const grid = make("div", "dbg-grid");
     const col = (title: string, ...children: HTMLElement[]): HTMLElement => {
       const section = make("section", "dbg-col");
@@ -149,7 +230,7 @@ export class DebugPanel {
       col("Stack (sp up)", this.stackList),
     );
     this.status.id = "dbg-status";
-    this.root.append(this.status, bar, controls, timeline, grid, mem, this.memOut);
+    this.root.append(this.status, bar, controls, timeline, this.hitOut, grid, watch, this.watchList, mem, this.memOut);
     this.draw();
   }
 
@@ -244,9 +325,14 @@ export class DebugPanel {
     const v = this.view;
     const attached = v !== null && v.pid !== null;
     const stopped = attached && v.state === "stopped";
-    this.attachButton.disabled = this.busy || attached;
-    this.detachButton.disabled = this.busy || !attached;
-    this.pick.disabled = attached;
+    const waiting = v !== null && v.pid === null && v.awaitingExec !== null;
+    this.attachButton.disabled = this.busy || attached || waiting;
+    this.execButton.disabled = this.busy || attached || waiting;
+    this.execName.disabled = attached || waiting;
+    this.detachButton.disabled = this.busy || !(attached || waiting);
+    this.detachButton.textContent = waiting ? "Stop waiting" : "Detach";
+    this.pick.disabled = attached || waiting;
+    this.breakButton.disabled = this.busy || !stopped;
     for (const a of ACTIONS) {
       const b = this.buttons.get(a.op)!;
       const reverseOff = a.reverse && v !== null && !v.reverse.on;
@@ -254,6 +340,22 @@ export class DebugPanel {
       b.title = reverseOff && v !== null && !v.reverse.on ? v.reverse.why : `${a.label} (${shortcutLabel(a)})`;
     }
     this.memButton.disabled = this.busy || !attached;
+    this.watchButton.disabled = this.busy || !stopped;
+    // Watchpoints, each with its remove button; the last hit.
+    this.watchList.replaceChildren(...(attached ? v.watchpoints : []).map((w) => {
+      const li = make("li", "dbg-watch");
+      li.dataset.addr = w.addr;
+      li.dataset.len = String(w.len);
+      li.dataset.kind = w.kind;
+      const remove = make("button", "button button-small", "Remove");
+      remove.type = "button";
+      remove.disabled = this.busy || !stopped;
+      li.append(make("span", "mono", `${w.label ?? ""} 0x${w.addr.replace(/^0+(?=.)/, "")}, ${w.len} bytes, ${w.kind === "access" ? "reads and writes" : `${w.kind}s`}`), remove);
+      return li;
+    }));
+    this.hitText = stopped && v.hit !== null ? describeHit(v.hit) : "";
+    setText(this.hitOut, this.hitText);
+    this.hitOut.hidden = this.hitText === "";
     // Registers.
     const rows = REGISTER_NAMES.map((name, i) => {
       const tr = make("tr");
@@ -298,15 +400,28 @@ export class DebugPanel {
   }
 }
 
+/** A watchpoint hit in words: which, the value before and after, and what made the access. */
+export function describeHit(hit: WatchHit): string {
+  const at = hit.valueLabel ?? `0x${hit.valueAt.replace(/^0+(?=.)/, "")}`;
+  const where = `${hit.symbol ?? "?"} (0x${hit.pc.replace(/^0+(?=.)/, "")})`;
+  const by = hit.bySyscall ? `by the system call at ${where}: ${hit.instruction}` : `by \`${hit.instruction}\` at ${where}`;
+  const old = watchValueText(hit.old);
+  const now = watchValueText(hit.new);
+  const value = hit.kind === "read" || old === now ? `${at} = ${now}` : `${at}: ${old} → ${now}`;
+  return `Watchpoint ${hit.watch.label ?? `0x${hit.watch.addr.replace(/^0+(?=.)/, "")}`} (${hit.kind}) hit ${by}; ${value}`;
+}
+
 /** The status line for a view. */
 export function describe(v: DebugView): string {
   if (v.pid === null) {
+    if (v.awaitingExec !== null) return `Waiting for the next process that runs ${v.awaitingExec}: it stops at its first instruction.`;
     if (v.exited !== null) {
       return v.exited.signal !== 0 ? `Process ${v.exited.pid} was killed by signal ${v.exited.signal}.` : `Process ${v.exited.pid} exited with status ${v.exited.status}.`;
     }
     return "Pick a process and attach: it stops, and the rest of the machine runs on.";
   }
   if (v.state === "running") return `Process ${v.pid} (${v.name}) runs. Pause (F6) stops it.`;
+  if (v.hit !== null) return `Process ${v.pid} (${v.name}) stopped: after a watchpoint hit.`;
   const why: Record<string, string> = {
     attach: "attached", break: "at a breakpoint", watch: "at a watchpoint", step: "stepped", interrupt: "paused", fault: `at a fault (signal ${v.signal})`,
   };

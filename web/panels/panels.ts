@@ -66,8 +66,8 @@ export interface PanelsSnapshot {
   walk: WalkResult | null;
   /** The selected process's capability slots, the chosen one, and its tree as "pid:slot". */
   caps: { slots: number[]; chosen: number | null; tree: string[] };
-  /** The Debugger tab: the last view the worker sent, the registers highlighted as changed, the memory shown. */
-  debug: { view: DebugView | null; changed: number[]; memory: string[] };
+  /** The Debugger tab: the last view the worker sent, the registers highlighted as changed, the memory shown, the last watchpoint hit in words. */
+  debug: { view: DebugView | null; changed: number[]; memory: string[]; hit: string };
   /** The Network panel: its last view's interface and sockets, and the packet log's rows the filter shows. */
   net: { nic: { mac: string; link: boolean } | null; address: string | null; sockets: string[]; packets: string[] };
 }
@@ -254,7 +254,7 @@ export function startPanels(
       timeline: sched.lanes.map((l) => ({ pid: l.pid, runningNs: l.runningNs })),
       walk: aspace.lastWalk,
       caps: { slots: caps.caps.map((c) => c.slot), chosen: caps.chosenSlot, tree: caps.nodes.map((n) => `${n.pid}:${n.slot}`) },
-      debug: { view: debug.view, changed: [...debug.changed], memory: [...debug.memoryText] },
+      debug: { view: debug.view, changed: [...debug.changed], memory: [...debug.memoryText], hit: debug.hitText },
       net: {
         nic: net.last?.nic ? { mac: net.last.nic.mac, link: net.last.nic.link } : null,
         address: net.last?.netd?.address ?? null,

@@ -303,20 +303,19 @@ export function debugAfterSyscall(slot: u32): bool {
   if (held()) return true;
   // A note the call's copyout hit is at the ecall's position (before the call completes).
   takeNote(slot, TRAP_DEBUG_WATCH, 0);
-  const suppressed = load<u32>(field(DS_SUPPRESS)) != 0;
   store<u64>(field(DS_SYSCALLS), load<u64>(field(DS_SYSCALLS)) + 1);
   const kind = hartKernelHitKind();
   if (kind != 0) {
-    // The kernel wrote watched bytes for it (a read() into a watched buffer):
-    // it stops now, after the call, unless this ecall is the one it was
-    // resumed from (it runs past its own hit, as an instruction does).
+    // The kernel wrote watched bytes for it (a read() into a watched
+    // buffer): it stops now, after the call. Even the ecall it was resumed
+    // from (a step, or a sleeping read() continued) reports it: the stop
+    // is after the write, so resuming never meets it again.
     hartKernelHitClear();
-    if (!suppressed) {
-      stop(STOP_WATCH, SIG_TRAP);
-      store<u64>(field(DS_ADDR), hartKernelHitAddr());
-      store<u32>(field(DS_WATCH_KIND), kind | WATCH_BY_KERNEL);
-      return true;
-    }
+    instructionDone(slot); // ends a step, and the suppression, first
+    stop(STOP_WATCH, SIG_TRAP);
+    store<u64>(field(DS_ADDR), hartKernelHitAddr());
+    store<u32>(field(DS_WATCH_KIND), kind | WATCH_BY_KERNEL);
+    return true;
   }
   return instructionDone(slot) || runToReached(slot);
 }
