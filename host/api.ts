@@ -45,6 +45,9 @@ export interface MachineOptions {
   disk?: null | "none" | "shipped" | Source | BlockBackend;
   /** The kernel command line (default empty). */
   cmdline?: string;
+  /** vCPUs, 1 (default) to 8: kernel instances over one RAM, interleaved on
+   *  one thread (docs/architecture.md "Several vCPUs"). */
+  cpus?: number;
   /** Deterministic entropy seed. */
   seed?: number;
   /** Deterministic clock: the date the guest sees at power-on (ms since the epoch). */
@@ -521,7 +524,10 @@ export async function createMachine(options: MachineOptions = {}): Promise<KeelM
     const snapshot = await decodeSnapshot(await loadBytes(options.snapshot, "snapshot"), await snapshotBuildId(kernel.bytes));
     const disk = snapshot.disk === null ? null : new MemoryBackend(snapshot.disk.image, snapshot.disk.blocks);
     const machine = new KeelMachine(
-      { kernel: kernel.module, kernelBytes: kernel.bytes, config: { ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock, cmdline: snapshot.config.cmdline } },
+      { kernel: kernel.module, kernelBytes: kernel.bytes, config: {
+        ramBytes: snapshot.config.ramBytes, clock: snapshot.config.clock, cmdline: snapshot.config.cmdline,
+        ...(snapshot.config.cpus !== undefined ? { cpus: snapshot.config.cpus } : {}),
+      } },
       (callbacks) => restoreSavedMachine(kernel.module, snapshot, callbacks, { modules, disk }),
     );
     if (options.start !== false) machine.start();
@@ -537,6 +543,7 @@ export async function createMachine(options: MachineOptions = {}): Promise<KeelM
     disk: await loadDisk(options.disk),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.epochMs !== undefined ? { epochMs: options.epochMs } : {}),
+    ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
   };
   const machine = new KeelMachine({ kernel: kernel.module, kernelBytes: kernel.bytes, config });
   machine.boot();

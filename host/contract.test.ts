@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as hw from "./hw.js";
 import * as boot from "./bootinfo.js";
+import * as cpus from "./cpus.js";
+import { MAX_CPUS } from "./machine.js";
 
 function kernelConstants(path: string): Map<string, bigint> {
   const text = readFileSync(new URL(`../kernel-as/src/${path}`, import.meta.url), "utf8");
@@ -36,6 +38,28 @@ describe("kernel and host agree on the machine's numbers", () => {
       compared++;
     }
     expect(compared).toBeGreaterThan(50);
+  });
+
+  it("lays out the per-vCPU records the same way (lib/cpu.ts CpuRecord, host/cpus.ts)", () => {
+    const text = readFileSync(new URL("../kernel-as/src/lib/cpu.ts", import.meta.url), "utf8");
+    const body = /@unmanaged export class CpuRecord \{([^}]*)\}/.exec(text)![1]!;
+    const offsets = new Map<string, number>();
+    let at = 0;
+    for (const m of body.matchAll(/^\s*(\w+): (u32|i32|u64);/gm)) {
+      const size = m[2] === "u64" ? 8 : 4;
+      at = Math.ceil(at / size) * size;
+      offsets.set(m[1]!, at);
+      at += size;
+    }
+    const fields: Record<string, number> = {
+      state: cpus.CPU_STATE, current: cpus.CPU_CURRENT, lastPid: cpus.CPU_LAST_PID, runPid: cpus.CPU_RUN_PID,
+      sysNum: cpus.CPU_SYS_NUM, runs: cpus.CPU_RUNS, instret: cpus.CPU_INSTRET, idleNs: cpus.CPU_IDLE_NS, work: cpus.CPU_WORK,
+    };
+    for (const [field, offset] of Object.entries(fields)) expect(offsets.get(field), field).toBe(offset);
+    expect(at).toBeLessThanOrEqual(cpus.CPU_RECORD_SIZE);
+    const k = kernelConstants("lib/cpu.ts");
+    expect(k.get("CPU_RECORD_SIZE")).toBe(BigInt(cpus.CPU_RECORD_SIZE));
+    expect(k.get("MAX_CPUS")).toBe(BigInt(MAX_CPUS));
   });
 
   it("lays out BootInfo the same way", () => {

@@ -102,3 +102,6 @@ export const RUN_PANICKED = 3;
 export const RUN_REBOOT = 4;
 
 export const WAKE_NEVER = 0xffff_ffff_ffff_ffffn;
+
+/** The per-vCPU records (kernel-as/src/lib/cpu.ts; their fields: host/cpus.ts). */
+export const KSTATE_CPUS = 0x9a000;

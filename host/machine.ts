@@ -55,6 +55,9 @@ export interface MachineConfig {
    *  runs that make a block hot (1: every block). Not machine state: a
    *  snapshot restores under any setting. */
   jit?: JitSetting;
+  /** vCPUs, 1 to MAX_CPUS (default 1): kernel instances over the one RAM,
+   *  interleaved on this thread (docs/architecture.md "Several vCPUs"). */
+  cpus?: number;
 }
 
 /** Thrown out of the kernel when the disk's power is cut (crash tests): the
@@ -113,6 +116,8 @@ export interface MachineSavedState {
   /** UART bytes transmitted but not yet handed to uartOutput. */
   uartTx: number[];
   imports: ImportPiece[];
+  /** The vCPUs HV_VCPU_CREATE started (vCPU 0 always; absent in older snapshots: [0]). */
+  cpusOnline?: number[];
 }
 
 /** One queued piece of an import (host/import.ts): `name` is the path's
@@ -152,6 +157,8 @@ interface KernelExports {
   /** The layout id of the kernel's sources (scripts/layout-id.mjs); absent or 0: none declared. */
   layoutVersion?(): number;
   _initialize?(): void;
+  /** Which vCPU this instance is (lib/cpu.ts); called first on every instance. */
+  cpuSetIndex?(index: number): number;
 }
 
 /** What a hot swap needs to know of a kernel module before it touches RAM. */
@@ -250,6 +257,13 @@ export const MIN_RAM_BYTES = 16 * 1024 * 1024;
 export const MAX_RAM_BYTES = 2048 * 1024 * 1024;
 /** Work units per run() call; bounds the time between host checks. */
 export const SLICE_BUDGET = 2_000_000;
+/** Most vCPUs a machine may have (kernel-as/src/lib/cpu.ts MAX_CPUS). */
+export const MAX_CPUS = 8;
+/** With several vCPUs: the work each vCPU's run() may do in one turn of
+ *  the round robin (the host calls vCPU 0, 1, ... N-1, then again). Small
+ *  enough that the vCPUs take turns often (1 ms of virtual time at the
+ *  default 10 ns per unit), large enough that a turn is not all overhead. */
+export const VCPU_TURN_WORK = 100_000;
 export const DEFAULT_NS_PER_WORK = 10;
 const WASM_PAGE = 65536;
 const MiB = 1024 * 1024;
@@ -287,6 +301,10 @@ export function validateConfig(config: MachineConfig): void {
   }
   const jit = validateJitSetting(config.jit);
   if (jit !== null) throw new MachineConfigError(jit);
+  const cpus = config.cpus ?? 1;
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) {
+    throw new MachineConfigError(`cpus must be a whole number from 1 to ${MAX_CPUS} (got ${String(config.cpus)})`);
+  }
 }
 
 export class Machine {
@@ -302,9 +320,18 @@ export class Machine {
   private readonly nsPerWork: number;
 
   private memory!: WebAssembly.Memory;
+  /** vCPU 0's instance: boot, inspect, debugging, snapshots. */
   private exports!: KernelExports;
-  /** The JIT's host half for the current kernel instance (a new one with every instance). */
+  /** vCPU 0's JIT host (one per kernel instance, `jits`). */
   private jit!: JitHost;
+  /** Every instance's JIT host, vCPU 0's first. */
+  private jits: JitHost[] = [];
+  /** Every vCPU's instance, vCPU 0's first. */
+  private vcpus: KernelExports[] = [];
+  /** Which vCPUs HV_VCPU_CREATE has started (vCPU 0 always). */
+  private online: boolean[] = [true];
+  /** The vCPU whose instance is (or was last) inside the kernel. */
+  private cpuInKernel = 0;
   private view!: DataView;
   private readonly ports: (Device | undefined)[] = new Array<Device | undefined>(PORT_SPACE);
   readonly intc: InterruptController;
@@ -395,6 +422,8 @@ export class Machine {
   boot(): void {
     this.boots++;
     this.runs = 0;
+    this.online = [true];
+    this.cpuInKernel = 0;
     this.rebootRequested = false;
     this.panicMessage = "";
     this.memory = new WebAssembly.Memory({ initial: this.config.ramBytes / WASM_PAGE, maximum: MAX_WASM_PAGES });
@@ -410,7 +439,7 @@ export class Machine {
       modules: this.config.modules ?? [],
       deterministic: this.config.clock === "deterministic",
       nsPerWork: this.nsPerWork,
-      vcpus: 1,
+      vcpus: this.cpus,
       wallclockMs: this.wallclockMs(),
     });
     this.setState("running");
@@ -423,24 +452,59 @@ export class Machine {
     if (result !== 0) this.stop("halted", `kernel refused to boot (code ${result})`);
   }
 
-  /** A fresh kernel instance on the current RAM (its data segments are written again). */
+  /** The number of vCPUs (MachineConfig.cpus). */
+  get cpus(): number {
+    return this.config.cpus ?? 1;
+  }
+
+  /** The vCPU whose instance is inside the kernel now (between slices: the last one that was). */
+  get runningCpu(): number {
+    return this.cpuInKernel;
+  }
+
+  /** Fresh kernel instances on the current RAM, one per vCPU, all made
+   *  before any of them runs (each writes the data segments again; they
+   *  hold only constants). Each is told its vCPU index first. */
   private instantiate(): void {
-    const jit = jitHost(this.memory);
-    const instance = new WebAssembly.Instance(this.activeKernel, {
-      env: { memory: this.memory },
-      keel: {
-        port_in: (port: number, width: number) => this.portIn(port, width as Width),
-        port_out: (port: number, width: number, value: number) => this.portOut(port, width as Width, value),
-        hypercall: (op: number, a0: number, a1: number, a2: number) =>
-          op === HV_JIT_COMPILE ? jit.compile(a0, a1, a2) : this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0),
-        // Only an instrumented build imports it (binaryen's log-execution pass).
-        log_execution: (id: number) => this.logExecution?.(id),
-      },
-    });
-    this.exports = instance.exports as unknown as KernelExports;
-    this.exports._initialize?.();
-    this.jit = jit;
-    jit.attach(instance.exports, this.config.jit ?? false);
+    const vcpus: KernelExports[] = [];
+    const jits: JitHost[] = [];
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      const jit = jitHost(this.memory);
+      const instance = new WebAssembly.Instance(this.activeKernel, {
+        env: { memory: this.memory },
+        keel: {
+          port_in: (port: number, width: number) => this.portIn(port, width as Width),
+          port_out: (port: number, width: number, value: number) => this.portOut(port, width as Width, value),
+          hypercall: (op: number, a0: number, a1: number, a2: number) =>
+            op === HV_JIT_COMPILE ? jit.compile(a0, a1, a2) : this.hypercall(op, a0 >>> 0, a1 >>> 0, a2 >>> 0, cpu),
+          // Only an instrumented build imports it (binaryen's log-execution pass).
+          log_execution: (id: number) => this.logExecution?.(id),
+        },
+      });
+      const exports = instance.exports as unknown as KernelExports;
+      exports._initialize?.();
+      if (exports.cpuSetIndex !== undefined) exports.cpuSetIndex(cpu);
+      else if (this.cpus > 1) throw new MachineConfigError("this kernel has no cpuSetIndex(): it runs one vCPU only");
+      jit.attach(instance.exports, this.config.jit ?? false);
+      vcpus.push(exports);
+      jits.push(jit);
+    }
+    this.vcpus = vcpus;
+    this.exports = vcpus[0]!;
+    this.jits = jits;
+    this.jit = jits[0]!;
+  }
+
+  /** Calls resume (or resumeRewound) on every vCPU after vCPU 0's succeeded; returns vCPU 0's answer. */
+  private resumeAll(rewound: boolean): number | undefined {
+    const call = (e: KernelExports) => (rewound ? e.resumeRewound?.() : e.resume?.());
+    const first = call(this.exports);
+    if (first !== 0) return first;
+    for (let cpu = 1; cpu < this.vcpus.length; cpu++) {
+      const r = call(this.vcpus[cpu]!);
+      if (r !== 0) return r;
+    }
+    return 0;
   }
 
   /** The machine's state for a snapshot, between slices. `ram` is the live
@@ -454,6 +518,7 @@ export class Machine {
         state: this.currentState, panicMessage: this.panicMessage, boots: this.boots, runs: this.runs, rngState: this.rngState,
         rebootRequested: this.rebootRequested, layout: this.layout, clock: this.clock.save(), devices,
         uartTx: [...this.txBuffer], imports: this.imports.map(copyPiece),
+        ...(this.cpus > 1 ? { cpusOnline: this.online.flatMap((up, cpu) => (up ? [cpu] : [])) } : {}),
       },
       ram: new Uint8Array(this.memory.buffer),
     };
@@ -482,7 +547,11 @@ export class Machine {
     this.instantiate();
     new Uint8Array(this.memory.buffer).set(ram);
     this.intc.syncMirror();
-    const resumed = this.exports.resume?.();
+    const online = saved.cpusOnline ?? [0];
+    if (online.some((cpu) => !Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) || !online.includes(0)) {
+      throw new MachineConfigError(`the snapshot's vCPUs ${JSON.stringify(online)} do not fit a machine of ${this.cpus} vCPU(s)`);
+    }
+    const resumed = this.resumeAll(false);
     if (resumed !== 0) {
       const why = RESUME_REFUSALS[resumed ?? -1] ?? "it has no resume()";
       throw new MachineConfigError(`the kernel could not resume (code ${String(resumed)}: ${why})`);
@@ -523,11 +592,11 @@ export class Machine {
     const problem = hotSwapProblem(this.kernelProbe(), probeKernel(next), limit);
     if (problem !== null) throw new MachineConfigError(problem);
     const staticData = new Uint8Array(this.memory.buffer, KERNEL_IMAGE, limit - KERNEL_IMAGE).slice();
-    const previous = { kernel: this.kernel, exports: this.exports, jit: this.jit };
+    const previous = { kernel: this.kernel, exports: this.exports, vcpus: this.vcpus, jit: this.jit, jits: this.jits };
     this.kernel = next;
     this.activeKernel = next;
     this.instantiate();
-    const resumed = this.exports.resume?.();
+    const resumed = this.resumeAll(false);
     if (resumed === 0) {
       this.swaps++;
       return;
@@ -537,7 +606,9 @@ export class Machine {
     this.activeKernel = previous.kernel;
     this.exports = previous.exports;
     this.jit = previous.jit;
-    this.exports.resume?.(); // re-attaches the old kernel to its hart arena again
+    this.jits = previous.jits;
+    this.vcpus = previous.vcpus;
+    this.resumeAll(false); // re-attaches the old kernel to its hart arenas again
     const why = RESUME_REFUSALS[resumed ?? -1] ?? "it has no resume()";
     throw new MachineConfigError(`the new kernel could not resume this machine (code ${String(resumed)}: ${why}); the old kernel runs on`);
   }
@@ -569,7 +640,7 @@ export class Machine {
     }
     fill(new Uint8Array(this.memory.buffer));
     this.intc.syncMirror();
-    const resumed = this.exports.resumeRewound();
+    const resumed = this.resumeAll(true) ?? -1;
     if (resumed !== 0) throw new MachineConfigError(`the kernel could not resume (code ${resumed}: ${RESUME_REFUSALS[resumed] ?? "unknown"})`);
     this.adoptSaved(saved);
   }
@@ -581,6 +652,7 @@ export class Machine {
     this.runs = saved.runs;
     this.rngState = saved.rngState >>> 0 || 1;
     this.rebootRequested = saved.rebootRequested;
+    this.online = Array.from({ length: this.cpus }, (_, cpu) => cpu === 0 || (saved.cpusOnline ?? []).includes(cpu));
     this.layout = saved.layout;
     this.panicMessage = saved.panicMessage;
     this.txBuffer = [...saved.uartTx];
@@ -602,7 +674,7 @@ export class Machine {
     this.logExecution = logExecution;
     this.instantiate();
     new Uint8Array(this.memory.buffer).set(image);
-    const resumed = this.exports.resumeRewound?.();
+    const resumed = this.resumeAll(true);
     if (resumed !== 0) throw new MachineConfigError(`the swapped-in kernel could not resume (code ${String(resumed)})`);
   }
 
@@ -628,9 +700,7 @@ export class Machine {
       for (;;) {
         if (this.horizonNs !== null && this.clock.nowNs() >= this.horizonNs) return { state: this.currentState, wakeInMs: 0 };
         this.schedule?.beforeRun(this);
-        this.timer.poll();
-        this.importBytesThisRun = 0;
-        const result = this.callKernel(() => this.exports.run(this.sliceBudget()));
+        const result = this.cpus === 1 ? this.runCpu(0, this.sliceBudget()) : this.runTurn();
         this.runs++;
         if (result === undefined) return { state: this.currentState, wakeInMs: null };
         if (result === RUN_REBOOT || this.rebootRequested) {
@@ -674,6 +744,36 @@ export class Machine {
       // At most one host sync per runFor() for a backend that batches them (docs/filesystem.md).
       this.block.disk?.settle?.();
     }
+  }
+
+  /** One run() call of one vCPU's instance. */
+  private runCpu(cpu: number, budget: number): number | undefined {
+    this.timer.poll();
+    if (cpu === 0) this.importBytesThisRun = 0;
+    this.cpuInKernel = cpu;
+    const exports = this.vcpus[cpu]!;
+    return this.callKernel(() => exports.run(budget));
+  }
+
+  /**
+   * One turn of the round robin over the online vCPUs, in index order, each
+   * run() given at most VCPU_TURN_WORK (and never past the next deadline):
+   * a pure function of the machine's state, so a deterministic run repeats.
+   * The clock advances by each call's work in turn (the vCPUs share one
+   * timeline). The turn is idle only when every vCPU was; a halt, reboot or
+   * panic ends it at once. Counts as one run() call for input replay.
+   */
+  private runTurn(): number | undefined {
+    let combined = RUN_IDLE;
+    for (let cpu = 0; cpu < this.vcpus.length; cpu++) {
+      if (!this.online[cpu]) continue;
+      const result = this.runCpu(cpu, Math.min(VCPU_TURN_WORK, this.sliceBudget()));
+      if (result === undefined || this.rebootRequested) return result;
+      if (result === RUN_BUDGET_SPENT) combined = RUN_BUDGET_SPENT;
+      else if (result !== RUN_IDLE) return result;
+      if (this.currentState === "halted" || this.currentState === "panicked") return RUN_HALTED;
+    }
+    return combined;
   }
 
   /**
@@ -794,10 +894,17 @@ export class Machine {
     };
   }
 
-  /** The JIT's figures for the running kernel instance (since its boot,
-   *  restore or swap); null when the JIT is off. */
+  /** The JIT's figures for the running kernel instances, every vCPU's
+   *  added up (since their boot, restore or swap); null when the JIT is off. */
   jitStats(): JitStats | null {
-    return this.currentState === "off" ? null : this.jit.read();
+    if (this.currentState === "off") return null;
+    const all = this.jits.map((jit) => jit.read());
+    const first = all[0] ?? null;
+    if (first === null) return null;
+    return all.slice(1).reduce<JitStats>((sum, s) => s === null ? sum : {
+      units: sum.units + s.units, insns: sum.insns + s.insns, calls: sum.calls + s.calls, bytes: sum.bytes + s.bytes,
+      compileMs: sum.compileMs + s.compileMs,
+    }, first);
   }
 
   /** What the kernel holds now, for the panels (host/inspect.ts). Changes
@@ -969,7 +1076,7 @@ export class Machine {
     return addr >= 0 && len >= 0 && addr + len <= this.memory.buffer.byteLength;
   }
 
-  private hypercall(op: number, a0: number, a1: number, a2: number): number {
+  private hypercall(op: number, a0: number, a1: number, a2: number, cpu = 0): number {
     switch (op) {
       case HV_WALLCLOCK:
         if (!this.inRam(a0, 8)) return HV_E_INVALID;
@@ -1010,7 +1117,11 @@ export class Machine {
         // WebAssembly memory cannot shrink; the range is noted as returned and stays zero-cost to keep.
         return this.inRam(a0, a1) ? HV_OK : HV_E_INVALID;
       case HV_VCPU_CREATE:
-        return HV_E_UNSUPPORTED;
+        // vCPU 0 starts vCPU a0 (1..cpus-1), whose instance is already made:
+        // it runs from the next turn on.
+        if (cpu !== 0 || a0 < 1 || a0 >= this.cpus) return HV_E_INVALID;
+        this.online[a0] = true;
+        return HV_OK;
       case HV_IRQ_ROUTE:
         return this.intc.route(a0, a1) ? HV_OK : HV_E_INVALID;
       case HV_PANIC:

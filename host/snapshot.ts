@@ -80,6 +80,8 @@ export interface SnapshotConfig {
   nsPerWork?: number;
   epochMs?: number;
   seed?: number;
+  /** vCPUs (absent: 1). */
+  cpus?: number;
 }
 
 /** A disk as a snapshot holds it: its size, and its image up to the last
@@ -160,6 +162,7 @@ export function captureSnapshot(machine: Machine): SnapshotCapture {
     ...(c.nsPerWork !== undefined ? { nsPerWork: c.nsPerWork } : {}),
     ...(c.epochMs !== undefined ? { epochMs: c.epochMs } : {}),
     ...(c.seed !== undefined ? { seed: c.seed } : {}),
+    ...((c.cpus ?? 1) > 1 ? { cpus: c.cpus } : {}),
   };
   const disk = machine.block.disk;
   return { config, machine: state, ram: packRam(ram), disk: disk === null ? null : { blocks: disk.blocks, pages: packDisk(disk) } };
@@ -316,7 +319,7 @@ export function headerProblem(value: unknown): string | null {
   const c = h.config;
   if (!isObject(c) || typeof c.cmdline !== "string" || c.cmdline.length > MAX_CMDLINE_CHARS) return "its machine settings are incomplete";
   try {
-    validateConfig({ ramBytes: c.ramBytes as number, clock: c.clock as ClockModeName, cmdline: c.cmdline });
+    validateConfig({ ramBytes: c.ramBytes as number, clock: c.clock as ClockModeName, cmdline: c.cmdline, cpus: c.cpus as number | undefined });
   } catch (error) {
     if (error instanceof MachineConfigError) return `its machine settings are impossible (${error.message})`;
     throw error;
@@ -327,7 +330,7 @@ export function headerProblem(value: unknown): string | null {
   if (c.epochMs !== undefined && !isCount(c.epochMs)) return "its clock's epoch is impossible";
   if (c.seed !== undefined && !isU32(c.seed)) return "its entropy seed is impossible";
   for (const key of Object.keys(c)) {
-    if (!["ramBytes", "clock", "cmdline", "nsPerWork", "epochMs", "seed"].includes(key)) return `its machine settings have an unknown field ${JSON.stringify(key)}`;
+    if (!["ramBytes", "clock", "cmdline", "nsPerWork", "epochMs", "seed", "cpus"].includes(key)) return `its machine settings have an unknown field ${JSON.stringify(key)}`;
   }
   if (!isObject(h.ram) || !isCount(h.ram.bytes) || h.ram.bytes % 65536 !== 0 || h.ram.bytes < (c.ramBytes as number) || h.ram.bytes > MAX_RAM_BYTES) {
     return "its RAM size is impossible";

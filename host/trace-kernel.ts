@@ -17,13 +17,11 @@
 
 import type { Machine } from "./machine.js";
 import { SYSCALL_TRACE, SYSCALL_TRACE_RING } from "./hw.js";
+import { CPU_RUN_PID, CPU_SYS_NUM, cpuRecordAddr } from "./cpus.js";
 import { instrumentKernel, type InstrumentedKernel } from "./gdb/kernel-side.js";
 import { SYSCALL_RING_RECORDS, readSyscallTrace, type SyscallTraceRecord } from "./syscall-trace.js";
 
-/** KernelState (kernel-as/src/lib/kstate.ts) at KSTATE_KERNEL: runPid and sysNum (as kernel-side.ts reads them). */
-const KSTATE_KERNEL = 0x10000;
-const KS_RUN_PID = 56;
-const KS_SYS_NUM = 68;
+/** Where the vCPU in the kernel is: its record's runPid and sysNum (host/hw.ts CPU_*, kernel-as/src/lib/cpu.ts). */
 const SYSCALL_NONE = 0xffff_ffff;
 /** sctrace.ts: the pid traced in each of 64 process slots. */
 const ST_NEXT = 8;
@@ -134,11 +132,12 @@ export class KernelTrace {
   private entered(id: number): void {
     const view = new DataView(this.machine.ram);
     this.collect(view);
-    if (view.getUint32(KSTATE_KERNEL + KS_SYS_NUM, true) === SYSCALL_NONE) {
+    const rec = cpuRecordAddr(this.machine.runningCpu);
+    if (view.getUint32(rec + CPU_SYS_NUM, true) === SYSCALL_NONE) {
       this.current = undefined; // between calls: the next entry with a call number starts one
       return;
     }
-    const pid = view.getInt32(KSTATE_KERNEL + KS_RUN_PID, true);
+    const pid = view.getInt32(rec + CPU_RUN_PID, true);
     if (this.current === undefined || this.currentPid !== pid) {
       // A call starts: gathered only if its process is traced now (its record will come).
       this.currentPid = pid;

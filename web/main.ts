@@ -302,6 +302,7 @@ function start(): void {
   const config: BootConfig = {
     ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline, userland: params.userland,
     disk: params.disk,
+    ...(params.cpus > 1 ? { cpus: params.cpus } : {}),
     ...(params.gdbBridge !== "" ? { gdbBridge: params.gdbBridge } : {}),
   };
   /** The clock of the machine running now, once one has booted (a replay

@@ -3,16 +3,29 @@ import {
   CMDLINE_MAX_BYTES, DEFAULT_PARAMS, MACHINES_MAX, SWITCH_NAME_MAX_CHARS, checkSnapshotUrl, RAM_MIB_MAX, RAM_MIB_MIN, describeParamError, parseParams, parseRamMiB, ramBytesOf,
 } from "./params";
 
+describe("parseParams: cpus", () => {
+  it("takes 1 to 8 vCPUs and refuses anything else with the page's usual error, keeping the default", () => {
+    expect(parseParams("?cpus=4").params.cpus).toBe(4);
+    expect(parseParams("?cpus=1").errors).toEqual([]);
+    for (const bad of ["0", "9", "2.5", "two", "", "-1"]) {
+      const { params, errors } = parseParams(new URLSearchParams({ cpus: bad }));
+      expect(params.cpus).toBe(1);
+      expect(errors).toEqual([{ name: "cpus", value: bad, reason: "must be a whole number of vCPUs from 1 to 8" }]);
+      expect(describeParamError(errors[0]!)).toBe(`cpus=${JSON.stringify(bad)} must be a whole number of vCPUs from 1 to 8; using the default, 1 vCPU.`);
+    }
+  });
+});
+
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "" });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1 });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "" });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1 });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -60,7 +73,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "" });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1 });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 

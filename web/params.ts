@@ -33,6 +33,10 @@ export const SNAPSHOT_URL_MAX_CHARS = 2048;
 /** Machines one page runs on its switch (`machines`): 1, or a cluster of 2 to 4. */
 export const MACHINES_MIN = 1;
 export const MACHINES_MAX = 4;
+/** vCPUs of the machine (`cpus`): 1 (default) to CPUS_MAX, interleaved in
+ *  the machine's worker (docs/architecture.md "Several vCPUs"). */
+export const CPUS_MIN = 1;
+export const CPUS_MAX = 8;
 /** A `switch` name: what tabs of one origin meet on (web/cluster/channel.ts). */
 export const SWITCH_NAME_MAX_CHARS = 32;
 
@@ -55,6 +59,8 @@ export interface KeelParams {
   machines: number;
   /** Joins this page's switch to other tabs' of the same name (BroadcastChannel); "" for none. */
   switch: string;
+  /** vCPUs of the machine. */
+  cpus: number;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
@@ -68,10 +74,11 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   gdbBridge: "",
   machines: MACHINES_MIN,
   switch: "",
+  cpus: CPUS_MIN,
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
-export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch" | "machines" | "switch";
+export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch" | "machines" | "switch" | "cpus";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
@@ -160,7 +167,22 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     else errors.push({ name: "switch", value: switchName, reason });
   }
 
+  const cpus = search.get("cpus");
+  if (cpus !== null) {
+    const parsed = parseCpus(cpus);
+    if (typeof parsed === "number") params.cpus = parsed;
+    else errors.push({ name: "cpus", value: cpus, reason: parsed.reason });
+  }
+
   return { params, errors };
+}
+
+/** How many vCPUs the machine has: a whole number from CPUS_MIN to CPUS_MAX. */
+export function parseCpus(text: string): number | { reason: string } {
+  if (!/^[0-9]{1,3}$/.test(text) || Number(text) < CPUS_MIN || Number(text) > CPUS_MAX) {
+    return { reason: `must be a whole number of vCPUs from ${CPUS_MIN} to ${CPUS_MAX}` };
+  }
+  return Number(text);
 }
 
 /** How many machines the page runs: a whole number from MACHINES_MIN to MACHINES_MAX. */
@@ -271,5 +293,7 @@ function defaultText(name: ParamError["name"], defaults: KeelParams): string {
       return defaults.machines === 1 ? "1 (one machine)" : `${defaults.machines} machines`;
     case "switch":
       return "no switch shared with other tabs";
+    case "cpus":
+      return defaults.cpus === 1 ? "1 vCPU" : `${defaults.cpus} vCPUs`;
   }
 }

@@ -42,6 +42,8 @@ export interface BootConfig {
   ramBytes: number;
   clock: ClockMode;
   cmdline: string;
+  /** vCPUs (absent: 1; docs/architecture.md "Several vCPUs"). */
+  cpus?: number;
   /** Hand the kernel the boot file system (init, the shell, programs). */
   userland: boolean;
   /** Where the disk lives (web/disk/store.ts). */

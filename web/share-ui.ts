@@ -91,7 +91,7 @@ export class ShareUi {
     this.send = options.send;
     this.term = options.term;
     const p = options.params;
-    this.booting = { ramMiB: p.ramMiB, cmdline: p.cmdline, userland: p.userland, clock: p.clock };
+    this.booting = { ramMiB: p.ramMiB, cmdline: p.cmdline, userland: p.userland, clock: p.clock, ...(p.cpus > 1 ? { cpus: p.cpus } : {}) };
     this.button.addEventListener("click", () => this.requestRecording());
     // Pasting another replay link into the address bar changes only the
     // fragment, which does not load the page again: load it.
@@ -119,6 +119,7 @@ export class ShareUi {
     Object.assign(config, {
       ramBytes: session.config.ramMiB * 1024 * 1024, clock: "deterministic", cmdline: session.config.cmdline,
       userland: session.config.userland, disk: "memory", replay: session.events,
+      ...(session.config.cpus !== undefined ? { cpus: session.config.cpus } : {}),
     } satisfies Partial<BootConfig>);
     this.booting = { ...session.config, clock: "deterministic" };
     this.replay = { requested: true, progress: null, stopped: null };

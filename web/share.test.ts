@@ -32,6 +32,17 @@ describe("the exact-replay payload", () => {
     expect(unpackSession(packSession(session))).toEqual(session);
   });
 
+  it("carries the vCPU count (1 to 8), and reads links from before vCPUs as 1", () => {
+    for (const cpus of [2, 4, 8]) {
+      const session = { ...sampleSession(), config: { ...sampleSession().config, cpus } };
+      expect(unpackSession(packSession(session)).config.cpus).toBe(cpus);
+    }
+    const plain = sampleSession();
+    expect(unpackSession(packSession(plain)).config).toEqual(plain.config);
+    expect(() => packSession({ ...plain, config: { ...plain.config, cpus: 9 } })).toThrow("a recording has 1 to 8 vCPUs, not 9");
+    expect(plainLink("https://k.example/", { ramMiB: 128, clock: "realtime", cmdline: "", userland: true, cpus: 2 }, [])).toBe("https://k.example/?cpus=2");
+  });
+
   it("round-trips through deflate-raw and base64url, and stays short", async () => {
     const session = sampleSession();
     const payload = await encodeSession(session);

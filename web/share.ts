@@ -18,7 +18,7 @@
 import { OutputLimitError, compress, decompress } from "../host/compress";
 import type { ReplayEvent } from "../host/replay";
 import { checkEvents } from "../host/replay";
-import { CMDLINE_MAX_BYTES, DEFAULT_PARAMS, RAM_MIB_MAX, RAM_MIB_MIN, checkCmdline, type KeelParams } from "./params";
+import { CMDLINE_MAX_BYTES, CPUS_MAX, CPUS_MIN, DEFAULT_PARAMS, RAM_MIB_MAX, RAM_MIB_MIN, checkCmdline, type KeelParams } from "./params";
 
 export { RUN_MAX_BYTES, checkRun } from "./params";
 
@@ -27,6 +27,8 @@ export interface ReplayConfig {
   ramMiB: number;
   cmdline: string;
   userland: boolean;
+  /** vCPUs (absent: 1); kept in the flags byte's bits 1-3 as cpus - 1. */
+  cpus?: number;
 }
 
 export interface SharedSession {
@@ -48,6 +50,9 @@ const EVENT_REBOOT = 1;
 /** Header values from here on are inputs of (header - EVENT_INPUT_BASE) bytes. */
 const EVENT_INPUT_BASE = 2;
 const FLAG_USERLAND = 1;
+/** The flags byte's bits 1-3: vCPUs - 1 (links from before vCPUs have 0 there). */
+const FLAG_CPUS_SHIFT = 1;
+const FLAG_CPUS_MASK = 7;
 
 export class ShareLinkError extends Error {}
 
@@ -124,7 +129,9 @@ export function packSession(session: SharedSession): Uint8Array {
   const w = new Writer();
   w.byte(FORMAT_VERSION);
   w.varint(session.config.ramMiB);
-  w.byte(session.config.userland ? FLAG_USERLAND : 0);
+  const cpus = session.config.cpus ?? 1;
+  if (!Number.isInteger(cpus) || cpus < CPUS_MIN || cpus > CPUS_MAX) throw new ShareLinkError(`a recording has 1 to ${CPUS_MAX} vCPUs, not ${cpus}`);
+  w.byte((session.config.userland ? FLAG_USERLAND : 0) | ((cpus - 1) << FLAG_CPUS_SHIFT));
   const cmdline = new TextEncoder().encode(session.config.cmdline);
   w.varint(cmdline.length);
   w.raw(cmdline);
@@ -176,7 +183,8 @@ export function unpackSession(bytes: Uint8Array): SharedSession {
   if (!r.done) throw new ShareLinkError("the recording has bytes after its end");
   const problem = checkEvents(events);
   if (problem !== null) throw new ShareLinkError(problem);
-  return { config: { ramMiB, cmdline, userland: (flags & FLAG_USERLAND) !== 0 }, events };
+  const cpus = ((flags >> FLAG_CPUS_SHIFT) & FLAG_CPUS_MASK) + 1;
+  return { config: { ramMiB, cmdline, userland: (flags & FLAG_USERLAND) !== 0, ...(cpus > 1 ? { cpus } : {}) }, events };
 }
 
 // ---- base64url ----------------------------------------------------------------
@@ -298,12 +306,15 @@ export async function exactLink(base: string, session: SharedSession): Promise<s
 }
 
 /** A plain link: the configuration's non-default values, and the lines as `run`. */
-export function plainLink(base: string, params: Pick<KeelParams, "ramMiB" | "clock" | "cmdline" | "userland">, lines: readonly string[]): string {
+export function plainLink(
+  base: string, params: Pick<KeelParams, "ramMiB" | "clock" | "cmdline" | "userland"> & { cpus?: number }, lines: readonly string[],
+): string {
   const query = new URLSearchParams();
   if (params.ramMiB !== DEFAULT_PARAMS.ramMiB) query.set("ram", String(params.ramMiB));
   if (params.clock !== DEFAULT_PARAMS.clock) query.set("clock", params.clock);
   if (params.cmdline !== DEFAULT_PARAMS.cmdline) query.set("cmdline", params.cmdline);
   if (params.userland !== DEFAULT_PARAMS.userland) query.set("userland", params.userland ? "1" : "0");
+  if ((params.cpus ?? 1) !== DEFAULT_PARAMS.cpus) query.set("cpus", String(params.cpus));
   // runSteps drops one trailing newline (hand-written `run` text often ends
   // with one): a last empty line, which presses Enter, gets one more.
   if (lines.length > 0) query.set("run", lines.join("\n") + (lines[lines.length - 1] === "" ? "\n" : ""));
@@ -315,7 +326,9 @@ export function plainLink(base: string, params: Pick<KeelParams, "ramMiB" | "clo
  *  lines on the deterministic clock and a fresh copy of the shipped disk
  *  (what an exact replay starts from). Once the lines have run there, Share
  *  makes an exact link. */
-export function exactReloadLink(base: string, params: Pick<KeelParams, "ramMiB" | "cmdline" | "userland">, lines: readonly string[]): string {
+export function exactReloadLink(
+  base: string, params: Pick<KeelParams, "ramMiB" | "cmdline" | "userland"> & { cpus?: number }, lines: readonly string[],
+): string {
   const url = new URL(plainLink(base, { ...params, clock: "deterministic" }, lines));
   url.searchParams.set("disk", "memory");
   return url.href.replaceAll("+", "%20");

@@ -193,6 +193,7 @@ class Session {
       // A cluster's machine (the page runs the switch) keeps its own ip=; alone, the machine gets the page's.
       ramBytes: config.ramBytes, clock: config.clock, cmdline: config.nic !== undefined ? config.cmdline : withAddress(config.cmdline), modules,
       disk: this.undoDisk ?? disk,
+      ...(config.cpus !== undefined && config.cpus > 1 ? { cpus: config.cpus } : {}),
       nic: pageNet.machineNet(() => this.machine?.virtualNowNs ?? 0,
         netPort !== null && config.nic !== undefined ? { backend: netPort, mac: parseMac(config.nic.mac) } : null),
     };

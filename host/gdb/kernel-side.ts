@@ -17,11 +17,9 @@
 import type BinaryenModule from "binaryen";
 import type { KernelDebugExports, Machine } from "../machine.js";
 import { SYSCALLS, quote } from "./syscalls.js";
+import { CPU_RUN_PID, CPU_SYS_NUM, cpuRecordAddr } from "../cpus.js";
 
-/** KernelState (kernel-as/src/lib/kstate.ts) at KSTATE_KERNEL: runPid and sysNum. */
-const KSTATE_KERNEL = 0x10000;
-const KS_RUN_PID = 56;
-const KS_SYS_NUM = 68;
+/** Where the vCPU in the kernel is: its record's runPid and sysNum (host/hw.ts CPU_*, kernel-as/src/lib/cpu.ts). */
 const SYSCALL_NONE = 0xffff_ffff;
 /** Bytes of a string or buffer argument shown. */
 const SHOW_BYTES = 48;
@@ -173,7 +171,8 @@ export class KernelSide {
     const view = () => new DataView(this.machine.ram);
     const onLog = (id: number) => {
       const v = view();
-      if (v.getInt32(KSTATE_KERNEL + KS_RUN_PID, true) !== pid || v.getUint32(KSTATE_KERNEL + KS_SYS_NUM, true) === SYSCALL_NONE) return;
+      const rec = cpuRecordAddr(this.machine.runningCpu);
+      if (v.getInt32(rec + CPU_RUN_PID, true) !== pid || v.getUint32(rec + CPU_SYS_NUM, true) === SYSCALL_NONE) return;
       const at = where(id);
       if (at === null) return;
       let entry = order.get(at.fn);

@@ -1,7 +1,7 @@
 // Command-line options of the headless runner, parsed without side effects
 // so they can be tested.
 
-import type { ClockModeName } from "../machine.js";
+import { MAX_CPUS, type ClockModeName } from "../machine.js";
 import type { FileSyncMode } from "./file-disk.js";
 import { parseMac } from "../net/backend.js";
 import { JIT_DEFAULT_THRESHOLD, JIT_MAX_THRESHOLD, parseJitSwitch, parseJitThreshold, type JitSetting } from "../rv/jit-host.js";
@@ -9,6 +9,8 @@ import { JIT_DEFAULT_THRESHOLD, JIT_MAX_THRESHOLD, parseJitSwitch, parseJitThres
 export interface BootArgs {
   ramMiB: number;
   clock: ClockModeName;
+  /** vCPUs, 1 to MAX_CPUS (docs/architecture.md "Several vCPUs"). */
+  cpus: number;
   cmdline: string;
   vga: boolean;
   debug: boolean;
@@ -150,6 +152,7 @@ function* eachOption(argv: string[]): Generator<{ arg: string; flag: string; val
 export const BOOT_USAGE = `usage: keel [options]
   --ram MiB        RAM size in MiB, 16 to 2048 (default 128)
   --clock MODE     realtime (default) or deterministic
+  --cpus N         vCPUs, 1 (default) to 8, interleaved on one host thread
   --cmdline TEXT   kernel command line
   --vga            print the VGA screen as text when the machine stops
   --debug          boot the debug build of the kernel
@@ -210,7 +213,7 @@ ends and the machine is idle.
 
 export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
-    ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
+    ramMiB: 128, clock: "realtime", cpus: 1, cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
     disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
     net: null, mac: null, ip: null,
     traceKernel: false,
@@ -230,6 +233,13 @@ export function parseBootArgs(argv: string[]): BootArgs {
         const mode = value();
         if (mode !== "realtime" && mode !== "deterministic") throw new BootArgsError(`--clock must be realtime or deterministic (got "${mode}")`);
         args.clock = mode;
+        break;
+      }
+      case "--cpus": {
+        const text = value();
+        const n = Number(text);
+        if (!/^\d+$/.test(text) || n < 1 || n > MAX_CPUS) throw new BootArgsError(`--cpus must be a whole number of vCPUs from 1 to ${MAX_CPUS} (got "${text}")`);
+        args.cpus = n;
         break;
       }
       case "--cmdline":

@@ -22,15 +22,15 @@ function runKeel(args: string[], input: string, cwd?: string) {
 describe("runner options", () => {
   it("has sensible defaults", () => {
     expect(parseBootArgs([])).toEqual({
-      ramMiB: 128, clock: "realtime", cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
+      ramMiB: 128, clock: "realtime", cpus: 1, cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
       disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
       net: null, mac: null, ip: null, traceKernel: false, jit: false,
     });
   });
 
   it("reads every option in both --flag value and --flag=value forms", () => {
-    expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
-      ramMiB: 64, clock: "deterministic", cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
+    expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cpus=3", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
+      ramMiB: 64, clock: "deterministic", cpus: 3, cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
       disk: "none", restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
       net: null, mac: null, ip: null, traceKernel: false, jit: false,
     });
@@ -63,6 +63,9 @@ describe("runner options", () => {
     [["--ram", "lots"], /--ram must be a whole number/],
     [["--ram", "8"], /from 16 to 2048/],
     [["--clock", "fast"], /--clock must be realtime or deterministic/],
+    [["--cpus", "9"], /--cpus must be a whole number of vCPUs from 1 to 8 \(got "9"\)/],
+    [["--cpus", "0"], /--cpus must be a whole number of vCPUs from 1 to 8/],
+    [["--cpus", "two"], /--cpus must be a whole number of vCPUs from 1 to 8/],
     [["--cmdline"], /--cmdline needs a value/],
     [["--turbo"], /unknown option "--turbo"/],
     [["--gdb", "99999"], /--gdb needs a TCP port/],

@@ -165,7 +165,7 @@ async function main(): Promise<number> {
     }
     // Reverse execution takes the disk back with the machine: it keeps old blocks (host/disk/undo.ts).
     if (disk !== null && args.gdbPort !== null && args.clock === "deterministic") disk = undoDisk = new UndoDisk(disk);
-    machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cmdline: bootCommandLine(args), modules, disk, nic, jit: args.jit }, callbacks);
+    machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cpus: args.cpus, cmdline: bootCommandLine(args), modules, disk, nic, jit: args.jit }, callbacks);
   }
   const tty = process.stdin.isTTY === true;
   let gdb: GdbTcpServer | null = null;

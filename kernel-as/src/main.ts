@@ -4,7 +4,11 @@
 //                    interrupts and timer, then the monitor);
 //   run(budget)      repeatedly: one slice of work, never blocking the host;
 //   resume()         instead of kmain, on a fresh instance whose RAM the host
-//                    restored from a snapshot (docs/snapshots.md).
+//                    restored from a snapshot (docs/snapshots.md);
+//   cpuSetIndex(i)   first of all, on every instance: which vCPU it is
+//                    (lib/cpu.ts). vCPU 0 runs kmain and starts the others
+//                    with HV_VCPU_CREATE; the host then calls every online
+//                    vCPU's run() in turn (docs/architecture.md "Several vCPUs").
 // What a slice did is reported in the control block (lib/kstate.ts).
 
 import {
@@ -48,6 +52,15 @@ import { fsMountWith, fsReadOnly, fsDamageReports, FS_MOUNT_READONLY } from "./f
 import { FS_OK, FS_ERR_NODISK, FS_ERR_CORRUPT, FS_ERR_IO } from "./fs/fsstate";
 import { fsDiskBlocks, countFreeBlocks } from "./fs/inode";
 import { importsPending, importFiles } from "./sys/import";
+import { cpu, cpuId, cpuRecord, cpuRecordsInit, MAX_CPUS, CPU_IDLE, CPU_BUSY, CPU_OFFLINE } from "./lib/cpu";
+import { hartAttached, hartRecordArena, hartForgetArenas } from "./machine/hart";
+import { shootdownInit, shootdownActivate } from "./machine/shootdown";
+import { hypercall } from "./arch/imports";
+import { HV_VCPU_CREATE, HV_OK } from "./arch/hw";
+import { BI_VCPUS } from "./arch/bootinfo";
+import { frameFree } from "./mm/frames";
+
+export { cpuSetIndex } from "./lib/cpu";
 
 export { kernelImageEnd } from "./lib/image";
 export { inspect } from "./sys/inspect";
@@ -77,7 +90,10 @@ const BANNER = "Keel - a capability microkernel in your browser tab";
 
 export function kmain(bootInfo: u32): i32 {
   const k = kernel();
-  k.sliceWork = 0;
+  cpuRecordsInit();
+  shootdownInit();
+  hartForgetArenas();
+  cpu().sliceWork = 0;
   publishState(KERNEL_BOOTING);
   // 1. VGA first, so there is somewhere to say anything.
   vgaInit();
@@ -149,8 +165,10 @@ export function kmain(bootInfo: u32): i32 {
   kinfo("interrupts: controller ready, UART receive on IRQ 4, timer on IRQ 0");
   startNic();
 
-  // 6. User land: the hart, the process table, the boot file system, init.
+  // 6. User land: the hart, the process table, the boot file system, init;
+  // then the other vCPUs, which only run processes.
   const userland = startUserland();
+  if (userland) startVcpus();
 
   // 7. The console: the shell's when there is user land, else the monitor's.
   monitorInit();
@@ -233,6 +251,34 @@ function startNic(): void {
   logEnd();
 }
 
+/** Brings vCPUs 1..BI_VCPUS-1 online: a hart arena each (recorded for it
+ *  to attach on its first run), then HV_VCPU_CREATE, after which the host
+ *  calls its run() in turn. A vCPU that cannot have an arena, or that the
+ *  host refuses, stays offline with the rest after it. */
+function startVcpus(): void {
+  const wanted = min(bootU32(BI_VCPUS), MAX_CPUS);
+  if (wanted <= 1) return;
+  let up: u32 = 1;
+  for (let i: u32 = 1; i < wanted; i++) {
+    const arena = frameAlloc(HART_ARENA_ORDER, KIND_HART);
+    if (arena == 0) { kwarn("smp: no memory for another vCPU's TLB and decode cache"); break; }
+    hartRecordArena(i, arena, <usize>4096 << HART_ARENA_ORDER);
+    if (hypercall(HV_VCPU_CREATE, i, 0, 0) != HV_OK) {
+      frameFree(arena, HART_ARENA_ORDER);
+      kwarn("smp: the host would not start another vCPU");
+      break;
+    }
+    cpuRecord(i).state = CPU_IDLE;
+    up++;
+  }
+  if (up > 1) shootdownActivate();
+  logBegin(LOG_INFO);
+  printStr("smp: ");
+  printDec(<u64>up);
+  printStr(" vCPUs online");
+  logEnd();
+}
+
 /** The hart, the process table, the scheduler, and init from the root. */
 function startProcesses(): bool {
   const arena = frameAlloc(HART_ARENA_ORDER, KIND_HART);
@@ -306,13 +352,17 @@ export function run(budget: u32): i32 {
   if (k.state == KERNEL_PANICKED) return RUN_PANICKED;
   if (k.state == KERNEL_HALTED) return RUN_HALTED;
   if (k.state == KERNEL_REBOOTING) return RUN_REBOOT;
-  k.sliceWork = 1;
+  const c = cpu();
+  c.sliceWork = 1;
   k.runs++;
+  c.runs++;
+  if (cpuId() != 0) return runSecondary(budget);
   const userland = procTable().table != 0;
   // Wakes traced in this slice (console input, say) carry the scheduler's
   // last clock reading: take one now, or after an idle spell they would be
   // stamped at the moment the machine went idle.
   const startNs = timeNowNs();
+  cpuBusy(startNs);
   if (userland) traceClock(startNs);
   sliceBegin(startNs);
   let wakeAt = WAKE_NEVER;
@@ -327,17 +377,70 @@ export function run(budget: u32): i32 {
     if (monitorStopped() || k.state != KERNEL_RUNNING) break;
     if (!userland) break;
     wakeAt = schedHasTimedSleepers() ? schedWakeSleepers(timeNowNs()) : WAKE_NEVER;
-    if (k.sliceWork >= budget || sliceOutOfTime()) { runnable = schedPick() != NO_SLOT; break; }
+    if (c.sliceWork >= budget || sliceOutOfTime()) { runnable = schedPick() != NO_SLOT; break; }
     const slot = schedPick();
     if (slot == NO_SLOT) break;
-    runProcess(slot, <u64>(budget - k.sliceWork));
+    runProcess(slot, <u64>(budget - c.sliceWork));
   }
   // Tickless: the timer is armed only for the next sleeper's deadline.
   if (wakeAt != WAKE_NEVER) timerArm(wakeAt); else timerDisarm();
   publishSlice(wakeAt);
+  return runEnd(runnable);
+}
+
+/** The slice's result; an idle vCPU notes when it went idle. */
+function runEnd(runnable: bool): i32 {
+  const k = kernel();
   if (k.state == KERNEL_HALTED) return RUN_HALTED;
   if (k.state == KERNEL_REBOOTING) return RUN_REBOOT;
-  return runnable ? RUN_BUDGET_SPENT : RUN_IDLE;
+  if (runnable) return RUN_BUDGET_SPENT;
+  const c = cpu();
+  c.state = CPU_IDLE;
+  const now = timeNowNs();
+  c.idleSince = now > 0 ? now : 1;
+  return RUN_IDLE;
+}
+
+/** A run() starts: an idle spell ends. */
+function cpuBusy(nowNs: u64): void {
+  const c = cpu();
+  if (c.idleSince != 0 && nowNs > c.idleSince) c.idleNs += nowNs - c.idleSince;
+  c.idleSince = 0;
+  c.state = CPU_BUSY;
+}
+
+/**
+ * run() on a vCPU other than 0: it only runs processes. Device interrupts,
+ * console input, imports, the sleepers' timer and the monitor are vCPU 0's
+ * (they are routed to it), so this loop picks runnable processes (never one
+ * another vCPU is running: those are P_RUNNING) until its budget is spent
+ * or none is left, and asks for no wake-up of its own: vCPU 0 makes the
+ * processes it wakes runnable, and the host calls every vCPU each turn.
+ */
+function runSecondary(budget: u32): i32 {
+  const k = kernel();
+  const c = cpu();
+  if (c.state == CPU_OFFLINE || procTable().table == 0) {
+    c.sliceWork = 0;
+    publishSlice(WAKE_NEVER);
+    return RUN_IDLE;
+  }
+  if (!hartAttached() && hartResume() != HART_OK) panic("smp: a vCPU could not attach its hart arena");
+  const startNs = timeNowNs();
+  cpuBusy(startNs);
+  traceClock(startNs);
+  sliceBegin(startNs);
+  let runnable = false;
+  for (;;) {
+    chargeWork(SCHED_ROUND_WORK);
+    if (monitorStopped() || k.state != KERNEL_RUNNING) break;
+    if (c.sliceWork >= budget || sliceOutOfTime()) { runnable = schedPick() != NO_SLOT; break; }
+    const slot = schedPick();
+    if (slot == NO_SLOT) break;
+    runProcess(slot, <u64>(budget - c.sliceWork));
+  }
+  publishSlice(WAKE_NEVER);
+  return runEnd(runnable);
 }
 
 /** Results of resume(). */
@@ -357,7 +460,7 @@ export const RESUME_BAD_DEVICES: i32 = 3;
 export function resume(): i32 {
   const r = resumeRewound();
   // No debugger connection survives a snapshot: a process one held runs on.
-  if (r == RESUME_OK) debugDetach();
+  if (r == RESUME_OK && cpuId() == 0) debugDetach();
   return r;
 }
 
@@ -367,6 +470,8 @@ export function resume(): i32 {
 export function resumeRewound(): i32 {
   if (kernel().state == KERNEL_BOOTING) return RESUME_NOT_BOOTED;
   if (hartResume() != HART_OK) return RESUME_BAD_HART;
+  // The other vCPUs hold no device state: their arena is all there is.
+  if (cpuId() != 0) return RESUME_OK;
   // The devices' registers came from the snapshot's header, RAM from its
   // body: refuse a machine whose two halves disagree rather than run it.
   // The UART's line is masked only while the console's receive ring is

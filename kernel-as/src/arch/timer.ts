@@ -10,7 +10,7 @@ import {
   INTC_MASK, INTC_ACK, INTC_PENDING,
 } from "./hw";
 import { CONTROL_BLOCK, CB_IRQ_PENDING, CB_WORK_USED } from "../lib/layout";
-import { kernel } from "../lib/kstate";
+import { cpu } from "../lib/cpu";
 
 const TIMER_CTRL_ENABLE: u32 = 1;
 const TIMER_STATUS_FIRED: u32 = 1;
@@ -18,7 +18,7 @@ const TIMER_STATUS_FIRED: u32 = 1;
 /** Virtual nanoseconds since power-on. The work done so far in this slice
  *  is published first: a deterministic clock counts it as elapsed time. */
 export function timeNowNs(): u64 {
-  store<u32>(CONTROL_BLOCK + CB_WORK_USED, kernel().sliceWork);
+  store<u32>(CONTROL_BLOCK + CB_WORK_USED, cpu().sliceWork);
   const lo = inl(TIMER_NOW_LO); // latches the high half
   const hi = inl(TIMER_NOW_HI);
   return (<u64>hi << 32) | <u64>lo;

@@ -2,6 +2,7 @@
 // (the control block). Everything a run() slice reports to the host is
 // written here, never returned as a 64-bit value across the boundary.
 
+import { cpu, cpuId } from "./cpu";
 import {
   KSTATE_KERNEL, CONTROL_BLOCK, CB_STATE, CB_WORK_USED, CB_WAKE_AT, CB_WORK_TOTAL, CB_PANIC_LEN, CB_PANIC_MSG,
   CB_PANIC_MAX,
@@ -19,17 +20,11 @@ export const KERNEL_REBOOTING: u32 = 4;
   ramBytes: u64;
   bootNs: u64;          // virtual time at kmain
   promptNs: u64;        // virtual time when the monitor prompt first showed
-  workTotal: u64;
-  sliceWork: u32;       // work charged in the current run() slice
-  runs: u32;
+  workTotal: u64;       // work of every vCPU
+  runs: u32;            // run() calls of every vCPU
   wakeAt: u64;          // earliest requested wake-up, or WAKE_NEVER
-  // Where the kernel is, for a panic message (lib/panic.ts): the process
-  // being run (pid 0: none; its name's address and length) and the system
-  // call it is in (SYSCALL_NONE between calls).
-  runPid: i32;
-  runName: u32;
-  runNameLength: u32;
-  sysNum: u32;
+  // Per-vCPU: the work of the current slice and where each vCPU is (the
+  // process, the system call) are in its record (lib/cpu.ts CpuRecord).
 }
 
 /** KernelState.sysNum when no system call is being handled. */
@@ -40,19 +35,25 @@ export const SYSCALL_NONE: u32 = 0xFFFF_FFFF;
 
 /** Charges `units` of work to the current slice (budget accounting). */
 // @ts-ignore: decorator
-@inline export function chargeWork(units: u32): void { kernel().sliceWork += units; }
+@inline export function chargeWork(units: u32): void { cpu().sliceWork += units; }
 
 export function publishState(state: u32): void {
   kernel().state = state;
   store<u32>(CONTROL_BLOCK + CB_STATE, state);
 }
 
+/** The end of a slice: its work into the totals and the control block.
+ *  Every vCPU publishes its own wake-up time in its record; vCPU 0's (the
+ *  one that owns the timer and the sleepers) also goes to CB_WAKE_AT. */
 export function publishSlice(wakeAt: u64): void {
   const k = kernel();
-  k.workTotal += <u64>k.sliceWork;
-  store<u32>(CONTROL_BLOCK + CB_WORK_USED, k.sliceWork);
+  const c = cpu();
+  k.workTotal += <u64>c.sliceWork;
+  c.work += <u64>c.sliceWork;
+  c.wakeAt = wakeAt;
+  store<u32>(CONTROL_BLOCK + CB_WORK_USED, c.sliceWork);
   store<u64>(CONTROL_BLOCK + CB_WORK_TOTAL, k.workTotal);
-  store<u64>(CONTROL_BLOCK + CB_WAKE_AT, wakeAt);
+  if (cpuId() == 0) store<u64>(CONTROL_BLOCK + CB_WAKE_AT, wakeAt);
 }
 
 /** Records the panic message for the host (truncated to CB_PANIC_MAX). */

@@ -77,6 +77,9 @@ export const SYSCALL_TRACE: usize = 0x91000;      // 4 KiB: header
 export const SYSCALL_TRACE_RING: usize = 0x92000;
 export const SYSCALL_TRACE_RING_SIZE: usize = 0x8000; // 256 records
 
+/** Per-vCPU records (lib/cpu.ts): MAX_CPUS records of CPU_RECORD_SIZE bytes. */
+export const KSTATE_CPUS: usize = 0x9A000;       // 4 KiB
+
 /** Legacy video window; the VGA text buffer is 80x25 cells of (char, attr). */
 export const VGA_WINDOW: usize = 0xA0000;
 export const VGA_TEXT: usize = 0xB8000;

@@ -14,6 +14,7 @@ import { hypercall } from "../arch/imports";
 import { HV_PANIC } from "../arch/hw";
 import { publishPanicMessage, publishState, kernel, KERNEL_PANICKED, SYSCALL_NONE } from "./kstate";
 import { syscallName } from "../sys/names";
+import { cpu } from "./cpu";
 
 /** Begins a panic: the caller prints the message, then calls panicEnd(). */
 export function panicBegin(): void {
@@ -23,10 +24,10 @@ export function panicBegin(): void {
 }
 
 /** Where the panic happened, when a process was running: " [pid 7 (fuzz),
- *  system call 8 (fstat)]" (the run loop keeps KernelState's run fields).
+ *  system call 8 (fstat)]" (the run loop keeps the vCPU record's run fields, lib/cpu.ts).
  *  A panic with no process running (the monitor's) adds nothing. */
 function printWhere(): void {
-  const k = kernel();
+  const k = cpu();
   if (k.runPid <= 0) return;
   printStr(" [pid ");
   printDec(<u64>k.runPid);

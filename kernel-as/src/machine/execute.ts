@@ -17,7 +17,8 @@
 // retired. On a trap pc is the trapping instruction and none of its state
 // is committed.
 
-import { CONTROL_BLOCK, CB_IRQ_PENDING } from "../lib/layout";
+import { shootdownPost, SD_CODE_ALL } from "./shootdown";
+import { irqWord } from "../lib/cpu";
 import {
   CTX_PC, CTX_INSTRET, CTX_CAUSE, CTX_TVAL, CTX_ASID_KEY, CTX_RES_ADDR, CTX_RES_VALUE, CTX_RES_VALID,
 } from "./context";
@@ -273,7 +274,7 @@ export function execRun(ctx: usize, budget: u32): u32 {
   let rec: usize = 0;
   fetchReset();
   while (true) {
-    if (load<u32>(CONTROL_BLOCK + CB_IRQ_PENDING) != 0) {
+    if (load<u32>(irqWord) != 0) {
       return stopAt(ctx, next, TRAP_INTERRUPT, 0, chargedOf(remaining));
     }
     block = <usize>load<u32>(link);
@@ -317,6 +318,7 @@ export function execRun(ctx: usize, budget: u32): u32 {
           next = nextPc(rec, pc0);
           link = noLink();
           blockCacheFlushAll();
+          shootdownPost(SD_CODE_ALL, 0, 0);
           break;
         case D.OP_RDCYCLE:
         case D.OP_RDINSTRET:

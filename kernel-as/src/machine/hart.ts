@@ -10,9 +10,12 @@
 //       hartArenaMinBytes() (about 0.7 MiB), HART_ARENA_RECOMMENDED (4 MiB)
 //       is comfortable. Returns HART_OK or HART_ERR_ARENA.
 //   hartResume(): i32                        after a snapshot restore (main.ts
-//       resume): re-attaches this vCPU to the arena recorded in KSTATE_HART,
-//       with an empty TLB and block cache. HART_OK also when no arena was
-//       ever set up (no user land).
+//       resume), and on a vCPU's first run: re-attaches this vCPU to the
+//       arena recorded for it in KSTATE_HART, with an empty TLB and block
+//       cache. HART_OK also when no arena was ever set up (no user land).
+//   hartAttached(): bool                     whether this instance has its arena
+//   hartRecordArena(cpu, arena, bytes)       vCPU 0 records another vCPU's
+//       arena, which that vCPU attaches on its first run
 //   hartContextSize(): u32                   bytes of one hart context
 //   hartInit(ctx)                            zeroes a context; it has no address
 //                                            space until hartSetSatp
@@ -39,6 +42,7 @@
 //   hartSetTime(ctx, now, ticksPerInsnQ16)   anchors the time CSR (csr.ts)
 //   hartDropReservation(ctx)                 on a context switch
 //   tlbFlushAll(), tlbFlushAsid(asid), tlbFlushVa(asid, va)   after page-table changes
+//                                            (on every vCPU: shootdown.ts)
 //   hartInvalidateCode(pa, len)              the kernel wrote [pa, pa+len) which may
 //                                            hold decoded code (exec, copy-on-write)
 //   hartFlushDecodeCache()                   drops every decoded block
@@ -52,7 +56,8 @@
 //                                            TRAP_DEBUG_WATCH
 //
 // Per-vCPU: the TLB and the block cache (their addresses are cached in WASM
-// globals by hartSystemInit). Machine-wide: the KSTATE_HART record below.
+// globals by hartSystemInit). Machine-wide: the KSTATE_HART record below
+// (one arena slot per vCPU, then the shootdown log, shootdown.ts).
 
 import { KSTATE_HART } from "../lib/layout";
 import { SATP_MODE_SHIFT, SATP_MODE_SV48, SATP_ASID_SHIFT, SATP_ASID_MASK, SATP_PPN_MASK } from "./sv48";
@@ -60,7 +65,11 @@ import {
   CTX_SIZE, CTX_PC, CTX_SATP, CTX_INSTRET, CTX_TIME_SCALE, CTX_ASID_KEY, CTX_ROOT, CTX_CAUSE, CTX_TVAL,
   CTX_MAGIC, CTX_MAGIC_VALUE, TIME_SCALE_ONE, CTX_FREGS, CTX_FCSR, ctxDropReservation,
 } from "./context";
-import { tlbAttach, KEY_BARE, KEY_INVALID, TLB_BYTES } from "./tlb";
+import { tlbAttach, KEY_BARE, KEY_INVALID, TLB_BYTES, tlbFetch, tlbFlushAll as tlbFlushAllHere, tlbFlushAsid as tlbFlushAsidHere, tlbFlushVa as tlbFlushVaHere } from "./tlb";
+import {
+  shootdownPost, shootdownCatchUp, shootdownCaughtUp, SD_TLB_ALL, SD_TLB_ASID, SD_TLB_VA, SD_CODE_FRAME, SD_CODE_ALL,
+} from "./shootdown";
+import { cpuId, MAX_CPUS } from "../lib/cpu";
 import { blockCacheAttach, blockCacheBytesNeeded, blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
 import { execRun } from "./execute";
 import {
@@ -69,7 +78,13 @@ import {
 import { setTime } from "./csr";
 import { TRAP_BUDGET } from "./trap";
 
-export { tlbFlushAll, tlbFlushAsid, tlbFlushVa } from "./tlb";
+
+/** Drops every cached translation, on every vCPU. */
+export function tlbFlushAll(): void { tlbFlushAllHere(); shootdownPost(SD_TLB_ALL, 0, 0); }
+/** Drops one address space's translations, on every vCPU. */
+export function tlbFlushAsid(asid: u32): void { tlbFlushAsidHere(asid); shootdownPost(SD_TLB_ASID, asid, 0); }
+/** Drops one virtual address's translations, on every vCPU. */
+export function tlbFlushVa(asid: u32, va: u64): void { tlbFlushVaHere(asid, va); shootdownPost(SD_TLB_VA, asid, va); }
 export {
   hartBreakInsert, hartBreakRemove, hartWatchInsert, hartWatchRemove, hartWatchCount, hartWatchHitKind,
   hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS,
@@ -84,7 +99,9 @@ export const HART_ERR_ARENA: i32 = -1;
 export const HART_ERR_SATP_MODE: i32 = -2;
 export const HART_ARENA_RECOMMENDED: usize = 4 << 20;
 
-// KSTATE_HART record (machine-wide bookkeeping, one slot for the boot vCPU).
+// KSTATE_HART record (machine-wide bookkeeping): one HS_SLOT-byte slot per
+// vCPU (vCPU 0's first), then the shootdown log at 0x400 (shootdown.ts).
+const HS_SLOT: usize = 32;
 const HS_MAGIC: usize = 0;       // u32
 const HS_ARENA: usize = 8;       // u64
 const HS_ARENA_BYTES: usize = 16; // u64
@@ -100,11 +117,27 @@ export function hartSystemInit(arena: usize, arenaBytes: usize): i32 {
   tlbAttach(arena);
   jitAttach(arena + TLB_BYTES);
   if (!blockCacheAttach(arena + TLB_BYTES + JIT_BYTES, arenaBytes - TLB_BYTES - JIT_BYTES)) return HART_ERR_ARENA;
-  store<u32>(KSTATE_HART + HS_MAGIC, HS_MAGIC_VALUE);
-  store<u64>(KSTATE_HART + HS_ARENA, <u64>arena);
-  store<u64>(KSTATE_HART + HS_ARENA_BYTES, <u64>arenaBytes);
+  shootdownCaughtUp();
+  hartRecordArena(cpuId(), arena, arenaBytes);
   return HART_OK;
 }
+
+/** Records vCPU `cpu`'s arena (vCPU 0 allocates the others' at boot). */
+export function hartRecordArena(cpu: u32, arena: usize, arenaBytes: usize): void {
+  if (cpu >= MAX_CPUS) return;
+  const s = KSTATE_HART + <usize>cpu * HS_SLOT;
+  store<u32>(s + HS_MAGIC, HS_MAGIC_VALUE);
+  store<u64>(s + HS_ARENA, <u64>arena);
+  store<u64>(s + HS_ARENA_BYTES, <u64>arenaBytes);
+}
+
+/** At boot: no vCPU has an arena yet. */
+export function hartForgetArenas(): void {
+  for (let i: u32 = 0; i < MAX_CPUS; i++) store<u32>(KSTATE_HART + <usize>i * HS_SLOT + HS_MAGIC, 0);
+}
+
+/** Whether this instance's TLB and block cache are attached. */
+export function hartAttached(): bool { return tlbFetch != 0; }
 
 /**
  * The TLB and block-cache pointers are WASM globals, which a snapshot does
@@ -114,8 +147,9 @@ export function hartSystemInit(arena: usize, arenaBytes: usize): i32 {
  * always correct because they only ever cache what RAM already says.
  */
 export function hartResume(): i32 {
-  if (load<u32>(KSTATE_HART + HS_MAGIC) != HS_MAGIC_VALUE) return HART_OK;
-  return hartSystemInit(<usize>load<u64>(KSTATE_HART + HS_ARENA), <usize>load<u64>(KSTATE_HART + HS_ARENA_BYTES));
+  const s = KSTATE_HART + <usize>cpuId() * HS_SLOT;
+  if (load<u32>(s + HS_MAGIC) != HS_MAGIC_VALUE) return HART_OK;
+  return hartSystemInit(<usize>load<u64>(s + HS_ARENA), <usize>load<u64>(s + HS_ARENA_BYTES));
 }
 
 export function hartContextSize(): u32 { return <u32>CTX_SIZE; }
@@ -171,11 +205,14 @@ export function hartInvalidateCode(pa: usize, len: usize): void {
   if (len == 0) return;
   const first = pa & ~<usize>0xFFF;
   const last = (pa + len - 1) & ~<usize>0xFFF;
-  if (((last - first) >> 12) >= 64) { blockCacheFlushAll(); return; }
-  for (let frame = first; frame <= last; frame += 0x1000) blockInvalidateFrame(frame);
+  if (((last - first) >> 12) >= 64) { hartFlushDecodeCache(); return; }
+  for (let frame = first; frame <= last; frame += 0x1000) {
+    blockInvalidateFrame(frame);
+    shootdownPost(SD_CODE_FRAME, 0, <u64>frame);
+  }
 }
 
-export function hartFlushDecodeCache(): void { blockCacheFlushAll(); }
+export function hartFlushDecodeCache(): void { blockCacheFlushAll(); shootdownPost(SD_CODE_ALL, 0, 0); }
 
 /**
  * The JIT (jit.ts): on or off, and how many runs make a block hot (1: every
@@ -202,6 +239,7 @@ export function hartJitStat(which: u32): u64 {
 const RUN_CHUNK: u32 = 1 << 20;
 
 export function hartRun(ctx: usize, budget: u32): u32 {
+  shootdownCatchUp();
   let cause: u32;
   while (true) {
     const chunk = budget < RUN_CHUNK ? budget : RUN_CHUNK;

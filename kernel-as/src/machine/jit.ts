@@ -37,7 +37,7 @@
 // is emptied by every attach (hartSystemInit, hartResume), and the host's
 // function table belongs to the wasm instance.
 
-import { CONTROL_BLOCK, CB_IRQ_PENDING } from "../lib/layout";
+import { irqWord } from "../lib/cpu";
 import { hypercall } from "../arch/imports";
 import { HV_JIT_COMPILE, HV_E_UNSUPPORTED } from "../arch/hw";
 import { CTX_PC, CTX_ASID_KEY, CTX_DEBUG } from "./context";
@@ -385,7 +385,7 @@ function goTo(t: i64, mayFallThrough: bool): void {
   if (j < 0) { pcAt(t); lset(L_PC); brExit(); return; }
   const cj = blockCount(<usize>unitBlocks[j]);
   // Stop where the executor would: a pending interrupt, or a block longer than the budget left.
-  i32c(<i32>(CONTROL_BLOCK + CB_IRQ_PENDING)); mem(W_I32_LOAD, 0);
+  i32c(<i32>irqWord); mem(W_I32_LOAD, 0);
   lget(L_REM); i32c(<i32>cj); op(W_I32_LT_U); op(W_I32_OR);
   op(W_IF); byte(T_VOID); depth++;
   pcAt(t); lset(L_PC); brExit();

@@ -18,7 +18,7 @@ export const CAUSE_STORE_PAGE_FAULT: u32 = 15;  // stores, SC and AMOs
 
 /** The slice's instruction budget is spent; nothing is wrong. */
 export const TRAP_BUDGET: u32 = 0x100;
-/** The u32 at CONTROL_BLOCK + CB_IRQ_PENDING was nonzero at a block boundary. */
+/** The vCPU's pending-interrupt word (lib/cpu.ts irqWord) was nonzero at a block boundary. */
 export const TRAP_INTERRUPT: u32 = 0x101;
 /** A debugged context reached one of its breakpoints (debug.ts); tval = pc. */
 export const TRAP_DEBUG_BREAK: u32 = 0x102;

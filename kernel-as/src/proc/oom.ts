@@ -11,6 +11,7 @@
 // be the one copying into the asker's memory); its request fails instead.
 // Relies on: proc/proc, proc/lifecycle (procExit), mm/pagetable, lib/log.
 
+import { cpuRunsSlot } from "../lib/cpu";
 import {
   MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, procTable, pState, pPid, pRoot, pUserFrames, printProcess,
 } from "./proc";
@@ -47,7 +48,7 @@ export function oomVictim(): u32 {
 export function oomReclaim(asker: u32): bool {
   const t = procTable();
   const victim = oomVictim();
-  if (victim == NO_SLOT || victim == asker || victim == t.current) return false;
+  if (victim == NO_SLOT || victim == asker || cpuRunsSlot(victim)) return false;
   logBegin(LOG_WARN);
   printStr("out of memory: killed ");
   printProcess(victim);

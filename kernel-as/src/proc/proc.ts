@@ -62,6 +62,7 @@ const P_PROGRESS: usize = 72;    // u64: bytes a restarted write already moved
 const P_NAME: usize = 80;        // char[16]
 // 96..151: free (the region tags lived here while there were 8 regions)
 const P_USER_FRAMES: usize = 152; // u32: user frames it allocated that are still allocated (mm/vm.ts charges them)
+const P_LAST_CPU: usize = 156;   // u32: the vCPU it last ran on (lib/cpu.ts)
 const P_ERRSTR: usize = 192;     // char[128]
 const P_CSPACE: usize = 160;     // u32: the capability space (cap/cap.ts); descriptors are its slots 0..15
 const P_CAPMODE: usize = 164;    // u32: nonzero once in capability mode (irreversible, inherited)
@@ -87,7 +88,7 @@ export const NO_SLOT: u32 = 0xFFFF_FFFF;
 @unmanaged class ProcTable {
   table: u32;     // physical address of the records
   nextPid: i32;
-  current: u32;   // slot running now, or NO_SLOT
+  spare: u32;     // was `current`: the slot each vCPU runs is in its record (lib/cpu.ts)
   initSlot: u32;
   minVruntime: u64;
   live: u32;
@@ -112,7 +113,6 @@ export function procTableInit(): i32 {
   frameZero(pa, TABLE_ORDER);
   t.table = <u32>pa;
   t.nextPid = 1;
-  t.current = NO_SLOT;
   t.initSlot = NO_SLOT;
   t.minVruntime = 0;
   t.live = 0;
@@ -210,6 +210,10 @@ export function procByPid(pid: i32): u32 {
 @inline export function pAddCpuNs(s: u32, v: u64): void { store<u64>(procAddr(s) + P_CPU_NS, load<u64>(procAddr(s) + P_CPU_NS) + v); }
 // @ts-ignore: decorator
 @inline export function pSwitches(s: u32): u64 { return load<u64>(procAddr(s) + P_SWITCHES); }
+// @ts-ignore: decorator
+@inline export function pLastCpu(s: u32): u32 { return load<u32>(procAddr(s) + P_LAST_CPU); }
+// @ts-ignore: decorator
+@inline export function pSetLastCpu(s: u32, cpu: u32): void { store<u32>(procAddr(s) + P_LAST_CPU, cpu); }
 // @ts-ignore: decorator
 @inline export function pCountSwitch(s: u32): void { store<u64>(procAddr(s) + P_SWITCHES, load<u64>(procAddr(s) + P_SWITCHES) + 1); }
 // @ts-ignore: decorator

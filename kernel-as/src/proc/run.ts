@@ -16,7 +16,7 @@ import {
 } from "../machine/trap";
 import {
   NO_SLOT, P_RUNNING, P_RUNNABLE, P_SLEEPING, procTable, pState, pSetState, pCtx, pPid, pKilled, pName, pNameLength,
-  printProcess, pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch, pWaitKind,
+  printProcess, pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch, pWaitKind, pSetLastCpu,
 } from "./proc";
 import { procExit } from "./lifecycle";
 import {
@@ -33,6 +33,7 @@ import {
 } from "../sched/trace";
 import { timeNowNs } from "../arch/timer";
 import { chargeWork, kernel, SYSCALL_NONE } from "../lib/kstate";
+import { cpu, cpuId } from "../lib/cpu";
 import { sliceOutOfTime } from "../sched/slice";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
 import { printStr, printDec, printHex0x } from "../lib/print";
@@ -151,9 +152,10 @@ function deliverSignals(slot: u32): i32 {
  *  in realtime mode, until the slice's wall time is up (sched/slice.ts).
  *  Leaves it runnable, asleep or gone; returns the work spent. */
 export function runProcess(slot: u32, budget: u64): u64 {
-  const t = procTable();
-  t.current = slot;
-  const k = kernel();
+  const k = cpu();
+  k.current = slot;
+  k.lastPid = pPid(slot);
+  pSetLastCpu(slot, cpuId());
   k.runPid = pPid(slot);
   k.runName = <u32>pName(slot);
   k.runNameLength = pNameLength(slot);
@@ -184,6 +186,7 @@ export function runProcess(slot: u32, budget: u64): u64 {
     const cause = hartRun(ctx, <u32>room);
     const ran = hartGetInstret(ctx) - before;
     chargeWork(<u32>ran);
+    k.instret += ran;
     schedCharge(slot, ran);
     pSetSliceLeft(slot, left > ran ? left - ran : 0);
     if (debugged) {
@@ -238,7 +241,7 @@ export function runProcess(slot: u32, budget: u64): u64 {
     else if (used >= budget) traceEvent(TRACE_YIELD, slot, 0, 0, endNs);
     else traceEvent(TRACE_PREEMPT, slot, PREEMPT_INTERRUPT, 0, endNs);
   }
-  t.current = NO_SLOT;
+  k.current = NO_SLOT;
   k.runPid = 0;
   return used;
 }

@@ -9,6 +9,7 @@
 // A stopped process (proc/signal.ts) is never picked, whatever its state.
 // Relies on: proc/proc, proc/signal (stopped or not).
 
+import { cpu } from "../lib/cpu";
 import {
   MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, procTable, pState, pSetState, pVruntime,
   pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled,
@@ -59,7 +60,8 @@ export function schedPick(): u32 {
   const t = procTable();
   let best = NO_SLOT;
   let bestV: u64 = 0;
-  const start = t.current == NO_SLOT ? 0 : (t.current + 1) % MAX_PROCS;
+  const here = cpu().current;
+  const start = here == NO_SLOT ? 0 : (here + 1) % MAX_PROCS;
   const held = debugHeldPlusOne(); // a process stopped by the debugger stays put
   for (let i: u32 = 0; i < MAX_PROCS; i++) {
     const slot = (start + i) % MAX_PROCS;

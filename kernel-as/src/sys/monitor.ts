@@ -6,6 +6,7 @@
 
 import { debugAttach, debugDetach, debugSession, debugStopped, DBG_OK, DBG_ERR_BUSY } from "../proc/debug";
 import { KSTATE_MONITOR, PAGE_SIZE } from "../lib/layout";
+import { cpu } from "../lib/cpu";
 import {
   emit, printStr, printLine, printDec, printHex, printHex0x, printSize, printSeconds, printFlush, printSpaces,
   printBytes, printSigned,
@@ -417,7 +418,7 @@ function cmdUptime(): void {
   printStr(" s (");
   printStr(k.deterministic != 0 ? "deterministic" : "realtime");
   printStr(" clock), ");
-  printDec(k.workTotal + <u64>k.sliceWork);
+  printDec(k.workTotal + <u64>cpu().sliceWork);
   printStr(" work units in ");
   printDec(<u64>k.runs);
   printLine(" slices");

@@ -9,6 +9,7 @@
 // that running again is correct (a write remembers how much it moved).
 // Relies on: proc/*, fs/*, ipc/pipe, mm/vm, sched/sched, machine/hart.
 
+import { cpuRunsSlot } from "../lib/cpu";
 import { sctraceActive, sctraced, sctraceEnter, sctraceLeave, sysTrace } from "./sctrace";
 import {
   NOFILE, NO_SLOT, MAX_PROCS, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
@@ -693,7 +694,7 @@ function sysProcs(slot: u32): i64 {
     const parent = pParent(s);
     // In capability mode the caller's own parent is outside its world: 0.
     store<i32>(rec + 4, parent == NO_SLOT || !procVisible(slot, parent) ? 0 : pPid(parent));
-    store<i32>(rec + 8, st == P_ZOMBIE ? 4 : sigStopped(s) ? 5 : st == P_RUNNING || s == procTable().current ? 2 : st == P_RUNNABLE ? 1 : 3);
+    store<i32>(rec + 8, st == P_ZOMBIE ? 4 : sigStopped(s) ? 5 : st == P_RUNNING || cpuRunsSlot(s) ? 2 : st == P_RUNNABLE ? 1 : 3);
     store<i32>(rec + 12, pNice(s));
     store<u64>(rec + 16, pCpuNs(s));
     store<u64>(rec + 24, processMemory(s));

@@ -1,0 +1,101 @@
+// Several vCPUs (docs/architecture.md "Several vCPUs"): N instances of the
+// real kernel over one RAM, interleaved by the host in a fixed order. A
+// run with N vCPUs boots, runs user programs on every vCPU, repeats bit for
+// bit in deterministic mode, and continues identically from a snapshot.
+
+import { beforeAll, describe, expect, it } from "vitest";
+import { MachineHarness, kernelBytesSync, kernelModuleSync, userlandModules } from "./testing/machine-harness.js";
+import { Machine, MachineConfigError, type MachineConfig } from "./machine.js";
+import { CPU_INSTRET, CPU_LAST_PID, CPU_STATE, CPU_WORK, cpuRecordAddr } from "./cpus.js";
+import { decodeSnapshot, restoreMachine, saveSnapshot, snapshotBuildId } from "./snapshot.js";
+
+const MiB = 1024 * 1024;
+let buildId = "";
+
+beforeAll(async () => {
+  buildId = await snapshotBuildId(kernelBytesSync());
+});
+
+/** A deterministic machine of `cpus` vCPUs at its shell prompt. nsPerWork
+ *  100 makes a virtual second 10 M work units, so `spin` stays quick. */
+function bootShell(cpus: number, extra: Partial<MachineConfig> = {}): MachineHarness {
+  const h = new MachineHarness({ ramBytes: 64 * MiB, modules: userlandModules(), cpus, nsPerWork: 100, ...extra }).boot();
+  h.runUntil("\n$ ");
+  return h;
+}
+
+interface CpuView { state: number; instret: bigint; work: bigint; lastPid: number }
+
+function cpuViews(h: MachineHarness, cpus: number): CpuView[] {
+  const view = new DataView(h.machine.ram);
+  return Array.from({ length: cpus }, (_, cpu) => {
+    const rec = cpuRecordAddr(cpu);
+    return {
+      state: view.getUint32(rec + CPU_STATE, true), instret: view.getBigUint64(rec + CPU_INSTRET, true),
+      work: view.getBigUint64(rec + CPU_WORK, true), lastPid: view.getInt32(rec + CPU_LAST_PID, true),
+    };
+  });
+}
+
+/** A session: boot, two commands; everything observable of it. */
+function session(cpus: number) {
+  const h = bootShell(cpus);
+  const spin = h.shell("spin 2 1");
+  const fork = h.shell("forktest");
+  const stats = h.machine.stats();
+  return {
+    output: h.output, spin, fork, work: stats.workTotal, uptime: stats.uptimeNs, runs: h.machine.runsSinceBoot,
+    cpus: cpuViews(h, cpus),
+  };
+}
+
+describe("several vCPUs", () => {
+  it.each([2, 4])("boot with %i vCPUs, all online, and run user programs on every one of them", (cpus) => {
+    const h = bootShell(cpus);
+    expect(h.output).toContain(`smp: ${cpus} vCPUs online`);
+    expect(h.shell("spin 2 1")).toMatch(/children used \d+\.\d% of the elapsed time/);
+    expect(h.shell("forktest")).toContain("forktest: OK");
+    const views = cpuViews(h, cpus);
+    for (const v of views) expect(v.state).not.toBe(0); // online
+    // Two CPU-bound children: at least two vCPUs retired user instructions.
+    expect(views.filter((v) => v.instret > 0n).length).toBeGreaterThanOrEqual(2);
+    expect(views.slice(cpus).length).toBe(0);
+    for (const v of views.slice(1)) expect(v.work).toBeGreaterThan(0n);
+  });
+
+  it("repeat bit for bit in deterministic mode: two identical 2-vCPU runs give the same bytes, work and time", () => {
+    const a = session(2);
+    const b = session(2);
+    expect(b).toEqual(a);
+    expect(a.cpus[1]!.instret).toBeGreaterThan(0n);
+  });
+
+  it("continue identically from a snapshot at 2 vCPUs", async () => {
+    const h = bootShell(2);
+    h.shell("spin 2 1");
+    const bytes = await saveSnapshot(h.machine, buildId);
+    const snapshot = await decodeSnapshot(bytes, buildId);
+    expect(snapshot.config.cpus).toBe(2);
+    const copy = new MachineHarness({}, (callbacks) => restoreMachine(kernelModuleSync(), snapshot, callbacks, { modules: userlandModules() }));
+    const mark = h.output.length;
+    const copyMark = copy.output.length;
+    const next = (m: MachineHarness, at: number) => {
+      m.machine.input("forktest\r");
+      m.runUntil(/\n\$ $/, at);
+      m.machine.input("spin 2 1\r");
+      const out = m.runUntil(/children used[^\n]*\n\$ $/, at);
+      return { out: out, work: m.machine.stats().workTotal, uptime: m.machine.stats().uptimeNs, cpus: cpuViews(m, 2) };
+    };
+    const original = next(h, mark);
+    const restored = next(copy, copyMark);
+    expect(restored).toEqual(original);
+    expect(original.cpus[1]!.instret).toBeGreaterThan(0n);
+  });
+
+  it("refuse a vCPU count outside 1..8 with a clear error", () => {
+    for (const cpus of [0, 9, 1.5, -1]) {
+      expect(() => new Machine(kernelModuleSync(), { ramBytes: 32 * MiB, clock: "deterministic", cmdline: "", cpus }, { uartOutput: () => {} }))
+        .toThrow(new MachineConfigError(`cpus must be a whole number from 1 to 8 (got ${cpus})`));
+    }
+  });
+});
