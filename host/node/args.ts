@@ -35,8 +35,11 @@ export interface BootArgs {
   /** Reverse execution: snapshots kept, and run() calls between periodic ones (null: defaults). */
   gdbSnapshots: number | null;
   gdbSnapshotEvery: number | null;
-  /** --net switch:ADDRESS: the switch to plug the NIC into (null: no network card). */
-  net: { kind: "switch"; address: string } | null;
+  /** --net switch:ADDRESS: the switch to plug the NIC into; --net gateway: a switch of the
+   *  runner's own with a gateway on it (host/net/gateway.ts); null: no network card. */
+  net: { kind: "switch"; address: string } | { kind: "gateway" } | null;
+  /** --gateway-host NAME=HOST:PORT: outside names the gateway fetches somewhere else. */
+  gatewayHosts: Record<string, string>;
   /** The NIC's MAC (null: derived from --ip, else random on the realtime clock). */
   mac: string | null;
   /** --ip A.B.C.D/N: netd's address (becomes ip= on the kernel command line). */
@@ -50,6 +53,15 @@ export interface BootArgs {
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
 
 export class BootArgsError extends Error {}
+
+/** --gateway-host NAME=HOST[:PORT]: the gateway fetches http://NAME/... from HOST:PORT instead. */
+export function parseGatewayHost(flag: string, text: string, into: Record<string, string>): void {
+  const m = /^([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)=([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?$/.exec(text);
+  if (!m || (m[3] !== undefined && Number(m[3]) > 65535)) {
+    throw new BootArgsError(`${flag} needs NAME=HOST[:PORT], a name with a dot the guest asks for and where to fetch it, like web.test=127.0.0.1:8080 (got "${text}")`);
+  }
+  into[m[1]!.toLowerCase()] = m[3] === undefined ? m[2]! : `${m[2]}:${m[3]}`;
+}
 
 /** A TCP port from 0 (any free one) to 65535. */
 export function parsePort(flag: string, text: string): number {
@@ -191,6 +203,13 @@ export const BOOT_USAGE = `usage: keel [options]
                    PORT on 127.0.0.1, or a Unix socket path); with --clock
                    deterministic the switch must be a lockstep one (see
                    docs/network.md)
+  --net gateway    a network card on a switch of the runner's own with a
+                   gateway (10.0.2.2: DHCP, DNS, outbound HTTP through Node's
+                   fetch), so \`wget http://example.com/\` works; realtime
+                   clock only
+  --gateway-host NAME=HOST:PORT
+                   with --net gateway: fetch http://NAME/... from HOST:PORT
+                   (say, a server on 127.0.0.1); repeatable
   --ip A.B.C.D/N   netd's address on that network (ip= on the kernel command
                    line)
   --mac MAC        the card's MAC (default 02:4b and the --ip address's four
@@ -215,7 +234,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
     ramMiB: 128, clock: "realtime", cpus: 1, cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
     disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-    net: null, mac: null, ip: null,
+    net: null, gatewayHosts: {}, mac: null, ip: null,
     traceKernel: false,
     jit: false,
   };
@@ -298,12 +317,19 @@ export function parseBootArgs(argv: string[]): BootArgs {
       }
       case "--net": {
         const text = value();
+        if (text === "gateway") {
+          args.net = { kind: "gateway" };
+          break;
+        }
         if (!text.startsWith("switch:") || text.length === "switch:".length) {
-          throw new BootArgsError(`--net needs switch:ADDRESS, the address of a \`keel switch\` (HOST:PORT, PORT or a socket path) (got "${text}")`);
+          throw new BootArgsError(`--net needs switch:ADDRESS, the address of a \`keel switch\` (HOST:PORT, PORT or a socket path), or gateway (got "${text}")`);
         }
         args.net = { kind: "switch", address: text.slice("switch:".length) };
         break;
       }
+      case "--gateway-host":
+        parseGatewayHost(flag, value(), args.gatewayHosts);
+        break;
       case "--mac": {
         const text = value();
         let mac: Uint8Array;
@@ -359,7 +385,13 @@ export function parseBootArgs(argv: string[]): BootArgs {
   if ((args.gdbSnapshots !== null || args.gdbSnapshotEvery !== null) && args.clock !== "deterministic") {
     throw new BootArgsError("--gdb-snapshots and --gdb-snapshot-every are for reverse execution, which needs --clock deterministic");
   }
-  if ((args.ip !== null || args.mac !== null) && args.net === null) throw new BootArgsError("--ip and --mac are for the network card: they need --net switch:ADDRESS");
+  if ((args.ip !== null || args.mac !== null) && args.net === null) throw new BootArgsError("--ip and --mac are for the network card: they need --net switch:ADDRESS or --net gateway");
+  if (Object.keys(args.gatewayHosts).length > 0 && args.net?.kind !== "gateway") {
+    throw new BootArgsError("--gateway-host is for the runner's own gateway: it needs --net gateway (a `keel switch --gateway` takes its own --gateway-host)");
+  }
+  if (args.net?.kind === "gateway" && args.clock === "deterministic") {
+    throw new BootArgsError("--net gateway needs the realtime clock: the gateway's fetches answer at wall-clock moments, which no replay could repeat");
+  }
   if (args.net !== null && args.clock === "deterministic" && args.mac === null && args.ip === null) {
     throw new BootArgsError("--net with --clock deterministic needs --mac or --ip: the MAC is part of the machine's input, so it cannot be random");
   }
@@ -378,6 +410,9 @@ export interface SwitchArgs {
   quantumNs: number | null;
   impair: { seed: number; loss: number; duplicate: number; reorder: number } | null;
   queueBytes: number | null;
+  /** --gateway: a gateway (host/net/gateway.ts) on the switch; --gateway-host for it. */
+  gateway: boolean;
+  gatewayHosts: Record<string, string>;
   quiet: boolean;
   help: boolean;
 }
@@ -398,13 +433,19 @@ export const SWITCH_USAGE = `usage: keel switch --listen ADDRESS [options]
                     generator of the in-process switch
   --queue-bytes N   bytes waiting for one port before its frames are dropped
                     (default 262144)
+  --gateway         a gateway on the switch (10.0.2.2: DHCP for runners
+                    without --ip, DNS, outbound HTTP through Node's fetch);
+                    not with --lockstep
+  --gateway-host NAME=HOST:PORT
+                    with --gateway: fetch http://NAME/... from HOST:PORT
+                    (say, a server on 127.0.0.1); repeatable
   --quiet           no log of ports joining and leaving
   --help            this text
 It runs until SIGINT or SIGTERM and then prints each port's counters.
 `;
 
 export function parseSwitchArgs(argv: string[]): SwitchArgs {
-  const args: SwitchArgs = { listen: null, lockstep: false, ports: 1, quantumNs: null, impair: null, queueBytes: null, quiet: false, help: false };
+  const args: SwitchArgs = { listen: null, lockstep: false, ports: 1, quantumNs: null, impair: null, queueBytes: null, gateway: false, gatewayHosts: {}, quiet: false, help: false };
   let ports = false;
   let quantum = false;
   for (const { arg, flag, value } of eachOption(argv)) {
@@ -442,6 +483,12 @@ export function parseSwitchArgs(argv: string[]): SwitchArgs {
       case "--queue-bytes":
         args.queueBytes = whole(value(), 4096, 1 << 30);
         break;
+      case "--gateway":
+        args.gateway = true;
+        break;
+      case "--gateway-host":
+        parseGatewayHost(flag, value(), args.gatewayHosts);
+        break;
       case "--quiet":
         args.quiet = true;
         break;
@@ -454,6 +501,10 @@ export function parseSwitchArgs(argv: string[]): SwitchArgs {
     }
   }
   if (!args.help && args.listen === null) throw new BootArgsError("keel switch needs --listen ADDRESS");
+  if (Object.keys(args.gatewayHosts).length > 0 && !args.gateway) throw new BootArgsError("--gateway-host is for the switch's gateway: add --gateway");
+  if (args.gateway && args.lockstep) {
+    throw new BootArgsError("--gateway and --lockstep: the gateway's fetches answer at wall-clock moments, so it cannot join a lockstep switch");
+  }
   if ((ports || quantum) && !args.lockstep) throw new BootArgsError("--ports and --quantum are for a lockstep switch: add --lockstep");
   return args;
 }

@@ -25,7 +25,9 @@
 
 import { parseBootArgs, BootArgsError, BOOT_USAGE, DEFAULT_BOOTFS, bootCommandLine, bootMac } from "./args.js";
 import { SwitchConnection } from "./switch-client.js";
-import { macToString } from "../net/backend.js";
+import { macToString, type NetBackend } from "../net/backend.js";
+import { Gateway } from "../net/gateway.js";
+import { SelfPumpingSwitch } from "../net/self-pumping.js";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { loadKernel } from "./kernel-file.js";
@@ -91,7 +93,23 @@ async function main(): Promise<number> {
   // The network card's wire: joined before the machine is built (the card attaches at power-on).
   let net: SwitchConnection | null = null;
   let mac: Uint8Array | null = null;
-  if (args.net !== null) {
+  // --net gateway: the card and a gateway on a switch of our own (docs/network.md "The gateway").
+  let gateway: Gateway | null = null;
+  let gatewayTimer: ReturnType<typeof setInterval> | null = null;
+  let wakeForFrames = () => {};
+  let backend: NetBackend | null = null;
+  if (args.net?.kind === "gateway") {
+    mac = bootMac(args) ?? Uint8Array.from(randomBytes(6), (b, i) => (i === 0 ? (b & 0xfc) | 0x02 : b));
+    const wire = new SelfPumpingSwitch("keel --net gateway", () => wakeForFrames());
+    const gw = new Gateway(wire, { now: () => machine?.virtualNowNs ?? 0, hosts: args.gatewayHosts });
+    gateway = gw;
+    // Its TCP timers (retransmission, TIME_WAIT) run on ticks; the timer never keeps the runner alive.
+    gatewayTimer = setInterval(() => gw.tick(), 10);
+    gatewayTimer.unref();
+    backend = wire;
+    const mapped = Object.entries(args.gatewayHosts).map(([n, h]) => `${n} → ${h}`).join(", ");
+    process.stderr.write(`keel: network: a gateway at 10.0.2.2 (DHCP, DNS, HTTP out through fetch${mapped ? `; ${mapped}` : ""}), MAC ${macToString(mac)}\n`);
+  } else if (args.net !== null) {
     mac = bootMac(args) ?? Uint8Array.from(randomBytes(6), (b, i) => (i === 0 ? (b & 0xfc) | 0x02 : b));
     try {
       net = await SwitchConnection.connect({
@@ -102,8 +120,9 @@ async function main(): Promise<number> {
       return 2;
     }
     process.stderr.write(`keel: network: port ${net.port} on the switch at ${net.address}${net.lockstep ? " (lockstep)" : ""}, MAC ${macToString(mac)}\n`);
+    backend = net;
   }
-  const nic = net !== null && mac !== null ? { backend: net, mac } : null;
+  const nic = backend !== null && mac !== null ? { backend, mac } : null;
   let inputEnded = false;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
@@ -129,7 +148,7 @@ async function main(): Promise<number> {
     },
     hostLog: (level, text) => process.stderr.write(`[host log ${level}] ${text}\n`),
   };
-  let machine: Machine;
+  let machine: Machine | undefined;
   let undoDisk: UndoDisk | null = null;
   if (snapshot !== null) {
     // Every check first (the machine is built and resumed on a placeholder
@@ -170,7 +189,7 @@ async function main(): Promise<number> {
   const tty = process.stdin.isTTY === true;
   let gdb: GdbTcpServer | null = null;
   // With a network card the machine can be called at any time: the end of input does not end the runner.
-  const endOfInputEnds = () => net === null || !net.up;
+  const endOfInputEnds = () => gateway === null && (net === null || !net.up);
   let traceKernel: KernelTrace | null = null;
   if (args.traceKernel) {
     // trace -k: the kernel functions of each traced call, printed under trace's own line (host/trace-kernel.ts).
@@ -187,6 +206,7 @@ async function main(): Promise<number> {
       if (inputEnded && endOfInputEnds() && report.state === "idle" && report.wakeInMs === null && machine.uart.rxQueued() === 0 && !gdb?.busy) finish(0);
     },
   });
+  wakeForFrames = () => loop.kick();
   // Lockstep (deterministic clock on a lockstep switch): the switch says how far to run (TICK); the
   // runner runs there, says DONE, and waits; frames arrive between quanta (docs/network.md).
   let lockstep = net?.lockstep === true;
@@ -308,6 +328,7 @@ async function main(): Promise<number> {
   loop.stop();
   lockstep = false;
   if (net !== null) { net.onClose = null; net.close(); }
+  if (gatewayTimer !== null) clearInterval(gatewayTimer);
   machine.block.disk?.settle?.(); // whatever the kernel flushed is on the host's disk before we exit
   if (packedDisk !== null && machine.block.disk instanceof MemoryBackend) {
     const disk = machine.block.disk;

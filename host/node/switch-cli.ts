@@ -1,4 +1,4 @@
-// `npx keel switch --listen ADDRESS [--lockstep] [--impair ...]`: the
+// `npx keel switch --listen ADDRESS [--lockstep] [--impair ...] [--gateway]`: the
 // switch process runners join with --net switch:ADDRESS
 // (host/node/switch-server.ts, docs/network.md). Logs ports joining and
 // leaving on stderr; on SIGINT or SIGTERM prints each port's counters and
@@ -6,6 +6,7 @@
 
 import { BootArgsError, parseSwitchArgs, SWITCH_USAGE } from "./args.js";
 import { SwitchServer } from "./switch-server.js";
+import { Gateway } from "../net/gateway.js";
 
 async function main(): Promise<number> {
   let args;
@@ -34,6 +35,14 @@ async function main(): Promise<number> {
     process.stderr.write(`keel switch: cannot listen on ${args.listen}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
+  let gatewayTimer: ReturnType<typeof setInterval> | null = null;
+  if (args.gateway) {
+    // On the wall clock: the switch has no machine's clock to borrow (and --lockstep is refused).
+    const gw = new Gateway({ attach: (endpoint) => server.attachLocal(endpoint) }, { now: () => performance.now() * 1e6, hosts: args.gatewayHosts });
+    gatewayTimer = setInterval(() => gw.tick(), 10);
+    const mapped = Object.entries(args.gatewayHosts).map(([n, h]) => `${n} → ${h}`).join(", ");
+    log(`a gateway at 10.0.2.2, MAC 02:00:00:00:02:02 (DHCP 10.0.2.15-127, DNS, HTTP out through fetch${mapped ? `; ${mapped}` : ""})`);
+  }
   log(`listening on ${address}${args.lockstep ? " (lockstep)" : ""}${args.impair ? ` (impaired: seed ${args.impair.seed}, loss ${args.impair.loss}, duplicate ${args.impair.duplicate}, reorder ${args.impair.reorder})` : ""}`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
@@ -46,6 +55,7 @@ async function main(): Promise<number> {
   }
   log(`${server.joined} ports joined, ${server.refused} refused${args.lockstep ? `, ${server.quanta} quanta to ${server.nowNs} ns` : ""}, ` +
     `${server.wire.stats().flooded} frames flooded, ${server.wire.stats().macs} MACs known`);
+  if (gatewayTimer !== null) clearInterval(gatewayTimer);
   await server.close();
   return 0;
 }

@@ -19,7 +19,8 @@
 
 import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { existsSync, rmSync } from "node:fs";
-import { macToString, type NetLink } from "../net/backend.js";
+import { macToString, type NetEndpoint, type NetLink } from "../net/backend.js";
+import { notifyingLink } from "../net/self-pumping.js";
 import { VirtualSwitch, type Impairment, type SwitchPortStats } from "../net/switch.js";
 import { CLUSTER_QUANTUM_NS } from "../net/cluster.js";
 import { encodeWire, WireDecoder, WireError, WIRE_FLAG_LOCKSTEP, type WireMessage } from "../net/wire.js";
@@ -245,6 +246,12 @@ export class SwitchServer {
       default:
         return this.drop(port, `it sent ${m.type}, which only the switch sends`);
     }
+  }
+
+  /** A port for an endpoint in this process (the switch's gateway): a link
+   *  on the wire whose every frame is switched as a runner's would be. */
+  attachLocal(endpoint: NetEndpoint): NetLink {
+    return notifyingLink(this.wire.attach(endpoint), () => { if (!this.lockstep) this.schedulePump(); });
   }
 
   /** A frame the VirtualSwitch delivers to a port: onto its socket, unless the socket's queue is full. */

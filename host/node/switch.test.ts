@@ -6,7 +6,8 @@
 // socket is refused; an impaired switch still carries a TCP transfer whole.
 
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { connect } from "node:net";
+import { connect, type AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,6 +91,9 @@ describe("keel switch options", () => {
     expect(parseSwitchArgs(["--listen", "0", "--lockstep", "--ports", "2", "--impair", "7,0.1,0.05,0.2"])).toMatchObject({
       listen: "0", lockstep: true, ports: 2, impair: { seed: 7, loss: 0.1, duplicate: 0.05, reorder: 0.2 },
     });
+    expect(parseBootArgs(["--net", "gateway", "--gateway-host", "Web.Test=127.0.0.1:8080", "--gateway-host", "b.test=example.com"]))
+      .toMatchObject({ net: { kind: "gateway" }, gatewayHosts: { "web.test": "127.0.0.1:8080", "b.test": "example.com" } });
+    expect(parseSwitchArgs(["--listen", "0", "--gateway", "--gateway-host", "a.test=127.0.0.1:1"])).toMatchObject({ gateway: true, gatewayHosts: { "a.test": "127.0.0.1:1" } });
   });
 
   it.each([
@@ -98,6 +102,10 @@ describe("keel switch options", () => {
     [["--net", "switch:1", "--ip", "10.0.0.300/24"], /--ip needs an IPv4 address/],
     [["--net", "switch:1", "--mac", "03:00:00:00:00:01"], /group \(multicast\)/],
     [["--net", "switch:1", "--clock", "deterministic"], /needs --mac or --ip/],
+    [["--net", "gateway", "--clock", "deterministic"], /needs the realtime clock/],
+    [["--gateway-host", "web.test=127.0.0.1:80"], /needs --net gateway/],
+    [["--net", "gateway", "--gateway-host", "nodot=127.0.0.1:80"], /needs NAME=HOST\[:PORT\]/],
+    [["--net", "gateway", "--gateway-host", "web.test=127.0.0.1:99999"], /needs NAME=HOST\[:PORT\]/],
   ])("the runner rejects %j", (argv, message) => {
     expect(() => parseBootArgs(argv)).toThrow(BootArgsError);
     expect(() => parseBootArgs(argv)).toThrow(message);
@@ -107,9 +115,34 @@ describe("keel switch options", () => {
     [[], /needs --listen/],
     [["--listen", "0", "--impair", "1,2,0,0"], /--impair needs/],
     [["--listen", "0", "--ports", "2"], /add --lockstep/],
+    [["--listen", "0", "--gateway", "--lockstep"], /cannot join a lockstep switch/],
+    [["--listen", "0", "--gateway-host", "a.test=x"], /add --gateway/],
   ])("the switch rejects %j", (argv, message) => {
     expect(() => parseSwitchArgs(argv)).toThrow(message);
   });
+});
+
+describe("the gateway in the runner and the switch", () => {
+  it("wget fetches from a local HTTP server by name: a --net gateway runner, and a DHCP runner on keel switch --gateway", async () => {
+    const server = createServer((req, res) => { res.writeHead(200, { "Content-Type": "text/plain" }); res.end(`hello from ${req.url} via ${req.headers.host}\n`); });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const { sw, address } = await startSwitch(["--gateway", "--gateway-host", `web.test=127.0.0.1:${port}`]);
+      expect(sw.err).toContain(`a gateway at 10.0.2.2`);
+      const lone = start(boot, ["--ram", "64", "--net", "gateway", "--gateway-host", `web.test=127.0.0.1:${port}`]);
+      const joined = start(boot, ["--ram", "64", "--net", `switch:${address}`, "--mac", "02:4b:00:00:00:21"]);
+      // Both have no ip=: netd asks DHCP, and the lease names the gateway as router and DNS server.
+      await Promise.all([lone, joined].map((r) => r.waitFor(/netd: DHCP lease 10\.0\.2\.15\/24 router 10\.0\.2\.2 dns 10\.0\.2\.2/)));
+      await Promise.all([lone, joined].map((r) => r.waitFor(/init: starting sh/)));
+      expect(lone.err).toContain("keel: network: a gateway at 10.0.2.2");
+      expect(await lone.run("wget -q http://web.test/lone")).toContain(`hello from /lone via 127.0.0.1:${port}\r\n`);
+      expect(await joined.run("wget -q http://web.test/joined")).toContain(`hello from /joined via 127.0.0.1:${port}\r\n`);
+      expect(await joined.run("wget http://nosuch/")).toContain("wget: nosuch: no such name");
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 2 * TIMEOUT);
 });
 
 describe("runners on a keel switch", () => {
