@@ -301,7 +301,7 @@ function start(): void {
   showParamErrors(errors);
   const config: BootConfig = {
     ramBytes: ramBytesOf(params), clock: params.clock, cmdline: params.cmdline, userland: params.userland,
-    disk: params.disk,
+    disk: params.disk, jit: params.jit,
     ...(params.cpus > 1 ? { cpus: params.cpus } : {}),
     ...(params.gdbBridge !== "" ? { gdbBridge: params.gdbBridge } : {}),
   };

@@ -19,13 +19,13 @@ describe("parseParams: cpus", () => {
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1 });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: false });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1 });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: false });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -73,7 +73,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1 });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: false });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -210,4 +210,22 @@ describe("the cluster's parameters", () => {
       expect(describeParamError(errors[0]!)).toContain("using the default, no switch shared with other tabs.");
     }
   });
+
+describe("jit", () => {
+  it("is off by default and takes on and off", () => {
+    expect(parseParams("").params.jit).toBe(false);
+    expect(parseParams("jit=on")).toMatchObject({ params: { jit: true }, errors: [] });
+    expect(parseParams("jit=off")).toMatchObject({ params: { jit: false }, errors: [] });
+  });
+
+  it("refuses anything else with a clear message and falls back to off", () => {
+    for (const bad of ["", "1", "0", "ON", "yes", "true", " on"]) {
+      const { params, errors } = parseParams(new URLSearchParams({ jit: bad }));
+      expect(params.jit, bad).toBe(false);
+      expect(errors, bad).toEqual([{ name: "jit", value: bad, reason: expect.stringContaining("must be on") }]);
+      expect(describeParamError(errors[0]!)).toBe(
+        `jit=${JSON.stringify(bad)} must be on (compile hot code to WebAssembly) or off (interpret it); using the default, off (the interpreter).`);
+    }
+  });
+});
 });

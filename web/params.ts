@@ -6,6 +6,7 @@
 // the default is used instead, so a typo in a link still gives a machine.
 
 import { bridgeUrlProblem } from "../host/gdb/bridge-protocol";
+import { parseJitSwitch } from "../host/rv/jit-host";
 
 export type ClockMode = "realtime" | "deterministic";
 /** Where the disk lives: `auto` stores it in the browser (OPFS, else
@@ -61,6 +62,8 @@ export interface KeelParams {
   switch: string;
   /** vCPUs of the machine. */
   cpus: number;
+  /** `jit=on|off`: the hart's JIT (docs/hart.md "JIT"). */
+  jit: boolean;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
@@ -75,10 +78,11 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   machines: MACHINES_MIN,
   switch: "",
   cpus: CPUS_MIN,
+  jit: false,
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
-export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch" | "machines" | "switch" | "cpus";
+export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch" | "machines" | "switch" | "cpus" | "jit";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
@@ -172,6 +176,13 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     const parsed = parseCpus(cpus);
     if (typeof parsed === "number") params.cpus = parsed;
     else errors.push({ name: "cpus", value: cpus, reason: parsed.reason });
+  }
+
+  const jit = search.get("jit");
+  if (jit !== null) {
+    const on = parseJitSwitch(jit);
+    if (on !== null) params.jit = on;
+    else errors.push({ name: "jit", value: jit, reason: "must be on (compile hot code to WebAssembly) or off (interpret it)" });
   }
 
   return { params, errors };
@@ -295,5 +306,7 @@ function defaultText(name: ParamError["name"], defaults: KeelParams): string {
       return "no switch shared with other tabs";
     case "cpus":
       return defaults.cpus === 1 ? "1 vCPU" : `${defaults.cpus} vCPUs`;
+    case "jit":
+      return defaults.jit ? "on" : "off (the interpreter)";
   }
 }

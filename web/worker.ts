@@ -20,6 +20,7 @@ import bootfsUrl from "../user/bin/bootfs.img?url";
 import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
 import { Machine, MachineConfigError, type MachineCallbacks, type MachineConfig, type MachineState } from "../host/machine";
+import { JIT_DEFAULT_THRESHOLD, type JitSetting } from "../host/rv/jit-host";
 import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreDetached, snapshotBuildId, type SnapshotCapture } from "../host/snapshot";
 import { CallbackRelay, restoredBootConfig, snapshotDiskProblem } from "./snapshot-worker";
 import type { InspectQuery, InspectResult } from "../host/inspect-types";
@@ -194,6 +195,7 @@ class Session {
       ramBytes: config.ramBytes, clock: config.clock, cmdline: config.nic !== undefined ? config.cmdline : withAddress(config.cmdline), modules,
       disk: this.undoDisk ?? disk,
       ...(config.cpus !== undefined && config.cpus > 1 ? { cpus: config.cpus } : {}),
+      jit: jitSettingOf(config),
       nic: pageNet.machineNet(() => this.machine?.virtualNowNs ?? 0,
         netPort !== null && config.nic !== undefined ? { backend: netPort, mac: parseMac(config.nic.mac) } : null),
     };
@@ -443,6 +445,7 @@ class Session {
 
   private sendStatus(force: boolean): void {
     const stats = this.machine.stats();
+    const jit = this.machine.jitStats();
     const status: MachineStatus = {
       state: stats.state,
       uptimeNs: stats.uptimeNs,
@@ -450,6 +453,7 @@ class Session {
       ramBytes: stats.ramBytes,
       boots: this.bootsBefore + stats.boots,
       ...(this.detail !== undefined ? { detail: this.detail } : {}),
+      ...(jit !== null ? { jit: { units: jit.units, insns: Number(jit.insns) } } : {}),
     };
     const key = JSON.stringify(status);
     if (!force && key === this.lastStatusKey) return;
@@ -475,6 +479,11 @@ const pageNet = new PageNet(() => session?.kick());
 /** Keys typed while the kernel was still loading, delivered once it boots. */
 let earlyInput = "";
 /** What every machine is built from, fixed by the first boot. */
+/** The machine's JIT setting for a page config (`?jit=on`: the default threshold). */
+function jitSettingOf(config: BootConfig): JitSetting {
+  return config.jit === true ? JIT_DEFAULT_THRESHOLD : false;
+}
+
 let booting: { kernel: WebAssembly.Module; config: BootConfig; modules: BootModule[] } | null = null;
 let disk: DiskStore | null = null;
 /** Disk operations run one at a time, in the order the page asked. */
@@ -713,7 +722,7 @@ async function restoreSnapshot(bytes: Uint8Array): Promise<{ ramBytes: number; c
   const problem = snapshotDiskProblem(snapshot, disk !== null);
   if (problem !== null) throw new Error(problem);
   const relay = new CallbackRelay();
-  const restored = restoreDetached(kernel, snapshot, relay.callbacks, modules);
+  const restored = restoreDetached(kernel, snapshot, relay.callbacks, modules, null, jitSettingOf(booting.config));
   const machine = restored.machine;
   const boots = session?.boots ?? 0;
   session?.dispose();
