@@ -91,7 +91,7 @@ const CAP_TYPES: readonly string[] = [
 ];
 /** Scheduler events (sched/trace.ts TRACE_*). */
 const SCHED_KINDS: readonly SchedEventKind[] = ["run", "preempt", "sleep", "wake", "yield", "exit"];
-const PREEMPT_REASONS: readonly string[] = ["slice", "interrupt"];
+const PREEMPT_REASONS: readonly string[] = ["slice", "interrupt", "wake-up"];
 const LOG_LEVELS: readonly LogLevelName[] = ["info", "warn", "error"];
 
 const PTE_R = 2;

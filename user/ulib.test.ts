@@ -463,6 +463,7 @@ describe("the committed programs", () => {
       fork: 1, exit: 2, wait: 3, pipe: 4, read: 5, kill: 6, exec: 7, fstat: 8, chdir: 9, dup: 10, getpid: 11, sbrk: 12, sleep: 13,
       uptime: 14, open: 15, write: 16, mknod: 17, unlink: 18, link: 19, mkdir: 20, close: 21,
       procs: 100, setnice: 101, clocknanos: 102, errstr: 103, sbrkmode: 104, fsinfo: 105, trace: 106, sbrklazy: 12,
+      sched_set: 140, sched_get: 141, setaffinity: 142, getaffinity: 143, sched_yield: 144,
       cap_info: 200, cap_derive: 201, cap_copy: 202, cap_move: 203, cap_delete: 204, cap_revoke: 205, cap_enter: 206, openat: 207,
       spawn: 208, cap_list: 209, ep_create: 210, ep_send: 211, ep_recv: 212, ep_call: 213, ep_reply: 214, ep_replyrecv: 215, ntfn_create: 216, ntfn_signal: 217, ntfn_wait: 218, ntfn_poll: 219, shm_create: 220, shm_map: 221, unlinkat: 222, fspawn: 223,
     };

@@ -77,6 +77,24 @@ struct procinfo {
 #define NICE_MIN (-20)
 #define NICE_MAX 19
 
+// Scheduling policies (Linux's numbers) and struct schedinfo, 24 bytes.
+#define SCHED_FAIR 0
+#define SCHED_FIFO 1
+#define SCHED_RR 2
+#define SCHED_BATCH 3
+#define SCHED_IDLE 5
+#define SCHED_PRIO_MIN 1
+#define SCHED_PRIO_MAX 99
+#define MAX_CPUS 8
+struct schedinfo {
+  int policy;          // @0  SCHED_*
+  int priority;        // @4  1..99 in FIFO and RR, else 0
+  int eff_policy;      // @8  what it runs at now: inherited while it serves a call
+  int eff_priority;    // @12
+  unsigned affinity;   // @16 bit N: may run on vCPU N
+  int nice;            // @20
+};
+
 // Keel extension: the root file system's size and use, 40 bytes.
 struct fsinfo {
   uint64 block_size;   // @0  bytes per block
@@ -170,6 +188,12 @@ int close(int fd);
 // Keel extensions, numbers 100+.
 int procs(struct procinfo *buf, int max);
 int setnice(int pid, int nice);
+// Keel extension: scheduling classes and CPU affinity (docs/abi.md 140-144).
+int sched_set(int pid, int policy, int priority);    // pid 0: the caller
+int sched_get(int pid, struct schedinfo *out);
+int setaffinity(int pid, unsigned long mask);        // bit N: may run on vCPU N
+long getaffinity(int pid);                           // the mask, or -1
+int sched_yield(void);                               // to the back of its queue
 uint64 clocknanos(void);
 int errstr(char *buf, int n);
 // Keel's heap mode: 1 makes later sbrk() growth demand-zero, 0 eager again.
@@ -372,6 +396,11 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_close 21
 #define SYS_procs 100
 #define SYS_setnice 101
+#define SYS_sched_set 140
+#define SYS_sched_get 141
+#define SYS_setaffinity 142
+#define SYS_getaffinity 143
+#define SYS_sched_yield 144
 #define SYS_clocknanos 102
 #define SYS_errstr 103
 #define SYS_sbrkmode 104

@@ -224,6 +224,51 @@ setnice:
         ret
         .size setnice, . - setnice
 
+        .section .text.sched_set, "ax"
+        .globl sched_set
+        .type sched_set, @function
+sched_set:
+        li      a7, 140
+        ecall
+        ret
+        .size sched_set, . - sched_set
+
+        .section .text.sched_get, "ax"
+        .globl sched_get
+        .type sched_get, @function
+sched_get:
+        li      a7, 141
+        ecall
+        ret
+        .size sched_get, . - sched_get
+
+        .section .text.setaffinity, "ax"
+        .globl setaffinity
+        .type setaffinity, @function
+setaffinity:
+        li      a7, 142
+        ecall
+        ret
+        .size setaffinity, . - setaffinity
+
+        .section .text.getaffinity, "ax"
+        .globl getaffinity
+        .type getaffinity, @function
+getaffinity:
+        li      a7, 143
+        ecall
+        ret
+        .size getaffinity, . - getaffinity
+
+        .section .text.sched_yield, "ax"
+        .globl sched_yield
+        .type sched_yield, @function
+sched_yield:
+        li      a7, 144
+        ecall
+        ret
+        .size sched_yield, . - sched_yield
+
         .section .text.clocknanos, "ax"
         .globl clocknanos
         .type clocknanos, @function

@@ -1,6 +1,6 @@
 // fuzz: Keel's system-call fuzzer (docs/fuzzing.md). Issues random and
 // structured sequences of every system call — the Unix personality (1-21),
-// Keel's extensions (100-106, the signal calls 110-122), the native
+// Keel's extensions (100-106, the signal calls 110-122, the scheduling calls 140-144), the native
 // capability and IPC calls (200-223), the network card's calls (240-242)
 // and unknown numbers — with arguments drawn from generators of edge values:
 // descriptors and slots it holds, closed, out of range; pointers that are
@@ -301,7 +301,7 @@ static void do_exec(void) {
 static void one_call(int blocking) {
   long r = -1;
   int n;
-  switch (below(56)) {
+  switch (below(57)) {
     case 0:
       if (chance(30)) start_worker();
       break;
@@ -513,6 +513,23 @@ static void one_call(int blocking) {
       r = call(SYS_nic_info + (long)below(3), slot_arg(), (long)ptr_arg(), chance(80) ? (long)below(2000) : edge_int(),
                chance(50) ? NIC_RECV_NOWAIT : edge_int(), 0, 0);
       break;
+    case 56: {
+      // The scheduling calls (140-144) on itself, its workers and bad pids.
+      // Never a valid real-time class: a runaway (exec'd garbage keeps its
+      // class) would then starve the main process that kills it. Idle is
+      // safe: it runs only when nothing else can.
+      static const long policies[] = {0, 3, 5, 1, 2, 4, 6, -1};
+      long policy = chance(90) ? policies[below(8)] : edge_int();
+      long prio = policy == 1 || policy == 2 ? (chance(50) ? 0 : chance(50) ? 100 : edge_int()) : chance(80) ? 0 : edge_int();
+      switch (below(5)) {
+        case 0: r = call(SYS_sched_set, chance(50) ? 0 : pid_arg(), policy, prio, 0, 0, 0); break;
+        case 1: r = call(SYS_sched_get, chance(50) ? 0 : pid_arg(), (long)ptr_arg(), 0, 0, 0, 0); break;
+        case 2: r = call(SYS_setaffinity, chance(50) ? 0 : pid_arg(), chance(70) ? (long)below(512) : edge_int(), 0, 0, 0, 0); break;
+        case 3: r = call(SYS_getaffinity, pid_arg(), 0, 0, 0, 0, 0); break;
+        default: r = call(SYS_sched_yield, 0, 0, 0, 0, 0, 0); break;
+      }
+      break;
+    }
     default:
       // Structured: a file written and read back through a fresh descriptor.
       snprintf(pathbuf + 1024, 64, "/fz/f%d", (int)below(3));

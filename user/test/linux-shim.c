@@ -20,7 +20,8 @@
 enum {
   L_dup = 23, L_faccessat = 48, L_mkdirat = 34, L_unlinkat = 35, L_linkat = 37, L_chdir = 49, L_openat = 56, L_close = 57, L_pipe2 = 59,
   L_getdents64 = 61, L_lseek = 62, L_read = 63, L_write = 64, L_fstat = 80, L_exit_group = 94, L_nanosleep = 101,
-  L_clock_gettime = 113, L_kill = 129, L_setpriority = 140, L_getpid = 172, L_clone = 220, L_execve = 221,
+  L_clock_gettime = 113, L_sched_setscheduler = 119, L_sched_getscheduler = 120,
+  L_sched_getparam = 121, L_sched_setaffinity = 122, L_sched_getaffinity = 123, L_sched_yield = 124, L_kill = 129, L_setpriority = 140, L_getpid = 172, L_clone = 220, L_execve = 221,
   L_wait4 = 260,
 };
 #define AT_FDCWD (-100)
@@ -205,6 +206,27 @@ int procs(struct procinfo *buf, int max) {
   return 1;
 }
 int setnice(int pid, int nice) { return (int)sys(L_setpriority, 0, pid, nice, 0, 0); }
+/* Scheduling: Linux's calls of the same meaning (its policy numbers are Keel's). */
+int sched_set(int pid, int policy, int priority) {
+  int param = priority;
+  return (int)sys(L_sched_setscheduler, pid, policy, (long)&param, 0, 0);
+}
+int sched_get(int pid, struct schedinfo *out) {
+  long policy = sys(L_sched_getscheduler, pid, 0, 0, 0, 0);
+  int param = 0;
+  if (policy < 0 || sys(L_sched_getparam, pid, (long)&param, 0, 0, 0) < 0) return -1;
+  memset(out, 0, sizeof *out);
+  out->policy = out->eff_policy = (int)policy;
+  out->priority = out->eff_priority = param;
+  out->affinity = (unsigned)getaffinity(pid);
+  return 0;
+}
+int setaffinity(int pid, unsigned long mask) { return (int)sys(L_sched_setaffinity, pid, sizeof mask, (long)&mask, 0, 0); }
+long getaffinity(int pid) {
+  unsigned long mask = 0;
+  return sys(L_sched_getaffinity, pid, sizeof mask, (long)&mask, 0, 0) < 0 ? -1 : (long)(mask & 0xff);
+}
+int sched_yield(void) { return (int)sys(L_sched_yield, 0, 0, 0, 0, 0); }
 int errstr(char *buf, int n) {
   if (n <= 0) return 0;
   return snprintf(buf, (size_t)n, "linux errno %ld", last_errno) < n ? (int)strlen(buf) : n - 1;

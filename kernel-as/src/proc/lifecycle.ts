@@ -25,7 +25,7 @@ import { shmCreateDevice, shmDestroy, shmForkMappings } from "../ipc/shm";
 import { capInsertRoot } from "../cap/cap";
 import { KOBJ_MEMORY, RIGHT_READ, RIGHT_WRITE, RIGHT_GRANT, RIGHT_DELEGATE } from "../cap/codes";
 import { bootfsLookup } from "../fs/bootfs";
-import { schedMakeRunnable, wakeup } from "../sched/sched";
+import { schedMakeRunnable, schedFork, wakeup } from "../sched/sched";
 import { traceEvent, TRACE_EXIT } from "../sched/trace";
 import { hartSetSatp, hartGetReg, hartSetReg, hartGetPc, hartSetPc, hartCopyFpState } from "../machine/hart";
 import { makeSatp } from "../machine/sv48";
@@ -118,6 +118,7 @@ export function procFork(parent: u32): u32 {
   pSetLazy(child, pLazy(parent));
   pSetShmNext(child, pShmNext(parent));
   pSetNice(child, pNice(parent));
+  schedFork(parent, child); // class, priority and affinity
   pSetVruntime(child, pVruntime(parent));
   pSetName(child, pName(parent), pNameLength(parent));
   if (pCwd(parent) > 0) pSetCwd(child, idup(pCwd(parent)));

@@ -13,6 +13,7 @@ import { frameAlloc, frameZero, framesFreeTotal, KIND_PROCTABLE } from "../mm/fr
 import { KSTATE_PROC } from "../lib/layout";
 import { printStr, printDec, printBytes } from "../lib/print";
 import { hartInit, hartContextSize } from "../machine/hart";
+import { MAX_CPUS } from "../lib/cpu";
 
 export const MAX_PROCS: u32 = 64;
 export const PROC_SIZE: usize = 4096;
@@ -74,7 +75,11 @@ const P_ROOT: usize = 720;       // u64 page-table root
 const P_BRK: usize = 728;        // u64 program break
 const P_HEAP_START: usize = 736; // u64 first heap byte (end of stack)
 const P_IMAGE_TOP: usize = 744;  // u64 end of the loaded segments, page aligned
-// 768..959: free (the regions lived here while there were 8)
+const P_POLICY: usize = 768;     // u32: scheduling class, sched/sched.ts POLICY_* (0 = fair)
+const P_RTPRIO: usize = 772;     // u32: real-time priority 1..99 (0 outside the real-time classes)
+const P_AFFINITY: usize = 776;   // u32: the vCPUs it may run on, one bit per CPU (lib/cpu.ts MAX_CPUS)
+const P_RUNSEQ: usize = 784;     // u64: when it joined its real-time queue (FIFO order within a priority)
+// 792..959: free (the regions lived here while there were 8)
 const P_SLICE_LEFT: usize = 960; // u64 instructions left in the current slice
 const P_CTX: usize = 1024;       // hart context (656 bytes, to 1680)
 const P_REGION_TAGS: usize = 1680; // MAX_REGIONS x u32: the capability node a shared mapping was made through (1680..1743)
@@ -83,6 +88,8 @@ const P_REGION_TAGS: usize = 1680; // MAX_REGIONS x u32: the capability node a s
 const P_SIGNALS: usize = 2048;
 
 export const REGION_SIZE: usize = 24;
+/** The affinity a new process starts with: every vCPU. */
+export const AFFINITY_ALL: u32 = (1 << MAX_CPUS) - 1;
 export const NO_SLOT: u32 = 0xFFFF_FFFF;
 
 @unmanaged class ProcTable {
@@ -153,6 +160,7 @@ export function procAlloc(): u32 {
     store<i32>(p + P_PID, t.nextPid++);
     store<u32>(p + P_PARENT, NO_SLOT);
     store<u64>(p + P_VRUNTIME, t.minVruntime);
+    store<u32>(p + P_AFFINITY, AFFINITY_ALL);
     hartInit(p + P_CTX);
     store<u32>(p + P_STATE, P_SLEEPING); // not runnable until set up
     store<u32>(p + P_WAIT_KIND, W_NONE);
@@ -200,6 +208,22 @@ export function procByPid(pid: i32): u32 {
 @inline export function pNice(s: u32): i32 { return load<i32>(procAddr(s) + P_NICE); }
 // @ts-ignore: decorator
 @inline export function pSetNice(s: u32, v: i32): void { store<i32>(procAddr(s) + P_NICE, v); }
+// @ts-ignore: decorator
+@inline export function pPolicy(s: u32): u32 { return load<u32>(procAddr(s) + P_POLICY); }
+// @ts-ignore: decorator
+@inline export function pSetPolicy(s: u32, v: u32): void { store<u32>(procAddr(s) + P_POLICY, v); }
+// @ts-ignore: decorator
+@inline export function pRtPrio(s: u32): u32 { return load<u32>(procAddr(s) + P_RTPRIO); }
+// @ts-ignore: decorator
+@inline export function pSetRtPrio(s: u32, v: u32): void { store<u32>(procAddr(s) + P_RTPRIO, v); }
+// @ts-ignore: decorator
+@inline export function pAffinity(s: u32): u32 { return load<u32>(procAddr(s) + P_AFFINITY); }
+// @ts-ignore: decorator
+@inline export function pSetAffinity(s: u32, v: u32): void { store<u32>(procAddr(s) + P_AFFINITY, v); }
+// @ts-ignore: decorator
+@inline export function pRunSeq(s: u32): u64 { return load<u64>(procAddr(s) + P_RUNSEQ); }
+// @ts-ignore: decorator
+@inline export function pSetRunSeq(s: u32, v: u64): void { store<u64>(procAddr(s) + P_RUNSEQ, v); }
 // @ts-ignore: decorator
 @inline export function pVruntime(s: u32): u64 { return load<u64>(procAddr(s) + P_VRUNTIME); }
 // @ts-ignore: decorator

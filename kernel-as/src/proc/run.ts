@@ -27,9 +27,9 @@ import { sigEnterHandler } from "./sigframe";
 import { debugTarget, debugRoom, debugAfterRun, debugAfterSyscall, debugFault, AFTER_RUN_STOPPED, AFTER_RUN_NOTED } from "./debug";
 import { syscall, SYSCALL_BLOCKED, SYSCALL_EXITED } from "../sys/unix";
 import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, VM_OK, VM_ERR_FAULT, VM_ERR_LIMIT } from "../mm/vm";
-import { schedCharge, SLICE_INSTRUCTIONS } from "../sched/sched";
+import { schedCharge, schedSliceFor, schedSliceSpent, schedTakeResched, schedClearResched } from "../sched/sched";
 import {
-  traceEvent, TRACE_RUN, TRACE_PREEMPT, TRACE_SLEEP, TRACE_YIELD, PREEMPT_SLICE, PREEMPT_INTERRUPT,
+  traceEvent, TRACE_RUN, TRACE_PREEMPT, TRACE_SLEEP, TRACE_YIELD, PREEMPT_SLICE, PREEMPT_INTERRUPT, PREEMPT_WAKE,
 } from "../sched/trace";
 import { timeNowNs } from "../arch/timer";
 import { chargeWork, kernel, SYSCALL_NONE } from "../lib/kstate";
@@ -166,7 +166,9 @@ export function runProcess(slot: u32, budget: u64): u64 {
   const startNs = timeNowNs();
   traceEvent(TRACE_RUN, slot, 0, 0, startNs);
   hartSetTime(ctx, startNs / TIME_TICK_NS, timeScaleQ16());
-  if (pSliceLeft(slot) == 0) pSetSliceLeft(slot, SLICE_INSTRUCTIONS);
+  if (pSliceLeft(slot) == 0) pSetSliceLeft(slot, schedSliceFor(slot));
+  schedClearResched();
+  let woke = false; // a stronger process woke during this turn (sched/sched.ts)
   const workStart = k.sliceWork;
   let used: u64 = 0;
   let gone = false;
@@ -205,6 +207,7 @@ export function runProcess(slot: u32, budget: u64): u64 {
       k.sysNum = SYSCALL_NONE;
       if (r == SYSCALL_EXITED) { gone = true; break; }
       if (r == SYSCALL_BLOCKED) { hartDropReservation(ctx); break; }
+      if (schedTakeResched()) { woke = true; break; }
       // exec may have attached a debugger to it, or this ended a single step.
       debugged = debugTarget(slot);
       if (debugged && debugAfterSyscall(slot)) break;
@@ -237,7 +240,8 @@ export function runProcess(slot: u32, budget: u64): u64 {
     if (state == P_RUNNING) pSetState(slot, P_RUNNABLE);
     // Why its turn ended, for the scheduler trace (an exit was traced by procExit).
     if (state == P_SLEEPING) traceEvent(TRACE_SLEEP, slot, pWaitKind(slot), 0, endNs);
-    else if (pSliceLeft(slot) == 0) traceEvent(TRACE_PREEMPT, slot, PREEMPT_SLICE, 0, endNs);
+    else if (pSliceLeft(slot) == 0) { schedSliceSpent(slot); traceEvent(TRACE_PREEMPT, slot, PREEMPT_SLICE, 0, endNs); }
+    else if (woke) traceEvent(TRACE_PREEMPT, slot, PREEMPT_WAKE, 0, endNs);
     else if (used >= budget) traceEvent(TRACE_YIELD, slot, 0, 0, endNs);
     else traceEvent(TRACE_PREEMPT, slot, PREEMPT_INTERRUPT, 0, endNs);
   }

@@ -1,19 +1,50 @@
-// The scheduler: a fair class and an idle class. Runnable processes are
-// ordered by weighted virtual runtime (instructions retired, scaled by the
-// weight of their nice level: each nice step is worth about 25% of CPU
-// share); the one that has had the least runs next, for a time slice of
-// SLICE_INSTRUCTIONS. When nothing is runnable the machine is idle (the idle
-// class): run() returns and the host sleeps until the next deadline.
+// The scheduler: scheduling classes over one table of processes
+// (docs/processes.md "Scheduling classes").
+//
+// Classes, strongest first: real time (FIFO and round-robin, priorities
+// 1..99, higher first), then fair and batch together (weighted virtual
+// runtime: instructions retired, scaled by the weight of their nice level,
+// each nice step worth about 25% of CPU share; the one that has had the
+// least runs next), then idle (the same vruntime order, only when nothing
+// stronger is runnable). Within a real-time priority the process that joined
+// the queue first runs: a woken one joins at the back, a round-robin one
+// whose quantum ran out goes to the back, a FIFO one keeps its place until
+// it blocks or yields. Batch differs from fair in three ways: no wake-up
+// credit, a longer slice, and its wake-ups never preempt. When nothing is
+// runnable the machine is idle: run() returns and the host sleeps until the
+// next deadline.
+//
+// Wake-up preemption: a process made runnable during another's turn whose
+// effective rank is above the running one's (and which is not batch) asks
+// for a reschedule; proc/run.ts ends the running turn at the next system
+// call boundary, as an interrupt ends it at the next instruction boundary.
+//
+// No starvation guard: a runaway real-time process starves the fair classes
+// (as Linux without its RT throttling). The console's Ctrl-C and the kernel
+// monitor are handled by the kernel between turns, so it can still be ended.
+//
+// Priority inheritance (ipc/endpoint.ts): a server that owes a reply runs at
+// the stronger of its own rank and its caller's effective rank, followed
+// through nested calls up to INHERIT_DEPTH_MAX callers. It is computed from
+// the reply relation at every look, never stored, so it ends exactly when
+// the reply is sent (or the caller dies). `inherit off` in the monitor or
+// `noinherit` on the boot command line turns it off.
+//
+// Affinity: each process carries a mask of the vCPUs it may run on; the
+// pick for a vCPU skips processes whose mask lacks it.
+//
 // Sleeping processes wait on a channel (proc.ts W_*) and are woken by
 // wakeup(); timed sleeps by schedWakeSleepers().
 // A stopped process (proc/signal.ts) is never picked, whatever its state.
-// Relies on: proc/proc, proc/signal (stopped or not).
+// Relies on: proc/proc, proc/signal (stopped or not), lib/cpu.
 
-import { cpu } from "../lib/cpu";
 import {
-  MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, procTable, pState, pSetState, pVruntime,
-  pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled,
+  MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, W_EP_REPLY, procTable, procByPid, pState, pSetState,
+  pVruntime, pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled, pPolicy, pSetPolicy, pRtPrio,
+  pSetRtPrio, pAffinity, pSetAffinity, pRunSeq, pSetRunSeq, pReplyPid,
 } from "../proc/proc";
+import { cpu, cpuId, cpuRecord, MAX_CPUS, CPU_OFFLINE } from "../lib/cpu";
+import { bootCmdlineHas } from "../arch/bootinfo";
 import { sigStopped } from "../proc/signal";
 import { KSTATE_PROC } from "../lib/layout";
 import { debugHeldPlusOne } from "../proc/debug";
@@ -29,8 +60,48 @@ const NICE_0_WEIGHT: u64 = 1024;
 const WAKE_CREDIT: u64 = SLICE_INSTRUCTIONS;
 const WEIGHTS: usize = KSTATE_PROC + 0x200; // 40 x u32, nice -20..19
 
+// Scheduling policies (the numbers Linux gives SCHED_OTHER, FIFO, RR, BATCH, IDLE).
+export const POLICY_FAIR: u32 = 0;
+export const POLICY_FIFO: u32 = 1;
+export const POLICY_RR: u32 = 2;
+export const POLICY_BATCH: u32 = 3;
+export const POLICY_IDLE: u32 = 5;
+export const RT_PRIO_MIN: u32 = 1;
+export const RT_PRIO_MAX: u32 = 99;
+/** Instructions a round-robin process runs before it goes to the back of its priority's queue. */
+export const RR_QUANTUM_INSTRUCTIONS: u64 = 1_000_000;
+/** A batch process's slice: it gives up wake-up latency for fewer switches. */
+export const BATCH_SLICE_INSTRUCTIONS: u64 = 4 * SLICE_INSTRUCTIONS;
+/** How many callers deep a server's inherited priority is followed (seL4 MCS
+ *  donates along the whole chain; a bound keeps a pick's cost fixed). */
+export const INHERIT_DEPTH_MAX: u32 = 8;
+
+// Ranks order the classes: idle < fair = batch < real time 1..99.
+export const RANK_IDLE: u32 = 0;
+export const RANK_FAIR: u32 = 1;
+// @ts-ignore: decorator
+@inline function rtRank(prio: u32): u32 { return RANK_FAIR + prio; }
+
+/** Scheduler state beyond the process table's header (linear memory, so
+ *  snapshots keep it). */
+@unmanaged class SchedState {
+  runSeq: u64;       // counts joins of the real-time queues
+  inheritOff: u32;   // nonzero: priority inheritance is off
+}
+const SCHED_STATE: usize = KSTATE_PROC + 0x300;
+// @ts-ignore: decorator
+@inline function sched(): SchedState { return changetype<SchedState>(SCHED_STATE); }
+const CMDLINE_NOINHERIT = memory.data<u8>([0x6E, 0x6F, 0x69, 0x6E, 0x68, 0x65, 0x72, 0x69, 0x74]); // "noinherit"
+const CMDLINE_NOINHERIT_LEN: u32 = 9;
+
+/** Set when a wake-up during a turn should end it (per vCPU, scratch of one turn). */
+let reschedWanted: bool = false;
+
 export function schedInit(): void {
   traceInit();
+  const st = sched();
+  st.runSeq = 0;
+  st.inheritOff = bootCmdlineHas(CMDLINE_NOINHERIT, CMDLINE_NOINHERIT_LEN) ? 1 : 0;
   // weight(n) = 1024 / 1.25^n, computed once in fixed point.
   let w: u64 = NICE_0_WEIGHT << 16;
   for (let n = 0; n <= NICE_MAX; n++) {
@@ -54,24 +125,138 @@ export function schedCharge(slot: u32, instructions: u64): void {
   pSetVruntime(slot, pVruntime(slot) + instructions * NICE_0_WEIGHT / niceWeight(pNice(slot)));
 }
 
-/** The runnable process with the least virtual runtime, or NO_SLOT. Ties go
- *  to the slot after the last one picked, so equals take turns. */
-export function schedPick(): u32 {
+// ---- Classes, ranks and inheritance ----------------------------------------------
+
+export function policyValid(policy: u32): bool {
+  return policy == POLICY_FAIR || policy == POLICY_FIFO || policy == POLICY_RR || policy == POLICY_BATCH || policy == POLICY_IDLE;
+}
+// @ts-ignore: decorator
+@inline export function policyRealtime(policy: u32): bool { return policy == POLICY_FIFO || policy == POLICY_RR; }
+
+/** The rank of a class and priority (higher runs first). */
+export function rankOf(policy: u32, prio: u32): u32 {
+  if (policyRealtime(policy)) return rtRank(prio);
+  return policy == POLICY_IDLE ? RANK_IDLE : RANK_FAIR;
+}
+// @ts-ignore: decorator
+@inline export function ownRank(slot: u32): u32 { return rankOf(pPolicy(slot), pRtPrio(slot)); }
+
+export function schedInheritOn(): bool { return sched().inheritOff == 0; }
+export function schedSetInherit(on: bool): void { sched().inheritOff = on ? 0 : 1; }
+
+/** The caller slot is serving (waiting in call for slot's reply), or NO_SLOT. */
+export function servedCaller(slot: u32): u32 {
+  const pid = pReplyPid(slot);
+  if (pid == 0) return NO_SLOT;
+  const c = procByPid(pid);
+  if (c == NO_SLOT || pState(c) != P_SLEEPING || pWaitKind(c) != W_EP_REPLY || pWaitObj(c) != slot) return NO_SLOT;
+  return c;
+}
+
+/** Whose class and priority slot runs at: itself, or (inheritance on) the
+ *  strongest caller along the chain of calls it is serving. */
+export function effectiveSource(slot: u32): u32 {
+  let best = slot;
+  if (sched().inheritOff != 0) return best;
+  let bestRank = ownRank(slot);
+  let s = slot;
+  for (let depth: u32 = 0; depth < INHERIT_DEPTH_MAX && pReplyPid(s) != 0; depth++) {
+    const c = servedCaller(s);
+    if (c == NO_SLOT) break;
+    const r = ownRank(c);
+    if (r > bestRank) { best = c; bestRank = r; }
+    s = c;
+  }
+  return best;
+}
+
+// @ts-ignore: decorator
+@inline export function effectiveRank(slot: u32): u32 { return pReplyPid(slot) == 0 ? ownRank(slot) : ownRank(effectiveSource(slot)); }
+
+/** Sets slot's class and priority (checked by the caller). A real-time
+ *  process that changes priority joins the back of its new queue. */
+export function schedSetPolicy(slot: u32, policy: u32, prio: u32): void {
+  pSetPolicy(slot, policy);
+  pSetRtPrio(slot, policyRealtime(policy) ? prio : 0);
+  pSetRunSeq(slot, ++sched().runSeq);
+}
+
+/** fork: the child runs in the parent's class, at its priority, on its vCPUs. */
+export function schedFork(parent: u32, child: u32): void {
+  pSetPolicy(child, pPolicy(parent));
+  pSetRtPrio(child, pRtPrio(parent));
+  pSetAffinity(child, pAffinity(parent));
+}
+
+/** The vCPUs online, one bit each (an affinity mask must name one). */
+export function schedCpusOnlineMask(): u32 {
+  let mask: u32 = 0;
+  for (let i: u32 = 0; i < MAX_CPUS; i++) if (cpuRecord(i).state != CPU_OFFLINE) mask |= 1 << i;
+  return mask == 0 ? 1 : mask; // before the records exist (a test entry): vCPU 0
+}
+
+/** The instructions slot runs before the scheduler looks again. */
+export function schedSliceFor(slot: u32): u64 {
+  const policy = pPolicy(effectiveSource(slot));
+  if (policy == POLICY_RR) return RR_QUANTUM_INSTRUCTIONS;
+  if (policy == POLICY_BATCH) return BATCH_SLICE_INSTRUCTIONS;
+  return SLICE_INSTRUCTIONS; // FIFO: only a point to look for a stronger process; it keeps its place
+}
+
+/** slot's turn ended with its slice spent: a round-robin process goes to the
+ *  back of its priority's queue. */
+export function schedSliceSpent(slot: u32): void {
+  if (pPolicy(effectiveSource(slot)) == POLICY_RR) pSetRunSeq(slot, ++sched().runSeq);
+}
+
+/** sched_yield: the caller goes to the back of its queue and its turn ends. */
+export function schedYield(slot: u32): void {
+  pSetRunSeq(slot, ++sched().runSeq);
+  // A fair process gives up the rest of its slice's lead too.
+  if (ownRank(slot) <= RANK_FAIR && pVruntime(slot) < procTable().minVruntime) pSetVruntime(slot, procTable().minVruntime);
+  reschedWanted = true;
+}
+
+/** True (once) when a wake-up asked for the running turn to end. */
+export function schedTakeResched(): bool {
+  const r = reschedWanted;
+  reschedWanted = false;
+  return r;
+}
+export function schedClearResched(): void { reschedWanted = false; }
+
+/** Whether slot may be picked now: runnable, not stopped, not held by the debugger. */
+// @ts-ignore: decorator
+@inline function pickable(slot: u32, held: u32): bool {
+  // A stopped process waits for SIGCONT; one a debugger holds, for the
+  // debugger, unless it was killed (SIGKILL ends it, as it ends a ptrace-stopped process).
+  return pState(slot) == P_RUNNABLE && !sigStopped(slot) && !(slot + 1 == held && !pKilled(slot));
+}
+
+/** The process the current vCPU runs next, or NO_SLOT. */
+export function schedPick(): u32 { return schedPickFor(cpuId()); }
+
+/** The process vCPU `vcpu` runs next, or NO_SLOT: of the pickable ones whose
+ *  affinity names `vcpu`, the highest effective rank; among real-time equals
+ *  the one queued first, among the others the least virtual runtime. Ties
+ *  go to the slot after the last one picked, so equals take turns. */
+export function schedPickFor(vcpu: u32): u32 {
   const t = procTable();
   let best = NO_SLOT;
-  let bestV: u64 = 0;
-  const here = cpu().current;
+  let bestRank: u32 = 0;
+  let bestKey: u64 = 0;
+  const cpuBit: u32 = 1 << vcpu;
+  const here = cpuRecord(vcpu).current;
   const start = here == NO_SLOT ? 0 : (here + 1) % MAX_PROCS;
   const held = debugHeldPlusOne(); // a process stopped by the debugger stays put
   for (let i: u32 = 0; i < MAX_PROCS; i++) {
     const slot = (start + i) % MAX_PROCS;
-    // A stopped process waits for SIGCONT; one a debugger holds, for the
-    // debugger, unless it was killed (SIGKILL ends it, as it ends a ptrace-stopped process).
-    if (pState(slot) != P_RUNNABLE || sigStopped(slot) || (slot + 1 == held && !pKilled(slot))) continue;
-    const v = pVruntime(slot);
-    if (best == NO_SLOT || v < bestV) { best = slot; bestV = v; }
+    if (!pickable(slot, held) || (pAffinity(slot) & cpuBit) == 0) continue;
+    const rank = effectiveRank(slot);
+    const key = rank > RANK_FAIR ? pRunSeq(slot) : pVruntime(slot);
+    if (best == NO_SLOT || rank > bestRank || (rank == bestRank && key < bestKey)) { best = slot; bestRank = rank; bestKey = key; }
   }
-  if (best != NO_SLOT && bestV > t.minVruntime) t.minVruntime = bestV;
+  if (best != NO_SLOT && bestRank <= RANK_FAIR && bestKey > t.minVruntime) t.minVruntime = bestKey;
   return best;
 }
 
@@ -84,8 +269,16 @@ export function schedRunnableCount(): u32 {
 /** Makes slot runnable (from creation or a wake-up). */
 export function schedMakeRunnable(slot: u32): void {
   const t = procTable();
-  const floor = t.minVruntime > WAKE_CREDIT ? t.minVruntime - WAKE_CREDIT : 0;
+  const batch = pPolicy(slot) == POLICY_BATCH;
+  const credit: u64 = batch ? 0 : WAKE_CREDIT; // batch gets no wake-up credit
+  const floor = t.minVruntime > credit ? t.minVruntime - credit : 0;
   if (pVruntime(slot) < floor) pSetVruntime(slot, floor);
+  if (pState(slot) != P_RUNNABLE) pSetRunSeq(slot, ++sched().runSeq); // the back of its real-time queue
+  // Woken during another's turn and stronger than it: that turn ends at the
+  // next boundary (batch never preempts on wake).
+  // (Only this vCPU's turn: another vCPU sees the woken process at its next pick.)
+  const running = cpu().current;
+  if (!batch && running != NO_SLOT && running != slot && effectiveRank(slot) > effectiveRank(running)) reschedWanted = true;
   // A new process is asleep on W_NONE until set up: its wake reads "start".
   if (pState(slot) == P_SLEEPING) traceEvent(TRACE_WAKE, slot, pWaitKind(slot), 0, traceLastNs());
   pSetWait(slot, W_NONE, 0);

@@ -33,6 +33,8 @@ export const TRACE_EXIT: u32 = 5;
 /** Why a preempt happened (the event's arg). */
 export const PREEMPT_SLICE: u32 = 0;
 export const PREEMPT_INTERRUPT: u32 = 1;
+/** A stronger process woke during its turn (sched/sched.ts, wake-up preemption). */
+export const PREEMPT_WAKE: u32 = 2;
 
 /** Bytes per event; the ring holds SCHED_TRACE_RING_SIZE / 16 of them (a power of two). */
 export const TRACE_EVENT_SIZE: usize = 16;

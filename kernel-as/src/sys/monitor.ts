@@ -4,6 +4,7 @@
 // as a debug console once user programs exist.
 // Relies on: dev/console (input), lib/print, lib/log, mm/* (what it shows).
 
+import { schedInheritOn, schedSetInherit } from "../sched/sched";
 import { debugAttach, debugDetach, debugSession, debugStopped, DBG_OK, DBG_ERR_BUSY } from "../proc/debug";
 import { KSTATE_MONITOR, PAGE_SIZE } from "../lib/layout";
 import { cpu } from "../lib/cpu";
@@ -191,6 +192,7 @@ function execute(): void {
   else if (wordIs(0, "grow")) cmdGrow();
   else if (wordIs(0, "ps")) cmdPs();
   else if (wordIs(0, "kill")) cmdKill();
+  else if (wordIs(0, "inherit")) cmdInherit();
   else if (wordIs(0, "gdb")) cmdGdb();
   else if (wordIs(0, "reboot")) cmdReboot();
   else if (wordIs(0, "halt")) cmdHalt();
@@ -213,6 +215,7 @@ function cmdHelp(): void {
   printLine("  grow MiB         ask the hypervisor for more RAM and add it as free frames");
   printLine("  ps               processes: state, what each waits on, CPU time");
   printLine("  kill PID [SIG]   send a signal to a process (default 9, SIGKILL)");
+  printLine("  inherit [on|off] priority inheritance through IPC calls (shows it without a word)");
   printLine("  gdb [PID|detach] stop PID for the runner's GDB server; no argument: the session");
   printLine("  reboot           restart the machine");
   printLine("  halt             stop the machine");
@@ -522,6 +525,16 @@ function cmdKill(): void {
   printStr(" to ");
   printProcess(slot);
   emit(0x0A);
+}
+
+/** inherit [on|off]: whether a server serving a call runs at its caller's
+ *  priority (sched/sched.ts); off shows priority inversion. */
+function cmdInherit(): void {
+  const words = state().words;
+  if (words == 2 && wordIs(1, "on")) schedSetInherit(true);
+  else if (words == 2 && wordIs(1, "off")) schedSetInherit(false);
+  else if (words != 1) { printLine("usage: inherit [on|off]"); return; }
+  printLine(schedInheritOn() ? "inherit: priority inheritance is on" : "inherit: priority inheritance is off");
 }
 
 const WASM_PAGE_SHIFT: u64 = 16;

@@ -34,6 +34,11 @@ export function syscallName(num: u32): string {
     case 104: return "sbrklazy";
     case 105: return "fsinfo";
     case 106: return "trace";
+    case 140: return "sched_set";
+    case 141: return "sched_get";
+    case 142: return "setaffinity";
+    case 143: return "getaffinity";
+    case 144: return "sched_yield";
     case 200: return "cap_info";
     case 201: return "cap_derive";
     case 202: return "cap_copy";

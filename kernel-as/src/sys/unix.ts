@@ -24,6 +24,7 @@ import { capNodeRights } from "../cap/cap";
 import { fdInstall, fdFile, fdClose, fdDup, capErrText } from "./fd";
 import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
+import { schedCall, SYS_SCHED_FIRST, SYS_SCHED_LAST } from "./schedcalls";
 import { nicCall, SYS_NIC_FIRST, SYS_NIC_LAST, NIC_CALL_BLOCKED } from "./netcalls";
 import {
   signalCall, consoleReadCheck, SYS_SIGNAL_FIRST, SYS_SIGNAL_LAST, SIGNAL_BLOCKED, SIGNAL_REGISTERS_SET,
@@ -272,6 +273,7 @@ function dispatch(slot: u32): i32 {
         if (result == SIGNAL_REGISTERS_SET) return SYSCALL_NEW_IMAGE;
         break;
       }
+      if (num >= SYS_SCHED_FIRST && num <= SYS_SCHED_LAST) { result = schedCall(slot, num); break; }
       if (num >= SYS_NATIVE_FIRST && num <= SYS_NATIVE_LAST) {
         result = nativeCall(slot, num);
         if (result == NATIVE_BLOCKED) return SYSCALL_BLOCKED;
