@@ -47,6 +47,11 @@ function rig(clock: "deterministic" | "realtime" = "deterministic") {
   return { h, dbg, pid: pid!, runToPost, view };
 }
 
+function view(r: DebugReply): DebugView {
+  if (r.kind === "error") throw new Error(r.message);
+  return r.view;
+}
+
 describe("the Debugger panel's worker side", () => {
   it("reads the boot file system's programs", () => {
     const wc = bootfsFile(bootfsImage(), "wc");
@@ -233,6 +238,63 @@ describe("the Debugger panel's worker side", () => {
     v = runToPost();
     expect(v.exited).toEqual({ pid, status: 0, signal: 0 });
     expect(v.watchpoints).toEqual([]);
+  });
+
+  it("attaches at a program's exec and follows the process into its next exec: the new program's symbols", () => {
+    const image = bootfsImage();
+    const h = new MachineHarness({ ramBytes: 32 * 1024 * 1024, modules: userlandModules(image), clock: "deterministic" }).boot();
+    h.runUntil("\n$ ");
+    const posted: DebugView[] = [];
+    const dbg = new PanelDebugger(h.machine, { bootfs: image, undoDisk: null, kick: () => {}, post: (v) => posted.push(v) });
+    const runToPost = (): DebugView => {
+      const before = posted.length;
+      for (let i = 0; i < 4000 && posted.length === before; i++) {
+        h.machine.runFor(5);
+        dbg.afterSlice();
+      }
+      expect(posted.length).toBeGreaterThan(before);
+      return posted[posted.length - 1]!;
+    };
+    expect(dbg.handle({ op: "attach-exec", name: "no spaces allowed" }).kind).toBe("error");
+    let r = dbg.handle({ op: "attach-exec", name: "nice" });
+    expect(r.kind).toBe("view");
+    if (r.kind === "view") expect(r.view.awaitingExec).toBe("nice");
+    h.machine.input("echo hello world | nice 0 wc\r");
+    let v = runToPost();
+    expect(v.name).toBe("nice");
+    expect(v.reason).toBe("attach");
+    expect(v.symbols).toMatch(/symbols of \/nice/);
+    expect(v.disasm.find((d) => d.addr === v.regs[32])?.symbol).toBe("_start");
+    // A breakpoint and a watchpoint in nice; continue: nice execs wc in the same process.
+    v = view(dbg.handle({ op: "break", addr: "main", on: true }));
+    expect(v.breakpoints.length).toBe(1);
+    v = view(dbg.handle({ op: "watch", addr: v.regs[2]!, len: 8, kind: "write", on: true }));
+    expect(v.watchpoints.length).toBe(1);
+    dbg.handle({ op: "continue" });
+    v = runToPost();
+    expect(v.reason).toBe("break"); // nice's main
+    dbg.handle({ op: "continue" });
+    v = runToPost();
+    while (v.hit !== null) { // nice's own stores to the stack word watched
+      dbg.handle({ op: "continue" });
+      v = runToPost();
+    }
+    expect(v.reason).toBe("exec");
+    expect(v.name).toBe("wc");
+    expect(v.symbols).toMatch(/symbols of \/wc/);
+    expect(v.breakpoints).toEqual([]);
+    expect(v.watchpoints).toEqual([]);
+    expect(v.disasm.find((d) => d.addr === v.regs[32])?.symbol).toBe("_start");
+    // wc's main, by its symbol: the new program's.
+    const wcMain = symbolValue(wcElf, "main");
+    v = view(dbg.handle({ op: "break", addr: "main", on: true }));
+    expect(v.breakpoints).toEqual([wcMain.toString(16).padStart(16, "0")]);
+    dbg.handle({ op: "continue" });
+    v = runToPost();
+    expect(v.reason).toBe("break");
+    expect(BigInt(`0x${v.regs[32]}`)).toBe(wcMain);
+    dbg.handle({ op: "detach" });
+    expect(h.runUntil(/\d+\s+\d+\s+\d+\s*\r?\n/, 0)).toMatch(/1\s+2\s+12/);
   });
 
   it("refuses reverse execution with the realtime clock, saying why", () => {

@@ -167,6 +167,12 @@ export class PanelDebugger {
       if (this.target.position() !== this.runningTo) this.target.clearRunTo();
       this.runningTo = null;
     }
+    if (event.stop.reason === "exec") {
+      // A new program: its symbols; the old one's breakpoints and watchpoints went with it (the kernel dropped them).
+      this.program = null;
+      if (this.over !== null) this.over = null;
+      this.forgetWatches();
+    }
     if (this.watchStep !== null) this.finishWatch();
     else if (event.stop.reason === "watch" && event.stop.watch !== undefined && this.beginWatch(event.stop.watch, false)) return;
     this.stopped();

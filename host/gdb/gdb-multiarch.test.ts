@@ -178,6 +178,31 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     expect(await r.exited).toBe(0);
   }, 90_000);
 
+  it("follows the debugged process into exec: the new program's symbols, its breakpoints set again", async () => {
+    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "nice"]));
+    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+    r.child.stdin!.write("echo hello world | nice 0 wc\n"); // nice execs wc in the same process
+    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    const { status, output } = await runGdb(Number(port), [
+      "break main",
+      "continue", // nice's main
+      "continue", // its exec of /wc: gdb reads wc's symbols, sets `break main` again in wc and runs on to it
+      "info registers pc",
+      "delete",
+      "continue",
+    ], "user/bin/nice.debug");
+    if (process.env.GDB_SHOW) console.log(output);
+    expect(status, output).toBe(0);
+    expect(output).toMatch(/Breakpoint 1, main \(argc=3, argv=0x[0-9a-f]+\) at \.\/user\/prog\/nice\.c:\d+/);
+    expect(output).toMatch(/is executing new program: .*user\/bin\/wc\.debug/);
+    expect(output).toMatch(/^pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <main\+\d+>/m);
+    expect(output).toMatch(/Breakpoint 1, main \(argc=1, argv=0x[0-9a-f]+\) at \.\/user\/prog\/wc\.c:\d+/);
+    expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
+    expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
+    r.child.stdin!.end();
+    expect(await r.exited).toBe(0);
+  }, 90_000);
+
   it("steps through an ecall and shows its kernel side with monitor syscall", async () => {
     const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
     const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);

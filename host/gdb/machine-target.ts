@@ -14,7 +14,7 @@ import { KernelSide } from "./kernel-side.js";
 // proc/debug.ts EVENT_*, STOP_*, and machine/debug.ts WATCH_*.
 const EVENT_STOP = 1;
 const EVENT_EXIT = 2;
-const REASONS: StopInfo["reason"][] = ["attach", "attach", "break", "watch", "step", "interrupt", "fault", "step"];
+const REASONS: StopInfo["reason"][] = ["attach", "attach", "break", "watch", "step", "interrupt", "fault", "step", "exec"];
 const WATCH_CODES: Record<WatchKind, number> = { write: 1, read: 2, access: 3 };
 const WATCH_NAMES: Record<number, WatchKind> = { 1: "write", 2: "read", 3: "access" };
 /** In a reported watch kind: the kernel's copyout wrote the bytes (machine/debug.ts WATCH_BY_KERNEL). */
@@ -216,7 +216,16 @@ export class MachineDebugTarget implements DebugTarget {
     if (reason === "watch") {
       stop.watch = watchOf(k.debugWatchKind(), BigInt.asUintN(64, k.debugStopAddr()));
     }
+    if (reason === "exec") stop.exec = { name: this.processName() ?? "" };
     return stop;
+  }
+
+  /** The debugged process's name (its program's, since exec sets it), or null. */
+  processName(): string | null {
+    const pid = this.pid();
+    if (pid === null) return null;
+    const overview = this.machine.inspect({ what: "overview", logFrom: 0xffff_ffff, schedFrom: 0xffff_ffff });
+    return overview.what === "overview" ? overview.overview.procs.find((p) => p.pid === pid)?.name ?? null : null;
   }
 
   attach(pid: number): boolean {
@@ -351,7 +360,12 @@ export class MachineDebugTarget implements DebugTarget {
     const k = this.kernel();
     if (k === null) return null;
     const event = k.debugTakeEvent();
-    if (event === EVENT_STOP) return { kind: "stop", stop: this.lastStop() };
+    if (event === EVENT_STOP) {
+      const stop = this.lastStop();
+      // The kernel dropped the old program's breakpoints and watchpoints at its exec.
+      if (stop.reason === "exec") this.points.clear();
+      return { kind: "stop", stop };
+    }
     if (event === EVENT_EXIT) return { kind: "exit", status: k.debugExitStatus(), signal: k.debugExitSignal() };
     return null;
   }

@@ -16,6 +16,8 @@ export interface GdbServerOptions {
   log?: (line: string) => void;
   /** Every packet, for --gdb-log. */
   packetLog?: (direction: "in" | "out", text: string) => void;
+  /** The file gdb reads a program's symbols from after the debugged process execs it (default `/NAME`). */
+  execPath?: (name: string) => string;
 }
 
 export class GdbServer {
@@ -67,7 +69,7 @@ export class GdbServer {
   /** A gdb connected: its replies go to `send`. False if one is connected already. */
   connect(send: (bytes: Uint8Array) => void): boolean {
     if (this.session !== null) return false;
-    const session = new GdbSession(this.target, send);
+    const session = new GdbSession(this.target, send, this.options.execPath);
     if (this.options.packetLog) session.onPacket = this.options.packetLog;
     this.session = session;
     this.log("gdb: connected");

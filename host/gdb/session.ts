@@ -15,7 +15,9 @@ export type WatchKind = "write" | "read" | "access";
 export interface StopInfo {
   /** Signal number gdb is told (5 SIGTRAP, 2 SIGINT, 11 SIGSEGV, ...). */
   signal: number;
-  reason: "attach" | "break" | "watch" | "step" | "interrupt" | "fault";
+  reason: "attach" | "break" | "watch" | "step" | "interrupt" | "fault" | "exec";
+  /** reason exec: the program the process runs now (its name, as exec set it). */
+  exec?: { name: string };
   /** bySyscall: the kernel wrote the bytes in a system call (a read() into
    *  them); the process stopped after the call, not before an instruction. */
   watch?: { kind: WatchKind; addr: bigint; bySyscall?: boolean };
@@ -97,9 +99,14 @@ export class GdbSession {
   /** Every packet exchanged, for `set debug remote`-style logs (tests, --gdb-log). */
   onPacket?: (direction: "in" | "out", text: string) => void;
 
+  /** gdb asked for exec events (qSupported exec-events+): an exec stop says which file to load symbols from. */
+  private execEvents = false;
+
   constructor(
     private readonly target: DebugTarget,
     private readonly send: (bytes: Uint8Array) => void,
+    /** The file gdb should read a program's symbols from after an exec (default `/NAME`). */
+    private readonly execPath: (name: string) => string = (name) => `/${name}`,
   ) {}
 
   /** Bytes from gdb. */
@@ -167,6 +174,8 @@ export class GdbSession {
       text += `${name}:${hex(stop.watch.addr)};`;
     } else if (stop.reason === "break" && this.swbreak) {
       text += "swbreak:;";
+    } else if (stop.reason === "exec" && stop.exec && this.execEvents) {
+      text += `exec:${toHex(latin1(this.execPath(stop.exec.name)))};`;
     }
     return text;
   }
@@ -242,8 +251,10 @@ export class GdbSession {
   private query(q: string): string | Uint8Array {
     if (q.startsWith("Supported")) {
       this.swbreak = q.includes("swbreak+");
+      this.execEvents = q.includes("exec-events+");
       const reverse = this.target.canReverse?.() === true ? ";ReverseStep+;ReverseContinue+" : "";
-      return `PacketSize=${hex(PACKET_SIZE)};qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+${reverse}`;
+      const exec = this.execEvents ? ";exec-events+" : "";
+      return `PacketSize=${hex(PACKET_SIZE)};qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+${reverse}${exec}`;
     }
     if (q.startsWith("Xfer:features:read:")) return this.xferFeatures(q.slice("Xfer:features:read:".length));
     if (q === "Attached" || q.startsWith("Attached:")) return "1";

@@ -275,6 +275,11 @@ async function main(): Promise<number> {
         loop.kick(); // a disconnect may let the runner finish
       },
       packetLog: args.gdbLog ? (dir, text) => process.stderr.write(`keel: gdb ${dir === "in" ? "<-" : "->"} ${text}\n`) : undefined,
+      // After an exec gdb loads the new program's symbols from its debug copy, when the build has one.
+      execPath: (name) => {
+        const debugCopy = fileURLToPath(new URL(`../../user/bin/${name}.debug`, import.meta.url));
+        return /^[\w.+-]+$/.test(name) && existsSync(debugCopy) ? debugCopy : `/${name}`;
+      },
     });
     try {
       await gdb.listen();

@@ -423,7 +423,7 @@ export function describe(v: DebugView): string {
   if (v.state === "running") return `Process ${v.pid} (${v.name}) runs. Pause (F6) stops it.`;
   if (v.hit !== null) return `Process ${v.pid} (${v.name}) stopped: after a watchpoint hit.`;
   const why: Record<string, string> = {
-    attach: "attached", break: "at a breakpoint", watch: "at a watchpoint", step: "stepped", interrupt: "paused", fault: `at a fault (signal ${v.signal})`,
+    attach: "attached", exec: "it ran exec: the new program's first instruction, its symbols loaded (breakpoints and watchpoints of the old program are gone)", break: "at a breakpoint", watch: "at a watchpoint", step: "stepped", interrupt: "paused", fault: `at a fault (signal ${v.signal})`,
   };
   return `Process ${v.pid} (${v.name}) stopped: ${why[v.reason ?? ""] ?? v.reason}.`;
 }

@@ -95,6 +95,8 @@ export const STOP_STEP: u32 = 4;
 export const STOP_INTERRUPT: u32 = 5;
 export const STOP_FAULT: u32 = 6;
 export const STOP_RUNTO: u32 = 7;
+/** The debugged process ran exec: stopped at the new program's first instruction. */
+export const STOP_EXEC: u32 = 8;
 
 // Signal numbers as gdb's remote protocol names them.
 const SIG_INT: u32 = 2;
@@ -334,8 +336,19 @@ export function debugFault(slot: u32, cause: u32): bool {
   return true;
 }
 
-/** exec succeeded in slot: attach if the host asked for the next exec of this name. */
+/** exec succeeded in slot: the debugged process stops at the new
+ *  program's first instruction (its breakpoints and watchpoints were the
+ *  old program's, and go: the debugger sets them again from the new
+ *  program's symbols); otherwise attach if the host asked for the next
+ *  exec of this name. */
 export function debugOnExec(slot: u32): void {
+  if (debugTarget(slot)) {
+    hartDebugReset();
+    store<u32>(field(DS_NOTE_SEEN), hartNoteSeq());
+    armFlags(slot);
+    stop(STOP_EXEC, SIG_TRAP);
+    return;
+  }
   const len = load<u32>(field(DS_EXEC_LEN));
   if (len == 0 || sessionPid() != 0) return;
   if (pNameLength(slot) != len || memory.compare(pName(slot), field(DS_EXEC_NAME), <usize>len) != 0) return;
