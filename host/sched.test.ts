@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
+import { CPU_INSTRET, cpuRecordAddr } from "./cpus.js";
 
 function bootShell(cmdline = ""): MachineHarness {
   const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, modules: userlandModules(), cmdline }).boot();
@@ -36,6 +37,26 @@ describe("scheduling classes", () => {
   it("takes round-robin processes of one priority in turns, a quantum each", () => {
     const out = h.shell("schedtest rr");
     expect(lines(out, /^[ABC]\d$/)).toEqual(["A1", "B1", "C1", "A2", "B2", "C2", "A3", "B3", "C3"]);
+  });
+
+  it("sends a FIFO process that yields to the back of its priority's queue", () => {
+    expect(lines(h.shell("schedtest yield"), /^[AB]\d$/)).toEqual(["A1", "B1", "A2", "B2", "A3", "B3"]);
+  });
+
+  it("keeps a sandbox from raising a process above its own class or naming a pid not its own", () => {
+    expect(h.shell("sandbox chrt -f 10 true")).toContain(
+      "chrt: sched_set: capability mode: may not raise a process above this process's own class and priority");
+    // Lowering itself is allowed (it cannot exec in capability mode, so chrt -p changes it in place).
+    expect(h.shell("sandbox chrt -b -p 0 0")).not.toContain("chrt:");
+    expect(h.shell("sandbox chrt -p 1")).toContain(
+      "chrt: 1: sched_get: capability mode: that pid is not this process or one of its children");
+    // sandbox starts its command with spawn, which passes class and mask on as fork does.
+    expect(h.shell("taskset 1 sandbox taskset -p 0")).toContain("pid 0's current affinity mask: 1");
+    expect(h.shell("chrt -i 0 sandbox chrt -p 0")).toContain("policy: SCHED_IDLE");
+    expect(h.shell("chrt -i 0 sandbox chrt -o -p 0 0")).toContain(
+      "chrt: 0: sched_set: capability mode: may not raise a process above this process's own class and priority");
+    expect(h.shell("taskset 1 sandbox taskset -p 3 0")).toContain(
+      "taskset: 0: setaffinity: capability mode: may not name a CPU this process may not use itself");
   });
 
   it("runs a real-time process before a fair one that became runnable with it", () => {
@@ -133,5 +154,35 @@ describe("priority inheritance through IPC", () => {
     const h = bootShell("noinherit");
     expect(h.monitor("inherit")).toContain("priority inheritance is off");
     expect(before(h.shell("prioinv nested"), "medium: done", "client: reply received")).toBe(true);
+  });
+});
+
+describe("classes and affinity on two vCPUs", () => {
+  function boot2(): MachineHarness {
+    const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, modules: userlandModules(), cpus: 2 }).boot();
+    h.runUntil("\n$ ");
+    return h;
+  }
+
+  it("honours masks: pinned to vCPU 0 the inversion shows with inheritance off although vCPU 1 is free", () => {
+    const h = boot2();
+    expect(h.output).toContain("smp: 2 vCPUs online");
+    expect(before(h.shell("prioinv"), "client: reply received", "medium: done")).toBe(true);
+    expect(lines(h.shell("schedtest fifo"), /^[ABC]\d$/)).toEqual(["A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3"]);
+    h.monitor("inherit off");
+    expect(before(h.shell("prioinv"), "medium: done", "client: reply received")).toBe(true);
+  });
+
+  it("accepts a mask of vCPU 1 alone and runs the process there; refuses one of no vCPU it has", () => {
+    const h = boot2();
+    expect(h.shell("taskset 4 true")).toContain("taskset: setaffinity: the mask names none of this machine's vCPUs");
+    const instret = (cpu: number): bigint => {
+      const view = new DataView(h.machine.ram);
+      return view.getBigUint64(cpuRecordAddr(cpu) + CPU_INSTRET, true);
+    };
+    const before0 = instret(0), before1 = instret(1);
+    expect(h.shell("taskset 2 spin 1 1")).toMatch(/children used/);
+    // The spinner's instructions were all retired on vCPU 1; vCPU 0 ran only the shell's few.
+    expect(instret(1) - before1).toBeGreaterThan(10n * (instret(0) - before0));
   });
 });

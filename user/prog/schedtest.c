@@ -8,6 +8,7 @@
 //   rtfair  a real-time child runs before a fair one made runnable first
 //   idle    an idle-class child starts only after a fair one is done
 //   wake    a fair reader woken by an idle-class writer preempts it; a batch one does not
+//   yield   two FIFO children of one priority that yield after every line alternate
 //   errors  bad policies, priorities, masks and pids are refused with reasons
 //   inherit fork passes class, priority and mask on; exec keeps them
 #include "user.h"
@@ -47,6 +48,24 @@ static void rt_order(int policy) {
     must(sched_set(pid, policy, 10) == 0, "sched_set child");
   }
   wait_all(3);
+}
+
+/** Two FIFO children at priority 10, queued A then B; each prints and yields. */
+static void yield_case(void) {
+  must(sched_set(0, SCHED_FIFO, 50) == 0, "sched_set parent");
+  for (int c = 0; c < 2; c++) {
+    int pid = fork();
+    if (pid == 0) {
+      for (int k = 1; k <= 3; k++) {
+        printf("%c%d\n", 'A' + c, k);
+        must(sched_yield() == 0, "sched_yield");
+      }
+      exit(0);
+    }
+    must(pid > 0, "fork");
+    must(sched_set(pid, SCHED_FIFO, 10) == 0, "sched_set child");
+  }
+  wait_all(2);
 }
 
 /** A child that waits for the go pipe to close, then runs `body`. */
@@ -149,7 +168,7 @@ static void inherit_case(void) {
 
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(2, "usage: schedtest fifo|rr|rtfair|idle|wake|errors|inherit\n");
+    fprintf(2, "usage: schedtest fifo|rr|rtfair|idle|wake|yield|errors|inherit\n");
     return 2;
   }
   must(setaffinity(0, 1) == 0, "setaffinity 1");
@@ -159,6 +178,7 @@ int main(int argc, char **argv) {
   else if (strcmp(c, "rtfair") == 0) two_after_go(SCHED_FAIR, fair_body, SCHED_FIFO, rt_body);
   else if (strcmp(c, "idle") == 0) two_after_go(SCHED_IDLE, idle_body, SCHED_FAIR, fair_body);
   else if (strcmp(c, "wake") == 0) { wake_case(SCHED_FAIR, "fair"); wake_case(SCHED_BATCH, "batch"); }
+  else if (strcmp(c, "yield") == 0) yield_case();
   else if (strcmp(c, "errors") == 0) errors_case();
   else if (strcmp(c, "inherit") == 0) inherit_case();
   else {

@@ -28,7 +28,7 @@ import {
   pNice, pSetNice, pVruntime, pSetVruntime, pReplyPid, pCtx, pState, pWaitKind, MAX_PROCS, P_SLEEPING, W_PIPE_READ,
   W_PIPE_WRITE, W_CONSOLE, W_EP_SEND, W_EP_RECV, W_EP_CALL, W_NTFN, W_NIC,
 } from "../proc/proc";
-import { schedMakeRunnable } from "../sched/sched";
+import { schedMakeRunnable, schedFork } from "../sched/sched";
 import { copyin, copyout, copyinstr, VM_OK } from "../mm/vm";
 import { fsMounted, fsLookup } from "../fs/fsops";
 import { fileDiskInode, fileKind, FK_DISK, FK_INODE } from "../fs/file";
@@ -413,6 +413,7 @@ function spawnCall(slot: u32, fromCap: bool): i64 {
   if ((flags & SPAWN_CAPMODE) != 0 || pCapMode(slot)) pSetCapMode(child);
   else if (pCwd(slot) > 0) pSetCwd(child, idup(pCwd(slot)));
   pSetNice(child, pNice(slot));
+  schedFork(slot, child); // class, priority and CPU mask, as fork: a sandbox's child cannot escape them
   pSetVruntime(child, pVruntime(slot));
   pSetParent(child, slot);
   sigSpawn(slot, child);
