@@ -8,7 +8,7 @@ export { kernelImageEnd } from "../src/lib/image";
 import { framesInit } from "../src/mm/frames";
 import { cpuRecordsInit } from "../src/lib/cpu";
 import {
-  procTableInit, procAlloc, procFreeSlot, pPid, pState, pSetState, pAffinity, pSetAffinity, pReplyPid, pSetReplyPid,
+  procTableInit, procAlloc, procFreeSlot, pPid, pState, pSetState, pAffinity, pSetAffinity, pReplyPid, pSetReplyPid, pSetReplyCaller,
   pSetWait, pVruntime, pRunSeq, P_RUNNABLE, P_SLEEPING, W_EP_REPLY, W_SLEEP, NO_SLOT,
 } from "../src/proc/proc";
 import {
@@ -36,7 +36,7 @@ export function sleep(slot: u32): void { schedSleep(slot, W_SLEEP, 0); }
 
 /** client calls server: the server received it and owes the reply. */
 export function call(client: u32, server: u32): void {
-  pSetReplyPid(server, pPid(client));
+  pSetReplyCaller(server, client);
   schedSleep(client, W_EP_REPLY, server);
 }
 

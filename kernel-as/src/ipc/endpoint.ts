@@ -21,7 +21,7 @@ import { objInit, objRetire, capLookup, capCopy, capNodeBadge, cspaceFreeSlot, O
 import { KOBJ_ENDPOINT, KOBJ_NOTIFICATION, RIGHT_GRANT, RIGHT_DELEGATE } from "../cap/codes";
 import {
   MAX_PROCS, NO_SLOT, P_SLEEPING, W_EP_SEND, W_EP_RECV, W_EP_CALL, W_EP_REPLY, W_NTFN, procTable, procByPid, pState,
-  pWaitKind, pWaitObj, pWaitSeq, pSetWaitSeq, pCtx, pCspace, pPid, pReplyPid, pSetReplyPid,
+  pWaitKind, pWaitObj, pWaitSeq, pSetWaitSeq, pCtx, pCspace, pPid, pReplyPid, pSetReplyPid, pSetReplyCaller,
 } from "../proc/proc";
 import { fail } from "../sys/callargs";
 import { schedSleep, schedMakeRunnable, wakeup } from "../sched/sched";
@@ -183,7 +183,7 @@ export function epSend(slot: u32, ep: usize, msgVa: u64, badge: u64, call: bool)
   }
   completeCall(receiver, 0);
   if (call) {
-    pSetReplyPid(receiver, pPid(slot));
+    pSetReplyCaller(receiver, slot);
     sleepOn(slot, W_EP_REPLY, <usize>receiver);
     return EP_BLOCKED;
   }
@@ -208,7 +208,7 @@ export function epRecv(slot: u32, ep: usize, msgVa: u64): i32 {
     return r;
   }
   if (isCall) {
-    pSetReplyPid(slot, pPid(sender));
+    pSetReplyCaller(slot, sender);
     sleepOn(sender, W_EP_REPLY, <usize>slot);
   } else {
     completeCall(sender, 0);

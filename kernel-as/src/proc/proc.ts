@@ -78,6 +78,7 @@ const P_IMAGE_TOP: usize = 744;  // u64 end of the loaded segments, page aligned
 const P_POLICY: usize = 768;     // u32: scheduling class, sched/sched.ts POLICY_* (0 = fair)
 const P_RTPRIO: usize = 772;     // u32: real-time priority 1..99 (0 outside the real-time classes)
 const P_AFFINITY: usize = 776;   // u32: the vCPUs it may run on, one bit per CPU (lib/cpu.ts MAX_CPUS)
+const P_REPLY_SLOT: usize = 780; // u32: the slot of the caller P_REPLY_PID names (valid while that pid is there)
 const P_RUNSEQ: usize = 784;     // u64: when it joined its real-time queue (FIFO order within a priority)
 // 792..959: free (the regions lived here while there were 8)
 const P_SLICE_LEFT: usize = 960; // u64 instructions left in the current slice
@@ -308,6 +309,11 @@ export function procByPid(pid: i32): u32 {
 @inline export function pReplyPid(s: u32): i32 { return load<i32>(procAddr(s) + P_REPLY_PID); }
 // @ts-ignore: decorator
 @inline export function pSetReplyPid(s: u32, pid: i32): void { store<i32>(procAddr(s) + P_REPLY_PID, pid); }
+/** The caller this server now owes a reply (sched/sched.ts follows it for priority inheritance). */
+// @ts-ignore: decorator
+@inline export function pSetReplyCaller(s: u32, caller: u32): void { pSetReplyPid(s, pPid(caller)); store<u32>(procAddr(s) + P_REPLY_SLOT, caller); }
+// @ts-ignore: decorator
+@inline export function pReplySlot(s: u32): u32 { return load<u32>(procAddr(s) + P_REPLY_SLOT); }
 // @ts-ignore: decorator
 @inline export function pWaitSeq(s: u32): u64 { return load<u64>(procAddr(s) + P_WAIT_SEQ); }
 // @ts-ignore: decorator

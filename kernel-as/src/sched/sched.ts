@@ -39,9 +39,9 @@
 // Relies on: proc/proc, proc/signal (stopped or not), lib/cpu.
 
 import {
-  MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, W_EP_REPLY, procTable, procByPid, pState, pSetState,
+  MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, W_EP_REPLY, procTable, pState, pSetState,
   pVruntime, pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled, pPolicy, pSetPolicy, pRtPrio,
-  pSetRtPrio, pAffinity, pSetAffinity, pRunSeq, pSetRunSeq, pReplyPid,
+  pSetRtPrio, pAffinity, pSetAffinity, pRunSeq, pSetRunSeq, pReplyPid, pReplySlot, pPid,
 } from "../proc/proc";
 import { cpu, cpuId, cpuRecord, MAX_CPUS, CPU_OFFLINE } from "../lib/cpu";
 import { bootCmdlineHas } from "../arch/bootinfo";
@@ -144,12 +144,14 @@ export function rankOf(policy: u32, prio: u32): u32 {
 export function schedInheritOn(): bool { return sched().inheritOff == 0; }
 export function schedSetInherit(on: bool): void { sched().inheritOff = on ? 0 : 1; }
 
-/** The caller slot is serving (waiting in call for slot's reply), or NO_SLOT. */
+/** The caller slot is serving (waiting in call for slot's reply), or NO_SLOT.
+ *  The slot recorded beside the caller's pid finds it without a search;
+ *  pids are never reused, so the pid check is exact. */
 export function servedCaller(slot: u32): u32 {
   const pid = pReplyPid(slot);
   if (pid == 0) return NO_SLOT;
-  const c = procByPid(pid);
-  if (c == NO_SLOT || pState(c) != P_SLEEPING || pWaitKind(c) != W_EP_REPLY || pWaitObj(c) != slot) return NO_SLOT;
+  const c = pReplySlot(slot);
+  if (c >= MAX_PROCS || pPid(c) != pid || pState(c) != P_SLEEPING || pWaitKind(c) != W_EP_REPLY || pWaitObj(c) != slot) return NO_SLOT;
   return c;
 }
 
