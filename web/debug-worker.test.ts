@@ -10,6 +10,8 @@ import { MachineHarness, userlandModules } from "../host/testing/machine-harness
 import { bootfsImage } from "../host/testing/machine-harness.js";
 import { symbolValue } from "../host/rv/elf.js";
 import { PanelDebugger, bootfsFile } from "./debug-worker.js";
+import { GdbServer } from "../host/gdb/server.js";
+import { framePacket } from "../host/gdb/packets.js";
 import type { DebugReply, DebugView } from "./debug-protocol.js";
 
 const wcElf = new Uint8Array(readFileSync(new URL("../user/bin/wc", import.meta.url)));
@@ -295,6 +297,65 @@ describe("the Debugger panel's worker side", () => {
     expect(BigInt(`0x${v.regs[32]}`)).toBe(wcMain);
     dbg.handle({ op: "detach" });
     expect(h.runUntil(/\d+\s+\d+\s+\d+\s*\r?\n/, 0)).toMatch(/1\s+2\s+12/);
+  });
+
+  it("shares the machine's one session with a bridged gdb: one owner at a time, the other told, no stolen stops", () => {
+    const { h, dbg, pid, view } = rig();
+    const sent: string[] = [];
+    const logs: string[] = [];
+    const server = new GdbServer(dbg.target, { log: (line) => logs.push(line) });
+    expect(server.connect((bytes) => sent.push(Buffer.from(bytes).toString("latin1")))).toBe(true);
+    const ask = (packet: string): string => {
+      sent.length = 0;
+      server.receive(framePacket(packet));
+      return sent.join("");
+    };
+    const slices = (): void => {
+      for (let i = 0; i < 50; i++) {
+        h.machine.runFor(5);
+        server.poll(); // gdb's session first: it must not take the panel's stop
+        dbg.afterSlice();
+      }
+    };
+    // The panel attaches: gdb is told, and sees no process.
+    view(dbg.handle({ op: "attach", pid }));
+    server.poll();
+    expect(logs).toContain(`gdb: pid ${pid} is debugged in the page's Debugger panel: gdb sees no process until it is detached there`);
+    expect(ask("g")).toContain("$E03#");
+    expect(ask(`vAttach;${pid.toString(16)}`)).toMatch(/\$E/);
+    expect(ask("qRcmd,737461747573")).toContain(Buffer.from("debugged in the page's Debugger panel").toString("hex"));
+    ask("D"); // gdb's detach does not end the panel's session
+    expect(dbg.target.pid()).toBe(pid);
+    // The panel steps: its stop is the panel's.
+    const before = view(dbg.handle({ op: "view" })).position;
+    h.machine.input("hello world\r\x04"); // the read() it sleeps in returns
+    dbg.handle({ op: "step" });
+    sent.length = 0;
+    slices();
+    let v = view(dbg.handle({ op: "view" }));
+    expect(v.state).toBe("stopped");
+    expect(v.position).not.toBe(before);
+    expect(sent.join("")).not.toMatch(/\$[TSWX]/);
+    // The panel detaches; gdb attaches; now the panel is refused and says why.
+    view(dbg.handle({ op: "detach" }));
+    expect(ask(`vAttach;${pid.toString(16)}`)).toMatch(/\$T05/);
+    for (const op of ["step", "continue", "detach"] as const) {
+      const r = dbg.handle({ op });
+      expect(r.kind).toBe("error");
+      if (r.kind === "error") expect(r.message).toBe(`Process ${pid} is debugged by gdb (through the bridge): the panel only shows it.`);
+    }
+    expect(dbg.handle({ op: "attach", pid }).kind).toBe("error");
+    expect(view(dbg.handle({ op: "view" })).pid).toBe(pid); // shown all the same
+    // gdb's step stop is gdb's, not posted to the panel.
+    expect(ask("s")).toBe("+");
+    sent.length = 0;
+    slices();
+    expect(sent.join("")).toMatch(/\$T05/);
+    // gdb leaves: the process is detached and the panel may attach again.
+    server.disconnect();
+    expect(dbg.target.pid()).toBeNull();
+    expect(view(dbg.handle({ op: "attach", pid })).pid).toBe(pid);
+    dbg.handle({ op: "detach" });
   });
 
   it("refuses reverse execution with the realtime clock, saying why", () => {

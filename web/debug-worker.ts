@@ -295,9 +295,11 @@ export class PanelDebugger {
   /** Does the request; a message for the panel's status line, or null. Throws what the panel shows as an error. */
   private apply(request: DebugRequest): string | null {
     const t = this.target;
-    if (t.pid() === null && this.awaitingExec === null) this.ours = false;
-    if (t.pid() !== null && !this.ours && request.op !== "view" && request.op !== "memory") {
-      throw new Error(`Process ${t.pid()} is debugged by gdb (through the bridge): the panel only shows it.`);
+    this.ours = t.owner === "panel";
+    if (t.owner === "gdb" && request.op !== "view" && request.op !== "memory") {
+      throw new Error(t.pid() === null
+        ? "gdb (through the bridge) is waiting to attach at an exec: the panel cannot attach until it stops."
+        : `Process ${t.pid()} is debugged by gdb (through the bridge): the panel only shows it.`);
     }
     const needStopped = (): void => {
       if (t.pid() === null) throw new Error("No process is debugged: attach to one first.");
@@ -309,7 +311,7 @@ export class PanelDebugger {
       case "attach": {
         if (t.pid() === request.pid) return null;
         if (t.pid() !== null) throw new Error(`Process ${t.pid()} is debugged already: detach first.`);
-        if (!t.attach(request.pid)) throw new Error(`Cannot attach to process ${request.pid}: there is no such process (or it is the kernel's).`);
+        if (!t.attach(request.pid, "panel")) throw new Error(`Cannot attach to process ${request.pid}: there is no such process (or it is the kernel's).`);
         this.awaitingExec = null;
         this.fresh();
         t.afterSlice(); // history starts here
@@ -320,7 +322,7 @@ export class PanelDebugger {
         const name = request.name.trim();
         if (t.pid() !== null) throw new Error(`Process ${t.pid()} is debugged already: detach first.`);
         if (!/^[\x21-\x7e]{1,16}$/.test(name)) throw new Error("A program name is 1 to 16 characters, no spaces.");
-        if (!t.attachOnExec(name)) throw new Error(`Cannot wait for ${name}.`);
+        if (!t.attachOnExec(name, "panel")) throw new Error(`Cannot wait for ${name}.`);
         this.awaitingExec = name;
         this.ours = true;
         this.exited = null;

@@ -146,7 +146,7 @@ export class GdbBridgeClient {
 
   private dropServer(): void {
     this.server?.disconnect();
-    if (this.target.pid() !== null) this.target.detach();
+    if (this.target.owner === "gdb") this.target.detach(); // never the panel's process
     this.server = null;
   }
 

@@ -27,6 +27,9 @@ function watchOf(code: number, addr: bigint): NonNullable<StopInfo["watch"]> {
 }
 const IO_MAX = 0x800;
 
+/** Who debugs through a target: gdb (its TCP server or the page's bridge) or the page's Debugger panel. */
+export type DebugOwner = "gdb" | "panel";
+
 export class MachineDebugTarget implements DebugTarget {
   /** Called after a resume, so the host's run loop runs the machine again. */
   onResume?: () => void;
@@ -40,7 +43,40 @@ export class MachineDebugTarget implements DebugTarget {
   /** Stepping through ecall: the kernel side of the debugged process's system calls. */
   private kernelSide: KernelSide | null = null;
 
+  /** Who attached (or armed an attach at exec) last: the session's one
+   *  owner, and after it ends the one its exit event belongs to. */
+  private ownedBy: DebugOwner | null = null;
+  private execArmed = false;
+
   constructor(private readonly machine: Machine) {}
+
+  /** Who owns the debugging session now, or null when there is none (nor an attach at exec armed). */
+  get owner(): DebugOwner | null {
+    if (this.pid() !== null) this.execArmed = false;
+    return this.pid() !== null || this.execArmed ? this.ownedBy : null;
+  }
+
+  /** This target as `who` sees it: while the other owns the session there
+   *  is no process, no event and no attaching, so neither drives nor takes
+   *  the stops of the other's process. */
+  seenBy(who: DebugOwner): DebugTarget {
+    const owns = (): boolean => this.owner === null || this.owner === who;
+    return new Proxy(this, {
+      get: (t, prop) => {
+        if (prop === "pid") return () => (owns() ? t.pid() : null);
+        if (prop === "stopped") return () => owns() && t.stopped();
+        // Events (an exit comes after the session ended) go to whoever attached last.
+        if (prop === "takeEvent") return () => (t.ownedBy === who ? t.takeEvent() : null);
+        if (prop === "attach") return (pid: number) => owns() && t.attach(pid, who);
+        if (prop === "attachOnExec") return (name: string) => owns() && t.attachOnExec(name, who);
+        if (prop === "detach") return () => { if (owns()) t.detach(); };
+        if (prop === "kill") return () => { if (owns()) t.kill(); };
+        if (prop === "historyText") return () => (owns() ? t.historyText() : `pid ${t.pid()} is debugged in the page's Debugger panel: detach it there first\n`);
+        const value: unknown = Reflect.get(t, prop, t);
+        return typeof value === "function" ? value.bind(t) : value;
+      },
+    });
+  }
 
   private kernel(): KernelDebugExports | null {
     return this.machine.debugInterface();
@@ -228,20 +264,30 @@ export class MachineDebugTarget implements DebugTarget {
     return overview.what === "overview" ? overview.overview.procs.find((p) => p.pid === pid)?.name ?? null : null;
   }
 
-  attach(pid: number): boolean {
+  attach(pid: number, by: DebugOwner = "gdb"): boolean {
     if (!Number.isInteger(pid) || pid <= 0 || pid > 0x7fffffff) return false;
+    if (this.owner !== null && this.owner !== by) return false;
     const ok = this.kernel()?.debugAttach(pid) === 0;
-    if (ok) this.note((k) => k.debugAttach(pid));
+    if (ok) {
+      this.ownedBy = by;
+      this.execArmed = false;
+      this.note((k) => k.debugAttach(pid));
+    }
     return ok;
   }
 
   /** Attaches to the next process that execs `name` (at most 16 bytes). */
-  attachOnExec(name: string): boolean {
+  attachOnExec(name: string, by: DebugOwner = "gdb"): boolean {
     const k = this.kernel();
     const bytes = new TextEncoder().encode(name);
     if (k === null || bytes.length === 0 || bytes.length > 16) return false;
+    if (this.owner !== null && this.owner !== by) return false;
     new Uint8Array(this.machine.ram, k.debugIoBuffer(), bytes.length).set(bytes);
     const ok = k.debugAttachExec(bytes.length) === 0;
+    if (ok) {
+      this.ownedBy = by;
+      this.execArmed = true;
+    }
     if (ok) this.note((k) => {
       new Uint8Array(this.machine.ram, k.debugIoBuffer(), bytes.length).set(bytes);
       k.debugAttachExec(bytes.length);
@@ -350,6 +396,7 @@ export class MachineDebugTarget implements DebugTarget {
 
   detach(): void {
     this.kernelSide?.abandon();
+    this.execArmed = false;
     this.kernel()?.debugDetach();
     this.points.clear();
     this.history?.clear();

@@ -6,7 +6,7 @@
 // poll() after every machine slice, connect() / receive() / disconnect()
 // as its client comes, talks and goes.
 
-import { GdbSession } from "./session.js";
+import { GdbSession, type DebugTarget } from "./session.js";
 import type { MachineDebugTarget } from "./machine-target.js";
 
 export interface GdbServerOptions {
@@ -25,11 +25,16 @@ export class GdbServer {
   private pendingPid: number | null = null;
   private announcedPid: number | null = null;
   private execPending = false;
+  /** The target as gdb sees it: no process while the page's Debugger panel owns the session. */
+  private readonly view: DebugTarget;
+  private toldPanel: number | null = null;
 
   constructor(
     readonly target: MachineDebugTarget,
     private readonly options: GdbServerOptions,
-  ) {}
+  ) {
+    this.view = target.seenBy("gdb");
+  }
 
   /** Arms the attach request; call once the machine has booted. */
   armAttach(): void {
@@ -37,7 +42,7 @@ export class GdbServer {
     if (!attach) return;
     if ("pid" in attach) {
       this.pendingPid = attach.pid;
-    } else if (this.target.attachOnExec(attach.name)) {
+    } else if (this.target.attachOnExec(attach.name, "gdb")) {
       this.execPending = true;
       this.log(`gdb: waiting for a process to exec ${attach.name}`);
     } else {
@@ -47,8 +52,13 @@ export class GdbServer {
 
   /** After every machine slice: attaches when due, and lets the session answer. */
   poll(): void {
-    if (this.pendingPid !== null && this.target.attach(this.pendingPid)) this.pendingPid = null;
-    const pid = this.target.pid();
+    if (this.pendingPid !== null && this.target.attach(this.pendingPid, "gdb")) this.pendingPid = null;
+    const panels = this.target.owner === "panel" ? this.target.pid() : null;
+    if (panels !== null && panels !== this.toldPanel && this.session !== null) {
+      this.log(`gdb: pid ${panels} is debugged in the page's Debugger panel: gdb sees no process until it is detached there`);
+    }
+    this.toldPanel = panels;
+    const pid = this.view.pid();
     if (pid !== null) this.execPending = false;
     if (pid !== null && pid !== this.announcedPid) this.log(`gdb: attached to pid ${pid}, stopped`);
     if (pid === null && this.announcedPid !== null) this.log(`gdb: pid ${this.announcedPid} is no longer debugged`);
@@ -59,7 +69,7 @@ export class GdbServer {
 
   /** Whether the host must keep running for gdb (a client, or an attach not yet made). */
   get busy(): boolean {
-    return this.session !== null || this.pendingPid !== null || this.execPending || this.target.pid() !== null;
+    return this.session !== null || this.pendingPid !== null || this.execPending || this.view.pid() !== null;
   }
 
   get connected(): boolean {
@@ -69,7 +79,8 @@ export class GdbServer {
   /** A gdb connected: its replies go to `send`. False if one is connected already. */
   connect(send: (bytes: Uint8Array) => void): boolean {
     if (this.session !== null) return false;
-    const session = new GdbSession(this.target, send, this.options.execPath);
+    const session = new GdbSession(this.view, send, this.options.execPath);
+    this.toldPanel = null; // a new gdb is told again
     if (this.options.packetLog) session.onPacket = this.options.packetLog;
     this.session = session;
     this.log("gdb: connected");
@@ -86,7 +97,7 @@ export class GdbServer {
   disconnect(): void {
     if (this.session === null) return;
     this.session = null;
-    if (this.target.pid() !== null) this.target.detach();
+    if (this.view.pid() !== null) this.view.detach();
     this.log("gdb: disconnected");
   }
 
