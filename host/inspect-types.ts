@@ -56,6 +56,8 @@ export interface ProcInfo {
   nice: number;
   /** In capability mode (no ambient authority). */
   capMode: boolean;
+  /** Its threads that have not ended (1 for a single-threaded process, 0 for a zombie). */
+  threads: number;
 }
 
 export interface RegionInfo {

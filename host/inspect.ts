@@ -36,7 +36,7 @@ export const INSPECT_MAGIC = 0x5053_4e49;
 export const INSPECT_HEADER_SIZE = 32;
 export const INSPECT_FLAG_TRUNCATED = 1;
 export const INSPECT_RUN_SIZE = 12;
-export const INSPECT_PROC_SIZE = 64;
+export const INSPECT_PROC_SIZE = 72;
 export const INSPECT_REGION_SIZE = 32;
 export const INSPECT_CAP_SIZE = 64;
 export const INSPECT_TREE_SIZE = 32;
@@ -80,7 +80,7 @@ const PROC_STATES: readonly (ProcState | null)[] = [null, "runnable", "running",
 /** Wait channels (proc/proc.ts W_*), in words. */
 const WAIT_WORDS: readonly string[] = [
   "starting", "console", "pipe read", "pipe write", "child", "sleep", "endpoint send", "endpoint receive",
-  "endpoint call", "endpoint reply", "notification", "network",
+  "endpoint call", "endpoint reply", "notification", "network", "futex", "join",
 ];
 /** Region kinds (mm/vm.ts RK_*); a segment is "text" when executable. */
 const REGION_KINDS: readonly string[] = ["none", "segment", "guard", "stack", "heap", "shared"];
@@ -209,6 +209,7 @@ export function readProcs(target: InspectTarget): ProcInfo[] {
       pageTableBytes: view.getUint32(at + 36, true) * PAGE_SIZE,
       nice: view.getInt32(at + 40, true),
       capMode: view.getUint32(at + 44, true) !== 0,
+      threads: view.getUint32(at + 64, true),
     });
   }
   return procs;

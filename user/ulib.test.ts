@@ -19,7 +19,7 @@ import { BootfsError, T_DEVICE, T_FILE, parseBootfs, writeBootfs, type BootfsEnt
 import { EditorModel, KEYS, Terminal, columnsTo, wrapped, type Action, type Key } from "./test/rledit-model.js";
 
 const USER = dirname(fileURLToPath(import.meta.url));
-const PORTABLE = ["string", "ctype", "printf", "malloc", "stdlib", "regex", "shparse", "rledit"];
+const PORTABLE = ["string", "ctype", "printf", "malloc", "stdlib", "regex", "shparse", "rledit", "sync"];
 const HOST_FLAGS = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-builtin", "-Wall", "-Werror"];
 
 let work = "";
@@ -33,7 +33,7 @@ beforeAll(() => {
     return out;
   });
   driverPath = join(work, "driver");
-  execFileSync("clang", [...HOST_FLAGS, join(USER, "test", "driver.c"), ...objects, "-o", driverPath]);
+  execFileSync("clang", [...HOST_FLAGS, "-pthread", join(USER, "test", "driver.c"), ...objects, "-o", driverPath]);
 });
 
 afterAll(() => {
@@ -258,6 +258,16 @@ function referenceMatch(pattern: string, text: string): boolean {
   return new RegExp((start ? "^" : "") + source + (end ? "$" : "")).test(text);
 }
 
+describe("mutexes, condition variables and barriers (sync.c)", () => {
+  it("hold under 4 real host threads: an exact counter, every item through a bounded queue, barriers in step", () => {
+    const threads = 4, rounds = 10_000;
+    const out = driver(["sync", String(threads), String(rounds)]);
+    expect(out).toContain(`counter ${threads * rounds}\n`);
+    expect(out).toContain(`queue ${(threads * rounds * (rounds + 1)) / 2} 1\n`);
+    expect(out).toContain("barrier 0 20\n"); // nobody passed early; one last arrival per phase
+  });
+});
+
 describe("grep's matcher", () => {
   it("follows the documented rules on directed cases", () => {
     const cases: Array<[string, string, number]> = [
@@ -463,6 +473,7 @@ describe("the committed programs", () => {
       fork: 1, exit: 2, wait: 3, pipe: 4, read: 5, kill: 6, exec: 7, fstat: 8, chdir: 9, dup: 10, getpid: 11, sbrk: 12, sleep: 13,
       uptime: 14, open: 15, write: 16, mknod: 17, unlink: 18, link: 19, mkdir: 20, close: 21,
       procs: 100, setnice: 101, clocknanos: 102, errstr: 103, sbrkmode: 104, fsinfo: 105, trace: 106, sbrklazy: 12,
+      sys_thread_create: 130, sys_thread_exit: 131, sys_thread_join: 132, gettid: 133, futex_wait: 134, futex_wake: 135,
       sched_set: 140, sched_get: 141, setaffinity: 142, getaffinity: 143, sched_yield: 144,
       cap_info: 200, cap_derive: 201, cap_copy: 202, cap_move: 203, cap_delete: 204, cap_revoke: 205, cap_enter: 206, openat: 207,
       spawn: 208, cap_list: 209, ep_create: 210, ep_send: 211, ep_recv: 212, ep_call: 213, ep_reply: 214, ep_replyrecv: 215, ntfn_create: 216, ntfn_signal: 217, ntfn_wait: 218, ntfn_poll: 219, shm_create: 220, shm_map: 221, unlinkat: 222, fspawn: 223,

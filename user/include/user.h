@@ -72,6 +72,8 @@ struct procinfo {
   uint64 mem_bytes;     // @24 user memory mapped
   uint64 switches;      // @32 times scheduled
   char name[PROC_NAME_LEN]; // @40 NUL-padded
+  int threads;          // @56 threads that have not ended (thread_exit)
+  int pad;              // @60 0
 };
 
 #define NICE_MIN (-20)
@@ -419,6 +421,12 @@ long syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5)
 #define SYS_tcgetpgrp 120
 #define SYS_waitpid 121
 #define SYS_ttymode 122
+#define SYS_thread_create 130
+#define SYS_thread_exit 131
+#define SYS_thread_join 132
+#define SYS_gettid 133
+#define SYS_futex_wait 134
+#define SYS_futex_wake 135
 #define SYS_cap_info 200
 #define SYS_cap_derive 201
 #define SYS_cap_copy 202
@@ -508,6 +516,58 @@ struct malloc_stats {
   uint64 free_blocks;
 };
 void malloc_stats(struct malloc_stats *out);
+
+// Threads (thread.c, docs/abi.md "Threads"). The system calls first:
+// sys_thread_create starts a thread of this process at entry with sp = stack
+// (16-byte aligned) and a0 = arg, returning its thread id; sys_thread_exit
+// ends the calling thread (the last one's ends the process with status);
+// sys_thread_join waits for thread tid, stores its status and frees it;
+// gettid is the caller's thread id (the main thread's is the pid).
+int sys_thread_create(void (*entry)(void *), void *stack, void *arg);
+void sys_thread_exit(int status) __attribute__((noreturn));
+int sys_thread_join(int tid, int *status);
+int gettid(void);
+// futex_wait sleeps while the 32-bit word at addr holds expected, until a
+// futex_wake on it or timeout_ns (0: none) pass. Results: FUTEX_WOKEN,
+// FUTEX_AGAIN (the word held something else), FUTEX_TIMEDOUT, or -1 for a bad
+// or misaligned address. futex_wake wakes up to n waiters, oldest first,
+// and returns how many. Keyed by physical address: shared memory works.
+#define FUTEX_WOKEN 0
+#define FUTEX_AGAIN 1
+#define FUTEX_TIMEDOUT 2
+int futex_wait(volatile uint *addr, uint expected, uint64 timeout_ns);
+int futex_wake(volatile uint *addr, int n);
+// The thread API: thread_create runs fn(arg) on a new thread with a
+// THREAD_STACK-byte stack from malloc; fn's return value is its exit status.
+// Returns the thread id or -1. thread_join waits for it, stores the status
+// (unless status is 0) and frees the stack. thread_exit ends the caller.
+#define THREAD_STACK (16 * 1024)
+int thread_create(int (*fn)(void *), void *arg);
+int thread_join(int tid, int *status);
+int thread_self(void);
+void thread_exit(int status) __attribute__((noreturn));
+// Mutexes: 0 unlocked, 1 locked, 2 locked with waiters (futex based).
+typedef struct { volatile uint v; } mutex_t;
+#define MUTEX_INIT {0}
+void mutex_init(mutex_t *m);
+void mutex_lock(mutex_t *m);
+int mutex_trylock(mutex_t *m);  // 1 when it took the lock, 0 when busy
+void mutex_unlock(mutex_t *m);
+// Condition variables (a sequence number the waiters sleep on).
+typedef struct { volatile uint seq; } cond_t;
+#define COND_INIT {0}
+void cond_init(cond_t *c);
+void cond_wait(cond_t *c, mutex_t *m);
+// As cond_wait, giving up after timeout_ns: 0 when signalled (or spuriously
+// woken), FUTEX_TIMEDOUT when the time passed; m is held again either way.
+int cond_timedwait(cond_t *c, mutex_t *m, uint64 timeout_ns);
+void cond_signal(cond_t *c);
+void cond_broadcast(cond_t *c);
+// Barriers: barrier_wait returns once n threads have called it; the last
+// one to arrive gets 1, the others 0; then the barrier is ready again.
+typedef struct { mutex_t m; cond_t c; uint count, n, generation; } barrier_t;
+void barrier_init(barrier_t *b, uint n);
+int barrier_wait(barrier_t *b);
 
 // stdlib.c
 int atoi(const char *s);

@@ -68,6 +68,7 @@ static const struct help_entry entries[] = {
     {"stressfs", "stressfs [N] [KIB]", "test: N writers at once on the file system", HELP_TEST},
     {"syscalltest", "syscalltest", "test: every system call with wild arguments", HELP_TEST},
     {"taskset", "taskset MASK COMMAND [ARG...] | taskset -p [MASK] PID", "run a command on some vCPUs only, or show or change a process's CPU mask", HELP_PROGRAM},
+    {"threadtest", "threadtest", "test: threads and futexes, and the thread library (threads, mutexes, condition variables, barriers)", HELP_TEST},
     {"trace", "trace [-e CALL,...] CMD [ARG...] | -p PID", "run CMD (or follow process PID), printing its system calls as they happen", HELP_PROGRAM},
     {"true", "true", "exit with status 0", HELP_PROGRAM},
     {"udp", "udp send HOST PORT TEXT | udp echo PORT [COUNT]", "send a UDP datagram and show the reply, or echo datagrams back", HELP_PROGRAM},

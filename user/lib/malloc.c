@@ -13,7 +13,12 @@
 // Invariants (checked by malloc_check): every free block is 16-byte
 // aligned, at least MIN_BLOCK bytes, inside [heap_lo, heap_hi), and lies
 // strictly below the next one with a gap between them.
+//
+// Threads (thread.c): every entry point holds heap_lock, a futex mutex,
+// so threads of one process may allocate and free at once.
 #include "user.h"
+
+static mutex_t heap_lock = MUTEX_INIT;
 
 #define ALIGN 16
 #define HEADER 16
@@ -84,7 +89,7 @@ static size_t block_size(size_t n) {
   return size < MIN_BLOCK ? MIN_BLOCK : size;
 }
 
-void *malloc(size_t n) {
+static void *do_malloc(size_t n) {
   size_t need = block_size(n);
   if (need == 0) return 0;
   for (;;) {
@@ -105,7 +110,7 @@ void *malloc(size_t n) {
   }
 }
 
-void free(void *p) {
+static void do_free(void *p) {
   if (p == 0) return;
   struct block *b = (struct block *)p - 1;
   if (((size_t)b & (ALIGN - 1)) || (char *)b < heap_lo || (char *)b + MIN_BLOCK > heap_hi ||
@@ -124,10 +129,10 @@ static void trim(struct block *b, size_t size) {
   insert_free(tail);
 }
 
-void *realloc(void *p, size_t n) {
-  if (p == 0) return malloc(n);
+static void *do_realloc(void *p, size_t n) {
+  if (p == 0) return do_malloc(n);
   if (n == 0) {
-    free(p);
+    do_free(p);
     return 0;
   }
   size_t need = block_size(n);
@@ -147,10 +152,30 @@ void *realloc(void *p, size_t n) {
     trim(b, need);
     return p;
   }
-  void *q = malloc(n);
+  void *q = do_malloc(n);
   if (q == 0) return 0;
   memcpy(q, p, b->size - HEADER);
-  free(p);
+  do_free(p);
+  return q;
+}
+
+void *malloc(size_t n) {
+  mutex_lock(&heap_lock);
+  void *p = do_malloc(n);
+  mutex_unlock(&heap_lock);
+  return p;
+}
+
+void free(void *p) {
+  mutex_lock(&heap_lock);
+  do_free(p);
+  mutex_unlock(&heap_lock);
+}
+
+void *realloc(void *p, size_t n) {
+  mutex_lock(&heap_lock);
+  void *q = do_realloc(p, n);
+  mutex_unlock(&heap_lock);
   return q;
 }
 

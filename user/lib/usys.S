@@ -533,6 +533,61 @@ fspawn:
         ret
         .size fspawn, . - fspawn
 
+# Threads and futexes (docs/abi.md "Threads"), Keel's 130-135.
+        .section .text.sys_thread_create, "ax"
+        .globl sys_thread_create
+        .type sys_thread_create, @function
+sys_thread_create:
+        li      a7, 130
+        ecall
+        ret
+        .size sys_thread_create, . - sys_thread_create
+
+        .section .text.sys_thread_exit, "ax"
+        .globl sys_thread_exit
+        .type sys_thread_exit, @function
+sys_thread_exit:
+        li      a7, 131
+        ecall
+        ret
+        .size sys_thread_exit, . - sys_thread_exit
+
+        .section .text.sys_thread_join, "ax"
+        .globl sys_thread_join
+        .type sys_thread_join, @function
+sys_thread_join:
+        li      a7, 132
+        ecall
+        ret
+        .size sys_thread_join, . - sys_thread_join
+
+        .section .text.gettid, "ax"
+        .globl gettid
+        .type gettid, @function
+gettid:
+        li      a7, 133
+        ecall
+        ret
+        .size gettid, . - gettid
+
+        .section .text.futex_wait, "ax"
+        .globl futex_wait
+        .type futex_wait, @function
+futex_wait:
+        li      a7, 134
+        ecall
+        ret
+        .size futex_wait, . - futex_wait
+
+        .section .text.futex_wake, "ax"
+        .globl futex_wake
+        .type futex_wake, @function
+futex_wake:
+        li      a7, 135
+        ecall
+        ret
+        .size futex_wake, . - futex_wake
+
 # long syscall6(long number, long a0, ..., long a5): any call by number with
 # raw 64-bit arguments, for tests that pass what a prototype would not.
         .section .text.syscall6, "ax"

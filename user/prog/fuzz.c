@@ -1,6 +1,7 @@
 // fuzz: Keel's system-call fuzzer (docs/fuzzing.md). Issues random and
 // structured sequences of every system call — the Unix personality (1-21),
-// Keel's extensions (100-106, the signal calls 110-122, the scheduling calls 140-144), the native
+// Keel's extensions (100-106, the signal calls 110-122, threads and
+// futexes 130-135, the scheduling calls 140-144), the native
 // capability and IPC calls (200-223), the network card's calls (240-242)
 // and unknown numbers — with arguments drawn from generators of edge values:
 // descriptors and slots it holds, closed, out of range; pointers that are
@@ -297,11 +298,67 @@ static void do_exec(void) {
   // Still here: the exec failed, as it should have for most of them.
 }
 
+static void one_call(int blocking);
+
+// A thread of a worker: a few random calls of its own (blocking ones
+// included: the worker is killed in the end), then thread_exit.
+static int fuzz_thread(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 20 && *counter < budget; i++) one_call(1);
+  return (int)edge_int();
+}
+
+// Threads and futexes (130-135). Raw thread_create with random entry and
+// stack only in workers (a thread that faults ends its process); the main
+// process makes threads that exit at once, and never waits without a timeout.
+static int fuzz_tids[4];
+static void fuzz_threads(int blocking) {
+  static volatile uint word;
+  long r = -1;
+  switch (below(7)) {
+    case 0:
+      if (depth > 0 && chance(50)) {
+        r = call(SYS_thread_create, (long)ptr_arg(), (long)ptr_arg(), (long)next(), 0, 0, 0);
+      } else if (depth > 0) {
+        r = thread_create(fuzz_thread, 0);
+        (*counter)++;
+      } else {
+        // Refused for its arguments: a kernel entry, a misaligned or wild stack.
+        r = call(SYS_thread_create, chance(50) ? (long)KERNEL_PTR : (long)NONCANONICAL, (long)ptr_arg() | 8, 0, 0, 0, 0);
+      }
+      if (r > 0) fuzz_tids[below(4)] = (int)r;
+      break;
+    case 1: {
+      long tid = chance(60) ? fuzz_tids[below(4)] : chance(50) ? (long)gettid() : edge_int();
+      // A join of a live thread waits for it: only where waiting is allowed.
+      if (!blocking && tid != gettid()) tid = -tid - 1;
+      r = call(SYS_thread_join, tid, (long)ptr_arg(), 0, 0, 0, 0);
+      break;
+    }
+    case 2: r = call(SYS_gettid, 0, 0, 0, 0, 0, 0); break;
+    case 3: {
+      uint64 p = chance(50) ? (uint64)&word : ptr_arg();
+      long expected = chance(50) ? (long)word : edge_int();
+      long timeout = blocking && chance(30) ? 0 : (long)below(2000000);
+      if (!blocking && timeout == 0) timeout = 1;
+      r = call(SYS_futex_wait, (long)p, expected, timeout, 0, 0, 0);
+      break;
+    }
+    case 4: r = call(SYS_futex_wake, chance(50) ? (long)&word : (long)ptr_arg(), chance(80) ? (long)below(4) : edge_int(), 0, 0, 0, 0); break;
+    case 5: word++; r = call(SYS_futex_wake, (long)&word, 1, 0, 0, 0, 0); break;
+    default:
+      // thread_exit: in a worker it ends the thread (or, the last one, the worker).
+      if (depth > 0 && chance(20)) call(SYS_thread_exit, edge_int(), 0, 0, 0, 0, 0);
+      break;
+  }
+  (void)r;
+}
+
 // One random call. `blocking` allows calls that may wait for ever.
 static void one_call(int blocking) {
   long r = -1;
   int n;
-  switch (below(57)) {
+  switch (below(58)) {
     case 0:
       if (chance(30)) start_worker();
       break;
@@ -530,6 +587,9 @@ static void one_call(int blocking) {
       }
       break;
     }
+    case 57:
+      fuzz_threads(blocking);
+      break;
     default:
       // Structured: a file written and read back through a fresh descriptor.
       snprintf(pathbuf + 1024, 64, "/fz/f%d", (int)below(3));

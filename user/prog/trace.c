@@ -28,6 +28,8 @@ static const struct call calls[] = {
   {110, "sigsend", "dd"}, {111, "sigaction", "dxx"}, {112, "sigprocmask", "dxx"}, {113, "sigreturn", ""},
   {114, "sigpending", "x"}, {115, "setpgid", "dd"}, {116, "getpgid", "d"}, {117, "setsid", ""},
   {118, "getsid", "d"}, {119, "tcsetpgrp", "dd"}, {120, "tcgetpgrp", "d"}, {121, "waitpid", "dxd"}, {122, "ttymode", "dd"},
+  {130, "thread_create", "xxx"}, {131, "thread_exit", "d"}, {132, "thread_join", "dx"}, {133, "gettid", ""},
+  {134, "futex_wait", "xdd"}, {135, "futex_wake", "xd"},
   {140, "sched_set", "ddd"}, {141, "sched_get", "dx"}, {142, "setaffinity", "dx"}, {143, "getaffinity", "d"},
   {144, "sched_yield", ""},
   {200, "cap_info", "dx"}, {201, "cap_derive", "dx"}, {202, "cap_copy", "d"}, {203, "cap_move", "dd"},

@@ -20,6 +20,15 @@
 //                    "P HEXPROMPT" when a line starts and, per byte,
 //                    "S RESULT POS HEXBUF HEXOUT" (Tab completes from a
 //                    fixed list of names, see run_rledit)
+//   driver sync THREADS ROUNDS  sync.c's mutex, condition variable and barrier
+//                    under THREADS real host threads (pthreads over Linux's
+//                    futex): prints "counter N", "queue SUM ORDERED",
+//                    "barrier BAD LAST" (see run_sync)
+#include <errno.h>
+#include <pthread.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,7 +73,32 @@ struct sh_job;
 int ulib_sh_parse(const char *line, char *arena, size_t arena_size, struct sh_job **jobs, char *err, size_t errlen);
 int ulib_sh_format(const struct sh_job *jobs, char *buf, size_t size);
 
+// sync.c's types, as user.h lays them out.
+typedef struct { volatile unsigned v; } ulib_mutex_t;
+typedef struct { volatile unsigned seq; } ulib_cond_t;
+typedef struct { ulib_mutex_t m; ulib_cond_t c; unsigned count, n, generation; } ulib_barrier_t;
+void ulib_mutex_lock(ulib_mutex_t *m);
+void ulib_mutex_unlock(ulib_mutex_t *m);
+int ulib_mutex_trylock(ulib_mutex_t *m);
+void ulib_cond_wait(ulib_cond_t *c, ulib_mutex_t *m);
+void ulib_cond_signal(ulib_cond_t *c);
+void ulib_cond_broadcast(ulib_cond_t *c);
+void ulib_barrier_init(ulib_barrier_t *b, unsigned n);
+int ulib_barrier_wait(ulib_barrier_t *b);
+
 // ---- system calls the library uses ----
+
+// Keel's futex calls on Linux's (results as docs/abi.md gives them).
+int ulib_futex_wait(volatile unsigned *addr, unsigned expected, uint64_t timeout_ns) {
+  struct timespec ts = {(time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u)};
+  long r = syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, timeout_ns ? &ts : NULL, NULL, 0);
+  if (r == 0) return 0;
+  if (errno == EAGAIN) return 1;
+  if (errno == ETIMEDOUT) return 2;
+  if (errno == EINTR) return 0;
+  return -1;
+}
+int ulib_futex_wake(volatile unsigned *addr, int n) { return (int)syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0); }
 
 // write() to fd 1 is captured so fprintf output can be compared.
 static char captured[1 << 16];
@@ -532,8 +566,96 @@ static int run_getline(int max) {
   return 0;
 }
 
+// ---- sync.c under real threads ----
+
+#define SYNC_MAX_THREADS 16
+#define SYNC_SLOTS 4
+static ulib_mutex_t sync_lock;
+static long sync_counter;
+static int sync_rounds, sync_threads;
+static ulib_mutex_t q_lock;
+static ulib_cond_t q_nonempty, q_nonfull;
+static int q_items[SYNC_SLOTS], q_head, q_count;
+static ulib_barrier_t sync_barrier;
+static volatile int phase_of[SYNC_MAX_THREADS], barrier_bad, last_arrivals;
+
+static void *count_up(void *arg) {
+  (void)arg;
+  for (int i = 0; i < sync_rounds; i++) {
+    if (i % 2) {
+      ulib_mutex_lock(&sync_lock);
+    } else {
+      while (!ulib_mutex_trylock(&sync_lock)) sched_yield();
+    }
+    long v = sync_counter;
+    sync_counter = v + 1;  // a plain read-modify-write: only the mutex makes it exact
+    ulib_mutex_unlock(&sync_lock);
+  }
+  return NULL;
+}
+
+// Producers put 1..rounds each; one consumer takes them all.
+static void *produce(void *arg) {
+  (void)arg;
+  for (int i = 1; i <= sync_rounds; i++) {
+    ulib_mutex_lock(&q_lock);
+    while (q_count == SYNC_SLOTS) ulib_cond_wait(&q_nonfull, &q_lock);
+    q_items[(q_head + q_count) % SYNC_SLOTS] = i;
+    q_count++;
+    ulib_cond_signal(&q_nonempty);
+    ulib_mutex_unlock(&q_lock);
+  }
+  return NULL;
+}
+
+static void *phases(void *arg) {
+  int me = (int)(long)arg;
+  for (int ph = 1; ph <= 20; ph++) {
+    phase_of[me] = ph;
+    if (ulib_barrier_wait(&sync_barrier)) __atomic_fetch_add(&last_arrivals, 1, __ATOMIC_RELAXED);
+    for (int j = 0; j < sync_threads; j++)
+      if (phase_of[j] < ph) barrier_bad = 1;
+    ulib_barrier_wait(&sync_barrier);
+  }
+  return NULL;
+}
+
+static int run_sync(int threads, int rounds) {
+  if (threads < 1 || threads > SYNC_MAX_THREADS) return 2;
+  sync_threads = threads;
+  sync_rounds = rounds;
+  pthread_t t[SYNC_MAX_THREADS];
+  for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, count_up, NULL);
+  for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+  printf("counter %ld\n", sync_counter);
+
+  for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, produce, NULL);
+  long sum = 0;
+  int producers_ordered = 1;
+  for (long n = 0; n < (long)threads * rounds; n++) {
+    ulib_mutex_lock(&q_lock);
+    while (q_count == 0) ulib_cond_wait(&q_nonempty, &q_lock);
+    int v = q_items[q_head];
+    q_head = (q_head + 1) % SYNC_SLOTS;
+    q_count--;
+    ulib_cond_broadcast(&q_nonfull);  // several producers may wait
+    ulib_mutex_unlock(&q_lock);
+    if (v < 1 || v > rounds) producers_ordered = 0;
+    sum += v;
+  }
+  for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+  printf("queue %ld %d\n", sum, producers_ordered);
+
+  ulib_barrier_init(&sync_barrier, (unsigned)threads);
+  for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, phases, (void *)(long)i);
+  for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
+  printf("barrier %d %d\n", barrier_bad, last_arrivals);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
+  if (strcmp(argv[1], "sync") == 0 && argc == 4) return run_sync(atoi(argv[2]), atoi(argv[3]));
   if (strcmp(argv[1], "printf") == 0) return run_printf();
   if (strcmp(argv[1], "fp") == 0) return run_fp();
   if (strcmp(argv[1], "malloc") == 0) return run_malloc();

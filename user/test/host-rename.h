@@ -60,3 +60,18 @@
 #define sbrk ulib_sbrk
 #define exit ulib_exit
 #define errstr ulib_errstr
+// Threads' synchronisation (sync.c) and the futex calls under it: the driver
+// provides futex_wait and futex_wake on Linux's futex.
+#define mutex_init ulib_mutex_init
+#define mutex_lock ulib_mutex_lock
+#define mutex_trylock ulib_mutex_trylock
+#define mutex_unlock ulib_mutex_unlock
+#define cond_init ulib_cond_init
+#define cond_wait ulib_cond_wait
+#define cond_timedwait ulib_cond_timedwait
+#define cond_signal ulib_cond_signal
+#define cond_broadcast ulib_cond_broadcast
+#define barrier_init ulib_barrier_init
+#define barrier_wait ulib_barrier_wait
+#define futex_wait ulib_futex_wait
+#define futex_wake ulib_futex_wake

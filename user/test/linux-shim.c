@@ -356,3 +356,69 @@ int ttymode(int fd, int mode) {
   (void)fd, (void)mode;
   return -1;
 }
+
+/* Threads and futexes on Linux's clone, futex and gettid. A thread's
+   status and its "still running" word (cleared and futex-woken by Linux at
+   its end: CLONE_CHILD_CLEARTID) live in a small table, so join can wait.
+   Keel's extra rule (the last thread's thread_exit ends the process with
+   its status) is Linux's only roughly: exit of the last thread ends it. */
+enum { L_exit = 93, L_futex = 98, L_gettid = 178 };
+#define L_FUTEX_WAIT 0
+#define L_FUTEX_WAKE 1
+#define L_CLONE_THREAD_FLAGS (0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x200000) /* VM FS FILES SIGHAND THREAD SYSVSEM CHILD_CLEARTID */
+#define SHIM_THREADS 16
+static struct { volatile int running; int tid; int status; } shim_threads[SHIM_THREADS];
+
+struct l_timespec { long sec, nsec; };
+int futex_wait(volatile uint *addr, uint expected, uint64 timeout_ns) {
+  struct l_timespec ts = {(long)(timeout_ns / 1000000000UL), (long)(timeout_ns % 1000000000UL)};
+  long r = raw(L_futex, (long)addr, L_FUTEX_WAIT, expected, timeout_ns ? (long)&ts : 0, 0);
+  if (r == 0) return FUTEX_WOKEN;
+  if (r == -11) return FUTEX_AGAIN;     /* EAGAIN */
+  if (r == -110) return FUTEX_TIMEDOUT; /* ETIMEDOUT */
+  if (r == -4) return FUTEX_WOKEN;      /* EINTR: a spurious wake-up */
+  last_errno = -r;
+  return -1;
+}
+int futex_wake(volatile uint *addr, int n) { return (int)sys(L_futex, (long)addr, L_FUTEX_WAKE, n, 0, 0); }
+int gettid(void) { return (int)sys(L_gettid, 0, 0, 0, 0, 0); }
+
+/* clone(flags, stack, ptid, tls, ctid) with the entry and its argument on
+   the new stack; the child calls entry(arg), which ends in sys_thread_exit. */
+__attribute__((naked)) static long shim_clone(long flags, void *stack, void *ptid, void *tls, void *ctid) {
+  __asm__ volatile(
+      "li a7, 220\n ecall\n bnez a0, 1f\n"
+      "ld a1, 0(sp)\n ld a0, 8(sp)\n jalr a1\n"
+      "li a0, 0\n li a7, 93\n ecall\n"
+      "1: ret\n");
+}
+int sys_thread_create(void (*entry)(void *), void *stack, void *arg) {
+  int i = 0;
+  while (i < SHIM_THREADS && __atomic_load_n(&shim_threads[i].running, __ATOMIC_ACQUIRE)) i++;
+  if (i == SHIM_THREADS) return -1;
+  uint64 *sp = (uint64 *)(((uint64)stack & ~15UL) - 16);
+  sp[0] = (uint64)entry;
+  sp[1] = (uint64)arg;
+  shim_threads[i].running = 1;
+  /* CLONE_PARENT_SETTID: the tid is in the table before the thread runs. */
+  long tid = shim_clone(L_CLONE_THREAD_FLAGS | 0x100000, sp, (void *)&shim_threads[i].tid, 0, (void *)&shim_threads[i].running);
+  if (tid < 0) { last_errno = -tid; shim_threads[i].running = 0; return -1; }
+  return (int)tid;
+}
+void sys_thread_exit(int status) {
+  int me = gettid();
+  for (int i = 0; i < SHIM_THREADS; i++)
+    if (shim_threads[i].tid == me) shim_threads[i].status = status;
+  for (;;) raw(L_exit, status, 0, 0, 0, 0);
+}
+int sys_thread_join(int tid, int *status) {
+  for (int i = 0; i < SHIM_THREADS; i++) {
+    if (shim_threads[i].tid != tid || tid == 0) continue;
+    int r;
+    while ((r = shim_threads[i].running) != 0) futex_wait((volatile uint *)&shim_threads[i].running, (uint)r, 0);
+    if (status) *status = shim_threads[i].status;
+    shim_threads[i].tid = 0;
+    return 0;
+  }
+  return -1;
+}

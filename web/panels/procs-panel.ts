@@ -80,7 +80,7 @@ export class ProcessTable {
   private fill(row: Row, proc: ProcInfo): void {
     const state = proc.state === "sleeping" && proc.wait !== "" ? `sleeping (${proc.wait})` : proc.state;
     const texts = [
-      proc.name,
+      proc.threads > 1 ? `${proc.name} (${proc.threads} threads)` : proc.name,
       state,
       formatNs(proc.cpuNs),
       formatBytes(proc.memBytes + proc.pageTableBytes),

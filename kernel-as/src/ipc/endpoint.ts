@@ -20,7 +20,7 @@ import { kmalloc, kfree } from "../mm/slab";
 import { objInit, objRetire, capLookup, capCopy, capNodeBadge, cspaceFreeSlot, OBJ_HEADER_SIZE } from "../cap/cap";
 import { KOBJ_ENDPOINT, KOBJ_NOTIFICATION, RIGHT_GRANT, RIGHT_DELEGATE } from "../cap/codes";
 import {
-  MAX_PROCS, NO_SLOT, P_SLEEPING, W_EP_SEND, W_EP_RECV, W_EP_CALL, W_EP_REPLY, W_NTFN, procTable, procByPid, pState,
+  MAX_PROCS, NO_SLOT, P_SLEEPING, W_EP_SEND, W_EP_RECV, W_EP_CALL, W_EP_REPLY, W_NTFN, procTable, procByTid, pState,
   pWaitKind, pWaitObj, pWaitSeq, pSetWaitSeq, pCtx, pCspace, pPid, pReplyPid, pSetReplyPid, pSetReplyCaller,
 } from "../proc/proc";
 import { fail } from "../sys/callargs";
@@ -223,7 +223,7 @@ export function epReply(slot: u32, msgVa: u64): i32 {
   const pid = pReplyPid(slot);
   if (pid == 0) return REPLY_NO_CALLER;
   pSetReplyPid(slot, 0);
-  const caller = procByPid(pid);
+  const caller = procByTid(pid);
   if (caller == NO_SLOT || pState(caller) != P_SLEEPING || pWaitKind(caller) != W_EP_REPLY || pWaitObj(caller) != slot) {
     return REPLY_NO_CALLER;
   }

@@ -25,7 +25,7 @@ import { frameCount, frameSetCount } from "../mm/frames";
 import { PAGE_4K } from "../machine/sv48";
 import { tlbFlushAsid } from "../machine/hart";
 import {
-  pRoot, pAsid, pShmNext, pSetShmNext, pState, pCspace, pRegion, pRegionTag, pSetRegionTag, MAX_PROCS, MAX_REGIONS, P_UNUSED,
+  pRoot, pAsid, pShmNext, pSetShmNext, pState, pCspace, pRegion, pRegionTag, pSetRegionTag, MAX_PROCS, MAX_REGIONS, P_UNUSED, pIsThread,
 } from "../proc/proc";
 import { printSinks, printSetSinks, SINK_VGA } from "../lib/print";
 import { kinfo } from "../lib/log";
@@ -147,7 +147,7 @@ function unmapRegion(slot: u32, i: u32): void {
 export function shmUnmapNode(cap: usize): u32 {
   let n: u32 = 0;
   for (let s: u32 = 0; s < MAX_PROCS; s++) {
-    if (pState(s) == P_UNUSED || pRoot(s) == 0) continue;
+    if (pState(s) == P_UNUSED || pIsThread(s) || pRoot(s) == 0) continue;
     for (let i: u32 = 0; i < MAX_REGIONS; i++) {
       if (regionKind(pRegion(s, i)) != RK_SHARED || pRegionTag(s, i) != cap) continue;
       unmapRegion(s, i);

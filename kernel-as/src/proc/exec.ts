@@ -16,6 +16,7 @@
 // Relies on: proc/elf, mm/vm, mm/pagetable, fs/bootfs, machine/hart.
 
 import { debugOnExec } from "./debug";
+import { threadsEndOthers } from "./thread";
 import {
   elfCheck, elfEntry, elfPhnum, phLoaded, phFlags, phOffset, phVaddr, phFilesz, phMemsz, ELF_OK, PF_W, PF_X,
 } from "./elf";
@@ -180,7 +181,8 @@ export function execImage(slot: u32, file: usize, size: u64, argc: u32, name: us
   sp = (sp - argvBytes) & ~<u64>15;
   if (sp < stackBottom || !copyToRoot(root, sp, ptrs, argvBytes)) { addressSpaceDestroy(root, asid); return EXEC_ERR_ARGS; }
 
-  // Commit: nothing below can fail.
+  // Commit: nothing below can fail. The process's other threads end here.
+  threadsEndOthers(slot, slot);
   addressSpaceDestroy(pRoot(slot), asid);
   pSetRoot(slot, root);
   regionClear(slot);

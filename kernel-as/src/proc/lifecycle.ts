@@ -11,9 +11,10 @@ import {
   pState, pSetState, pPid, pParent, pSetParent, pSetExit, pSetKilled, pCtx, pRoot, pSetRoot, pAsid, pNice, pSetNice,
   pBrk, pSetBrk, pHeapStart, pSetHeapStart, pImageTop, pSetImageTop, pName,
   pNameLength, pSetName, pLazy, pSetLazy, pVruntime, pSetVruntime, procByPid, pCwd, pSetCwd, pCapMode, pSetCapMode, pShmNext,
-  pCspace,
+  pCspace, pProc, pIsThread,
   pSetShmNext,
 } from "./proc";
+import { threadsEndOthers } from "./thread";
 import { execBootfs, EXEC_OK } from "./exec";
 import { execDisk } from "./loader";
 import { fsMounted, fsLookup } from "../fs/fsops";
@@ -102,7 +103,8 @@ function grantDisplay(slot: u32): void {
 }
 
 /** fork: the child gets a copy-on-write copy of memory, the same open files
- *  (shared offsets) and registers, and sees 0 as fork's result. Returns the
+ *  (shared offsets) and registers, and sees 0 as fork's result. Forked from
+ *  a thread, the child has one thread: a copy of the caller. Returns the
  *  child's slot or NO_SLOT. The caller sets the parent's result. */
 export function procFork(parent: u32): u32 {
   const child = procAlloc();
@@ -132,7 +134,7 @@ export function procFork(parent: u32): u32 {
   hartSetPc(to, hartGetPc(from) + 4); // past the ecall
   hartSetReg(to, 10, 0);
   hartSetSatp(to, makeSatp(pAsid(child), <u64>root));
-  pSetParent(child, parent);
+  pSetParent(child, pProc(parent)); // the process, whichever of its threads forked
   schedMakeRunnable(child);
   return child;
 }
@@ -141,7 +143,10 @@ export function procFork(parent: u32): u32 {
  *  children to init and tells its parent. When init itself ends, so does
  *  every other process (docs/processes.md "Lifecycle"): they all descend
  *  from it, and the new init starts the services and the shell afresh. */
-export function procExit(slot: u32, status: i32): void {
+export function procExit(caller: u32, status: i32): void {
+  // Whichever thread ends the process ends them all; the leader's record is the process.
+  const slot = pProc(caller);
+  threadsEndOthers(slot, slot);
   traceEvent(TRACE_EXIT, slot, 0, status, timeNowNs());
   debugOnExit(slot, status);
   ipcProcessGone(slot);
@@ -168,7 +173,7 @@ export function procExit(slot: u32, status: i32): void {
     killAllBut(slot);
   }
   for (let c: u32 = 0; c < MAX_PROCS; c++) {
-    if (c == slot || pState(c) == P_UNUSED || pParent(c) != slot) continue;
+    if (c == slot || pState(c) == P_UNUSED || pIsThread(c) || pParent(c) != slot) continue;
     reparent(c, t.initSlot);
   }
   const parent = pParent(slot);
@@ -185,7 +190,7 @@ export function procExit(slot: u32, status: i32): void {
   if (restartInit) {
     const fresh = spawnInit();
     for (let c: u32 = 0; c < MAX_PROCS; c++) {
-      if (c == fresh || pState(c) == P_UNUSED || pParent(c) != NO_SLOT) continue;
+      if (c == fresh || pState(c) == P_UNUSED || pIsThread(c) || pParent(c) != NO_SLOT) continue;
       reparent(c, fresh);
     }
     if (fresh != NO_SLOT) {
@@ -214,7 +219,7 @@ function releaseTerminal(slot: u32): void {
     }
   }
   for (let c: u32 = 0; c < MAX_PROCS; c++) {
-    if (c == slot || pState(c) == P_UNUSED || pState(c) == P_ZOMBIE || sigSid(c) != sid || !sigStopped(c)) continue;
+    if (c == slot || pState(c) == P_UNUSED || pState(c) == P_ZOMBIE || pIsThread(c) || sigSid(c) != sid || !sigStopped(c)) continue;
     sigSend(c, SIGHUP);
     sigSend(c, SIGCONT);
   }
@@ -235,7 +240,7 @@ function reparent(c: u32, newParent: u32): void {
  *  at its next kernel crossing, before it runs another instruction. */
 function killAllBut(except: u32): void {
   for (let c: u32 = 0; c < MAX_PROCS; c++) {
-    if (c == except || pState(c) == P_UNUSED || pState(c) == P_ZOMBIE) continue;
+    if (c == except || pState(c) == P_UNUSED || pState(c) == P_ZOMBIE || pIsThread(c)) continue;
     killSlot(c);
   }
 }
@@ -250,10 +255,11 @@ export const WAIT_BLOCK: i32 = -2;
 /** Reaps one zombie child of slot: returns its slot (the caller copies the
  *  status and frees it), WAIT_BLOCK if children are alive, or
  *  WAIT_NO_CHILDREN. */
-export function procFindZombieChild(slot: u32): i32 {
+export function procFindZombieChild(caller: u32): i32 {
+  const slot = pProc(caller);
   let children = false;
   for (let c: u32 = 0; c < MAX_PROCS; c++) {
-    if (pState(c) == P_UNUSED || pParent(c) != slot) continue;
+    if (pState(c) == P_UNUSED || pIsThread(c) || pParent(c) != slot) continue;
     children = true;
     if (pState(c) == P_ZOMBIE) return <i32>c;
   }

@@ -13,7 +13,7 @@
 
 import { cpuRunsSlot } from "../lib/cpu";
 import {
-  MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, procTable, pState, pPid, pRoot, pUserFrames, printProcess,
+  MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, procTable, pState, pPid, pRoot, pUserFrames, printProcess, pIsThread,
 } from "./proc";
 import { procExit } from "./lifecycle";
 import { sigSetTermSig, SIGKILL } from "./signal";
@@ -35,7 +35,7 @@ export function oomVictim(): u32 {
   let bestSize: u32 = 0;
   for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
     const st = pState(slot);
-    if (st == P_UNUSED || st == P_ZOMBIE || slot == t.initSlot || pRoot(slot) == 0) continue;
+    if (st == P_UNUSED || st == P_ZOMBIE || pIsThread(slot) || slot == t.initSlot || pRoot(slot) == 0) continue;
     const size = oomSize(slot);
     if (best == NO_SLOT || size > bestSize) { best = slot; bestSize = size; }
   }

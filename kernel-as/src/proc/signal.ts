@@ -18,8 +18,9 @@
 
 import {
   MAX_PROCS, P_UNUSED, P_ZOMBIE, P_SLEEPING, NO_SLOT, W_CONSOLE, W_PIPE_READ, W_PIPE_WRITE, W_CHILD, W_SLEEP,
-  pSignals, pState, pPid, pParent, pWaitKind, pSetKilled, procTable,
+  W_FUTEX, W_JOIN, pSignals, pState, pPid, pParent, pWaitKind, pProc, pIsThread, procTable,
 } from "./proc";
+import { threadsKill, threadAwake } from "./thread";
 import { schedMakeRunnable, wakeup } from "../sched/sched";
 
 // Signal numbers (docs/abi.md): Linux's, so the usual names mean the usual numbers.
@@ -186,7 +187,7 @@ export function sigExec(s: u32): void {
  *  is not among them: its call has already sent. */
 function waitRestartable(s: u32): bool {
   const k = pWaitKind(s);
-  return k == W_CONSOLE || k == W_PIPE_READ || k == W_PIPE_WRITE || k == W_CHILD || k == W_SLEEP;
+  return k == W_CONSOLE || k == W_PIPE_READ || k == W_PIPE_WRITE || k == W_CHILD || k == W_SLEEP || k == W_FUTEX || k == W_JOIN;
 }
 
 /** Tells slot's parent that slot stopped, continued or ended: SIGCHLD, and
@@ -240,9 +241,8 @@ export function sigHasContReport(s: u32): bool { return (load<u32>(rec(s) + S_FL
  *  when asleep or stopped. */
 export function sigKill(s: u32): void {
   if (sigTermSig(s) == 0) sigSetTermSig(s, SIGKILL);
-  pSetKilled(s);
   sigContinue(s, false);
-  if (pState(s) == P_SLEEPING) schedMakeRunnable(s);
+  threadsKill(s); // every thread: the first to cross ends the process
 }
 
 /** Init is not stopped or ended by a signal it did not ask for (as on
@@ -271,9 +271,13 @@ export function sigSend(s: u32, sig: u32): void {
   const blocked = (sigBlocked(s) & sigBit(sig)) != 0;
   if (handler == SIG_DFL && defaultAct == ACT_STOP && !blocked) { sigStop(s, sig); return; }
   store<u32>(r + S_PENDING, load<u32>(r + S_PENDING) | sigBit(sig));
-  if (blocked || pState(s) != P_SLEEPING) return;
+  // A thread that is awake takes it at its next crossing; else one sleeper is woken.
+  if (blocked || threadAwake(s)) return;
   // Ending it needs no restart; a handler needs a wait that can be repeated.
-  if (handler == SIG_DFL || waitRestartable(s)) schedMakeRunnable(s);
+  for (let t: u32 = 0; t < MAX_PROCS; t++) {
+    if (pState(t) != P_SLEEPING || pProc(t) != pProc(s)) continue;
+    if (handler == SIG_DFL || waitRestartable(t)) { schedMakeRunnable(t); return; }
+  }
 }
 
 /** Sends sig to every live member of process group pgid; returns how many. */
@@ -282,7 +286,7 @@ export function sigSendGroup(pgid: i32, sig: u32): u32 {
   let n: u32 = 0;
   for (let s: u32 = 0; s < MAX_PROCS; s++) {
     const state = pState(s);
-    if (state == P_UNUSED || state == P_ZOMBIE || sigPgid(s) != pgid) continue;
+    if (state == P_UNUSED || state == P_ZOMBIE || pIsThread(s) || sigPgid(s) != pgid) continue;
     sigSend(s, sig);
     n++;
   }

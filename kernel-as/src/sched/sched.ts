@@ -39,9 +39,9 @@
 // Relies on: proc/proc, proc/signal (stopped or not), lib/cpu.
 
 import {
-  MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, W_EP_REPLY, procTable, pState, pSetState,
+  MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, W_EP_REPLY, W_FUTEX, procTable, pState, pSetState,
   pVruntime, pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled, pPolicy, pSetPolicy, pRtPrio,
-  pSetRtPrio, pAffinity, pSetAffinity, pRunSeq, pSetRunSeq, pReplyPid, pReplySlot, pPid,
+  pSetRtPrio, pAffinity, pSetAffinity, pRunSeq, pSetRunSeq, pReplyPid, pReplySlot, pTid,
 } from "../proc/proc";
 import { cpu, cpuId, cpuRecord, MAX_CPUS, CPU_OFFLINE } from "../lib/cpu";
 import { bootCmdlineHas } from "../arch/bootinfo";
@@ -151,7 +151,7 @@ export function servedCaller(slot: u32): u32 {
   const pid = pReplyPid(slot);
   if (pid == 0) return NO_SLOT;
   const c = pReplySlot(slot);
-  if (c >= MAX_PROCS || pPid(c) != pid || pState(c) != P_SLEEPING || pWaitKind(c) != W_EP_REPLY || pWaitObj(c) != slot) return NO_SLOT;
+  if (c >= MAX_PROCS || pTid(c) != pid || pState(c) != P_SLEEPING || pWaitKind(c) != W_EP_REPLY || pWaitObj(c) != slot) return NO_SLOT;
   return c;
 }
 
@@ -312,7 +312,7 @@ export function schedWakeSleepers(nowNs: u64): u64 {
   for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
     if (pState(slot) != P_SLEEPING) continue;
     if (pKilled(slot)) { schedMakeRunnable(slot); continue; }
-    if (pWaitKind(slot) != W_SLEEP) continue;
+    if (!timedWait(slot)) continue;
     const until = pSleepUntil(slot);
     if (until <= nowNs) schedMakeRunnable(slot);
     else if (until < next) next = until;
@@ -320,10 +320,16 @@ export function schedWakeSleepers(nowNs: u64): u64 {
   return next;
 }
 
+/** A sleep(), or a futex_wait with a timeout (proc/thread.ts): P_SLEEP_UNTIL is its deadline. */
+function timedWait(slot: u32): bool {
+  const k = pWaitKind(slot);
+  return k == W_SLEEP || (k == W_FUTEX && pSleepUntil(slot) != 0);
+}
+
 /** True if some process sleeps with a deadline. */
 export function schedHasTimedSleepers(): bool {
   for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
-    if (pState(slot) == P_SLEEPING && pWaitKind(slot) == W_SLEEP) return true;
+    if (pState(slot) == P_SLEEPING && timedWait(slot)) return true;
   }
   return false;
 }

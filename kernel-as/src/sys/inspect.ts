@@ -19,6 +19,7 @@
 // fs/file, fs/bootfs, fs/inode, ipc/shm (descriptions), lib/log and
 // sched/trace (the rings).
 
+import { threadProcessState, threadCpuNs, threadSwitches, threadCount, threadSleeping } from "../proc/thread";
 import { sigStopped } from "../proc/signal";
 import { SCRATCH_INSPECT, INSPECT_OUT_SIZE, SCRATCH_INSPECT_SIZE, PAGE_SHIFT } from "../lib/layout";
 import {
@@ -31,7 +32,7 @@ import { PTE_V, PT_ENTRIES, pteIsLeaf, pteToPa, vaCanonical } from "../machine/s
 import { regionKind, regionFlags, regionStart, regionEnd, RK_NONE } from "../mm/vm";
 import {
   MAX_PROCS, MAX_REGIONS, NO_SLOT, P_UNUSED, P_ZOMBIE, procTable, pState, pPid, pParent, pName, pNameLength,
-  pWaitKind, pCpuNs, pSwitches, pNice, pCapMode, pRoot, pCspace, pRegion,
+  pWaitKind, pCpuNs, pSwitches, pNice, pCapMode, pRoot, pCspace, pRegion, pIsThread,
 } from "../proc/proc";
 import {
   capNodeAt, capNodeType, capNodeRights, capNodeBadge, capNodeObject, capNodeCspace, capNodeSlot, capNodeRoot,
@@ -98,7 +99,7 @@ export const INSPECT_FLAG_TRUNCATED: u32 = 1;
 
 // Record sizes (layouts in docs/inspect.md and beside each writer).
 export const INSPECT_RUN_SIZE: usize = 12;
-export const INSPECT_PROC_SIZE: usize = 64;
+export const INSPECT_PROC_SIZE: usize = 72;
 export const INSPECT_REGION_SIZE: usize = 32;
 export const INSPECT_CAP_SIZE: usize = 64;
 export const INSPECT_TREE_SIZE: usize = 32;
@@ -188,7 +189,7 @@ function userland(): bool { return procTable().table != 0; }
 /** A process that can own memory: allocated and not yet a zombie. */
 function slotLive(slot: u32): bool {
   const s = pState(slot);
-  return s != P_UNUSED && s != P_ZOMBIE;
+  return s != P_UNUSED && s != P_ZOMBIE && !pIsThread(slot);
 }
 
 /** Slot of the live (non-zombie) process with this pid, or NO_SLOT. */
@@ -204,7 +205,7 @@ function liveSlotOf(pid: i32): u32 {
 function slotOf(pid: i32): u32 {
   if (!userland() || pid <= 0) return NO_SLOT;
   for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
-    if (pState(slot) != P_UNUSED && pPid(slot) == pid) return slot;
+    if (pState(slot) != P_UNUSED && !pIsThread(slot) && pPid(slot) == pid) return slot;
   }
   return NO_SLOT;
 }
@@ -342,6 +343,10 @@ function countUserFrames(): void {
 //   +0 i32 pid          +4 i32 parent pid (0 none)   +8 u32 state (P_*, or INSPECT_STATE_STOPPED)   +12 u32 wait kind (W_*)
 //   +16 u64 cpu ns      +24 u64 switches            +32 u32 user frames   +36 u32 page-table frames
 //   +40 i32 nice        +44 u32 capability mode     +48 name, 16 bytes NUL padded
+//   +64 u32 threads that have not ended               +68 u32 0
+// One record per process: a threaded process's state is its busiest
+// thread's (proc/thread.ts threadProcessState), its wait kind the first
+// sleeping thread's, its CPU time and switches its threads' together.
 /** A process stopped by a signal (proc/signal.ts), whatever its P_* state. */
 const INSPECT_STATE_STOPPED: u32 = 5;
 
@@ -351,8 +356,8 @@ function inspectProcs(): i32 {
   if (userland()) {
     countUserFrames();
     for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
-      const state = pState(slot);
-      if (state == P_UNUSED) continue;
+      if (pState(slot) == P_UNUSED || pIsThread(slot)) continue;
+      const state = threadProcessState(slot);
       const parent = pParent(slot);
       const ppid = parent != NO_SLOT && parent < MAX_PROCS && pState(parent) != P_UNUSED ? pPid(parent) : 0;
       const root = pRoot(slot);
@@ -361,14 +366,15 @@ function inspectProcs(): i32 {
       store<i32>(out, pPid(slot));
       store<i32>(out + 4, ppid);
       store<u32>(out + 8, state != P_ZOMBIE && sigStopped(slot) ? INSPECT_STATE_STOPPED : state);
-      store<u32>(out + 12, pWaitKind(slot));
-      store<u64>(out + 16, pCpuNs(slot));
-      store<u64>(out + 24, pSwitches(slot));
+      store<u32>(out + 12, pWaitKind(threadSleeping(slot)));
+      store<u64>(out + 16, threadCpuNs(slot));
+      store<u64>(out + 24, threadSwitches(slot));
       store<u32>(out + 32, state == P_ZOMBIE ? 0 : load<u32>(USER_COUNTS + (<usize>slot << 2)));
       store<u32>(out + 36, tables > 0 ? <u32>tables : 0);
       store<i32>(out + 40, pNice(slot));
       store<u32>(out + 44, pCapMode(slot) ? 1 : 0);
       memory.copy(out + 48, pName(slot), <usize>pNameLength(slot));
+      store<u32>(out + 64, threadCount(slot));
       out += INSPECT_PROC_SIZE;
       count++;
     }

@@ -33,7 +33,7 @@ import { sigSend, sigStopped, SIGKILL, NSIG } from "../proc/signal";
 import {
   procByPid, procTable, MAX_PROCS, NO_SLOT, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
   W_PIPE_WRITE, W_CHILD, W_SLEEP, pState, pPid, pParent, pWaitKind, pCpuNs, pSwitches, pName, pNameLength, pKilled,
-  printProcess,
+  printProcess, P_THREAD_DONE, W_FUTEX, W_JOIN, pIsThread, pTid,
 } from "../proc/proc";
 
 export const PROMPT = "keel> ";
@@ -434,6 +434,8 @@ function waitName(kind: u32): string {
     case W_PIPE_WRITE: return "pipe write";
     case W_CHILD: return "child";
     case W_SLEEP: return "sleep";
+    case W_FUTEX: return "futex";
+    case W_JOIN: return "join";
     default: return "-";
   }
 }
@@ -444,6 +446,7 @@ function stateName(state: u32): string {
     case P_RUNNING: return "running";
     case P_SLEEPING: return "sleeping";
     case P_ZOMBIE: return "zombie";
+    case P_THREAD_DONE: return "done";
     default: return "?";
   }
 }
@@ -468,6 +471,7 @@ function cmdPs(): void {
     printDec(pSwitches(slot), 10);
     emit(0x20);
     printBytes(pName(slot), <usize>pNameLength(slot));
+    if (pIsThread(slot)) { printStr(" (thread "); printDec(<u64>pTid(slot)); printStr(")"); }
     if (pKilled(slot)) printStr(" (killed)");
     emit(0x0A);
   }

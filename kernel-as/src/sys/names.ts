@@ -34,6 +34,12 @@ export function syscallName(num: u32): string {
     case 104: return "sbrklazy";
     case 105: return "fsinfo";
     case 106: return "trace";
+    case 130: return "thread_create";
+    case 131: return "thread_exit";
+    case 132: return "thread_join";
+    case 133: return "gettid";
+    case 134: return "futex_wait";
+    case 135: return "futex_wake";
     case 140: return "sched_set";
     case 141: return "sched_get";
     case 142: return "setaffinity";

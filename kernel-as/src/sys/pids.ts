@@ -4,7 +4,7 @@
 // calls (sys/signals.ts) so that neither imports the other for it.
 // Relies on: proc/proc, sys/callargs.
 
-import { NO_SLOT, procByPid, pParent, pCapMode } from "../proc/proc";
+import { NO_SLOT, procByPid, pParent, pCapMode, pProc } from "../proc/proc";
 import { fail2 } from "./callargs";
 
 /** Why a pid was refused in capability mode. The same words whether or not
@@ -18,7 +18,7 @@ const NOT_MINE_TEXT = "capability mode: that pid is not this process or one of i
 export function pidAllowed(slot: u32, pid: i32, call: string): bool {
   if (!pCapMode(slot)) return true;
   const target = pid <= 0 ? NO_SLOT : procByPid(pid);
-  if (target != NO_SLOT && (target == slot || pParent(target) == slot)) return true;
+  if (target != NO_SLOT && (target == pProc(slot) || pParent(target) == pProc(slot))) return true;
   fail2(slot, call, NOT_MINE_TEXT);
   return false;
 }

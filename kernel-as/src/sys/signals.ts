@@ -9,7 +9,7 @@
 // sys/fd, sys/pids (the pid permission check kill uses).
 
 import {
-  MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, W_CHILD, procByPid, procFreeSlot, pState, pPid, pParent, pExit, pCapMode,
+  MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, W_CHILD, procByPid, procFreeSlot, pState, pPid, pParent, pExit, pCapMode, pProc, pIsThread,
 } from "../proc/proc";
 import {
   sigValid, sigSend, sigSendGroup, sigGroupExists, sigHandler, sigRestorer, sigActionMask, sigActionFlags,
@@ -146,7 +146,7 @@ function sysSigprocmask(slot: u32): i64 {
 /** The live process a pid argument names (0: the caller), checked as kill
  *  checks it; NO_SLOT with the reason recorded. */
 function namedProcess(slot: u32, pid: i32, call: string): u32 {
-  if (pid == 0) return slot;
+  if (pid == 0) return pProc(slot);
   if (pid < 0) { fail2(slot, call, "negative pid"); return NO_SLOT; }
   if (!pidAllowed(slot, pid, call)) return NO_SLOT;
   const target = procByPid(pid);
@@ -163,7 +163,7 @@ function sysSetpgid(slot: u32): i64 {
   if (pgid < 0) return fail(slot, "setpgid: negative process group");
   const target = namedProcess(slot, pid, "setpgid: ");
   if (target == NO_SLOT) return -1;
-  if (target != slot && pParent(target) != slot) return fail(slot, "setpgid: not the caller or one of its children");
+  if (target != pProc(slot) && pParent(target) != pProc(slot)) return fail(slot, "setpgid: not the caller or one of its children");
   if (sigSid(target) != sigSid(slot)) return fail(slot, "setpgid: that process is in another session");
   if (sigSid(target) == pPid(target)) return fail(slot, "setpgid: a session leader cannot change its group");
   const group = pgid == 0 ? pPid(target) : pgid;
@@ -283,7 +283,7 @@ function sysWaitpid(slot: u32): i64 {
   if ((options & ~WAIT_OPTIONS) != 0) return fail(slot, "waitpid: unknown options");
   let matched = false;
   for (let c: u32 = 0; c < MAX_PROCS; c++) {
-    if (pState(c) == P_UNUSED || pParent(c) != slot || !waitMatches(slot, c, pid)) continue;
+    if (pState(c) == P_UNUSED || pIsThread(c) || pParent(c) != pProc(slot) || !waitMatches(slot, c, pid)) continue;
     matched = true;
     let status: i32 = 0;
     let kind: i32 = 0; // 1 ended, 2 stopped, 3 continued
@@ -316,6 +316,6 @@ function sysWaitpid(slot: u32): i64 {
   }
   if (!matched) return fail(slot, "waitpid: no such child");
   if ((options & WNOHANG) != 0) return 0;
-  schedSleep(slot, W_CHILD, slot);
+  schedSleep(slot, W_CHILD, pProc(slot));
   return SIGNAL_BLOCKED;
 }

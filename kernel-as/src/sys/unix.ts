@@ -16,7 +16,7 @@ import {
   W_PIPE_WRITE, W_CHILD, W_SLEEP, ERRSTR_MAX, procFreeSlot, procTable, procByPid, pState, pPid, pParent, pExit,
   pCtx, pCapMode, pBrk, pSetBrk, pHeapStart, pLazy, pSetLazy, pNice, pSetNice, pCpuNs,
   pSwitches, pName, pErrstr, pSleepUntil, pSetSleepUntil, pProgress, pSetProgress, pRoot, pAsid, pRegion, pCwd,
-  pSetCwd,
+  pSetCwd, pProc, pIsThread,
   MAX_REGIONS, REGION_SIZE,
 } from "../proc/proc";
 import { procFork, procExit, procFindZombieChild, procKill, WAIT_BLOCK, WAIT_NO_CHILDREN } from "../proc/lifecycle";
@@ -26,6 +26,8 @@ import { arg, argInt, fail, fail2, copyPath, PATH_MAX } from "./callargs";
 import { nativeCall, SYS_NATIVE_FIRST, SYS_NATIVE_LAST, NATIVE_BLOCKED } from "./native";
 import { schedCall, SYS_SCHED_FIRST, SYS_SCHED_LAST } from "./schedcalls";
 import { nicCall, SYS_NIC_FIRST, SYS_NIC_LAST, NIC_CALL_BLOCKED } from "./netcalls";
+import { threadCount, threadCpuNs, threadSwitches, threadProcessState } from "../proc/thread";
+import { threadCall, SYS_THREAD_FIRST, SYS_THREAD_LAST, THREAD_CALL_BLOCKED, THREAD_CALL_EXITED } from "./threads";
 import {
   signalCall, consoleReadCheck, SYS_SIGNAL_FIRST, SYS_SIGNAL_LAST, SIGNAL_BLOCKED, SIGNAL_REGISTERS_SET,
   CONSOLE_READ_STOPPED, CONSOLE_READ_DENIED,
@@ -128,7 +130,7 @@ export const SBRK_LAZY: i64 = 2;
 /** The heap (which starts above the stack) ends below the shared-memory
  *  window: a lazy heap may be this large, far beyond RAM. */
 const HEAP_END: u64 = SHM_BASE;
-const PROCINFO_SIZE: u32 = 56;
+const PROCINFO_SIZE: u32 = 64;
 const REG_A0: u32 = 10;
 const REG_A7: u32 = 17;
 
@@ -200,7 +202,7 @@ function ambientDenied(slot: u32, call: string): bool {
 
 /** True when a process-table listing shows process s to slot. */
 function procVisible(slot: u32, s: u32): bool {
-  return !pCapMode(slot) || s == slot || pParent(s) == slot;
+  return !pCapMode(slot) || s == pProc(slot) || pParent(s) == pProc(slot);
 }
 
 /** Checks that [va, va+len) is writable user memory (faulting in lazy and
@@ -279,6 +281,12 @@ function dispatch(slot: u32): i32 {
         if (result == NATIVE_BLOCKED) return SYSCALL_BLOCKED;
         break;
       }
+      if (num >= SYS_THREAD_FIRST && num <= SYS_THREAD_LAST) {
+        result = threadCall(slot, num);
+        if (result == THREAD_CALL_BLOCKED) return SYSCALL_BLOCKED;
+        if (result == THREAD_CALL_EXITED) return SYSCALL_EXITED;
+        break;
+      }
       if (num >= SYS_NIC_FIRST && num <= SYS_NIC_LAST) {
         result = nicCall(slot, num);
         if (result == NIC_CALL_BLOCKED) return SYSCALL_BLOCKED;
@@ -310,7 +318,7 @@ function sysFork(slot: u32): i64 {
 function sysWait(slot: u32): i64 {
   const r = procFindZombieChild(slot);
   if (r == WAIT_NO_CHILDREN) return fail(slot, "wait: no children");
-  if (r == WAIT_BLOCK) { schedSleep(slot, W_CHILD, slot); return WAIT_BLOCK; }
+  if (r == WAIT_BLOCK) { schedSleep(slot, W_CHILD, pProc(slot)); return WAIT_BLOCK; }
   const child = <u32>r;
   const statusVa = arg(slot, 0);
   if (statusVa != 0) {
@@ -689,8 +697,8 @@ function sysProcs(slot: u32): i64 {
   let n: i32 = 0;
   const rec = SCRATCH_IO;
   for (let s: u32 = 0; s < MAX_PROCS && n < max; s++) {
-    const st = pState(s);
-    if (st == P_UNUSED || !procVisible(slot, s)) continue;
+    if (pState(s) == P_UNUSED || pIsThread(s) || !procVisible(slot, s)) continue;
+    const st = threadProcessState(s);
     memory.fill(rec, 0, PROCINFO_SIZE);
     store<i32>(rec, pPid(s));
     const parent = pParent(s);
@@ -698,10 +706,11 @@ function sysProcs(slot: u32): i64 {
     store<i32>(rec + 4, parent == NO_SLOT || !procVisible(slot, parent) ? 0 : pPid(parent));
     store<i32>(rec + 8, st == P_ZOMBIE ? 4 : sigStopped(s) ? 5 : st == P_RUNNING || cpuRunsSlot(s) ? 2 : st == P_RUNNABLE ? 1 : 3);
     store<i32>(rec + 12, pNice(s));
-    store<u64>(rec + 16, pCpuNs(s));
+    store<u64>(rec + 16, threadCpuNs(s));
     store<u64>(rec + 24, processMemory(s));
-    store<u64>(rec + 32, pSwitches(s));
+    store<u64>(rec + 32, threadSwitches(s));
     memory.copy(rec + 40, pName(s), 16);
+    store<i32>(rec + 56, <i32>threadCount(s));
     if (copyout(slot, va + <u64>n * PROCINFO_SIZE, rec, PROCINFO_SIZE) != VM_OK) return fail(slot, "procs: bad pointer");
     n++;
   }
