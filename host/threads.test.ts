@@ -1,13 +1,15 @@
 // Threads and futexes (issue 12 item 4; docs/abi.md "Threads"): the
 // threadtest program (user/prog/threadtest.c) run by the kernel in
-// deterministic mode, and what the kernel looks like afterwards: every frame
-// and every process-table slot back, ps showing a process's threads.
+// deterministic mode, on one vCPU and on two (interleaved: two threads of
+// one process run in the same turn), and what the kernel looks like
+// afterwards: every frame and every process-table slot back, ps showing a
+// process's threads.
 
 import { describe, expect, it } from "vitest";
 import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
 
-function bootShell(): MachineHarness {
-  const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, modules: userlandModules() }).boot();
+function bootShell(cpus = 1): MachineHarness {
+  const h = new MachineHarness({ ramBytes: 64 * 1024 * 1024, modules: userlandModules(), cpus }).boot();
   h.runUntil("\n$ ");
   return h;
 }
@@ -23,8 +25,8 @@ function monitorPs(h: MachineHarness): string[] {
 }
 
 describe("threads and futexes", () => {
-  it("passes every threadtest check: counter, producer/consumer, barrier, futex results, join, exit, kill, fork, exec", () => {
-    const out = bootShell().shell("threadtest");
+  it.each([1, 2])("passes every threadtest check on %i vCPU(s): counter, producer/consumer, barrier, futex results, join, exit, kill, fork, exec", (cpus) => {
+    const out = bootShell(cpus).shell("threadtest");
     const failures = out.split("\n").filter((line) => line.startsWith("FAIL"));
     expect(failures).toEqual([]);
     expect(out).toMatch(/threadtest: \d+ passed, 0 failed/);
@@ -32,8 +34,8 @@ describe("threads and futexes", () => {
     expect(out).toContain("threadtest-exec-ran"); // the program exec'd from a thread ran
   });
 
-  it("gives back every frame and process-table slot its threads took", () => {
-    const h = bootShell();
+  it.each([1, 2])("gives back every frame and process-table slot its threads took (%i vCPU(s))", (cpus) => {
+    const h = bootShell(cpus);
     expect(h.shell("threadtest")).toContain(" 0 failed"); // warm caches (slabs, the shell's heap)
     const before = freeFrames(h);
     const rows = monitorPs(h).length;
