@@ -894,6 +894,11 @@ export class Machine {
     };
   }
 
+  /** The JIT's figures of each vCPU's kernel instance (null where the JIT is off). */
+  jitStatsByCpu(): (JitStats | null)[] {
+    return this.currentState === "off" ? [] : this.jits.map((jit) => jit.read());
+  }
+
   /** The JIT's figures for the running kernel instances, every vCPU's
    *  added up (since their boot, restore or swap); null when the JIT is off. */
   jitStats(): JitStats | null {

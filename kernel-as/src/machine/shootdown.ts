@@ -21,7 +21,13 @@ import { KSTATE_HART } from "../lib/layout";
 import { tlbFlushAll, tlbFlushAsid, tlbFlushVa } from "./tlb";
 import { blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
 
-const SD_BASE: usize = 0x400;
+// The KSTATE_HART page: hart.ts's per-vCPU slots from 0 (MAX_CPUS x 32
+// bytes), debug.ts's breakpoint and watchpoint record from 0x400 to 0x900,
+// this log from 0xA00 (16 + SD_ENTRIES x 16 bytes, to 0xE10). At 0x400 the
+// log's sequence number was the debugger's breakpoint count: every logged
+// change on two vCPUs looked like a breakpoint, so the JIT stood aside and
+// the executor invalidated frames named by log entries.
+const SD_BASE: usize = 0xA00;
 const SD_SEQ: usize = 0;        // u32: entries ever logged
 const SD_ACTIVE: usize = 4;     // u32: nonzero once a second vCPU is online
 const SD_RING: usize = 16;
