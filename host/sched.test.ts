@@ -83,7 +83,7 @@ describe("scheduling classes", () => {
     expect(out).toContain("refused rr priority 100: sched_set: a real-time priority is from 1 to 99");
     expect(out).toContain("refused fair priority 5: sched_set: the fair, batch and idle classes take priority 0");
     expect(out).toContain("refused sched_set pid 999999: sched_set: no such process");
-    expect(out).toContain("refused sched_set pid -3: sched_set: pid must be 0 (this process) or a process id");
+    expect(out).toContain("refused sched_set pid -3: sched_set: negative pid");
     expect(out).toContain("refused sched_get bad pointer: sched_get: bad pointer");
     expect(out).toContain("refused mask 0: setaffinity: the mask names no CPU");
     expect(out).toContain("refused mask 0x100: setaffinity: the mask names CPUs beyond the 8 a machine may have");

@@ -28,10 +28,9 @@ import {
   MAX_PROCS, NO_SLOT, P_UNUSED, P_ZOMBIE, P_SLEEPING, P_THREAD_DONE, W_FUTEX, W_JOIN, procAlloc, procFreeSlot,
   pState, pSetState, pProc, pSetProc, pTid, pCtx, pRoot, pAsid, pVruntime, pSetVruntime, pSetThreadStatus,
   pThreadStatus, pFutexWoken, pSetFutexWoken, pJoined, pSetJoined, pSleepUntil, pSetSleepUntil, pWaitKind, pWaitObj,
-  pWaitSeq, pSetWaitSeq, pSetKilled, procTable, pCpuNs, pSwitches, P_RUNNING, P_RUNNABLE, pPolicy, pSetPolicy, pRtPrio, pSetRtPrio,
-  pAffinity, pSetAffinity,
+  pWaitSeq, pSetWaitSeq, pSetKilled, procTable, pCpuNs, pSwitches, P_RUNNING, P_RUNNABLE,
 } from "./proc";
-import { schedMakeRunnable, schedSleep, wakeup } from "../sched/sched";
+import { schedMakeRunnable, schedSleep, wakeup, schedFork } from "../sched/sched";
 import { traceEvent, TRACE_EXIT } from "../sched/trace";
 import { hartSetReg, hartGetReg, hartSetPc, hartSetSatp, hartCopyFpState } from "../machine/hart";
 import { makeSatp, PTE_V, PTE_U, PTE_W } from "../machine/sv48";
@@ -87,10 +86,7 @@ export function threadCreate(slot: u32, entry: u64, stack: u64, arg: u64): i64 {
   if (t == NO_SLOT) return THREAD_ERR_LIMIT;
   pSetProc(t, leader);
   pSetVruntime(t, pVruntime(slot));
-  // The creator's scheduling class, priority and CPU mask, as on Linux.
-  pSetPolicy(t, pPolicy(slot));
-  pSetRtPrio(t, pRtPrio(slot));
-  pSetAffinity(t, pAffinity(slot));
+  schedFork(slot, t); // the creator's scheduling class, priority and CPU mask, as on Linux
   const from = pCtx(slot), to = pCtx(t);
   hartCopyFpState(from, to);
   hartSetReg(to, 3, hartGetReg(from, 3)); // gp

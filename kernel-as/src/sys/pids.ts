@@ -1,10 +1,12 @@
 // Which processes a process may name by pid: the one check every call
 // that takes a pid makes (kill, setnice, sigsend, setpgid, getpgid,
-// getsid), shared by the Unix personality (sys/unix.ts) and the signal
-// calls (sys/signals.ts) so that neither imports the other for it.
+// getsid, sched_set, sched_get, setaffinity, getaffinity), shared by the
+// Unix personality (sys/unix.ts), the signal calls (sys/signals.ts) and the
+// scheduling calls (sys/schedcalls.ts) so that none imports another for it;
+// namedProcess() adds the lookup of a live process.
 // Relies on: proc/proc, sys/callargs.
 
-import { NO_SLOT, procByPid, pParent, pCapMode, pProc } from "../proc/proc";
+import { NO_SLOT, P_ZOMBIE, procByPid, pParent, pCapMode, pProc, pState } from "../proc/proc";
 import { fail2 } from "./callargs";
 
 /** Why a pid was refused in capability mode. The same words whether or not
@@ -23,3 +25,14 @@ export function pidAllowed(slot: u32, pid: i32, call: string): bool {
   return false;
 }
 
+
+/** The live process a pid argument names (0: the caller), checked as kill
+ *  checks it; NO_SLOT with the reason recorded ("PREFIX reason"). */
+export function namedProcess(slot: u32, pid: i32, call: string): u32 {
+  if (pid == 0) return pProc(slot); // the caller's process, whichever of its threads asks
+  if (pid < 0) { fail2(slot, call, "negative pid"); return NO_SLOT; }
+  if (!pidAllowed(slot, pid, call)) return NO_SLOT;
+  const target = procByPid(pid);
+  if (target == NO_SLOT || pState(target) == P_ZOMBIE) { fail2(slot, call, "no such process"); return NO_SLOT; }
+  return target;
+}

@@ -3,6 +3,8 @@
 // (setaffinity, getaffinity) and sched_yield. The policy itself lives in
 // sched/sched.ts; this file decodes arguments and checks authority.
 //
+// pid 0 is the calling thread (class, priority and mask are per thread;
+// a new thread takes its creator's); a pid names a process's leader.
 // Authority is kill's (sys/pids.ts): outside capability mode a process may
 // name any pid, in it only itself and its children. A capability-mode
 // process may also never raise a process above its own class and priority
@@ -11,13 +13,13 @@
 // nice.
 // Relies on: sched/sched, proc/proc, sys/pids, sys/callargs, mm/vm.
 
-import { NO_SLOT, P_ZOMBIE, procByPid, pState, pNice, pPolicy, pRtPrio, pAffinity, pSetAffinity, pCapMode, AFFINITY_ALL } from "../proc/proc";
+import { NO_SLOT, pNice, pPolicy, pRtPrio, pAffinity, pSetAffinity, pCapMode, AFFINITY_ALL } from "../proc/proc";
 import {
   policyValid, policyRealtime, rankOf, ownRank, effectiveSource, schedSetPolicy, schedYield, schedCpusOnlineMask,
   RT_PRIO_MIN, RT_PRIO_MAX,
 } from "../sched/sched";
-import { arg, argInt, fail, fail2 } from "./callargs";
-import { pidAllowed } from "./pids";
+import { arg, argInt, fail } from "./callargs";
+import { namedProcess } from "./pids";
 import { copyout, VM_OK } from "../mm/vm";
 import { SCRATCH_IO } from "../lib/layout";
 
@@ -32,16 +34,6 @@ export const SYS_SCHED_LAST: u32 = 149;
 /** The user's struct schedinfo (docs/abi.md), 24 bytes. */
 const SCHEDINFO_SIZE: u64 = 24;
 
-/** The live process pid names (0: the caller), or NO_SLOT with the reason recorded. */
-function target(slot: u32, pid: i32, call: string): u32 {
-  if (pid == 0) return slot;
-  if (pid < 0) { fail2(slot, call, "pid must be 0 (this process) or a process id"); return NO_SLOT; }
-  if (!pidAllowed(slot, pid, call)) return NO_SLOT;
-  const t = procByPid(pid);
-  if (t == NO_SLOT || pState(t) == P_ZOMBIE) { fail2(slot, call, "no such process"); return NO_SLOT; }
-  return t;
-}
-
 function sysSchedSet(slot: u32): i64 {
   const pid = argInt(slot, 0);
   const policy = arg(slot, 1);
@@ -54,7 +46,7 @@ function sysSchedSet(slot: u32): i64 {
   } else if (prio != 0) {
     return fail(slot, "sched_set: the fair, batch and idle classes take priority 0");
   }
-  const t = target(slot, pid, "sched_set: ");
+  const t = pid == 0 ? slot : namedProcess(slot, pid, "sched_set: "); // 0: the calling thread
   if (t == NO_SLOT) return -1;
   if (pCapMode(slot) && rankOf(<u32>policy, <u32>prio) > ownRank(slot)) {
     return fail(slot, "sched_set: capability mode: may not raise a process above this process's own class and priority");
@@ -64,7 +56,8 @@ function sysSchedSet(slot: u32): i64 {
 }
 
 function sysSchedGet(slot: u32): i64 {
-  const t = target(slot, argInt(slot, 0), "sched_get: ");
+  const pid = argInt(slot, 0);
+  const t = pid == 0 ? slot : namedProcess(slot, pid, "sched_get: ");
   if (t == NO_SLOT) return -1;
   const src = effectiveSource(t);
   const rec = SCRATCH_IO;
@@ -89,7 +82,7 @@ function sysSetAffinity(slot: u32): i64 {
       ? "setaffinity: this machine has one vCPU, so the mask must include CPU 0 (bit 0)"
       : "setaffinity: the mask names none of this machine's vCPUs");
   }
-  const t = target(slot, pid, "setaffinity: ");
+  const t = pid == 0 ? slot : namedProcess(slot, pid, "setaffinity: ");
   if (t == NO_SLOT) return -1;
   if (pCapMode(slot) && (<u32>mask & ~pAffinity(slot)) != 0) {
     return fail(slot, "setaffinity: capability mode: may not name a CPU this process may not use itself");
@@ -99,7 +92,8 @@ function sysSetAffinity(slot: u32): i64 {
 }
 
 function sysGetAffinity(slot: u32): i64 {
-  const t = target(slot, argInt(slot, 0), "getaffinity: ");
+  const pid = argInt(slot, 0);
+  const t = pid == 0 ? slot : namedProcess(slot, pid, "getaffinity: ");
   return t == NO_SLOT ? -1 : <i64>pAffinity(t);
 }
 

@@ -23,7 +23,7 @@ import { arg, argInt, fail, fail2 } from "./callargs";
 import { fdFile } from "./fd";
 import { capErrText } from "./fd";
 import { fileKind, FK_CONSOLE } from "../fs/file";
-import { pidAllowed } from "./pids";
+import { pidAllowed, namedProcess } from "./pids";
 import { copyin, copyout, VM_OK } from "../mm/vm";
 import { schedSleep } from "../sched/sched";
 import { SCRATCH_IO } from "../lib/layout";
@@ -141,17 +141,6 @@ function sysSigprocmask(slot: u32): i64 {
   else if (how == SIG_SETMASK) sigSetBlocked(slot, set);
   else return fail(slot, "sigprocmask: how must be SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK");
   return <i64>before;
-}
-
-/** The live process a pid argument names (0: the caller), checked as kill
- *  checks it; NO_SLOT with the reason recorded. */
-function namedProcess(slot: u32, pid: i32, call: string): u32 {
-  if (pid == 0) return pProc(slot);
-  if (pid < 0) { fail2(slot, call, "negative pid"); return NO_SLOT; }
-  if (!pidAllowed(slot, pid, call)) return NO_SLOT;
-  const target = procByPid(pid);
-  if (target == NO_SLOT || pState(target) == P_ZOMBIE) { fail2(slot, call, "no such process"); return NO_SLOT; }
-  return target;
 }
 
 /** setpgid(pid, pgid): moves the caller or one of its children (in its
