@@ -16,22 +16,13 @@ import type { DebugReply, DebugView } from "./debug-protocol.js";
 
 const wcElf = new Uint8Array(readFileSync(new URL("../user/bin/wc", import.meta.url)));
 
-function rig(clock: "deterministic" | "realtime" = "deterministic") {
+/** A booted machine at the shell prompt with the panel's debugger on it, and runToPost. */
+function machineRig(clock: "deterministic" | "realtime" = "deterministic") {
   const image = bootfsImage();
   const h = new MachineHarness({ ramBytes: 32 * 1024 * 1024, modules: userlandModules(image), clock }).boot();
   h.runUntil("\n$ ");
   const posted: DebugView[] = [];
   const dbg = new PanelDebugger(h.machine, { bootfs: image, undoDisk: null, kick: () => {}, post: (v) => posted.push(v) });
-  h.machine.input("wc\r");
-  // wc waits in read(0): find its pid.
-  let pid: number | null = null;
-  for (let i = 0; i < 400 && pid === null; i++) {
-    h.machine.runFor(5);
-    dbg.afterSlice();
-    const o = h.machine.inspect({ what: "overview", logFrom: 1e9, schedFrom: 1e9 });
-    if (o.what === "overview") pid = o.overview.procs.find((p) => p.name === "wc" && p.state === "sleeping")?.pid ?? null;
-  }
-  expect(pid).not.toBeNull();
   /** Slices until a view is posted (the process stopped or exited). */
   const runToPost = (): DebugView => {
     const before = posted.length;
@@ -42,10 +33,21 @@ function rig(clock: "deterministic" | "realtime" = "deterministic") {
     expect(posted.length).toBeGreaterThan(before);
     return posted[posted.length - 1]!;
   };
-  const view = (r: DebugReply): DebugView => {
-    if (r.kind === "error") throw new Error(r.message);
-    return r.view;
-  };
+  return { h, dbg, runToPost };
+}
+
+/** machineRig with a wc started at the shell, waiting in read(0). */
+function rig(clock: "deterministic" | "realtime" = "deterministic") {
+  const { h, dbg, runToPost } = machineRig(clock);
+  h.machine.input("wc\r");
+  let pid: number | null = null;
+  for (let i = 0; i < 400 && pid === null; i++) {
+    h.machine.runFor(5);
+    dbg.afterSlice();
+    const o = h.machine.inspect({ what: "overview", logFrom: 1e9, schedFrom: 1e9 });
+    if (o.what === "overview") pid = o.overview.procs.find((p) => p.name === "wc" && p.state === "sleeping")?.pid ?? null;
+  }
+  expect(pid).not.toBeNull();
   return { h, dbg, pid: pid!, runToPost, view };
 }
 
@@ -243,20 +245,7 @@ describe("the Debugger panel's worker side", () => {
   });
 
   it("attaches at a program's exec and follows the process into its next exec: the new program's symbols", () => {
-    const image = bootfsImage();
-    const h = new MachineHarness({ ramBytes: 32 * 1024 * 1024, modules: userlandModules(image), clock: "deterministic" }).boot();
-    h.runUntil("\n$ ");
-    const posted: DebugView[] = [];
-    const dbg = new PanelDebugger(h.machine, { bootfs: image, undoDisk: null, kick: () => {}, post: (v) => posted.push(v) });
-    const runToPost = (): DebugView => {
-      const before = posted.length;
-      for (let i = 0; i < 4000 && posted.length === before; i++) {
-        h.machine.runFor(5);
-        dbg.afterSlice();
-      }
-      expect(posted.length).toBeGreaterThan(before);
-      return posted[posted.length - 1]!;
-    };
+    const { h, dbg, runToPost } = machineRig();
     expect(dbg.handle({ op: "attach-exec", name: "no spaces allowed" }).kind).toBe("error");
     let r = dbg.handle({ op: "attach-exec", name: "nice" });
     expect(r.kind).toBe("view");

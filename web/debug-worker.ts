@@ -153,12 +153,7 @@ export class PanelDebugger {
     if (event.kind === "exit") {
       const pid = this.program?.pid ?? 0;
       this.exited = { pid, status: event.status, signal: event.signal };
-      this.ours = false;
-      this.over = null;
-      this.runningTo = null;
-      this.resumed = false;
-      this.furthest = null;
-      this.forgetWatches();
+      this.endSession();
       if (post) this.options.post(this.view());
       return;
     }
@@ -186,16 +181,22 @@ export class PanelDebugger {
     for (const w of this.watches) w.seen = this.readMemory(w.addr, w.row.len);
   }
 
-  /** A new session of the panel's: nothing of the last one carries over. */
-  private fresh(): void {
-    this.exited = null;
-    this.ours = true;
+  /** The panel's session ended (exit or detach): nothing of it carries over. */
+  private endSession(): void {
+    this.ours = false;
     this.over = null;
     this.runningTo = null;
     this.resumed = false;
-    this.program = null;
     this.furthest = null;
     this.forgetWatches();
+  }
+
+  /** A new session of the panel's. */
+  private fresh(): void {
+    this.endSession();
+    this.exited = null;
+    this.ours = true;
+    this.program = null;
   }
 
   private forgetWatches(): void {
@@ -339,13 +340,8 @@ export class PanelDebugger {
         }
         if (pid === null) return null;
         if (this.over?.ours === true) t.setBreakpoint(this.over.addr, false);
-        this.over = null;
-        this.runningTo = null;
-        this.resumed = false;
         t.detach();
-        this.ours = false;
-        this.furthest = null;
-        this.forgetWatches();
+        this.endSession();
         return `detached from process ${pid}: it runs on`;
       }
       case "step":

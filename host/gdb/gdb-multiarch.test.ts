@@ -25,6 +25,22 @@ function startRunner(args: string[]): Runner {
   return startWatched([tsxCli, runner, ...args], repo, "runner");
 }
 
+/** A runner with its GDB server (args), the shell line typed, and the attach it makes (--gdb-attach in args). */
+async function attachedRunner(args: string[], line: string): Promise<{ r: Runner; port: number; pid: number }> {
+  const r = (running = startRunner(args));
+  const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
+  r.child.stdin!.write(`${line}\n`);
+  const [, pid] = await r.waitFor(/gdb: attached to pid (\d+), stopped/, 30_000);
+  return { r, port: Number(port), pid: Number(pid) };
+}
+
+/** wc printed its counts of "hello world\n", and the runner ends with its input. */
+async function wcFinished(r: Runner): Promise<void> {
+  expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
+  r.child.stdin!.end();
+  expect(await r.exited).toBe(0);
+}
+
 function runGdb(port: number, commands: string[], binary: string): Promise<{ status: number | null; output: string }> {
   return runGdbIn(port, commands, binary, repo);
 }
@@ -38,12 +54,9 @@ afterEach(() => {
 describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headless runner", () => {
   it("breaks in main, steps, reads registers and memory, hits a watchpoint and continues to exit", async () => {
     expect(gdbFound, `${GDB} must be installed in CI (.ci/run)`).toBe(true);
-    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
-    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
-    r.child.stdin!.write("echo hello world | wc\n");
-    const [, pid] = await r.waitFor(/gdb: attached to pid (\d+), stopped/, 30_000);
+    const { r, port, pid } = await attachedRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"], "echo hello world | wc");
 
-    const { status, output } = await runGdb(Number(port), [
+    const { status, output } = await runGdb(port, [
       "info registers pc",
       "break main",
       "continue",
@@ -89,17 +102,12 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
 
     // The program's own output is whole, and the runner ends with its input.
-    expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
-    r.child.stdin!.end();
-    expect(await r.exited).toBe(0);
+    await wcFinished(r);
   }, 90_000);
 
   it("runs backwards: reverse-stepi, reverse-continue to a watchpoint and to a breakpoint, the start of history", async () => {
-    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc", "--gdb-snapshot-every", "1"]));
-    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
-    r.child.stdin!.write("echo hello world | wc\n");
-    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
-    const { status, output } = await runGdb(Number(port), [
+    const { r, port } = await attachedRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc", "--gdb-snapshot-every", "1"], "echo hello world | wc");
+    const { status, output } = await runGdb(port, [
       "break main",
       "continue",
       "stepi",
@@ -142,17 +150,12 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     expect(output).toMatch(/^pc\s+0x0\s+0x0 <_start>/m);
     expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
     // The program ran to its end once more, from the beginning of history, and printed its line.
-    expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
-    r.child.stdin!.end();
-    expect(await r.exited).toBe(0);
+    await wcFinished(r);
   }, 90_000);
 
   it("a watchpoint sees the bytes read() copies into a buffer, forwards and backwards", async () => {
-    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc", "--gdb-snapshot-every", "1"]));
-    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
-    r.child.stdin!.write("echo hello world | wc\n");
-    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
-    const { status, output } = await runGdb(Number(port), [
+    const { r, port } = await attachedRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc", "--gdb-snapshot-every", "1"], "echo hello world | wc");
+    const { status, output } = await runGdb(port, [
       "break main",
       "continue",
       "watch buf[0]",
@@ -173,17 +176,12 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     // gdb steps back over the ecall that stopped it (a watchpoint it cannot step past on RISC-V): read()'s first instruction.
     expect(output).toMatch(/=> 0x[0-9a-f]+ <read>:\s+li\s+a7,5/);
     expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
-    expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
-    r.child.stdin!.end();
-    expect(await r.exited).toBe(0);
+    await wcFinished(r);
   }, 90_000);
 
   it("follows the debugged process into exec: the new program's symbols, its breakpoints set again", async () => {
-    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "nice"]));
-    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
-    r.child.stdin!.write("echo hello world | nice 0 wc\n"); // nice execs wc in the same process
-    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
-    const { status, output } = await runGdb(Number(port), [
+    const { r, port } = await attachedRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "nice"], "echo hello world | nice 0 wc"); // nice execs wc in the same process
+    const { status, output } = await runGdb(port, [
       "break main",
       "continue", // nice's main
       "continue", // its exec of /wc: gdb reads wc's symbols, sets `break main` again in wc and runs on to it
@@ -198,18 +196,13 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     expect(output).toMatch(/^pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <main\+\d+>/m);
     expect(output).toMatch(/Breakpoint 1, main \(argc=1, argv=0x[0-9a-f]+\) at \.\/user\/prog\/wc\.c:\d+/);
     expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
-    expect(r.stdout()).toMatch(/^\s+1\s+2\s+12\r?$/m);
-    r.child.stdin!.end();
-    expect(await r.exited).toBe(0);
+    await wcFinished(r);
   }, 90_000);
 
   it("steps through an ecall and shows its kernel side with monitor syscall", async () => {
-    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
-    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
-    r.child.stdin!.write("echo hello world | wc\n");
-    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    const { r, port } = await attachedRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"], "echo hello world | wc");
     await r.waitFor(/gdb: the kernel side of system calls is ready/, 60_000);
-    const { status, output } = await runGdb(Number(port), [
+    const { status, output } = await runGdb(port, [
       "break read",
       "continue",
       "stepi", // read is li a7, 5; ecall; ret
@@ -232,23 +225,17 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
   }, 90_000);
 
   it("offers no reverse execution on the realtime clock, and says why", async () => {
-    const r = (running = startRunner(["--gdb", "0", "--gdb-attach", "wc"]));
-    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
-    r.child.stdin!.write("echo hello world | wc\n");
-    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
-    const { output } = await runGdb(Number(port), ["stepi", "reverse-stepi", "monitor status"], "user/bin/wc.debug");
+    const { r, port } = await attachedRunner(["--gdb", "0", "--gdb-attach", "wc"], "echo hello world | wc");
+    const { output } = await runGdb(port, ["stepi", "reverse-stepi", "monitor status"], "user/bin/wc.debug");
     expect(output).toMatch(/Target (remote|native) does not support this command|does not support this command/);
     expect(output).toContain("no reverse execution: the clock is realtime (--clock deterministic has it)");
     r.child.kill("SIGKILL");
   }, 90_000);
 
   it("stops a faulting process with SIGSEGV first, then lets the fault end it", async () => {
-    const r = (running = startRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"]));
-    const [, port] = await r.waitFor(/gdb: listening on 127\.0\.0\.1:(\d+)/, 30_000);
-    r.child.stdin!.write("echo hello world | wc\n");
-    await r.waitFor(/gdb: attached to pid \d+, stopped/, 30_000);
+    const { r, port } = await attachedRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "wc"], "echo hello world | wc");
     // A stack pointer in the unmapped first page: main's first store faults.
-    const { status, output } = await runGdb(Number(port), ["set $sp = 0x10", "continue", "continue"], "user/bin/wc.debug");
+    const { status, output } = await runGdb(port, ["set $sp = 0x10", "continue", "continue"], "user/bin/wc.debug");
     expect(status, output).toBe(0);
     expect(output).toMatch(/Program received signal SIGSEGV, Segmentation fault\.\n0x[0-9a-f]+ in main /);
     expect(output).toContain("Program terminated with signal SIGSEGV, Segmentation fault.");

@@ -27,6 +27,13 @@ export const ACTIONS: readonly { op: Action; label: string; key: string; shift: 
   { op: "reverse-continue", label: "Reverse continue", key: "F5", shift: true, reverse: true },
 ];
 
+/** Runs `action` when Enter is pressed in `input`. */
+function onEnter(input: HTMLInputElement, action: () => void): void {
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") action();
+  });
+}
+
 /** The action a key press asks for, or null. */
 export function actionForKey(key: string, shift: boolean): Action | null {
   return ACTIONS.find((a) => a.key === key && a.shift === shift)?.op ?? null;
@@ -113,9 +120,7 @@ export class DebugPanel {
       if (name !== "") void this.request({ op: "attach-exec", name });
     };
     this.execButton.addEventListener("click", attachExec);
-    this.execName.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") attachExec();
-    });
+    onEnter(this.execName, attachExec);
     const bar = make("div", "dbg-bar");
     bar.append(this.pick, this.attachButton, make("span", "", "or the next"), this.execName, this.execButton, this.detachButton);
     const controls = make("div", "dbg-bar");
@@ -158,9 +163,7 @@ export class DebugPanel {
     this.memOut.id = "dbg-memory";
     const readMemory = (): void => void this.request({ op: "memory", addr: this.memInput.value.trim(), len: MEMORY_BYTES });
     this.memButton.addEventListener("click", readMemory);
-    this.memInput.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") readMemory();
-    });
+    onEnter(this.memInput, readMemory);
     const mem = make("div", "dbg-bar");
     mem.append(make("span", "", "Memory at"), this.memInput, this.memButton);
 
@@ -190,9 +193,7 @@ export class DebugPanel {
       void this.request({ op: "watch", addr: this.watchAddr.value.trim(), len, kind: this.watchKind.value as WatchKind, on: true });
     };
     this.watchButton.addEventListener("click", addWatch);
-    this.watchAddr.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") addWatch();
-    });
+    onEnter(this.watchAddr, addWatch);
     this.watchList.id = "dbg-watch-list";
     this.watchList.addEventListener("click", (event) => {
       const button = (event.target as Element).closest("button");
@@ -211,9 +212,7 @@ export class DebugPanel {
       if (addr !== "") void this.request({ op: "break", addr, on: true });
     };
     this.breakButton.addEventListener("click", addBreak);
-    this.breakInput.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") addBreak();
-    });
+    onEnter(this.breakInput, addBreak);
     const watch = make("div", "dbg-bar");
     watch.append(make("span", "", "Break at"), this.breakInput, this.breakButton);
     watch.append(make("span", "", "Watch"), this.watchAddr, this.watchLen, this.watchKind, this.watchButton);
