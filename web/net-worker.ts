@@ -16,15 +16,16 @@ import type { NetBackend, NetEndpoint, NetLink } from "../host/net/backend";
 import { PacketCapture } from "../host/net/capture";
 import { NetdReader, netView } from "../host/net/netview";
 import { VirtualSwitch } from "../host/net/switch";
-import { EchoHost } from "../host/net/echo-host";
+import { Gateway } from "../host/net/gateway";
 import type { InspectResult } from "../host/inspect-types";
 
 /** The page machine's MAC and address (locally administered; the emulated network only). */
 export const PAGE_MAC = Uint8Array.of(2, 0, 0, 0, 0, 2);
-export const PAGE_ADDRESS = "10.0.0.2/24";
-/** The host that answers ARP and ping on the page's switch (host/net/echo-host.ts). */
-export const ECHO_HOST_MAC = Uint8Array.of(2, 0, 0, 0, 0, 1);
-export const ECHO_HOST_ADDRESS = "10.0.0.1";
+/** The page's gateway (host/net/gateway.ts): ARP, ping, DNS, and HTTP out through the page's fetch. */
+export const GATEWAY_MAC = Uint8Array.of(2, 0, 0, 0, 0, 1);
+export const GATEWAY_ADDRESS = "10.0.0.1";
+/** netd's static address, with the gateway as its router and DNS server. */
+export const PAGE_ADDRESS = `10.0.0.2/24,${GATEWAY_ADDRESS}`;
 
 /** The kernel command line with ip= added when it names none (netd needs one to answer). */
 export function withAddress(cmdline: string, address = PAGE_ADDRESS): string {
@@ -38,10 +39,17 @@ export class PageNet {
   private readonly reader = new NetdReader();
   private machine: Machine | null = null;
   private pumpTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly gateway: Gateway;
 
   /** Called when frames were delivered to the machine (so its run loop should look). */
-  constructor(private readonly kick: () => void) {
-    new EchoHost({ attach: (endpoint) => this.attachHost(endpoint) }, ECHO_HOST_MAC, ECHO_HOST_ADDRESS);
+  constructor(private readonly kick: () => void, hosts?: Record<string, string>) {
+    // The page's fetch: CORS applies (a site that does not allow this origin is a 502 to the guest),
+    // and an https page fetches https (the browser refuses http from it as mixed content).
+    const https = typeof location !== "undefined" && location.protocol === "https:";
+    this.gateway = new Gateway({ attach: (endpoint) => this.attachHost(endpoint) }, {
+      mac: GATEWAY_MAC, ip: GATEWAY_ADDRESS, prefix: 24, poolStart: "10.0.0.10", poolEnd: "10.0.0.127",
+      mappedStart: "10.0.0.128", mappedEnd: "10.0.0.254", now: () => this.machine?.virtualNowNs ?? 0, scheme: https ? "https" : "http", hosts,
+    });
   }
 
   /** The NIC config for a new machine; `now` is its virtual clock. `wire`
@@ -74,6 +82,7 @@ export class PageNet {
 
   /** Between slices: delivers what the machine sent. */
   afterSlice(): void {
+    this.gateway.tick();
     if (this.switch.queued > 0) this.pump();
   }
 

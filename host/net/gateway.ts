@@ -57,6 +57,9 @@ export interface GatewayOptions {
   fetch?: typeof fetch;
   /** Outside names the gateway fetches somewhere else: "web.test" → "127.0.0.1:8080". */
   hosts?: Record<string, string>;
+  /** The scheme of the URLs it fetches (default "http"): the page's gateway uses "https"
+   *  on an https page, where the browser blocks http fetches as mixed content. */
+  scheme?: "http" | "https";
 }
 
 export interface GatewayStats {
@@ -270,7 +273,7 @@ export class Gateway {
     this.stats.httpRequests++;
     if (typeof request === "string") { this.respondError(s, 400, request); return; }
     const host = this.options.hosts?.[name] ?? name;
-    const url = `http://${host}${request.target.startsWith("/") ? request.target : `/${request.target}`}`;
+    const url = `${this.options.scheme ?? "http"}://${host}${request.target.startsWith("/") ? request.target : `/${request.target}`}`;
     const headers = new Headers();
     for (const [k, v] of request.headers) {
       if (!/^(host|connection|keep-alive|proxy-connection|transfer-encoding|content-length|upgrade)$/i.test(k)) {

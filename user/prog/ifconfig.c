@@ -39,12 +39,14 @@ int main(void) {
          (long)s.udp_bad, (long)s.udp_no_port, (long)s.udp_dropped, (long)s.udp_reaped);
   printf("  icmp bad %ld echo answered %ld echo replies %ld unclaimed %ld\n", (long)s.icmp_bad, (long)s.echo_answered,
          (long)s.echo_replies, (long)s.echo_dropped);
+  char router[16], dns[16];
+  inet_format((uint)s.router, router);
+  inet_format((uint)s.dns, dns);
   if (s.lease_left) {
-    char router[16], dns[16];
-    inet_format((uint)s.router, router);
-    inet_format((uint)s.dns, dns);
     printf("  dhcp lease %lds left router %s dns %s (bad %ld retries %ld)\n", (long)s.lease_left, router, dns,
            (long)s.dhcp_bad, (long)s.dhcp_retries);
+  } else if (s.router) {
+    printf("  static router %s dns %s\n", router, dns);  // ip=ADDRESS/N,GATEWAY
   }
   return 0;
 }

@@ -1313,11 +1313,22 @@ static void configure(void) {
     dhcp_state = DHCP_SELECTING;  // dhcp_start runs once the timer process is there
     return;
   }
+  // ip=ADDRESS/N, or ip=ADDRESS/N,GATEWAY: the router and DNS server of a static address.
+  char *comma = strchr(info.addr, ',');
+  uint gateway = 0;
+  if (comma) {
+    *comma = 0;
+    if (inet_parse(comma + 1, &gateway, 0) < 0 || gateway == 0) {
+      fprintf(2, "netd: ip=%s,%s: %s is not an address like 10.0.0.1; no gateway\n", info.addr, comma + 1, comma + 1);
+      gateway = 0;
+    }
+  }
   if (inet_parse(info.addr, &my_ip, &my_prefix) < 0 || my_ip == 0) {
     fprintf(2, "netd: ip=%s is not an address like 10.0.0.2/24; no address\n", info.addr);
     my_ip = 0;
     return;
   }
+  my_router = my_dns = gateway;
   my_mask = my_prefix == 0 ? 0 : 0xffffffffu << (32 - my_prefix);
   inet_format(my_ip, text);
   printf("netd: %02x:%02x:%02x:%02x:%02x:%02x address %s/%d, link %s\n", mac[0], mac[1], mac[2], mac[3], mac[4],
