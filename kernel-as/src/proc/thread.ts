@@ -132,6 +132,7 @@ export function threadsEndOthers(slot: u32, keep: u32): void {
  *  the process's last thread; the caller then ends the process (exit with
  *  `status`). Otherwise the thread is P_THREAD_DONE until joined. */
 export function threadExit(slot: u32, status: i32): bool {
+  pSetFutexWoken(slot, false); // a wake-up it never took (a signal handler ended the thread)
   if (threadCount(pProc(slot)) <= 1) return true;
   pSetThreadStatus(slot, status);
   ipcProcessGone(slot);
@@ -214,12 +215,17 @@ export function futexWake(slot: u32, va: u64, n: i32): i64 {
   if ((va & 3) != 0) return THREAD_ERR_ARG;
   const key = futexKey(slot, va);
   if (key == 0) return THREAD_ERR_FAULT;
+  return futexWakeKey(<u32>key, n);
+}
+
+/** Wakes up to n waiters on the futex with physical address key, oldest first. */
+export function futexWakeKey(key: u32, n: i32): i64 {
   let woken: i64 = 0;
   while (woken < <i64>n) {
     let best = NO_SLOT;
     let bestSeq: u64 = 0;
     for (let s: u32 = 0; s < MAX_PROCS; s++) {
-      if (pState(s) != P_SLEEPING || pWaitKind(s) != W_FUTEX || pWaitObj(s) != <u32>key) continue;
+      if (pState(s) != P_SLEEPING || pWaitKind(s) != W_FUTEX || pWaitObj(s) != key) continue;
       if (best == NO_SLOT || pWaitSeq(s) < bestSeq) { best = s; bestSeq = pWaitSeq(s); }
     }
     if (best == NO_SLOT) break;
@@ -289,4 +295,35 @@ export function threadSleeping(leader: u32): u32 {
   if (pState(leader) == P_SLEEPING) return leader;
   for (let s: u32 = 0; s < MAX_PROCS; s++) if (pState(s) == P_SLEEPING && pProc(s) == leader) return s;
   return leader;
+}
+
+// threadCheck() results: the first invariant found broken (0: all hold).
+export const THREAD_CHECK_OK: i32 = 0;
+export const THREAD_CHECK_LEADER: i32 = 1;   // an allocated slot's leader is out of range, unused, or not its own leader
+export const THREAD_CHECK_ZOMBIE: i32 = 2;   // a secondary thread is a zombie, or belongs to a zombie process
+export const THREAD_CHECK_LIMIT: i32 = 3;    // a process holds more than MAX_THREADS slots
+export const THREAD_CHECK_JOIN: i32 = 4;     // a join waits on a slot that is not a thread of its own process, or on itself
+export const THREAD_CHECK_FUTEX: i32 = 5;    // a futex waiter with no key, or a woken flag left on an ended thread
+export const THREAD_CHECK_DONE: i32 = 6;     // every thread of a live process ended, yet the process did not
+
+/** Checks the thread structure of the process table (host/threads-model.test.ts runs it after every step). */
+export function threadCheck(): i32 {
+  for (let s: u32 = 0; s < MAX_PROCS; s++) {
+    const st = pState(s);
+    if (st == P_UNUSED) continue;
+    const leader = pProc(s);
+    if (leader >= MAX_PROCS || pState(leader) == P_UNUSED || pProc(leader) != leader) return THREAD_CHECK_LEADER;
+    if (s != leader && (st == P_ZOMBIE || pState(leader) == P_ZOMBIE)) return THREAD_CHECK_ZOMBIE;
+    if (s == leader) {
+      if (threadSlots(s) > MAX_THREADS) return THREAD_CHECK_LIMIT;
+      if (st != P_ZOMBIE && threadCount(s) == 0) return THREAD_CHECK_DONE;
+    }
+    if (st == P_SLEEPING && pWaitKind(s) == W_JOIN) {
+      const t = pWaitObj(s);
+      if (t >= MAX_PROCS || t == s || pState(t) == P_UNUSED || pProc(t) != leader) return THREAD_CHECK_JOIN;
+    }
+    if (st == P_SLEEPING && pWaitKind(s) == W_FUTEX && pWaitObj(s) == 0) return THREAD_CHECK_FUTEX;
+    if (pFutexWoken(s) && st == P_THREAD_DONE) return THREAD_CHECK_FUTEX;
+  }
+  return THREAD_CHECK_OK;
 }
