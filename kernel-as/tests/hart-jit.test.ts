@@ -21,7 +21,7 @@ function instruction(): fc.Arbitrary<string> {
   const r = fc.constantFrom(...REGS);
   const imm12 = fc.integer({ min: -2048, max: 2047 });
   const alu = fc.constantFrom("add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and", "addw", "subw", "sllw",
-    "srlw", "sraw", "mul", "mulw", "div", "divu", "rem", "remu", "divw", "divuw", "remw", "remuw", "mulh", "mulhu");
+    "srlw", "sraw", "mul", "mulw", "div", "divu", "rem", "remu", "divw", "divuw", "remw", "remuw", "mulh", "mulhu", "mulhsu");
   const alui = fc.constantFrom("addi", "slti", "sltiu", "xori", "ori", "andi", "addiw");
   const shift = fc.tuple(fc.constantFrom("slli", "srli", "srai"), fc.integer({ min: 0, max: 63 }));
   const shiftw = fc.tuple(fc.constantFrom("slliw", "srliw", "sraiw"), fc.integer({ min: 0, max: 31 }));
@@ -116,6 +116,42 @@ describe("JIT vs interpreter", () => {
     expect(compiled).toBeGreaterThan(150);
     expect(retired).toBeGreaterThan(5_000);
   }, 120_000);
+
+  it("compiles MULH, MULHSU and MULHU: the high 64 bits of the 128-bit product, signed and unsigned, at the edges", () => {
+    const edges = [0n, 1n, -1n, (1n << 63n) - 1n, -(1n << 63n), 0xFFFF_FFFFn, -(1n << 32n), -0x0FED_CBA9_8765_4321n];
+    const u = (v: bigint): bigint => BigInt.asUintN(64, v);
+    const high = (p: bigint): bigint => BigInt.asUintN(64, p >> 64n);
+    const pairs = edges.flatMap((a) => edges.map((b) => [a, b] as const));
+    const body = pairs.map(([a, b], k) => `
+      li a0, ${a}
+      li a1, ${b}
+      mulh a2, a0, a1
+      mulhsu a3, a0, a1
+      mulhu a4, a0, a1
+      sd a2, ${k * 24}(s0)
+      sd a3, ${k * 24 + 8}(s0)
+      sd a4, ${k * 24 + 16}(s0)`).join("");
+    const src = `
+      li s0, ${DATA}
+      li s1, 2
+    loop:${body}
+      addi s1, s1, -1
+      bnez s1, loop
+      li a7, 93
+      ecall`;
+    const [jit, interp] = pair(src, false);
+    const steps = trace(jit, [100_000]);
+    expect(steps).toHaveLength(1); // straight to the exit
+    expect(steps).toEqual(trace(interp, [100_000]));
+    const data = new DataView(jit.readVa(DATA, pairs.length * 24).slice().buffer);
+    pairs.forEach(([a, b], k) => {
+      expect(data.getBigUint64(k * 24, true), `mulh ${a} ${b}`).toBe(high(a * b));
+      expect(data.getBigUint64(k * 24 + 8, true), `mulhsu ${a} ${b}`).toBe(high(a * u(b)));
+      expect(data.getBigUint64(k * 24 + 16, true), `mulhu ${a} ${b}`).toBe(high(u(a) * u(b)));
+    });
+    // They ran in units (an op not compiled hands the rest of its block to the interpreter).
+    expect(jit.jitStat(JIT_STAT.INSNS)).toBeGreaterThan(Number(jit.instret()) * 0.85);
+  });
 
   it("the budget runs out inside a compiled unit exactly where the interpreter stops", () => {
     const src = `

@@ -182,8 +182,7 @@ function unitIndexOf(off: u32): i32 {
 function supported(op: u8): bool {
   op = fusedFirst(op);
   if (op == D.OP_END || op == D.OP_FENCE) return true;
-  if (op >= D.OP_LUI && op <= D.OP_MUL) return true;
-  return op >= D.OP_DIV && op <= D.OP_REMUW;
+  return op >= D.OP_LUI && op <= D.OP_REMUW;
 }
 
 /** Adds the block at frame offset off if it may join; true if it is (now) in the unit. */
@@ -327,9 +326,9 @@ const T_VOID: u32 = 0x40, T_I64: u32 = 0x7E, T_I32: u32 = 0x7F;
 const L_CTX: u32 = 0, L_REM: u32 = 1, L_VPAGE: u32 = 2;
 // @ts-ignore: decorator
 @inline function regLocal(r: u32): u32 { return 2 + r; }
-const L_VA: u32 = 34, L_A: u32 = 35, L_B: u32 = 36, L_PC: u32 = 37;
-const I64_LOCALS: u32 = 35; // locals 3..37
-const L_E: u32 = 38, L_KEY: u32 = 39, L_IDX: u32 = 40, L_FLAG: u32 = 41;
+const L_VA: u32 = 34, L_A: u32 = 35, L_B: u32 = 36, L_PC: u32 = 37, L_T1: u32 = 38, L_T2: u32 = 39;
+const I64_LOCALS: u32 = 37; // locals 3..39
+const L_E: u32 = 40, L_KEY: u32 = 41, L_IDX: u32 = 42, L_FLAG: u32 = 43;
 const I32_LOCALS: u32 = 4;
 
 // @ts-ignore: decorator
@@ -415,6 +414,25 @@ function wop(rec: usize, o: u32, useImm: bool): void {
   rs(<u32>load<u16>(rec, 4)); op(W_WRAP);
   if (useImm) i32c(load<i32>(rec, 8)); else { rs(<u32>load<u16>(rec, 6)); op(W_WRAP); }
   op(o); op(W_EXTEND_S); rd(<u32>load<u16>(rec, 2));
+}
+
+function lo(l: u32): void { lget(l); i64c(0xFFFF_FFFF); op(W_I64_AND); }
+function hi(l: u32): void { lget(l); i64c(32); op(W_I64_SHR_U); }
+/** The high 64 bits of a 128-bit product: wasm has no such multiply, so
+ *  the unsigned one from four 32x32 products, then for the signed forms
+ *  b subtracted when a < 0 (MULH, MULHSU) and a when b < 0 (MULH). */
+function mulhop(rec: usize, kind: u8): void {
+  rs(<u32>load<u16>(rec, 4)); lset(L_A);
+  rs(<u32>load<u16>(rec, 6)); lset(L_B);
+  lo(L_A); hi(L_B); op(W_I64_MUL); lset(L_T1);           // aL * bH
+  hi(L_A); lo(L_B); op(W_I64_MUL); lset(L_T2);           // aH * bL
+  lo(L_A); lo(L_B); op(W_I64_MUL); i64c(32); op(W_I64_SHR_U);
+  lo(L_T1); op(W_I64_ADD); lo(L_T2); op(W_I64_ADD); lset(L_VA); // the middle column, with its carry
+  hi(L_A); hi(L_B); op(W_I64_MUL);
+  hi(L_T1); op(W_I64_ADD); hi(L_T2); op(W_I64_ADD); hi(L_VA); op(W_I64_ADD);
+  if (kind != D.OP_MULHU) { lget(L_A); i64c(63); op(W_I64_SHR_S); lget(L_B); op(W_I64_AND); op(W_I64_SUB); }
+  if (kind == D.OP_MULH) { lget(L_B); i64c(63); op(W_I64_SHR_S); lget(L_A); op(W_I64_AND); op(W_I64_SUB); }
+  rd(<u32>load<u16>(rec, 2));
 }
 
 /** Division and remainder, with RISC-V's results where wasm would trap. */
@@ -536,6 +554,7 @@ function emitBlock(block: usize): void {
       case D.OP_SRLW: wop(rec, W_I32_SHR_U, false); break;
       case D.OP_SRAW: wop(rec, W_I32_SHR_S, false); break;
       case D.OP_MUL: binop(rec, W_I64_MUL); break;
+      case D.OP_MULH: case D.OP_MULHSU: case D.OP_MULHU: mulhop(rec, o); break;
       case D.OP_MULW: wop(rec, 0x6C, false); break; // i32.mul
       case D.OP_DIV: case D.OP_DIVU: case D.OP_REM: case D.OP_REMU:
       case D.OP_DIVW: case D.OP_DIVUW: case D.OP_REMW: case D.OP_REMUW:
