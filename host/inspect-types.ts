@@ -164,6 +164,8 @@ export interface SchedEvent {
   pid: number;
   kind: SchedEventKind;
   detail: string;
+  /** The vCPU it happened on (0 with one vCPU; a wake: the vCPU that woke it). */
+  cpu?: number;
 }
 
 /** The periodic view the panels refresh from. */

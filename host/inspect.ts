@@ -409,6 +409,7 @@ export function readSched(target: InspectTarget, from: number): { records: Sched
         pid: view.getInt32(at + 12, true),
         kind,
         detail: schedDetail(kind, view.getUint8(at + 17), view.getInt16(at + 18, true)),
+        cpu: view.getUint32(at + 20, true),
       });
     }
     return out;

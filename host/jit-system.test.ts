@@ -187,9 +187,9 @@ describe("the JIT in the whole machine", () => {
     }
   });
 
-  it("runs the shell's programs exactly as the interpreter does: same output, work and virtual time", { timeout: 600_000 }, () => {
-    const plain = runScript(machine(false, image).boot());
-    const jit = runScript(machine(1, image).boot());
+  it.each([1, 2])("runs the shell's programs exactly as the interpreter does at %i vCPU(s): same output, work and virtual time", { timeout: 600_000 }, (cpus) => {
+    const plain = runScript(machine(false, image, cpus).boot());
+    const jit = runScript(machine(1, image, cpus).boot());
     expect(plain.machine.jitStats()).toBeNull();
     const stats = jit.machine.jitStats()!;
     expect(stats.units).toBeGreaterThan(100);

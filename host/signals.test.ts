@@ -39,7 +39,7 @@ function start(h: MachineHarness, line: string, slices = 30): number {
 }
 
 function psRows(h: MachineHarness): { pid: number; ppid: number; state: string; name: string }[] {
-  return [...h.shell("ps").matchAll(/^\s*(\d+)\s+(\d+)\s+(\w+)\s+-?\d+\s+\S+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\S+)$/gm)].map((m) => ({
+  return [...h.shell("ps").matchAll(/^\s*(\d+)\s+(\d+)\s+(\w+)\s+-?\d+\s+\S+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\S+)$/gm)].map((m) => ({
     pid: Number(m[1]),
     ppid: Number(m[2]),
     state: m[3]!,

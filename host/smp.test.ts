@@ -43,9 +43,11 @@ function session(cpus: number) {
   const spin = h.shell("spin 2 1");
   const fork = h.shell("forktest");
   const stats = h.machine.stats();
+  const overview = h.machine.inspect({ what: "overview", logFrom: 0, schedFrom: 0 });
+  if (overview.what !== "overview") throw new Error("no overview");
   return {
     output: h.output, spin, fork, work: stats.workTotal, uptime: stats.uptimeNs, runs: h.machine.runsSinceBoot,
-    cpus: cpuViews(h, cpus),
+    cpus: cpuViews(h, cpus), trace: overview.overview.sched,
   };
 }
 
@@ -63,11 +65,13 @@ describe("several vCPUs", () => {
     for (const v of views.slice(1)) expect(v.work).toBeGreaterThan(0n);
   });
 
-  it("repeat bit for bit in deterministic mode: two identical 2-vCPU runs give the same bytes, work and time", () => {
+  it("repeat bit for bit in deterministic mode: two identical 2-vCPU runs give the same bytes, work, time and scheduler trace", () => {
     const a = session(2);
     const b = session(2);
     expect(b).toEqual(a);
     expect(a.cpus[1]!.instret).toBeGreaterThan(0n);
+    // The trace shows processes run on both vCPUs.
+    expect(new Set(a.trace.filter((e) => e.kind === "run").map((e) => e.cpu))).toEqual(new Set([0, 1]));
   });
 
   it("continue identically from a snapshot at 2 vCPUs", async () => {
@@ -90,6 +94,37 @@ describe("several vCPUs", () => {
     const restored = next(copy, copyMark);
     expect(restored).toEqual(original);
     expect(original.cpus[1]!.instret).toBeGreaterThan(0n);
+  });
+
+  it("show it: the scheduler trace names the vCPU of every event, ps and the monitor's cpus list the vCPUs", () => {
+    const h = bootShell(2);
+    h.machine.input("spin 2 3 &\r");
+    h.runUntil(/\n\$ $/);
+    const ps = h.shell("ps");
+    expect(ps).toContain("SWITCHES VCPU NAME");
+    const spinners = [...ps.matchAll(/^\s*\d+\s+\d+\s+\w+\s+-?\d+\s+\S+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+) spin$/gm)].map((m) => Number(m[1]));
+    expect(spinners.length).toBeGreaterThanOrEqual(2);
+    for (const cpu of spinners) expect(cpu === 0 || cpu === 1).toBe(true);
+    const r = h.machine.inspect({ what: "overview", logFrom: 0, schedFrom: 0 });
+    if (r.what !== "overview") throw new Error("no overview");
+    const runsOn = new Set(r.overview.sched.filter((e) => e.kind === "run").map((e) => e.cpu));
+    expect([...runsOn].sort()).toEqual([0, 1]);
+    const cpus = h.monitorWhileBusy("cpus");
+    expect(cpus).toMatch(/^VCPU STATE +PROCESS +INSTRET +IDLE\(ms\) +RUNS$/m);
+    const rows = [...cpus.matchAll(/^ +(\d) (busy|idle) +(?:\d+|\(\d+\)|-) +(\d+) +(\d+) +(\d+)$/gm)];
+    expect(rows.map((m) => Number(m[1]))).toEqual([0, 1]);
+    for (const row of rows) expect(Number(row[3])).toBeGreaterThan(0); // both retired user instructions
+    h.machine.input("\x03");
+  });
+
+  it("on one vCPU, everything is vCPU 0 and the monitor lists one", () => {
+    const h = bootShell(1);
+    expect(h.output).not.toContain("smp:");
+    h.shell("spin 2 1");
+    const r = h.machine.inspect({ what: "overview", logFrom: 0, schedFrom: 0 });
+    if (r.what !== "overview") throw new Error("no overview");
+    expect(new Set(r.overview.sched.map((e) => e.cpu))).toEqual(new Set([0]));
+    expect([...h.monitor("cpus").matchAll(/^ +\d (busy|idle)/gm)].length).toBe(1);
   });
 
   it("refuse a vCPU count outside 1..8 with a clear error", () => {

@@ -42,7 +42,7 @@ function frameUse(h: MachineHarness): Record<string, number> {
 interface PsRow { pid: number; ppid: number; state: string; name: string }
 
 function ps(h: MachineHarness): PsRow[] {
-  return [...h.shell("ps").matchAll(/^\s*(\d+)\s+(\d+)\s+(\w+)\s+-?\d+\s+\S+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\S+)$/gm)].map((m) => ({
+  return [...h.shell("ps").matchAll(/^\s*(\d+)\s+(\d+)\s+(\w+)\s+-?\d+\s+\S+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\S+)$/gm)].map((m) => ({
     pid: Number(m[1]),
     ppid: Number(m[2]),
     state: m[3]!,

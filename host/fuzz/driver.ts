@@ -34,6 +34,8 @@ export interface FuzzOptions {
   msPerThousandCalls?: number;
   /** Run this shell command instead of the fuzzer (the driver's own tests). */
   command?: string;
+  /** vCPUs (default 1; docs/architecture.md "Several vCPUs"). */
+  cpus?: number;
 }
 
 export interface FuzzResult {
@@ -119,7 +121,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
   const decoder = new TextDecoder();
   const machine = new Machine(
     kernelModuleSync(),
-    { ramBytes: options.ramBytes ?? 128 * 1024 * 1024, clock: "deterministic", cmdline: "", disk: cutter },
+    { ramBytes: options.ramBytes ?? 128 * 1024 * 1024, clock: "deterministic", cmdline: "", disk: cutter, cpus: options.cpus ?? 1 },
     { uartOutput: (bytes) => (out += decoder.decode(bytes, { stream: true }).replaceAll("\r", "")) },
   );
   machine.boot();

@@ -39,6 +39,16 @@ describe("the system-call fuzzer", () => {
     expect(total).toBeGreaterThanOrEqual(CALLS * seedList().length);
   }, long ? 24 * 3600_000 : 120_000);
 
+  it("runs clean and repeats bit for bit at 4 vCPUs (deterministic, a short run)", () => {
+    const a = runFuzz({ seed: 7, calls: 3000, cpus: 4 });
+    expectClean(a);
+    expect(a.calls, describeResult(a)).toBeGreaterThanOrEqual(3000);
+    const b = runFuzz({ seed: 7, calls: 3000, cpus: 4 });
+    expect(b.output).toBe(a.output);
+    expect(b.virtualMs).toBe(a.virtualMs);
+    expect(b.framesAfter).toEqual(a.framesAfter);
+  }, 120_000);
+
   it("is deterministic: a seed gives the same run twice", () => {
     const a = runFuzz({ seed: 42, calls: 4000 });
     const b = runFuzz({ seed: 42, calls: 4000 });

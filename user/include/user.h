@@ -73,7 +73,7 @@ struct procinfo {
   uint64 switches;      // @32 times scheduled
   char name[PROC_NAME_LEN]; // @40 NUL-padded
   int threads;          // @56 threads that have not ended (thread_exit)
-  int pad;              // @60 0
+  int cpu;              // @60 the vCPU it last ran on (0 with one vCPU)
 };
 
 #define NICE_MIN (-20)

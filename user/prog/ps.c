@@ -35,8 +35,8 @@ int main(void) {
   int n = procs(table, MAX_PROCS);
   if (n < 0) fail("ps: procs");
   if (n > MAX_PROCS) n = MAX_PROCS;
-  printf("%5s %5s %-8s %4s %-4s %3s %10s %8s %8s %3s %s\n", "PID", "PPID", "STATE", "NICE", "CLS", "PRI", "CPU(ms)", "MEM(K)",
-         "SWITCHES", "THR", "NAME");
+  printf("%5s %5s %-8s %4s %-4s %3s %10s %8s %8s %3s %4s %s\n", "PID", "PPID", "STATE", "NICE", "CLS", "PRI", "CPU(ms)", "MEM(K)",
+         "SWITCHES", "THR", "VCPU", "NAME");
   for (int i = 0; i < n; i++) {
     struct procinfo *p = &table[i];
     char name[PROC_NAME_LEN + 1];
@@ -49,8 +49,8 @@ int main(void) {
       snprintf(cls, sizeof cls, "%s%s", class_name(si.eff_policy), inherited ? "*" : "");
       if (si.eff_priority > 0) snprintf(pri, sizeof pri, "%d", si.eff_priority);
     }
-    printf("%5d %5d %-8s %4d %-4s %3s %10lu %8lu %8lu %3d %s\n", p->pid, p->ppid, state_name(p->state), p->nice, cls, pri,
-           p->cpu_ns / 1000000, p->mem_bytes / 1024, p->switches, p->threads, name);
+    printf("%5d %5d %-8s %4d %-4s %3s %10lu %8lu %8lu %3d %4d %s\n", p->pid, p->ppid, state_name(p->state), p->nice, cls, pri,
+           p->cpu_ns / 1000000, p->mem_bytes / 1024, p->switches, p->threads, p->cpu, name);
   }
   return 0;
 }

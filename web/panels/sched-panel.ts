@@ -7,7 +7,7 @@
 import type { ProcInfo, ProcState, SchedEvent } from "../../host/inspect-types";
 import { type Theme, cssColour, pidColour } from "./colors";
 import { byId, formatNs, make, setText, swatch } from "./dom";
-import { type Lane, layoutTimeline, timeToX } from "./timeline";
+import { type CpuLane, type Lane, layoutCpuLanes, layoutTimeline, timeToX } from "./timeline";
 
 const LANE_H = 22;
 const AXIS_H = 20;
@@ -23,6 +23,8 @@ export class SchedulerPanel {
   private input: { events: readonly SchedEvent[]; endNs: number; since: number; procs: readonly ProcInfo[] } | null = null;
   private sharesKey = "";
   lanes: Lane[] = [];
+  /** A lane per vCPU, above the processes' (drawn when there is more than one vCPU). */
+  cpuLanes: CpuLane[] = [];
   visible = false;
 
   constructor(private theme: Theme, readonly spanNs: number) {
@@ -54,10 +56,13 @@ export class SchedulerPanel {
     const current = new Map<number, ProcState>(procs.map((p) => [p.pid, p.state]));
     const names = new Map(procs.map((p) => [p.pid, p.name]));
     this.lanes = layoutTimeline({ events, endNs, spanNs: this.spanNs, completeSinceNs: since, current }).slice(0, MAX_LANES);
+    const cpuLanes = layoutCpuLanes({ events, endNs, spanNs: this.spanNs, completeSinceNs: since });
+    this.cpuLanes = cpuLanes.length > 1 ? cpuLanes : [];
+    const cpuRows = this.cpuLanes.length;
 
     const ratio = window.devicePixelRatio || 1;
     const cssWidth = Math.max(200, this.canvas.parentElement?.clientWidth ?? 600);
-    const cssHeight = AXIS_H + Math.max(1, this.lanes.length) * LANE_H;
+    const cssHeight = AXIS_H + (cpuRows + Math.max(1, this.lanes.length)) * LANE_H;
     this.canvas.style.width = `${cssWidth}px`;
     this.canvas.style.height = `${cssHeight}px`;
     const width = Math.round(cssWidth * ratio);
@@ -97,8 +102,21 @@ export class SchedulerPanel {
     }
     ctx.textAlign = "left";
 
-    this.lanes.forEach((lane, i) => {
+    // vCPU lanes: each process's turns, in its colour.
+    this.cpuLanes.forEach((lane, i) => {
       const top = AXIS_H + i * LANE_H;
+      ctx.fillStyle = text;
+      ctx.fillText(`vCPU ${lane.cpu}`, 4, top + LANE_H / 2);
+      for (const segment of lane.segments) {
+        const x0 = x(segment.startNs);
+        const x1 = Math.max(x0 + 1, x(segment.endNs));
+        ctx.fillStyle = cssColour(pidColour(segment.pid, this.theme));
+        ctx.fillRect(x0, top + 4, x1 - x0, LANE_H - 8);
+      }
+    });
+
+    this.lanes.forEach((lane, i) => {
+      const top = AXIS_H + (cpuRows + i) * LANE_H;
       const mid = top + LANE_H / 2;
       const colour = cssColour(pidColour(lane.pid, this.theme));
       ctx.fillStyle = text;
@@ -152,8 +170,9 @@ export class SchedulerPanel {
     const shown = Math.min(this.spanNs, endNs - Math.max(since, endNs - this.spanNs));
     setText(this.summary, this.lanes.length === 0
       ? "No scheduling in the window yet."
-      : `The last ${formatNs(Math.max(0, shown))} of virtual time, ${this.lanes.length} processes.`);
-    this.canvas.setAttribute("aria-label", `Scheduler timeline of the last ${Math.round(this.spanNs / 1e9)} seconds, one lane per process; CPU shares are listed below`);
+      : `The last ${formatNs(Math.max(0, shown))} of virtual time, ${this.lanes.length} processes` +
+        (cpuRows > 1 ? `; ${this.cpuLanes.map((l) => `vCPU ${l.cpu} busy ${Math.round((l.busyNs / Math.max(1, shown)) * 100)}%`).join(", ")}.` : "."));
+    this.canvas.setAttribute("aria-label", `Scheduler timeline of the last ${Math.round(this.spanNs / 1e9)} seconds, ${cpuRows > 1 ? "one lane per vCPU, then " : ""}one lane per process; CPU shares are listed below`);
     const key = `${this.theme}|${this.lanes.map((l) => `${l.pid}:${Math.round((l.runningNs / Math.max(1, shown)) * 100)}:${names.get(l.pid) ?? ""}`).join(",")}`;
     if (key !== this.sharesKey) {
       this.sharesKey = key;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProcState, SchedEvent, SchedEventKind } from "../../host/inspect-types";
-import { layoutTimeline, stateBefore, timeToX } from "./timeline";
+import { layoutCpuLanes, layoutTimeline, stateBefore, timeToX } from "./timeline";
 
 let seq = 0;
 const ev = (timeNs: number, pid: number, kind: SchedEventKind, detail = ""): SchedEvent => ({ seq: seq++, timeNs, pid, kind, detail });
@@ -102,5 +102,27 @@ describe("timeToX", () => {
     expect(timeToX(100, 100, 50, 200)).toBe(200);
     expect(timeToX(50, 100, 50, 200)).toBe(0);
     expect(timeToX(75, 100, 50, 200)).toBe(100);
+  });
+});
+
+describe("layoutCpuLanes", () => {
+  const on = (cpu: number, e: SchedEvent): SchedEvent => ({ ...e, cpu });
+
+  it("gives each vCPU the turns of the processes that ran on it, never overlapping", () => {
+    const lanes = layoutCpuLanes({
+      events: [on(0, ev(0, 1, "run")), on(1, ev(0, 2, "run")), on(0, ev(10, 1, "preempt")), on(1, ev(15, 2, "sleep")),
+        on(0, ev(10, 3, "run")), on(1, ev(20, 1, "run")), on(0, ev(25, 3, "exit"))],
+      endNs: 30, spanNs: 30, completeSinceNs: 0,
+    });
+    expect(lanes.map((l) => l.cpu)).toEqual([0, 1]);
+    expect(lanes[0]!.segments).toEqual([{ startNs: 0, endNs: 10, pid: 1 }, { startNs: 10, endNs: 25, pid: 3 }]);
+    expect(lanes[1]!.segments).toEqual([{ startNs: 0, endNs: 15, pid: 2 }, { startNs: 20, endNs: 30, pid: 1 }]);
+    expect(lanes[0]!.busyNs).toBe(25);
+    expect(lanes[1]!.busyNs).toBe(25);
+  });
+
+  it("draws one lane for events without a vCPU, and a turn begun before the window from where it is complete", () => {
+    const lanes = layoutCpuLanes({ events: [ev(40, 5, "preempt")], endNs: 100, spanNs: 100, completeSinceNs: 20 });
+    expect(lanes).toEqual([{ cpu: 0, segments: [{ startNs: 20, endNs: 40, pid: 5 }], busyNs: 20 }]);
   });
 });

@@ -132,3 +132,55 @@ export function layoutTimeline(input: TimelineInput): Lane[] {
 export function timeToX(timeNs: number, endNs: number, spanNs: number, width: number): number {
   return ((timeNs - (endNs - spanNs)) / spanNs) * width;
 }
+
+/** One vCPU's lane: which pid it ran when. */
+export interface CpuLane {
+  cpu: number;
+  /** Time it ran each process, oldest first (never overlapping). */
+  segments: { startNs: number; endNs: number; pid: number }[];
+  /** Running time inside the window. */
+  busyNs: number;
+}
+
+/**
+ * A lane per vCPU (0 up to the highest one any event names): a process runs
+ * on the vCPU of its "run" event until its next preempt, sleep, yield or
+ * exit. A process already running when the window's events start is drawn
+ * from `completeSinceNs` on the vCPU of the event that ends its turn.
+ */
+export function layoutCpuLanes(input: Omit<TimelineInput, "current">): CpuLane[] {
+  const windowStart = input.endNs - input.spanNs;
+  const startNs = Math.max(windowStart, input.completeSinceNs);
+  let cpus = 1;
+  for (const event of input.events) cpus = Math.max(cpus, (event.cpu ?? 0) + 1);
+  const lanes: CpuLane[] = Array.from({ length: cpus }, (_, cpu) => ({ cpu, segments: [], busyNs: 0 }));
+  /** pid -> [vCPU, since] of a turn in progress. */
+  const running = new Map<number, { cpu: number; sinceNs: number }>();
+  const seen = new Set<number>();
+  const add = (cpu: number, pid: number, from: number, to: number): void => {
+    const a = Math.max(from, windowStart);
+    const b = Math.min(to, input.endNs);
+    if (b <= a) return;
+    const lane = lanes[cpu]!;
+    const last = lane.segments[lane.segments.length - 1];
+    if (last !== undefined && last.pid === pid && last.endNs === a) last.endNs = b;
+    else lane.segments.push({ startNs: a, endNs: b, pid });
+    lane.busyNs += b - a;
+  };
+  for (const event of input.events) {
+    if (event.timeNs > input.endNs) break;
+    const cpu = event.cpu ?? 0;
+    if (event.kind === "run") {
+      running.set(event.pid, { cpu, sinceNs: event.timeNs });
+    } else if (event.kind !== "wake") {
+      const turn = running.get(event.pid);
+      if (turn !== undefined) add(turn.cpu, event.pid, turn.sinceNs, event.timeNs);
+      else if (!seen.has(event.pid) && stateBefore(event.kind) === "running") add(cpu, event.pid, startNs, event.timeNs);
+      running.delete(event.pid);
+    }
+    seen.add(event.pid);
+  }
+  for (const [pid, turn] of running) add(turn.cpu, pid, turn.sinceNs, input.endNs);
+  for (const lane of lanes) lane.segments.sort((a, b) => a.startNs - b.startNs);
+  return lanes;
+}

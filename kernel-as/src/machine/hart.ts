@@ -57,7 +57,7 @@
 //
 // Per-vCPU: the TLB and the block cache (their addresses are cached in WASM
 // globals by hartSystemInit). Machine-wide: the KSTATE_HART record below
-// (one arena slot per vCPU, then the shootdown log, shootdown.ts).
+// (one arena slot per vCPU, the debugger's tables, the shootdown log).
 
 import { KSTATE_HART } from "../lib/layout";
 import { SATP_MODE_SHIFT, SATP_MODE_SV48, SATP_ASID_SHIFT, SATP_ASID_MASK, SATP_PPN_MASK } from "./sv48";
@@ -100,7 +100,8 @@ export const HART_ERR_SATP_MODE: i32 = -2;
 export const HART_ARENA_RECOMMENDED: usize = 4 << 20;
 
 // KSTATE_HART record (machine-wide bookkeeping): one HS_SLOT-byte slot per
-// vCPU (vCPU 0's first), then the shootdown log at 0x400 (shootdown.ts).
+// vCPU (vCPU 0's first) from 0; the debugger's tables at 0x400 (debug.ts);
+// the shootdown log at 0xA00 (shootdown.ts).
 const HS_SLOT: usize = 32;
 const HS_MAGIC: usize = 0;       // u32
 const HS_ARENA: usize = 8;       // u64

@@ -7,7 +7,9 @@
 // an interrupt is pending (preempt), blocks (sleep, with its wait channel),
 // becomes runnable (wake, with the channel it left; W_NONE means it is new),
 // stops because the host's run() budget ran out (yield), or exits (with its
-// status). Recorded only at state changes, never per system call.
+// status). Recorded only at state changes, never per system call. Every
+// event names the vCPU it happened on (lib/cpu.ts): a wake, the vCPU that
+// woke it.
 //
 // Cost: an event is a handful of stores. It never reads the clock itself
 // (the clock is a host crossing): run and end-of-run events carry the
@@ -22,6 +24,7 @@
 
 import { SCHED_TRACE, SCHED_TRACE_RING, SCHED_TRACE_RING_SIZE } from "../lib/layout";
 import { pPid } from "../proc/proc";
+import { cpuId } from "../lib/cpu";
 
 export const TRACE_RUN: u32 = 0;
 export const TRACE_PREEMPT: u32 = 1;
@@ -45,7 +48,7 @@ const TRACE_MAGIC: u32 = 0x4543_5254; // "TRCE"
 // Event layout.
 const E_TIME: usize = 0;   // u64 virtual ns
 const E_PID: usize = 8;    // i32
-const E_KIND: usize = 12;  // u8 TRACE_*
+const E_KIND: usize = 12;  // u8: TRACE_* in bits 0-3, the vCPU it happened on in bits 4-7
 const E_ARG: usize = 13;   // u8: wait kind (sleep, wake), PREEMPT_* (preempt)
 const E_STATUS: usize = 14; // i16: exit status
 
@@ -74,7 +77,7 @@ export function traceInit(): void {
   const e = eventAddr(s.next);
   store<u64>(e + E_TIME, timeNs);
   store<i32>(e + E_PID, pPid(slot));
-  store<u8>(e + E_KIND, <u8>kind);
+  store<u8>(e + E_KIND, <u8>(kind | (cpuId() << 4)));
   store<u8>(e + E_ARG, <u8>arg);
   store<i16>(e + E_STATUS, <i16>status);
   s.next++;
@@ -98,6 +101,8 @@ export function traceFirstSeq(): u32 {
 }
 export function traceEventTime(seq: u32): u64 { return load<u64>(eventAddr(seq) + E_TIME); }
 export function traceEventPid(seq: u32): i32 { return load<i32>(eventAddr(seq) + E_PID); }
-export function traceEventKind(seq: u32): u32 { return <u32>load<u8>(eventAddr(seq) + E_KIND); }
+export function traceEventKind(seq: u32): u32 { return <u32>load<u8>(eventAddr(seq) + E_KIND) & 0xF; }
+/** The vCPU the event happened on. */
+export function traceEventCpu(seq: u32): u32 { return <u32>load<u8>(eventAddr(seq) + E_KIND) >> 4; }
 export function traceEventArg(seq: u32): u32 { return <u32>load<u8>(eventAddr(seq) + E_ARG); }
 export function traceEventStatus(seq: u32): i32 { return <i32>load<i16>(eventAddr(seq) + E_STATUS); }

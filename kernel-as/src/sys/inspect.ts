@@ -46,7 +46,7 @@ import { shmPages, shmIsDevice } from "../ipc/shm";
 import { logFirstSeq, logNextSeq, logRecordLevel, logRecordTime, logRecordLength, logRecordText } from "../lib/log";
 import {
   traceReady, traceFirstSeq, traceNextSeq, traceEventTime, traceEventPid, traceEventKind, traceEventArg,
-  traceEventStatus,
+  traceEventStatus, traceEventCpu,
 } from "../sched/trace";
 
 // ---- Queries (the export's first argument) -------------------------------------------
@@ -587,7 +587,8 @@ function inspectLog(from: u32): i32 {
 }
 
 // Scheduler event: +0 u64 time ns, +8 u32 seq, +12 i32 pid, +16 u8 kind (TRACE_*),
-// +17 u8 arg (wait kind or PREEMPT_*), +18 i16 exit status. Header as for the log.
+// +17 u8 arg (wait kind or PREEMPT_*), +18 i16 exit status, +20 u32 the vCPU it
+// happened on. Header as for the log.
 function inspectSched(from: u32): i32 {
   const ready = userland() && traceReady();
   const first = ready ? traceFirstSeq() : 0;
@@ -603,7 +604,7 @@ function inspectSched(from: u32): i32 {
     store<u8>(out + 16, <u8>traceEventKind(seq));
     store<u8>(out + 17, <u8>traceEventArg(seq));
     store<i16>(out + 18, <i16>traceEventStatus(seq));
-    store<u32>(out + 20, 0);
+    store<u32>(out + 20, traceEventCpu(seq));
     out += INSPECT_SCHED_SIZE;
     count++;
     seq++;

@@ -7,7 +7,7 @@
 import { schedInheritOn, schedSetInherit } from "../sched/sched";
 import { debugAttach, debugDetach, debugSession, debugStopped, DBG_OK, DBG_ERR_BUSY } from "../proc/debug";
 import { KSTATE_MONITOR, PAGE_SIZE } from "../lib/layout";
-import { cpu } from "../lib/cpu";
+import { cpu, cpuRecord, MAX_CPUS, CPU_OFFLINE, CPU_IDLE } from "../lib/cpu";
 import {
   emit, printStr, printLine, printDec, printHex, printHex0x, printSize, printSeconds, printFlush, printSpaces,
   printBytes, printSigned,
@@ -32,7 +32,7 @@ import { showDemoWalk } from "../mm/ptdemo";
 import { sigSend, sigStopped, SIGKILL, NSIG } from "../proc/signal";
 import {
   procByPid, procTable, MAX_PROCS, NO_SLOT, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
-  W_PIPE_WRITE, W_CHILD, W_SLEEP, pState, pPid, pParent, pWaitKind, pCpuNs, pSwitches, pName, pNameLength, pKilled,
+  W_PIPE_WRITE, W_CHILD, W_SLEEP, pState, pPid, pParent, pWaitKind, pCpuNs, pSwitches, pLastCpu, pName, pNameLength, pKilled,
   printProcess, P_THREAD_DONE, W_FUTEX, W_JOIN, pIsThread, pTid,
 } from "../proc/proc";
 
@@ -191,6 +191,7 @@ function execute(): void {
   else if (wordIs(0, "uptime")) cmdUptime();
   else if (wordIs(0, "grow")) cmdGrow();
   else if (wordIs(0, "ps")) cmdPs();
+  else if (wordIs(0, "cpus")) cmdCpus();
   else if (wordIs(0, "kill")) cmdKill();
   else if (wordIs(0, "inherit")) cmdInherit();
   else if (wordIs(0, "gdb")) cmdGdb();
@@ -214,6 +215,7 @@ function cmdHelp(): void {
   printLine("  uptime           virtual time since boot and work done");
   printLine("  grow MiB         ask the hypervisor for more RAM and add it as free frames");
   printLine("  ps               processes: state, what each waits on, CPU time");
+  printLine("  cpus             vCPUs: state, process, instructions retired, idle time");
   printLine("  kill PID [SIG]   send a signal to a process (default 9, SIGKILL)");
   printLine("  inherit [on|off] priority inheritance through IPC calls (shows it without a word)");
   printLine("  gdb [PID|detach] stop PID for the runner's GDB server; no argument: the session");
@@ -453,7 +455,7 @@ function stateName(state: u32): string {
 
 function cmdPs(): void {
   if (procTable().table == 0) { printLine("ps: no user programs are running (no boot file system)"); return; }
-  printLine("  PID  PPID STATE     WAITS ON      CPU(ms)  SWITCHES NAME");
+  printLine("  PID  PPID STATE     WAITS ON      CPU(ms)  SWITCHES VCPU NAME");
   for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
     const st = pState(slot);
     if (st == P_UNUSED) continue;
@@ -469,12 +471,45 @@ function cmdPs(): void {
     printSpaces(10 - w.length);
     printDec(pCpuNs(slot) / 1_000_000, 10);
     printDec(pSwitches(slot), 10);
+    printDec(<u64>pLastCpu(slot), 5);
     emit(0x20);
     printBytes(pName(slot), <usize>pNameLength(slot));
     if (pIsThread(slot)) { printStr(" (thread "); printDec(<u64>pTid(slot)); printStr(")"); }
     if (pKilled(slot)) printStr(" (killed)");
     emit(0x0A);
   }
+}
+
+/** cpus: every vCPU's record (lib/cpu.ts): its state, the process it runs
+ *  now (the monitor runs on vCPU 0 between the others' turns, so theirs is
+ *  the last one they ran, in parentheses), user instructions retired, the
+ *  virtual time it spent idle and its run() calls. */
+function cmdCpus(): void {
+  printLine("VCPU STATE    PROCESS     INSTRET        IDLE(ms)     RUNS");
+  const now = timeNowNs();
+  for (let i: u32 = 0; i < MAX_CPUS; i++) {
+    const c = cpuRecord(i);
+    if (c.state == CPU_OFFLINE && i != 0) continue;
+    printDec(<u64>i, 4);
+    emit(0x20);
+    const name = c.state == CPU_OFFLINE ? "offline" : c.state == CPU_IDLE ? "idle" : "busy";
+    printStr(name);
+    printSpaces(9 - name.length);
+    if (c.runPid > 0) { printDec(<u64>c.runPid, 5); printSpaces(7); }
+    else if (c.lastPid > 0) { printStr(" ("); printDec(<u64>c.lastPid); printStr(")"); printSpaces(9 - decimalWidth(<u64>c.lastPid)); }
+    else { printStr("    -"); printSpaces(7); }
+    printDec(c.instret, 12);
+    const idle = c.idleNs + (c.idleSince != 0 && now > c.idleSince ? now - c.idleSince : 0);
+    printDec(idle / 1_000_000, 16);
+    printDec(<u64>c.runs, 9);
+    emit(0x0A);
+  }
+}
+
+function decimalWidth(v: u64): u32 {
+  let n: u32 = 1;
+  while (v >= 10) { v /= 10; n++; }
+  return n;
 }
 
 /** kill PID [SIGNAL]: what the user's kill does, from outside: no

@@ -15,7 +15,7 @@ import {
   NOFILE, NO_SLOT, MAX_PROCS, P_UNUSED, P_RUNNABLE, P_RUNNING, P_SLEEPING, P_ZOMBIE, W_CONSOLE, W_PIPE_READ,
   W_PIPE_WRITE, W_CHILD, W_SLEEP, ERRSTR_MAX, procFreeSlot, procTable, procByPid, pState, pPid, pParent, pExit,
   pCtx, pCapMode, pBrk, pSetBrk, pHeapStart, pLazy, pSetLazy, pNice, pSetNice, pCpuNs,
-  pSwitches, pName, pErrstr, pSleepUntil, pSetSleepUntil, pProgress, pSetProgress, pRoot, pAsid, pRegion, pCwd,
+  pSwitches, pLastCpu, pName, pErrstr, pSleepUntil, pSetSleepUntil, pProgress, pSetProgress, pRoot, pAsid, pRegion, pCwd,
   pSetCwd, pProc, pIsThread,
   MAX_REGIONS, REGION_SIZE,
 } from "../proc/proc";
@@ -711,6 +711,7 @@ function sysProcs(slot: u32): i64 {
     store<u64>(rec + 32, threadSwitches(s));
     memory.copy(rec + 40, pName(s), 16);
     store<i32>(rec + 56, <i32>threadCount(s));
+    store<i32>(rec + 60, <i32>pLastCpu(s));
     if (copyout(slot, va + <u64>n * PROCINFO_SIZE, rec, PROCINFO_SIZE) != VM_OK) return fail(slot, "procs: bad pointer");
     n++;
   }
