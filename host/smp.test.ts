@@ -101,7 +101,7 @@ describe("several vCPUs", () => {
     h.machine.input("spin 2 3 &\r");
     h.runUntil(/\n\$ $/);
     const ps = h.shell("ps");
-    expect(ps).toContain("SWITCHES VCPU NAME");
+    expect(ps).toContain("SWITCHES THR VCPU NAME");
     const spinners = [...ps.matchAll(/^\s*\d+\s+\d+\s+\w+\s+-?\d+\s+\S+\s+\S+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+) spin$/gm)].map((m) => Number(m[1]));
     expect(spinners.length).toBeGreaterThanOrEqual(2);
     for (const cpu of spinners) expect(cpu === 0 || cpu === 1).toBe(true);

@@ -56,8 +56,8 @@ describe("threads and futexes", () => {
     const row = ps.split("\n").find((line) => line.endsWith(" threadtest"));
     expect(row, ps).toBeDefined();
     const header = ps.split("\n").find((line) => line.includes("THR"))!;
-    expect(header).toMatch(/SWITCHES\s+THR NAME/);
-    expect(row!.trim().split(/\s+/).at(-2)).toBe("4"); // the main thread and 3 more
+    expect(header).toMatch(/SWITCHES\s+THR VCPU NAME/);
+    expect(row!.trim().split(/\s+/).at(-3)).toBe("4"); // the main thread and 3 more
     const pid = Number(row!.trim().split(/\s+/)[0]);
     const threads = monitorPs(h).filter((line) => line.includes("threadtest"));
     expect(threads).toHaveLength(4);
