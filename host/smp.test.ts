@@ -127,6 +127,21 @@ describe("several vCPUs", () => {
     expect([...h.monitor("cpus").matchAll(/^ +\d (busy|idle)/gm)].length).toBe(1);
   });
 
+  it("instantiate without writing past the kernel image's end, where the host puts the boot modules", () => {
+    // Every vCPU is a fresh instance over RAM that already holds the boot
+    // modules and allocated frames: an instance's start may only write its
+    // own data segments, below kernelImageEnd().
+    const memory = new WebAssembly.Memory({ initial: 256 });
+    const instance = new WebAssembly.Instance(kernelModuleSync(), {
+      env: { memory }, keel: { port_in: () => 0xffffffff, port_out: () => undefined, hypercall: () => -1 },
+    });
+    const exports = instance.exports as unknown as { _initialize?: () => void; kernelImageEnd: () => number };
+    exports._initialize?.();
+    const end = exports.kernelImageEnd() >>> 0;
+    const written = new Uint8Array(memory.buffer, end).findIndex((b) => b !== 0);
+    expect(written, `byte 0x${(end + written).toString(16)} past the image's end 0x${end.toString(16)} was written`).toBe(-1);
+  });
+
   it("refuse a vCPU count outside 1..8 with a clear error", () => {
     for (const cpus of [0, 9, 1.5, -1]) {
       expect(() => new Machine(kernelModuleSync(), { ramBytes: 32 * MiB, clock: "deterministic", cmdline: "", cpus }, { uartOutput: () => {} }))

@@ -161,13 +161,28 @@ export function jitProbe(ctx: usize, block: usize, pc: u64, remaining: u32): u32
 
 // ---- Gathering a unit ----
 
-const unitBlocks = new StaticArray<u32>(UNIT_MAX_BLOCKS);
-const unitOffs = new StaticArray<u32>(UNIT_MAX_BLOCKS);
+// The unit being gathered: its blocks and their frame offsets, in static
+// data (inside the kernel image). A module-level `new StaticArray` would be
+// allocated at instantiation past __heap_base, the image's end, where the
+// host puts the first boot module: when the image ended just short of a
+// page boundary, writing BootInfo's modules overwrote the arrays' length and
+// the next unit panicked "Index out of range".
+const UNIT_BLOCKS: usize = memory.data(UNIT_MAX_BLOCKS * 4, 4);
+const UNIT_OFFS: usize = memory.data(UNIT_MAX_BLOCKS * 4, 4);
+// @ts-ignore: decorator
+@inline function unitBlock(i: i32): u32 { return load<u32>(UNIT_BLOCKS + (<usize>i << 2)); }
+// @ts-ignore: decorator
+@inline function unitOff(i: i32): u32 { return load<u32>(UNIT_OFFS + (<usize>i << 2)); }
+// @ts-ignore: decorator
+@inline function setUnit(i: i32, block: u32, off: u32): void {
+  store<u32>(UNIT_BLOCKS + (<usize>i << 2), block);
+  store<u32>(UNIT_OFFS + (<usize>i << 2), off);
+}
 let unitCount: i32 = 0;
 let unitRecords: u32 = 0;
 
 function unitIndexOf(off: u32): i32 {
-  for (let i = 0; i < unitCount; i++) if (unitOffs[i] == off) return i;
+  for (let i = 0; i < unitCount; i++) if (unitOff(i) == off) return i;
   return -1;
 }
 
@@ -201,8 +216,7 @@ function gather(frame: usize, off: u32): bool {
   }
   const count = blockCount(block);
   if (count == 0 || count > 128 || !supported(load<u8>(recAt(block, 0)))) return false;
-  unitBlocks[unitCount] = <u32>block;
-  unitOffs[unitCount] = off;
+  setUnit(unitCount, <u32>block, off);
   unitCount++;
   unitRecords += count;
   return true;
@@ -238,17 +252,17 @@ function compileUnit(entry: usize): u32 {
   unitRecords = 0;
   gather(frame, blockOff(entry));
   for (let i = 0; i < unitCount; i++) {
-    exitTargets(<usize>unitBlocks[i]);
+    exitTargets(<usize>unitBlock(i));
     const taken = exitTaken, fall = exitFall;
     if (taken >= 0) gather(frame, <u32>taken);
     if (fall >= 0) gather(frame, <u32>fall);
   }
   // In address order, so that a fall-through is usually to the next one.
   for (let i = 1; i < unitCount; i++) {
-    const b = unitBlocks[i], o = unitOffs[i];
+    const b = unitBlock(i), o = unitOff(i);
     let j = i - 1;
-    while (j >= 0 && unitOffs[j] > o) { unitBlocks[j + 1] = unitBlocks[j]; unitOffs[j + 1] = unitOffs[j]; j--; }
-    unitBlocks[j + 1] = b; unitOffs[j + 1] = o;
+    while (j >= 0 && unitOff(j) > o) { setUnit(j + 1, unitBlock(j), unitOff(j)); j--; }
+    setUnit(j + 1, b, o);
   }
   const entryIndex = unitIndexOf(blockOff(entry));
   const len = emitModule(entryIndex);
@@ -382,7 +396,7 @@ function exitBefore(boff: u32, count: u32, rec: usize, miss: bool): void {
 function goTo(t: i64, mayFallThrough: bool): void {
   const j = t >= 0 && t < 0x1000 ? unitIndexOf(<u32>t) : -1;
   if (j < 0) { pcAt(t); lset(L_PC); brExit(); return; }
-  const cj = blockCount(<usize>unitBlocks[j]);
+  const cj = blockCount(<usize>unitBlock(j));
   // Stop where the executor would: a pending interrupt, or a block longer than the budget left.
   i32c(<i32>irqWord); mem(W_I32_LOAD, 0);
   lget(L_REM); i32c(<i32>cj); op(W_I32_LT_U); op(W_I32_OR);
@@ -571,7 +585,7 @@ function emitBlock(block: usize): void {
 function scanRegs(): void {
   readMask = 0; writeMask = 0;
   for (let b = 0; b < unitCount; b++) {
-    const block = <usize>unitBlocks[b];
+    const block = <usize>unitBlock(b);
     const count = blockCount(block);
     for (let i: u32 = 0; i < count; i++) {
       const rec = recAt(block, i);
@@ -625,7 +639,7 @@ function emitModule(entryIndex: i32): u32 {
   for (let i = 0; i < unitCount; i++) {
     op(W_END);
     cur = i;
-    emitBlock(<usize>unitBlocks[i]);
+    emitBlock(<usize>unitBlock(i));
     if (at + 512 > bufEnd) overflow = true;
   }
   op(W_END); // loop
