@@ -7,13 +7,12 @@
 // directly, as the physical addresses futexKey would find.
 
 export { kernelImageEnd } from "../src/lib/image";
-import { framesInit, framesFreeTotal } from "../src/mm/frames";
-import { cpuRecordsInit } from "../src/lib/cpu";
+import { framesFreeTotal } from "../src/mm/frames";
 import {
-  procTableInit, procAlloc, procFreeSlot, pState, pSetState, pTid, pPid, pProc, pSetWait, pSetWaitSeq, procTable,
+  procAlloc, procFreeSlot, pState, pSetState, pTid, pPid, pProc, pSetWait, pSetWaitSeq, procTable,
   P_ZOMBIE, P_SLEEPING, W_FUTEX, NO_SLOT,
 } from "../src/proc/proc";
-import { schedInit, schedMakeRunnable } from "../src/sched/sched";
+import { schedMakeRunnable } from "../src/sched/sched";
 import {
   threadCreate, threadExit, threadsEndOthers, threadsKill, threadCount, threadSlots, threadCheck, threadJoin,
   futexWakeKey,
@@ -21,13 +20,8 @@ import {
 
 export { pState, pTid, pPid, pProc, threadCount, threadSlots, threadCheck, framesFreeTotal };
 
-export function setup(): i32 {
-  cpuRecordsInit();
-  if (framesInit() != 0) return -1;
-  if (procTableInit() != 0) return -2;
-  schedInit();
-  return 0;
-}
+// The same machine as the scheduler's test entry: vCPU records, frames, process table, scheduler.
+export { setup } from "./sched";
 
 /** A new single-threaded process (as fork makes one), runnable; its slot or NO_SLOT. */
 export function newProcess(): u32 {
