@@ -12,6 +12,8 @@ import fc from "fast-check";
 import { kernelBytesSync, kernelModuleSync, MachineHarness, userlandModules } from "./testing/machine-harness.js";
 import { decodeSnapshot, restoreMachine, saveSnapshot, snapshotBuildId } from "./snapshot.js";
 import { VirtualSwitch } from "./net/switch.js";
+import { NetInterface } from "./net/netif.js";
+import type { NetEndpoint } from "./net/backend.js";
 import { Cluster } from "./net/cluster.js";
 import { expectMemoryBack, memoryBaseline } from "./testing/memory-baseline.js";
 
@@ -77,6 +79,18 @@ function ipFrameToB(proto: number, payload: Uint8Array, flags: number): Uint8Arr
   const sum = inetChecksum(ip);
   ip[10] = sum >> 8; ip[11] = sum & 0xff;
   f.set(payload, 34);
+  return f;
+}
+
+/** A sound UDP datagram to B's port from `src` (a host at MAC 02:..:0e). */
+function udpFrameToB(src: number, port: number): Uint8Array {
+  const u = Uint8Array.of(0x11, 0x5c, port >> 8, port & 255, 0, 12, 0, 0, 1, 2, 3, 4);
+  const f = ipFrameToB(17, u, 0);
+  f.set([src >>> 24, (src >>> 16) & 255, (src >>> 8) & 255, src & 255], 26);
+  const ip = f.subarray(14, 34);
+  ip[10] = 0; ip[11] = 0;
+  const sum = inetChecksum(ip);
+  ip[10] = sum >> 8; ip[11] = sum & 0xff;
   return f;
 }
 
@@ -176,6 +190,27 @@ describe("two machines on a virtual switch", () => {
     b.machine.input("udp echo 7 0 &\r");
     runBoth(a, b, sw, () => b.since(mark).includes("udp: echoing on port 7\n"));
     expect(shellBoth(b, a, sw, "udp echo 7")).toContain("udp: bind: port in use or not bound");
+  });
+
+  it("a datagram for a closed port gets ICMP port unreachable quoting its header; one from a broadcast source does not", () => {
+    const { sw, a, b } = bootPair();
+    const heard: Uint8Array[] = [];
+    // A host at 10.0.0.14 whose frames in are also kept for the test.
+    const tap = { attach: (ep: NetEndpoint) => sw.attach({ mac: ep.mac, receive: (f: Uint8Array) => { heard.push(f.slice()); ep.receive(f); } }) };
+    const host = new NetInterface(tap, { mac: Uint8Array.of(2, 0, 0, 0, 0, 0x0e), ip: "10.0.0.14", prefix: 24, now: () => b.machine.virtualNowNs });
+    const unreachable = () => heard.filter((f) => f.length >= 34 + 8 + 28 && f[12] === 8 && f[13] === 0 && f[23] === 1 && f[34] === 3 && f[35] === 3);
+    host.sendUdp({ srcPort: 4444, dst: 0x0a000002, dstPort: 9, data: new TextEncoder().encode("anyone?") });
+    runBoth(a, b, sw, () => { host.tick(); return unreachable().length > 0; });
+    const icmp = unreachable()[0]!.subarray(34);
+    expect([...icmp.subarray(8, 8 + 20)].slice(12, 20)).toEqual([10, 0, 0, 14, 10, 0, 0, 2]); // the quoted IPv4 header
+    expect((icmp[28]! << 8) | icmp[29]!).toBe(4444); // and the UDP header's ports
+    expect((icmp[30]! << 8) | icmp[31]!).toBe(9);
+    // From a broadcast source: counted, never answered.
+    const before = unreachable().length;
+    sw.inject(udpFrameToB(0x0a0000ff, 9));
+    settleBoth(a, b, sw);
+    expect(unreachable().length).toBe(before);
+    expect(shellBoth(b, a, sw, "ifconfig")).toMatch(/no-port 2 /);
   });
 
   it("a machine saved to a snapshot and restored onto the switch keeps answering (driver and card state travel together)", async () => {

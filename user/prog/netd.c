@@ -46,6 +46,8 @@
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
 #define ICMP_HLEN 8
+#define ICMP_UNREACHABLE 3
+#define ICMP_PORT_UNREACHABLE 3
 #define ECHO_PAYLOAD 56
 #define DHCP_CLIENT_PORT 68
 #define DHCP_OFF 0
@@ -310,7 +312,7 @@ static void icmp_input(uint src, uint ttl, const uchar *icmp, int len) {
   }
 }
 
-static void udp_input(uint src, uint dst, const uchar *u, int len);
+static void udp_input(uint src, uint dst, const uchar *ip, int hlen, const uchar *u, int len);
 static void dhcp_input(const uchar *d, int len);
 static int dhcp_state;
 static void tcp_segment_input(uint src, uint dst, const uchar *t, int len);
@@ -333,7 +335,7 @@ static void ip_input(const uchar *p, int len) {
   }
   stats.ip_in++;
   if (p[9] == IP_PROTO_ICMP) icmp_input(src, p[8], p + hlen, total - hlen);
-  else if (p[9] == IP_PROTO_UDP) udp_input(src, dst, p + hlen, total - hlen);
+  else if (p[9] == IP_PROTO_UDP) udp_input(src, dst, p, hlen, p + hlen, total - hlen);
   else tcp_segment_input(src, dst, p + hlen, total - hlen);
 }
 
@@ -524,7 +526,22 @@ static struct binding *udp_find(uint port) {
   return 0;
 }
 
-static void udp_input(uint src, uint dst, const uchar *u, int len) {
+// ICMP destination unreachable, port unreachable (RFC 792, RFC 1122 3.2.2.1):
+// the datagram's IP header and first 8 bytes of UDP back to its sender.
+// Never for a sender that is no single host (0, broadcast, multicast).
+static void port_unreachable(uint src, const uchar *ip, int hlen, const uchar *u) {
+  if (src == 0 || src == 0xffffffffu || (src >> 28) == 14 || (src | my_mask) == 0xffffffffu) return;
+  uchar *icmp = tx + ETH_HLEN + IP_HLEN;
+  icmp[0] = ICMP_UNREACHABLE;
+  icmp[1] = ICMP_PORT_UNREACHABLE;
+  put16(icmp + 4, 0);
+  put16(icmp + 6, 0);
+  memcpy(icmp + ICMP_HLEN, ip, (size_t)hlen);
+  memcpy(icmp + ICMP_HLEN + hlen, u, UDP_HLEN);
+  icmp_send(src, ICMP_HLEN + hlen + UDP_HLEN);
+}
+
+static void udp_input(uint src, uint dst, const uchar *ip, int hlen, const uchar *u, int len) {
   if (len < UDP_HLEN) { stats.udp_bad++; return; }
   int ulen = (int)get16(u + 4);
   if (ulen < UDP_HLEN || ulen > len || (get16(u + 6) != 0 && l4_checksum(src, dst, IP_PROTO_UDP, u, ulen) != 0)) {
@@ -533,7 +550,10 @@ static void udp_input(uint src, uint dst, const uchar *u, int len) {
   }
   struct binding *b = udp_find(get16(u + 2));
   if (!b) {
-    if (udp_sock_input(src, get16(u), get16(u + 2), u + UDP_HLEN, ulen - UDP_HLEN) < 0) stats.udp_no_port++;
+    if (udp_sock_input(src, get16(u), get16(u + 2), u + UDP_HLEN, ulen - UDP_HLEN) < 0) {
+      stats.udp_no_port++;
+      port_unreachable(src, ip, hlen, u);
+    }
     return;
   }
   if (b->count == UDP_QUEUE) { stats.udp_dropped++; return; }  // the reader is behind: the newest goes
