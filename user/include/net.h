@@ -242,6 +242,11 @@ int socket_capability(int s);
 // The capability to netd this process uses (looked up once as "net"), or a negative code.
 int net_capability(void);
 
+// NETD_INFO to netd at capability net: the reply in *m (w[1] address, w[2]
+// prefix, w[3] MAC), the counters in *st. SVC_OK, or the negative status.
+struct ipcmsg;
+long net_info(int net, struct ipcmsg *m, struct netstats *st);
+
 // user/lib/resolv.c: a host name or address text to an address: "a.b.c.d"
 // as is, then /etc/hosts ("ADDRESS NAME..." lines), then DNS (type A, over
 // UDP to the server netd learned by DHCP). 0, or a negative NETD_ERR_* code

@@ -5,6 +5,7 @@
 // times a second apart. Every failure is its own code, so a program can say
 // which (no such name, no DNS server, no answer).
 #include "user.h"
+#include "services.h"
 #include "net.h"
 
 #define DNS_PORT 53
@@ -83,14 +84,8 @@ static long dns_server(void) {
   if (net < 0) return net;
   static struct netstats st;
   struct ipcmsg m;
-  memset(&m, 0, sizeof m);
-  m.cap = -1;
-  m.w[0] = NETD_INFO;
-  m.buf = (uint64)&st;
-  m.bufsize = sizeof st;
-  if (ep_call(net, &m) < 0) return NETD_ERR_NO_ANSWER;
-  if ((long)m.w[0] != 0) return (long)m.w[0];
-  return (long)(uint)st.dns;
+  long status = net_info(net, &m, &st);
+  return status != SVC_OK ? status : (long)(uint)st.dns;
 }
 
 static uint get16(const uchar *p) { return (uint)p[0] << 8 | p[1]; }

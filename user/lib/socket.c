@@ -385,6 +385,15 @@ int poll(struct pollfd *fds, int n, int timeout_ms) {
   }
 }
 
+long net_info(int net, struct ipcmsg *m, struct netstats *st) {
+  memset(m, 0, sizeof *m);
+  m->cap = -1;
+  m->w[0] = NETD_INFO;
+  m->buf = (uint64)st;
+  m->bufsize = sizeof *st;
+  return call(net, m);
+}
+
 const char *sockerr(int code) {
   switch (code) {
     case NETD_ERR_NO_ADDRESS: return "this machine has no address";

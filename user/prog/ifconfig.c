@@ -15,12 +15,7 @@ int main(void) {
   }
   static struct netstats s;
   struct ipcmsg m;
-  memset(&m, 0, sizeof m);
-  m.cap = -1;
-  m.w[0] = NETD_INFO;
-  m.buf = (uint64)&s;
-  m.bufsize = sizeof s;
-  if (ep_call(net, &m) < 0 || (long)m.w[0] != SVC_OK) {
+  if (net_info(net, &m, &s) != SVC_OK) {
     fprintf(2, "ifconfig: the network service did not answer: %s\n", lasterror());
     exit(1);
   }
