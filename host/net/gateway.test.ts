@@ -199,6 +199,61 @@ describe("outbound HTTP through the gateway", () => {
   }, 120_000);
 });
 
+describe("the resolver against a DNS server that misbehaves", () => {
+  it("a server failure, a malformed answer and NXDOMAIN are each their error; answers with another id are waited past to a timeout after three tries", async () => {
+    const sw = new VirtualSwitch();
+    // ip=ADDRESS/N,GATEWAY: 10.0.0.9 is the router and DNS server, a host the test scripts.
+    const h = new MachineHarness({
+      ramBytes: 64 * 1024 * 1024, clock: "realtime", cmdline: "ip=10.0.0.2/24,10.0.0.9", modules: userlandModules(),
+      nic: { backend: sw, mac: Uint8Array.of(2, 0, 0, 0, 0, 0x0b) },
+    }).boot();
+    const dns = new NetInterface(sw, { mac: Uint8Array.of(2, 0, 0, 0, 0, 0x09), ip: "10.0.0.9", prefix: 24, now: () => h.machine.virtualNowNs });
+    let answer: (query: Uint8Array) => Uint8Array | null = () => null;
+    let queries = 0;
+    dns.bindUdp(DNS_PORT, (d) => {
+      queries++;
+      const reply = answer(d.data);
+      if (reply) dns.sendUdp({ srcPort: DNS_PORT, dst: d.src, dstPort: d.srcPort, data: reply });
+    });
+    const run = async (done: () => boolean) => {
+      const start = performance.now();
+      while (!done()) {
+        if (performance.now() - start > 60_000) throw new Error(`timed out; guest printed:\n${h.output}`);
+        h.machine.runFor(5);
+        sw.pump();
+        dns.tick();
+      }
+    };
+    const shell = async (line: string) => {
+      const mark = h.output.length;
+      h.machine.input(`${line}\r`);
+      await run(() => /\n\$ $/.test(h.since(mark)));
+      return h.since(mark);
+    };
+    await run(() => h.output.includes("\n$ "));
+    // The query's header with the answer bit, another rcode, or cut short.
+    const reply = (q: Uint8Array, rcode: number) => { const r = q.slice(); r[2] = 0x81; r[3] = 0x80 | rcode; return r; };
+    answer = (q) => reply(q, 2);
+    expect(await shell("ping -c 1 web.test")).toContain("ping: web.test: the DNS server failed or sent a malformed answer");
+    answer = (q) => { const r = reply(q, 0); r[7] = 1; return r; }; // claims an answer record it does not hold
+    expect(await shell("wget http://web.test/")).toContain("wget: web.test: the DNS server failed or sent a malformed answer");
+    answer = (q) => reply(q, 3);
+    expect(await shell("nc web.test 80")).toContain("nc: web.test: no such name");
+    // An answer with another id is not the answer: the resolver waits on, asks three times, and gives up.
+    queries = 0;
+    answer = (q) => { const r = reply(q, 0); r[0] = r[0]! ^ 0xff; return r; };
+    expect(await shell("wget http://web.test/")).toContain("wget: web.test: the DNS server did not answer");
+    expect(queries).toBe(3);
+    // And a sound answer is the address: a ping goes there.
+    answer = (q) => {
+      const r = reply(q, 0);
+      r[7] = 1;
+      return Uint8Array.of(...r, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 9);
+    };
+    expect(await shell("ping -c 1 web.test")).toContain("PING web.test (10.0.0.9)");
+  }, 120_000);
+});
+
 describe("netd's DHCP client against the gateway", () => {
   it("two machines without ip= get leases, ifconfig shows one, each is named by its hostname, and wget goes through the gateway", async () => {
     const server = createServer((req, res) => { res.writeHead(200); res.end(`hello from ${req.url}\n`); });
