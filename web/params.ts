@@ -157,12 +157,14 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     else errors.push({ name: "gdb-bridge", value: bridge, reason });
   }
 
-  const machines = search.get("machines");
-  if (machines !== null) {
-    const parsed = parseMachines(machines);
-    if (typeof parsed === "number") params.machines = parsed;
-    else errors.push({ name: "machines", value: machines, reason: parsed.reason });
-  }
+  const counted = (name: "machines" | "cpus", parse: (text: string) => number | { reason: string }, set: (n: number) => void) => {
+    const text = search.get(name);
+    if (text === null) return;
+    const parsed = parse(text);
+    if (typeof parsed === "number") set(parsed);
+    else errors.push({ name, value: text, reason: parsed.reason });
+  };
+  counted("machines", parseMachines, (n) => (params.machines = n));
 
   const switchName = search.get("switch");
   if (switchName !== null) {
@@ -171,12 +173,7 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     else errors.push({ name: "switch", value: switchName, reason });
   }
 
-  const cpus = search.get("cpus");
-  if (cpus !== null) {
-    const parsed = parseCpus(cpus);
-    if (typeof parsed === "number") params.cpus = parsed;
-    else errors.push({ name: "cpus", value: cpus, reason: parsed.reason });
-  }
+  counted("cpus", parseCpus, (n) => (params.cpus = n));
 
   const jit = search.get("jit");
   if (jit !== null) {
@@ -188,20 +185,20 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
   return { params, errors };
 }
 
+/** A whole number of `what` from min to max, decimal digits only. */
+function wholeNumber(text: string, min: number, max: number, what: string): number | { reason: string } {
+  if (!/^[0-9]{1,3}$/.test(text) || Number(text) < min || Number(text) > max) return { reason: `must be a whole number ${what}from ${min} to ${max}` };
+  return Number(text);
+}
+
 /** How many vCPUs the machine has: a whole number from CPUS_MIN to CPUS_MAX. */
 export function parseCpus(text: string): number | { reason: string } {
-  if (!/^[0-9]{1,3}$/.test(text) || Number(text) < CPUS_MIN || Number(text) > CPUS_MAX) {
-    return { reason: `must be a whole number of vCPUs from ${CPUS_MIN} to ${CPUS_MAX}` };
-  }
-  return Number(text);
+  return wholeNumber(text, CPUS_MIN, CPUS_MAX, "of vCPUs ");
 }
 
 /** How many machines the page runs: a whole number from MACHINES_MIN to MACHINES_MAX. */
 export function parseMachines(text: string): number | { reason: string } {
-  if (!/^[0-9]{1,3}$/.test(text) || Number(text) < MACHINES_MIN || Number(text) > MACHINES_MAX) {
-    return { reason: `must be a whole number from ${MACHINES_MIN} to ${MACHINES_MAX}` };
-  }
-  return Number(text);
+  return wholeNumber(text, MACHINES_MIN, MACHINES_MAX, "");
 }
 
 /** Why a `switch` name is refused, or null: letters, digits, `-` and `_`. */
