@@ -74,6 +74,23 @@ describe("several vCPUs", () => {
     expect(new Set(a.trace.filter((e) => e.kind === "run").map((e) => e.cpu))).toEqual(new Set([0, 1]));
   });
 
+  it("do the same work however the host groups turns into runFor() calls", () => {
+    const END = /\nend-of-script\r?\n/;
+    const byCalls = (ms: number) => {
+      const h = new MachineHarness({ ramBytes: 64 * MiB, modules: userlandModules(), cpus: 2, nsPerWork: 100 }).boot();
+      h.machine.input(["spin 2 1", "forktest", "echo hi | wc", "echo end-of-script"].join("\r") + "\r");
+      for (let calls = 0; ; calls++) {
+        if (calls > 1_000_000) throw new Error(`the script did not finish:\n${h.output}`);
+        const report = h.machine.runFor(ms);
+        if (report.state === "idle" && report.wakeInMs === null && END.test(h.output)) break;
+      }
+      return { output: h.output, work: h.machine.stats().workTotal, time: h.machine.virtualNowNs, runs: h.machine.runsSinceBoot };
+    };
+    const oneTurnEach = byCalls(0);
+    expect(byCalls(5)).toEqual(oneTurnEach);
+    expect(byCalls(1000)).toEqual(oneTurnEach);
+  });
+
   it("continue identically from a snapshot at 2 vCPUs", async () => {
     const h = bootShell(2);
     h.shell("spin 2 1");
