@@ -35,6 +35,11 @@ export default defineConfig({
     baseURL: BASE_URL,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
+    // Keel's service worker (docs/service-worker.md) reloads a page once to
+    // make it cross-origin isolated; the suite tests the plain static host
+    // without it. The specs about the worker (e2e/service-worker.spec.ts)
+    // allow it for themselves.
+    serviceWorkers: "block",
   },
   projects: [
     {
@@ -47,8 +52,9 @@ export default defineConfig({
   ],
   webServer: {
     // The same static site `npm run build` makes, served without special
-    // headers (no cross-origin isolation), as a plain static host would.
-    command: `node scripts/build-kernel.mjs --only release && npx vite build --outDir ${OUT_DIR} && npx vite preview --outDir ${OUT_DIR} --port ${PORT} --strictPort --host 127.0.0.1`,
+    // headers (no cross-origin isolation), as a plain static host would:
+    // KEEL_PLAIN_HOST=1 keeps vite preview from sending COOP/COEP itself.
+    command: `node scripts/build-kernel.mjs --only release && npx vite build --outDir ${OUT_DIR} && KEEL_PLAIN_HOST=1 npx vite preview --outDir ${OUT_DIR} --port ${PORT} --strictPort --host 127.0.0.1`,
     url: BASE_URL,
     reuseExistingServer: !CI,
     timeout: 180_000,

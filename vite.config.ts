@@ -103,11 +103,34 @@ function docs(): Plugin {
   };
 }
 
+/** Keel's service worker (web/sw.ts, docs/service-worker.md) as ./sw.js
+ *  beside index.html: its own chunk with a fixed name, so its scope is the
+ *  site's directory. Nothing the page loads imports web/sw.ts or
+ *  web/sw-logic.ts, so sw.js is one classic script with no imports. In dev
+ *  the page registers ./sw.ts as a module worker instead (web/coi.ts). */
+function serviceWorker(): Plugin {
+  return {
+    name: "keel-service-worker",
+    apply: "build",
+    buildStart() {
+      this.emitFile({ type: "chunk", id: join(ROOT, "web", "sw.ts"), fileName: "sw.js" });
+    },
+  };
+}
+
+/** The headers that make the page cross-origin isolated, sent by Vite's dev
+ *  and preview servers themselves (a static host gets them from the service
+ *  worker instead). KEEL_PLAIN_HOST=1 leaves them out, so the preview server
+ *  is the plain static host Playwright's suite tests against. */
+const ISOLATION_HEADERS: Record<string, string> = process.env.KEEL_PLAIN_HOST === "1"
+  ? {}
+  : { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+
 export default defineConfig({
   root: "web",
   base: process.env.KEEL_BASE ?? "./",
   publicDir: false,
-  plugins: [shippedDisk(), kernelSourceBundle(), docs()],
+  plugins: [shippedDisk(), kernelSourceBundle(), docs(), serviceWorker()],
   build: {
     // KEEL_OUT_DIR lets several checkouts or test runs build side by side.
     outDir: process.env.KEEL_OUT_DIR ?? "../dist",
@@ -124,6 +147,7 @@ export default defineConfig({
   },
   server: {
     port: 5173,
+    headers: ISOLATION_HEADERS,
   },
   // The dev server finds the page's dependencies by scanning it, but not the
   // build worker's compiler (web/code/build-worker.ts): named here, it is
@@ -134,5 +158,6 @@ export default defineConfig({
   },
   preview: {
     port: 4173,
+    headers: ISOLATION_HEADERS,
   },
 });

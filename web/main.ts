@@ -16,6 +16,9 @@ import { ConsoleClipboard, type ClipboardState } from "./clipboard";
 import { formatCount, formatRam, formatUptime } from "./format";
 import { SnapshotControls, type SnapshotCounts } from "./snapshot-ui";
 import { showIsolation } from "./isolation";
+import { prepareIsolation, type IsolationState } from "./coi";
+import { serveVmRoutes } from "./vm-route";
+import { registerMachine } from "./cluster/registry";
 import { type PatchView, type ReplayView, ShareUi } from "./share-ui";
 import { type PanelsSnapshot, startPanels } from "./panels/panels";
 import { CodeTab } from "./code/code-tab";
@@ -297,6 +300,10 @@ function showFatal(message: string): void {
 // ---- wiring ----------------------------------------------------------------
 
 function start(): void {
+  // Keel's service worker (web/coi.ts): isolation settled before the boot, a reload at most once.
+  const isolation = prepareIsolation(new URLSearchParams(window.location.search)).catch((error: unknown): IsolationState =>
+    window.crossOriginIsolated ? { isolated: true, how: "headers" } : { isolated: false, why: "failed", detail: String(error) });
+  serveVmRoutes();
   const { params, errors } = parseParams(window.location.search);
   showParamErrors(errors);
   const config: BootConfig = {
@@ -383,6 +390,9 @@ function start(): void {
   });
   const share = new ShareUi({ params, send, term });
   showIsolation(element("status-isolation", HTMLElement));
+  void isolation.then((state) => {
+    if (state !== "reloading") showIsolation(element("status-isolation", HTMLElement), state);
+  });
   const code = new CodeTab(element("view-code", HTMLElement), { send, marker: (text) => writeMarker(term, text) });
   /** The other machines and the switch, with `?machines=` or `?switch=` (web/cluster/). */
   let cluster: Cluster | null = null;
@@ -595,6 +605,8 @@ function start(): void {
 
   // An exact-replay link (#replay=) sets the configuration before the boot.
   void share.prepareBoot(config).then((c) => share.preparePatch(c)).catch((error: unknown) => console.error(error)).then(async () => {
+    // The page reloads for cross-origin isolation: boot nothing now.
+    if ((await isolation) === "reloading") return;
     // A cluster's replay link (web/cluster/cluster-link.ts) sets the machines and their input.
     const clusterPayload = clusterPayloadOf(window.location.hash);
     let replays: SharedSession[] | null = null;
@@ -623,6 +635,9 @@ function start(): void {
         showFatal(`The cluster could not be built, so one machine runs alone: ${String(error)}`);
       }
     }
+    // Alone, the page's machine is keel-1 for the ./vm/ route (web/vm-route.ts),
+    // at web/net-worker.ts's PAGE_MAC and PAGE_ADDRESS.
+    if (cluster === null) registerMachine({ name: "keel-1", slot: 1, mac: "02:00:00:00:00:02", ip: "10.0.0.2/24", worker });
     statusBar.configure(config);
     send({ type: "boot", config });
   });

@@ -17,7 +17,10 @@ import { PacketCapture } from "../host/net/capture";
 import { NetdReader, netView } from "../host/net/netview";
 import { VirtualSwitch } from "../host/net/switch";
 import { Gateway } from "../host/net/gateway";
+import { NetInterface } from "../host/net/netif";
+import { httpExchange } from "../host/net/http-client";
 import type { InspectResult } from "../host/inspect-types";
+import type { VmReply, VmRequest } from "./vm-protocol";
 
 /** The page machine's MAC and address (locally administered; the emulated network only). */
 export const PAGE_MAC = Uint8Array.of(2, 0, 0, 0, 0, 2);
@@ -26,6 +29,19 @@ export const GATEWAY_MAC = Uint8Array.of(2, 0, 0, 0, 0, 1);
 export const GATEWAY_ADDRESS = "10.0.0.1";
 /** netd's static address, with the gateway as its router and DNS server. */
 export const PAGE_ADDRESS = `10.0.0.2/24,${GATEWAY_ADDRESS}`;
+
+/** The page's HTTP client on the switch, for the service worker's ./vm/
+ *  routes (docs/service-worker.md): it connects to port 80 of the machine. */
+export const HTTP_HOST_MAC = Uint8Array.of(2, 0, 0, 0, 0, 0xfe);
+/** Below the gateway's DHCP pool (10.0.0.10-127) and mapped names (128-254). */
+export const HTTP_HOST_ADDRESS = "10.0.0.9";
+/** How often the HTTP client's TCP timers run while a request is open. */
+const HTTP_TICK_MS = 20;
+
+/** The address (no prefix) a kernel command line's ip= gives netd, or null. */
+export function addressOf(cmdline: string): string | null {
+  return /(?:^|\s)ip=(\d{1,3}(?:\.\d{1,3}){3})(?:\/\d+)?(?:[,\s]|$)/.exec(cmdline)?.[1] ?? null;
+}
 
 /** The kernel command line with ip= added when it names none (netd needs one to answer). */
 export function withAddress(cmdline: string, address = PAGE_ADDRESS): string {
@@ -40,6 +56,11 @@ export class PageNet {
   private machine: Machine | null = null;
   private pumpTimer: ReturnType<typeof setTimeout> | null = null;
   readonly gateway: Gateway;
+  /** The machine's card is on the cluster's wire, not this switch. */
+  private wired = false;
+  private http: NetInterface | null = null;
+  private httpOpen = 0;
+  private httpTicker: ReturnType<typeof setInterval> | null = null;
 
   /** Called when frames were delivered to the machine (so its run loop should look). */
   constructor(private readonly kick: () => void, hosts?: Record<string, string>) {
@@ -58,6 +79,7 @@ export class PageNet {
    *  new capture (and the old card leaves the switch). */
   machineNet(now: () => number, wire: { backend: NetBackend; mac: Uint8Array } | null): { backend: NetBackend; mac: Uint8Array } {
     this.capture = new PacketCapture(now);
+    this.wired = wire !== null;
     return { backend: this.capture.wrap(wire?.backend ?? this.switch), mac: wire?.mac ?? PAGE_MAC };
   }
 
@@ -84,6 +106,60 @@ export class PageNet {
   afterSlice(): void {
     this.gateway.tick();
     if (this.switch.queued > 0) this.pump();
+    if (this.httpOpen > 0) this.http?.tick();
+  }
+
+  /** A ./vm/ request for this worker's machine, at `address` (its ip=):
+   *  an HTTP/1.1 exchange with port 80 through the page's HTTP client on
+   *  the switch, every reply posted on `port` (web/vm-protocol.ts). */
+  serveHttp(request: VmRequest, address: string | null, port: MessagePort): void {
+    const send = (reply: VmReply, transfer: Transferable[] = []) => port.postMessage(reply, transfer);
+    const fail = (status: number, title: string, detail: string) => {
+      send({ type: "error", status, title, detail });
+      port.close();
+    };
+    if (this.machine === null) return fail(503, "The machine is not running", `${request.machine} has not booted yet (or failed to): try again once its shell is up.`);
+    if (this.wired) {
+      return fail(501, "Not in a cluster yet", `./vm/ reaches the page's own machine alone (?machines=1); in a cluster the machines' switch is in the page, which has no HTTP client yet.`);
+    }
+    if (address === null) return fail(503, "The machine has no address", `${request.machine}'s kernel command line gives netd no ip=.`);
+    const machine = this.machine;
+    this.http ??= new NetInterface({ attach: (endpoint) => this.attachHost(endpoint) }, {
+      mac: HTTP_HOST_MAC, ip: HTTP_HOST_ADDRESS, prefix: 24, now: () => this.machine?.virtualNowNs ?? machine.virtualNowNs,
+    });
+    const nif = this.http;
+    this.httpOpen++;
+    this.httpTicker ??= setInterval(() => {
+      nif.tick();
+      if (this.switch.queued > 0) this.pump();
+    }, HTTP_TICK_MS);
+    let closed = false;
+    const done = () => {
+      if (closed) return;
+      closed = true;
+      port.close();
+      if (--this.httpOpen === 0 && this.httpTicker !== null) {
+        clearInterval(this.httpTicker);
+        this.httpTicker = null;
+      }
+    };
+    const exchange = httpExchange(nif.connect(address, 80), `${request.machine} (${address}:80)`, {
+      method: request.method, target: request.target, host: request.machine, headers: request.headers, body: request.body,
+    }, {
+      head: (status, statusText, headers) => send({ type: "head", status, statusText, headers }),
+      body: (bytes) => send({ type: "body", bytes }, [bytes.buffer]),
+      end: () => {
+        send({ type: "end" });
+        done();
+      },
+      error: (status, title, detail) => {
+        send({ type: "error", status, title, detail });
+        done();
+      },
+    });
+    // The service worker went away (the tab that asked closed): nobody reads on.
+    port.addEventListener("close", () => exchange.abort("the browser stopped reading"));
+    this.kick();
   }
 
   answer(packetsFrom: number): InspectResult {

@@ -16,6 +16,7 @@ import type { InspectQuery, InspectResult } from "../host/inspect-types";
 import type { ReplayEvent, ReplayProgress } from "../host/replay";
 import type { TreeEntry } from "../host/fs/reader";
 import type { DebugReply, DebugRequest, DebugView } from "./debug-protocol";
+import type { VmRequest } from "./vm-protocol";
 
 /** One thing to copy into the machine (web/files-ui.ts): a folder, or a
  *  file and its bytes; `path` is relative to the shell's directory, each
@@ -154,7 +155,10 @@ export type PageToWorker =
   | { type: "net-frames"; batch: Uint8Array }
   /** Lockstep: hand the NIC these frames, run the machine up to virtual time
    *  `horizonNs`, then answer `stepped`. */
-  | { type: "step"; horizonNs: number; batch: Uint8Array };
+  | { type: "step"; horizonNs: number; batch: Uint8Array }
+  /** A ./vm/<machine>/ request from the service worker (web/vm-route.ts):
+   *  fetch it from the machine's httpd, answering on `port` (transferred). */
+  | { type: "http-request"; request: VmRequest; port: MessagePort };
 
 // ---- worker → page -------------------------------------------------------
 

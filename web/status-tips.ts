@@ -17,7 +17,7 @@ export const STATUS_TIPS: Readonly<Record<string, string>> = {
   "status-work":
     "How much the machine has done since boot, in work units: one per RISC-V instruction a program ran, plus the kernel's own work (a byte printed, a system call). k is thousands, M millions, G billions.",
   "status-isolation":
-    "not isolated: the page runs Keel's one virtual CPU; everything works. isolated: the host sent the headers that let workers share memory, which several virtual CPUs will need.",
+    "not isolated: the page runs Keel's one virtual CPU; everything works. isolated: the page has the headers (COOP and COEP, from the host or from Keel's service worker after one reload) that let workers share memory, which several virtual CPUs need. ?isolate=off turns it off.",
   "status-kernel": "The kernel the machine runs: shipped (the one this page came with), or modified when you built your own in the Code panel.",
   "status-replay": "The progress of a share link being replayed: how many of the recorded key presses were given back so far.",
 };

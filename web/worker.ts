@@ -45,7 +45,7 @@ import { kernelInterfaceProblem } from "./kernel-interface";
 import { readWithProgress } from "./fetch-progress";
 import { GdbBridgeClient } from "./gdb-bridge-worker";
 import { UndoDisk } from "../host/disk/undo";
-import { PageNet, withAddress } from "./net-worker";
+import { PageNet, addressOf, withAddress } from "./net-worker";
 import type { LoadItem } from "./protocol";
 import { PanelDebugger } from "./debug-worker";
 import type { DebugReply, DebugRequest } from "./debug-protocol";
@@ -925,6 +925,9 @@ scope.addEventListener("message", (event: MessageEvent<PageToWorker>) => {
         break;
       case "fs-tree":
         fsTree(message.id).catch((error: unknown) => post({ type: "fs-tree", id: message.id, root: null, truncated: false, cwd: null, error: errorText(error) }));
+        break;
+      case "http-request":
+        pageNet.serveHttp(message.request, addressOf(booting === null ? "" : booting.config.nic !== undefined ? booting.config.cmdline : withAddress(booting.config.cmdline)), message.port);
         break;
       case "net-frames":
         netPort?.deliver(message.batch);
