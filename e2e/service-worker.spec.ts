@@ -5,35 +5,23 @@
 // without another; ?isolate=off stays not isolated and never reloads; and
 // ./vm/<machine>/ reaches the httpd inside the page's machine, with clear
 // error pages when there is no such machine or no httpd.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { expect, test, type Page } from "@playwright/test";
 import { runShell, typeLine, waitForShellPrompt } from "./keel";
+import { startPlainHost, type PlainHost } from "./plain-host";
 
 test.use({ serviceWorkers: "allow" });
 
-let server: Server;
+let host: PlainHost;
 let hostUrl: string;
 /** The paths (with query) the plain host was asked for, in order. */
-const requested: string[] = [];
+let requested: string[];
 
 test.beforeAll(async ({}, testInfo) => {
   const origin = testInfo.project.use.baseURL;
   if (origin === undefined) throw new Error("playwright.config.ts sets no baseURL");
-  server = createServer((request, response) => {
-    const url = request.url ?? "/";
-    requested.push(url);
-    fetch(new URL(url, origin))
-      .then(async (upstream) => {
-        // Only the content type is passed on: the host sends no COOP/COEP.
-        const type = upstream.headers.get("content-type");
-        response.writeHead(upstream.status, type === null ? {} : { "content-type": type });
-        response.end(Buffer.from(await upstream.arrayBuffer()));
-      })
-      .catch((error: unknown) => response.writeHead(502).end(String(error)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  hostUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  host = await startPlainHost(origin);
+  hostUrl = host.url;
+  requested = host.requested;
 });
 
 test.beforeEach(() => {
@@ -41,7 +29,7 @@ test.beforeEach(() => {
 });
 
 test.afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await host.close();
 });
 
 /** How often the plain host served the page itself for `query`. */

@@ -2,42 +2,26 @@
 // in it is relative, and it needs no special headers (no cross-origin
 // isolation). A small proxy mounts the test server's site at /some/sub/path/
 // and answers 404 anywhere else, so an absolute URL would break the boot.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import { openKeel, runCommand, waitForHelloWorld, waitForPrompt } from "./keel";
+import { startPlainHost, type PlainHost } from "./plain-host";
 
 const SUB_PATH = "/some/sub/path/";
 
-let server: Server;
+let host: PlainHost;
 let subPathUrl: string;
-const requested: string[] = [];
+let requested: string[];
 
 test.beforeAll(async ({}, testInfo) => {
   const origin = testInfo.project.use.baseURL;
   if (origin === undefined) throw new Error("playwright.config.ts sets no baseURL");
-  server = createServer((request, response) => {
-    const url = request.url ?? "/";
-    requested.push(url);
-    if (!url.startsWith(SUB_PATH)) {
-      response.writeHead(404).end("not under the sub-path");
-      return;
-    }
-    fetch(new URL(url.slice(SUB_PATH.length), origin))
-      .then(async (upstream) => {
-        // Only the content type is passed on: no COOP/COEP or other headers.
-        const type = upstream.headers.get("content-type");
-        response.writeHead(upstream.status, type === null ? {} : { "content-type": type });
-        response.end(Buffer.from(await upstream.arrayBuffer()));
-      })
-      .catch((error: unknown) => response.writeHead(502).end(String(error)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  subPathUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${SUB_PATH}`;
+  host = await startPlainHost(origin, { subPath: SUB_PATH });
+  subPathUrl = host.url;
+  requested = host.requested;
 });
 
 test.afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await host.close();
 });
 
 test("the static build boots under a sub-path with no special headers", async ({ page }) => {
