@@ -105,3 +105,5 @@ export const WAKE_NEVER = 0xffff_ffff_ffff_ffffn;
 
 /** The per-vCPU records (kernel-as/src/lib/cpu.ts; their fields: host/cpus.ts). */
 export const KSTATE_CPUS = 0x9a000;
+export const KSTATE_LOCKS = 0x9b000;
+export const KSTATE_PCPU = 0x9d000;

@@ -33,6 +33,7 @@ import { nicInit, nicInterrupt, nicMacLo, nicMacHi, NIC_OK, NIC_ERR_NO_DEVICE } 
 import { W_NIC } from "./proc/proc";
 import { framesInit, framesFreeTotal, framesTotal } from "./mm/frames";
 import { slabInit } from "./mm/slab";
+import { locksInit } from "./lib/lock";
 import { capInit } from "./cap/cap";
 import { monitorInit, monitorPrompt, monitorStopped } from "./sys/monitor";
 import { ttyInit, ttyPoll, ttyMode, MODE_USER, ttyTakeSignals, ttyForeground } from "./dev/tty";
@@ -91,6 +92,7 @@ const BANNER = "Keel - a capability microkernel in your browser tab";
 export function kmain(bootInfo: u32): i32 {
   const k = kernel();
   cpuRecordsInit();
+  locksInit();
   shootdownInit();
   hartForgetArenas();
   cpu().sliceWork = 0;

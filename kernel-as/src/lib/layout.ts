@@ -79,6 +79,12 @@ export const SYSCALL_TRACE_RING_SIZE: usize = 0x8000; // 256 records
 
 /** Per-vCPU records (lib/cpu.ts): MAX_CPUS records of CPU_RECORD_SIZE bytes. */
 export const KSTATE_CPUS: usize = 0x9A000;       // 4 KiB
+/** Lock registry (lib/lock.ts): header, per-vCPU held-lock stacks, then
+ *  MAX_LOCKS records of 64 bytes. */
+export const KSTATE_LOCKS: usize = 0x9B000;      // 8 KiB
+/** Per-vCPU allocator caches (mm/pcpu.ts): MAX_CPUS records of
+ *  PCPU_RECORD_SIZE bytes, a frame cache and slab magazines each. */
+export const KSTATE_PCPU: usize = 0x9D000;       // 12 KiB, up to the VGA window
 
 /** Legacy video window; the VGA text buffer is 80x25 cells of (char, attr). */
 export const VGA_WINDOW: usize = 0xA0000;
