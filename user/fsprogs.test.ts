@@ -28,7 +28,8 @@ import { CFLAGS, LDFLAGS } from "./build.mjs";
 const USER = dirname(fileURLToPath(import.meta.url));
 const QEMU = ["/usr/bin/qemu-riscv64", "/usr/local/bin/qemu-riscv64"].find((p) => existsSync(p));
 const HOST_FLAGS = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-builtin", "-Wall", "-Werror"];
-const HOST_LIBRARY = ["string", "ctype", "printf", "malloc", "stdlib"];
+// malloc.c takes sync.c's mutex, whose futex calls host-futex.c provides.
+const HOST_LIBRARY = ["string", "ctype", "printf", "malloc", "stdlib", "sync"];
 const CORRUPT_AT = 5000;
 
 // Keel's calls for a program compiled for the host. Keel's struct stat and
@@ -130,7 +131,7 @@ beforeAll(() => {
   const cksumObject = join(work, "host_cksum.o");
   execFileSync("clang", [...HOST_FLAGS, "-I", join(USER, "include"), "-include", join(USER, "test", "host-rename.h"), "-c", join(USER, "prog", "cksum.c"), "-o", cksumObject]);
   hostCksum = join(work, "cksum-host");
-  execFileSync("clang", [...HOST_FLAGS, join(work, "host-calls.c"), cksumObject, ...hostObjects, "-o", hostCksum]);
+  execFileSync("clang", [...HOST_FLAGS, join(work, "host-calls.c"), join(USER, "test", "host-futex.c"), cksumObject, ...hostObjects, "-o", hostCksum]);
 
   if (!QEMU) return;
   root = join(work, "root");

@@ -33,7 +33,7 @@ beforeAll(() => {
     return out;
   });
   driverPath = join(work, "driver");
-  execFileSync("clang", [...HOST_FLAGS, "-pthread", join(USER, "test", "driver.c"), ...objects, "-o", driverPath]);
+  execFileSync("clang", [...HOST_FLAGS, "-pthread", join(USER, "test", "driver.c"), join(USER, "test", "host-futex.c"), ...objects, "-o", driverPath]);
 });
 
 afterAll(() => {

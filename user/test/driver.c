@@ -26,8 +26,6 @@
 //                    "barrier BAD LAST" (see run_sync)
 #include <errno.h>
 #include <pthread.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,17 +86,7 @@ int ulib_barrier_wait(ulib_barrier_t *b);
 
 // ---- system calls the library uses ----
 
-// Keel's futex calls on Linux's (results as docs/abi.md gives them).
-int ulib_futex_wait(volatile unsigned *addr, unsigned expected, uint64_t timeout_ns) {
-  struct timespec ts = {(time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u)};
-  long r = syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, timeout_ns ? &ts : NULL, NULL, 0);
-  if (r == 0) return 0;
-  if (errno == EAGAIN) return 1;
-  if (errno == ETIMEDOUT) return 2;
-  if (errno == EINTR) return 0;
-  return -1;
-}
-int ulib_futex_wake(volatile unsigned *addr, int n) { return (int)syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0); }
+// Keel's futex calls on Linux's: user/test/host-futex.c, linked in.
 
 // write() to fd 1 is captured so fprintf output can be compared.
 static char captured[1 << 16];
