@@ -15,12 +15,18 @@ test.describe.configure({ mode: "serial" });
 
 interface SpinRow { pid: number; cpuMs: number }
 
-/** The spin processes `ps` lists: pid and CPU milliseconds. */
+/** The spin processes `ps` lists: pid and CPU milliseconds, found by ps's header. */
 async function spins(page: Page): Promise<SpinRow[]> {
   const lines = await runShell(page, "ps");
+  const header = lines.find((line) => /^\s*PID\s/.test(line));
+  expect(header, `ps printed no header: ${lines.join(" | ")}`).toBeDefined();
+  const names = header!.trim().split(/\s+/);
+  const pidAt = names.indexOf("PID");
+  const cpuAt = names.indexOf("CPU(ms)");
+  expect(cpuAt, `ps's header has no CPU(ms): ${header}`).toBeGreaterThan(pidAt);
   return lines.filter((line) => / spin$/.test(line)).map((line) => {
     const cols = line.trim().split(/\s+/);
-    return { pid: Number(cols[0]), cpuMs: Number(cols[4]) };
+    return { pid: Number(cols[pidAt]), cpuMs: Number(cols[cpuAt]) };
   });
 }
 

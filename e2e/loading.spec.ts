@@ -41,7 +41,7 @@ test("the loading card shows each file's bytes while the others are held back, t
   await expect(row("kernel")).toContainText(/done, \d+ KiB/);
   await expect(row("bootfs")).toContainText("waiting for the server");
   releaseBootfs();
-  await expect(row("bootfs")).toContainText(/done, \d+ KiB/, { timeout: BOOT_TIMEOUT_MS });
+  await expect(row("bootfs")).toContainText(/done, [\d.]+ (KiB|MiB)/, { timeout: BOOT_TIMEOUT_MS });
   await expect(row("disk")).toContainText("waiting for the server");
   expect(await page.evaluate(() => window.keel.status().state)).toBe("off");
   releaseDisk();
