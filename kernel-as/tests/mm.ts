@@ -18,7 +18,25 @@ import {
 } from "../src/mm/pagetable";
 import {
   cacheAlloc, cacheCreate as slabCacheCreate, kfree, kmalloc, slabCheck, slabInit, slabShrink, slabStat,
+  slabDrainMagazines, slabSetMagazines, slabMagazineObjects,
 } from "../src/mm/slab";
+import { framesDrainCaches, framesSetCaching, framesCached, framesCachedOn, framesCaching } from "../src/mm/frames";
+import { magazineCount } from "../src/mm/pcpu";
+export { cpuSetIndex } from "../src/lib/cpu";
+export { locksInit, locksReset } from "../src/lib/lock";
+import { lockRecord } from "../src/lib/lock";
+export { framesDrainCaches, framesCached, framesCachedOn, slabDrainMagazines, slabMagazineObjects };
+export function setCaching(on: u32): void { framesSetCaching(on != 0); slabSetMagazines(on != 0); }
+export function caching(): u32 { return framesCaching() ? 1 : 0; }
+export function magazineObjects(cpu: u32, cls: u32): u32 { return magazineCount(cpu, cls); }
+/** A lock's statistic: 0 acquisitions, 1 contended, 2 spins, 3 longest wait (lib/lock.ts). */
+export function lockStat(id: u32, which: u32): f64 {
+  const r = lockRecord(id);
+  if (which == 0) return <f64>r.acquisitions;
+  if (which == 1) return <f64>r.contended;
+  if (which == 2) return <f64>r.spins;
+  return <f64>r.maxSpins;
+}
 
 export {
   frameAlloc, frameFree, frameKind, frameOrder, frameZero, framesCapacity, framesCheck, framesFailures, framesFree,
@@ -103,6 +121,36 @@ export function benchKmalloc(size: u32, n: u32): u32 {
   for (let i: u32 = 0; i < n; i++) {
     const p = kmalloc(size);
     if (p == 0 || kfree(p) != 0) failures++;
+  }
+  return failures;
+}
+
+/** n rounds of kmalloc of `count` objects of `size` bytes, then kfree of them
+ *  all (a batch: the magazines' refills and drains are exercised, not only
+ *  the top object). `buf` is scratch for `count` u32 pointers. Returns the failures. */
+export function benchKmallocBatch(size: u32, count: u32, buf: usize, n: u32): u32 {
+  let failures: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    for (let j: u32 = 0; j < count; j++) {
+      const p = kmalloc(size);
+      if (p == 0) failures++;
+      store<u32>(buf + (<usize>j << 2), <u32>p);
+    }
+    for (let j: u32 = 0; j < count; j++) if (kfree(<usize>load<u32>(buf + (<usize>j << 2))) != 0) failures++;
+  }
+  return failures;
+}
+
+/** The same with order-0 frames. */
+export function benchFramesBatch(count: u32, buf: usize, n: u32): u32 {
+  let failures: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    for (let j: u32 = 0; j < count; j++) {
+      const pa = frameAlloc(0, KIND_KERNEL);
+      if (pa == 0) failures++;
+      store<u32>(buf + (<usize>j << 2), <u32>pa);
+    }
+    for (let j: u32 = 0; j < count; j++) if (frameFree(<usize>load<u32>(buf + (<usize>j << 2)), 0) != 0) failures++;
   }
   return failures;
 }

@@ -22,10 +22,31 @@
 // (framesAddRange, for HV_MEM_GROW) past the table's capacity the table is
 // copied to a larger one and the old frames are freed.
 //
-// Concurrency: single vCPU for now. When several vCPUs share RAM, a lock word
-// goes in FramesState and every exported function takes it.
+// Per-vCPU frame caches (mm/pcpu.ts): order-0 allocations and frees go
+// through the calling vCPU's cache of up to PCPU_FRAMES_MAX free frames,
+// refilled from and drained to the buddy lists PCPU_FRAMES_BATCH at a time.
+// A cached frame is an order-0 head with FLAG_CACHED and kind free: it is
+// free for every count (framesFreeTotal, framesInUse(KIND_FREE)) but on no
+// free list, so it is never merged. When the buddy lists have no frame for
+// a cache, every vCPU's cache is drained before the allocation fails.
+//
+// Concurrency (docs/architecture.md "Locks"): the buddy lists, the state
+// record's totals (but the atomic ones) and every descriptor on a free list
+// are under LOCK_FRAMES; a vCPU's cache and the descriptors of the frames in
+// it under that vCPU's LOCK_PCPU_FRAMES lock, taken before LOCK_FRAMES.
+// The per-kind counts and the cached total change with atomic adds (the
+// cache paths change them without LOCK_FRAMES). An allocated block's
+// descriptor belongs to its holder. framesAddRange (memory growth) moves the
+// table under LOCK_FRAMES only: the other vCPUs must not allocate or free
+// while RAM grows (true while vCPUs are interleaved).
 
 import { KSTATE_FRAMES, PAGE_SHIFT, PAGE_SIZE } from "../lib/layout";
+import { cpuId, MAX_CPUS } from "../lib/cpu";
+import { spinLock, spinUnlock, LOCK_FRAMES, LOCK_PCPU_FRAMES } from "../lib/lock";
+import {
+  PCPU_FRAMES_BATCH, PCPU_FRAMES_MAX, pcpuCountDrain, pcpuCountRefill, pcpuFrameAt, pcpuFrameCount, pcpuFramePop,
+  pcpuFramePush, pcpuFrameTakeOldest, pcpuInit,
+} from "./pcpu";
 import {
   BI_RAM_BYTES, REGION_USABLE, bootInfoValid, bootU64, mmapCount, regionBase, regionLength, regionType,
 } from "../arch/bootinfo";
@@ -122,6 +143,7 @@ export const FRAME_CHECK_MANAGED: i32 = -113;    // managed frame total differs 
 export const FRAME_CHECK_NULL_PAGE: i32 = -114;  // frame 0 is not reserved
 export const FRAME_CHECK_TABLE: i32 = -115;      // the descriptor table's own frames are not marked
 export const FRAME_CHECK_USED: i32 = -116;       // a per-kind frame count differs from the table
+export const FRAME_CHECK_CACHE: i32 = -117;      // a per-vCPU cache is over its bound, names a frame that is not cached, or twice, or the cached total differs
 
 // ---- Frame descriptor ---------------------------------------------------------
 
@@ -129,6 +151,10 @@ export const FRAME_CHECK_USED: i32 = -116;       // a per-kind frame count diffe
 const ORDER_MASK: u8 = 0x0F;
 const FLAG_FREE: u8 = 0x10;
 const FLAG_HEAD: u8 = 0x20;
+/** An order-0 frame in some vCPU's cache (with HEAD, kind free). */
+const FLAG_CACHED: u8 = 0x40;
+/** framesCheck's mark on a cached frame it found in a cache (cleared before it returns). */
+const FLAG_SEEN: u8 = 0x80;
 
 /**
  * One per frame, 16 bytes, at table + index * 16.
@@ -165,7 +191,13 @@ const FLAG_HEAD: u8 = 0x20;
   tableFrames: u32;
   /** frameAlloc calls that found no block. */
   failures: u32;
+  /** Frames in the per-vCPU caches, all vCPUs together (atomic adds). */
+  cached: u32;
+  /** Nonzero: the per-vCPU caches are off (framesSetCaching). */
+  cacheOff: u32;
 }
+// @ts-ignore: decorator
+@inline function cachedAdd(n: i32): void { atomic.add<u32>(KSTATE_FRAMES + offsetof<FramesState>("cached"), <u32>n); }
 const STATE_HEADS: usize = 0x40;  // u32[ORDER_COUNT] first free block per order
 const STATE_COUNTS: usize = 0x80; // u32[ORDER_COUNT] free blocks per order
 const STATE_USED: usize = 0xC0;   // u32[KIND_COUNT] allocated frames per kind (free and reserved: 0)
@@ -189,8 +221,7 @@ const STATE_CHECK_USED: usize = 0x100; // u32[KIND_COUNT] framesCheck's own coun
 @inline function usedGet(kind: u32): u32 { return load<u32>(KSTATE_FRAMES + STATE_USED + (<usize>kind << 2)); }
 // @ts-ignore: decorator
 @inline function usedAdd(kind: u32, n: i32): void {
-  const at = KSTATE_FRAMES + STATE_USED + (<usize>kind << 2);
-  store<u32>(at, <u32>(<i32>load<u32>(at) + n));
+  atomic.add<u32>(KSTATE_FRAMES + STATE_USED + (<usize>kind << 2), <u32>n);
 }
 // @ts-ignore: decorator
 @inline function freeHeadBits(k: u32): u8 { return FLAG_HEAD | FLAG_FREE | <u8>k; }
@@ -353,6 +384,9 @@ export function framesInit(): i32 {
   s.tableFirst = tableFirst;
   s.tableFrames = tableFrames;
   s.failures = 0;
+  s.cached = 0;
+  s.cacheOff = 0;
+  pcpuInit(MAX_CPUS);
   for (let k: u32 = 0; k < ORDER_COUNT; k++) { headSet(k, FRAME_NIL); countSet(k, 0); }
   for (let k: u32 = 0; k < KIND_COUNT; k++) store<u32>(KSTATE_FRAMES + STATE_USED + (<usize>k << 2), 0);
 
@@ -392,17 +426,37 @@ export function framesInit(): i32 {
  *  never a frame) or the arguments are invalid. Contents are not zeroed. */
 export function frameAlloc(order: u32, kind: u32): usize {
   if (order > MAX_ORDER || kind <= KIND_RESERVED || kind == KIND_FRAMETABLE || kind >= KIND_COUNT) return 0;
-  return allocBlock(order, kind);
+  const s = state();
+  if (order == 0 && s.cacheOff == 0 && s.magic == FRAMES_MAGIC) return cachedAlloc(kind);
+  spinLock(LOCK_FRAMES);
+  const pa = allocBlock(order, kind);
+  spinUnlock(LOCK_FRAMES);
+  return pa;
 }
 
-/** frameAlloc without argument checks, for this module (which may allocate
- *  KIND_FRAMETABLE). */
+/** frameAlloc without argument checks or the lock, for this module (which
+ *  may allocate KIND_FRAMETABLE). The caller holds LOCK_FRAMES. */
 function allocBlock(order: u32, kind: u32): usize {
   const s = state();
   if (s.magic != FRAMES_MAGIC) return 0;
+  const i = takeBlock(order);
+  if (i == FRAME_NIL) { s.failures++; return 0; }
+  const d = desc(i);
+  d.bits = FLAG_HEAD | <u8>order;
+  d.kind = <u8>kind;
+  usedAdd(kind, <i32>1 << order);
+  return <usize>i << PAGE_SHIFT;
+}
+
+/** Takes a block of 2^order frames off the free lists (splitting a larger
+ *  one), counts it as no longer free, and returns its index with its head's
+ *  links, owner and count cleared, or FRAME_NIL. Its bits and kind are the
+ *  caller's to set. The caller holds LOCK_FRAMES. */
+function takeBlock(order: u32): u32 {
+  const s = state();
   let k = order;
   while (k <= MAX_ORDER && headGet(k) == FRAME_NIL) k++;
-  if (k > MAX_ORDER) { s.failures++; return 0; }
+  if (k > MAX_ORDER) return FRAME_NIL;
   const i = headGet(k);
   listRemove(k, i);
   while (k > order) {
@@ -420,12 +474,125 @@ function allocBlock(order: u32, kind: u32): usize {
   d.prev = FRAME_NIL;
   d.owner = 0;
   d.count = 0;
-  d.bits = FLAG_HEAD | <u8>order;
-  d.kind = <u8>kind;
   s.free -= 1 << order;
-  usedAdd(kind, <i32>1 << order);
+  return i;
+}
+
+// ---- Per-vCPU caches --------------------------------------------------------------
+
+/** An order-0 frame from this vCPU's cache, refilled from the buddy lists
+ *  when empty; when they are empty too, every cache is drained and the
+ *  buddy lists are asked once more. */
+function cachedAlloc(kind: u32): usize {
+  const me = cpuId();
+  const lock = LOCK_PCPU_FRAMES + me;
+  spinLock(lock);
+  if (pcpuFrameCount(me) == 0) refillCache(me);
+  if (pcpuFrameCount(me) == 0) {
+    spinUnlock(lock);
+    framesDrainCaches();
+    spinLock(LOCK_FRAMES);
+    const pa = allocBlock(0, kind);
+    spinUnlock(LOCK_FRAMES);
+    return pa;
+  }
+  const i = pcpuFramePop(me);
+  const d = desc(i);
+  d.next = FRAME_NIL;
+  d.prev = FRAME_NIL;
+  d.owner = 0;
+  d.count = 0;
+  d.bits = FLAG_HEAD;
+  d.kind = <u8>kind;
+  spinUnlock(lock);
+  cachedAdd(-1);
+  usedAdd(kind, 1);
   return <usize>i << PAGE_SHIFT;
 }
+
+/** Moves up to PCPU_FRAMES_BATCH frames from the buddy lists into vCPU
+ *  cpu's cache. The caller holds that cache's lock. */
+function refillCache(cpu: u32): void {
+  spinLock(LOCK_FRAMES);
+  let n: u32 = 0;
+  while (n < PCPU_FRAMES_BATCH) {
+    const i = takeBlock(0);
+    if (i == FRAME_NIL) break;
+    const d = desc(i);
+    d.bits = FLAG_HEAD | FLAG_CACHED;
+    d.kind = <u8>KIND_FREE;
+    pcpuFramePush(cpu, i);
+    n++;
+  }
+  cachedAdd(<i32>n);
+  spinUnlock(LOCK_FRAMES);
+  if (n > 0) pcpuCountRefill(cpu);
+}
+
+/** Gives the n oldest frames of vCPU cpu's cache back to the buddy lists.
+ *  The caller holds that cache's lock. */
+function drainCache(cpu: u32, n: u32): void {
+  spinLock(LOCK_FRAMES);
+  for (let j: u32 = 0; j < n; j++) {
+    const i = pcpuFrameTakeOldest(cpu);
+    desc(i).bits = 0;
+    freeBlock(i, 0);
+  }
+  cachedAdd(-<i32>n);
+  spinUnlock(LOCK_FRAMES);
+  pcpuCountDrain(cpu);
+}
+
+/** Puts the order-0 frame i (allocated, checked by the caller) into this
+ *  vCPU's cache, draining a batch first when the cache is full. */
+function cachedFree(i: u32): void {
+  const me = cpuId();
+  const lock = LOCK_PCPU_FRAMES + me;
+  spinLock(lock);
+  if (pcpuFrameCount(me) >= PCPU_FRAMES_MAX) drainCache(me, PCPU_FRAMES_BATCH);
+  const d = desc(i);
+  const kind = <u32>d.kind;
+  d.bits = FLAG_HEAD | FLAG_CACHED;
+  d.kind = <u8>KIND_FREE;
+  d.owner = 0;
+  d.count = 0;
+  pcpuFramePush(me, i);
+  spinUnlock(lock);
+  usedAdd(kind, -1);
+  cachedAdd(1);
+}
+
+/** Gives every frame of every vCPU's cache back to the buddy lists (frames
+ *  running out, caching switched off, a test comparing per-order counts).
+ *  Returns how many. */
+export function framesDrainCaches(): u32 {
+  let total: u32 = 0;
+  for (let c: u32 = 0; c < MAX_CPUS; c++) {
+    spinLock(LOCK_PCPU_FRAMES + c);
+    const n = pcpuFrameCount(c);
+    if (n > 0) drainCache(c, n);
+    spinUnlock(LOCK_PCPU_FRAMES + c);
+    total += n;
+  }
+  return total;
+}
+
+/** Switches the per-vCPU caches on or off (off: every order-0 request takes
+ *  LOCK_FRAMES, as without caches; the caches are drained). For tests and
+ *  the benchmark; switch while no other vCPU allocates. */
+export function framesSetCaching(on: bool): void {
+  state().cacheOff = on ? 0 : 1;
+  if (!on) framesDrainCaches();
+}
+
+/** Whether the per-vCPU caches are on. */
+export function framesCaching(): bool { return state().cacheOff == 0; }
+
+/** Frames in vCPU cpu's cache now. */
+export function framesCachedOn(cpu: u32): u32 { return cpu < MAX_CPUS ? pcpuFrameCount(cpu) : 0; }
+
+/** Frames in all the caches. */
+export function framesCached(): u32 { return state().cached; }
 
 /** Checks that pa heads an allocated block of exactly this order. Returns
  *  FRAME_OK or the reason it does not. Changes nothing. */
@@ -444,7 +611,7 @@ function frameFreeDecode(pa: usize, order: u32): i32 {
     if (h != FRAME_NIL && (desc(h).bits & FLAG_FREE) != 0) return FRAME_ERR_DOUBLE_FREE;
     return FRAME_ERR_NOT_BLOCK;
   }
-  if ((bits & FLAG_FREE) != 0) return FRAME_ERR_DOUBLE_FREE;
+  if ((bits & (FLAG_FREE | FLAG_CACHED)) != 0) return FRAME_ERR_DOUBLE_FREE;
   const kind = <u32>d.kind;
   if (kind == KIND_RESERVED || kind == KIND_FRAMETABLE) return FRAME_ERR_NOT_ALLOCATED;
   if (<u32>(bits & ORDER_MASK) != order) return FRAME_ERR_WRONG_ORDER;
@@ -453,12 +620,24 @@ function frameFreeDecode(pa: usize, order: u32): i32 {
 
 /** Returns the block at pa (allocated with this order) to the allocator. */
 export function frameFree(pa: usize, order: u32): i32 {
+  const s = state();
+  if (order == 0 && s.cacheOff == 0) {
+    // The decode reads only this frame's descriptor (the caller's) on
+    // success, so it needs no lock.
+    const r = frameFreeDecode(pa, 0);
+    if (r != FRAME_OK) return r;
+    cachedFree(<u32>(pa >> PAGE_SHIFT));
+    return FRAME_OK;
+  }
+  spinLock(LOCK_FRAMES);
   const r = frameFreeDecode(pa, order);
-  if (r != FRAME_OK) return r;
-  const i = <u32>(pa >> PAGE_SHIFT);
-  usedAdd(<u32>desc(i).kind, -(<i32>1 << order));
-  freeBlock(i, order);
-  return FRAME_OK;
+  if (r == FRAME_OK) {
+    const i = <u32>(pa >> PAGE_SHIFT);
+    usedAdd(<u32>desc(i).kind, -(<i32>1 << order));
+    freeBlock(i, order);
+  }
+  spinUnlock(LOCK_FRAMES);
+  return r;
 }
 
 /** Zeroes the 2^order frames at pa. */
@@ -512,6 +691,13 @@ function growTable(newCapacity: u32, place: u32): i32 {
 /** Adds RAM that appeared after boot (HV_MEM_GROW) as free frames. The range
  *  is trimmed to whole frames; frames already managed are refused. */
 export function framesAddRange(base: u64, length: u64): i32 {
+  spinLock(LOCK_FRAMES);
+  const r = addRangeLocked(base, length);
+  spinUnlock(LOCK_FRAMES);
+  return r;
+}
+
+function addRangeLocked(base: u64, length: u64): i32 {
   const s = state();
   if (s.magic != FRAMES_MAGIC) return FRAME_ERR_NOT_READY;
   let first = clampFrames(frameCeil(base));
@@ -546,7 +732,7 @@ export function framesAddRange(base: u64, length: u64): i32 {
 /** Free blocks of exactly this order. */
 export function framesFree(order: u32): u32 { return order > MAX_ORDER ? 0 : countGet(order); }
 /** Free frames, all orders together. */
-export function framesFreeTotal(): u32 { return state().free; }
+export function framesFreeTotal(): u32 { return state().free + state().cached; }
 /** Frames the allocator manages (free or allocated; reserved excluded). */
 export function framesTotal(): u32 { return state().managed; }
 /** Frames the descriptor table describes (one past the highest frame index). */
@@ -557,7 +743,7 @@ export function framesCapacity(): u32 { return state().capacity; }
 export function framesInUse(kind: u32): u32 {
   const s = state();
   if (s.magic != FRAMES_MAGIC || kind >= KIND_COUNT) return 0;
-  if (kind == KIND_FREE) return s.free;
+  if (kind == KIND_FREE) return s.free + s.cached;
   if (kind == KIND_RESERVED) return s.capacity - s.managed;
   return usedGet(kind);
 }
@@ -595,7 +781,7 @@ export function frameOrder(pa: usize): i32 {
   const i = <u32>(pa >> PAGE_SHIFT);
   if (s.magic != FRAMES_MAGIC || (pa & (PAGE_SIZE - 1)) != 0 || i >= s.capacity) return -1;
   const bits = desc(i).bits;
-  if ((bits & FLAG_HEAD) == 0 || (bits & FLAG_FREE) != 0) return -1;
+  if ((bits & FLAG_HEAD) == 0 || (bits & (FLAG_FREE | FLAG_CACHED)) != 0) return -1;
   return <i32>(bits & ORDER_MASK);
 }
 
@@ -630,7 +816,7 @@ export function framesCheck(): i32 {
   }
 
   // Partition: heads tile [0, capacity) with aligned blocks.
-  let managed: u32 = 0, freeFrames: u32 = 0, freeBlocks: u32 = 0;
+  let managed: u32 = 0, freeFrames: u32 = 0, freeBlocks: u32 = 0, cachedFrames: u32 = 0;
   const seen = KSTATE_FRAMES + STATE_CHECK_USED;
   for (let k: u32 = 0; k < KIND_COUNT; k++) store<u32>(seen + (<usize>k << 2), 0);
   let i: u32 = 0;
@@ -647,7 +833,11 @@ export function framesCheck(): i32 {
       if ((desc(i + j).bits & FLAG_HEAD) != 0) return FRAME_CHECK_PARTITION;
     }
     const kind = <u32>d.kind;
-    if ((bits & FLAG_FREE) != 0) {
+    if ((bits & FLAG_CACHED) != 0) {
+      if (bits != (FLAG_HEAD | FLAG_CACHED) || kind != KIND_FREE) return FRAME_CHECK_CACHE;
+      cachedFrames++;
+      managed++;
+    } else if ((bits & FLAG_FREE) != 0) {
       if (kind != KIND_FREE) return FRAME_CHECK_KIND;
       if (k < MAX_ORDER) {
         const buddy = i ^ n;
@@ -687,9 +877,42 @@ export function framesCheck(): i32 {
     listFrames += n << k;
   }
   if (listBlocks != freeBlocks || listFrames != freeFrames || s.free != freeFrames) return FRAME_CHECK_FREE_TOTAL;
+  const caches = checkCaches(cachedFrames);
+  if (caches != FRAME_OK) return caches;
   if (s.managed != managed) return FRAME_CHECK_MANAGED;
   for (let k: u32 = KIND_RESERVED + 1; k < KIND_COUNT; k++) {
     if (load<u32>(seen + (<usize>k << 2)) != usedGet(k)) return FRAME_CHECK_USED;
   }
+  return FRAME_OK;
+}
+
+/** The caches: each within its bound, each entry a cached frame named by
+ *  exactly one cache entry, and as many entries as cached frames in the table
+ *  (`cachedFrames`, counted by the walk) and in the state's total. */
+function checkCaches(cachedFrames: u32): i32 {
+  const s = state();
+  const capacity = s.capacity;
+  let entries: u32 = 0;
+  let result = FRAME_OK;
+  for (let c: u32 = 0; c < MAX_CPUS && result == FRAME_OK; c++) {
+    const n = pcpuFrameCount(c);
+    if (n > PCPU_FRAMES_MAX) { result = FRAME_CHECK_CACHE; break; }
+    for (let j: u32 = 0; j < n; j++) {
+      const i = pcpuFrameAt(c, j);
+      if (i >= capacity || desc(i).bits != (FLAG_HEAD | FLAG_CACHED)) { result = FRAME_CHECK_CACHE; break; }
+      desc(i).bits |= FLAG_SEEN;
+      entries++;
+    }
+  }
+  // Clear the marks whatever was found.
+  for (let c: u32 = 0; c < MAX_CPUS; c++) {
+    const n = pcpuFrameCount(c) <= PCPU_FRAMES_MAX ? pcpuFrameCount(c) : PCPU_FRAMES_MAX;
+    for (let j: u32 = 0; j < n; j++) {
+      const i = pcpuFrameAt(c, j);
+      if (i < capacity) desc(i).bits &= ~FLAG_SEEN;
+    }
+  }
+  if (result != FRAME_OK) return result;
+  if (entries != cachedFrames || s.cached != cachedFrames) return FRAME_CHECK_CACHE;
   return FRAME_OK;
 }

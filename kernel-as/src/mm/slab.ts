@@ -15,12 +15,29 @@
 // SLAB_EMPTY_KEEP are kept for reuse; the rest go back to the frame
 // allocator at once).
 //
-// Concurrency: single vCPU for now; a lock word goes in SlabState later.
+// Per-vCPU magazines (mm/pcpu.ts): kmalloc of up to SLAB_MAX_OBJECT bytes
+// and kfree of such an object go through the calling vCPU's magazine for
+// the size class (up to MAGAZINE_MAX free objects), refilled from and
+// drained to the cache MAGAZINE_BATCH at a time. An object in a magazine is
+// still allocated in its slab's bitmap and counted in the cache's inUse;
+// slabStat(SLAB_STAT_IN_USE) reports inUse less the objects in magazines, the
+// objects callers hold. Typed caches (cacheAlloc) have no magazines.
+//
+// Concurrency (docs/architecture.md "Locks"): the caches, their slabs, lists
+// and counters are under LOCK_SLAB; a vCPU's magazines under its
+// LOCK_PCPU_SLAB lock, taken before LOCK_SLAB. Slabs get and return frames
+// through frames.ts with LOCK_SLAB held (the frames locks rank above it).
 
 import { KSTATE_SLAB, PAGE_SHIFT, PAGE_SIZE } from "../lib/layout";
 import {
   KIND_KMALLOC, KIND_SLAB, MAX_ORDER, frameAlloc, frameFree, frameKind, frameOrder, frameOwner, frameSetOwner, framesInUse,
 } from "./frames";
+import { cpuId, MAX_CPUS } from "../lib/cpu";
+import { spinLock, spinUnlock, LOCK_SLAB, LOCK_PCPU_SLAB } from "../lib/lock";
+import {
+  MAGAZINE_BATCH, MAGAZINE_MAX, magazineAt, magazineCount, magazineDropOldest, magazineHolds, magazinePop,
+  magazinePush, pcpuCountMagazineMove,
+} from "./pcpu";
 
 // ---- Limits ---------------------------------------------------------------------
 
@@ -73,6 +90,7 @@ export const SLAB_CHECK_FREELIST: i32 = -106;  // a free-list entry is outside, 
 export const SLAB_CHECK_FREECOUNT: i32 = -107; // free-list length differs from capacity - in use
 export const SLAB_CHECK_FRAMES: i32 = -108;    // slab frames not KIND_SLAB / wrong order / wrong owner
 export const SLAB_CHECK_COUNTS: i32 = -109;    // cache counters differ from its lists
+export const SLAB_CHECK_MAGAZINE: i32 = -110;  // a magazine is over its bound, or holds a free object, one of another class, or one twice
 
 // slabStat() selectors.
 export const SLAB_STAT_OBJECT_SIZE: u32 = 0;
@@ -134,6 +152,7 @@ export const SLAB_NAME_MAX: u32 = 15;
   largeInUse: u32;
   largeAllocs: u32;
   largeFailures: u32;
+  magazinesOff: u32; // nonzero: kmalloc and kfree skip the magazines
 }
 const STATE_CACHES: usize = 64;
 
@@ -278,6 +297,7 @@ export function slabInit(): i32 {
     cacheSetName(k, "kmalloc-", SLAB_MIN_OBJECT << k);
   }
   state().magic = SLAB_STATE_MAGIC;
+  state().magazinesOff = 0;
   return SLAB_OK;
 }
 
@@ -291,25 +311,41 @@ export function cacheCreate(objectSize: u32, name: string): i32 {
   if (state().magic != SLAB_STATE_MAGIC) return SLAB_ERR_NOT_READY;
   if (objectSize == 0 || objectSize > SLAB_MAX_OBJECT) return SLAB_ERR_BAD_SIZE;
   const size = (objectSize + SLAB_ALIGN - 1) & ~(SLAB_ALIGN - 1);
+  spinLock(LOCK_SLAB);
+  let result = SLAB_ERR_TOO_MANY;
   for (let id = KMALLOC_CLASSES; id < SLAB_MAX_CACHES; id++) {
-    if (cacheAt(id).objectSize == 0) { cacheSetup(id, size); cacheSetName(id, name, 0); return <i32>id; }
+    if (cacheAt(id).objectSize == 0) { cacheSetup(id, size); cacheSetName(id, name, 0); result = <i32>id; break; }
   }
-  return SLAB_ERR_TOO_MANY;
+  spinUnlock(LOCK_SLAB);
+  return result;
 }
 
 /** Removes a cache with no objects in use, returning its slabs. */
 export function cacheDestroy(id: u32): i32 {
   if (id < KMALLOC_CLASSES || !cacheLive(id)) return SLAB_ERR_BAD_CACHE;
+  spinLock(LOCK_SLAB);
   const c = cacheAt(id);
-  if (c.inUse != 0) return SLAB_ERR_BUSY;
-  while (c.empty != 0) slabRelease(c, c.empty);
-  c.objectSize = 0;
-  return SLAB_OK;
+  let result = SLAB_OK;
+  if (c.inUse != 0) result = SLAB_ERR_BUSY;
+  else {
+    while (c.empty != 0) slabRelease(c, c.empty);
+    c.objectSize = 0;
+  }
+  spinUnlock(LOCK_SLAB);
+  return result;
 }
 
 /** An object from cache id, or 0 when out of memory or no such cache. */
 export function cacheAlloc(id: u32): usize {
   if (!cacheLive(id)) return 0;
+  spinLock(LOCK_SLAB);
+  const obj = cacheAllocLocked(id);
+  spinUnlock(LOCK_SLAB);
+  return obj;
+}
+
+/** cacheAlloc for a live cache; the caller holds LOCK_SLAB. */
+function cacheAllocLocked(id: u32): usize {
   const c = cacheAt(id);
   let base = c.partial;
   if (base == 0) {
@@ -343,18 +379,110 @@ function kmallocClass(size: u32): u32 {
  *  SLAB_MAX_OBJECT), or 0 when size is 0, too large or memory is out. */
 export function kmalloc(size: u32): usize {
   if (size == 0 || state().magic != SLAB_STATE_MAGIC) return 0;
-  if (size <= SLAB_MAX_OBJECT) return cacheAlloc(kmallocClass(size));
+  if (size <= SLAB_MAX_OBJECT) {
+    const cls = kmallocClass(size);
+    return state().magazinesOff == 0 ? magazineAlloc(cls) : cacheAlloc(cls);
+  }
   const pages = (size + <u32>PAGE_SIZE - 1) >> PAGE_SHIFT;
   let order: u32 = 0;
   while ((<u32>1 << order) < pages) order++;
   const s = state();
-  if (order > MAX_ORDER) { s.largeFailures++; return 0; }
-  const pa = frameAlloc(order, KIND_KMALLOC);
-  if (pa == 0) { s.largeFailures++; return 0; }
-  frameSetOwner(pa, KMALLOC_LARGE_OWNER);
-  s.largeInUse++;
-  s.largeAllocs++;
+  spinLock(LOCK_SLAB);
+  let pa: usize = 0;
+  if (order > MAX_ORDER) s.largeFailures++;
+  else {
+    pa = frameAlloc(order, KIND_KMALLOC);
+    if (pa == 0) s.largeFailures++;
+    else {
+      frameSetOwner(pa, KMALLOC_LARGE_OWNER);
+      s.largeInUse++;
+      s.largeAllocs++;
+    }
+  }
+  spinUnlock(LOCK_SLAB);
   return pa;
+}
+
+// ---- Magazines -------------------------------------------------------------------
+
+/** An object of kmalloc class cls from this vCPU's magazine, refilled with
+ *  up to MAGAZINE_BATCH objects from the cache when empty; 0 when the cache
+ *  has none either. */
+function magazineAlloc(cls: u32): usize {
+  const me = cpuId();
+  const lock = LOCK_PCPU_SLAB + me;
+  spinLock(lock);
+  if (magazineCount(me, cls) == 0) {
+    spinLock(LOCK_SLAB);
+    for (let j: u32 = 0; j < MAGAZINE_BATCH; j++) {
+      const obj = cacheAllocLocked(cls);
+      if (obj == 0) break;
+      magazinePush(me, cls, <u32>obj);
+    }
+    spinUnlock(LOCK_SLAB);
+    pcpuCountMagazineMove(me);
+  }
+  const obj: usize = magazineCount(me, cls) == 0 ? 0 : <usize>magazinePop(me, cls);
+  spinUnlock(lock);
+  return obj;
+}
+
+/** Puts the allocated object ptr of kmalloc class cls into this vCPU's
+ *  magazine, draining its oldest MAGAZINE_BATCH objects to the cache first
+ *  when it is full. Refuses an object already in a magazine (a double free
+ *  the bitmap cannot see: the object is still allocated there): this vCPU's
+ *  magazine always, every vCPU's in test and debug builds. */
+function magazineFree(cls: u32, ptr: usize): i32 {
+  const me = cpuId();
+  const lock = LOCK_PCPU_SLAB + me;
+  spinLock(lock);
+  let held = magazineHolds(me, cls, <u32>ptr);
+  if (!ASC_NO_ASSERT) for (let c: u32 = 0; c < MAX_CPUS && !held; c++) held = magazineHolds(c, cls, <u32>ptr);
+  if (held) { spinUnlock(lock); return SLAB_ERR_DOUBLE_FREE; }
+  if (magazineCount(me, cls) >= MAGAZINE_MAX) drainMagazine(me, cls, MAGAZINE_BATCH);
+  magazinePush(me, cls, <u32>ptr);
+  spinUnlock(lock);
+  return SLAB_OK;
+}
+
+/** Frees the n oldest objects of vCPU cpu's magazine cls to the cache; the
+ *  caller holds that vCPU's LOCK_PCPU_SLAB. */
+function drainMagazine(cpu: u32, cls: u32, n: u32): void {
+  spinLock(LOCK_SLAB);
+  for (let j: u32 = 0; j < n; j++) freeObject(<usize>magazineAt(cpu, cls, j));
+  spinUnlock(LOCK_SLAB);
+  magazineDropOldest(cpu, cls, n);
+  pcpuCountMagazineMove(cpu);
+}
+
+/** Empties every vCPU's magazines into their caches; returns the objects moved. */
+export function slabDrainMagazines(): u32 {
+  let total: u32 = 0;
+  for (let c: u32 = 0; c < MAX_CPUS; c++) {
+    spinLock(LOCK_PCPU_SLAB + c);
+    for (let cls: u32 = 0; cls < KMALLOC_CLASSES; cls++) {
+      const n = magazineCount(c, cls);
+      if (n > 0) { drainMagazine(c, cls, n); total += n; }
+    }
+    spinUnlock(LOCK_PCPU_SLAB + c);
+  }
+  return total;
+}
+
+/** Switches the magazines on or off (off: they are drained and every
+ *  kmalloc takes LOCK_SLAB). For tests and the benchmark; switch while no
+ *  other vCPU allocates. */
+export function slabSetMagazines(on: bool): void {
+  state().magazinesOff = on ? 0 : 1;
+  if (!on) slabDrainMagazines();
+}
+
+/** Objects of cache id in every vCPU's magazine. */
+export function slabMagazineObjects(id: u32): u32 {
+  if (id >= KMALLOC_CLASSES) return 0;
+  let n: u32 = 0;
+  for (let c: u32 = 0; c < MAX_CPUS; c++) n += magazineCount(c, id);
+  return n;
 }
 
 /** Index of obj in its slab, or -1 when obj is not an object slot of a live
@@ -378,12 +506,16 @@ function slabObjectIndex(obj: usize): i32 {
 export function kfree(ptr: usize): i32 {
   if (ptr == 0) return SLAB_OK;
   if (state().magic != SLAB_STATE_MAGIC) return SLAB_ERR_NOT_READY;
+  // Decoding reads the descriptor and slab header of the caller's object:
+  // they do not change while it is allocated, so no lock is needed.
   const kind = frameKind(ptr);
   if (kind == KIND_KMALLOC) {
     const order = frameOrder(ptr);
     if (order < 0 || frameOwner(ptr) != KMALLOC_LARGE_OWNER) return SLAB_ERR_BAD_POINTER;
+    spinLock(LOCK_SLAB);
     frameFree(ptr, <u32>order);
     state().largeInUse--;
+    spinUnlock(LOCK_SLAB);
     return SLAB_OK;
   }
   if (kind != KIND_SLAB) return SLAB_ERR_BAD_POINTER;
@@ -391,7 +523,19 @@ export function kfree(ptr: usize): i32 {
   if (index < 0) return SLAB_ERR_BAD_POINTER;
   const base = frameOwner(ptr);
   if (!bitGet(base, <u32>index)) return SLAB_ERR_DOUBLE_FREE;
+  const cls = slabAt(base).cache;
+  if (cls < KMALLOC_CLASSES && state().magazinesOff == 0) return magazineFree(cls, ptr);
+  spinLock(LOCK_SLAB);
+  // Checked again under the lock: another vCPU may have freed it meanwhile.
+  const r = bitGet(base, <u32>index) ? freeObject(ptr) : SLAB_ERR_DOUBLE_FREE;
+  spinUnlock(LOCK_SLAB);
+  return r;
+}
 
+/** Returns the allocated slab object ptr to its slab; the caller holds LOCK_SLAB. */
+function freeObject(ptr: usize): i32 {
+  const base = frameOwner(ptr);
+  const index = slabObjectIndex(ptr);
   const s = slabAt(base);
   const c = cacheAt(s.cache);
   bitClear(base, <u32>index);
@@ -413,12 +557,15 @@ export function kfree(ptr: usize): i32 {
 /** Returns every kept empty slab to the frame allocator; the number of
  *  frames released. */
 export function slabShrink(): u32 {
+  slabDrainMagazines();
   let frames: u32 = 0;
+  spinLock(LOCK_SLAB);
   for (let id: u32 = 0; id < SLAB_MAX_CACHES; id++) {
     if (!cacheLive(id)) continue;
     const c = cacheAt(id);
     while (c.empty != 0) { slabRelease(c, c.empty); frames += 1 << c.slabOrder; }
   }
+  spinUnlock(LOCK_SLAB);
   return frames;
 }
 
@@ -430,7 +577,7 @@ export function slabStat(id: u32, stat: u32): u32 {
     case SLAB_STAT_OBJECT_SIZE: return c.objectSize;
     case SLAB_STAT_PER_SLAB: return c.perSlab;
     case SLAB_STAT_SLAB_ORDER: return c.slabOrder;
-    case SLAB_STAT_IN_USE: return c.inUse;
+    case SLAB_STAT_IN_USE: return c.inUse - slabMagazineObjects(id);
     case SLAB_STAT_PARTIAL: return c.partialCount;
     case SLAB_STAT_FULL: return c.fullCount;
     case SLAB_STAT_EMPTY: return c.emptyCount;
@@ -532,5 +679,27 @@ export function slabCheck(): i32 {
   }
   // Every slab frame belongs to some cache's lists.
   if (slabFrames != framesInUse(KIND_SLAB)) return SLAB_CHECK_FRAMES;
+  return checkMagazines();
+}
+
+/** Every magazine within its bound, holding only allocated objects of its
+ *  own class, none twice (across every vCPU's magazines). */
+function checkMagazines(): i32 {
+  for (let cls: u32 = 0; cls < KMALLOC_CLASSES; cls++) {
+    for (let c: u32 = 0; c < MAX_CPUS; c++) {
+      const n = magazineCount(c, cls);
+      if (n > MAGAZINE_MAX) return SLAB_CHECK_MAGAZINE;
+      for (let j: u32 = 0; j < n; j++) {
+        const obj = <usize>magazineAt(c, cls, j);
+        if (frameKind(obj) != KIND_SLAB) return SLAB_CHECK_MAGAZINE;
+        const index = slabObjectIndex(obj);
+        const base = frameOwner(obj);
+        if (index < 0 || slabAt(base).cache != cls || !bitGet(base, <u32>index)) return SLAB_CHECK_MAGAZINE;
+        // None twice: compare with the entries after it, in this and later magazines.
+        for (let j2 = j + 1; j2 < n; j2++) if (magazineAt(c, cls, j2) == <u32>obj) return SLAB_CHECK_MAGAZINE;
+        for (let c2 = c + 1; c2 < MAX_CPUS; c2++) if (magazineHolds(c2, cls, <u32>obj)) return SLAB_CHECK_MAGAZINE;
+      }
+    }
+  }
   return SLAB_OK;
 }
