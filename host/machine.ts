@@ -30,7 +30,7 @@ import {
   RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER, KERNEL_IMAGE,
   HV_JIT_COMPILE,
 } from "./hw.js";
-import { jitHost, validateJitSetting, type JitHost, type JitSetting, type JitStats } from "./rv/jit-host.js";
+import { JIT_DEFAULT_THRESHOLD, jitHost, validateJitSetting, type JitHost, type JitSetting, type JitStats } from "./rv/jit-host.js";
 
 export type ClockModeName = "realtime" | "deterministic";
 export type MachineState = "off" | "running" | "idle" | "halted" | "panicked";
@@ -51,9 +51,9 @@ export interface MachineConfig {
   disk?: BlockBackend | null;
   /** The network card's wire and address (absent: no NIC fitted; docs/network.md). */
   nic?: { backend: NetBackend; mac?: Uint8Array } | null;
-  /** The hart's JIT (docs/hart.md "JIT"): false or absent for off, else the
-   *  runs that make a block hot (1: every block). Not machine state: a
-   *  snapshot restores under any setting. */
+  /** The hart's JIT (docs/hart.md "JIT"): false for off, else the runs that
+   *  make a block hot (1: every block); absent: on at JIT_DEFAULT_THRESHOLD.
+   *  Not machine state: a snapshot restores under any setting. */
   jit?: JitSetting;
   /** vCPUs, 1 to MAX_CPUS (default 1): kernel instances over the one RAM,
    *  interleaved on this thread (docs/architecture.md "Several vCPUs"). */
@@ -485,7 +485,7 @@ export class Machine {
       exports._initialize?.();
       if (exports.cpuSetIndex !== undefined) exports.cpuSetIndex(cpu);
       else if (this.cpus > 1) throw new MachineConfigError("this kernel has no cpuSetIndex(): it runs one vCPU only");
-      jit.attach(instance.exports, this.config.jit ?? false);
+      jit.attach(instance.exports, this.config.jit === undefined ? JIT_DEFAULT_THRESHOLD : this.config.jit);
       vcpus.push(exports);
       jits.push(jit);
     }
@@ -907,7 +907,7 @@ export class Machine {
     const first = all[0] ?? null;
     if (first === null) return null;
     return all.slice(1).reduce<JitStats>((sum, s) => s === null ? sum : {
-      units: sum.units + s.units, insns: sum.insns + s.insns, calls: sum.calls + s.calls, bytes: sum.bytes + s.bytes,
+      units: sum.units + s.units, insns: sum.insns + s.insns, retired: sum.retired + s.retired, calls: sum.calls + s.calls, bytes: sum.bytes + s.bytes,
       compileMs: sum.compileMs + s.compileMs,
     }, first);
   }

@@ -10,11 +10,13 @@ import type { Machine } from "./machine.js";
 import { Recorder, Replayer, checkEvents, type ReplayEvent } from "./replay.js";
 import { shippedDisk } from "./testing/disk.js";
 import { MachineHarness, userlandModules } from "./testing/machine-harness.js";
+import { JIT_DEFAULT_THRESHOLD, type JitSetting } from "./rv/jit-host.js";
 
 const RAM = 64 * 1024 * 1024;
 
-function newHarness(cmdline = ""): MachineHarness {
-  return new MachineHarness({ ramBytes: RAM, cmdline, modules: userlandModules(), disk: shippedDisk() });
+/** jit absent: the machine's default (on), or KEEL_MACHINE_JIT's. */
+function newHarness(cmdline = "", jit?: JitSetting): MachineHarness {
+  return new MachineHarness({ ramBytes: RAM, cmdline, modules: userlandModules(), disk: shippedDisk(), ...(jit !== undefined ? { jit } : {}) });
 }
 
 /** Exactly one run() call while the machine is busy (runFor returns after
@@ -66,8 +68,8 @@ function outcome(h: MachineHarness): Outcome {
 
 /** Boot, input during boot, a command typed key by key, input while `sleep`
  *  runs, idle wake-ups with nothing to do, a host reboot, one more command. */
-function recordSession(): { events: ReplayEvent[]; original: Outcome } {
-  const h = newHarness();
+function recordSession(jit?: JitSetting): { events: ReplayEvent[]; original: Outcome } {
+  const h = newHarness("", jit);
   const m = h.machine;
   const recorder = new Recorder(m);
   h.boot();
@@ -139,6 +141,21 @@ describe("exact replay of a deterministic session", () => {
     expect(replayed.timeNs).toBe(recorded.original.timeNs);
     expect(replayed.runs).toBe(recorded.original.runs);
     expect(replayed.boots).toBe(2);
+  });
+
+  it("replays a recording made with the JIT off on machines with it on (every block compiled, and the default threshold), and one made with it on with it off", () => {
+    // The JIT is not machine state: a replay link recorded in a page with
+    // ?jit=off (or before the JIT was the default) must replay in one with
+    // it, and the other way round, to the same bytes, cells, work and time.
+    const withoutJit = recordSession(false);
+    const withJit = recordSession(1);
+    for (const [from, into] of [[withoutJit, 1], [withoutJit, JIT_DEFAULT_THRESHOLD], [withJit, false]] as const) {
+      const { h, replayer } = replay(from.events, "", newHarness("", into));
+      expect(replayer.progress, `into jit ${String(into)}`).toMatchObject({ finished: true, diverged: null });
+      expect(outcome(h)).toEqual(from.original);
+      if (into !== false) expect(h.machine.jitStats()!.units).toBeGreaterThan(0);
+      else expect(h.machine.jitStats()).toBeNull();
+    }
   });
 
   it("reports a recording whose virtual time does not match as diverged", () => {

@@ -115,7 +115,10 @@ describe("several vCPUs", () => {
 
   it("show it: the scheduler trace names the vCPU of every event, ps and the monitor's cpus list the vCPUs", () => {
     const h = bootShell(2);
-    h.machine.input("spin 2 3 &\r");
+    // Long enough to outlast the monitor's reply however fast the host runs
+    // (the harness gives runFor() wall-time slices, and the JIT fits more
+    // virtual time into each: 3 s ended during the reply).
+    h.machine.input("spin 2 60 &\r");
     h.runUntil(/\n\$ $/);
     const ps = h.shell("ps");
     expect(ps).toContain("SWITCHES THR VCPU NAME");

@@ -403,13 +403,13 @@ export interface RestoreOptions {
   disk?: BlockBackend | null;
   /** The network card's wire and MAC (a snapshot keeps neither; docs/network.md). */
   nic?: MachineConfig["nic"];
-  /** The JIT for the restored machine (not machine state: a snapshot keeps no setting of it). */
+  /** The JIT for the restored machine (absent: the default, on; not machine state: a snapshot keeps no setting of it). */
   jit?: JitSetting;
 }
 
 /** The configuration a restored machine is built with. */
 export function snapshotMachineConfig(snapshot: Snapshot, options: RestoreOptions = {}): MachineConfig {
-  return { ...snapshot.config, modules: options.modules ?? [], disk: options.disk ?? null, nic: options.nic ?? null, jit: options.jit ?? false };
+  return { ...snapshot.config, modules: options.modules ?? [], disk: options.disk ?? null, nic: options.nic ?? null, jit: options.jit };
 }
 
 /** Builds a machine from a decoded snapshot; it continues where the saved one stopped. */
@@ -428,7 +428,7 @@ export function restoreMachine(kernel: WebAssembly.Module, snapshot: Snapshot, c
  */
 export function restoreDetached(
   kernel: WebAssembly.Module, snapshot: Snapshot, callbacks: MachineCallbacks, modules: BootModule[] = [], nic: MachineConfig["nic"] = null,
-  jit: JitSetting = false,
+  jit?: JitSetting,
 ): { machine: Machine; attachDisk(disk: BlockBackend): void } {
   const disk = snapshot.disk === null ? null : placeholderDisk(snapshot.disk.blocks);
   const machine = restoreMachine(kernel, snapshot, callbacks, { modules, disk, nic, jit });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCount, formatRam, formatUptime } from "./format";
+import { formatCount, formatJit, formatRam, formatUptime } from "./format";
 
 describe("formatUptime", () => {
   it("shows tenths of a second under a minute, never rounding up past the real time", () => {
@@ -34,5 +34,14 @@ describe("formatRam", () => {
     expect(formatRam(128 * 1024 * 1024)).toBe("128 MiB");
     expect(formatRam(1536 * 1024 * 1024)).toBe("1536 MiB");
     expect(formatRam(2048 * 1024 * 1024)).toBe("2 GiB");
+  });
+});
+
+describe("formatJit", () => {
+  it("says off without figures, else units and the share retired in them, rounded down", () => {
+    expect(formatJit(undefined)).toBe("off");
+    expect(formatJit({ units: 0, insns: 0, retired: 0 })).toBe("0 units, 0% of instructions");
+    expect(formatJit({ units: 1234, insns: 999, retired: 1000 })).toBe("1.23 k units, 99% of instructions");
+    expect(formatJit({ units: 3, insns: 50, retired: 50 })).toBe("3 units, 100% of instructions");
   });
 });

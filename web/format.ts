@@ -34,3 +34,11 @@ export function formatRam(bytes: number): string {
   const mib = bytes / MIB;
   return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
 }
+
+/** The status bar's JIT figure: "off", or the units compiled and the share
+ *  of user instructions retired in them (rounded down: 100 % means every one). */
+export function formatJit(jit: { units: number; insns: number; retired: number } | undefined): string {
+  if (jit === undefined) return "off";
+  const share = jit.retired > 0 ? Math.floor((jit.insns / jit.retired) * 100) : 0;
+  return `${formatCount(jit.units)} units, ${share}% of instructions`;
+}

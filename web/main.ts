@@ -13,7 +13,7 @@ import { checkImage } from "./disk/image";
 import { isGzip, isSparse } from "../host/disk/kdisk";
 import { FilesUi, saveBytes, type FilesSnapshot } from "./files-ui";
 import { ConsoleClipboard, type ClipboardState } from "./clipboard";
-import { formatCount, formatRam, formatUptime } from "./format";
+import { formatCount, formatJit, formatRam, formatUptime } from "./format";
 import { SnapshotControls, type SnapshotCounts } from "./snapshot-ui";
 import { showIsolation } from "./isolation";
 import { prepareIsolation, type IsolationState } from "./coi";
@@ -210,6 +210,7 @@ class StatusBar {
   private readonly ram = element("status-ram", HTMLElement);
   private readonly clock = element("status-clock", HTMLElement);
   private readonly work = element("status-work", HTMLElement);
+  private readonly jit = element("status-jit", HTMLElement);
 
   configure(config: BootConfig): void {
     this.ram.textContent = formatRam(config.ramBytes);
@@ -229,6 +230,7 @@ class StatusBar {
     this.uptime.textContent = formatUptime(status.uptimeNs);
     this.ram.textContent = formatRam(status.ramBytes);
     this.work.textContent = formatCount(status.workTotal);
+    this.jit.textContent = formatJit(status.jit);
   }
 
   failed(): void {

@@ -19,13 +19,13 @@ describe("parseParams: cpus", () => {
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: false });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: false });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -73,7 +73,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: false });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -212,19 +212,21 @@ describe("the cluster's parameters", () => {
   });
 
 describe("jit", () => {
-  it("is off by default and takes on and off", () => {
-    expect(parseParams("").params.jit).toBe(false);
+  it("is on by default and takes on and off, and 1 and 0", () => {
+    expect(parseParams("").params.jit).toBe(true);
     expect(parseParams("jit=on")).toMatchObject({ params: { jit: true }, errors: [] });
+    expect(parseParams("jit=1")).toMatchObject({ params: { jit: true }, errors: [] });
     expect(parseParams("jit=off")).toMatchObject({ params: { jit: false }, errors: [] });
+    expect(parseParams("jit=0")).toMatchObject({ params: { jit: false }, errors: [] });
   });
 
-  it("refuses anything else with a clear message and falls back to off", () => {
-    for (const bad of ["", "1", "0", "ON", "yes", "true", " on"]) {
+  it("refuses anything else with a clear message and falls back to the default, on", () => {
+    for (const bad of ["", "2", "00", "ON", "yes", "true", " on"]) {
       const { params, errors } = parseParams(new URLSearchParams({ jit: bad }));
-      expect(params.jit, bad).toBe(false);
+      expect(params.jit, bad).toBe(true);
       expect(errors, bad).toEqual([{ name: "jit", value: bad, reason: expect.stringContaining("must be on") }]);
       expect(describeParamError(errors[0]!)).toBe(
-        `jit=${JSON.stringify(bad)} must be on (compile hot code to WebAssembly) or off (interpret it); using the default, off (the interpreter).`);
+        `jit=${JSON.stringify(bad)} must be on (compile hot code to WebAssembly) or off (interpret it), or 1 or 0; using the default, on (hot code compiled to WebAssembly).`);
     }
   });
 });

@@ -62,7 +62,7 @@ export interface KeelParams {
   switch: string;
   /** vCPUs of the machine. */
   cpus: number;
-  /** `jit=on|off`: the hart's JIT (docs/hart.md "JIT"). */
+  /** `jit=on|off` (or 1|0): the hart's JIT (docs/hart.md "JIT"); on unless `jit=off`. */
   jit: boolean;
 }
 
@@ -78,7 +78,7 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   machines: MACHINES_MIN,
   switch: "",
   cpus: CPUS_MIN,
-  jit: false,
+  jit: true,
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
@@ -179,7 +179,7 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
   if (jit !== null) {
     const on = parseJitSwitch(jit);
     if (on !== null) params.jit = on;
-    else errors.push({ name: "jit", value: jit, reason: "must be on (compile hot code to WebAssembly) or off (interpret it)" });
+    else errors.push({ name: "jit", value: jit, reason: "must be on (compile hot code to WebAssembly) or off (interpret it), or 1 or 0" });
   }
 
   return { params, errors };
@@ -304,6 +304,6 @@ function defaultText(name: ParamError["name"], defaults: KeelParams): string {
     case "cpus":
       return defaults.cpus === 1 ? "1 vCPU" : `${defaults.cpus} vCPUs`;
     case "jit":
-      return defaults.jit ? "on" : "off (the interpreter)";
+      return defaults.jit ? "on (hot code compiled to WebAssembly)" : "off (the interpreter)";
   }
 }

@@ -49,7 +49,7 @@ export interface BootConfig {
   userland: boolean;
   /** Where the disk lives (web/disk/store.ts). */
   disk: DiskMode;
-  /** `?jit=on`: the hart's JIT, at its default threshold (docs/hart.md "JIT"). Not machine state. */
+  /** The hart's JIT at its default threshold (docs/hart.md "JIT"); false with `?jit=off`. Not machine state. */
   jit?: boolean;
   /** A `?snapshot=` link's file, fetched by the page: restored instead of
    *  booting (on a fresh shipped disk); if it cannot be, the machine boots. */
@@ -94,8 +94,8 @@ export interface MachineStatus {
   boots: number;
   /** Why the machine is halted or panicked, when the machine said. */
   detail?: string;
-  /** With `?jit=on`: units compiled and instructions retired in them, since this kernel instance started (docs/hart.md "JIT"). */
-  jit?: { units: number; insns: number };
+  /** Unless `?jit=off`: units compiled, instructions retired in them and in all, since these kernel instances started (docs/hart.md "JIT"). */
+  jit?: { units: number; insns: number; retired: number };
 }
 
 // ---- page → worker -------------------------------------------------------

@@ -453,7 +453,7 @@ class Session {
       ramBytes: stats.ramBytes,
       boots: this.bootsBefore + stats.boots,
       ...(this.detail !== undefined ? { detail: this.detail } : {}),
-      ...(jit !== null ? { jit: { units: jit.units, insns: Number(jit.insns) } } : {}),
+      ...(jit !== null ? { jit: { units: jit.units, insns: Number(jit.insns), retired: Number(jit.retired) } } : {}),
     };
     const key = JSON.stringify(status);
     if (!force && key === this.lastStatusKey) return;
@@ -479,7 +479,7 @@ const pageNet = new PageNet(() => session?.kick());
 /** Keys typed while the kernel was still loading, delivered once it boots. */
 let earlyInput = "";
 /** What every machine is built from, fixed by the first boot. */
-/** The machine's JIT setting for a page config (`?jit=on`: the default threshold). */
+/** The machine's JIT setting for a page config (the default threshold unless `?jit=off`). */
 function jitSettingOf(config: BootConfig): JitSetting {
   return config.jit === true ? JIT_DEFAULT_THRESHOLD : false;
 }

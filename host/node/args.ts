@@ -46,6 +46,8 @@ export interface BootArgs {
   ip: string | null;
   /** trace -k: print the kernel functions of every traced call (host/trace-kernel.ts). */
   traceKernel: boolean;
+  /** --stats: the machine's figures (instructions, JIT units and share) on stderr at exit. */
+  stats: boolean;
   /** The hart's JIT: false (off), else the runs that make a block hot (docs/hart.md "JIT"). */
   jit: JitSetting;
 }
@@ -214,12 +216,14 @@ export const BOOT_USAGE = `usage: keel [options]
                    line)
   --mac MAC        the card's MAC (default 02:4b and the --ip address's four
                    bytes; without --ip a random one, realtime clock only)
-  --jit on|off     compile hot user code to WebAssembly (default off; see
-                   docs/hart.md "JIT"); not machine state: --save and
-                   --restore work under either
+  --jit on|off     compile hot user code to WebAssembly (default on; off:
+                   the interpreter only; see docs/hart.md "JIT"); not
+                   machine state: --save and --restore work under either
   --jit-threshold N
                    runs that make a block hot (default ${JIT_DEFAULT_THRESHOLD}; 1 compiles
-                   every block); needs --jit on
+                   every block); not with --jit off
+  --stats          at exit, print on stderr the instructions the hart
+                   retired, the JIT's units and the share retired in them
   --trace-kernel   trace -k: under each system call that \`trace\` prints,
                    print on stderr the kernel functions it went through
                    (the machine runs an instrumented kernel: slower)
@@ -236,7 +240,8 @@ export function parseBootArgs(argv: string[]): BootArgs {
     disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
     net: null, gatewayHosts: {}, mac: null, ip: null,
     traceKernel: false,
-    jit: false,
+    stats: false,
+    jit: JIT_DEFAULT_THRESHOLD,
   };
   let jitThreshold: number | null = null;
   for (const { arg, flag, value } of eachOption(argv)) {
@@ -303,6 +308,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
         break;
       case "--trace-kernel":
         args.traceKernel = true;
+        break;
+      case "--stats":
+        args.stats = true;
         break;
       case "--gdb-log":
         args.gdbLog = true;
@@ -373,7 +381,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
     }
   }
   if (jitThreshold !== null) {
-    if (args.jit === false) throw new BootArgsError("--jit-threshold is for the JIT: it needs --jit on");
+    if (args.jit === false) throw new BootArgsError("--jit-threshold is for the JIT: not with --jit off");
     args.jit = jitThreshold;
   }
   if ((args.gdbAttach !== null || args.gdbLog || args.gdbSnapshots !== null || args.gdbSnapshotEvery !== null) && args.gdbPort === null) {

@@ -24,7 +24,7 @@ describe("runner options", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cpus: 1, cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
       disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-      net: null, gatewayHosts: {}, mac: null, ip: null, traceKernel: false, jit: false,
+      net: null, gatewayHosts: {}, mac: null, ip: null, traceKernel: false, stats: false, jit: 64,
     });
   });
 
@@ -32,12 +32,13 @@ describe("runner options", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cpus=3", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cpus: 3, cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
       disk: "none", restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-      net: null, gatewayHosts: {}, mac: null, ip: null, traceKernel: false, jit: false,
+      net: null, gatewayHosts: {}, mac: null, ip: null, traceKernel: false, stats: false, jit: 64,
     });
     expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
     expect(parseBootArgs(["--no-disk"]).disk).toBe("none");
     expect(parseBootArgs(["--bootfs", "x.img"]).bootfs).toBe("x.img");
     expect(parseBootArgs(["--trace-kernel"]).traceKernel).toBe(true);
+    expect(parseBootArgs(["--stats"]).stats).toBe(true);
   });
 
   it("reads the JIT's switch and threshold", () => {
@@ -48,8 +49,10 @@ describe("runner options", () => {
     expect(() => parseBootArgs(["--jit", "yes"])).toThrow(/--jit must be on or off \(got "yes"\)/);
     expect(() => parseBootArgs(["--jit", "on", "--jit-threshold", "0"])).toThrow(/--jit-threshold needs a whole number of runs from 1/);
     expect(() => parseBootArgs(["--jit", "on", "--jit-threshold", "2.5"])).toThrow(/--jit-threshold needs a whole number/);
-    expect(() => parseBootArgs(["--jit-threshold", "8"])).toThrow(/needs --jit on/);
-    expect(() => parseBootArgs(["--jit", "off", "--jit-threshold", "8"])).toThrow(/needs --jit on/);
+    expect(parseBootArgs([]).jit).toBe(64); // on by default
+    expect(parseBootArgs(["--jit-threshold", "8"]).jit).toBe(8);
+    expect(parseBootArgs(["--jit", "0"]).jit).toBe(false);
+    expect(() => parseBootArgs(["--jit", "off", "--jit-threshold", "8"])).toThrow(/not with --jit off/);
   });
 
   it("reads the GDB server's options", () => {
@@ -108,6 +111,22 @@ describe("the headless runner", () => {
     expect(result.stdout).toContain("$ ");
     expect(result.stdout).toMatch(/^\s+1\s+1\s+6\r?$/m);
     expect(result.stdout).toMatch(/^init\s+file/m);
+  });
+
+  it("runs user programs through the JIT by default, and --stats says how many units and what share; --jit off has none", () => {
+    const on = runKeel(["--clock", "deterministic", "--ram", "32", "--stats"], "spin 1 1\n");
+    expect(on.status).toBe(0);
+    const share = /hart retired (\d+) instructions, (\d+) \(([\d.]+)%\) in compiled units/.exec(on.stderr);
+    expect(share, on.stderr).not.toBeNull();
+    expect(Number(share![2])).toBeGreaterThan(Number(share![1]) / 2); // spin's loop, compiled
+    expect(Number(share![3])).toBeGreaterThan(50);
+    expect(on.stderr).toMatch(/JIT [1-9]\d* units/);
+    const off = runKeel(["--clock", "deterministic", "--ram", "32", "--stats", "--jit", "off"], "spin 1 1\n");
+    expect(off.status).toBe(0);
+    expect(off.stderr).toContain("keel: stats: JIT off (the interpreter)");
+    // The same work and virtual time either way (the deterministic clock).
+    const work = (text: string) => /stats: work (\d+), ([\d.]+) s of virtual time/.exec(text)?.slice(1);
+    expect(work(on.stderr)).toEqual(work(off.stderr));
   });
 
   it("saves what `download` sends into its current directory, and says where", () => {

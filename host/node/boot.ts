@@ -32,6 +32,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { loadKernel } from "./kernel-file.js";
 import { Machine, type MachineCallbacks } from "../machine.js";
+import { jitShare } from "../rv/jit-host.js";
 import { RunLoop } from "../runloop.js";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../bootinfo.js";
 import { readFile, writeFile } from "node:fs/promises";
@@ -349,11 +350,25 @@ async function main(): Promise<number> {
   if (tty) stdin.setRawMode(false);
   stdin.pause();
   if (machine.state === "panicked") process.stderr.write(`\nkeel: kernel panic: ${machine.panicText}\n`);
+  if (args.stats) process.stderr.write(`${tty ? "\r\n" : ""}${statsText(machine)}`);
   if (args.vga) {
     process.stdout.write("\n--- VGA screen ---\n");
     for (const row of machine.vgaText()) process.stdout.write(`${row}\n`);
   }
   return code;
+}
+
+/** --stats: the machine's work and virtual time, and the JIT's figures (docs/hart.md "JIT"). */
+export function statsText(machine: Machine): string {
+  const s = machine.stats();
+  const jit = machine.jitStats();
+  const lines = [`keel: stats: work ${s.workTotal}, ${(machine.virtualNowNs / 1e9).toFixed(3)} s of virtual time, ${s.boots} boot(s)`];
+  if (jit === null) lines.push("keel: stats: JIT off (the interpreter)");
+  else {
+    lines.push(`keel: stats: hart retired ${jit.retired} instructions, ${jit.insns} (${jitShare(jit)}%) in compiled units`);
+    lines.push(`keel: stats: JIT ${jit.units} units (${jit.bytes} bytes, ${jit.compileMs.toFixed(1)} ms compiling), ${jit.calls} calls into them`);
+  }
+  return lines.map((l) => `${l}\n`).join("");
 }
 
 /** The shipped disk image (build/disk.img, from `npm run build:disk`). */

@@ -15,7 +15,7 @@ import { disassemble } from "../rv/disasm.js";
 const USAGE = `usage: npm run hart -- [--trace] [--stats] [--jit on|off] [--jit-threshold N] [--limit N] [--ram MiB] prog.elf [args...]
   --trace      print every instruction (pc, bits, disassembly) on stderr
   --stats      print instructions retired, seconds and MIPS on stderr (and the JIT's units)
-  --jit on|off compile hot code to WebAssembly (default off; see docs/hart.md "JIT")
+  --jit on|off compile hot code to WebAssembly (default on; off: the interpreter; see docs/hart.md "JIT")
   --jit-threshold N   runs that make a block hot (default ${JIT_DEFAULT_THRESHOLD}; 1 compiles every block)
   --limit N    stop after N instructions
   --ram MiB    guest RAM (default 64)`;
@@ -30,7 +30,7 @@ function main(argv: string[]): void {
   let stats = false;
   let limit: bigint | undefined;
   let ramMiB = 64;
-  let jit = false;
+  let jit = true;
   let jitThreshold = JIT_DEFAULT_THRESHOLD;
   let i = 0;
   for (; i < argv.length; i++) {

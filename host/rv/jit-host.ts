@@ -44,6 +44,8 @@ export interface JitStats {
   units: number;
   /** Instructions retired inside compiled units. */
   insns: bigint;
+  /** Instructions the hart retired in all, interpreted or compiled (0 from a kernel without the figure). */
+  retired: bigint;
   /** Calls into units. */
   calls: bigint;
   /** Bytes of wasm compiled. */
@@ -106,14 +108,19 @@ export function jitHost(memory: WebAssembly.Memory): JitHost {
     read(): JitStats | null {
       const stat = kernelOf?.hartJitStat;
       if (!on || !stat) return null;
-      return { units: Number(stat(0)), calls: stat(2), insns: stat(3), bytes: Number(stat(4)), compileMs: stats.compileMs };
+      return { units: Number(stat(0)), calls: stat(2), insns: stat(3), retired: stat(5), bytes: Number(stat(4)), compileMs: stats.compileMs };
     },
   };
 }
 
-/** Parses a runner's or page's "on"/"off" (and the threshold, when given as text). */
+/** The share of instructions retired in compiled units, in percent (0 before any ran). */
+export function jitShare(stats: Pick<JitStats, "insns" | "retired">): number {
+  return stats.retired > 0n ? Number((stats.insns * 10000n) / stats.retired) / 100 : 0;
+}
+
+/** Parses a runner's or page's "on"/"off" (also "1"/"0"). */
 export function parseJitSwitch(text: string): boolean | null {
-  return text === "on" ? true : text === "off" ? false : null;
+  return text === "on" || text === "1" ? true : text === "off" || text === "0" ? false : null;
 }
 
 /** A threshold from text: a whole number of runs from 1 to JIT_MAX_THRESHOLD, else null. */

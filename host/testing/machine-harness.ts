@@ -11,6 +11,20 @@ import { BOOT_MODULE_BOOTFS } from "../bootinfo.js";
 
 let kernelModule: WebAssembly.Module | undefined;
 
+/**
+ * The JIT setting of every harness machine not given one: the machine's
+ * default (on at JIT_DEFAULT_THRESHOLD) unless KEEL_MACHINE_JIT says "off"
+ * or a threshold (1: every block compiled the first time it runs), as
+ * KEEL_HART_JIT does for the hart tests.
+ */
+export function harnessJit(env = process.env.KEEL_MACHINE_JIT): MachineConfig["jit"] {
+  if (env === undefined || env === "") return undefined;
+  if (env === "off") return false;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`KEEL_MACHINE_JIT must be off or a threshold of 1 or more runs (got "${env}")`);
+  return n;
+}
+
 /** The committed boot file system image (user/bin/bootfs.img). */
 export function bootfsImage(): Uint8Array {
   return new Uint8Array(readFileSync(new URL("../../user/bin/bootfs.img", import.meta.url)));
@@ -45,7 +59,7 @@ export class MachineHarness extends KeelMachine {
     super({
       kernel: kernelModuleSync(),
       kernelBytes: kernelBytesSync(),
-      config: { ramBytes: 32 * 1024 * 1024, clock: "deterministic", cmdline: "", ...config },
+      config: { ramBytes: 32 * 1024 * 1024, clock: "deterministic", cmdline: "", ...(harnessJit() !== undefined ? { jit: harnessJit() } : {}), ...config },
     }, build);
     this.onState((state) => this.states.push(state));
   }

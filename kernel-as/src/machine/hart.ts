@@ -222,12 +222,19 @@ export function hartFlushDecodeCache(): void { blockCacheFlushAll(); shootdownPo
  */
 export function hartJitConfig(enabled: bool, threshold: u32): void { jitConfig(enabled, threshold); }
 export function hartJitActive(): bool { return jitActive; }
-/** Statistics: JIT_STAT_* (units compiled, compile failures, unit calls, instructions retired in units, module bytes). */
+/** Instructions hartRun retired on this instance, compiled or not (the
+ *  denominator of the JIT's share; a statistic, not machine state). */
+let hartInsnsRetired: u64 = 0;
+
+/** Statistics: 0 units compiled, 1 compile failures, 2 unit calls, 3
+ *  instructions retired in units, 4 module bytes, 5 instructions hartRun
+ *  retired in all (interpreted and compiled) since this instance started. */
 export function hartJitStat(which: u32): u64 {
   if (which == 0) return <u64>jitUnitsCompiled;
   if (which == 1) return <u64>jitCompileFailures;
   if (which == 2) return jitUnitCalls;
   if (which == 3) return jitInsnsRetired;
+  if (which == 5) return hartInsnsRetired;
   return jitBytesEmitted;
 }
 
@@ -241,6 +248,7 @@ const RUN_CHUNK: u32 = 1 << 20;
 
 export function hartRun(ctx: usize, budget: u32): u32 {
   shootdownCatchUp();
+  const instret0 = load<u64>(ctx + CTX_INSTRET);
   let cause: u32;
   while (true) {
     const chunk = budget < RUN_CHUNK ? budget : RUN_CHUNK;
@@ -248,6 +256,7 @@ export function hartRun(ctx: usize, budget: u32): u32 {
     budget -= chunk;
     if (cause != TRAP_BUDGET || budget == 0) break;
   }
+  hartInsnsRetired += load<u64>(ctx + CTX_INSTRET) - instret0;
   ctxDropReservation(ctx);
   return cause;
 }
