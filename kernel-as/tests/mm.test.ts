@@ -48,6 +48,7 @@ interface Mm {
   slabStat(id: number, stat: number): number;
 
   cpuSetIndex(i: number): number;
+  framesInUse(kind: number): number;
   locksInit(): void;
   setCaching(on: number): void;
   framesDrainCaches(): number;
@@ -838,5 +839,165 @@ describe("slab allocator: randomized", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("per-vCPU frame caches and magazines: randomized across simulated vCPUs", () => {
+  // Mirrors of mm/pcpu.ts.
+  const FRAMES_MAX = 64, MAGAZINE_MAX = 31, CPUS = 4;
+  const CLASS_BYTES = [16, 32, 64, 128, 256, 512, 1024, 2048];
+  const step = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ t: fc.constant("frame" as const), cpu: fc.nat(CPUS - 1), order: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(2) }) }) },
+    { weight: 5, arbitrary: fc.record({ t: fc.constant("unframe" as const), cpu: fc.nat(CPUS - 1), pick: fc.nat() }) },
+    { weight: 5, arbitrary: fc.record({ t: fc.constant("kmalloc" as const), cpu: fc.nat(CPUS - 1), cls: fc.nat(7) }) },
+    { weight: 5, arbitrary: fc.record({ t: fc.constant("kfree" as const), cpu: fc.nat(CPUS - 1), pick: fc.nat() }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("refree" as const), cpu: fc.nat(CPUS - 1), pick: fc.nat() }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("drain" as const) }) },
+    // A burst: one vCPU allocates many frames, another frees them (caches fill and drain).
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("burst" as const), cpu: fc.nat(CPUS - 1), to: fc.nat(CPUS - 1), n: fc.integer({ min: 20, max: 1400 }) }) },
+  );
+
+  it("never hands a frame or object out twice, keeps the counts exact and the caches within bounds after every step", () => {
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 150 }), (steps) => {
+        // The smallest RAM the harness allows (the kernel image + 4 MiB);
+        // the bursts below can still run the buddy lists dry.
+        const t = loadKernelTest<Mm>("mm", { ramBytes: 6 * MIB });
+        const mm = t.exports;
+        mm.locksInit();
+        expect(mm.framesInit()).toBe(0);
+        expect(mm.slabInit()).toBe(0);
+        const total = mm.framesTotal();
+        const fixedUse = mm.framesInUse(KIND.frametable);
+        const frames = new Map<number, number>(); // pa -> order
+        const objects = new Map<number, number>(); // address -> class
+        const freedFrames: number[] = [];
+        const freedObjects: number[] = [];
+        const occupied = new Set<number>(); // frame indices handed out
+        const allocFrame = (cpu: number, order: number): number => {
+          mm.cpuSetIndex(cpu);
+          const pa = mm.frameAlloc(order, KIND.kernel);
+          if (pa === 0) {
+            // Refused only when no block of the order is free anywhere.
+            expect(mm.framesDrainCaches()).toBe(0);
+            return 0;
+          }
+          for (let f = 0; f < 1 << order; f++) {
+            if (occupied.has(pa / PAGE + f)) expect.fail(`frame ${pa / PAGE + f} handed out twice`);
+            occupied.add(pa / PAGE + f);
+          }
+          expect(mm.frameKind(pa)).toBe(KIND.kernel);
+          expect(mm.frameOrder(pa)).toBe(order);
+          frames.set(pa, order);
+          return pa;
+        };
+        const release = (pa: number): void => {
+          for (let f = 0; f < 1 << frames.get(pa)!; f++) occupied.delete(pa / PAGE + f);
+          frames.delete(pa);
+        };
+        for (const s of steps) {
+          if (s.t === "frame") allocFrame(s.cpu, s.order);
+          else if (s.t === "unframe" && frames.size > 0) {
+            const pa = [...frames.keys()][s.pick % frames.size]!;
+            mm.cpuSetIndex(s.cpu);
+            expect(mm.frameFree(pa, frames.get(pa)!)).toBe(0);
+            release(pa);
+            freedFrames.push(pa);
+          } else if (s.t === "kmalloc") {
+            mm.cpuSetIndex(s.cpu);
+            const p = mm.kmalloc(CLASS_BYTES[s.cls]!);
+            if (p !== 0) {
+              expect(objects.has(p), "object handed out twice").toBe(false);
+              objects.set(p, s.cls);
+            }
+          } else if (s.t === "kfree" && objects.size > 0) {
+            const p = [...objects.keys()][s.pick % objects.size]!;
+            mm.cpuSetIndex(s.cpu);
+            expect(mm.kfree(p)).toBe(0);
+            objects.delete(p);
+            freedObjects.push(p);
+          } else if (s.t === "refree") {
+            // A second free of something freed (and not handed out again) is refused, wherever it sits now.
+            mm.cpuSetIndex(s.cpu);
+            const f = freedFrames.filter((pa) => !occupied.has(pa / PAGE));
+            if (f.length > 0) expect(mm.frameFree(f[s.pick % f.length]!, 0)).toBeLessThan(0);
+            const o = freedObjects.filter((p) => !objects.has(p));
+            if (o.length > 0) expect(mm.kfree(o[s.pick % o.length]!)).toBeLessThan(0);
+          } else if (s.t === "drain") {
+            mm.framesDrainCaches();
+            mm.slabDrainMagazines();
+            for (let c = 0; c < CPUS; c++) expect(mm.framesCachedOn(c)).toBe(0);
+            expect(mm.framesCached()).toBe(0);
+          } else if (s.t === "burst") {
+            const mine: number[] = [];
+            for (let i = 0; i < s.n; i++) {
+              const pa = allocFrame(s.cpu, 0);
+              if (pa !== 0) mine.push(pa);
+            }
+            mm.cpuSetIndex(s.to);
+            for (const pa of mine) { expect(mm.frameFree(pa, 0)).toBe(0); release(pa); }
+          }
+          // Invariants after every step.
+          expect(mm.framesCheck()).toBe(0);
+          expect(mm.slabCheck()).toBe(0);
+          for (let c = 0; c < CPUS; c++) {
+            expect(mm.framesCachedOn(c)).toBeLessThanOrEqual(FRAMES_MAX);
+            for (let k = 0; k < 8; k++) expect(mm.magazineObjects(c, k)).toBeLessThanOrEqual(MAGAZINE_MAX);
+          }
+          const held = [...frames.values()].reduce((a, o) => a + (1 << o), 0);
+          expect(mm.framesInUse(KIND.kernel)).toBe(held);
+          // Cached frames count as free: free + every use = all managed frames.
+          expect(mm.framesFreeTotal() + held + mm.framesInUse(KIND.slab) + fixedUse).toBe(total);
+          for (let k = 0; k < 8; k++) {
+            expect(mm.slabStat(k, SLAB_STAT.inUse)).toBe([...objects.values()].filter((c) => c === k).length);
+          }
+        }
+        // Everything back: with the caches and magazines drained and the kept
+        // slabs returned, the buddy lists are as at boot.
+        for (const [p] of objects) expect(mm.kfree(p)).toBe(0);
+        for (const [pa, o] of frames) expect(mm.frameFree(pa, o)).toBe(0);
+        mm.slabShrink();
+        mm.framesDrainCaches();
+        expect(mm.framesFreeTotal()).toBe(total - fixedUse);
+        expect(mm.framesCheck()).toBe(0);
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
+  it("an allocation takes the frames other vCPUs cache before it fails: every free frame can be allocated", () => {
+    const t = boot(6 * MIB);
+    const mm = t.exports;
+    mm.locksInit();
+    mm.cpuSetIndex(1);
+    const some = Array.from({ length: 40 }, () => mm.frameAlloc(0, KIND.kernel));
+    for (const pa of some) expect(mm.frameFree(pa, 0)).toBe(0);
+    expect(mm.framesCachedOn(1)).toBeGreaterThan(30);
+    const free = mm.framesFreeTotal();
+    mm.cpuSetIndex(0);
+    let got = 0;
+    while (mm.frameAlloc(0, KIND.kernel) !== 0) got++;
+    expect(got).toBe(free);
+    expect(mm.framesFreeTotal()).toBe(0);
+    expect(mm.framesCheck()).toBe(0);
+  });
+
+  it("a frame freed on another vCPU lands in that vCPU's cache, and the plain locked path is used when caching is off", () => {
+    const t = boot();
+    const mm = t.exports;
+    mm.locksInit();
+    mm.cpuSetIndex(0);
+    const pa = mm.frameAlloc(0, KIND.kernel);
+    expect(mm.framesCachedOn(0)).toBe(15); // a batch of 16 came in, one went out
+    mm.cpuSetIndex(1);
+    expect(mm.frameFree(pa, 0)).toBe(0);
+    expect(mm.framesCachedOn(1)).toBe(1);
+    expect(mm.frameFree(pa, 0)).toBe(-7); // double free: it is cached, not allocated
+    mm.setCaching(0);
+    expect(mm.framesCached()).toBe(0);
+    const pb = mm.frameAlloc(0, KIND.kernel);
+    expect(mm.framesCachedOn(1)).toBe(0);
+    expect(mm.frameFree(pb, 0)).toBe(0);
+    expect(mm.framesCheck()).toBe(0);
   });
 });
