@@ -46,6 +46,17 @@ if (!only || only === "tests") {
       `test ${name}`, out, [...kernelSources, ...testSources]]);
   }
 }
+// Shared-memory builds of the test entries that other threads run at once
+// (host/locks-threads.test.ts, bench/locks.bench.ts): the same code over a
+// memory imported as shared, which worker_threads instances can share.
+const sharedTests = ["lock", "mm"];
+if (!only || only === "tests") {
+  for (const name of sharedTests.filter((n) => n.includes(match))) {
+    const out = `build/tests/${name}.shared.wasm`;
+    targets.push([[join("kernel-as/tests", `${name}.ts`), "--config", "asconfig.json", "--target", "test", "--outFile", out,
+      "--sharedMemory", "--maximumMemory", "16384"], `test ${name} (shared memory)`, out, [...kernelSources, ...testSources]]);
+  }
+}
 // Extra standalone entries (for example the bare hart runner), release flags.
 const extras = [["kernel-as/src/bare.ts", "build/bare.wasm"]];
 if (!only || only === "extras") {

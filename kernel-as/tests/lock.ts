@@ -26,12 +26,18 @@ export function lockStat(id: u32, which: u32): f64 {
   }
 }
 
-/** n times: take lock `id`, add 1 to the u32 at `counter` by a plain
- *  load and store (a lost update shows a broken lock), release. */
+/** n times: take lock `id`, add 1 to the u32 at `counter` by a separate
+ *  load and store (a lost update shows a broken lock; atomic ones, so the
+ *  compiler cannot fold the loop into one add), release. */
 export function hammer(id: u32, counter: usize, n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
     spinLock(id);
-    store<u32>(counter, load<u32>(counter) + 1);
+    atomic.store<u32>(counter, atomic.load<u32>(counter) + 1);
     spinUnlock(id);
   }
+}
+
+/** hammer without the lock: for checking that the test can see lost updates. */
+export function hammerUnlocked(counter: usize, n: u32): void {
+  for (let i: u32 = 0; i < n; i++) atomic.store<u32>(counter, atomic.load<u32>(counter) + 1);
 }

@@ -23,6 +23,7 @@ import {
 import { framesDrainCaches, framesSetCaching, framesCached, framesCachedOn, framesCaching } from "../src/mm/frames";
 import { magazineCount } from "../src/mm/pcpu";
 export { cpuSetIndex } from "../src/lib/cpu";
+import { cpuId } from "../src/lib/cpu";
 export { locksInit, locksReset } from "../src/lib/lock";
 import { lockRecord } from "../src/lib/lock";
 export { framesDrainCaches, framesCached, framesCachedOn, slabDrainMagazines, slabMagazineObjects };
@@ -151,6 +152,47 @@ export function benchFramesBatch(count: u32, buf: usize, n: u32): u32 {
       store<u32>(buf + (<usize>j << 2), <u32>pa);
     }
     for (let j: u32 = 0; j < count; j++) if (frameFree(<usize>load<u32>(buf + (<usize>j << 2)), 0) != 0) failures++;
+  }
+  return failures;
+}
+
+/** The two-thread stress (host/locks-threads.test.ts): `rounds` rounds of
+ *  `batch` order-0 frames and `batch` kmalloc objects of sizes drawn from a
+ *  xorshift sequence seeded with `seed`; each frame and object gets a tag
+ *  naming this vCPU, the round and its place, which must still be there when
+ *  it is freed (another vCPU handed the same memory would overwrite it).
+ *  `buf` holds 2 * batch u32s. Returns the failures: allocations refused,
+ *  tags lost, frees refused. */
+export function stress(seed: u32, rounds: u32, batch: u32, buf: usize): u32 {
+  let failures: u32 = 0;
+  let x = seed | 1;
+  const me = cpuId();
+  for (let r: u32 = 0; r < rounds; r++) {
+    for (let j: u32 = 0; j < batch; j++) {
+      const tag = (me << 28) ^ (r << 8) ^ j;
+      const pa = frameAlloc(0, KIND_KERNEL);
+      if (pa == 0) failures++;
+      else store<u32>(pa, tag);
+      store<u32>(buf + (<usize>j << 2), <u32>pa);
+      x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+      const p = kmalloc(16 + (x & 1023));
+      if (p == 0) failures++;
+      else store<u32>(p, ~tag);
+      store<u32>(buf + (<usize>(batch + j) << 2), <u32>p);
+    }
+    for (let j: u32 = 0; j < batch; j++) {
+      const tag = (me << 28) ^ (r << 8) ^ j;
+      const pa = <usize>load<u32>(buf + (<usize>j << 2));
+      if (pa != 0) {
+        if (load<u32>(pa) != tag) failures++;
+        if (frameFree(pa, 0) != 0) failures++;
+      }
+      const p = <usize>load<u32>(buf + (<usize>(batch + j) << 2));
+      if (p != 0) {
+        if (load<u32>(p) != ~tag) failures++;
+        if (kfree(p) != 0) failures++;
+      }
+    }
   }
   return failures;
 }
