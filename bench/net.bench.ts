@@ -9,6 +9,10 @@
 // the switch sends a datagram to `udp echo` in B, waits for it to come back,
 // sends the next).
 //
+// Keel loopback: one machine without a card (netd's lo alone): the same
+// TCP transfer to 127.0.0.1 inside it, and ping 127.0.0.1; the host CPU
+// time the process spent on the transfer is beside its wall time.
+//
 // Linux loopback: the same three through Node's sockets on 127.0.0.1 in
 // this process (both ends on one event loop, as both Keel machines share
 // one thread): a bulk TCP write, a 1-byte TCP ping-pong, a UDP ping-pong.
@@ -17,6 +21,7 @@ import { createServer, connect, type Socket } from "node:net";
 import { createSocket } from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { bootPair, runBoth, shellBoth } from "../host/testing/net-pair.js";
+import { MachineHarness, userlandModules } from "../host/testing/machine-harness.js";
 import { NetInterface } from "../host/net/netif.js";
 import type { BenchRow } from "./run.js";
 
@@ -74,6 +79,44 @@ function keel(): BenchRow[] {
   const pseconds = (performance.now() - p0) / 1000;
   const taken = count(shellBoth(b, a, sw, "ifconfig")) - before;
   rows.push({ name: `UDP packets per second netd takes in (${taken} of ${blasted} sent)`, value: taken / pseconds, unit: "/s" });
+  return rows;
+}
+
+function keelLoopback(): BenchRow[] {
+  const h = new MachineHarness({ ramBytes: 64 << 20, clock: "realtime", modules: userlandModules() }).boot();
+  const run = (done: () => boolean, maxMs: number) => {
+    const start = performance.now();
+    while (!done()) {
+      if (performance.now() - start > maxMs) throw new Error(`timed out:\n${h.output.slice(-2000)}`);
+      h.machine.runFor(5);
+    }
+  };
+  const shell = (line: string, maxMs = 60_000) => {
+    const mark = h.output.length;
+    h.machine.input(`${line}\r`);
+    run(() => /\n\$ $/.test(h.since(mark)), maxMs);
+    return h.since(mark);
+  };
+  run(() => h.output.includes("\n$ "), 60_000);
+  const rows: BenchRow[] = [];
+  const bytes = TCP_BYTES * 4;
+  const mark = h.output.length;
+  h.machine.input(`nc -d -l 5000 | pattern -v ${bytes} 7 &\r`);
+  run(() => /\n\$ $/.test(h.since(mark)), 60_000);
+  shell("sleep 2");
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  shell(`pattern ${bytes} 7 | nc 127.0.0.1 5000`, 300_000);
+  run(() => h.since(mark).includes("pattern: "), 300_000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  if (!h.since(mark).includes(`pattern: ${bytes} bytes ok`)) throw new Error(`the loopback transfer failed:\n${h.since(mark)}`);
+  rows.push({ name: `TCP throughput, Keel loopback in one machine (${bytes >> 20} MiB; wall time)`, value: bytes / 2 ** 20 / seconds, unit: "MiB/s" });
+  rows.push({ name: "  the same transfer, per second of host CPU (user + system)", value: bytes / 2 ** 20 / ((cpu.user + cpu.system) / 1e6), unit: "MiB/s" });
+  const ping = shell("ping -c 20 127.0.0.1");
+  const rtt = /rtt min\/avg\/max = ([\d.]+)\/([\d.]+)\/([\d.]+) ms/.exec(ping);
+  if (!rtt) throw new Error(`ping printed no round trips:\n${ping}`);
+  rows.push({ name: "ping round trip, Keel loopback 127.0.0.1 (avg of 20)", value: Number(rtt[2]) * 1000, unit: "µs" });
   return rows;
 }
 
@@ -144,5 +187,5 @@ async function linux(): Promise<BenchRow[]> {
 }
 
 export default async function bench(): Promise<BenchRow[]> {
-  return [...keel(), ...(await linux())];
+  return [...keel(), ...keelLoopback(), ...(await linux())];
 }

@@ -1,5 +1,6 @@
 // The frame half of the fuzzer (docs/fuzzing.md "Frames"): malformed
-// Ethernet, ARP, IPv4, ICMP, UDP and TCP frames for netd, from a seeded
+// Ethernet, ARP, IPv4, ICMP, UDP and TCP frames for netd (and sound ones
+// with loopback addresses, which only lo may carry), from a seeded
 // generator (the same seed gives the same frames). Each frame is broken in
 // one place and sound everywhere else, so it gets past the checks before
 // the one it breaks: a TCP segment with bogus options carries a right
@@ -171,8 +172,43 @@ function arpFrame(r: Rng): Uint8Array {
   return ethernet(0x0806, a);
 }
 
+/** A sound ICMP echo request or UDP datagram that claims a loopback
+ *  address (127/8) as its source or destination, or the guest's own address
+ *  as its source: only netd's loopback queue may carry these, so from the
+ *  wire each is dropped; answered, it would go round through lo. */
+function martianFrame(r: Rng): Uint8Array {
+  const loop = (0x7f000000 | r.below(1 << 24)) >>> 0;
+  const [src, dst] = r.pick([[loop, GUEST_IP], [GUEST_IP, GUEST_IP], [HOST_IP, loop], [loop, loop]] as const);
+  let proto: number, body: Uint8Array;
+  if (r.below(2) === 0) {
+    proto = 1;
+    body = new Uint8Array(8 + r.below(32));
+    body.set(r.bytes(body.length));
+    body[0] = 8; body[1] = 0; body[2] = 0; body[3] = 0;
+    const sum = internetChecksum(body);
+    body[2] = sum >> 8; body[3] = sum & 255;
+  } else {
+    proto = 17;
+    const data = r.bytes(r.below(32));
+    body = new Uint8Array(8 + data.length);
+    const dport = r.pick([FUZZ_UDP_PORT, r.below(65536)]);
+    body.set([0, 9, dport >> 8, dport & 255, body.length >> 8, body.length & 255, 0, 0]);
+    body.set(data, 8);
+    let sum = l4Checksum(src, dst, 17, body);
+    if (sum === 0) sum = 0xffff;
+    body[6] = sum >> 8; body[7] = sum & 255;
+  }
+  const p = ipv4(proto, body);
+  const v = new DataView(p.buffer, p.byteOffset);
+  v.setUint32(12, src);
+  v.setUint32(16, dst);
+  resumIp(p);
+  return ethernet(0x0800, p);
+}
+
 /** One malformed (or, now and then, sound) frame for the guest at 10.0.0.2. */
 export function fuzzFrame(r: Rng): Uint8Array {
+  if (r.below(16) === 0) return martianFrame(r);
   switch (r.below(9)) {
     case 0: return r.bytes(r.below(1600)); // random bytes (the switch refuses impossible lengths)
     case 1: return ethernet(r.pick([0x0800, 0x0806, 0x86dd, r.below(65536)]), r.bytes(r.below(40))).subarray(0, 14 + r.below(40)); // short or odd EtherTypes

@@ -16,6 +16,7 @@ describe("the frame fuzzer", () => {
     const types = new Set(frames.filter((f) => f.length >= 34 && f[12] === 8 && f[13] === 0).map((f) => f[23]));
     expect([...types].sort((x, y) => x! - y!)).toEqual(expect.arrayContaining([1, 6, 17]));
     expect(frames.some((f) => f[12] === 8 && f[13] === 6)).toBe(true);
+    expect(frames.some((f) => f.length >= 34 && f[12] === 8 && f[13] === 0 && (f[26] === 127 || f[30] === 127))).toBe(true); // martians
   });
 
   it(`${SEEDS} seeds of ${FRAMES} malformed frames: no panic, netd still answers a ping, every frame of memory back`, () => {
@@ -30,6 +31,7 @@ describe("the frame fuzzer", () => {
       expect(n(/udp in (\d+)/), r.ifconfig).toBeGreaterThan(0); // sound datagrams reached the bound port
       expect(n(/tcp: segments in \d+ sent \d+ bad (\d+)/), r.ifconfig).toBeGreaterThan(0);
       expect(n(/resets-sent (\d+)/), r.ifconfig).toBeGreaterThan(0); // sound segments for no connection got their RST
+      expect(n(/lo: inet 127\.0\.0\.1\/8 loopback\n {2}packets (\d+)/), r.ifconfig).toBe(0); // no frame from the wire went round through lo
     }
   }, 240_000);
 });

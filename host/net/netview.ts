@@ -24,7 +24,7 @@ export const NETSTATS_FIELDS = [
   "frames", "bad_frames", "arp_in", "arp_replies", "ip_in", "ip_bad", "ip_fragments", "ip_other", "icmp_bad", "echo_answered",
   "echo_replies", "sent", "send_errors", "arp_dropped", "echo_dropped", "udp_in", "udp_bad", "udp_no_port", "udp_dropped",
   "udp_sent", "udp_reaped", "tcp_in", "tcp_bad", "tcp_rst_sent", "tcp_no_room", "tcp_sent", "sock_reaped", "dhcp_bad",
-  "dhcp_retries", "router", "dns", "lease_left",
+  "dhcp_retries", "router", "dns", "lease_left", "card", "lo_packets", "lo_bytes", "lo_dropped",
 ] as const;
 const X_GEN = 8, X_ADDR = 16, X_PREFIX = 20, X_COUNT = 24, X_TOTAL = 28, X_STATS = 32;
 const X_SOCK = X_STATS + NETSTATS_FIELDS.length * 8;

@@ -7,6 +7,10 @@
 #define KEEL_NET_H
 
 #define NET_SERVICE_NAME "net"
+// The loopback interface (lo): 127.0.0.0/8, and netd's own address, never
+// reach the card; netd delivers them to itself.
+#define NET_LOOPBACK_ADDR 0x7f000001u  // 127.0.0.1
+#define NET_LOOPBACK_PREFIX 8
 // Where netd finds the card's device capability when init spawns it.
 #define NETD_NIC_SLOT 21
 // The badge of the endpoint capability clients get (init registers a badged
@@ -185,6 +189,10 @@ struct netstats {
   uint64 router;        // from DHCP (0: none)
   uint64 dns;           // the DNS server from DHCP (0: none)
   uint64 lease_left;    // seconds of the DHCP lease left (0: no lease)
+  uint64 card;          // 1: netd has a network card (net0); 0: loopback only
+  uint64 lo_packets;    // IPv4 packets delivered through the loopback interface
+  uint64 lo_bytes;      // their bytes (IPv4 header and payload)
+  uint64 lo_dropped;    // dropped: the loopback queue was full
 };
 
 // ---- netd's exported state (docs/network.md "What the page reads") ----

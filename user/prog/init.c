@@ -14,10 +14,10 @@
 // When a service cannot be started init says so in one line and the shell
 // starts all the same.
 //
-// With a network card, the kernel also gives init the card's device
-// capability (slot 21): init starts /netd holding it and registers "net"
-// (a badged copy of netd's endpoint) with the name service, then drops the
-// card's capability too (docs/network.md).
+// init starts /netd and registers "net" (a badged copy of netd's endpoint)
+// with the name service. With a network card the kernel also gives init the
+// card's device capability (slot 21), which netd gets and init then drops;
+// without one netd runs the loopback interface alone (docs/network.md).
 #include "user.h"
 #include "services.h"
 #include "net.h"
@@ -38,12 +38,13 @@ static int spawn_service(const char *path, char **argv, int endpoint, int vga) {
   return spawn(path, argv, caps, vga >= 0 ? 5 : 4, SPAWN_CAPMODE);
 }
 
-// Starts /netd when init holds the network card's capability, and
-// registers "net" with the name service. Whatever happens, init holds
+// Starts /netd, with the network card's capability when init holds one,
+// and registers "net" with the name service. Whatever happens, init holds
 // neither the card's capability nor netd's endpoint afterwards.
 static void start_network(int names) {
   struct capinfo nic;
-  if (cap_info(NETD_NIC_SLOT, &nic) < 0 || nic.type != CAP_TYPE_DEVICE) return;  // no card
+  int card = cap_info(NETD_NIC_SLOT, &nic) == 0 && nic.type == CAP_TYPE_DEVICE;
+  if (!card) cap_delete(NETD_NIC_SLOT);  // whatever else is there, netd does not get it
   int ep = ep_create();
   if (ep < 0) {
     fprintf(2, "init: no network service: ep_create: %s\n", lasterror());
@@ -51,7 +52,7 @@ static void start_network(int names) {
     return;
   }
   int caps[] = {0, 0, 1, 1, 2, 2, ep, SVC_ENDPOINT_SLOT, NETD_NIC_SLOT, NETD_NIC_SLOT};
-  netd_pid = spawn("/netd", netd_argv, caps, 5, SPAWN_CAPMODE);
+  netd_pid = spawn("/netd", netd_argv, caps, card ? 5 : 4, SPAWN_CAPMODE);
   cap_delete(NETD_NIC_SLOT);
   if (netd_pid < 0) {
     fprintf(2, "init: no network service: cannot start /netd: %s\n", lasterror());
