@@ -49,12 +49,16 @@ if (!only || only === "tests") {
 // Shared-memory builds of the test entries that other threads run at once
 // (host/locks-threads.test.ts, bench/locks.bench.ts): the same code over a
 // memory imported as shared, which worker_threads instances can share.
+// NAME.shared.release.wasm has the release kernel's flags (no assertions, no
+// lock-order checks) for benchmarks.
 const sharedTests = ["lock", "mm"];
 if (!only || only === "tests") {
   for (const name of sharedTests.filter((n) => n.includes(match))) {
-    const out = `build/tests/${name}.shared.wasm`;
-    targets.push([[join("kernel-as/tests", `${name}.ts`), "--config", "asconfig.json", "--target", "test", "--outFile", out,
-      "--sharedMemory", "--maximumMemory", "16384"], `test ${name} (shared memory)`, out, [...kernelSources, ...testSources]]);
+    for (const [target, suffix] of [["test", ""], ["release", ".release"]]) {
+      const out = `build/tests/${name}.shared${suffix}.wasm`;
+      targets.push([[join("kernel-as/tests", `${name}.ts`), "--config", "asconfig.json", "--target", target, "--outFile", out,
+        "--sharedMemory", "--maximumMemory", "16384"], `test ${name} (shared memory${suffix})`, out, [...kernelSources, ...testSources]]);
+    }
   }
 }
 // Extra standalone entries (for example the bare hart runner), release flags.

@@ -17,15 +17,18 @@ export interface SharedMachine<E> {
 
 const PAGE64K = 65536;
 
-/** A fresh shared RAM with a BootInfo and an instance of the shared build of test entry `name` on this thread. */
-export function sharedMachine<E>(name: string, ramBytes: number): SharedMachine<E> {
+/** A fresh shared RAM with a BootInfo and an instance of the shared build of
+ *  test entry `name` on this thread (`release`: the build with the release
+ *  kernel's flags, no assertions or lock-order checks, for benchmarks). */
+export function sharedMachine<E>(name: string, ramBytes: number, release = false): SharedMachine<E> {
   // --no-liftoff (docs/tools.md): V8 flags are the process's, so the workers
   // share whatever this thread has; they take no execArgv of their own.
   ensureWasmFlags();
-  const module = new WebAssembly.Module(readFileSync(new URL(`../../build/tests/${name}.shared.wasm`, import.meta.url)));
+  const module = new WebAssembly.Module(readFileSync(new URL(`../../build/tests/${name}.shared${release ? ".release" : ""}.wasm`, import.meta.url)));
   const memory = new WebAssembly.Memory({ initial: ramBytes / PAGE64K, maximum: ramBytes / PAGE64K, shared: true });
   const instance = new WebAssembly.Instance(module, {
     env: { memory, abort: () => { throw new Error("kernel assertion failed"); } },
+    // The release build's abort is the kernel's own (lib/panic.ts), which ends in a trap.
     keel: { port_in: () => 0xffffffff, port_out: () => {}, hypercall: () => 0 },
   });
   const imageEnd = (instance.exports.kernelImageEnd as () => number)() >>> 0;
@@ -42,14 +45,18 @@ export interface ThreadRun {
   ms: number[];
   /** Milliseconds from the start until every thread was done. */
   wallMs: number;
+  /** Process CPU milliseconds (every thread) over the same span: the
+   *  workers' timed calls, while this thread only waits. */
+  cpuMs: number;
 }
 
 /** Runs calls[i] (a list of [export, ...args]) on thread i as vCPU i, all
- *  released at the same moment; resolves when every thread is done. */
-export async function runOnThreads(m: SharedMachine<unknown>, calls: (string | number)[][][]): Promise<ThreadRun> {
+ *  released at the same moment, after each thread ran its `warm` calls
+ *  (same shape, not timed); resolves when every thread is done. */
+export async function runOnThreads(m: SharedMachine<unknown>, calls: (string | number)[][][], warm: (string | number)[][][] = []): Promise<ThreadRun> {
   const start = new SharedArrayBuffer(4);
   const workers = calls.map((c, cpu) => new Worker(new URL("./wasm-worker.mjs", import.meta.url), {
-    workerData: { module: m.module, memory: m.memory, cpu, start, calls: c },
+    workerData: { module: m.module, memory: m.memory, cpu, start, calls: c, warm: warm[cpu] ?? [] },
   }));
   const ready = workers.map((w) => new Promise<void>((resolve, reject) => {
     w.once("message", () => resolve());
@@ -61,11 +68,14 @@ export async function runOnThreads(m: SharedMachine<unknown>, calls: (string | n
       w.once("message", resolve);
       w.once("error", reject);
     }));
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     Atomics.store(new Int32Array(start), 0, 1);
     Atomics.notify(new Int32Array(start), 0);
     const answers = await Promise.all(done);
-    return { results: answers.map((a) => a.results), ms: answers.map((a) => a.ms), wallMs: performance.now() - t0 };
+    const wallMs = performance.now() - t0;
+    const used = process.cpuUsage(cpu0);
+    return { results: answers.map((a) => a.results), ms: answers.map((a) => a.ms), wallMs, cpuMs: (used.user + used.system) / 1000 };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

@@ -446,12 +446,16 @@ function magazineFree(cls: u32, ptr: usize): i32 {
 }
 
 /** Frees the n oldest objects of vCPU cpu's magazine cls to the cache; the
- *  caller holds that vCPU's LOCK_PCPU_SLAB. */
+ *  caller holds that vCPU's LOCK_PCPU_SLAB. They leave the magazine before
+ *  LOCK_SLAB is released: once released, another vCPU may take them from
+ *  the cache, hand them out and see them freed, and its kfree must not find
+ *  them still in this magazine (a sound free refused as a double free; seen
+ *  from two threads, host/locks-threads.test.ts). */
 function drainMagazine(cpu: u32, cls: u32, n: u32): void {
   spinLock(LOCK_SLAB);
   for (let j: u32 = 0; j < n; j++) freeObject(<usize>magazineAt(cpu, cls, j));
-  spinUnlock(LOCK_SLAB);
   magazineDropOldest(cpu, cls, n);
+  spinUnlock(LOCK_SLAB);
   pcpuCountMagazineMove(cpu);
 }
 
