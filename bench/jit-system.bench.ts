@@ -20,7 +20,7 @@ import { GuestMachine } from "./guest.js";
 import type { BenchRow } from "./run.js";
 
 const ROUNDS = 3;
-const PROGRAMS = ["crc32", "sieve", "sort"];
+const PROGRAMS = ["branchy", "crc32", "sieve", "sort"];
 const benchDir = fileURLToPath(new URL("../user/bench/bin/", import.meta.url));
 
 export default async function bench(): Promise<BenchRow[]> {

@@ -4,7 +4,7 @@
 // (process.cpuUsage: user + system, this process only), and the header names
 // the load average: on a shared machine wall-clock figures fall with load,
 // CPU-time figures much less (docs/hart.md).
-// Usage: npm run bench [-- name-filter]
+// Usage: npm run bench [-- name-filter] | npm run bench -- --browser
 
 import { readdirSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,8 +18,10 @@ export interface BenchRow {
 }
 
 const dir = fileURLToPath(new URL(".", import.meta.url));
-const filter = process.argv[2] ?? "";
-const files = readdirSync(dir).filter((f) => f.endsWith(".bench.ts") && f.includes(filter)).sort();
+// --browser: bench/browser.ts alone (the hart programs in Chromium beside Node).
+const browser = process.argv.includes("--browser");
+const filter = process.argv.slice(2).find((a) => a !== "--browser") ?? "";
+const files = browser ? ["browser.ts"] : readdirSync(dir).filter((f) => f.endsWith(".bench.ts") && f.includes(filter)).sort();
 
 function format(value: number): string {
   if (!Number.isFinite(value)) return String(value);
@@ -33,7 +35,7 @@ const rows: { suite: string; row: BenchRow }[] = [];
 const times: { suite: string; wall: number; cpu: number }[] = [];
 const loadBefore = os.loadavg()[0]!;
 for (const file of files) {
-  const suite = file.replace(/\.bench\.ts$/, "");
+  const suite = file.replace(/\.bench\.ts$|\.ts$/, "");
   process.stderr.write(`running ${suite}...\n`);
   const mod = (await import(pathToFileURL(`${dir}/${file}`).href)) as { default: () => Promise<BenchRow[]> };
   const wall0 = performance.now();

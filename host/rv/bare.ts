@@ -115,6 +115,8 @@ export interface BareOptions {
   onStep?: (pc: bigint, bits: number) => void;
   /** The JIT: false (the default) interprets only; a number turns it on at that threshold (1: every block compiled). */
   jit?: number | false;
+  /** The compiled build/bare.wasm (default: read from build/ with node:fs; a browser passes its own). */
+  module?: WebAssembly.Module;
 }
 
 export type BareJitStats = JitStats;
@@ -149,7 +151,8 @@ export function runBare(elf: Uint8Array, options: BareOptions = {}): BareResult 
   const ramBytes = options.ramBytes ?? 64 * 1024 * 1024;
   const memory = new WebAssembly.Memory({ initial: ramBytes / 65536 });
   const host = jitHost(memory);
-  const instance = new WebAssembly.Instance(bareModule(), importsFor(bareModule(), memory, host));
+  const module = options.module ?? bareModule();
+  const instance = new WebAssembly.Instance(module, importsFor(module, memory, host));
   const x = instance.exports as unknown as BareExports;
   const jitOn = options.jit !== undefined && options.jit !== false;
   writeBootInfo(memory.buffer, {
