@@ -31,6 +31,17 @@ export type ReplayEvent =
   /** Where the recording was taken: a replay runs on to here. */
   | (Position & { kind: "end" });
 
+/** What a runner on a lockstep switch also records (host/node/session-file.ts):
+ *  a frame the switch delivered to its card, and the horizon of a TICK (the
+ *  virtual time the switch let it run to). Both arrive between quanta, while
+ *  the machine stands at a horizon, so their positions are exact. */
+export type NetReplayEvent =
+  | (Position & { kind: "frame"; bytes: Uint8Array })
+  | (Position & { kind: "horizon"; horizonNs: number });
+
+/** Everything a recording can hold: the page's events, and a runner's frames and horizons. */
+export type SessionEvent = ReplayEvent | NetReplayEvent;
+
 export function positionOf(machine: Machine): Position {
   return { boot: machine.stats().boots, run: machine.runsSinceBoot, timeNs: machine.virtualNowNs };
 }
@@ -42,7 +53,7 @@ function notAfter(a: Position, b: Position): boolean {
 
 /** Notes what is given to one machine, and where. */
 export class Recorder {
-  private readonly events: ReplayEvent[] = [];
+  private readonly events: SessionEvent[] = [];
 
   constructor(private readonly machine: Machine) {}
 
@@ -62,6 +73,16 @@ export class Recorder {
     this.events.push({ kind: "input", ...here, bytes: bytes.slice() });
   }
 
+  /** Call just before a frame from the wire is given to the card (between quanta). */
+  frame(bytes: Uint8Array): void {
+    this.events.push({ kind: "frame", ...positionOf(this.machine), bytes: bytes.slice() });
+  }
+
+  /** Call when the time master lets the machine run to `horizonNs` (a lockstep TICK). */
+  horizon(horizonNs: number): void {
+    this.events.push({ kind: "horizon", ...positionOf(this.machine), horizonNs });
+  }
+
   /** Call just before machine.reboot(). */
   reboot(): void {
     this.events.push({ kind: "reboot", ...positionOf(this.machine) });
@@ -72,9 +93,16 @@ export class Recorder {
     return this.events.length;
   }
 
-  /** The recording so far, ending with an `end` event at the machine's position now. */
+  /** The recording so far, ending with an `end` event at the machine's position now.
+   *  (The page's kind: a Recorder that was given frames or horizons has takeSession().) */
   take(): ReplayEvent[] {
-    return [...this.events.map((e) => (e.kind === "input" ? { ...e, bytes: e.bytes.slice() } : { ...e })),
+    if (this.events.some((e) => e.kind === "frame" || e.kind === "horizon")) throw new Error("this recording holds frames: take it with takeSession()");
+    return this.takeSession() as ReplayEvent[];
+  }
+
+  /** The recording so far with frames and horizons, ending with an `end` event at the machine's position now. */
+  takeSession(): SessionEvent[] {
+    return [...this.events.map((e) => (e.kind === "input" || e.kind === "frame" ? { ...e, bytes: e.bytes.slice() } : { ...e })),
       { kind: "end", ...positionOf(this.machine) }];
   }
 }
@@ -94,13 +122,18 @@ export interface ReplayerHooks {
   input?(machine: Machine, bytes: Uint8Array): void;
   /** Reboots the machine (default machine.reboot()). */
   reboot?(machine: Machine): void;
+  /** Gives a recorded frame to the machine's card (needed when the recording holds frames). */
+  frame?(machine: Machine, bytes: Uint8Array): void;
+  /** A recorded horizon: the machine runs up to it next (default machine.setHorizon). */
+  horizon?(machine: Machine, horizonNs: number): void;
   /** After each event given, and at the end. */
   progress?(progress: ReplayProgress): void;
 }
 
 /** Checks that a list of events can be a recording: positions in order, one `end`, last. */
-export function checkEvents(events: readonly ReplayEvent[]): string | null {
+export function checkEvents(events: readonly SessionEvent[]): string | null {
   if (events.length === 0 || events[events.length - 1]!.kind !== "end") return "the recording has no end";
+  let lastHorizon: number | null = null;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     if (e.kind === "end" && i !== events.length - 1) return "the recording has an end before its last event";
@@ -114,6 +147,14 @@ export function checkEvents(events: readonly ReplayEvent[]): string | null {
       // After a host reboot the next event is in the next power-on.
       if (before.kind === "reboot" && e.boot === before.boot) return `event ${i + 1} is in a power-on its reboot ended`;
     }
+    if (e.kind === "frame" && !(e.bytes instanceof Uint8Array && e.bytes.length >= 14 && e.bytes.length <= 1514)) {
+      return `event ${i + 1} is a frame of impossible length`;
+    }
+    if (e.kind === "horizon") {
+      if (!Number.isSafeInteger(e.horizonNs) || e.horizonNs <= e.timeNs) return `event ${i + 1} is a horizon that is not ahead of its own time`;
+      if (lastHorizon !== null && e.horizonNs <= lastHorizon) return `event ${i + 1} is a horizon that is not after the one before`;
+      lastHorizon = e.horizonNs;
+    }
   }
   return null;
 }
@@ -126,9 +167,10 @@ export class Replayer implements InputSchedule {
   private diverged: string | null = null;
   private finished = false;
 
-  constructor(private readonly events: readonly ReplayEvent[], private readonly hooks: ReplayerHooks = {}) {
+  constructor(private readonly events: readonly SessionEvent[], private readonly hooks: ReplayerHooks = {}) {
     const problem = checkEvents(events);
     if (problem !== null) throw new Error(problem);
+    if (hooks.frame === undefined && events.some((e) => e.kind === "frame")) throw new Error("this recording holds frames: its replay needs a frame hook");
     this.total = events.filter((e) => e.kind !== "end").length;
   }
 
@@ -196,6 +238,14 @@ export class Replayer implements InputSchedule {
           (this.hooks.reboot ?? ((m) => m.reboot()))(machine);
           this.delivered++;
           break;
+        case "frame":
+          this.hooks.frame!(machine, event.bytes);
+          this.delivered++;
+          break;
+        case "horizon":
+          (this.hooks.horizon ?? ((m, h) => m.setHorizon(h)))(machine, event.horizonNs);
+          this.delivered++;
+          break;
         case "end":
           this.finished = true;
           break;
@@ -205,10 +255,15 @@ export class Replayer implements InputSchedule {
     }
   }
 
-  private check(event: ReplayEvent, here: Position): void {
+  /** Marks the replay diverged (the first mismatch wins): the runner's check of the frames the machine sends. */
+  divergedBecause(reason: string): void {
+    if (this.diverged === null) this.diverged = reason;
+  }
+
+  private check(event: SessionEvent, here: Position): void {
     if (this.diverged !== null) return;
-    const what = event.kind === "input" ? `input ${this.delivered + 1} of ${this.total}` : event.kind === "reboot"
-      ? `reboot (event ${this.delivered + 1} of ${this.total})` : "the end of the recording";
+    const what = event.kind === "input" ? `input ${this.delivered + 1} of ${this.total}` : event.kind === "end" ? "the end of the recording"
+      : `${event.kind} (event ${this.delivered + 1} of ${this.total})`;
     if (event.boot !== here.boot || event.run !== here.run) {
       this.diverged = `${what} was recorded at power-on ${event.boot}, run ${event.run} but arrived at power-on ${here.boot}, run ${here.run}`;
     } else if (event.timeNs !== here.timeNs) {

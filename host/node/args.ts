@@ -50,6 +50,10 @@ export interface BootArgs {
   stats: boolean;
   /** The hart's JIT: false (off), else the runs that make a block hot (docs/hart.md "JIT"). */
   jit: JitSetting;
+  /** --record FILE: write the session's recording there when the runner stops (host/node/session-file.ts). */
+  record: string | null;
+  /** --replay FILE: play a recording back alone; the machine's configuration comes from the file. */
+  replay: string | null;
 }
 
 export const DEFAULT_BOOTFS = "user/bin/bootfs.img";
@@ -224,6 +228,14 @@ export const BOOT_USAGE = `usage: keel [options]
                    every block); not with --jit off
   --stats          at exit, print on stderr the instructions the hart
                    retired, the JIT's units and the share retired in them
+  --record FILE    deterministic clock: write the session's recording to FILE
+                   when the runner stops: the input, and on a lockstep switch
+                   every frame received and every quantum, each at its
+                   position (docs/share-links.md "A runner's recording")
+  --replay FILE    play the recording in FILE back alone (no switch, no other
+                   machine): the same console, exactly; the machine's
+                   configuration comes from the file; exit status 3 if the
+                   replay diverged from it
   --trace-kernel   trace -k: under each system call that \`trace\` prints,
                    print on stderr the kernel functions it went through
                    (the machine runs an instrumented kernel: slower)
@@ -242,10 +254,20 @@ export function parseBootArgs(argv: string[]): BootArgs {
     traceKernel: false,
     stats: false,
     jit: JIT_DEFAULT_THRESHOLD,
+    record: null, replay: null,
   };
+  /** Options that configure the machine: a replay takes them from its file. */
+  const machineFlags: string[] = [];
   let jitThreshold: number | null = null;
   for (const { arg, flag, value } of eachOption(argv)) {
+    if (["--ram", "--cpus", "--cmdline", "--net", "--ip", "--mac", "--restore", "--disk", "--no-disk", "--monitor", "--bootfs", "--clock"].includes(flag)) machineFlags.push(flag);
     switch (flag) {
+      case "--record":
+        args.record = value();
+        break;
+      case "--replay":
+        args.replay = value();
+        break;
       case "--ram": {
         const text = value();
         const mib = Number(text);
@@ -405,6 +427,18 @@ export function parseBootArgs(argv: string[]): BootArgs {
   }
   if (args.net !== null && args.clock === "deterministic" && args.gdbPort !== null) {
     throw new BootArgsError("--gdb with --net on the deterministic clock is not supported: a lockstep switch paces the machine");
+  }
+  if (args.replay !== null) {
+    if (machineFlags.length > 0) throw new BootArgsError(`--replay takes the machine's configuration from its file: leave out ${[...new Set(machineFlags)].join(", ")}`);
+    if (args.record !== null || args.gdbPort !== null || args.traceKernel) throw new BootArgsError("--replay plays a recording alone: not with --record, --gdb or --trace-kernel");
+    args.clock = "deterministic";
+  }
+  if (args.record !== null) {
+    if (args.clock !== "deterministic") throw new BootArgsError("--record needs --clock deterministic: only a deterministic session replays");
+    if (args.restore !== null || (args.disk !== null && args.disk !== "none")) {
+      throw new BootArgsError("--record starts from power-on on a fresh copy of the shipped disk (or --no-disk): not with --restore or --disk FILE");
+    }
+    if (args.gdbPort !== null || args.traceKernel) throw new BootArgsError("--record is not for a debugged machine: not with --gdb or --trace-kernel");
   }
   if (args.ip !== null && /(^|\s)ip=/.test(args.cmdline)) throw new BootArgsError("--ip and an ip= in --cmdline: give the address once");
   return args;

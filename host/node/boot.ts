@@ -25,7 +25,10 @@
 
 import { parseBootArgs, BootArgsError, BOOT_USAGE, DEFAULT_BOOTFS, bootCommandLine, bootMac } from "./args.js";
 import { SwitchConnection } from "./switch-client.js";
-import { macToString, type NetBackend } from "../net/backend.js";
+import { macToString, parseMac, type NetBackend, type NetEndpoint } from "../net/backend.js";
+import { createHash } from "node:crypto";
+import { Recorder, Replayer, positionOf, type SessionEvent } from "../replay.js";
+import { decodeSession, encodeSession, SessionFileError, type SentFrame, type SessionFile } from "./session-file.js";
 import { Gateway } from "../net/gateway.js";
 import { SelfPumpingSwitch } from "../net/self-pumping.js";
 import { randomBytes } from "node:crypto";
@@ -80,6 +83,23 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  // --replay: the recording says how the machine was configured (host/node/session-file.ts).
+  let session: SessionFile | null = null;
+  if (args.replay !== null) {
+    try {
+      session = decodeSession(new Uint8Array(await readFile(args.replay)));
+    } catch (error) {
+      const reason = error instanceof SessionFileError ? error.message : `it cannot be read (${error instanceof Error ? error.message : String(error)})`;
+      process.stderr.write(`keel: --replay ${args.replay}: ${reason}\n`);
+      return 2;
+    }
+    if (session.kernel !== buildId) {
+      process.stderr.write(`keel: --replay ${args.replay}: it was recorded on another kernel build (${session.kernel.slice(0, 12)}…, this one is ${buildId.slice(0, 12)}…): it would not replay\n`);
+      return 2;
+    }
+    Object.assign(args, { ramMiB: session.machine.ramMiB, cpus: session.machine.cpus, cmdline: session.machine.cmdline, ip: null, mac: session.machine.mac,
+      disk: session.disk === null ? "none" : null });
+  }
   let modules: BootModule[] = [];
   if (args.bootfs !== null) {
     try {
@@ -99,6 +119,31 @@ async function main(): Promise<number> {
   let gatewayTimer: ReturnType<typeof setInterval> | null = null;
   let wakeForFrames = () => {};
   let backend: NetBackend | null = null;
+  // --replay: the card's wire is the recording (frames in), checked against the frames the recording says it sent.
+  let replayEndpoint: NetEndpoint | null = null;
+  let replayer: Replayer | null = null;
+  let sentChecked = 0;
+  if (session !== null && session.machine.mac !== null) {
+    mac = parseMac(session.machine.mac);
+    const sent = session.sent;
+    backend = {
+      attach: (endpoint) => {
+        replayEndpoint = endpoint;
+        return {
+          transmit: (frame) => {
+            const want: SentFrame | undefined = sent[sentChecked++];
+            const here = positionOf(machine!);
+            if (want === undefined) replayer?.divergedBecause(`the machine sent frame ${sentChecked}, but the recording holds ${sent.length}`);
+            else if (want.boot !== here.boot || want.run !== here.run || want.timeNs !== here.timeNs || Buffer.compare(want.bytes, frame) !== 0) {
+              replayer?.divergedBecause(`sent frame ${sentChecked} differs from the recording's (recorded at power-on ${want.boot}, run ${want.run}, ${want.timeNs} ns; sent at power-on ${here.boot}, run ${here.run}, ${here.timeNs} ns)`);
+            }
+          },
+          up: true,
+          detach: () => { replayEndpoint = null; },
+        };
+      },
+    };
+  }
   if (args.net?.kind === "gateway") {
     mac = bootMac(args) ?? Uint8Array.from(randomBytes(6), (b, i) => (i === 0 ? (b & 0xfc) | 0x02 : b));
     const wire = new SelfPumpingSwitch("keel --net gateway", () => wakeForFrames());
@@ -123,14 +168,36 @@ async function main(): Promise<number> {
     process.stderr.write(`keel: network: port ${net.port} on the switch at ${net.address}${net.lockstep ? " (lockstep)" : ""}, MAC ${macToString(mac)}\n`);
     backend = net;
   }
+  // --record: what the card receives and sends is noted at the machine's position.
+  let recorder: Recorder | null = null;
+  const sentLog: SentFrame[] = [];
+  if (args.record !== null && backend !== null) {
+    const inner = backend;
+    backend = {
+      attach: (endpoint) => {
+        const link = inner.attach({ mac: endpoint.mac, receive: (frame) => { recorder?.frame(frame); endpoint.receive(frame); } });
+        return {
+          transmit: (frame) => {
+            if (recorder !== null && link.up) sentLog.push({ ...positionOf(machine!), bytes: frame.slice() });
+            link.transmit(frame);
+          },
+          get up() { return link.up; },
+          detach: () => link.detach(),
+        };
+      },
+    };
+  }
   const nic = backend !== null && mac !== null ? { backend, mac } : null;
   let inputEnded = false;
+  /** The end of what the console printed, to see a prompt (lockstep's piped input). */
+  let outputTail = "";
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
 
   const downloads = new DownloadScanner();
   const callbacks: MachineCallbacks = {
     uartOutput: (bytes) => {
+      outputTail = (outputTail + Buffer.from(bytes).toString("latin1")).slice(-64);
       const { output, events } = downloads.feed(bytes);
       if (output.length > 0) process.stdout.write(output);
       for (const event of events) {
@@ -150,6 +217,9 @@ async function main(): Promise<number> {
     hostLog: (level, text) => process.stderr.write(`[host log ${level}] ${text}\n`),
   };
   let machine: Machine | undefined;
+  /** --record: the recording, once taken (when the runner stops, or earlier when the switch went away). */
+  let recording: SessionEvent[] | null = null;
+  let diskHash: string | null = null;
   let undoDisk: UndoDisk | null = null;
   if (snapshot !== null) {
     // Every check first (the machine is built and resumed on a placeholder
@@ -185,8 +255,19 @@ async function main(): Promise<number> {
     }
     // Reverse execution takes the disk back with the machine: it keeps old blocks (host/disk/undo.ts).
     if (disk !== null && args.gdbPort !== null && args.clock === "deterministic") disk = undoDisk = new UndoDisk(disk);
+    diskHash = disk instanceof MemoryBackend ? sha256(disk.image(), disk.blocks) : null;
     machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cpus: args.cpus, cmdline: bootCommandLine(args), modules, disk, nic, jit: args.jit }, callbacks);
   }
+  const bootfsHash = modules[0] ? sha256(modules[0].data, 0) : null;
+  if (session !== null) {
+    const problem = session.disk !== diskHash ? "its disk is not this runner's fresh copy of the shipped disk (build/disk.img changed since?)"
+      : session.bootfs !== bootfsHash ? "its boot file system is not this one (user/bin/bootfs.img changed since?)" : null;
+    if (problem !== null) {
+      process.stderr.write(`keel: --replay ${args.replay}: ${problem}: it would not replay\n`);
+      return 2;
+    }
+  }
+  if (args.record !== null) recorder = new Recorder(machine);
   const tty = process.stdin.isTTY === true;
   let gdb: GdbTcpServer | null = null;
   // With a network card the machine can be called at any time: the end of input does not end the runner.
@@ -208,14 +289,68 @@ async function main(): Promise<number> {
     },
   });
   wakeForFrames = () => loop.kick();
+  // Input given to the machine: noted by --record at the machine's position first.
+  const give = (bytes: Uint8Array) => {
+    recorder?.input(bytes);
+    machine.input(bytes);
+  };
   // Lockstep (deterministic clock on a lockstep switch): the switch says how far to run (TICK); the
   // runner runs there, says DONE, and waits; frames arrive between quanta (docs/network.md).
+  // Input is given only between quanta: keys from a terminal at the next TICK, piped input line by
+  // line, each when the console waits at a prompt (so a piped session repeats exactly).
   let lockstep = net?.lockstep === true;
   let powered = false; // a TICK that comes before the machine is on waits for it
   let startLockstep = () => {};
+  /** Lockstep: keys typed on a terminal, given at the next TICK. */
+  const held: Uint8Array[] = [];
+  /** Lockstep with piped input: what came in and is not typed yet. */
+  let script = new Uint8Array(0);
+  let waitingForLine: (() => void) | null = null;
   if (net !== null) {
     const link = net;
     let horizon: number | null = null;
+    let granted: number | null = null;
+    const beginQuantum = () => {
+      if (granted === null || !lockstep || !powered) return;
+      horizon = granted;
+      granted = null;
+      for (const bytes of held.splice(0)) give(bytes);
+      recorder?.horizon(horizon);
+      machine.setHorizon(horizon);
+      setImmediate(runToHorizon);
+    };
+    const atPrompt = () => /(^|\n)(\$ |keel> )$/.test(outputTail);
+    /** The next line of piped input (with its newline), or the rest when input has ended; null: none yet. */
+    const takeLine = (): Uint8Array | null => {
+      const nl = script.indexOf(0x0a);
+      if (nl < 0 && (!inputEnded || script.length === 0)) return null;
+      const line = script.slice(0, nl < 0 ? script.length : nl + 1);
+      script = script.slice(line.length);
+      return line;
+    };
+    /** At a horizon: type the next piped line if the console waits for it, then say DONE. */
+    const atHorizon = (reached: number) => {
+      const idle = machine.state === "idle";
+      if (!tty && idle && atPrompt() && machine.uart.rxQueued() === 0 && held.length === 0) {
+        const line = takeLine();
+        if (line !== null) {
+          outputTail = "";
+          give(line);
+          link.done(reached, reached);
+          return;
+        }
+        if (!inputEnded) {
+          // Hold the quantum until the next line (or the end of input) comes: when it comes is not
+          // part of the session.
+          waitingForLine = () => { waitingForLine = null; atHorizon(reached); };
+          return;
+        }
+        // The piped session is over and the console waits at a prompt: the runner ends here.
+        finish(0);
+        return;
+      }
+      link.done(reached, idle ? machine.nextWakeAtNs : reached);
+    };
     const runToHorizon = () => {
       if (horizon === null || !lockstep || !powered) return;
       const report = machine.runFor(8);
@@ -230,18 +365,15 @@ async function main(): Promise<number> {
       }
       const reached = horizon;
       horizon = null;
-      const idle = machine.state === "idle";
-      link.done(reached, idle ? machine.nextWakeAtNs : reached);
-      if (inputEnded && endOfInputEnds() && idle && machine.nextWakeAtNs === null && machine.uart.rxQueued() === 0) finish(0);
+      atHorizon(reached);
     };
     link.onTick = (h) => {
-      horizon = h;
-      machine.setHorizon(h);
-      setImmediate(runToHorizon);
+      granted = h;
+      beginQuantum();
     };
     startLockstep = () => {
       powered = true;
-      if (horizon !== null) setImmediate(runToHorizon);
+      beginQuantum();
     };
     link.onFrame = () => {
       if (!lockstep) loop.kick();
@@ -249,10 +381,19 @@ async function main(): Promise<number> {
     link.onClose = (reason) => {
       process.stderr.write(`${tty ? "\r\n" : ""}keel: network: ${reason}; the card's link is down\n`);
       if (lockstep) {
+        if (recorder !== null) {
+          process.stderr.write(`keel: --record: the recording ends here, where the switch went away (${machine.virtualNowNs} ns)\n`);
+          recording = recorder.takeSession();
+          recorder = null;
+        }
         // Nobody paces the machine any more: it runs on by itself.
         lockstep = false;
         horizon = null;
+        waitingForLine = null;
         machine.setHorizon(null);
+        for (const bytes of held.splice(0)) give(bytes);
+        if (script.length > 0) give(script);
+        script = new Uint8Array(0);
         loop.start();
       }
       loop.kick();
@@ -290,6 +431,55 @@ async function main(): Promise<number> {
     }
   }
 
+  /** --replay: plays the recording back, horizon by horizon when it was made in lockstep. */
+  function replaySession(rec: SessionFile): void {
+    const m = machine!;
+    let horizon = 0;
+    const player = new Replayer(rec.events, {
+      frame: (_m, bytes) => replayEndpoint?.receive(bytes),
+      horizon: (mm, h) => { horizon = h; mm.setHorizon(h); },
+    });
+    replayer = player;
+    m.setInputSchedule(player);
+    const report = (): void => {
+      const p = player.progress;
+      if (p.finished && p.diverged === null && sentChecked !== rec.sent.length) {
+        player.divergedBecause(`the machine sent ${sentChecked} frames, the recording ${rec.sent.length}`);
+      }
+      const q = player.progress;
+      process.stderr.write(q.diverged === null && q.finished
+        ? `keel: --replay: done: ${q.delivered} events given, ${sentChecked} frames sent as recorded, the recorded end reached at ${m.virtualNowNs} ns\n`
+        : `keel: --replay: diverged: ${q.diverged ?? "the recording's next event is never reached"}\n`);
+      finish(q.diverged === null && q.finished ? 0 : 3);
+    };
+    const stopped = () => m.state === "halted" || m.state === "panicked" || m.state === "off";
+    if (!rec.machine.lockstep) {
+      // As the page replays: the schedule gives every event before its run() call.
+      const replayLoop = new RunLoop(m, {
+        onTick: (r) => {
+          if (stopped()) { if (!player.pumpStopped(m)) return report(); replayLoop.kick(); return; }
+          if (player.done) return report();
+          if (r.state === "idle" && r.wakeInMs === null && player.stalled(m)) report();
+        },
+      });
+      replayLoop.start();
+      return;
+    }
+    // Lockstep: at each horizon the recording gives the frames, input and next horizon of that moment.
+    const step = (): void => {
+      if (stopped()) {
+        player.pumpStopped(m);
+        if (stopped()) return report();
+      }
+      player.beforeRun(m);
+      if (player.done) return report();
+      if (m.virtualNowNs >= horizon) return report(); // no new horizon here: the recording went another way
+      m.runFor(8);
+      setImmediate(step);
+    };
+    setImmediate(step);
+  }
+
   const stdin = process.stdin;
   let pendingCtrlA = false;
   if (tty) {
@@ -297,8 +487,17 @@ async function main(): Promise<number> {
     process.stderr.write("keel: Ctrl-A x quits\r\n");
   }
   stdin.on("data", (chunk: Buffer) => {
+    if (session !== null) return; // a replay takes no input: the recording has it
     if (!tty) {
-      machine.input(chunk);
+      if (lockstep) {
+        const joined = new Uint8Array(script.length + chunk.length);
+        joined.set(script);
+        joined.set(chunk, script.length);
+        script = joined;
+        waitingForLine?.();
+        return;
+      }
+      give(chunk);
       loop.kick();
       return;
     }
@@ -314,12 +513,14 @@ async function main(): Promise<number> {
       else out.push(b);
     }
     if (out.length > 0) {
-      machine.input(Uint8Array.from(out));
+      if (lockstep) held.push(Uint8Array.from(out));
+      else give(Uint8Array.from(out));
       loop.kick();
     }
   });
   stdin.on("end", () => {
     inputEnded = true;
+    waitingForLine?.();
     loop.kick();
   });
 
@@ -328,11 +529,22 @@ async function main(): Promise<number> {
   if (snapshot === null) machine.boot();
   traceKernel?.start();
   gdb?.armAttach();
-  if (!lockstep) loop.start();
+  if (session !== null) replaySession(session);
+  else if (!lockstep) loop.start();
   else startLockstep();
   const code = await done;
   loop.stop();
   lockstep = false;
+  if (args.record !== null) {
+    recording ??= recorder!.takeSession();
+    const file: SessionFile = {
+      kernel: buildId, disk: diskHash, bootfs: bootfsHash, events: recording, sent: sentLog,
+      machine: { ramMiB: args.ramMiB, cpus: args.cpus, cmdline: bootCommandLine(args), mac: mac === null ? null : macToString(mac), lockstep: net?.lockstep === true },
+    };
+    writeFileSync(args.record, encodeSession(file));
+    const frames = recording.filter((e) => e.kind === "frame").length;
+    process.stderr.write(`${tty ? "\r\n" : ""}keel: --record: wrote ${args.record}: ${recording.length} events (${frames} frames received), ${sentLog.length} frames sent, to ${machine.virtualNowNs} ns\n`);
+  }
   if (net !== null) { net.onClose = null; net.close(); }
   if (gatewayTimer !== null) clearInterval(gatewayTimer);
   machine.block.disk?.settle?.(); // whatever the kernel flushed is on the host's disk before we exit
@@ -452,3 +664,7 @@ main().then(
     process.exit(2);
   },
 );
+
+function sha256(bytes: Uint8Array, blocks: number): string {
+  return createHash("sha256").update(bytes).update(`/${blocks}`).digest("hex");
+}

@@ -52,8 +52,11 @@ export interface SwitchClientStats {
 }
 
 export class SwitchConnection implements NetBackend {
-  /** Lockstep: the switch says run up to `horizonNs`, then call done(). */
-  onTick: ((horizonNs: number) => void) | null = null;
+  /** A TICK that came before anyone listened (it can come with WELCOME): given to the first onTick. */
+  private earlyTick: number | null = null;
+  private tickHandler: ((horizonNs: number) => void) | null = null;
+  /** The horizon of the last TICK: each must be later than the one before. */
+  private lastTick = -1;
   /** After a frame was handed to the endpoint (the runner wakes its machine). */
   onFrame: (() => void) | null = null;
   /** Once, when the connection is gone; `reason` says why. */
@@ -117,12 +120,30 @@ export class SwitchConnection implements NetBackend {
         socket.removeAllListeners("error");
         socket.removeAllListeners("close");
         const lockstep = (first.flags & WIRE_FLAG_LOCKSTEP) !== 0;
+        if (lockstep !== options.lockstep) {
+          return fail(lockstep ? "it runs in lockstep, for runners on the deterministic clock (--clock deterministic)"
+            : "a runner on the deterministic clock needs a lockstep switch (keel switch --lockstep)");
+        }
         const conn = new SwitchConnection(socket, where, first.port, lockstep, first.quantumNs);
         conn.wire(messages.slice(1), decoder);
         resolve(conn);
       };
       socket.on("data", onData);
     });
+  }
+
+  /** Lockstep: the switch says run up to `horizonNs`, then call done(). */
+  get onTick(): ((horizonNs: number) => void) | null {
+    return this.tickHandler;
+  }
+
+  set onTick(handler: ((horizonNs: number) => void) | null) {
+    this.tickHandler = handler;
+    const early = this.earlyTick;
+    if (handler !== null && early !== null) {
+      this.earlyTick = null;
+      handler(early);
+    }
   }
 
   attach(endpoint: NetEndpoint): NetLink {
@@ -176,7 +197,19 @@ export class SwitchConnection implements NetBackend {
           this.onFrame?.();
           return;
         case "tick":
-          this.onTick?.(m.horizonNs);
+          if (!this.lockstep) {
+            this.socket.destroy();
+            this.finish("the switch sent a TICK, but it is not a lockstep switch");
+            return;
+          }
+          if (m.horizonNs <= this.lastTick) {
+            this.socket.destroy();
+            this.finish(`the switch sent a TICK to ${m.horizonNs} ns after one to ${this.lastTick} ns (time cannot go back)`);
+            return;
+          }
+          this.lastTick = m.horizonNs;
+          if (this.tickHandler === null) this.earlyTick = m.horizonNs;
+          else this.tickHandler(m.horizonNs);
           return;
         case "error":
           this.socket.destroy();
