@@ -452,6 +452,8 @@ export interface SwitchArgs {
   quantumNs: number | null;
   impair: { seed: number; loss: number; duplicate: number; reorder: number } | null;
   queueBytes: number | null;
+  /** --done-timeout MS: lockstep ports that hold a quantum longer are dropped (null: never). */
+  doneTimeoutMs: number | null;
   /** --gateway: a gateway (host/net/gateway.ts) on the switch; --gateway-host for it. */
   gateway: boolean;
   gatewayHosts: Record<string, string>;
@@ -473,6 +475,10 @@ export const SWITCH_USAGE = `usage: keel switch --listen ADDRESS [options]
                     a bad wire: each frame is lost, duplicated or held back
                     with these probabilities (0..1), from the seeded
                     generator of the in-process switch
+  --done-timeout MS with --lockstep: drop a runner that has not said it reached
+                    the horizon MS milliseconds after it was told (default:
+                    wait; a runner holds a quantum while it waits for its next
+                    line of piped input)
   --queue-bytes N   bytes waiting for one port before its frames are dropped
                     (default 262144)
   --gateway         a gateway on the switch (10.0.2.2: DHCP for runners
@@ -487,7 +493,7 @@ It runs until SIGINT or SIGTERM and then prints each port's counters.
 `;
 
 export function parseSwitchArgs(argv: string[]): SwitchArgs {
-  const args: SwitchArgs = { listen: null, lockstep: false, ports: 1, quantumNs: null, impair: null, queueBytes: null, gateway: false, gatewayHosts: {}, quiet: false, help: false };
+  const args: SwitchArgs = { listen: null, lockstep: false, ports: 1, quantumNs: null, impair: null, queueBytes: null, doneTimeoutMs: null, gateway: false, gatewayHosts: {}, quiet: false, help: false };
   let ports = false;
   let quantum = false;
   for (const { arg, flag, value } of eachOption(argv)) {
@@ -525,6 +531,9 @@ export function parseSwitchArgs(argv: string[]): SwitchArgs {
       case "--queue-bytes":
         args.queueBytes = whole(value(), 4096, 1 << 30);
         break;
+      case "--done-timeout":
+        args.doneTimeoutMs = whole(value(), 1, 3_600_000);
+        break;
       case "--gateway":
         args.gateway = true;
         break;
@@ -547,6 +556,6 @@ export function parseSwitchArgs(argv: string[]): SwitchArgs {
   if (args.gateway && args.lockstep) {
     throw new BootArgsError("--gateway and --lockstep: the gateway's fetches answer at wall-clock moments, so it cannot join a lockstep switch");
   }
-  if ((ports || quantum) && !args.lockstep) throw new BootArgsError("--ports and --quantum are for a lockstep switch: add --lockstep");
+  if ((ports || quantum || args.doneTimeoutMs !== null) && !args.lockstep) throw new BootArgsError("--ports, --quantum and --done-timeout are for a lockstep switch: add --lockstep");
   return args;
 }

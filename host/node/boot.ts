@@ -371,31 +371,35 @@ async function main(): Promise<number> {
       granted = h;
       beginQuantum();
     };
+    let lostLink = false;
     startLockstep = () => {
       powered = true;
-      beginQuantum();
+      if (lostLink) goAlone();
+      else beginQuantum();
     };
     link.onFrame = () => {
       if (!lockstep) loop.kick();
     };
+    /** The switch went away: nobody paces the machine any more, and it runs on by itself. */
+    const goAlone = () => {
+      if (recorder !== null) {
+        process.stderr.write(`keel: --record: the recording ends here, where the switch went away (${machine.virtualNowNs} ns)\n`);
+        recording = recorder.takeSession();
+        recorder = null;
+      }
+      lockstep = false;
+      horizon = null;
+      waitingForLine = null;
+      machine.setHorizon(null);
+      for (const bytes of held.splice(0)) give(bytes);
+      if (script.length > 0) give(script);
+      script = new Uint8Array(0);
+      loop.start();
+    };
     link.onClose = (reason) => {
       process.stderr.write(`${tty ? "\r\n" : ""}keel: network: ${reason}; the card's link is down\n`);
-      if (lockstep) {
-        if (recorder !== null) {
-          process.stderr.write(`keel: --record: the recording ends here, where the switch went away (${machine.virtualNowNs} ns)\n`);
-          recording = recorder.takeSession();
-          recorder = null;
-        }
-        // Nobody paces the machine any more: it runs on by itself.
-        lockstep = false;
-        horizon = null;
-        waitingForLine = null;
-        machine.setHorizon(null);
-        for (const bytes of held.splice(0)) give(bytes);
-        if (script.length > 0) give(script);
-        script = new Uint8Array(0);
-        loop.start();
-      }
+      if (lockstep && powered) goAlone();
+      else if (lockstep) lostLink = true; // before power-on: once the machine is on
       loop.kick();
     };
   }

@@ -145,7 +145,6 @@ export function decodeSession(file: Uint8Array): SessionFile {
   const problem = checkEvents(events);
   if (problem !== null) fail(problem);
   if (!machine.lockstep && events.some((e) => e.kind === "frame" || e.kind === "horizon")) fail("it holds frames or horizons but did not run in lockstep");
-  if (machine.lockstep && events[0]?.kind !== "horizon") fail("a lockstep recording starts with a horizon");
   if (!Array.isArray(o.sent)) fail("it has no list of frames sent");
   const sent = o.sent.map((raw: unknown, i: number): SentFrame => {
     const what = `sent frame ${i + 1}`;

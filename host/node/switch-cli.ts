@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`keel switch: ${line}\n`);
   const server = new SwitchServer({
     listen: args.listen!, lockstep: args.lockstep, lockstepPorts: args.ports, quantumNs: args.quantumNs ?? undefined,
-    impair: args.impair, portQueueBytes: args.queueBytes ?? undefined, log: args.quiet ? undefined : log,
+    impair: args.impair, doneTimeoutMs: args.doneTimeoutMs, portQueueBytes: args.queueBytes ?? undefined, log: args.quiet ? undefined : log,
   });
   let address: string;
   try {

@@ -59,8 +59,9 @@ export class SwitchConnection implements NetBackend {
   private lastTick = -1;
   /** After a frame was handed to the endpoint (the runner wakes its machine). */
   onFrame: (() => void) | null = null;
-  /** Once, when the connection is gone; `reason` says why. */
-  onClose: ((reason: string) => void) | null = null;
+  /** Why the connection went before anyone listened for it (it can go with WELCOME). */
+  private closedBecause: string | null = null;
+  private closeHandler: ((reason: string) => void) | null = null;
   readonly stats: SwitchClientStats = { txFrames: 0, rxFrames: 0, txDropped: 0, rxDropped: 0 };
   private endpoint: NetEndpoint | null = null;
   private open = true;
@@ -143,6 +144,20 @@ export class SwitchConnection implements NetBackend {
     if (handler !== null && early !== null) {
       this.earlyTick = null;
       handler(early);
+    }
+  }
+
+  /** Once, when the connection is gone; `reason` says why (at once, if it went before this was set). */
+  get onClose(): ((reason: string) => void) | null {
+    return this.closeHandler;
+  }
+
+  set onClose(handler: ((reason: string) => void) | null) {
+    this.closeHandler = handler;
+    const reason = this.closedBecause;
+    if (handler !== null && reason !== null) {
+      this.closedBecause = null;
+      handler(reason);
     }
   }
 
@@ -239,7 +254,8 @@ export class SwitchConnection implements NetBackend {
   private finish(reason: string): void {
     if (!this.open) return;
     this.open = false;
-    this.onClose?.(reason);
+    if (this.closeHandler === null) this.closedBecause = reason;
+    else this.closeHandler(reason);
   }
 }
 

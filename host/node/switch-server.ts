@@ -38,6 +38,9 @@ export interface SwitchServerOptions {
   portQueueBytes?: number;
   /** A port that has not said HELLO after this long is dropped (default 10 s). */
   helloTimeoutMs?: number;
+  /** Lockstep: a port that has not said DONE this long after its TICK is dropped (default: none,
+   *  since a runner holds a quantum while it waits for its next line of piped input). */
+  doneTimeoutMs?: number | null;
   log?(line: string): void;
 }
 
@@ -96,6 +99,7 @@ export class SwitchServer {
   private horizonNs = 0;
   private started = false;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private doneTimer: ReturnType<typeof setTimeout> | null = null;
   private unixPath: string | null = null;
   private readonly log: (line: string) => void;
   /** Ports dropped for breaking the protocol. */
@@ -143,6 +147,7 @@ export class SwitchServer {
     for (const p of this.ports.values()) this.drop(p, null);
     if (this.lateTimer) clearTimeout(this.lateTimer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.doneTimer) clearTimeout(this.doneTimer);
     return new Promise((resolve) => this.server.close(() => {
       if (this.unixPath !== null) rmSync(this.unixPath, { force: true });
       resolve();
@@ -384,6 +389,18 @@ export class SwitchServer {
       p.told = horizonNs;
       p.done = false;
       this.write(p, encodeWire({ type: "tick", horizonNs }));
+    }
+    const limit = this.options.doneTimeoutMs ?? null;
+    if (limit !== null) {
+      if (this.doneTimer) clearTimeout(this.doneTimer);
+      this.doneTimer = setTimeout(() => {
+        this.doneTimer = null;
+        if (this.horizonNs !== horizonNs) return;
+        for (const p of this.lockstepPorts()) {
+          if (p.told === horizonNs && !p.done) this.drop(p, `no DONE within ${limit} ms of the TICK to ${horizonNs} ns`);
+        }
+      }, limit);
+      this.doneTimer.unref?.();
     }
   }
 }
