@@ -143,6 +143,20 @@ describe("a two-machine session on a lockstep switch", () => {
   }, 4 * TIMEOUT);
 });
 
+describe("a runner without a network", () => {
+  it("records its input and replays to the same console", async () => {
+    const dir = tempDir();
+    const rec = join(dir, "plain.rec");
+    const first = await start(boot, ["--ram", "64", "--clock", "deterministic", "--record", rec], "echo one\nsleep 3\necho two | wc\n").done;
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toMatch(/one\r?\n[\s\S]*1 +1 +4/);
+    const again = await replay(rec);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toBe(first.out);
+    expect(decodeSession(readFileSync(rec)).machine).toEqual({ ramMiB: 64, cpus: 1, cmdline: "", mac: null, lockstep: false });
+  }, TIMEOUT);
+});
+
 describe("bad recordings", () => {
   it("are refused by the runner with the reason", async () => {
     const dir = tempDir();
