@@ -4,9 +4,11 @@
 // page becomes cross-origin isolated after exactly one reload and stays so
 // without another; ?isolate=off stays not isolated and never reloads; and
 // ./vm/<machine>/ reaches the httpd inside the page's machine, with clear
-// error pages when there is no such machine or no httpd.
+// error pages when there is no such machine or no httpd, and in a cluster
+// (?machines=2) the httpd of each machine through the page's switch.
 import { expect, test, type Page } from "@playwright/test";
 import { runShell, typeLine, waitForShellPrompt } from "./keel";
+import { shellOn, typeOn, waitForPromptOn } from "./cluster-helpers";
 import { startPlainHost, type PlainHost } from "./plain-host";
 
 test.use({ serviceWorkers: "allow" });
@@ -119,5 +121,40 @@ test.describe("./vm/<machine>/", () => {
     expect(root?.url()).toBe(`${hostUrl}vm/keel-1/`);
     expect(root?.status()).toBe(200);
     expect(await tab.content()).toContain("vm-hello.txt");
+  });
+
+  test("in a cluster, ./vm/keel-2/ reaches the second machine's httpd through the page's switch, and keel-1 is routed too", async ({ page, context }) => {
+    test.setTimeout(240_000);
+    await page.goto(`${hostUrl}?machines=2&disk=memory`);
+    await expect.poll(() => isolatedNow(page), { timeout: 30_000 }).toBe(true);
+    await waitForHandle(page);
+    await waitForPromptOn(page, 0);
+    await waitForPromptOn(page, 1);
+    const fetchRoute = (path: string) => page.evaluate(async (p) => {
+      const r = await fetch(p);
+      return { status: r.status, machine: r.headers.get("x-keel-machine"), error: r.headers.get("x-keel-error"), text: await r.text() };
+    }, path);
+
+    // Both machines are routed (not 501): neither runs an httpd yet, so each refuses.
+    for (const [name, ip] of [["keel-1", "10.0.0.1"], ["keel-2", "10.0.0.2"]] as const) {
+      const refused = await fetchRoute(`./vm/${name}/x.txt`);
+      expect(refused.status, refused.text).toBe(502);
+      expect(refused.error).toBe("No httpd");
+      expect(refused.text).toContain(`nothing listens on ${name} (${ip}:80)`);
+    }
+    expect((await fetchRoute("./vm/keel-3/")).status).toBe(404);
+
+    // A file written on keel-2 and served by its httpd, opened in a new tab.
+    const content = "hello from keel-2 in a cluster";
+    await shellOn(page, 1, `echo ${content} > /vm-two.txt`);
+    await typeOn(page, 1, "httpd &");
+    await expect.poll(async () => (await fetchRoute("./vm/keel-2/vm-two.txt")).status, { timeout: 60_000, intervals: [250, 500, 1000] }).toBe(200);
+    const tab = await context.newPage();
+    const response = await tab.goto(`${hostUrl}vm/keel-2/vm-two.txt`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()["x-keel-machine"]).toBe("keel-2");
+    expect(Buffer.from(await response!.body()).toString("utf8")).toBe(`${content}\n`);
+    // keel-1 still has no httpd: the request went to keel-1, not to whichever machine listens.
+    expect((await fetchRoute("./vm/keel-1/vm-two.txt")).error).toBe("No httpd");
   });
 });

@@ -18,9 +18,9 @@ import { NetdReader, netView } from "../host/net/netview";
 import { VirtualSwitch } from "../host/net/switch";
 import { Gateway } from "../host/net/gateway";
 import { NetInterface } from "../host/net/netif";
-import { httpExchange } from "../host/net/http-client";
 import type { InspectResult } from "../host/inspect-types";
-import type { VmReply, VmRequest } from "./vm-protocol";
+import type { VmRequest } from "./vm-protocol";
+import { HTTP_HOST_ADDRESS, HTTP_HOST_MAC, HTTP_TICK_MS, failVm, serveVmRequest } from "./vm-serve";
 
 /** The page machine's MAC and address (locally administered; the emulated network only). */
 export const PAGE_MAC = Uint8Array.of(2, 0, 0, 0, 0, 2);
@@ -31,12 +31,8 @@ export const GATEWAY_ADDRESS = "10.0.0.1";
 export const PAGE_ADDRESS = `10.0.0.2/24,${GATEWAY_ADDRESS}`;
 
 /** The page's HTTP client on the switch, for the service worker's ./vm/
- *  routes (docs/service-worker.md): it connects to port 80 of the machine. */
-export const HTTP_HOST_MAC = Uint8Array.of(2, 0, 0, 0, 0, 0xfe);
-/** Below the gateway's DHCP pool (10.0.0.10-127) and mapped names (128-254). */
-export const HTTP_HOST_ADDRESS = "10.0.0.9";
-/** How often the HTTP client's TCP timers run while a request is open. */
-const HTTP_TICK_MS = 20;
+ *  routes (docs/service-worker.md): web/vm-serve.ts. */
+export { HTTP_HOST_ADDRESS, HTTP_HOST_MAC };
 
 /** The address (no prefix) a kernel command line's ip= gives netd, or null. */
 export function addressOf(cmdline: string): string | null {
@@ -113,14 +109,11 @@ export class PageNet {
    *  an HTTP/1.1 exchange with port 80 through the page's HTTP client on
    *  the switch, every reply posted on `port` (web/vm-protocol.ts). */
   serveHttp(request: VmRequest, address: string | null, port: MessagePort): void {
-    const send = (reply: VmReply, transfer: Transferable[] = []) => port.postMessage(reply, transfer);
-    const fail = (status: number, title: string, detail: string) => {
-      send({ type: "error", status, title, detail });
-      port.close();
-    };
+    const fail = (status: number, title: string, detail: string) => failVm(port, status, title, detail);
     if (this.machine === null) return fail(503, "The machine is not running", `${request.machine} has not booted yet (or failed to): try again once its shell is up.`);
     if (this.wired) {
-      return fail(501, "Not in a cluster yet", `./vm/ reaches the page's own machine alone (?machines=1); in a cluster the machines' switch is in the page, which has no HTTP client yet.`);
+      // The page's cluster answers for its machines (web/cluster/cluster.ts); only a page that asked the worker anyway lands here.
+      return fail(502, "Asked the wrong side", `${request.machine}'s card is on the page's switch: the page's HTTP client serves it, not its worker.`);
     }
     if (address === null) return fail(503, "The machine has no address", `${request.machine}'s kernel command line gives netd no ip=.`);
     const machine = this.machine;
@@ -133,32 +126,12 @@ export class PageNet {
       nif.tick();
       if (this.switch.queued > 0) this.pump();
     }, HTTP_TICK_MS);
-    let closed = false;
-    const done = () => {
-      if (closed) return;
-      closed = true;
-      port.close();
+    serveVmRequest(nif, request, address, port, () => {
       if (--this.httpOpen === 0 && this.httpTicker !== null) {
         clearInterval(this.httpTicker);
         this.httpTicker = null;
       }
-    };
-    const exchange = httpExchange(nif.connect(address, 80), `${request.machine} (${address}:80)`, {
-      method: request.method, target: request.target, host: request.machine, headers: request.headers, body: request.body,
-    }, {
-      head: (status, statusText, headers) => send({ type: "head", status, statusText, headers }),
-      body: (bytes) => send({ type: "body", bytes }, [bytes.buffer]),
-      end: () => {
-        send({ type: "end" });
-        done();
-      },
-      error: (status, title, detail) => {
-        send({ type: "error", status, title, detail });
-        done();
-      },
     });
-    // The service worker went away (the tab that asked closed): nobody reads on.
-    port.addEventListener("close", () => exchange.abort("the browser stopped reading"));
     this.kick();
   }
 

@@ -2,7 +2,9 @@
 // the service worker (web/sw.ts) posts a VmAsk with a port; the page looks
 // the machine up among its own (web/cluster/registry.ts) and hands the port
 // to that machine's worker, which fetches from the machine's httpd
-// (web/worker.ts, host/net/http-client.ts) and answers on the port itself.
+// (web/worker.ts, host/net/http-client.ts) and answers on the port itself;
+// for a cluster's machines the page's own HTTP client on the page's switch
+// does that (web/cluster/cluster.ts).
 // A name the page does not have is answered at once with the names it has,
 // so the service worker can ask another tab.
 
@@ -31,6 +33,10 @@ export function serveVmRoutes(): void {
     }
     const accepted: VmReply = { type: "accepted" };
     port.postMessage(accepted);
+    if (machine.serveHttp !== undefined) {
+      machine.serveHttp(request, port); // a cluster's machine: the page's HTTP client
+      return;
+    }
     const message: PageToWorker = { type: "http-request", request, port };
     machine.worker.postMessage(message, [port]);
   });

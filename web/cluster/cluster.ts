@@ -19,6 +19,9 @@ import { FitAddon } from "@xterm/addon-fit";
 import { parseMac } from "../../host/net/backend";
 import type { BootConfig, MachineStatus, PageToWorker, SessionRecording, WorkerToPage } from "../protocol";
 import { FrameRelay } from "./relay";
+import { NetInterface } from "../../host/net/netif";
+import type { VmRequest } from "../vm-protocol";
+import { HTTP_HOST_ADDRESS, HTTP_HOST_MAC, HTTP_TICK_MS, failVm, serveVmRequest } from "../vm-serve";
 import { registerMachine, slotAddress } from "./registry";
 import { ChannelUplink, claimSlots } from "./channel";
 import type { ReplayEvent } from "../../host/replay";
@@ -152,7 +155,10 @@ export class Cluster {
       showState();
       (member as Member & { showState: () => void }).showState = showState;
       this.members.push(member);
-      registerMachine({ name: address.name, slot, mac: address.mac, ip: address.ip, worker });
+      registerMachine({
+        name: address.name, slot, mac: address.mac, ip: address.ip, worker,
+        serveHttp: (request, port) => this.serveHttp(member, request, port),
+      });
       if (index > 0) {
         worker.addEventListener("message", (event: MessageEvent<WorkerToPage>) => this.onMessage(index, event.data));
         worker.addEventListener("error", (event) => {
@@ -352,6 +358,50 @@ export class Cluster {
         break;
     }
     return true;
+  }
+
+  // ---- ./vm/<machine>/ (docs/service-worker.md) ----------------------------
+
+  private http: NetInterface | null = null;
+  private httpOpen = 0;
+  private httpTicker: ReturnType<typeof setInterval> | null = null;
+
+  /** A `./vm/` request for a machine of the cluster: the page's HTTP client
+   *  on the page's switch (10.0.0.9) asks port 80 of the machine's address.
+   *  In lockstep its frames travel at the next quantum boundary like every
+   *  other frame, and its timers run on the horizon. */
+  private serveHttp(member: Member, request: VmRequest, port: MessagePort): void {
+    if (member.view.fatal !== null || member.view.state === "loading") {
+      return failVm(port, 503, "The machine is not running", `${member.view.name} has not booted yet (or failed to): try again once its shell is up.`);
+    }
+    this.http ??= new NetInterface({
+      attach: (endpoint) => {
+        const link = this.relay.wire.attach(endpoint);
+        return {
+          transmit: (frame) => {
+            link.transmit(frame);
+            this.queuePump();
+          },
+          get up() { return link.up; },
+          detach: () => link.detach(),
+        };
+      },
+    }, {
+      mac: HTTP_HOST_MAC, ip: HTTP_HOST_ADDRESS, prefix: 24,
+      now: () => (this.lockstep ? this.horizonNs : performance.now() * 1e6),
+    });
+    const nif = this.http;
+    this.httpOpen++;
+    this.httpTicker ??= setInterval(() => {
+      nif.tick();
+      this.queuePump();
+    }, HTTP_TICK_MS);
+    serveVmRequest(nif, request, member.view.ip.replace(/\/\d+$/, ""), port, () => {
+      if (--this.httpOpen === 0 && this.httpTicker !== null) {
+        clearInterval(this.httpTicker);
+        this.httpTicker = null;
+      }
+    });
   }
 
   // ---- realtime: relay as frames come -------------------------------------

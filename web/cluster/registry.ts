@@ -13,7 +13,13 @@ export interface RegisteredMachine {
   readonly ip: string;
   /** Its worker, to send messages of web/protocol.ts to. */
   readonly worker: Worker;
+  /** Carries out a `./vm/<name>/` request on the service worker's port,
+   *  when the page does (a cluster's machines: the page's switch has the
+   *  HTTP client); absent: the machine's worker does (web/vm-route.ts). */
+  readonly serveHttp?: (request: VmRequest, port: MessagePort) => void;
 }
+
+import type { VmRequest } from "../vm-protocol";
 
 const machines = new Map<string, RegisteredMachine>();
 const listeners = new Set<() => void>();
