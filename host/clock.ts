@@ -64,6 +64,14 @@ export class RealtimeClock implements MachineClock {
     return this.lastNs;
   }
 
+  /** The wall-clock instant (performance.timeOrigin + performance.now(),
+   *  milliseconds) at which virtual time was 0: another thread of the same
+   *  machine (a parallel vCPU, host/parallel.ts) counts the same time from
+   *  it. Only for the default wall-clock source. */
+  wallEpochMs(): number {
+    return performance.timeOrigin + this.originMs - this.baseNs / NS_PER_MS;
+  }
+
   /** Milliseconds the run loop should sleep to reach virtual time `untilNs` (0 if already there). */
   waitMs(untilNs: number): number {
     const ns = untilNs - this.nowNs();

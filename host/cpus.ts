@@ -14,6 +14,9 @@ export const CPU_RUNS = 32;       // u32: run() calls
 export const CPU_INSTRET = 48;    // u64: user instructions retired
 export const CPU_IDLE_NS = 56;    // u64: virtual ns idle
 export const CPU_WORK = 72;       // u64: work units spent
+export const CPU_IRQ = 36;        // u32: the IPI word the hart of a vCPU other than 0 polls
+export const CPU_KICKS = 88;      // u32: bumped and notified when another vCPU makes a process runnable while it idles
+export const CPU_IN_USER = 80;    // u32: nonzero while its hart runs user code without the big kernel lock
 
 /** CpuRecord.state */
 export const CPU_STATE_NAMES = ["offline", "idle", "busy"] as const;

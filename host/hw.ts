@@ -47,6 +47,7 @@ export const HV_IMPORT_INFO = 11;
 export const HV_IMPORT_READ = 12;
 export const HV_IMPORT_DONE = 13;
 export const HV_JIT_COMPILE = 14;
+export const HV_CPU_RELAX = 15;
 export const IMPORT_NAME_MAX = 14;
 /** The IMPORT_INFO record (kernel-as/src/arch/hw.ts): size @0, path length @4, flags @8, offset @12, file size @16, path @20. */
 export const IMPORT_PATH_MAX = 240;

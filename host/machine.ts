@@ -28,8 +28,13 @@ import {
   HV_IMPORT_INFO, HV_IMPORT_READ, HV_IMPORT_DONE, IMPORT_PATH_MAX, IMPORT_INFO_PATH, IMPORT_F_APPEND, IMPORT_F_CWD, IMPORT_F_DIR,
   IMPORT_F_PROBE, IMPORT_F_QUIET, IMPORT_F_REPLACE, CB_IMPORTS, IRQ_BLOCK, IRQ_NIC,
   RUN_HALTED, RUN_IDLE, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER, KERNEL_IMAGE,
-  HV_JIT_COMPILE,
+  HV_JIT_COMPILE, HV_CPU_RELAX,
 } from "./hw.js";
+import {
+  MB_HYPERCALL, MB_PORT_IN, MB_PORT_OUT, MB_CONTROL_RUN, MB_CONTROL_STOP, makeMailbox, mailboxControl, serviceMailbox,
+  type VcpuSpawner, type VcpuThread,
+} from "./parallel.js";
+import { CPU_KICKS, cpuRecordAddr } from "./cpus.js";
 import { JIT_DEFAULT_THRESHOLD, jitHost, validateJitSetting, type JitHost, type JitSetting, type JitStats } from "./rv/jit-host.js";
 
 export type ClockModeName = "realtime" | "deterministic";
@@ -58,6 +63,13 @@ export interface MachineConfig {
   /** vCPUs, 1 to MAX_CPUS (default 1): kernel instances over the one RAM,
    *  interleaved on this thread (docs/architecture.md "Several vCPUs"). */
   cpus?: number;
+  /** Truly parallel vCPUs (docs/architecture.md "Parallel vCPUs"): vCPUs
+   *  1..cpus-1 each run on a thread this makes (host/node/vcpu-threads.ts
+   *  in Node), over RAM that is a shared WebAssembly.Memory. Realtime clock
+   *  only, no JIT, and `kernel` must be the shared-memory build
+   *  (build/kernel.shared.wasm). Without it several vCPUs are interleaved on
+   *  this thread. */
+  parallel?: VcpuSpawner;
 }
 
 /** Thrown out of the kernel when the disk's power is cut (crash tests): the
@@ -305,6 +317,21 @@ export function validateConfig(config: MachineConfig): void {
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) {
     throw new MachineConfigError(`cpus must be a whole number from 1 to ${MAX_CPUS} (got ${String(config.cpus)})`);
   }
+  if (config.parallel !== undefined) {
+    if (config.clock !== "realtime") throw new MachineConfigError("parallel vCPUs need the realtime clock (a deterministic run interleaves them)");
+    if (config.jit !== undefined && config.jit !== false) throw new MachineConfigError("parallel vCPUs run without the JIT");
+    if (typeof SharedArrayBuffer === "undefined") throw new MachineConfigError("parallel vCPUs need SharedArrayBuffer (in a page: cross-origin isolation)");
+  }
+}
+
+/** Atomics.waitAsync (ES2024; in Node 16+ and Chromium 87+). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
+}).waitAsync;
+
+/** An operation parallel vCPUs do not support yet (snapshots, hot swap, the debugger). */
+function parallelRefusal(what: string): MachineConfigError {
+  return new MachineConfigError(`${what} is not available with parallel vCPUs`);
 }
 
 export class Machine {
@@ -330,6 +357,13 @@ export class Machine {
   private vcpus: KernelExports[] = [];
   /** Which vCPUs HV_VCPU_CREATE has started (vCPU 0 always). */
   private online: boolean[] = [true];
+  /** Parallel vCPUs: the threads of vCPUs 1..N-1 (index = vCPU), their mailbox, the doorbell value serviced. */
+  private threads: (VcpuThread | null)[] = [];
+  private mailbox: Int32Array | null = null;
+  private mailboxSeen = 0;
+  /** Parallel vCPUs: called when another vCPU wants vCPU 0's thread (a request, a kick). */
+  private wakeListener: (() => void) | null = null;
+  private wakeWatch = 0;
   /** The vCPU whose instance is (or was last) inside the kernel. */
   private cpuInKernel = 0;
   private view!: DataView;
@@ -426,12 +460,16 @@ export class Machine {
     this.cpuInKernel = 0;
     this.rebootRequested = false;
     this.panicMessage = "";
-    this.memory = new WebAssembly.Memory({ initial: this.config.ramBytes / WASM_PAGE, maximum: MAX_WASM_PAGES });
+    this.stopThreads();
+    this.memory = new WebAssembly.Memory({
+      initial: this.config.ramBytes / WASM_PAGE, maximum: MAX_WASM_PAGES, ...(this.parallel ? { shared: true } : {}),
+    });
     this.view = new DataView(this.memory.buffer);
     this.clock.reset();
     for (const d of this.devices) d.reset();
     this.intc.syncMirror();
     this.instantiate();
+    if (this.parallel) this.startThreads();
     this.layout = writeBootInfo(this.memory.buffer, {
       ramBytes: this.config.ramBytes,
       kernelEnd: this.exports.kernelImageEnd() >>> 0,
@@ -452,6 +490,99 @@ export class Machine {
     if (result !== 0) this.stop("halted", `kernel refused to boot (code ${result})`);
   }
 
+  /** True when vCPUs 1..N-1 run on threads of their own (MachineConfig.parallel). */
+  get parallel(): boolean {
+    return this.config.parallel !== undefined && this.cpus > 1;
+  }
+
+  /** Parallel vCPUs: `listener` runs when another vCPU's thread wants this
+   *  one (a port or hypercall request, a process made runnable for vCPU 0);
+   *  the run loop sets it to its kick(). */
+  setWakeListener(listener: (() => void) | null): void {
+    this.wakeListener = listener;
+    if (listener !== null) this.watchWakes();
+  }
+
+  /** Makes the threads of vCPUs 1..N-1 over the new RAM (they wait for HV_VCPU_CREATE). */
+  private startThreads(): void {
+    const spawn = this.config.parallel!;
+    const mailbox = makeMailbox(this.cpus);
+    this.mailbox = new Int32Array(mailbox);
+    this.mailboxSeen = 0;
+    const clock = this.clock as RealtimeClock;
+    this.threads = [null];
+    for (let cpu = 1; cpu < this.cpus; cpu++) {
+      this.threads.push(spawn(
+        { cpu, module: this.activeKernel, memory: this.memory, mailbox, clockEpochMs: clock.wallEpochMs(), budget: SLICE_BUDGET },
+        { trapped: (which, message) => this.onThreadTrap(which, message) },
+      ));
+    }
+    this.watchWakes();
+  }
+
+  private stopThreads(): void {
+    if (this.mailbox !== null) for (let cpu = 1; cpu < this.threads.length; cpu++) mailboxControl(this.mailbox, cpu, MB_CONTROL_STOP);
+    for (const thread of this.threads) thread?.terminate();
+    this.threads = [];
+    this.mailbox = null;
+    this.wakeWatch++;
+  }
+
+  /** Waits (asynchronously) on the doorbell and on vCPU 0's kicks word; either calls the wake listener. */
+  private watchWakes(): void {
+    const mailbox = this.mailbox;
+    if (mailbox === null || this.wakeListener === null) return;
+    const generation = ++this.wakeWatch;
+    const ram = new Int32Array(this.memory.buffer);
+    const kicksIndex = (cpuRecordAddr(0) + CPU_KICKS) >> 2;
+    const watch = (array: Int32Array, index: number, value: number) => {
+      const result = waitAsync(array, index, value);
+      const fire = () => {
+        if (generation !== this.wakeWatch) return;
+        this.serviceRequests();
+        this.wakeListener?.();
+        watch(array, index, Atomics.load(array, index));
+      };
+      if (typeof result.value !== "string") void result.value.then(fire); else queueMicrotask(fire);
+    };
+    watch(mailbox, 0, Atomics.load(mailbox, 0));
+    watch(ram, kicksIndex, Atomics.load(ram, kicksIndex));
+  }
+
+  /** Performs the other vCPUs' pending port I/O and hypercalls (host/parallel.ts). */
+  private serviceRequests(): void {
+    const mailbox = this.mailbox;
+    if (mailbox === null) return;
+    this.mailboxSeen = serviceMailbox(mailbox, this.cpus, this.mailboxSeen, (cpu, kind, a0, a1, a2, a3) => {
+      try {
+        if (kind === MB_PORT_IN) return this.portIn(a0 >>> 0, a1 as Width);
+        if (kind === MB_PORT_OUT) { this.portOut(a0 >>> 0, a1 as Width, a2 >>> 0); return 0; }
+        if (kind === MB_HYPERCALL) return this.hypercall(a0 >>> 0, a1 >>> 0, a2 >>> 0, a3 >>> 0, cpu);
+      } catch (error) {
+        this.stop("halted", error instanceof Error ? error.message : String(error));
+      }
+      return HV_E_UNSUPPORTED;
+    });
+  }
+
+  /** A vCPU thread's kernel instance trapped: the machine panics with what it said. */
+  private onThreadTrap(cpu: number, message: string): void {
+    if (this.currentState === "panicked" || this.currentState === "halted") return;
+    const kernelState = this.view.getUint32(CONTROL_BLOCK + CB_STATE, true);
+    if (kernelState !== KERNEL_STATE_PANICKED) {
+      const bytes = new TextEncoder().encode(`vCPU ${cpu} trapped: ${message.split("\n")[0]}`).subarray(0, 0x400);
+      new Uint8Array(this.memory.buffer, CONTROL_BLOCK + CB_PANIC_MSG, bytes.length).set(bytes);
+      this.view.setUint32(CONTROL_BLOCK + CB_PANIC_LEN, bytes.length, true);
+      try {
+        this.exports.panicFromHost?.();
+      } catch {
+        // expected: the kernel's panic ends in a trap
+      }
+    }
+    this.flushOutput();
+    this.stop("panicked", this.readPanicMessage());
+  }
+
   /** The number of vCPUs (MachineConfig.cpus). */
   get cpus(): number {
     return this.config.cpus ?? 1;
@@ -468,7 +599,7 @@ export class Machine {
   private instantiate(): void {
     const vcpus: KernelExports[] = [];
     const jits: JitHost[] = [];
-    for (let cpu = 0; cpu < this.cpus; cpu++) {
+    for (let cpu = 0; cpu < (this.parallel ? 1 : this.cpus); cpu++) {
       const jit = jitHost(this.memory);
       const instance = new WebAssembly.Instance(this.activeKernel, {
         env: { memory: this.memory },
@@ -485,7 +616,7 @@ export class Machine {
       exports._initialize?.();
       if (exports.cpuSetIndex !== undefined) exports.cpuSetIndex(cpu);
       else if (this.cpus > 1) throw new MachineConfigError("this kernel has no cpuSetIndex(): it runs one vCPU only");
-      jit.attach(instance.exports, this.config.jit === undefined ? JIT_DEFAULT_THRESHOLD : this.config.jit);
+      jit.attach(instance.exports, this.config.jit === undefined ? (this.parallel ? false : JIT_DEFAULT_THRESHOLD) : this.config.jit);
       vcpus.push(exports);
       jits.push(jit);
     }
@@ -510,6 +641,7 @@ export class Machine {
   /** The machine's state for a snapshot, between slices. `ram` is the live
    *  RAM, not a copy: take what you need before the machine runs again. */
   saveState(): { state: MachineSavedState; ram: Uint8Array } {
+    if (this.parallel) throw parallelRefusal("a snapshot");
     if (this.currentState === "off" || this.inKernel) throw new MachineConfigError("only a booted machine between slices can be saved");
     const devices: Record<string, unknown> = {};
     for (const d of this.devices) devices[d.name] = d.save();
@@ -528,6 +660,7 @@ export class Machine {
    *  devices and clock first (a state that does not fit throws before any
    *  RAM is made), then RAM, a fresh kernel instance, and its resume(). */
   restoreState(saved: MachineSavedState, ram: Uint8Array): void {
+    if (this.parallel) throw parallelRefusal("restoring a snapshot");
     if (this.currentState !== "off") throw new MachineConfigError("a snapshot can only be restored into a machine that has not booted");
     if (ram.length % WASM_PAGE !== 0 || ram.length < this.config.ramBytes || ram.length > MAX_WASM_PAGES * WASM_PAGE) {
       throw new MachineConfigError(`saved RAM of ${ram.length} bytes does not fit a ${this.config.ramBytes}-byte machine`);
@@ -581,6 +714,7 @@ export class Machine {
    *  the reason and changes nothing. If resume() refuses, the old kernel's
    *  static data and instance come back. Later reboots boot `next`. */
   swapKernel(next: WebAssembly.Module): void {
+    if (this.parallel) throw parallelRefusal("hot swap");
     if (this.currentState === "off" || this.inKernel) throw new MachineConfigError("only a booted machine between slices can change its kernel");
     if (this.currentState === "halted" || this.currentState === "panicked") {
       throw new MachineConfigError(`the machine is ${this.currentState}: there is nothing running to keep, so reboot into the new kernel`);
@@ -700,7 +834,8 @@ export class Machine {
       for (;;) {
         if (this.horizonNs !== null && this.clock.nowNs() >= this.horizonNs) return { state: this.currentState, wakeInMs: 0 };
         this.schedule?.beforeRun(this);
-        const result = this.cpus === 1 ? this.runCpu(0, this.sliceBudget()) : this.runTurn();
+        this.serviceRequests();
+        const result = this.cpus === 1 || this.parallel ? this.runCpu(0, this.sliceBudget()) : this.runTurn();
         this.runs++;
         if (result === undefined) return { state: this.currentState, wakeInMs: null };
         if (result === RUN_REBOOT || this.rebootRequested) {
@@ -926,6 +1061,7 @@ export class Machine {
    *  (null otherwise, or when the kernel has none). Its calls change kernel
    *  state without accounting work, like inspect(). */
   debugInterface(): KernelDebugExports | null {
+    if (this.parallel) throw parallelRefusal("the debugger");
     if (this.currentState === "off" || this.inKernel) return null;
     const exports = this.exports as unknown as Partial<KernelDebugExports>;
     return typeof exports.debugAttach === "function" ? (this.exports as unknown as KernelDebugExports) : null;
@@ -1039,6 +1175,7 @@ export class Machine {
 
   private stop(state: "halted" | "panicked", detail?: string): void {
     if (state === "panicked") this.panicMessage = detail ?? "";
+    if (this.parallel) queueMicrotask(() => { if (this.currentState === state) this.stopThreads(); });
     this.setState(state, detail);
   }
 
@@ -1126,6 +1263,15 @@ export class Machine {
         // it runs from the next turn on.
         if (cpu !== 0 || a0 < 1 || a0 >= this.cpus) return HV_E_INVALID;
         this.online[a0] = true;
+        if (this.parallel && this.mailbox !== null) {
+          mailboxControl(this.mailbox, a0, MB_CONTROL_RUN);
+          this.threads[a0]?.start();
+        }
+        return HV_OK;
+      case HV_CPU_RELAX:
+        // This vCPU waits for the big kernel lock, which another may hold
+        // while it waits for us (its port I/O or hypercall).
+        this.serviceRequests();
         return HV_OK;
       case HV_IRQ_ROUTE:
         return this.intc.route(a0, a1) ? HV_OK : HV_E_INVALID;

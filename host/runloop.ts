@@ -47,11 +47,15 @@ export class RunLoop {
 
   start(): void {
     this.running = true;
+    // Parallel vCPUs: another vCPU's request or a process made runnable for
+    // vCPU 0 ends a sleep at once.
+    this.machine.setWakeListener(() => this.kick());
     this.kick();
   }
 
   stop(): void {
     this.running = false;
+    this.machine.setWakeListener(null);
     if (this.sleepTimer !== null) clearTimeout(this.sleepTimer);
     this.sleepTimer = null;
   }

@@ -4,7 +4,7 @@
 // kernel's sources (and, for test entries, kernel-as/tests/), asconfig.json,
 // the compiler's version and the target's flags is kept beside it
 // (scripts/fresh.mjs). `--force` rebuilds everything.
-// Usage: node scripts/build-kernel.mjs [--only release|debug|tests|extras] [--match TEXT] [--force]
+// Usage: node scripts/build-kernel.mjs [--only release|shared|debug|tests|extras] [--match TEXT] [--force]
 import { readdirSync, mkdirSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { filesUnder, inputDigest, isFresh, recordStamp } from "./fresh.mjs";
@@ -32,6 +32,11 @@ const targets = [];
 const KERNEL_ENTRY = "kernel-as/src/main.ts";
 if (!only || only === "release") {
   targets.push([[KERNEL_ENTRY, "--config", "asconfig.json", "--target", "release"], "release", "build/kernel.wasm", kernelSources]);
+}
+// The shared-memory build for truly parallel vCPUs (docs/architecture.md
+// "Parallel vCPUs"): the same sources over an imported shared memory.
+if (!only || only === "shared") {
+  targets.push([[KERNEL_ENTRY, "--config", "asconfig.json", "--target", "shared"], "shared", "build/kernel.shared.wasm", kernelSources]);
 }
 if (!only || only === "debug") {
   targets.push([[KERNEL_ENTRY, "--config", "asconfig.json", "--target", "debug"], "debug", "build/kernel.debug.wasm", kernelSources]);

@@ -11,6 +11,8 @@ export interface BootArgs {
   clock: ClockModeName;
   /** vCPUs, 1 to MAX_CPUS (docs/architecture.md "Several vCPUs"). */
   cpus: number;
+  /** --parallel: vCPUs 1..N-1 on threads of their own (docs/architecture.md "Parallel vCPUs"). */
+  parallel: boolean;
   cmdline: string;
   vga: boolean;
   debug: boolean;
@@ -171,6 +173,9 @@ export const BOOT_USAGE = `usage: keel [options]
   --ram MiB        RAM size in MiB, 16 to 2048 (default 128)
   --clock MODE     realtime (default) or deterministic
   --cpus N         vCPUs, 1 (default) to 8, interleaved on one host thread
+  --parallel       run vCPUs 1..N-1 truly in parallel, each on a thread of
+                   its own (realtime clock only; needs the shared-memory
+                   kernel build, build/kernel.shared.wasm)
   --cmdline TEXT   kernel command line
   --vga            print the VGA screen as text when the machine stops
   --debug          boot the debug build of the kernel
@@ -248,7 +253,7 @@ ends and the machine is idle.
 
 export function parseBootArgs(argv: string[]): BootArgs {
   const args: BootArgs = {
-    ramMiB: 128, clock: "realtime", cpus: 1, cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
+    ramMiB: 128, clock: "realtime", cpus: 1, parallel: false, cmdline: "", vga: false, debug: false, help: false, bootfs: DEFAULT_BOOTFS,
     disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
     net: null, gatewayHosts: {}, mac: null, ip: null,
     traceKernel: false,
@@ -259,6 +264,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
   /** Options that configure the machine: a replay takes them from its file. */
   const machineFlags: string[] = [];
   let jitThreshold: number | null = null;
+  let jitGiven = false;
   for (const { arg, flag, value } of eachOption(argv)) {
     if (["--ram", "--cpus", "--cmdline", "--net", "--ip", "--mac", "--restore", "--disk", "--no-disk", "--monitor", "--bootfs", "--clock"].includes(flag)) machineFlags.push(flag);
     switch (flag) {
@@ -288,6 +294,9 @@ export function parseBootArgs(argv: string[]): BootArgs {
         args.cpus = n;
         break;
       }
+      case "--parallel":
+        args.parallel = true;
+        break;
       case "--cmdline":
         args.cmdline = value();
         break;
@@ -386,6 +395,7 @@ export function parseBootArgs(argv: string[]): BootArgs {
         const on = parseJitSwitch(text);
         if (on === null) throw new BootArgsError(`--jit must be on or off (got "${text}")`);
         args.jit = on ? jitThreshold ?? JIT_DEFAULT_THRESHOLD : false;
+        jitGiven = true;
         break;
       }
       case "--jit-threshold": {
@@ -441,6 +451,16 @@ export function parseBootArgs(argv: string[]): BootArgs {
     if (args.gdbPort !== null || args.traceKernel) throw new BootArgsError("--record is not for a debugged machine: not with --gdb or --trace-kernel");
   }
   if (args.ip !== null && /(^|\s)ip=/.test(args.cmdline)) throw new BootArgsError("--ip and an ip= in --cmdline: give the address once");
+  if (args.parallel) {
+    if (args.clock !== "realtime") throw new BootArgsError("--parallel needs the realtime clock: a deterministic run interleaves its vCPUs on one thread");
+    if (args.cpus < 2) throw new BootArgsError("--parallel needs --cpus 2 or more");
+    // The JIT's unit tables are static data every instance shares: one vCPU at a time only.
+    if ((jitGiven || jitThreshold !== null) && args.jit !== false) throw new BootArgsError("--parallel runs without the JIT: not with --jit on or --jit-threshold");
+    args.jit = false;
+    if (args.restore !== null || args.save !== null || args.gdbPort !== null || args.traceKernel || args.debug) {
+      throw new BootArgsError("--parallel does not combine with --restore, --save, --gdb, --trace-kernel or --debug yet");
+    }
+  }
   return args;
 }
 

@@ -24,7 +24,7 @@ describe("runner options", () => {
     expect(parseBootArgs([])).toEqual({
       ramMiB: 128, clock: "realtime", cpus: 1, cmdline: "", vga: false, debug: false, help: false, bootfs: "user/bin/bootfs.img",
       disk: null, restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-      net: null, gatewayHosts: {}, mac: null, ip: null, traceKernel: false, stats: false, jit: 64, record: null, replay: null,
+      net: null, gatewayHosts: {}, mac: null, ip: null, traceKernel: false, stats: false, jit: 64, record: null, replay: null, parallel: false,
     });
   });
 
@@ -32,7 +32,7 @@ describe("runner options", () => {
     expect(parseBootArgs(["--ram", "64", "--clock=deterministic", "--cpus=3", "--cmdline", "a b", "--vga", "--debug", "--monitor"])).toEqual({
       ramMiB: 64, clock: "deterministic", cpus: 3, cmdline: "a b", vga: true, debug: true, help: false, bootfs: null,
       disk: "none", restore: null, save: null, fsync: "settle", gdbPort: null, gdbAttach: null, gdbLog: false, gdbSnapshots: null, gdbSnapshotEvery: null,
-      net: null, gatewayHosts: {}, mac: null, ip: null, traceKernel: false, stats: false, jit: 64, record: null, replay: null,
+      net: null, gatewayHosts: {}, mac: null, ip: null, traceKernel: false, stats: false, jit: 64, record: null, replay: null, parallel: false,
     });
     expect(parseBootArgs(["--disk", "my.img"]).disk).toBe("my.img");
     expect(parseBootArgs(["--no-disk"]).disk).toBe("none");

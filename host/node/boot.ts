@@ -33,7 +33,8 @@ import { Gateway } from "../net/gateway.js";
 import { SelfPumpingSwitch } from "../net/self-pumping.js";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { loadKernel } from "./kernel-file.js";
+import { kernelPath, loadKernel } from "./kernel-file.js";
+import { loadSharedKernel, nodeVcpuSpawner, sharedKernelPath } from "./vcpu-threads.js";
 import { Machine, type MachineCallbacks } from "../machine.js";
 import { jitShare } from "../rv/jit-host.js";
 import { RunLoop } from "../runloop.js";
@@ -256,7 +257,20 @@ async function main(): Promise<number> {
     // Reverse execution takes the disk back with the machine: it keeps old blocks (host/disk/undo.ts).
     if (disk !== null && args.gdbPort !== null && args.clock === "deterministic") disk = undoDisk = new UndoDisk(disk);
     diskHash = disk instanceof MemoryBackend ? sha256(disk.image(), disk.blocks) : null;
-    machine = new Machine(kernel, { ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cpus: args.cpus, cmdline: bootCommandLine(args), modules, disk, nic, jit: args.jit }, callbacks);
+    // --parallel: vCPUs 1..N-1 on worker threads over shared RAM, which takes the shared-memory build.
+    let machineKernel = kernel;
+    if (args.parallel) {
+      try {
+        machineKernel = loadSharedKernel(sharedKernelPath(kernelPath(false)));
+      } catch (error) {
+        process.stderr.write(`keel: ${error instanceof Error ? error.message : String(error)}\n`);
+        return 2;
+      }
+    }
+    machine = new Machine(machineKernel, {
+      ramBytes: args.ramMiB * 1024 * 1024, clock: args.clock, cpus: args.cpus, cmdline: bootCommandLine(args), modules, disk, nic, jit: args.jit,
+      ...(args.parallel ? { parallel: nodeVcpuSpawner } : {}),
+    }, callbacks);
   }
   const bootfsHash = modules[0] ? sha256(modules[0].data, 0) : null;
   if (session !== null) {

@@ -64,7 +64,18 @@ import { frameFree } from "./mm/frames";
 export { cpuSetIndex } from "./lib/cpu";
 
 export { kernelImageEnd } from "./lib/image";
-export { inspect } from "./sys/inspect";
+import { inspect as inspectLocked } from "./sys/inspect";
+import { bklInit, bklAcquire, bklRelease } from "./lib/bkl";
+export { bklStat } from "./lib/bkl";
+
+/** The host's read-only questions (sys/inspect.ts), under the big kernel
+ *  lock: on parallel vCPUs another vCPU may be in the kernel meanwhile. */
+export function inspect(query: u32, arg0: u32, arg1: u32, arg2: u32): i32 {
+  bklAcquire();
+  const r = inspectLocked(query, arg0, arg1, arg2);
+  bklRelease();
+  return r;
+}
 // The JIT tier (docs/hart.md "JIT"): the host switches it per instance, before kmain or resume.
 export { hartJitConfig, hartJitActive, hartJitStat } from "./machine/hart";
 export {
@@ -94,6 +105,7 @@ export function kmain(bootInfo: u32): i32 {
   cpuRecordsInit();
   locksInit();
   shootdownInit();
+  bklInit();
   hartForgetArenas();
   cpu().sliceWork = 0;
   publishState(KERNEL_BOOTING);
@@ -348,8 +360,17 @@ function sendKeySignals(): void {
   }
 }
 
-/** Runs one slice of at most `budget` work units; see RUN_* results. */
+/** Runs one slice of at most `budget` work units; see RUN_* results. The
+ *  whole slice holds the big kernel lock (lib/bkl.ts), except while the
+ *  hart runs user code. */
 export function run(budget: u32): i32 {
+  bklAcquire();
+  const r = runLocked(budget);
+  bklRelease();
+  return r;
+}
+
+function runLocked(budget: u32): i32 {
   const k = kernel();
   if (k.state == KERNEL_PANICKED) return RUN_PANICKED;
   if (k.state == KERNEL_HALTED) return RUN_HALTED;

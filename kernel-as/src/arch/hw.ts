@@ -49,6 +49,7 @@ export const HV_PANIC: u32 = 10;      // a0 = address, a1 = length of the messag
 export const HV_IMPORT_INFO: u32 = 11; // a0 = address of an IMPORT_INFO record; returns 1 if a file waits, else 0
 export const HV_IMPORT_READ: u32 = 12; // a0 = address, a1 = offset, a2 = length; returns bytes copied
 export const HV_IMPORT_DONE: u32 = 13; // a0 = result (0 or FS_ERR_*), a1 = base directory's inum, a2 = the new inode's: drops the piece
+export const HV_CPU_RELAX: u32 = 15;   // a vCPU waits for the big kernel lock (lib/bkl.ts): the host may service other vCPUs' requests
 export const HV_JIT_COMPILE: u32 = 14; // a0 = address, a1 = length of a wasm module (machine/jit.ts), a2 = unit index: returns its table index
 
 // IMPORT_INFO record (docs/filesystem.md "Files from the host"): u32 piece size @0,

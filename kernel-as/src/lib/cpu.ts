@@ -44,7 +44,16 @@ const NONE: u32 = 0xFFFF_FFFF;
   idleNs: u64;         // virtual time spent idle (between an idle return and the next run())
   idleSince: u64;      // when it last went idle (0: it is not idle)
   work: u64;           // work units spent on this vCPU
+  // Parallel vCPUs (lib/bkl.ts): nonzero while this vCPU's hart runs user
+  // code without the big kernel lock, and the address space it runs.
+  inUser: u32;
+  userAsid: u32;
+  kicks: u32;          // bumped (and notified) when another vCPU makes a process runnable while this one idles
 }
+
+/** vCPU 0's hart polls the controller's mirror (CB_IRQ_PENDING), not its
+ *  record: an IPI to it sets this bit there, which no device line uses. */
+export const IPI_CPU0_BIT: u32 = 0x8000_0000;
 
 /** This instance's vCPU index (0 is the boot vCPU). */
 let cpuIndex: u32 = 0;
@@ -86,6 +95,51 @@ export function cpuRecordsInit(): void {
     r.sysNum = 0xFFFF_FFFF;
   }
   cpuRecord(0).state = CPU_BUSY;
+}
+
+/** This vCPU's hart is about to run user code in address space `asid`
+ *  without the big kernel lock. Set before the hart replays the shootdown
+ *  log (machine/shootdown.ts): a vCPU that logs a change after this store
+ *  sees the flag and interrupts it, one that logged before is replayed. */
+export function cpuUserEnter(asid: u32): void {
+  const c = cpu();
+  c.userAsid = asid;
+  atomic.store<u32>(changetype<usize>(c) + offsetof<CpuRecord>("inUser"), 1);
+}
+
+/** The hart returned: out of user code, any IPI taken. */
+export function cpuUserLeave(): void {
+  const c = cpu();
+  atomic.store<u32>(changetype<usize>(c) + offsetof<CpuRecord>("inUser"), 0);
+  if (cpuIndex == 0) atomic.and<u32>(CONTROL_BLOCK + CB_IRQ_PENDING, ~IPI_CPU0_BIT);
+  else atomic.store<u32>(changetype<usize>(c) + offsetof<CpuRecord>("irq"), 0);
+}
+
+/** True while vCPU `i` runs user code (see cpuUserEnter). */
+export function cpuInUser(i: u32): bool {
+  return atomic.load<u32>(changetype<usize>(cpuRecord(i)) + offsetof<CpuRecord>("inUser")) != 0;
+}
+
+/** Stops vCPU `i`'s hart at its next block boundary (an IPI). */
+export function cpuInterrupt(i: u32): void {
+  if (i == 0) atomic.or<u32>(CONTROL_BLOCK + CB_IRQ_PENDING, IPI_CPU0_BIT);
+  else atomic.store<u32>(changetype<usize>(cpuRecord(i)) + offsetof<CpuRecord>("irq"), 1);
+}
+
+/** A process became runnable: wakes every other idle vCPU. Its thread
+ *  sleeps on its record's kicks word, expecting the value it read before
+ *  its last run() call, so a kick between that call's end and the sleep is
+ *  not lost (vCPU 0's run loop waits on its word asynchronously). With one
+ *  host thread nobody waits: only the count moves. */
+export function cpuKickIdle(): void {
+  for (let i: u32 = 0; i < MAX_CPUS; i++) {
+    if (i == cpuIndex) continue;
+    const r = cpuRecord(i);
+    if (r.state != CPU_IDLE) continue;
+    const word = changetype<usize>(r) + offsetof<CpuRecord>("kicks");
+    atomic.add<u32>(word, 1);
+    atomic.notify(word, 1);
+  }
 }
 
 /** How many vCPUs are online. */

@@ -150,7 +150,7 @@ function storeMiss(ctx: usize, rec: usize, va: u64, size: u32): usize {
  * LR, SC and the AMOs (all of them take this path): rec, tagged MISS_FAULT
  * with the fault raised, or MISS_CODE_DROPPED (see the MISS_* flags).
  */
-function atomic(ctx: usize, rec: usize, key: u32): usize {
+function atomicAccess(ctx: usize, rec: usize, key: u32): usize {
   clearFault();
   clearCodeDropped();
   const op = load<u8>(rec);
@@ -192,17 +192,31 @@ function atomic(ctx: usize, rec: usize, key: u32): usize {
     if (watchArmed(ctx) && watchCheck(va, size, true, true)) return rec | MISS_FAULT;
     h = frame + <usize>(<u32>va & 0xFFF);
   }
-  const old = wide ? load<u64>(h) : sext32(<u64>load<u32>(h));
+  // The memory side is one wasm atomic (a compare-and-swap): on truly
+  // parallel vCPUs another hart may write the word between our read and
+  // our write (docs/architecture.md "Parallel vCPUs").
   if (op == D.OP_SC_W || op == D.OP_SC_D) {
-    const ok = old == load<u64>(ctx + CTX_RES_VALUE);
+    const expected = load<u64>(ctx + CTX_RES_VALUE);
     store<u32>(ctx + CTX_RES_VALID, 0);
-    if (ok) {
-      if (wide) store<u64>(h, src); else store<u32>(h, <u32>src);
-    }
+    const ok = wide
+      ? atomic.cmpxchg<u64>(h, expected, src) == expected
+      : atomic.cmpxchg<u32>(h, <u32>expected, <u32>src) == <u32>expected;
     setRd(ctx, rec, ok ? 0 : 1);
     return codeDropped ? rec | MISS_CODE_DROPPED : rec;
   }
   const kind = op - (wide ? D.OP_AMO_D : D.OP_AMO_W);
+  let old: u64;
+  for (;;) {
+    old = wide ? atomic.load<u64>(h) : sext32(<u64>atomic.load<u32>(h));
+    const result = amoResult(kind, wide, old, src);
+    if (wide ? atomic.cmpxchg<u64>(h, old, result) == old : atomic.cmpxchg<u32>(h, <u32>old, <u32>result) == <u32>old) break;
+  }
+  setRd(ctx, rec, old);
+  return codeDropped ? rec | MISS_CODE_DROPPED : rec;
+}
+
+/** What AMO `kind` writes, given the word's old value and rs2. */
+function amoResult(kind: u32, wide: bool, old: u64, src: u64): u64 {
   let result: u64 = src;
   switch (kind) {
     case D.AMO_SWAP: result = src; break;
@@ -219,9 +233,7 @@ function atomic(ctx: usize, rec: usize, key: u32): usize {
     default: // AMO_MAXU
       result = wide ? (old > src ? old : src) : (<u32>old > <u32>src ? old : src); break;
   }
-  if (wide) store<u64>(h, result); else store<u32>(h, <u32>result);
-  setRd(ctx, rec, old);
-  return codeDropped ? rec | MISS_CODE_DROPPED : rec;
+  return result;
 }
 
 // Instructions charged by the running execRun are runEnd - remaining, where
@@ -623,7 +635,7 @@ export function execRun(ctx: usize, budget: u32): u32 {
         default: {
           // LR, SC and the AMOs, and the F and D instructions (fpexec.ts);
           // the stores among them may drop code too.
-          rec = load<u8>(rec) >= D.OP_FP_FIRST ? fpExec(ctx, rec, key) : atomic(ctx, rec, key);
+          rec = load<u8>(rec) >= D.OP_FP_FIRST ? fpExec(ctx, rec, key) : atomicAccess(ctx, rec, key);
           if ((rec & (MISS_FAULT | MISS_CODE_DROPPED)) == 0) continue;
           if ((rec & MISS_FAULT) != 0) {
             rec &= ~MISS_FAULT;

@@ -67,7 +67,7 @@ import {
 } from "./context";
 import { tlbAttach, KEY_BARE, KEY_INVALID, TLB_BYTES, tlbFetch, tlbFlushAll as tlbFlushAllHere, tlbFlushAsid as tlbFlushAsidHere, tlbFlushVa as tlbFlushVaHere } from "./tlb";
 import {
-  shootdownPost, shootdownCatchUp, shootdownCaughtUp, SD_TLB_ALL, SD_TLB_ASID, SD_TLB_VA, SD_CODE_FRAME, SD_CODE_ALL,
+  shootdownPost, shootdownCatchUp, shootdownCaughtUp, shootdownSync, SD_ANY_ASID, SD_TLB_ALL, SD_TLB_ASID, SD_TLB_VA, SD_CODE_FRAME, SD_CODE_ALL,
 } from "./shootdown";
 import { cpuId, MAX_CPUS } from "../lib/cpu";
 import { blockCacheAttach, blockCacheBytesNeeded, blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
@@ -80,11 +80,11 @@ import { TRAP_BUDGET } from "./trap";
 
 
 /** Drops every cached translation, on every vCPU. */
-export function tlbFlushAll(): void { tlbFlushAllHere(); shootdownPost(SD_TLB_ALL, 0, 0); }
+export function tlbFlushAll(): void { tlbFlushAllHere(); shootdownPost(SD_TLB_ALL, 0, 0); shootdownSync(SD_ANY_ASID); }
 /** Drops one address space's translations, on every vCPU. */
-export function tlbFlushAsid(asid: u32): void { tlbFlushAsidHere(asid); shootdownPost(SD_TLB_ASID, asid, 0); }
+export function tlbFlushAsid(asid: u32): void { tlbFlushAsidHere(asid); shootdownPost(SD_TLB_ASID, asid, 0); shootdownSync(asid); }
 /** Drops one virtual address's translations, on every vCPU. */
-export function tlbFlushVa(asid: u32, va: u64): void { tlbFlushVaHere(asid, va); shootdownPost(SD_TLB_VA, asid, va); }
+export function tlbFlushVa(asid: u32, va: u64): void { tlbFlushVaHere(asid, va); shootdownPost(SD_TLB_VA, asid, va); shootdownSync(asid); }
 export {
   hartBreakInsert, hartBreakRemove, hartWatchInsert, hartWatchRemove, hartWatchCount, hartWatchHitKind,
   hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS,

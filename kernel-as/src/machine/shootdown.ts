@@ -18,6 +18,7 @@
 // same vCPU still drops those blocks at once (blockcache.ts).
 
 import { KSTATE_HART } from "../lib/layout";
+import { cpuId, cpuRecord, cpuInUser, cpuInterrupt, MAX_CPUS } from "../lib/cpu";
 import { tlbFlushAll, tlbFlushAsid, tlbFlushVa } from "./tlb";
 import { blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
 
@@ -30,6 +31,7 @@ import { blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
 const SD_BASE: usize = 0xA00;
 const SD_SEQ: usize = 0;        // u32: entries ever logged
 const SD_ACTIVE: usize = 4;     // u32: nonzero once a second vCPU is online
+const SD_LOCK: usize = 8;       // u32: nonzero while a vCPU appends an entry
 const SD_RING: usize = 16;
 const SD_ENTRY_SIZE: usize = 16; // u32 op, u32 a, u64 b
 export const SD_ENTRIES: u32 = 64;
@@ -57,30 +59,51 @@ export function shootdownInit(): void {
 }
 
 /** This vCPU's caches were just emptied: everything logged so far is in them. */
-export function shootdownCaughtUp(): void { seen = load<u32>(header() + SD_SEQ); }
+export function shootdownCaughtUp(): void { seen = atomic.load<u32>(header() + SD_SEQ); }
 
 /** Logs a change this vCPU has already applied to its own caches. */
 export function shootdownPost(op: u32, a: u32, b: u64): void {
   const h = header();
   if (load<u32>(h + SD_ACTIVE) == 0) return;
-  const seq = load<u32>(h + SD_SEQ);
+  while (atomic.cmpxchg<u32>(h + SD_LOCK, 0, 1) != 0) { /* another vCPU is appending: a few stores */ }
+  const seq = atomic.load<u32>(h + SD_SEQ);
   const e = h + SD_RING + <usize>(seq & (SD_ENTRIES - 1)) * SD_ENTRY_SIZE;
   store<u32>(e, op);
   store<u32>(e + 4, a);
   store<u64>(e + 8, b);
-  store<u32>(h + SD_SEQ, seq + 1);
+  atomic.store<u32>(h + SD_SEQ, seq + 1);
+  atomic.store<u32>(h + SD_LOCK, 0);
   if (seen == seq) seen = seq + 1;
+}
+
+/** Every address space (shootdownSync's `asid` for a whole-TLB flush). */
+export const SD_ANY_ASID: u32 = 0xFFFF_FFFF;
+
+/** After a logged TLB change to `asid` (SD_ANY_ASID: all): interrupts every
+ *  other vCPU running user code in it and waits until each has left its
+ *  hart (it replays the log before it enters again). Called with the big
+ *  kernel lock held; the others leave the hart without taking it. With one
+ *  host thread no other vCPU is ever in user code, so this only looks. */
+export function shootdownSync(asid: u32): void {
+  if (load<u32>(header() + SD_ACTIVE) == 0) return;
+  const me = cpuId();
+  for (let i: u32 = 0; i < MAX_CPUS; i++) {
+    if (i == me || !cpuInUser(i)) continue;
+    if (asid != SD_ANY_ASID && cpuRecord(i).userAsid != asid) continue;
+    cpuInterrupt(i);
+    while (cpuInUser(i)) { /* its hart stops at the next block boundary */ }
+  }
 }
 
 /** Applies what other vCPUs logged since this one last looked. */
 // @ts-ignore: decorator
 @inline export function shootdownCatchUp(): void {
-  if (seen != load<u32>(header() + SD_SEQ)) replay();
+  if (seen != atomic.load<u32>(header() + SD_SEQ)) replay();
 }
 
 function replay(): void {
   const h = header();
-  const seq = load<u32>(h + SD_SEQ);
+  const seq = atomic.load<u32>(h + SD_SEQ);
   if (seq - seen > SD_ENTRIES) {
     tlbFlushAll();
     blockCacheFlushAll();

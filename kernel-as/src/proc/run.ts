@@ -16,7 +16,7 @@ import {
 } from "../machine/trap";
 import {
   NO_SLOT, P_RUNNING, P_RUNNABLE, P_SLEEPING, procTable, pState, pSetState, pCtx, pPid, pKilled, pName, pNameLength,
-  printProcess, pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch, pWaitKind, pSetLastCpu,
+  printProcess, pSliceLeft, pSetSliceLeft, pAddCpuNs, pCountSwitch, pWaitKind, pSetLastCpu, pAsid,
 } from "./proc";
 import { procExit } from "./lifecycle";
 import {
@@ -33,7 +33,8 @@ import {
 } from "../sched/trace";
 import { timeNowNs } from "../arch/timer";
 import { chargeWork, kernel, SYSCALL_NONE } from "../lib/kstate";
-import { cpu, cpuId } from "../lib/cpu";
+import { cpu, cpuId, cpuUserEnter, cpuUserLeave } from "../lib/cpu";
+import { bklAcquire, bklRelease } from "../lib/bkl";
 import { sliceOutOfTime } from "../sched/slice";
 import { logBegin, logEnd, LOG_WARN } from "../lib/log";
 import { printStr, printDec, printHex0x } from "../lib/print";
@@ -185,7 +186,13 @@ export function runProcess(slot: u32, budget: u64): u64 {
     let room = min<u64>(budget - used, left);
     if (debugged) room = debugRoom(slot, room);
     const before = hartGetInstret(ctx);
+    // User code runs without the big kernel lock (lib/bkl.ts): on truly
+    // parallel vCPUs, CPU-bound processes run side by side.
+    cpuUserEnter(pAsid(slot));
+    bklRelease();
     const cause = hartRun(ctx, <u32>room);
+    cpuUserLeave();
+    bklAcquire();
     const ran = hartGetInstret(ctx) - before;
     chargeWork(<u32>ran);
     k.instret += ran;

@@ -41,9 +41,9 @@
 import {
   MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, W_EP_REPLY, W_FUTEX, procTable, pState, pSetState,
   pVruntime, pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled, pPolicy, pSetPolicy, pRtPrio,
-  pSetRtPrio, pAffinity, pSetAffinity, pRunSeq, pSetRunSeq, pReplyPid, pReplySlot, pTid,
+  pSetRtPrio, pAffinity, pSetAffinity, pRunSeq, pSetRunSeq, pReplyPid, pReplySlot, pTid, pProc,
 } from "../proc/proc";
-import { cpu, cpuId, cpuRecord, MAX_CPUS, CPU_OFFLINE } from "../lib/cpu";
+import { cpu, cpuId, cpuRecord, cpuKickIdle, MAX_CPUS, CPU_OFFLINE } from "../lib/cpu";
 import { bootCmdlineHas } from "../arch/bootinfo";
 import { sigStopped } from "../proc/signal";
 import { KSTATE_PROC } from "../lib/layout";
@@ -235,6 +235,23 @@ export function schedClearResched(): void { reschedWanted = false; }
   return pState(slot) == P_RUNNABLE && !sigStopped(slot) && !(slot + 1 == held && !pKilled(slot));
 }
 
+/** True when another vCPU than `vcpu` is running a thread of slot's
+ *  process now. Only truly parallel vCPUs (docs/architecture.md "Parallel
+ *  vCPUs") ever see one: interleaved vCPUs leave no process current
+ *  between their run() calls. The threads of one process are kept on one
+ *  vCPU at a time, so an address space is live on at most one hart and a
+ *  thread's kernel work (exec and exit ending its siblings, faults, the
+ *  futexes) never meets a sibling running user code elsewhere. */
+function processRunsElsewhere(slot: u32, vcpu: u32): bool {
+  const leader = pProc(slot);
+  for (let i: u32 = 0; i < MAX_CPUS; i++) {
+    if (i == vcpu) continue;
+    const other = cpuRecord(i).current;
+    if (other != NO_SLOT && pProc(other) == leader) return true;
+  }
+  return false;
+}
+
 /** The process the current vCPU runs next, or NO_SLOT. */
 export function schedPick(): u32 { return schedPickFor(cpuId()); }
 
@@ -253,7 +270,7 @@ export function schedPickFor(vcpu: u32): u32 {
   const held = debugHeldPlusOne(); // a process stopped by the debugger stays put
   for (let i: u32 = 0; i < MAX_PROCS; i++) {
     const slot = (start + i) % MAX_PROCS;
-    if (!pickable(slot, held) || (pAffinity(slot) & cpuBit) == 0) continue;
+    if (!pickable(slot, held) || (pAffinity(slot) & cpuBit) == 0 || processRunsElsewhere(slot, vcpu)) continue;
     const rank = effectiveRank(slot);
     const key = rank > RANK_FAIR ? pRunSeq(slot) : pVruntime(slot);
     if (best == NO_SLOT || rank > bestRank || (rank == bestRank && key < bestKey)) { best = slot; bestRank = rank; bestKey = key; }
@@ -285,6 +302,7 @@ export function schedMakeRunnable(slot: u32): void {
   if (pState(slot) == P_SLEEPING) traceEvent(TRACE_WAKE, slot, pWaitKind(slot), 0, traceLastNs());
   pSetWait(slot, W_NONE, 0);
   pSetState(slot, P_RUNNABLE);
+  cpuKickIdle();
 }
 
 export function schedSleep(slot: u32, kind: u32, obj: u32): void {
