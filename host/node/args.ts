@@ -457,8 +457,8 @@ export function parseBootArgs(argv: string[]): BootArgs {
     // The JIT's unit tables are static data every instance shares: one vCPU at a time only.
     if ((jitGiven || jitThreshold !== null) && args.jit !== false) throw new BootArgsError("--parallel runs without the JIT: not with --jit on or --jit-threshold");
     args.jit = false;
-    if (args.restore !== null || args.save !== null || args.gdbPort !== null || args.traceKernel || args.debug) {
-      throw new BootArgsError("--parallel does not combine with --restore, --save, --gdb, --trace-kernel or --debug yet");
+    if (args.restore !== null || args.save !== null || args.gdbPort !== null || args.traceKernel || args.debug || args.record !== null || args.replay !== null) {
+      throw new BootArgsError("--parallel does not combine with --restore, --save, --gdb, --trace-kernel, --debug, --record or --replay yet");
     }
   }
   return args;
