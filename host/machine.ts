@@ -1042,7 +1042,7 @@ export class Machine {
     const first = all[0] ?? null;
     if (first === null) return null;
     return all.slice(1).reduce<JitStats>((sum, s) => s === null ? sum : {
-      units: sum.units + s.units, insns: sum.insns + s.insns, retired: sum.retired + s.retired, calls: sum.calls + s.calls, bytes: sum.bytes + s.bytes,
+      units: sum.units + s.units, insns: sum.insns + s.insns, retired: sum.retired + s.retired, calls: sum.calls + s.calls, chained: sum.chained + s.chained, bytes: sum.bytes + s.bytes,
       compileMs: sum.compileMs + s.compileMs,
     }, first);
   }

@@ -1,6 +1,7 @@
 // The host half of the hart's JIT (kernel-as/src/machine/jit.ts): the
 // HV_JIT_COMPILE hypercall. The kernel writes a unit's wasm module into its
-// memory; this compiles and instantiates it (importing that memory as e.m)
+// memory; this compiles and instantiates it (importing that memory as e.m,
+// and the kernel's hartJitFp, which units call for F/D instructions, as e.fp)
 // and puts its export "f" into the kernel's function table, where the
 // kernel's executor calls it with call_indirect. Compiling is synchronous:
 // the machine runs in Node or in a worker, where `new WebAssembly.Module`
@@ -36,6 +37,8 @@ export interface JitKernelExports {
   table?: WebAssembly.Table;
   hartJitConfig?(enabled: number, threshold: number): void;
   hartJitStat?(which: number): bigint;
+  /** What units call for F/D instructions (jit.ts jitFp), imported by every unit as e.fp. */
+  hartJitFp?(ctx: number, rec: number): number;
 }
 
 /** The JIT's figures for one kernel instance (the kernel's counters and the host's compile time). */
@@ -46,8 +49,10 @@ export interface JitStats {
   insns: bigint;
   /** Instructions the hart retired in all, interpreted or compiled (0 from a kernel without the figure). */
   retired: bigint;
-  /** Calls into units. */
+  /** Calls into units from the executor. */
   calls: bigint;
+  /** Calls from one unit straight into the next (jit.ts jitProbe's chaining). */
+  chained: bigint;
   /** Bytes of wasm compiled. */
   bytes: number;
   compileMs: number;
@@ -80,7 +85,7 @@ export function jitHost(memory: WebAssembly.Memory): JitHost {
     attach(kernel: JitKernelExports, setting: JitSetting): void {
       table = kernel.table;
       kernelOf = kernel;
-      on = setting !== false && table !== undefined && kernel.hartJitConfig !== undefined;
+      on = setting !== false && table !== undefined && kernel.hartJitConfig !== undefined && kernel.hartJitFp !== undefined;
       if (on) kernel.hartJitConfig!(1, setting as number);
     },
     compile(addr: number, len: number, unit: number): number {
@@ -92,7 +97,7 @@ export function jitHost(memory: WebAssembly.Memory): JitHost {
       try {
         if (base < 0) base = t.grow(MAX_UNITS);
         const bytes = new Uint8Array(memory.buffer, addr, len).slice();
-        const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: memory } });
+        const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: memory, fp: kernelOf!.hartJitFp! } });
         t.set(base + unit, instance.exports.f as unknown as (...args: unknown[]) => unknown);
         stats.units++;
         stats.bytes += len;
@@ -108,7 +113,7 @@ export function jitHost(memory: WebAssembly.Memory): JitHost {
     read(): JitStats | null {
       const stat = kernelOf?.hartJitStat;
       if (!on || !stat) return null;
-      return { units: Number(stat(0)), calls: stat(2), insns: stat(3), retired: stat(5), bytes: Number(stat(4)), compileMs: stats.compileMs };
+      return { units: Number(stat(0)), calls: stat(2), insns: stat(3), retired: stat(5), chained: stat(6), bytes: Number(stat(4)), compileMs: stats.compileMs };
     },
   };
 }

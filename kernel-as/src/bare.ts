@@ -33,7 +33,7 @@ import { CAUSE_ECALL_U, TRAP_BUDGET, TRAP_INTERRUPT } from "./machine/trap";
 import { KSTATE_SCRATCH } from "./lib/layout";
 import { kernelAbort } from "./lib/panic";
 export { kernelAbort };
-export { hartJitConfig, hartJitActive, hartJitStat } from "./machine/hart";
+export { hartJitConfig, hartJitActive, hartJitStat, hartJitFp } from "./machine/hart";
 
 // ---- Limits and codes ----------------------------------------------------------
 

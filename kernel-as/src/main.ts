@@ -77,7 +77,7 @@ export function inspect(query: u32, arg0: u32, arg1: u32, arg2: u32): i32 {
   return r;
 }
 // The JIT tier (docs/hart.md "JIT"): the host switches it per instance, before kmain or resume.
-export { hartJitConfig, hartJitActive, hartJitStat } from "./machine/hart";
+export { hartJitConfig, hartJitActive, hartJitStat, hartJitFp } from "./machine/hart";
 export {
   debugAttach, debugAttachExec, debugSession, debugTakeEvent, debugStopReason, debugStopSignal, debugStopAddr,
   debugWatchKind, debugExitStatus, debugExitSignal, debugIoBuffer, debugStopped, debugReg, debugSetReg, debugRead,

@@ -43,6 +43,12 @@ function instruction(): fc.Arbitrary<string> {
     { weight: 1, arbitrary: fc.constant("ecall") },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom("beq", "bne", "blt", "bge", "bltu", "bgeu"), r, r)
       .map(([o, a, b]) => `${o} ${a}, ${b}, 1f\n addi a5, a5, 1\n1:`) },
+    // An access whose page alternates between two data pages (s3 flips): a unit's per-site page memory must follow it.
+    { weight: 2, arbitrary: fc.tuple(fc.oneof(load, store), r, off)
+      .map(([o, x, i]) => `xor s3, s3, s4\n ${o} ${x}, ${i}(s3)`) },
+    // A call and its return (jal with a link, then jalr): the return stays inside the unit.
+    { weight: 1, arbitrary: fc.tuple(alui, r, r, imm12)
+      .map(([o, d, a, i]) => `jal ra, 2f\n j 3f\n2:\n ${o} ${d}, ${a}, ${i}\n ret\n3:`) },
   );
 }
 
@@ -58,6 +64,8 @@ function source(body: string[], rounds: number): string {
   return `
     li s0, ${DATA}
     li s2, ${UNMAPPED}
+    li s3, ${DATA + 4096n}
+    li s4, 4096
     li s1, ${rounds}
   loop:
     ${body.join("\n    ")}
@@ -73,7 +81,7 @@ function snapshot(m: Machine, cause: number): Snapshot {
   return {
     cause, pc: m.pc(), instret: m.instret(), tval: cause < 16 ? m.tval() : 0n,
     regs: Array.from({ length: 32 }, (_, i) => m.reg(i)),
-    data: Buffer.from(m.readVa(DATA, 4096)).toString("hex"),
+    data: Buffer.from(m.readVa(DATA, 2 * 4096)).toString("hex"),
   };
 }
 
@@ -99,6 +107,72 @@ function pair(src: string, compress: boolean, seeds: bigint[] = []): [Machine, M
   return machines;
 }
 
+// ---- F and D: special operands, every rounding mode, fcsr ----
+
+const FREGS = ["ft0", "ft1", "ft2", "ft3", "fa0", "fa1", "fa2", "fa3"];
+const BOX = 0xFFFF_FFFF_0000_0000n;
+/** Doubles and singles at the edges: NaNs (quiet, signalling, with payloads), infinities, zeros, subnormals, extremes. */
+const SPECIAL_D = [0n, 0x8000_0000_0000_0000n, 0x7FF0_0000_0000_0000n, 0xFFF0_0000_0000_0000n, 0x7FF8_0000_0000_0000n,
+  0x7FF0_0000_0000_0001n, 0xFFF8_0000_0000_1234n, 0x0000_0000_0000_0001n, 0x800F_FFFF_FFFF_FFFFn, 0x0010_0000_0000_0000n,
+  0x7FEF_FFFF_FFFF_FFFFn, 0x3FF0_0000_0000_0000n, 0xBFF8_0000_0000_0000n, 0x4330_0000_0000_0001n, 0x43E0_0000_0000_0000n,
+  0xC3E0_0000_0000_0001n, 0x41DF_FFFF_FFC0_0000n, 0x3CA0_0000_0000_0001n];
+const SPECIAL_S = [0n, 0x8000_0000n, 0x7F80_0000n, 0xFF80_0000n, 0x7FC0_0000n, 0x7F80_0001n, 0xFFC0_1234n, 1n, 0x807F_FFFFn,
+  0x0080_0000n, 0x7F7F_FFFFn, 0x3F80_0000n, 0xBFC0_0000n, 0x4B00_0001n, 0x4F00_0000n, 0xCF00_0001n, 0x3380_0001n];
+const fvalue = fc.oneof(
+  fc.constantFrom(...SPECIAL_D),
+  fc.constantFrom(...SPECIAL_S).map((v) => v | BOX),
+  fc.constantFrom(...SPECIAL_S), // not NaN-boxed: reads as the canonical NaN
+  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  fc.bigInt({ min: 0n, max: 0xFFFF_FFFFn }).map((v) => v | BOX),
+);
+
+function fpInstruction(): fc.Arbitrary<string> {
+  const f = fc.constantFrom(...FREGS);
+  const x = fc.constantFrom(...REGS);
+  const fmt = fc.constantFrom("s", "d");
+  const rm = fc.constantFrom("", ", rne", ", rtz", ", rdn", ", rup", ", rmm", ", dyn");
+  const off = fc.integer({ min: 0, max: 255 }).map((k) => k * 8); // into the data page, aligned
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(fc.constantFrom("fadd", "fsub", "fmul", "fdiv"), fmt, f, f, f, rm)
+      .map(([o, t, d, a, b, m]) => `${o}.${t} ${d}, ${a}, ${b}${m}`) },
+    { weight: 1, arbitrary: fc.tuple(fmt, f, f, rm).map(([t, d, a, m]) => `fsqrt.${t} ${d}, ${a}${m}`) },
+    { weight: 3, arbitrary: fc.tuple(fc.constantFrom("fmadd", "fmsub", "fnmsub", "fnmadd"), fmt, f, f, f, f, rm)
+      .map(([o, t, d, a, b, c, m]) => `${o}.${t} ${d}, ${a}, ${b}, ${c}${m}`) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("fsgnj", "fsgnjn", "fsgnjx", "fmin", "fmax"), fmt, f, f, f)
+      .map(([o, t, d, a, b]) => `${o}.${t} ${d}, ${a}, ${b}`) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("feq", "flt", "fle"), fmt, x, f, f).map(([o, t, d, a, b]) => `${o}.${t} ${d}, ${a}, ${b}`) },
+    { weight: 1, arbitrary: fc.tuple(fmt, x, f).map(([t, d, a]) => `fclass.${t} ${d}, ${a}`) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("w", "wu", "l", "lu"), fmt, x, f, rm).map(([i, t, d, a, m]) => `fcvt.${i}.${t} ${d}, ${a}${m}`) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("w", "wu", "l", "lu"), fmt, f, x, rm).map(([i, t, d, a, m]) => `fcvt.${t}.${i} ${d}, ${a}${m}`) },
+    { weight: 1, arbitrary: fc.tuple(f, f, rm).map(([d, a, m]) => `fcvt.s.d ${d}, ${a}${m}`) },
+    { weight: 1, arbitrary: fc.tuple(f, f).map(([d, a]) => `fcvt.d.s ${d}, ${a}`) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom("fmv.x.d", "fmv.x.w"), x, f).map(([o, d, a]) => `${o} ${d}, ${a}`) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom("fmv.d.x", "fmv.w.x"), f, x).map(([o, d, a]) => `${o} ${d}, ${a}`) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("fld", "flw"), f, off).map(([o, d, i]) => `${o} ${d}, ${i}(s0)`) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom("fsd", "fsw"), f, off).map(([o, a, i]) => `${o} ${a}, ${i}(s0)`) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom("fld", "fsd"), f).map(([o, a]) => `${o} ${a}, 24(s2)`) }, // faults
+    { weight: 1, arbitrary: fc.tuple(f, fc.integer({ min: 1, max: 7 })).map(([a, k]) => `${k & 1 ? "fld" : "flw"} ${a}, ${1024 + k}(s0)`) }, // misaligned
+    // frm: every value, reserved ones (5, 6, 7) included, so that a dynamic rounding mode may trap.
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 7 }).map((v) => `fsrmi ${v}`) },
+    { weight: 1, arbitrary: fc.tuple(x).map(([d]) => `frcsr ${d}`) },
+    { weight: 1, arbitrary: fc.tuple(x).map(([d]) => `frflags ${d}`) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 31 }).map((v) => `fsflagsi ${v}`) },
+    { weight: 1, arbitrary: fc.tuple(x, x).map(([d, a]) => `fscsr ${d}, ${a}`) },
+  );
+}
+
+const fpProgram = fc.record({
+  body: fc.array(fc.oneof({ weight: 3, arbitrary: fpInstruction() }, { weight: 1, arbitrary: instruction() }), { minLength: 1, maxLength: 30 }),
+  rounds: fc.integer({ min: 1, max: 20 }),
+  seeds: fc.array(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), { minLength: REGS.length, maxLength: REGS.length }),
+  fseeds: fc.array(fvalue, { minLength: FREGS.length, maxLength: FREGS.length }),
+  frm: fc.integer({ min: 0, max: 4 }),
+  slices: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),
+  compress: fc.boolean(),
+});
+
+const FREG_INDEX: Record<string, number> = { ft0: 0, ft1: 1, ft2: 2, ft3: 3, fa0: 10, fa1: 11, fa2: 12, fa3: 13 };
+
 describe("JIT vs interpreter", () => {
   it("random programs: the same registers, memory, pc, instret, cause and tval after every return", () => {
     let compiled = 0;
@@ -114,6 +188,23 @@ describe("JIT vs interpreter", () => {
     }), { numRuns: 150 });
     // The property means something only if units ran.
     expect(compiled).toBeGreaterThan(150);
+    expect(retired).toBeGreaterThan(5_000);
+  }, 120_000);
+
+  it("random F/D programs with special values: the same f registers, fcsr, registers, memory and traps after every return", () => {
+    let retired = 0;
+    fc.assert(fc.property(fpProgram, ({ body, rounds, seeds, fseeds, frm, slices, compress }) => {
+      const [jit, interp] = pair(source(body, rounds), compress, seeds);
+      for (const m of [jit, interp]) {
+        FREGS.forEach((r, i) => m.setFreg(FREG_INDEX[r]!, fseeds[i]!));
+        m.h.hartSetFcsr(m.ctx, frm << 5);
+      }
+      const fpState = (m: Machine): string => [m.fcsr(), ...Array.from({ length: 32 }, (_, i) => m.freg(i))].join(",");
+      const a = trace(jit, slices), b = trace(interp, slices);
+      expect(a).toEqual(b);
+      expect(fpState(jit)).toBe(fpState(interp));
+      retired += jit.jitStat(JIT_STAT.INSNS);
+    }), { numRuns: 150 });
     expect(retired).toBeGreaterThan(5_000);
   }, 120_000);
 

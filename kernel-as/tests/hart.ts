@@ -4,7 +4,7 @@ export { kernelImageEnd } from "../src/lib/image";
 export {
   hartSystemInit, hartArenaMinBytes, hartContextSize, hartInit, hartSetSatp, hartSetBare, hartGetSatp, hartRun,
   hartGetReg, hartSetReg, hartGetPc, hartSetPc, hartGetCause, hartGetTval, hartGetInstret, hartSetTime,
-  hartDropReservation, hartInvalidateCode, hartFlushDecodeCache, hartJitConfig, hartJitActive, hartJitStat, tlbFlushAll, tlbFlushAsid, tlbFlushVa,
+  hartDropReservation, hartInvalidateCode, hartFlushDecodeCache, hartJitConfig, hartJitActive, hartJitStat, hartJitFp, tlbFlushAll, tlbFlushAsid, tlbFlushVa,
   hartGetFreg, hartSetFreg, hartGetFcsr, hartSetFcsr, hartCopyFpState, hartClearFpState,
 } from "../src/machine/hart";
 export { expandCompressed } from "../src/machine/compressed";

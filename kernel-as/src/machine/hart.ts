@@ -73,7 +73,7 @@ import { cpuId, MAX_CPUS } from "../lib/cpu";
 import { blockCacheAttach, blockCacheBytesNeeded, blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
 import { execRun } from "./execute";
 import {
-  jitAttach, jitConfig, JIT_BYTES, jitActive, jitUnitsCompiled, jitCompileFailures, jitUnitCalls, jitInsnsRetired, jitBytesEmitted,
+  jitAttach, jitConfig, jitFp, JIT_BYTES, jitActive, jitUnitsCompiled, jitCompileFailures, jitUnitCalls, jitInsnsRetired, jitBytesEmitted, jitChainedCalls,
 } from "./jit";
 import { setTime } from "./csr";
 import { TRAP_BUDGET } from "./trap";
@@ -222,19 +222,23 @@ export function hartFlushDecodeCache(): void { blockCacheFlushAll(); shootdownPo
  */
 export function hartJitConfig(enabled: bool, threshold: u32): void { jitConfig(enabled, threshold); }
 export function hartJitActive(): bool { return jitActive; }
+/** What compiled units call for F/D instructions (jit.ts jitFp); the host hands it to every unit it instantiates. */
+export function hartJitFp(ctx: usize, rec: usize): u32 { return jitFp(ctx, rec); }
 /** Instructions hartRun retired on this instance, compiled or not (the
  *  denominator of the JIT's share; a statistic, not machine state). */
 let hartInsnsRetired: u64 = 0;
 
 /** Statistics: 0 units compiled, 1 compile failures, 2 unit calls, 3
  *  instructions retired in units, 4 module bytes, 5 instructions hartRun
- *  retired in all (interpreted and compiled) since this instance started. */
+ *  retired in all (interpreted and compiled) since this instance started,
+ *  6 unit calls chained from another unit (jit.ts jitProbe). */
 export function hartJitStat(which: u32): u64 {
   if (which == 0) return <u64>jitUnitsCompiled;
   if (which == 1) return <u64>jitCompileFailures;
   if (which == 2) return jitUnitCalls;
   if (which == 3) return jitInsnsRetired;
   if (which == 5) return hartInsnsRetired;
+  if (which == 6) return jitChainedCalls;
   return jitBytesEmitted;
 }
 
