@@ -78,7 +78,7 @@ const USE_INDEX = new Map<FrameUse, number>(FRAME_USES.map((u, i) => [u, i]));
 /** Process states (proc/proc.ts P_*). */
 const PROC_STATES: readonly (ProcState | null)[] = [null, "runnable", "running", "sleeping", "zombie", "stopped"];
 /** Wait channels (proc/proc.ts W_*), in words. */
-const WAIT_WORDS: readonly string[] = [
+export const WAIT_WORDS: readonly string[] = [
   "starting", "console", "pipe read", "pipe write", "child", "sleep", "endpoint send", "endpoint receive",
   "endpoint call", "endpoint reply", "notification", "network", "futex", "join",
 ];

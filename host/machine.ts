@@ -262,6 +262,13 @@ export interface KernelDebugExports {
   debugNoteKind(): number;
   debugNoteWatchKind(): number;
   debugNoteAddr(): bigint;
+  // Threads of the debugged process (docs/debugging.md "Threads").
+  debugResumeThread(step: number, tid: number, alone: number): number;
+  debugThreadAt(index: number): number;
+  debugThreadState(tid: number): number;
+  debugSelectThread(tid: number): number;
+  debugThread(): number;
+  debugStopThread(): number;
 }
 
 export const DEFAULT_RAM_BYTES = 128 * 1024 * 1024;

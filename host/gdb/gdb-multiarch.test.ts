@@ -179,6 +179,68 @@ describe.skipIf(!gdbFound && !process.env.CI)("gdb-multiarch against the headles
     await wcFinished(r);
   }, 90_000);
 
+  it("shows a threaded process's threads: info threads, each thread's hits and registers, threads ending, reverse-stepi", async () => {
+    const { r, port, pid } = await attachedRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "gdbthreads", "--gdb-snapshot-every", "1"], "gdbthreads");
+    const { status, output: raw } = await runGdb(port, [
+      "break step",
+      "continue", // the first worker's first call
+      "info threads",
+      "print hits",
+      "thread 3", // the second worker, held at its first instruction while the first is stopped
+      "info registers pc",
+      "thread 2",
+      "info registers pc",
+      "stepi",
+      "stepi",
+      "info registers pc sp a0",
+      "stepi",
+      "reverse-stepi",
+      "info registers pc sp a0",
+      "continue",
+      "continue",
+      "continue", // the second worker's first call
+      "print me",
+      "print $_thread",
+      "delete",
+      "rwatch greeting[5]", // no instruction reads it: write() does, in the kernel
+      "continue",
+      "info threads",
+      "delete",
+      "continue",
+    ], "user/bin/gdbthreads.debug");
+    // gdb 13 warns about every pc in the system call stubs (usys.S's DWARF 5 line table); they are no part of what is tested.
+    const output = raw.split("\n").filter((line) => !line.startsWith("warning: (")).join("\n");
+    if (process.env.GDB_SHOW) console.log(output);
+    expect(status, output).toBe(0);
+    const tid = (n: number) => pid + n; // gdbthreads' workers are the next ids after its pid
+    expect(output).toContain(`[New Thread ${tid(1)}]`);
+    expect(output).toContain(`[New Thread ${tid(2)}]`);
+    expect(output).toMatch(/Thread 2 hit Breakpoint 1, step \(me=0\) at \.\/user\/prog\/gdbthreads\.c:\d+/);
+    // info threads: the three threads, what each is doing, the current one starred.
+    expect(output).toMatch(new RegExp(`^  1 +Thread ${pid} \\(pid ${pid} tid ${pid} \\(main\\), stopped, sleeping: join\\) `, "m"));
+    expect(output).toMatch(new RegExp(`^\\* 2 +Thread ${tid(1)} \\(pid ${pid} tid ${tid(1)}, stopped, runnable\\) +step \\(me=0\\)`, "m"));
+    expect(output).toMatch(new RegExp(`^  3 +Thread ${tid(2)} \\(pid ${pid} tid ${tid(2)}, stopped, runnable\\) +thread_start `, "m"));
+    expect(output).toContain("$1 = {0, 0}"); // all-stop: the second worker has not run
+    const pcs = [...output.matchAll(/^pc\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+ <(\w+)(\+\d+)?>/gm)].map((m) => m[2]);
+    expect(pcs.slice(0, 2)).toEqual(["thread_start", "step"]); // each thread's own registers
+    const regs = [...output.matchAll(/^pc\s+(0x[0-9a-f]+).*\n^sp\s+(0x[0-9a-f]+).*\n^a0\s+(0x[0-9a-f]+)/gm)].map((m) => m.slice(1).join(" "));
+    expect(regs).toHaveLength(2);
+    expect(regs[1]).toBe(regs[0]); // reverse-stepi: exactly the registers of one instruction earlier
+    expect(output).toMatch(/Thread 3 hit Breakpoint 1, step \(me=1\)/);
+    expect(output).toContain("$2 = 1");
+    expect(output).toContain("$3 = 3");
+    // The kernel's read of greeting[] for write() is the read watchpoint's hit, in main, after the call.
+    expect(output).toMatch(/Thread 1 hit Hardware read watchpoint 2: greeting\[5\]\s+Value = 114 'r'/);
+    // The workers have ended and been joined: main is the only thread left.
+    expect(output).toMatch(new RegExp(`^\\* 1 +Thread ${pid} \\(pid ${pid} tid ${pid} \\(main\\), stopped, runnable\\) `, "m"));
+    expect(output).not.toMatch(new RegExp(`^  [23] +Thread ${tid(1)}`, "m"));
+    expect(output).toContain("[Inferior 1 (Remote target) exited normally]");
+    expect(r.stdout()).toContain("gdbthreads: hello from main");
+    expect(r.stdout()).toContain("gdbthreads: total 9, hits 3 3, statuses 40 41");
+    r.child.stdin!.end();
+    expect(await r.exited).toBe(0);
+  }, 120_000);
+
   it("follows the debugged process into exec: the new program's symbols, its breakpoints set again", async () => {
     const { r, port } = await attachedRunner(["--clock", "deterministic", "--gdb", "0", "--gdb-attach", "nice"], "echo hello world | nice 0 wc"); // nice execs wc in the same process
     const { status, output } = await runGdb(port, [

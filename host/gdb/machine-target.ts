@@ -10,6 +10,7 @@ import { REG_COUNT, registerBytes } from "./riscv.js";
 import { History, type HistoryOptions, type Point } from "./reverse.js";
 import type { UndoDisk } from "../disk/undo.js";
 import { KernelSide } from "./kernel-side.js";
+import { WAIT_WORDS } from "../inspect.js";
 
 // proc/debug.ts EVENT_*, STOP_*, and machine/debug.ts WATCH_*.
 const EVENT_STOP = 1;
@@ -365,7 +366,62 @@ export class MachineDebugTarget implements DebugTarget {
     return ok;
   }
 
+  // ---- threads: each live thread of the process is one of gdb's ----
+
+  /** The live threads' ids (the main thread's is the pid), in slot order. */
+  threads(): number[] {
+    const k = this.kernel();
+    const out: number[] = [];
+    if (k === null || this.pid() === null) return out;
+    for (let i = 0; i < 64; i++) {
+      const tid = k.debugThreadAt(i);
+      if (tid <= 0) break;
+      out.push(tid);
+    }
+    return out;
+  }
+
+  /** "pid 6 tid 7, sleeping: futex" (gdb's qThreadExtraInfo), or null for no thread of the process. */
+  threadText(tid: number): string | null {
+    const k = this.kernel();
+    const pid = this.pid();
+    if (k === null || pid === null || !Number.isInteger(tid)) return null;
+    const state = k.debugThreadState(tid);
+    if (state < 0) return null;
+    const s = state & 0xff;
+    const words = s === 1 ? "runnable" : s === 2 ? "running" : s === 3 ? `sleeping: ${WAIT_WORDS[state >> 8] ?? "?"}` : "?";
+    return `pid ${pid} tid ${tid}${tid === pid ? " (main)" : ""}, ${this.stopped() ? "stopped, " : ""}${words}`;
+  }
+
+  /** Selects thread tid for registers (gdb's Hg); false if it is none of the process's. */
+  selectThread(tid: number): boolean {
+    const k = this.kernel();
+    if (k === null || !Number.isInteger(tid) || tid <= 0 || tid > 0x7fffffff) return false;
+    if (k.debugSelectThread(tid) !== 0) return false;
+    this.note((k) => k.debugSelectThread(tid));
+    return true;
+  }
+
+  /** The selected thread (registers), or null. */
+  currentThread(): number | null {
+    const tid = this.kernel()?.debugThread() ?? 0;
+    return tid > 0 ? tid : null;
+  }
+
+  /** The thread the last stop is of (after a reverse step too: history's), or null. */
+  stopThread(): number | null {
+    const tid = this.kernel()?.debugStopThread() ?? 0;
+    return tid > 0 && this.pid() !== null ? tid : null;
+  }
+
   resume(step: boolean): boolean {
+    return this.resumeThread(step, null, false);
+  }
+
+  /** Resumes with thread tid (null: the selected one) stepping or
+   *  continuing; alone: the others stay stopped (gdb's vCont;s:TID). */
+  resumeThread(step: boolean, tid: number | null, alone: boolean): boolean {
+    if (tid !== null && !this.selectThread(tid)) return false;
     const flag = step ? 1 : 0;
     const pid = this.pid();
     const side = this.kernelSide;
@@ -373,10 +429,12 @@ export class MachineDebugTarget implements DebugTarget {
       const read = (a: bigint, n: number) => this.readMemory(a, n);
       if (side.atEcall(read, this.readRegister(32) ?? 0n)) side.begin(pid, (i) => this.readRegister(i) ?? 0n, read);
     }
-    const ok = this.kernel()?.debugResume(flag) === 0;
+    const t = this.currentThread() ?? 0;
+    const only = alone ? 1 : 0;
+    const ok = this.kernel()?.debugResumeThread(flag, t, only) === 0;
     if (ok) {
       this.reverseStop = null;
-      this.note((k) => k.debugResume(flag));
+      this.note((k) => k.debugResumeThread(flag, t, only));
       this.onResume?.();
     }
     return ok;

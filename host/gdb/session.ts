@@ -71,6 +71,19 @@ export interface DebugTarget {
   historyText?(): string;
   /** Goes back one instruction (bs) or to the last breakpoint or watchpoint hit (bc), synchronously. */
   reverse?(direction: "step" | "continue"): ReverseOutcome;
+  // Threads (gdb's thread ids are the tids; the main thread's is the pid).
+  // A target without them has one thread, the process, whose id is its pid.
+  /** The process's live threads. */
+  threads?(): number[];
+  /** A few words on thread tid for `info threads` (qThreadExtraInfo), or null if it is none of the process's. */
+  threadText?(tid: number): string | null;
+  /** Selects thread tid for the register operations that follow; false if it is none of the process's. */
+  selectThread?(tid: number): boolean;
+  /** The thread the last stop is of. */
+  stopThread?(): number | null;
+  /** Resumes: thread tid (null: the one the last stop is of) steps or
+   *  continues; alone, the other threads stay stopped, else they run on. */
+  resumeThread?(step: boolean, tid: number | null, alone: boolean): boolean;
 }
 
 /** Bytes of memory per m reply and per write to the target (the packet size we announce fits them). */
@@ -96,6 +109,10 @@ export class GdbSession {
   /** gdb sent '!' (target extended-remote): it can attach later, so "no process" is an answer. */
   private extended = false;
   private lastExit: { status: number; signal: number } | null = null;
+  /** Hg: the thread register packets are for (null: the one the last stop is of). */
+  private gThread: number | null = null;
+  /** Hc: the thread c and s resume (null: the one the last stop is of). */
+  private cThread: number | null = null;
   /** Every packet exchanged, for `set debug remote`-style logs (tests, --gdb-log). */
   onPacket?: (direction: "in" | "out", text: string) => void;
 
@@ -166,9 +183,11 @@ export class GdbSession {
   }
 
   private stopReply(stop: StopInfo): string {
-    const pid = this.target.pid();
+    const thread = this.stopThread();
+    // gdb takes the thread a stop reply names as the one register packets are for now (its record_currthread).
+    this.gThread = null;
     let text = `T${hex(stop.signal & 0xff).padStart(2, "0")}`;
-    if (pid !== null) text += `thread:${hex(pid)};`;
+    if (thread !== null) text += `thread:${hex(thread)};`;
     if (stop.reason === "watch" && stop.watch) {
       const name = stop.watch.kind === "write" ? "watch" : stop.watch.kind === "read" ? "rwatch" : "awatch";
       text += `${name}:${hex(stop.watch.addr)};`;
@@ -200,12 +219,12 @@ export class GdbSession {
       case "!": this.extended = true; return "OK";
       case "q": return this.query(rest);
       case "Q": return rest === "StartNoAckMode" ? this.startNoAck() : "";
-      case "H": return "OK";
+      case "H": return this.setThread(rest);
       case "T": return this.threadAlive(rest);
-      case "g": return this.needStopped() ?? this.target.readRegisters().map((v) => regHex(v)).join("");
-      case "G": return this.needStopped() ?? this.writeAll(rest);
-      case "p": return this.needStopped() ?? this.readOne(rest);
-      case "P": return this.needStopped() ?? this.writeOne(rest);
+      case "g": return this.needStopped() ?? this.general() ?? this.target.readRegisters().map((v) => regHex(v)).join("");
+      case "G": return this.needStopped() ?? this.general() ?? this.writeAll(rest);
+      case "p": return this.needStopped() ?? this.general() ?? this.readOne(rest);
+      case "P": return this.needStopped() ?? this.general() ?? this.writeOne(rest);
       case "m": return this.needStopped() ?? this.readMem(rest);
       case "M": return this.needStopped() ?? this.writeMemHex(rest);
       case "X": return this.needStopped() ?? this.writeMemBinary(payload);
@@ -243,6 +262,47 @@ export class GdbSession {
     return null;
   }
 
+  /** The thread the last stop is of (the pid for a target without threads), or null. */
+  private stopThread(): number | null {
+    const pid = this.target.pid();
+    if (pid === null) return null;
+    return this.target.stopThread?.() ?? pid;
+  }
+
+  private threadList(): number[] {
+    const pid = this.target.pid();
+    if (pid === null) return [];
+    return this.target.threads?.() ?? [pid];
+  }
+
+  /** A thread id of a packet: a number, or null for 0 and -1 (any, all); undefined if malformed. */
+  private threadId(text: string): number | null | undefined {
+    if (text === "-1" || text === "0") return null;
+    const id = parseHexNumber(text);
+    return id === null || id > 0x7fffffffn ? undefined : Number(id);
+  }
+
+  /** Hg / Hc: the thread later register packets, or c and s, are for. */
+  private setThread(rest: string): string {
+    const op = rest.charAt(0);
+    const id = this.threadId(rest.slice(1));
+    if ((op !== "g" && op !== "c") || id === undefined) return ERR_INVALID;
+    if (id !== null && !this.threadList().includes(id)) return ERR_NO_PROCESS;
+    if (op === "g") this.gThread = id;
+    else this.cThread = id;
+    return "OK";
+  }
+
+  /** Points the target's registers at the Hg thread (gdb sends Hg only when it changes its mind). */
+  private general(): string | null {
+    if (this.target.selectThread === undefined) return null;
+    const tid = this.gThread ?? this.stopThread();
+    if (tid === null) return null;
+    if (this.target.selectThread(tid)) return null;
+    if (this.gThread !== null) { this.gThread = null; return ERR_NO_PROCESS; } // that thread ended
+    return null;
+  }
+
   private needStopped(): string | null {
     if (this.target.pid() === null) return ERR_NO_PROCESS;
     return this.target.stopped() ? null : ERR_RUNNING;
@@ -259,10 +319,23 @@ export class GdbSession {
     if (q.startsWith("Xfer:features:read:")) return this.xferFeatures(q.slice("Xfer:features:read:".length));
     if (q === "Attached" || q.startsWith("Attached:")) return "1";
     const pid = this.target.pid();
-    if (q === "C") return pid === null ? "QC0" : `QC${hex(pid)}`;
-    if (q === "fThreadInfo") return pid === null ? "l" : `m${hex(pid)}`;
+    if (q === "C") {
+      const thread = this.stopThread();
+      return thread === null ? "QC0" : `QC${hex(thread)}`;
+    }
+    if (q === "fThreadInfo") {
+      const list = this.threadList();
+      return list.length === 0 ? "l" : `m${list.map((t) => hex(t)).join(",")}`;
+    }
     if (q === "sThreadInfo") return "l";
-    if (q.startsWith("ThreadExtraInfo,")) return toHex(latin1(pid === null ? "" : `pid ${pid}`));
+    if (q.startsWith("ThreadExtraInfo,")) {
+      const id = this.threadId(q.slice("ThreadExtraInfo,".length));
+      if (id === undefined) return ERR_INVALID;
+      const tid = id ?? this.stopThread();
+      if (pid === null || tid === null) return toHex(latin1(""));
+      const text = this.target.threadText !== undefined ? this.target.threadText(tid) : tid === pid ? `pid ${pid}` : null;
+      return text === null ? ERR_NO_PROCESS : toHex(latin1(text));
+    }
     if (q.startsWith("Symbol:")) return "OK";
     if (q.startsWith("Rcmd,")) return this.monitor(q.slice("Rcmd,".length));
     return "";
@@ -303,10 +376,9 @@ export class GdbSession {
   }
 
   private threadAlive(rest: string): string {
-    const pid = this.target.pid();
-    const id = parseHexNumber(rest.startsWith("-") ? "0" : rest);
-    if (pid === null || id === null) return ERR_NO_PROCESS;
-    return id === 0n || id === BigInt(pid) ? "OK" : ERR_NO_PROCESS;
+    const id = this.threadId(rest);
+    if (this.target.pid() === null || id === undefined) return ERR_NO_PROCESS;
+    return id === null || this.threadList().includes(id) ? "OK" : ERR_NO_PROCESS;
   }
 
   private writeAll(text: string): string {
@@ -417,15 +489,18 @@ export class GdbSession {
     }
   }
 
-  private resume(step: boolean, addrText: string): string | null {
+  /** c, s, and vCont's resumes: thread (null: Hc's, else the stopped one) steps or continues; alone, the others stay stopped. */
+  private resume(step: boolean, addrText: string, thread: number | null = this.cThread ?? this.stopThread(), alone = false): string | null {
     if (this.target.pid() === null) return this.lastExit ? this.exitReply(this.lastExit) : ERR_NO_PROCESS;
     if (!this.target.stopped()) return ERR_RUNNING;
     if (addrText.length > 0) {
       const addr = parseHexNumber(addrText);
       if (addr === null) return ERR_INVALID;
+      if (thread !== null && this.target.selectThread?.(thread) === false) return ERR_NO_PROCESS;
       this.target.writeRegister(32, addr);
     }
-    if (!this.target.resume(step)) return ERR_INVALID;
+    const ok = this.target.resumeThread !== undefined ? this.target.resumeThread(step, thread, alone) : this.target.resume(step);
+    if (!ok) return thread !== null ? ERR_NO_PROCESS : ERR_INVALID;
     this.running = true;
     return null;
   }
@@ -441,7 +516,9 @@ export class GdbSession {
     if (outcome.kind === "error") return `E.${outcome.message}`;
     if (outcome.kind === "begin") {
       const pid = this.target.pid();
-      return `T05${pid === null ? "" : `thread:${hex(pid)};`}replaylog:begin;`;
+      const thread = this.stopThread();
+      this.gThread = null;
+      return `T05${thread === null ? "" : `thread:${hex(thread)};`}replaylog:begin;`;
     }
     return this.stopReply(outcome.stop);
   }
@@ -464,29 +541,49 @@ export class GdbSession {
     return "";
   }
 
-  /** vCont;action[:thread];...: the first action for our thread (or for all) applies. */
+  /**
+   * vCont;action[:thread];...: each thread takes the first action naming it
+   * (or naming all). All-stop: the process's threads resume together and
+   * the first stop of any stops them all. One thread may step (the first
+   * s naming a thread of ours, else a plain s steps the stopped one); a
+   * thread no action applies to stays stopped (vCont;s:TID steps TID alone,
+   * as gdb does to step over a breakpoint).
+   */
   private vCont(actions: string): string | null {
-    const pid = this.target.pid();
+    const threads = this.threadList();
+    let stepThread: number | null | undefined; // undefined: no step; null: the stopped thread
+    let named: number | null = null; // a c or s for one thread
+    let all: "c" | "s" | null = null;  // the action for every thread not named
+    let stopAll = false;
     for (const part of actions.split(";")) {
-      const [action, thread] = part.split(":");
-      if (action === undefined || action.length === 0) return ERR_INVALID;
-      if (thread !== undefined && thread !== "-1") {
-        const id = parseHexNumber(thread);
-        if (id === null) return ERR_INVALID;
-        if (pid === null || (id !== BigInt(pid) && id !== 0n)) continue;
-      }
+      const [action, thread, extra] = part.split(":");
+      if (action === undefined || action.length === 0 || extra !== undefined) return ERR_INVALID;
       const verb = action.charAt(0);
-      if (verb === "c" || verb === "C") return this.resume(false, "");
-      if (verb === "s" || verb === "S") return this.resume(true, "");
-      if (verb === "t") {
-        if (this.target.stopped()) return this.stopReply(this.target.lastStop());
-        this.target.interrupt();
-        this.running = true;
-        return null;
+      if (!"cCsSt".includes(verb)) return ERR_INVALID;
+      const id = thread === undefined ? null : this.threadId(thread);
+      if (id === undefined) return ERR_INVALID;
+      if (id !== null && !threads.includes(id)) continue; // not one of ours
+      if (verb === "t") { stopAll = true; continue; }
+      const step = verb === "s" || verb === "S";
+      if (id === null) {
+        if (all === null) all = step ? "s" : "c";
+        continue;
       }
-      return ERR_INVALID;
+      if (named !== null) continue; // an earlier action took it (gdb names one thread at most)
+      named = id;
+      if (step) stepThread = id;
     }
-    return ERR_INVALID;
+    if (stopAll && named === null && all === null) {
+      if (this.target.stopped()) return this.stopReply(this.target.lastStop());
+      this.target.interrupt();
+      this.running = true;
+      return null;
+    }
+    if (named === null && all === null) return ERR_INVALID;
+    if (stepThread === undefined && all === "s") stepThread = null;
+    const step = stepThread !== undefined;
+    const thread = step ? stepThread ?? this.cThread ?? this.stopThread() : named;
+    return this.resume(step, "", thread, all === null);
   }
 
   private detach(): string {

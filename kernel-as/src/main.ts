@@ -83,7 +83,7 @@ export {
   debugWatchKind, debugExitStatus, debugExitSignal, debugIoBuffer, debugStopped, debugReg, debugSetReg, debugRead,
   debugWrite, debugBreak, debugWatch, debugResume, debugInterrupt, debugDetach, debugKill,
   debugPosition, debugRunTo, debugRunToClear, debugRunToHits, debugNote, debugNotesClear, debugNotes, debugNotePos, debugNoteKind, debugNoteWatchKind,
-  debugNoteAddr,
+  debugNoteAddr, debugResumeThread, debugThreadAt, debugThreadState, debugSelectThread, debugThread, debugStopThread,
 } from "./proc/debug";
 
 /** The layout id of this kernel's sources (scripts/layout-id.mjs): the

@@ -23,11 +23,13 @@
 // with TRAP_DEBUG_WATCH before the access (RISC-V watchpoints fire before
 // the instruction commits; gdb steps over them itself). Stores the kernel
 // makes on the process's behalf (copyout: a read() into the watched bytes)
-// (copyout: a read() into the watched bytes) are seen too: copyout calls
-// watchKernelWrite for a context with DEBUG_WATCH, which keeps the first
-// real write watchpoint it touches as a pending hit (proc/debug.ts stops
-// the process with it when the system call returns) and records notes as
-// a store would, with WATCH_BY_KERNEL in their kind.
+// are seen too: copyout calls watchKernelWrite for a context with
+// DEBUG_WATCH, which keeps the first real write watchpoint it touches as a
+// pending hit (proc/debug.ts stops the process with it when the system
+// call returns) and records notes as a store would, with WATCH_BY_KERNEL in
+// their kind. Loads the kernel makes (copyin, copyinstr: a write() from the
+// watched bytes, a path) are read and access watchpoints' hits the same
+// way (watchKernelRead).
 //
 // DEBUG_SUPPRESS lets the first instruction after a resume run past its own
 // breakpoint or watchpoint.
@@ -345,12 +347,23 @@ export function watchCheck(va: u64, size: u32, reads: bool, writes: bool): bool 
  * hit as for a store, its kind marked WATCH_BY_KERNEL.
  */
 export function watchKernelWrite(va: u64, len: u64): void {
+  watchKernelAccess(va, len, WATCH_WRITE);
+}
+
+/** The kernel loaded [va, va+len) for a context with DEBUG_WATCH (copyin,
+ *  copyinstr: a write() from those bytes, a path): as watchKernelWrite, for
+ *  read and access watchpoints. */
+export function watchKernelRead(va: u64, len: u64): void {
+  watchKernelAccess(va, len, WATCH_READ);
+}
+
+function watchKernelAccess(va: u64, len: u64, what: u32): void {
   const n = load<u32>(HD_WATCHES);
   const end = va + len;
   for (let i: u32 = 0; i < n; i++) {
     const entry = watchKind(i);
     const kind = entry & ~WATCH_NOTE;
-    if ((kind & WATCH_WRITE) == 0) continue;
+    if ((kind & what) == 0) continue;
     const w = watchVa(i);
     if (va >= w + watchLen(i) || w >= end) continue;
     const at = va > w ? va : w;

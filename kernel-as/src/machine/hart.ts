@@ -90,7 +90,7 @@ export {
   hartDebugReset, hartDebugFlags, hartSetDebugFlags, DEBUG_BREAK, DEBUG_WATCH, DEBUG_SUPPRESS,
   WATCH_WRITE, WATCH_READ, WATCH_ACCESS, HD_OK,
   hartNoteBreakInsert, hartNoteWatchInsert, hartNotesClear, hartNoteSeq, hartNoteKind, hartNoteAddr, hartNoteWatchKind,
-  hartNoteInstret, hartWatchNoteOnly, NOTE_BREAK, NOTE_WATCH, WATCH_BY_KERNEL, watchKernelWrite, hartKernelHitKind,
+  hartNoteInstret, hartWatchNoteOnly, NOTE_BREAK, NOTE_WATCH, WATCH_BY_KERNEL, watchKernelWrite, watchKernelRead, hartKernelHitKind,
   hartKernelHitAddr, hartKernelHitClear,
 } from "./debug";
 

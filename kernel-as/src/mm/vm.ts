@@ -30,7 +30,7 @@ import {
 import {
   PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, PAGE_4K, PT_ENTRIES, pteIsLeaf, pteToPa,
 } from "../machine/sv48";
-import { tlbFlushAsid, tlbFlushVa, hartInvalidateCode, hartDebugFlags, DEBUG_WATCH, watchKernelWrite } from "../machine/hart";
+import { tlbFlushAsid, tlbFlushVa, hartInvalidateCode, hartDebugFlags, DEBUG_WATCH, watchKernelWrite, watchKernelRead } from "../machine/hart";
 import {
   pRegion, pRoot, pAsid, pCtx, pPid, pRegionTag, pSetRegionTag, pUserFrames, pSetUserFrames, procByPid, procTable,
   MAX_REGIONS, NO_SLOT,
@@ -340,8 +340,11 @@ function userPa(slot: u32, va: u64, access: u32): usize {
   return pa == PT_NO_MAPPING ? 0 : <usize>pa;
 }
 
-/** Copies len bytes from user va to kernel dst. VM_ERR_FAULT on a bad pointer. */
+/** Copies len bytes from user va to kernel dst. VM_ERR_FAULT on a bad
+ *  pointer. A debugged process's read watchpoints see the load
+ *  (machine/debug.ts watchKernelRead). */
 export function copyin(slot: u32, dst: usize, va: u64, len: u64): i32 {
+  if ((hartDebugFlags(pCtx(slot)) & DEBUG_WATCH) != 0 && len > 0) watchKernelRead(va, len);
   while (len > 0) {
     const pa = userPa(slot, va, ACCESS_READ);
     if (pa == 0) return VM_ERR_FAULT;
@@ -379,6 +382,8 @@ export function copyinstr(slot: u32, dst: usize, va: u64, max: u32): i32 {
     if (pa == 0) return -1;
     const c = load<u8>(pa);
     store<u8>(dst + n, c);
+    // A debugged process's read watchpoints see each byte the kernel loads.
+    if ((hartDebugFlags(pCtx(slot)) & DEBUG_WATCH) != 0) watchKernelRead(va + n, 1);
     if (c == 0) return <i32>n;
     n++;
   }

@@ -46,14 +46,17 @@ import { ptLeafFlags, ptTranslate, PT_NO_MAPPING } from "../mm/pagetable";
 import { copyin, copyout, VM_OK, USER_VA_LIMIT } from "../mm/vm";
 import { procKill } from "./lifecycle";
 import { sigTermSig } from "./signal";
-import { NO_SLOT, P_UNUSED, P_ZOMBIE, pState, pPid, pCtx, pRoot, pAsid, pName, pNameLength, procByPid, pKilled } from "./proc";
+import {
+  NO_SLOT, MAX_PROCS, P_UNUSED, P_ZOMBIE, P_THREAD_DONE, pState, pPid, pTid, pProc, pCtx, pRoot, pAsid, pName, pNameLength,
+  procByPid, procByTid, pKilled, pWaitKind,
+} from "./proc";
 
 // The session record (KSTATE_DEBUG). Zero is "no session".
 const DS_PID: usize = 0;          // i32 pid debugged, 0 = none
-const DS_SLOT: usize = 4;         // u32 its slot
-const DS_HELD: usize = 8;         // u32 slot + 1 while it is held, 0 otherwise
+const DS_SLOT: usize = 4;         // u32 its leader's slot (the process's record; every thread's P_LEADER)
+const DS_HELD: usize = 8;         // u32 leader slot + 1 while it is held (all its threads), 0 otherwise
 const DS_MODE: usize = 12;        // u32 MODE_* while it runs
-const DS_SUPPRESS: usize = 16;    // u32 1: the next instruction runs past its own breakpoint or watchpoint
+const DS_SUPPRESS: usize = 16;    // i32 tid whose next instruction runs past its own breakpoint or watchpoint, 0 none
 const DS_EVENT: usize = 20;       // u32 EVENT_* not yet taken by the host
 const DS_REASON: usize = 24;      // u32 STOP_* of the last stop
 const DS_SIGNAL: usize = 28;      // u32 the signal gdb is told (SIG_*)
@@ -77,6 +80,13 @@ const DS_NOTE_POS: usize = 184;   // u64 position of the last note hit
 const DS_NOTE_KIND: usize = 192;  // u32 its NOTE_* kind
 const DS_NOTE_WKIND: usize = 196; // u32 its watch kind
 const DS_NOTE_ADDR: usize = 200;  // u64 its address (the breakpoint, or the watched byte)
+const DS_THREAD: usize = 208;     // i32 tid of the selected thread (registers; the one a step steps)
+const DS_STOP_TID: usize = 212;   // i32 tid of the thread the last stop is of
+const DS_STEP_TID: usize = 216;   // i32 tid that single-steps (MODE_STEP)
+const DS_ONLY: usize = 220;       // i32 tid: only that thread runs when resumed (gdb's vCont;s:TID), 0 all
+const DS_GONE: usize = 224;       // u64 instructions retired by the process's threads freed in this session
+const DS_FAULT_TID: usize = 232;  // i32 tid of the last fault stop
+const DS_SUPPRESS_STOP: usize = 236; // i32 tid of the thread the stop is of, which runs past its breakpoint too (0 none)
 /** The host's window for memory and names (DEBUG_IO_MAX bytes). */
 const DS_IO: usize = KSTATE_DEBUG + 0x800;
 export const DEBUG_IO_MAX: u32 = 0x800;
@@ -131,28 +141,68 @@ const FRM_MASK: u64 = 7;
 // @ts-ignore: decorator
 @inline function sessionSlot(): u32 { return load<u32>(field(DS_SLOT)); }
 
-/** The held slot + 1 (0: none), for schedPick's scan. */
+/** Whether a process is debugged (schedPick asks debugHolds only then). */
 // @ts-ignore: decorator
-@inline export function debugHeldPlusOne(): u32 { return load<u32>(field(DS_HELD)); }
+@inline export function debugActive(): bool { return sessionPid() != 0; }
 
-/** Whether slot is the debugged process (runProcess). */
+/** Whether slot is a thread of the debugged process (runProcess). */
 // @ts-ignore: decorator
 @inline export function debugTarget(slot: u32): bool {
-  return sessionPid() != 0 && sessionSlot() == slot;
+  return sessionPid() != 0 && pState(slot) != P_UNUSED && pProc(slot) == sessionSlot();
 }
 
-function stop(reason: u32, signal: u32): void {
-  const slot = sessionSlot();
-  store<u32>(field(DS_HELD), slot + 1);
+/** Whether the debugger keeps slot from running: its process is held, or
+ *  only another of its threads may run (schedPick, runProcess). A killed
+ *  thread is never kept (SIGKILL ends a stopped process, as under ptrace). */
+export function debugHolds(slot: u32): bool {
+  if (sessionPid() == 0 || pProc(slot) != sessionSlot() || pKilled(slot)) return false;
+  if (held()) return true;
+  const only = load<i32>(field(DS_ONLY));
+  return only != 0 && pTid(slot) != only;
+}
+
+/** A thread of the process that can run: not ended (a leader whose own thread ended is the process's record only). */
+function liveThread(s: u32): bool {
+  const st = pState(s);
+  return st != P_UNUSED && st != P_THREAD_DONE && st != P_ZOMBIE && pProc(s) == sessionSlot();
+}
+
+/** The slot of the process's live thread tid, or NO_SLOT. */
+function threadSlot(tid: i32): u32 {
+  if (tid <= 0) return NO_SLOT;
+  const s = procByTid(tid);
+  return s != NO_SLOT && liveThread(s) ? s : NO_SLOT;
+}
+
+/** The selected thread's slot: the one gdb chose, else the first live thread, else the leader. */
+function currentSlot(): u32 {
+  const s = threadSlot(load<i32>(field(DS_THREAD)));
+  if (s != NO_SLOT) return s;
+  for (let t: u32 = 0; t < MAX_PROCS; t++) if (liveThread(t)) return t;
+  return sessionSlot();
+}
+
+/** Stops the process (all its threads): `slot`, a thread of it, is the one the stop is of. */
+function stop(reason: u32, signal: u32, slot: u32): void {
+  const leader = sessionSlot();
+  store<u32>(field(DS_HELD), leader + 1);
+  store<u32>(field(DS_ONLY), 0);
   store<u32>(field(DS_REASON), reason);
   store<u32>(field(DS_SIGNAL), signal);
   store<u32>(field(DS_EVENT), <u32>EVENT_STOP);
   store<u32>(field(DS_SUPPRESS), 0);
+  store<u32>(field(DS_SUPPRESS_STOP), 0);
   if (reason != STOP_FAULT) store<u32>(field(DS_FAULTED), 0);
-  const ctx = pCtx(slot);
-  hartSetDebugFlags(ctx, hartDebugFlags(ctx) & ~DEBUG_SUPPRESS);
+  const tid = pState(slot) != P_UNUSED ? pTid(slot) : 0;
+  store<i32>(field(DS_STOP_TID), tid);
+  store<i32>(field(DS_THREAD), tid); // gdb's selected thread after a stop is the one it is of
+  for (let s: u32 = 0; s < MAX_PROCS; s++) {
+    if (pState(s) == P_UNUSED || pProc(s) != leader) continue;
+    const ctx = pCtx(s);
+    hartSetDebugFlags(ctx, hartDebugFlags(ctx) & ~DEBUG_SUPPRESS);
+  }
   // Stopped where a run-to wanted it (for whatever reason): that target is reached.
-  if (pState(slot) != P_UNUSED) consumeRunTo(slot);
+  if (pState(leader) != P_UNUSED) consumeRunTo(slot);
 }
 
 /** Removes the run-to targets at slot's position; true if there were any. */
@@ -175,34 +225,45 @@ function consumeRunTo(slot: u32): bool {
 
 function held(): bool { return load<u32>(field(DS_HELD)) != 0; }
 
-function armFlags(slot: u32): void {
-  hartSetDebugFlags(pCtx(slot), DEBUG_BREAK | (hartWatchCount() != 0 ? DEBUG_WATCH : 0));
+/** Every thread of the process gets the hart's debug flags (breakpoints, and watchpoints if any). */
+function armFlags(_slot: u32): void {
+  const leader = sessionSlot();
+  const flags = DEBUG_BREAK | (hartWatchCount() != 0 ? DEBUG_WATCH : 0);
+  for (let s: u32 = 0; s < MAX_PROCS; s++) {
+    if (pState(s) != P_UNUSED && pProc(s) == leader) hartSetDebugFlags(pCtx(s), flags);
+  }
 }
 
+/** slot (any thread of a process) is debugged from now on; it is the thread the first stop is of. */
 function begin(slot: u32, reason: u32): void {
   hartDebugReset();
   store<u64>(field(DS_SYSCALLS), 0);
+  store<u64>(field(DS_GONE), 0);
   store<u32>(field(DS_RUNTO_COUNT), 0);
   store<u32>(field(DS_NOTE_SEEN), hartNoteSeq());
   store<i32>(field(DS_PID), pPid(slot));
-  store<u32>(field(DS_SLOT), slot);
+  store<u32>(field(DS_SLOT), pProc(slot));
   store<u32>(field(DS_MODE), MODE_CONTINUE);
   store<u32>(field(DS_FAULTED), 0);
   store<u32>(field(DS_EXEC_LEN), 0);
+  store<i32>(field(DS_THREAD), pTid(slot));
   armFlags(slot);
-  stop(reason, SIG_TRAP);
+  stop(reason, SIG_TRAP, currentSlot());
 }
 
 function end(): void {
   if (sessionPid() != 0) {
-    const slot = sessionSlot();
-    if (pState(slot) != P_UNUSED) hartSetDebugFlags(pCtx(slot), 0);
+    const leader = sessionSlot();
+    for (let s: u32 = 0; s < MAX_PROCS; s++) {
+      if (pState(s) != P_UNUSED && pProc(s) == leader) hartSetDebugFlags(pCtx(s), 0);
+    }
   }
   hartDebugReset();
   store<i32>(field(DS_PID), 0);
   store<u32>(field(DS_HELD), 0);
   store<u32>(field(DS_RUNTO_COUNT), 0);
   store<u32>(field(DS_SUPPRESS), 0);
+  store<u32>(field(DS_ONLY), 0);
 }
 
 // ---- hooks from the rest of the kernel ---------------------------------------------
@@ -210,12 +271,13 @@ function end(): void {
 /** Instructions runProcess may give the debugged process in one hartRun:
  *  one while it single-steps or runs past the place it stopped at. */
 export function debugRoom(slot: u32, room: u64): u64 {
-  if (load<u32>(field(DS_SUPPRESS)) != 0) {
+  const tid = pTid(slot);
+  if (suppressed(tid)) {
     const ctx = pCtx(slot);
     hartSetDebugFlags(ctx, hartDebugFlags(ctx) | DEBUG_SUPPRESS);
     return 1;
   }
-  if (load<u32>(field(DS_MODE)) == MODE_STEP) return 1;
+  if (load<u32>(field(DS_MODE)) == MODE_STEP && load<i32>(field(DS_STEP_TID)) == tid) return 1;
   // debugAfterRun and debugAfterSyscall stop it on arrival, so it is short of every target here.
   const n = load<u32>(field(DS_RUNTO_COUNT));
   const pos = position(slot);
@@ -226,9 +288,27 @@ export function debugRoom(slot: u32, room: u64): u64 {
   return room;
 }
 
-/** Instructions retired plus system calls completed in this session. */
-function position(slot: u32): u64 {
-  return hartGetInstret(pCtx(slot)) + load<u64>(field(DS_SYSCALLS));
+/** The process's position: instructions retired by all its threads (those
+ *  freed in this session included) plus system calls they completed in it.
+ *  Every instant of the process's history has its own, whichever thread ran. */
+function position(_slot: u32 = 0): u64 {
+  const leader = sessionSlot();
+  let n = load<u64>(field(DS_GONE)) + load<u64>(field(DS_SYSCALLS));
+  for (let s: u32 = 0; s < MAX_PROCS; s++) {
+    if (pState(s) != P_UNUSED && pProc(s) == leader) n += hartGetInstret(pCtx(s));
+  }
+  return n;
+}
+
+/** Thread slot of the debugged process is about to be freed (joined, or ended with its process, or by exec). */
+export function debugThreadGone(slot: u32): void {
+  if (!debugTarget(slot) || slot == sessionSlot()) return;
+  store<u64>(field(DS_GONE), load<u64>(field(DS_GONE)) + hartGetInstret(pCtx(slot)));
+}
+
+/** A thread of the debugged process was created: it gets the debug flags. */
+export function debugThreadNew(slot: u32): void {
+  if (debugTarget(slot)) armFlags(slot);
 }
 
 /** A run-to target reached: the process stops there (true). */
@@ -238,7 +318,7 @@ function runToReached(slot: u32): bool {
   const pos = position(slot);
   for (let i: u32 = 0; i < n; i++) {
     if (load<u64>(field(DS_RUNTO) + <usize>i * 8) != pos) continue;
-    stop(STOP_RUNTO, SIG_TRAP); // which consumes it
+    stop(STOP_RUNTO, SIG_TRAP, slot); // which consumes it
     return true;
   }
   return false;
@@ -253,9 +333,10 @@ function takeNote(slot: u32, cause: u32, retired: u64): void {
   // A breakpoint note has the instret of its block's start. A watchpoint's
   // instruction trapped, so it is the instret now, or it ran suppressed as
   // the only instruction of the run (it retired, or faulted and retires later).
+  // slot's own count back to the note, from the process's position now.
   const now = hartGetInstret(pCtx(slot));
   const instret = kind != NOTE_WATCH ? hartNoteInstret() : cause == TRAP_DEBUG_WATCH ? now : now - retired;
-  store<u64>(field(DS_NOTE_POS), instret + load<u64>(field(DS_SYSCALLS)));
+  store<u64>(field(DS_NOTE_POS), position() - (now - instret));
   store<u32>(field(DS_NOTE_KIND), kind);
   store<u32>(field(DS_NOTE_WKIND), hartNoteWatchKind());
   store<u64>(field(DS_NOTE_ADDR), hartNoteAddr());
@@ -263,14 +344,21 @@ function takeNote(slot: u32, cause: u32, retired: u64): void {
 }
 
 /** One instruction retired (or one ecall completed): ends a single step. */
+/** Whether thread tid's next instruction runs past its own breakpoint or watchpoint. */
+function suppressed(tid: i32): bool {
+  return load<i32>(field(DS_SUPPRESS)) == tid || load<i32>(field(DS_SUPPRESS_STOP)) == tid;
+}
+
 function instructionDone(slot: u32): bool {
-  if (load<u32>(field(DS_SUPPRESS)) != 0) {
-    store<u32>(field(DS_SUPPRESS), 0);
+  const tid = pTid(slot);
+  if (suppressed(tid)) {
+    if (load<i32>(field(DS_SUPPRESS)) == tid) store<u32>(field(DS_SUPPRESS), 0);
+    if (load<i32>(field(DS_SUPPRESS_STOP)) == tid) store<u32>(field(DS_SUPPRESS_STOP), 0);
     const ctx = pCtx(slot);
     hartSetDebugFlags(ctx, hartDebugFlags(ctx) & ~DEBUG_SUPPRESS);
   }
-  if (load<u32>(field(DS_MODE)) != MODE_STEP) return false;
-  stop(STOP_STEP, SIG_TRAP);
+  if (load<u32>(field(DS_MODE)) != MODE_STEP || load<i32>(field(DS_STEP_TID)) != tid) return false;
+  stop(STOP_STEP, SIG_TRAP, slot);
   return true;
 }
 
@@ -282,14 +370,14 @@ export const AFTER_RUN_NOTED: i32 = 2;   // a note-only watchpoint hit: run on, 
 
 export function debugAfterRun(slot: u32, cause: u32, retired: u64): i32 {
   takeNote(slot, cause, retired);
-  if (cause == TRAP_DEBUG_BREAK) { stop(STOP_BREAK, SIG_TRAP); return AFTER_RUN_STOPPED; }
+  if (cause == TRAP_DEBUG_BREAK) { stop(STOP_BREAK, SIG_TRAP, slot); return AFTER_RUN_STOPPED; }
   if (cause == TRAP_DEBUG_WATCH) {
     if (hartWatchNoteOnly()) {
       // Not a real watchpoint: the access happens now, as it did in history.
-      store<u32>(field(DS_SUPPRESS), 1);
+      store<i32>(field(DS_SUPPRESS), pTid(slot));
       return AFTER_RUN_NOTED;
     }
-    stop(STOP_WATCH, SIG_TRAP);
+    stop(STOP_WATCH, SIG_TRAP, slot);
     store<u64>(field(DS_ADDR), hartGetTval(pCtx(slot)));
     store<u32>(field(DS_WATCH_KIND), hartWatchHitKind());
     return AFTER_RUN_STOPPED;
@@ -314,7 +402,7 @@ export function debugAfterSyscall(slot: u32): bool {
     // is after the write, so resuming never meets it again.
     hartKernelHitClear();
     instructionDone(slot); // ends a step, and the suppression, first
-    stop(STOP_WATCH, SIG_TRAP);
+    stop(STOP_WATCH, SIG_TRAP, slot);
     store<u64>(field(DS_ADDR), hartKernelHitAddr());
     store<u32>(field(DS_WATCH_KIND), kind | WATCH_BY_KERNEL);
     return true;
@@ -327,12 +415,14 @@ export function debugAfterSyscall(slot: u32): bool {
 export function debugFault(slot: u32, cause: u32): bool {
   if (!debugTarget(slot)) return false;
   const pc = hartGetPc(pCtx(slot));
-  if (load<u32>(field(DS_FAULTED)) != 0 && load<u64>(field(DS_FAULT_PC)) == pc) return false;
+  const tid = pTid(slot);
+  if (load<u32>(field(DS_FAULTED)) != 0 && load<u64>(field(DS_FAULT_PC)) == pc && load<i32>(field(DS_FAULT_TID)) == tid) return false;
   store<u32>(field(DS_FAULTED), 1);
   store<u64>(field(DS_FAULT_PC), pc);
+  store<i32>(field(DS_FAULT_TID), tid);
   const signal = cause == CAUSE_ILLEGAL_INSTRUCTION ? SIG_ILL : cause == CAUSE_BREAKPOINT ? SIG_TRAP
     : cause == CAUSE_MISALIGNED_LOAD || cause == CAUSE_MISALIGNED_STORE ? SIG_BUS : SIG_SEGV;
-  stop(STOP_FAULT, signal);
+  stop(STOP_FAULT, signal, slot);
   return true;
 }
 
@@ -346,7 +436,7 @@ export function debugOnExec(slot: u32): void {
     hartDebugReset();
     store<u32>(field(DS_NOTE_SEEN), hartNoteSeq());
     armFlags(slot);
-    stop(STOP_EXEC, SIG_TRAP);
+    stop(STOP_EXEC, SIG_TRAP, slot);
     return;
   }
   const len = load<u32>(field(DS_EXEC_LEN));
@@ -414,7 +504,7 @@ export function debugStopped(): i32 { return sessionPid() != 0 && held() ? 1 : 0
  *  66 fflags, 67 frm, 68 fcsr. 0 for any other number. */
 export function debugReg(i: u32): u64 {
   if (sessionPid() == 0) return 0;
-  const ctx = pCtx(sessionSlot());
+  const ctx = pCtx(currentSlot());
   if (i < REG_PC) return hartGetReg(ctx, i);
   if (i == REG_PC) return hartGetPc(ctx);
   if (i >= REG_F0 && i < REG_F0 + 32) return hartGetFreg(ctx, i - REG_F0);
@@ -428,7 +518,7 @@ export function debugReg(i: u32): u64 {
 export function debugSetReg(i: u32, value: u64): i32 {
   if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
   if (!held()) return DBG_ERR_RUNNING;
-  const ctx = pCtx(sessionSlot());
+  const ctx = pCtx(currentSlot());
   const fcsr = hartGetFcsr(ctx);
   if (i < REG_PC) hartSetReg(ctx, i, value);
   else if (i == REG_PC) hartSetPc(ctx, value & ~<u64>1);
@@ -446,6 +536,10 @@ export function debugRead(va: u64, len: u32): i32 {
   if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
   if (len > DEBUG_IO_MAX) return DBG_ERR_ARGS;
   const slot = sessionSlot();
+  // The debugger's own read is no watchpoint hit.
+  const ctx = pCtx(slot);
+  const flags = hartDebugFlags(ctx);
+  hartSetDebugFlags(ctx, flags & ~DEBUG_WATCH);
   let done: u32 = 0;
   while (done < len) {
     const at = va + <u64>done;
@@ -455,6 +549,7 @@ export function debugRead(va: u64, len: u32): i32 {
     if (copyin(slot, DS_IO + <usize>done, at, <u64>n) != VM_OK) break;
     done += n;
   }
+  hartSetDebugFlags(ctx, flags);
   return <i32>done;
 }
 
@@ -502,12 +597,29 @@ export function debugWatch(va: u64, len: u64, kind: i32, on: i32): i32 {
   return DBG_OK;
 }
 
-/** Resumes the stopped process: continue (step == 0) or one instruction. */
+/** Resumes the stopped process, every thread: continue (step == 0) or
+ *  the selected thread one instruction while the others run on. */
 export function debugResume(step: i32): i32 {
+  return debugResumeThread(step, 0, 0);
+}
+
+/** Resumes the stopped process: thread tid (0: the selected one) continues
+ *  or steps one instruction (step != 0), past its own breakpoint or
+ *  watchpoint; the other threads run on too unless alone != 0 (gdb's
+ *  vCont;s:TID with no action for the rest). */
+export function debugResumeThread(step: i32, tid: i32, alone: i32): i32 {
   if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
   if (!held()) return DBG_ERR_RUNNING;
+  const slot = tid == 0 ? currentSlot() : threadSlot(tid);
+  if (slot == NO_SLOT) return DBG_ERR_NO_PROCESS;
+  const t = pTid(slot);
+  store<i32>(field(DS_THREAD), t);
   store<u32>(field(DS_MODE), step != 0 ? MODE_STEP : MODE_CONTINUE);
-  store<u32>(field(DS_SUPPRESS), 1);
+  store<i32>(field(DS_STEP_TID), t);
+  store<i32>(field(DS_SUPPRESS), t);
+  // The thread the stop is of, if it runs too, also goes past the breakpoint it stopped at.
+  store<i32>(field(DS_SUPPRESS_STOP), alone != 0 ? 0 : load<i32>(field(DS_STOP_TID)));
+  store<i32>(field(DS_ONLY), alone != 0 ? t : 0);
   store<u32>(field(DS_HELD), 0);
   return DBG_OK;
 }
@@ -515,9 +627,43 @@ export function debugResume(step: i32): i32 {
 /** Stops the running process where it is (gdb's Ctrl-C). */
 export function debugInterrupt(): i32 {
   if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
-  if (!held()) stop(STOP_INTERRUPT, SIG_INT);
+  if (!held()) stop(STOP_INTERRUPT, SIG_INT, currentSlot());
   return DBG_OK;
 }
+
+// ---- threads: each live thread of the process is one of gdb's -----------------------
+
+/** Tid of the index-th live thread of the debugged process (in slot order), 0 past the last. */
+export function debugThreadAt(index: i32): i32 {
+  if (sessionPid() == 0 || index < 0) return 0;
+  let n: i32 = 0;
+  for (let s: u32 = 0; s < MAX_PROCS; s++) {
+    if (!liveThread(s)) continue;
+    if (n++ == index) return pTid(s);
+  }
+  return 0;
+}
+
+/** The state of thread tid: its P_* state | its wait kind (W_*) << 8; -1 if it is no live thread of the process. */
+export function debugThreadState(tid: i32): i32 {
+  if (sessionPid() == 0) return -1;
+  const s = threadSlot(tid);
+  return s == NO_SLOT ? -1 : <i32>(pState(s) | (pWaitKind(s) << 8));
+}
+
+/** Selects thread tid for registers and for a resume's step (gdb's Hg, Hc). */
+export function debugSelectThread(tid: i32): i32 {
+  if (sessionPid() == 0) return DBG_ERR_NO_SESSION;
+  if (threadSlot(tid) == NO_SLOT) return DBG_ERR_NO_PROCESS;
+  store<i32>(field(DS_THREAD), tid);
+  return DBG_OK;
+}
+
+/** The selected thread's tid (0: no session). */
+export function debugThread(): i32 { return sessionPid() == 0 ? 0 : pTid(currentSlot()); }
+
+/** The tid of the thread the last stop is of. */
+export function debugStopThread(): i32 { return load<i32>(field(DS_STOP_TID)); }
 
 /** Ends the session; the process runs on as if never debugged. */
 export function debugDetach(): i32 {

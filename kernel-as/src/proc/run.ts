@@ -24,7 +24,7 @@ import {
   sigSetTermSig, sigTermSig, NSIG, SIG_DFL, SIG_IGN, ACT_TERMINATE, ACT_STOP, SIGSEGV, SIGILL, SIGTRAP, SIGBUS, SIGKILL,
 } from "./signal";
 import { sigEnterHandler } from "./sigframe";
-import { debugTarget, debugRoom, debugAfterRun, debugAfterSyscall, debugFault, AFTER_RUN_STOPPED, AFTER_RUN_NOTED } from "./debug";
+import { debugTarget, debugHolds, debugRoom, debugAfterRun, debugAfterSyscall, debugFault, AFTER_RUN_STOPPED, AFTER_RUN_NOTED } from "./debug";
 import { syscall, SYSCALL_BLOCKED, SYSCALL_EXITED } from "../sys/unix";
 import { vmFault, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, VM_OK, VM_ERR_FAULT, VM_ERR_LIMIT } from "../mm/vm";
 import { schedCharge, schedSliceFor, schedSliceSpent, schedTakeResched, schedClearResched } from "../sched/sched";
@@ -182,6 +182,7 @@ export function runProcess(slot: u32, budget: u64): u64 {
       if (d == DELIVERED_EXITED) { gone = true; break; }
     }
     if (sigStopped(slot)) break;
+    if (debugged && debugHolds(slot)) break; // another of its threads stopped the process
     const left = pSliceLeft(slot);
     let room = min<u64>(budget - used, left);
     if (debugged) room = debugRoom(slot, room);

@@ -38,6 +38,7 @@ import { vmFault, copyout, ACCESS_WRITE, VM_OK, USER_VA_LIMIT, PAGE } from "../m
 import { ptLeafFlags, ptTranslate } from "../mm/pagetable";
 import { ipcProcessGone } from "../ipc/endpoint";
 import { timeNowNs } from "../arch/timer";
+import { debugThreadNew, debugThreadGone } from "./debug";
 
 /** Most threads one process may have at once (its leader's included): the
  *  process table is shared by every process and thread of the machine. */
@@ -95,6 +96,7 @@ export function threadCreate(slot: u32, entry: u64, stack: u64, arg: u64): i64 {
   hartSetReg(to, 10, arg);
   hartSetPc(to, entry);
   hartSetSatp(to, makeSatp(pAsid(leader), <u64>pRoot(leader)));
+  debugThreadNew(t); // a debugged process's new thread stops at its breakpoints too
   schedMakeRunnable(t);
   return <i64>pTid(t);
 }
@@ -104,6 +106,7 @@ export function threadCreate(slot: u32, entry: u64, stack: u64, arg: u64): i64 {
 function threadFree(t: u32, status: i32): void {
   ipcProcessGone(t);
   if (pState(t) != P_THREAD_DONE) traceEvent(TRACE_EXIT, t, 0, status, timeNowNs());
+  debugThreadGone(t);
   procFreeSlot(t);
 }
 
@@ -167,7 +170,7 @@ export function threadJoin(slot: u32, tid: i32, statusVa: u64, scratch: usize): 
     if (copyout(slot, statusVa, scratch, 4) != VM_OK) return THREAD_ERR_FAULT;
   }
   if (t == pProc(t)) pSetJoined(t); // the leader's record is the process: it stays
-  else procFreeSlot(t);
+  else { debugThreadGone(t); procFreeSlot(t); }
   return 0;
 }
 

@@ -47,7 +47,7 @@ import { cpu, cpuId, cpuRecord, cpuKickIdle, MAX_CPUS, CPU_OFFLINE } from "../li
 import { bootCmdlineHas } from "../arch/bootinfo";
 import { sigStopped } from "../proc/signal";
 import { KSTATE_PROC } from "../lib/layout";
-import { debugHeldPlusOne } from "../proc/debug";
+import { debugActive, debugHolds } from "../proc/debug";
 import { traceInit, traceEvent, traceClock, traceLastNs, TRACE_WAKE } from "./trace";
 
 /** Instructions a process may run before the scheduler looks again. */
@@ -229,10 +229,11 @@ export function schedClearResched(): void { reschedWanted = false; }
 
 /** Whether slot may be picked now: runnable, not stopped, not held by the debugger. */
 // @ts-ignore: decorator
-@inline function pickable(slot: u32, held: u32): bool {
-  // A stopped process waits for SIGCONT; one a debugger holds, for the
-  // debugger, unless it was killed (SIGKILL ends it, as it ends a ptrace-stopped process).
-  return pState(slot) == P_RUNNABLE && !sigStopped(slot) && !(slot + 1 == held && !pKilled(slot));
+@inline function pickable(slot: u32, debugging: bool): bool {
+  // A stopped process waits for SIGCONT; one a debugger holds (each of its
+  // threads), for the debugger, unless it was killed (SIGKILL ends it, as it
+  // ends a ptrace-stopped process): proc/debug.ts debugHolds.
+  return pState(slot) == P_RUNNABLE && !sigStopped(slot) && !(debugging && debugHolds(slot));
 }
 
 /** True when another vCPU than `vcpu` is running a thread of slot's
@@ -267,10 +268,10 @@ export function schedPickFor(vcpu: u32): u32 {
   const cpuBit: u32 = 1 << vcpu;
   const here = cpuRecord(vcpu).current;
   const start = here == NO_SLOT ? 0 : (here + 1) % MAX_PROCS;
-  const held = debugHeldPlusOne(); // a process stopped by the debugger stays put
+  const debugging = debugActive(); // a process stopped by the debugger stays put
   for (let i: u32 = 0; i < MAX_PROCS; i++) {
     const slot = (start + i) % MAX_PROCS;
-    if (!pickable(slot, held) || (pAffinity(slot) & cpuBit) == 0 || processRunsElsewhere(slot, vcpu)) continue;
+    if (!pickable(slot, debugging) || (pAffinity(slot) & cpuBit) == 0 || processRunsElsewhere(slot, vcpu)) continue;
     const rank = effectiveRank(slot);
     const key = rank > RANK_FAIR ? pRunSeq(slot) : pVruntime(slot);
     if (best == NO_SLOT || rank > bestRank || (rank == bestRank && key < bestKey)) { best = slot; bestRank = rank; bestKey = key; }
