@@ -32,6 +32,7 @@ static const struct help_entry entries[] = {
     {"fptest", "fptest [fork]", "test: doubles printed with %f %e %g; FP state per process (rv64gc)", HELP_TEST},
     {"fsbench", "fsbench", "benchmark the file system", HELP_PROGRAM},
     {"fuzz", "fuzz SEED CALLS [WORKERS]", "test: the system-call fuzzer", HELP_TEST},
+    {"gdbthreads", "gdbthreads", "test: two worker threads and a write(), for gdb's threads and watchpoints (docs/debugging.md)", HELP_TEST},
     {"grep", "grep PATTERN [FILE...]", "print lines matching PATTERN ('.', '*', '^', '$')", HELP_PROGRAM},
     {"httpd", "httpd [-p PORT] [-n COUNT] [DIR]", "serve files over HTTP/1.1", HELP_PROGRAM},
     {"ifconfig", "ifconfig", "show the network interface: address, MAC, counters", HELP_PROGRAM},
