@@ -506,9 +506,11 @@ function goTo(t: i64, mayFallThrough: bool): void {
  * The TLB test of an access of size bytes at rs1 + imm through table; leaves
  * the host address in L_E on a hit.
  *
- * Each access site remembers, in locals, the tag (page and alignment bits)
- * of its last hit and the difference between host and guest address: a
- * site that stays in one page (a loop walking an array) then needs one
+ * Each access site of a block that loops to its own start (an inner loop)
+ * remembers, in locals, the tag (page and alignment bits) of its last hit,
+ * complemented so that a local's initial 0 matches nothing, and the
+ * difference between host and guest address: a site that stays in one
+ * page (a loop walking an array) then needs one
  * compare, which the branch predictor takes off the load's dependency
  * chain, instead of loading its TLB entry first. A site whose page keeps
  * changing (a heap's children, a large stride) would mispredict that
@@ -520,10 +522,12 @@ function goTo(t: i64, mayFallThrough: bool): void {
  * TLB while a unit runs (every slow path leaves the unit first), a tag
  * matches only the page and key of a hit in this same call (the locals
  * start at a tag no address has), and the counts only choose the path.
+ * Sites outside inner loops take the plain test: a unit called for a
+ * hundred instructions would pay a first miss at every site it runs.
  */
 function access(rec: usize, table: usize, size: u32, boff: u32, count: u32): void {
   const tagMask = <i64>~(<u64>0xFFF ^ <u64>(size - 1));
-  if (!SITE_CACHE) {
+  if (!SITE_CACHE || !curLoops) {
     rs(<u32>load<u16>(rec, 4)); i64c(<i64>load<i32>(rec, 8)); op(W_I64_ADD); ltee(L_VA);
     i64c(12); op(W_I64_SHR_U); op(W_WRAP); i32c(1023); op(W_I32_AND); i32c(4); op(W_I32_SHL);
     i32c(<i32>table); op(W_I32_ADD); ltee(L_E);
@@ -540,7 +544,7 @@ function access(rec: usize, table: usize, size: u32, boff: u32, count: u32): voi
   const siteTag = L_SITES + k, siteDelta = L_SITES + sites + k, siteLast = L_SITES + 2 * sites + k;
   siteNext++;
   rs(<u32>load<u16>(rec, 4)); i64c(<i64>load<i32>(rec, 8)); op(W_I64_ADD); ltee(L_VA);
-  i64c(tagMask); op(W_I64_AND); lget(siteTag); op(W_I64_EQ);
+  i64c(tagMask); op(W_I64_AND); lget(siteTag); i64c(-1); op(W_I64_XOR); op(W_I64_EQ);
   op(W_IF); byte(T_I32); depth++;
   lget(L_VA); op(W_WRAP); lget(siteDelta); op(W_I32_ADD);
   op(W_ELSE);
@@ -558,13 +562,19 @@ function access(rec: usize, table: usize, size: u32, boff: u32, count: u32): voi
   lget(siteLast); lget(L_REM); op(W_I32_SUB); i32c(SITE_NEAR); op(W_I32_LT_U);
   op(W_IF); byte(T_VOID); op(W_GGET); uleb(k); i32c(1); op(W_I32_ADD); op(W_GSET); uleb(k); op(W_END);
   lget(L_REM); lset(siteLast);
-  lget(L_VA); i64c(tagMask); op(W_I64_AND); lset(siteTag);
+  lget(L_VA); i64c(tagMask); op(W_I64_AND); i64c(-1); op(W_I64_XOR); lset(siteTag);
   lget(L_E); lset(siteDelta);
   op(W_END);
   lget(L_VA); op(W_WRAP); lget(L_E); op(W_I32_ADD);
   op(W_END); depth--;
   lset(L_E);
 }
+/** Whether the block's taken exit is its own start (an inner loop): only there do access sites remember pages. */
+function selfLoop(block: usize): bool {
+  exitTargets(block);
+  return exitTaken == <i64>blockOff(block);
+}
+let curLoops: bool = false;
 const SITE_NEAR: i32 = 64;
 const SITE_BAD: i32 = 32;
 const SITE_CACHE: bool = true;
@@ -858,6 +868,7 @@ function scanRegs(): void {
   for (let b = 0; b < unitCount; b++) {
     const block = <usize>unitBlock(b);
     const count = blockCount(block);
+    const loops = selfLoop(block);
     for (let i: u32 = 0; i < count; i++) {
       const rec = recAt(block, i);
       const o = fusedFirst(load<u8>(rec));
@@ -866,7 +877,7 @@ function scanRegs(): void {
       if (r1 < 256) readMask |= <u32>1 << (r1 >> 3);
       if (r2 < 256) readMask |= <u32>1 << (r2 >> 3);
       if (d < 256) writeMask |= <u32>1 << (d >> 3);
-      if (SITE_CACHE && ((o >= D.OP_LB && o <= D.OP_SD) || (o >= D.OP_FLW && o <= D.OP_FSD))) sites++;
+      if (SITE_CACHE && loops && ((o >= D.OP_LB && o <= D.OP_SD) || (o >= D.OP_FLW && o <= D.OP_FSD))) sites++;
     }
   }
   readMask &= ~<u32>1; writeMask &= ~<u32>1;
@@ -910,10 +921,7 @@ function emitModule(entryIndex: i32): u32 {
   byte(sites != 0 ? 5 : 3); uleb(I64_LOCALS); byte(T_I64); uleb(I32_LOCALS); byte(T_I32);
   if (sites != 0) { uleb(sites); byte(T_I64); uleb(2 * sites); byte(T_I32); }
   uleb(F_LOCALS); byte(T_F64);
-  for (let i: u32 = 0; i < sites; i++) {
-    i64c(-1); lset(L_SITES + i);
-    lget(L_REM); i32c(<i32>0x8000_0000); op(W_I32_ADD); lset(L_SITES + 2 * sites + i); // far from any miss
-  }
+
   for (let r: u32 = 1; r < 32; r++) {
     if ((readMask & (<u32>1 << r)) == 0) continue;
     lget(L_CTX); mem(W_I64_LOAD, r << 3); lset(regLocal(r));
@@ -934,6 +942,7 @@ function emitModule(entryIndex: i32): u32 {
     // start (the common inner loop) is a plain br; falling off its end is
     // falling into the next block's code.
     op(W_LOOP); byte(T_VOID); depth = 1;
+    curLoops = selfLoop(<usize>unitBlock(i));
     emitBlock(<usize>unitBlock(i));
     op(W_END); depth = 0;
     if (at + 512 > bufEnd) overflow = true;
