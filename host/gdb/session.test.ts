@@ -273,6 +273,18 @@ describe("the session against a target", () => {
     expect(c.target.resumed).toEqual(["continue", "continue", "step"]);
   });
 
+  it("answers malformed or foreign vCont actions and H packets with errors, resuming nothing", () => {
+    const c = connect();
+    for (const bad of ["vCont;s:zz", "vCont;c:7:1", "vCont;x", "vCont;", "vCont;c:8", "vCont;s:8;c:9"]) {
+      expect(c.ask(bad), bad).toMatch(/^E/);
+    }
+    for (const bad of ["Hx7", "Hg8", "Hcq", "H"]) expect(c.ask(bad), bad).toMatch(/^E/);
+    expect(c.target.resumed).toEqual([]);
+    // An action for a thread not ours is skipped; the one for all threads applies.
+    expect(c.ask("vCont;s:8;c")).toBeUndefined();
+    expect(c.target.resumed).toEqual(["continue"]);
+  });
+
   it("interrupts a running target on Ctrl-C and reports the stop", () => {
     const c = connect();
     c.ask("vCont;c");

@@ -20,8 +20,8 @@ const program = new Uint8Array(readFileSync(new URL("../../user/bin/gdbthreads.d
 const STEP = symbolValue(program, "step");
 const HITS = symbolValue(program, "hits");
 
-function rig() {
-  const h = new MachineHarness({ ramBytes: 32 * 1024 * 1024, modules: userlandModules() }).boot();
+function rig(cpus = 1) {
+  const h = new MachineHarness({ ramBytes: 32 * 1024 * 1024, modules: userlandModules(), cpus }).boot();
   h.runUntil("\n$ ");
   const target = new MachineDebugTarget(h.machine);
   target.enableHistory(null, { intervalRuns: 1, snapshots: 64 });
@@ -76,8 +76,8 @@ function stopThread(reply: string): number {
 }
 
 describe("threads as gdb threads", () => {
-  it("lists each thread, names the one that hit, reads each one's registers, and holds the others", () => {
-    const r = rig();
+  it.each([1, 2])("lists each thread, names the one that hit, reads each one's registers, and holds the others (%i vCPU(s))", (cpus) => {
+    const r = rig(cpus);
     expect(r.threads()).toEqual([r.pid]);
     expect(r.ask("qC")).toBe(`QC${r.pid.toString(16)}`);
     expect(r.ask(`Z0,${STEP.toString(16)},2`)).toBe("OK");
@@ -139,8 +139,8 @@ describe("threads as gdb threads", () => {
     expect(r.ask("Hc-1")).toBe("OK");
   });
 
-  it("steps back across threads onto exactly the registers seen going forward", () => {
-    const r = rig();
+  it.each([1, 2])("steps back across threads onto exactly the registers seen going forward (%i vCPU(s))", (cpus) => {
+    const r = rig(cpus);
     expect(r.ask(`Z0,${STEP.toString(16)},2`)).toBe("OK");
     r.ask("vCont;c");
     r.ask("vCont;c"); // a hit with two workers alive
