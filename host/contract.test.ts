@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import * as hw from "./hw.js";
 import * as boot from "./bootinfo.js";
 import * as cpus from "./cpus.js";
+import * as locks from "./locks.js";
 import { MAX_CPUS } from "./machine.js";
 
 function kernelConstants(path: string): Map<string, bigint> {
@@ -60,6 +61,32 @@ describe("kernel and host agree on the machine's numbers", () => {
     const k = kernelConstants("lib/cpu.ts");
     expect(k.get("CPU_RECORD_SIZE")).toBe(BigInt(cpus.CPU_RECORD_SIZE));
     expect(k.get("MAX_CPUS")).toBe(BigInt(MAX_CPUS));
+  });
+
+  it("lays out the lock records the same way (lib/lock.ts LockRecord, host/locks.ts)", () => {
+    const text = readFileSync(new URL("../kernel-as/src/lib/lock.ts", import.meta.url), "utf8");
+    const body = /@unmanaged export class LockRecord \{([^}]*)\}/.exec(text)![1]!;
+    const offsets = new Map<string, number>();
+    let at = 0;
+    for (const m of body.matchAll(/^\s*(\w+): (u32|u64);/gm)) {
+      const size = m[2] === "u64" ? 8 : 4;
+      at = Math.ceil(at / size) * size;
+      offsets.set(m[1]!, at);
+      at += size;
+    }
+    const fields: Record<string, number> = {
+      word: locks.LOCK_WORD, kind: locks.LOCK_KIND, rank: locks.LOCK_RANK, holder: locks.LOCK_HOLDER,
+      acquisitions: locks.LOCK_ACQUISITIONS, contended: locks.LOCK_CONTENDED, spins: locks.LOCK_SPINS,
+      maxSpins: locks.LOCK_MAX_SPINS, waiters: locks.LOCK_WAITERS,
+    };
+    for (const [field, offset] of Object.entries(fields)) expect(offsets.get(field), field).toBe(offset);
+    expect(at).toBeLessThanOrEqual(locks.LOCK_NAME);
+    const k = kernelConstants("lib/lock.ts");
+    expect(k.get("LOCK_RECORD_SIZE")).toBe(BigInt(locks.LOCK_RECORD_SIZE));
+    expect(k.get("MAX_LOCKS")).toBe(BigInt(locks.MAX_LOCKS));
+    expect(k.get("LOCK_NAME_MAX")).toBe(BigInt(locks.LOCK_NAME_MAX));
+    expect(/const LOCK_NAME_OFFSET: usize = (\d+);/.exec(text)?.[1]).toBe(String(locks.LOCK_NAME));
+    expect(/const REG_RECORDS: usize = (0x[0-9A-F]+);/.exec(text)?.[1]).toBe(`0x${locks.LOCK_RECORDS.toString(16).toUpperCase()}`);
   });
 
   it("lays out BootInfo the same way", () => {

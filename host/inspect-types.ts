@@ -6,6 +6,7 @@
 
 import type { SyscallTraceRead, SyscallTraceRecord } from "./syscall-trace.js";
 import type { NetView } from "./net/netview.js";
+import type { LockInfo } from "./locks.js";
 
 export type { SyscallTraceRead, SyscallTraceRecord };
 
@@ -219,6 +220,8 @@ export type InspectQuery =
   | { what: "captree"; pid: number; slot: number }
   /** The system-call trace ring (host/syscall-trace.ts) from sequence number `from` on. */
   | { what: "syscalls"; from: number }
+  /** The kernel's lock registry (host/locks.ts): every named lock and its statistics. */
+  | { what: "locks" }
   /** The Network panel's view (host/net/netview.ts): answered by whoever
    *  owns the machine's packet capture (web/net-worker.ts), not the kernel. */
   | { what: "net"; packetsFrom: number };
@@ -230,6 +233,7 @@ export type InspectResult =
   | { what: "walk"; walk: WalkResult }
   | { what: "captree"; nodes: CapTreeNode[] }
   | { what: "syscalls"; trace: SyscallTraceRead }
+  | { what: "locks"; locks: LockInfo[] }
   | { what: "net"; net: NetView }
   /** The query could not be answered (no such process, machine off, bad address). */
   | { what: "error"; message: string };

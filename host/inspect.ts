@@ -5,6 +5,7 @@
 // refusal into an { what: "error" } answer with a sentence a person can
 // read. docs/inspect.md describes the records.
 
+import { readLocks } from "./locks.js";
 import { readSyscallTrace } from "./syscall-trace.js";
 import { SCRATCH_INSPECT, INSPECT_OUT_SIZE, PAGE_SIZE } from "./hw.js";
 import {
@@ -491,6 +492,7 @@ export function runInspect(target: InspectTarget, query: InspectQuery): InspectR
         if (!isCount(query.from)) return error("from must be a sequence number (a whole number from 0).");
         return { what: "syscalls", trace: readSyscallTrace(target.ram(), query.from) };
       }
+      case "locks": return { what: "locks", locks: readLocks(target.ram()) };
       case "captree": {
         if (!isPid(query.pid)) return error(`${String(query.pid)} is not a pid.`);
         if (!isCount(query.slot)) return error(`${String(query.slot)} is not a capability slot.`);
@@ -511,7 +513,7 @@ function isPid(n: unknown): n is number {
 
 /** Names the process or slot in a refusal ("There is no such process." -> "... pid 7"). */
 function withSubject(message: string, query: InspectQuery): string {
-  if (query.what === "overview" || query.what === "memory" || query.what === "syscalls" || query.what === "net") return message;
+  if (query.what === "overview" || query.what === "memory" || query.what === "syscalls" || query.what === "net" || query.what === "locks") return message;
   if (message === "There is no such process.") return `No process has pid ${query.pid}.`;
   if (message.startsWith("That process has no address space")) return `Process ${query.pid} has no address space any more (it has exited).`;
   if (message === "That slot holds no capability." && query.what === "captree") {

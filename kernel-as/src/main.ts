@@ -45,7 +45,7 @@ import { procTableInit, procTable, NO_SLOT, PROC_OK, W_CONSOLE } from "./proc/pr
 import { spawnInit } from "./proc/lifecycle";
 import { runProcess } from "./proc/run";
 import { debugDetach } from "./proc/debug";
-import { schedInit, schedPick, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
+import { schedInit, schedPick, schedPickClaim, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
 import { traceClock } from "./sched/trace";
 import { sliceBegin, sliceOutOfTime, SCHED_ROUND_WORK } from "./sched/slice";
 import { timerArm, timerDisarm, intcUnmasked } from "./arch/timer";
@@ -401,7 +401,7 @@ function runLocked(budget: u32): i32 {
     if (!userland) break;
     wakeAt = schedHasTimedSleepers() ? schedWakeSleepers(timeNowNs()) : WAKE_NEVER;
     if (c.sliceWork >= budget || sliceOutOfTime()) { runnable = schedPick() != NO_SLOT; break; }
-    const slot = schedPick();
+    const slot = schedPickClaim();
     if (slot == NO_SLOT) break;
     runProcess(slot, <u64>(budget - c.sliceWork));
   }
@@ -458,7 +458,7 @@ function runSecondary(budget: u32): i32 {
     chargeWork(SCHED_ROUND_WORK);
     if (monitorStopped() || k.state != KERNEL_RUNNING) break;
     if (c.sliceWork >= budget || sliceOutOfTime()) { runnable = schedPick() != NO_SLOT; break; }
-    const slot = schedPick();
+    const slot = schedPickClaim();
     if (slot == NO_SLOT) break;
     runProcess(slot, <u64>(budget - c.sliceWork));
   }

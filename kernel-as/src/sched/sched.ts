@@ -35,11 +35,20 @@
 //
 // Sleeping processes wait on a channel (proc.ts W_*) and are woken by
 // wakeup(); timed sleeps by schedWakeSleepers().
+//
+// Locking (docs/architecture.md "Locks"): LOCK_PROC, the lowest rank, is the
+// run queue's lock. A vCPU picks and claims a process under it
+// (schedPickClaim: the pick and the state P_RUNNING together, so two vCPUs
+// never take the same process), and every change of a process between
+// runnable and sleeping made here (schedMakeRunnable, schedSleep, wakeup,
+// schedWakeSleepers) is made under it. The scheduling fields read by a
+// pick (vruntime, policy, affinity, the run sequence) are written by the
+// process's own vCPU or under the lock.
 // A stopped process (proc/signal.ts) is never picked, whatever its state.
 // Relies on: proc/proc, proc/signal (stopped or not), lib/cpu.
 
 import {
-  MAX_PROCS, NO_SLOT, P_RUNNABLE, P_SLEEPING, W_NONE, W_SLEEP, W_EP_REPLY, W_FUTEX, procTable, pState, pSetState,
+  MAX_PROCS, NO_SLOT, P_RUNNABLE, P_RUNNING, P_SLEEPING, W_NONE, W_SLEEP, W_EP_REPLY, W_FUTEX, procTable, pState, pSetState,
   pVruntime, pSetVruntime, pNice, pWaitKind, pWaitObj, pSetWait, pSleepUntil, pKilled, pPolicy, pSetPolicy, pRtPrio,
   pSetRtPrio, pAffinity, pSetAffinity, pRunSeq, pSetRunSeq, pReplyPid, pReplySlot, pTid, pProc,
 } from "../proc/proc";
@@ -49,6 +58,7 @@ import { sigStopped } from "../proc/signal";
 import { KSTATE_PROC } from "../lib/layout";
 import { debugActive, debugHolds } from "../proc/debug";
 import { traceInit, traceEvent, traceClock, traceLastNs, TRACE_WAKE } from "./trace";
+import { spinLock, spinUnlock, LOCK_PROC } from "../lib/lock";
 
 /** Instructions a process may run before the scheduler looks again. */
 export const SLICE_INSTRUCTIONS: u64 = 1_000_000;
@@ -253,8 +263,23 @@ function processRunsElsewhere(slot: u32, vcpu: u32): bool {
   return false;
 }
 
-/** The process the current vCPU runs next, or NO_SLOT. */
+/** The process the current vCPU would run next, or NO_SLOT (a look: nothing
+ *  is claimed, so it may be gone by the time it is run; see schedPickClaim). */
 export function schedPick(): u32 { return schedPickFor(cpuId()); }
+
+/** Picks the process this vCPU runs next and claims it under the run
+ *  queue's lock: it is P_RUNNING and this vCPU's current before the lock is
+ *  released, so no other vCPU's pick can take it. NO_SLOT when none. */
+export function schedPickClaim(): u32 {
+  spinLock(LOCK_PROC);
+  const slot = schedPickFor(cpuId());
+  if (slot != NO_SLOT) {
+    pSetState(slot, P_RUNNING);
+    cpu().current = slot;
+  }
+  spinUnlock(LOCK_PROC);
+  return slot;
+}
 
 /** The process vCPU `vcpu` runs next, or NO_SLOT: of the pickable ones whose
  *  affinity names `vcpu`, the highest effective rank; among real-time equals
@@ -288,6 +313,13 @@ export function schedRunnableCount(): u32 {
 
 /** Makes slot runnable (from creation or a wake-up). */
 export function schedMakeRunnable(slot: u32): void {
+  spinLock(LOCK_PROC);
+  makeRunnable(slot);
+  spinUnlock(LOCK_PROC);
+}
+
+/** schedMakeRunnable with LOCK_PROC held. */
+function makeRunnable(slot: u32): void {
   const t = procTable();
   const batch = pPolicy(slot) == POLICY_BATCH;
   const credit: u64 = batch ? 0 : WAKE_CREDIT; // batch gets no wake-up credit
@@ -307,19 +339,23 @@ export function schedMakeRunnable(slot: u32): void {
 }
 
 export function schedSleep(slot: u32, kind: u32, obj: u32): void {
+  spinLock(LOCK_PROC);
   pSetWait(slot, kind, obj);
   pSetState(slot, P_SLEEPING);
+  spinUnlock(LOCK_PROC);
 }
 
 /** Wakes every process sleeping on (kind, obj). Returns how many. */
 export function wakeup(kind: u32, obj: u32): u32 {
   let n: u32 = 0;
+  spinLock(LOCK_PROC);
   for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
     if (pState(slot) == P_SLEEPING && pWaitKind(slot) == kind && pWaitObj(slot) == obj) {
-      schedMakeRunnable(slot);
+      makeRunnable(slot);
       n++;
     }
   }
+  spinUnlock(LOCK_PROC);
   return n;
 }
 
@@ -328,14 +364,16 @@ export function wakeup(kind: u32, obj: u32): u32 {
 export function schedWakeSleepers(nowNs: u64): u64 {
   let next: u64 = 0xFFFF_FFFF_FFFF_FFFF;
   traceClock(nowNs);
+  spinLock(LOCK_PROC);
   for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
     if (pState(slot) != P_SLEEPING) continue;
-    if (pKilled(slot)) { schedMakeRunnable(slot); continue; }
+    if (pKilled(slot)) { makeRunnable(slot); continue; }
     if (!timedWait(slot)) continue;
     const until = pSleepUntil(slot);
-    if (until <= nowNs) schedMakeRunnable(slot);
+    if (until <= nowNs) makeRunnable(slot);
     else if (until < next) next = until;
   }
+  spinUnlock(LOCK_PROC);
   return next;
 }
 

@@ -16,6 +16,12 @@ import { dmesgPrint, LOG_INFO, LOG_WARN, LOG_ERROR, kinfo, logBegin, logEnd } fr
 import { panicBegin, panicEnd, panic } from "../lib/panic";
 import { kernel, chargeWork, publishState, KERNEL_HALTED, KERNEL_REBOOTING } from "../lib/kstate";
 import { timeNowNs } from "../arch/timer";
+import {
+  locksCount, locksReset, lockRecord, lockNameAddr, lockNameLength, lockIsHeld, lockOwner, readersOf, LOCK_KIND_RW,
+  LOCK_KIND_MUTEX, LOCK_PCPU_SLAB, LOCK_PCPU_FRAMES, LOCKS_FIXED, RANK_TEST_A,
+} from "../lib/lock";
+import { framesCachedOn, framesCached } from "../mm/frames";
+import { slabMagazineObjects } from "../mm/slab";
 import { hypercall } from "../arch/imports";
 import { HV_REBOOT, HV_MEM_GROW } from "../arch/hw";
 import { mmapCount, regionBase, regionLength, regionType } from "../arch/bootinfo";
@@ -192,6 +198,7 @@ function execute(): void {
   else if (wordIs(0, "grow")) cmdGrow();
   else if (wordIs(0, "ps")) cmdPs();
   else if (wordIs(0, "cpus")) cmdCpus();
+  else if (wordIs(0, "locks")) cmdLocks();
   else if (wordIs(0, "kill")) cmdKill();
   else if (wordIs(0, "inherit")) cmdInherit();
   else if (wordIs(0, "gdb")) cmdGdb();
@@ -216,6 +223,7 @@ function cmdHelp(): void {
   printLine("  grow MiB         ask the hypervisor for more RAM and add it as free frames");
   printLine("  ps               processes: state, what each waits on, CPU time");
   printLine("  cpus             vCPUs: state, process, instructions retired, idle time");
+  printLine("  locks [reset]    kernel locks: acquisitions, contended, spins (reset: zero them)");
   printLine("  kill PID [SIG]   send a signal to a process (default 9, SIGKILL)");
   printLine("  inherit [on|off] priority inheritance through IPC calls (shows it without a word)");
   printLine("  gdb [PID|detach] stop PID for the runner's GDB server; no argument: the session");
@@ -504,6 +512,58 @@ function cmdCpus(): void {
     printDec(<u64>c.runs, 9);
     emit(0x0A);
   }
+}
+
+/** locks [reset]: every kernel lock (lib/lock.ts) with its rank and
+ *  statistics; the per-vCPU cache locks of online vCPUs only, and a line
+ *  of what the per-vCPU caches hold. `reset` zeroes the statistics. */
+function cmdLocks(): void {
+  if (state().words > 1) {
+    if (!wordIs(1, "reset")) { printLine("usage: locks [reset]"); return; }
+    locksReset();
+    printLine("lock statistics reset");
+    return;
+  }
+  printLine("LOCK          KIND  RANK      ACQUIRED   CONTENDED         SPINS  LONGEST  HELD");
+  const n = locksCount();
+  for (let id: u32 = 0; id < n && id < LOCKS_FIXED; id++) {
+    const r = lockRecord(id);
+    if (r.kind == 0 || r.rank >= RANK_TEST_A) continue;
+    if (id >= LOCK_PCPU_SLAB) {
+      const owner = (id - LOCK_PCPU_SLAB) % MAX_CPUS;
+      if (cpuRecord(owner).state == CPU_OFFLINE && owner != 0) continue;
+    }
+    const len = lockNameLength(id);
+    printBytes(lockNameAddr(id), <usize>len);
+    printSpaces(14 - <i32>len);
+    const kind = r.kind == LOCK_KIND_RW ? "rw" : r.kind == LOCK_KIND_MUTEX ? "mutex" : "spin";
+    printStr(kind);
+    printSpaces(6 - kind.length);
+    printDec(<u64>r.rank, 4);
+    printDec(r.acquisitions, 14);
+    printDec(r.contended, 12);
+    printDec(r.spins, 14);
+    printDec(<u64>r.maxSpins, 9);
+    printStr("  ");
+    if (r.kind == LOCK_KIND_RW && readersOf(id) > 0) { printDec(<u64>readersOf(id)); printStr(" readers"); }
+    else if (lockIsHeld(id)) { printStr("vCPU "); printDec(<u64>lockOwner(id)); }
+    else printStr("-");
+    emit(0x0A);
+  }
+  printStr("per-vCPU caches: ");
+  printDec(<u64>framesCached());
+  printStr(" frames cached");
+  for (let c: u32 = 0; c < MAX_CPUS; c++) {
+    if (cpuRecord(c).state == CPU_OFFLINE && c != 0) continue;
+    printStr(c == 0 ? " (vCPU 0: " : ", vCPU ");
+    if (c != 0) { printDec(<u64>c); printStr(": "); }
+    printDec(<u64>framesCachedOn(c));
+  }
+  printStr("), ");
+  let objects: u32 = 0;
+  for (let k: u32 = 0; k < 8; k++) objects += slabMagazineObjects(k);
+  printDec(<u64>objects);
+  printLine(" kmalloc objects in magazines");
 }
 
 function decimalWidth(v: u64): u32 {
