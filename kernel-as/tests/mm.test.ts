@@ -919,13 +919,14 @@ describe("per-vCPU frame caches and magazines: randomized across simulated vCPUs
           } else if (s.t === "refree") {
             // A second free of something freed (and not handed out again) is refused, wherever it sits now.
             mm.cpuSetIndex(s.cpu);
-            const f = freedFrames.filter((pa) => !occupied.has(pa / PAGE));
+            // (Not handed out again: to this model, nor to a slab, which takes frames too.)
+            const f = freedFrames.filter((pa) => !occupied.has(pa / PAGE) && mm.frameKind(pa) === KIND.free);
             if (f.length > 0) expect(mm.frameFree(f[s.pick % f.length]!, 0)).toBeLessThan(0);
             const o = freedObjects.filter((p) => !objects.has(p));
             if (o.length > 0) expect(mm.kfree(o[s.pick % o.length]!)).toBeLessThan(0);
           } else if (s.t === "drain") {
+            mm.slabDrainMagazines(); // first: a slab it empties may give its frames to a cache
             mm.framesDrainCaches();
-            mm.slabDrainMagazines();
             for (let c = 0; c < CPUS; c++) expect(mm.framesCachedOn(c)).toBe(0);
             expect(mm.framesCached()).toBe(0);
           } else if (s.t === "burst") {
@@ -979,6 +980,23 @@ describe("per-vCPU frame caches and magazines: randomized across simulated vCPUs
     while (mm.frameAlloc(0, KIND.kernel) !== 0) got++;
     expect(got).toBe(free);
     expect(mm.framesFreeTotal()).toBe(0);
+    expect(mm.framesCheck()).toBe(0);
+  });
+
+  it("a larger block can be made of frames the caches hold: they are drained before it fails", () => {
+    const t = boot(6 * MIB);
+    const mm = t.exports;
+    mm.locksInit();
+    const singles = freeCounts(mm)[0]!; // order-0 blocks at boot: no buddy to pair with
+    mm.cpuSetIndex(1);
+    const all: number[] = [];
+    for (let pa = mm.frameAlloc(0, KIND.kernel); pa !== 0; pa = mm.frameAlloc(0, KIND.kernel)) all.push(pa);
+    for (const pa of all) expect(mm.frameFree(pa, 0)).toBe(0);
+    expect(mm.framesCachedOn(1)).toBeGreaterThan(40);
+    mm.cpuSetIndex(0);
+    while (mm.frameAlloc(1, KIND.kernel) !== 0);
+    // Every frame that has a buddy went into an order-1 block, the cached ones too.
+    expect(mm.framesFreeTotal()).toBe(singles);
     expect(mm.framesCheck()).toBe(0);
   });
 

@@ -28,7 +28,8 @@
 // A cached frame is an order-0 head with FLAG_CACHED and kind free: it is
 // free for every count (framesFreeTotal, framesInUse(KIND_FREE)) but on no
 // free list, so it is never merged. When the buddy lists have no frame for
-// a cache, every vCPU's cache is drained before the allocation fails.
+// a cache, or no block for a larger allocation, every vCPU's cache is
+// drained before the allocation fails.
 //
 // Concurrency (docs/architecture.md "Locks"): the buddy lists, the state
 // record's totals (but the atomic ones) and every descriptor on a free list
@@ -429,8 +430,16 @@ export function frameAlloc(order: u32, kind: u32): usize {
   const s = state();
   if (order == 0 && s.cacheOff == 0 && s.magic == FRAMES_MAGIC) return cachedAlloc(kind);
   spinLock(LOCK_FRAMES);
-  const pa = allocBlock(order, kind);
+  let pa = allocBlock(order, kind);
   spinUnlock(LOCK_FRAMES);
+  if (pa == 0 && s.cached != 0) {
+    // Cached frames are never merged, so they may be the buddies a larger
+    // block needs: give them back and try once more.
+    framesDrainCaches();
+    spinLock(LOCK_FRAMES);
+    pa = allocBlock(order, kind);
+    spinUnlock(LOCK_FRAMES);
+  }
   return pa;
 }
 
