@@ -51,8 +51,8 @@ async function realtimeShell(cpus: number): Promise<{ command(line: string): Pro
     ...(cpus > 1 ? { parallel: nodeVcpuSpawner } : {}),
   }, { uartOutput: (bytes) => { text += decoder.decode(bytes); } });
   const loop = new RunLoop(machine);
-  const prompt = async (from: number) => {
-    while (!/\n\$ $/.test(text.slice(from))) {
+  const prompt = async (from: number, pattern = /\n\$ $/) => {
+    while (!pattern.test(text.slice(from))) {
       if (machine.state === "panicked" || machine.state === "halted") throw new Error(`machine ${machine.state}:\n${text}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -60,7 +60,8 @@ async function realtimeShell(cpus: number): Promise<{ command(line: string): Pro
   };
   machine.boot();
   loop.start();
-  await prompt(0);
+  await prompt(0, /\n\$ /);
+  await prompt(0, /netd: [^\n]*\n/); // netd's word on its interfaces may follow the first prompt
   return {
     command: async (line) => {
       const mark = text.length;

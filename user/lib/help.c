@@ -14,6 +14,7 @@ static const struct help_entry entries[] = {
     {"fg", "fg [%N]", "bring job N (default: the latest) to the foreground", HELP_BUILTIN},
     {"bg", "bg [%N]", "continue stopped job N (default: the latest) in the background", HELP_BUILTIN},
     // Programs.
+    {"amocount", "amocount [N]", "test: two processes add to shared words with AMOs and LR/SC at once; no update lost", HELP_TEST},
     {"capdemo", "capdemo [SECONDS]", "watch a capability being revoked from a child", HELP_PROGRAM},
     {"capescape", "capescape", "test: try every way out of capability mode", HELP_TEST},
     {"capops", "capops", "test: capability operations typed one a line", HELP_TEST},
