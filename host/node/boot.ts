@@ -359,7 +359,9 @@ async function main(): Promise<number> {
           waitingForLine = () => { waitingForLine = null; atHorizon(reached); };
           return;
         }
-        // The piped session is over and the console waits at a prompt: the runner ends here.
+        // The piped session is over and the console waits at a prompt: the runner ends here (after
+        // DONE, so the switch still delivers what it sent in this quantum).
+        link.done(reached, machine.nextWakeAtNs);
         finish(0);
         return;
       }

@@ -100,6 +100,8 @@ export class SwitchServer {
   private started = false;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private doneTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Lockstep: frames of ports that said DONE and then left before the quantum ended; switched with the others'. */
+  private departed: { mac: Uint8Array; id: number; frames: Uint8Array[] }[] = [];
   private unixPath: string | null = null;
   private readonly log: (line: string) => void;
   /** Ports dropped for breaking the protocol. */
@@ -308,6 +310,10 @@ export class SwitchServer {
     const what = port.link ? `${port.name} ${port.mac ? macToString(port.mac) : ""}` : `from ${port.peer}`;
     const counts = port.link ? ` (${port.rxFrames} frames in, ${port.txFrames} out, ${port.queueDrops} dropped for a full queue)` : "";
     this.log(`port ${port.id} ${reason !== null ? "dropped" : "left"}: ${what}: ${reason ?? quiet ?? "gone"}${counts}`);
+    if (this.lockstep && port.link && port.done && port.told === this.horizonNs && port.pending.length > 0) {
+      // It finished its quantum and went (a runner whose session is over): what it sent is still delivered.
+      this.departed.push({ mac: port.mac!, id: port.id, frames: port.pending });
+    }
     if (port.link) {
       const index = port.switchIndex;
       port.link.detach();
@@ -344,13 +350,19 @@ export class SwitchServer {
     if (!this.started || this.idleTimer !== null) return;
     const ports = this.lockstepPorts();
     if (ports.some((p) => p.told === this.horizonNs && !p.done)) return;
-    const order = ports.filter((p) => p.told !== null).sort((a, b) => compareMac(a.mac!, b.mac!) || a.id - b.id);
+    const order = [
+      ...ports.filter((p) => p.told !== null).map((p) => ({ mac: p.mac!, id: p.id, port: p as Port | null, frames: p.pending })),
+      ...this.departed.splice(0).map((d) => ({ ...d, port: null })),
+    ].sort((a, b) => compareMac(a.mac, b.mac) || a.id - b.id);
     let carried = 0;
-    for (const p of order) {
-      for (const f of p.pending) p.link!.transmit(f);
-      carried += p.pending.length;
-      p.pending = [];
-      p.pendingBytes = 0;
+    for (const o of order) {
+      // A departed port's frames go in from nowhere (its link is gone): the MAC table sends them on alike.
+      for (const f of o.frames) o.port !== null ? o.port.link!.transmit(f) : this.wire.inject(f);
+      carried += o.frames.length;
+      if (o.port !== null) {
+        o.port.pending = [];
+        o.port.pendingBytes = 0;
+      }
     }
     const delivered = this.wire.pump();
     this.quanta++;
