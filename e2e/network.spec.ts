@@ -1,5 +1,5 @@
 // The machine on the page's network (docs/network.md "In the page"): the
-// Network panel shows the card, netd's address and sockets, and a ping's
+// Network panel shows the card and netd's loopback interface, netd's address and sockets, and a ping's
 // echo request and reply in the packet log, captured at the card and
 // decoded; the filter box and pause act on the log.
 import { expect, test, type Page } from "@playwright/test";
@@ -22,6 +22,12 @@ test.describe("the Network panel", () => {
     await expect.poll(async () => (await net(page)).nic, { ...POLL, timeout: PANEL_TIMEOUT }).toEqual({ mac: "02:00:00:00:00:02", link: true });
     await expect.poll(async () => (await net(page)).address, { ...POLL, timeout: PANEL_TIMEOUT }).toBe("10.0.0.2/24");
     await expect(page.locator("#net-if-body")).toContainText("02:00:00:00:00:02");
+    await expect(page.locator("#net-if-body tr")).toHaveCount(2); // nic0 and netd's loopback
+    await expect(page.locator("#net-if-body tr").nth(1)).toContainText("127.0.0.1/8");
+    // Two pings of 127.0.0.1: two requests and two replies through lo (84 bytes each), none captured at the card.
+    expect((await runShell(page, "ping -c 2 127.0.0.1", 30_000)).join("\n")).toContain("2 received");
+    await expect(page.locator("#net-if-body tr").nth(1)).toContainText("4 (336 B)", { timeout: PANEL_TIMEOUT });
+    expect((await net(page)).packets.some((l) => l.includes("127.0.0.1"))).toBe(false);
 
     const out = (await runShell(page, "ping -c 2 10.0.0.1", 30_000)).join("\n");
     expect(out).toContain("2 received");

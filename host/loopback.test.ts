@@ -113,6 +113,16 @@ describe("loopback without a network card", () => {
     expect(netstat).toMatch(/tcp\s+127\.0\.0\.1:\d+\s+127\.0\.0\.1:\d+\s+TIME_WAIT/); // the side that closed first
   }, 120_000);
 
+  it("a UDP datagram to 127.0.0.1 reaches udp echo and its echo comes back", () => {
+    const h = bootWithoutCard();
+    const mark = h.output.length;
+    h.machine.input("udp echo 7 1 &\r");
+    runUntil(h, () => h.since(mark).includes("udp: echoing on port 7\n"), 30_000);
+    const reply = shell(h, "udp send 127.0.0.1 7 over lo");
+    expect(reply).toMatch(/udp: 7 bytes from 127\.0\.0\.1:\d+: over lo\n/);
+    expect(reply).toContain("udp: reply from 127.0.0.1:7, 7 bytes: over lo\n");
+  }, 120_000);
+
   it("wget fetches a file httpd serves on 127.0.0.1 byte for byte; httpd sleeps while it waits in accept", () => {
     const h = bootWithoutCard();
     startHttpd(h);

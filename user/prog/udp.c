@@ -22,7 +22,7 @@ static char data[UDP_MAX_PAYLOAD + 1];
 static int net_service(void) {
   int net = svc_lookup(NET_SERVICE_NAME);
   if (net < 0) {
-    fprintf(2, "udp: no network service (\"%s\"): %s; is there a network card?\n", NET_SERVICE_NAME, svc_lookup_error(net));
+    fprintf(2, "udp: no network service (\"%s\"): %s\n", NET_SERVICE_NAME, svc_lookup_error(net));
     exit(2);
   }
   return net;

@@ -68,17 +68,27 @@ export class NetworkPanel {
     if (view.packetsNext < this.next) this.restart(); // a new machine's capture
     const nic = view.nic;
     const address = view.netd?.address ?? "";
-    if (nic === null) {
-      this.ifBody.replaceChildren();
-      setText(this.summary, "This machine has no network card.");
-    } else {
-      const row = this.ifBody.rows[0] ?? this.ifBody.insertRow();
+    const rows: string[][] = [];
+    if (nic !== null) {
       const c = nic.counters;
-      cells(row, ["nic0", nic.mac, address || "—", nic.link ? "up" : "down", `${c.txFrames} (${c.txBytes} B)`, `${c.rxFrames} (${c.rxBytes} B)`,
+      rows.push(["nic0", nic.mac, address || "—", nic.link ? "up" : "down", `${c.txFrames} (${c.txBytes} B)`, `${c.rxFrames} (${c.rxBytes} B)`,
         String(c.rxDropped), String(c.txErrors + c.rxErrors + c.badIndex)]);
-      setText(this.summary, view.netd !== null
-        ? `netd (pid ${view.netd.pid}) at ${address}: ${view.netd.sockets.length} socket${view.netd.sockets.length === 1 ? "" : "s"}`
-        : `Sockets unknown: ${view.netdProblem}`);
+    }
+    const st = view.netd?.stats;
+    if (st !== undefined) {
+      // netd's loopback interface: every packet it carries is sent and received once.
+      const traffic = `${st.lo_packets ?? 0} (${st.lo_bytes ?? 0} B)`;
+      rows.push(["lo", "—", "127.0.0.1/8", "up", traffic, traffic, String(st.lo_dropped ?? 0), "0"]);
+    }
+    while (this.ifBody.rows.length > rows.length) this.ifBody.deleteRow(-1);
+    rows.forEach((r, i) => cells(this.ifBody.rows[i] ?? this.ifBody.insertRow(), r));
+    if (view.netd === null) {
+      setText(this.summary, nic === null ? "This machine has no network card." : `Sockets unknown: ${view.netdProblem}`);
+    } else {
+      const sockets = `${view.netd.sockets.length} socket${view.netd.sockets.length === 1 ? "" : "s"}`;
+      setText(this.summary, nic === null
+        ? `netd (pid ${view.netd.pid}), no network card, loopback only: ${sockets}`
+        : `netd (pid ${view.netd.pid}) at ${address}: ${sockets}`);
     }
     this.showSockets(view);
     if (!this.pause.checked) this.append(view);
