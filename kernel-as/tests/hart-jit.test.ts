@@ -75,12 +75,13 @@ function source(body: string[], rounds: number): string {
     ecall`;
 }
 
-interface Snapshot { cause: number; pc: bigint; instret: bigint; tval: bigint; regs: bigint[]; data: string }
+interface Snapshot { cause: number; pc: bigint; instret: bigint; tval: bigint; regs: bigint[]; fregs: bigint[]; fcsr: number; data: string }
 
 function snapshot(m: Machine, cause: number): Snapshot {
   return {
     cause, pc: m.pc(), instret: m.instret(), tval: cause < 16 ? m.tval() : 0n,
     regs: Array.from({ length: 32 }, (_, i) => m.reg(i)),
+    fregs: Array.from({ length: 32 }, (_, i) => m.freg(i)), fcsr: m.fcsr(),
     data: Buffer.from(m.readVa(DATA, 2 * 4096)).toString("hex"),
   };
 }
@@ -118,7 +119,10 @@ const SPECIAL_D = [0n, 0x8000_0000_0000_0000n, 0x7FF0_0000_0000_0000n, 0xFFF0_00
   0xC3E0_0000_0000_0001n, 0x41DF_FFFF_FFC0_0000n, 0x3CA0_0000_0000_0001n];
 const SPECIAL_S = [0n, 0x8000_0000n, 0x7F80_0000n, 0xFF80_0000n, 0x7FC0_0000n, 0x7F80_0001n, 0xFFC0_1234n, 1n, 0x807F_FFFFn,
   0x0080_0000n, 0x7F7F_FFFFn, 0x3F80_0000n, 0xBFC0_0000n, 0x4B00_0001n, 0x4F00_0000n, 0xCF00_0001n, 0x3380_0001n];
+const doubleBits = (d: number): bigint => { const v = new DataView(new ArrayBuffer(8)); v.setFloat64(0, d, true); return v.getBigUint64(0, true); };
 const fvalue = fc.oneof(
+  // Ordinary doubles (the inline RNE fast path's operands), twice as often as each other kind.
+  { weight: 2, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }).map(doubleBits) },
   fc.constantFrom(...SPECIAL_D),
   fc.constantFrom(...SPECIAL_S).map((v) => v | BOX),
   fc.constantFrom(...SPECIAL_S), // not NaN-boxed: reads as the canonical NaN
@@ -130,7 +134,7 @@ function fpInstruction(): fc.Arbitrary<string> {
   const f = fc.constantFrom(...FREGS);
   const x = fc.constantFrom(...REGS);
   const fmt = fc.constantFrom("s", "d");
-  const rm = fc.constantFrom("", ", rne", ", rtz", ", rdn", ", rup", ", rmm", ", dyn");
+  const rm = fc.constantFrom("", "", ", rne", ", rne", ", rtz", ", rdn", ", rup", ", rmm", ", dyn");
   const off = fc.integer({ min: 0, max: 255 }).map((k) => k * 8); // into the data page, aligned
   return fc.oneof(
     { weight: 6, arbitrary: fc.tuple(fc.constantFrom("fadd", "fsub", "fmul", "fdiv"), fmt, f, f, f, rm)
@@ -156,6 +160,8 @@ function fpInstruction(): fc.Arbitrary<string> {
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 7 }).map((v) => `fsrmi ${v}`) },
     { weight: 1, arbitrary: fc.tuple(x).map(([d]) => `frcsr ${d}`) },
     { weight: 1, arbitrary: fc.tuple(x).map(([d]) => `frflags ${d}`) },
+    // The flags so far into a register, then cleared: each operation's flags show, not only the first one's.
+    { weight: 4, arbitrary: fc.tuple(x).map(([d]) => `frflags ${d}\n fsflagsi 0`) },
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 31 }).map((v) => `fsflagsi ${v}`) },
     { weight: 1, arbitrary: fc.tuple(x, x).map(([d, a]) => `fscsr ${d}, ${a}`) },
   );
@@ -166,7 +172,7 @@ const fpProgram = fc.record({
   rounds: fc.integer({ min: 1, max: 20 }),
   seeds: fc.array(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), { minLength: REGS.length, maxLength: REGS.length }),
   fseeds: fc.array(fvalue, { minLength: FREGS.length, maxLength: FREGS.length }),
-  frm: fc.integer({ min: 0, max: 4 }),
+  frm: fc.constantFrom(0, 0, 0, 1, 2, 3, 4),
   slices: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),
   compress: fc.boolean(),
 });
@@ -207,6 +213,26 @@ describe("JIT vs interpreter", () => {
     }), { numRuns: 150 });
     expect(retired).toBeGreaterThan(5_000);
   }, 120_000);
+
+  it("the inline fadd.d/fsub.d/fmul.d (RNE, static and dynamic): results and each operation's flags as interpreted", () => {
+    // Exact and inexact sums and products, each followed by a read and clear of fflags.
+    const ops = ["fadd.d", "fsub.d", "fmul.d"].flatMap((o) => [`${o} fa0, fa1, fa2, rne`, `${o} fa0, fa1, fa3`, `${o} fa0, fa2, fa3, rne`]);
+    const body = ops.map((o, k) => `${o}\n frflags a0\n fsflagsi 0\n fsd fa0, ${k * 8}(s0)\n sd a0, ${512 + k * 8}(s0)`).join("\n");
+    const src = `li s0, ${DATA}\n li s1, 3\nloop:\n ${body}\n addi s1, s1, -1\n bnez s1, loop\n li a7, 93\n ecall`;
+    const [jit, interp] = pair(src, false);
+    for (const m of [jit, interp]) {
+      m.setFreg(11, 0x3FF0_0000_0000_0000n); // 1.0
+      m.setFreg(12, 0x3CA0_0000_0000_0001n); // just over 2^-53: 1.0 + it is inexact
+      m.setFreg(13, 0x4000_0000_0000_0000n); // 2.0: exact with either
+      m.h.hartSetFcsr(m.ctx, 0); // frm = RNE for the dynamic ones
+    }
+    const a = trace(jit, [100_000]), b = trace(interp, [100_000]);
+    expect(a).toEqual(b);
+    const flags = new DataView(interp.readVa(DATA + 512n, ops.length * 8).slice().buffer);
+    // fadd: 1 + tiny inexact, 1 + 2 exact, tiny + 2 inexact; fsub likewise; fmul: all three exact.
+    expect(ops.map((_, k) => Number(flags.getBigUint64(k * 8, true)))).toEqual([1, 0, 1, 1, 0, 1, 0, 0, 0]);
+    expect(jit.jitStat(JIT_STAT.INSNS)).toBeGreaterThan(Number(jit.instret()) * 0.6);
+  });
 
   it("compiles MULH, MULHSU and MULHU: the high 64 bits of the 128-bit product, signed and unsigned, at the edges", () => {
     const edges = [0n, 1n, -1n, (1n << 63n) - 1n, -(1n << 63n), 0xFFFF_FFFFn, -(1n << 32n), -0x0FED_CBA9_8765_4321n];
