@@ -292,6 +292,31 @@ describe("JIT vs interpreter", () => {
     expect(jit.jitStat(JIT_STAT.INSNS)).toBeGreaterThan(2000);
   });
 
+  it("an entry whose calls keep stopping after a few instructions goes back to the interpreter: a syscall wrapper's li before its ecall", () => {
+    // Each call into the unit retires the addi (or j, addi) and stops before
+    // the ecall: entering costs more than interpreting. After SHORT_CALLS_LIMIT
+    // such calls in a row the entry is the interpreter's, exactly as before.
+    const src = `
+    loop:
+      addi a0, a0, 1
+      ecall
+      j loop`;
+    const [jit, interp] = pair(src, false);
+    const round = (m: Machine): void => {
+      expect(m.run()).toBe(CAUSE.ECALL);
+      m.h.hartSetPc(m.ctx, m.pc() + 4n);
+    };
+    for (let i = 0; i < 100; i++) { round(jit); round(interp); }
+    expect(snapshot(jit, 0)).toEqual(snapshot(interp, 0));
+    expect(jit.jitStat(JIT_STAT.UNITS)).toBeGreaterThan(0);
+    expect(jit.jitStat(JIT_STAT.DEMOTED)).toBeGreaterThan(0);
+    const calls = jit.jitStat(JIT_STAT.CALLS);
+    expect(calls).toBeLessThan(100);
+    for (let i = 0; i < 100; i++) { round(jit); round(interp); }
+    expect(jit.jitStat(JIT_STAT.CALLS)).toBe(calls); // no more calls into it
+    expect(snapshot(jit, 0)).toEqual(snapshot(interp, 0));
+  });
+
   it("a fault inside a unit: cause, tval, pc and instret as interpreted, nothing of the load done", () => {
     // Walks a pointer up the data pages into the unmapped page after them.
     const src = `

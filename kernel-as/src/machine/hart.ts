@@ -73,7 +73,7 @@ import { cpuId, MAX_CPUS } from "../lib/cpu";
 import { blockCacheAttach, blockCacheBytesNeeded, blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
 import { execRun } from "./execute";
 import {
-  jitAttach, jitConfig, jitFp, JIT_BYTES, jitActive, jitUnitsCompiled, jitCompileFailures, jitUnitCalls, jitInsnsRetired, jitBytesEmitted, jitChainedCalls,
+  jitAttach, jitConfig, jitFp, JIT_BYTES, jitActive, jitUnitsCompiled, jitCompileFailures, jitUnitCalls, jitInsnsRetired, jitBytesEmitted, jitChainedCalls, jitDemoted,
 } from "./jit";
 import { setTime } from "./csr";
 import { TRAP_BUDGET } from "./trap";
@@ -231,7 +231,8 @@ let hartInsnsRetired: u64 = 0;
 /** Statistics: 0 units compiled, 1 compile failures, 2 unit calls, 3
  *  instructions retired in units, 4 module bytes, 5 instructions hartRun
  *  retired in all (interpreted and compiled) since this instance started,
- *  6 unit calls chained from another unit (jit.ts jitProbe). */
+ *  6 unit calls chained from another unit (jit.ts jitProbe), 7 entries
+ *  demoted to the interpreter for short calls (jit.ts SHORT_CALL). */
 export function hartJitStat(which: u32): u64 {
   if (which == 0) return <u64>jitUnitsCompiled;
   if (which == 1) return <u64>jitCompileFailures;
@@ -239,6 +240,7 @@ export function hartJitStat(which: u32): u64 {
   if (which == 3) return jitInsnsRetired;
   if (which == 5) return hartInsnsRetired;
   if (which == 6) return jitChainedCalls;
+  if (which == 7) return <u64>jitDemoted;
   return jitBytesEmitted;
 }
 

@@ -69,7 +69,7 @@ import * as D from "./decode";
 
 const JT_BITS: u32 = 12;
 const JT_ENTRIES: u32 = 1 << JT_BITS;
-const JT_ENTRY: usize = 16; // +0 u32 block, +4 u32 runs, +8 u32 table index (0: none), +12 u32 unused
+const JT_ENTRY: usize = 16; // +0 u32 block, +4 u32 runs, +8 u32 table index (0: none), +12 u32 short calls in a row
 const JT_BYTES: usize = <usize>JT_ENTRIES * JT_ENTRY;
 const BUF_BYTES: usize = 96 * 1024;
 export const JIT_BYTES: usize = JT_BYTES + BUF_BYTES;
@@ -79,6 +79,12 @@ const SLOT_NEVER: u32 = 0xFFFF_FFFF;
 const MAX_UNITS: u32 = 2048;
 const UNIT_MAX_BLOCKS: i32 = 32;
 const UNIT_MAX_RECORDS: u32 = 400;
+/** A call into a unit that retires fewer instructions than this costs more
+ *  than interpreting them (entry, the registers in and out, the lost block
+ *  link): a syscall wrapper's `li a7, n` before its ecall, a lone `ret`. */
+const SHORT_CALL: u32 = 6;
+/** Short calls in a row after which an entry goes back to the interpreter for good (until the table starts over). */
+const SHORT_CALLS_LIMIT: u32 = 32;
 
 let jitTable: usize = 0;
 let buf: usize = 0;
@@ -105,6 +111,8 @@ export let jitInsnsRetired: u64 = 0;
 export let jitBytesEmitted: u64 = 0;
 /** Calls from one unit to the next without the executor (jitProbe's chaining loop). */
 export let jitChainedCalls: u64 = 0;
+/** Entries sent back to the interpreter for short calls. */
+export let jitDemoted: u32 = 0;
 
 export function jitAttach(base: usize): void {
   jitTable = base;
@@ -151,6 +159,7 @@ export function jitProbe(ctx: usize, block: usize, pc: u64, remaining: u32): u32
     store<u32>(e, <u32>block);
     store<u32>(e, 1, 4);
     store<u32>(e, 0, 8);
+    store<u32>(e, 0, 12);
     if (threshold > 1) return 0;
   } else {
     const slot = load<u32>(e, 8);
@@ -195,8 +204,16 @@ export function jitProbe(ctx: usize, block: usize, pc: u64, remaining: u32): u32
     jitChainedCalls++;
     r = call_indirect<u32>(s, ctx, left - n, vpage);
   }
-  jitInsnsRetired += <u64>(remaining - (r >> 2));
+  const ran = remaining - (r >> 2);
+  jitInsnsRetired += <u64>ran;
   if ((r & 2) != 0) skipNext = true;
+  // An entry whose calls keep stopping after a few instructions is demoted:
+  // the interpreter runs it from now on (exact either way).
+  if (ran < SHORT_CALL) {
+    const short = load<u32>(e, 12) + 1;
+    store<u32>(e, short >= SHORT_CALLS_LIMIT ? 0 : short, 12);
+    if (short >= SHORT_CALLS_LIMIT) { store<u32>(e, SLOT_NEVER, 8); jitDemoted++; }
+  } else store<u32>(e, 0, 12);
   return r;
 }
 
