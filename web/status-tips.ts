@@ -16,6 +16,8 @@ export const STATUS_TIPS: Readonly<Record<string, string>> = {
     "Where the disk's files are kept. saved: in this browser, so they survive a reload. saving…: writes still going to storage. memory: nothing is kept after the tab closes. none: no disk.",
   "status-work":
     "How much the machine has done since boot, in work units: one per RISC-V instruction a program ran, plus the kernel's own work (a byte printed, a system call). k is thousands, M millions, G billions.",
+  "status-jit":
+    "The JIT: how many units of hot RISC-V code the machine compiled to WebAssembly, and the share of the programs' instructions that ran in them. The machine does exactly the same with it off (?jit=off), only slower.",
   "status-isolation":
     "not isolated: the page runs Keel's one virtual CPU; everything works. isolated: the page has the headers (COOP and COEP, from the host or from Keel's service worker after one reload) that let workers share memory, which several virtual CPUs need. ?isolate=off turns it off.",
   "status-kernel": "The kernel the machine runs: shipped (the one this page came with), or modified when you built your own in the Code panel.",
