@@ -5,7 +5,8 @@
 // operation (its clock is wall time on a realtime machine), best of ROUNDS,
 // and the host CPU time of each whole command. Exec-heavy work is where
 // compile cost would show: every exec drops the old image's code, and the
-// new one's hot blocks are compiled again.
+// new one's hot blocks are compiled again. KEEL_BENCH_JIT=N: the JIT
+// machine's threshold (default JIT_DEFAULT_THRESHOLD).
 
 import { shippedDisk } from "../host/testing/disk.js";
 import { JIT_DEFAULT_THRESHOLD, type JitSetting } from "../host/rv/jit-host.js";
@@ -23,7 +24,7 @@ const COMMANDS = [
 export default async function bench(): Promise<BenchRow[]> {
   const settings: { label: string; jit: JitSetting }[] = [
     { label: "interpreter", jit: false },
-    { label: "JIT", jit: JIT_DEFAULT_THRESHOLD },
+    { label: "JIT", jit: Number(process.env.KEEL_BENCH_JIT ?? JIT_DEFAULT_THRESHOLD) },
   ];
   const machines = settings.map(({ jit }) => {
     const guest = new GuestMachine({ modules: userlandModules(), disk: shippedDisk(), jit });
