@@ -576,18 +576,22 @@ export class Machine {
   private onThreadTrap(cpu: number, message: string): void {
     if (this.currentState === "panicked" || this.currentState === "halted") return;
     const kernelState = this.view.getUint32(CONTROL_BLOCK + CB_STATE, true);
-    if (kernelState !== KERNEL_STATE_PANICKED) {
-      const bytes = new TextEncoder().encode(`vCPU ${cpu} trapped: ${message.split("\n")[0]}`).subarray(0, 0x400);
-      new Uint8Array(this.memory.buffer, CONTROL_BLOCK + CB_PANIC_MSG, bytes.length).set(bytes);
-      this.view.setUint32(CONTROL_BLOCK + CB_PANIC_LEN, bytes.length, true);
-      try {
-        this.exports.panicFromHost?.();
-      } catch {
-        // expected: the kernel's panic ends in a trap
-      }
-    }
+    if (kernelState !== KERNEL_STATE_PANICKED) this.panicFromHost(`vCPU ${cpu} trapped: ${message.split("\n")[0]}`);
     this.flushOutput();
     this.stop("panicked", this.readPanicMessage());
+  }
+
+  /** Has the kernel paint its panic screen with `text` (at most 1 KiB), for a
+   *  trap the kernel did not raise itself. */
+  private panicFromHost(text: string): void {
+    const bytes = new TextEncoder().encode(text).subarray(0, 0x400);
+    new Uint8Array(this.memory.buffer, CONTROL_BLOCK + CB_PANIC_MSG, bytes.length).set(bytes);
+    this.view.setUint32(CONTROL_BLOCK + CB_PANIC_LEN, bytes.length, true);
+    try {
+      this.exports.panicFromHost?.();
+    } catch {
+      // expected: the kernel's panic ends in a trap
+    }
   }
 
   /** The number of vCPUs (MachineConfig.cpus). */
@@ -1162,14 +1166,7 @@ export class Machine {
       const where = kernelFrames(error);
       const text = `kernel trapped: ${error instanceof Error ? error.message : String(error)}` +
         (where.length > 0 ? ` in ${where.join(" < ")}` : "");
-      const bytes = new TextEncoder().encode(text).subarray(0, 0x400);
-      new Uint8Array(this.memory.buffer, CONTROL_BLOCK + CB_PANIC_MSG, bytes.length).set(bytes);
-      this.view.setUint32(CONTROL_BLOCK + CB_PANIC_LEN, bytes.length, true);
-      try {
-        this.exports.panicFromHost?.();
-      } catch {
-        // expected: the kernel's panic ends in a trap
-      }
+      this.panicFromHost(text);
     }
     this.flushOutput();
     this.stop("panicked", this.readPanicMessage());

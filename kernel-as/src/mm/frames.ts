@@ -506,13 +506,7 @@ function cachedAlloc(kind: u32): usize {
     return pa;
   }
   const i = pcpuFramePop(me);
-  const d = desc(i);
-  d.next = FRAME_NIL;
-  d.prev = FRAME_NIL;
-  d.owner = 0;
-  d.count = 0;
-  d.bits = FLAG_HEAD;
-  d.kind = <u8>kind;
+  setSingle(i, kind);
   spinUnlock(lock);
   cachedAdd(-1);
   usedAdd(kind, 1);
