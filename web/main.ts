@@ -398,7 +398,7 @@ function start(): void {
   const code = new CodeTab(element("view-code", HTMLElement), { send, marker: (text) => writeMarker(term, text) });
   /** The other machines and the switch, with `?machines=` or `?switch=` (web/cluster/). */
   let cluster: Cluster | null = null;
-  const panels = startPanels((message) => (cluster !== null ? cluster.panelsSend(message) : send(message)), (tab) => code.show(tab === "code"));
+  const panels = startPanels((message) => (cluster !== null ? cluster.panelsSend(message) : send(message)), (tab) => code.show(tab === "code"), params.cpus);
   let kernel: KernelInfo = { patch: null };
   const kernelStatus = element("status-kernel", HTMLElement);
   const kernelReset = element("kernel-reset", HTMLButtonElement);

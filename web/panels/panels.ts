@@ -22,6 +22,7 @@ import type { DebugReply, DebugRequest, DebugView } from "../debug-protocol";
 import { byId, formatNs, setText } from "./dom";
 import { InspectClient, LOG_MAX_RECORDS, OverviewPoller, SCHED_SPAN_NS } from "./inspect-client";
 import { nextTab } from "./keys";
+import { LocksPanel } from "./locks-panel";
 import { LogPanel } from "./log-panel";
 import { countUserFrames } from "./memory-map";
 import { MemoryPanel } from "./memory-panel";
@@ -31,7 +32,7 @@ import { SchedulerPanel } from "./sched-panel";
 import { startTheme } from "./theme";
 import { TracePanel } from "./trace-panel";
 
-const TABS = ["memory", "aspace", "caps", "sched", "log", "trace", "debug", "net", "code"] as const;
+const TABS = ["memory", "aspace", "caps", "sched", "log", "trace", "debug", "net", "locks", "code"] as const;
 export type PanelTab = (typeof TABS)[number];
 const SHOWN_STORAGE_KEY = "keel-panels";
 
@@ -70,6 +71,9 @@ export interface PanelsSnapshot {
   debug: { view: DebugView | null; changed: number[]; memory: string[]; hit: string };
   /** The Network panel: its last view's interface and sockets, and the packet log's rows the filter shows. */
   net: { nic: { mac: string; link: boolean } | null; address: string | null; sockets: string[]; packets: string[] };
+  /** The Locks panel: the locks its table shows, from the last answer, and the cells of its rows. */
+  locks: { name: string; acquisitions: number; contended: number; spins: number; maxSpins: number; held: boolean }[];
+  lockCells: string[][];
 }
 
 export interface Panels {
@@ -93,6 +97,8 @@ export function startPanels(
   post: (message: { type: "inspect"; id: number; query: InspectQuery } | { type: "debug"; id: number; request: DebugRequest }) => void,
   /** Told which tab is shown, on every change (the Code tab loads itself then). */
   onTab: (tab: PanelTab) => void = () => {},
+  /** The machine's vCPUs (the Locks panel leaves out the other vCPUs' cache locks). */
+  cpus = 1,
 ): Panels {
   const theme = startTheme(byId("theme-toggle", HTMLButtonElement));
   const client = new InspectClient(post);
@@ -122,6 +128,7 @@ export function startPanels(
   const trace = new TracePanel();
   const debug = new DebugPanel(byId("view-debug", HTMLElement), post, () => shown && tab === "debug");
   const net = new NetworkPanel();
+  const locks = new LocksPanel(cpus);
   theme.onChange((t) => {
     memory.setTheme(t);
     sched.setTheme(t);
@@ -167,6 +174,12 @@ export function startPanels(
     },
     afterOverview: async () => {
       await refreshSelection();
+      if (tab === "locks") {
+        const answer = await client.request({ what: "locks" });
+        if (answer.what === "locks") locks.update(answer.locks);
+        else if (answer.what === "error") locks.failed(answer.message);
+        return;
+      }
       if (tab !== "trace") return;
       const result = await client.request({ what: "syscalls", from: trace.from });
       if (result.what === "syscalls") trace.update(result.trace);
@@ -261,6 +274,8 @@ export function startPanels(
         sockets: (net.last?.netd?.sockets ?? []).map((s) => `${s.proto} ${s.local} ${s.remote} ${s.state}`.trim()),
         packets: net.visibleLines(),
       },
+      locks: locks.shown.map((l) => ({ name: l.name, acquisitions: l.acquisitions, contended: l.contended, spins: l.spins, maxSpins: l.maxSpins, held: l.held })),
+      lockCells: locks.cells(),
     }),
   };
 }
