@@ -87,4 +87,14 @@ test("the Locks panel shows the frame and slab locks counting an allocating prog
     expect(late.acquisitions - early.acquisitions, `${name}: panel and monitor agree roughly`).toBeLessThanOrEqual(Math.max(50, monitor.acquisitions / 10));
     expect(late.contended).toBeGreaterThanOrEqual(monitor.contended);
   }
+  // The caches' fill under the table is the monitor's "per-vCPU caches" line
+  // (the shell waits at its prompt meanwhile: nothing allocates).
+  const fill = /^per-vCPU caches: (\d+) frames cached \(vCPU 0: (\d+), vCPU 1: (\d+)\), (\d+) kmalloc objects in magazines$/m.exec(table.join("\n"));
+  expect(fill, table.join("\n")).not.toBeNull();
+  await expect.poll(async () => (await page.evaluate(() => window.keel.panels().lockCaches)), { ...POLL, timeout: PANEL_TIMEOUT })
+    .toEqual([expect.objectContaining({ cpu: 0, frames: Number(fill![2]) }), expect.objectContaining({ cpu: 1, frames: Number(fill![3]) })]);
+  const caches = await page.evaluate(() => window.keel.panels().lockCaches);
+  expect(caches[0]!.magazineObjects + caches[1]!.magazineObjects).toBe(Number(fill![4]));
+  await expect(page.locator("#locks-caches")).toContainText(`Per-vCPU caches: ${fill![1]} free frames and ${fill![4]} kmalloc objects`);
+  await expect(page.locator("#locks-caches")).toContainText(`vCPU 1: ${fill![3]} frame`);
 });

@@ -89,6 +89,18 @@ describe("kernel and host agree on the machine's numbers", () => {
     expect(/const REG_RECORDS: usize = (0x[0-9A-F]+);/.exec(text)?.[1]).toBe(`0x${locks.LOCK_RECORDS.toString(16).toUpperCase()}`);
   });
 
+  it("lays out the per-vCPU cache records the same way (mm/pcpu.ts, host/locks.ts readCaches)", () => {
+    const text = readFileSync(new URL("../kernel-as/src/mm/pcpu.ts", import.meta.url), "utf8");
+    const local = (name: string) => new RegExp(`const ${name}: usize = (\\d+);`).exec(text)?.[1];
+    expect(local("PCPU_RECORD_SIZE")).toBe(String(locks.PCPU_RECORD_SIZE));
+    expect(local("PCPU_FRAME_COUNT")).toBe(String(locks.PCPU_FRAME_COUNT));
+    expect(local("PCPU_MAGAZINES")).toBe(String(locks.PCPU_MAGAZINES));
+    expect(local("MAGAZINE_SIZE")).toBe(String(locks.MAGAZINE_SIZE));
+    expect(kernelConstants("mm/pcpu.ts").get("MAGAZINES")).toBe(BigInt(locks.MAGAZINES));
+    expect(kernelConstants("lib/cpu.ts").get("MAX_CPUS")).toBe(BigInt(locks.PCPU_RECORDS));
+    expect(BigInt(hw.KSTATE_PCPU)).toBe(kernel.get("KSTATE_PCPU"));
+  });
+
   it("lays out BootInfo the same way", () => {
     const k = kernelConstants("arch/bootinfo.ts");
     expect(k.get("BOOT_MAGIC")).toBe(BigInt(boot.BOOT_MAGIC));

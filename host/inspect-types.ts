@@ -6,7 +6,7 @@
 
 import type { SyscallTraceRead, SyscallTraceRecord } from "./syscall-trace.js";
 import type { NetView } from "./net/netview.js";
-import type { LockInfo } from "./locks.js";
+import type { CacheFill, LockInfo } from "./locks.js";
 
 export type { SyscallTraceRead, SyscallTraceRecord };
 
@@ -233,7 +233,8 @@ export type InspectResult =
   | { what: "walk"; walk: WalkResult }
   | { what: "captree"; nodes: CapTreeNode[] }
   | { what: "syscalls"; trace: SyscallTraceRead }
-  | { what: "locks"; locks: LockInfo[] }
+  /** `caches`: what each vCPU's allocator caches hold (vCPU 0 and the others not offline). */
+  | { what: "locks"; locks: LockInfo[]; caches: CacheFill[] }
   | { what: "net"; net: NetView }
   /** The query could not be answered (no such process, machine off, bad address). */
   | { what: "error"; message: string };

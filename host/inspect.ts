@@ -5,7 +5,7 @@
 // refusal into an { what: "error" } answer with a sentence a person can
 // read. docs/inspect.md describes the records.
 
-import { readLocks } from "./locks.js";
+import { readCaches, readLocks } from "./locks.js";
 import { readSyscallTrace } from "./syscall-trace.js";
 import { SCRATCH_INSPECT, INSPECT_OUT_SIZE, PAGE_SIZE } from "./hw.js";
 import {
@@ -492,7 +492,7 @@ export function runInspect(target: InspectTarget, query: InspectQuery): InspectR
         if (!isCount(query.from)) return error("from must be a sequence number (a whole number from 0).");
         return { what: "syscalls", trace: readSyscallTrace(target.ram(), query.from) };
       }
-      case "locks": return { what: "locks", locks: readLocks(target.ram()) };
+      case "locks": return { what: "locks", locks: readLocks(target.ram()), caches: readCaches(target.ram()) };
       case "captree": {
         if (!isPid(query.pid)) return error(`${String(query.pid)} is not a pid.`);
         if (!isCount(query.slot)) return error(`${String(query.slot)} is not a capability slot.`);

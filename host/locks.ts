@@ -4,7 +4,8 @@
 // LockRecord (host/contract.test.ts checks them). For the inspect answer
 // { what: "locks" } and anything else that shows the locks.
 
-import { KSTATE_LOCKS } from "./hw.js";
+import { CPU_STATE, cpuRecordAddr } from "./cpus.js";
+import { KSTATE_LOCKS, KSTATE_PCPU } from "./hw.js";
 
 export const LOCK_RECORDS = 0x200;
 export const LOCK_COUNT_OFFSET = 0x04;
@@ -71,4 +72,38 @@ export function readLocks(ram: ArrayBufferLike): LockInfo[] {
     });
   }
   return locks;
+}
+
+// The per-vCPU allocator caches' records (kernel-as/src/mm/pcpu.ts): MAX_CPUS
+// of PCPU_RECORD_SIZE bytes from KSTATE_PCPU, the cached frames' count first,
+// then MAGAZINES magazines of MAGAZINE_SIZE bytes from PCPU_MAGAZINES, each
+// a u32 count first (host/contract.test.ts checks the numbers).
+export const PCPU_RECORD_SIZE = 1536;
+export const PCPU_FRAME_COUNT = 0;
+export const PCPU_MAGAZINES = 272;
+export const MAGAZINE_SIZE = 128;
+export const MAGAZINES = 8;
+/** Records at KSTATE_PCPU: one per vCPU the kernel can have (lib/cpu.ts MAX_CPUS). */
+export const PCPU_RECORDS = 8;
+
+export interface CacheFill {
+  cpu: number;
+  /** Free frames in the vCPU's frame cache. */
+  frames: number;
+  /** Free kmalloc objects in its magazines, all size classes. */
+  magazineObjects: number;
+}
+
+/** What each vCPU's caches hold: vCPU 0 and every vCPU that is not offline, as the monitor's `locks` lists them. */
+export function readCaches(ram: ArrayBufferLike): CacheFill[] {
+  const view = new DataView(ram);
+  const fills: CacheFill[] = [];
+  for (let cpu = 0; cpu < PCPU_RECORDS; cpu++) {
+    if (cpu !== 0 && view.getUint32(cpuRecordAddr(cpu) + CPU_STATE, true) === 0) continue;
+    const at = KSTATE_PCPU + cpu * PCPU_RECORD_SIZE;
+    let objects = 0;
+    for (let k = 0; k < MAGAZINES; k++) objects += view.getUint32(at + PCPU_MAGAZINES + k * MAGAZINE_SIZE, true);
+    fills.push({ cpu, frames: view.getUint32(at + PCPU_FRAME_COUNT, true), magazineObjects: objects });
+  }
+  return fills;
 }

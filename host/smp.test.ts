@@ -159,7 +159,16 @@ describe("several vCPUs", () => {
     expect(row, table).not.toBeNull();
     expect(Number(row![1])).toBeGreaterThanOrEqual(byName.get("proc")!.acquisitions);
     expect(table).toMatch(/^frames-cpu1 +spin/m);
-    expect(table).toMatch(/^per-vCPU caches: \d+ frames cached \(vCPU 0: \d+, vCPU 1: \d+\), \d+ kmalloc objects in magazines$/m);
+    const fill = /^per-vCPU caches: (\d+) frames cached \(vCPU 0: (\d+), vCPU 1: (\d+)\), (\d+) kmalloc objects in magazines$/m.exec(table);
+    expect(fill, table).not.toBeNull();
+    // The inspect answer's cache fill is the monitor's line (the shell waits at its prompt: nothing allocates).
+    const now = h.machine.inspect({ what: "locks" });
+    if (now.what !== "locks") throw new Error("no locks answer");
+    expect(now.caches.map((c) => c.cpu)).toEqual([0, 1]);
+    expect(now.caches.map((c) => c.frames)).toEqual([Number(fill![2]), Number(fill![3])]);
+    expect(now.caches[0]!.frames + now.caches[1]!.frames).toBe(Number(fill![1]));
+    expect(now.caches[0]!.magazineObjects + now.caches[1]!.magazineObjects).toBe(Number(fill![4]));
+    expect(Number(fill![1]) + Number(fill![4])).toBeGreaterThan(0);
     expect(h.monitor("locks reset")).toContain("lock statistics reset");
     const after = h.machine.inspect({ what: "locks" });
     if (after.what !== "locks") throw new Error("no locks answer");

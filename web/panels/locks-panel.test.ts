@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LockInfo } from "../../host/locks";
-import { lockCpu, lockHolder, lockRows, locksSummary, lockShown } from "./locks-panel";
+import { cachesLine, lockCpu, lockHolder, lockRows, locksSummary, lockShown } from "./locks-panel";
 
 const lock = (name: string, more: Partial<LockInfo> = {}): LockInfo => ({
   id: 0, name, kind: "spin", rank: 85, held: false, holderCpu: null, readers: 0,
@@ -35,5 +35,11 @@ describe("the Locks panel's rows", () => {
     expect(s).toContain("2 locks: 400 acquisitions, 3 contended (0.75%); 1 held now.");
     expect(locksSummary([lock("a", { acquisitions: 5 })])).toContain("5 acquisitions, 0 contended (0%); none held now.");
     expect(locksSummary([lock("a")])).toContain("0 acquisitions, 0 contended; none held now.");
+  });
+
+  it("say what the per-vCPU caches hold, per vCPU and in all", () => {
+    expect(cachesLine([])).toBe("");
+    expect(cachesLine([{ cpu: 0, frames: 12, magazineObjects: 1 }, { cpu: 1, frames: 1, magazineObjects: 30 }]))
+      .toBe("Per-vCPU caches: 13 free frames and 31 kmalloc objects held in front of the allocators (vCPU 0: 12 frames, 1 object; vCPU 1: 1 frame, 30 objects).");
   });
 });

@@ -7,7 +7,7 @@
 // per-vCPU cache locks of vCPUs the machine does not have (a vCPU's lock
 // that was ever taken is always shown).
 
-import type { LockInfo } from "../../host/locks";
+import type { CacheFill, LockInfo } from "../../host/locks";
 import { byId, make, setText } from "./dom";
 
 /** Ranks from here are the kernel's self-test locks (RANK_TEST_A in lib/lock.ts). */
@@ -69,18 +69,32 @@ export function locksSummary(rows: LockInfo[]): string {
   return `${rows.length} locks: ${acquired} acquisitions, ${contended} contended${share}; ${held === 0 ? "none" : held} held now. The monitor's "locks reset" zeroes the counts.`;
 }
 
+/** The line under the table: what each vCPU's allocator caches hold (the monitor's "per-vCPU caches" line). */
+export function cachesLine(caches: CacheFill[]): string {
+  if (caches.length === 0) return "";
+  const frames = caches.reduce((n, c) => n + c.frames, 0);
+  const objects = caches.reduce((n, c) => n + c.magazineObjects, 0);
+  const each = caches.map((c) => `vCPU ${c.cpu}: ${c.frames} ${c.frames === 1 ? "frame" : "frames"}, ${c.magazineObjects} ${c.magazineObjects === 1 ? "object" : "objects"}`).join("; ");
+  return `Per-vCPU caches: ${frames} free frames and ${objects} kmalloc objects held in front of the allocators (${each}).`;
+}
+
 const COLUMNS: (keyof LockRow)[] = ["name", "kind", "rank", "acquisitions", "contended", "spins", "longest", "holder"];
 const NUMERIC = new Set<keyof LockRow>(["rank", "acquisitions", "contended", "spins", "longest"]);
 
 export class LocksPanel {
   private readonly body = byId("locks-body", HTMLTableSectionElement);
   private readonly summary = byId("locks-summary", HTMLParagraphElement);
+  private readonly cachesText = byId("locks-caches", HTMLParagraphElement);
   /** The last answer's locks, as shown (the browser tests). */
   shown: LockInfo[] = [];
+  /** The last answer's cache fill. */
+  caches: CacheFill[] = [];
 
   constructor(private readonly cpus: number) {}
 
-  update(locks: LockInfo[]): void {
+  update(locks: LockInfo[], caches: CacheFill[] = []): void {
+    this.caches = caches;
+    setText(this.cachesText, cachesLine(caches));
     this.shown = locks.filter((l) => lockShown(l, this.cpus));
     const rows = lockRows(locks, this.cpus);
     // Rows keyed by name: only cells whose text changed are touched.

@@ -74,6 +74,8 @@ export interface PanelsSnapshot {
   /** The Locks panel: the locks its table shows, from the last answer, and the cells of its rows. */
   locks: { name: string; acquisitions: number; contended: number; spins: number; maxSpins: number; held: boolean }[];
   lockCells: string[][];
+  /** Its per-vCPU cache line's figures. */
+  lockCaches: { cpu: number; frames: number; magazineObjects: number }[];
 }
 
 export interface Panels {
@@ -176,7 +178,7 @@ export function startPanels(
       await refreshSelection();
       if (tab === "locks") {
         const answer = await client.request({ what: "locks" });
-        if (answer.what === "locks") locks.update(answer.locks);
+        if (answer.what === "locks") locks.update(answer.locks, answer.caches);
         else if (answer.what === "error") locks.failed(answer.message);
         return;
       }
@@ -276,6 +278,7 @@ export function startPanels(
       },
       locks: locks.shown.map((l) => ({ name: l.name, acquisitions: l.acquisitions, contended: l.contended, spins: l.spins, maxSpins: l.maxSpins, held: l.held })),
       lockCells: locks.cells(),
+      lockCaches: locks.caches.map((c) => ({ ...c })),
     }),
   };
 }
