@@ -94,7 +94,10 @@ describe("hot swap", () => {
   it("a running spin finishes under a kernel with a changed message, which the monitor then prints", () => {
     const h = bootShell();
     const mark = h.output.length;
-    h.machine.input("spin 2 1 ; echo spun\r");
+    // Long enough that it is still running through both monitor commands:
+    // the JIT (on by default) fits a second of deterministic time into a few
+    // of the harness's 20 ms slices.
+    h.machine.input("spin 2 5 ; echo spun\r");
     for (let i = 0; i < 3; i++) h.machine.runFor(5);
     expect(h.since(mark)).not.toContain("children used");
     const before = h.machine.stats();

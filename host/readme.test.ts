@@ -48,9 +48,18 @@ describe("README's examples", () => {
     const h = new MachineHarness({ ramBytes: 128 * 1024 * 1024, disk: shippedDisk() }).boot();
     h.runUntil("\n$ ");
     const replies: Record<string, string> = {};
+    // A line's reply ends at the shell's next prompt. Not h.shell(), which
+    // wants the prompt last: a background job started above (`capdemo 10 &`)
+    // may print after the prompt, and the machine then idles with its lines
+    // after the `$ `.
+    const shell = (line: string): string => {
+      const mark = h.output.length;
+      h.machine.input(`${line}\r`);
+      return h.runUntil(/\n\$ /, mark);
+    };
     for (const line of examples.shell) {
       if (!line.endsWith("&")) {
-        replies[line] = h.shell(line);
+        replies[line] = shell(line);
         continue;
       }
       // A background job: the shell names it and prompts at once; what the
@@ -62,7 +71,7 @@ describe("README's examples", () => {
     // The page's ?run= examples are shell lines too.
     for (const query of examples.queries) {
       const run = new URLSearchParams(query).get("run");
-      for (const line of run?.split("\n") ?? []) if (line !== "") replies[`?run ${line}`] = h.shell(line);
+      for (const line of run?.split("\n") ?? []) if (line !== "") replies[`?run ${line}`] = shell(line);
     }
     for (const line of examples.monitor) replies[`keel> ${line}`] = h.monitor(line);
     for (const [line, reply] of Object.entries(replies)) {

@@ -109,12 +109,18 @@ describe("when init dies", () => {
     const restarted = h.runUntil(/init: starting sh\n(.|\n)*\$ $/, mark);
 
     const after = ps(h);
+    // The same services as at boot (netd has a process of its own beside
+    // it), in the same tree: each process's parent has the name it had.
     const names = after.map((r) => r.name).sort();
-    expect(names).toEqual(["displayd", "init", "named", "ps", "sh"]);
+    expect(names).toEqual(before.map((r) => r.name).sort());
+    expect(names).toEqual(expect.arrayContaining(["displayd", "init", "named", "netd", "ps", "sh"]));
     const oldPids = new Set(before.map((r) => r.pid));
     expect(after.filter((r) => oldPids.has(r.pid))).toEqual([]);
+    const tree = (rows: typeof after) =>
+      rows.map((r) => `${rows.find((p) => p.pid === r.ppid)?.name ?? "-"} > ${r.name}`).sort();
+    expect(tree(after)).toEqual(tree(before));
     const init = after.find((r) => r.name === "init")!;
-    expect(after.filter((r) => r.name !== "init" && r.name !== "ps").every((r) => r.ppid === init.pid)).toBe(true);
+    expect(after.filter((r) => ["named", "displayd", "sh"].includes(r.name)).every((r) => r.ppid === init.pid)).toBe(true);
 
     // Every line goes to the one shell: each command runs once, in order.
     for (let i = 0; i < 4; i++) expect(h.shell(`echo line${i}`)).toMatch(new RegExp(`^line${i}$`, "m"));
