@@ -317,6 +317,40 @@ describe("JIT vs interpreter", () => {
     expect(snapshot(jit, 0)).toEqual(snapshot(interp, 0));
   });
 
+  it("a system call loop through a wrapper called by jalr is interpreted, not a chain of one-instruction units", () => {
+    // kbench's null syscall: the loop calls getpid by auipc+jalr, getpid is
+    // li a7; ecall; ret. The wrapper's li-before-ecall block and the lone ret
+    // after it would each be a unit retiring one instruction, called by
+    // chaining (which the demotion of short entries did not see): three unit
+    // calls per system call, slower than interpreting (issue 17). A unit of
+    // one short block that does not loop is not compiled (JIT_STAT.TRIVIAL).
+    const src = `
+      la t0, getpid
+    loop:
+      addi s1, s1, 1
+      jalr ra, 0(t0)
+      j loop
+    getpid:
+      li a7, 11
+      ecall
+      ret`;
+    const [jit, interp] = pair(src, false);
+    const round = (m: Machine): void => {
+      expect(m.run()).toBe(CAUSE.ECALL);
+      m.h.hartSetPc(m.ctx, m.pc() + 4n);
+    };
+    for (let i = 0; i < 200; i++) { round(jit); round(interp); }
+    expect(snapshot(jit, 0)).toEqual(snapshot(interp, 0));
+    expect(jit.jitStat(JIT_STAT.TRIVIAL)).toBeGreaterThanOrEqual(2); // li a7; ecall and ret
+    // Calls into units, from the executor or chained, stop once the loop's
+    // own short entry is demoted: well under one per system call.
+    const calls = jit.jitStat(JIT_STAT.CALLS) + jit.jitStat(JIT_STAT.CHAINED);
+    expect(calls).toBeLessThan(100);
+    for (let i = 0; i < 200; i++) { round(jit); round(interp); }
+    expect(jit.jitStat(JIT_STAT.CALLS) + jit.jitStat(JIT_STAT.CHAINED)).toBe(calls);
+    expect(snapshot(jit, 0)).toEqual(snapshot(interp, 0));
+  });
+
   it("a fault inside a unit: cause, tval, pc and instret as interpreted, nothing of the load done", () => {
     // Walks a pointer up the data pages into the unmapped page after them.
     const src = `

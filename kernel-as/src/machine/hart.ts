@@ -73,7 +73,7 @@ import { cpuId, MAX_CPUS } from "../lib/cpu";
 import { blockCacheAttach, blockCacheBytesNeeded, blockCacheFlushAll, blockInvalidateFrame } from "./blockcache";
 import { execRun } from "./execute";
 import {
-  jitAttach, jitConfig, jitFp, JIT_BYTES, jitActive, jitUnitsCompiled, jitCompileFailures, jitUnitCalls, jitInsnsRetired, jitBytesEmitted, jitChainedCalls, jitDemoted,
+  jitAttach, jitConfig, jitFp, JIT_BYTES, jitActive, jitUnitsCompiled, jitCompileFailures, jitUnitCalls, jitInsnsRetired, jitBytesEmitted, jitChainedCalls, jitDemoted, jitTrivial,
 } from "./jit";
 import { setTime } from "./csr";
 import { TRAP_BUDGET } from "./trap";
@@ -232,7 +232,9 @@ let hartInsnsRetired: u64 = 0;
  *  instructions retired in units, 4 module bytes, 5 instructions hartRun
  *  retired in all (interpreted and compiled) since this instance started,
  *  6 unit calls chained from another unit (jit.ts jitProbe), 7 entries
- *  demoted to the interpreter for short calls (jit.ts SHORT_CALL). */
+ *  demoted to the interpreter for short calls (jit.ts SHORT_CALL), 8
+ *  entries left to the interpreter because their unit would be one short
+ *  block that does not loop (jit.ts compileUnit). */
 export function hartJitStat(which: u32): u64 {
   if (which == 0) return <u64>jitUnitsCompiled;
   if (which == 1) return <u64>jitCompileFailures;
@@ -241,6 +243,7 @@ export function hartJitStat(which: u32): u64 {
   if (which == 5) return hartInsnsRetired;
   if (which == 6) return jitChainedCalls;
   if (which == 7) return <u64>jitDemoted;
+  if (which == 8) return <u64>jitTrivial;
   return jitBytesEmitted;
 }
 

@@ -113,6 +113,8 @@ export let jitBytesEmitted: u64 = 0;
 export let jitChainedCalls: u64 = 0;
 /** Entries sent back to the interpreter for short calls. */
 export let jitDemoted: u32 = 0;
+/** Entries not compiled because the unit would be one short block that does not loop. */
+export let jitTrivial: u32 = 0;
 
 export function jitAttach(base: usize): void {
   jitTable = base;
@@ -354,6 +356,13 @@ function compileUnit(entry: usize): u32 {
     if (taken >= 0) gather(frame, <u32>taken);
     if (fall >= 0) gather(frame, <u32>fall);
   }
+  // A unit of its entry block alone that does not loop runs at most that
+  // block per call: when that is short (a syscall wrapper's `li a7, n`
+  // before its ecall, the lone `ret` after it) every call costs more than
+  // interpreting it. The demotion in jitProbe would catch it entered from
+  // the executor, but not chained into from another unit, where it is
+  // called at every system call and ends the chain at a miss anyway.
+  if (unitCount == 1 && blockCount(entry) < SHORT_CALL && !selfLoop(entry)) { jitTrivial++; return SLOT_NEVER; }
   // In address order, so that a fall-through is usually to the next one.
   for (let i = 1; i < unitCount; i++) {
     const b = unitBlock(i), o = unitOff(i);

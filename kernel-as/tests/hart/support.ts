@@ -50,7 +50,7 @@ export interface HartExports {
 }
 
 /** JIT statistics (hart.ts hartJitStat). */
-export const JIT_STAT = { UNITS: 0, FAILURES: 1, CALLS: 2, INSNS: 3, BYTES: 4, RETIRED: 5, CHAINED: 6, DEMOTED: 7 };
+export const JIT_STAT = { UNITS: 0, FAILURES: 1, CALLS: 2, INSNS: 3, BYTES: 4, RETIRED: 5, CHAINED: 6, DEMOTED: 7, TRIVIAL: 8 };
 
 /**
  * The JIT threshold every Machine uses unless told otherwise: KEEL_HART_JIT=N
