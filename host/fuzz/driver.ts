@@ -135,7 +135,12 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     while (!done()) {
       if (stopped()) return true;
       if (machine.virtualNowNs > allowanceNs) return false;
-      const r = machine.runFor(SLICE_MS);
+      // One run() call (one turn of every vCPU) at a time: the next command
+      // is typed at the first turn that shows the prompt, whatever the host's
+      // speed. runFor(SLICE_MS) let the machine run on for the rest of 20 ms
+      // of wall time after the prompt (timers, other vCPUs' turns), so at 4
+      // vCPUs two runs of one seed typed it at different virtual times.
+      const r = machine.runFor(0);
       if (r.state === "idle" && r.wakeInMs === null && !done()) return false; // waits for input that never comes
     }
     return machine.virtualNowNs <= allowanceNs;
