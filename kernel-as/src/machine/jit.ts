@@ -523,6 +523,19 @@ function goTo(t: i64, mayFallThrough: bool): void {
   i32c(j); lset(L_IDX); brDispatch();
 }
 
+/** With the virtual address on the stack: L_E = its TLB entry, and the unit
+ *  exits before this instruction when the entry's tag or key does not match
+ *  (the interpreter's tlbHit test; the caller adds the page's offset). */
+function tlbProbe(rec: usize, table: usize, tagMask: i64, boff: u32, count: u32): void {
+  i64c(12); op(W_I64_SHR_U); op(W_WRAP); i32c(1023); op(W_I32_AND); i32c(4); op(W_I32_SHL);
+  i32c(<i32>table); op(W_I32_ADD); ltee(L_E);
+  mem(W_I64_LOAD, 0); lget(L_VA); i64c(tagMask); op(W_I64_AND); op(W_I64_NE);
+  lget(L_E); mem(W_I32_LOAD, 8); lget(L_KEY); op(W_I32_NE); op(W_I32_OR);
+  op(W_IF); byte(T_VOID); depth++;
+  exitBefore(boff, count, rec, true);
+  op(W_END); depth--;
+}
+
 /**
  * The TLB test of an access of size bytes at rs1 + imm through table; leaves
  * the host address in L_E on a hit.
@@ -550,13 +563,7 @@ function access(rec: usize, table: usize, size: u32, boff: u32, count: u32): voi
   const tagMask = <i64>~(<u64>0xFFF ^ <u64>(size - 1));
   if (!SITE_CACHE || !curLoops) {
     rs(<u32>load<u16>(rec, 4)); i64c(<i64>load<i32>(rec, 8)); op(W_I64_ADD); ltee(L_VA);
-    i64c(12); op(W_I64_SHR_U); op(W_WRAP); i32c(1023); op(W_I32_AND); i32c(4); op(W_I32_SHL);
-    i32c(<i32>table); op(W_I32_ADD); ltee(L_E);
-    mem(W_I64_LOAD, 0); lget(L_VA); i64c(tagMask); op(W_I64_AND); op(W_I64_NE);
-    lget(L_E); mem(W_I32_LOAD, 8); lget(L_KEY); op(W_I32_NE); op(W_I32_OR);
-    op(W_IF); byte(T_VOID); depth++;
-    exitBefore(boff, count, rec, true);
-    op(W_END); depth--;
+    tlbProbe(rec, table, tagMask, boff, count);
     lget(L_E); mem(W_I32_LOAD, 12); lget(L_VA); op(W_WRAP); i32c(0xFFF); op(W_I32_AND); op(W_I32_ADD); lset(L_E);
     return;
   }
@@ -569,13 +576,8 @@ function access(rec: usize, table: usize, size: u32, boff: u32, count: u32): voi
   op(W_IF); byte(T_I32); depth++;
   lget(L_VA); op(W_WRAP); lget(siteDelta); op(W_I32_ADD);
   op(W_ELSE);
-  lget(L_VA); i64c(12); op(W_I64_SHR_U); op(W_WRAP); i32c(1023); op(W_I32_AND); i32c(4); op(W_I32_SHL);
-  i32c(<i32>table); op(W_I32_ADD); ltee(L_E);
-  mem(W_I64_LOAD, 0); lget(L_VA); i64c(tagMask); op(W_I64_AND); op(W_I64_NE);
-  lget(L_E); mem(W_I32_LOAD, 8); lget(L_KEY); op(W_I32_NE); op(W_I32_OR);
-  op(W_IF); byte(T_VOID); depth++;
-  exitBefore(boff, count, rec, true);
-  op(W_END); depth--;
+  lget(L_VA);
+  tlbProbe(rec, table, tagMask, boff, count);
   lget(L_E); mem(W_I32_LOAD, 12); lget(L_VA); op(W_WRAP); i32c(~0xFFF); op(W_I32_AND); op(W_I32_SUB); lset(L_E);
   // Remember this page unless the site has missed too often.
   op(W_GGET); uleb(k); i32c(SITE_BAD); op(W_I32_LT_U);
