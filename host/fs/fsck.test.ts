@@ -451,6 +451,7 @@ function corrupt(image: Uint8Array, c: Corruption): boolean {
       return true;
     case "duplicate": {
       const withData = allocated.filter((n) => readInode(image, sb, n).addrs[0] !== 0);
+      if (withData.length === 0) return false;
       const from = readInode(image, sb, pick(withData, c.from)).addrs[0]!;
       const to = pick(allocated, c.to);
       const before = readInode(image, sb, to).addrs[c.slot];
@@ -459,13 +460,17 @@ function corrupt(image: Uint8Array, c: Corruption): boolean {
       return true;
     }
     case "nlink":
+      if (allocated.length === 0) return false;
       patchInode(image, pick(allocated, c.which), (i) => { i.nlink = (i.nlink + c.delta) & 0xffff; }, sb);
       return true;
     case "clear-entry": {
       const dirs = allocated.filter((n) => readInode(image, sb, n).type === T_DIR);
+      if (dirs.length === 0) return false;
       const dir = pick(dirs, c.dir);
       const b = readInode(image, sb, dir).addrs[0]!;
       const used = decodeDirents(image.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)).filter((e) => e.inum !== 0);
+      // earlier corruptions may have emptied this directory's first block
+      if (used.length === 0) return false;
       const entry = pick(used, c.which);
       image[b * BLOCK_SIZE + entry.slot * DIRENT_SIZE] = 0;
       image[b * BLOCK_SIZE + entry.slot * DIRENT_SIZE + 1] = 0;
@@ -511,7 +516,18 @@ describe("fsck on randomly corrupted images", () => {
         const result = fsck(image);
         expect(result.ok).toBe(result.problems.length === 0);
       }),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Found in CI: four clears emptied a directory's first block and the
+        // generator itself then threw (it picked an entry from an empty list).
+        examples: [[[
+          { kind: "clear-entry", dir: 1193746529, which: 0 },
+          { kind: "clear-entry", dir: 972986276, which: 0 },
+          { kind: "clear-entry", dir: 629562566, which: 0 },
+          { kind: "clear-entry", dir: 1258351649, which: 0 },
+          { kind: "duplicate", from: 0, to: 0, slot: 0 },
+        ]]],
+      },
     );
   });
 
