@@ -182,6 +182,17 @@ describe("TCP endpoint against itself", () => {
       }), { numRuns: 30 });
   });
 
+  it("a FIN retransmitted after the peer's TIME_WAIT ended is answered by RST, which closes without an error", () => {
+    // Found by the property above: the ACK of the client's FIN was lost, its
+    // retransmission (24 s later, backed off) met the server's ended
+    // TIME_WAIT (2 MSL, 20 s) and the client's close reported "reset".
+    const { net, client, server } = transfer({ seed: 5, loss: 0.2735995168332011, duplicate: 0, reorder: 0 }, 0, 0, 1, false);
+    expect(net.b.stats.resetsSent).toBe(1);
+    expect(client.closed).toBeNull();
+    expect(server.closed).toBeNull();
+    expect(client.ended && server.ended).toBe(true);
+  });
+
   it("a lossy wire is recovered by retransmission", () => {
     const { net, server, dataA } = transfer({ loss: 0.2, duplicate: 0.1, reorder: 0.3, seed: 99 }, 100_000, 0, 3, false);
     expect(joined(server.got)).toEqual(dataA);

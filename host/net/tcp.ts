@@ -438,7 +438,13 @@ export class TcpStream {
     if (seg.flags & TCP_RST) {
       if (this.state === "TIME_WAIT") return; // RFC 1337
       if (seqLe(this.rcvNxt, seg.seq) && seqLt(seg.seq, seqAdd(this.rcvNxt, Math.max(wnd, 1)))) {
-        this.finish(this.state === "SYN_RCVD" ? "refused" : "reset");
+        // In CLOSING and LAST_ACK with every byte acknowledged only our FIN
+        // is outstanding and the peer's FIN has arrived: both streams are
+        // whole, so a reset closes without an error (RFC 9293 gives these
+        // states no reset signal). It happens when the ACK of our FIN was
+        // lost and the peer's TIME_WAIT ended before our retransmission.
+        const whole = (this.state === "CLOSING" || this.state === "LAST_ACK") && this.sendLength === 0;
+        this.finish(whole ? null : this.state === "SYN_RCVD" ? "refused" : "reset");
       }
       return;
     }
