@@ -166,7 +166,7 @@ describe("the mailbox", () => {
   });
 
   it("agrees with the worker's copy of its constants", () => {
-    const worker = readFileSync(new URL("./node/vcpu-worker.mjs", import.meta.url), "utf8");
+    const worker = readFileSync(new URL("./vcpu-loop.mjs", import.meta.url), "utf8");
     const value = (name: string) => Number(new RegExp(`\\b${name} = (0x[0-9a-f]+|\\d+)`).exec(worker)?.[1]);
     expect(value("MB_SLOT")).toBe(MB_SLOT);
     expect(value("MB_KIND")).toBe(MB_KIND);

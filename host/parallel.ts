@@ -15,7 +15,7 @@
 // writes MB_RESULT and sets MB_STATE to MB_DONE. MB_CONTROL tells the
 // thread to start running (HV_VCPU_CREATE) or to stop.
 //
-// Plain JavaScript constants shared with host/node/vcpu-worker.mjs, which
+// Plain JavaScript constants shared with host/vcpu-loop.mjs (the vCPU thread), which
 // cannot import TypeScript: host/parallel.test.ts checks they agree.
 
 export const MB_SLOT = 16;

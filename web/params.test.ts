@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import {
-  CMDLINE_MAX_BYTES, DEFAULT_PARAMS, MACHINES_MAX, SWITCH_NAME_MAX_CHARS, checkSnapshotUrl, RAM_MIB_MAX, RAM_MIB_MIN, describeParamError, parseParams, parseRamMiB, ramBytesOf,
+  CMDLINE_MAX_BYTES, DEFAULT_PARAMS, MACHINES_MAX, SWITCH_NAME_MAX_CHARS, checkSnapshotUrl, RAM_MIB_MAX, RAM_MIB_MIN, describeParamError, parallelProblem, parseParams, parseRamMiB, ramBytesOf, type ClockMode,
 } from "./params";
 
 describe("parseParams: cpus", () => {
@@ -19,13 +20,13 @@ describe("parseParams: cpus", () => {
 describe("parseParams", () => {
   it("gives the defaults for an empty query", () => {
     expect(parseParams("")).toEqual({ params: DEFAULT_PARAMS, errors: [] });
-    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true });
+    expect(DEFAULT_PARAMS).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true, parallel: false });
   });
 
   it("accepts every valid parameter together", () => {
     const { params, errors } = parseParams("?ram=512&clock=deterministic&cmdline=init%3D%2Fbin%2Fsh%20quiet");
     expect(errors).toEqual([]);
-    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true });
+    expect(params).toEqual({ ramMiB: 512, clock: "deterministic", cmdline: "init=/bin/sh quiet", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true, parallel: false });
   });
 
   it("accepts the RAM bounds and rejects one past them", () => {
@@ -73,7 +74,7 @@ describe("parseParams", () => {
 
   it("reports every bad parameter, keeping the good ones", () => {
     const { params, errors } = parseParams("?ram=lots&clock=sundial&cmdline=ok");
-    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true });
+    expect(params).toEqual({ ramMiB: 128, clock: "realtime", cmdline: "ok", userland: true, disk: "auto", run: "", snapshot: "", gdbBridge: "", machines: 1, switch: "", cpus: 1, jit: true, parallel: false });
     expect(errors.map((e) => e.name)).toEqual(["ram", "clock"]);
   });
 
@@ -230,4 +231,34 @@ describe("jit", () => {
     }
   });
 });
+});
+
+describe("parallel", () => {
+  it("is off unless asked for, and takes 1|0|on|off", () => {
+    expect(parseParams("").params.parallel).toBe(false);
+    expect(parseParams("parallel=1")).toMatchObject({ params: { parallel: true }, errors: [] });
+    expect(parseParams("parallel=on")).toMatchObject({ params: { parallel: true }, errors: [] });
+    expect(parseParams("parallel=0")).toMatchObject({ params: { parallel: false }, errors: [] });
+    expect(parseParams("parallel=off")).toMatchObject({ params: { parallel: false }, errors: [] });
+  });
+
+  it("refuses anything else with a clear error and keeps the default", () => {
+    for (const bad of ["", "yes", "2", "true", " 1", "ON"]) {
+      const { params, errors } = parseParams(new URLSearchParams({ parallel: bad }));
+      expect(params.parallel).toBe(false);
+      expect(errors).toEqual([{ name: "parallel", value: bad, reason: expect.stringContaining("must be 1") }]);
+      expect(describeParamError(errors[0]!)).toContain("using the default, 0 (vCPUs interleaved in one worker)");
+    }
+  });
+
+  it("says why the page cannot run vCPUs in parallel, and accepts the one case it can", () => {
+    expect(parallelProblem({ cpus: 2, clock: "realtime" }, true)).toBeNull();
+    expect(parallelProblem({ cpus: 8, clock: "realtime" }, true)).toBeNull();
+    expect(parallelProblem({ cpus: 1, clock: "realtime" }, true)).toContain("cpus=2");
+    expect(parallelProblem({ cpus: 2, clock: "deterministic" }, true)).toContain("clock=realtime");
+    expect(parallelProblem({ cpus: 2, clock: "realtime" }, false)).toContain("cross-origin isolated");
+    fc.assert(fc.property(fc.integer({ min: 1, max: 8 }), fc.constantFrom<ClockMode>("realtime", "deterministic"), fc.boolean(), (cpus, clock, isolated) => {
+      expect(parallelProblem({ cpus, clock }, isolated) === null).toBe(cpus > 1 && clock === "realtime" && isolated);
+    }));
+  });
 });

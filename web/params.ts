@@ -64,6 +64,10 @@ export interface KeelParams {
   cpus: number;
   /** `jit=on|off` (or 1|0): the hart's JIT (docs/hart.md "JIT"); on unless `jit=off`. */
   jit: boolean;
+  /** `parallel=1|0` (or on|off): vCPUs 1..N-1 truly in parallel, each a Web
+   *  Worker over shared RAM (docs/architecture.md "Parallel vCPUs"); whether
+   *  the page can is parallelProblem's to say. */
+  parallel: boolean;
 }
 
 export const DEFAULT_PARAMS: Readonly<KeelParams> = {
@@ -79,10 +83,11 @@ export const DEFAULT_PARAMS: Readonly<KeelParams> = {
   switch: "",
   cpus: CPUS_MIN,
   jit: true,
+  parallel: false,
 };
 
 /** `replay` is the exact-replay link's fragment (web/share.ts), checked apart. */
-export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch" | "machines" | "switch" | "cpus" | "jit";
+export type ParamName = "ram" | "clock" | "cmdline" | "userland" | "disk" | "run" | "replay" | "patch" | "machines" | "switch" | "cpus" | "jit" | "parallel";
 
 /** One rejected parameter: `value` is exactly what the URL held. */
 export interface ParamError {
@@ -182,7 +187,28 @@ export function parseParams(query: string | URLSearchParams): ParsedParams {
     else errors.push({ name: "jit", value: jit, reason: "must be on (compile hot code to WebAssembly) or off (interpret it), or 1 or 0" });
   }
 
+  const parallel = search.get("parallel");
+  if (parallel !== null) {
+    const on = parseJitSwitch(parallel);
+    if (on !== null) params.parallel = on;
+    else errors.push({ name: "parallel", value: parallel, reason: "must be 1 (vCPUs in parallel, one Web Worker each) or 0 (interleaved in one worker), or on or off" });
+  }
+
   return { params, errors };
+}
+
+/**
+ * Why `parallel=1` cannot be had in this page, or null if it can: parallel
+ * vCPUs need several vCPUs, the realtime clock (a deterministic run
+ * interleaves them) and shared memory between workers, which only a
+ * cross-origin isolated page has (web/coi.ts). The page then boots
+ * interleaved vCPUs and says so.
+ */
+export function parallelProblem(params: Pick<KeelParams, "cpus" | "clock">, isolated: boolean): string | null {
+  if (params.cpus < 2) return "needs cpus=2 or more (one vCPU has nothing to run in parallel with)";
+  if (params.clock !== "realtime") return "needs clock=realtime (a deterministic run interleaves its vCPUs)";
+  if (!isolated) return "needs a cross-origin isolated page (shared memory between workers; see the isolation indicator)";
+  return null;
 }
 
 /** A whole number of `what` from min to max, decimal digits only. */
@@ -305,5 +331,7 @@ function defaultText(name: ParamError["name"], defaults: KeelParams): string {
       return defaults.cpus === 1 ? "1 vCPU" : `${defaults.cpus} vCPUs`;
     case "jit":
       return defaults.jit ? "on (hot code compiled to WebAssembly)" : "off (the interpreter)";
+    case "parallel":
+      return defaults.parallel ? "1 (vCPUs in parallel)" : "0 (vCPUs interleaved in one worker)";
   }
 }
