@@ -54,7 +54,7 @@ export default defineConfig({
     // The same static site `npm run build` makes, served without special
     // headers (no cross-origin isolation), as a plain static host would:
     // KEEL_PLAIN_HOST=1 keeps vite preview from sending COOP/COEP itself.
-    command: `node scripts/build-kernel.mjs --only release && npx vite build --outDir ${OUT_DIR} && KEEL_PLAIN_HOST=1 npx vite preview --outDir ${OUT_DIR} --port ${PORT} --strictPort --host 127.0.0.1`,
+    command: `node scripts/build-kernel.mjs --only release && node scripts/build-kernel.mjs --only shared && npx vite build --outDir ${OUT_DIR} && KEEL_PLAIN_HOST=1 npx vite preview --outDir ${OUT_DIR} --port ${PORT} --strictPort --host 127.0.0.1`,
     url: BASE_URL,
     reuseExistingServer: !CI,
     timeout: 180_000,

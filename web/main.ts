@@ -28,7 +28,7 @@ import { startGuide } from "./guide";
 import { Cluster, type ClusterSnapshot } from "./cluster/cluster";
 import { clusterPayloadOf, decodeCluster } from "./cluster/cluster-link";
 import type { SharedSession } from "./share";
-import { type KeelParams, describeParamError, parseParams, ramBytesOf, type ParamError } from "./params";
+import { type KeelParams, describeParamError, parallelProblem, parseParams, ramBytesOf, type ParamError } from "./params";
 import {
   type BootConfig, type DiskInfo, type DiskOperation, type KernelInfo, LogLevel, type MachineStatus, type PageToWorker, type VgaCursor,
   type WorkerToPage,
@@ -211,10 +211,14 @@ class StatusBar {
   private readonly clock = element("status-clock", HTMLElement);
   private readonly work = element("status-work", HTMLElement);
   private readonly jit = element("status-jit", HTMLElement);
+  private readonly cpus = element("status-cpus", HTMLElement);
 
   configure(config: BootConfig): void {
     this.ram.textContent = formatRam(config.ramBytes);
     this.clock.textContent = config.clock;
+    const cpus = config.cpus ?? 1;
+    this.cpus.textContent = cpus === 1 ? "1" : `${cpus} ${config.parallel === true ? "parallel" : "interleaved"}`;
+    this.cpus.dataset.mode = cpus === 1 ? "one" : config.parallel === true ? "parallel" : "interleaved";
   }
 
   show(status: MachineStatus): void {
@@ -640,6 +644,13 @@ function start(): void {
     // Alone, the page's machine is keel-1 for the ./vm/ route (web/vm-route.ts),
     // at web/net-worker.ts's PAGE_MAC and PAGE_ADDRESS.
     if (cluster === null) registerMachine({ name: "keel-1", slot: 1, mac: "02:00:00:00:00:02", ip: "10.0.0.2/24", worker });
+    // ?parallel=1 (docs/architecture.md "Parallel vCPUs"): only where the page can; else interleaved, and the banner says why.
+    if (params.parallel) {
+      const problem = replays !== null || config.replay !== undefined ? "is not available with a replay link (a replay interleaves its vCPUs)"
+        : parallelProblem({ cpus: config.cpus ?? 1, clock: config.clock }, window.crossOriginIsolated === true);
+      if (problem === null) config.parallel = true;
+      else showParamErrors([{ name: "parallel", value: new URLSearchParams(window.location.search).get("parallel") ?? "", reason: problem }]);
+    }
     statusBar.configure(config);
     send({ type: "boot", config });
   });

@@ -47,6 +47,9 @@ export interface BootConfig {
   cpus?: number;
   /** Hand the kernel the boot file system (init, the shell, programs). */
   userland: boolean;
+  /** vCPUs 1..N-1 truly in parallel, a Web Worker each over shared RAM
+   *  (`?parallel=1`, only when web/params.ts parallelProblem allows it). */
+  parallel?: boolean;
   /** Where the disk lives (web/disk/store.ts). */
   disk: DiskMode;
   /** The hart's JIT at its default threshold (docs/hart.md "JIT"); false with `?jit=off`. Not machine state. */

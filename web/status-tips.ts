@@ -16,6 +16,8 @@ export const STATUS_TIPS: Readonly<Record<string, string>> = {
     "Where the disk's files are kept. saved: in this browser, so they survive a reload. saving…: writes still going to storage. memory: nothing is kept after the tab closes. none: no disk.",
   "status-work":
     "How much the machine has done since boot, in work units: one per RISC-V instruction a program ran, plus the kernel's own work (a byte printed, a system call). k is thousands, M millions, G billions.",
+  "status-cpus":
+    "The machine's virtual CPUs (?cpus=). interleaved: they take turns in one worker, so runs are reproducible. parallel: each runs in a worker of its own at the same moment (?parallel=1, needs an isolated page; the JIT, snapshots and replay are off then).",
   "status-jit":
     "The JIT: how many units of hot RISC-V code the machine compiled to WebAssembly, and the share of the programs' instructions that ran in them. The machine does exactly the same with it off (?jit=off), only slower.",
   "status-isolation":

@@ -16,6 +16,8 @@
 // first, then the machine is replaced by one running it on the same disk.
 
 import kernelUrl from "../build/kernel.wasm?url";
+import sharedKernelUrl from "../build/kernel.shared.wasm?url";
+import { webVcpuSpawner } from "./vcpu-spawner";
 import bootfsUrl from "../user/bin/bootfs.img?url";
 import diskUrl from "../build/disk.img?url";
 import { BOOT_MODULE_BOOTFS, type BootModule } from "../host/bootinfo.js";
@@ -97,6 +99,19 @@ function loadKernel(): Promise<WebAssembly.Module> {
     return WebAssembly.compile(bytes);
   })();
   return kernelModule;
+}
+
+/** The shared-memory kernel build (parallel vCPUs), fetched and compiled once. */
+let sharedKernelModule: Promise<WebAssembly.Module> | null = null;
+
+function loadSharedKernel(): Promise<WebAssembly.Module> {
+  sharedKernelModule ??= (async () => {
+    const url = new URL(sharedKernelUrl, import.meta.url);
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`fetching the shared-memory kernel from ${url.href} failed: HTTP ${response.status}`);
+    return WebAssembly.compile(await response.arrayBuffer());
+  })();
+  return sharedKernelModule;
 }
 
 /** Fetches the boot file system image (the user programs) once. */
@@ -195,7 +210,8 @@ class Session {
       ramBytes: config.ramBytes, clock: config.clock, cmdline: config.nic !== undefined ? config.cmdline : withAddress(config.cmdline), modules,
       disk: this.undoDisk ?? disk,
       ...(config.cpus !== undefined && config.cpus > 1 ? { cpus: config.cpus } : {}),
-      jit: jitSettingOf(config),
+      // Parallel vCPUs run without the JIT (docs/architecture.md "Parallel vCPUs").
+      ...(config.parallel === true ? { parallel: webVcpuSpawner, jit: false } : { jit: jitSettingOf(config) }),
       nic: pageNet.machineNet(() => this.machine?.virtualNowNs ?? 0,
         netPort !== null && config.nic !== undefined ? { backend: netPort, mac: parseMac(config.nic.mac) } : null),
     };
@@ -500,7 +516,18 @@ async function boot(config: BootConfig): Promise<void> {
   session = null;
   const [shipped, bootfs] = await Promise.all([loadKernel(), config.userland ? loadBootfs() : Promise.resolve(null)]);
   // A share link's patched kernel (web/code/patch-boot.ts), built in the page.
-  const kernel = config.kernel !== undefined ? await checkedKernel(config.kernel.bytes, "booted") : shipped;
+  let kernel = config.kernel !== undefined ? await checkedKernel(config.kernel.bytes, "booted") : shipped;
+  if (config.parallel === true) {
+    // Parallel vCPUs run the shared-memory build, and none of what they refuse
+    // (a patched kernel, a snapshot, a replay): those boot interleaved.
+    const refused = config.kernel !== undefined ? "a patched kernel" : config.snapshot !== undefined ? "a snapshot" : config.replay !== undefined ? "a replay" : null;
+    if (refused === null && typeof SharedArrayBuffer !== "undefined") {
+      kernel = await loadSharedKernel();
+    } else {
+      post({ type: "log", level: LogLevel.Warn, text: `parallel vCPUs are not available with ${refused ?? "no SharedArrayBuffer"}: the vCPUs are interleaved` });
+      config = { ...config, parallel: false };
+    }
+  }
   if (config.kernel !== undefined) {
     kernelBuild = snapshotBuildId(config.kernel.bytes);
     runningPatch = config.kernel.patch;
