@@ -178,6 +178,22 @@ describe("several vCPUs", () => {
     expect(h.monitor("locks everything")).toContain("usage: locks [reset]");
   });
 
+  it.each([1, 2])("wake a process that went to sleep on vCPU %i when its time comes, with every vCPU idle", (cpu) => {
+    // vCPU 0 owns the timer and armed it for the sleepers it saw at the end
+    // of its own run(); a sleep begun on another vCPU after that was not
+    // armed, and the idle machine slept until input came ('fuzz 11 5000 4'
+    // stalled in a sleep until a key was pressed).
+    const h = bootShell(3);
+    // The sleep begins on the vCPU after a second of work there, when
+    // vCPU 0 (the shell waiting for its child) has long been idle.
+    const start = h.machine.virtualNowNs;
+    const out = h.shell(`taskset ${1 << cpu} sh -c "spin 1 1; sleep 100"`);
+    expect(out).toContain("children used");
+    const slept = (h.machine.virtualNowNs - start) / 1e9;
+    expect(slept).toBeGreaterThanOrEqual(2); // spin's second and 100 ticks of 10 ms
+    expect(slept).toBeLessThan(2.3);
+  });
+
   it("on one vCPU, everything is vCPU 0 and the monitor lists one", () => {
     const h = bootShell(1);
     expect(h.output).not.toContain("smp:");

@@ -12,7 +12,7 @@
 // What a slice did is reported in the control block (lib/kstate.ts).
 
 import {
-  BOOTINFO_BASE, KSTATE_SCRATCH, CONTROL_BLOCK, CB_PANIC_LEN, CB_PANIC_MSG, CB_PANIC_MAX, RUN_BUDGET_SPENT, RUN_IDLE, RUN_HALTED, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
+  BOOTINFO_BASE, KSTATE_SCRATCH, CONTROL_BLOCK, CB_WAKE_AT, CB_PANIC_LEN, CB_PANIC_MSG, CB_PANIC_MAX, RUN_BUDGET_SPENT, RUN_IDLE, RUN_HALTED, RUN_PANICKED, RUN_REBOOT, WAKE_NEVER,
 } from "./lib/layout";
 import { bootInfoValid, bootU64, BI_RAM_BYTES, deterministicClock, bootU32, BI_CMDLINE_LEN, BI_CMDLINE_OFF, bootCmdlineHas } from "./arch/bootinfo";
 import { vgaInit, vgaWriteAt, vgaSetColor, makeAttr, COLOR_WHITE, COLOR_BLACK, COLOR_LIGHT_CYAN, COLOR_LIGHT_GREY, COLOR_YELLOW } from "./dev/vga";
@@ -45,7 +45,7 @@ import { procTableInit, procTable, NO_SLOT, PROC_OK, W_CONSOLE } from "./proc/pr
 import { spawnInit } from "./proc/lifecycle";
 import { runProcess } from "./proc/run";
 import { debugDetach } from "./proc/debug";
-import { schedInit, schedPick, schedPickClaim, wakeup, schedWakeSleepers, schedHasTimedSleepers } from "./sched/sched";
+import { schedInit, schedPick, schedPickClaim, wakeup, schedWakeSleepers, schedHasTimedSleepers, schedNextWake } from "./sched/sched";
 import { traceClock } from "./sched/trace";
 import { sliceBegin, sliceOutOfTime, SCHED_ROUND_WORK } from "./sched/slice";
 import { timerArm, timerDisarm, intcUnmasked } from "./arch/timer";
@@ -462,8 +462,27 @@ function runSecondary(budget: u32): i32 {
     if (slot == NO_SLOT) break;
     runProcess(slot, <u64>(budget - c.sliceWork));
   }
+  armForSleepers();
   publishSlice(WAKE_NEVER);
   return runEnd(runnable);
+}
+
+/**
+ * The end of a run() of a vCPU other than 0. vCPU 0 owns the timer and the
+ * sleepers: it wakes the due ones and arms the timer for the next deadline
+ * at the end of its own run(). A timed sleep (sleep, futex_wait with a
+ * timeout) begun here after that look would not be armed, and with every
+ * vCPU idle the machine would wait for input; so if the earliest deadline
+ * is before the one vCPU 0 published (CB_WAKE_AT), arm the timer for it and
+ * publish it. When it fires, vCPU 0 wakes the sleeper as it wakes its own.
+ * Under the big kernel lock in parallel mode (run() holds it), so vCPU 0's
+ * arming and this one never interleave.
+ */
+function armForSleepers(): void {
+  const next = schedNextWake(timeNowNs());
+  if (next >= load<u64>(CONTROL_BLOCK + CB_WAKE_AT)) return;
+  timerArm(next);
+  store<u64>(CONTROL_BLOCK + CB_WAKE_AT, next);
 }
 
 /** Results of resume(). */

@@ -377,6 +377,21 @@ export function schedWakeSleepers(nowNs: u64): u64 {
   return next;
 }
 
+/** The earliest deadline of a timed sleeper (WAKE_NEVER-like all ones when
+ *  none), woken by nobody: what a vCPU other than 0 arms the timer for
+ *  (main.ts armForSleepers). A killed sleeper counts as due now. */
+export function schedNextWake(nowNs: u64): u64 {
+  let next: u64 = 0xFFFF_FFFF_FFFF_FFFF;
+  spinLock(LOCK_PROC);
+  for (let slot: u32 = 0; slot < MAX_PROCS; slot++) {
+    if (pState(slot) != P_SLEEPING) continue;
+    const until = pKilled(slot) ? nowNs : timedWait(slot) ? pSleepUntil(slot) : next;
+    if (until < next) next = until;
+  }
+  spinUnlock(LOCK_PROC);
+  return next;
+}
+
 /** A sleep(), or a futex_wait with a timeout (proc/thread.ts): P_SLEEP_UNTIL is its deadline. */
 function timedWait(slot: u32): bool {
   const k = pWaitKind(slot);
